@@ -1,0 +1,40 @@
+namespace Strata.Spec;
+
+public enum LoadBalancingAlgorithm { RoundRobin, LeastConnections, SourceHash }
+
+/// <summary>A load balancer in front of one tier.</summary>
+public sealed record LoadBalancerSpec
+{
+    public required string Name { get; init; }
+
+    /// <summary>The listen address, always loopback for the local provider, e.g. <c>127.0.0.1</c>.</summary>
+    public required string ListenHost { get; init; }
+
+    public required int ListenPort { get; init; }
+
+    public required string TargetTier { get; init; }
+
+    public required int TargetPort { get; init; }
+
+    /// <summary>The default is round robin.</summary>
+    public LoadBalancingAlgorithm Algorithm { get; init; } = LoadBalancingAlgorithm.RoundRobin;
+
+    /// <summary>The driver by name: <c>builtin</c> (the default) or <c>haproxy</c>.</summary>
+    public string Driver { get; init; } = "builtin";
+
+    /// <summary>Overrides the tier's health check for membership.</summary>
+    public HealthCheckSpec? Health { get; init; }
+
+    public TlsSpec? Tls { get; init; }
+
+    public bool Sticky { get; init; }
+
+    /// <summary>How long a leaving server may finish in-flight requests. The default is 10 seconds.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public SourceLocation Location { get; init; }
+
+    public string Listen => $"{ListenHost}:{ListenPort}";
+}
+
+public sealed record TlsSpec(string Certificate, string Key, SourceLocation Location);
