@@ -33,6 +33,13 @@ public sealed record DeploymentSpec
 
     public SourceLocation Location { get; init; }
 
+    /// <summary>
+    /// The value of every parameter that has one, after precedence (command line, params file, environment, default).
+    /// Secret values are included: print them only through <see cref="TemplateValue.Display"/> or after checking
+    /// <see cref="ParameterSpec.Secret"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ResolvedParameters { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The folder that relative paths in the spec are resolved against.</summary>
     public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(SourceFile)) ?? ".";
 

@@ -41,5 +41,8 @@ public sealed record ScalingRuleSpec
 
     public int? ScheduleDesired { get; init; }
 
+    /// <summary>Hook: the image hook asked for the desired server count, e.g. <c>scaleCheck</c>.</summary>
+    public string? Hook { get; init; }
+
     public SourceLocation Location { get; init; }
 }

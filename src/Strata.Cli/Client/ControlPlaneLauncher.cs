@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Strata.ControlPlane.Hosting;
+
+namespace Strata.Cli.Client;
+
+/// <summary>Finds the running control plane, or starts one in the background (detached, logging to the home folder).</summary>
+public static class ControlPlaneLauncher
+{
+    /// <summary>How long a starting control plane may take to answer: 30 seconds.</summary>
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    public static async Task<ControlPlaneClient?> ConnectAsync(StrataPaths paths, CancellationToken ct)
+    {
+        var client = ControlPlaneClient.FromHome(paths);
+        if (client is not null && await client.TryGetServerInfoAsync(ct).ConfigureAwait(false) is not null)
+        {
+            return client;
+        }
+
+        client?.Dispose();
+        return null;
+    }
+
+    public static async Task<ControlPlaneClient> EnsureRunningAsync(CliContext context, string? listen, CancellationToken ct)
+    {
+        if (await ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } running)
+        {
+            return running;
+        }
+
+        context.Paths.EnsureExists();
+        var pid = Start(context.Paths, listen);
+        await context.Error.WriteLineAsync($"strata: started the control plane in the background (pid {pid}; log {context.Paths.ServerLog})").ConfigureAwait(false);
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } client)
+            {
+                return client;
+            }
+
+            if (!IsAlive(pid))
+            {
+                break;
+            }
+
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+
+        throw new ControlPlaneException(System.Net.HttpStatusCode.ServiceUnavailable,
+            $"the control plane did not start; see {context.Paths.ServerLog}", null);
+    }
+
+    private static int Start(StrataPaths paths, string? listen)
+    {
+        var self = CliContext.SelfCommand();
+        var arguments = string.Join(' ', self.Select(Quote)) + " server" + (listen is null ? "" : " --listen " + Quote(listen));
+        // setsid detaches the server from this terminal's session so it outlives the CLI; the shell appends its output to the log.
+        var start = new ProcessStartInfo("setsid")
+        {
+            ArgumentList = { "/bin/sh", "-c", $"exec {arguments} </dev/null >>{Quote(paths.ServerLog)} 2>&1" },
+            UseShellExecute = false,
+        };
+        start.Environment["STRATA_HOME"] = paths.Root;
+        using var process = Process.Start(start) ?? throw new IOException("could not start the control plane");
+        return process.Id;
+    }
+
+    private static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+
+    private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}

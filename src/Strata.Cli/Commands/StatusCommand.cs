@@ -1,0 +1,106 @@
+using System.CommandLine;
+using System.Text.Json;
+using Strata.Cli.Client;
+using Strata.ControlPlane.Api.V1;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata status [DEPLOYMENT]</c>: deployments, or one deployment's tiers, servers and load balancers.</summary>
+public sealed class StatusCommand(CliContext context)
+{
+    private readonly Argument<string?> _deployment = new("DEPLOYMENT") { Description = "The deployment; all of them when left out.", Arity = ArgumentArity.ZeroOrOne };
+    private readonly Option<bool> _json = new("--json") { Description = "Print JSON on stdout." };
+    private readonly Option<bool> _watch = new("--watch") { Description = "Print again every second until interrupted." };
+
+    public Command Create()
+    {
+        var command = new Command("status", "Show deployments, their servers (name, tier, address, state, pid) and load balancers.");
+        command.Arguments.Add(_deployment);
+        command.Options.Add(_json);
+        command.Options.Add(_watch);
+        command.SetAction(RunAsync);
+        return command;
+    }
+
+    private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
+    {
+        using var client = await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        if (client is null)
+        {
+            await context.Error.WriteLineAsync("strata: no control plane is running (`strata up` starts one; `strata server start` too)").ConfigureAwait(false);
+            return ExitCodes.ControlPlaneUnavailable;
+        }
+
+        do
+        {
+            await PrintAsync(client, result.GetValue(_deployment), result.GetValue(_json), ct).ConfigureAwait(false);
+            if (result.GetValue(_watch))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            }
+        }
+        while (result.GetValue(_watch) && !ct.IsCancellationRequested);
+
+        return ExitCodes.Success;
+    }
+
+    private async Task PrintAsync(ControlPlaneClient client, string? deployment, bool json, CancellationToken ct)
+    {
+        if (deployment is null)
+        {
+            var list = await client.ListAsync(ct).ConfigureAwait(false);
+            context.Out.WriteLine(json ? JsonSerializer.Serialize(list, CliJsonContext.Default.IReadOnlyListDeploymentSummaryDto) : Table.Deployments(list));
+            return;
+        }
+
+        var status = await client.GetStatusAsync(deployment, ct).ConfigureAwait(false);
+        context.Out.WriteLine(json ? JsonSerializer.Serialize(status, CliJsonContext.Default.DeploymentStatusDto) : Table.Status(status));
+    }
+}
+
+/// <summary>Plain-text tables that fit an 100-column terminal.</summary>
+public static class Table
+{
+    public static string Deployments(IReadOnlyList<DeploymentSummaryDto> list)
+    {
+        if (list.Count == 0)
+        {
+            return "No deployments. `strata up strata.yaml` creates one.";
+        }
+
+        var lines = new List<string> { $"{"DEPLOYMENT",-24} {"PHASE",-11} {"IN SERVICE",-10} SERIAL" };
+        lines.AddRange(list.Select(d => $"{d.Name,-24} {d.Phase.ToString().ToLowerInvariant(),-11} {d.InService + "/" + d.Servers,-10} {d.Serial}"));
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    public static string Status(DeploymentStatusDto status)
+    {
+        var lines = new List<string> { $"{status.Name}: {status.Phase.ToString().ToLowerInvariant()} (serial {status.Serial})" };
+        if (status.Message is not null)
+        {
+            lines.Add($"  {status.Message}");
+        }
+
+        lines.Add("");
+        lines.Add($"{"SERVER",-30} {"TIER",-10} {"ADDRESS",-15} {"STATE",-12} {"PID",-8} ZONE");
+        lines.AddRange(status.Servers.Select(s => $"{s.Name,-30} {s.Tier,-10} {s.Address ?? "-",-15} {s.State,-12} {s.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",-8} {s.Zone}"
+            + (s.Message is null ? "" : $"{Environment.NewLine}  └ {s.Message}")));
+        foreach (var lb in status.LoadBalancers)
+        {
+            lines.Add("");
+            lines.Add($"load balancer {lb.Name} ({lb.Driver}, {lb.State}): {lb.Url ?? "-"} → {(lb.Members.Count == 0 ? "no servers" : string.Join(", ", lb.Members))}");
+            if (lb.Message is not null)
+            {
+                lines.Add($"  └ {lb.Message}");
+            }
+        }
+
+        if (status.Outputs.Count > 0)
+        {
+            lines.Add("");
+            lines.AddRange(status.Outputs.Select(o => $"{o.Key} = {o.Value}"));
+        }
+
+        return string.Join(Environment.NewLine, lines);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Strata.ControlPlane.Api.V1;
+
+/// <summary>The <c>/api/v1</c> REST surface. Errors are RFC 7807 problems; streams are NDJSON with <c>?follow=true</c>.</summary>
+public static class DeploymentEndpoints
+{
+    public static RouteGroupBuilder MapStrataApiV1(this IEndpointRouteBuilder routes, Func<ServerInfo> info, Action requestStop)
+    {
+        var api = routes.MapGroup("/api/v1");
+        api.MapGet("/server", () => Results.Json(info(), ApiJsonContext.Default.ServerInfo));
+        api.MapPost("/server/stop", () =>
+        {
+            requestStop();
+            return Results.Accepted();
+        });
+
+        api.MapGet("/deployments", async (IDeploymentService service, CancellationToken ct) =>
+            Results.Json(await service.ListAsync(ct), ApiJsonContext.Default.IReadOnlyListDeploymentSummaryDto));
+        api.MapGet("/deployments/{name}", async (string name, IDeploymentService service, CancellationToken ct) =>
+            Results.Json(await service.GetStatusAsync(name, ct), ApiJsonContext.Default.DeploymentStatusDto));
+        api.MapPut("/deployments/{name}", async (string name, HttpRequest request, IDeploymentService service, CancellationToken ct) =>
+            Results.Json(await service.ApplyAsync(name, await ReadAsync(request, ct), ct), ApiJsonContext.Default.ApplyResponse));
+        api.MapPost("/plans", async (HttpRequest request, IDeploymentService service, CancellationToken ct) =>
+            Results.Json(await service.PlanAsync(await ReadAsync(request, ct), ct), ApiJsonContext.Default.ApplyResponse));
+        api.MapDelete("/deployments/{name}", async (string name, IDeploymentService service, CancellationToken ct) =>
+        {
+            await service.DeleteAsync(name, ct);
+            return Results.Accepted();
+        });
+        api.MapPost("/deployments/{name}/tiers/{tier}/scale", async (string name, string tier, HttpRequest request, IDeploymentService service, CancellationToken ct) =>
+        {
+            var body = await request.ReadFromJsonAsync(ApiJsonContext.Default.ScaleRequest, ct) ?? throw new BadHttpRequestException("a body { \"desired\": N } is required");
+            await service.ScaleAsync(name, tier, body.Desired, ct);
+            return Results.Accepted();
+        });
+        api.MapGet("/deployments/{name}/events", StreamEventsAsync);
+        api.MapGet("/deployments/{name}/servers/{server}/logs", StreamLogAsync);
+        return api;
+    }
+
+    private static async Task<ApplyRequest> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        try
+        {
+            var body = await request.ReadFromJsonAsync(ApiJsonContext.Default.ApplyRequest, ct).ConfigureAwait(false);
+            return body ?? throw new BadHttpRequestException("a JSON body with specPath is required");
+        }
+        catch (JsonException ex)
+        {
+            throw new BadHttpRequestException($"the body is not valid JSON for this request: {ex.Message}");
+        }
+    }
+
+    private static async Task StreamEventsAsync(string name, long? after, bool? follow, HttpContext context, EventLog events, CancellationToken ct)
+    {
+        context.Response.ContentType = "application/x-ndjson";
+        await foreach (var e in events.ReadAsync(name, after ?? 0, follow ?? false, ct).ConfigureAwait(false))
+        {
+            await WriteLineAsync(context, JsonSerializer.Serialize(e, ApiJsonContext.Default.DeploymentEvent), ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task StreamLogAsync(string name, string server, int? tail, bool? follow, HttpContext context, IDeploymentService service, CancellationToken ct)
+    {
+        var lines = service.ReadLogAsync(name, server, tail ?? 100, follow ?? false, ct);
+        context.Response.ContentType = "application/x-ndjson";
+        await foreach (var line in lines.ConfigureAwait(false))
+        {
+            await WriteLineAsync(context, JsonSerializer.Serialize(new LogLineDto(line), ApiJsonContext.Default.LogLineDto), ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WriteLineAsync(HttpContext context, string json, CancellationToken ct)
+    {
+        await context.Response.WriteAsync(json + "\n", ct).ConfigureAwait(false);
+        await context.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Maps exceptions from the service to problems with the status code that fits.</summary>
+    public static async Task WriteProblemAsync(HttpContext context, Exception error)
+    {
+        var (status, title, errors) = error switch
+        {
+            InvalidSpecException invalid => (StatusCodes.Status422UnprocessableEntity, "invalid spec", invalid.Errors),
+            NotFoundException => (StatusCodes.Status404NotFound, "not found", null),
+            ConflictException => (StatusCodes.Status409Conflict, "conflict", null),
+            BadHttpRequestException or ArgumentException => (StatusCodes.Status400BadRequest, "bad request", (IReadOnlyList<string>?)null),
+            _ => (StatusCodes.Status500InternalServerError, "internal error", null),
+        };
+        context.Response.StatusCode = status;
+        var problem = new ProblemDto { Title = title, Status = status, Detail = error.Message, Errors = errors };
+        await context.Response.WriteAsJsonAsync(problem, ApiJsonContext.Default.ProblemDto).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text.Json.Serialization;
+
+namespace Strata.ControlPlane.Api.V1;
+
+/// <summary>Body of <c>PUT /api/v1/deployments/{name}</c> and <c>POST /api/v1/plans</c>.</summary>
+public sealed record ApplyRequest
+{
+    /// <summary>The absolute path of the spec file; image folders are resolved against it.</summary>
+    public required string SpecPath { get; init; }
+
+    /// <summary>Parameter values given with <c>--param</c>, a params file or the environment (secrets included).</summary>
+    public Dictionary<string, string> Parameters { get; init; } = [];
+
+    /// <summary>A saved plan (the JSON of <c>strata plan --out</c>) to execute exactly, or null to plan afresh.</summary>
+    public string? SavedPlan { get; init; }
+}
+
+/// <summary>What <c>PUT /api/v1/deployments/{name}</c> accepted.</summary>
+public sealed record ApplyResponse
+{
+    public required string Deployment { get; init; }
+
+    public required long Serial { get; init; }
+
+    /// <summary>The plan being executed, as <c>strata plan --json</c> prints it.</summary>
+    public required string PlanJson { get; init; }
+
+    /// <summary>The plan as text, for terminals.</summary>
+    public required string PlanText { get; init; }
+}
+
+/// <summary>Body of <c>POST /api/v1/deployments/{name}/tiers/{tier}/scale</c>.</summary>
+public sealed record ScaleRequest(int Desired);
+
+/// <summary>Where a deployment is on its way to matching the spec.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DeploymentPhase>))]
+public enum DeploymentPhase { Converging, Converged, Degraded, Deleting }
+
+/// <summary>A deployment as <c>strata status</c> shows it.</summary>
+public sealed record DeploymentStatusDto
+{
+    public required string Name { get; init; }
+
+    public required DeploymentPhase Phase { get; init; }
+
+    public required long Serial { get; init; }
+
+    public string? Message { get; init; }
+
+    public required IReadOnlyList<TierStatusDto> Tiers { get; init; }
+
+    public required IReadOnlyList<ServerDto> Servers { get; init; }
+
+    public required IReadOnlyList<LoadBalancerDto> LoadBalancers { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Outputs { get; init; }
+}
+
+public sealed record TierStatusDto
+{
+    public required string Name { get; init; }
+
+    public required int Min { get; init; }
+
+    public required int Max { get; init; }
+
+    public required int Desired { get; init; }
+
+    public required int InService { get; init; }
+
+    /// <summary>Why the tier cannot reach its desired count, e.g. the last launch error.</summary>
+    public string? Message { get; init; }
+}
+
+public sealed record ServerDto
+{
+    public required string Name { get; init; }
+
+    public required string Tier { get; init; }
+
+    public required string Zone { get; init; }
+
+    public string? Address { get; init; }
+
+    /// <summary>pending, configuring, booting, inService, unhealthy, terminating, terminated or failed.</summary>
+    public required string State { get; init; }
+
+    /// <summary>The server's process id (local provider).</summary>
+    public int? Pid { get; init; }
+
+    public required string Image { get; init; }
+
+    public required DateTimeOffset LaunchedAt { get; init; }
+
+    public string? Message { get; init; }
+}
+
+public sealed record LoadBalancerDto
+{
+    public required string Name { get; init; }
+
+    public required string PhysicalName { get; init; }
+
+    public required string Driver { get; init; }
+
+    public string? Url { get; init; }
+
+    public required string State { get; init; }
+
+    public int? Pid { get; init; }
+
+    public required IReadOnlyList<string> Members { get; init; }
+
+    public string? Message { get; init; }
+}
+
+/// <summary>A short line per deployment for <c>GET /api/v1/deployments</c>.</summary>
+public sealed record DeploymentSummaryDto(string Name, DeploymentPhase Phase, int Servers, int InService, long Serial);

@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.State;
+using Strata.Planning;
+
+namespace Strata.ControlPlane.Deployments;
+
+/// <summary>The deployments this control plane runs, loaded from the state store on start.</summary>
+public sealed class DeploymentRegistry(IStateStore store, EventLog events)
+{
+    private readonly ConcurrentDictionary<string, DeploymentRuntime> _runtimes = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Raised when a deployment was added or changed and should be reconciled.</summary>
+    public event Action<string>? Changed;
+
+    public IEnumerable<DeploymentRuntime> All => _runtimes.Values;
+
+    public DeploymentRuntime? Find(string name) => _runtimes.GetValueOrDefault(name);
+
+    public Task WhenLoaded => _loaded.Task;
+
+    public async Task LoadAsync(CancellationToken ct)
+    {
+        await store.InitializeAsync(ct).ConfigureAwait(false);
+        foreach (var record in await store.ListDeploymentsAsync(ct).ConfigureAwait(false))
+        {
+            var state = DeploymentRuntime.Deserialize(record.StateJson);
+            try
+            {
+                var desired = SpecSource.Parse(record.SpecText, record.SpecPath, record.Parameters);
+                _runtimes[record.Name] = new DeploymentRuntime(store, record, desired, state);
+            }
+            catch (Api.V1.InvalidSpecException ex)
+            {
+                // The spec was valid when applied; an image folder may have gone since. Keep the servers running.
+                await events.PublishAsync(record.Name, "deployment.error", $"cannot reload the applied spec: {string.Join("; ", ex.Errors)}", severity: EventSeverity.Error, cancellationToken: ct).ConfigureAwait(false);
+            }
+        }
+
+        _loaded.TrySetResult();
+    }
+
+    public DeploymentRuntime GetOrAdd(string name, Func<DeploymentRuntime> create) => _runtimes.GetOrAdd(name, _ => create());
+
+    public void Signal(string name) => Changed?.Invoke(name);
+
+    public async Task RemoveAsync(DeploymentRuntime runtime, CancellationToken ct)
+    {
+        await store.DeleteDeploymentAsync(runtime.Name, ct).ConfigureAwait(false);
+        _runtimes.TryRemove(runtime.Name, out _);
+        await events.PublishAsync(runtime.Name, "deployment.deleted", $"deployment {runtime.Name} deleted", cancellationToken: ct).ConfigureAwait(false);
+    }
+
+    public static DeploymentRecord NewRecord(string name) => new()
+    {
+        Name = name,
+        SpecPath = "",
+        SpecText = "",
+        StateJson = DeploymentRuntime.Serialize(DeploymentState.Empty(name)),
+    };
+}

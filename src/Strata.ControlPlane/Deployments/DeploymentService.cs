@@ -1,0 +1,172 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Strata.ControlPlane.Api.V1;
+using Strata.ControlPlane.Hosting;
+using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.State;
+using Strata.Planning;
+using Strata.Providers;
+
+namespace Strata.ControlPlane.Deployments;
+
+/// <summary>The deployments behind the REST API: apply a spec, plan it, read status, scale, delete, read logs.</summary>
+internal sealed class DeploymentService(
+    DeploymentRegistry registry,
+    IStateStore store,
+    ICloudProvider provider,
+    LoadBalancerCoordinator loadBalancers,
+    InstallationKey key,
+    TimeProvider time) : IDeploymentService
+{
+    private readonly SemaphoreSlim _applyGate = new(1, 1);
+
+    public async Task<ApplyResponse> PlanAsync(ApplyRequest request, CancellationToken ct)
+    {
+        await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
+        var desired = SpecSource.Load(request.SpecPath, request.Parameters);
+        var state = registry.Find(desired.Spec.Name)?.State ?? DeploymentState.Empty(desired.Spec.Name);
+        return Response(desired.Spec.Name, state.Serial, Plan(desired, state));
+    }
+
+    public async Task<ApplyResponse> ApplyAsync(string name, ApplyRequest request, CancellationToken ct)
+    {
+        await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
+        var desired = SpecSource.Load(request.SpecPath, request.Parameters);
+        if (desired.Spec.Name != name)
+        {
+            throw new ArgumentException($"the spec describes deployment '{desired.Spec.Name}', not '{name}'");
+        }
+
+        await _applyGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var runtime = registry.Find(name);
+            var state = runtime?.State ?? DeploymentState.Empty(name);
+            var plan = ChoosePlan(desired, state, request.SavedPlan);
+            runtime ??= registry.GetOrAdd(name, () => new DeploymentRuntime(store, DeploymentRegistry.NewRecord(name), desired, state));
+            var applied = await runtime.ApplyAsync(desired, s => PlanApplication.Apply(s, desired, plan, time.GetUtcNow()), ct).ConfigureAwait(false);
+            registry.Signal(name);
+            return Response(name, applied.Serial, plan);
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    }
+
+    private Plan ChoosePlan(DesiredDeployment desired, DeploymentState state, string? savedPlan)
+    {
+        var fresh = Plan(desired, state);
+        var plan = fresh;
+        if (savedPlan is not null)
+        {
+            plan = PlanJson.DeserializePlan(savedPlan);
+            try
+            {
+                plan.EnsureApplicableTo(state, fresh.SpecDigest, fresh.ParameterDigest);
+            }
+            catch (PlanOutOfDateException ex)
+            {
+                throw new ConflictException(ex.Message);
+            }
+        }
+
+        if (plan.HasProblems)
+        {
+            throw new InvalidSpecException([.. plan.Problems.Select(p => p.ToString())]);
+        }
+
+        return plan;
+    }
+
+    private Plan Plan(DesiredDeployment desired, DeploymentState state) =>
+        Planner.Plan(desired.Spec, state, new PlanOptions
+        {
+            TimeProvider = time,
+            ParameterDigest = ParameterDigest.Compute(desired.Spec.Parameters, desired.Parameters, key.Bytes),
+            ComputeImageDigest = folder => desired.Spec.Images
+                .Where(i => SpecSource.ImageFolder(desired.Spec, i) == Path.GetFullPath(folder))
+                .Select(i => desired.ImageDigests[i.Name]).FirstOrDefault() ?? ImageDigest.Compute(folder),
+            DefaultZone = provider.Zones.FirstOrDefault() ?? "local-a",
+        });
+
+    private static ApplyResponse Response(string name, long serial, Plan plan) => new()
+    {
+        Deployment = name,
+        Serial = serial,
+        PlanJson = PlanJson.Serialize(plan),
+        PlanText = PlanRenderer.RenderText(plan),
+    };
+
+    public async Task<IReadOnlyList<DeploymentSummaryDto>> ListAsync(CancellationToken ct)
+    {
+        await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
+        return [.. registry.All.OrderBy(r => r.Name, StringComparer.Ordinal).Select(r =>
+        {
+            var servers = r.State.Tiers.SelectMany(t => t.Servers).ToList();
+            return new DeploymentSummaryDto(r.Name, DeploymentStatusBuilder.Phase(r), servers.Count,
+                servers.Count(s => s.State == ServerStatus.InService), r.State.Serial);
+        })];
+    }
+
+    public async Task<DeploymentStatusDto> GetStatusAsync(string name, CancellationToken ct)
+    {
+        await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
+        var runtime = Require(name);
+        return DeploymentStatusBuilder.Build(runtime, loadBalancers);
+    }
+
+    public async Task DeleteAsync(string name, CancellationToken ct)
+    {
+        await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
+        await Require(name).MarkDeletingAsync(ct).ConfigureAwait(false);
+        registry.Signal(name);
+    }
+
+    public async Task ScaleAsync(string name, string tier, int desired, CancellationToken ct)
+    {
+        await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
+        var runtime = Require(name);
+        var tierState = runtime.State.FindTier(tier) ?? throw new NotFoundException($"deployment '{name}' has no tier '{tier}'; tiers: {string.Join(", ", runtime.State.Tiers.Select(t => t.LogicalName))}");
+        if (desired < tierState.Count.Min || desired > tierState.Count.Max)
+        {
+            throw new ArgumentException($"tier '{tier}' runs between {tierState.Count.Min} and {tierState.Count.Max} servers; {desired} is outside that range (change min/max in the spec)");
+        }
+
+        await runtime.MutateAsync(s => DeploymentReconciler.WithTier(s, tierState with { Count = tierState.Count with { Desired = desired } }), ct).ConfigureAwait(false);
+        registry.Signal(name);
+    }
+
+    public async IAsyncEnumerable<string> ReadLogAsync(string name, string server, int tail, bool follow, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
+        var runtime = Require(name);
+        if (!runtime.State.Tiers.SelectMany(t => t.Servers).Any(s => s.Name == server))
+        {
+            throw new NotFoundException($"deployment '{name}' has no server '{server}'");
+        }
+
+        var lines = follow ? provider.FollowLogAsync(server, tail, ct) : Tail(server, tail, ct);
+        await foreach (var line in lines.ConfigureAwait(false))
+        {
+            yield return line;
+        }
+    }
+
+    private async IAsyncEnumerable<string> Tail(string server, int tail, [EnumeratorCancellation] CancellationToken ct)
+    {
+        foreach (var line in await provider.ReadLogTailAsync(server, tail, ct).ConfigureAwait(false))
+        {
+            yield return line;
+        }
+    }
+
+    private DeploymentRuntime Require(string name) =>
+        registry.Find(name) ?? throw new NotFoundException($"no deployment named '{name}'; `strata status` lists them");
+}
+
+/// <summary>A per-installation secret used to key parameter digests (see <see cref="ParameterDigest"/>).</summary>
+public sealed record InstallationKey(byte[] Bytes)
+{
+    public static InstallationKey From(string token) => new(Encoding.UTF8.GetBytes(token));
+}

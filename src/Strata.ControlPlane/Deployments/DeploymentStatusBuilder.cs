@@ -1,0 +1,103 @@
+using Strata.ControlPlane.Api.V1;
+using Strata.ControlPlane.Reconciliation;
+using Strata.Planning;
+using Strata.Spec;
+
+namespace Strata.ControlPlane.Deployments;
+
+/// <summary>Builds the status document of a deployment from its state.</summary>
+public static class DeploymentStatusBuilder
+{
+    public static DeploymentPhase Phase(DeploymentRuntime runtime)
+    {
+        if (runtime.IsDeleting)
+        {
+            return DeploymentPhase.Deleting;
+        }
+
+        var tiers = runtime.State.Tiers;
+        var converged = tiers.All(t => t.Servers.Count(s => s.State == ServerStatus.InService && IsCurrent(runtime, t, s)) == t.Count.Desired
+                                        && t.Servers.All(s => s.State is ServerStatus.InService or ServerStatus.Failed))
+                        && runtime.Desired.Spec.LoadBalancers.All(l => runtime.State.FindLoadBalancer(l.Name)?.Url is not null);
+        if (converged && tiers.All(t => t.Servers.All(s => s.State == ServerStatus.InService)))
+        {
+            return DeploymentPhase.Converged;
+        }
+
+        return runtime.Failures.Count > 0 ? DeploymentPhase.Degraded : DeploymentPhase.Converging;
+    }
+
+    private static bool IsCurrent(DeploymentRuntime runtime, TierState tier, ServerState server) =>
+        server.ImageDigest == tier.ImageDigest && server.LaunchDigest == tier.LaunchDigest;
+
+    public static DeploymentStatusDto Build(DeploymentRuntime runtime, LoadBalancerCoordinator loadBalancers)
+    {
+        var state = runtime.State;
+        return new DeploymentStatusDto
+        {
+            Name = runtime.Name,
+            Phase = Phase(runtime),
+            Serial = state.Serial,
+            Message = runtime.Failures.Count == 0 ? null : string.Join("; ", runtime.Failures.Select(f => $"tier {f.Key}: {f.Value.Message}")),
+            Tiers = [.. state.Tiers.Select(t => new TierStatusDto
+            {
+                Name = t.LogicalName,
+                Min = t.Count.Min,
+                Max = t.Count.Max,
+                Desired = t.Count.Desired,
+                InService = t.Servers.Count(s => s.State == ServerStatus.InService),
+                Message = runtime.Failures.GetValueOrDefault(t.LogicalName)?.Message ?? runtime.Waiting.GetValueOrDefault(t.LogicalName),
+            })],
+            Servers = [.. state.Tiers.SelectMany(t => t.Servers).Select(s => new ServerDto
+            {
+                Name = s.Name,
+                Tier = s.Tier,
+                Zone = s.Zone,
+                Address = s.Address,
+                State = PlanBuilderText.Camel(s.State),
+                Pid = s.ProcessId,
+                Image = s.ImageDigest,
+                LaunchedAt = s.LaunchedAt,
+                Message = s.Message,
+            })],
+            LoadBalancers = [.. state.LoadBalancers.Select(l =>
+            {
+                var instance = loadBalancers.Find(l.PhysicalName);
+                return new LoadBalancerDto
+                {
+                    Name = l.LogicalName,
+                    PhysicalName = l.PhysicalName,
+                    Driver = l.Driver,
+                    Url = l.Url,
+                    State = instance?.State.ToString().ToLowerInvariant() ?? "unknown",
+                    Pid = instance?.ProcessId,
+                    Members = l.Members,
+                    Message = instance?.Message,
+                };
+            })],
+            Outputs = Outputs(runtime),
+        };
+    }
+
+    /// <summary>Outputs evaluated against the live state; secrets never leave as text.</summary>
+    private static IReadOnlyDictionary<string, string> Outputs(DeploymentRuntime runtime)
+    {
+        var resolver = new RuntimeResolver(runtime.Desired.Spec, runtime.Desired.ParameterValues, runtime.State, null);
+        var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var output in runtime.Desired.Spec.Outputs)
+        {
+            outputs[output.Name] = TemplateEvaluator.Evaluate(output.Value, resolver).Display;
+        }
+
+        return outputs;
+    }
+}
+
+internal static class PlanBuilderText
+{
+    public static string Camel(ServerStatus state)
+    {
+        var text = state.ToString();
+        return char.ToLowerInvariant(text[0]) + text[1..];
+    }
+}

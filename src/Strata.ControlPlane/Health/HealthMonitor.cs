@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Strata.ControlPlane.Reconciliation;
+using Strata.Planning;
+using Strata.Providers;
+using Strata.Spec;
+
+namespace Strata.ControlPlane.Health;
+
+/// <summary>
+/// Probes every running server on its tier's interval and moves it between booting, in service and unhealthy as
+/// the thresholds are crossed. A booting server that does not pass within the check's grace period fails.
+/// </summary>
+public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, TimeProvider time, ILogger<HealthMonitor> logger)
+{
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _probes = new(StringComparer.Ordinal);
+
+    /// <summary>Called after a server's state changed through a health verdict, so its deployment is reconciled.</summary>
+    public event Action<string>? Changed;
+
+    /// <summary>Fails a server (set by the reconciler, which owns failure handling).</summary>
+    public Func<DeploymentRuntime, ServerState, string, Task>? Fail { get; set; }
+
+    public void Ensure(DeploymentRuntime runtime, ServerState server, ServerInstance instance)
+    {
+        var check = runtime.Desired.Spec.FindTier(server.Tier)?.Health;
+        if (check is null || _probes.ContainsKey(server.Name))
+        {
+            return;
+        }
+
+        var stop = new CancellationTokenSource();
+        if (_probes.TryAdd(server.Name, stop))
+        {
+            _ = Task.Run(() => RunAsync(runtime, server.Name, check, Target(runtime, server, instance), stop.Token));
+        }
+    }
+
+    public void Stop(string server)
+    {
+        if (_probes.TryRemove(server, out var stop))
+        {
+            stop.Cancel();
+            stop.Dispose();
+        }
+    }
+
+    private static ProbeTarget Target(DeploymentRuntime runtime, ServerState server, ServerInstance instance)
+    {
+        var tier = runtime.Desired.Spec.FindTier(server.Tier)!;
+        var environment = new Dictionary<string, string>
+        {
+            ["STRATA_ADDRESS"] = instance.Address,
+            ["STRATA_SERVER_NAME"] = server.Name,
+            ["STRATA_CONFIG"] = instance.ConfigPath,
+        };
+        return new ProbeTarget(instance.Address, tier.Ports.FirstOrDefault()?.Port, instance.RootPath, environment);
+    }
+
+    private async Task RunAsync(DeploymentRuntime runtime, string name, HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
+    {
+        var tracker = new HealthTracker(check.HealthyAfter, check.UnhealthyAfter);
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var before = tracker.Verdict;
+                tracker = tracker.Record(await probe.ProbeAsync(check, target, ct).ConfigureAwait(false));
+                if (Find(runtime, name) is not { } server)
+                {
+                    return;
+                }
+
+                await ApplyAsync(runtime, server, check, before, tracker, ct).ConfigureAwait(false);
+                await Task.Delay(check.Interval, time, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopped: the server is terminating or failed.
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogProbeLoopFailed(logger, ex, name);
+            _probes.TryRemove(name, out _);
+        }
+    }
+
+    private async Task ApplyAsync(DeploymentRuntime runtime, ServerState server, HealthCheckSpec check, HealthVerdict before, HealthTracker tracker, CancellationToken ct)
+    {
+        var next = (server.State, tracker.Verdict) switch
+        {
+            (ServerStatus.Booting or ServerStatus.Unhealthy, HealthVerdict.Healthy) => ServerStatus.InService,
+            (ServerStatus.InService, HealthVerdict.Unhealthy) when before != HealthVerdict.Unhealthy => ServerStatus.Unhealthy,
+            _ => server.State,
+        };
+
+        if (next == server.State)
+        {
+            if (server.State == ServerStatus.Booting && time.GetUtcNow() - server.LaunchedAt > check.Grace && Fail is not null)
+            {
+                Stop(server.Name);
+                await Fail(runtime, server, $"the health check did not pass within {check.Grace.TotalSeconds:0}s: {tracker.LastFailure ?? "no answer"}").ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        var message = next == ServerStatus.Unhealthy ? tracker.LastFailure : null;
+        await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, server with { State = next, Message = message }), ct).ConfigureAwait(false);
+        var text = next == ServerStatus.InService ? $"{server.Name} is in service" : $"{server.Name} is unhealthy: {message}";
+        await events.PublishAsync(runtime.Name, "server.state", text, $"tiers.{server.Tier}.servers[{server.Name}]",
+            next == ServerStatus.InService ? EventSeverity.Info : EventSeverity.Warning, ct).ConfigureAwait(false);
+        Changed?.Invoke(runtime.Name);
+    }
+
+    private static ServerState? Find(DeploymentRuntime runtime, string name) =>
+        runtime.State.Tiers.SelectMany(t => t.Servers).FirstOrDefault(s => s.Name == name && s.State is ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy);
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Error, Message = "Health probing of {Server} stopped after an error")]
+    private static partial void LogProbeLoopFailed(ILogger logger, Exception exception, string server);
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Strata.Spec;
+
+namespace Strata.ControlPlane.Health;
+
+/// <summary>The outcome of one probe: whether it passed and, when not, why.</summary>
+public readonly record struct ProbeResult(bool Passed, string? Detail)
+{
+    public static ProbeResult Pass { get; } = new(true, null);
+
+    public static ProbeResult Fail(string detail) => new(false, detail);
+}
+
+/// <summary>What a probe is aimed at: the server's address and, for command checks, its root folder and environment.</summary>
+public sealed record ProbeTarget(string Address, int? DefaultPort, string? WorkingDirectory, IReadOnlyDictionary<string, string> Environment);
+
+/// <summary>Runs one http, tcp or command health check against a server.</summary>
+public interface IHealthProbe
+{
+    Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken);
+}
+
+internal sealed class HealthProbe(IHttpClientFactory httpClients) : IHealthProbe
+{
+    public const string HttpClientName = "strata-health";
+
+    public async Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(check.Timeout);
+        try
+        {
+            return check.Kind switch
+            {
+                HealthCheckKind.Http => await ProbeHttpAsync(check, target, timeout.Token).ConfigureAwait(false),
+                HealthCheckKind.Tcp => await ProbeTcpAsync(check, target, timeout.Token).ConfigureAwait(false),
+                _ => await ProbeCommandAsync(check, target, timeout.Token).ConfigureAwait(false),
+            };
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ProbeResult.Fail($"timed out after {check.Timeout.TotalMilliseconds:0} ms");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or SocketException or IOException)
+        {
+            return ProbeResult.Fail(ex.Message);
+        }
+    }
+
+    private async Task<ProbeResult> ProbeHttpAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
+    {
+        var port = check.Port ?? target.DefaultPort ?? 80;
+        var path = check.Path ?? "/";
+        var client = httpClients.CreateClient(HttpClientName);
+        using var response = await client.GetAsync(new Uri($"http://{target.Address}:{port}{path}"), HttpCompletionOption.ResponseHeadersRead, ct)
+            .ConfigureAwait(false);
+        var code = (int)response.StatusCode;
+        return code is >= 200 and < 400 ? ProbeResult.Pass : ProbeResult.Fail($"GET {path} answered {code}");
+    }
+
+    private static async Task<ProbeResult> ProbeTcpAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
+    {
+        var port = check.Port ?? target.DefaultPort ?? throw new InvalidOperationException("a tcp check needs a port");
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(target.Address, port, ct).ConfigureAwait(false);
+        return ProbeResult.Pass;
+    }
+
+    private static async Task<ProbeResult> ProbeCommandAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", check.Command?.Raw ?? "true" },
+            WorkingDirectory = target.WorkingDirectory ?? "/",
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in target.Environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new IOException("could not start the check command");
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            _ = process.StandardOutput.ReadToEndAsync(ct);
+            await process.WaitForExitAsync(ct).ConfigureAwait(false);
+            return process.ExitCode == 0
+                ? ProbeResult.Pass
+                : ProbeResult.Fail($"check command exited with code {process.ExitCode}: {LastLine(await stderr.ConfigureAwait(false))}");
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static string LastLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+}

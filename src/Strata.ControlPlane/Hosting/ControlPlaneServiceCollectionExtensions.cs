@@ -1,0 +1,48 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Api.V1;
+using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Health;
+using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.State;
+using Strata.Providers;
+using Strata.Storage;
+
+namespace Strata.ControlPlane.Hosting;
+
+public static class ControlPlaneServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the control plane on the embedded defaults: SQLite state, the local provider, the filesystem object
+    /// store and the built-in load balancer, all under the home folder of <paramref name="options"/>.
+    /// </summary>
+    public static IServiceCollection AddStrataControlPlane(this IServiceCollection services, ControlPlaneOptions options)
+    {
+        var paths = options.Paths;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton(Options.Create(new SqliteStateStoreOptions { DatabasePath = paths.StateDatabase }));
+        services.TryAddSingleton<IStateStore, SqliteStateStore>();
+        services.TryAddSingleton(_ => InstallationKey.From(ServerToken.LoadOrCreate(paths)));
+        services.AddStrataObjectStores(o => o.RootPath = paths.ObjectStoreRoot);
+        services.AddLocalProvider(o => o.RootPath = paths.LocalProviderRoot);
+        services.AddBuiltInLoadBalancer(o =>
+        {
+            o.RootPath = paths.LoadBalancersRoot;
+            o.ProxyCommand = options.ProxyCommand;
+        });
+        services.AddHttpClient(HealthProbe.HttpClientName);
+        services.TryAddSingleton<IHealthProbe, HealthProbe>();
+        services.TryAddSingleton<EventLog>();
+        services.TryAddSingleton<HealthMonitor>();
+        services.TryAddSingleton<ImageCatalog>();
+        services.TryAddSingleton<LoadBalancerCoordinator>();
+        services.TryAddSingleton<DeploymentReconciler>();
+        services.TryAddSingleton<DeploymentRegistry>();
+        services.TryAddSingleton<IDeploymentService, DeploymentService>();
+        services.AddSingleton<ReconcileLoop>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
+        return services;
+    }
+}

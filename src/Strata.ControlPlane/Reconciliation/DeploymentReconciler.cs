@@ -1,0 +1,430 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Health;
+using Strata.ControlPlane.Hosting;
+using Strata.Planning;
+using Strata.Providers;
+using Strata.Spec;
+using ProviderServerState = Strata.Providers.ServerState;
+
+namespace Strata.ControlPlane.Reconciliation;
+
+/// <summary>
+/// Brings one deployment closer to its spec in a single pass: records what it observes, starts launches and
+/// terminations as background operations (recorded in the state before they run, so a restart repeats them
+/// idempotently), and sets load-balancer membership from health. Passes are cheap and repeatable.
+/// </summary>
+public sealed partial class DeploymentReconciler(
+    ICloudProvider provider,
+    ImageCatalog images,
+    LoadBalancerCoordinator loadBalancers,
+    HealthMonitor health,
+    EventLog events,
+    IOptions<ControlPlaneOptions> options,
+    TimeProvider time,
+    ILogger<DeploymentReconciler> logger)
+{
+    private readonly ConcurrentDictionary<string, Task> _operations = new(StringComparer.Ordinal);
+    private readonly Random _random = new();
+
+    /// <summary>Raised when a background operation finished and the deployment should be looked at again.</summary>
+    public event Action<string>? Changed;
+
+    public async Task ReconcileAsync(DeploymentRuntime runtime, CancellationToken ct)
+    {
+        var observed = (await provider.ListServersAsync(runtime.Name, ct).ConfigureAwait(false)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        await ObserveAsync(runtime, observed, ct).ConfigureAwait(false);
+        if (runtime.IsDeleting)
+        {
+            await TearDownAsync(runtime, ct).ConfigureAwait(false);
+            return;
+        }
+
+        await images.EnsureAsync(runtime, ct).ConfigureAwait(false);
+        foreach (var tier in OrderedTiers(runtime.Desired.Spec))
+        {
+            await ReconcileTierAsync(runtime, tier, ct).ConfigureAwait(false);
+        }
+
+        await RemoveTiersNotInSpecAsync(runtime, ct).ConfigureAwait(false);
+        await loadBalancers.ReconcileAsync(runtime, ct).ConfigureAwait(false);
+        await TerminateOrphansAsync(runtime, observed, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Tiers in dependency order: a tier comes after the tiers whose servers it refers to.</summary>
+    private static IEnumerable<TierSpec> OrderedTiers(DeploymentSpec spec) =>
+        DependencyGraph.ResourceOrder(spec)
+            .Where(r => r.StartsWith("tiers.", StringComparison.Ordinal))
+            .Select(r => spec.FindTier(r["tiers.".Length..]))
+            .OfType<TierSpec>();
+
+    /// <summary>True while launches or terminations of the deployment are still running.</summary>
+    public bool HasOperations(DeploymentRuntime runtime) =>
+        runtime.State.Tiers.SelectMany(t => t.Servers).Any(s => _operations.ContainsKey(s.Name));
+
+    private async Task ObserveAsync(DeploymentRuntime runtime, Dictionary<string, ServerInstance> observed, CancellationToken ct)
+    {
+        foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).ToList())
+        {
+            if (_operations.ContainsKey(server.Name))
+            {
+                continue;
+            }
+
+            observed.TryGetValue(server.Name, out var instance);
+            switch (server.State)
+            {
+                case ServerStatus.Pending or ServerStatus.Configuring:
+                    StartLaunch(runtime, server);
+                    break;
+                case ServerStatus.Terminating:
+                    StartTermination(runtime, server, "resuming an interrupted termination");
+                    break;
+                case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy when instance?.State != ProviderServerState.Running:
+                    await MarkFailedAsync(runtime, server, DeathMessage(instance), ct).ConfigureAwait(false);
+                    break;
+                case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy:
+                    health.Ensure(runtime, server, instance!);
+                    break;
+            }
+        }
+    }
+
+    private static string DeathMessage(ServerInstance? instance) => instance switch
+    {
+        null => "the server disappeared",
+        { ExitCode: { } code } => $"the process exited with code {code}{(instance.Message is null ? "" : ": " + instance.Message)}",
+        _ => instance.Message ?? "the process is gone",
+    };
+
+    private async Task ReconcileTierAsync(DeploymentRuntime runtime, TierSpec tier, CancellationToken ct)
+    {
+        var tierState = runtime.State.FindTier(tier.Name);
+        if (tierState is null)
+        {
+            return;
+        }
+
+        await PruneFailedAsync(runtime, tierState, ct).ConfigureAwait(false);
+        if (WaitingFor(runtime, tier) is { } dependency)
+        {
+            await SetTierMessageAsync(runtime, tier.Name, $"waiting for tier '{dependency}' to have a server in service", ct).ConfigureAwait(false);
+            return;
+        }
+
+        var desired = runtime.Desired;
+        var target = new TierTarget(desired.ImageDigest(tier), desired.LaunchDigest(tier), tierState.Count.Desired, tier.Update);
+        runtime.Failures.TryGetValue(tier.Name, out var failures);
+        var actions = TierDecision.Decide(target, tierState.Servers, failures is null || time.GetUtcNow() >= failures.NotBefore);
+        foreach (var termination in actions.Terminate)
+        {
+            var server = tierState.Servers.First(s => s.Name == termination.Server);
+            await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Message = termination.Reason }, ct).ConfigureAwait(false);
+            StartTermination(runtime, server, termination.Reason);
+        }
+
+        if (actions.Launch > 0)
+        {
+            await LaunchNewAsync(runtime, tier, target, actions.Launch, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task LaunchNewAsync(DeploymentRuntime runtime, TierSpec tier, TierTarget target, int count, CancellationToken ct)
+    {
+        var names = new NameGenerator(_random, runtime.State.PhysicalNames());
+        var zones = tier.Zones.Count > 0 ? tier.Zones : provider.Zones;
+        var added = new List<ServerState>();
+        var state = await runtime.MutateAsync(s =>
+        {
+            var tierState = s.FindTier(tier.Name)!;
+            var servers = tierState.Servers.ToList();
+            for (var i = 0; i < count; i++)
+            {
+                var server = new ServerState
+                {
+                    Name = names.Next(runtime.Name, tier.Name),
+                    Tier = tier.Name,
+                    Zone = LeastUsedZone(zones, servers),
+                    State = ServerStatus.Pending,
+                    ImageDigest = target.ImageDigest,
+                    LaunchDigest = target.LaunchDigest,
+                    LaunchedAt = time.GetUtcNow(),
+                };
+                servers.Add(server);
+                added.Add(server);
+            }
+
+            return WithTier(s, tierState with { Servers = servers });
+        }, ct).ConfigureAwait(false);
+
+        foreach (var server in added)
+        {
+            StartLaunch(runtime, server);
+        }
+    }
+
+    private static string LeastUsedZone(IReadOnlyList<string> zones, List<ServerState> servers) =>
+        zones.OrderBy(z => servers.Count(s => s.IsLive && s.Zone == z)).ThenBy(z => zones.ToList().IndexOf(z)).First();
+
+    /// <summary>A tier whose servers this tier refers to (or depends on) and that has none in service yet.</summary>
+    private static string? WaitingFor(DeploymentRuntime runtime, TierSpec tier)
+    {
+        foreach (var dependency in Dependencies(runtime.Desired.Spec, tier))
+        {
+            var other = runtime.State.FindTier(dependency);
+            if (other is not null && !other.Servers.Any(s => s.State == ServerStatus.InService))
+            {
+                return dependency;
+            }
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<string> Dependencies(DeploymentSpec spec, TierSpec tier)
+    {
+        var image = spec.FindImage(tier.Image);
+        var templates = tier.Env.Values.Concat(image?.Env.Values ?? []).Concat(image?.Hooks.Values ?? []).Append(image?.Run);
+        return templates.OfType<Template>()
+            .SelectMany(TemplateReferences.Of)
+            .Where(r => r.Root == "tiers" && r.Expression.Segments.Count > 1)
+            .Select(r => r.Expression.Segments[1].Name!)
+            .Concat(tier.DependsOn)
+            .Where(t => t != tier.Name)
+            .Distinct(StringComparer.Ordinal);
+    }
+
+    private void StartLaunch(DeploymentRuntime runtime, ServerState server) =>
+        Track(runtime, server.Name, () => LaunchAsync(runtime, server));
+
+    private void StartTermination(DeploymentRuntime runtime, ServerState server, string reason) =>
+        Track(runtime, server.Name, () => TerminateAsync(runtime, server, reason));
+
+    private void Track(DeploymentRuntime runtime, string key, Func<Task> operation)
+    {
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await operation().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogOperationFailed(logger, ex, key);
+                await events.PublishAsync(runtime.Name, "server.error", ex.Message, key, EventSeverity.Error).ConfigureAwait(false);
+            }
+            finally
+            {
+                _operations.TryRemove(key, out _);
+                Changed?.Invoke(runtime.Name);
+            }
+        });
+        _operations.TryAdd(key, task);
+    }
+
+    private async Task LaunchAsync(DeploymentRuntime runtime, ServerState server)
+    {
+        var ct = CancellationToken.None;
+        var tier = runtime.Desired.Spec.FindTier(server.Tier);
+        if (tier is null)
+        {
+            return;
+        }
+
+        var volumes = await AttachVolumesAsync(runtime, tier, server, ct).ConfigureAwait(false);
+        var request = new LaunchRequest
+        {
+            ServerId = server.Name,
+            Deployment = runtime.Name,
+            Tier = tier.Name,
+            Zone = server.Zone,
+            Image = await images.GetAsync(runtime, tier.Image, ct).ConfigureAwait(false),
+            Volumes = volumes,
+            Ports = [.. tier.Ports.Select(p => p.Port)],
+            Settings = identity => LaunchSettingsBuilder.Build(runtime.Desired, runtime.State, tier, identity),
+        };
+        await SetServerAsync(runtime, server with { State = ServerStatus.Configuring }, ct).ConfigureAwait(false);
+        var instance = await provider.LaunchAsync(request, ct).ConfigureAwait(false);
+        await RecordLaunchAsync(runtime, tier, server, instance, ct).ConfigureAwait(false);
+    }
+
+    private async Task RecordLaunchAsync(DeploymentRuntime runtime, TierSpec tier, ServerState server, ServerInstance instance, CancellationToken ct)
+    {
+        var resource = Address(server);
+        if (instance.State != ProviderServerState.Running)
+        {
+            await MarkFailedAsync(runtime, server with { Address = instance.Address }, instance.Message ?? $"the launch ended {instance.State}", ct).ConfigureAwait(false);
+            return;
+        }
+
+        // Without a health check a running process is in service; with one it boots until the check passes.
+        var next = server with
+        {
+            Address = instance.Address,
+            ProcessId = instance.ProcessId,
+            State = tier.Health is null ? ServerStatus.InService : ServerStatus.Booting,
+            Message = null,
+        };
+        await SetServerAsync(runtime, next, ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, "server.state", $"{server.Name} launched at {instance.Address} (pid {instance.ProcessId}); {Describe(next.State)}", resource, cancellationToken: ct).ConfigureAwait(false);
+        health.Ensure(runtime, next, instance);
+    }
+
+    private static string Describe(ServerStatus state) => state == ServerStatus.InService ? "in service" : "booting";
+
+    public async Task MarkFailedAsync(DeploymentRuntime runtime, ServerState server, string message, CancellationToken ct)
+    {
+        health.Stop(server.Name);
+        await SetServerAsync(runtime, server with { State = ServerStatus.Failed, Message = message }, ct).ConfigureAwait(false);
+        var previous = runtime.Failures.GetValueOrDefault(server.Tier);
+        var count = (previous?.Count ?? 0) + 1;
+        var delay = TimeSpan.FromSeconds(Math.Min(options.Value.MaxLaunchBackoff.TotalSeconds, Math.Pow(2, count - 1)));
+        runtime.Failures[server.Tier] = new LaunchFailures(count, time.GetUtcNow() + delay, message);
+        await events.PublishAsync(runtime.Name, "server.failed", $"{server.Name} failed: {message}", Address(server), EventSeverity.Error, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Keeps the newest failed server of a tier for people to inspect, and cleans up the rest.</summary>
+    private async Task PruneFailedAsync(DeploymentRuntime runtime, TierState tier, CancellationToken ct)
+    {
+        var failed = tier.Servers.Where(s => s.State == ServerStatus.Failed).OrderByDescending(s => s.LaunchedAt).ToList();
+        var healthy = tier.LiveServers.Count(s => s.State == ServerStatus.InService) >= tier.Count.Desired;
+        foreach (var server in failed.Skip(healthy ? 0 : 1))
+        {
+            if (!_operations.ContainsKey(server.Name))
+            {
+                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating }, ct).ConfigureAwait(false);
+                StartTermination(runtime, server, "cleaning up a failed server");
+            }
+        }
+    }
+
+    private async Task TerminateAsync(DeploymentRuntime runtime, ServerState server, string reason)
+    {
+        var ct = CancellationToken.None;
+        health.Stop(server.Name);
+        await loadBalancers.DrainAsync(runtime, server.Name, ct).ConfigureAwait(false);
+        await provider.TerminateAsync(server.Name, null, ct).ConfigureAwait(false);
+        await ReleaseVolumesAsync(runtime, server.Name, ct).ConfigureAwait(false);
+        await runtime.MutateAsync(s => WithoutServer(s, server.Name), ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, "server.state", $"{server.Name} terminated ({reason})", Address(server), cancellationToken: ct).ConfigureAwait(false);
+    }
+
+    private async Task RemoveTiersNotInSpecAsync(DeploymentRuntime runtime, CancellationToken ct)
+    {
+        foreach (var tier in runtime.State.Tiers.Where(t => runtime.Desired.Spec.FindTier(t.LogicalName) is null).ToList())
+        {
+            if (tier.Servers.Count == 0)
+            {
+                await runtime.MutateAsync(s => s with { Tiers = [.. s.Tiers.Where(t => t.LogicalName != tier.LogicalName)] }, ct).ConfigureAwait(false);
+                continue;
+            }
+
+            foreach (var server in tier.Servers.Where(s => s.State != ServerStatus.Terminating && !_operations.ContainsKey(s.Name)))
+            {
+                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating }, ct).ConfigureAwait(false);
+                StartTermination(runtime, server, $"tier '{tier.LogicalName}' was removed from the spec");
+            }
+        }
+    }
+
+    private async Task TearDownAsync(DeploymentRuntime runtime, CancellationToken ct)
+    {
+        await loadBalancers.StopAllAsync(runtime, ct).ConfigureAwait(false);
+        foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).Where(s => !_operations.ContainsKey(s.Name)))
+        {
+            if (server.State != ServerStatus.Terminating)
+            {
+                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating }, ct).ConfigureAwait(false);
+            }
+
+            StartTermination(runtime, server, "the deployment is being deleted");
+        }
+    }
+
+    /// <summary>Servers the provider runs for this deployment that the state does not know: leftovers of a crash.</summary>
+    private async Task TerminateOrphansAsync(DeploymentRuntime runtime, Dictionary<string, ServerInstance> observed, CancellationToken ct)
+    {
+        var known = runtime.State.PhysicalNames().ToHashSet(StringComparer.Ordinal);
+        foreach (var orphan in observed.Values.Where(o => !known.Contains(o.Id) && !_operations.ContainsKey(o.Id)))
+        {
+            await events.PublishAsync(runtime.Name, "server.orphan", $"{orphan.Id} is not in the state; terminating it", orphan.Id, EventSeverity.Warning, ct).ConfigureAwait(false);
+            Track(runtime, orphan.Id, () => provider.TerminateAsync(orphan.Id, null, CancellationToken.None));
+        }
+    }
+
+    private async Task<IReadOnlyList<VolumeAttachment>> AttachVolumesAsync(DeploymentRuntime runtime, TierSpec tier, ServerState server, CancellationToken ct)
+    {
+        var attachments = new List<VolumeAttachment>();
+        foreach (var volume in tier.Volumes)
+        {
+            var state = await runtime.MutateAsync(s => VolumeBook.Attach(s, runtime.Name, tier, volume, server.Name, _random), ct).ConfigureAwait(false);
+            var record = state.Volumes.First(v => v.Server == server.Name && v.LogicalName == volume.Name);
+            var info = await provider.CreateVolumeAsync(new VolumeRequest
+            {
+                VolumeId = record.Name,
+                Name = volume.Name,
+                Deployment = runtime.Name,
+                SizeMiB = volume.SizeBytes / (1024 * 1024),
+            }, ct).ConfigureAwait(false);
+            if (record.Path != info.Path)
+            {
+                await runtime.MutateAsync(s => VolumeBook.Replace(s, record with { Path = info.Path }), ct).ConfigureAwait(false);
+            }
+
+            attachments.Add(new VolumeAttachment(record.Name, volume.Mount));
+        }
+
+        return attachments;
+    }
+
+    private async Task ReleaseVolumesAsync(DeploymentRuntime runtime, string server, CancellationToken ct)
+    {
+        foreach (var volume in runtime.State.Volumes.Where(v => v.Server == server).ToList())
+        {
+            if (volume.DeletionPolicy == DeletionPolicy.Delete || runtime.IsDeleting && volume.DeletionPolicy == DeletionPolicy.Delete)
+            {
+                await provider.DeleteVolumeAsync(volume.Name, ct).ConfigureAwait(false);
+                await runtime.MutateAsync(s => s with { Volumes = [.. s.Volumes.Where(v => v.Name != volume.Name)] }, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await runtime.MutateAsync(s => VolumeBook.Replace(s, volume with { Server = null }), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task SetTierMessageAsync(DeploymentRuntime runtime, string tier, string message, CancellationToken ct)
+    {
+        if (runtime.Failures.GetValueOrDefault(tier)?.Message != message && runtime.Waiting.GetValueOrDefault(tier) != message)
+        {
+            runtime.Waiting[tier] = message;
+            await events.PublishAsync(runtime.Name, "tier.waiting", message, $"tiers.{tier}", cancellationToken: ct).ConfigureAwait(false);
+        }
+    }
+
+    public Task SetServerAsync(DeploymentRuntime runtime, ServerState server, CancellationToken ct) =>
+        runtime.MutateAsync(s => ReplaceServer(s, server), ct);
+
+    public static DeploymentState ReplaceServer(DeploymentState state, ServerState server)
+    {
+        var tier = state.FindTier(server.Tier);
+        if (tier is null || !tier.Servers.Any(s => s.Name == server.Name))
+        {
+            return state;
+        }
+
+        return WithTier(state, tier with { Servers = [.. tier.Servers.Select(s => s.Name == server.Name ? server : s)] });
+    }
+
+    private static DeploymentState WithoutServer(DeploymentState state, string name) =>
+        state with { Tiers = [.. state.Tiers.Select(t => t with { Servers = [.. t.Servers.Where(s => s.Name != name)] })] };
+
+    public static DeploymentState WithTier(DeploymentState state, TierState tier) =>
+        state with { Tiers = [.. state.Tiers.Select(t => t.LogicalName == tier.LogicalName ? tier : t)] };
+
+    private static string Address(ServerState server) => $"tiers.{server.Tier}.servers[{server.Name}]";
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "Operation on {Resource} failed")]
+    private static partial void LogOperationFailed(ILogger logger, Exception exception, string resource);
+}

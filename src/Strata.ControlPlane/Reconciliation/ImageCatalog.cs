@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using Strata.ControlPlane.Deployments;
+using Strata.Planning;
+using Strata.Providers;
+
+namespace Strata.ControlPlane.Reconciliation;
+
+/// <summary>
+/// Bakes each image folder once per source digest and remembers the provider's image, so launches of a hundred
+/// servers share one bake.
+/// </summary>
+public sealed class ImageCatalog(ICloudProvider provider, EventLog events, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<MachineImage>>> _baked = new(StringComparer.Ordinal);
+
+    /// <summary>Bakes every image of the spec that is not baked yet and records it in the state.</summary>
+    public async Task EnsureAsync(DeploymentRuntime runtime, CancellationToken ct)
+    {
+        foreach (var image in runtime.Desired.Spec.Images)
+        {
+            var machineImage = await GetAsync(runtime, image.Name, ct).ConfigureAwait(false);
+            var digest = runtime.Desired.ImageDigests[image.Name];
+            if (runtime.State.FindImage(image.Name) is { } known && known.Digest == digest && known.ArtifactId == machineImage.Id)
+            {
+                continue;
+            }
+
+            var record = new ImageState { LogicalName = image.Name, Digest = digest, ArtifactId = machineImage.Id, BakedAt = time.GetUtcNow() };
+            await runtime.MutateAsync(s => s with { Images = [.. s.Images.Where(i => i.LogicalName != image.Name), record] }, ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, "image.baked", $"image {image.Name} baked as {machineImage.Id[..19]}… ({machineImage.SizeBytes / 1024} KiB)", $"images.{image.Name}", cancellationToken: ct).ConfigureAwait(false);
+        }
+    }
+
+    public Task<MachineImage> GetAsync(DeploymentRuntime runtime, string imageName, CancellationToken ct)
+    {
+        var spec = runtime.Desired.Spec;
+        var digest = runtime.Desired.ImageDigests[imageName];
+        var folder = SpecSource.ImageFolder(spec, spec.FindImage(imageName)!);
+        var bake = _baked.GetOrAdd(digest, _ => new Lazy<Task<MachineImage>>(() => provider.RegisterImageAsync(folder, CancellationToken.None)));
+        return bake.Value.WaitAsync(ct);
+    }
+}

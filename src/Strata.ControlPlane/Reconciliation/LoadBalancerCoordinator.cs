@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using Strata.LoadBalancing;
+using Strata.Planning;
+using Strata.Spec;
+
+namespace Strata.ControlPlane.Reconciliation;
+
+/// <summary>
+/// Keeps each load balancer of a deployment running and its pool equal to the target tier's servers in service.
+/// A server leaves the pool, and its in-flight requests drain, before it is terminated.
+/// </summary>
+public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers, EventLog events)
+{
+    private readonly ConcurrentDictionary<string, LoadBalancerInstance> _instances = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _reported = new(StringComparer.Ordinal);
+    private readonly Random _random = new();
+
+    /// <summary>The running instance of a load balancer by physical name, as last seen.</summary>
+    public LoadBalancerInstance? Find(string physicalName) => _instances.GetValueOrDefault(physicalName);
+
+    public async Task ReconcileAsync(DeploymentRuntime runtime, CancellationToken ct)
+    {
+        foreach (var spec in runtime.Desired.Spec.LoadBalancers)
+        {
+            var state = runtime.State.FindLoadBalancer(spec.Name) ?? await CreateAsync(runtime, spec, ct).ConfigureAwait(false);
+            await ReconcileOneAsync(runtime, spec, state, ct).ConfigureAwait(false);
+        }
+
+        foreach (var gone in runtime.State.LoadBalancers.Where(l => runtime.Desired.Spec.FindLoadBalancer(l.LogicalName) is null).ToList())
+        {
+            await StopAsync(runtime, gone, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<LoadBalancerState> CreateAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, CancellationToken ct)
+    {
+        var name = new NameGenerator(_random, runtime.State.PhysicalNames()).Next(runtime.Name, spec.Name);
+        var state = New(spec, name);
+        await runtime.MutateAsync(s => s with { LoadBalancers = [.. s.LoadBalancers, state] }, ct).ConfigureAwait(false);
+        return state;
+    }
+
+    public static LoadBalancerState New(LoadBalancerSpec spec, string physicalName) => new()
+    {
+        LogicalName = spec.Name,
+        PhysicalName = physicalName,
+        Driver = spec.Driver,
+        Listen = spec.Listen,
+        TargetTier = spec.TargetTier,
+        TargetPort = spec.TargetPort,
+        SettingsDigest = SpecDigests.LoadBalancerSettings(spec),
+    };
+
+    private async Task ReconcileOneAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, CancellationToken ct)
+    {
+        var driver = drivers.Get(spec.Driver);
+        var instance = await driver.EnsureRunningAsync(Definition(runtime, spec, state), ct).ConfigureAwait(false);
+        var previous = _instances.GetValueOrDefault(state.PhysicalName);
+        _instances[state.PhysicalName] = instance;
+        if (instance.State != LoadBalancing.LoadBalancerState.Running)
+        {
+            await ReportOnceAsync(runtime, state, $"load balancer {spec.Name} is not running: {instance.Message}", ct).ConfigureAwait(false);
+            return;
+        }
+
+        var members = Members(runtime, spec);
+        var restarted = previous is null || previous.ProcessId != instance.ProcessId;
+        var names = members.Select(m => m.Name).ToList();
+        if (restarted || !names.SequenceEqual(state.Members) || state.Url != instance.Url)
+        {
+            await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
+            await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = names, Url = instance.Url }), ct).ConfigureAwait(false);
+            if (!names.SequenceEqual(state.Members))
+            {
+                var text = names.Count == 0 ? "no servers" : string.Join(", ", names);
+                await events.PublishAsync(runtime.Name, "loadbalancer.members", $"{spec.Name} now sends to {text}", $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static List<Member> Members(DeploymentRuntime runtime, LoadBalancerSpec spec) =>
+        runtime.State.FindTier(spec.TargetTier)?.Servers
+            .Where(s => s.State == ServerStatus.InService && s.Address is not null)
+            .OrderBy(s => s.Name, StringComparer.Ordinal)
+            .Select(s => new Member { Name = s.Name, Address = s.Address!, Port = spec.TargetPort })
+            .ToList() ?? [];
+
+    private LoadBalancerDefinition Definition(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state) => new()
+    {
+        Id = state.PhysicalName,
+        Deployment = runtime.Name,
+        ListenHost = spec.ListenHost,
+        ListenPort = spec.ListenPort,
+        Algorithm = (BalancingAlgorithm)spec.Algorithm,
+        DrainTimeout = spec.DrainTimeout,
+    };
+
+    /// <summary>Takes a server out of every pool it is in and waits (up to the drain timeout) for its requests to finish.</summary>
+    public async Task DrainAsync(DeploymentRuntime runtime, string server, CancellationToken ct)
+    {
+        foreach (var state in runtime.State.LoadBalancers.Where(l => l.Members.Contains(server)).ToList())
+        {
+            var spec = runtime.Desired.Spec.FindLoadBalancer(state.LogicalName);
+            if (spec is null || !_instances.TryGetValue(state.PhysicalName, out var instance))
+            {
+                continue;
+            }
+
+            var driver = drivers.Get(spec.Driver);
+            var remaining = state.Members.Where(m => m != server).ToList();
+            var members = Members(runtime, spec).Where(m => m.Name != server).ToList();
+            await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = remaining }), ct).ConfigureAwait(false);
+            await WaitDrainedAsync(driver, instance, members, server, spec.DrainTimeout, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task WaitDrainedAsync(ILoadBalancerDriver driver, LoadBalancerInstance instance, List<Member> members, string server, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var statuses = await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
+            if (!statuses.Any(s => s.Name == server && s.InFlight > 0) || DateTime.UtcNow >= deadline)
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
+        }
+    }
+
+    public async Task StopAllAsync(DeploymentRuntime runtime, CancellationToken ct)
+    {
+        foreach (var state in runtime.State.LoadBalancers.ToList())
+        {
+            await StopAsync(runtime, state, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task StopAsync(DeploymentRuntime runtime, LoadBalancerState state, CancellationToken ct)
+    {
+        await drivers.Get(state.Driver).StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
+        _instances.TryRemove(state.PhysicalName, out _);
+        await runtime.MutateAsync(s => s with { LoadBalancers = [.. s.LoadBalancers.Where(l => l.PhysicalName != state.PhysicalName)] }, ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, "loadbalancer.stopped", $"load balancer {state.LogicalName} stopped", $"loadBalancers.{state.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
+    }
+
+    private async Task ReportOnceAsync(DeploymentRuntime runtime, LoadBalancerState state, string message, CancellationToken ct)
+    {
+        if (_reported.GetValueOrDefault(state.PhysicalName) != message)
+        {
+            _reported[state.PhysicalName] = message;
+            await events.PublishAsync(runtime.Name, "loadbalancer.failed", message, $"loadBalancers.{state.LogicalName}", EventSeverity.Error, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static DeploymentState WithLoadBalancer(DeploymentState state, LoadBalancerState lb) =>
+        state with { LoadBalancers = [.. state.LoadBalancers.Select(l => l.PhysicalName == lb.PhysicalName ? lb : l)] };
+}

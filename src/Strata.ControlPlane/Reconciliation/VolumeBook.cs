@@ -1,0 +1,40 @@
+using Strata.Planning;
+using Strata.Spec;
+
+namespace Strata.ControlPlane.Reconciliation;
+
+/// <summary>
+/// Which volume a server gets: its own when it has one, else a detached (retained) volume of the same tier and
+/// name, so a replacement takes over the data of the server it replaces, else a new one.
+/// </summary>
+public static class VolumeBook
+{
+    public static DeploymentState Attach(DeploymentState state, string deployment, TierSpec tier, VolumeSpec volume, string server, Random random)
+    {
+        if (state.Volumes.Any(v => v.Server == server && v.LogicalName == volume.Name && v.Tier == tier.Name))
+        {
+            return state;
+        }
+
+        var detached = state.Volumes.FirstOrDefault(v => v.Server is null && v.Tier == tier.Name && v.LogicalName == volume.Name);
+        if (detached is not null)
+        {
+            return Replace(state, detached with { Server = server });
+        }
+
+        var name = new NameGenerator(random, state.PhysicalNames()).Next(deployment, $"{tier.Name}-{volume.Name}");
+        var created = new VolumeState
+        {
+            Name = name,
+            Tier = tier.Name,
+            LogicalName = volume.Name,
+            Server = server,
+            SizeBytes = volume.SizeBytes,
+            DeletionPolicy = volume.DeletionPolicy ?? tier.DeletionPolicy,
+        };
+        return state with { Volumes = [.. state.Volumes, created] };
+    }
+
+    public static DeploymentState Replace(DeploymentState state, VolumeState volume) =>
+        state with { Volumes = [.. state.Volumes.Select(v => v.Name == volume.Name ? volume : v)] };
+}

@@ -1,0 +1,214 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Strata.ControlPlane.State;
+
+/// <summary>Options of the SQLite state store.</summary>
+public sealed class SqliteStateStoreOptions
+{
+    /// <summary>The database file. The default is <c>state.db</c> under the Strata home folder.</summary>
+    public string DatabasePath { get; set; } = "";
+}
+
+/// <summary>
+/// Keeps deployments and events in one SQLite file in WAL mode. Each deployment is one row whose serial is checked on
+/// save, so a state change is atomic and lost updates are refused rather than silently merged.
+/// </summary>
+internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options, TimeProvider time) : IStateStore
+{
+    private readonly string _connectionString = new SqliteConnectionStringBuilder
+    {
+        DataSource = options.Value.DatabasePath,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString();
+
+    public string Name => "sqlite";
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(options.Value.DatabasePath))!;
+        Directory.CreateDirectory(folder);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS deployments (
+                name TEXT PRIMARY KEY,
+                serial INTEGER NOT NULL,
+                spec_path TEXT NOT NULL,
+                spec_text TEXT NOT NULL,
+                parameters TEXT NOT NULL,
+                state TEXT NOT NULL,
+                status TEXT NOT NULL,
+                updated_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                deployment TEXT NOT NULL,
+                time TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                resource TEXT,
+                severity TEXT NOT NULL,
+                message TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS events_by_deployment ON events (deployment, id);
+            """, cancellationToken).ConfigureAwait(false);
+
+        // Parameters include secrets: the database is readable by its owner only.
+        File.SetUnixFileMode(options.Value.DatabasePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    public async Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, serial, spec_path, spec_text, parameters, state, status, updated_at FROM deployments ORDER BY name";
+        return await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<DeploymentRecord?> GetDeploymentAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, serial, spec_path, spec_text, parameters, state, status, updated_at FROM deployments WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        var rows = await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async Task<DeploymentRecord> SaveDeploymentAsync(DeploymentRecord record, long expectedSerial, CancellationToken cancellationToken)
+    {
+        var saved = record with { Serial = expectedSerial + 1, UpdatedAt = time.GetUtcNow() };
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var current = await ReadSerialAsync(connection, transaction, record.Name, cancellationToken).ConfigureAwait(false);
+        if ((current ?? 0) != expectedSerial)
+        {
+            throw new StateConflictException(record.Name, expectedSerial, current ?? 0);
+        }
+
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO deployments (name, serial, spec_path, spec_text, parameters, state, status, updated_at)
+            VALUES ($name, $serial, $specPath, $specText, $parameters, $state, $status, $updatedAt)
+            ON CONFLICT (name) DO UPDATE SET serial = $serial, spec_path = $specPath, spec_text = $specText,
+                parameters = $parameters, state = $state, status = $status, updated_at = $updatedAt
+            """;
+        command.Parameters.AddWithValue("$name", saved.Name);
+        command.Parameters.AddWithValue("$serial", saved.Serial);
+        command.Parameters.AddWithValue("$specPath", saved.SpecPath);
+        command.Parameters.AddWithValue("$specText", saved.SpecText);
+        command.Parameters.AddWithValue("$parameters", JsonSerializer.Serialize(saved.Parameters, StoreJsonContext.Default.IReadOnlyDictionaryStringString));
+        command.Parameters.AddWithValue("$state", saved.StateJson);
+        command.Parameters.AddWithValue("$status", saved.Status.ToString());
+        command.Parameters.AddWithValue("$updatedAt", saved.UpdatedAt.ToString("O"));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return saved;
+    }
+
+    public async Task DeleteDeploymentAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM deployments WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<DeploymentEvent> AppendEventAsync(DeploymentEvent deploymentEvent, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO events (deployment, time, kind, resource, severity, message)
+            VALUES ($deployment, $time, $kind, $resource, $severity, $message) RETURNING id
+            """;
+        command.Parameters.AddWithValue("$deployment", deploymentEvent.Deployment);
+        command.Parameters.AddWithValue("$time", deploymentEvent.Time.ToString("O"));
+        command.Parameters.AddWithValue("$kind", deploymentEvent.Kind);
+        command.Parameters.AddWithValue("$resource", (object?)deploymentEvent.Resource ?? DBNull.Value);
+        command.Parameters.AddWithValue("$severity", deploymentEvent.Severity.ToString());
+        command.Parameters.AddWithValue("$message", deploymentEvent.Message);
+        var id = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        return deploymentEvent with { Id = id };
+    }
+
+    public async Task<IReadOnlyList<DeploymentEvent>> ReadEventsAsync(string deployment, long afterId, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, deployment, time, kind, resource, severity, message FROM events
+            WHERE deployment = $deployment AND id > $after ORDER BY id LIMIT $max
+            """;
+        command.Parameters.AddWithValue("$deployment", deployment);
+        command.Parameters.AddWithValue("$after", afterId);
+        command.Parameters.AddWithValue("$max", max);
+        var events = new List<DeploymentEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            events.Add(new DeploymentEvent
+            {
+                Id = reader.GetInt64(0),
+                Deployment = reader.GetString(1),
+                Time = DateTimeOffset.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture),
+                Kind = reader.GetString(3),
+                Resource = reader.IsDBNull(4) ? null : reader.GetString(4),
+                Severity = Enum.Parse<EventSeverity>(reader.GetString(5)),
+                Message = reader.GetString(6),
+            });
+        }
+
+        return events;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<long?> ReadSerialAsync(SqliteConnection connection, SqliteTransaction transaction, string name, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT serial FROM deployments WHERE name = $name";
+        command.Parameters.AddWithValue("$name", name);
+        return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is long serial ? serial : null;
+    }
+
+    private static async Task<IReadOnlyList<DeploymentRecord>> ReadDeploymentsAsync(SqliteCommand command, CancellationToken ct)
+    {
+        var records = new List<DeploymentRecord>();
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            records.Add(new DeploymentRecord
+            {
+                Name = reader.GetString(0),
+                Serial = reader.GetInt64(1),
+                SpecPath = reader.GetString(2),
+                SpecText = reader.GetString(3),
+                Parameters = JsonSerializer.Deserialize(reader.GetString(4), StoreJsonContext.Default.IReadOnlyDictionaryStringString) ?? new Dictionary<string, string>(),
+                StateJson = reader.GetString(5),
+                Status = Enum.Parse<DeploymentStatus>(reader.GetString(6)),
+                UpdatedAt = DateTimeOffset.Parse(reader.GetString(7), System.Globalization.CultureInfo.InvariantCulture),
+            });
+        }
+
+        return records;
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
+internal sealed partial class StoreJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,53 @@
+namespace Strata.LoadBalancing;
+
+/// <summary>
+/// Counters of one load balancer since it started. Rates (requests per second, error rate) come from the difference
+/// of two snapshots: see <see cref="MemberStats.RequestsPerSecondSince"/>.
+/// </summary>
+public sealed record LoadBalancerStats
+{
+    public required string Id { get; init; }
+
+    /// <summary>When the load balancer took the snapshot.</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>Requests answered with 503 because no member was active.</summary>
+    public required long NoMemberResponses { get; init; }
+
+    public required IReadOnlyList<MemberStats> Members { get; init; }
+}
+
+/// <summary>Counters of one member since it joined.</summary>
+public sealed record MemberStats
+{
+    public required string Name { get; init; }
+
+    public required MemberState State { get; init; }
+
+    public required int InFlight { get; init; }
+
+    /// <summary>Requests forwarded, including failed ones.</summary>
+    public required long Requests { get; init; }
+
+    /// <summary>Requests that failed to reach the member or that it answered with a 5xx status.</summary>
+    public required long Errors { get; init; }
+
+    /// <summary>Requests that could not connect and were retried on another member.</summary>
+    public required long Retried { get; init; }
+
+    /// <summary>Median time to the end of the response, zero before the first request.</summary>
+    public required TimeSpan LatencyP50 { get; init; }
+
+    public required TimeSpan LatencyP99 { get; init; }
+
+    /// <summary>Requests per second between an earlier snapshot of the same member and this one.</summary>
+    public double RequestsPerSecondSince(MemberStats earlier, TimeSpan elapsed) =>
+        elapsed <= TimeSpan.Zero ? 0 : (Requests - earlier.Requests) / elapsed.TotalSeconds;
+
+    /// <summary>The share of failed requests (0 to 1) between an earlier snapshot of the same member and this one.</summary>
+    public double ErrorRateSince(MemberStats earlier)
+    {
+        var requests = Requests - earlier.Requests;
+        return requests <= 0 ? 0 : (double)(Errors - earlier.Errors) / requests;
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace Strata.LoadBalancing.Proxy.Forwarding;
+
+/// <summary>Which headers cross the proxy, and the <c>X-Forwarded-*</c> ones it adds.</summary>
+internal static class ProxyHeaders
+{
+    public const string ServerPin = "X-Strata-Server";
+    public const string ForwardedFor = "X-Forwarded-For";
+    public const string ForwardedProto = "X-Forwarded-Proto";
+    public const string ForwardedHost = "X-Forwarded-Host";
+
+    /// <summary>Headers about one connection (RFC 9110 7.6.1), never forwarded.</summary>
+    public static bool IsHopByHop(string name) => name.Length switch
+    {
+        2 => name.Equals("TE", StringComparison.OrdinalIgnoreCase),
+        7 => name.Equals("Trailer", StringComparison.OrdinalIgnoreCase) || name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase),
+        10 => name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase),
+        16 => name.Equals("Proxy-Connection", StringComparison.OrdinalIgnoreCase),
+        17 => name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase),
+        18 => name.Equals("Proxy-Authenticate", StringComparison.OrdinalIgnoreCase),
+        19 => name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    /// <summary>Request headers the proxy sets itself instead of copying.</summary>
+    public static bool IsReplacedOnRequest(string name) => name.Length switch
+    {
+        4 => name.Equals("Host", StringComparison.OrdinalIgnoreCase),
+        15 => name.Equals(ForwardedFor, StringComparison.OrdinalIgnoreCase),
+        16 => name.Equals(ForwardedHost, StringComparison.OrdinalIgnoreCase),
+        17 => name.Equals(ForwardedProto, StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    /// <summary>True when the <c>Connection</c> header names <paramref name="name"/> as hop-by-hop for this message.</summary>
+    public static bool IsListedInConnection(StringValues connection, string name)
+    {
+        foreach (var value in connection)
+        {
+            foreach (var range in value.AsSpan().Split(','))
+            {
+                if (value.AsSpan()[range].Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    public static string AppendForwardedFor(StringValues existing, HttpContext context)
+    {
+        var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        return existing.Count == 0 ? client : $"{existing}, {client}";
+    }
+}

@@ -1,0 +1,253 @@
+using System.Net;
+using System.IO.Pipelines;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+using Strata.LoadBalancing.Proxy.Membership;
+
+namespace Strata.LoadBalancing.Proxy.Forwarding;
+
+/// <summary>
+/// The proxy's hot path: picks a member, streams the request to it and its response back, without buffering bodies
+/// and over pooled connections. A request that could not connect is retried once on the next member when it is
+/// idempotent and its body was not sent.
+/// </summary>
+internal sealed class RequestForwarder(
+    MemberTable members, IBackendSelector selector, HttpMessageInvoker invoker, TimeProvider timeProvider, ILogger<RequestForwarder> logger)
+{
+    private long _noMemberResponses;
+
+    private enum Outcome
+    {
+        Completed,
+        ConnectFailed,
+    }
+
+    public long NoMemberResponses => Interlocked.Read(ref _noMemberResponses);
+
+    public async Task ForwardAsync(HttpContext context)
+    {
+        var pool = members.Current;
+        var pinned = context.Request.Headers.TryGetValue(ProxyHeaders.ServerPin, out var pin) ? pin.ToString() : PinFromCookie(context);
+        var backend = pinned is null ? Choose(pool, context) : pool.FindActive(pinned);
+        if (backend is null)
+        {
+            await RejectAsync(context, pool, pinned).ConfigureAwait(false);
+            return;
+        }
+
+        var outcome = await TrySendAsync(context, backend).ConfigureAwait(false);
+        if (outcome == Outcome.ConnectFailed && pinned is null && IsIdempotent(context.Request.Method) && pool.NextAfter(backend) is { } next)
+        {
+            backend.CountRetry();
+            ProxyLog.Retrying(logger, backend.Name, next.Name);
+            backend = next;
+            outcome = await TrySendAsync(context, backend).ConfigureAwait(false);
+        }
+
+        if (outcome == Outcome.ConnectFailed)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status502BadGateway, $"server {backend.Name} is unreachable").ConfigureAwait(false);
+        }
+    }
+
+    private Backend? Choose(BackendPool pool, HttpContext context) => pool.Active.Length == 0 ? null : selector.Select(pool, context);
+
+    private static string? PinFromCookie(HttpContext context) =>
+        context.Request.Headers.Cookie.Count > 0 && context.Request.Cookies.TryGetValue(ProxyHeaders.ServerPin, out var name) ? name : null;
+
+    private Task RejectAsync(HttpContext context, BackendPool pool, string? pinned)
+    {
+        if (pinned is null)
+        {
+            Interlocked.Increment(ref _noMemberResponses);
+            return WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "no healthy servers");
+        }
+
+        var known = pool.Active.Length == 0 ? "none" : string.Join(", ", pool.Active.Select(b => b.Name));
+        return WriteErrorAsync(
+            context, StatusCodes.Status421MisdirectedRequest,
+            $"server '{pinned}' named by {ProxyHeaders.ServerPin} is not in rotation; servers in rotation: {known}");
+    }
+
+    private async Task<Outcome> TrySendAsync(HttpContext context, Backend backend)
+    {
+        backend.Enter();
+        var started = timeProvider.GetTimestamp();
+        var failed = true;
+        try
+        {
+            var body = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
+                ? new RequestBodyContent(context.Request.Body)
+                : null;
+            using var request = CreateRequest(context, backend, body);
+            HttpResponseMessage response;
+            try
+            {
+                response = await invoker.SendAsync(request, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && body is not { Started: true })
+            {
+                return Outcome.ConnectFailed;
+            }
+            catch (Exception ex) when (IsMemberFailure(ex, context))
+            {
+                ProxyLog.ForwardFailed(logger, backend.Name, ex.Message);
+                await WriteErrorAsync(context, StatusCodes.Status502BadGateway, $"server {backend.Name} failed: {ex.Message}").ConfigureAwait(false);
+                return Outcome.Completed;
+            }
+
+            using (response)
+            {
+                failed = (int)response.StatusCode >= StatusCodes.Status500InternalServerError;
+                failed |= !await CopyResponseAsync(context, response, backend).ConfigureAwait(false);
+            }
+
+            return Outcome.Completed;
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; that says nothing about the member.
+            failed = false;
+            return Outcome.Completed;
+        }
+        finally
+        {
+            var elapsed = (long)timeProvider.GetElapsedTime(started).TotalMicroseconds;
+            if (backend.Exit(elapsed, failed))
+            {
+                ProxyLog.MemberFailing(logger, backend.Name, backend.Origin);
+            }
+        }
+    }
+
+    /// <summary>Copies status, headers and the streamed body; false when the member broke off the response.</summary>
+    private async Task<bool> CopyResponseAsync(HttpContext context, HttpResponseMessage response, Backend backend)
+    {
+        var target = context.Response;
+        target.StatusCode = (int)response.StatusCode;
+        CopyResponseHeaders(response.Headers, target.Headers);
+        CopyResponseHeaders(response.Content.Headers, target.Headers);
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        try
+        {
+            var source = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
+            await using (source.ConfigureAwait(false))
+            {
+                await source.CopyToAsync(target.BodyWriter, context.RequestAborted).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (IsMemberFailure(ex, context))
+        {
+            ProxyLog.ForwardFailed(logger, backend.Name, ex.Message);
+            await WriteErrorAsync(context, StatusCodes.Status502BadGateway, $"server {backend.Name} broke off the response").ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private static HttpRequestMessage CreateRequest(HttpContext context, Backend backend, HttpContent? body)
+    {
+        var incoming = context.Request;
+        var request = new HttpRequestMessage(HttpMethod.Parse(incoming.Method), new Uri(backend.Origin + Target(context), UriKind.Absolute))
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            Content = body,
+        };
+        CopyRequestHeaders(incoming.Headers, request);
+        var headers = request.Headers;
+        headers.TryAddWithoutValidation(ProxyHeaders.ForwardedFor, ProxyHeaders.AppendForwardedFor(incoming.Headers[ProxyHeaders.ForwardedFor], context));
+        headers.TryAddWithoutValidation(ProxyHeaders.ForwardedProto, incoming.Scheme);
+        if (incoming.Host.HasValue)
+        {
+            headers.TryAddWithoutValidation(ProxyHeaders.ForwardedHost, incoming.Host.Value);
+        }
+
+        return request;
+    }
+
+    /// <summary>The request target as the client sent it, so percent-encoding reaches the member unchanged.</summary>
+    private static string Target(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        return raw is { Length: > 0 } && raw[0] == '/'
+            ? raw
+            : (context.Request.PathBase + context.Request.Path).ToUriComponent() + context.Request.QueryString.ToUriComponent();
+    }
+
+    private static void CopyRequestHeaders(IHeaderDictionary source, HttpRequestMessage request)
+    {
+        var connection = source.Connection;
+        foreach (var (name, values) in source)
+        {
+            if (ProxyHeaders.IsHopByHop(name) || ProxyHeaders.IsReplacedOnRequest(name)
+                || (connection.Count > 0 && ProxyHeaders.IsListedInConnection(connection, name)))
+            {
+                continue;
+            }
+
+            var added = values.Count == 1
+                ? request.Headers.TryAddWithoutValidation(name, values.ToString())
+                : request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            if (!added && request.Content is not null)
+            {
+                request.Content.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+    }
+
+    private static void CopyResponseHeaders(HttpHeaders source, IHeaderDictionary target)
+    {
+        foreach (var (name, values) in source.NonValidated)
+        {
+            if (!ProxyHeaders.IsHopByHop(name))
+            {
+                target[name] = ToStringValues(values);
+            }
+        }
+    }
+
+    private static StringValues ToStringValues(HeaderStringValues values)
+    {
+        if (values.Count == 1)
+        {
+            return values.ToString();
+        }
+
+        var array = new string[values.Count];
+        var i = 0;
+        foreach (var value in values)
+        {
+            array[i++] = value;
+        }
+
+        return array;
+    }
+
+    private static bool IsIdempotent(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
+        || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
+
+    private static bool IsMemberFailure(Exception ex, HttpContext context) =>
+        ex is HttpRequestException or IOException
+        || (ex is OperationCanceledException && !context.RequestAborted.IsCancellationRequested);
+
+    private static Task WriteErrorAsync(HttpContext context, int status, string message)
+    {
+        if (context.Response.HasStarted)
+        {
+            // Headers already went out: the only honest signal left is to cut the connection.
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        context.Response.Clear();
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(message + "\n", context.RequestAborted);
+    }
+}

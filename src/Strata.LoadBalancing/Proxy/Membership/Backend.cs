@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Strata.LoadBalancing.Proxy.Membership;
+
+/// <summary>
+/// One member's endpoint and its live counters. The endpoint never changes; a member that moves gets a new backend,
+/// so counters stay with the server they describe while snapshots of the membership are swapped around them.
+/// </summary>
+internal sealed class Backend
+{
+    private int _inFlight;
+    private long _requests;
+    private long _errors;
+    private long _retried;
+    private int _consecutiveFailures;
+
+    public Backend(string name, string address, int port)
+    {
+        Name = name;
+        Address = address;
+        Port = port;
+        var host = IPAddress.Parse(address) is { AddressFamily: AddressFamily.InterNetworkV6 } ? $"[{address}]" : address;
+        Origin = $"http://{host}:{port}";
+    }
+
+    public string Name { get; }
+
+    public string Address { get; }
+
+    public int Port { get; }
+
+    /// <summary>Scheme, host and port, e.g. <c>http://127.0.0.12:8080</c>, to which the request target is appended.</summary>
+    public string Origin { get; }
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    public long Errors => Interlocked.Read(ref _errors);
+
+    public long Retried => Interlocked.Read(ref _retried);
+
+    public LatencyHistogram Latency { get; } = new();
+
+    public bool HasEndpoint(string address, int port) => Address == address && Port == port;
+
+    public void Enter() => Interlocked.Increment(ref _inFlight);
+
+    /// <summary>Counts a finished request; returns true when it is the first failure after a success.</summary>
+    public bool Exit(long elapsedMicroseconds, bool failed)
+    {
+        Interlocked.Decrement(ref _inFlight);
+        Interlocked.Increment(ref _requests);
+        Latency.Record(elapsedMicroseconds);
+        if (!failed)
+        {
+            Volatile.Write(ref _consecutiveFailures, 0);
+            return false;
+        }
+
+        Interlocked.Increment(ref _errors);
+        return Interlocked.Increment(ref _consecutiveFailures) == 1;
+    }
+
+    public void CountRetry() => Interlocked.Increment(ref _retried);
+}

@@ -1,0 +1,90 @@
+using System.Collections.Immutable;
+
+namespace Strata.LoadBalancing.Proxy.Membership;
+
+/// <summary>
+/// Owns the current <see cref="BackendPool"/>: applies desired member lists and retires draining backends once
+/// their in-flight requests finished or the drain timeout passed. Readers take <see cref="Current"/> without locks.
+/// </summary>
+internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeout)
+{
+    private readonly Lock _gate = new();
+    private BackendPool _current = BackendPool.Empty;
+
+    public BackendPool Current => Volatile.Read(ref _current);
+
+    public BackendPool Apply(IReadOnlyList<MemberDocument> desired)
+    {
+        lock (_gate)
+        {
+            var old = _current;
+            var now = timeProvider.GetTimestamp();
+            var active = ImmutableArray.CreateBuilder<Backend>();
+            var draining = ImmutableArray.CreateBuilder<DrainingBackend>();
+            var kept = new HashSet<Backend>(ReferenceEqualityComparer.Instance);
+            foreach (var member in desired)
+            {
+                var backend = Reuse(old, member) ?? new Backend(member.Name, member.Address, member.Port);
+                kept.Add(backend);
+                if (member.State == MemberState.Active)
+                {
+                    active.Add(backend);
+                }
+                else
+                {
+                    draining.Add(old.Draining.FirstOrDefault(d => d.Backend == backend) ?? new DrainingBackend(backend, now));
+                }
+            }
+
+            foreach (var leaving in old.Active.Where(b => !kept.Contains(b)))
+            {
+                draining.Add(new DrainingBackend(leaving, now));
+            }
+
+            draining.AddRange(old.Draining.Where(d => !kept.Contains(d.Backend)));
+            return Publish(old, active.ToImmutable(), draining.ToImmutable());
+        }
+    }
+
+    /// <summary>Removes drained backends; returns the names removed.</summary>
+    public IReadOnlyList<string> Sweep()
+    {
+        lock (_gate)
+        {
+            var old = _current;
+            var now = timeProvider.GetTimestamp();
+            var done = old.Draining.Where(d => d.Backend.InFlight == 0 || timeProvider.GetElapsedTime(d.Since, now) >= drainTimeout).ToList();
+            if (done.Count == 0)
+            {
+                return [];
+            }
+
+            Publish(old, old.Active, old.Draining.RemoveRange(done));
+            return [.. done.Select(d => d.Backend.Name)];
+        }
+    }
+
+    public IReadOnlyList<MemberDocument> Describe()
+    {
+        var pool = Current;
+        return
+        [
+            .. pool.Active.Select(b => Document(b, MemberState.Active)),
+            .. pool.Draining.Select(d => Document(d.Backend, MemberState.Draining)),
+        ];
+    }
+
+    private static Backend? Reuse(BackendPool old, MemberDocument member) =>
+        old.Active.FirstOrDefault(b => b.Name == member.Name && b.HasEndpoint(member.Address, member.Port))
+        ?? old.Draining.Select(d => d.Backend).FirstOrDefault(b => b.Name == member.Name && b.HasEndpoint(member.Address, member.Port));
+
+    private static MemberDocument Document(Backend backend, MemberState state) =>
+        new() { Name = backend.Name, Address = backend.Address, Port = backend.Port, State = state, InFlight = backend.InFlight };
+
+    private BackendPool Publish(BackendPool old, ImmutableArray<Backend> active, ImmutableArray<DrainingBackend> draining)
+    {
+        var next = new BackendPool(active, draining, old.Version + 1);
+        Volatile.Write(ref _current, next);
+        return next;
+    }
+}

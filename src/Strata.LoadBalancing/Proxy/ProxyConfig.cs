@@ -1,0 +1,86 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Strata.LoadBalancing.Proxy;
+
+/// <summary>What one proxy process serves; written by the driver (mode 0600, it holds the admin token).</summary>
+internal sealed record ProxyConfig
+{
+    public required string Id { get; init; }
+
+    public required string ListenHost { get; init; }
+
+    public required int ListenPort { get; init; }
+
+    /// <summary>The admin endpoint's address; the default is 127.0.0.1.</summary>
+    public string AdminHost { get; init; } = "127.0.0.1";
+
+    /// <summary>The default, 0, lets the system pick a port; the proxy reports it in its state file.</summary>
+    public int AdminPort { get; init; }
+
+    public required string AdminToken { get; init; }
+
+    public BalancingAlgorithm Algorithm { get; init; } = BalancingAlgorithm.RoundRobin;
+
+    /// <summary>The default is 10 seconds.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long to wait for a member to accept a connection. The default is 5 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Members to start with when no member list was persisted yet.</summary>
+    public IReadOnlyList<MemberDocument> Members { get; init; } = [];
+
+    /// <summary>True when a running proxy with <paramref name="other"/> serves the same endpoint the same way.</summary>
+    public bool ServesSameAs(ProxyConfig other) =>
+        Id == other.Id && ListenHost == other.ListenHost && ListenPort == other.ListenPort && AdminHost == other.AdminHost
+        && AdminToken == other.AdminToken && Algorithm == other.Algorithm && DrainTimeout == other.DrainTimeout
+        && ConnectTimeout == other.ConnectTimeout;
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        Require(errors, !string.IsNullOrWhiteSpace(Id), "id is required");
+        Require(errors, IsLoopback(ListenHost), $"listenHost '{ListenHost}' must be a loopback IP address");
+        Require(errors, ListenPort is >= 0 and <= 65535, $"listenPort {ListenPort} must be between 0 and 65535");
+        Require(errors, IsLoopback(AdminHost), $"adminHost '{AdminHost}' must be a loopback IP address");
+        Require(errors, AdminPort is >= 0 and <= 65535, $"adminPort {AdminPort} must be between 0 and 65535");
+        Require(errors, AdminToken is { Length: >= 16 }, "adminToken must be at least 16 characters");
+        Require(errors, DrainTimeout >= TimeSpan.Zero, "drainTimeout must not be negative");
+        Require(errors, ConnectTimeout > TimeSpan.Zero, "connectTimeout must be positive");
+        errors.AddRange(MemberDocument.ValidateList(Members));
+        return errors;
+    }
+
+    public static ProxyConfig Load(string path)
+    {
+        ProxyConfig? config;
+        try
+        {
+            using var stream = File.OpenRead(path);
+            config = JsonSerializer.Deserialize(stream, LoadBalancingJsonContext.Default.ProxyConfig);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path}: {ex.Message}", ex);
+        }
+
+        if (config is null)
+        {
+            throw new InvalidDataException($"{path}: the file is empty");
+        }
+
+        var errors = config.Validate();
+        return errors.Count == 0 ? config : throw new InvalidDataException($"{path}: {string.Join("; ", errors)}");
+    }
+
+    private static bool IsLoopback(string host) => IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address);
+
+    private static void Require(List<string> errors, bool condition, string error)
+    {
+        if (!condition)
+        {
+            errors.Add(error);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Strata.LoadBalancing.Proxy.Admin;
+using Strata.LoadBalancing.Proxy.Forwarding;
+using Strata.LoadBalancing.Proxy.Membership;
+
+namespace Strata.LoadBalancing.Proxy;
+
+/// <summary>
+/// One proxy process: the traffic listener and the admin listener as two Kestrel servers sharing one membership,
+/// so admin traffic never shares a port (or a pipeline) with client traffic.
+/// </summary>
+internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProvider timeProvider)
+{
+    private static readonly TimeSpan s_sweepInterval = TimeSpan.FromMilliseconds(100);
+
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        using var invoker = CreateInvoker(config);
+        await using var proxy = CreateApp(config.ListenHost, config.ListenPort);
+        var loggers = proxy.Services.GetRequiredService<ILoggerFactory>();
+        var logger = loggers.CreateLogger("Strata.LoadBalancing.Proxy");
+        var table = new MemberTable(timeProvider, config.DrainTimeout);
+        var store = new MembershipStore(table, files, loggers.CreateLogger<MembershipStore>());
+        store.Restore(config);
+        var forwarder = new RequestForwarder(
+            table, BackendSelectors.Create(config.Algorithm), invoker, timeProvider, loggers.CreateLogger<RequestForwarder>());
+        proxy.Run(forwarder.ForwardAsync);
+
+        await using var admin = CreateApp(config.AdminHost, config.AdminPort);
+        AdminApi.Map(admin, config, table, store, forwarder);
+
+        if (await TryStartAsync(proxy, config.ListenHost, config.ListenPort, logger, ct).ConfigureAwait(false) is { } proxyError
+            || await TryStartAsync(admin, config.AdminHost, config.AdminPort, logger, ct).ConfigureAwait(false) is { } adminError)
+        {
+            return ProxyExitCodes.CannotListen;
+        }
+
+        var url = AddressOf(proxy);
+        var adminUrl = AddressOf(admin);
+        WriteState(LoadBalancerState.Running, url, adminUrl, message: null);
+        ProxyLog.Started(logger, config.Id, url, adminUrl, config.Algorithm.ToString(), table.Current.Active.Length);
+
+        await SweepUntilStoppedAsync(table, logger, ct).ConfigureAwait(false);
+
+        ProxyLog.Stopping(logger, config.Id);
+        await admin.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        using (var drain = new CancellationTokenSource(config.DrainTimeout, timeProvider))
+        {
+            await proxy.StopAsync(drain.Token).ConfigureAwait(false);
+        }
+
+        File.Delete(files.State);
+        return ProxyExitCodes.Ok;
+    }
+
+    private WebApplication CreateApp(string host, int port)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = files.Folder });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.AddSingleton(timeProvider);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, LoadBalancingJsonContext.Default));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Listen(IPAddress.Parse(host), port);
+        });
+        return builder.Build();
+    }
+
+    /// <summary>Starts one listener; on failure records why (log, stderr, state file) and returns the reason.</summary>
+    private async Task<string?> TryStartAsync(WebApplication app, string host, int port, ILogger logger, CancellationToken ct)
+    {
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+            return null;
+        }
+        catch (IOException ex)
+        {
+            var reason = ex.InnerException is AddressInUseException
+                ? $"port {port} on {host} is already in use"
+                : $"cannot listen on {host}:{port}: {ex.Message}";
+            ProxyLog.StartFailed(logger, config.Id, reason);
+            await Console.Error.WriteLineAsync($"strata proxy: load balancer {config.Id} cannot start: {reason}").ConfigureAwait(false);
+            WriteState(LoadBalancerState.Failed, url: null, adminUrl: null, reason);
+            return reason;
+        }
+    }
+
+    private async Task SweepUntilStoppedAsync(MemberTable table, ILogger logger, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(s_sweepInterval, timeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                foreach (var name in table.Sweep())
+                {
+                    ProxyLog.MemberRemoved(logger, name);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Asked to stop.
+        }
+    }
+
+    private void WriteState(LoadBalancerState state, string? url, string? adminUrl, string? message) =>
+        ProxyFiles.WriteAtomically(
+            files.State,
+            new ProxyStateDocument
+            {
+                Id = config.Id,
+                State = state,
+                ProcessId = Environment.ProcessId,
+                ProcessStartTime = ProcessIdentity.TryReadStartTime(Environment.ProcessId) ?? 0,
+                Url = url,
+                AdminUrl = adminUrl,
+                Message = message,
+            },
+            LoadBalancingJsonContext.Default.ProxyStateDocument);
+
+    private static string AddressOf(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+
+    private static HttpMessageInvoker CreateInvoker(ProxyConfig config) => new(
+        new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = config.ConnectTimeout,
+            // No tracing headers on the hot path: the proxy forwards what the client sent and nothing else.
+            ActivityHeadersPropagator = null,
+        },
+        disposeHandler: true);
+}

@@ -1,0 +1,75 @@
+namespace Strata.Planning;
+
+/// <summary>
+/// What exists of one deployment, as the runtime records it. The planner diffs a spec against it; the runtime
+/// replaces it with <c>with</c> and a bumped <see cref="Serial"/> on every change it makes.
+/// </summary>
+public sealed record DeploymentState
+{
+    public required string Name { get; init; }
+
+    /// <summary>Bumped on every change. A saved plan records the serial it was made against and refuses any other.</summary>
+    public long Serial { get; init; }
+
+    /// <summary>The <see cref="SpecDigests.Deployment(Strata.Spec.DeploymentSpec)"/> of the spec last applied; empty before the first apply.</summary>
+    public string SpecDigest { get; init; } = "";
+
+    /// <summary>The <see cref="ParameterDigest"/> of the parameter values last applied; empty before the first apply.</summary>
+    public string ParameterDigest { get; init; } = "";
+
+    public IReadOnlyList<ImageState> Images { get; init; } = [];
+
+    public IReadOnlyList<TierState> Tiers { get; init; } = [];
+
+    public IReadOnlyList<LoadBalancerState> LoadBalancers { get; init; } = [];
+
+    public IReadOnlyList<VolumeState> Volumes { get; init; } = [];
+
+    public IReadOnlyList<FirewallRuleState> FirewallRules { get; init; } = [];
+
+    /// <summary>Output values as last computed, by name. Secret outputs hold <c>(secret)</c>.</summary>
+    public IReadOnlyDictionary<string, string> Outputs { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The state of a deployment that has never been applied: serial 0 and nothing in it.</summary>
+    public static DeploymentState Empty(string name) => new() { Name = name };
+
+    public ImageState? FindImage(string logicalName) => Images.FirstOrDefault(i => i.LogicalName == logicalName);
+
+    public TierState? FindTier(string logicalName) => Tiers.FirstOrDefault(t => t.LogicalName == logicalName);
+
+    public LoadBalancerState? FindLoadBalancer(string logicalName) =>
+        LoadBalancers.FirstOrDefault(l => l.LogicalName == logicalName);
+
+    /// <summary>Every physical name in use: servers, load balancers and volumes.</summary>
+    public IEnumerable<string> PhysicalNames() =>
+        Tiers.SelectMany(t => t.Servers.Select(s => s.Name))
+            .Concat(LoadBalancers.Select(l => l.PhysicalName))
+            .Concat(Volumes.Select(v => v.Name));
+}
+
+/// <summary>A baked image. <see cref="Digest"/> is the source folder's <see cref="ImageDigest"/>, not the artifact id.</summary>
+public sealed record ImageState
+{
+    public required string LogicalName { get; init; }
+
+    /// <summary>The source digest, <c>sha256:…</c>, as computed by <see cref="ImageDigest.Compute(string)"/>.</summary>
+    public required string Digest { get; init; }
+
+    /// <summary>The provider's id of the baked artifact, which may differ from <see cref="Digest"/>.</summary>
+    public string? ArtifactId { get; init; }
+
+    public DateTimeOffset? BakedAt { get; init; }
+}
+
+/// <summary>A firewall rule in force, keyed by its endpoints, port and protocol.</summary>
+public sealed record FirewallRuleState(string From, string To, int Port, Strata.Spec.FirewallProtocol Protocol)
+{
+    /// <summary>The rule as written in a plan address, e.g. <c>web-&gt;db:5432/tcp</c>.</summary>
+    public string Key => FirewallKey.Of(From, To, Port, Protocol);
+}
+
+internal static class FirewallKey
+{
+    public static string Of(string from, string to, int port, Strata.Spec.FirewallProtocol protocol) =>
+        $"{from}->{to}:{port}/{protocol.ToString().ToLowerInvariant()}";
+}

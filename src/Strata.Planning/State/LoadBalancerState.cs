@@ -1,0 +1,51 @@
+using Strata.Spec;
+
+namespace Strata.Planning;
+
+/// <summary>A running load balancer and the servers in its pool.</summary>
+public sealed record LoadBalancerState
+{
+    public required string LogicalName { get; init; }
+
+    public required string PhysicalName { get; init; }
+
+    /// <summary>The driver by name, e.g. <c>builtin</c> or <c>haproxy</c>.</summary>
+    public required string Driver { get; init; }
+
+    /// <summary>The listen endpoint, <c>host:port</c>.</summary>
+    public required string Listen { get; init; }
+
+    public required string TargetTier { get; init; }
+
+    public required int TargetPort { get; init; }
+
+    /// <summary><see cref="SpecDigests.LoadBalancerSettings"/>: settings changed in place.</summary>
+    public required string SettingsDigest { get; init; }
+
+    public string? Url { get; init; }
+
+    /// <summary>Physical names of the servers currently in the pool.</summary>
+    public IReadOnlyList<string> Members { get; init; } = [];
+}
+
+/// <summary>A volume: one per server per volume of its tier.</summary>
+public sealed record VolumeState
+{
+    /// <summary>The physical name, <c>deployment-tier-volume-xxxxxx</c>.</summary>
+    public required string Name { get; init; }
+
+    public required string Tier { get; init; }
+
+    /// <summary>The volume's name in the tier spec.</summary>
+    public required string LogicalName { get; init; }
+
+    /// <summary>The server it is attached to, or null when detached (retained).</summary>
+    public string? Server { get; init; }
+
+    public long SizeBytes { get; init; }
+
+    public required DeletionPolicy DeletionPolicy { get; init; }
+
+    /// <summary>Where the provider keeps it, e.g. a folder for the local provider.</summary>
+    public string? Path { get; init; }
+}

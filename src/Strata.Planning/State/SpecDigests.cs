@@ -1,0 +1,211 @@
+using Strata.Spec;
+
+namespace Strata.Planning;
+
+/// <summary>
+/// Deterministic digests of spec parts, shared by the planner and the runtime so that both agree on what changed.
+/// Each is SHA-256 over a canonical form (<c>sha256:</c> + hex) that ignores source locations and map order.
+/// Templates are hashed as written: a change to a <c>${…}</c> expression is a change, a new address behind it is not.
+/// </summary>
+public static class SpecDigests
+{
+    /// <summary>
+    /// Everything that needs new servers when it changes: the image's run command, hooks and environment, and the
+    /// tier's environment, ports and volumes.
+    /// </summary>
+    public static string Launch(TierSpec tier, ImageSpec image) => Launch(LaunchParts(tier, image));
+
+    internal static string Launch(IReadOnlyDictionary<string, string> parts)
+    {
+        using var hash = new CanonicalHash();
+        return hash.Add("parts", parts, d => d).Finish();
+    }
+
+    /// <summary>
+    /// The parts of <see cref="Launch"/>, each with its own digest, by name: <c>run</c>, <c>hooks</c>, <c>env</c>
+    /// (image and tier), <c>ports</c> and <c>volumes</c>. Recorded in <see cref="TierState.LaunchParts"/> so that a
+    /// plan can say which of them changed.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> LaunchParts(TierSpec tier, ImageSpec image)
+    {
+        ArgumentNullException.ThrowIfNull(tier);
+        ArgumentNullException.ThrowIfNull(image);
+        var parts = new Dictionary<string, string>(StringComparer.Ordinal);
+        using (var run = new CanonicalHash())
+        {
+            parts["run"] = run.Add("run", image.Run.Raw).Finish();
+        }
+
+        using (var hooks = new CanonicalHash())
+        {
+            parts["hooks"] = hooks.Add("hooks", image.Hooks, t => t.Raw).Finish();
+        }
+
+        using (var env = new CanonicalHash())
+        {
+            parts["env"] = env.Add("image.env", image.Env, t => t.Raw).Add("env", tier.Env, t => t.Raw).Finish();
+        }
+
+        using (var ports = new CanonicalHash())
+        {
+            foreach (var port in tier.Ports)
+            {
+                ports.Add("port", port.Name).Add("port.number", port.Port);
+            }
+
+            parts["ports"] = ports.Finish();
+        }
+
+        using var volumes = new CanonicalHash();
+        foreach (var volume in tier.Volumes)
+        {
+            volumes.Add("volume", volume.Name).Add("volume.size", volume.SizeBytes)
+                .Add("volume.mount", volume.Mount).Add("volume.restoreFrom", volume.RestoreFrom);
+        }
+
+        parts["volumes"] = volumes.Finish();
+        return parts;
+    }
+
+    /// <summary>
+    /// Settings applied to running servers in place: health check, scaling, update policy, recovery, maximum age,
+    /// deletion policy, backups, zones and dependencies. The server count is compared on its own.
+    /// </summary>
+    public static string TierSettings(TierSpec tier)
+    {
+        ArgumentNullException.ThrowIfNull(tier);
+        using var hash = new CanonicalHash();
+        AddHealth(hash, "health", tier.Health);
+        hash.Add("scaling", tier.Scaling.Count);
+        foreach (var rule in tier.Scaling)
+        {
+            AddScaling(hash, rule);
+        }
+
+        var update = tier.Update;
+        hash.Add("update.maxSurge", update.MaxSurge.ToString()).Add("update.maxUnavailable", update.MaxUnavailable.ToString())
+            .Add("update.bake", update.Bake).Add("update.rollback", update.Rollback).Add("update.canary", update.Canary)
+            .Add("recoveryDelay", tier.RecoveryDelay).Add("maxAge", tier.MaxAge)
+            .Add("deletionPolicy", tier.DeletionPolicy.ToString())
+            .Add("volumePolicies", string.Join(',', tier.Volumes.Select(v => $"{v.Name}={v.DeletionPolicy}")))
+            .Add("backups", tier.Backups.Count);
+        foreach (var backup in tier.Backups)
+        {
+            AddBackup(hash, backup);
+        }
+
+        return hash.Add("zones", string.Join(',', tier.Zones))
+            .Add("dependsOn", string.Join(',', tier.DependsOn))
+            .Finish();
+    }
+
+    /// <summary>Load balancer settings changed in place: algorithm, health check, TLS, stickiness and drain time.</summary>
+    public static string LoadBalancerSettings(LoadBalancerSpec loadBalancer)
+    {
+        ArgumentNullException.ThrowIfNull(loadBalancer);
+        using var hash = new CanonicalHash();
+        hash.Add("algorithm", loadBalancer.Algorithm.ToString());
+        AddHealth(hash, "health", loadBalancer.Health);
+        return hash.Add("tls.certificate", loadBalancer.Tls?.Certificate).Add("tls.key", loadBalancer.Tls?.Key)
+            .Add("sticky", loadBalancer.Sticky).Add("drainTimeout", loadBalancer.DrainTimeout)
+            .Finish();
+    }
+
+    /// <summary>
+    /// The whole spec, including the content of its image folders, so that a saved plan can tell that either the
+    /// file or an image changed since. Parameters are left out: they have their own <see cref="ParameterDigest"/>.
+    /// </summary>
+    /// <exception cref="ImageDigestException">An image folder cannot be read.</exception>
+    public static string Deployment(DeploymentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var digests = spec.Images.ToDictionary(
+            i => i.Name, i => ImageDigest.Compute(Path.Combine(spec.BaseDirectory, i.From)), StringComparer.Ordinal);
+        return Deployment(spec, digests);
+    }
+
+    /// <summary>The deployment digest with image digests already computed, by image name.</summary>
+    public static string Deployment(DeploymentSpec spec, IReadOnlyDictionary<string, string> imageDigests)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(imageDigests);
+        using var hash = new CanonicalHash();
+        hash.Add("name", spec.Name).Add("provider", spec.Provider);
+        foreach (var image in spec.Images)
+        {
+            hash.Add("image", image.Name).Add("image.from", image.From)
+                .Add("image.digest", imageDigests.GetValueOrDefault(image.Name));
+        }
+
+        foreach (var tier in spec.Tiers)
+        {
+            var image = spec.FindImage(tier.Image);
+            hash.Add("tier", tier.Name).Add("tier.image", tier.Image)
+                .Add("tier.count", $"{tier.Servers.Min},{tier.Servers.Max},{tier.Servers.Desired}")
+                .Add("tier.launch", image is null ? null : Launch(tier, image))
+                .Add("tier.settings", TierSettings(tier));
+        }
+
+        foreach (var lb in spec.LoadBalancers)
+        {
+            hash.Add("lb", lb.Name).Add("lb.listen", lb.Listen).Add("lb.driver", lb.Driver)
+                .Add("lb.target", $"{lb.TargetTier}:{lb.TargetPort}").Add("lb.settings", LoadBalancerSettings(lb));
+        }
+
+        AddRest(hash, spec);
+        return hash.Finish();
+    }
+
+    private static void AddRest(CanonicalHash hash, DeploymentSpec spec)
+    {
+        foreach (var rule in spec.Firewall)
+        {
+            hash.Add("firewall", FirewallKey.Of(rule.From, rule.To, rule.Port, rule.Protocol));
+        }
+
+        foreach (var output in spec.Outputs)
+        {
+            hash.Add("output", output.Name).Add("output.value", output.Value.Raw);
+        }
+
+        foreach (var (name, store) in new[]
+                 {
+                     ("images", spec.Storage.Images), ("backups", spec.Storage.Backups),
+                     ("dr", spec.Storage.DisasterRecovery),
+                 })
+        {
+            hash.Add($"storage.{name}", store?.Type);
+            if (store is not null)
+            {
+                hash.Add($"storage.{name}.settings", store.Settings, t => t.Raw);
+            }
+        }
+    }
+
+    private static void AddHealth(CanonicalHash hash, string prefix, HealthCheckSpec? health)
+    {
+        hash.Add(prefix, health?.Kind.ToString());
+        if (health is null)
+        {
+            return;
+        }
+
+        hash.Add($"{prefix}.path", health.Path).Add($"{prefix}.port", health.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Add($"{prefix}.command", health.Command?.Raw).Add($"{prefix}.interval", health.Interval)
+            .Add($"{prefix}.timeout", health.Timeout).Add($"{prefix}.healthyAfter", health.HealthyAfter)
+            .Add($"{prefix}.unhealthyAfter", health.UnhealthyAfter).Add($"{prefix}.grace", health.Grace);
+    }
+
+    private static void AddScaling(CanonicalHash hash, ScalingRuleSpec rule) =>
+        hash.Add("scaling.kind", rule.Kind.ToString()).Add("scaling.metric", rule.Metric?.ToString())
+            .Add("scaling.above", rule.Above).Add("scaling.below", rule.Below).Add("scaling.target", rule.Target)
+            .Add("scaling.breach", rule.BreachPeriod).Add("scaling.cooldown", rule.Cooldown).Add("scaling.step", rule.Step)
+            .Add("scaling.window", rule.StabilizationWindow).Add("scaling.cron", rule.Cron)
+            .Add("scaling.schedule", $"{rule.ScheduleMin},{rule.ScheduleMax},{rule.ScheduleDesired}");
+
+    private static void AddBackup(CanonicalHash hash, BackupPolicySpec backup) =>
+        hash.Add("backup", backup.Name).Add("backup.kind", backup.Kind.ToString()).Add("backup.volume", backup.Volume)
+            .Add("backup.every", backup.Every).Add("backup.cron", backup.Cron).Add("backup.keepLast", backup.KeepLast)
+            .Add("backup.keepDaily", backup.KeepDaily).Add("backup.keepWeekly", backup.KeepWeekly)
+            .Add("backup.key", backup.EncryptionKeyParameter).Add("backup.verifyEvery", backup.VerifyEvery);
+}

@@ -1,0 +1,83 @@
+namespace Strata.Planning;
+
+/// <summary>A tier as running: the digests it was launched with, its count and its servers.</summary>
+public sealed record TierState
+{
+    public required string LogicalName { get; init; }
+
+    /// <summary>The source digest of the image the tier's servers run (see <see cref="ImageDigest"/>).</summary>
+    public required string ImageDigest { get; init; }
+
+    /// <summary><see cref="SpecDigests.Launch"/>: when it changes every server must be replaced.</summary>
+    public required string LaunchDigest { get; init; }
+
+    /// <summary>
+    /// <see cref="SpecDigests.LaunchParts"/> as launched, so that a plan can name what changed (env, ports…).
+    /// Optional: without it a plan says only that launch settings changed.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> LaunchParts { get; init; } = new Dictionary<string, string>();
+
+    /// <summary><see cref="SpecDigests.TierSettings"/>: settings changed in place without new servers.</summary>
+    public required string SettingsDigest { get; init; }
+
+    public required TierCount Count { get; init; }
+
+    /// <summary>
+    /// The tiers this one depended on when launched (<see cref="TierOrder.DependenciesOf"/>), so that a tier
+    /// removed from the spec is still deleted before the tiers it needs.
+    /// </summary>
+    public IReadOnlyList<string> DependsOn { get; init; } = [];
+
+    public IReadOnlyList<ServerState> Servers { get; init; } = [];
+
+    /// <summary>Servers that count towards the tier: everything not terminating or terminated.</summary>
+    public IEnumerable<ServerState> LiveServers => Servers.Where(s => s.IsLive);
+}
+
+/// <summary>The bounds and target of a tier's server count.</summary>
+public sealed record TierCount(int Min, int Max, int Desired);
+
+/// <summary>Where a server is in its life.</summary>
+public enum ServerStatus
+{
+    Pending,
+    Configuring,
+    Booting,
+    InService,
+    Unhealthy,
+    Terminating,
+    Terminated,
+    Failed,
+}
+
+/// <summary>One server: a process on its own loopback address for the local provider.</summary>
+public sealed record ServerState
+{
+    /// <summary>The physical name, <c>deployment-tier-xxxxxx</c>, fixed for the server's life.</summary>
+    public required string Name { get; init; }
+
+    public required string Tier { get; init; }
+
+    public required string Zone { get; init; }
+
+    /// <summary>The address the server listens on, known once it is launched.</summary>
+    public string? Address { get; init; }
+
+    public required ServerStatus State { get; init; }
+
+    public required string ImageDigest { get; init; }
+
+    public required string LaunchDigest { get; init; }
+
+    public required DateTimeOffset LaunchedAt { get; init; }
+
+    public int? ProcessId { get; init; }
+
+    /// <summary>Why the server is in its state, e.g. the failing health check.</summary>
+    public string? Message { get; init; }
+
+    public bool IsLive => State is not (ServerStatus.Terminating or ServerStatus.Terminated);
+
+    /// <summary>Unhealthy and failed servers are the first to go when a tier shrinks.</summary>
+    public bool IsUnhealthy => State is ServerStatus.Unhealthy or ServerStatus.Failed;
+}

@@ -1,0 +1,310 @@
+namespace Strata.Spec;
+
+/// <summary>Reads the <c>tiers</c> section.</summary>
+internal static class TierReader
+{
+    private static readonly string[] s_keys =
+        ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxAge", "deletionPolicy", "backups", "zones", "dependsOn"];
+
+    private static readonly string[] s_serverKeys = ["min", "max", "desired"];
+    private static readonly string[] s_volumeKeys = ["size", "mount", "restoreFrom", "deletionPolicy"];
+    private static readonly string[] s_updateKeys = ["maxSurge", "maxUnavailable", "bake", "rollback", "canary"];
+
+    /// <summary>The most servers one tier may run.</summary>
+    private const int MaxServers = 10_000;
+
+    internal static readonly Dictionary<string, DeletionPolicy> DeletionPolicies = new(StringComparer.Ordinal)
+    {
+        ["delete"] = DeletionPolicy.Delete, ["retain"] = DeletionPolicy.Retain, ["snapshot"] = DeletionPolicy.Snapshot,
+    };
+
+    public static IReadOnlyList<TierSpec> Read(SpecNode? node, SourceLocation owner, ReadContext context)
+    {
+        if (MapReader.OpenNamed(node, "tiers", owner, context) is not { } section)
+        {
+            return [];
+        }
+
+        var result = new List<TierSpec>();
+        foreach (var (key, body) in section.Entries)
+        {
+            var named = context.CheckName(key, "tiers", "tier");
+            if (MapReader.Open(body, $"tiers.{key.Value}", key.Location, context, s_keys) is { } map && ReadOne(key, map, context) is { } tier && named)
+            {
+                result.Add(tier);
+                context.Tiers[tier.Name] = tier;
+            }
+        }
+
+        return result;
+    }
+
+    private static TierSpec? ReadOne(SpecScalar key, MapReader map, ReadContext context)
+    {
+        var name = key.Value;
+        var path = $"tiers.{name}";
+        var image = ReadImage(map, path, context);
+        var ports = ReadPorts(map["ports"], path + ".ports", key.Location, context);
+        var volumes = ReadVolumes(map["volumes"], path + ".volumes", key.Location, context);
+        var tier = new TierSpec
+        {
+            Name = name,
+            Image = image?.Name ?? "",
+            Servers = ReadServers(map["servers"], path + ".servers", key.Location, context) ?? ServerCount.Fixed(1),
+            Ports = ports,
+            Env = ImageReader.ReadEnv(map["env"], path + ".env", key.Location, context, name),
+            Volumes = volumes,
+            Health = map["health"] is { } health ? HealthReader.Read(health, path + ".health", map.KeyOf("health")!.Location, context, ports, name) : null,
+            Scaling = ScalingReader.Read(map["scaling"], path + ".scaling", context, image),
+            Update = ReadUpdate(map["update"], path + ".update", key.Location, context),
+            RecoveryDelay = context.Duration(map["recoveryDelay"], path + ".recoveryDelay") ?? TimeSpan.Zero,
+            MaxAge = context.Duration(map["maxAge"], path + ".maxAge", positive: true),
+            DeletionPolicy = context.Choice(map["deletionPolicy"], path + ".deletionPolicy", DeletionPolicies) ?? DeletionPolicy.Delete,
+            Backups = BackupReader.Read(map["backups"], path + ".backups", key.Location, context, volumes, image),
+            Zones = ReadNames(map["zones"], path + ".zones", "zone", context),
+            DependsOn = ReadDependsOn(map["dependsOn"], path + ".dependsOn", name, context),
+            Location = key.Location,
+        };
+
+        if (image is not null && context.ImageTierReferences.TryGetValue(image.Name, out var references))
+        {
+            foreach (var (other, location) in references.Where(r => r.Tier != name))
+            {
+                context.Edges.Add(new DependencyEdge("tiers." + name, "tiers." + other, location));
+            }
+        }
+
+        CheckScheduleBounds(tier, context);
+        return image is null ? null : tier;
+    }
+
+    private static ImageSpec? ReadImage(MapReader map, string path, ReadContext context)
+    {
+        if (map.Required("image", "every tier names the image its servers run, e.g. image: web") is not SpecScalar node || context.Text(node, path + ".image") is not { } name)
+        {
+            if (map["image"] is { } wrong and not SpecScalar)
+            {
+                context.Error(wrong.Location, DiagnosticCodes.WrongShape, $"{path}.image: expected a single value, found {wrong.KindName}", null);
+            }
+
+            return null;
+        }
+
+        if (!context.DeclaredImages.ContainsKey(name))
+        {
+            context.UnknownName(node.Location, path + ".image", "image", name, context.DeclaredImages.Keys);
+        }
+
+        return context.Images.GetValueOrDefault(name);
+    }
+
+    private static ServerCount? ReadServers(SpecNode? node, string path, SourceLocation owner, ReadContext context)
+    {
+        if (node is SpecScalar)
+        {
+            return context.Int(node, path, 0, MaxServers) is { } n ? ServerCount.Fixed(n) : null;
+        }
+
+        if (MapReader.Open(node, path, owner, context, s_serverKeys) is not { } map)
+        {
+            return null;
+        }
+
+        var min = context.Int(map.Required("min", "write servers: { min: 1, max: 4 }"), path + ".min", 0, MaxServers);
+        var max = context.Int(map.Required("max", "write servers: { min: 1, max: 4 }"), path + ".max", 0, MaxServers);
+        var desired = map.Has("desired") ? context.Int(map["desired"], path + ".desired", 0, MaxServers) : min;
+        if (min is null || max is null || desired is null)
+        {
+            return null;
+        }
+
+        if (min > max)
+        {
+            context.Error(map["max"]!.Location, DiagnosticCodes.OutOfRange, $"{path}: max ({max}) is less than min ({min})", "min ≤ desired ≤ max must hold");
+            return null;
+        }
+
+        if (desired < min || desired > max)
+        {
+            context.Error(map["desired"]!.Location, DiagnosticCodes.OutOfRange, $"{path}: desired ({desired}) is not between min ({min}) and max ({max})", "min ≤ desired ≤ max must hold");
+            return null;
+        }
+
+        return new ServerCount(min.Value, max.Value, desired.Value);
+    }
+
+    private static IReadOnlyList<PortSpec> ReadPorts(SpecNode? node, string path, SourceLocation owner, ReadContext context)
+    {
+        var entries = new List<(string Name, SpecNode Node, SpecScalar? Key)>();
+        if (node is SpecMapping)
+        {
+            foreach (var (key, value) in MapReader.OpenNamed(node, path, owner, context)!.Entries)
+            {
+                if (context.CheckName(key, path, "port"))
+                {
+                    entries.Add((key.Value, value, key));
+                }
+            }
+        }
+        else if (context.List(node, path) is { } items)
+        {
+            entries.AddRange(items.Select((item, i) => ($"{i}", item, (SpecScalar?)null)));
+        }
+
+        var result = new List<PortSpec>();
+        var seen = new Dictionary<int, PortSpec>();
+        foreach (var (name, value, key) in entries)
+        {
+            var itemPath = key is null ? $"{path}[{name}]" : $"{path}.{name}";
+            if (context.Int(value, itemPath, 1, 65535) is not { } port)
+            {
+                continue;
+            }
+
+            var spec = new PortSpec(key is null ? $"p{port}" : name, port, value.Location);
+            if (seen.TryGetValue(port, out var first))
+            {
+                context.Error(value.Location, DiagnosticCodes.Duplicate, $"{path}: port {port} is listed twice", $"it is first listed at line {first.Location.Line}");
+                continue;
+            }
+
+            seen[port] = spec;
+            result.Add(spec);
+        }
+
+        return result;
+    }
+
+    private static IReadOnlyList<VolumeSpec> ReadVolumes(SpecNode? node, string path, SourceLocation owner, ReadContext context)
+    {
+        var result = new List<VolumeSpec>();
+        if (MapReader.OpenNamed(node, path, owner, context) is not { } section)
+        {
+            return result;
+        }
+
+        var mounts = new Dictionary<string, SpecNode>(StringComparer.Ordinal);
+        foreach (var (key, body) in section.Entries)
+        {
+            var volumePath = $"{path}.{key.Value}";
+            var named = context.CheckName(key, path, "volume");
+            if (MapReader.Open(body, volumePath, key.Location, context, s_volumeKeys) is not { } map)
+            {
+                continue;
+            }
+
+            var size = context.Size(map.Required("size", "write size: 1GiB"), volumePath + ".size");
+            var mount = map["mount"] is { } m ? context.Text(m, volumePath + ".mount") : key.Value;
+            if (mount is not null && !IsRelativePath(mount))
+            {
+                context.Error(map["mount"]!.Location, DiagnosticCodes.InvalidValue, $"{volumePath}.mount: '{mount}' must be a relative path inside the server's folder", "write a folder name such as data, without a leading '/' or '..'");
+                mount = null;
+            }
+            else if (mount is not null && !mounts.TryAdd(mount, map["mount"] ?? key))
+            {
+                context.Error((map["mount"] ?? key).Location, DiagnosticCodes.Duplicate, $"{volumePath}.mount: '{mount}' is already the mount of another volume", null);
+            }
+
+            var volume = new VolumeSpec
+            {
+                Name = key.Value,
+                SizeBytes = size ?? 0,
+                Mount = mount ?? key.Value,
+                RestoreFrom = map["restoreFrom"] is { } r ? context.Text(r, volumePath + ".restoreFrom") : null,
+                DeletionPolicy = context.Choice(map["deletionPolicy"], volumePath + ".deletionPolicy", DeletionPolicies),
+                Location = key.Location,
+            };
+            if (named && size is not null && mount is not null)
+            {
+                result.Add(volume);
+            }
+        }
+
+        return result;
+    }
+
+    private static UpdatePolicySpec ReadUpdate(SpecNode? node, string path, SourceLocation owner, ReadContext context)
+    {
+        var defaults = new UpdatePolicySpec();
+        if (MapReader.Open(node, path, owner, context, s_updateKeys, emptyAllowed: true) is not { } map)
+        {
+            return defaults;
+        }
+
+        var policy = new UpdatePolicySpec
+        {
+            MaxSurge = context.CountOrPercent(map["maxSurge"], path + ".maxSurge") ?? defaults.MaxSurge,
+            MaxUnavailable = context.CountOrPercent(map["maxUnavailable"], path + ".maxUnavailable") ?? defaults.MaxUnavailable,
+            Bake = context.Duration(map["bake"], path + ".bake") ?? defaults.Bake,
+            Rollback = context.Bool(map["rollback"], path + ".rollback") ?? defaults.Rollback,
+            Canary = context.Bool(map["canary"], path + ".canary") ?? defaults.Canary,
+            Location = map.Mapping.Location,
+        };
+        if (map.Has("maxSurge") && map.Has("maxUnavailable") && policy.MaxSurge.Value == 0 && policy.MaxUnavailable.Value == 0)
+        {
+            context.Error(map["maxUnavailable"]!.Location, DiagnosticCodes.Conflict, $"{path}: maxSurge and maxUnavailable cannot both be 0", "an update must either add a server or take one out of service");
+        }
+
+        return policy;
+    }
+
+    private static IReadOnlyList<string> ReadNames(SpecNode? node, string path, string kind, ReadContext context)
+    {
+        var result = new List<string>();
+        foreach (var (item, i) in (context.List(node, path) ?? []).Select((item, i) => (item, i)))
+        {
+            if (item is SpecScalar scalar && !scalar.IsNull)
+            {
+                if (context.CheckName(scalar, $"{path}[{i}]", kind))
+                {
+                    result.Add(scalar.Value);
+                }
+            }
+            else
+            {
+                context.Error(item.Location, DiagnosticCodes.WrongShape, $"{path}[{i}]: expected a name, found {item.KindName}", null);
+            }
+        }
+
+        return result;
+    }
+
+    private static IReadOnlyList<string> ReadDependsOn(SpecNode? node, string path, string tier, ReadContext context)
+    {
+        var names = ReadNames(node, path, "tier", context);
+        var items = node as SpecSequence;
+        for (var i = 0; i < names.Count && items is not null; i++)
+        {
+            var location = items.Items.OfType<SpecScalar>().First(s => s.Value == names[i]).Location;
+            if (!context.DeclaredTiers.ContainsKey(names[i]))
+            {
+                context.UnknownName(location, path, "tier", names[i], context.DeclaredTiers.Keys);
+            }
+            else if (names[i] != tier)
+            {
+                context.Edges.Add(new DependencyEdge("tiers." + tier, "tiers." + names[i], location));
+            }
+            else
+            {
+                context.Error(location, DiagnosticCodes.DependencyCycle, $"{path}: tier '{tier}' cannot depend on itself", null);
+            }
+        }
+
+        return names;
+    }
+
+    private static void CheckScheduleBounds(TierSpec tier, ReadContext context)
+    {
+        foreach (var rule in tier.Scaling.Where(r => r.Kind == ScalingRuleKind.Schedule))
+        {
+            if (rule.ScheduleMax > tier.Servers.Max || rule.ScheduleMin < tier.Servers.Min)
+            {
+                context.Error(rule.Location, DiagnosticCodes.OutOfRange, $"tiers.{tier.Name}.scaling: the schedule's bounds ({rule.ScheduleMin}–{rule.ScheduleMax}) are outside the tier's servers ({tier.Servers.Min}–{tier.Servers.Max})",
+                    "a schedule may only move within the tier's min and max");
+            }
+        }
+    }
+
+    private static bool IsRelativePath(string path) =>
+        path.Length > 0 && !path.StartsWith('/') && !path.Split('/', '\\').Contains("..");
+}

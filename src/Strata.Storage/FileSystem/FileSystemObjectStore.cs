@@ -1,0 +1,134 @@
+using System.Runtime.CompilerServices;
+
+namespace Strata.Storage.FileSystem;
+
+/// <summary>
+/// Objects as files below a root folder. A put writes a temporary file next to the target and renames it over the
+/// target, which is atomic on POSIX filesystems, so readers never observe a partially written object.
+/// </summary>
+internal sealed class FileSystemObjectStore : IObjectStore
+{
+    internal const string TypeName = "filesystem";
+
+    // Temporary files live beside their target so that the final rename never crosses a filesystem.
+    private const string TempPrefix = ".strata-tmp-";
+
+    private readonly string _root;
+
+    public FileSystemObjectStore(FileSystemObjectStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.RootPath))
+        {
+            throw new ArgumentException("the filesystem object store needs a RootPath", nameof(options));
+        }
+
+        _root = Path.GetFullPath(options.RootPath);
+    }
+
+    public string Name => TypeName;
+
+    public async Task PutAsync(string key, Stream content, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var target = PathOf(key);
+        var folder = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(folder);
+        var temp = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            {
+                await content.CopyToAsync(file, ct).ConfigureAwait(false);
+                await file.FlushAsync(ct).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, target, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    public Task<Stream> OpenReadAsync(string key, CancellationToken ct)
+    {
+        var path = PathOf(key);
+        ct.ThrowIfCancellationRequested();
+        try
+        {
+            Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, useAsync: true);
+            return Task.FromResult(stream);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ObjectNotFoundException(Name, key);
+        }
+    }
+
+    public Task<bool> ExistsAsync(string key, CancellationToken ct)
+    {
+        var path = PathOf(key);
+        ct.ThrowIfCancellationRequested();
+        return Task.FromResult(File.Exists(path));
+    }
+
+    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct)
+    {
+        ObjectKey.ValidatePrefix(prefix);
+        var lastSlash = prefix.LastIndexOf('/');
+        var start = lastSlash < 0 ? _root : Path.Combine(_root, prefix[..lastSlash]);
+        if (!Directory.Exists(start))
+        {
+            yield break;
+        }
+
+        var found = new List<ObjectInfo>();
+        foreach (var file in new DirectoryInfo(start).EnumerateFiles("*", SearchOption.AllDirectories))
+        {
+            ct.ThrowIfCancellationRequested();
+            var key = Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (!file.Name.StartsWith(TempPrefix, StringComparison.Ordinal) && key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                found.Add(new ObjectInfo(key, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero)));
+            }
+        }
+
+        found.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        foreach (var info in found)
+        {
+            yield return info;
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public Task DeleteAsync(string key, CancellationToken ct)
+    {
+        var path = PathOf(key);
+        ct.ThrowIfCancellationRequested();
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // No folder, so no object: deleting is idempotent.
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private string PathOf(string key)
+    {
+        ObjectKey.Validate(key);
+        if (key.Split('/').Any(segment => segment.StartsWith(TempPrefix, StringComparison.Ordinal)))
+        {
+            throw new ArgumentException($"invalid object key '{key}': segments starting with '{TempPrefix}' are reserved", nameof(key));
+        }
+
+        return Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar));
+    }
+}

@@ -1,0 +1,127 @@
+using Microsoft.Extensions.DependencyInjection;
+using Strata.LoadBalancing.Proxy;
+using Strata.Testing;
+
+namespace Strata.LoadBalancing.Tests;
+
+/// <summary>
+/// A driver over a temporary root that starts the proxy as a real separate process (the ProxyHost project), and
+/// stops every load balancer it started, also when the test fails.
+/// </summary>
+internal sealed class ProxyFixture : IAsyncDisposable
+{
+    private readonly List<ServiceProvider> _providers = [];
+    private readonly HashSet<string> _ids = [];
+    private readonly List<TestBackend> _backends = [];
+
+    public ProxyFixture()
+    {
+        Driver = CreateDriver();
+        Client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public TemporaryDirectory Root { get; } = new("strata-lb");
+
+    public ILoadBalancerDriver Driver { get; }
+
+    public HttpClient Client { get; }
+
+    /// <summary>A second, independent driver over the same root, as after a control-plane restart.</summary>
+    public ILoadBalancerDriver CreateDriver()
+    {
+        var host = Path.Combine(AppContext.BaseDirectory, "Strata.LoadBalancing.ProxyHost.dll");
+        var dotnet = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
+        var provider = new ServiceCollection()
+            .AddBuiltInLoadBalancer(o =>
+            {
+                o.RootPath = Root.Path;
+                o.ProxyCommand = [dotnet, host];
+                o.StartTimeout = TimeSpan.FromSeconds(20);
+            })
+            .BuildServiceProvider();
+        _providers.Add(provider);
+        return provider.GetRequiredService<ILoadBalancerDriverRegistry>().Get("builtin");
+    }
+
+    public static LoadBalancerDefinition Definition(string id, int port = 0, TimeSpan? drainTimeout = null) => new()
+    {
+        Id = id,
+        Deployment = "hello",
+        ListenHost = "127.0.0.1",
+        ListenPort = port,
+        DrainTimeout = drainTimeout ?? TimeSpan.FromSeconds(10),
+    };
+
+    public async Task<LoadBalancerInstance> StartAsync(LoadBalancerDefinition definition)
+    {
+        _ids.Add(definition.Id);
+        var instance = await Driver.EnsureRunningAsync(definition, CancellationToken.None).WithTimeout();
+        Assert.True(instance.State == LoadBalancerState.Running, $"load balancer {definition.Id}: {instance.State} {instance.Message}");
+        return instance;
+    }
+
+    public Task<LoadBalancerInstance> StartAsync(string id) => StartAsync(Definition(id));
+
+    public async Task<TestBackend> BackendAsync(string name, string address)
+    {
+        var backend = await TestBackend.StartAsync(name, address);
+        _backends.Add(backend);
+        return backend;
+    }
+
+    public async Task<(int Status, string Body)> GetAsync(LoadBalancerInstance instance, string path = "/", string? pin = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, instance.Url + path);
+        if (pin is not null)
+        {
+            request.Headers.Add("X-Strata-Server", pin);
+        }
+
+        using var response = await Client.SendAsync(request).WithTimeout();
+        return ((int)response.StatusCode, (await response.Content.ReadAsStringAsync().WithTimeout()).Trim());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        var errors = new List<Exception>();
+        foreach (var id in _ids)
+        {
+            try
+            {
+                await Driver.StopAsync(id, CancellationToken.None).WithTimeout();
+            }
+            catch (Exception ex)
+            {
+                errors.Add(ex);
+                KillLeftover(id);
+            }
+        }
+
+        foreach (var backend in _backends)
+        {
+            await backend.DisposeAsync();
+        }
+
+        Client.Dispose();
+        foreach (var provider in _providers)
+        {
+            await provider.DisposeAsync();
+        }
+
+        Root.Dispose();
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("Stopping the load balancers failed.", errors);
+        }
+    }
+
+    private void KillLeftover(string id)
+    {
+        var state = ProxyFiles.TryRead(ProxyFiles.InFolder(Root.Combine(id)).State, LoadBalancingJsonContext.Default.ProxyStateDocument);
+        if (state is not null && ProcessIdentity.IsProxy(state.ProcessId, state.ProcessStartTime, id))
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(state.ProcessId);
+            process.Kill();
+        }
+    }
+}

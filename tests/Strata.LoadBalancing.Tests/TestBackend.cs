@@ -1,0 +1,98 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Strata.Testing;
+
+namespace Strata.LoadBalancing.Tests;
+
+/// <summary>
+/// A real HTTP server on its own loopback address that answers with its name: <c>/</c> at once, <c>/slow</c> when
+/// the test releases it, <c>/echo</c> with the request body and the headers it received.
+/// </summary>
+internal sealed class TestBackend : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _requests;
+    private int _slowInFlight;
+
+    private TestBackend(string name, string address, WebApplication app)
+    {
+        Name = name;
+        Address = address;
+        _app = app;
+    }
+
+    public string Name { get; }
+
+    public string Address { get; }
+
+    public int Port { get; private set; }
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public int SlowInFlight => Volatile.Read(ref _slowInFlight);
+
+    public Member Member => new() { Name = Name, Address = Address, Port = Port };
+
+    public static async Task<TestBackend> StartAsync(string name, string address)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(address), 0));
+        var app = builder.Build();
+        var backend = new TestBackend(name, address, app);
+        backend.Map(app);
+        await app.StartAsync().WithTimeout();
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        backend.Port = new Uri(url).Port;
+        return backend;
+    }
+
+    /// <summary>Lets every <c>/slow</c> request, present and future, finish.</summary>
+    public void ReleaseSlowRequests() => _release.TrySetResult();
+
+    public async ValueTask DisposeAsync()
+    {
+        ReleaseSlowRequests();
+        await _app.StopAsync().WithTimeout();
+        await _app.DisposeAsync();
+    }
+
+    private void Map(WebApplication app)
+    {
+        app.Use((context, next) =>
+        {
+            Interlocked.Increment(ref _requests);
+            return next(context);
+        });
+        app.MapGet("/", () => Name);
+        app.MapGet("/slow", async () =>
+        {
+            Interlocked.Increment(ref _slowInFlight);
+            try
+            {
+                await _release.Task;
+                return $"{Name}-slow";
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _slowInFlight);
+            }
+        });
+        app.MapPost("/echo", EchoAsync);
+        app.MapGet("/headers", (HttpRequest request) =>
+            string.Join('\n', request.Headers.Select(h => $"{h.Key}: {h.Value}")));
+    }
+
+    private static async Task EchoAsync(HttpContext context)
+    {
+        context.Response.ContentType = "application/octet-stream";
+        await context.Request.Body.CopyToAsync(context.Response.Body);
+    }
+}

@@ -1,0 +1,48 @@
+using System.Text;
+
+namespace Strata.Providers.Tests.Local;
+
+/// <summary>Looks at live processes through /proc, as an operator would with ps.</summary>
+internal static class Processes
+{
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Live processes whose environment holds STRATA_MARKER=<paramref name="marker"/>.</summary>
+    public static List<int> WithMarker(string marker)
+    {
+        var found = new List<int>();
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var environ = Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/environ")).Split('\0');
+                if (environ.Contains($"STRATA_MARKER={marker}") && IsAlive(pid))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The process ended while we looked.
+            }
+        }
+
+        return found;
+    }
+}

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Strata.Providers.Local;
+using Strata.Testing;
+
+namespace Strata.Providers.Tests.Local;
+
+public sealed class TerminateTests : IAsyncLifetime
+{
+    private readonly LocalProviderHarness _harness = new();
+    private MachineImage _image = null!;
+
+    public async Task InitializeAsync() => _image = await _harness.RegisterImageAsync(("a.txt", "a"));
+
+    public Task DisposeAsync() => _harness.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task TerminateAsync_ServerWithChildProcess_KillsWholeGroupWithinGrace()
+    {
+        var server = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, "sleep 1000 & sleep 1000"));
+        await Eventually.WaitAsync(() => Processes.WithMarker(server.Id).Count >= 3, "the shell and both sleeps");
+        var members = Processes.WithMarker(server.Id);
+        var clock = Stopwatch.StartNew();
+
+        await _harness.Provider.TerminateAsync(server.Id, TimeSpan.FromSeconds(5), CancellationToken.None).WithTimeout();
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"terminate took {clock.Elapsed}");
+        Assert.All(members, pid => Assert.False(Processes.IsAlive(pid), $"process {pid} survived"));
+        Assert.Null(await _harness.Provider.DescribeServerAsync(server.Id, CancellationToken.None).WithTimeout());
+        Assert.False(Directory.Exists(server.RootPath));
+    }
+
+    [Fact]
+    public async Task TerminateAsync_ServerIgnoringSigterm_KilledAfterGrace()
+    {
+        var server = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, "trap '' TERM; while :; do sleep 0.05; done"));
+        var clock = Stopwatch.StartNew();
+
+        await _harness.Provider.TerminateAsync(server.Id, TimeSpan.FromMilliseconds(400), CancellationToken.None).WithTimeout();
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(400), $"SIGKILL came before the grace period ended ({clock.Elapsed})");
+        Assert.False(Processes.IsAlive(server.ProcessId!.Value));
+        Assert.Empty(Processes.WithMarker(server.Id));
+    }
+
+    [Fact]
+    public async Task TerminateAsync_TwiceAndUnknown_DoesNothingMore()
+    {
+        var server = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000"));
+
+        await _harness.Provider.TerminateAsync(server.Id, null, CancellationToken.None).WithTimeout();
+        await _harness.Provider.TerminateAsync(server.Id, null, CancellationToken.None).WithTimeout();
+        await _harness.Provider.TerminateAsync("never-launched", null, CancellationToken.None).WithTimeout();
+
+        Assert.Empty(await _harness.Provider.ListServersAsync(null, CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
+    public async Task TerminateAsync_ByFreshProviderAfterRestart_StopsAdoptedServer()
+    {
+        var server = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000"));
+
+        await _harness.CreateProvider().TerminateAsync(server.Id, null, CancellationToken.None).WithTimeout();
+
+        Assert.False(Processes.IsAlive(server.ProcessId!.Value));
+    }
+
+    [Fact]
+    public async Task LaunchAsync_RecordedIntentWithoutProcess_ResumesAndStartsServer()
+    {
+        var id = LocalProviderHarness.NewId();
+        var interrupted = InterruptedRecord(id);
+        new ServerRecords(_harness.Options.RootPath).Write(interrupted);
+
+        var server = await _harness.CreateProvider().LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000", id), CancellationToken.None).WithTimeout();
+
+        Assert.Equal(ServerState.Running, server.State);
+        Assert.Equal(interrupted.Address, server.Address);
+        Assert.Single(Processes.WithMarker(id));
+    }
+
+    [Fact]
+    public async Task LaunchAsync_ProcessStartedButNotRecorded_AdoptsItInsteadOfStartingAnother()
+    {
+        var id = LocalProviderHarness.NewId();
+        var interrupted = InterruptedRecord(id);
+        new ServerRecords(_harness.Options.RootPath).Write(interrupted);
+        var orphan = StartOrphan(id);
+
+        var server = await _harness.CreateProvider().LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000", id), CancellationToken.None).WithTimeout();
+
+        Assert.Equal(ServerState.Running, server.State);
+        Assert.Equal(orphan.Id, server.ProcessId);
+        Assert.Equal([orphan.Id], Processes.WithMarker(id));
+    }
+
+    private ServerInstance InterruptedRecord(string id)
+    {
+        var folder = Path.Combine(_harness.Options.RootPath, "servers", id);
+        return new ServerInstance
+        {
+            Id = id, Name = id, Deployment = "hello", Tier = "web", Zone = "local-b",
+            Address = _harness.Options.AddressRangeEnd, ImageId = _image.Id, State = ServerState.Pending,
+            LaunchedAt = DateTimeOffset.UnixEpoch, RootPath = Path.Combine(folder, "root"),
+            LogPath = Path.Combine(folder, "logs", "server.log"), ConfigPath = Path.Combine(folder, "config.json"),
+        };
+    }
+
+    /// <summary>A server process as a control plane killed right after starting it would have left it.</summary>
+    private static Process StartOrphan(string id)
+    {
+        var info = new ProcessStartInfo("setsid") { UseShellExecute = false };
+        foreach (var argument in new[] { "/bin/sh", "-c", "exec sleep 1000" })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["STRATA_MARKER"] = id;
+        return Process.Start(info)!;
+    }
+}
