@@ -41,7 +41,7 @@ public static class StrataCli
 
         try
         {
-            return await result.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Error }).ConfigureAwait(false);
+            return await result.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (ControlPlaneException ex)
         {

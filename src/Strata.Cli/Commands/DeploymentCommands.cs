@@ -9,7 +9,7 @@ public sealed class DownCommand(CliContext context)
 {
     private readonly Argument<string> _deployment = new("DEPLOYMENT") { Description = "The deployment to delete." };
     private readonly Option<bool> _yes = new("--yes", "-y") { Description = "Do not ask before destroying data." };
-    private readonly Option<TimeSpan> _timeout = new("--timeout") { Description = "How long to wait.", DefaultValueFactory = _ => TimeSpan.FromMinutes(5) };
+    private readonly Option<TimeSpan> _timeout = DurationOption.Create("--timeout", "How long to wait", TimeSpan.FromMinutes(5));
 
     public Command Create()
     {

@@ -12,7 +12,7 @@ public sealed class UpCommand(CliContext context)
     private readonly SpecArguments _spec = new();
     private readonly Option<FileInfo?> _plan = new("--plan") { Description = "Execute exactly this saved plan (from `strata plan --out`); refused if the deployment changed since." };
     private readonly Option<string?> _listen = new("--listen") { Description = $"Where a control plane started by this command listens (default {Strata.ControlPlane.Hosting.ControlPlaneOptions.DefaultListen})." };
-    private readonly Option<TimeSpan> _timeout = new("--timeout") { Description = "How long to wait for convergence.", DefaultValueFactory = _ => TimeSpan.FromMinutes(10) };
+    private readonly Option<TimeSpan> _timeout = DurationOption.Create("--timeout", "How long to wait for convergence", TimeSpan.FromMinutes(10));
     private readonly Option<bool> _noWait = new("--no-wait") { Description = "Return once the spec is accepted." };
     private readonly Option<bool> _json = new("--json") { Description = "Print the final status as JSON on stdout." };
 

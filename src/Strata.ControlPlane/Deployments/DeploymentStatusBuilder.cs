@@ -18,13 +18,21 @@ public static class DeploymentStatusBuilder
         var tiers = runtime.State.Tiers;
         var converged = tiers.All(t => t.Servers.Count(s => s.State == ServerStatus.InService && IsCurrent(runtime, t, s)) == t.Count.Desired
                                         && t.Servers.All(s => s.State is ServerStatus.InService or ServerStatus.Failed))
-                        && runtime.Desired.Spec.LoadBalancers.All(l => runtime.State.FindLoadBalancer(l.Name)?.Url is not null);
+                        && runtime.Desired.Spec.LoadBalancers.All(l => LoadBalancerReady(runtime, l));
         if (converged && tiers.All(t => t.Servers.All(s => s.State == ServerStatus.InService)))
         {
             return DeploymentPhase.Converged;
         }
 
         return runtime.Failures.Count > 0 ? DeploymentPhase.Degraded : DeploymentPhase.Converging;
+    }
+
+    /// <summary>A load balancer is ready when it runs and sends to every server of its tier that is in service.</summary>
+    private static bool LoadBalancerReady(DeploymentRuntime runtime, LoadBalancerSpec spec)
+    {
+        var state = runtime.State.FindLoadBalancer(spec.Name);
+        var inService = runtime.State.FindTier(spec.TargetTier)?.Servers.Count(s => s.State == ServerStatus.InService) ?? 0;
+        return state?.Url is not null && state.Members.Count == inService;
     }
 
     private static bool IsCurrent(DeploymentRuntime runtime, TierState tier, ServerState server) =>

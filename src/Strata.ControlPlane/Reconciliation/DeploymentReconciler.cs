@@ -107,6 +107,11 @@ public sealed partial class DeploymentReconciler(
         }
 
         await PruneFailedAsync(runtime, tierState, ct).ConfigureAwait(false);
+        if (tierState.Servers.Count(s => s.State == ServerStatus.InService) >= tierState.Count.Desired)
+        {
+            // Back at full strength: earlier launch failures no longer describe the tier.
+            runtime.Failures.Remove(tier.Name);
+        }
         if (WaitingFor(runtime, tier) is { } dependency)
         {
             await SetTierMessageAsync(runtime, tier.Name, $"waiting for tier '{dependency}' to have a server in service", ct).ConfigureAwait(false);

@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Strata.Testing;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>examples/hello on real processes: up, traffic through the load balancer, a control-plane crash, down.</summary>
+public sealed class HelloEndToEndTests
+{
+    private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    [Fact]
+    public async Task Up_Hello_ServesFromAllServersSurvivesControlPlaneKillAndDownLeavesNothing()
+    {
+        await using var strata = new StrataRunner();
+        var port = LoopbackPorts.GetFree();
+        var spec = strata.CopyExample("hello", new Dictionary<string, string> { ["8080"] = $"{port}" });
+
+        var up = await strata.UpAsync(spec, "hello");
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Contains($"url = http://127.0.0.1:{port}", up.Out, StringComparison.Ordinal);
+
+        var status = await strata.StatusAsync("hello");
+        var servers = Servers(status);
+        Assert.Equal(3, servers.Count);
+        Assert.All(servers, s => Assert.Equal("inService", s.State));
+        Assert.Equal(3, servers.Select(s => s.Address).Distinct().Count());
+        Assert.All(servers, s => Assert.StartsWith("127.", s.Address, StringComparison.Ordinal));
+        Assert.All(servers, s => Assert.True(StrataRunner.IsAlive(s.Pid), $"server {s.Name} pid {s.Pid} is not running"));
+
+        var answered = await AnswersAsync($"http://127.0.0.1:{port}/", 30);
+        Assert.Equal(servers.Select(s => $"hello from {s.Name}").Order(), answered.Distinct().Order());
+
+        await KillControlPlaneAndRestartAsync(strata);
+        var after = Servers(await strata.StatusAsync("hello"));
+        Assert.Equal(servers.Select(s => (s.Name, s.Pid)).Order(), after.Select(s => (s.Name, s.Pid)).Order());
+        Assert.Equal(3, (await AnswersAsync($"http://127.0.0.1:{port}/", 9)).Distinct().Count());
+
+        var lbPid = LoadBalancerPid(await strata.StatusAsync("hello"));
+        var down = await strata.RunAsync(TimeSpan.FromMinutes(1), "down", "hello", "--yes");
+        Assert.True(down.ExitCode == 0, down.ToString());
+        await Eventually.WaitAsync(() => servers.All(s => !StrataRunner.IsAlive(s.Pid)) && !StrataRunner.IsAlive(lbPid), "every server and the load balancer to exit");
+        foreach (var server in servers)
+        {
+            await Assert.ThrowsAnyAsync<HttpRequestException>(() => s_http.GetAsync($"http://{server.Address}:8000/"));
+        }
+    }
+
+    private static async Task KillControlPlaneAndRestartAsync(StrataRunner strata)
+    {
+        var pid = await strata.ControlPlanePidAsync();
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+        await Eventually.WaitAsync(() => !StrataRunner.IsAlive(pid), "the control plane to die");
+        var start = await strata.RunAsync(TimeSpan.FromMinutes(1), "server", "start", "--listen", strata.Listen);
+        Assert.True(start.ExitCode == 0, start.ToString());
+        await Eventually.WaitAsync(async () => (await strata.StatusAsync("hello")).GetProperty("phase").GetString() == "Converged", "the deployment to converge after the restart");
+    }
+
+    public static async Task<List<string>> AnswersAsync(string url, int count)
+    {
+        var answers = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            answers.Add((await s_http.GetStringAsync(url)).Trim());
+        }
+
+        return answers;
+    }
+
+    public sealed record ServerRow(string Name, string Tier, string Address, string State, int Pid);
+
+    public static List<ServerRow> Servers(JsonElement status) =>
+        [.. status.GetProperty("servers").EnumerateArray().Select(s => new ServerRow(
+            s.GetProperty("name").GetString()!,
+            s.GetProperty("tier").GetString()!,
+            s.GetProperty("address").GetString() ?? "",
+            s.GetProperty("state").GetString()!,
+            s.TryGetProperty("pid", out var pid) && pid.ValueKind == JsonValueKind.Number ? pid.GetInt32() : 0))];
+
+    public static int LoadBalancerPid(JsonElement status) =>
+        status.GetProperty("loadBalancers")[0].GetProperty("pid").GetInt32();
+}

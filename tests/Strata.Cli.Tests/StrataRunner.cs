@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Strata.Testing;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>The outcome of one <c>strata</c> invocation.</summary>
+public sealed record CliResult(int ExitCode, string Out, string Error)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
+}
+
+/// <summary>
+/// Runs the real <c>strata</c> program as a child process against a home folder of its own, and on dispose
+/// deletes what it deployed, stops its control plane and kills anything left in its process groups.
+/// </summary>
+public sealed class StrataRunner : IAsyncDisposable
+{
+    private static readonly string s_cli = Path.Combine(AppContext.BaseDirectory, "strata.dll");
+    private readonly HashSet<string> _deployments = [];
+
+    public StrataRunner()
+    {
+        Home = new TemporaryDirectory("strata-e2e");
+        ControlPlanePort = LoopbackPorts.GetFree();
+    }
+
+    public TemporaryDirectory Home { get; }
+
+    public int ControlPlanePort { get; }
+
+    public string Listen => $"127.0.0.1:{ControlPlanePort}";
+
+    public async Task<CliResult> RunAsync(TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        start.ArgumentList.Add(s_cli);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["STRATA_HOME"] = Home.Path;
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"strata {string.Join(' ', args)} did not finish within {timeout}; stderr so far: {await stderr}");
+        }
+
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary><c>strata up</c> on a copy of a spec folder, with the control plane on this runner's port.</summary>
+    public async Task<CliResult> UpAsync(string specPath, string deployment, params string[] extra)
+    {
+        _deployments.Add(deployment);
+        return await RunAsync(TimeSpan.FromMinutes(2), ["up", specPath, "--listen", Listen, "--timeout", "90s", .. extra]);
+    }
+
+    public async Task<JsonElement> StatusAsync(string deployment)
+    {
+        var result = await RunAsync(TimeSpan.FromSeconds(30), "status", deployment, "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonDocument.Parse(result.Out).RootElement;
+    }
+
+    public async Task<int> ControlPlanePidAsync()
+    {
+        var result = await RunAsync(TimeSpan.FromSeconds(30), "server", "status", "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonDocument.Parse(result.Out).RootElement.GetProperty("pid").GetInt32();
+    }
+
+    /// <summary>Copies an example into this runner's folder, replacing listen ports so runs do not collide.</summary>
+    public string CopyExample(string name, IReadOnlyDictionary<string, string>? replacements = null)
+    {
+        var source = Path.Combine(RepositoryRoot(), "examples", name);
+        var target = Home.Combine("specs", name);
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(target, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+
+        if (replacements is not null)
+        {
+            var spec = Path.Combine(target, "strata.yaml");
+            var text = File.ReadAllText(spec);
+            foreach (var (from, to) in replacements)
+            {
+                text = text.Replace(from, to, StringComparison.Ordinal);
+            }
+
+            File.WriteAllText(spec, text);
+        }
+
+        return Path.Combine(target, "strata.yaml");
+    }
+
+    public static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Strata.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("Strata.sln not found above the test folder");
+    }
+
+    public static bool IsAlive(int pid) =>
+        File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].TrimStart().StartsWith('Z');
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            foreach (var deployment in _deployments)
+            {
+                await RunAsync(TimeSpan.FromMinutes(1), "down", deployment, "--yes");
+            }
+
+            await RunAsync(TimeSpan.FromSeconds(30), "server", "stop");
+        }
+        finally
+        {
+            KillLeftovers();
+            Home.Dispose();
+        }
+    }
+
+    /// <summary>Kills any process whose working folder or command line is inside this runner's home folder.</summary>
+    private void KillLeftovers()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            try
+            {
+                var cwd = new DirectoryInfo(Path.Combine(dir, "cwd")).LinkTarget ?? "";
+                var cmdline = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, "cmdline")));
+                if (cwd.StartsWith(Home.Path, StringComparison.Ordinal) || cmdline.Contains(Home.Path, StringComparison.Ordinal))
+                {
+                    Process.GetProcessById(pid).Kill(entireProcessTree: true);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // The process ended meanwhile or is not ours to inspect.
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.DependencyInjection;
+using Strata.ControlPlane.Hosting;
+using Strata.ControlPlane.State;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests;
+
+/// <summary>
+/// The control plane's real services over a temporary home folder, without starting any hosted service, so tests
+/// reach the internal implementations through the interfaces they are registered under.
+/// </summary>
+internal sealed class ControlPlaneServices : IAsyncDisposable
+{
+    private readonly TemporaryDirectory _home = new("strata-cp");
+    private readonly ServiceProvider _provider;
+
+    public ControlPlaneServices(TimeProvider? time = null)
+    {
+        Paths = new StrataPaths(_home.Path);
+        var services = new ServiceCollection();
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
+        services.AddStrataControlPlane(new ControlPlaneOptions { Paths = Paths });
+        _provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = true });
+    }
+
+    public StrataPaths Paths { get; }
+
+    public T Get<T>()
+        where T : notnull => _provider.GetRequiredService<T>();
+
+    /// <summary>The state store, with its schema created.</summary>
+    public async Task<IStateStore> InitializedStoreAsync()
+    {
+        var store = Get<IStateStore>();
+        await store.InitializeAsync(CancellationToken.None).WithTimeout();
+        return store;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _provider.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _home.Dispose();
+    }
+}

@@ -1,0 +1,286 @@
+using Strata.ControlPlane.Reconciliation;
+using Strata.Planning;
+using Strata.Spec;
+
+namespace Strata.ControlPlane.Tests.Reconciliation;
+
+public sealed class TierDecisionTests
+{
+    private const string NewImage = "sha256:new-image";
+    private const string OldImage = "sha256:old-image";
+    private const string Launch = "sha256:launch";
+
+    private static readonly DateTimeOffset s_start = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Decide_FewerServersThanDesired_LaunchesTheMissingCount()
+    {
+        var servers = new[] { Server("web-a", ServerStatus.InService, minute: 0) };
+
+        var actions = TierDecision.Decide(Target(desired: 3), servers, launchAllowed: true);
+
+        Assert.Equal(2, actions.Launch);
+        Assert.Empty(actions.Terminate);
+        Assert.Null(actions.Waiting);
+    }
+
+    [Fact]
+    public void Decide_AsManyServersAsDesired_DoesNothing()
+    {
+        var servers = new[] { Server("web-a", ServerStatus.InService, 0), Server("web-b", ServerStatus.Booting, 1) };
+
+        var actions = TierDecision.Decide(Target(desired: 2), servers, launchAllowed: true);
+
+        Assert.Equal(0, actions.Launch);
+        Assert.Empty(actions.Terminate);
+        Assert.Null(actions.Waiting);
+    }
+
+    [Fact]
+    public void Decide_MoreServersThanDesired_TerminatesUnhealthyThenNotInServiceThenOldest()
+    {
+        var servers = new[]
+        {
+            Server("web-oldest", ServerStatus.InService, minute: 0),
+            Server("web-newest", ServerStatus.InService, minute: 9),
+            Server("web-booting", ServerStatus.Booting, minute: 5),
+            Server("web-unhealthy", ServerStatus.Unhealthy, minute: 8),
+            Server("web-middle", ServerStatus.InService, minute: 3),
+        };
+
+        var toTwo = TierDecision.Decide(Target(desired: 2), servers, launchAllowed: true);
+        var toOne = TierDecision.Decide(Target(desired: 1), servers, launchAllowed: true);
+
+        Assert.Equal(["web-unhealthy", "web-booting", "web-oldest"], toTwo.Terminate.Select(t => t.Server));
+        Assert.Equal(["web-unhealthy", "web-booting", "web-oldest", "web-middle"], toOne.Terminate.Select(t => t.Server));
+        Assert.All(toOne.Terminate, t => Assert.Equal("scaling in to 1", t.Reason));
+        Assert.Equal(0, toOne.Launch);
+    }
+
+    [Fact]
+    public void Decide_PendingAndConfiguringServers_GoBeforeInServiceOnes()
+    {
+        var servers = new[]
+        {
+            Server("web-serving", ServerStatus.InService, minute: 9),
+            Server("web-pending", ServerStatus.Pending, minute: 0),
+            Server("web-configuring", ServerStatus.Configuring, minute: 1),
+        };
+
+        var actions = TierDecision.Decide(Target(desired: 1), servers, launchAllowed: true);
+
+        Assert.Equal(["web-pending", "web-configuring"], actions.Terminate.Select(t => t.Server));
+    }
+
+    [Fact]
+    public void Decide_FailedServer_IsNotCountedAndIsReplaced()
+    {
+        var servers = new[]
+        {
+            Server("web-a", ServerStatus.InService, 0),
+            Server("web-failed", ServerStatus.Failed, 1),
+            Server("web-gone", ServerStatus.Terminated, 2),
+            Server("web-going", ServerStatus.Terminating, 3),
+        };
+
+        var actions = TierDecision.Decide(Target(desired: 2), servers, launchAllowed: true);
+
+        Assert.Equal(1, actions.Launch);
+        Assert.Empty(actions.Terminate);
+    }
+
+    [Fact]
+    public void Decide_LaunchNotAllowed_LaunchesNothingAndWaits()
+    {
+        var servers = new[] { Server("web-failed", ServerStatus.Failed, 0) };
+
+        var actions = TierDecision.Decide(Target(desired: 2), servers, launchAllowed: false);
+
+        Assert.Equal(0, actions.Launch);
+        Assert.Equal("waiting before launching again after failures", actions.Waiting);
+    }
+
+    [Fact]
+    public void Decide_LaunchNotAllowedButNothingMissing_DoesNotWait()
+    {
+        var servers = new[] { Server("web-a", ServerStatus.InService, 0) };
+
+        var actions = TierDecision.Decide(Target(desired: 1), servers, launchAllowed: false);
+
+        Assert.Equal(0, actions.Launch);
+        Assert.Null(actions.Waiting);
+    }
+
+    [Fact]
+    public void Decide_LaunchNotAllowed_StillScalesIn()
+    {
+        var servers = new[] { Server("web-a", ServerStatus.InService, 0), Server("web-b", ServerStatus.InService, 1) };
+
+        var actions = TierDecision.Decide(Target(desired: 1), servers, launchAllowed: false);
+
+        Assert.Equal(["web-a"], actions.Terminate.Select(t => t.Server));
+        Assert.Null(actions.Waiting);
+    }
+
+    [Fact]
+    public void Decide_RollingStartWithSurgeOne_LaunchesOneAboveDesiredAndKeepsOldServers()
+    {
+        var servers = new[] { Old("web-old1", ServerStatus.InService, 0), Old("web-old2", ServerStatus.InService, 1) };
+
+        var actions = TierDecision.Decide(Target(desired: 2, surge: 1, unavailable: 0), servers, launchAllowed: true);
+
+        Assert.Equal(1, actions.Launch);
+        Assert.Empty(actions.Terminate);
+    }
+
+    [Fact]
+    public void Decide_RollingWhileNewServerBoots_NeitherLaunchesNorTerminates()
+    {
+        var servers = new[]
+        {
+            Old("web-old1", ServerStatus.InService, 0),
+            Old("web-old2", ServerStatus.InService, 1),
+            Server("web-new1", ServerStatus.Booting, 2),
+        };
+
+        var actions = TierDecision.Decide(Target(desired: 2, surge: 1, unavailable: 0), servers, launchAllowed: true);
+
+        Assert.Equal(0, actions.Launch);
+        Assert.Empty(actions.Terminate);
+    }
+
+    [Fact]
+    public void Decide_RollingOnceNewServerServes_TerminatesOldestOldAndLaunchesNext()
+    {
+        var servers = new[]
+        {
+            Old("web-old2", ServerStatus.InService, 1),
+            Old("web-old1", ServerStatus.InService, 0),
+            Server("web-new1", ServerStatus.InService, 2),
+        };
+
+        var actions = TierDecision.Decide(Target(desired: 2, surge: 1, unavailable: 0), servers, launchAllowed: true);
+
+        var termination = Assert.Single(actions.Terminate);
+        Assert.Equal("web-old1", termination.Server);
+        Assert.Equal("replaced by a server with the new image or launch settings", termination.Reason);
+        Assert.Equal(1, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_RollingLastStep_TerminatesLastOldServerWithoutLaunching()
+    {
+        var servers = new[]
+        {
+            Old("web-old2", ServerStatus.InService, 1),
+            Server("web-new1", ServerStatus.InService, 2),
+            Server("web-new2", ServerStatus.InService, 3),
+        };
+
+        var actions = TierDecision.Decide(Target(desired: 2, surge: 1, unavailable: 0), servers, launchAllowed: true);
+
+        Assert.Equal(["web-old2"], actions.Terminate.Select(t => t.Server));
+        Assert.Equal(0, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_RollingWithOldServerNotServing_TerminatesItAtOnce()
+    {
+        var servers = new[]
+        {
+            Old("web-old1", ServerStatus.InService, 0),
+            Old("web-old-broken", ServerStatus.Unhealthy, 1),
+        };
+
+        var actions = TierDecision.Decide(Target(desired: 2, surge: 1, unavailable: 0), servers, launchAllowed: true);
+
+        Assert.Equal(["web-old-broken"], actions.Terminate.Select(t => t.Server));
+        Assert.Equal(2, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_LaunchSettingsChanged_TreatsServerAsOutdated()
+    {
+        var servers = new[] { Server("web-a", ServerStatus.InService, 0) with { LaunchDigest = "sha256:old-launch" } };
+
+        var actions = TierDecision.Decide(Target(desired: 1, surge: 1, unavailable: 0), servers, launchAllowed: true);
+
+        Assert.Equal(1, actions.Launch);
+        Assert.Empty(actions.Terminate);
+    }
+
+    [Fact]
+    public void Decide_SurgeZeroAndUnavailableZero_StillLaunchesOneReplacement()
+    {
+        var servers = new[] { Old("web-old1", ServerStatus.InService, 0) };
+
+        var actions = TierDecision.Decide(Target(desired: 1, surge: 0, unavailable: 0), servers, launchAllowed: true);
+
+        Assert.Equal(1, actions.Launch);
+        Assert.Empty(actions.Terminate);
+    }
+
+    [Fact]
+    public void Decide_SurgeZeroAndUnavailableOne_TerminatesBeforeLaunching()
+    {
+        var servers = new[] { Old("db-old", ServerStatus.InService, 0) };
+
+        var actions = TierDecision.Decide(Target(desired: 1, surge: 0, unavailable: 1), servers, launchAllowed: true);
+
+        Assert.Equal(["db-old"], actions.Terminate.Select(t => t.Server));
+        Assert.Equal(1, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_PercentagePolicy_ResolvesAgainstDesired()
+    {
+        var servers = Enumerable.Range(0, 4).Select(i => Old($"web-old{i}", ServerStatus.InService, i)).ToArray();
+        var target = Target(desired: 4) with
+        {
+            Update = new UpdatePolicySpec { MaxSurge = new CountOrPercent(50, IsPercent: true), MaxUnavailable = new CountOrPercent(25, IsPercent: true) },
+        };
+
+        var actions = TierDecision.Decide(target, servers, launchAllowed: true);
+
+        // 50% of 4 is a surge of 2 and 25% of 4 lets 1 be unavailable: one old server goes, three new ones start.
+        Assert.Equal(["web-old0"], actions.Terminate.Select(t => t.Server));
+        Assert.Equal(3, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_PercentageSurge_RoundsUp()
+    {
+        var servers = Enumerable.Range(0, 3).Select(i => Old($"web-old{i}", ServerStatus.InService, i)).ToArray();
+        var target = Target(desired: 3) with
+        {
+            Update = new UpdatePolicySpec { MaxSurge = new CountOrPercent(25, IsPercent: true), MaxUnavailable = new CountOrPercent(0, IsPercent: true) },
+        };
+
+        var actions = TierDecision.Decide(target, servers, launchAllowed: true);
+
+        Assert.Equal(1, actions.Launch);
+        Assert.Empty(actions.Terminate);
+    }
+
+    private static TierTarget Target(int desired, int surge = 1, int unavailable = 0) =>
+        new(NewImage, Launch, desired, new UpdatePolicySpec
+        {
+            MaxSurge = new CountOrPercent(surge, IsPercent: false),
+            MaxUnavailable = new CountOrPercent(unavailable, IsPercent: false),
+        });
+
+    private static ServerState Server(string name, ServerStatus state, int minute) => new()
+    {
+        Name = name,
+        Tier = "web",
+        Zone = "local-a",
+        Address = $"127.0.10.{minute + 2}",
+        State = state,
+        ImageDigest = NewImage,
+        LaunchDigest = Launch,
+        LaunchedAt = s_start.AddMinutes(minute),
+    };
+
+    private static ServerState Old(string name, ServerStatus state, int minute) =>
+        Server(name, state, minute) with { ImageDigest = OldImage };
+}
