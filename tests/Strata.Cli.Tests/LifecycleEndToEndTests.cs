@@ -1,0 +1,117 @@
+using Strata.Testing;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>Scaling, health-gated membership and bad input, each on real processes.</summary>
+public sealed class LifecycleEndToEndTests
+{
+    private const string App = """
+        import http.server, os, signal, sys
+        host, port = sys.argv[1].rsplit(":", 1)
+        name = os.environ["STRATA_SERVER_NAME"]
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                sick = self.path == "/healthz" and os.path.exists("sick")
+                body = ("sick" if sick else name).encode()
+                self.send_response(500 if sick else 200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            def log_message(self, *args):
+                pass
+        signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+        http.server.ThreadingHTTPServer((host, int(port)), Handler).serve_forever()
+        """;
+
+    private static string Spec(int lbPort, string servers, string run = "python3 app.py ${self.address}:8000") => $$"""
+        deployment: life
+        images:
+          app: { from: ./app, run: "{{run}}" }
+        tiers:
+          web:
+            image: app
+            servers: {{servers}}
+            ports: [8000]
+            health: { http: /healthz, interval: 200ms, timeout: 150ms, healthyAfter: 1, unhealthyAfter: 2 }
+        loadBalancers:
+          front: { listen: "127.0.0.1:{{lbPort}}", to: "web:8000" }
+        """;
+
+    private static string Write(StrataRunner strata, string spec)
+    {
+        strata.Home.WriteFile("life/app/app.py", App);
+        return strata.Home.WriteFile("life/strata.yaml", spec);
+    }
+
+    [Fact]
+    public async Task Scale_UpThenDown_ServersFollowTheDesiredCount()
+    {
+        await using var strata = new StrataRunner();
+        var spec = Write(strata, Spec(LoopbackPorts.GetFree(), "{ min: 1, max: 4, desired: 2 }"));
+        var up = await strata.UpAsync(spec, "life");
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Equal(2, HelloEndToEndTests.Servers(await strata.StatusAsync("life")).Count);
+
+        var scaleUp = await strata.RunAsync(TimeSpan.FromMinutes(1), "scale", "life", "web", "3");
+        Assert.True(scaleUp.ExitCode == 0, scaleUp.ToString());
+        var three = HelloEndToEndTests.Servers(await strata.StatusAsync("life"));
+        Assert.Equal(3, three.Count(s => s.State == "inService"));
+
+        var scaleDown = await strata.RunAsync(TimeSpan.FromMinutes(1), "scale", "life", "web", "1");
+        Assert.True(scaleDown.ExitCode == 0, scaleDown.ToString());
+        var one = HelloEndToEndTests.Servers(await strata.StatusAsync("life"));
+        Assert.Single(one);
+        Assert.All(three.Where(s => s.Name != one[0].Name), s => Assert.False(StrataRunner.IsAlive(s.Pid)));
+
+        var outOfRange = await strata.RunAsync(TimeSpan.FromSeconds(30), "scale", "life", "web", "9");
+        Assert.Equal(ExitCodes.Usage, outOfRange.ExitCode);
+        Assert.Contains("between 1 and 4", outOfRange.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnhealthyServer_LeavesTheLoadBalancer_AndGetsNoTraffic()
+    {
+        await using var strata = new StrataRunner();
+        var port = LoopbackPorts.GetFree();
+        var up = await strata.UpAsync(Write(strata, Spec(port, "2")), "life");
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var servers = HelloEndToEndTests.Servers(await strata.StatusAsync("life"));
+        var sick = servers[0];
+        File.WriteAllText(Path.Combine(strata.Home.Path, "local", "servers", sick.Name, "root", "sick"), "");
+
+        await Eventually.WaitAsync(async () =>
+        {
+            var status = await strata.StatusAsync("life");
+            var members = status.GetProperty("loadBalancers")[0].GetProperty("members").EnumerateArray().Select(m => m.GetString()).ToList();
+            return !members.Contains(sick.Name) && HelloEndToEndTests.Servers(status).Any(s => s.Name == sick.Name && s.State == "unhealthy");
+        }, "the sick server to be unhealthy and out of the pool");
+
+        var answers = await HelloEndToEndTests.AnswersAsync($"http://127.0.0.1:{port}/", 20);
+        Assert.All(answers, a => Assert.Equal(servers[1].Name, a));
+    }
+
+    [Fact]
+    public async Task Up_InvalidSpec_PrintsLocatedErrorsAndStartsNothing()
+    {
+        await using var strata = new StrataRunner();
+        var spec = Write(strata, Spec(LoopbackPorts.GetFree(), "{ min: 3, max: 2 }"));
+        var up = await strata.UpAsync(spec, "life");
+        Assert.Equal(ExitCodes.InvalidSpec, up.ExitCode);
+        Assert.Matches(@"strata\.yaml:\d+:\d+: error: ", up.Error);
+        Assert.False(File.Exists(Path.Combine(strata.Home.Path, "server.json")), "no control plane should have been started");
+    }
+
+    [Fact]
+    public async Task Up_RunCommandExitsAtOnce_FailsWithTheReasonInStatus()
+    {
+        await using var strata = new StrataRunner();
+        var spec = Write(strata, Spec(LoopbackPorts.GetFree(), "1", run: "echo cannot open database >&2; exit 7"));
+        var up = await strata.UpAsync(spec, "life");
+        Assert.Equal(ExitCodes.NotConverged, up.ExitCode);
+        Assert.Contains("cannot open database", up.Error, StringComparison.Ordinal);
+
+        var status = await strata.StatusAsync("life");
+        Assert.Equal("Degraded", status.GetProperty("phase").GetString());
+        Assert.Contains("exit", status.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+}
