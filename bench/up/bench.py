@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""Benchmark of `strata up`: time to N servers in service against the app's own start time, and idle cost.
+
+Run through bench/up/run.sh (which sets the environment and cleans up). Everything listens on loopback only, in a
+private STRATA_HOME under /tmp; every process this script starts is stopped at the end, also on failure.
+
+Phases:
+  1. baseline: start N copies of the trivial app in parallel (each on its own 127.77.x.y address, through
+     `/bin/sh -c 'exec python3 app.py'` like Strata does) and time until every one answers GET / with 200.
+  2. warm: control plane started beforehand (`strata server start`), then `strata up` timed, `down` between runs.
+  3. cold: `strata server stop` first, so `strata up --listen` also starts the control plane.
+  4. idle: 50 servers up and converged; the control plane's CPU (utime+stime) and RSS sampled from /proc.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from urllib.request import urlopen
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+STRATA = os.environ.get("STRATA_BENCH_CLI") or os.path.join(ROOT, "strata")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def log(msg):
+    print(f"[bench/up {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def answers(host, port, timeout=0.2):
+    try:
+        with urlopen(f"http://{host}:{port}/", timeout=timeout) as r:
+            return r.status == 200
+    except Exception:
+        return False
+
+
+# ---------------------------------------------------------------- baseline
+
+
+def baseline(n, app_dir):
+    """Seconds from spawning n apps at once until all answer; also each app's own time to first answer."""
+    procs, ready = [], [None] * n
+    t0 = time.monotonic()
+    for i in range(n):
+        env = dict(os.environ, STRATA_ADDRESS=f"127.77.{i // 250}.{i % 250 + 1}", PORT="8000")
+        procs.append((time.monotonic(), subprocess.Popen(
+            ["/bin/sh", "-c", "exec python3 app.py"], cwd=app_dir, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)))
+
+    def poll(i):
+        host = f"127.77.{i // 250}.{i % 250 + 1}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((host, 8000), timeout=0.2):
+                    pass
+                if answers(host, 8000):
+                    ready[i] = time.monotonic()
+                    return
+            except OSError:
+                pass
+            time.sleep(0.005)
+
+    threads = [threading.Thread(target=poll, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for _, p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
+    if any(r is None for r in ready):
+        raise RuntimeError(f"baseline: {sum(r is None for r in ready)} of {n} apps never answered")
+    each = [ready[i] - procs[i][0] for i in range(n)]
+    return max(ready) - t0, statistics.median(each)
+
+
+# ---------------------------------------------------------------- strata
+
+
+class Strata:
+    def __init__(self, home, listen):
+        self.home, self.listen = home, listen
+        self.env = dict(os.environ, STRATA_HOME=home, DOTNET_CLI_TELEMETRY_OPTOUT="1")
+
+    def run(self, *args, timeout=600, check=True, capture=True):
+        r = subprocess.run([STRATA, *args], env=self.env, timeout=timeout, text=True,
+                           stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                           stderr=subprocess.PIPE if capture else subprocess.DEVNULL)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"strata {' '.join(args)} exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
+        return r
+
+    def server_pid(self):
+        r = self.run("server", "status", "--json", check=False)
+        try:
+            return json.loads(r.stdout)["pid"]
+        except Exception:
+            return None
+
+    def status(self, name):
+        return json.loads(self.run("status", name, "--json").stdout)
+
+    def events(self, name):
+        out = self.run("events", name, "--json").stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def ts(s):
+    return datetime.fromisoformat(s).timestamp()
+
+
+def analyse(events, t0_wall, n):
+    """Offsets (s, from the moment `up` was invoked) of the milestones seen in the deployment's events."""
+    launched, in_service, lb_full = {}, {}, None
+    for e in events:
+        t, msg, res = ts(e["time"]) - t0_wall, e["message"], e.get("resource", "")
+        if t < 0:
+            continue  # an earlier deployment of the same name
+        if e["kind"] == "server.state" and " launched at " in msg:
+            launched[res] = t
+        elif e["kind"] == "server.state" and msg.endswith("is in service"):
+            in_service.setdefault(res, t)
+        elif e["kind"] == "loadbalancer.members" and lb_full is None and msg.count(",") + 1 >= n:
+            lb_full = t
+    bake = [ts(e["time"]) - t0_wall for e in events if e["kind"] == "image.baked" and ts(e["time"]) >= t0_wall]
+    boots = [in_service[k] - launched[k] for k in in_service if k in launched]
+    return {
+        "bake": bake[0] if bake else None,
+        "firstLaunched": min(launched.values()) if launched else None,
+        "lastLaunched": max(launched.values()) if launched else None,
+        "lastInService": max(in_service.values()) if in_service else None,
+        "lbFull": lb_full,
+        "medianLaunchedToInService": statistics.median(boots) if boots else None,
+    }
+
+
+def one_up(st, spec_dir, name, n):
+    t0_wall, t0 = time.time(), time.monotonic()
+    st.run("up", spec_dir, "--listen", st.listen, "--timeout", "5m")
+    elapsed = time.monotonic() - t0
+    status = st.status(name)
+    in_service = sum(1 for s in status["servers"] if s["state"] == "inService")
+    if in_service != n:
+        raise RuntimeError(f"up returned with {in_service}/{n} servers in service")
+    return elapsed, {**analyse(st.events(name), t0_wall, n), "loadavg1": os.getloadavg()[0]}, status
+
+
+def write_spec(work, n, lb_port):
+    name = f"benchup{n}"
+    d = os.path.join(work, f"spec-{n}")
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(os.path.join(HERE, "app"), os.path.join(d, "app"))
+    with open(os.path.join(HERE, "strata.yaml.in")) as f:
+        text = f.read().replace("@NAME@", name).replace("@N@", str(n)).replace("@LBPORT@", str(lb_port))
+    with open(os.path.join(d, "strata.yaml"), "w") as f:
+        f.write(text)
+    return d, name
+
+
+# ---------------------------------------------------------------- idle
+
+
+def proc_cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+
+
+def proc_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def idle(pids, seconds):
+    """CPU % of one core over `seconds`, and mean/max RSS in MiB sampled every second, for each pid."""
+    start = {k: proc_cpu_ticks(p) for k, p in pids.items()}
+    rss = {k: [] for k in pids}
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds:
+        for k, p in pids.items():
+            rss[k].append(proc_rss_kib(p) / 1024)
+        time.sleep(1)
+    wall = time.monotonic() - t0
+    return {k: {"cpuPercent": 100 * (proc_cpu_ticks(p) - start[k]) / CLK_TCK / wall,
+                "rssMeanMiB": statistics.mean(rss[k]), "rssMaxMiB": max(rss[k])} for k, p in pids.items()}
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--sizes", default="1,10,50")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--idle-servers", type=int, default=50)
+    ap.add_argument("--idle-seconds", type=int, default=60)
+    ap.add_argument("--settle-seconds", type=int, default=10)
+    ap.add_argument("--no-cold", action="store_true")
+    a = ap.parse_args()
+    sizes = [int(x) for x in a.sizes.split(",")]
+    home = os.path.join(a.work, "home")
+    st = Strata(home, f"127.0.0.1:{free_port()}")
+    lb_port = free_port()
+    results = {"machine": {"nproc": os.cpu_count(), "memTotalMiB": None}, "baseline": {}, "warm": {}, "cold": {}}
+    with open("/proc/meminfo") as f:
+        results["machine"]["memTotalMiB"] = int(f.readline().split()[1]) // 1024
+    with open("/proc/cpuinfo") as f:
+        results["machine"]["cpu"] = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+    log(f"home {home}, control plane {st.listen}, load balancer port {lb_port}")
+
+    # 1. The physical limit.
+    for n in sizes:
+        runs = [baseline(n, os.path.join(HERE, "app")) for _ in range(a.runs)]
+        results["baseline"][n] = {"allAnswer": [r[0] for r in runs], "medianEach": [r[1] for r in runs]}
+        log(f"baseline N={n}: all answer after {[round(r[0] * 1000) for r in runs]} ms")
+
+    # 2. Warm control plane.
+    st.run("server", "start", "--listen", st.listen)
+    specs = {n: write_spec(a.work, n, lb_port) for n in sorted(set(sizes + [a.idle_servers]))}
+    d, name = specs[min(specs)]
+    t = time.monotonic()
+    st.run("up", d, "--listen", st.listen, "--timeout", "5m")
+    results["firstUpOnFreshControlPlane"] = {"n": min(specs), "seconds": time.monotonic() - t}
+    st.run("down", name, "--yes", "--timeout", "2m")
+    log(f"warm-up up N={min(specs)} (not counted): {results['firstUpOnFreshControlPlane']['seconds']:.2f} s")
+    for n in sizes:
+        d, name = specs[n]
+        results["warm"][n] = []
+        for r in range(a.runs):
+            elapsed, milestones, _ = one_up(st, d, name, n)
+            t = time.monotonic()
+            st.run("down", name, "--yes", "--timeout", "2m")
+            results["warm"][n].append({"up": elapsed, "down": time.monotonic() - t, **milestones})
+            log(f"warm N={n} run {r + 1}: up {elapsed:.2f} s {json.dumps({k: round(v, 3) if v else v for k, v in milestones.items()})}")
+
+    # 3. Cold control plane: `up` starts it.
+    if not a.no_cold:
+        for n in sizes:
+            d, name = specs[n]
+            results["cold"][n] = []
+            for r in range(a.runs):
+                st.run("server", "stop", check=False)
+                elapsed, milestones, _ = one_up(st, d, name, n)
+                st.run("down", name, "--yes", "--timeout", "2m")
+                results["cold"][n].append({"up": elapsed, **milestones})
+                log(f"cold N={n} run {r + 1}: up {elapsed:.2f} s")
+        if st.server_pid() is None:
+            st.run("server", "start", "--listen", st.listen)
+
+    # 4. Idle cost with the idle deployment up and converged.
+    n = a.idle_servers
+    d, name = specs[n]
+    elapsed, _, status = one_up(st, d, name, n)
+    log(f"idle: {n} servers up in {elapsed:.2f} s; settling {a.settle_seconds} s, then sampling {a.idle_seconds} s")
+    time.sleep(a.settle_seconds)
+    pids = {"controlPlane": st.server_pid(), "loadBalancer": status["loadBalancers"][0]["pid"]}
+    server_pids = [s["pid"] for s in status["servers"]]
+    results["idle"] = idle(pids, a.idle_seconds)
+    results["idle"]["servers"] = n
+    results["idle"]["loadavg1"] = os.getloadavg()[0]
+    results["idle"]["seconds"] = a.idle_seconds
+    results["idle"]["appRssTotalMiB"] = sum(proc_rss_kib(p) for p in server_pids if os.path.exists(f"/proc/{p}")) / 1024
+    after = st.status(name)
+    results["idle"]["inServiceAfter"] = sum(1 for s in after["servers"] if s["state"] == "inService")
+    results["idle"]["pidsUnchanged"] = sorted(s["pid"] for s in after["servers"]) == sorted(server_pids)
+    log("idle: " + json.dumps(results["idle"]))
+    t = time.monotonic()
+    st.run("down", name, "--yes", "--timeout", "2m")
+    results["idle"]["down"] = time.monotonic() - t
+
+    with open(os.path.join(a.work, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    report(results, sizes)
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else float("nan")
+
+
+def report(res, sizes):
+    ms = lambda s: f"{s * 1000:.0f}"
+    m = res["machine"]
+    print(f"\nMachine: {m['nproc']} cores ({m['cpu']}), {m['memTotalMiB']} MiB memory. "
+          f"First `up` on a fresh control plane (N={res['firstUpOnFreshControlPlane']['n']}, not counted): "
+          f"{ms(res['firstUpOnFreshControlPlane']['seconds'])} ms.\n")
+    print("| N | app alone, all answer (ms) | `up`, warm control plane (ms) | overhead (ms) | overhead / server (ms) "
+          "| `up` incl. control-plane start (ms) | overhead / server, cold (ms) |")
+    print("|---|---|---|---|---|---|---|")
+    for n in sizes:
+        base = med(res["baseline"][n]["allAnswer"])
+        warm = med([r["up"] for r in res["warm"][n]])
+        cold = med([r["up"] for r in res["cold"].get(n, [])]) if res["cold"] else float("nan")
+        print(f"| {n} | {ms(base)} | {ms(warm)} | {ms(warm - base)} | {(warm - base) * 1000 / n:.0f} "
+              f"| {ms(cold)} | {(cold - base) * 1000 / n:.0f} |")
+    print("\nMilestones of the warm runs (medians, ms from invoking `up`, from `strata events --json`):\n")
+    print("| N | image baked | first server launched | last server launched | last server in service "
+          "| LB sends to all N | `up` returns | launched → in service, per server |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in sizes:
+        rs = res["warm"][n]
+        col = lambda k: ms(med([r[k] for r in rs]))
+        print(f"| {n} | {col('bake')} | {col('firstLaunched')} | {col('lastLaunched')} | {col('lastInService')} "
+              f"| {col('lbFull')} | {col('up')} | {col('medianLaunchedToInService')} |")
+    print("\nAll runs (s): " + json.dumps({n: {"baseline": [round(x, 3) for x in res["baseline"][n]["allAnswer"]],
+                                              "warm": [round(r["up"], 3) for r in res["warm"][n]],
+                                              "cold": [round(r["up"], 3) for r in res["cold"].get(n, [])]}
+                                          for n in sizes}))
+    loads = [r["loadavg1"] for k in ("warm", "cold") for n in res[k] for r in res[k][n]]
+    print(f"\n1-minute load average after each `up`: {min(loads):.1f} to {max(loads):.1f} on {m['nproc']} cores "
+          "(anything well above 0 means other work shared the machine and the figures are inflated).")
+    i = res["idle"]
+    print(f"\nIdle, {i['servers']} servers in service, {i['seconds']} s sample: control plane "
+          f"{i['controlPlane']['cpuPercent']:.2f} % of one core, RSS {i['controlPlane']['rssMeanMiB']:.0f} MiB "
+          f"(max {i['controlPlane']['rssMaxMiB']:.0f}); load balancer {i['loadBalancer']['cpuPercent']:.2f} % of one core, "
+          f"RSS {i['loadBalancer']['rssMeanMiB']:.0f} MiB; the {i['servers']} apps together {i['appRssTotalMiB']:.0f} MiB; "
+          f"in service afterwards {i['inServiceAfter']}/{i['servers']}, same pids: {i['pidsUnchanged']}.")
+
+
+if __name__ == "__main__":
+    main()

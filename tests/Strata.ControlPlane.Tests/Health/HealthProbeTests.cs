@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Strata.ControlPlane.Health;
+using Strata.Spec;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests.Health;
+
+public sealed class HealthProbeTests : IAsyncLifetime
+{
+    private static readonly IReadOnlyDictionary<string, string> s_noEnvironment = new Dictionary<string, string>();
+
+    private readonly ControlPlaneServices _services = new();
+    private readonly TaskCompletionSource _releaseSlow = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private WebApplication? _app;
+    private int _port;
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        _app = builder.Build();
+        _app.MapGet("/ok", () => Results.Ok());
+        _app.MapGet("/redirect", () => Results.Redirect("/ok"));
+        _app.MapGet("/fail", () => Results.StatusCode(StatusCodes.Status500InternalServerError));
+        _app.MapGet("/slow", async (HttpContext context) =>
+        {
+            await _releaseSlow.Task.WaitAsync(context.RequestAborted);
+            return Results.Ok();
+        });
+        await _app.StartAsync().WithTimeout();
+        _port = new Uri(_app.Urls.Single()).Port;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _releaseSlow.TrySetResult();
+        if (_app is not null)
+        {
+            await _app.StopAsync().WithTimeout();
+            await _app.DisposeAsync();
+        }
+
+        await _services.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ProbeAsync_HttpAnswering200_Passes()
+    {
+        var result = await ProbeAsync(Http("/ok"));
+
+        Assert.True(result.Passed, result.Detail);
+        Assert.Null(result.Detail);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_HttpAnsweringRedirect_Passes()
+    {
+        var result = await ProbeAsync(Http("/redirect"));
+
+        Assert.True(result.Passed, result.Detail);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_HttpAnswering500_FailsWithStatus()
+    {
+        var result = await ProbeAsync(Http("/fail"));
+
+        Assert.False(result.Passed);
+        Assert.Equal("GET /fail answered 500", result.Detail);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_HttpNotAnsweringInTime_TimesOut()
+    {
+        var result = await ProbeAsync(Http("/slow") with { Timeout = TimeSpan.FromMilliseconds(200) });
+
+        Assert.False(result.Passed);
+        Assert.Equal("timed out after 200 ms", result.Detail);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_HttpWithoutPort_UsesTargetDefaultPort()
+    {
+        var check = new HealthCheckSpec { Kind = HealthCheckKind.Http, Path = "/ok", Timeout = TimeSpan.FromSeconds(5) };
+
+        var result = await ProbeAsync(check, new ProbeTarget("127.0.0.1", _port, null, s_noEnvironment));
+
+        Assert.True(result.Passed, result.Detail);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_HttpToClosedPort_Fails()
+    {
+        var check = Http("/ok") with { Port = LoopbackPorts.GetFree() };
+
+        var result = await ProbeAsync(check);
+
+        Assert.False(result.Passed);
+        Assert.False(string.IsNullOrEmpty(result.Detail));
+    }
+
+    [Fact]
+    public async Task ProbeAsync_TcpToListeningPort_Passes()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var check = Tcp(((IPEndPoint)listener.LocalEndpoint).Port);
+
+        var result = await ProbeAsync(check);
+
+        Assert.True(result.Passed, result.Detail);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_TcpToClosedPort_Fails()
+    {
+        var result = await ProbeAsync(Tcp(LoopbackPorts.GetFree()));
+
+        Assert.False(result.Passed);
+        Assert.False(string.IsNullOrEmpty(result.Detail));
+    }
+
+    [Fact]
+    public async Task ProbeAsync_CommandExitingZero_Passes()
+    {
+        var result = await ProbeAsync(Command("exit 0"));
+
+        Assert.True(result.Passed, result.Detail);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_CommandExitingNonZero_FailsWithCodeAndLastErrorLine()
+    {
+        var result = await ProbeAsync(Command("echo ignored >&2; echo boom >&2; exit 3"));
+
+        Assert.False(result.Passed);
+        Assert.Equal("check command exited with code 3: boom", result.Detail);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_Command_RunsInTargetFolderWithTargetEnvironment()
+    {
+        using var root = new TemporaryDirectory();
+        root.WriteFile("ready", "yes");
+        var environment = new Dictionary<string, string> { ["STRATA_CHECK_GREETING"] = "hello" };
+        var check = Command("test -f ready && test \"$STRATA_CHECK_GREETING\" = hello || { echo wrong place >&2; exit 1; }");
+
+        var result = await ProbeAsync(check, new ProbeTarget("127.0.0.1", null, root.Path, environment));
+
+        Assert.True(result.Passed, result.Detail);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_CommandRunningPastTimeout_TimesOut()
+    {
+        var check = Command("exec sleep 30") with { Timeout = TimeSpan.FromMilliseconds(300) };
+
+        var result = await ProbeAsync(check);
+
+        Assert.False(result.Passed);
+        Assert.Equal("timed out after 300 ms", result.Detail);
+    }
+
+    private Task<ProbeResult> ProbeAsync(HealthCheckSpec check) =>
+        ProbeAsync(check, new ProbeTarget("127.0.0.1", null, null, s_noEnvironment));
+
+    private Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target) =>
+        _services.Get<IHealthProbe>().ProbeAsync(check, target, CancellationToken.None).WithTimeout();
+
+    private HealthCheckSpec Http(string path) =>
+        new() { Kind = HealthCheckKind.Http, Path = path, Port = _port, Timeout = TimeSpan.FromSeconds(5) };
+
+    private static HealthCheckSpec Tcp(int port) =>
+        new() { Kind = HealthCheckKind.Tcp, Port = port, Timeout = TimeSpan.FromSeconds(5) };
+
+    private static HealthCheckSpec Command(string command) =>
+        new() { Kind = HealthCheckKind.Command, Command = new Template(command, SourceLocation.None), Timeout = TimeSpan.FromSeconds(5) };
+}

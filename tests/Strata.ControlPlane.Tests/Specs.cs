@@ -1,0 +1,54 @@
+using Strata.Spec;
+
+namespace Strata.ControlPlane.Tests;
+
+/// <summary>Specs loaded from YAML text the way <c>strata.yaml</c> is.</summary>
+internal static class Specs
+{
+    public const string SecretPassword = "s3cret-not-for-display";
+
+    /// <summary>A web tier behind a load balancer, reading a database tier; a secret and a plain parameter.</summary>
+    public const string Shop = """
+        deployment: shop
+        parameters:
+          dbPassword:
+            type: string
+            secret: true
+          region:
+            type: string
+            default: eu
+        images:
+          app:
+            from: ./app
+            run: python3 server.py --bind ${self.address}:8000
+        tiers:
+          db:
+            image: app
+            servers: 1
+            ports: { postgres: 5432 }
+            env:
+              DB_PASSWORD: ${params.dbPassword}
+          web:
+            image: app
+            servers: 3
+            ports: { http: 8000 }
+            dependsOn: [db]
+            env:
+              DB_HOST: ${tiers.db.servers[0].address}
+              DB_PORT: ${tiers.db.ports.postgres}
+              REGION: ${params.region}
+        loadBalancers:
+          front:
+            listen: 127.0.0.1:8080
+            to: web:http
+        outputs:
+          url: ${loadBalancers.front.url}
+        """;
+
+    public static DeploymentSpec Load(string yaml, ParameterValues? values = null)
+    {
+        var result = SpecLoader.Parse(yaml, SpecLoader.DefaultFileName, values ?? ParameterValues.Empty.With("dbPassword", SecretPassword));
+        Assert.True(result.Success, string.Join(Environment.NewLine, result.Errors));
+        return result.Spec!;
+    }
+}

@@ -1,0 +1,245 @@
+using Strata.ControlPlane.State;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests.State;
+
+public sealed class SqliteStateStoreTests : IAsyncLifetime
+{
+    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.FromHours(1)));
+    private readonly ControlPlaneServices _services;
+    private IStateStore _store = null!;
+
+    public SqliteStateStoreTests() => _services = new ControlPlaneServices(_clock);
+
+    public async Task InitializeAsync() => _store = await _services.InitializedStoreAsync();
+
+    public async Task DisposeAsync() => await _services.DisposeAsync();
+
+    [Fact]
+    public void Name_IsSqlite()
+    {
+        Assert.Equal("sqlite", _store.Name);
+    }
+
+    [Fact]
+    public async Task SaveDeploymentAsync_NewRecord_RoundTripsThroughGet()
+    {
+        var record = Record("shop") with
+        {
+            Parameters = new Dictionary<string, string> { ["dbPassword"] = "s3cret", ["region"] = "eu" },
+            Status = DeploymentStatus.Deleting,
+        };
+
+        var saved = await _store.SaveDeploymentAsync(record, expectedSerial: 0, CancellationToken.None).WithTimeout();
+        var read = await _store.GetDeploymentAsync("shop", CancellationToken.None).WithTimeout();
+
+        Assert.Equal(1, saved.Serial);
+        Assert.Equal(_clock.GetUtcNow(), saved.UpdatedAt);
+        Assert.NotNull(read);
+        Assert.Equal(saved.Serial, read.Serial);
+        Assert.Equal(record.SpecPath, read.SpecPath);
+        Assert.Equal(record.SpecText, read.SpecText);
+        Assert.Equal(record.StateJson, read.StateJson);
+        Assert.Equal(DeploymentStatus.Deleting, read.Status);
+        Assert.Equal(saved.UpdatedAt, read.UpdatedAt);
+        Assert.Equal(record.Parameters.OrderBy(p => p.Key), read.Parameters.OrderBy(p => p.Key));
+    }
+
+    [Fact]
+    public async Task GetDeploymentAsync_Unknown_ReturnsNull()
+    {
+        Assert.Null(await _store.GetDeploymentAsync("missing", CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
+    public async Task ListDeploymentsAsync_SeveralSaved_ListsAllByName()
+    {
+        await _store.SaveDeploymentAsync(Record("zeta"), 0, CancellationToken.None).WithTimeout();
+        await _store.SaveDeploymentAsync(Record("alpha"), 0, CancellationToken.None).WithTimeout();
+        await _store.SaveDeploymentAsync(Record("mid"), 0, CancellationToken.None).WithTimeout();
+
+        var all = await _store.ListDeploymentsAsync(CancellationToken.None).WithTimeout();
+
+        Assert.Equal(["alpha", "mid", "zeta"], all.Select(r => r.Name));
+    }
+
+    [Fact]
+    public async Task SaveDeploymentAsync_EachSave_IncrementsSerialAndReplacesContent()
+    {
+        var first = await _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout();
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var second = await _store.SaveDeploymentAsync(first with { StateJson = """{"name":"shop","serial":2}""" }, first.Serial, CancellationToken.None).WithTimeout();
+        var third = await _store.SaveDeploymentAsync(second, second.Serial, CancellationToken.None).WithTimeout();
+        var read = await _store.GetDeploymentAsync("shop", CancellationToken.None).WithTimeout();
+
+        Assert.Equal([1L, 2L, 3L], [first.Serial, second.Serial, third.Serial]);
+        Assert.Equal(3, read!.Serial);
+        Assert.Equal("""{"name":"shop","serial":2}""", read.StateJson);
+        Assert.Equal(first.UpdatedAt + TimeSpan.FromMinutes(1), read.UpdatedAt);
+        Assert.Single(await _store.ListDeploymentsAsync(CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
+    public async Task SaveDeploymentAsync_StaleExpectedSerial_ThrowsAndKeepsStoredRecord()
+    {
+        var first = await _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout();
+        await _store.SaveDeploymentAsync(first with { SpecText = "winner" }, first.Serial, CancellationToken.None).WithTimeout();
+
+        var conflict = await Assert.ThrowsAsync<StateConflictException>(
+            () => _store.SaveDeploymentAsync(first with { SpecText = "loser" }, first.Serial, CancellationToken.None).WithTimeout());
+        var read = await _store.GetDeploymentAsync("shop", CancellationToken.None).WithTimeout();
+
+        Assert.Contains("expected serial 1, found 2", conflict.Message);
+        Assert.Equal(2, read!.Serial);
+        Assert.Equal("winner", read.SpecText);
+    }
+
+    [Fact]
+    public async Task SaveDeploymentAsync_NewRecordWithNonZeroExpectedSerial_Throws()
+    {
+        await Assert.ThrowsAsync<StateConflictException>(
+            () => _store.SaveDeploymentAsync(Record("shop"), 4, CancellationToken.None).WithTimeout());
+
+        Assert.Null(await _store.GetDeploymentAsync("shop", CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
+    public async Task SaveDeploymentAsync_ExistingRecordSavedAsNew_Throws()
+    {
+        await _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout();
+
+        await Assert.ThrowsAsync<StateConflictException>(
+            () => _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
+    public async Task DeleteDeploymentAsync_Saved_RemovesIt()
+    {
+        await _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout();
+
+        await _store.DeleteDeploymentAsync("shop", CancellationToken.None).WithTimeout();
+
+        Assert.Null(await _store.GetDeploymentAsync("shop", CancellationToken.None).WithTimeout());
+        Assert.Empty(await _store.ListDeploymentsAsync(CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
+    public async Task AppendEventAsync_SeveralEvents_AssignsRisingIds()
+    {
+        var ids = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((await _store.AppendEventAsync(Event("shop", $"event {i}"), CancellationToken.None).WithTimeout()).Id);
+        }
+
+        Assert.All(ids, id => Assert.True(id > 0));
+        Assert.Equal(ids.Order(), ids);
+        Assert.Equal(3, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ReadEventsAsync_AfterAnId_ReturnsLaterEventsOfThatDeploymentOnly()
+    {
+        var first = await _store.AppendEventAsync(Event("shop", "first"), CancellationToken.None).WithTimeout();
+        await _store.AppendEventAsync(Event("other", "not mine"), CancellationToken.None).WithTimeout();
+        var second = await _store.AppendEventAsync(
+            Event("shop", "second") with { Resource = "tiers.web.servers[shop-web-abc123]", Severity = EventSeverity.Warning },
+            CancellationToken.None).WithTimeout();
+        var third = await _store.AppendEventAsync(Event("shop", "third"), CancellationToken.None).WithTimeout();
+
+        var afterFirst = await _store.ReadEventsAsync("shop", first.Id, 10, CancellationToken.None).WithTimeout();
+        var all = await _store.ReadEventsAsync("shop", 0, 10, CancellationToken.None).WithTimeout();
+
+        Assert.Equal([second, third], afterFirst);
+        Assert.Equal(["first", "second", "third"], all.Select(e => e.Message));
+        Assert.Equal(first, all[0]);
+    }
+
+    [Fact]
+    public async Task ReadEventsAsync_WithMax_ReturnsAtMostMaxOldestFirst()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await _store.AppendEventAsync(Event("shop", $"event {i}"), CancellationToken.None).WithTimeout();
+        }
+
+        var page = await _store.ReadEventsAsync("shop", 0, 2, CancellationToken.None).WithTimeout();
+        var next = await _store.ReadEventsAsync("shop", page[^1].Id, 2, CancellationToken.None).WithTimeout();
+
+        Assert.Equal(["event 0", "event 1"], page.Select(e => e.Message));
+        Assert.Equal(["event 2", "event 3"], next.Select(e => e.Message));
+    }
+
+    [Fact]
+    public void InitializeAsync_DatabaseFile_IsReadableByOwnerOnly()
+    {
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_services.Paths.StateDatabase));
+    }
+
+    [Fact(Skip = "Bug: SqliteStateStore.InitializeAsync (src/Strata.ControlPlane/State/SqliteStateStore.cs:34-57) switches to WAL before restricting state.db to 0600, so state.db-wal and state.db-shm are created 0644 and stay so; the WAL holds saved rows, secret parameters included.")]
+    public async Task SaveDeploymentAsync_SecretParameters_EveryDatabaseFileIsReadableByOwnerOnly()
+    {
+        var record = Record("shop") with { Parameters = new Dictionary<string, string> { ["dbPassword"] = "s3cret" } };
+
+        await _store.SaveDeploymentAsync(record, 0, CancellationToken.None).WithTimeout();
+
+        var files = Directory.GetFiles(Path.GetDirectoryName(_services.Paths.StateDatabase)!, "state.db*");
+        Assert.NotEmpty(files);
+        Assert.All(files, f => Assert.Equal((Path.GetFileName(f), UnixFileMode.UserRead | UnixFileMode.UserWrite), (Path.GetFileName(f), File.GetUnixFileMode(f))));
+    }
+
+    [Fact]
+    public async Task SaveDeploymentAsync_ConcurrentSavesFromSameSerial_ExactlyOneWins()
+    {
+        var first = await _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout();
+
+        var attempts = Enumerable.Range(0, 8)
+            .Select(i => Task.Run(() => _store.SaveDeploymentAsync(first with { SpecText = $"writer {i}" }, first.Serial, CancellationToken.None)))
+            .ToList();
+        var settled = await Task.WhenAll(attempts.Select(SettleAsync)).WithTimeout();
+        var read = await _store.GetDeploymentAsync("shop", CancellationToken.None).WithTimeout();
+
+        var winner = Assert.Single(settled, s => s.Saved is not null).Saved!;
+        Assert.Equal(7, settled.Count(s => s.Error is StateConflictException));
+        Assert.Equal(2, read!.Serial);
+        Assert.Equal(winner.SpecText, read.SpecText);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_Twice_KeepsExistingData()
+    {
+        await _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout();
+
+        await _store.InitializeAsync(CancellationToken.None).WithTimeout();
+
+        Assert.NotNull(await _store.GetDeploymentAsync("shop", CancellationToken.None).WithTimeout());
+    }
+
+    private static async Task<(DeploymentRecord? Saved, Exception? Error)> SettleAsync(Task<DeploymentRecord> save)
+    {
+        try
+        {
+            return (await save.WithTimeout(), null);
+        }
+        catch (StateConflictException ex)
+        {
+            return (null, ex);
+        }
+    }
+
+    private static DeploymentRecord Record(string name) => new()
+    {
+        Name = name,
+        SpecPath = $"/srv/{name}/strata.yaml",
+        SpecText = $"deployment: {name}\n",
+        StateJson = $$"""{"name":"{{name}}"}""",
+    };
+
+    private DeploymentEvent Event(string deployment, string message) => new()
+    {
+        Deployment = deployment,
+        Time = _clock.GetUtcNow(),
+        Kind = "server.state",
+        Message = message,
+    };
+}
