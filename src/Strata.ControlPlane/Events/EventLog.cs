@@ -56,6 +56,9 @@ public sealed class EventLog(IStateStore store, TimeProvider time)
 
         try
         {
+            // Ids are assigned before events reach watchers, so concurrent publishes may arrive out of id order:
+            // live events are told apart from replayed ones by id set, not by order.
+            var replayed = new HashSet<long>();
             var last = afterId;
             while (true)
             {
@@ -63,6 +66,7 @@ public sealed class EventLog(IStateStore store, TimeProvider time)
                 foreach (var stored in page)
                 {
                     last = stored.Id;
+                    replayed.Add(stored.Id);
                     yield return stored;
                 }
 
@@ -80,9 +84,8 @@ public sealed class EventLog(IStateStore store, TimeProvider time)
             await foreach (var live in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 // Events stored between subscribing and the replay above arrive twice; the id tells them apart.
-                if (live.Deployment == deployment && live.Id > last)
+                if (live.Deployment == deployment && live.Id > afterId && replayed.Add(live.Id))
                 {
-                    last = live.Id;
                     yield return live;
                 }
             }

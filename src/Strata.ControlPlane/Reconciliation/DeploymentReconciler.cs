@@ -268,6 +268,7 @@ public sealed partial class DeploymentReconciler(
         {
             Address = instance.Address,
             ProcessId = instance.ProcessId,
+            LaunchedAt = instance.LaunchedAt,
             State = tier.Health is null ? ServerStatus.InService : ServerStatus.Booting,
             Message = null,
         };

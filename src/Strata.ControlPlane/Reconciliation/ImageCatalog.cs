@@ -27,7 +27,7 @@ public sealed class ImageCatalog(ICloudProvider provider, EventLog events, TimeP
 
             var record = new ImageState { LogicalName = image.Name, Digest = digest, ArtifactId = machineImage.Id, BakedAt = time.GetUtcNow() };
             await runtime.MutateAsync(s => s with { Images = [.. s.Images.Where(i => i.LogicalName != image.Name), record] }, ct).ConfigureAwait(false);
-            await events.PublishAsync(runtime.Name, "image.baked", $"image {image.Name} baked as {machineImage.Id[..19]}… ({machineImage.SizeBytes / 1024} KiB)", $"images.{image.Name}", cancellationToken: ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, "image.baked", $"image {image.Name} (source {digest[..19]}…) baked as artifact {machineImage.Id[..19]}… ({machineImage.SizeBytes / 1024} KiB)", $"images.{image.Name}", cancellationToken: ct).ConfigureAwait(false);
         }
     }
 

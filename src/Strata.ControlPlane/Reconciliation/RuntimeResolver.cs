@@ -61,6 +61,13 @@ public sealed class RuntimeResolver(
     private ReferenceValue? ResolveTier(PathExpression path)
     {
         var tier = Segment(path, 1) is { } name ? spec.FindTier(name) : null;
+        if (tier is not null && Segment(path, 2) == "ports")
+        {
+            return tier.Ports.FirstOrDefault(p => p.Name == Segment(path, 3)) is { } port
+                ? ReferenceValue.Known(port.Port.ToString(CultureInfo.InvariantCulture))
+                : null;
+        }
+
         if (tier is null || path.Segments.Count < 3 || path.Segments[2].Name != "servers")
         {
             return tier is null ? null : ReferenceValue.Unknown;

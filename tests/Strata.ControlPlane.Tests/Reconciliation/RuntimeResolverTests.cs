@@ -49,7 +49,7 @@ public sealed class RuntimeResolverTests
         Assert.False(Evaluate("${tiers.db.servers[1].address}", resolver).IsKnown);
     }
 
-    [Fact(Skip = "Bug: RuntimeResolver.ResolveTier (src/Strata.ControlPlane/Reconciliation/RuntimeResolver.cs:64-67) answers Unknown for ${tiers.<tier>.ports.<port>}, which SpecReferenceResolver accepts; LaunchSettingsBuilder.Evaluate then throws 'is not known yet' and such a tier never launches (examples/status-page DB_PORT).")]
+    [Fact]
     public void Resolve_TierPort_IsThePortFromTheSpec()
     {
         var resolver = Resolver(DeploymentState.Empty("shop"));

@@ -176,7 +176,7 @@ public sealed class SqliteStateStoreTests : IAsyncLifetime
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_services.Paths.StateDatabase));
     }
 
-    [Fact(Skip = "Bug: SqliteStateStore.InitializeAsync (src/Strata.ControlPlane/State/SqliteStateStore.cs:34-57) switches to WAL before restricting state.db to 0600, so state.db-wal and state.db-shm are created 0644 and stay so; the WAL holds saved rows, secret parameters included.")]
+    [Fact]
     public async Task SaveDeploymentAsync_SecretParameters_EveryDatabaseFileIsReadableByOwnerOnly()
     {
         var record = Record("shop") with { Parameters = new Dictionary<string, string> { ["dbPassword"] = "s3cret" } };
