@@ -24,6 +24,12 @@ public sealed partial record LoadBalancerDefinition
     /// <summary>How long a leaving member may finish in-flight requests. The default is 10 seconds.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Passive health: a member whose live requests fail this many times in a row (connection refused or reset, or a
+    /// 5xx answer) is taken out of rotation at once, before any active health check notices. The default is 3.
+    /// </summary>
+    public int PassiveHealthFailures { get; init; } = 3;
+
     /// <summary>Every problem with the definition, empty when it is valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -51,6 +57,11 @@ public sealed partial record LoadBalancerDefinition
         if (DrainTimeout < TimeSpan.Zero)
         {
             errors.Add($"load balancer '{Id}': drain timeout {DrainTimeout} must not be negative");
+        }
+
+        if (PassiveHealthFailures is < 1 or > 100)
+        {
+            errors.Add($"load balancer '{Id}': passive health failures {PassiveHealthFailures} must be between 1 and 100");
         }
 
         return errors;

@@ -26,6 +26,12 @@ public sealed record MemberStats
 
     public required int InFlight { get; init; }
 
+    /// <summary>
+    /// True when passive health took the member out of rotation because its live requests kept failing; it gets no
+    /// new requests until it recovers (built-in: after a pause, HAProxy: its TCP check passes again) or leaves.
+    /// </summary>
+    public bool Ejected { get; init; }
+
     /// <summary>Requests forwarded, including failed ones.</summary>
     public required long Requests { get; init; }
 
@@ -35,9 +41,13 @@ public sealed record MemberStats
     /// <summary>Requests that could not connect and were retried on another member.</summary>
     public required long Retried { get; init; }
 
-    /// <summary>Median time to the end of the response, zero before the first request.</summary>
+    /// <summary>
+    /// Median time to the end of the response, zero before the first request. HAProxy 2.6 keeps no percentiles: its
+    /// driver reports the average total time of the last 1024 requests here.
+    /// </summary>
     public required TimeSpan LatencyP50 { get; init; }
 
+    /// <summary>The 99th percentile; HAProxy's driver reports the largest total time seen (an upper bound).</summary>
     public required TimeSpan LatencyP99 { get; init; }
 
     /// <summary>Requests per second between an earlier snapshot of the same member and this one.</summary>

@@ -107,9 +107,10 @@ public sealed class StrataRunner : IAsyncDisposable
         return Path.Combine(target, "strata.yaml");
     }
 
-    public static string RepositoryRoot()
+    /// <summary>The checkout this test was compiled from (build outputs may live elsewhere, see STRATA_ARTIFACTS).</summary>
+    public static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
     {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        var folder = new DirectoryInfo(Path.GetDirectoryName(sourceFile)!);
         while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Strata.sln")))
         {
             folder = folder.Parent;

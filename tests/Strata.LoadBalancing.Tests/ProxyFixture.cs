@@ -14,8 +14,11 @@ internal sealed class ProxyFixture : IAsyncDisposable
     private readonly HashSet<string> _ids = [];
     private readonly List<TestBackend> _backends = [];
 
-    public ProxyFixture()
+    private readonly string _driverName;
+
+    public ProxyFixture(string driverName = "builtin")
     {
+        _driverName = driverName;
         Driver = CreateDriver();
         Client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
     }
@@ -38,9 +41,10 @@ internal sealed class ProxyFixture : IAsyncDisposable
                 o.ProxyCommand = [dotnet, host];
                 o.StartTimeout = TimeSpan.FromSeconds(20);
             })
+            .AddHaProxyLoadBalancer(o => o.RootPath = Root.Combine("haproxy"))
             .BuildServiceProvider();
         _providers.Add(provider);
-        return provider.GetRequiredService<ILoadBalancerDriverRegistry>().Get("builtin");
+        return provider.GetRequiredService<ILoadBalancerDriverRegistry>().Get(_driverName);
     }
 
     public static LoadBalancerDefinition Definition(string id, int port = 0, TimeSpan? drainTimeout = null) => new()
@@ -117,6 +121,13 @@ internal sealed class ProxyFixture : IAsyncDisposable
 
     private void KillLeftover(string id)
     {
+        var haproxy = ProxyFiles.TryRead(Path.Combine(Root.Combine("haproxy", id), "haproxy.state.json"), LoadBalancingJsonContext.Default.HaProxyStateDocument);
+        if (haproxy is not null && ProcessIdentity.IsProxy(haproxy.ProcessId, haproxy.ProcessStartTime, id))
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(haproxy.ProcessId);
+            process.Kill();
+        }
+
         var state = ProxyFiles.TryRead(ProxyFiles.InFolder(Root.Combine(id)).State, LoadBalancingJsonContext.Default.ProxyStateDocument);
         if (state is not null && ProcessIdentity.IsProxy(state.ProcessId, state.ProcessStartTime, id))
         {

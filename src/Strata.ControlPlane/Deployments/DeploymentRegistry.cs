@@ -28,8 +28,9 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events)
             var state = DeploymentRuntime.Deserialize(record.StateJson);
             try
             {
-                var desired = SpecSource.Parse(record.SpecText, record.SpecPath, record.Parameters);
-                _runtimes[record.Name] = new DeploymentRuntime(store, record, desired, state);
+                var desired = SpecSource.Parse(record.SpecText, record.SpecPath, record.Parameters, CurrentDigests(state));
+                var previous = record.Previous is null ? null : SpecSource.Restore(record.Previous);
+                _runtimes[record.Name] = new DeploymentRuntime(store, record, desired, state, previous);
             }
             catch (Api.V1.InvalidSpecException ex)
             {
@@ -40,6 +41,13 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events)
 
         _loaded.TrySetResult();
     }
+
+    /// <summary>
+    /// The image digests the running servers were launched with, so that a restart does not take an edited image
+    /// folder for a new apply: only <c>strata up</c> changes what is desired.
+    /// </summary>
+    private static IReadOnlyDictionary<string, string> CurrentDigests(DeploymentState state) =>
+        state.Images.ToDictionary(i => i.LogicalName, i => i.Digest, StringComparer.Ordinal);
 
     public DeploymentRuntime GetOrAdd(string name, Func<DeploymentRuntime> create) => _runtimes.GetOrAdd(name, _ => create());
 

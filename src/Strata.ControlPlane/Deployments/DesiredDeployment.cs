@@ -25,6 +25,9 @@ public sealed record DesiredDeployment
 
     private IReadOnlyDictionary<string, ReferenceValue>? _parameterValues;
 
+    /// <summary>This spec as it is stored, to be restored for a rollback.</summary>
+    public State.AppliedInput ToInput() => new(SpecPath, SpecText, Parameters, ImageDigests);
+
     public string LaunchDigest(TierSpec tier) => SpecDigests.Launch(tier, Spec.FindImage(tier.Image)!);
 
     public string ImageDigest(TierSpec tier) => ImageDigests.TryGetValue(tier.Image, out var digest) ? digest : "";

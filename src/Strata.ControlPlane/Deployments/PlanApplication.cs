@@ -23,6 +23,7 @@ public static class PlanApplication
                 LaunchDigest = desired.LaunchDigest(tier),
                 LaunchParts = SpecDigests.LaunchParts(tier, desired.Spec.FindImage(tier.Image)!),
                 SettingsDigest = SpecDigests.TierSettings(tier),
+                Rollout = Rollouts.Start(existing, desired.ImageDigest(tier), desired.LaunchDigest(tier), tier.Update, now),
                 Count = count,
                 Servers = [.. existing?.Servers ?? [], .. CreatedServers(plan, tier.Name, desired, now)],
             };

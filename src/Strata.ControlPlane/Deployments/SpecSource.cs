@@ -1,4 +1,5 @@
 using Strata.ControlPlane.Api.V1;
+using Strata.ControlPlane.State;
 using Strata.Planning;
 using Strata.Spec;
 
@@ -19,7 +20,11 @@ public static class SpecSource
         return Parse(text, path, parameters);
     }
 
-    public static DesiredDeployment Parse(string text, string path, IReadOnlyDictionary<string, string> parameters)
+    /// <summary>A spec applied earlier, with the image digests it had then (its folders may have changed since).</summary>
+    public static DesiredDeployment Restore(AppliedInput input) => Parse(input.SpecText, input.SpecPath, input.Parameters, input.ImageDigests);
+
+    public static DesiredDeployment Parse(
+        string text, string path, IReadOnlyDictionary<string, string> parameters, IReadOnlyDictionary<string, string>? knownDigests = null)
     {
         var values = parameters.Aggregate(ParameterValues.Empty, (v, p) => v.With(p.Key, p.Value));
         var result = SpecLoader.Parse(text, path, values);
@@ -33,6 +38,12 @@ public static class SpecSource
         var problems = new List<string>();
         foreach (var image in spec.Images)
         {
+            if (knownDigests is not null && knownDigests.TryGetValue(image.Name, out var known))
+            {
+                digests[image.Name] = known;
+                continue;
+            }
+
             var folder = Path.GetFullPath(Path.Combine(spec.BaseDirectory, image.From));
             if (!Directory.Exists(folder))
             {

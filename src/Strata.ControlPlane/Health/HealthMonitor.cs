@@ -107,7 +107,7 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, T
         }
 
         var message = next == ServerStatus.Unhealthy ? tracker.LastFailure : null;
-        await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, server with { State = next, Message = message }), ct).ConfigureAwait(false);
+        await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, server with { State = next, Message = message }, time.GetUtcNow()), ct).ConfigureAwait(false);
         var text = next == ServerStatus.InService ? $"{server.Name} is in service" : $"{server.Name} is unhealthy: {message}";
         await events.PublishAsync(runtime.Name, "server.state", text, $"tiers.{server.Tier}.servers[{server.Name}]",
             next == ServerStatus.InService ? EventSeverity.Info : EventSeverity.Warning, ct).ConfigureAwait(false);

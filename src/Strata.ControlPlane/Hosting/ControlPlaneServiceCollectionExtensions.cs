@@ -32,6 +32,7 @@ public static class ControlPlaneServiceCollectionExtensions
             o.RootPath = paths.LoadBalancersRoot;
             o.ProxyCommand = options.ProxyCommand;
         });
+        services.AddHaProxyLoadBalancer(o => o.RootPath = Path.Combine(paths.LoadBalancersRoot, "haproxy"));
         services.AddHttpClient(HealthProbe.HttpClientName);
         services.TryAddSingleton<IHealthProbe, HealthProbe>();
         services.TryAddSingleton<EventLog>();

@@ -119,9 +119,16 @@ public sealed partial class DeploymentReconciler(
         }
 
         var desired = runtime.Desired;
-        var target = new TierTarget(desired.ImageDigest(tier), desired.LaunchDigest(tier), tierState.Count.Desired, tier.Update);
+        var target = new TierTarget(desired.ImageDigest(tier), desired.LaunchDigest(tier), tierState.Count.Desired, tier.Update,
+            References.DigestOf(runtime, tier), Rollouts.MaxNew(tierState.Rollout)) { RecoveryDelay = tier.RecoveryDelay };
+        if (tierState.Rollout is { } rollout && !await StepRolloutAsync(runtime, tierState, rollout, target, ct).ConfigureAwait(false))
+        {
+            return;
+        }
+
         runtime.Failures.TryGetValue(tier.Name, out var failures);
-        var actions = TierDecision.Decide(target, tierState.Servers, failures is null || time.GetUtcNow() >= failures.NotBefore);
+        var now = time.GetUtcNow();
+        var actions = TierDecision.Decide(target, tierState.Servers, failures is null || now >= failures.NotBefore, now);
         foreach (var termination in actions.Terminate)
         {
             var server = tierState.Servers.First(s => s.Name == termination.Server);
@@ -133,6 +140,35 @@ public sealed partial class DeploymentReconciler(
         {
             await LaunchNewAsync(runtime, tier, target, actions.Launch, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Moves a tier's rollout on; false when the pass must stop because a rollback began.</summary>
+    private async Task<bool> StepRolloutAsync(DeploymentRuntime runtime, TierState tier, RolloutState rollout, TierTarget target, CancellationToken ct)
+    {
+        var step = Rollouts.Step(rollout, tier, target, time.GetUtcNow());
+        if (step.RollbackReason is { } reason)
+        {
+            await RollBackAsync(runtime, $"tier {tier.LogicalName}: {reason}", ct).ConfigureAwait(false);
+            return false;
+        }
+
+        if (!ReferenceEquals(step.Next, rollout))
+        {
+            await runtime.MutateAsync(s => s.FindTier(tier.LogicalName) is { } t ? WithTier(s, t with { Rollout = step.Next }) : s, ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, "tier.rollout", step.Event!, $"tiers.{tier.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    /// <summary>Makes the previous apply desired again and starts rolling every changed tier back to it.</summary>
+    public async Task<bool> RollBackAsync(DeploymentRuntime runtime, string reason, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var rolledBack = await runtime.RollbackAsync((state, from, to) => Rollouts.RollBack(state, from, to, reason, now), ct).ConfigureAwait(false);
+        var message = rolledBack ? $"rolling back to the previous apply: {reason}" : $"cannot roll back, there is no previous apply: {reason}";
+        await events.PublishAsync(runtime.Name, "deployment.rollback", message, severity: EventSeverity.Warning, cancellationToken: ct).ConfigureAwait(false);
+        return rolledBack;
     }
 
     private async Task LaunchNewAsync(DeploymentRuntime runtime, TierSpec tier, TierTarget target, int count, CancellationToken ct)
@@ -231,23 +267,25 @@ public sealed partial class DeploymentReconciler(
     private async Task LaunchAsync(DeploymentRuntime runtime, ServerState server)
     {
         var ct = CancellationToken.None;
-        var tier = runtime.Desired.Spec.FindTier(server.Tier);
+        var desired = runtime.DesiredFor(server);
+        var tier = desired.Spec.FindTier(server.Tier);
         if (tier is null)
         {
             return;
         }
 
         var volumes = await AttachVolumesAsync(runtime, tier, server, ct).ConfigureAwait(false);
+        server = server with { ReferenceDigest = References.DigestOf(runtime, tier) };
         var request = new LaunchRequest
         {
             ServerId = server.Name,
             Deployment = runtime.Name,
             Tier = tier.Name,
             Zone = server.Zone,
-            Image = await images.GetAsync(runtime, tier.Image, ct).ConfigureAwait(false),
+            Image = await images.GetAsync(runtime, desired, tier.Image, ct).ConfigureAwait(false),
             Volumes = volumes,
             Ports = [.. tier.Ports.Select(p => p.Port)],
-            Settings = identity => LaunchSettingsBuilder.Build(runtime.Desired, runtime.State, tier, identity),
+            Settings = identity => LaunchSettingsBuilder.Build(desired, runtime.State, tier, identity),
         };
         await SetServerAsync(runtime, server with { State = ServerStatus.Configuring }, ct).ConfigureAwait(false);
         var instance = await provider.LaunchAsync(request, ct).ConfigureAwait(false);
@@ -283,6 +321,11 @@ public sealed partial class DeploymentReconciler(
     {
         health.Stop(server.Name);
         await SetServerAsync(runtime, server with { State = ServerStatus.Failed, Message = message }, ct).ConfigureAwait(false);
+
+        // The process is gone: its replacement takes over its volumes, so the data survives.
+        await runtime.MutateAsync(s => s.Volumes.Any(v => v.Server == server.Name)
+            ? s with { Volumes = [.. s.Volumes.Select(v => v.Server == server.Name ? v with { Server = null } : v)] }
+            : s, ct).ConfigureAwait(false);
         var previous = runtime.Failures.GetValueOrDefault(server.Tier);
         var count = (previous?.Count ?? 0) + 1;
         var delay = TimeSpan.FromSeconds(Math.Min(options.Value.MaxLaunchBackoff.TotalSeconds, Math.Pow(2, count - 1)));
@@ -300,7 +343,7 @@ public sealed partial class DeploymentReconciler(
             if (!_operations.ContainsKey(server.Name))
             {
                 await SetServerAsync(runtime, server with { State = ServerStatus.Terminating }, ct).ConfigureAwait(false);
-                StartTermination(runtime, server, "cleaning up a failed server");
+                StartTermination(runtime, server, CleanupReason);
             }
         }
     }
@@ -311,10 +354,15 @@ public sealed partial class DeploymentReconciler(
         health.Stop(server.Name);
         await loadBalancers.DrainAsync(runtime, server.Name, ct).ConfigureAwait(false);
         await provider.TerminateAsync(server.Name, null, ct).ConfigureAwait(false);
-        await ReleaseVolumesAsync(runtime, server.Name, ct).ConfigureAwait(false);
+        await ReleaseVolumesAsync(runtime, server.Name, IsReplacement(reason), ct).ConfigureAwait(false);
         await runtime.MutateAsync(s => WithoutServer(s, server.Name), ct).ConfigureAwait(false);
         await events.PublishAsync(runtime.Name, "server.state", $"{server.Name} terminated ({reason})", Address(server), cancellationToken: ct).ConfigureAwait(false);
     }
+
+    private static bool IsReplacement(string reason) =>
+        reason.StartsWith("replac", StringComparison.Ordinal) || reason == CleanupReason;
+
+    private const string CleanupReason = "cleaning up a failed server";
 
     private async Task RemoveTiersNotInSpecAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
@@ -384,11 +432,15 @@ public sealed partial class DeploymentReconciler(
         return attachments;
     }
 
-    private async Task ReleaseVolumesAsync(DeploymentRuntime runtime, string server, CancellationToken ct)
+    /// <summary>
+    /// Detaches a terminated server's volumes. A replaced server's volumes wait for its replacement whatever their
+    /// policy; otherwise (scale-in, removal, deletion) the deletion policy decides.
+    /// </summary>
+    private async Task ReleaseVolumesAsync(DeploymentRuntime runtime, string server, bool replaced, CancellationToken ct)
     {
         foreach (var volume in runtime.State.Volumes.Where(v => v.Server == server).ToList())
         {
-            if (volume.DeletionPolicy == DeletionPolicy.Delete || runtime.IsDeleting && volume.DeletionPolicy == DeletionPolicy.Delete)
+            if (!replaced && volume.DeletionPolicy == DeletionPolicy.Delete)
             {
                 await provider.DeleteVolumeAsync(volume.Name, ct).ConfigureAwait(false);
                 await runtime.MutateAsync(s => s with { Volumes = [.. s.Volumes.Where(v => v.Name != volume.Name)] }, ct).ConfigureAwait(false);
@@ -410,17 +462,20 @@ public sealed partial class DeploymentReconciler(
     }
 
     public Task SetServerAsync(DeploymentRuntime runtime, ServerState server, CancellationToken ct) =>
-        runtime.MutateAsync(s => ReplaceServer(s, server), ct);
+        runtime.MutateAsync(s => ReplaceServer(s, server, time.GetUtcNow()), ct);
 
-    public static DeploymentState ReplaceServer(DeploymentState state, ServerState server)
+    /// <summary>Replaces a server's record, stamping when it entered its state if the state changed.</summary>
+    public static DeploymentState ReplaceServer(DeploymentState state, ServerState server, DateTimeOffset now)
     {
         var tier = state.FindTier(server.Tier);
-        if (tier is null || !tier.Servers.Any(s => s.Name == server.Name))
+        var existing = tier?.Servers.FirstOrDefault(s => s.Name == server.Name);
+        if (tier is null || existing is null)
         {
             return state;
         }
 
-        return WithTier(state, tier with { Servers = [.. tier.Servers.Select(s => s.Name == server.Name ? server : s)] });
+        var stamped = existing.State != server.State ? server with { StateSince = now } : server;
+        return WithTier(state, tier with { Servers = [.. tier.Servers.Select(s => s.Name == server.Name ? stamped : s)] });
     }
 
     private static DeploymentState WithoutServer(DeploymentState state, string name) =>

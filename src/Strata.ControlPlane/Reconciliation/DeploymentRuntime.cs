@@ -12,20 +12,27 @@ namespace Strata.ControlPlane.Reconciliation;
 public sealed class DeploymentRuntime
 {
     private readonly IStateStore _store;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _lock = new();
     private DeploymentRecord _record;
+    private long _storedSerial;
+    private Task? _writer;
 
-    public DeploymentRuntime(IStateStore store, DeploymentRecord record, DesiredDeployment desired, DeploymentState state)
+    public DeploymentRuntime(IStateStore store, DeploymentRecord record, DesiredDeployment desired, DeploymentState state, DesiredDeployment? previous = null)
     {
         _store = store;
         _record = record;
+        _storedSerial = record.Serial;
         Desired = desired;
+        Previous = previous;
         State = state;
     }
 
     public string Name => _record.Name;
 
     public DesiredDeployment Desired { get; private set; }
+
+    /// <summary>What was applied before <see cref="Desired"/>; null before the second apply.</summary>
+    public DesiredDeployment? Previous { get; private set; }
 
     public DeploymentState State { get; private set; }
 
@@ -37,73 +44,159 @@ public sealed class DeploymentRuntime
     /// <summary>Why a tier is waiting (for a dependency), as last reported.</summary>
     public Dictionary<string, string> Waiting { get; } = [];
 
-    /// <summary>Applies a change to the state and persists it before returning the new state.</summary>
+    /// <summary>The desired deployment whose launch a server was made with: the current one or, during a rollback, the previous.</summary>
+    public DesiredDeployment DesiredFor(ServerState server)
+    {
+        foreach (var candidate in new[] { Desired, Previous })
+        {
+            var tier = candidate?.Spec.FindTier(server.Tier);
+            if (candidate is not null && tier is not null && candidate.ImageDigest(tier) == server.ImageDigest && candidate.LaunchDigest(tier) == server.LaunchDigest)
+            {
+                return candidate;
+            }
+        }
+
+        return Desired;
+    }
+
+    /// <summary>
+    /// Applies a change to the state and returns once it is stored. Changes made while a save is under way are
+    /// stored together by the next one (group commit), so many launches at once do not queue behind each other.
+    /// </summary>
     public async Task<DeploymentState> MutateAsync(Func<DeploymentState, DeploymentState> change, CancellationToken ct)
     {
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
-        try
+        DeploymentState next;
+        lock (_lock)
         {
-            var next = change(State);
+            next = change(State);
             if (ReferenceEquals(next, State))
             {
                 return State;
             }
 
             next = next with { Serial = State.Serial + 1 };
-            await PersistAsync(_record with { StateJson = Serialize(next) }, next, ct).ConfigureAwait(false);
-            return next;
+            State = next;
         }
-        finally
-        {
-            _gate.Release();
-        }
+
+        await PersistAsync(next.Serial, ct).ConfigureAwait(false);
+        return next;
     }
 
     /// <summary>Replaces what is desired (an apply) together with the state changes the plan makes.</summary>
     public async Task<DeploymentState> ApplyAsync(DesiredDeployment desired, Func<DeploymentState, DeploymentState> change, CancellationToken ct)
     {
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
-        try
+        DeploymentState next;
+        lock (_lock)
         {
-            var next = change(State) with { Serial = State.Serial + 1 };
-            var record = _record with
+            var changed = _record.SpecText.Length > 0 && (desired.SpecText != Desired.SpecText || !SameDigests(desired, Desired) || !SameParameters(desired, Desired));
+            Previous = changed ? Desired : Previous;
+            Desired = desired;
+            next = change(State) with { Serial = State.Serial + 1 };
+            State = next;
+            _record = _record with
             {
                 SpecPath = desired.SpecPath,
                 SpecText = desired.SpecText,
                 Parameters = desired.Parameters,
-                StateJson = Serialize(next),
                 Status = DeploymentStatus.Active,
+                Previous = Previous?.ToInput(),
             };
-            await PersistAsync(record, next, ct).ConfigureAwait(false);
-            Desired = desired;
             Failures.Clear();
-            return next;
         }
-        finally
+
+        await PersistAsync(next.Serial, ct).ConfigureAwait(false);
+        return next;
+    }
+
+    /// <summary>
+    /// Makes the previous apply the desired one again (the current becomes the previous), with the state changes
+    /// that start rolling the tiers back. Returns false when there is nothing to roll back to.
+    /// </summary>
+    public async Task<bool> RollbackAsync(Func<DeploymentState, DesiredDeployment, DesiredDeployment, DeploymentState> change, CancellationToken ct)
+    {
+        DeploymentState next;
+        lock (_lock)
         {
-            _gate.Release();
+            if (Previous is not { } target)
+            {
+                return false;
+            }
+
+            next = change(State, Desired, target) with { Serial = State.Serial + 1 };
+            State = next;
+            _record = _record with { SpecPath = target.SpecPath, SpecText = target.SpecText, Parameters = target.Parameters, Previous = Desired.ToInput() };
+            (Previous, Desired) = (Desired, target);
         }
+
+        await PersistAsync(next.Serial, ct).ConfigureAwait(false);
+        return true;
     }
 
     public async Task MarkDeletingAsync(CancellationToken ct)
     {
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
-        try
+        DeploymentState next;
+        lock (_lock)
         {
-            var next = State with { Serial = State.Serial + 1 };
-            await PersistAsync(_record with { Status = DeploymentStatus.Deleting, StateJson = Serialize(next) }, next, ct).ConfigureAwait(false);
+            next = State with { Serial = State.Serial + 1 };
+            State = next;
+            _record = _record with { Status = DeploymentStatus.Deleting };
         }
-        finally
+
+        await PersistAsync(next.Serial, ct).ConfigureAwait(false);
+    }
+
+    private static bool SameDigests(DesiredDeployment a, DesiredDeployment b) =>
+        a.ImageDigests.Count == b.ImageDigests.Count && a.ImageDigests.All(d => b.ImageDigests.GetValueOrDefault(d.Key) == d.Value);
+
+    private static bool SameParameters(DesiredDeployment a, DesiredDeployment b) =>
+        a.Parameters.Count == b.Parameters.Count && a.Parameters.All(p => b.Parameters.GetValueOrDefault(p.Key) == p.Value);
+
+    /// <summary>Waits until a state at least as new as <paramref name="serial"/> is stored, starting a save if none runs.</summary>
+    private async Task PersistAsync(long serial, CancellationToken ct)
+    {
+        while (true)
         {
-            _gate.Release();
+            Task writer;
+            lock (_lock)
+            {
+                if (_storedSerial >= serial)
+                {
+                    return;
+                }
+
+                writer = _writer ??= Task.Run(WriteLatestAsync, CancellationToken.None);
+            }
+
+            await writer.WaitAsync(ct).ConfigureAwait(false);
         }
     }
 
-    private async Task PersistAsync(DeploymentRecord record, DeploymentState next, CancellationToken ct)
+    private async Task WriteLatestAsync()
     {
-        // The record's serial and the state's serial move together so a saved plan can be checked against either.
-        _record = await _store.SaveDeploymentAsync(record, _record.Serial, ct).ConfigureAwait(false) with { Serial = next.Serial };
-        State = next;
+        try
+        {
+            DeploymentRecord record;
+            DeploymentState snapshot;
+            long expected;
+            lock (_lock)
+            {
+                (record, snapshot, expected) = (_record, State, _storedSerial);
+            }
+
+            // The record's serial and the state's serial are the same number, so a saved plan can be checked against either.
+            await _store.SaveDeploymentAsync(record with { Serial = snapshot.Serial, StateJson = Serialize(snapshot) }, expected, CancellationToken.None).ConfigureAwait(false);
+            lock (_lock)
+            {
+                _storedSerial = snapshot.Serial;
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _writer = null;
+            }
+        }
     }
 
     public static string Serialize(DeploymentState state) => JsonSerializer.Serialize(state, StateJsonContext.Default.DeploymentState);

@@ -11,8 +11,16 @@ public sealed record TierActions(int Launch, IReadOnlyList<TierTermination> Term
 
 public sealed record TierTermination(string Server, string Reason);
 
-/// <summary>The launch settings new servers of a tier get, and their count.</summary>
-public sealed record TierTarget(string ImageDigest, string LaunchDigest, int Desired, UpdatePolicySpec Update);
+/// <summary>
+/// The launch settings new servers of a tier get, and their count. <paramref name="ReferenceDigest"/> covers values
+/// taken from other tiers; <paramref name="MaxNew"/> caps servers of the new launch (one for a canary).
+/// </summary>
+public sealed record TierTarget(
+    string ImageDigest, string LaunchDigest, int Desired, UpdatePolicySpec Update, string ReferenceDigest = "", int? MaxNew = null)
+{
+    /// <summary>How long a dead or unhealthy server is left before it is replaced (the tier's recovery delay).</summary>
+    public TimeSpan RecoveryDelay { get; init; }
+}
 
 /// <summary>
 /// Decides, from a tier's servers and its target, which servers to launch and terminate. Pure: it never calls a
@@ -20,13 +28,28 @@ public sealed record TierTarget(string ImageDigest, string LaunchDigest, int Des
 /// </summary>
 public static class TierDecision
 {
-    public static TierActions Decide(TierTarget target, IReadOnlyList<ServerState> servers, bool launchAllowed)
+    public static TierActions Decide(TierTarget target, IReadOnlyList<ServerState> servers, bool launchAllowed) =>
+        Decide(target, servers, launchAllowed, DateTimeOffset.MaxValue);
+
+    /// <param name="target">What the tier should run.</param>
+    /// <param name="servers">The tier's servers as recorded.</param>
+    /// <param name="launchAllowed">False while launches back off after failures.</param>
+    /// <param name="now">The time, against which a new server's bake time is judged.</param>
+    public static TierActions Decide(TierTarget target, IReadOnlyList<ServerState> servers, bool launchAllowed, DateTimeOffset now)
     {
-        var live = servers.Where(s => s.State is not (ServerStatus.Terminating or ServerStatus.Terminated or ServerStatus.Failed)).ToList();
+        // Unhealthy servers past the recovery delay are replaced; dead ones within it still hold their place.
+        var terminate = servers
+            .Where(s => s.State == ServerStatus.Unhealthy && Since(s, now) >= target.RecoveryDelay)
+            .Select(s => new TierTermination(s.Name, $"replacing an unhealthy server: {s.Message}"))
+            .ToList();
+        var holding = servers.Count(s => s.State == ServerStatus.Failed && Since(s, now) < target.RecoveryDelay);
+        var live = servers
+            .Where(s => s.State is not (ServerStatus.Terminating or ServerStatus.Terminated or ServerStatus.Failed))
+            .Where(s => !terminate.Any(t => t.Server == s.Name))
+            .ToList();
         var current = live.Where(s => IsCurrent(s, target)).ToList();
         var outdated = live.Where(s => !IsCurrent(s, target)).ToList();
 
-        var terminate = new List<TierTermination>();
         if (outdated.Count == 0)
         {
             foreach (var extra in ScaleInOrder(current).Take(Math.Max(0, current.Count - target.Desired)))
@@ -36,23 +59,25 @@ public static class TierDecision
         }
         else
         {
-            terminate.AddRange(RollingTerminations(target, current, outdated));
+            terminate.AddRange(RollingTerminations(target, current, outdated, now));
         }
 
         var surge = Surge(target);
-        var wanted = Math.Max(0, target.Desired - current.Count);
-        var room = Math.Max(0, target.Desired + surge - (live.Count - terminate.Count));
+        var wanted = Math.Max(0, Math.Min(target.Desired, target.MaxNew ?? int.MaxValue) - current.Count - holding);
+        var room = Math.Max(0, target.Desired + surge - (live.Count - terminate.Count(t => live.Any(s => s.Name == t.Server))));
         var launch = launchAllowed ? Math.Min(wanted, room) : 0;
         var waiting = !launchAllowed && wanted > 0 ? "waiting before launching again after failures" : null;
         return new TierActions(launch, terminate, waiting);
     }
 
-    private static IEnumerable<TierTermination> RollingTerminations(TierTarget target, List<ServerState> current, List<ServerState> outdated)
+    private static IEnumerable<TierTermination> RollingTerminations(TierTarget target, List<ServerState> current, List<ServerState> outdated, DateTimeOffset now)
     {
         var unavailable = target.Update.MaxUnavailable.Resolve(target.Desired);
 
         // Old servers go once enough new ones serve: in service new + in service old - removed >= desired - unavailable.
-        var serving = current.Count(s => s.State == ServerStatus.InService) + outdated.Count(s => s.State == ServerStatus.InService);
+        // A new server counts only once it has baked (stayed in service for the bake time) without failing.
+        var baked = current.Count(s => s.State == ServerStatus.InService && (s.StateSince is not { } since || now - since >= target.Update.Bake));
+        var serving = baked + outdated.Count(s => s.State == ServerStatus.InService);
         var removable = serving - (target.Desired - unavailable);
         foreach (var server in ScaleInOrder(outdated))
         {
@@ -65,6 +90,9 @@ public static class TierDecision
         }
     }
 
+    private static TimeSpan Since(ServerState server, DateTimeOffset now) =>
+        server.StateSince is { } since ? now - since : TimeSpan.MaxValue;
+
     /// <summary>The extra servers an update may launch above desired; at least one when none may be unavailable.</summary>
     private static int Surge(TierTarget target)
     {
@@ -73,8 +101,13 @@ public static class TierDecision
         return surge == 0 && unavailable == 0 ? 1 : surge;
     }
 
-    private static bool IsCurrent(ServerState server, TierTarget target) =>
-        server.ImageDigest == target.ImageDigest && server.LaunchDigest == target.LaunchDigest;
+    /// <summary>
+    /// Whether a server runs the target launch. Values from other tiers are resolved when a server launches, so a
+    /// server not launched yet is current whatever they are.
+    /// </summary>
+    public static bool IsCurrent(ServerState server, TierTarget target) =>
+        server.ImageDigest == target.ImageDigest && server.LaunchDigest == target.LaunchDigest
+        && (server.ReferenceDigest == target.ReferenceDigest || server.State is ServerStatus.Pending or ServerStatus.Configuring);
 
     /// <summary>Unhealthy servers go first, then servers not yet in service, then the oldest.</summary>
     public static IEnumerable<ServerState> ScaleInOrder(IEnumerable<ServerState> servers) =>

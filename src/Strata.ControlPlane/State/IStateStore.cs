@@ -26,8 +26,15 @@ public sealed record DeploymentRecord
 
     public DeploymentStatus Status { get; init; } = DeploymentStatus.Active;
 
+    /// <summary>What was applied before the current spec: the target of a rollback.</summary>
+    public AppliedInput? Previous { get; init; }
+
     public DateTimeOffset UpdatedAt { get; init; }
 }
+
+/// <summary>A spec as it was applied: its text and parameters, and the source digests of its image folders then.</summary>
+public sealed record AppliedInput(
+    string SpecPath, string SpecText, IReadOnlyDictionary<string, string> Parameters, IReadOnlyDictionary<string, string> ImageDigests);
 
 /// <summary>Raised when a save finds a serial other than the one the caller read: someone else changed the deployment.</summary>
 public sealed class StateConflictException(string deployment, long expected, long actual)
@@ -44,7 +51,10 @@ public interface IStateStore
 
     Task<DeploymentRecord?> GetDeploymentAsync(string name, CancellationToken cancellationToken);
 
-    /// <summary>Saves the record with serial <c>expectedSerial + 1</c>; throws <see cref="StateConflictException"/> when the stored serial differs.</summary>
+    /// <summary>
+    /// Saves the record with its own serial, or <c>expectedSerial + 1</c> when that is not higher; throws
+    /// <see cref="StateConflictException"/> when the stored serial is not <paramref name="expectedSerial"/>.
+    /// </summary>
     Task<DeploymentRecord> SaveDeploymentAsync(DeploymentRecord record, long expectedSerial, CancellationToken cancellationToken);
 
     Task DeleteDeploymentAsync(string name, CancellationToken cancellationToken);

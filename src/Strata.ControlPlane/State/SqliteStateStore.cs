@@ -46,7 +46,8 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
                 parameters TEXT NOT NULL,
                 state TEXT NOT NULL,
                 status TEXT NOT NULL,
-                updated_at TEXT NOT NULL);
+                updated_at TEXT NOT NULL,
+                previous TEXT);
             CREATE TABLE IF NOT EXISTS events (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 deployment TEXT NOT NULL,
@@ -57,6 +58,18 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
                 message TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS events_by_deployment ON events (deployment, id);
             """, cancellationToken).ConfigureAwait(false);
+        await MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds columns that later versions introduced to a database an earlier version created.</summary>
+    private static async Task MigrateAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('deployments') WHERE name = 'previous'";
+        if ((long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))! == 0)
+        {
+            await ExecuteAsync(connection, "ALTER TABLE deployments ADD COLUMN previous TEXT", ct).ConfigureAwait(false);
+        }
     }
 
     private static void CreateOwnerOnly(string path)
@@ -74,7 +87,7 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, serial, spec_path, spec_text, parameters, state, status, updated_at FROM deployments ORDER BY name";
+        command.CommandText = "SELECT name, serial, spec_path, spec_text, parameters, state, status, updated_at, previous FROM deployments ORDER BY name";
         return await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
@@ -82,7 +95,7 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, serial, spec_path, spec_text, parameters, state, status, updated_at FROM deployments WHERE name = $name";
+        command.CommandText = "SELECT name, serial, spec_path, spec_text, parameters, state, status, updated_at, previous FROM deployments WHERE name = $name";
         command.Parameters.AddWithValue("$name", name);
         var rows = await ReadDeploymentsAsync(command, cancellationToken).ConfigureAwait(false);
         return rows.Count == 0 ? null : rows[0];
@@ -90,7 +103,8 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
 
     public async Task<DeploymentRecord> SaveDeploymentAsync(DeploymentRecord record, long expectedSerial, CancellationToken cancellationToken)
     {
-        var saved = record with { Serial = expectedSerial + 1, UpdatedAt = time.GetUtcNow() };
+        // A caller that coalesces several changes into one save may move the serial on by more than one.
+        var saved = record with { Serial = Math.Max(record.Serial, expectedSerial + 1), UpdatedAt = time.GetUtcNow() };
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var current = await ReadSerialAsync(connection, transaction, record.Name, cancellationToken).ConfigureAwait(false);
@@ -102,10 +116,10 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO deployments (name, serial, spec_path, spec_text, parameters, state, status, updated_at)
-            VALUES ($name, $serial, $specPath, $specText, $parameters, $state, $status, $updatedAt)
+            INSERT INTO deployments (name, serial, spec_path, spec_text, parameters, state, status, updated_at, previous)
+            VALUES ($name, $serial, $specPath, $specText, $parameters, $state, $status, $updatedAt, $previous)
             ON CONFLICT (name) DO UPDATE SET serial = $serial, spec_path = $specPath, spec_text = $specText,
-                parameters = $parameters, state = $state, status = $status, updated_at = $updatedAt
+                parameters = $parameters, state = $state, status = $status, updated_at = $updatedAt, previous = $previous
             """;
         command.Parameters.AddWithValue("$name", saved.Name);
         command.Parameters.AddWithValue("$serial", saved.Serial);
@@ -115,6 +129,7 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
         command.Parameters.AddWithValue("$state", saved.StateJson);
         command.Parameters.AddWithValue("$status", saved.Status.ToString());
         command.Parameters.AddWithValue("$updatedAt", saved.UpdatedAt.ToString("O"));
+        command.Parameters.AddWithValue("$previous", saved.Previous is null ? DBNull.Value : JsonSerializer.Serialize(saved.Previous, StoreJsonContext.Default.AppliedInput));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return saved;
@@ -222,6 +237,7 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
                 StateJson = reader.GetString(5),
                 Status = Enum.Parse<DeploymentStatus>(reader.GetString(6)),
                 UpdatedAt = DateTimeOffset.Parse(reader.GetString(7), System.Globalization.CultureInfo.InvariantCulture),
+                Previous = reader.IsDBNull(8) ? null : JsonSerializer.Deserialize(reader.GetString(8), StoreJsonContext.Default.AppliedInput),
             });
         }
 
@@ -230,4 +246,5 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(AppliedInput))]
 internal sealed partial class StoreJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -251,6 +251,7 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
         Algorithm = definition.Algorithm,
         DrainTimeout = definition.DrainTimeout,
         ConnectTimeout = _options.ConnectTimeout,
+        PassiveHealthFailures = definition.PassiveHealthFailures,
     };
 
     private static LoadBalancerInstance InstanceOf(ProxyStateDocument state) => new()

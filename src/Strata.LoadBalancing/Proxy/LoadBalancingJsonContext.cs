@@ -12,6 +12,7 @@ namespace Strata.LoadBalancing.Proxy;
 [JsonSerializable(typeof(ProxyStateDocument))]
 [JsonSerializable(typeof(MembersDocument))]
 [JsonSerializable(typeof(HealthDocument))]
+[JsonSerializable(typeof(Strata.LoadBalancing.HaProxy.HaProxyStateDocument))]
 [JsonSerializable(typeof(LoadBalancerStats))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails))]

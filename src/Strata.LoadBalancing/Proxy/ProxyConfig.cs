@@ -28,6 +28,9 @@ internal sealed record ProxyConfig
     /// <summary>How long to wait for a member to accept a connection. The default is 5 seconds.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Failed live requests in a row that take a member out of rotation. The default is 3.</summary>
+    public int PassiveHealthFailures { get; init; } = 3;
+
     /// <summary>Members to start with when no member list was persisted yet.</summary>
     public IReadOnlyList<MemberDocument> Members { get; init; } = [];
 
@@ -35,7 +38,7 @@ internal sealed record ProxyConfig
     public bool ServesSameAs(ProxyConfig other) =>
         Id == other.Id && ListenHost == other.ListenHost && ListenPort == other.ListenPort && AdminHost == other.AdminHost
         && AdminToken == other.AdminToken && Algorithm == other.Algorithm && DrainTimeout == other.DrainTimeout
-        && ConnectTimeout == other.ConnectTimeout;
+        && ConnectTimeout == other.ConnectTimeout && PassiveHealthFailures == other.PassiveHealthFailures;
 
     public IReadOnlyList<string> Validate()
     {
@@ -48,6 +51,7 @@ internal sealed record ProxyConfig
         Require(errors, AdminToken is { Length: >= 16 }, "adminToken must be at least 16 characters");
         Require(errors, DrainTimeout >= TimeSpan.Zero, "drainTimeout must not be negative");
         Require(errors, ConnectTimeout > TimeSpan.Zero, "connectTimeout must be positive");
+        Require(errors, PassiveHealthFailures is >= 1 and <= 100, "passiveHealthFailures must be between 1 and 100");
         errors.AddRange(MemberDocument.ValidateList(Members));
         return errors;
     }

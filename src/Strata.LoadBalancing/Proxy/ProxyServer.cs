@@ -28,7 +28,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         await using var proxy = CreateApp(config.ListenHost, config.ListenPort);
         var loggers = proxy.Services.GetRequiredService<ILoggerFactory>();
         var logger = loggers.CreateLogger("Strata.LoadBalancing.Proxy");
-        var table = new MemberTable(timeProvider, config.DrainTimeout);
+        var table = new MemberTable(timeProvider, config.DrainTimeout, config.PassiveHealthFailures);
         var store = new MembershipStore(table, files, loggers.CreateLogger<MembershipStore>());
         store.Restore(config);
         var forwarder = new RequestForwarder(

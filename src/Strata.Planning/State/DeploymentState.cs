@@ -27,6 +27,12 @@ public sealed record DeploymentState
 
     public IReadOnlyList<FirewallRuleState> FirewallRules { get; init; } = [];
 
+    /// <summary>
+    /// The provider's image artifact for every image source digest baked for this deployment, so that servers of an
+    /// earlier launch (a rollback) can be launched again after the image folder changed.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Artifacts { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Output values as last computed, by name. Secret outputs hold <c>(secret)</c>.</summary>
     public IReadOnlyDictionary<string, string> Outputs { get; init; } = new Dictionary<string, string>();
 

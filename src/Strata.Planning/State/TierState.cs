@@ -30,8 +30,43 @@ public sealed record TierState
 
     public IReadOnlyList<ServerState> Servers { get; init; } = [];
 
+    /// <summary>The rolling replacement under way, if any: from which launch to which, and how far it got.</summary>
+    public RolloutState? Rollout { get; init; }
+
     /// <summary>Servers that count towards the tier: everything not terminating or terminated.</summary>
     public IEnumerable<ServerState> LiveServers => Servers.Where(s => s.IsLive);
+}
+
+/// <summary>Where a rolling replacement of a tier's servers is.</summary>
+public enum RolloutPhase
+{
+    /// <summary>New servers replace old ones batch by batch, each batch health-gated and baked.</summary>
+    Rolling,
+
+    /// <summary>One canary server runs the new launch; the rest wait for <c>strata promote</c>.</summary>
+    AwaitingPromotion,
+
+    /// <summary>The new launch failed its health gate; old-launch servers replace the new ones.</summary>
+    RollingBack,
+}
+
+/// <summary>A rolling replacement: the launch the tier is leaving and the one it is moving to.</summary>
+public sealed record RolloutState
+{
+    public required string FromImageDigest { get; init; }
+
+    public required string FromLaunchDigest { get; init; }
+
+    public required string ToImageDigest { get; init; }
+
+    public required string ToLaunchDigest { get; init; }
+
+    public required RolloutPhase Phase { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>Why the rollout is in its phase, e.g. the health failure that caused a rollback.</summary>
+    public string? Reason { get; init; }
 }
 
 /// <summary>The bounds and target of a tier's server count.</summary>
@@ -75,6 +110,15 @@ public sealed record ServerState
 
     /// <summary>Why the server is in its state, e.g. the failing health check.</summary>
     public string? Message { get; init; }
+
+    /// <summary>When the server entered its current state; null for records written before this was kept.</summary>
+    public DateTimeOffset? StateSince { get; init; }
+
+    /// <summary>
+    /// A digest of the values the server was launched with that come from other tiers (their addresses): when it
+    /// changes, the server is replaced so it sees the new values. Empty when its launch settings refer to no tier.
+    /// </summary>
+    public string ReferenceDigest { get; init; } = "";
 
     public bool IsLive => State is not (ServerStatus.Terminating or ServerStatus.Terminated);
 

@@ -53,8 +53,44 @@ public sealed class TierDecisionTests
 
         Assert.Equal(["web-unhealthy", "web-booting", "web-oldest"], toTwo.Terminate.Select(t => t.Server));
         Assert.Equal(["web-unhealthy", "web-booting", "web-oldest", "web-middle"], toOne.Terminate.Select(t => t.Server));
-        Assert.All(toOne.Terminate, t => Assert.Equal("scaling in to 1", t.Reason));
+        Assert.StartsWith("replacing an unhealthy server", toOne.Terminate[0].Reason, StringComparison.Ordinal);
+        Assert.All(toOne.Terminate.Skip(1), t => Assert.Equal("scaling in to 1", t.Reason));
         Assert.Equal(0, toOne.Launch);
+    }
+
+    [Fact]
+    public void Decide_UnhealthyWithinRecoveryDelay_IsKeptAndNotReplaced()
+    {
+        var now = DateTimeOffset.Parse("2026-01-01T00:10:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var servers = new[]
+        {
+            Server("web-a", ServerStatus.InService, minute: 0),
+            Server("web-b", ServerStatus.Unhealthy, minute: 1) with { StateSince = now.AddSeconds(-5) },
+        };
+        var target = Target(desired: 2) with { RecoveryDelay = TimeSpan.FromSeconds(30) };
+
+        var early = TierDecision.Decide(target, servers, launchAllowed: true, now);
+        var late = TierDecision.Decide(target, servers, launchAllowed: true, now.AddSeconds(30));
+
+        Assert.Empty(early.Terminate);
+        Assert.Equal(0, early.Launch);
+        Assert.Equal(["web-b"], late.Terminate.Select(t => t.Server));
+        Assert.Equal(1, late.Launch);
+    }
+
+    [Fact]
+    public void Decide_DeadServerWithinRecoveryDelay_HoldsItsPlace()
+    {
+        var now = DateTimeOffset.Parse("2026-01-01T00:10:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var servers = new[]
+        {
+            Server("web-a", ServerStatus.InService, minute: 0),
+            Server("web-dead", ServerStatus.Failed, minute: 1) with { StateSince = now.AddSeconds(-10) },
+        };
+        var target = Target(desired: 2) with { RecoveryDelay = TimeSpan.FromSeconds(20) };
+
+        Assert.Equal(0, TierDecision.Decide(target, servers, launchAllowed: true, now).Launch);
+        Assert.Equal(1, TierDecision.Decide(target, servers, launchAllowed: true, now.AddSeconds(10)).Launch);
     }
 
     [Fact]

@@ -88,6 +88,7 @@ internal static class AdminApi
         Requests = backend.Requests,
         Errors = backend.Errors,
         Retried = backend.Retried,
+        Ejected = backend.IsEjected,
         LatencyP50 = backend.Latency.Percentile(0.50),
         LatencyP99 = backend.Latency.Percentile(0.99),
     };

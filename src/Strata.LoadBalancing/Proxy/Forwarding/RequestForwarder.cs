@@ -53,7 +53,17 @@ internal sealed class RequestForwarder(
         }
     }
 
-    private Backend? Choose(BackendPool pool, HttpContext context) => pool.Active.Length == 0 ? null : selector.Select(pool, context);
+    private Backend? Choose(BackendPool pool, HttpContext context)
+    {
+        if (pool.Active.Length == 0)
+        {
+            return null;
+        }
+
+        // Passive health: skip a member whose live requests keep failing; when all do, trying one beats a 503.
+        var chosen = selector.Select(pool, context);
+        return chosen.IsEjected ? pool.NextAfter(chosen) ?? chosen : chosen;
+    }
 
     private static string? PinFromCookie(HttpContext context) =>
         context.Request.Headers.Cookie.Count > 0 && context.Request.Cookies.TryGetValue(ProxyHeaders.ServerPin, out var name) ? name : null;
@@ -88,8 +98,9 @@ internal sealed class RequestForwarder(
             {
                 response = await invoker.SendAsync(request, context.RequestAborted).ConfigureAwait(false);
             }
-            catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && body is not { Started: true })
+            catch (HttpRequestException ex) when (IsUnanswered(ex) && body is not { Started: true })
             {
+                // Refused, or the member died before answering (e.g. killed mid-request): safe to retry when idempotent.
                 return Outcome.ConnectFailed;
             }
             catch (Exception ex) when (IsMemberFailure(ex, context))
@@ -227,6 +238,9 @@ internal sealed class RequestForwarder(
 
         return array;
     }
+
+    private static bool IsUnanswered(HttpRequestException ex) =>
+        ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded;
 
     private static bool IsIdempotent(string method) =>
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)

@@ -9,14 +9,25 @@ namespace Strata.LoadBalancing.Proxy.Membership;
 /// </summary>
 internal sealed class Backend
 {
+    /// <summary>
+    /// How long a member stays out after failing live requests in a row. It then gets a trial request; another
+    /// failure takes it out again at once. The control plane's health check removes a dead member for good.
+    /// </summary>
+    public static readonly TimeSpan EjectionPeriod = TimeSpan.FromSeconds(5);
+
+    private readonly TimeProvider _timeProvider;
+    private readonly int _passiveHealthFailures;
     private int _inFlight;
     private long _requests;
     private long _errors;
     private long _retried;
     private int _consecutiveFailures;
+    private long _ejectedUntil;
 
-    public Backend(string name, string address, int port)
+    public Backend(string name, string address, int port, TimeProvider? timeProvider = null, int passiveHealthFailures = 3)
     {
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _passiveHealthFailures = passiveHealthFailures;
         Name = name;
         Address = address;
         Port = port;
@@ -43,6 +54,9 @@ internal sealed class Backend
 
     public LatencyHistogram Latency { get; } = new();
 
+    /// <summary>True while passive health keeps the member out of rotation.</summary>
+    public bool IsEjected => _timeProvider.GetTimestamp() < Volatile.Read(ref _ejectedUntil);
+
     public bool HasEndpoint(string address, int port) => Address == address && Port == port;
 
     public void Enter() => Interlocked.Increment(ref _inFlight);
@@ -60,7 +74,14 @@ internal sealed class Backend
         }
 
         Interlocked.Increment(ref _errors);
-        return Interlocked.Increment(ref _consecutiveFailures) == 1;
+        var failures = Interlocked.Increment(ref _consecutiveFailures);
+        if (failures >= _passiveHealthFailures)
+        {
+            var until = _timeProvider.GetTimestamp() + (long)(EjectionPeriod.TotalSeconds * _timeProvider.TimestampFrequency);
+            Volatile.Write(ref _ejectedUntil, until);
+        }
+
+        return failures == 1;
     }
 
     public void CountRetry() => Interlocked.Increment(ref _retried);

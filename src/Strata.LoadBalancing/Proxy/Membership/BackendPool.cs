@@ -23,15 +23,19 @@ internal sealed record BackendPool(ImmutableArray<Backend> Active, ImmutableArra
         return null;
     }
 
-    /// <summary>The active backend after <paramref name="failed"/>, or null when there is no other.</summary>
+    /// <summary>The next active backend after <paramref name="failed"/> not taken out by passive health, or null when there is none.</summary>
     public Backend? NextAfter(Backend failed)
     {
         var index = Active.IndexOf(failed);
-        if (Active.Length < 2)
+        for (var i = 1; i < Active.Length; i++)
         {
-            return null;
+            var candidate = Active[(index + i) % Active.Length];
+            if (!candidate.IsEjected)
+            {
+                return candidate;
+            }
         }
 
-        return Active[(index + 1) % Active.Length];
+        return null;
     }
 }

@@ -6,7 +6,7 @@ namespace Strata.LoadBalancing.Proxy.Membership;
 /// Owns the current <see cref="BackendPool"/>: applies desired member lists and retires draining backends once
 /// their in-flight requests finished or the drain timeout passed. Readers take <see cref="Current"/> without locks.
 /// </summary>
-internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeout)
+internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeout, int passiveHealthFailures = 3)
 {
     private readonly Lock _gate = new();
     private BackendPool _current = BackendPool.Empty;
@@ -24,7 +24,7 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
             var kept = new HashSet<Backend>(ReferenceEqualityComparer.Instance);
             foreach (var member in desired)
             {
-                var backend = Reuse(old, member) ?? new Backend(member.Name, member.Address, member.Port);
+                var backend = Reuse(old, member) ?? new Backend(member.Name, member.Address, member.Port, timeProvider, passiveHealthFailures);
                 kept.Add(backend);
                 if (member.State == MemberState.Active)
                 {

@@ -1,0 +1,31 @@
+using System.Security.Cryptography;
+using System.Text;
+using Strata.Spec;
+
+namespace Strata.ControlPlane.Reconciliation;
+
+/// <summary>
+/// The values a tier's launch takes from other tiers (their servers' addresses). Their digest is recorded on each
+/// server at launch; when another tier's servers change address, the digest changes and dependents are replaced so
+/// they see the new values.
+/// </summary>
+public static class References
+{
+    public static string DigestOf(DeploymentRuntime runtime, TierSpec tier)
+    {
+        var spec = runtime.Desired.Spec;
+        var image = spec.FindImage(tier.Image);
+        var templates = tier.Env.Values.Concat(image?.Env.Values ?? []).Concat(image?.Hooks.Values ?? []).Append(image?.Run).OfType<Template>();
+        var resolver = new RuntimeResolver(spec, runtime.Desired.ParameterValues, runtime.State, null);
+        var lines = templates
+            .SelectMany(TemplateReferences.Of)
+            .Where(r => r.Root == "tiers" && r.Expression.Segments.Count > 2 && r.Expression.Segments[2].Name == "servers")
+            // A tier's own servers (cluster peers) change as it rolls; following them would replace it forever.
+            .Where(r => r.Expression.Segments[1].Name != tier.Name)
+            .Select(r => $"{r.Path}={resolver.Resolve(r.Expression)?.AsText()}")
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return lines.Count == 0 ? "" : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', lines))))[..16];
+    }
+}

@@ -1,0 +1,20 @@
+namespace Strata.LoadBalancing.HaProxy;
+
+/// <summary>The files of one haproxy, all in its own folder under the driver's root.</summary>
+internal sealed record HaProxyFiles(string Folder)
+{
+    public string Config => Path.Combine(Folder, "haproxy.cfg");
+
+    /// <summary>The Runtime API socket; mode 0600, so only the control plane's user can change membership.</summary>
+    public string Socket => Path.Combine(Folder, "admin.sock");
+
+    public string PidFile => Path.Combine(Folder, "haproxy.pid");
+
+    /// <summary>Server name to <c>address:port</c> of every active member, read by the pinning rules.</summary>
+    public string PinMap => Path.Combine(Folder, "pins.map");
+
+    /// <summary>The desired definition, members and the running process, persisted so haproxy can be adopted or repopulated.</summary>
+    public string State => Path.Combine(Folder, "haproxy.state.json");
+
+    public string Log => Path.Combine(Folder, "haproxy.log");
+}

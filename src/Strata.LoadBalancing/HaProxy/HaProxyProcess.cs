@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Strata.LoadBalancing.Proxy;
+
+namespace Strata.LoadBalancing.HaProxy;
+
+/// <summary>Starts haproxy detached from the control plane, recognises it later, and stops it.</summary>
+internal static class HaProxyProcess
+{
+    private const int Sigusr1 = 10;
+    private const int Sigkill = 9;
+    private const int LogTailBytes = 4096;
+
+    // setsid gives haproxy a session of its own so it outlives the control plane; -D daemonizes it after it bound its
+    // listeners, so the launcher's exit code says whether it started and the pid file says which process serves.
+    private const string Launcher = "exec \"$@\" </dev/null >>\"$STRATA_LB_LOG\" 2>&1";
+
+    /// <summary>The full path of the program, or null when it is not found.</summary>
+    public static string? Resolve(string program)
+    {
+        if (program.Contains('/', StringComparison.Ordinal))
+        {
+            return File.Exists(program) ? program : null;
+        }
+
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
+    }
+
+    public static Process Start(string haproxy, string id, HaProxyFiles files)
+    {
+        var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = files.Folder };
+        foreach (var argument in (string[])["sh", "-c", Launcher, "strata-haproxy", haproxy, "-D", "-f", files.Config, "-p", files.PidFile])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment[ProxyFiles.MarkerVariable] = id;
+        start.Environment["STRATA_LB_LOG"] = files.Log;
+        return Process.Start(start) ?? throw new InvalidOperationException($"Could not start haproxy for load balancer {id}.");
+    }
+
+    /// <summary>The pid haproxy wrote, or 0.</summary>
+    public static int ReadPid(HaProxyFiles files)
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(files.PidFile).Trim(), out var pid) ? pid : 0;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return 0;
+        }
+    }
+
+    public static bool IsRunning(HaProxyStateDocument state) =>
+        ProcessIdentity.IsProxy(state.ProcessId, state.ProcessStartTime, state.Id);
+
+    /// <summary>Soft-stops haproxy (it closes its listeners and lets sessions finish); kills it after <paramref name="timeout"/>.</summary>
+    /// <returns>True when it stopped by itself.</returns>
+    public static async Task<bool> StopAsync(HaProxyStateDocument state, TimeSpan timeout, TimeProvider timeProvider, CancellationToken ct)
+    {
+        if (!IsRunning(state) || Kill(state.ProcessId, Sigusr1) != 0)
+        {
+            return true;
+        }
+
+        if (await WaitForExitAsync(state, timeout, timeProvider, ct).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        Kill(state.ProcessId, Sigkill);
+        await WaitForExitAsync(state, timeout, timeProvider, ct).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>The last non-empty line of haproxy's output, where it explains why it did not start.</summary>
+    public static string? LastLogLine(HaProxyFiles files)
+    {
+        try
+        {
+            using var stream = File.OpenRead(files.Log);
+            stream.Seek(Math.Max(0, stream.Length - LogTailBytes), SeekOrigin.Begin);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            return reader.ReadToEnd().Split('\n').LastOrDefault(line => !string.IsNullOrWhiteSpace(line))?.Trim();
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<bool> WaitForExitAsync(HaProxyStateDocument state, TimeSpan timeout, TimeProvider timeProvider, CancellationToken ct)
+    {
+        var started = timeProvider.GetTimestamp();
+        while (IsRunning(state))
+        {
+            if (timeProvider.GetElapsedTime(started) >= timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), timeProvider, ct).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int processId, int signal);
+}

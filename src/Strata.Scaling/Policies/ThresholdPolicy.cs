@@ -1,0 +1,43 @@
+using Strata.Spec;
+
+namespace Strata.Scaling;
+
+/// <summary>
+/// Threshold rule in the enStratus style: when the tier average stays above <c>above</c> for the whole breach period,
+/// add <c>step</c> servers; when it stays below <c>below</c>, remove <c>step</c>. Each action starts a new breach period.
+/// </summary>
+internal sealed class ThresholdPolicy(ScalingRuleSpec rule) : IScalingPolicy
+{
+    private readonly ScalingMetric _metric = rule.Metric ?? throw new ArgumentException("a threshold rule needs a metric", nameof(rule));
+
+    public ScalingRuleSpec Rule { get; } = rule;
+
+    public PolicyState InitialState { get; } = new ThresholdState(null, null);
+
+    public PolicyEvaluation Evaluate(PolicyContext context, PolicyState state)
+    {
+        var previous = (ThresholdState)state;
+        var value = context.Input.Metrics?.Value(_metric);
+        var above = value is { } a && Rule.Above is { } upper && a > upper;
+        var below = value is { } b && Rule.Below is { } lower && b < lower;
+        var next = new ThresholdState(above ? previous.AboveSince ?? context.Now : null, below ? previous.BelowSince ?? context.Now : null);
+        var desired = context.Input.Desired;
+        var recommendation = (next.AboveSince, next.BelowSince) switch
+        {
+            ({ } since, _) when context.Now - since >= Rule.BreachPeriod =>
+                Recommend(desired + Rule.Step, value!.Value, "above", Rule.Above!.Value, context.Now - since),
+            (_, { } since) when context.Now - since >= Rule.BreachPeriod =>
+                Recommend(desired - Rule.Step, value!.Value, "below", Rule.Below!.Value, context.Now - since),
+            _ => null,
+        };
+        return new PolicyEvaluation(next, recommendation);
+    }
+
+    public PolicyState AfterAction(PolicyState state, DateTimeOffset now, int desired) => InitialState;
+
+    private Recommendation Recommend(int desired, double value, string side, double limit, TimeSpan breached) =>
+        new(desired,
+            $"{MetricText.Name(_metric)} {MetricText.Value(_metric, value)} {side} {MetricText.Value(_metric, limit)} for {MetricText.Duration(breached)}",
+            MetricText.Name(_metric),
+            value);
+}

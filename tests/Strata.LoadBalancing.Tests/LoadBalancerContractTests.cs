@@ -1,0 +1,187 @@
+using Strata.Testing;
+
+namespace Strata.LoadBalancing.Tests;
+
+/// <summary>The guarantees every driver gives, run against the built-in proxy and against real HAProxy alike.</summary>
+public abstract class LoadBalancerContractTests
+{
+    protected abstract string DriverName { get; }
+
+    [Fact]
+    public async Task SetMembersAsync_ThreeMembersRoundRobin_SpreadsEvenly()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, backends) = await StartWithBackendsAsync(fixture, "rr", BalancingAlgorithm.RoundRobin, 3);
+
+        var answers = await GetManyAsync(fixture, instance, 30);
+
+        foreach (var backend in backends)
+        {
+            Assert.Equal(10, answers.Count(a => a == backend.Name));
+        }
+    }
+
+    [Fact]
+    public async Task SetMembersAsync_MemberLeftOut_GetsNoNewRequests()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, backends) = await StartWithBackendsAsync(fixture, "leave", BalancingAlgorithm.RoundRobin, 3);
+
+        var statuses = await fixture.Driver.SetMembersAsync(instance, [backends[0].Member, backends[1].Member], CancellationToken.None).WithTimeout();
+        await Eventually.WaitAsync(
+            async () => (await fixture.Driver.GetStatsAsync(instance, CancellationToken.None))!.Members.All(m => m.Name != backends[2].Name),
+            "the idle leaver to be removed");
+        var answers = await GetManyAsync(fixture, instance, 20);
+
+        Assert.Contains(statuses, s => s.Name == backends[0].Name && s.State == MemberState.Active);
+        Assert.DoesNotContain(backends[2].Name, answers);
+        Assert.Equal(10, answers.Count(a => a == backends[0].Name));
+    }
+
+    [Fact]
+    public async Task SetMembersAsync_MemberAddedLater_GetsRequests()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, backends) = await StartWithBackendsAsync(fixture, "join", BalancingAlgorithm.RoundRobin, 1);
+        var newcomer = await fixture.BackendAsync($"{DriverName}-join-new", "127.0.0.59");
+
+        await fixture.Driver.SetMembersAsync(instance, [backends[0].Member, newcomer.Member], CancellationToken.None).WithTimeout();
+        var answers = await GetManyAsync(fixture, instance, 10);
+
+        Assert.Equal(5, answers.Count(a => a == newcomer.Name));
+    }
+
+    [Fact]
+    public async Task Pinning_HeaderOrCookieNamesServer_AlwaysReachesIt()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, backends) = await StartWithBackendsAsync(fixture, "pin", BalancingAlgorithm.RoundRobin, 3);
+
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal((200, backends[1].Name), await fixture.GetAsync(instance, pin: backends[1].Name));
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, instance.Url + "/");
+        request.Headers.Add("Cookie", $"X-Strata-Server={backends[2].Name}");
+        using var response = await fixture.Client.SendAsync(request).WithTimeout();
+        Assert.Equal(backends[2].Name, (await response.Content.ReadAsStringAsync().WithTimeout()).Trim());
+    }
+
+    [Fact]
+    public async Task Pinning_UnknownServer_Returns421NamingIt()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, _) = await StartWithBackendsAsync(fixture, "pin-unknown", BalancingAlgorithm.RoundRobin, 2);
+
+        var (status, body) = await fixture.GetAsync(instance, pin: "web-404");
+
+        Assert.Equal(421, status);
+        Assert.StartsWith("server 'web-404' named by X-Strata-Server is not in rotation", body);
+    }
+
+    [Fact]
+    public async Task SetMembersAsync_DrainingMemberWithRequestInFlight_FinishesItThenLeaves()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, backends) = await StartWithBackendsAsync(fixture, "drain", BalancingAlgorithm.RoundRobin, 2);
+        var slow = fixture.GetAsync(instance, "/slow", pin: null);
+        await Eventually.WaitAsync(() => backends.Sum(b => b.SlowInFlight) == 1, "the slow request to reach a member");
+        var busy = backends.Single(b => b.SlowInFlight == 1);
+        var other = backends.Single(b => b != busy);
+
+        await fixture.Driver.SetMembersAsync(instance, [other.Member, busy.Member with { State = MemberState.Draining }], CancellationToken.None).WithTimeout();
+        var answers = await GetManyAsync(fixture, instance, 6);
+        var stillDraining = !await fixture.Driver.WaitUntilDrainedAsync(instance, busy.Name, TimeSpan.FromMilliseconds(200), TimeProvider.System, CancellationToken.None).WithTimeout();
+        busy.ReleaseSlowRequests();
+
+        Assert.True(stillDraining);
+        Assert.All(answers, a => Assert.Equal(other.Name, a));
+        Assert.Equal((200, $"{busy.Name}-slow"), await slow.WithTimeout());
+        Assert.True(await fixture.Driver.WaitUntilDrainedAsync(instance, busy.Name, TimeSpan.FromSeconds(10), TimeProvider.System, CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
+    public async Task LeastConnections_OneMemberBusy_SendsNewRequestsToTheOther()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, backends) = await StartWithBackendsAsync(fixture, "least", BalancingAlgorithm.LeastConnections, 2);
+        var slow = fixture.GetAsync(instance, "/slow");
+        await Eventually.WaitAsync(() => backends.Sum(b => b.SlowInFlight) == 1, "the slow request to reach a member");
+        var idle = backends.Single(b => b.SlowInFlight == 0);
+
+        var answers = await GetManyAsync(fixture, instance, 6);
+        backends.ForEach(b => b.ReleaseSlowRequests());
+
+        Assert.All(answers, a => Assert.Equal(idle.Name, a));
+        Assert.Equal(200, (await slow.WithTimeout()).Status);
+    }
+
+    [Fact]
+    public async Task SourceHash_SameClient_StaysOnOneMember()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, _) = await StartWithBackendsAsync(fixture, "source", BalancingAlgorithm.SourceHash, 3);
+
+        var answers = await GetManyAsync(fixture, instance, 12);
+
+        Assert.Single(answers.Distinct());
+    }
+
+    [Fact]
+    public async Task GetStatsAsync_AfterRequests_CountsPerMember()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, backends) = await StartWithBackendsAsync(fixture, "stats", BalancingAlgorithm.RoundRobin, 2);
+        await GetManyAsync(fixture, instance, 10);
+
+        var stats = await fixture.Driver.GetStatsAsync(instance, CancellationToken.None).WithTimeout();
+
+        Assert.NotNull(stats);
+        foreach (var backend in backends)
+        {
+            var member = Assert.Single(stats.Members, m => m.Name == backend.Name);
+            Assert.Equal(5, member.Requests);
+            Assert.Equal(0, member.Errors);
+            Assert.False(member.Ejected);
+            Assert.True(member.LatencyP99 >= member.LatencyP50);
+        }
+    }
+
+    private async Task<(LoadBalancerInstance Instance, List<TestBackend> Backends)> StartWithBackendsAsync(
+        ProxyFixture fixture, string suffix, BalancingAlgorithm algorithm, int count)
+    {
+        var backends = new List<TestBackend>();
+        for (var i = 1; i <= count; i++)
+        {
+            backends.Add(await fixture.BackendAsync($"{DriverName}-{suffix}-{i}", $"127.0.0.{50 + i}"));
+        }
+
+        var instance = await fixture.StartAsync(ProxyFixture.Definition($"{DriverName}-{suffix}") with { Algorithm = algorithm });
+        await fixture.Driver.SetMembersAsync(instance, [.. backends.Select(b => b.Member)], CancellationToken.None).WithTimeout();
+        return (instance, backends);
+    }
+
+    private static async Task<List<string>> GetManyAsync(ProxyFixture fixture, LoadBalancerInstance instance, int count)
+    {
+        var answers = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var (status, body) = await fixture.GetAsync(instance);
+            Assert.True(status == 200, $"request {i}: {status} {body}");
+            answers.Add(body);
+        }
+
+        return answers;
+    }
+}
+
+public sealed class BuiltInContractTests : LoadBalancerContractTests
+{
+    protected override string DriverName => "builtin";
+}
+
+public sealed class HaProxyContractTests : LoadBalancerContractTests
+{
+    protected override string DriverName => "haproxy";
+}

@@ -1,0 +1,110 @@
+using Strata.Spec;
+using Strata.Testing;
+using static Strata.Scaling.Tests.TestTiers;
+
+namespace Strata.Scaling.Tests;
+
+public sealed class ThresholdPolicyTests
+{
+    private readonly ManualTimeProvider _time = new(Start);
+
+    [Fact]
+    public void Tick_AboveForLessThanTheBreachPeriod_DoesNothing()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 3), Threshold(ScalingMetric.Cpu, 70, 30, breachSeconds: 60));
+
+        Assert.Null(autoscaler.Tick(Cpu(3, 90)));
+        _time.Advance(TimeSpan.FromSeconds(59));
+        Assert.Null(autoscaler.Tick(Cpu(3, 90)));
+    }
+
+    [Fact]
+    public void Tick_AboveForTheBreachPeriod_AddsStepAndSaysWhy()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 3), Threshold(ScalingMetric.Cpu, 70, 30, breachSeconds: 60, step: 2));
+
+        autoscaler.Tick(Cpu(3, 87.5));
+        _time.Advance(TimeSpan.FromSeconds(60));
+        var decision = autoscaler.Tick(Cpu(3, 87.5));
+
+        Assert.Equal(new ScalingDecision(5, "cpu 87.5% above 70% for 1m", "cpu", 87.5), decision);
+    }
+
+    [Fact]
+    public void Tick_BreachInterrupted_StartsThePeriodOver()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 3), Threshold(ScalingMetric.Cpu, 70, 30, breachSeconds: 60));
+
+        autoscaler.Tick(Cpu(3, 90));
+        _time.Advance(TimeSpan.FromSeconds(40));
+        autoscaler.Tick(Cpu(3, 50));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        autoscaler.Tick(Cpu(3, 90));
+        _time.Advance(TimeSpan.FromSeconds(40));
+
+        Assert.Null(autoscaler.Tick(Cpu(3, 90)));
+        _time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(4, autoscaler.Tick(Cpu(3, 90))?.NewDesired);
+    }
+
+    [Fact]
+    public void Tick_MissingMeasurements_InterruptTheBreach()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 3), Threshold(ScalingMetric.Cpu, 70, 30, breachSeconds: 60));
+
+        autoscaler.Tick(Cpu(3, 90));
+        _time.Advance(TimeSpan.FromSeconds(30));
+        autoscaler.Tick(new ScalingInput { Desired = 3, InService = 3 });
+        _time.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Null(autoscaler.Tick(Cpu(3, 90)));
+    }
+
+    [Fact]
+    public void Tick_WithinCooldownAfterAnAction_DoesNothingThenActsAgain()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 3), Threshold(ScalingMetric.Cpu, 70, 30, breachSeconds: 30, cooldownSeconds: 120));
+
+        var decisions = Run(autoscaler, _time, TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(10), () => Cpu(3, 90));
+
+        // Acts at 30 s, then the cooldown holds it until 150 s, then again after the next cooldown at 270 s.
+        var acted = decisions.Select((d, i) => (d, Second: i * 10)).Where(x => x.d is not null).Select(x => x.Second).ToList();
+        Assert.Equal([30, 150, 270], acted);
+    }
+
+    [Fact]
+    public void Tick_BelowForTheBreachPeriod_RemovesStep()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 5), Threshold(ScalingMetric.Cpu, 70, 30, breachSeconds: 60, step: 2));
+
+        autoscaler.Tick(Cpu(5, 12));
+        _time.Advance(TimeSpan.FromSeconds(60));
+        var decision = autoscaler.Tick(Cpu(5, 12));
+
+        Assert.Equal(new ScalingDecision(3, "cpu 12% below 30% for 1m", "cpu", 12), decision);
+    }
+
+    [Fact]
+    public void Tick_AverageOverServers_DecidesNotTheBusiestServer()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 2), Threshold(ScalingMetric.Cpu, 70, null, breachSeconds: 0));
+        var metrics = new TierMetrics
+        {
+            Tier = "web", Timestamp = Start, Servers = [new ServerMetrics("a", 100, 1, 1), new ServerMetrics("b", 30, 1, 1)],
+        };
+
+        Assert.Null(autoscaler.Tick(new ScalingInput { Desired = 2, InService = 2, Metrics = metrics }));
+    }
+
+    [Fact]
+    public void Tick_LatencyThreshold_ReportsMilliseconds()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 2), Threshold(ScalingMetric.Latency, 250, null, breachSeconds: 0));
+        var input = new ScalingInput
+        {
+            Desired = 2, InService = 2, Metrics = new TierMetrics { Tier = "web", Timestamp = Start, LatencyP99Milliseconds = 412.34 },
+        };
+
+        Assert.Equal(new ScalingDecision(3, "latency 412.3 ms above 250 ms for 0s", "latency", 412.34), autoscaler.Tick(input));
+    }
+}
