@@ -17,6 +17,9 @@ public static class StrataCli
         root.Subcommands.Add(new ScaleCommand(context).Create());
         root.Subcommands.Add(new LogsCommand(context).Create());
         root.Subcommands.Add(new EventsCommand(context).Create());
+        var rollouts = new RolloutCommands(context);
+        root.Subcommands.Add(rollouts.CreateRollback());
+        root.Subcommands.Add(rollouts.CreatePromote());
         root.Subcommands.Add(new DownCommand(context).Create());
         root.Subcommands.Add(new ServerCommand(context).Create());
         root.Subcommands.Add(new ProxyCommand().Create());

@@ -2,7 +2,7 @@ namespace Strata.Storage;
 
 /// <summary>
 /// A flat store of immutable objects addressed by <c>/</c>-separated keys such as <c>images/sha256/ab12….tar</c>.
-/// Implementations are chosen by <see cref="Name"/> (<c>filesystem</c> today, <c>s3</c> later).
+/// Implementations are chosen by <see cref="Name"/> (<c>filesystem</c> and <c>s3</c>).
 /// </summary>
 public interface IObjectStore
 {

@@ -1,15 +1,16 @@
 using Strata.Storage.FileSystem;
+using Strata.Storage.S3;
 
 namespace Strata.Storage;
 
-/// <summary>Creates object stores by type name. New store types (such as <c>s3</c>) are added to <see cref="s_creators"/>.</summary>
+/// <summary>Creates object stores by type name. New store types are added to <see cref="s_creators"/>.</summary>
 internal sealed class ObjectStoreFactory : IObjectStoreFactory
 {
     private static readonly Dictionary<string, Func<IReadOnlyDictionary<string, string>, IObjectStore>> s_creators =
         new(StringComparer.Ordinal)
         {
             [FileSystemObjectStore.TypeName] = CreateFileSystem,
-            // "s3" is registered here once the S3 store exists.
+            [S3ObjectStore.TypeName] = CreateS3,
         };
 
     public IReadOnlyList<string> KnownTypes { get; } = [.. s_creators.Keys.Order(StringComparer.Ordinal)];
@@ -34,5 +35,24 @@ internal sealed class ObjectStoreFactory : IObjectStoreFactory
         }
 
         return new FileSystemObjectStore(new FileSystemObjectStoreOptions { RootPath = root });
+    }
+
+    private static IObjectStore CreateS3(IReadOnlyDictionary<string, string> settings)
+    {
+        var options = new S3ObjectStoreOptions
+        {
+            ServiceUrl = settings.GetValueOrDefault("endpoint", ""),
+            Region = settings.GetValueOrDefault("region") is { Length: > 0 } region ? region : "us-east-1",
+            Bucket = settings.GetValueOrDefault("bucket", ""),
+            Prefix = settings.GetValueOrDefault("prefix", ""),
+            AccessKey = settings.GetValueOrDefault("accessKey", ""),
+            SecretKey = settings.GetValueOrDefault("secretKey", ""),
+        };
+        if (options.Validate() is { Count: > 0 } problems)
+        {
+            throw new ArgumentException($"invalid s3 object store settings: {string.Join("; ", problems)}", nameof(settings));
+        }
+
+        return new S3ObjectStore(options);
     }
 }

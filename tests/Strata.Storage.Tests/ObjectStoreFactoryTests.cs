@@ -12,7 +12,7 @@ public sealed class ObjectStoreFactoryTests
 
         var error = Assert.Throws<ArgumentException>(() => factory.Create("x", new Dictionary<string, string>()));
 
-        Assert.StartsWith("unknown store type 'x'; known: filesystem", error.Message);
+        Assert.StartsWith("unknown store type 'x'; known: filesystem, s3", error.Message);
     }
 
     [Fact]
@@ -47,7 +47,7 @@ public sealed class ObjectStoreFactoryTests
         await store.PutAsync("k", new MemoryStream([7]), CancellationToken.None).WithTimeout();
 
         Assert.Equal("filesystem", store.Name);
-        Assert.Equal(["filesystem"], provider.GetRequiredService<IObjectStoreFactory>().KnownTypes);
+        Assert.Equal(["filesystem", "s3"], provider.GetRequiredService<IObjectStoreFactory>().KnownTypes);
         Assert.True(File.Exists(root.Combine("k")));
     }
 }

@@ -79,6 +79,12 @@ public sealed class ControlPlaneClient : IDisposable
         SendAsync(HttpMethod.Post, $"api/v1/deployments/{Uri.EscapeDataString(name)}/tiers/{Uri.EscapeDataString(tier)}/scale",
             JsonContent.Create(new ScaleRequest(desired), ApiJsonContext.Default.ScaleRequest), ct);
 
+    public Task RollbackAsync(string name, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, $"api/v1/deployments/{Uri.EscapeDataString(name)}/rollback", null, ct);
+
+    public Task PromoteAsync(string name, string? tier, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, $"api/v1/deployments/{Uri.EscapeDataString(name)}/promote{(tier is null ? "" : "?tier=" + Uri.EscapeDataString(tier))}", null, ct);
+
     public IAsyncEnumerable<DeploymentEvent> EventsAsync(string name, long after, bool follow, CancellationToken ct) =>
         StreamAsync($"api/v1/deployments/{Uri.EscapeDataString(name)}/events?after={after}&follow={(follow ? "true" : "false")}",
             line => JsonSerializer.Deserialize(line, ApiJsonContext.Default.DeploymentEvent)!, ct);

@@ -7,12 +7,15 @@ namespace Strata.Cli.Commands;
 /// Follows a deployment until it is converged, has failed or the timeout passes, printing each server's state
 /// changes as they happen (one line each, so the output reads well in a terminal and in a CI log).
 /// </summary>
-public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient client)
+public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient client, bool expectRollout = true)
 {
+    private readonly bool _expectRollout = expectRollout;
+
     /// <summary>A tier whose launches failed this many times in a row makes the wait end as failed.</summary>
     public const int FailedLaunchLimit = 3;
 
     private readonly Dictionary<string, string> _seen = new(StringComparer.Ordinal);
+    private string? _rolledBack;
 
     public async Task<(DeploymentStatusDto? Status, int ExitCode)> WaitAsync(string deployment, long sinceEvent, TimeSpan timeout, CancellationToken ct)
     {
@@ -33,8 +36,20 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
 
             Report(status);
             failures = await CountFailuresAsync(deployment, lastEvent, failures, e => lastEvent = e, ct).ConfigureAwait(false);
+            if (status.Phase == DeploymentPhase.Converged && (status.RolledBack ?? _rolledBack) is { } rolledBack && _expectRollout)
+            {
+                await context.Error.WriteLineAsync($"strata: {deployment} was rolled back: {rolledBack}").ConfigureAwait(false);
+                return (status, ExitCodes.NotConverged);
+            }
+
             if (status.Phase == DeploymentPhase.Converged)
             {
+                return (status, ExitCodes.Success);
+            }
+
+            if (status.Phase == DeploymentPhase.AwaitingPromotion)
+            {
+                await context.Error.WriteLineAsync($"strata: the canary of {deployment} is in service; `strata promote {deployment}` rolls the rest, `strata rollback {deployment}` goes back").ConfigureAwait(false);
                 return (status, ExitCodes.Success);
             }
 
@@ -56,7 +71,12 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
         await foreach (var e in client.EventsAsync(deployment, after, follow: false, ct).ConfigureAwait(false))
         {
             advance(e.Id);
-            if (e.Kind is "server.failed" or "loadbalancer.failed")
+            if (e.Kind == "deployment.rollback")
+            {
+                _rolledBack = e.Message;
+                await context.Error.WriteLineAsync($"  ! {e.Message}").ConfigureAwait(false);
+            }
+            else if (e.Kind is "server.failed" or "loadbalancer.failed")
             {
                 failures++;
                 await context.Error.WriteLineAsync($"  ! {e.Message}").ConfigureAwait(false);

@@ -15,6 +15,7 @@ internal sealed class DeploymentService(
     IStateStore store,
     ICloudProvider provider,
     LoadBalancerCoordinator loadBalancers,
+    DeploymentReconciler reconciler,
     InstallationKey key,
     TimeProvider time) : IDeploymentService
 {
@@ -134,6 +135,31 @@ internal sealed class DeploymentService(
         }
 
         await runtime.MutateAsync(s => DeploymentReconciler.WithTier(s, tierState with { Count = tierState.Count with { Desired = desired } }), ct).ConfigureAwait(false);
+        registry.Signal(name);
+    }
+
+    public async Task RollbackAsync(string name, CancellationToken ct)
+    {
+        await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
+        if (!await reconciler.RollBackAsync(Require(name), "requested with `strata rollback`", ct).ConfigureAwait(false))
+        {
+            throw new ConflictException($"deployment '{name}' has no earlier apply to roll back to");
+        }
+
+        registry.Signal(name);
+    }
+
+    public async Task PromoteAsync(string name, string? tier, CancellationToken ct)
+    {
+        await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
+        var runtime = Require(name);
+        var waiting = runtime.State.Tiers.Where(t => t.Rollout?.Phase == RolloutPhase.AwaitingPromotion && (tier is null || t.LogicalName == tier)).ToList();
+        if (waiting.Count == 0)
+        {
+            throw new ConflictException(tier is null ? $"no tier of '{name}' is waiting for promotion" : $"tier '{tier}' of '{name}' is not waiting for promotion");
+        }
+
+        await runtime.MutateAsync(s => Rollouts.Promote(s, tier), ct).ConfigureAwait(false);
         registry.Signal(name);
     }
 

@@ -16,6 +16,12 @@ public static class DeploymentStatusBuilder
         }
 
         var tiers = runtime.State.Tiers;
+        if (tiers.Any(t => t.Rollout?.Phase == RolloutPhase.AwaitingPromotion
+                           && t.Servers.Any(s => s.State == ServerStatus.InService && s.ImageDigest == t.Rollout.ToImageDigest && s.LaunchDigest == t.Rollout.ToLaunchDigest)))
+        {
+            return DeploymentPhase.AwaitingPromotion;
+        }
+
         var converged = tiers.All(t => t.Servers.Count(s => s.State == ServerStatus.InService && IsCurrent(runtime, t, s)) == t.Count.Desired
                                         && t.Servers.All(s => s.State is ServerStatus.InService or ServerStatus.Failed))
                         && runtime.Desired.Spec.LoadBalancers.All(l => LoadBalancerReady(runtime, l));
@@ -46,6 +52,7 @@ public static class DeploymentStatusBuilder
             Name = runtime.Name,
             Phase = Phase(runtime),
             Serial = state.Serial,
+            RolledBack = runtime.RolledBack,
             Message = runtime.Failures.Count == 0 ? null : string.Join("; ", runtime.Failures.Select(f => $"tier {f.Key}: {f.Value.Message}")),
             Tiers = [.. state.Tiers.Select(t => new TierStatusDto
             {
@@ -56,6 +63,8 @@ public static class DeploymentStatusBuilder
                 InService = t.Servers.Count(s => s.State == ServerStatus.InService),
                 Message = runtime.Failures.GetValueOrDefault(t.LogicalName)?.Message ?? runtime.Waiting.GetValueOrDefault(t.LogicalName),
             })],
+            Rollouts = [.. state.Tiers.Where(t => t.Rollout is not null).Select(t => new RolloutDto(
+                t.LogicalName, PlanBuilderText.Camel(t.Rollout!.Phase.ToString()), t.Rollout.StartedAt, t.Rollout.FromImageDigest, t.Rollout.ToImageDigest, t.Rollout.Reason))],
             Servers = [.. state.Tiers.SelectMany(t => t.Servers).Select(s => new ServerDto
             {
                 Name = s.Name,
@@ -103,9 +112,7 @@ public static class DeploymentStatusBuilder
 
 internal static class PlanBuilderText
 {
-    public static string Camel(ServerStatus state)
-    {
-        var text = state.ToString();
-        return char.ToLowerInvariant(text[0]) + text[1..];
-    }
+    public static string Camel(ServerStatus state) => Camel(state.ToString());
+
+    public static string Camel(string text) => char.ToLowerInvariant(text[0]) + text[1..];
 }

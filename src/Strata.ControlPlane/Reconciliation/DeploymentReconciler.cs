@@ -165,7 +165,7 @@ public sealed partial class DeploymentReconciler(
     public async Task<bool> RollBackAsync(DeploymentRuntime runtime, string reason, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var rolledBack = await runtime.RollbackAsync((state, from, to) => Rollouts.RollBack(state, from, to, reason, now), ct).ConfigureAwait(false);
+        var rolledBack = await runtime.RollbackAsync(reason, (state, from, to) => Rollouts.RollBack(state, from, to, reason, now), ct).ConfigureAwait(false);
         var message = rolledBack ? $"rolling back to the previous apply: {reason}" : $"cannot roll back, there is no previous apply: {reason}";
         await events.PublishAsync(runtime.Name, "deployment.rollback", message, severity: EventSeverity.Warning, cancellationToken: ct).ConfigureAwait(false);
         return rolledBack;

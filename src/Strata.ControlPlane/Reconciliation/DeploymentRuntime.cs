@@ -41,6 +41,9 @@ public sealed class DeploymentRuntime
     /// <summary>Per-tier launch failures, for backoff; in memory, so a restart retries at once.</summary>
     public Dictionary<string, LaunchFailures> Failures { get; } = [];
 
+    /// <summary>Why the deployment was rolled back since the last apply, or null.</summary>
+    public string? RolledBack { get; private set; }
+
     /// <summary>Why a tier is waiting (for a dependency), as last reported.</summary>
     public Dictionary<string, string> Waiting { get; } = [];
 
@@ -102,6 +105,7 @@ public sealed class DeploymentRuntime
                 Previous = Previous?.ToInput(),
             };
             Failures.Clear();
+            RolledBack = null;
         }
 
         await PersistAsync(next.Serial, ct).ConfigureAwait(false);
@@ -112,7 +116,7 @@ public sealed class DeploymentRuntime
     /// Makes the previous apply the desired one again (the current becomes the previous), with the state changes
     /// that start rolling the tiers back. Returns false when there is nothing to roll back to.
     /// </summary>
-    public async Task<bool> RollbackAsync(Func<DeploymentState, DesiredDeployment, DesiredDeployment, DeploymentState> change, CancellationToken ct)
+    public async Task<bool> RollbackAsync(string reason, Func<DeploymentState, DesiredDeployment, DesiredDeployment, DeploymentState> change, CancellationToken ct)
     {
         DeploymentState next;
         lock (_lock)
@@ -126,6 +130,7 @@ public sealed class DeploymentRuntime
             State = next;
             _record = _record with { SpecPath = target.SpecPath, SpecText = target.SpecText, Parameters = target.Parameters, Previous = Desired.ToInput() };
             (Previous, Desired) = (Desired, target);
+            RolledBack = reason;
         }
 
         await PersistAsync(next.Serial, ct).ConfigureAwait(false);

@@ -31,6 +31,10 @@ public sealed class S3ObjectStoreOptions
     /// <value>The default is 16 MiB. S3 requires at least 5 MiB.</value>
     public int PartSize { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>How many keys one listing request asks for; a listing pages through as many requests as it needs.</summary>
+    /// <value>The default is 1000, the most S3 returns per request.</value>
+    public int ListPageSize { get; set; } = 1000;
+
     /// <summary>How many times a request that failed for a transient reason is retried.</summary>
     /// <value>The default is 5.</value>
     public int MaxRetryAttempts { get; set; } = 5;
@@ -81,6 +85,11 @@ public sealed class S3ObjectStoreOptions
         if (PartSize < 5 * 1024 * 1024)
         {
             problems.Add($"'partSize' must be at least 5 MiB (got {PartSize})");
+        }
+
+        if (ListPageSize is < 1 or > 1000)
+        {
+            problems.Add($"'listPageSize' must be between 1 and 1000 (got {ListPageSize})");
         }
 
         if (MaxRetryAttempts < 0)

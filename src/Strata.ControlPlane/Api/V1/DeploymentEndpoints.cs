@@ -37,6 +37,16 @@ public static class DeploymentEndpoints
             await service.ScaleAsync(name, tier, body.Desired, ct);
             return Results.Accepted();
         });
+        api.MapPost("/deployments/{name}/rollback", async (string name, IDeploymentService service, CancellationToken ct) =>
+        {
+            await service.RollbackAsync(name, ct);
+            return Results.Accepted();
+        });
+        api.MapPost("/deployments/{name}/promote", async (string name, string? tier, IDeploymentService service, CancellationToken ct) =>
+        {
+            await service.PromoteAsync(name, tier, ct);
+            return Results.Accepted();
+        });
         api.MapGet("/deployments/{name}/events", StreamEventsAsync);
         api.MapGet("/deployments/{name}/servers/{server}/logs", StreamLogAsync);
         return api;

@@ -34,7 +34,7 @@ public sealed record ScaleRequest(int Desired);
 
 /// <summary>Where a deployment is on its way to matching the spec.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<DeploymentPhase>))]
-public enum DeploymentPhase { Converging, Converged, Degraded, Deleting }
+public enum DeploymentPhase { Converging, Converged, Degraded, Deleting, AwaitingPromotion }
 
 /// <summary>A deployment as <c>strata status</c> shows it.</summary>
 public sealed record DeploymentStatusDto
@@ -47,7 +47,13 @@ public sealed record DeploymentStatusDto
 
     public string? Message { get; init; }
 
+    /// <summary>Why the deployment was rolled back since the last apply, or null.</summary>
+    public string? RolledBack { get; init; }
+
     public required IReadOnlyList<TierStatusDto> Tiers { get; init; }
+
+    /// <summary>Rolling updates under way, one per tier that has one.</summary>
+    public IReadOnlyList<RolloutDto> Rollouts { get; init; } = [];
 
     public required IReadOnlyList<ServerDto> Servers { get; init; }
 
@@ -116,3 +122,6 @@ public sealed record LoadBalancerDto
 
 /// <summary>A short line per deployment for <c>GET /api/v1/deployments</c>.</summary>
 public sealed record DeploymentSummaryDto(string Name, DeploymentPhase Phase, int Servers, int InService, long Serial);
+
+/// <summary>A tier's rolling update: its phase (rolling, awaitingPromotion, rollingBack) and why.</summary>
+public sealed record RolloutDto(string Tier, string Phase, DateTimeOffset StartedAt, string FromImage, string ToImage, string? Reason);

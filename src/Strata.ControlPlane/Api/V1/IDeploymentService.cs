@@ -16,6 +16,12 @@ public interface IDeploymentService
 
     Task ScaleAsync(string name, string tier, int desired, CancellationToken cancellationToken);
 
+    /// <summary>Makes the previous apply desired again and rolls the changed tiers back to it.</summary>
+    Task RollbackAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Lets a tier (or every tier) waiting on a canary roll on.</summary>
+    Task PromoteAsync(string name, string? tier, CancellationToken cancellationToken);
+
     IAsyncEnumerable<string> ReadLogAsync(string name, string server, int tail, bool follow, CancellationToken cancellationToken);
 }
 

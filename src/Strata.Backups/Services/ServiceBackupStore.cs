@@ -1,0 +1,217 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Strata.Backups.Chunking;
+using Strata.Storage;
+
+namespace Strata.Backups.Services;
+
+/// <summary>Who made a service backup and what it is called.</summary>
+public sealed record ServiceBackupRequest(string Deployment, string Tier, string Server, string Name, string Image);
+
+/// <summary>A completed service backup: its metadata object is written after its data, with the data's SHA-256.</summary>
+public sealed record ServiceBackupInfo
+{
+    public required string Id { get; init; }
+    public required string Deployment { get; init; }
+    public required string Tier { get; init; }
+    public required string Server { get; init; }
+    public required string Name { get; init; }
+    public required string Image { get; init; }
+    public required DateTimeOffset Created { get; init; }
+    public required long Size { get; init; }
+    public required string Sha256 { get; init; }
+    public required string DataKey { get; init; }
+}
+
+/// <summary>
+/// Files written by a service's backup hook (a database dump, say), stored as
+/// <c>backups/&lt;deployment&gt;/&lt;tier&gt;/&lt;name&gt;/&lt;id&gt;.data</c> with metadata in <c>&lt;id&gt;.json</c>, written last.
+/// </summary>
+public sealed class ServiceBackupStore(IObjectStore store, TimeProvider? timeProvider = null)
+{
+    internal const string Root = "backups/";
+
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+
+    public IObjectStore Store => store;
+
+    /// <summary>Uploads the file the hook wrote. A missing or empty file fails before anything is written.</summary>
+    /// <exception cref="BackupFailedException">The file is missing or empty.</exception>
+    public async Task<ServiceBackupInfo> UploadAsync(string file, ServiceBackupRequest request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        foreach (var (value, what) in new[] { (request.Deployment, "deployment"), (request.Tier, "tier"), (request.Server, "server"), (request.Name, "name") })
+        {
+            BackupNames.Validate(value, what);
+        }
+
+        var info = new FileInfo(file);
+        if (!info.Exists)
+        {
+            throw new BackupFailedException($"the backup hook of '{request.Server}' did not write '{file}'; earlier backups are untouched");
+        }
+
+        if (info.Length == 0)
+        {
+            throw new BackupFailedException($"the backup hook of '{request.Server}' wrote an empty file '{file}'; earlier backups are untouched");
+        }
+
+        var created = _time.GetUtcNow();
+        var id = BackupNames.NewId(created);
+        var folder = $"{Root}{request.Deployment}/{request.Tier}/{request.Name}/";
+        var (size, sha) = await UploadHashedAsync(info.FullName, folder + id + ".data", ct).ConfigureAwait(false);
+        var metadata = new ServiceBackupInfo
+        {
+            Id = id, Deployment = request.Deployment, Tier = request.Tier, Server = request.Server, Name = request.Name,
+            Image = request.Image, Created = created, Size = size, Sha256 = sha, DataKey = folder + id + ".data",
+        };
+        await store.PutAsync(folder + id + ".json", new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(metadata, BackupJsonContext.Default.ServiceBackupInfo)), ct)
+            .ConfigureAwait(false);
+        return metadata;
+    }
+
+    /// <summary>Downloads a backup to a file, which appears only after its size and SHA-256 have been checked.</summary>
+    /// <exception cref="BackupNotFoundException">No completed backup has this id.</exception>
+    /// <exception cref="BackupCorruptException">The data is missing or does not match its checksum.</exception>
+    public async Task<ServiceBackupInfo> DownloadAsync(string id, string targetFile, CancellationToken ct = default)
+    {
+        var info = await GetAsync(id, ct).ConfigureAwait(false);
+        var target = Path.GetFullPath(targetFile);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var temp = target + ".strata-partial";
+        try
+        {
+            var (size, sha) = await DownloadHashedAsync(info.DataKey, temp, ct).ConfigureAwait(false);
+            if (size != info.Size || sha != info.Sha256)
+            {
+                throw new BackupCorruptException(info.DataKey, null, $"does not match its checksum (expected {info.Size} bytes with SHA-256 {info.Sha256}, got {size} bytes with {sha})");
+            }
+
+            File.Move(temp, target, overwrite: true);
+            return info;
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>The metadata of a completed backup.</summary>
+    public async Task<ServiceBackupInfo> GetAsync(string id, CancellationToken ct = default)
+    {
+        if (!BackupNames.IsId(id))
+        {
+            throw new ArgumentException($"'{id}' is not a backup id (expected e.g. 20260101T000000Z-1a2b3c4d)", nameof(id));
+        }
+
+        await foreach (var info in store.ListAsync(Root, ct).ConfigureAwait(false))
+        {
+            if (info.Key.EndsWith($"/{id}.json", StringComparison.Ordinal))
+            {
+                return await ReadMetadataAsync(info.Key, ct).ConfigureAwait(false);
+            }
+        }
+
+        throw new BackupNotFoundException(id, store.Name);
+    }
+
+    /// <summary>Completed backups, narrowed by deployment, tier and name when given.</summary>
+    public async IAsyncEnumerable<ServiceBackupInfo> ListAsync(
+        string? deployment = null, string? tier = null, string? name = null, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var info in store.ListAsync(Root, ct).ConfigureAwait(false))
+        {
+            if (info.Key.EndsWith(".json", StringComparison.Ordinal))
+            {
+                var metadata = await ReadMetadataAsync(info.Key, ct).ConfigureAwait(false);
+                if ((deployment ?? metadata.Deployment) == metadata.Deployment && (tier ?? metadata.Tier) == metadata.Tier && (name ?? metadata.Name) == metadata.Name)
+                {
+                    yield return metadata;
+                }
+            }
+        }
+    }
+
+    /// <summary>Deletes a backup: its metadata first, so that it stops being listed before its data goes.</summary>
+    public async Task DeleteAsync(ServiceBackupInfo backup, CancellationToken ct = default)
+    {
+        await store.DeleteAsync(backup.DataKey[..^".data".Length] + ".json", ct).ConfigureAwait(false);
+        await store.DeleteAsync(backup.DataKey, ct).ConfigureAwait(false);
+    }
+
+    private async Task<ServiceBackupInfo> ReadMetadataAsync(string key, CancellationToken ct)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(await ChunkRepository.ReadAllAsync(store, key, ct).ConfigureAwait(false), BackupJsonContext.Default.ServiceBackupInfo)
+                ?? throw new JsonException("the metadata is null");
+        }
+        catch (JsonException ex)
+        {
+            throw new BackupCorruptException(key, null, $"is not valid backup metadata: {ex.Message}", ex);
+        }
+    }
+
+    private async Task<(long Size, string Sha256)> UploadHashedAsync(string file, string key, CancellationToken ct)
+    {
+        await using var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        await using var hashing = new CryptoStream(source, new HashTransform(sha), CryptoStreamMode.Read);
+        await store.PutAsync(key, hashing, ct).ConfigureAwait(false);
+        return (source.Length, Convert.ToHexStringLower(sha.GetHashAndReset()));
+    }
+
+    private async Task<(long Size, string Sha256)> DownloadHashedAsync(string key, string file, CancellationToken ct)
+    {
+        Stream source;
+        try
+        {
+            source = await store.OpenReadAsync(key, ct).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException ex)
+        {
+            throw new BackupCorruptException(key, null, $"is missing from the {store.Name} store", ex);
+        }
+
+        await using (source)
+        await using (var target = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        {
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[1 << 16];
+            long size = 0;
+            for (var read = await source.ReadAsync(buffer, ct).ConfigureAwait(false); read > 0; read = await source.ReadAsync(buffer, ct).ConfigureAwait(false))
+            {
+                sha.AppendData(buffer, 0, read);
+                await target.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+                size += read;
+            }
+
+            return (size, Convert.ToHexStringLower(sha.GetHashAndReset()));
+        }
+    }
+
+    /// <summary>Feeds everything read through a stream into an incremental hash, without changing it.</summary>
+    private sealed class HashTransform(IncrementalHash hash) : ICryptoTransform
+    {
+        public int InputBlockSize => 1;
+        public int OutputBlockSize => 1;
+        public bool CanTransformMultipleBlocks => true;
+        public bool CanReuseTransform => false;
+
+        public int TransformBlock(byte[] inputBuffer, int inputOffset, int inputCount, byte[] outputBuffer, int outputOffset)
+        {
+            hash.AppendData(inputBuffer, inputOffset, inputCount);
+            Buffer.BlockCopy(inputBuffer, inputOffset, outputBuffer, outputOffset, inputCount);
+            return inputCount;
+        }
+
+        public byte[] TransformFinalBlock(byte[] inputBuffer, int inputOffset, int inputCount)
+        {
+            hash.AppendData(inputBuffer, inputOffset, inputCount);
+            return inputBuffer.AsSpan(inputOffset, inputCount).ToArray();
+        }
+
+        public void Dispose() { }
+    }
+}

@@ -1,0 +1,86 @@
+using System.Runtime.CompilerServices;
+using Strata.Backups.Chunking;
+using Strata.Storage;
+
+namespace Strata.Backups.Snapshots;
+
+/// <summary>
+/// Volume snapshots in one object store: content-defined chunks, deduplicated across snapshots and servers that
+/// share the store, compressed, checked with SHA-256 (or an HMAC when encrypted) and optionally encrypted with
+/// AES-256-GCM. A snapshot becomes visible when its manifest, written last, appears.
+/// </summary>
+public sealed class SnapshotEngine
+{
+    private readonly ChunkRepository _repository;
+    private readonly SnapshotWriter _writer;
+    private readonly SnapshotReader _reader;
+
+    public SnapshotEngine(IObjectStore store, SnapshotEngineOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        options ??= new SnapshotEngineOptions();
+        if (options.Parallelism < 1)
+        {
+            throw new ArgumentException($"Parallelism must be at least 1 (got {options.Parallelism})", nameof(options));
+        }
+
+        _repository = new ChunkRepository(store);
+        _writer = new SnapshotWriter(_repository, options, timeProvider ?? TimeProvider.System);
+        _reader = new SnapshotReader(_repository, options);
+    }
+
+    public IObjectStore Store => _repository.Store;
+
+    /// <summary>Snapshots a folder. Cancelled or failed snapshots leave no manifest, so they are never listed.</summary>
+    /// <exception cref="BackupFailedException">The folder does not exist, or the key is empty.</exception>
+    /// <exception cref="ObjectStoreUnavailableException">The store could not be reached, even after retries.</exception>
+    public Task<SnapshotResult> SnapshotAsync(SnapshotRequest request, IProgress<BackupProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _writer.RunAsync(request, progress, ct);
+    }
+
+    /// <summary>Restores a snapshot into a new folder, which appears only once everything is written and checked.</summary>
+    /// <exception cref="BackupNotFoundException">No completed snapshot has this id.</exception>
+    /// <exception cref="BackupCorruptException">A chunk is missing or damaged; the message names the object and the file.</exception>
+    /// <exception cref="BackupFailedException">The target exists, or the key is missing or wrong.</exception>
+    public async Task RestoreAsync(string snapshotId, string targetFolder, string? encryptionKey = null, CancellationToken ct = default)
+    {
+        var manifest = await _reader.LoadAsync(snapshotId, ct).ConfigureAwait(false);
+        await _reader.RestoreAsync(manifest, targetFolder, encryptionKey, ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc cref="RestoreAsync(string, string, string?, CancellationToken)"/>
+    public Task RestoreAsync(SnapshotManifest manifest, string targetFolder, string? encryptionKey = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return _reader.RestoreAsync(manifest, targetFolder, encryptionKey, ct);
+    }
+
+    /// <summary>Reads every chunk of a snapshot and checks it, reporting every missing or damaged one.</summary>
+    public async Task<VerifyResult> VerifyAsync(string snapshotId, string? encryptionKey = null, CancellationToken ct = default)
+    {
+        var manifest = await _reader.LoadAsync(snapshotId, ct).ConfigureAwait(false);
+        return await _reader.VerifyAsync(manifest, encryptionKey, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The manifest of a completed snapshot.</summary>
+    public Task<SnapshotManifest> GetManifestAsync(string snapshotId, CancellationToken ct = default) => _reader.LoadAsync(snapshotId, ct);
+
+    internal Task<SnapshotManifest> LoadManifestAsync(string manifestKey, CancellationToken ct) => _reader.LoadManifestAsync(manifestKey, ct);
+
+    /// <summary>Completed snapshots, oldest first within each volume.</summary>
+    public async IAsyncEnumerable<SnapshotInfo> ListAsync(SnapshotFilter? filter = null, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        await foreach (var info in Store.ListAsync((filter ?? SnapshotFilter.All).Prefix(), ct).ConfigureAwait(false))
+        {
+            if (!info.Key.EndsWith(".json", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var m = await _reader.LoadManifestAsync(info.Key, ct).ConfigureAwait(false);
+            yield return new SnapshotInfo(m.Id, m.Deployment, m.Tier, m.Server, m.Volume, m.Created, m.TotalBytes, m.FileCount, m.Encryption is not null, info.Key);
+        }
+    }
+}

@@ -1,0 +1,347 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
+using Polly.Retry;
+
+namespace Strata.Storage.S3;
+
+/// <summary>
+/// Objects in a bucket of any S3-compatible server. Small objects go up in one request, larger ones in parts, so
+/// a put never needs to know its length up front nor hold the whole object in memory. Transient failures
+/// (connection refused, timeouts, 5xx, throttling) are retried with bounded exponential backoff and jitter.
+/// </summary>
+internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
+{
+    internal const string TypeName = "s3";
+
+    private readonly S3ObjectStoreOptions _options;
+    private readonly AmazonS3Client _client;
+    private readonly ResiliencePipeline _retry;
+    private readonly ILogger _logger;
+    private readonly string _endpoint;
+
+    public S3ObjectStore(S3ObjectStoreOptions options, ILogger<S3ObjectStore>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { Count: > 0 } problems)
+        {
+            throw new ArgumentException($"invalid s3 object store settings: {string.Join("; ", problems)}", nameof(options));
+        }
+
+        _options = options;
+        _logger = logger ?? NullLogger<S3ObjectStore>.Instance;
+        _endpoint = $"{options.ServiceUrl.TrimEnd('/')}/{options.Bucket}";
+        _client = new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), CreateConfig(options));
+        _retry = CreateRetryPipeline(options, timeProvider ?? TimeProvider.System);
+    }
+
+    public string Name => TypeName;
+
+    public async Task PutAsync(string key, Stream content, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var fullKey = FullKey(key);
+        var first = await ReadPartAsync(content, ct).ConfigureAwait(false);
+        if (first.Length < _options.PartSize)
+        {
+            await RunAsync($"put '{key}'", token => PutSingleAsync(fullKey, first, token), ct).ConfigureAwait(false);
+            return;
+        }
+
+        await PutMultipartAsync(key, fullKey, first, content, ct).ConfigureAwait(false);
+    }
+
+    public async Task<Stream> OpenReadAsync(string key, CancellationToken ct)
+    {
+        var fullKey = FullKey(key);
+        try
+        {
+            var response = await RunAsync($"get '{key}'", token => _client.GetObjectAsync(_options.Bucket, fullKey, token), ct)
+                .ConfigureAwait(false);
+            return new ResponseStream(response);
+        }
+        catch (AmazonS3Exception ex) when (IsNotFound(ex))
+        {
+            throw new ObjectNotFoundException(Name, key);
+        }
+    }
+
+    public async Task<bool> ExistsAsync(string key, CancellationToken ct)
+    {
+        var fullKey = FullKey(key);
+        try
+        {
+            await RunAsync($"head '{key}'", token => _client.GetObjectMetadataAsync(_options.Bucket, fullKey, token), ct)
+                .ConfigureAwait(false);
+            return true;
+        }
+        catch (AmazonS3Exception ex) when (IsNotFound(ex))
+        {
+            return false;
+        }
+    }
+
+    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct)
+    {
+        ObjectKey.ValidatePrefix(prefix);
+        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = _options.Prefix + prefix, MaxKeys = _options.ListPageSize };
+        do
+        {
+            var page = await RunAsync($"list '{prefix}'", token => _client.ListObjectsV2Async(request, token), ct)
+                .ConfigureAwait(false);
+            foreach (var item in page.S3Objects ?? [])
+            {
+                yield return new ObjectInfo(
+                    item.Key[_options.Prefix.Length..],
+                    item.Size ?? 0,
+                    new DateTimeOffset(DateTime.SpecifyKind(item.LastModified ?? DateTime.UnixEpoch, DateTimeKind.Utc)));
+            }
+
+            request.ContinuationToken = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (request.ContinuationToken is not null);
+    }
+
+    public Task DeleteAsync(string key, CancellationToken ct)
+    {
+        var fullKey = FullKey(key);
+        return RunAsync($"delete '{key}'", token => _client.DeleteObjectAsync(_options.Bucket, fullKey, token), ct);
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private Task PutSingleAsync(string fullKey, ReadOnlyMemory<byte> data, CancellationToken ct) =>
+        _client.PutObjectAsync(
+            new PutObjectRequest
+            {
+                BucketName = _options.Bucket,
+                Key = fullKey,
+                InputStream = new MemoryStream(data.ToArray(), writable: false),
+                AutoCloseStream = true,
+                UseChunkEncoding = false,
+            },
+            ct);
+
+    private async Task PutMultipartAsync(string key, string fullKey, byte[] first, Stream content, CancellationToken ct)
+    {
+        var start = await RunAsync(
+            $"start upload of '{key}'",
+            token => _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _options.Bucket, Key = fullKey }, token),
+            ct).ConfigureAwait(false);
+        try
+        {
+            var parts = new List<PartETag>();
+            for (var part = first; part.Length > 0; part = await ReadPartAsync(content, ct).ConfigureAwait(false))
+            {
+                var number = parts.Count + 1;
+                var data = part;
+                var uploaded = await RunAsync($"upload part {number} of '{key}'", token => UploadPartAsync(fullKey, start.UploadId, number, data, token), ct)
+                    .ConfigureAwait(false);
+                parts.Add(new PartETag(number, uploaded.ETag));
+            }
+
+            var complete = new CompleteMultipartUploadRequest { BucketName = _options.Bucket, Key = fullKey, UploadId = start.UploadId, PartETags = parts };
+            await RunAsync($"complete upload of '{key}'", token => _client.CompleteMultipartUploadAsync(complete, token), ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await AbortQuietlyAsync(key, fullKey, start.UploadId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private Task<UploadPartResponse> UploadPartAsync(string fullKey, string uploadId, int number, byte[] data, CancellationToken ct) =>
+        _client.UploadPartAsync(
+            new UploadPartRequest
+            {
+                BucketName = _options.Bucket,
+                Key = fullKey,
+                UploadId = uploadId,
+                PartNumber = number,
+                InputStream = new MemoryStream(data, writable: false),
+                PartSize = data.Length,
+                UseChunkEncoding = false,
+            },
+            ct);
+
+    private async Task AbortQuietlyAsync(string key, string fullKey, string uploadId)
+    {
+        try
+        {
+            await _client.AbortMultipartUploadAsync(_options.Bucket, fullKey, uploadId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AmazonServiceException or HttpRequestException or IOException)
+        {
+            // The upload already failed and that failure is what the caller sees; an unfinished upload only costs
+            // space until the bucket's lifecycle rules clean it up.
+            LogAbortFailed(key, ex.Message);
+        }
+    }
+
+    private async Task<byte[]> ReadPartAsync(Stream content, CancellationToken ct)
+    {
+        var buffer = new byte[_options.PartSize];
+        var filled = 0;
+        while (filled < buffer.Length)
+        {
+            var read = await content.ReadAsync(buffer.AsMemory(filled), ct).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return buffer[..filled];
+            }
+
+            filled += read;
+        }
+
+        return buffer;
+    }
+
+    private async Task<T> RunAsync<T>(string operation, Func<CancellationToken, Task<T>> action, CancellationToken ct)
+    {
+        var context = ResilienceContextPool.Shared.Get(operation, ct);
+        try
+        {
+            var outcome = await _retry.ExecuteOutcomeAsync(
+                static async (ctx, state) =>
+                {
+                    try
+                    {
+                        return Outcome.FromResult(await state(ctx.CancellationToken).ConfigureAwait(false));
+                    }
+                    catch (Exception ex)
+                    {
+                        return Outcome.FromException<T>(ex);
+                    }
+                },
+                context,
+                action).ConfigureAwait(false);
+            if (outcome.Exception is { } error)
+            {
+                if (IsTransient(error, ct))
+                {
+                    throw new ObjectStoreUnavailableException(Name, _endpoint, operation, _options.MaxRetryAttempts + 1, error);
+                }
+
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            }
+
+            return outcome.Result!;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private Task RunAsync(string operation, Func<CancellationToken, Task> action, CancellationToken ct) =>
+        RunAsync(operation, async token =>
+        {
+            await action(token).ConfigureAwait(false);
+            return true;
+        }, ct);
+
+    private ResiliencePipeline CreateRetryPipeline(S3ObjectStoreOptions options, TimeProvider timeProvider)
+    {
+        var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider };
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.RetryBaseDelay,
+                MaxDelay = options.RetryMaxDelay,
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is { } ex && IsTransient(ex, args.Context.CancellationToken)),
+                OnRetry = args =>
+                {
+                    LogRetrying(args.Context.OperationKey ?? "request", _endpoint, args.AttemptNumber + 1, args.RetryDelay,
+                        args.Outcome.Exception?.Message ?? "");
+                    return ValueTask.CompletedTask;
+                },
+            });
+        }
+
+        return builder.Build();
+    }
+
+    private static bool IsTransient(Exception ex, CancellationToken ct) => ex switch
+    {
+        OperationCanceledException => !ct.IsCancellationRequested,
+        AmazonServiceException service when service.StatusCode is HttpStatusCode.TooManyRequests || (int)service.StatusCode >= 500 => true,
+        AmazonServiceException service when service.InnerException is { } inner => IsTransient(inner, ct),
+        AmazonClientException { InnerException: { } inner } => IsTransient(inner, ct),
+        HttpRequestException or SocketException or IOException or TimeoutException => true,
+        _ => false,
+    };
+
+    private static bool IsNotFound(AmazonS3Exception ex) =>
+        ex.StatusCode == HttpStatusCode.NotFound || ex.ErrorCode is "NoSuchKey" or "NotFound";
+
+    private string FullKey(string key)
+    {
+        ObjectKey.Validate(key);
+        return _options.Prefix + key;
+    }
+
+    private static AmazonS3Config CreateConfig(S3ObjectStoreOptions options) => new()
+    {
+        ServiceURL = options.ServiceUrl,
+        AuthenticationRegion = options.Region,
+        ForcePathStyle = options.ForcePathStyle,
+        // Retries are ours (with jitter and a reported outcome), not the SDK's, so they are counted once.
+        MaxErrorRetry = 0,
+        Timeout = options.RequestTimeout,
+        // Many S3-compatible servers reject the trailing checksums that newer SDKs send by default.
+        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+    };
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "s3 {Operation} at {Endpoint} failed (attempt {Attempt}); retrying in {Delay}: {Error}")]
+    private partial void LogRetrying(string operation, string endpoint, int attempt, TimeSpan delay, string error);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "could not abort the unfinished upload of '{Key}': {Error}")]
+    private partial void LogAbortFailed(string key, string error);
+
+    /// <summary>The body of a GET; disposing it releases the response and its connection.</summary>
+    private sealed class ResponseStream(GetObjectResponse response) : Stream
+    {
+        private readonly Stream _inner = response.ResponseStream;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => response.ContentLength;
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            _inner.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            _inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                response.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}
