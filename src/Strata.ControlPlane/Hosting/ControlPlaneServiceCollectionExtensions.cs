@@ -35,6 +35,8 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddHaProxyLoadBalancer(o => o.RootPath = Path.Combine(paths.LoadBalancersRoot, "haproxy"));
         services.AddHttpClient(HealthProbe.HttpClientName);
         services.TryAddSingleton<IHealthProbe, HealthProbe>();
+        services.TryAddSingleton<Backups.BackupStores>();
+        services.TryAddSingleton<Backups.IVolumeBackups, Backups.VolumeBackups>();
         services.TryAddSingleton<EventLog>();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<ImageCatalog>();
@@ -42,6 +44,9 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<DeploymentReconciler>();
         services.TryAddSingleton<DeploymentRegistry>();
         services.TryAddSingleton<IDeploymentService, DeploymentService>();
+        services.AddOptions<Scaling.AutoscalingOptions>();
+        services.TryAddSingleton<Scaling.TierMeasurements>();
+        services.AddHostedService<Scaling.AutoscalingLoop>();
         services.AddSingleton<ReconcileLoop>();
         services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         return services;

@@ -17,6 +17,7 @@ namespace Strata.ControlPlane.Reconciliation;
 /// </summary>
 public sealed partial class DeploymentReconciler(
     ICloudProvider provider,
+    Backups.IVolumeBackups volumeBackups,
     ImageCatalog images,
     LoadBalancerCoordinator loadBalancers,
     HealthMonitor health,
@@ -331,6 +332,12 @@ public sealed partial class DeploymentReconciler(
         var delay = TimeSpan.FromSeconds(Math.Min(options.Value.MaxLaunchBackoff.TotalSeconds, Math.Pow(2, count - 1)));
         runtime.Failures[server.Tier] = new LaunchFailures(count, time.GetUtcNow() + delay, message);
         await events.PublishAsync(runtime.Name, "server.failed", $"{server.Name} failed: {message}", Address(server), EventSeverity.Error, ct).ConfigureAwait(false);
+        if (count == CrashLoopAfter)
+        {
+            await events.PublishAsync(runtime.Name, "tier.crashloop",
+                $"tier {server.Tier} is crash-looping ({count} failures in a row); launches now back off up to {options.Value.MaxLaunchBackoff.TotalMinutes:0} min",
+                $"tiers.{server.Tier}", EventSeverity.Error, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Keeps the newest failed server of a tier for people to inspect, and cleans up the rest.</summary>
@@ -358,6 +365,9 @@ public sealed partial class DeploymentReconciler(
         await runtime.MutateAsync(s => WithoutServer(s, server.Name), ct).ConfigureAwait(false);
         await events.PublishAsync(runtime.Name, "server.state", $"{server.Name} terminated ({reason})", Address(server), cancellationToken: ct).ConfigureAwait(false);
     }
+
+    /// <summary>Failures in a row after which a tier is reported as crash-looping.</summary>
+    public const int CrashLoopAfter = 3;
 
     private static bool IsReplacement(string reason) =>
         reason.StartsWith("replac", StringComparison.Ordinal) || reason == CleanupReason;
@@ -424,6 +434,11 @@ public sealed partial class DeploymentReconciler(
             if (record.Path != info.Path)
             {
                 await runtime.MutateAsync(s => VolumeBook.Replace(s, record with { Path = info.Path }), ct).ConfigureAwait(false);
+                if (volume.RestoreFrom is { } snapshot)
+                {
+                    // A new volume of a spec that names a snapshot starts from it, as CloudFormation snapshot parameters do.
+                    await volumeBackups.RestoreAsync(runtime, record with { Path = info.Path }, info.Path, snapshot, ct).ConfigureAwait(false);
+                }
             }
 
             attachments.Add(new VolumeAttachment(record.Name, volume.Mount));
@@ -440,7 +455,13 @@ public sealed partial class DeploymentReconciler(
     {
         foreach (var volume in runtime.State.Volumes.Where(v => v.Server == server).ToList())
         {
-            if (!replaced && volume.DeletionPolicy == DeletionPolicy.Delete)
+            if (!replaced && volume.DeletionPolicy == DeletionPolicy.Snapshot && volume.Path is { } path)
+            {
+                var snapshot = await volumeBackups.TakeFinalSnapshotAsync(runtime, volume, path, ct).ConfigureAwait(false);
+                await events.PublishAsync(runtime.Name, "volume.snapshot", $"final snapshot {snapshot} of {volume.Name} taken before deleting it", $"volumes.{volume.Tier}.{volume.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
+            }
+
+            if (!replaced && volume.DeletionPolicy is DeletionPolicy.Delete or DeletionPolicy.Snapshot)
             {
                 await provider.DeleteVolumeAsync(volume.Name, ct).ConfigureAwait(false);
                 await runtime.MutateAsync(s => s with { Volumes = [.. s.Volumes.Where(v => v.Name != volume.Name)] }, ct).ConfigureAwait(false);

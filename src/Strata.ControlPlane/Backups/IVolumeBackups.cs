@@ -1,0 +1,18 @@
+using Strata.ControlPlane.Reconciliation;
+using Strata.Planning;
+
+namespace Strata.ControlPlane.Backups;
+
+/// <summary>
+/// What the reconciler asks of backups while it creates and removes volumes: the final snapshot a
+/// <c>deletionPolicy: snapshot</c> volume gets before it is deleted, and filling a new volume from a snapshot
+/// (<c>restoreFrom</c>, or the latest snapshot when a replaced server's volume is gone).
+/// </summary>
+public interface IVolumeBackups
+{
+    /// <summary>Snapshots the volume at <paramref name="volumePath"/>; returns the snapshot id.</summary>
+    Task<string> TakeFinalSnapshotAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, CancellationToken ct);
+
+    /// <summary>Fills an empty volume folder from a snapshot id (or the latest snapshot of that tier and volume when null).</summary>
+    Task RestoreAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, string? snapshotId, CancellationToken ct);
+}

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Reconciliation;
+using Strata.Planning;
+using Strata.Providers;
+using Strata.Scaling;
+using Strata.Spec;
+
+namespace Strata.ControlPlane.Scaling;
+
+/// <summary>
+/// Ticks every tier that has scaling rules: measures it, asks its <see cref="TierAutoscaler"/> and writes a new
+/// desired count (and schedule bounds) to the state, with an event naming the metric and value behind the decision.
+/// The reconciler then launches or drains servers. Autoscaling pauses while a tier rolls out a new launch.
+/// </summary>
+public sealed partial class AutoscalingLoop(
+    DeploymentRegistry registry,
+    TierMeasurements measurements,
+    ICloudProvider provider,
+    EventLog events,
+    IOptions<AutoscalingOptions> options,
+    TimeProvider time,
+    ILogger<AutoscalingLoop> logger) : BackgroundService
+{
+    private readonly Dictionary<string, (string Settings, TierAutoscaler Scaler)> _scalers = new(StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await registry.WhenLoaded.WaitAsync(stoppingToken).ConfigureAwait(false);
+        using var timer = new PeriodicTimer(options.Value.Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await TickAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or HttpRequestException or ArgumentException)
+            {
+                LogTickFailed(logger, ex);
+            }
+        }
+    }
+
+    private async Task TickAsync(CancellationToken ct)
+    {
+        var scaled = registry.All.Where(r => !r.IsDeleting)
+            .SelectMany(r => r.Desired.Spec.Tiers.Where(t => t.Scaling.Count > 0).Select(t => (Runtime: r, Tier: t)))
+            .ToList();
+        if (scaled.Count == 0)
+        {
+            return;
+        }
+
+        var pids = scaled.SelectMany(x => x.Runtime.State.FindTier(x.Tier.Name)?.Servers ?? []).Select(s => s.ProcessId).OfType<int>();
+        var snapshot = measurements.SampleProcesses(pids);
+        foreach (var (runtime, tier) in scaled)
+        {
+            await TickTierAsync(runtime, tier, snapshot, ct).ConfigureAwait(false);
+        }
+
+        measurements.CompleteTick(snapshot);
+    }
+
+    private async Task TickTierAsync(DeploymentRuntime runtime, TierSpec tier, Strata.Scaling.ProcessTreeSnapshot snapshot, CancellationToken ct)
+    {
+        if (runtime.State.FindTier(tier.Name) is not { } state)
+        {
+            return;
+        }
+
+        var scaler = ScalerFor(runtime, tier, state);
+        if (state.Rollout is null)
+        {
+            scaler.Resume();
+        }
+        else
+        {
+            scaler.Pause();
+        }
+
+        var input = new ScalingInput
+        {
+            Desired = state.Count.Desired,
+            InService = state.Servers.Count(s => s.State == ServerStatus.InService),
+            Metrics = await measurements.MeasureAsync(runtime, state, snapshot, ct).ConfigureAwait(false),
+            HookVotes = await HookVotesAsync(runtime, tier, state, ct).ConfigureAwait(false),
+        };
+        if (scaler.Tick(input) is { } decision)
+        {
+            await ApplyAsync(runtime, state, scaler.State, decision, ct).ConfigureAwait(false);
+        }
+    }
+
+    private TierAutoscaler ScalerFor(DeploymentRuntime runtime, TierSpec tier, TierState state)
+    {
+        var key = $"{runtime.Name}/{tier.Name}";
+        if (!_scalers.TryGetValue(key, out var entry) || entry.Settings != state.SettingsDigest)
+        {
+            entry = (state.SettingsDigest, new TierAutoscaler(tier, new TierAutoscalerOptions(), time));
+            _scalers[key] = entry;
+        }
+
+        return entry.Scaler;
+    }
+
+    private async Task ApplyAsync(DeploymentRuntime runtime, TierState state, TierScalingState scaling, ScalingDecision decision, CancellationToken ct)
+    {
+        var count = new TierCount(scaling.Min, scaling.Max, decision.NewDesired);
+        if (count == state.Count)
+        {
+            return;
+        }
+
+        await runtime.MutateAsync(s => s.FindTier(state.LogicalName) is { } t ? DeploymentReconciler.WithTier(s, t with { Count = count }) : s, ct).ConfigureAwait(false);
+        var text = decision.NewDesired == state.Count.Desired
+            ? $"tier {state.LogicalName} bounds now {count.Min}..{count.Max}: {decision.Reason}"
+            : $"scaling tier {state.LogicalName} from {state.Count.Desired} to {decision.NewDesired}: {decision.Reason}";
+        await events.PublishAsync(runtime.Name, "tier.scaling", text, $"tiers.{state.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
+        registry.Signal(runtime.Name);
+    }
+
+    /// <summary>Runs each <c>hook</c> rule's image hook on every server in service and collects the 1 / 0 / -1 answers.</summary>
+    private async Task<IReadOnlyDictionary<string, IReadOnlyList<int>>> HookVotesAsync(DeploymentRuntime runtime, TierSpec tier, TierState state, CancellationToken ct)
+    {
+        var votes = new Dictionary<string, IReadOnlyList<int>>(StringComparer.Ordinal);
+        var image = runtime.Desired.Spec.FindImage(tier.Image);
+        foreach (var hook in tier.Scaling.Where(r => r.Kind == ScalingRuleKind.Hook).Select(r => r.Hook ?? "scaleCheck").Distinct())
+        {
+            if (image?.Hooks.TryGetValue(hook, out var command) != true)
+            {
+                continue;
+            }
+
+            var answers = new List<int>();
+            foreach (var server in state.Servers.Where(s => s.State == ServerStatus.InService))
+            {
+                if (await AskAsync(server, command!.Raw, ct).ConfigureAwait(false) is { } answer)
+                {
+                    answers.Add(answer);
+                }
+            }
+
+            votes[hook] = answers;
+        }
+
+        return votes;
+    }
+
+    private async Task<int?> AskAsync(ServerState server, string command, CancellationToken ct)
+    {
+        if (await provider.DescribeServerAsync(server.Name, ct).ConfigureAwait(false) is not { } instance)
+        {
+            return null;
+        }
+
+        var start = new ProcessStartInfo("/bin/sh") { WorkingDirectory = instance.RootPath, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(command);
+        start.Environment["STRATA_ADDRESS"] = instance.Address;
+        start.Environment["STRATA_SERVER_NAME"] = server.Name;
+        start.Environment["STRATA_CONFIG"] = instance.ConfigPath;
+        using var process = Process.Start(start)!;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Value.HookTimeout);
+        try
+        {
+            var output = await process.StandardOutput.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            return process.ExitCode == 0 ? HookAnswer.Parse(output) : null;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or FormatException)
+        {
+            process.Kill(entireProcessTree: true);
+            LogHookIgnored(logger, server.Name, ex.Message);
+            return null;
+        }
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "An autoscaling tick failed; the next tick tries again")]
+    private static partial void LogTickFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "The scaleCheck answer of {Server} was ignored: {Reason}")]
+    private static partial void LogHookIgnored(ILogger logger, string server, string reason);
+}
