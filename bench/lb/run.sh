@@ -1,7 +1,7 @@
 #!/bin/sh
 # Load-balancer benchmark: requests per second and p99 latency through wrk, on loopback, against the same pool of
 # three backends (haproxy instances answering a fixed 200), for (1) one backend directly, (2) the built-in proxy,
-# (3) HAProxy configured as the haproxy driver configures it. Needs: haproxy, wrk, the .NET SDK.
+# (3) HAProxy, both started by the product's own drivers. Needs: haproxy, wrk, the .NET SDK.
 # Usage: bench/lb/run.sh [DURATION_SECONDS] [CONNECTIONS]
 set -eu
 DURATION=${1:-10}
@@ -9,7 +9,12 @@ CONNECTIONS=${2:-32}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/strata-bench-lb.XXXXXX)
 PIDS=""
-cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+LBBENCH=""
+# LbBench stops both load balancers through their drivers on SIGTERM; wait for it before removing their folders.
+cleanup() {
+  if [ -n "$LBBENCH" ]; then kill "$LBBENCH" 2>/dev/null || true; wait "$LBBENCH" 2>/dev/null || true; fi
+  for p in $PIDS; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"
+}
 trap cleanup EXIT INT TERM
 for tool in haproxy wrk dotnet; do
   command -v "$tool" >/dev/null || { echo "bench/lb: '$tool' not found; apt-get install -y haproxy wrk (and the .NET SDK)" >&2; exit 1; }
@@ -29,44 +34,18 @@ CFG
   haproxy -f "$WORK/backend$i.cfg" -db >/dev/null 2>&1 & PIDS="$PIDS $!"
 done
 
-cat > "$WORK/lb.cfg" <<CFG
-global
-    maxconn 4096
-defaults
-    mode http
-    option http-keep-alive
-    option forwardfor
-    retries 3
-    option redispatch 1
-    retry-on conn-failure empty-response response-timeout
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-frontend lb
-    bind 127.0.0.1:18110
-    default_backend members
-backend members
-    balance roundrobin
-    server m1 127.0.0.1:18101 check observe layer7 error-limit 3 on-error mark-down
-    server m2 127.0.0.1:18102 check observe layer7 error-limit 3 on-error mark-down
-    server m3 127.0.0.1:18103 check observe layer7 error-limit 3 on-error mark-down
-CFG
-haproxy -f "$WORK/lb.cfg" -db >/dev/null 2>&1 & PIDS="$PIDS $!"
-
+# Both load balancers come from the product's drivers (bench/lb/LbBench): HAProxy with the configuration the
+# haproxy driver generates and members added through its Runtime API, the built-in proxy as the separate process the
+# builtin driver starts. The generated haproxy.cfg is printed at the end for the record.
 export STRATA_ARTIFACTS=${STRATA_ARTIFACTS:-/tmp/artifacts-bench-lb} MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
-dotnet build -c Release "$ROOT/tests/Strata.LoadBalancing.ProxyHost" -o "$WORK/proxyhost" >/dev/null
-cat > "$WORK/proxy.json" <<JSON
-{ "id": "bench", "listenHost": "127.0.0.1", "listenPort": 18111, "adminToken": "bench-admin-token-0123456789",
-  "algorithm": "RoundRobin", "adminHost": "127.0.0.1", "adminPort": 0, "drainTimeout": "00:00:10",
-  "connectTimeout": "00:00:05", "passiveHealthFailures": 3,
-  "members": [ { "name": "m1", "address": "127.0.0.1", "port": 18101 },
-               { "name": "m2", "address": "127.0.0.1", "port": 18102 },
-               { "name": "m3", "address": "127.0.0.1", "port": 18103 } ] }
-JSON
-STRATA_LB_ID=bench dotnet "$WORK/proxyhost/Strata.LoadBalancing.ProxyHost.dll" --config "$WORK/proxy.json" >"$WORK/proxy.log" 2>&1 & PIDS="$PIDS $!"
+dotnet build -c Release "$ROOT/bench/lb/LbBench" -o "$WORK/lbbench" >/dev/null
+dotnet "$WORK/lbbench/LbBench.dll" "$WORK/lb" 18110 18111 18101 18102 18103 >"$WORK/lbbench.log" 2>&1 & LBBENCH=$!
+n=0; until grep -q '^ready' "$WORK/lbbench.log"; do
+  n=$((n+1)); [ $n -lt 300 ] && kill -0 "$LBBENCH" 2>/dev/null || { echo "load balancers did not start" >&2; cat "$WORK/lbbench.log" >&2; exit 1; }; sleep 0.1
+done
 
 for port in 18101 18102 18103 18110 18111; do
-  n=0; until wrk -t1 -c1 -d1s "http://127.0.0.1:$port/" >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 50 ] || { echo "port $port never answered" >&2; cat "$WORK/proxy.log" >&2; exit 1; }; sleep 0.2; done
+  n=0; until wrk -t1 -c1 -d1s "http://127.0.0.1:$port/" >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 50 ] || { echo "port $port never answered" >&2; cat "$WORK/lbbench.log" >&2; exit 1; }; sleep 0.2; done
 done
 
 run() { # name url
@@ -82,3 +61,6 @@ echo "| --- | --- | --- | --- |"
 run "direct to one backend" http://127.0.0.1:18101/
 run "built-in proxy" http://127.0.0.1:18111/
 run "HAProxy" http://127.0.0.1:18110/
+echo
+echo "haproxy.cfg as the driver generated it (servers m1-m3 added at run time):"
+sed 's/^/    /' "$WORK/lb/haproxy/bench-haproxy/haproxy.cfg"

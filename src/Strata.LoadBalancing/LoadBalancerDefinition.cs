@@ -30,6 +30,19 @@ public sealed partial record LoadBalancerDefinition
     /// </summary>
     public int PassiveHealthFailures { get; init; } = 3;
 
+    /// <summary>
+    /// Terminates TLS on the listen endpoint with this certificate, so <see cref="LoadBalancerInstance.Url"/> is
+    /// <c>https://…</c>. The default, null, serves plain HTTP.
+    /// </summary>
+    public TlsSettings? Tls { get; init; }
+
+    /// <summary>
+    /// Sticky sessions: the first response sets the cookie <c>STRATA_STICKY</c> naming the member that answered, and
+    /// later requests carrying it go to that member while it is in rotation; when it is draining or gone the request
+    /// is balanced as usual and the cookie names the new member. The default is false.
+    /// </summary>
+    public bool Sticky { get; init; }
+
     /// <summary>Every problem with the definition, empty when it is valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -62,6 +75,11 @@ public sealed partial record LoadBalancerDefinition
         if (PassiveHealthFailures is < 1 or > 100)
         {
             errors.Add($"load balancer '{Id}': passive health failures {PassiveHealthFailures} must be between 1 and 100");
+        }
+
+        if (Tls is not null)
+        {
+            errors.AddRange(Tls.Validate(Id));
         }
 
         return errors;

@@ -23,11 +23,14 @@ public sealed record LoadBalancerInstance
     /// </summary>
     public long ProcessStartTime { get; init; }
 
-    /// <summary>Where clients connect, e.g. <c>http://127.0.0.1:8080</c>; null when not running.</summary>
+    /// <summary>Where clients connect, e.g. <c>http://127.0.0.1:8080</c> (<c>https://…</c> with TLS); null when not running.</summary>
     public string? Url { get; init; }
 
     /// <summary>The authenticated admin endpoint, e.g. <c>http://127.0.0.1:41234</c>; null when not running.</summary>
     public string? AdminUrl { get; init; }
+
+    /// <summary>When the TLS certificate expires; null without TLS or when not running.</summary>
+    public DateTimeOffset? CertificateNotAfter { get; init; }
 
     /// <summary>Why the load balancer is not running, e.g. <c>port 8080 on 127.0.0.1 is already in use</c>.</summary>
     public string? Message { get; init; }

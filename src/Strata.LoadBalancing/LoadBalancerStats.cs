@@ -14,6 +14,9 @@ public sealed record LoadBalancerStats
     /// <summary>Requests answered with 503 because no member was active.</summary>
     public required long NoMemberResponses { get; init; }
 
+    /// <summary>Client connections open to the load balancer now, idle keep-alive ones included.</summary>
+    public int OpenConnections { get; init; }
+
     public required IReadOnlyList<MemberStats> Members { get; init; }
 }
 
@@ -25,6 +28,12 @@ public sealed record MemberStats
     public required MemberState State { get; init; }
 
     public required int InFlight { get; init; }
+
+    /// <summary>
+    /// Connections open from the load balancer to the member now, whether carrying a request or idle in the pool
+    /// (HAProxy: <c>used_conn_cur + idle_conn_cur + safe_conn_cur</c> of <c>show stat</c>).
+    /// </summary>
+    public int OpenConnections { get; init; }
 
     /// <summary>
     /// True when passive health took the member out of rotation because its live requests kept failing; it gets no

@@ -1,3 +1,4 @@
+using System.Net;
 using Strata.Testing;
 
 namespace Strata.LoadBalancing.Tests;
@@ -148,8 +149,132 @@ public abstract class LoadBalancerContractTests
         }
     }
 
+
+    [Fact]
+    public async Task Tls_PemCertificateAndKey_ServesHttpsWithThatCertificate()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        using var certificate = TestCertificate.Create(fixture.Root.Path, "front");
+        var backend = await fixture.BackendAsync($"{DriverName}-tls-1", "127.0.0.61");
+        var instance = await fixture.StartAsync(ProxyFixture.Definition($"{DriverName}-tls") with { Tls = certificate.Settings });
+        await fixture.Driver.SetMembersAsync(instance, [backend.Member], CancellationToken.None).WithTimeout();
+        var client = fixture.CreateClient(trusted: certificate);
+
+        var answer = await ProxyFixture.GetAsync(client, instance);
+        var headers = (await ProxyFixture.GetAsync(client, instance, "/headers")).Body;
+        var described = await fixture.Driver.DescribeAsync(instance.Id, CancellationToken.None).WithTimeout();
+
+        Assert.StartsWith("https://127.0.0.1:", instance.Url);
+        Assert.Equal((200, backend.Name), answer);
+        Assert.Contains("X-Forwarded-For: 127.0.0.1", headers, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(new DateTimeOffset(certificate.Certificate.NotAfter.ToUniversalTime()), instance.CertificateNotAfter);
+        Assert.Equal(instance.CertificateNotAfter, described!.CertificateNotAfter);
+    }
+
+    [Fact]
+    public async Task Tls_ClientTrustingAnotherCertificate_IsRefused()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        using var served = TestCertificate.Create(fixture.Root.Path, "served");
+        using var other = TestCertificate.Create(fixture.Root.Path, "other");
+        var instance = await fixture.StartAsync(ProxyFixture.Definition($"{DriverName}-tls-other") with { Tls = served.Settings });
+        var client = fixture.CreateClient(trusted: other);
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => ProxyFixture.GetAsync(client, instance));
+
+        Assert.Equal(HttpRequestError.SecureConnectionError, error.HttpRequestError);
+    }
+
+    [Fact]
+    public async Task EnsureRunningAsync_TlsKeyOfAnotherCertificate_ThrowsNamingTheFiles()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        using var first = TestCertificate.Create(fixture.Root.Path, "first");
+        using var second = TestCertificate.Create(fixture.Root.Path, "second");
+        var definition = ProxyFixture.Definition($"{DriverName}-tls-bad") with
+        {
+            Tls = new TlsSettings { CertificatePath = first.CertificatePath, KeyPath = second.KeyPath },
+        };
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Driver.EnsureRunningAsync(definition, CancellationToken.None).WithTimeout());
+
+        Assert.Contains(first.CertificatePath, error.Message);
+        Assert.Contains(second.KeyPath, error.Message);
+        Assert.Contains("matching", error.Message);
+    }
+
+    [Fact]
+    public async Task Sticky_ClientWithCookieJar_StaysOnOneMember()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, _) = await StartWithBackendsAsync(fixture, "sticky", BalancingAlgorithm.RoundRobin, 3, sticky: true);
+        var cookies = new CookieContainer();
+        var client = fixture.CreateClient(cookies);
+
+        var answers = await GetManyAsync(client, instance, 20);
+
+        Assert.Single(answers.Distinct());
+        Assert.Equal(answers[0], StickyCookie(cookies, instance));
+    }
+
+    [Fact]
+    public async Task Sticky_Off_ClientWithCookieJar_RoundRobins()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, backends) = await StartWithBackendsAsync(fixture, "unsticky", BalancingAlgorithm.RoundRobin, 3);
+        var cookies = new CookieContainer();
+        var client = fixture.CreateClient(cookies);
+
+        var answers = await GetManyAsync(client, instance, 21);
+
+        Assert.All(backends, b => Assert.Equal(7, answers.Count(a => a == b.Name)));
+        Assert.Null(StickyCookie(cookies, instance));
+    }
+
+    [Fact]
+    public async Task Sticky_MemberDraining_FallsBackAndRenewsCookie()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, backends) = await StartWithBackendsAsync(fixture, "sticky-drain", BalancingAlgorithm.RoundRobin, 3, sticky: true);
+        var cookies = new CookieContainer();
+        var client = fixture.CreateClient(cookies);
+        var first = (await ProxyFixture.GetAsync(client, instance)).Body;
+        var leaving = backends.Single(b => b.Name == first);
+
+        await fixture.Driver.SetMembersAsync(
+            instance, [.. backends.Select(b => b == leaving ? b.Member with { State = MemberState.Draining } : b.Member)], CancellationToken.None).WithTimeout();
+        var answers = await GetManyAsync(client, instance, 10);
+
+        Assert.DoesNotContain(leaving.Name, answers);
+        Assert.Single(answers.Distinct());
+        Assert.Equal(answers[0], StickyCookie(cookies, instance));
+    }
+
+    [Fact]
+    public async Task GetStatsAsync_RequestInFlight_CountsOpenConnections()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var (instance, backends) = await StartWithBackendsAsync(fixture, "conns", BalancingAlgorithm.RoundRobin, 2);
+        var slow = fixture.GetAsync(instance, "/slow");
+        await Eventually.WaitAsync(() => backends.Sum(b => b.SlowInFlight) == 1, "the slow request to reach a member");
+        var busy = backends.Single(b => b.SlowInFlight == 1);
+
+        var stats = await fixture.Driver.GetStatsAsync(instance, CancellationToken.None).WithTimeout();
+        busy.ReleaseSlowRequests();
+
+        Assert.NotNull(stats);
+        Assert.True(stats.OpenConnections >= 1, $"open client connections: {stats.OpenConnections}");
+        var member = Assert.Single(stats.Members, m => m.Name == busy.Name);
+        Assert.True(member.OpenConnections >= 1, $"open connections to {busy.Name}: {member.OpenConnections}");
+        Assert.Equal(1, member.InFlight);
+        Assert.Equal(200, (await slow.WithTimeout()).Status);
+    }
+
+    private static string? StickyCookie(CookieContainer cookies, LoadBalancerInstance instance) =>
+        cookies.GetCookies(new Uri(instance.Url!))["STRATA_STICKY"]?.Value;
+
     private async Task<(LoadBalancerInstance Instance, List<TestBackend> Backends)> StartWithBackendsAsync(
-        ProxyFixture fixture, string suffix, BalancingAlgorithm algorithm, int count)
+        ProxyFixture fixture, string suffix, BalancingAlgorithm algorithm, int count, bool sticky = false)
     {
         var backends = new List<TestBackend>();
         for (var i = 1; i <= count; i++)
@@ -157,17 +282,20 @@ public abstract class LoadBalancerContractTests
             backends.Add(await fixture.BackendAsync($"{DriverName}-{suffix}-{i}", $"127.0.0.{50 + i}"));
         }
 
-        var instance = await fixture.StartAsync(ProxyFixture.Definition($"{DriverName}-{suffix}") with { Algorithm = algorithm });
+        var instance = await fixture.StartAsync(ProxyFixture.Definition($"{DriverName}-{suffix}") with { Algorithm = algorithm, Sticky = sticky });
         await fixture.Driver.SetMembersAsync(instance, [.. backends.Select(b => b.Member)], CancellationToken.None).WithTimeout();
         return (instance, backends);
     }
 
-    private static async Task<List<string>> GetManyAsync(ProxyFixture fixture, LoadBalancerInstance instance, int count)
+    private static Task<List<string>> GetManyAsync(ProxyFixture fixture, LoadBalancerInstance instance, int count) =>
+        GetManyAsync(fixture.Client, instance, count);
+
+    private static async Task<List<string>> GetManyAsync(HttpClient client, LoadBalancerInstance instance, int count)
     {
         var answers = new List<string>();
         for (var i = 0; i < count; i++)
         {
-            var (status, body) = await fixture.GetAsync(instance);
+            var (status, body) = await ProxyFixture.GetAsync(client, instance);
             Assert.True(status == 200, $"request {i}: {status} {body}");
             answers.Add(body);
         }

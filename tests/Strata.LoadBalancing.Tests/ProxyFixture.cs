@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Strata.LoadBalancing.Proxy;
 using Strata.Testing;
@@ -13,6 +14,7 @@ internal sealed class ProxyFixture : IAsyncDisposable
     private readonly List<ServiceProvider> _providers = [];
     private readonly HashSet<string> _ids = [];
     private readonly List<TestBackend> _backends = [];
+    private readonly List<HttpClient> _clients = [];
 
     private readonly string _driverName;
 
@@ -73,7 +75,10 @@ internal sealed class ProxyFixture : IAsyncDisposable
         return backend;
     }
 
-    public async Task<(int Status, string Body)> GetAsync(LoadBalancerInstance instance, string path = "/", string? pin = null)
+    public Task<(int Status, string Body)> GetAsync(LoadBalancerInstance instance, string path = "/", string? pin = null) =>
+        GetAsync(Client, instance, path, pin);
+
+    public static async Task<(int Status, string Body)> GetAsync(HttpClient client, LoadBalancerInstance instance, string path = "/", string? pin = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, instance.Url + path);
         if (pin is not null)
@@ -81,8 +86,18 @@ internal sealed class ProxyFixture : IAsyncDisposable
             request.Headers.Add("X-Strata-Server", pin);
         }
 
-        using var response = await Client.SendAsync(request).WithTimeout();
+        using var response = await client.SendAsync(request).WithTimeout();
         return ((int)response.StatusCode, (await response.Content.ReadAsStringAsync().WithTimeout()).Trim());
+    }
+
+    /// <summary>A client, disposed with the fixture, that keeps cookies and trusts only <paramref name="trusted"/> for HTTPS.</summary>
+    public HttpClient CreateClient(CookieContainer? cookies = null, TestCertificate? trusted = null)
+    {
+        var handler = new SocketsHttpHandler { UseProxy = false, UseCookies = cookies is not null, CookieContainer = cookies ?? new CookieContainer() };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => trusted?.Validate(certificate, errors) == true;
+        var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        _clients.Add(client);
+        return client;
     }
 
     public async ValueTask DisposeAsync()
@@ -107,6 +122,7 @@ internal sealed class ProxyFixture : IAsyncDisposable
         }
 
         Client.Dispose();
+        _clients.ForEach(c => c.Dispose());
         foreach (var provider in _providers)
         {
             await provider.DisposeAsync();

@@ -93,6 +93,18 @@ public static class Table
             {
                 lines.Add($"  └ {lb.Message}");
             }
+
+            if (lb.CertificateNotAfter is { } expiry)
+            {
+                lines.Add($"  certificate expires {expiry:yyyy-MM-dd}");
+            }
+
+            if (lb.Traffic is { } traffic)
+            {
+                lines.Add($"  {traffic.RequestsPerSecond:0.#} req/s, {traffic.ErrorPercent:0.##}% errors, {traffic.OpenConnections} open connections");
+                lines.AddRange(traffic.Members.Select(m =>
+                    $"    {m.Name,-30} {m.RequestsPerSecond,7:0.#} req/s  p50 {m.P50Milliseconds,6:0.#} ms  p99 {m.P99Milliseconds,6:0.#} ms  {m.ErrorPercent:0.##}% errors{(m.Ejected ? "  (ejected)" : "")}"));
+            }
         }
 
         if (status.Outputs.Count > 0)

@@ -90,6 +90,8 @@ public static class DeploymentStatusBuilder
                     Pid = instance?.ProcessId,
                     Members = l.Members,
                     Message = instance?.Message,
+                    CertificateNotAfter = instance?.CertificateNotAfter,
+                    Traffic = loadBalancers.TrafficOf(l.PhysicalName),
                 };
             })],
             Outputs = Outputs(runtime),

@@ -15,8 +15,44 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
     private readonly ConcurrentDictionary<string, string> _reported = new(StringComparer.Ordinal);
     private readonly Random _random = new();
 
+    private readonly ConcurrentDictionary<string, (LoadBalancerStats Stats, Api.V1.LoadBalancerTrafficDto? Traffic)> _traffic = new(StringComparer.Ordinal);
+
     /// <summary>The running instance of a load balancer by physical name, as last seen.</summary>
     public LoadBalancerInstance? Find(string physicalName) => _instances.GetValueOrDefault(physicalName);
+
+    /// <summary>Traffic between the last two reconcile passes, or null before two were made.</summary>
+    public Api.V1.LoadBalancerTrafficDto? TrafficOf(string physicalName) => _traffic.GetValueOrDefault(physicalName).Traffic;
+
+    private async Task SampleTrafficAsync(ILoadBalancerDriver driver, LoadBalancerInstance instance, string physicalName, CancellationToken ct)
+    {
+        if (await driver.GetStatsAsync(instance, ct).ConfigureAwait(false) is not { } stats)
+        {
+            return;
+        }
+
+        var traffic = _traffic.TryGetValue(physicalName, out var previous) ? Traffic(previous.Stats, stats) : null;
+        _traffic[physicalName] = (stats, traffic);
+    }
+
+    private static Api.V1.LoadBalancerTrafficDto? Traffic(LoadBalancerStats before, LoadBalancerStats after)
+    {
+        var elapsed = after.Timestamp - before.Timestamp;
+        if (elapsed <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        var members = after.Members.Select(m =>
+        {
+            var earlier = before.Members.FirstOrDefault(b => b.Name == m.Name) ?? m with { Requests = 0, Errors = 0 };
+            return new Api.V1.MemberTrafficDto(m.Name, Math.Round(m.RequestsPerSecondSince(earlier, elapsed), 1), Math.Round(m.ErrorRateSince(earlier) * 100, 2),
+                m.LatencyP50.TotalMilliseconds, m.LatencyP99.TotalMilliseconds, m.OpenConnections, m.InFlight, m.Ejected);
+        }).ToList();
+        var requests = after.Members.Sum(m => m.Requests) - before.Members.Sum(m => m.Requests);
+        var errors = after.Members.Sum(m => m.Errors) - before.Members.Sum(m => m.Errors) + after.NoMemberResponses - before.NoMemberResponses;
+        return new Api.V1.LoadBalancerTrafficDto(
+            Math.Round(Math.Max(0, requests) / elapsed.TotalSeconds, 1), requests > 0 ? Math.Round(100.0 * errors / requests, 2) : 0, after.OpenConnections, members);
+    }
 
     public async Task ReconcileAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
@@ -63,6 +99,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
             return;
         }
 
+        await SampleTrafficAsync(driver, instance, state.PhysicalName, ct).ConfigureAwait(false);
         var members = Members(runtime, spec);
         var restarted = previous is null || previous.ProcessId != instance.ProcessId;
         var names = members.Select(m => m.Name).ToList();
@@ -93,6 +130,14 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         ListenPort = spec.ListenPort,
         Algorithm = (BalancingAlgorithm)spec.Algorithm,
         DrainTimeout = spec.DrainTimeout,
+        Sticky = spec.Sticky,
+        Tls = spec.Tls is { } tls
+            ? new TlsSettings
+            {
+                CertificatePath = Path.GetFullPath(Path.Combine(runtime.Desired.Spec.BaseDirectory, tls.Certificate)),
+                KeyPath = Path.GetFullPath(Path.Combine(runtime.Desired.Spec.BaseDirectory, tls.Key)),
+            }
+            : null,
     };
 
     /// <summary>Takes a server out of every pool it is in and waits (up to the drain timeout) for its requests to finish.</summary>

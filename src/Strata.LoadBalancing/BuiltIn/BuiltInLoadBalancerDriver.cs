@@ -252,7 +252,22 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
         DrainTimeout = definition.DrainTimeout,
         ConnectTimeout = _options.ConnectTimeout,
         PassiveHealthFailures = definition.PassiveHealthFailures,
+        TlsCertificatePath = definition.Tls is null ? null : Path.GetFullPath(definition.Tls.CertificatePath),
+        TlsKeyPath = definition.Tls is null ? null : Path.GetFullPath(definition.Tls.KeyPath),
+        TlsThumbprint = Thumbprint(definition.Tls),
+        Sticky = definition.Sticky,
     };
+
+    private static string? Thumbprint(TlsSettings? tls)
+    {
+        if (tls is null)
+        {
+            return null;
+        }
+
+        using var certificate = tls.Load();
+        return certificate.GetCertHashString(HashAlgorithmName.SHA256);
+    }
 
     private static LoadBalancerInstance InstanceOf(ProxyStateDocument state) => new()
     {
@@ -262,6 +277,7 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
         ProcessStartTime = state.ProcessStartTime,
         Url = state.Url,
         AdminUrl = state.AdminUrl,
+        CertificateNotAfter = state.CertificateNotAfter,
     };
 
     private ProxyFiles FilesOf(string id) => ProxyFiles.InFolder(Path.Combine(_options.RootPath, id));

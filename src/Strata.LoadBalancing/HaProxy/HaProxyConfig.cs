@@ -19,10 +19,23 @@ internal static class HaProxyConfig
     /// </summary>
     public const string PinnedBackend = "pinned";
 
-    public static string Render(LoadBalancerDefinition definition, int port, HaProxyFiles files, HaProxyLoadBalancerOptions options)
+    /// <summary>The cookie of sticky sessions; its value is the member's name.</summary>
+    public const string StickyCookie = "STRATA_STICKY";
+
+    /// <param name="certificateThumbprint">
+    /// With TLS, the certificate's thumbprint: written as a comment so that a renewed certificate changes the
+    /// configuration text and a running haproxy is restarted rather than adopted with the old one loaded.
+    /// </param>
+    public static string Render(
+        LoadBalancerDefinition definition, int port, HaProxyFiles files, HaProxyLoadBalancerOptions options, string? certificateThumbprint = null)
     {
         var pin = $"var(txn.pin),map({files.PinMap})";
         var text = new StringBuilder();
+        if (certificateThumbprint is not null)
+        {
+            text.Append("# tls certificate sha256 ").Append(certificateThumbprint).Append("\n\n");
+        }
+
         Lines(text, "global",
             $"stats socket {files.Socket} mode 600 level admin expose-fd listeners",
             $"pidfile {files.PidFile}",
@@ -39,21 +52,40 @@ internal static class HaProxyConfig
             $"timeout server {Ms(options.IdleTimeout)}",
             "timeout http-request 10s",
             "timeout queue 5s");
+        var bind = $"bind {definition.ListenHost}:{port.ToString(CultureInfo.InvariantCulture)}"
+            + (definition.Tls is null ? "" : $" ssl crt {files.Certificate}");
         Lines(text, $"frontend {definition.Id}",
-            $"bind {definition.ListenHost}:{port.ToString(CultureInfo.InvariantCulture)}",
+        [
+            bind,
             "http-request set-var(txn.pin) req.hdr(X-Strata-Server) if { req.hdr(X-Strata-Server) -m found }",
             "http-request set-var(txn.pin) req.cook(X-Strata-Server) if !{ var(txn.pin) -m found } { req.cook(X-Strata-Server) -m found }",
             "http-request return status 421 content-type text/plain lf-string \"server '%[var(txn.pin)]' named by X-Strata-Server is not in rotation\" "
                 + $"if {{ var(txn.pin) -m found }} !{{ {pin} -m found }}",
+            .. Sticky(definition, files),
             $"http-request set-dst {pin},field(1,:) if {{ var(txn.pin) -m found }}",
             $"http-request set-dst-port {pin},field(2,:) if {{ var(txn.pin) -m found }}",
             $"use_backend {PinnedBackend} if {{ var(txn.pin) -m found }}",
             "http-request return status 503 content-type text/plain string \"no healthy servers\" if { nbsrv(" + Backend + ") eq 0 }",
-            $"default_backend {Backend}");
+            $"default_backend {Backend}",
+        ]);
         Lines(text, $"backend {PinnedBackend}", "server pinned 0.0.0.0:0");
-        Lines(text, $"backend {Backend}", [.. Balance(definition.Algorithm)]);
+        Lines(text, $"backend {Backend}", [.. Balance(definition.Algorithm), .. SetStickyCookie(definition)]);
         return text.ToString();
     }
+
+    /// <summary>
+    /// Sticky sessions through the pin map, because 2.6 refuses <c>cookie</c> on dynamic servers: a request whose
+    /// cookie names a member in the map (the members in rotation) is routed like a pinned one; any other is balanced.
+    /// A draining or removed member leaves the map, so its clients fall back to balancing.
+    /// </summary>
+    private static IEnumerable<string> Sticky(LoadBalancerDefinition definition, HaProxyFiles files) => definition.Sticky
+        ? [$"http-request set-var(txn.pin) req.cook({StickyCookie}) if !{{ var(txn.pin) -m found }} {{ req.cook({StickyCookie}),map({files.PinMap}) -m found }}"]
+        : [];
+
+    /// <summary>Only balanced requests pass through the members backend, so only they (re)set the cookie.</summary>
+    private static IEnumerable<string> SetStickyCookie(LoadBalancerDefinition definition) => definition.Sticky
+        ? [$"http-response add-header Set-Cookie \"{StickyCookie}=%[srv_name]; Path=/; HttpOnly\""]
+        : [];
 
     /// <summary>The arguments of <c>add server</c>: passive health marks a server down after that many failed requests in a row.</summary>
     public static string ServerArguments(Member member, int passiveFailures, HaProxyLoadBalancerOptions options) =>

@@ -16,5 +16,8 @@ internal sealed record HaProxyFiles(string Folder)
     /// <summary>The desired definition, members and the running process, persisted so haproxy can be adopted or repopulated.</summary>
     public string State => Path.Combine(Folder, "haproxy.state.json");
 
+    /// <summary>With TLS: the certificate followed by its private key, as <c>bind … ssl crt</c> wants them; mode 0600.</summary>
+    public string Certificate => Path.Combine(Folder, "tls.pem");
+
     public string Log => Path.Combine(Folder, "haproxy.log");
 }

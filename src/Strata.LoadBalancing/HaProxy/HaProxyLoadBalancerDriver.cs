@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.LoadBalancing.Proxy;
@@ -139,7 +140,8 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         Directory.CreateDirectory(files.Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var existing = ReadState(files);
         var port = definition.ListenPort != 0 ? definition.ListenPort : existing?.Port is > 0 and var kept ? kept : FreePort(definition.ListenHost);
-        var configText = HaProxyConfig.Render(definition, port, files, _options);
+        var certificate = WriteCertificate(definition.Tls, files);
+        var configText = HaProxyConfig.Render(definition, port, files, _options, certificate?.Thumbprint);
         if (existing is not null && HaProxyProcess.IsRunning(existing))
         {
             if (existing.ConfigText == configText && await ApiOf(files).IsAnsweringAsync(ct).ConfigureAwait(false))
@@ -160,7 +162,8 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
             Id = definition.Id,
             ConfigText = configText,
             Port = port,
-            Url = string.Create(CultureInfo.InvariantCulture, $"http://{definition.ListenHost}:{port}"),
+            Url = string.Create(CultureInfo.InvariantCulture, $"{(certificate is null ? "http" : "https")}://{definition.ListenHost}:{port}"),
+            CertificateNotAfter = certificate?.NotAfter,
             PassiveHealthFailures = definition.PassiveHealthFailures,
             DrainTimeout = definition.DrainTimeout,
             Members = existing?.Members.Where(m => m.State == MemberState.Active).ToList() ?? [],
@@ -251,7 +254,33 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         ProcessStartTime = state.ProcessStartTime,
         Url = state.Url,
         AdminUrl = null,
+        CertificateNotAfter = state.CertificateNotAfter,
     };
+
+    /// <summary>Writes the certificate and its key into one owner-only file, as haproxy reads them.</summary>
+    private static (string Thumbprint, DateTimeOffset NotAfter)? WriteCertificate(TlsSettings? tls, HaProxyFiles files)
+    {
+        if (tls is null)
+        {
+            File.Delete(files.Certificate);
+            return null;
+        }
+
+        using var certificate = tls.Load();
+        var pem = File.ReadAllText(tls.CertificatePath).TrimEnd() + "\n" + File.ReadAllText(tls.KeyPath).TrimEnd() + "\n";
+        var temporary = $"{files.Certificate}.{Guid.NewGuid():N}.tmp";
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        };
+        using (var writer = new StreamWriter(temporary, options))
+        {
+            writer.Write(pem);
+        }
+
+        File.Move(temporary, files.Certificate, overwrite: true);
+        return (certificate.GetCertHashString(HashAlgorithmName.SHA256), new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
+    }
 
     private static int FreePort(string host)
     {

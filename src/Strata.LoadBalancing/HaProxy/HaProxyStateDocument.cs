@@ -13,6 +13,8 @@ internal sealed record HaProxyStateDocument
 
     public required string Url { get; init; }
 
+    public DateTimeOffset? CertificateNotAfter { get; init; }
+
     public int PassiveHealthFailures { get; init; } = 3;
 
     public TimeSpan DrainTimeout { get; init; }

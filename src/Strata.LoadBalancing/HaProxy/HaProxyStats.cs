@@ -16,6 +16,7 @@ internal static class HaProxyStats
             Id = id,
             Timestamp = timestamp,
             NoMemberResponses = Math.Max(0, frontend5xx - backend5xx),
+            OpenConnections = (int)rows.Where(r => r["pxname"] == id && r["svname"] == "FRONTEND").Sum(r => Long(r, "scur")),
             Members = [.. servers.Select(r => Member(r, members))],
         };
     }
@@ -37,6 +38,7 @@ internal static class HaProxyStats
             State = state,
             Ejected = status.StartsWith("DOWN", StringComparison.Ordinal),
             InFlight = (int)Long(row, "scur"),
+            OpenConnections = (int)(Long(row, "used_conn_cur") + Long(row, "idle_conn_cur") + Long(row, "safe_conn_cur")),
             Requests = Long(row, "stot"),
             Errors = Long(row, "econ") + Long(row, "eresp") + Long(row, "hrsp_5xx"),
             Retried = Long(row, "wretr") + Long(row, "wredis"),

@@ -31,6 +31,21 @@ internal sealed record ProxyConfig
     /// <summary>Failed live requests in a row that take a member out of rotation. The default is 3.</summary>
     public int PassiveHealthFailures { get; init; } = 3;
 
+    /// <summary>With TLS: the PEM certificate served on the listen endpoint; the default, null, serves plain HTTP.</summary>
+    public string? TlsCertificatePath { get; init; }
+
+    /// <summary>With TLS: the PEM private key of <see cref="TlsCertificatePath"/>.</summary>
+    public string? TlsKeyPath { get; init; }
+
+    /// <summary>
+    /// The certificate's SHA-256 thumbprint when the driver wrote the config, so a certificate renewed in place
+    /// restarts the proxy instead of being adopted with the old one still loaded.
+    /// </summary>
+    public string? TlsThumbprint { get; init; }
+
+    /// <summary>Sticky sessions through the <c>STRATA_STICKY</c> cookie. The default is false.</summary>
+    public bool Sticky { get; init; }
+
     /// <summary>Members to start with when no member list was persisted yet.</summary>
     public IReadOnlyList<MemberDocument> Members { get; init; } = [];
 
@@ -38,7 +53,14 @@ internal sealed record ProxyConfig
     public bool ServesSameAs(ProxyConfig other) =>
         Id == other.Id && ListenHost == other.ListenHost && ListenPort == other.ListenPort && AdminHost == other.AdminHost
         && AdminToken == other.AdminToken && Algorithm == other.Algorithm && DrainTimeout == other.DrainTimeout
-        && ConnectTimeout == other.ConnectTimeout && PassiveHealthFailures == other.PassiveHealthFailures;
+        && ConnectTimeout == other.ConnectTimeout && PassiveHealthFailures == other.PassiveHealthFailures
+        && TlsCertificatePath == other.TlsCertificatePath && TlsKeyPath == other.TlsKeyPath && TlsThumbprint == other.TlsThumbprint
+        && Sticky == other.Sticky;
+
+    /// <summary>The TLS settings, or null when the proxy serves plain HTTP.</summary>
+    public TlsSettings? Tls => TlsCertificatePath is null || TlsKeyPath is null
+        ? null
+        : new TlsSettings { CertificatePath = TlsCertificatePath, KeyPath = TlsKeyPath };
 
     public IReadOnlyList<string> Validate()
     {
@@ -52,6 +74,8 @@ internal sealed record ProxyConfig
         Require(errors, DrainTimeout >= TimeSpan.Zero, "drainTimeout must not be negative");
         Require(errors, ConnectTimeout > TimeSpan.Zero, "connectTimeout must be positive");
         Require(errors, PassiveHealthFailures is >= 1 and <= 100, "passiveHealthFailures must be between 1 and 100");
+        Require(errors, (TlsCertificatePath is null) == (TlsKeyPath is null), "tlsCertificatePath and tlsKeyPath go together");
+        errors.AddRange(Tls?.Validate(Id) ?? []);
         errors.AddRange(MemberDocument.ValidateList(Members));
         return errors;
     }

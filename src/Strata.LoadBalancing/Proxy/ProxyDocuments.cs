@@ -77,6 +77,8 @@ internal sealed record ProxyStateDocument
 
     public string? AdminUrl { get; init; }
 
+    public DateTimeOffset? CertificateNotAfter { get; init; }
+
     public string? Message { get; init; }
 }
 

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -24,19 +25,28 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
 
     public async Task<int> RunAsync(CancellationToken ct)
     {
-        using var invoker = CreateInvoker(config);
-        await using var proxy = CreateApp(config.ListenHost, config.ListenPort);
+        var connections = new OpenConnections();
+        using var certificate = config.Tls?.Load();
+        using var invoker = CreateInvoker(config, connections);
+        await using var proxy = CreateApp(config.ListenHost, config.ListenPort, listen =>
+        {
+            listen.Use(connections.ClientMiddleware);
+            if (certificate is not null)
+            {
+                listen.UseHttps(certificate);
+            }
+        });
         var loggers = proxy.Services.GetRequiredService<ILoggerFactory>();
         var logger = loggers.CreateLogger("Strata.LoadBalancing.Proxy");
         var table = new MemberTable(timeProvider, config.DrainTimeout, config.PassiveHealthFailures);
         var store = new MembershipStore(table, files, loggers.CreateLogger<MembershipStore>());
         store.Restore(config);
         var forwarder = new RequestForwarder(
-            table, BackendSelectors.Create(config.Algorithm), invoker, timeProvider, loggers.CreateLogger<RequestForwarder>());
+            table, BackendSelectors.Create(config.Algorithm), invoker, config.Sticky, timeProvider, loggers.CreateLogger<RequestForwarder>());
         proxy.Run(forwarder.ForwardAsync);
 
-        await using var admin = CreateApp(config.AdminHost, config.AdminPort);
-        AdminApi.Map(admin, config, table, store, forwarder);
+        await using var admin = CreateApp(config.AdminHost, config.AdminPort, configure: null);
+        AdminApi.Map(admin, config, table, store, forwarder, connections);
 
         if (await TryStartAsync(proxy, config.ListenHost, config.ListenPort, logger, ct).ConfigureAwait(false) is { } proxyError
             || await TryStartAsync(admin, config.AdminHost, config.AdminPort, logger, ct).ConfigureAwait(false) is { } adminError)
@@ -46,7 +56,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
 
         var url = AddressOf(proxy);
         var adminUrl = AddressOf(admin);
-        WriteState(LoadBalancerState.Running, url, adminUrl, message: null);
+        WriteState(LoadBalancerState.Running, url, adminUrl, message: null, certificate is null ? null : new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
         ProxyLog.Started(logger, config.Id, url, adminUrl, config.Algorithm.ToString(), table.Current.Active.Length);
 
         await SweepUntilStoppedAsync(table, logger, ct).ConfigureAwait(false);
@@ -62,7 +72,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         return ProxyExitCodes.Ok;
     }
 
-    private WebApplication CreateApp(string host, int port)
+    private WebApplication CreateApp(string host, int port, Action<ListenOptions>? configure)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = files.Folder });
         builder.Logging.ClearProviders();
@@ -80,7 +90,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = null;
-            kestrel.Listen(IPAddress.Parse(host), port);
+            kestrel.Listen(IPAddress.Parse(host), port, listen => configure?.Invoke(listen));
         });
         return builder.Build();
     }
@@ -100,7 +110,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
                 : $"cannot listen on {host}:{port}: {ex.Message}";
             ProxyLog.StartFailed(logger, config.Id, reason);
             await Console.Error.WriteLineAsync($"strata proxy: load balancer {config.Id} cannot start: {reason}").ConfigureAwait(false);
-            WriteState(LoadBalancerState.Failed, url: null, adminUrl: null, reason);
+            WriteState(LoadBalancerState.Failed, url: null, adminUrl: null, reason, certificateNotAfter: null);
             return reason;
         }
     }
@@ -124,7 +134,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         }
     }
 
-    private void WriteState(LoadBalancerState state, string? url, string? adminUrl, string? message) =>
+    private void WriteState(LoadBalancerState state, string? url, string? adminUrl, string? message, DateTimeOffset? certificateNotAfter) =>
         ProxyFiles.WriteAtomically(
             files.State,
             new ProxyStateDocument
@@ -136,13 +146,14 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
                 Url = url,
                 AdminUrl = adminUrl,
                 Message = message,
+                CertificateNotAfter = certificateNotAfter,
             },
             LoadBalancingJsonContext.Default.ProxyStateDocument);
 
     private static string AddressOf(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
 
-    private static HttpMessageInvoker CreateInvoker(ProxyConfig config) => new(
+    private static HttpMessageInvoker CreateInvoker(ProxyConfig config, OpenConnections connections) => new(
         new SocketsHttpHandler
         {
             UseProxy = false,
@@ -150,6 +161,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
             ConnectTimeout = config.ConnectTimeout,
+            ConnectCallback = connections.ConnectAsync,
             // No tracing headers on the hot path: the proxy forwards what the client sent and nothing else.
             ActivityHeadersPropagator = null,
         },

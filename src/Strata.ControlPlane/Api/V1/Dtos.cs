@@ -118,7 +118,18 @@ public sealed record LoadBalancerDto
     public required IReadOnlyList<string> Members { get; init; }
 
     public string? Message { get; init; }
+
+    /// <summary>When the TLS certificate expires, for load balancers that terminate TLS.</summary>
+    public DateTimeOffset? CertificateNotAfter { get; init; }
+
+    /// <summary>Traffic as last measured: per load balancer and per server.</summary>
+    public LoadBalancerTrafficDto? Traffic { get; init; }
 }
+
+/// <summary>Requests per second, error rate (5xx and connection failures, %), p50/p99 latency and open connections.</summary>
+public sealed record LoadBalancerTrafficDto(double RequestsPerSecond, double ErrorPercent, int OpenConnections, IReadOnlyList<MemberTrafficDto> Members);
+
+public sealed record MemberTrafficDto(string Name, double RequestsPerSecond, double ErrorPercent, double P50Milliseconds, double P99Milliseconds, int OpenConnections, int InFlight, bool Ejected);
 
 /// <summary>A short line per deployment for <c>GET /api/v1/deployments</c>.</summary>
 public sealed record DeploymentSummaryDto(string Name, DeploymentPhase Phase, int Servers, int InService, long Serial);

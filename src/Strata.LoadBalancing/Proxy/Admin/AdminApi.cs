@@ -14,7 +14,7 @@ namespace Strata.LoadBalancing.Proxy.Admin;
 /// <summary>The authenticated admin endpoint: membership, statistics and a liveness probe.</summary>
 internal static class AdminApi
 {
-    public static void Map(WebApplication app, ProxyConfig config, MemberTable table, MembershipStore store, RequestForwarder forwarder)
+    public static void Map(WebApplication app, ProxyConfig config, MemberTable table, MembershipStore store, RequestForwarder forwarder, OpenConnections connections)
     {
         var expected = Encoding.UTF8.GetBytes($"Bearer {config.AdminToken}");
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Strata.LoadBalancing.Proxy.Admin");
@@ -27,7 +27,7 @@ internal static class AdminApi
             new MembersDocument { Members = table.Describe() }, LoadBalancingJsonContext.Default.MembersDocument));
         group.MapPut("/members", (HttpRequest request) => PutMembersAsync(request, store));
         group.MapGet("/stats", (TimeProvider time) => TypedResults.Json(
-            Statistics(config.Id, table.Current, forwarder, time), LoadBalancingJsonContext.Default.LoadBalancerStats));
+            Statistics(config.Id, table.Current, forwarder, connections, time), LoadBalancingJsonContext.Default.LoadBalancerStats));
     }
 
     private static bool IsAuthorized(HttpContext context, byte[] expected)
@@ -68,20 +68,23 @@ internal static class AdminApi
         return TypedResults.Json(new MembersDocument { Members = members }, LoadBalancingJsonContext.Default.MembersDocument);
     }
 
-    private static LoadBalancerStats Statistics(string id, BackendPool pool, RequestForwarder forwarder, TimeProvider time) => new()
+    private static LoadBalancerStats Statistics(
+        string id, BackendPool pool, RequestForwarder forwarder, OpenConnections connections, TimeProvider time) => new()
     {
         Id = id,
         Timestamp = time.GetUtcNow(),
         NoMemberResponses = forwarder.NoMemberResponses,
+        OpenConnections = connections.Clients,
         Members =
         [
-            .. pool.Active.Select(b => MemberStatistics(b, MemberState.Active)),
-            .. pool.Draining.Select(d => MemberStatistics(d.Backend, MemberState.Draining)),
+            .. pool.Active.Select(b => MemberStatistics(b, MemberState.Active, connections)),
+            .. pool.Draining.Select(d => MemberStatistics(d.Backend, MemberState.Draining, connections)),
         ],
     };
 
-    private static MemberStats MemberStatistics(Backend backend, MemberState state) => new()
+    private static MemberStats MemberStatistics(Backend backend, MemberState state, OpenConnections connections) => new()
     {
+        OpenConnections = connections.To(backend.Address, backend.Port),
         Name = backend.Name,
         State = state,
         InFlight = backend.InFlight,

@@ -11,6 +11,9 @@ internal static class ProxyHeaders
     public const string ForwardedProto = "X-Forwarded-Proto";
     public const string ForwardedHost = "X-Forwarded-Host";
 
+    /// <summary>The sticky-session cookie; its value is the member's name.</summary>
+    public const string StickyCookie = "STRATA_STICKY";
+
     /// <summary>Headers about one connection (RFC 9110 7.6.1), never forwarded.</summary>
     public static bool IsHopByHop(string name) => name.Length switch
     {

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 using Strata.LoadBalancing.Proxy.Membership;
 
 namespace Strata.LoadBalancing.Proxy.Forwarding;
@@ -12,10 +13,12 @@ namespace Strata.LoadBalancing.Proxy.Forwarding;
 /// <summary>
 /// The proxy's hot path: picks a member, streams the request to it and its response back, without buffering bodies
 /// and over pooled connections. A request that could not connect is retried once on the next member when it is
-/// idempotent and its body was not sent.
+/// idempotent and its body was not sent. With sticky sessions a request naming an active member in its
+/// <c>STRATA_STICKY</c> cookie goes there; any other gets the cookie naming the member that answered.
 /// </summary>
 internal sealed class RequestForwarder(
-    MemberTable members, IBackendSelector selector, HttpMessageInvoker invoker, TimeProvider timeProvider, ILogger<RequestForwarder> logger)
+    MemberTable members, IBackendSelector selector, HttpMessageInvoker invoker, bool sticky, TimeProvider timeProvider,
+    ILogger<RequestForwarder> logger)
 {
     private long _noMemberResponses;
 
@@ -31,20 +34,23 @@ internal sealed class RequestForwarder(
     {
         var pool = members.Current;
         var pinned = context.Request.Headers.TryGetValue(ProxyHeaders.ServerPin, out var pin) ? pin.ToString() : PinFromCookie(context);
-        var backend = pinned is null ? Choose(pool, context) : pool.FindActive(pinned);
+        var stuck = pinned is null && sticky ? StuckTo(pool, context) : null;
+        var backend = pinned is not null ? pool.FindActive(pinned) : stuck ?? Choose(pool, context);
         if (backend is null)
         {
             await RejectAsync(context, pool, pinned).ConfigureAwait(false);
             return;
         }
 
-        var outcome = await TrySendAsync(context, backend).ConfigureAwait(false);
+        // Only a balanced request sets the cookie: a pinned one must not move the client's sticky member.
+        var setCookie = sticky && pinned is null && stuck is null;
+        var outcome = await TrySendAsync(context, backend, setCookie).ConfigureAwait(false);
         if (outcome == Outcome.ConnectFailed && pinned is null && IsIdempotent(context.Request.Method) && pool.NextAfter(backend) is { } next)
         {
             backend.CountRetry();
             ProxyLog.Retrying(logger, backend.Name, next.Name);
             backend = next;
-            outcome = await TrySendAsync(context, backend).ConfigureAwait(false);
+            outcome = await TrySendAsync(context, backend, sticky && pinned is null).ConfigureAwait(false);
         }
 
         if (outcome == Outcome.ConnectFailed)
@@ -65,6 +71,13 @@ internal sealed class RequestForwarder(
         return chosen.IsEjected ? pool.NextAfter(chosen) ?? chosen : chosen;
     }
 
+    /// <summary>The active member the sticky cookie names, unless passive health took it out of rotation.</summary>
+    private static Backend? StuckTo(BackendPool pool, HttpContext context) =>
+        context.Request.Headers.Cookie.Count > 0 && context.Request.Cookies.TryGetValue(ProxyHeaders.StickyCookie, out var name)
+            && pool.FindActive(name) is { IsEjected: false } backend
+            ? backend
+            : null;
+
     private static string? PinFromCookie(HttpContext context) =>
         context.Request.Headers.Cookie.Count > 0 && context.Request.Cookies.TryGetValue(ProxyHeaders.ServerPin, out var name) ? name : null;
 
@@ -82,7 +95,7 @@ internal sealed class RequestForwarder(
             $"server '{pinned}' named by {ProxyHeaders.ServerPin} is not in rotation; servers in rotation: {known}");
     }
 
-    private async Task<Outcome> TrySendAsync(HttpContext context, Backend backend)
+    private async Task<Outcome> TrySendAsync(HttpContext context, Backend backend, bool setCookie)
     {
         backend.Enter();
         var started = timeProvider.GetTimestamp();
@@ -113,7 +126,7 @@ internal sealed class RequestForwarder(
             using (response)
             {
                 failed = (int)response.StatusCode >= StatusCodes.Status500InternalServerError;
-                failed |= !await CopyResponseAsync(context, response, backend).ConfigureAwait(false);
+                failed |= !await CopyResponseAsync(context, response, backend, setCookie).ConfigureAwait(false);
             }
 
             return Outcome.Completed;
@@ -135,12 +148,17 @@ internal sealed class RequestForwarder(
     }
 
     /// <summary>Copies status, headers and the streamed body; false when the member broke off the response.</summary>
-    private async Task<bool> CopyResponseAsync(HttpContext context, HttpResponseMessage response, Backend backend)
+    private async Task<bool> CopyResponseAsync(HttpContext context, HttpResponseMessage response, Backend backend, bool setCookie)
     {
         var target = context.Response;
         target.StatusCode = (int)response.StatusCode;
         CopyResponseHeaders(response.Headers, target.Headers);
         CopyResponseHeaders(response.Content.Headers, target.Headers);
+        if (setCookie)
+        {
+            target.Headers.Append(HeaderNames.SetCookie, backend.StickyCookie);
+        }
+
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         try
         {

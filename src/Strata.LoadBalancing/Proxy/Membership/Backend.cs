@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Strata.LoadBalancing.Proxy.Forwarding;
 
 namespace Strata.LoadBalancing.Proxy.Membership;
 
@@ -33,6 +34,7 @@ internal sealed class Backend
         Port = port;
         var host = IPAddress.Parse(address) is { AddressFamily: AddressFamily.InterNetworkV6 } ? $"[{address}]" : address;
         Origin = $"http://{host}:{port}";
+        StickyCookie = $"{ProxyHeaders.StickyCookie}={Uri.EscapeDataString(name)}; Path=/; HttpOnly";
     }
 
     public string Name { get; }
@@ -43,6 +45,9 @@ internal sealed class Backend
 
     /// <summary>Scheme, host and port, e.g. <c>http://127.0.0.12:8080</c>, to which the request target is appended.</summary>
     public string Origin { get; }
+
+    /// <summary>The <c>Set-Cookie</c> value that makes a client sticky to this member, built once.</summary>
+    public string StickyCookie { get; }
 
     public int InFlight => Volatile.Read(ref _inFlight);
 

@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+
+namespace Strata.LoadBalancing.Proxy.Forwarding;
+
+/// <summary>
+/// Counts the connections open now: from clients (a Kestrel connection middleware) and to each member (the
+/// handler's connect callback hands out sockets whose stream counts itself down when the pool closes it).
+/// </summary>
+internal sealed class OpenConnections
+{
+    private readonly ConcurrentDictionary<(string Address, int Port), Gauge> _upstream = new();
+    private int _clients;
+
+    public int Clients => Volatile.Read(ref _clients);
+
+    /// <summary>Connections open to the member at that endpoint.</summary>
+    public int To(string address, int port) => _upstream.TryGetValue((Normalize(address), port), out var gauge) ? gauge.Value : 0;
+
+    /// <summary>Wraps every client connection of a Kestrel listener.</summary>
+    public Func<ConnectionDelegate, ConnectionDelegate> ClientMiddleware => next => async connection =>
+    {
+        Interlocked.Increment(ref _clients);
+        try
+        {
+            await next(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _clients);
+        }
+    };
+
+    /// <summary>The connect callback of the handler that reaches members.</summary>
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    {
+        var endpoint = context.DnsEndPoint;
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endpoint, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        var gauge = _upstream.GetOrAdd((Normalize(endpoint.Host), endpoint.Port), _ => new Gauge());
+        gauge.Increment();
+        return new CountedStream(socket, gauge);
+    }
+
+    // The handler passes an IPv6 host in brackets; members are listed without them.
+    private static string Normalize(string host) => IPAddress.TryParse(host.Trim('[', ']'), out var ip) ? ip.ToString() : host;
+
+    private sealed class Gauge
+    {
+        private int _value;
+
+        public int Value => Volatile.Read(ref _value);
+
+        public void Increment() => Interlocked.Increment(ref _value);
+
+        public void Decrement() => Interlocked.Decrement(ref _value);
+    }
+
+    /// <summary>A socket stream that counts its connection down exactly once, however often it is disposed.</summary>
+    private sealed class CountedStream(Socket socket, Gauge gauge) : NetworkStream(socket, ownsSocket: true)
+    {
+        private int _closed;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (Interlocked.Exchange(ref _closed, 1) == 0)
+            {
+                gauge.Decrement();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}
