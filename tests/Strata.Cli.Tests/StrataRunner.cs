@@ -28,6 +28,11 @@ public sealed class StrataRunner : IAsyncDisposable
 
     public TemporaryDirectory Home { get; }
 
+    /// <summary>A loopback range of this runner's own, so that runs side by side never hand out the same address.</summary>
+    public string AddressRange { get; } = Range(Random.Shared.Next(10, 250));
+
+    private static string Range(int octet) => $"127.{octet}.0.1-127.{octet}.255.254";
+
     public int ControlPlanePort { get; }
 
     public string Listen => $"127.0.0.1:{ControlPlanePort}";
@@ -42,6 +47,7 @@ public sealed class StrataRunner : IAsyncDisposable
         }
 
         start.Environment["STRATA_HOME"] = Home.Path;
+        start.Environment["STRATA_LOCAL_ADDRESSES"] = AddressRange;
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();

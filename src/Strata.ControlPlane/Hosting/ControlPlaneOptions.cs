@@ -18,6 +18,30 @@ public sealed class ControlPlaneOptions
     /// <summary>The longest wait before a failing launch is retried. The default is 5 minutes.</summary>
     public TimeSpan MaxLaunchBackoff { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The environment variable that sets <see cref="LocalAddresses"/>, written <c>127.5.0.1-127.5.255.254</c>.</summary>
+    public const string LocalAddressesVariable = "STRATA_LOCAL_ADDRESSES";
+
+    /// <summary>
+    /// The loopback range the local provider gives server addresses from, so that two Strata homes on one machine do
+    /// not hand out the same addresses. The default is the provider's own (127.1.0.1 to 127.1.255.254), or
+    /// <c>$STRATA_LOCAL_ADDRESSES</c>.
+    /// </summary>
+    public (string Start, string End)? LocalAddresses { get; set; } = ParseRange(Environment.GetEnvironmentVariable(LocalAddressesVariable));
+
+    public static (string Start, string End)? ParseRange(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var parts = text.Split('-', 2, StringSplitOptions.TrimEntries);
+        return parts.Length == 2 && System.Net.IPAddress.TryParse(parts[0], out var start) && System.Net.IPAddress.TryParse(parts[1], out var end)
+                && System.Net.IPAddress.IsLoopback(start) && System.Net.IPAddress.IsLoopback(end)
+            ? (parts[0], parts[1])
+            : throw new ArgumentException($"{LocalAddressesVariable}='{text}' must be a loopback range such as 127.5.0.1-127.5.255.254");
+    }
+
     /// <summary>The command that starts a built-in load balancer process (the CLI sets it to itself plus <c>proxy</c>).</summary>
     public IReadOnlyList<string> ProxyCommand { get; set; } = [];
 }

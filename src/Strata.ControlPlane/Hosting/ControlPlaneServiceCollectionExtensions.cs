@@ -26,7 +26,14 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<IStateStore, SqliteStateStore>();
         services.TryAddSingleton(_ => InstallationKey.From(ServerToken.LoadOrCreate(paths)));
         services.AddStrataObjectStores(o => o.RootPath = paths.ObjectStoreRoot);
-        services.AddLocalProvider(o => o.RootPath = paths.LocalProviderRoot);
+        services.AddLocalProvider(o =>
+        {
+            o.RootPath = paths.LocalProviderRoot;
+            if (options.LocalAddresses is { } range)
+            {
+                (o.AddressRangeStart, o.AddressRangeEnd) = range;
+            }
+        });
         services.AddBuiltInLoadBalancer(o =>
         {
             o.RootPath = paths.LoadBalancersRoot;
