@@ -121,7 +121,7 @@ public sealed partial class DeploymentReconciler(
 
         var desired = runtime.Desired;
         var target = new TierTarget(desired.ImageDigest(tier), desired.LaunchDigest(tier), tierState.Count.Desired, tier.Update,
-            References.DigestOf(runtime, tier), Rollouts.MaxNew(tierState.Rollout)) { RecoveryDelay = tier.RecoveryDelay };
+            References.DigestOf(runtime, tier), Rollouts.MaxNew(tierState.Rollout)) { RecoveryDelay = tier.RecoveryDelay, MaxAge = tier.MaxAge };
         if (tierState.Rollout is { } rollout && !await StepRolloutAsync(runtime, tierState, rollout, target, ct).ConfigureAwait(false))
         {
             return;

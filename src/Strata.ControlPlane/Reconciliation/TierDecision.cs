@@ -20,6 +20,9 @@ public sealed record TierTarget(
 {
     /// <summary>How long a dead or unhealthy server is left before it is replaced (the tier's recovery delay).</summary>
     public TimeSpan RecoveryDelay { get; init; }
+
+    /// <summary>Servers older than this are replaced, the oldest first and one at a time (the tier's <c>maxAge</c>).</summary>
+    public TimeSpan? MaxAge { get; init; }
 }
 
 /// <summary>
@@ -47,8 +50,13 @@ public static class TierDecision
             .Where(s => s.State is not (ServerStatus.Terminating or ServerStatus.Terminated or ServerStatus.Failed))
             .Where(s => !terminate.Any(t => t.Server == s.Name))
             .ToList();
-        var current = live.Where(s => IsCurrent(s, target)).ToList();
-        var outdated = live.Where(s => !IsCurrent(s, target)).ToList();
+        // Rotation: the oldest server past its maximum age is treated like one of an old launch, so it is replaced
+        // with the same surge, health gate and bake, one at a time.
+        var expired = target.MaxAge is { } maxAge
+            ? live.Where(s => s.State == ServerStatus.InService && now - s.LaunchedAt >= maxAge).OrderBy(s => s.LaunchedAt).Take(1).Select(s => s.Name).ToHashSet()
+            : [];
+        var current = live.Where(s => IsCurrent(s, target) && !expired.Contains(s.Name)).ToList();
+        var outdated = live.Where(s => !IsCurrent(s, target) || expired.Contains(s.Name)).ToList();
 
         if (outdated.Count == 0)
         {
@@ -85,7 +93,9 @@ public static class TierDecision
             if (notServing || removable > 0)
             {
                 removable -= notServing ? 0 : 1;
-                yield return new TierTermination(server.Name, "replaced by a server with the new image or launch settings");
+                yield return new TierTermination(server.Name, IsCurrent(server, target)
+                    ? "replaced for being older than the tier's maxAge"
+                    : "replaced by a server with the new image or launch settings");
             }
         }
     }

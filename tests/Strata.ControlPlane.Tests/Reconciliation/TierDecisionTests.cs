@@ -79,6 +79,28 @@ public sealed class TierDecisionTests
     }
 
     [Fact]
+    public void Decide_ServerOlderThanMaxAge_IsReplacedOneAtATimeWithSurge()
+    {
+        var now = DateTimeOffset.Parse("2026-01-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        var servers = new[]
+        {
+            Server("web-old", ServerStatus.InService, minute: 0) with { LaunchedAt = now.AddHours(-3) },
+            Server("web-older", ServerStatus.InService, minute: 0) with { LaunchedAt = now.AddHours(-4) },
+            Server("web-young", ServerStatus.InService, minute: 0) with { LaunchedAt = now.AddMinutes(-5) },
+        };
+        var target = Target(desired: 3) with { MaxAge = TimeSpan.FromHours(2) };
+
+        var first = TierDecision.Decide(target, servers, launchAllowed: true, now);
+        Assert.Equal(1, first.Launch);
+        Assert.Empty(first.Terminate);
+
+        var replacement = Server("web-new", ServerStatus.InService, minute: 0) with { LaunchedAt = now };
+        var second = TierDecision.Decide(target, [.. servers, replacement], launchAllowed: true, now);
+        Assert.Equal(["web-older"], second.Terminate.Select(t => t.Server));
+        Assert.Contains("maxAge", second.Terminate[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Decide_DeadServerWithinRecoveryDelay_HoldsItsPlace()
     {
         var now = DateTimeOffset.Parse("2026-01-01T00:10:00Z", System.Globalization.CultureInfo.InvariantCulture);
