@@ -21,6 +21,18 @@ public static class ControlPlaneLauncher
         return null;
     }
 
+    /// <summary>The running control plane, or null after telling the user that none runs (exit with <see cref="ExitCodes.ControlPlaneUnavailable"/>).</summary>
+    public static async Task<ControlPlaneClient?> RequireAsync(CliContext context, CancellationToken ct)
+    {
+        var client = await ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        if (client is null)
+        {
+            await context.Error.WriteLineAsync($"strata: no control plane is running for {context.Paths.Root} (`strata up` or `strata server start` starts one)").ConfigureAwait(false);
+        }
+
+        return client;
+    }
+
     public static async Task<ControlPlaneClient> EnsureRunningAsync(CliContext context, string? listen, CancellationToken ct)
     {
         if (await ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } running)

@@ -24,10 +24,9 @@ public sealed class DownCommand(CliContext context)
     private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
     {
         var name = result.GetValue(_deployment)!;
-        using var client = await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
         if (client is null)
         {
-            await context.Error.WriteLineAsync("strata: no control plane is running; nothing to delete").ConfigureAwait(false);
             return ExitCodes.ControlPlaneUnavailable;
         }
 
@@ -83,10 +82,9 @@ public sealed class ScaleCommand(CliContext context)
     private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
     {
         var name = result.GetValue(_deployment)!;
-        using var client = await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
         if (client is null)
         {
-            await context.Error.WriteLineAsync("strata: no control plane is running").ConfigureAwait(false);
             return ExitCodes.ControlPlaneUnavailable;
         }
 
@@ -122,10 +120,9 @@ public sealed class LogsCommand(CliContext context)
 
     private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
     {
-        using var client = await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
         if (client is null)
         {
-            await context.Error.WriteLineAsync("strata: no control plane is running").ConfigureAwait(false);
             return ExitCodes.ControlPlaneUnavailable;
         }
 
@@ -157,10 +154,9 @@ public sealed class EventsCommand(CliContext context)
 
     private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
     {
-        using var client = await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
         if (client is null)
         {
-            await context.Error.WriteLineAsync("strata: no control plane is running").ConfigureAwait(false);
             return ExitCodes.ControlPlaneUnavailable;
         }
 

@@ -32,10 +32,9 @@ public sealed class RolloutCommands(CliContext context)
     private async Task<int> RunAsync(ParseResult result, Func<ControlPlaneClient, string, Task> request, CancellationToken ct)
     {
         var name = result.GetValue(_deployment)!;
-        using var client = await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
         if (client is null)
         {
-            await context.Error.WriteLineAsync("strata: no control plane is running").ConfigureAwait(false);
             return ExitCodes.ControlPlaneUnavailable;
         }
 

@@ -24,10 +24,9 @@ public sealed class StatusCommand(CliContext context)
 
     private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
     {
-        using var client = await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
         if (client is null)
         {
-            await context.Error.WriteLineAsync("strata: no control plane is running (`strata up` starts one; `strata server start` too)").ConfigureAwait(false);
             return ExitCodes.ControlPlaneUnavailable;
         }
 
