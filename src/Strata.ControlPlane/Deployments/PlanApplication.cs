@@ -15,7 +15,11 @@ public static class PlanApplication
         foreach (var tier in desired.Spec.Tiers)
         {
             var existing = next.FindTier(tier.Name);
-            var count = new TierCount(tier.Servers.Min, tier.Servers.Max, tier.Servers.Desired);
+            // A tier that scales itself keeps the count its autoscaler chose, within the spec's new bounds (as the plan shows).
+            var desiredCount = tier.Scaling.Count > 0 && existing is not null
+                ? Math.Clamp(existing.Count.Desired, tier.Servers.Min, tier.Servers.Max)
+                : tier.Servers.Desired;
+            var count = new TierCount(tier.Servers.Min, tier.Servers.Max, desiredCount);
             var updated = new TierState
             {
                 LogicalName = tier.Name,
