@@ -23,6 +23,9 @@ public static class ExitCodes
     /// <summary>The request conflicts with the deployment's state, e.g. a saved plan is out of date.</summary>
     public const int Conflict = 6;
 
+    /// <summary>A backup, restore or restore drill failed (the message names the cause, e.g. a corrupt chunk).</summary>
+    public const int BackupFailed = 7;
+
     /// <summary>Interrupted with Ctrl+C.</summary>
     public const int Interrupted = 130;
 }

@@ -20,6 +20,9 @@ public static class StrataCli
         var rollouts = new RolloutCommands(context);
         root.Subcommands.Add(rollouts.CreateRollback());
         root.Subcommands.Add(rollouts.CreatePromote());
+        root.Subcommands.Add(new BackupCommands(context).CreateBackup());
+        root.Subcommands.Add(new BackupCommands(context).CreateBackups());
+        root.Subcommands.Add(new BackupCommands(context).CreateRestore());
         root.Subcommands.Add(new DownCommand(context).Create());
         root.Subcommands.Add(new ServerCommand(context).Create());
         root.Subcommands.Add(new ProxyCommand().Create());

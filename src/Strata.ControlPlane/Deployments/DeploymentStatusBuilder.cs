@@ -95,6 +95,7 @@ public static class DeploymentStatusBuilder
                 };
             })],
             Outputs = Outputs(runtime),
+            Backups = BackupStatusDto.From(runtime),
         };
     }
 

@@ -47,6 +47,7 @@ public static class ControlPlaneHost
         var info = new Lazy<ServerInfo>(() => Describe(app, options));
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapStrataApiV1(() => info.Value, () => app.Lifetime.StopApplication());
+        app.MapStrataBackupsApiV1();
         app.Lifetime.ApplicationStarted.Register(() => WriteServerInfo(options.Paths, info.Value));
         app.Lifetime.ApplicationStopped.Register(() => RemoveServerInfo(options.Paths));
         return app;

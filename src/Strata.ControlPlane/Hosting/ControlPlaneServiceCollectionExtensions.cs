@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Api.V1;
+using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
@@ -42,8 +43,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddHaProxyLoadBalancer(o => o.RootPath = Path.Combine(paths.LoadBalancersRoot, "haproxy"));
         services.AddHttpClient(HealthProbe.HttpClientName);
         services.TryAddSingleton<IHealthProbe, HealthProbe>();
-        services.TryAddSingleton<Backups.BackupStores>();
-        services.TryAddSingleton<Backups.IVolumeBackups, Backups.VolumeBackups>();
+        services.AddStrataBackups();
         services.TryAddSingleton<EventLog>();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<ImageCatalog>();

@@ -60,6 +60,9 @@ public sealed record DeploymentStatusDto
     public required IReadOnlyList<LoadBalancerDto> LoadBalancers { get; init; }
 
     public required IReadOnlyDictionary<string, string> Outputs { get; init; }
+
+    /// <summary>Each backup policy's last backup, last failure and last restore drill.</summary>
+    public IReadOnlyList<BackupStatusDto> Backups { get; init; } = [];
 }
 
 public sealed record TierStatusDto

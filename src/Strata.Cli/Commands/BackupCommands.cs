@@ -1,0 +1,169 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Strata.Cli.Client;
+using Strata.ControlPlane.Api.V1;
+
+namespace Strata.Cli.Commands;
+
+/// <summary>
+/// <c>strata backup run|verify</c>, <c>strata backups list</c> and <c>strata restore</c>. With <c>--json</c> every
+/// NDJSON line of the control plane (progress, then results) goes to stdout; otherwise progress goes to stderr and a
+/// summary to stdout. A backup, restore or drill that fails exits with <see cref="Failed"/>.
+/// </summary>
+public sealed class BackupCommands(CliContext context)
+{
+    /// <summary>The exit code of a failed backup, restore or drill: the deployment is not in the state asked for.</summary>
+    public const int Failed = ExitCodes.BackupFailed;
+
+    private readonly Argument<string> _deployment = new("DEPLOYMENT");
+    private readonly Option<string?> _tier = new("--tier") { Description = "Only this tier." };
+    private readonly Option<string?> _policy = new("--policy") { Description = "Only this backup policy." };
+    private readonly Option<bool> _json = new("--json") { Description = "Write NDJSON progress and results to stdout." };
+
+    public Command CreateBackup()
+    {
+        var run = new Command("run", "Take a backup now with every policy of the deployment, or of one tier or policy.");
+        AddCommon(run);
+        run.Options.Add(_policy);
+        run.SetAction((result, ct) => StreamAsync(result, (client, name) => client.RunAsync(name, result.GetValue(_tier), result.GetValue(_policy), ct), ct));
+        var verify = new Command("verify", "Restore drill: restore the latest backup onto a scratch server, check its health and verify hook, tear it down.");
+        AddCommon(verify);
+        verify.Options.Add(_policy);
+        verify.SetAction((result, ct) => StreamAsync(result, (client, name) => client.VerifyAsync(name, result.GetValue(_tier), result.GetValue(_policy), ct), ct));
+        var command = new Command("backup", "Take and verify backups.");
+        command.Subcommands.Add(run);
+        command.Subcommands.Add(verify);
+        return command;
+    }
+
+    public Command CreateBackups()
+    {
+        var list = new Command("list", "The deployment's snapshots and service backups, newest first, and which stores hold them.");
+        list.Arguments.Add(_deployment);
+        list.Options.Add(_json);
+        list.SetAction(ListAsync);
+        var command = new Command("backups", "List backups.");
+        command.Subcommands.Add(list);
+        return command;
+    }
+
+    public Command CreateRestore()
+    {
+        var tier = new Option<string>("--tier") { Description = "The tier to restore.", Required = true };
+        var snapshot = new Option<string?>("--snapshot") { Description = "A snapshot id: the tier's server is replaced by one on the restored volume." };
+        var backup = new Option<string?>("--backup") { Description = "A service backup id: the image's restore hook is run with it." };
+        var from = new Option<string>("--from") { Description = "The store to restore from.", DefaultValueFactory = _ => "primary" };
+        from.AcceptOnlyFromAmong("primary", "dr");
+        var command = new Command("restore", "Restore a tier from a snapshot or a service backup.");
+        command.Arguments.Add(_deployment);
+        command.Options.Add(tier);
+        command.Options.Add(snapshot);
+        command.Options.Add(backup);
+        command.Options.Add(from);
+        command.Options.Add(_json);
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(snapshot) is null) == (result.GetValue(backup) is null))
+            {
+                result.AddError("name exactly one of --snapshot ID and --backup ID");
+            }
+        });
+        command.SetAction((result, ct) => StreamAsync(result, (client, name) => client.RestoreAsync(name, new RestoreRequest
+        {
+            Tier = result.GetValue(tier)!,
+            Snapshot = result.GetValue(snapshot),
+            Backup = result.GetValue(backup),
+            From = result.GetValue(from),
+        }, ct), ct));
+        return command;
+    }
+
+    private void AddCommon(Command command)
+    {
+        command.Arguments.Add(_deployment);
+        command.Options.Add(_tier);
+        command.Options.Add(_json);
+    }
+
+    private async Task<int> ListAsync(ParseResult result, CancellationToken ct)
+    {
+        using var client = await BackupClient.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        if (client is null)
+        {
+            return await NoControlPlaneAsync().ConfigureAwait(false);
+        }
+
+        var list = await client.ListAsync(result.GetValue(_deployment)!, ct).ConfigureAwait(false);
+        if (result.GetValue(_json))
+        {
+            await context.Out.WriteLineAsync(JsonSerializer.Serialize(list, BackupJsonContext.Default.BackupListDto)).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        await context.Out.WriteLineAsync($"{"ID",-34} {"KIND",-8} {"TIER",-10} {"POLICY",-18} {"CREATED",-20} {"SIZE",10}  STORES").ConfigureAwait(false);
+        foreach (var b in list.Backups)
+        {
+            await context.Out.WriteLineAsync($"{b.Id,-34} {b.Kind,-8} {b.Tier,-10} {b.Policy ?? b.Volume ?? "",-18} {b.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),-20} {Size(b.Bytes),10}  {string.Join(',', b.Stores)}").ConfigureAwait(false);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private async Task<int> StreamAsync(ParseResult result, Func<BackupClient, string, IAsyncEnumerable<BackupStreamLine>> request, CancellationToken ct)
+    {
+        using var client = await BackupClient.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        if (client is null)
+        {
+            return await NoControlPlaneAsync().ConfigureAwait(false);
+        }
+
+        var json = result.GetValue(_json);
+        var exit = ExitCodes.Success;
+        await foreach (var line in request(client, result.GetValue(_deployment)!).ConfigureAwait(false))
+        {
+            if (line.Type == "error" || line.Drill is { Passed: false })
+            {
+                exit = Failed;
+            }
+
+            if (json)
+            {
+                await context.Out.WriteLineAsync(JsonSerializer.Serialize(line, BackupJsonContext.Default.BackupStreamLine)).ConfigureAwait(false);
+            }
+            else
+            {
+                await WriteHumanAsync(line).ConfigureAwait(false);
+            }
+        }
+
+        return exit;
+    }
+
+    private async Task WriteHumanAsync(BackupStreamLine line)
+    {
+        var text = line switch
+        {
+            { Progress: { } p } => $"  {p.FilesRead} files, {Size(p.BytesRead)} read, {p.ChunksUploaded} chunks uploaded ({Size(p.BytesUploaded)}), {p.ChunksReused} reused",
+            { Backup: { } b } => $"backup {b.Id}: {b.Kind} of tier {b.Tier} ({b.Policy}) on {b.Server}, {Size(b.Bytes)}",
+            { Restore: { } r } => $"restored tier {r.Tier} from {r.Kind} {r.Id} ({r.Store} store) in {r.DurationSeconds:0.#}s; {r.Server} runs on it",
+            { Drill: { } d } => $"drill {(d.Passed ? "passed" : "FAILED")}: {d.Tier}/{d.Policy} {d.BackupId}: {d.Message}",
+            _ => $"strata: {line.Error}",
+        };
+        await (line.Progress is not null || line.Error is not null ? context.Error : context.Out).WriteLineAsync(text).ConfigureAwait(false);
+    }
+
+    private async Task<int> NoControlPlaneAsync()
+    {
+        await context.Error.WriteLineAsync("strata: no control plane is running").ConfigureAwait(false);
+        return ExitCodes.ControlPlaneUnavailable;
+    }
+
+    private static string Size(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
+        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
+        _ => $"{bytes} B",
+    };
+}

@@ -1,0 +1,156 @@
+using Microsoft.Extensions.Options;
+using Strata.Backups;
+using Strata.Backups.Services;
+using Strata.Backups.Snapshots;
+using Strata.ControlPlane.Hosting;
+using Strata.ControlPlane.Reconciliation;
+using Strata.Planning;
+using Strata.Providers;
+using Strata.Spec;
+using Strata.ControlPlane.Api.V1;
+
+namespace Strata.ControlPlane.Backups;
+
+/// <summary>What a restore did: the backup, the store it came from, and the server that now runs on the restored data.</summary>
+public sealed record RestoreOutcome(string Tier, string Kind, string Id, string Store, string Server, TimeSpan Duration);
+
+/// <summary>
+/// Restores a tier from a backup. A snapshot is restored (and every chunk checked) beside the volume first; only
+/// then is the server on the volume terminated, the volume's content replaced, and the server replaced by the
+/// reconciler, as a dead server is, on the restored volume. A service backup is downloaded, checked and handed to the
+/// image's <c>restore</c> hook on a server in service.
+/// </summary>
+public sealed class BackupRestorer(
+    ICloudProvider provider,
+    BackupStores stores,
+    ServerHooks hooks,
+    StoreRetry retry,
+    EventLog events,
+    IOptions<ControlPlaneOptions> controlPlane,
+    IOptions<BackupOptions> options,
+    TimeProvider time)
+{
+    /// <summary>Restores a snapshot or a service backup of <paramref name="tier"/>.</summary>
+    /// <exception cref="NotFoundException">The tier or the backup does not exist.</exception>
+    /// <exception cref="BackupCorruptException">A chunk or the data is missing or damaged; nothing was changed.</exception>
+    public async Task<RestoreOutcome> RestoreAsync(DeploymentRuntime runtime, string tier, string? snapshotId, string? backupId, bool fromDisasterRecovery, CancellationToken ct)
+    {
+        var tierSpec = runtime.Desired.Spec.FindTier(tier) ?? throw new NotFoundException($"deployment {runtime.Name} has no tier '{tier}'");
+        if ((snapshotId is null) == (backupId is null))
+        {
+            throw new ArgumentException("name exactly one of a snapshot (--snapshot) or a service backup (--backup)");
+        }
+
+        var store = fromDisasterRecovery
+            ? stores.DisasterRecovery(runtime) ?? throw new ArgumentException($"deployment {runtime.Name} has no disasterRecovery store to restore from")
+            : stores.Primary(runtime);
+        var storeName = fromDisasterRecovery ? "dr" : "primary";
+        var started = time.GetTimestamp();
+        var outcome = snapshotId is not null
+            ? await RestoreSnapshotAsync(runtime, tierSpec, store, snapshotId, ct).ConfigureAwait(false)
+            : await RestoreServiceAsync(runtime, tierSpec, store, backupId!, ct).ConfigureAwait(false);
+        outcome = outcome with { Store = storeName, Duration = time.GetElapsedTime(started) };
+        await events.PublishAsync(runtime.Name, "backup.restored", $"tier {tier} restored from {outcome.Kind} backup {outcome.Id} ({storeName} store) on {outcome.Server} in {outcome.Duration.TotalSeconds:0.#}s", $"tiers.{tier}", cancellationToken: ct).ConfigureAwait(false);
+        return outcome;
+    }
+
+    private async Task<RestoreOutcome> RestoreSnapshotAsync(DeploymentRuntime runtime, TierSpec tier, Storage.IObjectStore store, string id, CancellationToken ct)
+    {
+        var engine = new SnapshotEngine(store, timeProvider: time);
+        var manifest = await LoadAsync(runtime, engine, id, ct).ConfigureAwait(false);
+        if (manifest.Tier != tier.Name || tier.Volumes.All(v => v.Name != manifest.Volume))
+        {
+            throw new ArgumentException($"snapshot {id} is of volume '{manifest.Volume}' of tier {manifest.Tier}, not of a volume of tier {tier.Name}");
+        }
+
+        var volume = runtime.State.Volumes.Where(v => v.Tier == tier.Name && v.LogicalName == manifest.Volume && v.Path is not null)
+            .OrderBy(v => v.Server is null ? 1 : 0).FirstOrDefault()
+            ?? throw new InvalidOperationException($"tier {tier.Name} has no '{manifest.Volume}' volume to restore into; run `strata up` first");
+        var staging = VolumeFolders.StagingFor(volume.Path!);
+        var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, tier.Name, manifest.Volume));
+        await retry.ExecuteAsync(runtime.Name, $"restore of snapshot {id}", async token =>
+        {
+            await engine.RestoreAsync(manifest, staging, key, token).ConfigureAwait(false);
+            return id;
+        }, ct).ConfigureAwait(false);
+
+        // Nothing has changed so far; from here the server on the volume goes, so the data it sees is the snapshot's.
+        var previous = volume.Server;
+        if (previous is not null)
+        {
+            await provider.TerminateAsync(previous, null, ct).ConfigureAwait(false);
+        }
+
+        VolumeFolders.ReplaceContents(volume.Path!, staging);
+        var server = await WaitForServerAsync(runtime, volume.Name, previous, ct).ConfigureAwait(false);
+        return new RestoreOutcome(tier.Name, "snapshot", id, "", server, TimeSpan.Zero);
+    }
+
+    private static async Task<SnapshotManifest> LoadAsync(DeploymentRuntime runtime, SnapshotEngine engine, string id, CancellationToken ct)
+    {
+        try
+        {
+            return await engine.GetManifestAsync(id, ct).ConfigureAwait(false);
+        }
+        catch (BackupNotFoundException ex)
+        {
+            throw new NotFoundException($"deployment {runtime.Name} has no snapshot '{id}' in that store: {ex.Message}");
+        }
+    }
+
+    /// <summary>Waits until a server other than <paramref name="previous"/> is in service on the volume.</summary>
+    private async Task<string> WaitForServerAsync(DeploymentRuntime runtime, string volume, string? previous, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Value.HealthTimeout);
+        try
+        {
+            while (true)
+            {
+                var attached = runtime.State.Volumes.FirstOrDefault(v => v.Name == volume)?.Server;
+                var server = attached is null || attached == previous ? null : runtime.State.Tiers.SelectMany(t => t.Servers).FirstOrDefault(s => s.Name == attached);
+                if (server?.State == ServerStatus.InService)
+                {
+                    return server.Name;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(250), time, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"the volume was restored, but no server came into service on it within {options.Value.HealthTimeout}; see `strata events {runtime.Name}`");
+        }
+    }
+
+    private async Task<RestoreOutcome> RestoreServiceAsync(DeploymentRuntime runtime, TierSpec tier, Storage.IObjectStore store, string id, CancellationToken ct)
+    {
+        if (ServerHooks.Find(runtime, tier, "restore") is null)
+        {
+            throw new ArgumentException($"the image of tier {tier.Name} has no 'restore' hook to restore a service backup with");
+        }
+
+        var backups = new ServiceBackupStore(store, time);
+        using var scratch = new ScratchFolder(controlPlane.Value.Paths.Root);
+        var file = Path.Combine(scratch.Path, "backup");
+        var info = await retry.ExecuteAsync(runtime.Name, $"download of backup {id}", async token =>
+        {
+            try
+            {
+                return await backups.DownloadAsync(id, file, token).ConfigureAwait(false);
+            }
+            catch (BackupNotFoundException ex)
+            {
+                throw new NotFoundException($"deployment {runtime.Name} has no service backup '{id}' in that store: {ex.Message}");
+            }
+        }, ct).ConfigureAwait(false);
+        if (info.Tier != tier.Name)
+        {
+            throw new ArgumentException($"backup {id} is of tier {info.Tier}, not {tier.Name}");
+        }
+
+        var server = await BackupPolicies.ServerAsync(provider, runtime, tier.Name, ct).ConfigureAwait(false);
+        await hooks.RunAsync(runtime, tier, server, "restore", new Dictionary<string, string> { ["STRATA_BACKUP_FILE"] = file }, ct).ConfigureAwait(false);
+        return new RestoreOutcome(tier.Name, "service", id, "", server.Id, TimeSpan.Zero);
+    }
+}
