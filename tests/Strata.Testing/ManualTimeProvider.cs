@@ -31,6 +31,18 @@ public sealed class ManualTimeProvider : TimeProvider
         return timer;
     }
 
+    /// <summary>When the earliest pending timer falls due, or null when none is pending.</summary>
+    public DateTimeOffset? NextTimerDueAt
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timers.Min(t => t.DueAt);
+            }
+        }
+    }
+
     /// <summary>Moves the clock forward, firing every timer that falls due on the way.</summary>
     public void Advance(TimeSpan by)
     {

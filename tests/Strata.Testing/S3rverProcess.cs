@@ -1,20 +1,25 @@
 using System.Diagnostics;
-using System.Net.Sockets;
+using System.Net;
 using System.Runtime.CompilerServices;
-using Strata.Testing;
+using Xunit;
 
-namespace Strata.Storage.Tests.S3;
+namespace Strata.Testing;
 
 /// <summary>
-/// A real S3-compatible server (s3rver from npm) on a free loopback port, with one bucket, in a temporary folder.
+/// A real S3-compatible server (s3rver from npm) on a free loopback port, with one bucket, in a temporary folder;
+/// started by <see cref="InitializeAsync"/> (or <see cref="StartAsync"/>) and stopped, its data deleted, on dispose.
 /// Found through <c>STRATA_S3RVER</c>, then <c>PATH</c>, then <c>&lt;repo&gt;/.tools/node_modules/.bin/s3rver</c>.
 /// </summary>
-public sealed class S3rverProcess : IAsyncLifetime
+public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
 {
     public const string EnvironmentVariable = "STRATA_S3RVER";
     public const string AccessKey = "S3RVER";
     public const string SecretKey = "S3RVER";
     public const string BucketName = "strata-test";
+    public const string Region = "us-east-1";
+
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(10);
 
     private readonly TemporaryDirectory _data = new("strata-s3rver");
     private Process? _process;
@@ -23,21 +28,21 @@ public sealed class S3rverProcess : IAsyncLifetime
 
     public string ServiceUrl => $"http://127.0.0.1:{Port}";
 
-    /// <summary>Options for a store in the bucket, under a prefix of its own so that tests do not see each other.</summary>
-    public S3ObjectStoreOptions Options(string? prefix = null) => new()
+    /// <summary>Starts a server and waits until its bucket answers.</summary>
+    public static async Task<S3rverProcess> StartAsync()
     {
-        ServiceUrl = ServiceUrl,
-        Bucket = BucketName,
-        Prefix = prefix ?? $"t-{Guid.NewGuid():N}/",
-        AccessKey = AccessKey,
-        SecretKey = SecretKey,
-        PartSize = 5 * 1024 * 1024,
-        // Small pages so that every listing in the tests pages through several requests.
-        ListPageSize = 7,
-        MaxRetryAttempts = 2,
-        RetryBaseDelay = TimeSpan.FromMilliseconds(10),
-        RetryMaxDelay = TimeSpan.FromMilliseconds(50),
-    };
+        var server = new S3rverProcess();
+        try
+        {
+            await server.InitializeAsync().ConfigureAwait(false);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 
     public async Task InitializeAsync()
     {
@@ -52,7 +57,7 @@ public sealed class S3rverProcess : IAsyncLifetime
         // s3rver makes listing continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider; without
         // it every listing that needs a second page fails with an internal error.
         start.Environment["NODE_OPTIONS"] = "--openssl-legacy-provider";
-        foreach (var argument in new[] { "-d", _data.Path, "-a", "127.0.0.1", "-p", Port.ToString(), "--configure-bucket", BucketName, "--silent" })
+        foreach (var argument in new[] { "-d", _data.Path, "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--configure-bucket", BucketName, "--silent" })
         {
             start.ArgumentList.Add(argument);
         }
@@ -62,37 +67,45 @@ public sealed class S3rverProcess : IAsyncLifetime
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await Eventually.WaitAsync(BucketAnswersAsync, $"s3rver to answer on {ServiceUrl}", TimeSpan.FromSeconds(30));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        await Eventually.WaitAsync(() => BucketAnswersAsync(http), $"s3rver to answer on {ServiceUrl}", s_startTimeout).ConfigureAwait(false);
     }
 
-    public Task DisposeAsync()
+    async Task IAsyncLifetime.DisposeAsync() => await DisposeAsync().ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
     {
         if (_process is { HasExited: false })
         {
             _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
+            using var stopping = new CancellationTokenSource(s_stopTimeout);
+            await _process.WaitForExitAsync(stopping.Token).ConfigureAwait(false);
         }
 
         _process?.Dispose();
+        _process = null;
         _data.Dispose();
-        return Task.CompletedTask;
     }
 
-    private async Task<bool> BucketAnswersAsync()
+    /// <summary>The keys in the bucket under a prefix, read with an anonymous listing (first 1000 only).</summary>
+    public async Task<IReadOnlyList<string>> ListKeysAsync(string prefix, CancellationToken ct = default)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var xml = await http.GetStringAsync(new Uri($"{ServiceUrl}/{BucketName}?prefix={Uri.EscapeDataString(prefix)}"), ct).ConfigureAwait(false);
+        var document = System.Xml.Linq.XDocument.Parse(xml);
+        return [.. document.Descendants().Where(e => e.Name.LocalName == "Key").Select(e => e.Value)];
+    }
+
+    private async Task<bool> BucketAnswersAsync(HttpClient http)
     {
         if (_process!.HasExited)
         {
             throw new InvalidOperationException($"s3rver exited with code {_process.ExitCode} before answering");
         }
 
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", Port);
-        using var store = (IDisposable)ObjectStores.CreateS3(Options("probe/"));
-        await foreach (var _ in ((IObjectStore)store).ListAsync("", CancellationToken.None))
-        {
-        }
-
-        return true;
+        // s3rver serves anonymous requests; the bucket's listing answers once the bucket has been configured.
+        using var response = await http.GetAsync(new Uri($"{ServiceUrl}/{BucketName}?max-keys=1")).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.OK;
     }
 
     private static string Locate([CallerFilePath] string sourceFile = "")
@@ -108,7 +121,7 @@ public sealed class S3rverProcess : IAsyncLifetime
         var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Select(folder => Path.Combine(folder, "s3rver"))
             .FirstOrDefault(File.Exists);
-        var repoRoot = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(sourceFile)!, "..", "..", ".."));
+        var repoRoot = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(sourceFile)!, "..", ".."));
         var inRepo = Path.Combine(repoRoot, ".tools", "node_modules", ".bin", "s3rver");
         return onPath ?? (File.Exists(inRepo)
             ? inRepo
