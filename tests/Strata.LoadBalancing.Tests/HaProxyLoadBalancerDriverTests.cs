@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Strata.LoadBalancing.HaProxy;
 using Strata.LoadBalancing.Proxy;
 using Strata.Testing;
 
@@ -77,5 +79,91 @@ public sealed class HaProxyLoadBalancerDriverTests
 
         Assert.NotEqual(instance.ProcessStartTime, ProcessIdentity.TryReadStartTime(instance.ProcessId));
         Assert.Null(await fixture.Driver.DescribeAsync("hx-stop", CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
+    public async Task SetMembersAsync_KeepAliveRequests_ReusesServerConnections()
+    {
+        await using var fixture = new ProxyFixture("haproxy");
+        var backends = new[] { await fixture.BackendAsync("web-1", "127.0.0.93"), await fixture.BackendAsync("web-2", "127.0.0.94") };
+        var instance = await fixture.StartAsync("hx-reuse");
+        await fixture.Driver.SetMembersAsync(instance, [.. backends.Select(b => b.Member)], CancellationToken.None).WithTimeout();
+
+        for (var i = 0; i < 40; i++)
+        {
+            Assert.Equal(200, (await fixture.GetAsync(instance)).Status);
+        }
+
+        var counters = await ServerCountersAsync(fixture, instance);
+        Assert.Equal(40, counters.Sum(c => c.Requests));
+        Assert.True(counters.Sum(c => c.Reused) >= 30, $"reused {counters.Sum(c => c.Reused)} of 40 server connections");
+        Assert.True(counters.Sum(c => c.Connects) <= 10, $"{counters.Sum(c => c.Connects)} new server connections for 40 requests");
+    }
+
+    [Fact]
+    public async Task SetMembersAsync_SlotOfLeaverTakenByNewcomer_ReachesNewcomerOnly()
+    {
+        await using var fixture = new ProxyFixture("haproxy", haProxySlots: 2);
+        var first = await fixture.BackendAsync("web-1", "127.0.0.95");
+        var second = await fixture.BackendAsync("web-2", "127.0.0.96");
+        var third = await fixture.BackendAsync("web-3", "127.0.0.97");
+        var instance = await fixture.StartAsync("hx-slots");
+        await fixture.Driver.SetMembersAsync(instance, [first.Member], CancellationToken.None).WithTimeout();
+        Assert.Equal((200, "web-1"), await fixture.GetAsync(instance));
+
+        // web-1 leaves idle, so its slot is freed at once; web-3 then takes that slot while connections to web-1 were pooled.
+        await fixture.Driver.SetMembersAsync(instance, [second.Member], CancellationToken.None).WithTimeout();
+        await fixture.Driver.SetMembersAsync(instance, [second.Member, third.Member], CancellationToken.None).WithTimeout();
+        var answers = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            answers.Add((await fixture.GetAsync(instance)).Body);
+        }
+
+        Assert.Equal(5, answers.Count(a => a == "web-2"));
+        Assert.Equal(5, answers.Count(a => a == "web-3"));
+        Assert.Equal((200, "web-3"), await fixture.GetAsync(instance, pin: "web-3"));
+        Assert.Equal(421, (await fixture.GetAsync(instance, pin: "web-1")).Status);
+    }
+
+    [Fact]
+    public async Task SetMembersAsync_MoreMembersThanSlots_ReloadsWithMoreSlotsOnTheSameUrl()
+    {
+        await using var fixture = new ProxyFixture("haproxy", haProxySlots: 2);
+        var backends = new List<TestBackend>();
+        for (var i = 1; i <= 3; i++)
+        {
+            backends.Add(await fixture.BackendAsync($"web-{i}", $"127.0.0.{97 + i}"));
+        }
+
+        var instance = await fixture.StartAsync("hx-grow");
+        await fixture.Driver.SetMembersAsync(instance, [backends[0].Member, backends[1].Member], CancellationToken.None).WithTimeout();
+
+        var statuses = await fixture.Driver.SetMembersAsync(instance, [.. backends.Select(b => b.Member)], CancellationToken.None).WithTimeout();
+        var reloaded = await fixture.Driver.DescribeAsync("hx-grow", CancellationToken.None).WithTimeout();
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        var answers = new List<string>();
+        for (var i = 0; i < 9; i++)
+        {
+            answers.Add((await ProxyFixture.GetAsync(client, instance)).Body);
+        }
+
+        Assert.Equal(3, statuses.Count(s => s.State == MemberState.Active));
+        Assert.Equal(instance.Url, reloaded!.Url);
+        Assert.NotEqual(instance.ProcessId, reloaded.ProcessId);
+        Assert.Contains("server-template s 1-4 ", await File.ReadAllTextAsync(fixture.Root.Combine("haproxy", "hx-grow", "haproxy.cfg")));
+        Assert.All(backends, b => Assert.Equal(3, answers.Count(a => a == b.Name)));
+    }
+
+    /// <summary>Requests, new connections and reused connections of every server slot in use, from <c>show stat</c>.</summary>
+    private static async Task<List<(long Requests, long Connects, long Reused)>> ServerCountersAsync(ProxyFixture fixture, LoadBalancerInstance instance)
+    {
+        var api = new RuntimeApi(fixture.Root.Combine("haproxy", instance.Id, "admin.sock"), TimeSpan.FromSeconds(5));
+        var lines = (await api.SendAsync("show stat", CancellationToken.None).WithTimeout()).Split('\n');
+        var header = lines[0].TrimStart('#', ' ').Split(',');
+        long Column(string[] cells, string name) => long.TryParse(cells[Array.IndexOf(header, name)], CultureInfo.InvariantCulture, out var value) ? value : 0;
+        return [.. lines.Skip(1).Select(l => l.Split(','))
+            .Where(cells => cells.Length == header.Length && cells[0] == "members" && cells[1] is not ("BACKEND" or "FRONTEND") && Column(cells, "stot") > 0)
+            .Select(cells => (Column(cells, "stot"), Column(cells, "connect"), Column(cells, "reuse")))];
     }
 }

@@ -18,9 +18,13 @@ internal sealed class ProxyFixture : IAsyncDisposable
 
     private readonly string _driverName;
 
-    public ProxyFixture(string driverName = "builtin")
+    private readonly int? _haProxySlots;
+
+    /// <param name="haProxySlots">The HAProxy driver's server slots; the default, null, keeps the driver's default.</param>
+    public ProxyFixture(string driverName = "builtin", int? haProxySlots = null)
     {
         _driverName = driverName;
+        _haProxySlots = haProxySlots;
         Driver = CreateDriver();
         Client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
     }
@@ -43,7 +47,11 @@ internal sealed class ProxyFixture : IAsyncDisposable
                 o.ProxyCommand = [dotnet, host];
                 o.StartTimeout = TimeSpan.FromSeconds(20);
             })
-            .AddHaProxyLoadBalancer(o => o.RootPath = Root.Combine("haproxy"))
+            .AddHaProxyLoadBalancer(o =>
+            {
+                o.RootPath = Root.Combine("haproxy");
+                o.ServerSlots = _haProxySlots ?? o.ServerSlots;
+            })
             .BuildServiceProvider();
         _providers.Add(provider);
         return provider.GetRequiredService<ILoadBalancerDriverRegistry>().Get(_driverName);

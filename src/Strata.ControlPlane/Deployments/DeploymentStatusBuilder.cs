@@ -22,10 +22,12 @@ public static class DeploymentStatusBuilder
             return DeploymentPhase.AwaitingPromotion;
         }
 
-        var converged = tiers.All(t => t.Servers.Count(s => s.State == ServerStatus.InService && IsCurrent(runtime, t, s)) == t.Count.Desired
-                                        && t.Servers.All(s => s.State is ServerStatus.InService or ServerStatus.Failed))
+        // Converged: no rollout under way, exactly the desired servers, all of the current launch and in service,
+        // and every load balancer sending to them. An old server still serving means an update is not done.
+        var converged = tiers.All(t => t.Rollout is null && t.Servers.Count == t.Count.Desired
+                                       && t.Servers.All(s => s.State == ServerStatus.InService && IsCurrent(runtime, t, s)))
                         && runtime.Desired.Spec.LoadBalancers.All(l => LoadBalancerReady(runtime, l));
-        if (converged && tiers.All(t => t.Servers.All(s => s.State == ServerStatus.InService)))
+        if (converged)
         {
             return DeploymentPhase.Converged;
         }

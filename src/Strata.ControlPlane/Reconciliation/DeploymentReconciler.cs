@@ -327,11 +327,21 @@ public sealed partial class DeploymentReconciler(
         await runtime.MutateAsync(s => s.Volumes.Any(v => v.Server == server.Name)
             ? s with { Volumes = [.. s.Volumes.Select(v => v.Server == server.Name ? v with { Server = null } : v)] }
             : s, ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, "server.failed", $"{server.Name} failed: {message}", Address(server), EventSeverity.Error, ct).ConfigureAwait(false);
+        if (WasStable(server))
+        {
+            // A server that served and then died is replaced at once (after the recovery delay): only launches
+            // that fail make a tier back off.
+            return;
+        }
+
         var previous = runtime.Failures.GetValueOrDefault(server.Tier);
         var count = (previous?.Count ?? 0) + 1;
         var delay = TimeSpan.FromSeconds(Math.Min(options.Value.MaxLaunchBackoff.TotalSeconds, Math.Pow(2, count - 1)));
         runtime.Failures[server.Tier] = new LaunchFailures(count, time.GetUtcNow() + delay, message);
-        await events.PublishAsync(runtime.Name, "server.failed", $"{server.Name} failed: {message}", Address(server), EventSeverity.Error, ct).ConfigureAwait(false);
+
+        // Look again when the wait is over rather than at the next periodic pass.
+        _ = Task.Delay(delay, time, CancellationToken.None).ContinueWith(_ => Changed?.Invoke(runtime.Name), TaskScheduler.Default);
         if (count == CrashLoopAfter)
         {
             await events.PublishAsync(runtime.Name, "tier.crashloop",
@@ -365,6 +375,9 @@ public sealed partial class DeploymentReconciler(
         await runtime.MutateAsync(s => WithoutServer(s, server.Name), ct).ConfigureAwait(false);
         await events.PublishAsync(runtime.Name, "server.state", $"{server.Name} terminated ({reason})", Address(server), cancellationToken: ct).ConfigureAwait(false);
     }
+
+    /// <summary>A server that passed its health check once served; its death is an incident, not a bad launch.</summary>
+    private static bool WasStable(ServerState server) => server.State is ServerStatus.InService or ServerStatus.Unhealthy;
 
     /// <summary>Failures in a row after which a tier is reported as crash-looping.</summary>
     public const int CrashLoopAfter = 3;

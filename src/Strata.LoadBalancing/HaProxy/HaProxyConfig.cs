@@ -4,41 +4,41 @@ using System.Text;
 namespace Strata.LoadBalancing.HaProxy;
 
 /// <summary>
-/// Renders the haproxy configuration of one load balancer. Servers are never in the file: they are added at run time
-/// through the Runtime API (<c>add server</c>), so membership changes never need a reload.
+/// Renders the haproxy configuration of one load balancer. Members are never in the file: it declares a pool of
+/// server slots (<c>s1</c> … <c>sN</c>, in maintenance) that the driver fills at run time through the Runtime API, so
+/// membership changes need no reload while HAProxy keeps reusing idle connections to the members.
 /// </summary>
 internal static class HaProxyConfig
 {
-    /// <summary>The backend whose servers are the members.</summary>
+    /// <summary>The backend whose server slots hold the members.</summary>
     public const string Backend = "members";
 
-    /// <summary>
-    /// The backend of pinned requests. HAProxy 2.6 accepts neither <c>cookie</c> on dynamic servers nor a server
-    /// name computed at run time in <c>use-server</c>, so a pinned request has its destination set from the pin map
-    /// and goes through a transparent server (<c>0.0.0.0:0</c>) that connects wherever the destination points.
-    /// </summary>
-    public const string PinnedBackend = "pinned";
+    /// <summary>The prefix of the slots' server names: <c>s1</c> … <c>sN</c>.</summary>
+    public const string SlotPrefix = "s";
 
     /// <summary>The cookie of sticky sessions; its value is the member's name.</summary>
     public const string StickyCookie = "STRATA_STICKY";
 
+    /// <param name="slots">How many server slots to declare; see <see cref="HaProxyLoadBalancerOptions.ServerSlots"/>.</param>
     /// <param name="certificateThumbprint">
     /// With TLS, the certificate's thumbprint: written as a comment so that a renewed certificate changes the
     /// configuration text and a running haproxy is restarted rather than adopted with the old one loaded.
     /// </param>
     public static string Render(
-        LoadBalancerDefinition definition, int port, HaProxyFiles files, HaProxyLoadBalancerOptions options, string? certificateThumbprint = null)
+        LoadBalancerDefinition definition, int port, int slots, HaProxyFiles files, HaProxyLoadBalancerOptions options, string? certificateThumbprint = null)
     {
-        var pin = $"var(txn.pin),map({files.PinMap})";
         var text = new StringBuilder();
         if (certificateThumbprint is not null)
         {
             text.Append("# tls certificate sha256 ").Append(certificateThumbprint).Append("\n\n");
         }
 
+        // hard-stop-after bounds a soft stop, including that of a process replaced by a reload, which nothing else
+        // tracks once its successor runs.
         Lines(text, "global",
             $"stats socket {files.Socket} mode 600 level admin expose-fd listeners",
             $"pidfile {files.PidFile}",
+            $"hard-stop-after {Ms(definition.DrainTimeout + options.StopGracePeriod)}",
             "maxconn 4096");
         Lines(text, "defaults",
             "mode http",
@@ -52,55 +52,67 @@ internal static class HaProxyConfig
             $"timeout server {Ms(options.IdleTimeout)}",
             "timeout http-request 10s",
             "timeout queue 5s");
-        var bind = $"bind {definition.ListenHost}:{port.ToString(CultureInfo.InvariantCulture)}"
-            + (definition.Tls is null ? "" : $" ssl crt {files.Certificate}");
-        Lines(text, $"frontend {definition.Id}",
-        [
-            bind,
-            "http-request set-var(txn.pin) req.hdr(X-Strata-Server) if { req.hdr(X-Strata-Server) -m found }",
-            "http-request set-var(txn.pin) req.cook(X-Strata-Server) if !{ var(txn.pin) -m found } { req.cook(X-Strata-Server) -m found }",
-            "http-request return status 421 content-type text/plain lf-string \"server '%[var(txn.pin)]' named by X-Strata-Server is not in rotation\" "
-                + $"if {{ var(txn.pin) -m found }} !{{ {pin} -m found }}",
-            .. Sticky(definition, files),
-            $"http-request set-dst {pin},field(1,:) if {{ var(txn.pin) -m found }}",
-            $"http-request set-dst-port {pin},field(2,:) if {{ var(txn.pin) -m found }}",
-            $"use_backend {PinnedBackend} if {{ var(txn.pin) -m found }}",
-            "http-request return status 503 content-type text/plain string \"no healthy servers\" if { nbsrv(" + Backend + ") eq 0 }",
-            $"default_backend {Backend}",
-        ]);
-        Lines(text, $"backend {PinnedBackend}", "server pinned 0.0.0.0:0");
-        Lines(text, $"backend {Backend}", [.. Balance(definition.Algorithm), .. SetStickyCookie(definition)]);
+        Lines(text, $"frontend {definition.Id}", [.. Frontend(definition, port, files)]);
+        Lines(text, $"backend {Backend}", [.. Balance(definition.Algorithm), .. Slots(definition, slots, files, options)]);
         return text.ToString();
     }
 
+    /// <summary>The name of slot <paramref name="index"/> (1-based), as <c>server-template</c> names it.</summary>
+    public static string Slot(int index) => SlotPrefix + index.ToString(CultureInfo.InvariantCulture);
+
     /// <summary>
-    /// Sticky sessions through the pin map, because 2.6 refuses <c>cookie</c> on dynamic servers: a request whose
-    /// cookie names a member in the map (the members in rotation) is routed like a pinned one; any other is balanced.
-    /// A draining or removed member leaves the map, so its clients fall back to balancing.
+    /// Pinning and sticky sessions resolve a member's name to its slot through the pin map, which lists the members in
+    /// rotation only: an unknown or draining name pinned by <c>X-Strata-Server</c> is refused with 421, and a sticky
+    /// cookie naming one is ignored (the request is balanced and gets a new cookie).
     /// </summary>
-    private static IEnumerable<string> Sticky(LoadBalancerDefinition definition, HaProxyFiles files) => definition.Sticky
-        ? [$"http-request set-var(txn.pin) req.cook({StickyCookie}) if !{{ var(txn.pin) -m found }} {{ req.cook({StickyCookie}),map({files.PinMap}) -m found }}"]
-        : [];
+    private static IEnumerable<string> Frontend(LoadBalancerDefinition definition, int port, HaProxyFiles files)
+    {
+        yield return $"bind {definition.ListenHost}:{port.ToString(CultureInfo.InvariantCulture)}"
+            + (definition.Tls is null ? "" : $" ssl crt {files.Certificate}");
+        yield return "http-request set-var(txn.pin) req.hdr(X-Strata-Server) if { req.hdr(X-Strata-Server) -m found }";
+        yield return "http-request set-var(txn.pin) req.cook(X-Strata-Server) if !{ var(txn.pin) -m found } { req.cook(X-Strata-Server) -m found }";
+        yield return "http-request return status 421 content-type text/plain lf-string \"server '%[var(txn.pin)]' named by X-Strata-Server is not in rotation\" "
+            + $"if {{ var(txn.pin) -m found }} !{{ var(txn.pin),map({files.PinMap}) -m found }}";
+        yield return $"http-request set-var(txn.slot) var(txn.pin),map({files.PinMap}) if {{ var(txn.pin) -m found }}";
+        if (definition.Sticky)
+        {
+            yield return $"http-request set-var(txn.slot) req.cook({StickyCookie}),map({files.PinMap}) "
+                + $"if !{{ var(txn.pin) -m found }} {{ req.cook({StickyCookie}),map({files.PinMap}) -m found }}";
+        }
 
-    /// <summary>Only balanced requests pass through the members backend, so only they (re)set the cookie.</summary>
-    private static IEnumerable<string> SetStickyCookie(LoadBalancerDefinition definition) => definition.Sticky
-        ? [$"http-response add-header Set-Cookie \"{StickyCookie}=%[srv_name]; Path=/; HttpOnly\""]
-        : [];
+        yield return "http-request return status 503 content-type text/plain string \"no healthy servers\" if { nbsrv(" + Backend + ") eq 0 }";
+        yield return $"default_backend {Backend}";
+    }
 
-    /// <summary>The arguments of <c>add server</c>: passive health marks a server down after that many failed requests in a row.</summary>
-    public static string ServerArguments(Member member, int passiveFailures, HaProxyLoadBalancerOptions options) =>
-        string.Create(CultureInfo.InvariantCulture,
-            $"{Address(member)} check inter {Ms(options.CheckInterval)} fastinter {Ms(options.CheckInterval)} rise 2 fall 3 "
-            + $"observe layer7 error-limit {passiveFailures} on-error mark-down");
+    /// <summary>
+    /// <c>use-server</c> takes only a literal server name, so each slot gets its own rule. A pinned request reaches its
+    /// member even when passive health marked it down (<c>force-persist</c>); a sticky one is balanced then.
+    /// </summary>
+    private static IEnumerable<string> Slots(LoadBalancerDefinition definition, int slots, HaProxyFiles files, HaProxyLoadBalancerOptions options)
+    {
+        yield return "force-persist if { var(txn.pin) -m found }";
+        for (var i = 1; i <= slots; i++)
+        {
+            yield return $"use-server {Slot(i)} if {{ var(txn.slot) -m str {Slot(i)} }}";
+        }
 
-    public static string Address(Member member) =>
-        member.Address.Contains(':', StringComparison.Ordinal) ? $"[{member.Address}]:{member.Port}" : $"{member.Address}:{member.Port}";
+        yield return string.Create(CultureInfo.InvariantCulture,
+            $"server-template {SlotPrefix} 1-{slots} 0.0.0.0:0 disabled check inter {Ms(options.CheckInterval)} fastinter {Ms(options.CheckInterval)} "
+            + $"rise 2 fall 3 observe layer7 error-limit {definition.PassiveHealthFailures} on-error mark-down");
+        if (definition.Sticky)
+        {
+            // Only a response from another server than the cookie (or pin) asked for (re)sets the cookie, so a pinned
+            // request never moves the client's sticky member.
+            yield return $"http-response add-header Set-Cookie \"{StickyCookie}=%[srv_name,map({files.SlotMap})]; Path=/; HttpOnly\" "
+                + "unless { srv_name,strcmp(txn.slot) eq 0 }";
+        }
+    }
 
     private static IEnumerable<string> Balance(BalancingAlgorithm algorithm) => algorithm switch
     {
         BalancingAlgorithm.RoundRobin => ["balance roundrobin"],
         BalancingAlgorithm.LeastConnections => ["balance leastconn"],
-        // Dynamic servers need consistent hashing: map-based hashing is fixed when the configuration is loaded.
+        // Consistent hashing moves only the clients of a slot that joins or leaves, not everyone's.
         BalancingAlgorithm.SourceHash => ["balance source", "hash-type consistent"],
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown load-balancing algorithm."),
     };

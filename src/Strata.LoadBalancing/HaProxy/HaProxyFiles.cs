@@ -10,8 +10,11 @@ internal sealed record HaProxyFiles(string Folder)
 
     public string PidFile => Path.Combine(Folder, "haproxy.pid");
 
-    /// <summary>Server name to <c>address:port</c> of every active member, read by the pinning rules.</summary>
+    /// <summary>Member name to server slot (<c>web-1 s3</c>) of every active member, read by pinning and sticky sessions.</summary>
     public string PinMap => Path.Combine(Folder, "pins.map");
+
+    /// <summary>Server slot to member name (<c>s3 web-1</c>) of every active member, for the sticky cookie's value.</summary>
+    public string SlotMap => Path.Combine(Folder, "slots.map");
 
     /// <summary>The desired definition, members and the running process, persisted so haproxy can be adopted or repopulated.</summary>
     public string State => Path.Combine(Folder, "haproxy.state.json");

@@ -66,13 +66,17 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         {
             var files = FilesOf(instance.Id);
             var state = RunningState(instance.Id, files);
-            var membership = MembershipOf(files);
-            var applied = await membership.ApplyAsync(members, state.Members, state.PassiveHealthFailures, ct).ConfigureAwait(false);
+            if (HaProxyMembership.SlotsNeeded(members, state.Members) > state.Slots)
+            {
+                state = await GrowAsync(state, files, HaProxyMembership.SlotsNeeded(members, state.Members), ct).ConfigureAwait(false);
+            }
+
+            var applied = await MembershipOf(files, state).ApplyAsync(members, state.Members, state.Slots, ct).ConfigureAwait(false);
             state = await SweepAsync(state with { Members = applied }, files, ct).ConfigureAwait(false);
             var sessions = HaProxyStats.Sessions(await ApiOf(files).SendAsync("show stat", ct).ConfigureAwait(false));
             return (IReadOnlyList<MemberStatus>)[.. state.Members.Select(m => new MemberStatus
             {
-                Name = m.Name, Address = m.Address, Port = m.Port, State = m.State, InFlight = sessions.GetValueOrDefault(m.Name),
+                Name = m.Name, Address = m.Address, Port = m.Port, State = m.State, InFlight = sessions.GetValueOrDefault(m.Slot),
             })];
         }, ct).ConfigureAwait(false);
     }
@@ -141,7 +145,8 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         var existing = ReadState(files);
         var port = definition.ListenPort != 0 ? definition.ListenPort : existing?.Port is > 0 and var kept ? kept : FreePort(definition.ListenHost);
         var certificate = WriteCertificate(definition.Tls, files);
-        var configText = HaProxyConfig.Render(definition, port, files, _options, certificate?.Thumbprint);
+        var slots = SlotsFor(Math.Max(existing?.Slots ?? 0, existing?.Members.Count ?? 0));
+        var configText = HaProxyConfig.Render(definition, port, slots, files, _options, certificate?.Thumbprint);
         if (existing is not null && HaProxyProcess.IsRunning(existing))
         {
             if (existing.ConfigText == configText && await ApiOf(files).IsAnsweringAsync(ct).ConfigureAwait(false))
@@ -164,6 +169,8 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
             Port = port,
             Url = string.Create(CultureInfo.InvariantCulture, $"{(certificate is null ? "http" : "https")}://{definition.ListenHost}:{port}"),
             CertificateNotAfter = certificate?.NotAfter,
+            Definition = definition,
+            Slots = slots,
             PassiveHealthFailures = definition.PassiveHealthFailures,
             DrainTimeout = definition.DrainTimeout,
             Members = existing?.Members.Where(m => m.State == MemberState.Active).ToList() ?? [],
@@ -178,17 +185,10 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
             return Fail(desired, files, $"haproxy was not found ('{_options.HaProxyPath}' is not on PATH); install it with: apt-get install haproxy");
         }
 
-        await File.WriteAllTextAsync(files.Config, desired.ConfigText, ct).ConfigureAwait(false);
-        await File.WriteAllTextAsync(files.PinMap, "", ct).ConfigureAwait(false);
-        File.Delete(files.PidFile);
         File.Delete(files.Socket);
-        using (var launcher = HaProxyProcess.Start(haproxy, desired.Id, files))
+        if (await LaunchAsync(haproxy, desired, files, replacing: null, ct).ConfigureAwait(false) is { } error)
         {
-            await launcher.WaitForExitAsync(ct).WaitAsync(_options.StartTimeout, _timeProvider, ct).ConfigureAwait(false);
-            if (launcher.ExitCode != 0)
-            {
-                return Fail(desired, files, HaProxyProcess.LastLogLine(files) ?? $"haproxy exited with code {launcher.ExitCode}");
-            }
+            return Fail(desired, files, error);
         }
 
         var pid = HaProxyProcess.ReadPid(files);
@@ -199,11 +199,75 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
             return Fail(desired, files, $"haproxy did not answer on {files.Socket} within {_options.StartTimeout.TotalSeconds:0.#} s; see {files.Log}");
         }
 
-        var members = await MembershipOf(files).ApplyAsync([.. desired.Members.Select(m => m.ToMember())], [], desired.PassiveHealthFailures, ct).ConfigureAwait(false);
+        var members = await MembershipOf(files, desired).ApplyAsync([.. desired.Members.Select(m => m.ToMember())], [], desired.Slots, ct).ConfigureAwait(false);
         started = started with { Members = members };
         WriteState(files, started);
         HaProxyLog.Started(_logger, desired.Id, pid, started.Url, members.Count);
         return InstanceOf(started);
+    }
+
+    /// <summary>
+    /// Runs haproxy from the desired configuration with empty maps; with <paramref name="replacing"/>, as a seamless
+    /// reload that takes over that process's listening sockets and lets it finish its sessions.
+    /// </summary>
+    /// <returns>Why haproxy did not start, or null.</returns>
+    private async Task<string?> LaunchAsync(string haproxy, HaProxyStateDocument desired, HaProxyFiles files, HaProxyStateDocument? replacing, CancellationToken ct)
+    {
+        await File.WriteAllTextAsync(files.Config, desired.ConfigText, ct).ConfigureAwait(false);
+        await File.WriteAllTextAsync(files.PinMap, "", ct).ConfigureAwait(false);
+        await File.WriteAllTextAsync(files.SlotMap, "", ct).ConfigureAwait(false);
+        File.Delete(files.PidFile);
+        using var launcher = HaProxyProcess.Start(haproxy, desired.Id, files, replacing?.ProcessId);
+        await launcher.WaitForExitAsync(ct).WaitAsync(_options.StartTimeout, _timeProvider, ct).ConfigureAwait(false);
+        return launcher.ExitCode == 0 ? null : HaProxyProcess.LastLogLine(files) ?? $"haproxy exited with code {launcher.ExitCode}";
+    }
+
+    /// <summary>
+    /// Regenerates the configuration with enough server slots for <paramref name="needed"/> members and reloads
+    /// haproxy onto it. The new process starts with every slot free; the old one finishes its in-flight requests, so
+    /// members draining there leave with it.
+    /// </summary>
+    private async Task<HaProxyStateDocument> GrowAsync(HaProxyStateDocument state, HaProxyFiles files, int needed, CancellationToken ct)
+    {
+        if (state.Definition is null || HaProxyProcess.Resolve(_options.HaProxyPath) is not { } haproxy)
+        {
+            throw new InvalidOperationException($"Load balancer {state.Id} needs {needed} server slots and has {state.Slots}; ensure it runs again to regenerate its configuration.");
+        }
+
+        var slots = SlotsFor(needed);
+        var certificate = state.Definition.Tls is null ? null : WriteCertificate(state.Definition.Tls, files);
+        var grown = state with
+        {
+            ConfigText = HaProxyConfig.Render(state.Definition, state.Port, slots, files, _options, certificate?.Thumbprint),
+            Slots = slots,
+            Members = [],
+        };
+        var error = await LaunchAsync(haproxy, grown, files, replacing: state, ct).ConfigureAwait(false);
+        if (error is not null || !await WaitForApiAsync(files, ct).ConfigureAwait(false))
+        {
+            throw new InvalidOperationException(
+                $"Load balancer {state.Id}: haproxy did not reload with {slots} server slots: {error ?? HaProxyProcess.LastLogLine(files) ?? "(no log)"}");
+        }
+
+        var pid = HaProxyProcess.ReadPid(files);
+        grown = grown with { ProcessId = pid, ProcessStartTime = ProcessIdentity.TryReadStartTime(pid) ?? 0 };
+        WriteState(files, grown);
+        HaProxyLog.Grown(_logger, state.Id, slots, pid);
+        return grown;
+    }
+
+    /// <summary>The configured number of slots, doubled until <paramref name="needed"/> fit.</summary>
+    private int SlotsFor(int needed)
+    {
+        var slots = _options.ServerSlots;
+        while (slots < needed)
+        {
+            slots *= 2;
+        }
+
+        return slots <= HaProxyLoadBalancerOptions.MaxServerSlots
+            ? slots
+            : throw new InvalidOperationException($"{needed} members need more than the {HaProxyLoadBalancerOptions.MaxServerSlots} server slots one haproxy may declare.");
     }
 
     private async Task<bool> WaitForApiAsync(HaProxyFiles files, CancellationToken ct)
@@ -227,7 +291,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         if (state.Members.Any(m => m.State == MemberState.Draining))
         {
             var sessions = HaProxyStats.Sessions(await ApiOf(files).SendAsync("show stat", ct).ConfigureAwait(false));
-            state = state with { Members = await MembershipOf(files).SweepAsync(state.Members, state.DrainTimeout, sessions, ct).ConfigureAwait(false) };
+            state = state with { Members = await MembershipOf(files, state).SweepAsync(state.Members, state.DrainTimeout, sessions, ct).ConfigureAwait(false) };
         }
 
         WriteState(files, state);
@@ -297,7 +361,8 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
 
     private RuntimeApi ApiOf(HaProxyFiles files) => new(files.Socket, _options.RuntimeApiTimeout);
 
-    private HaProxyMembership MembershipOf(HaProxyFiles files) => new(ApiOf(files), files, _options, _timeProvider);
+    private HaProxyMembership MembershipOf(HaProxyFiles files, HaProxyStateDocument state) =>
+        new(ApiOf(files), files, state.Definition?.Sticky ?? false, _timeProvider);
 
     private HaProxyFiles FilesOf(string id) => new(Path.Combine(_options.RootPath, id));
 

@@ -5,6 +5,9 @@ namespace Strata.LoadBalancing.HaProxy;
 /// <summary>Options of the HAProxy driver (<c>haproxy</c>): one supervised <c>haproxy</c> process per load balancer.</summary>
 public sealed class HaProxyLoadBalancerOptions
 {
+    /// <summary>The largest pool of server slots, grown or configured: each slot is a line of the configuration and a row of every <c>show stat</c>.</summary>
+    public const int MaxServerSlots = 4096;
+
     /// <summary>The haproxy program: a name looked up on PATH or an absolute path. The default is <c>haproxy</c>.</summary>
     public string HaProxyPath { get; set; } = "haproxy";
 
@@ -32,6 +35,16 @@ public sealed class HaProxyLoadBalancerOptions
     /// </summary>
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How many server slots the generated configuration declares (<c>server-template s 1-N … disabled</c>). Members
+    /// take a free slot through the Runtime API (<c>set server … addr</c>, <c>state ready</c>), which keeps HAProxy's
+    /// pool of idle server connections; servers added with <c>add server</c> get none in HAProxy 2.6. A member that
+    /// finds no free slot doubles the pool: the configuration is regenerated and haproxy reloaded seamlessly
+    /// (<c>-x</c> + <c>-sf</c>), the only membership change that reloads. Draining members keep their slot until they
+    /// leave. The default is 64.
+    /// </summary>
+    public int ServerSlots { get; set; } = 64;
+
     /// <summary>The timeout of each Runtime API command. The default is 5 seconds.</summary>
     public TimeSpan RuntimeApiTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -47,6 +60,11 @@ public sealed class HaProxyLoadBalancerOptions
         if (string.IsNullOrWhiteSpace(HaProxyPath))
         {
             errors.Add($"{nameof(HaProxyPath)} must name the haproxy program, e.g. haproxy or /usr/sbin/haproxy");
+        }
+
+        if (ServerSlots is < 1 or > MaxServerSlots)
+        {
+            errors.Add($"{nameof(ServerSlots)} must be between 1 and {MaxServerSlots}");
         }
 
         foreach (var (name, value) in new[]

@@ -18,4 +18,7 @@ internal static partial class HaProxyLog
 
     [LoggerMessage(205, LogLevel.Warning, "Load balancer {Id}: haproxy process {ProcessId} is gone or changed; restarting it with its {MemberCount} members")]
     public static partial void Restarting(ILogger logger, string id, int processId, int memberCount);
+
+    [LoggerMessage(206, LogLevel.Information, "Load balancer {Id}: reloaded haproxy as process {ProcessId} with {Slots} server slots, as members needed more")]
+    public static partial void Grown(ILogger logger, string id, int slots, int processId);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Strata.LoadBalancing.Proxy;
@@ -28,10 +29,15 @@ internal static class HaProxyProcess
         return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
     }
 
-    public static Process Start(string haproxy, string id, HaProxyFiles files)
+    /// <param name="replacing">
+    /// The pid of a running haproxy of the same load balancer to reload: the new one takes its listening sockets over
+    /// the Runtime API socket (<c>-x</c>, allowed by <c>expose-fd listeners</c>) and tells it to finish and exit (<c>-sf</c>).
+    /// </param>
+    public static Process Start(string haproxy, string id, HaProxyFiles files, int? replacing = null)
     {
         var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = files.Folder };
-        foreach (var argument in (string[])["sh", "-c", Launcher, "strata-haproxy", haproxy, "-D", "-f", files.Config, "-p", files.PidFile])
+        string[] reload = replacing is { } pid ? ["-x", files.Socket, "-sf", pid.ToString(CultureInfo.InvariantCulture)] : [];
+        foreach (var argument in (string[])["sh", "-c", Launcher, "strata-haproxy", haproxy, "-D", "-f", files.Config, "-p", files.PidFile, .. reload])
         {
             start.ArgumentList.Add(argument);
         }

@@ -15,6 +15,12 @@ internal sealed record HaProxyStateDocument
 
     public DateTimeOffset? CertificateNotAfter { get; init; }
 
+    /// <summary>The definition the configuration was rendered from, to render it again with more server slots.</summary>
+    public LoadBalancerDefinition? Definition { get; init; }
+
+    /// <summary>How many server slots the configuration declares; grows when members need more.</summary>
+    public int Slots { get; init; }
+
     public int PassiveHealthFailures { get; init; } = 3;
 
     public TimeSpan DrainTimeout { get; init; }
@@ -28,7 +34,7 @@ internal sealed record HaProxyStateDocument
     public string? Message { get; init; }
 }
 
-/// <summary>A member as last set, with when (UTC) it started to drain.</summary>
+/// <summary>A member as last set: the server slot it holds, and when (UTC) it started to drain.</summary>
 internal sealed record HaProxyMemberDocument
 {
     public required string Name { get; init; }
@@ -38,6 +44,9 @@ internal sealed record HaProxyMemberDocument
     public required int Port { get; init; }
 
     public MemberState State { get; init; }
+
+    /// <summary>The server slot (<c>s1</c> … <c>sN</c>) of the <c>members</c> backend the member occupies.</summary>
+    public string Slot { get; init; } = "";
 
     public DateTimeOffset? DrainingSince { get; init; }
 

@@ -8,7 +8,7 @@ internal static class HaProxyStats
     public static LoadBalancerStats Parse(string id, string csv, DateTimeOffset timestamp, IReadOnlyList<HaProxyMemberDocument> members)
     {
         var rows = Rows(csv);
-        var servers = rows.Where(r => r["pxname"] == HaProxyConfig.Backend && r["svname"] is not ("BACKEND" or "FRONTEND")).ToList();
+        var slots = rows.Where(r => r["pxname"] == HaProxyConfig.Backend).ToDictionary(r => r["svname"], StringComparer.Ordinal);
         var frontend5xx = rows.Where(r => r["pxname"] == id && r["svname"] == "FRONTEND").Sum(r => Long(r, "hrsp_5xx"));
         var backend5xx = rows.Where(r => r["svname"] == "BACKEND").Sum(r => Long(r, "hrsp_5xx"));
         return new LoadBalancerStats
@@ -17,26 +17,26 @@ internal static class HaProxyStats
             Timestamp = timestamp,
             NoMemberResponses = Math.Max(0, frontend5xx - backend5xx),
             OpenConnections = (int)rows.Where(r => r["pxname"] == id && r["svname"] == "FRONTEND").Sum(r => Long(r, "scur")),
-            Members = [.. servers.Select(r => Member(r, members))],
+            Members = [.. members.Where(m => slots.ContainsKey(m.Slot)).Select(m => Member(slots[m.Slot], m))],
         };
     }
 
-    /// <summary>Current sessions per server, to tell when a draining one is done.</summary>
+    /// <summary>Current sessions per server slot, to tell when a draining member is done.</summary>
     public static Dictionary<string, int> Sessions(string csv) =>
         Rows(csv).Where(r => r["pxname"] == HaProxyConfig.Backend && r["svname"] is not ("BACKEND" or "FRONTEND"))
             .ToDictionary(r => r["svname"], r => (int)Long(r, "scur"), StringComparer.Ordinal);
 
-    private static MemberStats Member(Dictionary<string, string> row, IReadOnlyList<HaProxyMemberDocument> members)
+    /// <summary>
+    /// The counters of the member's slot. They are the slot's since haproxy started, so a member that took over a
+    /// slot inherits its predecessors' totals; rates come from differences and stay right.
+    /// </summary>
+    private static MemberStats Member(Dictionary<string, string> row, HaProxyMemberDocument member)
     {
-        var name = row["svname"];
-        var status = row["status"];
-        var state = members.FirstOrDefault(m => m.Name == name)?.State
-            ?? (status.StartsWith("DRAIN", StringComparison.Ordinal) || status.StartsWith("MAINT", StringComparison.Ordinal) ? MemberState.Draining : MemberState.Active);
         return new MemberStats
         {
-            Name = name,
-            State = state,
-            Ejected = status.StartsWith("DOWN", StringComparison.Ordinal),
+            Name = member.Name,
+            State = member.State,
+            Ejected = row["status"].StartsWith("DOWN", StringComparison.Ordinal),
             InFlight = (int)Long(row, "scur"),
             OpenConnections = (int)(Long(row, "used_conn_cur") + Long(row, "idle_conn_cur") + Long(row, "safe_conn_cur")),
             Requests = Long(row, "stot"),

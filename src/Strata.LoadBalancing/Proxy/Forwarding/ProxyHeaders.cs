@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
@@ -13,6 +14,8 @@ internal static class ProxyHeaders
 
     /// <summary>The sticky-session cookie; its value is the member's name.</summary>
     public const string StickyCookie = "STRATA_STICKY";
+
+    private static readonly object s_clientAddressKey = new();
 
     /// <summary>Headers about one connection (RFC 9110 7.6.1), never forwarded.</summary>
     public static bool IsHopByHop(string name) => name.Length switch
@@ -56,7 +59,29 @@ internal static class ProxyHeaders
 
     public static string AppendForwardedFor(StringValues existing, HttpContext context)
     {
-        var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var client = ClientAddress(context);
         return existing.Count == 0 ? client : $"{existing}, {client}";
     }
+
+    /// <summary>
+    /// The client's address as text, formatted once per connection rather than per request: a keep-alive connection
+    /// carries thousands of requests from the same address.
+    /// </summary>
+    private static string ClientAddress(HttpContext context)
+    {
+        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
+        if (items is not null && items.TryGetValue(s_clientAddressKey, out var cached) && cached is string text)
+        {
+            return text;
+        }
+
+        var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (items is not null)
+        {
+            items[s_clientAddressKey] = client;
+        }
+
+        return client;
+    }
+
 }

@@ -28,6 +28,9 @@ internal sealed class RequestForwarder(
         ConnectFailed,
     }
 
+    /// <summary>How many other servers an idempotent request is tried on when its server fails before answering.</summary>
+    public const int MaxRetries = 2;
+
     public long NoMemberResponses => Interlocked.Read(ref _noMemberResponses);
 
     public async Task ForwardAsync(HttpContext context)
@@ -45,12 +48,19 @@ internal sealed class RequestForwarder(
         // Only a balanced request sets the cookie: a pinned one must not move the client's sticky member.
         var setCookie = sticky && pinned is null && stuck is null;
         var outcome = await TrySendAsync(context, backend, setCookie).ConfigureAwait(false);
-        if (outcome == Outcome.ConnectFailed && pinned is null && IsIdempotent(context.Request.Method) && pool.NextAfter(backend) is { } next)
+        // Two servers may die at once (a zone, a bad rollout): an idempotent request tries up to MaxRetries others.
+        var first = backend;
+        for (var retry = 0; retry < MaxRetries && outcome == Outcome.ConnectFailed && pinned is null && IsIdempotent(context.Request.Method); retry++)
         {
+            if (pool.NextAfter(backend) is not { } next || next == first)
+            {
+                break;
+            }
+
             backend.CountRetry();
             ProxyLog.Retrying(logger, backend.Name, next.Name);
             backend = next;
-            outcome = await TrySendAsync(context, backend, sticky && pinned is null).ConfigureAwait(false);
+            outcome = await TrySendAsync(context, backend, sticky).ConfigureAwait(false);
         }
 
         if (outcome == Outcome.ConnectFailed)
@@ -111,9 +121,10 @@ internal sealed class RequestForwarder(
             {
                 response = await invoker.SendAsync(request, context.RequestAborted).ConfigureAwait(false);
             }
-            catch (HttpRequestException ex) when (IsUnanswered(ex) && body is not { Started: true })
+            catch (HttpRequestException) when (body is not { Started: true })
             {
-                // Refused, or the member died before answering (e.g. killed mid-request): safe to retry when idempotent.
+                // No response arrived and no body was sent: the member refused, reset or died before answering (a
+                // kill -9 mid-request shows as any of these), so an idempotent request is safe to send elsewhere.
                 return Outcome.ConnectFailed;
             }
             catch (Exception ex) when (IsMemberFailure(ex, context))
@@ -256,9 +267,6 @@ internal sealed class RequestForwarder(
 
         return array;
     }
-
-    private static bool IsUnanswered(HttpRequestException ex) =>
-        ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded;
 
     private static bool IsIdempotent(string method) =>
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Strata.Testing;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>
+/// One web tier of a small standard-library Python app behind the built-in load balancer, written into a runner's
+/// folder, for the recovery, autoscaling and rollout tests. The app answers <c>/</c> with "VERSION NAME", checks
+/// health on <c>/healthz</c> and burns CPU on <c>/burn?ms=N</c>; a <c>mode.txt</c> of <c>exit</c> makes a version
+/// that exits at once, <c>unhealthy</c> one whose health check always fails.
+/// </summary>
+public sealed class ResiliencyDeployment
+{
+    public const string Name = "res";
+
+    private const string App = """
+        import http.server, os, signal, sys, time
+        host, port = sys.argv[1].rsplit(":", 1)
+        name = os.environ["STRATA_SERVER_NAME"]
+        version = open("version.txt").read().strip()
+        mode = open("mode.txt").read().strip() if os.path.exists("mode.txt") else "ok"
+        if mode == "exit":
+            print("version " + version + " refuses to start", file=sys.stderr)
+            sys.exit(3)
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def do_GET(self):
+                path, _, query = self.path.partition("?")
+                status, body = 200, version + " " + name
+                if path == "/healthz" and mode == "unhealthy":
+                    status, body = 500, "broken"
+                elif path == "/burn":
+                    end = time.perf_counter() + int(query.partition("ms=")[2] or "10") / 1000
+                    while time.perf_counter() < end:
+                        pass
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            def log_message(self, *args):
+                pass
+        signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+        http.server.ThreadingHTTPServer((host, int(port)), Handler).serve_forever()
+        """;
+
+    private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    private readonly StrataRunner _strata;
+
+    public ResiliencyDeployment(StrataRunner strata, string servers, string tierExtra = "")
+    {
+        _strata = strata;
+        LoadBalancerPort = LoopbackPorts.GetFree();
+        strata.Home.WriteFile("res/app/app.py", App);
+        SetVersion("v1");
+        SpecPath = strata.Home.WriteFile("res/strata.yaml", $$"""
+            deployment: {{Name}}
+            images:
+              app: { from: ./app, run: "exec python3 app.py ${self.address}:8000" }
+            tiers:
+              web:
+                image: app
+                servers: {{servers}}
+                ports: [8000]
+                health: { http: /healthz, interval: 200ms, timeout: 150ms, healthyAfter: 1, unhealthyAfter: 2, grace: 5s }
+            {{Indent(tierExtra)}}
+            loadBalancers:
+              front: { listen: "127.0.0.1:{{LoadBalancerPort}}", to: "web:8000" }
+            """);
+    }
+
+    public int LoadBalancerPort { get; }
+
+    public string Url => $"http://127.0.0.1:{LoadBalancerPort}/";
+
+    public string SpecPath { get; }
+
+    private static string Indent(string lines) =>
+        string.Join('\n', lines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => "    " + l));
+
+    /// <summary>Changes the app's files, which makes a new image: the version it answers with and how it behaves.</summary>
+    public void SetVersion(string version, string mode = "ok")
+    {
+        _strata.Home.WriteFile("res/app/version.txt", version);
+        _strata.Home.WriteFile("res/app/mode.txt", mode);
+    }
+
+    public Task<CliResult> UpAsync() => _strata.UpAsync(SpecPath, Name);
+
+    public Task<JsonElement> StatusAsync() => _strata.StatusAsync(Name);
+
+    public async Task<List<HelloEndToEndTests.ServerRow>> ServersAsync() => HelloEndToEndTests.Servers(await StatusAsync());
+
+    public static JsonElement Tier(JsonElement status) => status.GetProperty("tiers").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "web");
+
+    public static List<string> Members(JsonElement status) =>
+        [.. status.GetProperty("loadBalancers")[0].GetProperty("members").EnumerateArray().Select(m => m.GetString()!)];
+
+    /// <summary>Every event of the deployment, oldest first, as <c>strata events --json</c> prints them (one object a line).</summary>
+    public async Task<List<JsonElement>> EventsAsync()
+    {
+        var result = await _strata.RunAsync(TimeSpan.FromSeconds(30), "events", Name, "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return [.. result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement.Clone())];
+    }
+
+    /// <summary>
+    /// Waits for a condition on the deployment; on timeout the failure carries its status and events, which are what
+    /// tell a scaling or rollout problem apart from a slow machine.
+    /// </summary>
+    public async Task WaitAsync(Func<JsonElement, bool> condition, string what, TimeSpan? timeout = null)
+    {
+        try
+        {
+            await Eventually.WaitAsync(async () => condition(await StatusAsync()), what, timeout);
+        }
+        catch (TimeoutException ex)
+        {
+            var events = string.Join('\n', (await EventsAsync()).Select(e => $"{e.GetProperty("time")} {e.GetProperty("kind")} {e.GetProperty("message")}"));
+            throw new TimeoutException($"{ex.Message}\n--- status\n{await StatusAsync()}\n--- events\n{events}", ex);
+        }
+    }
+
+    /// <summary>Answers of <paramref name="count"/> GETs through the load balancer, each "VERSION NAME".</summary>
+    public async Task<List<string>> AnswersAsync(int count)
+    {
+        var answers = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            answers.Add((await s_http.GetStringAsync(Url)).Trim());
+        }
+
+        return answers;
+    }
+
+    /// <summary>Waits until the load balancer has measured traffic, which shows a load generator's requests flow.</summary>
+    public Task WaitForTrafficAsync() => Eventually.WaitAsync(async () =>
+    {
+        var lb = (await StatusAsync()).GetProperty("loadBalancers")[0];
+        return lb.TryGetProperty("traffic", out var traffic) && traffic.ValueKind == JsonValueKind.Object
+            && traffic.GetProperty("requestsPerSecond").GetDouble() > 0;
+    }, "the load balancer to measure the load");
+
+    /// <summary><c>kill -9</c> of a server's whole process group, as a crash of the machine it runs on would end it.</summary>
+    public static async Task KillProcessGroupAsync(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var group = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2];
+        var start = new ProcessStartInfo("kill") { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var arg in new[] { "-KILL", "--", "-" + group })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var kill = Process.Start(start)!;
+        await kill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(kill.ExitCode == 0, $"kill -KILL -- -{group} (server pid {pid.ToString(CultureInfo.InvariantCulture)}) failed: {await kill.StandardError.ReadToEndAsync()}");
+        await Eventually.WaitAsync(() => !StrataRunner.IsAlive(pid), $"server process {pid} to die");
+    }
+}
