@@ -100,7 +100,8 @@ def baseline(n, app_dir):
 class Strata:
     def __init__(self, home, listen):
         self.home, self.listen = home, listen
-        self.env = dict(os.environ, STRATA_HOME=home, DOTNET_CLI_TELEMETRY_OPTOUT="1")
+        # A loopback range of its own, so servers of another Strata home on this machine never collide with these.
+        self.env = dict(os.environ, STRATA_HOME=home, DOTNET_CLI_TELEMETRY_OPTOUT="1", STRATA_LOCAL_ADDRESSES="127.66.0.1-127.66.255.254")
 
     def run(self, *args, timeout=600, check=True, capture=True):
         r = subprocess.run([STRATA, *args], env=self.env, timeout=timeout, text=True,
