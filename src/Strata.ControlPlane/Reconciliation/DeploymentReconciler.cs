@@ -226,9 +226,7 @@ public sealed partial class DeploymentReconciler(
 
     private static IEnumerable<string> Dependencies(DeploymentSpec spec, TierSpec tier)
     {
-        var image = spec.FindImage(tier.Image);
-        var templates = tier.Env.Values.Concat(image?.Env.Values ?? []).Concat(image?.Hooks.Values ?? []).Append(image?.Run);
-        return templates.OfType<Template>()
+        return References.LaunchTemplates(spec, tier)
             .SelectMany(TemplateReferences.Of)
             .Where(r => r.Root == "tiers" && r.Expression.Segments.Count > 1)
             .Select(r => r.Expression.Segments[1].Name!)

@@ -9,7 +9,7 @@ namespace Strata.ControlPlane.Reconciliation;
 /// Keeps each load balancer of a deployment running and its pool equal to the target tier's servers in service.
 /// A server leaves the pool, and its in-flight requests drain, before it is terminated.
 /// </summary>
-public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers, EventLog events)
+public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers, EventLog events, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, LoadBalancerInstance> _instances = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _reported = new(StringComparer.Ordinal);
@@ -155,22 +155,8 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
             var remaining = state.Members.Where(m => m != server).ToList();
             var members = Members(runtime, spec).Where(m => m.Name != server).ToList();
             await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = remaining }), ct).ConfigureAwait(false);
-            await WaitDrainedAsync(driver, instance, members, server, spec.DrainTimeout, ct).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task WaitDrainedAsync(ILoadBalancerDriver driver, LoadBalancerInstance instance, List<Member> members, string server, TimeSpan timeout, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var statuses = await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
-            if (!statuses.Any(s => s.Name == server && s.InFlight > 0) || DateTime.UtcNow >= deadline)
-            {
-                return;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(50), ct).ConfigureAwait(false);
+            await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
+            await driver.WaitUntilDrainedAsync(instance, server, spec.DrainTimeout, time, ct).ConfigureAwait(false);
         }
     }
 

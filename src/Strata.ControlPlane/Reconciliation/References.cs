@@ -11,11 +11,17 @@ namespace Strata.ControlPlane.Reconciliation;
 /// </summary>
 public static class References
 {
+    /// <summary>Every template a tier's launch is resolved from: run command, hooks, and image and tier environment.</summary>
+    public static IEnumerable<Template> LaunchTemplates(DeploymentSpec spec, TierSpec tier)
+    {
+        var image = spec.FindImage(tier.Image);
+        return tier.Env.Values.Concat(image?.Env.Values ?? []).Concat(image?.Hooks.Values ?? []).Append(image?.Run).OfType<Template>();
+    }
+
     public static string DigestOf(DeploymentRuntime runtime, TierSpec tier)
     {
         var spec = runtime.Desired.Spec;
-        var image = spec.FindImage(tier.Image);
-        var templates = tier.Env.Values.Concat(image?.Env.Values ?? []).Concat(image?.Hooks.Values ?? []).Append(image?.Run).OfType<Template>();
+        var templates = LaunchTemplates(spec, tier);
         var resolver = new RuntimeResolver(spec, runtime.Desired.ParameterValues, runtime.State, null);
         var lines = templates
             .SelectMany(TemplateReferences.Of)
