@@ -68,14 +68,22 @@ public abstract class FailoverTests
         }
     }
 
+    // A backend that writes each response (headers and body) with one send, so that a SIGKILL lands either before
+    // the response (the proxy retries elsewhere) or after it, never in the middle: a response cut half-way can be
+    // completed by no proxy, and is not what the failover guarantee is about. Listen backlog 128 instead of 5, so a
+    // loaded machine drops no connection before the proxy sees it; no log line per request.
     private const string BackendScript = """
-        import functools, http.server, sys
-        class Quiet(http.server.SimpleHTTPRequestHandler):
+        import http.server, sys
+        body = open(sys.argv[3] + "/index.html", "rb").read()
+        response = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def do_GET(self):
+                self.wfile.write(response)
             def log_message(self, *args):
                 pass
         http.server.ThreadingHTTPServer.request_queue_size = 128
-        handler = functools.partial(Quiet, directory=sys.argv[3])
-        http.server.ThreadingHTTPServer((sys.argv[2], int(sys.argv[1])), handler).serve_forever()
+        http.server.ThreadingHTTPServer((sys.argv[2], int(sys.argv[1])), Handler).serve_forever()
         """;
 
     private static (Process Process, Member Member) StartPythonBackend(ProxyFixture fixture, string name, string address)
@@ -86,8 +94,6 @@ public abstract class FailoverTests
         var port = LoopbackPorts.GetFree(address);
         var start = new ProcessStartInfo(Tool("python3", "python3"))
         {
-            // http.server with a listen backlog of 128 instead of 5, so that a loaded machine drops no connection
-            // before the proxy sees it, and without a log line per request.
             ArgumentList = { "-c", BackendScript, port.ToString(System.Globalization.CultureInfo.InvariantCulture), address, folder },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
