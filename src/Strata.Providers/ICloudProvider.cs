@@ -71,7 +71,17 @@ public interface ICloudProvider
 
     /// <summary>Rotates the logs that have grown past the provider's limit. The control plane calls this periodically.</summary>
     Task RotateLogsAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Raised when the provider notices on its own that a server stopped (its process exited), so the caller can look
+    /// at once instead of at its next periodic listing. A provider that cannot tell never raises it; callers must
+    /// still list servers periodically, and must not assume every stop is reported.
+    /// </summary>
+    event Action<ServerStopped>? ServerStopped;
 }
+
+/// <summary>A server that stopped without being asked to: <see cref="ICloudProvider.ServerStopped"/>.</summary>
+public sealed record ServerStopped(string Deployment, string ServerId);
 
 /// <summary>An operation the provider could not carry out for a reason outside the caller's request.</summary>
 public sealed class ProviderException(string message, Exception? inner = null) : Exception(message, inner);

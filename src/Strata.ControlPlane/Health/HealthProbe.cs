@@ -21,10 +21,8 @@ public interface IHealthProbe
     Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken);
 }
 
-internal sealed class HealthProbe(IHttpClientFactory httpClients) : IHealthProbe
+internal sealed class HealthProbe : IHealthProbe
 {
-    public const string HttpClientName = "strata-health";
-
     public async Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -42,22 +40,14 @@ internal sealed class HealthProbe(IHttpClientFactory httpClients) : IHealthProbe
         {
             return ProbeResult.Fail($"timed out after {check.Timeout.TotalMilliseconds:0} ms");
         }
-        catch (Exception ex) when (ex is HttpRequestException or SocketException or IOException)
+        catch (Exception ex) when (ex is SocketException or IOException)
         {
             return ProbeResult.Fail(ex.Message);
         }
     }
 
-    private async Task<ProbeResult> ProbeHttpAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
-    {
-        var port = check.Port ?? target.DefaultPort ?? 80;
-        var path = check.Path ?? "/";
-        var client = httpClients.CreateClient(HttpClientName);
-        using var response = await client.GetAsync(new Uri($"http://{target.Address}:{port}{path}"), HttpCompletionOption.ResponseHeadersRead, ct)
-            .ConfigureAwait(false);
-        var code = (int)response.StatusCode;
-        return code is >= 200 and < 400 ? ProbeResult.Pass : ProbeResult.Fail($"GET {path} answered {code}");
-    }
+    private static Task<ProbeResult> ProbeHttpAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct) =>
+        HttpCheck.ProbeAsync(target.Address, check.Port ?? target.DefaultPort ?? 80, check.Path ?? "/", ct);
 
     private static async Task<ProbeResult> ProbeTcpAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
     {

@@ -27,8 +27,14 @@ public static class ControlPlaneHost
         options.Paths.EnsureExists();
         var token = ServerToken.LoadOrCreate(options.Paths);
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // No configuration file is watched: the default reload-on-change puts an inotify watcher on the working folder,
+        // which wakes the server for every file written beneath it.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.ClearProviders();
+        // Per-request lines from the API (polled by every CLI that shows progress) and from HTTP clients would fill the
+        // log with routine traffic; warnings and errors from them still show.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         if (logging is null)
         {
             builder.Logging.AddSimpleConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");

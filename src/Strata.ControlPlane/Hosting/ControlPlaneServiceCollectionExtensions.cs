@@ -41,7 +41,6 @@ public static class ControlPlaneServiceCollectionExtensions
             o.ProxyCommand = options.ProxyCommand;
         });
         services.AddHaProxyLoadBalancer(o => o.RootPath = Path.Combine(paths.LoadBalancersRoot, "haproxy"));
-        services.AddHttpClient(HealthProbe.HttpClientName);
         services.TryAddSingleton<IHealthProbe, HealthProbe>();
         services.AddStrataBackups();
         services.TryAddSingleton<EventLog>();

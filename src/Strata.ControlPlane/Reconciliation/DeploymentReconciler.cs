@@ -83,7 +83,7 @@ public sealed partial class DeploymentReconciler(
                     StartTermination(runtime, server, "resuming an interrupted termination");
                     break;
                 case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy when instance?.State != ProviderServerState.Running:
-                    await MarkFailedAsync(runtime, server, DeathMessage(instance), ct).ConfigureAwait(false);
+                    await MarkFailedAsync(runtime, server, await DeathMessageAsync(server, instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
                     break;
                 case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy:
                     health.Ensure(runtime, server, instance!);
@@ -92,12 +92,32 @@ public sealed partial class DeploymentReconciler(
         }
     }
 
-    private static string DeathMessage(ServerInstance? instance) => instance switch
+    /// <summary>Why a server died, with the last lines of its log: usually the error that killed it.</summary>
+    private async Task<string> DeathMessageAsync(ServerState server, ServerInstance? instance, CancellationToken ct)
     {
-        null => "the server disappeared",
-        { ExitCode: { } code } => $"the process exited with code {code}{(instance.Message is null ? "" : ": " + instance.Message)}",
-        _ => instance.Message ?? "the process is gone",
-    };
+        var reason = instance switch
+        {
+            null => "the server disappeared",
+            { ExitCode: { } code } => $"the process exited with code {code}",
+            _ => instance.Message ?? "the process is gone",
+        };
+        var lines = instance is null ? [] : await LastLogLinesAsync(server.Name, ct).ConfigureAwait(false);
+        return lines.Count == 0 ? reason : $"{reason}: {string.Join(" | ", lines)}";
+    }
+
+    private async Task<List<string>> LastLogLinesAsync(string serverId, CancellationToken ct)
+    {
+        try
+        {
+            var tail = await provider.ReadLogTailAsync(serverId, DeathLogLines, ct).ConfigureAwait(false);
+            return [.. tail.Where(l => !string.IsNullOrWhiteSpace(l))];
+        }
+        catch (Exception ex) when (ex is IOException or ProviderException or UnauthorizedAccessException)
+        {
+            // The log is a courtesy: the server is failed with or without it.
+            return [];
+        }
+    }
 
     private async Task ReconcileTierAsync(DeploymentRuntime runtime, TierSpec tier, CancellationToken ct)
     {
@@ -379,6 +399,8 @@ public sealed partial class DeploymentReconciler(
 
     /// <summary>Failures in a row after which a tier is reported as crash-looping.</summary>
     public const int CrashLoopAfter = 3;
+
+    private const int DeathLogLines = 3;
 
     private static bool IsReplacement(string reason) =>
         reason.StartsWith("replac", StringComparison.Ordinal) || reason == CleanupReason;

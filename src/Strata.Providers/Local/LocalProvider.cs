@@ -62,6 +62,13 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
 
     public string Name => ProviderName;
 
+    // Only processes this instance started are watched; servers adopted after a restart are seen by the periodic listing.
+    public event Action<ServerStopped>? ServerStopped
+    {
+        add => _launcher.ServerStopped += value;
+        remove => _launcher.ServerStopped -= value;
+    }
+
     public ProviderCapabilities Capabilities { get; }
 
     public IReadOnlyList<string> Zones { get; }

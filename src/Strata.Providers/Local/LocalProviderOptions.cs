@@ -26,9 +26,14 @@ public sealed class LocalProviderOptions
     /// <value>The default is 10 seconds.</value>
     public TimeSpan TerminateGrace { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>A run command that exits within this time after it starts fails the launch.</summary>
-    /// <value>The default is 300 milliseconds.</value>
-    public TimeSpan StartupWindow { get; set; } = TimeSpan.FromMilliseconds(300);
+    /// <summary>
+    /// How long a launch waits after starting the run command, so that a command that exits within it fails the launch
+    /// itself. Zero returns as soon as the process is started; a later exit is then reported through
+    /// <see cref="ICloudProvider.ServerStopped"/> and the next listing, which the control plane turns into a failed
+    /// server with the log's last lines, without holding up every launch.
+    /// </summary>
+    /// <value>The default is zero.</value>
+    public TimeSpan StartupWindow { get; set; } = TimeSpan.Zero;
 
     /// <summary>How long a configure hook may run before it is killed and the launch fails.</summary>
     /// <value>The default is 5 minutes.</value>
@@ -76,7 +81,11 @@ public sealed class LocalProviderOptions
         }
 
         AddIfNotPositive(TerminateGrace, nameof(TerminateGrace), errors);
-        AddIfNotPositive(StartupWindow, nameof(StartupWindow), errors);
+        if (StartupWindow < TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(StartupWindow)} must not be negative");
+        }
+
         AddIfNotPositive(ConfigureTimeout, nameof(ConfigureTimeout), errors);
         AddIfNotPositive(PollInterval, nameof(PollInterval), errors);
         if (LogMaxBytes <= 0)

@@ -26,6 +26,9 @@ internal sealed class ServerLauncher
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _placement = new(1, 1);
 
+    /// <summary>Raised when the run command of a server launched by this instance exits.</summary>
+    public event Action<ServerStopped>? ServerStopped;
+
     public ServerLauncher(
         LocalProviderOptions options, ServerRecords records, AddressPool addresses, LocalImages images,
         LocalVolumes volumes, ServerProcesses processes, TimeProvider time, ILogger logger)
@@ -131,13 +134,16 @@ internal sealed class ServerLauncher
 
         var started = _processes.Start(settings.RunCommand, identity.RootPath, environment, record.LogPath);
         record = Save(record with { State = ServerState.Running, ProcessId = started.Pid, ProcessStartTime = started.StartTime });
-        if (await _processes.WaitForEarlyExitAsync(started.Pid, _options.StartupWindow, ct).ConfigureAwait(false) is { } code)
+        if (_options.StartupWindow > TimeSpan.Zero
+            && await _processes.WaitForEarlyExitAsync(started.Pid, _options.StartupWindow, ct).ConfigureAwait(false) is { } code)
         {
             var tail = await ServerLogs.ReadTailAsync(record.LogPath, 5, ct).ConfigureAwait(false);
             _processes.Forget(started.Pid);
             throw new LaunchFailure($"run command exited immediately with code {code}: {Summarise(tail)}", code);
         }
 
+        var stopped = new ServerStopped(record.Deployment, record.Id);
+        _processes.OnExit(started.Pid, () => ServerStopped?.Invoke(stopped));
         Log.ServerStarted(_logger, record.Id, record.Address, started.Pid);
         return record;
     }

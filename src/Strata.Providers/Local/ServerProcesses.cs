@@ -75,6 +75,31 @@ internal sealed class ServerProcesses : IDisposable
         return process.HasExited ? process.ExitCode : null;
     }
 
+    /// <summary>Calls <paramref name="exited"/> once when a process this instance started exits.</summary>
+    public void OnExit(int pid, Action exited)
+    {
+        if (!_children.TryGetValue(pid, out var process))
+        {
+            return;
+        }
+
+        var once = 0;
+        void Raise()
+        {
+            if (Interlocked.Exchange(ref once, 1) == 0)
+            {
+                exited();
+            }
+        }
+
+        process.Exited += (_, _) => Raise();
+        process.EnableRaisingEvents = true;
+        if (process.HasExited)
+        {
+            Raise();
+        }
+    }
+
     /// <summary>The exit code of a process this instance started, once it has exited.</summary>
     public int? ExitCodeOf(int pid) =>
         _children.TryGetValue(pid, out var process) && process.HasExited ? process.ExitCode : null;

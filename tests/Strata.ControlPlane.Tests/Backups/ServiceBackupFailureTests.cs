@@ -141,5 +141,11 @@ public sealed class ServiceBackupFailureTests : IAsyncDisposable
         public IAsyncEnumerable<string> FollowLogAsync(string serverId, int tailLines, CancellationToken ct) => throw new NotSupportedException();
 
         public Task RotateLogsAsync(CancellationToken ct) => throw new NotSupportedException();
+
+        public event Action<ServerStopped>? ServerStopped
+        {
+            add { }
+            remove { }
+        }
     }
 }

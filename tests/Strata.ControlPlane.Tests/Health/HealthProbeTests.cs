@@ -106,6 +106,58 @@ public sealed class HealthProbeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ProbeAsync_HttpServerKeepingConnectionOpen_PassesWithoutWaitingForClose()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var answered = AnswerOnceAsync(listener, ["HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"], keepOpen: true);
+        var check = Http("/ok") with { Port = ((IPEndPoint)listener.LocalEndpoint).Port, Timeout = TimeSpan.FromSeconds(30) };
+
+        var result = await ProbeAsync(check);
+
+        Assert.True(result.Passed, result.Detail);
+        Assert.StartsWith("GET /ok HTTP/1.1\r\nHost: 127.0.0.1:", await answered.WithTimeout());
+    }
+
+    [Fact]
+    public async Task ProbeAsync_HttpStatusLineInPieces_ReadsWholeLine()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var answered = AnswerOnceAsync(listener, ["HTTP/1.0 5", "03 Service Unavailable\r\n\r\n"], keepOpen: false);
+
+        var result = await ProbeAsync(Http("/") with { Port = ((IPEndPoint)listener.LocalEndpoint).Port });
+
+        await answered.WithTimeout();
+        Assert.False(result.Passed);
+        Assert.Equal("GET / answered 503", result.Detail);
+    }
+
+    [Fact]
+    public async Task ProbeAsync_NotHttp_FailsWithReason()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var answered = AnswerOnceAsync(listener, ["SSH-2.0-OpenSSH_9.2\r\n"], keepOpen: false);
+
+        var result = await ProbeAsync(Http("/") with { Port = ((IPEndPoint)listener.LocalEndpoint).Port });
+
+        await answered.WithTimeout();
+        Assert.False(result.Passed);
+        Assert.Equal("GET / did not answer with an HTTP status line", result.Detail);
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.1 200 OK", 200)]
+    [InlineData("HTTP/1.0 302", 302)]
+    [InlineData("HTTP/1.1 2x0 OK", null)]
+    [InlineData("HTTP/2 200", null)]
+    [InlineData("HTTP/1.1 2000 OK", null)]
+    [InlineData("", null)]
+    public void ParseStatus_Line_ReturnsCode(string line, int? expected) =>
+        Assert.Equal(expected, HttpCheck.ParseStatus(System.Text.Encoding.ASCII.GetBytes(line)));
+
+    [Fact]
     public async Task ProbeAsync_TcpToListeningPort_Passes()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -165,6 +217,41 @@ public sealed class HealthProbeTests : IAsyncLifetime
 
         Assert.False(result.Passed);
         Assert.Equal("timed out after 300 ms", result.Detail);
+    }
+
+    /// <summary>Accepts one connection, reads the request head, writes <paramref name="pieces"/> one by one; returns the request.</summary>
+    private static async Task<string> AnswerOnceAsync(TcpListener listener, string[] pieces, bool keepOpen)
+    {
+        using var client = await listener.AcceptTcpClientAsync();
+        client.NoDelay = true;
+        var stream = client.GetStream();
+        var request = new System.Text.StringBuilder();
+        var buffer = new byte[1024];
+        while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer);
+            if (read == 0)
+            {
+                break;
+            }
+
+            request.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        foreach (var piece in pieces)
+        {
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(piece));
+            await stream.FlushAsync();
+            await Task.Yield();
+        }
+
+        if (keepOpen)
+        {
+            // Like a keep-alive server that ignores "Connection: close": the probe must not wait for the close.
+            _ = await stream.ReadAsync(buffer);
+        }
+
+        return request.ToString();
     }
 
     private Task<ProbeResult> ProbeAsync(HealthCheckSpec check) =>

@@ -197,6 +197,27 @@ public sealed class LaunchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LaunchAsync_NoStartupWindowAndCommandExits_ReturnsRunningThenReportsTheStop()
+    {
+        await using var local = new LocalProviderHarness(o => o.StartupWindow = TimeSpan.Zero);
+        var image = await local.RegisterImageAsync(("a", "b"));
+        var stopped = new TaskCompletionSource<ServerStopped>(TaskCreationOptions.RunContinuationsAsynchronously);
+        local.Provider.ServerStopped += e => stopped.TrySetResult(e);
+        var release = local.Folder.Combine("release");
+
+        var server = await local.LaunchAsync(LocalProviderHarness.Request(image, $"while [ ! -e '{release}' ]; do sleep 0.01; done; echo 'cannot open database' >&2; exit 7"));
+        Assert.Equal(ServerState.Running, server.State);
+        File.WriteAllText(release, "");
+
+        var stop = await stopped.Task.WithTimeout();
+        Assert.Equal(new ServerStopped(server.Deployment, server.Id), stop);
+        var listed = (await local.Provider.ListServersAsync(null, CancellationToken.None).WithTimeout()).Single();
+        Assert.Equal(ServerState.Stopped, listed.State);
+        Assert.Equal(7, listed.ExitCode);
+        Assert.Equal(["cannot open database"], await local.Provider.ReadLogTailAsync(server.Id, 3, CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
     public async Task LaunchAsync_PortTakenOnItsAddress_FailedAndOtherServersUnaffected()
     {
         await using var single = new LocalProviderHarness(o => o.AddressRangeEnd = o.AddressRangeStart);

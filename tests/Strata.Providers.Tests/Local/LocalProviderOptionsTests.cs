@@ -26,7 +26,7 @@ public sealed class LocalProviderOptionsTests
             AddressRangeStart = "127.0.0.5",
             AddressRangeEnd = "10.0.0.1",
             Zones = [],
-            StartupWindow = TimeSpan.Zero,
+            StartupWindow = TimeSpan.FromSeconds(-1),
             LogFilesKept = 0,
         };
 
