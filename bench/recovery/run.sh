@@ -53,6 +53,6 @@ trap 'exit 130' INT TERM
 # Build the CLI if needed (outside the timings), then run a private copy of it, so that a rebuild triggered by
 # someone else's ./strata while the benchmark runs can neither land inside a timed `up` nor swap the binary.
 "$root/strata" --version >/dev/null
-cp -a "$root/artifacts/launcher/bin/Strata.Cli/release" "$work/cli"
+cp -a "$root/artifacts/launcher/app" "$work/cli"
 export STRATA_BENCH_CLI="$work/cli/strata"
 timeout "${BENCH_TIMEOUT:-900}" python3 "$here/bench.py" --work "$work" "$@"

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning;
 using Strata.Providers;
@@ -8,10 +10,11 @@ using Strata.Spec;
 namespace Strata.ControlPlane.Health;
 
 /// <summary>
-/// Probes every running server on its tier's interval and moves it between booting, in service and unhealthy as
+/// Probes every running server on its tier's interval (a booting one more often, see
+/// <see cref="ControlPlaneOptions.BootProbeInterval"/>) and moves it between booting, in service and unhealthy as
 /// the thresholds are crossed. A booting server that does not pass within the check's grace period fails.
 /// </summary>
-public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, TimeProvider time, ILogger<HealthMonitor> logger)
+public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<HealthMonitor> logger)
 {
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _probes = new(StringComparer.Ordinal);
 
@@ -71,8 +74,9 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, T
                     return;
                 }
 
-                await ApplyAsync(runtime, server, check, before, tracker, ct).ConfigureAwait(false);
-                await Task.Delay(UntilNextTick(check.Interval), time, ct).ConfigureAwait(false);
+                var state = await ApplyAsync(runtime, server, check, before, tracker, ct).ConfigureAwait(false);
+                var delay = NextProbeDelay(state, check.Interval, options.Value.BootProbeInterval, time.GetUtcNow());
+                await Task.Delay(delay, time, ct).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -86,7 +90,8 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, T
         }
     }
 
-    private async Task ApplyAsync(DeploymentRuntime runtime, ServerState server, HealthCheckSpec check, HealthVerdict before, HealthTracker tracker, CancellationToken ct)
+    /// <summary>Moves the server as the verdict says and returns its state afterwards.</summary>
+    private async Task<ServerStatus> ApplyAsync(DeploymentRuntime runtime, ServerState server, HealthCheckSpec check, HealthVerdict before, HealthTracker tracker, CancellationToken ct)
     {
         var next = (server.State, tracker.Verdict) switch
         {
@@ -103,7 +108,7 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, T
                 await Fail(runtime, server, $"the health check did not pass within {check.Grace.TotalSeconds:0}s: {tracker.LastFailure ?? "no answer"}").ConfigureAwait(false);
             }
 
-            return;
+            return server.State;
         }
 
         var message = next == ServerStatus.Unhealthy ? tracker.LastFailure : null;
@@ -112,16 +117,22 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, T
         await events.PublishAsync(runtime.Name, "server.state", text, $"tiers.{server.Tier}.servers[{server.Name}]",
             next == ServerStatus.InService ? EventSeverity.Info : EventSeverity.Warning, ct).ConfigureAwait(false);
         Changed?.Invoke(runtime.Name);
+        return next;
     }
 
     /// <summary>
-    /// Probes of the same interval land on one grid of wall-clock ticks, so the control plane wakes once per tick for all
-    /// of them instead of once per server: at 50 servers that is most of its idle cost.
+    /// A booting server is probed every <paramref name="bootInterval"/> (when shorter than the check's). Otherwise probes
+    /// of the same interval land on one grid of wall-clock ticks, so the control plane wakes once per tick for all of
+    /// them instead of once per server: at 50 servers that is most of its idle cost.
     /// </summary>
-    private TimeSpan UntilNextTick(TimeSpan interval)
+    internal static TimeSpan NextProbeDelay(ServerStatus state, TimeSpan interval, TimeSpan bootInterval, DateTimeOffset now)
     {
-        var remainder = time.GetUtcNow().UtcTicks % interval.Ticks;
-        return TimeSpan.FromTicks(interval.Ticks - remainder);
+        if (state == ServerStatus.Booting && bootInterval < interval)
+        {
+            return bootInterval;
+        }
+
+        return TimeSpan.FromTicks(interval.Ticks - (now.UtcTicks % interval.Ticks));
     }
 
     private static ServerState? Find(DeploymentRuntime runtime, string name) =>

@@ -15,6 +15,13 @@ public sealed class ControlPlaneOptions
     /// <summary>How often every deployment is reconciled even when nothing signalled a change. The default is 2 seconds.</summary>
     public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The time between health probes of a server that is still booting, when the check's own interval is longer (as
+    /// HAProxy's <c>fastinter</c>): a new server goes into service as soon as it answers, not up to an interval later.
+    /// The default is 100 milliseconds.
+    /// </summary>
+    public TimeSpan BootProbeInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>The longest wait before a failing launch is retried. The default is 5 minutes.</summary>
     public TimeSpan MaxLaunchBackoff { get; set; } = TimeSpan.FromMinutes(5);
 
