@@ -74,6 +74,7 @@ public static class ControlPlaneLauncher
             UseShellExecute = false,
         };
         start.Environment["STRATA_HOME"] = paths.Root;
+        ServerRuntimeSettings.ApplyTo(start.Environment);
         using var process = Process.Start(start) ?? throw new IOException("could not start the control plane");
         return process.Id;
     }

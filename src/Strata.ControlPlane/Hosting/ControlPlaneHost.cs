@@ -24,6 +24,7 @@ public static class ControlPlaneHost
     public static WebApplication Build(ControlPlaneOptions options, Action<ILoggingBuilder>? logging = null)
     {
         var endpoint = ParseListen(options.Listen);
+        ServerRuntimeSettings.KeepFromChildren();
         options.Paths.EnsureExists();
         var token = ServerToken.LoadOrCreate(options.Paths);
 

@@ -43,12 +43,22 @@ public sealed partial class DeploymentReconciler(
         }
 
         await images.EnsureAsync(runtime, ct).ConfigureAwait(false);
-        foreach (var tier in OrderedTiers(runtime.Desired.Spec))
+        var starting = await loadBalancers.StartMissingAsync(runtime, ct).ConfigureAwait(false);
+        try
         {
-            await ReconcileTierAsync(runtime, tier, ct).ConfigureAwait(false);
+            foreach (var tier in OrderedTiers(runtime.Desired.Spec))
+            {
+                await ReconcileTierAsync(runtime, tier, ct).ConfigureAwait(false);
+            }
+
+            await RemoveTiersNotInSpecAsync(runtime, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Only waits: a start that failed is reported by the reconcile below, which tries again.
+            await Task.WhenAny(starting).ConfigureAwait(false);
         }
 
-        await RemoveTiersNotInSpecAsync(runtime, ct).ConfigureAwait(false);
         await loadBalancers.ReconcileAsync(runtime, ct).ConfigureAwait(false);
         await TerminateOrphansAsync(runtime, observed, ct).ConfigureAwait(false);
     }

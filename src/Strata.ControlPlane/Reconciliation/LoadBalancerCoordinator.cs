@@ -54,6 +54,26 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
             Math.Round(Math.Max(0, requests) / elapsed.TotalSeconds, 1), requests > 0 ? Math.Round(100.0 * errors / requests, 2) : 0, after.OpenConnections, members);
     }
 
+    /// <summary>
+    /// Starts the load balancers not known to be running, without waiting for them: a proxy process takes a few hundred
+    /// milliseconds to come up, which the first launches need not wait for. The returned task completes when they are
+    /// up; <see cref="ReconcileAsync"/> then adopts them and reports any failure.
+    /// </summary>
+    public async Task<Task> StartMissingAsync(DeploymentRuntime runtime, CancellationToken ct)
+    {
+        var starts = new List<Task>();
+        foreach (var spec in runtime.Desired.Spec.LoadBalancers)
+        {
+            var state = runtime.State.FindLoadBalancer(spec.Name) ?? await CreateAsync(runtime, spec, ct).ConfigureAwait(false);
+            if (!_instances.ContainsKey(state.PhysicalName))
+            {
+                starts.Add(drivers.Get(spec.Driver).EnsureRunningAsync(Definition(runtime, spec, state), ct));
+            }
+        }
+
+        return Task.WhenAll(starts);
+    }
+
     public async Task ReconcileAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
         foreach (var spec in runtime.Desired.Spec.LoadBalancers)
