@@ -5,6 +5,11 @@
 # Usage: bench/lb/run.sh [DURATION_SECONDS] [CONNECTIONS] [ROUNDS]
 # With ROUNDS > 1 the three targets are measured in turn, round after round, so that a busy moment of the machine
 # hits all of them; report the median of each.
+# Each row also gives the CPU time (user + system, from /proc/PID/stat) that the load balancer and the backends spent
+# during the wrk run, divided by the requests: what one request costs, which moves far less than requests/s when
+# something else keeps the machine busy (contention and batching still shift it by some 10-30%). The backends' figure
+# of the direct run is the baseline; behind a load balancer they get requests less batched and spend more on each.
+# Times are counted in clock ticks (getconf CLK_TCK, usually 100 a second), a rounding well below 1% of a run.
 set -eu
 DURATION=${1:-10}
 CONNECTIONS=${2:-32}
@@ -48,26 +53,51 @@ n=0; until grep -q '^ready' "$WORK/lbbench.log"; do
   n=$((n+1)); [ $n -lt 300 ] && kill -0 "$LBBENCH" 2>/dev/null || { echo "load balancers did not start" >&2; cat "$WORK/lbbench.log" >&2; exit 1; }; sleep 0.1
 done
 
+BACKENDS=$PIDS
+HAPROXY=$(awk '$1 == "haproxy" {print $NF}' "$WORK/lbbench.log")
+BUILTIN=$(awk '$1 == "builtin" {print $NF}' "$WORK/lbbench.log")
+TICKS=$(getconf CLK_TCK)
+
 for port in 18101 18102 18103 18110 18111; do
   n=0; until wrk -t1 -c1 -d1s "http://127.0.0.1:$port/" >/dev/null 2>&1; do n=$((n+1)); [ $n -lt 50 ] || { echo "port $port never answered" >&2; cat "$WORK/lbbench.log" >&2; exit 1; }; sleep 0.2; done
 done
 
-run() { # name url
-  [ "$ROUNDS" -gt 1 ] && set -- "$1 (round $round)" "$2"
+# utime + stime of the processes, in clock ticks: fields 14 and 15 of /proc/PID/stat, counted after the command name,
+# which is in parentheses and may hold spaces. A thread's time is included in its process's.
+cputicks() {
+  total=0
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || { echo "bench/lb: process $pid is gone" >&2; return 1; }
+    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+  done
+  echo "$total"
+}
+
+per_request() { # ticks requests: microseconds of CPU per request
+  awk -v t="$1" -v n="$2" -v hz="$TICKS" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }'
+}
+
+run() { # name url load-balancer-pid (none for the direct run)
+  [ "$ROUNDS" -gt 1 ] && set -- "$1 (round $round)" "$2" "$3"
+  lb0=$(cputicks $3); backends0=$(cputicks $BACKENDS)
   out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2")
+  lb1=$(cputicks $3); backends1=$(cputicks $BACKENDS)
+  requests=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
-  printf '| %s | %s | %s | %s |\n' "$1" "$rps" "$p99" "${errors:-none}"
+  lb=-; [ -n "$3" ] && lb=$(per_request $((lb1 - lb0)) "$requests")
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p99" "$lb" "$(per_request $((backends1 - backends0)) "$requests")" "${errors:-none}"
 }
-wrk -t2 -c"$CONNECTIONS" -d2s http://127.0.0.1:18111/ >/dev/null   # JIT warm-up of the built-in proxy
-echo "| target | requests/s | p99 | errors |"
-echo "| --- | --- | --- | --- |"
+# JIT warm-up of the built-in proxy: under load, tiered compilation keeps a core busy for its first 5-6 seconds.
+wrk -t2 -c"$CONNECTIONS" -d8s http://127.0.0.1:18111/ >/dev/null
+echo "| target | requests/s | p99 | load balancer CPU µs/request | backends CPU µs/request | errors |"
+echo "| --- | --- | --- | --- | --- | --- |"
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
-  run "direct to one backend" http://127.0.0.1:18101/
-  run "built-in proxy" http://127.0.0.1:18111/
-  run "HAProxy" http://127.0.0.1:18110/
+  run "direct to one backend" http://127.0.0.1:18101/ ""
+  run "built-in proxy" http://127.0.0.1:18111/ "$BUILTIN"
+  run "HAProxy" http://127.0.0.1:18110/ "$HAPROXY"
   round=$((round+1))
 done
 echo

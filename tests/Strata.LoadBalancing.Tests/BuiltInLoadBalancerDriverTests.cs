@@ -206,4 +206,35 @@ public sealed class BuiltInLoadBalancerDriverTests
         await stopping.WithTimeout();
         Assert.NotEqual(instance.ProcessStartTime, ProcessIdentity.TryReadStartTime(instance.ProcessId));
     }
+
+    [Theory]
+    [InlineData(true, 1, "1", "1")]
+    [InlineData(true, 0, "1", null)]
+    [InlineData(false, 0, null, null)]
+    public async Task EnsureRunningAsync_SocketOptions_DecideProxyRuntimeAndItForwards(bool inline, int threads, string? inlineVariable, string? threadsVariable)
+    {
+        await using var fixture = new ProxyFixture(builtIn: o =>
+        {
+            o.InlineSocketCompletions = inline;
+            o.SocketEventThreads = threads;
+        });
+        var backend = await fixture.BackendAsync("web-1", "127.0.0.24");
+        var instance = await fixture.StartAsync("hello-front-sockets");
+        await fixture.Driver.SetMembersAsync(instance, [backend.Member], CancellationToken.None).WithTimeout();
+
+        Assert.Equal((200, "web-1"), await fixture.GetAsync(instance));
+        Assert.Equal(inlineVariable, EnvironmentVariable(instance.ProcessId, "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"));
+        Assert.Equal(threadsVariable, EnvironmentVariable(instance.ProcessId, "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT"));
+        if (inline)
+        {
+            // The runtime honours them: its socket event threads are there in the number asked for.
+            var socketThreads = Directory.GetDirectories($"/proc/{instance.ProcessId}/task")
+                .Count(task => File.ReadAllText(Path.Combine(task, "comm")).Trim() == ".NET Sockets");
+            Assert.Equal(threads > 0 ? threads : Environment.ProcessorCount, socketThreads);
+        }
+    }
+
+    private static string? EnvironmentVariable(int processId, string name) =>
+        File.ReadAllText($"/proc/{processId}/environ").Split('\0')
+            .FirstOrDefault(entry => entry.StartsWith(name + "=", StringComparison.Ordinal))?[(name.Length + 1)..];
 }

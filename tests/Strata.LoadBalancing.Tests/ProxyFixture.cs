@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Strata.LoadBalancing.BuiltIn;
 using Strata.LoadBalancing.Proxy;
 using Strata.Testing;
 
@@ -20,11 +21,15 @@ internal sealed class ProxyFixture : IAsyncDisposable
 
     private readonly int? _haProxySlots;
 
+    private readonly Action<BuiltInLoadBalancerOptions>? _builtIn;
+
     /// <param name="haProxySlots">The HAProxy driver's server slots; the default, null, keeps the driver's default.</param>
-    public ProxyFixture(string driverName = "builtin", int? haProxySlots = null)
+    /// <param name="builtIn">Changes to the built-in driver's options after the fixture's own.</param>
+    public ProxyFixture(string driverName = "builtin", int? haProxySlots = null, Action<BuiltInLoadBalancerOptions>? builtIn = null)
     {
         _driverName = driverName;
         _haProxySlots = haProxySlots;
+        _builtIn = builtIn;
         Driver = CreateDriver();
         Client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
     }
@@ -46,6 +51,7 @@ internal sealed class ProxyFixture : IAsyncDisposable
                 o.RootPath = Root.Path;
                 o.ProxyCommand = [dotnet, host];
                 o.StartTimeout = TimeSpan.FromSeconds(20);
+                _builtIn?.Invoke(o);
             })
             .AddHaProxyLoadBalancer(o =>
             {

@@ -166,7 +166,7 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
     private async Task<LoadBalancerInstance> StartAsync(ProxyConfig config, ProxyFiles files, CancellationToken ct)
     {
         File.Delete(files.State);
-        using var process = ProxyProcess.Start(_options.ProxyCommand, config.Id, files);
+        using var process = ProxyProcess.Start(_options, config.Id, files);
         var started = _timeProvider.GetTimestamp();
         while (true)
         {

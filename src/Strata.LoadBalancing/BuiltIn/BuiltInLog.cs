@@ -7,7 +7,8 @@ internal static partial class BuiltInLog
     [LoggerMessage(101, LogLevel.Information, "Load balancer {Id}: started proxy process {ProcessId} on {Url}")]
     public static partial void Started(ILogger logger, string id, int processId, string? url);
 
-    [LoggerMessage(102, LogLevel.Information, "Load balancer {Id}: adopted running proxy process {ProcessId} on {Url}")]
+    // Debug: every reconcile pass confirms the running process this way.
+    [LoggerMessage(102, LogLevel.Debug, "Load balancer {Id}: adopted running proxy process {ProcessId} on {Url}")]
     public static partial void Adopted(ILogger logger, string id, int processId, string? url);
 
     [LoggerMessage(103, LogLevel.Error, "Load balancer {Id}: proxy failed to start: {Message}")]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Strata.LoadBalancing.Proxy;
@@ -15,16 +16,25 @@ internal static partial class ProxyProcess
     // session of its own, so it outlives the control plane and a Ctrl+C aimed at the control plane.
     private const string Launcher = "exec \"$@\" </dev/null >>\"$STRATA_LB_LOG\" 2>&1";
 
-    public static Process Start(IReadOnlyList<string> command, string id, ProxyFiles files)
+    // The .NET runtime reads these once, when the process opens its first socket, so only the launcher can set them.
+    private const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+    private const string EventThreadsVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
+
+    public static Process Start(BuiltInLoadBalancerOptions options, string id, ProxyFiles files)
     {
         var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = files.Folder };
-        foreach (var argument in (string[])["sh", "-c", Launcher, "strata-proxy", .. command, "--config", files.Config])
+        foreach (var argument in (string[])["sh", "-c", Launcher, "strata-proxy", .. options.ProxyCommand, "--config", files.Config])
         {
             start.ArgumentList.Add(argument);
         }
 
         start.Environment[ProxyFiles.MarkerVariable] = id;
         start.Environment["STRATA_LB_LOG"] = files.Log;
+        // Set or removed, never inherited from the control plane, so the options alone decide.
+        SetOrRemove(start.Environment, InlineCompletionsVariable, options.InlineSocketCompletions ? "1" : null);
+        SetOrRemove(
+            start.Environment, EventThreadsVariable,
+            options.SocketEventThreads > 0 ? options.SocketEventThreads.ToString(CultureInfo.InvariantCulture) : null);
         return Process.Start(start) ?? throw new InvalidOperationException($"Could not start the proxy for load balancer {id}.");
     }
 
@@ -97,6 +107,18 @@ internal static partial class ProxyProcess
         }
 
         return true;
+    }
+
+    private static void SetOrRemove(IDictionary<string, string?> environment, string name, string? value)
+    {
+        if (value is null)
+        {
+            environment.Remove(name);
+        }
+        else
+        {
+            environment[name] = value;
+        }
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -7,7 +7,8 @@ internal static partial class HaProxyLog
     [LoggerMessage(201, LogLevel.Information, "Load balancer {Id}: started haproxy process {ProcessId} on {Url} with {MemberCount} members")]
     public static partial void Started(ILogger logger, string id, int processId, string url, int memberCount);
 
-    [LoggerMessage(202, LogLevel.Information, "Load balancer {Id}: adopted running haproxy process {ProcessId} on {Url}")]
+    // Debug: every reconcile pass confirms the running process this way.
+    [LoggerMessage(202, LogLevel.Debug, "Load balancer {Id}: adopted running haproxy process {ProcessId} on {Url}")]
     public static partial void Adopted(ILogger logger, string id, int processId, string url);
 
     [LoggerMessage(203, LogLevel.Error, "Load balancer {Id}: haproxy failed to start: {Message}")]
