@@ -112,7 +112,25 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, I
         }
 
         var message = next == ServerStatus.Unhealthy ? tracker.LastFailure : null;
-        await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, server with { State = next, Message = message }, time.GetUtcNow()), ct).ConfigureAwait(false);
+        var applied = false;
+        await runtime.MutateAsync(s =>
+        {
+            // The verdict was judged against the server as it was when the probe started; if the reconciler has moved it
+            // since (terminating, failed), that move stands. Writing back the older copy would resurrect a server whose
+            // process is being stopped, and the next pass would then fail it for being gone.
+            if (FindIn(s, server) is not { } current || current.State != server.State)
+            {
+                return s;
+            }
+
+            applied = true;
+            return DeploymentReconciler.ReplaceServer(s, current with { State = next, Message = message }, time.GetUtcNow());
+        }, ct).ConfigureAwait(false);
+        if (!applied)
+        {
+            return server.State;
+        }
+
         var text = next == ServerStatus.InService ? $"{server.Name} is in service" : $"{server.Name} is unhealthy: {message}";
         await events.PublishAsync(runtime.Name, "server.state", text, $"tiers.{server.Tier}.servers[{server.Name}]",
             next == ServerStatus.InService ? EventSeverity.Info : EventSeverity.Warning, ct).ConfigureAwait(false);
@@ -134,6 +152,9 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, I
 
         return TimeSpan.FromTicks(interval.Ticks - (now.UtcTicks % interval.Ticks));
     }
+
+    private static ServerState? FindIn(DeploymentState state, ServerState server) =>
+        state.FindTier(server.Tier)?.Servers.FirstOrDefault(s => s.Name == server.Name);
 
     private static ServerState? Find(DeploymentRuntime runtime, string name) =>
         runtime.State.Tiers.SelectMany(t => t.Servers).FirstOrDefault(s => s.Name == name && s.State is ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy);

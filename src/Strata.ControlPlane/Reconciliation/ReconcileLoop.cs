@@ -40,7 +40,6 @@ public sealed partial class ReconcileLoop : BackgroundService
         health.Fail = (runtime, server, message) => reconciler.MarkFailedAsync(runtime, server, message, CancellationToken.None)
             .ContinueWith(_ => Enqueue(runtime.Name), TaskScheduler.Default);
         registry.Changed += Enqueue;
-        provider.ServerStopped += stopped => Enqueue(stopped.Deployment);
     }
 
     public void Enqueue(string deployment)
