@@ -196,7 +196,9 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
             return record;
         }
 
-        if (ProcFs.IsSameProcess(pid, record.ProcessStartTime ?? 0, record.Id))
+        // A child of this instance is known alive without /proc: just after it starts, /proc still shows the forked
+        // copy of this process, before exec has given it the server's marker.
+        if (_processes.IsRunningChild(pid) || ProcFs.IsSameProcess(pid, record.ProcessStartTime ?? 0, record.Id))
         {
             return record;
         }

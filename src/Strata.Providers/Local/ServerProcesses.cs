@@ -100,6 +100,9 @@ internal sealed class ServerProcesses : IDisposable
         }
     }
 
+    /// <summary>True for a process this instance started that has not exited.</summary>
+    public bool IsRunningChild(int pid) => _children.TryGetValue(pid, out var process) && !process.HasExited;
+
     /// <summary>The exit code of a process this instance started, once it has exited.</summary>
     public int? ExitCodeOf(int pid) =>
         _children.TryGetValue(pid, out var process) && process.HasExited ? process.ExitCode : null;
