@@ -90,9 +90,18 @@ internal sealed class TestBackend : IAsyncDisposable
             string.Join('\n', request.Headers.Select(h => $"{h.Key}: {h.Value}")));
     }
 
+    /// <summary>
+    /// Reads the whole body before answering. An echo that answered while still reading would need every client in the
+    /// chain to read its response while sending, which HttpClient does not do for HTTP/1.1: it sends the whole body
+    /// first. A large body then only got through when the sockets' buffers happened to hold all of it.
+    /// </summary>
     private static async Task EchoAsync(HttpContext context)
     {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body);
         context.Response.ContentType = "application/octet-stream";
-        await context.Request.Body.CopyToAsync(context.Response.Body);
+        context.Response.ContentLength = body.Length;
+        body.Position = 0;
+        await body.CopyToAsync(context.Response.Body);
     }
 }

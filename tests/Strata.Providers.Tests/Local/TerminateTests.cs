@@ -85,6 +85,8 @@ public sealed class TerminateTests : IAsyncLifetime
         var interrupted = InterruptedRecord(id);
         new ServerRecords(_harness.Options.RootPath).Write(interrupted);
         var orphan = StartOrphan(id);
+        // setsid makes it a group leader only once it runs; until then it is not yet the server a restart would find.
+        await Eventually.WaitAsync(() => ProcFs.FindGroupLeader(id)?.Pid == orphan.Id, "the orphan leads its own session");
 
         var server = await _harness.CreateProvider().LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000", id), CancellationToken.None).WithTimeout();
 
