@@ -2,7 +2,11 @@
 # Load-balancer benchmark: requests per second and p99 latency through wrk, on loopback, against the same pool of
 # three backends (haproxy instances answering a fixed 200), for (1) one backend directly, (2) the built-in proxy,
 # (3) HAProxy, both started by the product's own drivers. Needs: haproxy, wrk, the .NET SDK.
-# Usage: bench/lb/run.sh [DURATION_SECONDS] [CONNECTIONS] [ROUNDS]
+# Usage: bench/lb/run.sh [DURATION_SECONDS] [CONNECTIONS] [ROUNDS] [RESPONSE_MS]
+# RESPONSE_MS (default 0) makes each backend answer after that many milliseconds, as an application waiting on its
+# database would, instead of at once. A no-op backend makes requests/s a measure of the machine's per-request CPU,
+# where any proxy hop costs several times the backend; with a response time it measures what a load balancer adds
+# to a real application's throughput and latency.
 # With ROUNDS > 1 the three targets are measured in turn, round after round, so that a busy moment of the machine
 # hits all of them; report the median of each.
 # Each row also gives the CPU time (user + system, from /proc/PID/stat) that the load balancer and the backends spent
@@ -14,6 +18,7 @@ set -eu
 DURATION=${1:-10}
 CONNECTIONS=${2:-32}
 ROUNDS=${3:-1}
+RESPONSE_MS=${4:-0}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/strata-bench-lb.XXXXXX)
 PIDS=""
@@ -23,21 +28,39 @@ cleanup() {
   if [ -n "$LBBENCH" ]; then kill "$LBBENCH" 2>/dev/null || true; wait "$LBBENCH" 2>/dev/null || true; fi
   for p in $PIDS; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT INT TERM HUP PIPE
 for tool in haproxy wrk dotnet; do
   command -v "$tool" >/dev/null || { echo "bench/lb: '$tool' not found; apt-get install -y haproxy wrk (and the .NET SDK)" >&2; exit 1; }
 done
 
+# core.msleep in an HTTP service yields to HAProxy's scheduler: a waiting request costs no CPU, as one waiting on I/O.
+cat > "$WORK/respond.lua" <<LUA
+core.register_service("respond", "http", function(applet)
+  core.msleep($RESPONSE_MS)
+  local body = applet.sf:fe_name()
+  applet:set_status(200)
+  applet:add_header("content-type", "text/plain")
+  applet:add_header("content-length", string.len(body))
+  applet:start_response()
+  applet:send(body)
+end)
+LUA
 for i in 1 2 3; do
+  if [ "$RESPONSE_MS" -gt 0 ]; then
+    load="lua-load $WORK/respond.lua"; answer="http-request use-service lua.respond"
+  else
+    load=""; answer="http-request return status 200 content-type text/plain string \"backend$i\""
+  fi
   cat > "$WORK/backend$i.cfg" <<CFG
 global
     maxconn 4096
+    $load
 defaults
     mode http
     timeout client 30s
 frontend backend$i
     bind 127.0.0.1:1810$i
-    http-request return status 200 content-type text/plain string "backend$i"
+    $answer
 CFG
   haproxy -f "$WORK/backend$i.cfg" -db >/dev/null 2>&1 & PIDS="$PIDS $!"
 done
@@ -77,17 +100,32 @@ per_request() { # ticks requests: microseconds of CPU per request
   awk -v t="$1" -v n="$2" -v hz="$TICKS" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }'
 }
 
-run() { # name url load-balancer-pid (none for the direct run)
-  [ "$ROUNDS" -gt 1 ] && set -- "$1 (round $round)" "$2" "$3"
-  lb0=$(cputicks $3); backends0=$(cputicks $BACKENDS)
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2")
-  lb1=$(cputicks $3); backends1=$(cputicks $BACKENDS)
-  requests=$(echo "$out" | awk '/requests in/ {print $1}')
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
-  lb=-; [ -n "$3" ] && lb=$(per_request $((lb1 - lb0)) "$requests")
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$1" "$rps" "$p99" "$lb" "$(per_request $((backends1 - backends0)) "$requests")" "${errors:-none}"
+# wrk prints latencies as 812.00us, 3.42ms or 1.02s; in milliseconds.
+to_ms() { echo "$1" | awk '{ v = $1 + 0; if ($1 ~ /us$/) v /= 1000; else if ($1 ~ /[0-9]s$/) v *= 1000; printf "%.2f", v }'; }
+
+# Loads the URLs at once, the connections split between them (one wrk each), and prints the requests, requests/s
+# (both summed) and the highest p99 of them, in ms.
+load() {
+  share=$((CONNECTIONS / $#)); threads=2; [ $# -gt 1 ] && threads=1; n=0
+  for url in "$@"; do
+    n=$((n+1)); wrk -t"$threads" -c"$share" -d"${DURATION}s" --latency "$url" >"$WORK/wrk$n.out" & 
+  done
+  wait
+  for i in $(seq 1 $n); do
+    out=$(cat "$WORK/wrk$i.out")
+    echo "$(echo "$out" | awk '/requests in/ {print $1}') $(echo "$out" | awk '/Requests\/sec/ {print $2}') $(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')") $(echo "$out" | awk '/Non-2xx|Socket errors/ {printf "%s;", $0}')"
+  done | awk '{ n += $1; r += $2; if ($3 > p) p = $3; $1 = $2 = $3 = ""; e = e $0 } END { printf "%d %.0f %.2f %s\n", n, r, p, e }'
+}
+
+run() { # name load-balancer-pid (none for the direct runs) url...
+  name=$1; pid=$2; shift 2
+  [ "$ROUNDS" -gt 1 ] && name="$name (round $round)"
+  lb0=$(cputicks $pid); backends0=$(cputicks $BACKENDS)
+  set -- $(load "$@")
+  lb1=$(cputicks $pid); backends1=$(cputicks $BACKENDS)
+  requests=$1; rps=$2; p99=$3; shift 3; errors=$*
+  lb=-; [ -n "$pid" ] && lb=$(per_request $((lb1 - lb0)) "$requests")
+  printf '| %s | %s | %s ms | %s | %s | %s |\n' "$name" "$rps" "$p99" "$lb" "$(per_request $((backends1 - backends0)) "$requests")" "${errors:-none}"
 }
 # JIT warm-up of the built-in proxy: under load, tiered compilation keeps a core busy for its first 5-6 seconds.
 wrk -t2 -c"$CONNECTIONS" -d8s http://127.0.0.1:18111/ >/dev/null
@@ -95,9 +133,10 @@ echo "| target | requests/s | p99 | load balancer CPU µs/request | backends CPU
 echo "| --- | --- | --- | --- | --- | --- |"
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
-  run "direct to one backend" http://127.0.0.1:18101/ ""
-  run "built-in proxy" http://127.0.0.1:18111/ "$BUILTIN"
-  run "HAProxy" http://127.0.0.1:18110/ "$HAPROXY"
+  run "direct to one backend" "" http://127.0.0.1:18101/
+  run "direct to all three" "" http://127.0.0.1:18101/ http://127.0.0.1:18102/ http://127.0.0.1:18103/
+  run "built-in proxy" "$BUILTIN" http://127.0.0.1:18111/
+  run "HAProxy" "$HAPROXY" http://127.0.0.1:18110/
   round=$((round+1))
 done
 echo
