@@ -31,6 +31,37 @@ public sealed class ThresholdPolicyTests
     }
 
     [Fact]
+    public void Tick_BreachCountsFromTheStartOfTheWindowThatShowedIt()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 1), Threshold(ScalingMetric.RequestRate, 10, null, breachSeconds: 2));
+
+        Assert.Null(autoscaler.Tick(Rate(1, 50, TimeSpan.FromSeconds(1))));
+        // The next tick comes a little early, as ticks that wait for measurements do: the breach has still lasted
+        // two one-second windows.
+        _time.Advance(TimeSpan.FromMilliseconds(980));
+        var decision = autoscaler.Tick(Rate(1, 50, TimeSpan.FromMilliseconds(980)));
+
+        Assert.Equal(new ScalingDecision(2, "requestRate 50 req/s above 10 req/s for 2s", "requestRate", 50), decision);
+    }
+
+    [Fact]
+    public void Tick_WindowAsLongAsTheBreachPeriod_ActsOnTheFirstWindowAbove()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 1), Threshold(ScalingMetric.RequestRate, 10, null, breachSeconds: 1));
+
+        Assert.Null(autoscaler.Tick(Rate(1, 5, TimeSpan.FromSeconds(1))));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(2, autoscaler.Tick(Rate(1, 50, TimeSpan.FromSeconds(1)))?.NewDesired);
+    }
+
+    private static ScalingInput Rate(int desired, double rate, TimeSpan window)
+    {
+        var input = Cpu(desired, 0, requestRate: rate);
+        return input with { Metrics = input.Metrics! with { Window = window } };
+    }
+
+    [Fact]
     public void Tick_BreachInterrupted_StartsThePeriodOver()
     {
         var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 3), Threshold(ScalingMetric.Cpu, 70, 30, breachSeconds: 60));

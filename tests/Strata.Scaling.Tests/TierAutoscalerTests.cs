@@ -164,9 +164,10 @@ public sealed class TierAutoscalerTests
     public void Constructor_InvalidOptions_Throws()
     {
         var error = Assert.Throws<ArgumentException>(() =>
-            new TierAutoscaler(Tier(new ServerCount(1, 10, 3)), new TierAutoscalerOptions { TargetTolerance = 1.5 }, _time));
+            new TierAutoscaler(Tier(new ServerCount(1, 10, 3)), new TierAutoscalerOptions { TargetTolerance = 1.5, BreachWindowTolerance = -0.1 }, _time));
 
         Assert.Contains("TargetTolerance must be at least 0 and less than 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("BreachWindowTolerance must be at least 0 and less than 1, not -0.1", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -38,6 +38,7 @@ public sealed class TierMeasurements(ILoadBalancerDriverRegistry drivers, LoadBa
         {
             Tier = tier.LogicalName,
             Timestamp = snapshot.Timestamp,
+            Window = snapshot.Timestamp - earlier.Timestamp,
             Servers = servers,
             RequestsPerSecondPerServer = rate,
             LatencyP99Milliseconds = p99,

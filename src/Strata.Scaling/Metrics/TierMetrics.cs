@@ -19,6 +19,12 @@ public sealed record TierMetrics
 
     public required DateTimeOffset Timestamp { get; init; }
 
+    /// <summary>
+    /// How long before <see cref="Timestamp"/> the measurement window began: rates, CPU and latency are taken over
+    /// it. Zero (the default) for a reading of one instant.
+    /// </summary>
+    public TimeSpan Window { get; init; }
+
     /// <summary>The servers measured; averages are taken over them.</summary>
     public IReadOnlyList<ServerMetrics> Servers { get; init; } = [];
 

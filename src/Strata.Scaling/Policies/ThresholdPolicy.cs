@@ -5,8 +5,13 @@ namespace Strata.Scaling;
 /// <summary>
 /// Threshold rule in the enStratus style: when the tier average stays above <c>above</c> for the whole breach period,
 /// add <c>step</c> servers; when it stays below <c>below</c>, remove <c>step</c>. Each action starts a new breach period.
+/// A breach starts when the measurement window that first showed it began, not when the tick read it: a rate over
+/// the last second that is above the limit has been above for that second. Counted from the tick instead, a breach
+/// period as long as the tick interval needed a second tick, and the tick's own jitter a third.
 /// </summary>
-internal sealed class ThresholdPolicy(ScalingRuleSpec rule) : IScalingPolicy
+/// <param name="rule">The rule.</param>
+/// <param name="windowTolerance">See <see cref="TierAutoscalerOptions.BreachWindowTolerance"/>.</param>
+internal sealed class ThresholdPolicy(ScalingRuleSpec rule, double windowTolerance) : IScalingPolicy
 {
     private readonly ScalingMetric _metric = rule.Metric ?? throw new ArgumentException("a threshold rule needs a metric", nameof(rule));
 
@@ -20,13 +25,16 @@ internal sealed class ThresholdPolicy(ScalingRuleSpec rule) : IScalingPolicy
         var value = context.Input.Metrics?.Value(_metric);
         var above = value is { } a && Rule.Above is { } upper && a > upper;
         var below = value is { } b && Rule.Below is { } lower && b < lower;
-        var next = new ThresholdState(above ? previous.AboveSince ?? context.Now : null, below ? previous.BelowSince ?? context.Now : null);
+        var window = context.Input.Metrics?.Window ?? TimeSpan.Zero;
+        var windowStart = context.Now - window;
+        var next = new ThresholdState(above ? previous.AboveSince ?? windowStart : null, below ? previous.BelowSince ?? windowStart : null);
+        var breach = Rule.BreachPeriod - window * windowTolerance;
         var desired = context.Input.Desired;
         var recommendation = (next.AboveSince, next.BelowSince) switch
         {
-            ({ } since, _) when context.Now - since >= Rule.BreachPeriod =>
+            ({ } since, _) when context.Now - since >= breach =>
                 Recommend(desired + Rule.Step, value!.Value, "above", Rule.Above!.Value, context.Now - since),
-            (_, { } since) when context.Now - since >= Rule.BreachPeriod =>
+            (_, { } since) when context.Now - since >= breach =>
                 Recommend(desired - Rule.Step, value!.Value, "below", Rule.Below!.Value, context.Now - since),
             _ => null,
         };

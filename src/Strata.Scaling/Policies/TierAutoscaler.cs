@@ -189,7 +189,7 @@ public sealed class TierAutoscaler
 
     private static IScalingPolicy Create(ScalingRuleSpec rule, TierAutoscalerOptions options) => rule.Kind switch
     {
-        ScalingRuleKind.Threshold => new ThresholdPolicy(rule),
+        ScalingRuleKind.Threshold => new ThresholdPolicy(rule, options.BreachWindowTolerance),
         ScalingRuleKind.TargetTracking => new TargetTrackingPolicy(rule, options.TargetTolerance),
         ScalingRuleKind.Hook => new HookPolicy(rule),
         _ => throw new ArgumentOutOfRangeException(nameof(rule), rule.Kind, "not a per-tick scaling rule"),
