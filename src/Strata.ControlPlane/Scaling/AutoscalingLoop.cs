@@ -25,7 +25,7 @@ public sealed partial class AutoscalingLoop(
     TimeProvider time,
     ILogger<AutoscalingLoop> logger) : BackgroundService
 {
-    private readonly Dictionary<string, (string Settings, TierAutoscaler Scaler)> _scalers = new(StringComparer.Ordinal);
+    private readonly TierAutoscalers _scalers = new(time);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -49,6 +49,7 @@ public sealed partial class AutoscalingLoop(
         var scaled = registry.All.Where(r => !r.IsDeleting)
             .SelectMany(r => r.Desired.Spec.Tiers.Where(t => t.Scaling.Count > 0).Select(t => (Runtime: r, Tier: t)))
             .ToList();
+        _scalers.Retain(scaled.Select(x => (x.Runtime, x.Tier.Name)));
         if (scaled.Count == 0)
         {
             return;
@@ -71,7 +72,7 @@ public sealed partial class AutoscalingLoop(
             return;
         }
 
-        var scaler = ScalerFor(runtime, tier, state);
+        var scaler = _scalers.For(runtime, tier, state);
         if (state.Rollout is null)
         {
             scaler.Resume();
@@ -92,18 +93,6 @@ public sealed partial class AutoscalingLoop(
         {
             await ApplyAsync(runtime, state, scaler.State, decision, ct).ConfigureAwait(false);
         }
-    }
-
-    private TierAutoscaler ScalerFor(DeploymentRuntime runtime, TierSpec tier, TierState state)
-    {
-        var key = $"{runtime.Name}/{tier.Name}";
-        if (!_scalers.TryGetValue(key, out var entry) || entry.Settings != state.SettingsDigest)
-        {
-            entry = (state.SettingsDigest, new TierAutoscaler(tier, new TierAutoscalerOptions(), time));
-            _scalers[key] = entry;
-        }
-
-        return entry.Scaler;
     }
 
     private async Task ApplyAsync(DeploymentRuntime runtime, TierState state, TierScalingState scaling, ScalingDecision decision, CancellationToken ct)

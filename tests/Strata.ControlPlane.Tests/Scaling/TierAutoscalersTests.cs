@@ -1,0 +1,95 @@
+using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.Scaling;
+using Strata.ControlPlane.State;
+using Strata.Planning;
+using Strata.Scaling;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests.Scaling;
+
+public sealed class TierAutoscalersTests : IAsyncDisposable
+{
+    private const string Spec = """
+        deployment: shop
+        images:
+          app: { from: ./app, run: sh run.sh }
+        tiers:
+          web:
+            image: app
+            servers: { min: 1, max: 3, desired: 1 }
+            scaling:
+              - { metric: requestRate, above: 10, for: 1s, cooldown: 5s }
+        """;
+
+    private readonly ManualTimeProvider _time = new(DateTimeOffset.UnixEpoch);
+    private readonly ControlPlaneServices _services = new();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    [Fact]
+    public async Task For_DeploymentCreatedAgainUnderTheSameName_StartsWithoutTheOldCooldown()
+    {
+        var store = await _services.InitializedStoreAsync();
+        var scalers = new TierAutoscalers(_time);
+        var first = Runtime(store);
+        var scaler = Scaler(scalers, first);
+        Assert.Null(scaler.Tick(Load(first)));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, scaler.Tick(Load(first))?.NewDesired);
+
+        // Deleted, and created again a second later with no tick in between: the old tier's 5 s cooldown must not
+        // hold the new one back.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var second = Runtime(store);
+        var fresh = Scaler(scalers, second);
+        Assert.Null(fresh.Tick(Load(second)));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.NotSame(scaler, fresh);
+        Assert.Equal(2, fresh.Tick(Load(second))?.NewDesired);
+    }
+
+    [Fact]
+    public async Task For_SameRuntimeAndSettings_KeepsTheAutoscalerUntilTheTierIsNoLongerRetained()
+    {
+        var store = await _services.InitializedStoreAsync();
+        var scalers = new TierAutoscalers(_time);
+        var runtime = Runtime(store);
+        var scaler = Scaler(scalers, runtime);
+
+        scalers.Retain([(runtime, "web")]);
+        Assert.Same(scaler, Scaler(scalers, runtime));
+        scalers.Retain([(Runtime(store), "web")]);
+        Assert.Equal(0, scalers.Count);
+    }
+
+    private static TierAutoscaler Scaler(TierAutoscalers scalers, DeploymentRuntime runtime) =>
+        scalers.For(runtime, runtime.Desired.Spec.FindTier("web")!, runtime.State.FindTier("web")!);
+
+    private ScalingInput Load(DeploymentRuntime runtime) => new()
+    {
+        Desired = runtime.State.FindTier("web")!.Count.Desired,
+        InService = 1,
+        Metrics = new TierMetrics { Tier = "web", Timestamp = _time.GetUtcNow(), RequestsPerSecondPerServer = 50 },
+    };
+
+    private static DeploymentRuntime Runtime(IStateStore store)
+    {
+        var desired = new DesiredDeployment
+        {
+            Spec = Specs.Load(Spec),
+            SpecPath = "/srv/shop/strata.yaml",
+            SpecText = Spec,
+            Parameters = new Dictionary<string, string>(),
+            ImageDigests = new Dictionary<string, string> { ["app"] = "sha256:test" },
+        };
+        var plan = Planner.Plan(desired.Spec, DeploymentState.Empty("shop"), new PlanOptions { ComputeImageDigest = _ => "sha256:test", Random = new Random(7) });
+        var state = PlanApplication.Apply(DeploymentState.Empty("shop"), desired, plan, DateTimeOffset.UnixEpoch);
+        return new DeploymentRuntime(store, DeploymentRegistry.NewRecord("shop"), desired, state);
+    }
+}
