@@ -12,17 +12,19 @@ work="$(mktemp -d /tmp/strata-bench-recovery.XXXXXX)"
 export STRATA_HOME="$work/home"
 mkdir -p "$STRATA_HOME"
 
-# Every process of this user whose command line, working folder or environment mentions $work.
+# Every process of this user whose command line, working folder or environment mentions $work, space-separated.
+# Called as "$(leftovers)" and not through a pipe: the other side of a pipe is a child of the command substitution,
+# inherits STRATA_HOME (under $work) and would list itself.
 leftovers() {
   local p
   for p in /proc/[0-9]*; do
     [[ -O "$p" && "${p#/proc/}" != "$$" && "${p#/proc/}" != "$BASHPID" ]] || continue
-    local ppid; ppid="$(awk '{print $4}' "$p/stat" 2>/dev/null)"   # skip this function's own pipeline
-    [[ "$ppid" != "$$" && "$ppid" != "$BASHPID" ]] || continue
+    local ppid; ppid="$(awk '{print $4}' "$p/stat" 2>/dev/null)"   # skip the commands this function runs
+    [[ "$ppid" != "$BASHPID" ]] || continue
     if { tr '\0' '\n' <"$p/cmdline" | grep -qF "$work"; } 2>/dev/null \
       || [[ "$(readlink "$p/cwd" 2>/dev/null)" == "$work"* ]] \
       || { tr '\0' '\n' <"$p/environ" | grep -qF "$work"; } 2>/dev/null; then
-      echo "${p#/proc/}"
+      printf '%s ' "${p#/proc/}"
     fi
   done
 }
@@ -38,11 +40,13 @@ cleanup() {
   done
   timeout 30 "$work/cli/strata" server stop >/dev/null 2>&1
   local pids
-  pids="$(leftovers | tr '\n' ' ')"
+  pids="$(leftovers)"
   if [[ -n "${pids// }" ]]; then
     echo "[bench/recovery] stopping leftover processes: $pids" >&2
+    local list="${pids% }"
+    ps -o pid=,ppid=,etimes=,args= -p "${list// /,}" 2>/dev/null | sed 's/^/[bench\/recovery]   /' >&2
     kill -TERM $pids 2>/dev/null; sleep 2
-    pids="$(leftovers | tr '\n' ' ')"; [[ -n "${pids// }" ]] && kill -KILL $pids 2>/dev/null
+    pids="$(leftovers)"; [[ -n "${pids// }" ]] && kill -KILL $pids 2>/dev/null
   fi
   if [[ "${KEEP:-0}" == 1 ]]; then echo "[bench/recovery] kept $work (results.json, home/logs)" >&2; else rm -rf "$work"; fi
   exit $rc
