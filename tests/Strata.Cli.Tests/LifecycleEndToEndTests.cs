@@ -111,6 +111,20 @@ public sealed class LifecycleEndToEndTests
     }
 
     [Fact]
+    public async Task Plan_FirewallRulesOnTheLocalProvider_WarnsTheyAreNotEnforced()
+    {
+        await using var strata = new StrataRunner();
+        // A plan binds no port, so the load balancer's listen port need not be free.
+        var spec = Write(strata, Spec(8080, "1") + "\nfirewall:\n  - any -> front:8080\n  - front -> web:8000\n");
+
+        var plan = await strata.RunAsync(TimeSpan.FromMinutes(1), "plan", spec);
+
+        Assert.True(plan.ExitCode == 0, plan.ToString());
+        Assert.Contains("warning: the local provider does not enforce firewall rules; 2 recorded, not applied", plan.Error, StringComparison.Ordinal);
+        Assert.Contains("firewall", plan.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Up_RunCommandExitsAtOnce_FailsWithTheReasonInStatus()
     {
         await using var strata = new StrataRunner();

@@ -52,6 +52,7 @@ public sealed class PlanCommand(CliContext context)
         }
 
         context.Out.Write(result.GetValue(_json) ? response.PlanJson + Environment.NewLine : response.PlanText);
+        response.Warnings.ToList().ForEach(w => context.Error.WriteLine($"warning: {w}"));
         return ExitCodes.Success;
     }
 

@@ -47,6 +47,11 @@ public sealed class UpCommand(CliContext context)
         var lastEvent = await LastEventAsync(client, spec.Name, ct).ConfigureAwait(false);
         var applied = await client.ApplyAsync(spec.Name, request, ct).ConfigureAwait(false);
         await context.Error.WriteAsync(applied.PlanText).ConfigureAwait(false);
+        foreach (var warning in applied.Warnings)
+        {
+            await context.Error.WriteLineAsync($"warning: {warning}").ConfigureAwait(false);
+        }
+
         if (result.GetValue(_noWait))
         {
             return ExitCodes.Success;

@@ -26,7 +26,7 @@ internal sealed class DeploymentService(
         await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
         var desired = SpecSource.Load(request.SpecPath, request.Parameters);
         var state = registry.Find(desired.Spec.Name)?.State ?? DeploymentState.Empty(desired.Spec.Name);
-        return Response(desired.Spec.Name, state.Serial, Plan(desired, state));
+        return Response(desired, state.Serial, Plan(desired, state));
     }
 
     public async Task<ApplyResponse> ApplyAsync(string name, ApplyRequest request, CancellationToken ct)
@@ -47,7 +47,7 @@ internal sealed class DeploymentService(
             runtime ??= registry.GetOrAdd(name, () => new DeploymentRuntime(store, DeploymentRegistry.NewRecord(name), desired, state));
             var applied = await runtime.ApplyAsync(desired, s => PlanApplication.Apply(s, desired, plan, time.GetUtcNow()), ct).ConfigureAwait(false);
             registry.Signal(name);
-            return Response(name, applied.Serial, plan);
+            return Response(desired, applied.Serial, plan);
         }
         finally
         {
@@ -91,13 +91,25 @@ internal sealed class DeploymentService(
             DefaultZone = provider.Zones.FirstOrDefault() ?? "local-a",
         });
 
-    private static ApplyResponse Response(string name, long serial, Plan plan) => new()
+    private ApplyResponse Response(DesiredDeployment desired, long serial, Plan plan) => new()
     {
-        Deployment = name,
+        Deployment = desired.Spec.Name,
         Serial = serial,
         PlanJson = PlanJson.Serialize(plan),
         PlanText = PlanRenderer.RenderText(plan),
+        Warnings = Warnings(desired),
     };
+
+    private List<string> Warnings(DesiredDeployment desired)
+    {
+        var warnings = new List<string>();
+        if (desired.Spec.Firewall.Count > 0 && !provider.Capabilities.SupportsFirewall)
+        {
+            warnings.Add($"the {provider.Name} provider does not enforce firewall rules; {desired.Spec.Firewall.Count} recorded, not applied");
+        }
+
+        return warnings;
+    }
 
     public async Task<IReadOnlyList<DeploymentSummaryDto>> ListAsync(CancellationToken ct)
     {

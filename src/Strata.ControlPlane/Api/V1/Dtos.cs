@@ -27,6 +27,12 @@ public sealed record ApplyResponse
 
     /// <summary>The plan as text, for terminals.</summary>
     public required string PlanText { get; init; }
+
+    /// <summary>
+    /// What the spec asks for that the provider will not do, e.g. firewall rules on a provider that cannot enforce
+    /// them. The plan still applies; these say what it leaves out.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>Body of <c>POST /api/v1/deployments/{name}/tiers/{tier}/scale</c>.</summary>
