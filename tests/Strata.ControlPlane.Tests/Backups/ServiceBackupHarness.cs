@@ -1,0 +1,87 @@
+using Microsoft.Extensions.DependencyInjection;
+using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Hosting;
+using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.State;
+using Strata.Planning;
+using Strata.Providers;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests.Backups;
+
+/// <summary>
+/// The control plane's real backup services over a temporary home and a filesystem store, with a database tier of
+/// one server in service (its folder is <see cref="ServerRoot"/>, where the backup hook runs) and an hourly service
+/// backup policy.
+/// </summary>
+internal sealed class ServiceBackupHarness : IAsyncDisposable
+{
+    public const string Spec = """
+        deployment: shop
+        images:
+          db:
+            from: ./db
+            run: sh run.sh
+            hooks: { backup: sh backup.sh }
+        tiers:
+          db:
+            image: db
+            servers: 1
+            backups:
+              hourly:
+                service: true
+                every: 1h
+        """;
+
+    private readonly ServiceProvider _services;
+
+    public ServiceBackupHarness(TimeProvider? time = null)
+    {
+        var services = new ServiceCollection();
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
+        services.AddStrataControlPlane(new ControlPlaneOptions { Paths = new StrataPaths(Home.Path) });
+        services.AddSingleton<ICloudProvider>(new OneRunningServer(ServerRoot.Path));
+        _services = services.BuildServiceProvider();
+    }
+
+    public TemporaryDirectory Home { get; } = new("strata-bk");
+
+    public TemporaryDirectory ServerRoot { get; } = new("strata-bk-server");
+
+    public T Get<T>()
+        where T : notnull => _services.GetRequiredService<T>();
+
+    /// <summary>The deployment as applied state over an initialized store, registered with the control plane.</summary>
+    public async Task<DeploymentRuntime> DeployAsync()
+    {
+        var store = Get<IStateStore>();
+        await store.InitializeAsync(CancellationToken.None).WithTimeout();
+        var desired = new DesiredDeployment
+        {
+            Spec = Specs.Load(Spec),
+            SpecPath = "/srv/shop/strata.yaml",
+            SpecText = Spec,
+            Parameters = new Dictionary<string, string>(),
+            ImageDigests = new Dictionary<string, string> { ["db"] = "sha256:test" },
+        };
+        var plan = Planner.Plan(desired.Spec, DeploymentState.Empty("shop"), new PlanOptions { ComputeImageDigest = _ => "sha256:test", Random = new Random(7) });
+        var state = PlanApplication.Apply(DeploymentState.Empty("shop"), desired, plan, DateTimeOffset.UnixEpoch);
+        state = state with
+        {
+            Tiers = [.. state.Tiers.Select(t => t with { Servers = [.. t.Servers.Select(s => s with { State = ServerStatus.InService, Address = "127.0.0.1" })] })],
+        };
+        return Get<DeploymentRegistry>().GetOrAdd("shop", () => new DeploymentRuntime(store, DeploymentRegistry.NewRecord("shop"), desired, state));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _services.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        ServerRoot.Dispose();
+        Home.Dispose();
+    }
+}
