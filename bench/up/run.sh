@@ -8,55 +8,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-work="$(mktemp -d /tmp/strata-bench-up.XXXXXX)"
-export STRATA_HOME="$work/home"
-mkdir -p "$STRATA_HOME"
-
-# Every process of this user whose command line, working folder or environment mentions $work, space-separated.
-# Called as "$(leftovers)" and not through a pipe: the other side of a pipe is a child of the command substitution,
-# inherits STRATA_HOME (under $work) and would list itself.
-leftovers() {
-  local p
-  for p in /proc/[0-9]*; do
-    [[ -O "$p" && "${p#/proc/}" != "$$" && "${p#/proc/}" != "$BASHPID" ]] || continue
-    local ppid; ppid="$(awk '{print $4}' "$p/stat" 2>/dev/null)"   # skip the commands this function runs
-    [[ "$ppid" != "$BASHPID" ]] || continue
-    if { tr '\0' '\n' <"$p/cmdline" | grep -qF "$work"; } 2>/dev/null \
-      || [[ "$(readlink "$p/cwd" 2>/dev/null)" == "$work"* ]] \
-      || { tr '\0' '\n' <"$p/environ" | grep -qF "$work"; } 2>/dev/null; then
-      printf '%s ' "${p#/proc/}"
-    fi
-  done
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  set +e
-  echo "[bench/up] cleaning up $work" >&2
-  for d in $(timeout 20 "$work/cli/strata" status --json 2>/dev/null | python3 -c \
-      'import json,sys; d=json.load(sys.stdin); print(" ".join(x["name"] for x in (d if isinstance(d,list) else d.get("deployments",[]))))' 2>/dev/null); do
-    timeout 120 "$work/cli/strata" down "$d" --yes >/dev/null 2>&1
-  done
-  timeout 30 "$work/cli/strata" server stop >/dev/null 2>&1
-  local pids
-  pids="$(leftovers)"
-  if [[ -n "${pids// }" ]]; then
-    echo "[bench/up] stopping leftover processes: $pids" >&2
-    local list="${pids% }"
-    ps -o pid=,ppid=,etimes=,args= -p "${list// /,}" 2>/dev/null | sed 's/^/[bench\/up]   /' >&2
-    kill -TERM $pids 2>/dev/null; sleep 2
-    pids="$(leftovers)"; [[ -n "${pids// }" ]] && kill -KILL $pids 2>/dev/null
-  fi
-  if [[ "${KEEP:-0}" == 1 ]]; then echo "[bench/up] kept $work (results.json, home/logs)" >&2; else rm -rf "$work"; fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Build the CLI if needed (outside the timings), then run a private copy of it, so that a rebuild triggered by
-# someone else's ./strata while the benchmark runs can neither land inside a timed `up` nor swap the binary.
-"$root/strata" --version >/dev/null
-cp -a "$root/artifacts/launcher/app" "$work/cli"
-export STRATA_BENCH_CLI="$work/cli/strata"
-timeout "${BENCH_TIMEOUT:-1800}" python3 "$here/bench.py" --work "$work" "$@"
+bench=up
+limit=1800
+# shellcheck source=../common/sandbox.sh
+source "$here/../common/sandbox.sh"
