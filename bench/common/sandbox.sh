@@ -57,4 +57,7 @@ trap 'exit 130' INT TERM
 "$root/strata" --version >/dev/null
 cp -a "$root/artifacts/launcher/app" "$work/cli"
 export STRATA_BENCH_CLI="$work/cli/strata"
-timeout "${BENCH_TIMEOUT:-$limit}" python3 "$here/bench.py" --work "$work" "$@"
+# In the background and waited for: bash runs a signal trap only once the foreground command ends, and timeout puts
+# the benchmark in a process group of its own, so Ctrl-C would otherwise wait for the whole run.
+timeout "${BENCH_TIMEOUT:-$limit}" python3 "$here/bench.py" --work "$work" "$@" &
+wait $!

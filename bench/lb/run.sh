@@ -1,13 +1,13 @@
 #!/bin/sh
 # Load-balancer benchmark: requests per second and p99 latency through wrk, on loopback, against the same pool of
-# three backends (haproxy instances answering a fixed 200), for (1) one backend directly, (2) the built-in proxy,
-# (3) HAProxy, both started by the product's own drivers. Needs: haproxy, wrk, the .NET SDK.
+# three backends (haproxy instances answering 200), for (1) one backend directly, (2) all three directly, (3) the
+# built-in proxy, (4) HAProxy, both started by the product's own drivers. Needs: haproxy, wrk, the .NET SDK.
 # Usage: bench/lb/run.sh [DURATION_SECONDS] [CONNECTIONS] [ROUNDS] [RESPONSE_MS]
 # RESPONSE_MS (default 0) makes each backend answer after that many milliseconds, as an application waiting on its
 # database would, instead of at once. A no-op backend makes requests/s a measure of the machine's per-request CPU,
 # where any proxy hop costs several times the backend; with a response time it measures what a load balancer adds
 # to a real application's throughput and latency.
-# With ROUNDS > 1 the three targets are measured in turn, round after round, so that a busy moment of the machine
+# With ROUNDS > 1 the four targets are measured in turn, round after round, so that a busy moment of the machine
 # hits all of them; report the median of each.
 # Each row also gives the CPU time (user + system, from /proc/PID/stat) that the load balancer and the backends spent
 # during the wrk run, divided by the requests: what one request costs, which moves far less than requests/s when
@@ -19,6 +19,7 @@ DURATION=${1:-10}
 CONNECTIONS=${2:-32}
 ROUNDS=${3:-1}
 RESPONSE_MS=${4:-0}
+[ "$CONNECTIONS" -ge 3 ] || { echo "bench/lb: CONNECTIONS must be at least 3 (one per backend in the direct run)" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/strata-bench-lb.XXXXXX)
 PIDS=""
@@ -28,7 +29,9 @@ cleanup() {
   if [ -n "$LBBENCH" ]; then kill "$LBBENCH" 2>/dev/null || true; wait "$LBBENCH" 2>/dev/null || true; fi
   for p in $PIDS; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"
 }
-trap cleanup EXIT INT TERM HUP PIPE
+# dash runs an EXIT trap also on exit from a signal trap, and would carry on after a signal trap that does not exit.
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE
 for tool in haproxy wrk dotnet; do
   command -v "$tool" >/dev/null || { echo "bench/lb: '$tool' not found; apt-get install -y haproxy wrk (and the .NET SDK)" >&2; exit 1; }
 done
@@ -47,14 +50,14 @@ end)
 LUA
 for i in 1 2 3; do
   if [ "$RESPONSE_MS" -gt 0 ]; then
-    load="lua-load $WORK/respond.lua"; answer="http-request use-service lua.respond"
+    lua="lua-load $WORK/respond.lua"; answer="http-request use-service lua.respond"
   else
-    load=""; answer="http-request return status 200 content-type text/plain string \"backend$i\""
+    lua=""; answer="http-request return status 200 content-type text/plain string \"backend$i\""
   fi
   cat > "$WORK/backend$i.cfg" <<CFG
 global
     maxconn 4096
-    $load
+    $lua
 defaults
     mode http
     timeout client 30s
@@ -103,14 +106,15 @@ per_request() { # ticks requests: microseconds of CPU per request
 # wrk prints latencies as 812.00us, 3.42ms or 1.02s; in milliseconds.
 to_ms() { echo "$1" | awk '{ v = $1 + 0; if ($1 ~ /us$/) v /= 1000; else if ($1 ~ /[0-9]s$/) v *= 1000; printf "%.2f", v }'; }
 
-# Loads the URLs at once, the connections split between them (one wrk each), and prints the requests, requests/s
-# (both summed) and the highest p99 of them, in ms.
-load() {
-  share=$((CONNECTIONS / $#)); threads=2; [ $# -gt 1 ] && threads=1; n=0
+# Loads the URLs at once, the connections split between them (one wrk each, the first ones taking the remainder),
+# and prints the requests, requests/s (both summed) and the highest p99 of them, in ms. Fails when any wrk does.
+measure() {
+  threads=2; [ $# -gt 1 ] && threads=1; n=0; wrks=""
   for url in "$@"; do
-    n=$((n+1)); wrk -t"$threads" -c"$share" -d"${DURATION}s" --latency "$url" >"$WORK/wrk$n.out" & 
+    share=$((CONNECTIONS / $# + (n < CONNECTIONS % $# ? 1 : 0))); n=$((n+1))
+    wrk -t"$threads" -c"$share" -d"${DURATION}s" --latency "$url" >"$WORK/wrk$n.out" & wrks="$wrks $!"
   done
-  wait
+  for w in $wrks; do wait "$w" || { echo "bench/lb: wrk failed; its output is in $WORK" >&2; return 1; }; done
   for i in $(seq 1 $n); do
     out=$(cat "$WORK/wrk$i.out")
     echo "$(echo "$out" | awk '/requests in/ {print $1}') $(echo "$out" | awk '/Requests\/sec/ {print $2}') $(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')") $(echo "$out" | awk '/Non-2xx|Socket errors/ {printf "%s;", $0}')"
@@ -121,7 +125,8 @@ run() { # name load-balancer-pid (none for the direct runs) url...
   name=$1; pid=$2; shift 2
   [ "$ROUNDS" -gt 1 ] && name="$name (round $round)"
   lb0=$(cputicks $pid); backends0=$(cputicks $BACKENDS)
-  set -- $(load "$@")
+  result=$(measure "$@") || exit 1
+  set -- $result
   lb1=$(cputicks $pid); backends1=$(cputicks $BACKENDS)
   requests=$1; rps=$2; p99=$3; shift 3; errors=$*
   lb=-; [ -n "$pid" ] && lb=$(per_request $((lb1 - lb0)) "$requests")

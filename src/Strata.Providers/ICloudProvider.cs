@@ -80,7 +80,7 @@ public interface ICloudProvider
     event Action<ServerStopped>? ServerStopped;
 }
 
-/// <summary>A server that stopped without being asked to: <see cref="ICloudProvider.ServerStopped"/>.</summary>
+/// <summary>A server whose process stopped, whether asked to or not: <see cref="ICloudProvider.ServerStopped"/>.</summary>
 public sealed record ServerStopped(string Deployment, string ServerId);
 
 /// <summary>An operation the provider could not carry out for a reason outside the caller's request.</summary>

@@ -18,6 +18,7 @@ public sealed class HelloEndToEndTests
         var up = await strata.UpAsync(spec, "hello");
         Assert.True(up.ExitCode == 0, up.ToString());
         Assert.Contains($"url = http://127.0.0.1:{port}", up.Out, StringComparison.Ordinal);
+        Assert.Contains("warning: the local provider does not enforce firewall rules; 2 recorded, not applied", up.Error, StringComparison.Ordinal);
 
         var status = await strata.StatusAsync("hello");
         var servers = Servers(status);

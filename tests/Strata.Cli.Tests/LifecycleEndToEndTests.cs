@@ -50,6 +50,7 @@ public sealed class LifecycleEndToEndTests
         var spec = Write(strata, Spec(LoopbackPorts.GetFree(), "{ min: 1, max: 4, desired: 2 }"));
         var up = await strata.UpAsync(spec, "life");
         Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.DoesNotContain("warning:", up.Error, StringComparison.Ordinal);
         Assert.Equal(2, HelloEndToEndTests.Servers(await strata.StatusAsync("life")).Count);
 
         var scaleUp = await strata.RunAsync(TimeSpan.FromMinutes(1), "scale", "life", "web", "3");
@@ -121,7 +122,8 @@ public sealed class LifecycleEndToEndTests
 
         Assert.True(plan.ExitCode == 0, plan.ToString());
         Assert.Contains("warning: the local provider does not enforce firewall rules; 2 recorded, not applied", plan.Error, StringComparison.Ordinal);
-        Assert.Contains("firewall", plan.Out, StringComparison.Ordinal);
+        Assert.Contains("+ firewall[any->front:8080/tcp]", plan.Out, StringComparison.Ordinal);
+        Assert.Contains("+ firewall[front->web:8000/tcp]", plan.Out, StringComparison.Ordinal);
     }
 
     [Fact]

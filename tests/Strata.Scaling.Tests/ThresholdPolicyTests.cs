@@ -34,6 +34,7 @@ public sealed class ThresholdPolicyTests
     public void Tick_BreachCountsFromTheStartOfTheWindowThatShowedIt()
     {
         var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 1), Threshold(ScalingMetric.RequestRate, 10, null, breachSeconds: 2));
+        _time.Advance(TimeSpan.FromSeconds(1));
 
         Assert.Null(autoscaler.Tick(Rate(1, 50, TimeSpan.FromSeconds(1))));
         // The next tick comes a little early, as ticks that wait for measurements do: the breach has still lasted
@@ -53,6 +54,40 @@ public sealed class ThresholdPolicyTests
         _time.Advance(TimeSpan.FromSeconds(1));
 
         Assert.Equal(2, autoscaler.Tick(Rate(1, 50, TimeSpan.FromSeconds(1)))?.NewDesired);
+    }
+
+    [Fact]
+    public void Tick_WindowALittleShortOfTheBreachPeriod_ActsWithinTheTolerance()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 1), Threshold(ScalingMetric.RequestRate, 10, null, breachSeconds: 1));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(2, autoscaler.Tick(Rate(1, 50, TimeSpan.FromMilliseconds(950)))?.NewDesired);
+    }
+
+    [Fact]
+    public void Tick_WindowFromLongBeforeTheRuleExisted_CountsOnlyFromItsStart()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 1), Threshold(ScalingMetric.RequestRate, 10, null, breachSeconds: 300));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Null(autoscaler.Tick(Rate(1, 50, TimeSpan.FromHours(1))));
+        _time.Advance(TimeSpan.FromSeconds(299));
+        Assert.Equal(2, autoscaler.Tick(Rate(1, 50, TimeSpan.FromSeconds(1)))?.NewDesired);
+    }
+
+    [Fact]
+    public void Tick_WindowMeasuredMostlyDuringAPause_CountsOnlyFromTheResume()
+    {
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 10, 1), Threshold(ScalingMetric.RequestRate, 10, null, breachSeconds: 1, cooldownSeconds: 0));
+        autoscaler.Pause();
+        _time.Advance(TimeSpan.FromSeconds(10));
+        autoscaler.Resume();
+        _time.Advance(TimeSpan.FromMilliseconds(300));
+
+        Assert.Null(autoscaler.Tick(Rate(1, 50, TimeSpan.FromSeconds(1))));
+        _time.Advance(TimeSpan.FromMilliseconds(700));
+        Assert.Equal(2, autoscaler.Tick(Rate(1, 50, TimeSpan.FromMilliseconds(700)))?.NewDesired);
     }
 
     private static ScalingInput Rate(int desired, double rate, TimeSpan window)

@@ -111,8 +111,8 @@ public sealed class TierAutoscalerTests
         autoscaler.Tick(Cpu(3, 99));
 
         Assert.Equal(before.Version + 1, autoscaler.State.Version);
-        Assert.Equal(new ThresholdState(null, null), before.Policies[0]);
-        Assert.Equal(new ThresholdState(Start, null), autoscaler.State.Policies[0]);
+        Assert.Equal(new ThresholdState(null, null, Start), before.Policies[0]);
+        Assert.Equal(new ThresholdState(Start, null, Start), autoscaler.State.Policies[0]);
     }
 
     [Fact]
@@ -137,7 +137,7 @@ public sealed class TierAutoscalerTests
 
         var autoscaler = new TierAutoscaler(Tier(new ServerCount(1, 10, 3), Threshold(ScalingMetric.Cpu, 70, 30)), new TierAutoscalerOptions(), _time, old);
 
-        Assert.Equal(new ThresholdState(null, null), autoscaler.State.Policies[0]);
+        Assert.Equal(new ThresholdState(null, null, Start), autoscaler.State.Policies[0]);
         Assert.Equal((1, 10), (autoscaler.State.Min, autoscaler.State.Max));
     }
 

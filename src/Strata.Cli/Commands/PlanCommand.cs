@@ -52,7 +52,11 @@ public sealed class PlanCommand(CliContext context)
         }
 
         context.Out.Write(result.GetValue(_json) ? response.PlanJson + Environment.NewLine : response.PlanText);
-        response.Warnings.ToList().ForEach(w => context.Error.WriteLine($"warning: {w}"));
+        foreach (var warning in response.Warnings)
+        {
+            context.Error.WriteLine($"warning: {warning}");
+        }
+
         return ExitCodes.Success;
     }
 

@@ -52,17 +52,24 @@ public sealed partial class AutoscalingLoop(
         _scalers.Retain(scaled.Select(x => (x.Runtime, x.Tier.Name)));
         if (scaled.Count == 0)
         {
+            // The next tier to be scaled must not measure its first window from a sample taken long before.
+            measurements.Forget();
             return;
         }
 
         var pids = scaled.SelectMany(x => x.Runtime.State.FindTier(x.Tier.Name)?.Servers ?? []).Select(s => s.ProcessId).OfType<int>();
         var snapshot = measurements.SampleProcesses(pids);
-        foreach (var (runtime, tier) in scaled)
+        try
         {
-            await TickTierAsync(runtime, tier, snapshot, ct).ConfigureAwait(false);
+            foreach (var (runtime, tier) in scaled)
+            {
+                await TickTierAsync(runtime, tier, snapshot, ct).ConfigureAwait(false);
+            }
         }
-
-        measurements.CompleteTick(snapshot);
+        finally
+        {
+            measurements.CompleteTick(snapshot);
+        }
     }
 
     private async Task TickTierAsync(DeploymentRuntime runtime, TierSpec tier, Strata.Scaling.ProcessTreeSnapshot snapshot, CancellationToken ct)

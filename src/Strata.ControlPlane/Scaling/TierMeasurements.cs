@@ -25,6 +25,13 @@ public sealed class TierMeasurements(ILoadBalancerDriverRegistry drivers, LoadBa
 
     public void CompleteTick(ProcessTreeSnapshot snapshot) => _lastSnapshot = snapshot;
 
+    /// <summary>Drops the earlier samples, so that the next measurement starts a new window.</summary>
+    public void Forget()
+    {
+        _lastSnapshot = null;
+        _lastStats.Clear();
+    }
+
     public async Task<TierMetrics> MeasureAsync(DeploymentRuntime runtime, TierState tier, ProcessTreeSnapshot snapshot, CancellationToken ct)
     {
         var earlier = _lastSnapshot ?? snapshot;

@@ -14,6 +14,9 @@ internal interface IScalingPolicy
 
     /// <summary>The state after the tier's desired count changed to <paramref name="desired"/> (by any rule or schedule).</summary>
     PolicyState AfterAction(PolicyState state, DateTimeOffset now, int desired);
+
+    /// <summary>The state of a rule starting over at <paramref name="now"/>: new, or resumed after a pause.</summary>
+    PolicyState Restart(DateTimeOffset now) => InitialState;
 }
 
 /// <summary>What a policy sees at a tick.</summary>

@@ -9,7 +9,7 @@ namespace Strata.Scaling;
 /// the last second that is above the limit has been above for that second. Counted from the tick instead, a breach
 /// period as long as the tick interval needed a second tick, and the tick's own jitter a third.
 /// </summary>
-/// <param name="rule">The rule.</param>
+/// <param name="rule">A threshold rule.</param>
 /// <param name="windowTolerance">See <see cref="TierAutoscalerOptions.BreachWindowTolerance"/>.</param>
 internal sealed class ThresholdPolicy(ScalingRuleSpec rule, double windowTolerance) : IScalingPolicy
 {
@@ -25,10 +25,13 @@ internal sealed class ThresholdPolicy(ScalingRuleSpec rule, double windowToleran
         var value = context.Input.Metrics?.Value(_metric);
         var above = value is { } a && Rule.Above is { } upper && a > upper;
         var below = value is { } b && Rule.Below is { } lower && b < lower;
-        var window = context.Input.Metrics?.Window ?? TimeSpan.Zero;
-        var windowStart = context.Now - window;
-        var next = new ThresholdState(above ? previous.AboveSince ?? windowStart : null, below ? previous.BelowSince ?? windowStart : null);
-        var breach = Rule.BreachPeriod - window * windowTolerance;
+        var measured = context.Input.Metrics?.Window ?? TimeSpan.Zero;
+        // A window reaching back before the rule started over (created, resumed, acted) only counts from then on.
+        var windowStart = previous.CountsFrom is { } from && from > context.Now - measured ? from : context.Now - measured;
+        var next = new ThresholdState(
+            above ? previous.AboveSince ?? windowStart : null, below ? previous.BelowSince ?? windowStart : null, previous.CountsFrom);
+        var window = context.Now - windowStart;
+        var breach = Rule.BreachPeriod - (window < Rule.BreachPeriod ? window : Rule.BreachPeriod) * windowTolerance;
         var desired = context.Input.Desired;
         var recommendation = (next.AboveSince, next.BelowSince) switch
         {
@@ -41,7 +44,9 @@ internal sealed class ThresholdPolicy(ScalingRuleSpec rule, double windowToleran
         return new PolicyEvaluation(next, recommendation);
     }
 
-    public PolicyState AfterAction(PolicyState state, DateTimeOffset now, int desired) => InitialState;
+    public PolicyState AfterAction(PolicyState state, DateTimeOffset now, int desired) => Restart(now);
+
+    public PolicyState Restart(DateTimeOffset now) => new ThresholdState(null, null, now);
 
     private Recommendation Recommend(int desired, double value, string side, double limit, TimeSpan breached) =>
         new(desired,

@@ -101,7 +101,8 @@ public sealed class TierAutoscaler
         {
             if (_state.Paused)
             {
-                _state = _state with { Paused = false, Policies = [.. _policies.Select(p => p.InitialState)], Version = _state.Version + 1 };
+                var now = _time.GetUtcNow();
+                _state = _state with { Paused = false, Policies = [.. _policies.Select(p => p.Restart(now))], Version = _state.Version + 1 };
             }
         }
     }
@@ -180,8 +181,9 @@ public sealed class TierAutoscaler
 
     private TierScalingState Adopt(TierScalingState? restored, ServerCount servers)
     {
+        var now = _time.GetUtcNow();
         var policies = _policies.Select((p, i) =>
-            restored?.Policies.ElementAtOrDefault(i) is { } kept && kept.GetType() == p.InitialState.GetType() ? kept : p.InitialState);
+            restored?.Policies.ElementAtOrDefault(i) is { } kept && kept.GetType() == p.InitialState.GetType() ? kept : p.Restart(now));
         var min = Math.Clamp(restored?.Min ?? servers.Min, servers.Min, servers.Max);
         var max = Math.Clamp(restored?.Max ?? servers.Max, min, servers.Max);
         return (restored ?? new TierScalingState { Min = min, Max = max }) with { Min = min, Max = max, Policies = [.. policies] };

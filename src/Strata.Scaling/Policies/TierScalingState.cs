@@ -37,8 +37,11 @@ public sealed record TierScalingState
 [JsonDerivedType(typeof(HookState), "hook")]
 public abstract record PolicyState;
 
-/// <summary>Since when a threshold rule's metric has been above or below its limits; null when it is not.</summary>
-public sealed record ThresholdState(DateTimeOffset? AboveSince, DateTimeOffset? BelowSince) : PolicyState;
+/// <summary>
+/// Since when a threshold rule's metric has been above or below its limits (null when it is not), and the moment
+/// the rule last started over (created, resumed or acted): no breach counts from before it.
+/// </summary>
+public sealed record ThresholdState(DateTimeOffset? AboveSince, DateTimeOffset? BelowSince, DateTimeOffset? CountsFrom = null) : PolicyState;
 
 /// <summary>The desired counts a target-tracking rule computed within its stabilization window, oldest first.</summary>
 public sealed record TargetTrackingState(IReadOnlyList<TimedRecommendation> Recommendations) : PolicyState;
