@@ -88,7 +88,7 @@ public static class DeploymentStatusBuilder
                     PhysicalName = l.PhysicalName,
                     Driver = l.Driver,
                     Url = l.Url,
-                    State = instance?.State.ToString().ToLowerInvariant() ?? "unknown",
+                    State = instance?.State.ToString().ToLowerInvariant() ?? "starting",
                     Pid = instance?.ProcessId,
                     Members = l.Members,
                     Message = instance?.Message,

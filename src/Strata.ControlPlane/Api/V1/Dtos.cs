@@ -120,6 +120,7 @@ public sealed record LoadBalancerDto
 
     public string? Url { get; init; }
 
+    /// <summary><c>running</c>, <c>stopped</c> or <c>failed</c>; <c>starting</c> until the control plane has started or adopted it.</summary>
     public required string State { get; init; }
 
     public int? Pid { get; init; }
