@@ -151,7 +151,9 @@ public sealed class HaProxyLoadBalancerDriverTests
         Assert.Equal(3, statuses.Count(s => s.State == MemberState.Active));
         Assert.Equal(instance.Url, reloaded!.Url);
         Assert.NotEqual(instance.ProcessId, reloaded.ProcessId);
-        Assert.Contains("server-template s 1-4 ", await File.ReadAllTextAsync(fixture.Root.Combine("haproxy", "hx-grow", "haproxy.cfg")));
+        var config = await File.ReadAllTextAsync(fixture.Root.Combine("haproxy", "hx-grow", "haproxy.cfg"));
+        Assert.Contains("server-template s 1-4 ", config);
+        Assert.Contains("\n    nbthread 1\n", config);
         Assert.All(backends, b => Assert.Equal(3, answers.Count(a => a == b.Name)));
     }
 

@@ -35,11 +35,12 @@ internal static class HaProxyConfig
 
         // hard-stop-after bounds a soft stop, including that of a process replaced by a reload, which nothing else
         // tracks once its successor runs.
-        Lines(text, "global",
+        Lines(text, "global", [
             $"stats socket {files.Socket} mode 600 level admin expose-fd listeners",
             $"pidfile {files.PidFile}",
             $"hard-stop-after {Ms(definition.DrainTimeout + options.StopGracePeriod)}",
-            "maxconn 4096");
+            "maxconn 4096",
+            .. options.Threads > 0 ? [$"nbthread {options.Threads}"] : Array.Empty<string>()]);
         Lines(text, "defaults",
             "mode http",
             "option http-keep-alive",
