@@ -6,12 +6,14 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Backups;
 
-public sealed class BackupCatalogTests : IAsyncDisposable
+public sealed class BackupCatalogTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset s_at = new(2026, 3, 14, 3, 0, 0, TimeSpan.Zero);
     private readonly ControlPlaneServices _services = new();
 
-    public ValueTask DisposeAsync() => _services.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _services.DisposeAsync().AsTask();
 
     [Fact]
     public async Task UpdateAsync_NewPolicy_IsReadBackFromTheFileByAnotherCatalog()

@@ -9,7 +9,7 @@ namespace Strata.ControlPlane.Tests.Backups;
 /// hourly policy first runs, that it runs once per interval, once after a long outage, and that a failure waits for
 /// the next interval instead of retrying on every tick.
 /// </summary>
-public sealed class BackupSchedulerTests : IAsyncDisposable
+public sealed class BackupSchedulerTests : IAsyncLifetime
 {
     private const string GoodHook = "printf 'dump of %s' \"$STRATA_TIER\" > \"$STRATA_BACKUP_FILE\"\n";
 
@@ -22,7 +22,9 @@ public sealed class BackupSchedulerTests : IAsyncDisposable
         _harness.ServerRoot.WriteFile("backup.sh", GoodHook);
     }
 
-    public ValueTask DisposeAsync() => _harness.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _harness.DisposeAsync().AsTask();
 
     [Fact]
     public async Task TickAsync_HourlyPolicy_FirstBackupAnHourAfterThePolicyAppearsThenEveryHour()

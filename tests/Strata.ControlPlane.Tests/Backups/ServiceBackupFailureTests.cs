@@ -8,11 +8,13 @@ namespace Strata.ControlPlane.Tests.Backups;
 /// Service backups through the real runner, its real <c>/bin/sh</c> hook in a server folder and a filesystem store:
 /// a hook that fails or writes nothing is recorded and reported, and the earlier backup stays.
 /// </summary>
-public sealed class ServiceBackupFailureTests : IAsyncDisposable
+public sealed class ServiceBackupFailureTests : IAsyncLifetime
 {
     private readonly ServiceBackupHarness _harness = new();
 
-    public ValueTask DisposeAsync() => _harness.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => _harness.DisposeAsync().AsTask();
 
     [Theory]
     [InlineData("echo 'pg_dump: connection refused' >&2; exit 3", "exited with code 3: pg_dump: connection refused")]

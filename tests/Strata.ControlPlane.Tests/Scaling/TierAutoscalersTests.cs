@@ -8,7 +8,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Scaling;
 
-public sealed class TierAutoscalersTests : IAsyncDisposable
+public sealed class TierAutoscalersTests : IAsyncLifetime
 {
     private const string Spec = """
         deployment: shop
@@ -25,7 +25,9 @@ public sealed class TierAutoscalersTests : IAsyncDisposable
     private readonly ManualTimeProvider _time = new(DateTimeOffset.UnixEpoch);
     private readonly ControlPlaneServices _services = new();
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         await _services.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
