@@ -118,7 +118,7 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, I
             // The verdict was judged against the server as it was when the probe started; if the reconciler has moved it
             // since (terminating, failed), that move stands. Writing back the older copy would resurrect a server whose
             // process is being stopped, and the next pass would then fail it for being gone.
-            if (FindIn(s, server) is not { } current || current.State != server.State)
+            if (s.FindServer(server.Tier, server.Name) is not { } current || current.State != server.State)
             {
                 return s;
             }
@@ -152,9 +152,6 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, I
 
         return TimeSpan.FromTicks(interval.Ticks - (now.UtcTicks % interval.Ticks));
     }
-
-    private static ServerState? FindIn(DeploymentState state, ServerState server) =>
-        state.FindTier(server.Tier)?.Servers.FirstOrDefault(s => s.Name == server.Name);
 
     private static ServerState? Find(DeploymentRuntime runtime, string name) =>
         runtime.State.Tiers.SelectMany(t => t.Servers).FirstOrDefault(s => s.Name == name && s.State is ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy);

@@ -43,6 +43,9 @@ public sealed record DeploymentState
 
     public TierState? FindTier(string logicalName) => Tiers.FirstOrDefault(t => t.LogicalName == logicalName);
 
+    /// <summary>The server of that tier with that physical name, as recorded now.</summary>
+    public ServerState? FindServer(string tier, string name) => FindTier(tier)?.Servers.FirstOrDefault(s => s.Name == name);
+
     public LoadBalancerState? FindLoadBalancer(string logicalName) =>
         LoadBalancers.FirstOrDefault(l => l.LogicalName == logicalName);
 
