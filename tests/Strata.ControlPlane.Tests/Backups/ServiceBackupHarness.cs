@@ -60,21 +60,11 @@ internal sealed class ServiceBackupHarness : IAsyncDisposable
     {
         var store = Get<IStateStore>();
         await store.InitializeAsync(CancellationToken.None).WithTimeout();
-        var desired = new DesiredDeployment
-        {
-            Spec = Specs.Load(Spec),
-            SpecPath = "/srv/shop/strata.yaml",
-            SpecText = Spec,
-            Parameters = new Dictionary<string, string>(),
-            ImageDigests = new Dictionary<string, string> { ["db"] = "sha256:test" },
-        };
-        var plan = Planner.Plan(desired.Spec, DeploymentState.Empty("shop"), new PlanOptions { ComputeImageDigest = _ => "sha256:test", Random = new Random(7) });
-        var state = PlanApplication.Apply(DeploymentState.Empty("shop"), desired, plan, DateTimeOffset.UnixEpoch);
-        state = state with
+        var runtime = AppliedDeployments.Runtime(store, Spec, state => state with
         {
             Tiers = [.. state.Tiers.Select(t => t with { Servers = [.. t.Servers.Select(s => s with { State = ServerStatus.InService, Address = "127.0.0.1" })] })],
-        };
-        return Get<DeploymentRegistry>().GetOrAdd("shop", () => new DeploymentRuntime(store, DeploymentRegistry.NewRecord("shop"), desired, state));
+        });
+        return Get<DeploymentRegistry>().GetOrAdd("shop", () => runtime);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,4 +1,3 @@
-using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.Scaling;
 using Strata.ControlPlane.State;
@@ -80,18 +79,5 @@ public sealed class TierAutoscalersTests : IAsyncLifetime
         Metrics = new TierMetrics { Tier = "web", Timestamp = _time.GetUtcNow(), RequestsPerSecondPerServer = 50 },
     };
 
-    private static DeploymentRuntime Runtime(IStateStore store)
-    {
-        var desired = new DesiredDeployment
-        {
-            Spec = Specs.Load(Spec),
-            SpecPath = "/srv/shop/strata.yaml",
-            SpecText = Spec,
-            Parameters = new Dictionary<string, string>(),
-            ImageDigests = new Dictionary<string, string> { ["app"] = "sha256:test" },
-        };
-        var plan = Planner.Plan(desired.Spec, DeploymentState.Empty("shop"), new PlanOptions { ComputeImageDigest = _ => "sha256:test", Random = new Random(7) });
-        var state = PlanApplication.Apply(DeploymentState.Empty("shop"), desired, plan, DateTimeOffset.UnixEpoch);
-        return new DeploymentRuntime(store, DeploymentRegistry.NewRecord("shop"), desired, state);
-    }
+    private static DeploymentRuntime Runtime(IStateStore store) => AppliedDeployments.Runtime(store, Spec);
 }

@@ -1,0 +1,33 @@
+using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.State;
+using Strata.Planning;
+
+namespace Strata.ControlPlane.Tests;
+
+/// <summary>A spec planned and applied to an empty state, as the control plane records it before anything runs.</summary>
+internal static class AppliedDeployments
+{
+    /// <summary>The digest every image of the spec gets.</summary>
+    public const string ImageDigest = "sha256:test";
+
+    /// <param name="store">Where the runtime persists its changes.</param>
+    /// <param name="yaml">The spec, without parameters that need values.</param>
+    /// <param name="adjust">Changes to the applied state, e.g. servers put in service.</param>
+    public static DeploymentRuntime Runtime(IStateStore store, string yaml, Func<DeploymentState, DeploymentState>? adjust = null)
+    {
+        var spec = Specs.Load(yaml);
+        var desired = new DesiredDeployment
+        {
+            Spec = spec,
+            SpecPath = $"/srv/{spec.Name}/strata.yaml",
+            SpecText = yaml,
+            Parameters = new Dictionary<string, string>(),
+            ImageDigests = spec.Images.ToDictionary(i => i.Name, _ => ImageDigest),
+        };
+        var empty = DeploymentState.Empty(spec.Name);
+        var plan = Planner.Plan(spec, empty, new PlanOptions { ComputeImageDigest = _ => ImageDigest, Random = new Random(7) });
+        var state = PlanApplication.Apply(empty, desired, plan, DateTimeOffset.UnixEpoch);
+        return new DeploymentRuntime(store, DeploymentRegistry.NewRecord(spec.Name), desired, adjust is null ? state : adjust(state));
+    }
+}
