@@ -16,6 +16,12 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
 # haproxy lives in /usr/sbin, which an ordinary user's PATH lacks.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
+if [[ -n "${STRATA_UPDATE_GOLDEN:-}" ]]; then
+  echo "test.sh: STRATA_UPDATE_GOLDEN is set; golden files are rewritten only by tests/update-golden.sh, never by a test run" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
 # Debian package → a program it provides, to tell whether it is there without asking dpkg (a tool installed some
 # other way counts too).
 declare -A tools=(
