@@ -23,11 +23,11 @@ public sealed class BackupS3EndToEndTests
     {
         await using var s3 = await S3rverProcess.StartAsync().WithTimeout(TimeSpan.FromMinutes(1));
         await using var runner = new StrataRunner();
-        var port = LoopbackPorts.GetFree();
+        var front = LoopbackPorts.Reserve();
         var spec = runner.CopyExample("status-page", new Dictionary<string, string>
         {
-            ["127.0.0.1:8090"] = $"127.0.0.1:{port}",
-            ["front:8090"] = $"front:{port}",
+            ["127.0.0.1:8090"] = $"{front}",
+            ["front:8090"] = $"front:{front.Port}",
             ["backups: { type: filesystem, path: .strata/backups }"] =
                 $"backups: {{ type: s3, endpoint: \"{s3.ServiceUrl}\", bucket: {S3rverProcess.BucketName}, prefix: {Prefix}, " +
                 $"region: {S3rverProcess.Region}, accessKey: {S3rverProcess.AccessKey}, secretKey: {S3rverProcess.SecretKey} }}",

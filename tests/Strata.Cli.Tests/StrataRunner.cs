@@ -19,23 +19,23 @@ public sealed class StrataRunner : IAsyncDisposable
 {
     private static readonly string s_cli = Path.Combine(AppContext.BaseDirectory, "strata.dll");
     private readonly HashSet<string> _deployments = [];
+    private readonly LoopbackBlock _addresses = LoopbackBlocks.Acquire();
 
     public StrataRunner()
     {
         Home = new TemporaryDirectory("strata-e2e");
-        ControlPlanePort = LoopbackPorts.GetFree();
+        ControlPlane = LoopbackPorts.Reserve();
     }
 
     public TemporaryDirectory Home { get; }
 
-    /// <summary>A loopback range of this runner's own, so that runs side by side never hand out the same address.</summary>
-    public string AddressRange { get; } = Range(Random.Shared.Next(10, 250));
+    /// <summary>A loopback block of this runner's own, so that runs side by side never hand out the same address.</summary>
+    public string AddressRange => _addresses.Range;
 
-    private static string Range(int octet) => $"127.{octet}.0.1-127.{octet}.255.254";
+    /// <summary>Where this runner's control plane listens.</summary>
+    public LoopbackEndpoint ControlPlane { get; }
 
-    public int ControlPlanePort { get; }
-
-    public string Listen => $"127.0.0.1:{ControlPlanePort}";
+    public string Listen => ControlPlane.ToString();
 
     public async Task<CliResult> RunAsync(TimeSpan timeout, params string[] args)
     {
@@ -143,6 +143,7 @@ public sealed class StrataRunner : IAsyncDisposable
         {
             KillLeftovers();
             Home.Dispose();
+            _addresses.Dispose();
         }
     }
 

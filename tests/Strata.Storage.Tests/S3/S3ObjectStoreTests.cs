@@ -31,7 +31,7 @@ public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContra
     public async Task PutAsync_UnreachableEndpoint_RetriesThenThrowsUnavailableNamingEndpoint()
     {
         var options = server.Options();
-        options.ServiceUrl = $"http://127.0.0.1:{LoopbackPorts.GetFree()}";
+        options.ServiceUrl = LoopbackPorts.Reserve().Url;
         options.MaxRetryAttempts = 3;
         using var unreachable = (IDisposable)ObjectStores.CreateS3(options);
 
