@@ -127,6 +127,19 @@ public sealed class LifecycleEndToEndTests
     }
 
     [Fact]
+    public async Task Plan_ParameterFromTheEnvironment_IsUsed()
+    {
+        await using var strata = new StrataRunner();
+        strata.Environment["STRATA_PARAM_COUNT"] = "3";
+        var spec = Write(strata, Spec(new LoopbackEndpoint("127.0.0.1", 8080), "${params.count}") + "\nparameters:\n  count: { type: int, default: 1 }\n");
+
+        var plan = await strata.RunAsync(TimeSpan.FromMinutes(1), "plan", spec);
+
+        Assert.True(plan.ExitCode == 0, plan.ToString());
+        Assert.Contains("+ tiers.web (3 servers)", plan.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Up_RunCommandExitsAtOnce_FailsWithTheReasonInStatus()
     {
         await using var strata = new StrataRunner();

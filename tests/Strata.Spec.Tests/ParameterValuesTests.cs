@@ -47,23 +47,6 @@ public sealed class ParameterValuesTests
         Assert.Equal("from-env", result.Spec.ResolvedParameters["dbPassword"]);
     }
 
-    [Fact]
-    public void FromEnvironment_ProcessVariable_IsUsed()
-    {
-        var name = "STRATA_PARAM_SPEC_TEST_" + Guid.NewGuid().ToString("N").ToUpperInvariant();
-        Environment.SetEnvironmentVariable(name, "42");
-        try
-        {
-            var values = ParameterValues.FromEnvironment();
-
-            Assert.Equal("42", values.Find(name["STRATA_PARAM_".Length..].ToLowerInvariant())!.Value);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(name, null);
-        }
-    }
-
     [Theory]
     [InlineData("dbPassword", "STRATA_PARAM_DBPASSWORD")]
     [InlineData("db-password", "STRATA_PARAM_DB_PASSWORD")]
