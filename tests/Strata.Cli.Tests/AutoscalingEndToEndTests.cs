@@ -23,7 +23,7 @@ public sealed class AutoscalingEndToEndTests(ITestOutputHelper output)
         Assert.Single(await deployment.ServersAsync());
 
         // A few connections are plenty for the rate and leave the two cores to the servers being launched.
-        await using (var load = LoadGenerator.Start(deployment.Url, TimeSpan.FromSeconds(50), connections: 4, threads: 1))
+        await using (var load = LoadGenerator.Start(deployment.Url, LoadGenerator.LongestRun, connections: 4, threads: 1))
         {
             await deployment.WaitAsync(
                 status => ResiliencyDeployment.Tier(status).GetProperty("desired").GetInt32() == 3 && ResiliencyDeployment.Members(status).Count == 3,
