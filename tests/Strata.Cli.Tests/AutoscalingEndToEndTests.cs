@@ -4,6 +4,7 @@ using Xunit.Abstractions;
 namespace Strata.Cli.Tests;
 
 /// <summary>A threshold rule on the request rate the load balancer measures, driven by real load from wrk.</summary>
+[Trait("kind", "e2e")]
 public sealed class AutoscalingEndToEndTests(ITestOutputHelper output)
 {
     // Per server, as the load balancer measures it. Even on a busy two-core machine wrk through the proxy makes

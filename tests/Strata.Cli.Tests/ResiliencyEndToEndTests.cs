@@ -4,6 +4,7 @@ using Xunit.Abstractions;
 namespace Strata.Cli.Tests;
 
 /// <summary>Servers killed under load: clients see no failed request and the tier recovers on new addresses.</summary>
+[Trait("kind", "e2e")]
 public sealed class ResiliencyEndToEndTests(ITestOutputHelper output)
 {
     [Fact]

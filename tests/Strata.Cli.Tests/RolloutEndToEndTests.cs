@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace Strata.Cli.Tests;
 
 /// <summary>Rolling immutable updates on <c>strata up</c> with a changed image, under real load through the load balancer.</summary>
+[Trait("kind", "e2e")]
 public sealed class RolloutEndToEndTests(ITestOutputHelper output)
 {
     private const string Update = "update: { maxSurge: 1, maxUnavailable: 0, bake: 1s }";

@@ -2,6 +2,7 @@ using System.Text;
 
 namespace Strata.Spec.Tests;
 
+[Trait("kind", "unit")]
 public sealed class RobustnessTests
 {
     private const int Mutations = 2000;
