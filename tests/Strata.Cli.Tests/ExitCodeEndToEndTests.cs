@@ -5,6 +5,7 @@ using Strata.Testing;
 namespace Strata.Cli.Tests;
 
 /// <summary>The exit codes the README documents are the ones the code names, and each is what the CLI returns.</summary>
+[Trait("kind", "e2e")]
 public sealed partial class ExitCodeEndToEndTests
 {
     [Fact]
@@ -34,7 +35,7 @@ public sealed partial class ExitCodeEndToEndTests
         seen["NotConverged"] = (await strata.RunAsync(TimeSpan.FromMinutes(1), "up", never, "--timeout", "3s")).ExitCode;
         Assert.Equal(0, (await strata.RunAsync(TimeSpan.FromMinutes(1), "down", "never", "--yes")).ExitCode);
         seen["NotFound"] = (await strata.RunAsync(TimeSpan.FromSeconds(30), "status", "no-such-deployment")).ExitCode;
-        seen["Conflict"] = (await strata.RunAsync(TimeSpan.FromSeconds(30), "server", "--listen", $"127.0.0.1:{LoopbackPorts.GetFree()}")).ExitCode;
+        seen["Conflict"] = (await strata.RunAsync(TimeSpan.FromSeconds(30), "server", "--listen", LoopbackPorts.Reserve().ToString())).ExitCode;
         seen["BackupFailed"] = (await strata.RunAsync(TimeSpan.FromMinutes(1), "backup", "run", "ok")).ExitCode;
         seen["Interrupted"] = await InterruptedFollowAsync(strata);
 

@@ -8,6 +8,7 @@ namespace Strata.Cli.Tests;
 /// starts the control plane, which relaunches the servers on their volumes; <c>strata server install</c> gives a
 /// service manager the command that does the same at boot.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class RestartEndToEndTests
 {
     private const string App = """
@@ -37,12 +38,12 @@ public sealed class RestartEndToEndTests
     public async Task EveryProcessKilled_NextStatus_StartsTheControlPlaneAndServersComeBackOnTheirVolumes()
     {
         await using var strata = new StrataRunner();
-        var port = LoopbackPorts.GetFree();
-        var spec = WriteSpec(strata, port);
+        var front = LoopbackPorts.Reserve();
+        var spec = WriteSpec(strata, front);
         var up = await strata.UpAsync(spec, "boot");
         Assert.True(up.ExitCode == 0, up.ToString());
         var before = Assert.Single(HelloEndToEndTests.Servers(await strata.StatusAsync("boot")));
-        var bornOn = (await AnswerAsync(port)).Split(' ')[0];
+        var bornOn = (await AnswerAsync(front)).Split(' ')[0];
         Assert.Equal(before.Name, bornOn);
 
         await KillEverythingAsync(strata);
@@ -50,7 +51,7 @@ public sealed class RestartEndToEndTests
 
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.Contains("started the control plane", status.Error);
-        await Eventually.WaitAsync(async () => await TryAnswerAsync(port) is { } answer && answer.StartsWith(bornOn + " ", StringComparison.Ordinal),
+        await Eventually.WaitAsync(async () => await TryAnswerAsync(front) is { } answer && answer.StartsWith(bornOn + " ", StringComparison.Ordinal),
             "the load balancer to answer again from a server on the first server's volume", TimeSpan.FromSeconds(90));
         var after = Assert.Single(HelloEndToEndTests.Servers(await strata.StatusAsync("boot")));
         Assert.Equal("inService", after.State);
@@ -62,8 +63,8 @@ public sealed class RestartEndToEndTests
     public async Task EveryProcessKilled_DownScaleLogsAndEvents_StartTheControlPlaneInsteadOfExitingThree()
     {
         await using var strata = new StrataRunner();
-        var port = LoopbackPorts.GetFree();
-        var up = await strata.UpAsync(WriteSpec(strata, port), "boot");
+        var front = LoopbackPorts.Reserve();
+        var up = await strata.UpAsync(WriteSpec(strata, front), "boot");
         Assert.True(up.ExitCode == 0, up.ToString());
 
         foreach (var command in new[] { "events", "logs", "scale", "down" })
@@ -144,7 +145,7 @@ public sealed class RestartEndToEndTests
         return process;
     }
 
-    private static string WriteSpec(StrataRunner strata, int port)
+    private static string WriteSpec(StrataRunner strata, LoopbackEndpoint front)
     {
         strata.Home.WriteFile("boot/app/app.py", App);
         return strata.Home.WriteFile("boot/strata.yaml", $$"""
@@ -159,7 +160,7 @@ public sealed class RestartEndToEndTests
                 volumes: { data: { size: 16MiB } }
                 health: { http: /, interval: 200ms, timeout: 150ms, healthyAfter: 1, unhealthyAfter: 2 }
             loadBalancers:
-              front: { listen: "127.0.0.1:{{port}}", to: "web:8000" }
+              front: { listen: "{{front}}", to: "web:8000" }
             """);
     }
 
@@ -179,14 +180,14 @@ public sealed class RestartEndToEndTests
         strata.KillLeftovers();
     }
 
-    private static async Task<string> AnswerAsync(int port) =>
-        await s_http.GetStringAsync($"http://127.0.0.1:{port}/").WithTimeout();
+    private static async Task<string> AnswerAsync(LoopbackEndpoint front) =>
+        await s_http.GetStringAsync($"{front.Url}/").WithTimeout();
 
-    private static async Task<string?> TryAnswerAsync(int port)
+    private static async Task<string?> TryAnswerAsync(LoopbackEndpoint front)
     {
         try
         {
-            return await AnswerAsync(port);
+            return await AnswerAsync(front);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {

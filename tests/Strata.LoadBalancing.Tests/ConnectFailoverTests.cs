@@ -8,16 +8,18 @@ namespace Strata.LoadBalancing.Tests;
 /// A member that does not accept connections in time (its accept queue is full, as on a machine too loaded for it to
 /// keep up) has answered nothing: the built-in proxy must try the request on another member instead of failing it.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class ConnectFailoverTests
 {
     [Fact]
     public async Task Forward_MemberWhoseConnectTimesOut_GetIsAnsweredByAnotherMember()
     {
         await using var fixture = new ProxyFixture(builtIn: o => o.ConnectTimeout = TimeSpan.FromMilliseconds(300));
-        var good = await fixture.BackendAsync("web-good", "127.0.0.41");
-        using var stuck = StuckListener.Start(IPAddress.Parse("127.0.0.42"));
+        var good = await fixture.BackendAsync("web-good", LoopbackPorts.Reserve().Address);
+        var stuckAt = LoopbackPorts.Reserve();
+        using var stuck = StuckListener.Start(new IPEndPoint(IPAddress.Parse(stuckAt.Address), stuckAt.Port));
         var instance = await fixture.StartAsync("hello-front-stuck");
-        await fixture.Driver.SetMembersAsync(instance, [good.Member, new Member { Name = "web-stuck", Address = "127.0.0.42", Port = stuck.Port }], CancellationToken.None).WithTimeout();
+        await fixture.Driver.SetMembersAsync(instance, [good.Member, new Member { Name = "web-stuck", Address = stuckAt.Address, Port = stuckAt.Port }], CancellationToken.None).WithTimeout();
 
         var answers = new List<(int Status, string Body)>();
         for (var i = 0; i < 6; i++)
@@ -36,12 +38,10 @@ public sealed class ConnectFailoverTests
 
         private StuckListener(Socket listener) => _listener = listener;
 
-        public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
-
-        public static StuckListener Start(IPAddress address)
+        public static StuckListener Start(IPEndPoint endpoint)
         {
             var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(address, 0));
+            listener.Bind(endpoint);
             listener.Listen(0);
             var stuck = new StuckListener(listener);
             stuck.Fill();
