@@ -35,7 +35,7 @@ public static class ControlPlaneLauncher
 
         if (!File.Exists(context.Paths.StateDatabase))
         {
-            await context.Error.WriteLineAsync($"strata: no control plane is running for {context.Paths.Root}, and it holds no deployments (`strata up` starts one)").ConfigureAwait(false);
+            await context.Error.WriteLineAsync($"strata: no control plane is running for {context.Paths.Root}, and none has run there yet (`strata up` starts one)").ConfigureAwait(false);
             return null;
         }
 
