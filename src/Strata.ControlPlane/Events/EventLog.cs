@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
 
 namespace Strata.ControlPlane;
@@ -7,8 +8,9 @@ namespace Strata.ControlPlane;
 /// <summary>
 /// Records deployment events durably and fans them out to live watchers (<c>strata events --follow</c>,
 /// <c>strata up</c> progress). A watcher subscribes first and then replays stored events, so none is missed.
+/// Messages are scrubbed of the deployment's secret values before they are stored (see <see cref="SecretScrubber"/>).
 /// </summary>
-public sealed class EventLog(IStateStore store, TimeProvider time)
+public sealed class EventLog(IStateStore store, TimeProvider time, DeploymentSecrets? secrets = null)
 {
     private readonly Lock _gate = new();
     private readonly List<Channel<DeploymentEvent>> _watchers = [];
@@ -24,7 +26,7 @@ public sealed class EventLog(IStateStore store, TimeProvider time)
             Kind = kind,
             Resource = resource,
             Severity = severity,
-            Message = message,
+            Message = secrets?.For(deployment).Scrub(message) ?? message,
         }, cancellationToken).ConfigureAwait(false);
 
         Channel<DeploymentEvent>[] watchers;

@@ -6,6 +6,7 @@ using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
 using Strata.Providers;
 using Strata.Storage;
@@ -43,6 +44,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddHaProxyLoadBalancer(o => o.RootPath = Path.Combine(paths.LoadBalancersRoot, "haproxy"));
         services.TryAddSingleton<IHealthProbe, HealthProbe>();
         services.AddStrataBackups();
+        services.TryAddSingleton<DeploymentSecrets>();
         services.TryAddSingleton<EventLog>();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<ImageCatalog>();
