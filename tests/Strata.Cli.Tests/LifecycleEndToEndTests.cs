@@ -3,6 +3,7 @@ using Strata.Testing;
 namespace Strata.Cli.Tests;
 
 /// <summary>Scaling, health-gated membership and bad input, each on real processes.</summary>
+[Trait("kind", "e2e")]
 public sealed class LifecycleEndToEndTests
 {
     private const string App = """

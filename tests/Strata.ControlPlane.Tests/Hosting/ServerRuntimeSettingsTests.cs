@@ -2,6 +2,7 @@ using Strata.ControlPlane.Hosting;
 
 namespace Strata.ControlPlane.Tests.Hosting;
 
+[Trait("kind", "unit")]
 public sealed class ServerRuntimeSettingsTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Scaling;
 
+[Trait("kind", "unit")]
 public sealed class TierAutoscalersTests : IAsyncLifetime
 {
     private const string Spec = """
