@@ -8,6 +8,7 @@ namespace Strata.Cli.Tests;
 /// secret on any command line, a hostile parameter stays one literal argument, and the control plane and what it
 /// starts get an explicit environment.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class SecretsEndToEndTests
 {
     private const string Deployment = "sec";

@@ -7,6 +7,7 @@ namespace Strata.Spec.Tests;
 /// Rendered commands run through a real <c>/bin/sh</c>, which prints each argument it ends up with on a line of its
 /// own: what the shell makes of a value is what is checked, not the text Strata wrote.
 /// </summary>
+[Trait("kind", "unit")]
 public sealed class ShellCommandRendererTests
 {
     private const string Secret = "pa ss'\"$HOME`id`";

@@ -9,6 +9,7 @@ using Strata.Testing;
 namespace Strata.ControlPlane.Tests.Secrets;
 
 /// <summary>Captured output that holds a secret parameter's value is stored with <c>(secret)</c> in its place.</summary>
+[Trait("kind", "unit")]
 public sealed class SecretScrubbingTests : IAsyncLifetime
 {
     private const string Secret = "hunter2-7Qx";
