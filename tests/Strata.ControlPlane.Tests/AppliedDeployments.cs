@@ -1,5 +1,6 @@
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
 using Strata.Planning;
 
@@ -14,7 +15,8 @@ internal static class AppliedDeployments
     /// <param name="store">Where the runtime persists its changes.</param>
     /// <param name="yaml">The spec, without parameters that need values.</param>
     /// <param name="adjust">Changes to the applied state, e.g. servers put in service.</param>
-    public static DeploymentRuntime Runtime(IStateStore store, string yaml, Func<DeploymentState, DeploymentState>? adjust = null)
+    /// <param name="secrets">Where the runtime publishes its secret scrubber, as the control plane's runtimes do.</param>
+    public static DeploymentRuntime Runtime(IStateStore store, string yaml, Func<DeploymentState, DeploymentState>? adjust = null, DeploymentSecrets? secrets = null)
     {
         var spec = Specs.Load(yaml);
         var desired = new DesiredDeployment
@@ -28,6 +30,6 @@ internal static class AppliedDeployments
         var empty = DeploymentState.Empty(spec.Name);
         var plan = Planner.Plan(spec, empty, new PlanOptions { ComputeImageDigest = _ => ImageDigest, Random = new Random(7) });
         var state = PlanApplication.Apply(empty, desired, plan, DateTimeOffset.UnixEpoch);
-        return new DeploymentRuntime(store, DeploymentRegistry.NewRecord(spec.Name), desired, adjust is null ? state : adjust(state));
+        return new DeploymentRuntime(store, DeploymentRegistry.NewRecord(spec.Name), desired, adjust is null ? state : adjust(state), secrets: secrets);
     }
 }

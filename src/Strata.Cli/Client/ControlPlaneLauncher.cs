@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Strata.ControlPlane.Hosting;
+using Strata.Providers;
 
 namespace Strata.Cli.Client;
 
@@ -74,6 +75,9 @@ public static class ControlPlaneLauncher
             ?? throw new ControlPlaneException(System.Net.HttpStatusCode.ServiceUnavailable, $"the control plane did not start; see {context.Paths.ServerLog}", null);
     }
 
+    /// <summary>What the control plane reads from its environment besides the basics every child gets.</summary>
+    private static readonly string[] s_controlPlaneVariables = ["DOTNET_ROOT", ControlPlaneOptions.LocalAddressesVariable];
+
     private static int Start(StrataPaths paths, string? listen)
     {
         var self = CliContext.SelfCommand();
@@ -84,6 +88,9 @@ public static class ControlPlaneLauncher
             ArgumentList = { "/bin/sh", "-c", $"exec {arguments} </dev/null >>{Quote(paths.ServerLog)} 2>&1" },
             UseShellExecute = false,
         };
+        // An explicit environment: the CLI's STRATA_PARAM_* values and anything else of the user's shell stay out of the
+        // control plane, and so out of every server, hook and load balancer it starts.
+        ChildEnvironment.Apply(start.Environment, ChildEnvironment.Inherit([.. ChildEnvironment.DefaultInherited, .. s_controlPlaneVariables]));
         start.Environment["STRATA_HOME"] = paths.Root;
         ServerRuntimeSettings.ApplyTo(start.Environment);
         using var process = Process.Start(start) ?? throw new IOException("could not start the control plane");

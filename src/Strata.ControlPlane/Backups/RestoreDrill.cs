@@ -135,7 +135,7 @@ public sealed partial class RestoreDrill(
             return;
         }
 
-        var target = new ProbeTarget(instance.Address, tier.Ports.FirstOrDefault()?.Port, instance.RootPath, ServerHooks.Environment(runtime, tier, instance));
+        var target = ProbeTarget.For(runtime, tier, instance);
         var deadline = time.GetUtcNow() + options.Value.HealthTimeout;
         var last = "";
         var passes = 0;

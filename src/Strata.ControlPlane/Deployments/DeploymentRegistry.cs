@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
 using Strata.Planning;
 
 namespace Strata.ControlPlane.Deployments;
 
 /// <summary>The deployments this control plane runs, loaded from the state store on start.</summary>
-public sealed class DeploymentRegistry(IStateStore store, EventLog events)
+public sealed class DeploymentRegistry(IStateStore store, EventLog events, DeploymentSecrets secrets)
 {
     private readonly ConcurrentDictionary<string, DeploymentRuntime> _runtimes = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -30,7 +31,7 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events)
             {
                 var desired = SpecSource.Parse(record.SpecText, record.SpecPath, record.Parameters, CurrentDigests(state));
                 var previous = record.Previous is null ? null : SpecSource.Restore(record.Previous);
-                _runtimes[record.Name] = new DeploymentRuntime(store, record, desired, state, previous);
+                _runtimes[record.Name] = new DeploymentRuntime(store, record, desired, state, previous, secrets);
             }
             catch (Api.V1.InvalidSpecException ex)
             {
@@ -50,6 +51,10 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events)
         state.Images.ToDictionary(i => i.LogicalName, i => i.Digest, StringComparer.Ordinal);
 
     public DeploymentRuntime GetOrAdd(string name, Func<DeploymentRuntime> create) => _runtimes.GetOrAdd(name, _ => create());
+
+    /// <summary>The runtime of a deployment applied for the first time.</summary>
+    public DeploymentRuntime GetOrAddNew(string name, DesiredDeployment desired, DeploymentState state) =>
+        GetOrAdd(name, () => new DeploymentRuntime(store, NewRecord(name), desired, state, secrets: secrets));
 
     public void Signal(string name) => Changed?.Invoke(name);
 

@@ -12,7 +12,6 @@ namespace Strata.ControlPlane.Deployments;
 /// <summary>The deployments behind the REST API: apply a spec, plan it, read status, scale, delete, read logs.</summary>
 internal sealed class DeploymentService(
     DeploymentRegistry registry,
-    IStateStore store,
     ICloudProvider provider,
     LoadBalancerCoordinator loadBalancers,
     DeploymentReconciler reconciler,
@@ -44,7 +43,7 @@ internal sealed class DeploymentService(
             var runtime = registry.Find(name);
             var state = runtime?.State ?? DeploymentState.Empty(name);
             var plan = ChoosePlan(desired, state, request.SavedPlan);
-            runtime ??= registry.GetOrAdd(name, () => new DeploymentRuntime(store, DeploymentRegistry.NewRecord(name), desired, state));
+            runtime ??= registry.GetOrAddNew(name, desired, state);
             var applied = await runtime.ApplyAsync(desired, s => PlanApplication.Apply(s, desired, plan, time.GetUtcNow()), ct).ConfigureAwait(false);
             registry.Signal(name);
             return Response(desired, applied.Serial, plan);

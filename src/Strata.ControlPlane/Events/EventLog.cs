@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
 
 namespace Strata.ControlPlane;
@@ -8,6 +9,7 @@ namespace Strata.ControlPlane;
 /// <summary>
 /// Records deployment events durably and fans them out to live watchers (<c>strata events --follow</c>,
 /// <c>strata up</c> progress). A watcher subscribes first and then replays stored events, so none is missed.
+/// Messages are scrubbed of the deployment's secret values before they are stored (see <see cref="SecretScrubber"/>).
 /// </summary>
 /// <remarks>
 /// A watcher holds no queue of events: a publish only wakes it (a channel of one pending signal), and it reads what
@@ -15,15 +17,15 @@ namespace Strata.ControlPlane;
 /// it still receives every one, in id order, once. This relies on the store making ids visible in the order it
 /// assigns them (SQLite has one writer at a time).
 /// </remarks>
-public sealed class EventLog(IStateStore store, TimeProvider time, IOptions<EventRetentionOptions> retention)
+public sealed class EventLog(IStateStore store, TimeProvider time, IOptions<EventRetentionOptions> retention, DeploymentSecrets? secrets = null)
 {
     private const int PageSize = 500;
     private readonly Lock _gate = new();
     private readonly List<(string Deployment, Channel<bool> Signal)> _watchers = [];
     private long _publishes;
 
-    public EventLog(IStateStore store, TimeProvider time)
-        : this(store, time, Options.Create(new EventRetentionOptions()))
+    public EventLog(IStateStore store, TimeProvider time, DeploymentSecrets? secrets = null)
+        : this(store, time, Options.Create(new EventRetentionOptions()), secrets)
     {
     }
 
@@ -38,7 +40,7 @@ public sealed class EventLog(IStateStore store, TimeProvider time, IOptions<Even
             Kind = kind,
             Resource = resource,
             Severity = severity,
-            Message = message,
+            Message = secrets?.For(deployment).Scrub(message) ?? message,
         }, cancellationToken).ConfigureAwait(false);
 
         Wake(deployment);

@@ -35,7 +35,7 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, I
         var stop = new CancellationTokenSource();
         if (_probes.TryAdd(server.Name, stop))
         {
-            _ = Task.Run(() => RunAsync(runtime, server.Name, check, Target(runtime, server, instance), stop.Token));
+            _ = Task.Run(() => RunAsync(runtime, server, check, instance, stop.Token));
         }
     }
 
@@ -48,25 +48,20 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, I
         }
     }
 
-    private static ProbeTarget Target(DeploymentRuntime runtime, ServerState server, ServerInstance instance)
-    {
-        var tier = runtime.Desired.Spec.FindTier(server.Tier)!;
-        var environment = new Dictionary<string, string>
-        {
-            ["STRATA_ADDRESS"] = instance.Address,
-            ["STRATA_SERVER_NAME"] = server.Name,
-            ["STRATA_CONFIG"] = instance.ConfigPath,
-        };
-        return new ProbeTarget(instance.Address, tier.Ports.FirstOrDefault()?.Port, instance.RootPath, environment);
-    }
+    private static ProbeTarget Target(DeploymentRuntime runtime, ServerState server, ServerInstance instance) =>
+        ProbeTarget.For(runtime, runtime.Desired.Spec.FindTier(server.Tier)!, instance);
 
-    private async Task RunAsync(DeploymentRuntime runtime, string name, HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
+    private async Task RunAsync(DeploymentRuntime runtime, ServerState launched, HealthCheckSpec check, ServerInstance instance, CancellationToken ct)
     {
+        var name = launched.Name;
         var tracker = new HealthTracker(check.HealthyAfter, check.UnhealthyAfter);
+        ProbeTarget? target = null;
         try
         {
             while (!ct.IsCancellationRequested)
             {
+                // Resolved once; again only while a value the command uses is not known yet (a peer still booting).
+                target = target is { CommandUnresolved: null } ? target : Target(runtime, launched, instance);
                 var before = tracker.Verdict;
                 tracker = tracker.Record(await probe.ProbeAsync(check, target, ct).ConfigureAwait(false));
                 if (Find(runtime, name) is not { } server)

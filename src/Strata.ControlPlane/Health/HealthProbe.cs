@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Strata.ControlPlane.Reconciliation;
+using Strata.Providers;
 using Strata.Spec;
 
 namespace Strata.ControlPlane.Health;
@@ -13,7 +15,34 @@ public readonly record struct ProbeResult(bool Passed, string? Detail)
 }
 
 /// <summary>What a probe is aimed at: the server's address and, for command checks, its root folder and environment.</summary>
-public sealed record ProbeTarget(string Address, int? DefaultPort, string? WorkingDirectory, IReadOnlyDictionary<string, string> Environment);
+public sealed record ProbeTarget(string Address, int? DefaultPort, string? WorkingDirectory, IReadOnlyDictionary<string, string> Environment)
+{
+    /// <summary>The check's command resolved for this server (see <see cref="ServerCommand"/>); null when it cannot be resolved yet.</summary>
+    public string? Command { get; init; }
+
+    /// <summary>Why <see cref="Command"/> is null, reported as the probe's failure.</summary>
+    public string? CommandUnresolved { get; init; }
+
+    /// <summary>The target of <paramref name="tier"/>'s check on <paramref name="server"/>: a command check runs like the server's hooks.</summary>
+    public static ProbeTarget For(DeploymentRuntime runtime, TierSpec tier, ServerInstance server)
+    {
+        var port = tier.Ports.FirstOrDefault()?.Port;
+        if (tier.Health?.Command is not { } template)
+        {
+            return new ProbeTarget(server.Address, port, server.RootPath, new Dictionary<string, string>());
+        }
+
+        try
+        {
+            var command = ServerCommand.For(runtime, tier, server, template);
+            return new ProbeTarget(server.Address, port, server.RootPath, command.Environment) { Command = command.Text };
+        }
+        catch (InvalidOperationException ex)
+        {
+            return new ProbeTarget(server.Address, port, server.RootPath, new Dictionary<string, string>()) { CommandUnresolved = ex.Message };
+        }
+    }
+}
 
 /// <summary>Runs one http, tcp or command health check against a server.</summary>
 public interface IHealthProbe
@@ -33,7 +62,7 @@ internal sealed class HealthProbe : IHealthProbe
             {
                 HealthCheckKind.Http => await ProbeHttpAsync(check, target, timeout.Token).ConfigureAwait(false),
                 HealthCheckKind.Tcp => await ProbeTcpAsync(check, target, timeout.Token).ConfigureAwait(false),
-                _ => await ProbeCommandAsync(check, target, timeout.Token).ConfigureAwait(false),
+                _ => await ProbeCommandAsync(target, timeout.Token).ConfigureAwait(false),
             };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -57,20 +86,14 @@ internal sealed class HealthProbe : IHealthProbe
         return ProbeResult.Pass;
     }
 
-    private static async Task<ProbeResult> ProbeCommandAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
+    private static async Task<ProbeResult> ProbeCommandAsync(ProbeTarget target, CancellationToken ct)
     {
-        var start = new ProcessStartInfo("/bin/sh")
+        if (target.Command is null)
         {
-            ArgumentList = { "-c", check.Command?.Raw ?? "true" },
-            WorkingDirectory = target.WorkingDirectory ?? "/",
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in target.Environment)
-        {
-            start.Environment[key] = value;
+            return ProbeResult.Fail($"the check command cannot run yet: {target.CommandUnresolved ?? "it was not resolved for this server"}");
         }
+
+        var start = new ServerCommand(target.Command, target.Environment).StartInfo(target.WorkingDirectory ?? "/");
 
         using var process = Process.Start(start) ?? throw new IOException("could not start the check command");
         try

@@ -6,6 +6,7 @@ using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
 using Strata.Providers;
 using Strata.Storage;
@@ -44,6 +45,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<IHealthProbe, HealthProbe>();
         services.AddStrataBackups();
         services.AddOptions<EventRetentionOptions>().Validate(o => o.Validate().Count == 0, "invalid event retention options");
+        services.TryAddSingleton<DeploymentSecrets>();
         services.TryAddSingleton<EventLog>();
         services.AddHostedService<EventPruning>();
         services.TryAddSingleton<HealthMonitor>();

@@ -3,6 +3,8 @@ using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.State;
 using Strata.Planning;
 
+using Strata.ControlPlane.Secrets;
+
 namespace Strata.ControlPlane.Reconciliation;
 
 /// <summary>
@@ -15,17 +17,24 @@ public sealed class DeploymentRuntime
     private readonly Lock _lock = new();
     private DeploymentRecord _record;
     private long _storedSerial;
+    private readonly DeploymentSecrets? _secrets;
     private Task? _writer;
 
-    public DeploymentRuntime(IStateStore store, DeploymentRecord record, DesiredDeployment desired, DeploymentState state, DesiredDeployment? previous = null)
+    public DeploymentRuntime(
+        IStateStore store, DeploymentRecord record, DesiredDeployment desired, DeploymentState state, DesiredDeployment? previous = null, DeploymentSecrets? secrets = null)
     {
         _store = store;
         _record = record;
         _storedSerial = record.Serial;
+        _secrets = secrets;
         Desired = desired;
         Previous = previous;
-        State = state;
+        UpdateScrubber();
+        State = Scrubber.Scrub(state);
     }
+
+    /// <summary>Scrubs the secret values of <see cref="Desired"/> and <see cref="Previous"/> from captured text.</summary>
+    public SecretScrubber Scrubber { get; private set; } = SecretScrubber.None;
 
     public string Name => _record.Name;
 
@@ -77,7 +86,7 @@ public sealed class DeploymentRuntime
                 return State;
             }
 
-            next = next with { Serial = State.Serial + 1 };
+            next = Scrubber.Scrub(next) with { Serial = State.Serial + 1 };
             State = next;
         }
 
@@ -94,7 +103,8 @@ public sealed class DeploymentRuntime
             var changed = _record.SpecText.Length > 0 && (desired.SpecText != Desired.SpecText || !SameDigests(desired, Desired) || !SameParameters(desired, Desired));
             Previous = changed ? Desired : Previous;
             Desired = desired;
-            next = change(State) with { Serial = State.Serial + 1 };
+            UpdateScrubber();
+            next = Scrubber.Scrub(change(State)) with { Serial = State.Serial + 1 };
             State = next;
             _record = _record with
             {
@@ -126,10 +136,11 @@ public sealed class DeploymentRuntime
                 return false;
             }
 
-            next = change(State, Desired, target) with { Serial = State.Serial + 1 };
+            next = Scrubber.Scrub(change(State, Desired, target)) with { Serial = State.Serial + 1 };
             State = next;
             _record = _record with { SpecPath = target.SpecPath, SpecText = target.SpecText, Parameters = target.Parameters, Previous = Desired.ToInput() };
             (Previous, Desired) = (Desired, target);
+            UpdateScrubber();
             RolledBack = reason;
         }
 
@@ -148,6 +159,12 @@ public sealed class DeploymentRuntime
         }
 
         await PersistAsync(next.Serial, ct).ConfigureAwait(false);
+    }
+
+    private void UpdateScrubber()
+    {
+        Scrubber = SecretScrubber.Of(Desired, Previous);
+        _secrets?.Set(Name, Scrubber);
     }
 
     private static bool SameDigests(DesiredDeployment a, DesiredDeployment b) =>

@@ -24,10 +24,18 @@ public static class LaunchSettingsBuilder
         }
 
         environment["STRATA_SERVER_NAME"] = identity.ServerId;
+        var commands = new ShellCommandRenderer();
+        var run = Render(commands, image.Run, resolver);
+        var configureCommand = image.Hooks.TryGetValue("configure", out var configure) ? Render(commands, configure, resolver) : null;
+        foreach (var (key, value) in commands.Environment)
+        {
+            environment[key] = value;
+        }
+
         return new LaunchSettings
         {
-            RunCommand = Evaluate(image.Run, resolver),
-            ConfigureCommand = image.Hooks.TryGetValue("configure", out var configure) ? Evaluate(configure, resolver) : null,
+            RunCommand = run,
+            ConfigureCommand = configureCommand,
             Environment = environment,
             Configuration = Configuration(desired, state, tier, identity, environment),
         };
@@ -38,6 +46,10 @@ public static class LaunchSettingsBuilder
         var value = TemplateEvaluator.Evaluate(template, resolver);
         return value.Text ?? throw new InvalidOperationException($"{template.Location}: '{template.Raw}' is not known yet");
     }
+
+    /// <summary>A command for <c>/bin/sh -c</c>: values quoted, secrets passed through the environment.</summary>
+    public static string Render(ShellCommandRenderer commands, Template template, IReferenceResolver resolver) =>
+        commands.Render(template, resolver) ?? throw new InvalidOperationException($"{template.Location}: '{template.Raw}' is not known yet");
 
     private static JsonObject Configuration(
         DesiredDeployment desired, DeploymentState state, TierSpec tier, ServerIdentity identity, Dictionary<string, string> environment)

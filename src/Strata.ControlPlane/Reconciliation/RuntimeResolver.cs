@@ -1,4 +1,3 @@
-using System.Globalization;
 using Strata.Planning;
 using Strata.Providers;
 using Strata.Spec;
@@ -6,9 +5,11 @@ using Strata.Spec;
 namespace Strata.ControlPlane.Reconciliation;
 
 /// <summary>
-/// Resolves <c>${…}</c> references against the live deployment: parameters, addresses of servers that exist, load
-/// balancer endpoints and, for launch settings, the server being launched. A reference to a server that does not
-/// exist yet is unknown, which makes the dependent launch wait.
+/// Resolves <c>${…}</c> references against the live deployment: parameters, servers that exist, load balancer
+/// endpoints and, for launch settings, the server being launched. It evaluates with the plan's own resolver
+/// (<see cref="SpecReferenceResolver"/>), given the servers of the state, so that a reference means the same at
+/// plan time and at run time. A reference to a server that does not exist yet is unknown, which makes the
+/// dependent launch wait.
 /// </summary>
 public sealed class RuntimeResolver(
     DeploymentSpec spec,
@@ -16,17 +17,16 @@ public sealed class RuntimeResolver(
     DeploymentState state,
     ServerIdentity? self) : IReferenceResolver
 {
+    private readonly SpecReferenceResolver _core = new(spec)
+    {
+        ParameterValues = parameters,
+        Self = self is null ? null : new ServerReference(self.ServerId, self.Address, self.Tier, self.Zone, self.ServerId),
+        Servers = Addressed(state),
+    };
+
     public string Name => self is null ? $"deployment {spec.Name}" : $"server {self.ServerId}";
 
-    public ReferenceValue? Resolve(PathExpression path) => path.Root switch
-    {
-        "params" => Segment(path, 1) is { } name && parameters.TryGetValue(name, out var value) ? value : null,
-        "self" => ResolveSelf(Segment(path, 1)),
-        "tiers" => ResolveTier(path),
-        "loadBalancers" => ResolveLoadBalancer(Segment(path, 1), Segment(path, 2)),
-        "deployment" => Segment(path, 1) == "name" ? ReferenceValue.Known(spec.Name) : null,
-        _ => null,
-    };
+    public ReferenceValue? Resolve(PathExpression path) => _core.Resolve(path);
 
     /// <summary>Parameter values by name with their secrecy, from what the spec declares and the values given.</summary>
     public static IReadOnlyDictionary<string, ReferenceValue> Parameters(DeploymentSpec spec, IReadOnlyDictionary<string, string> given)
@@ -41,82 +41,26 @@ public sealed class RuntimeResolver(
         return values;
     }
 
-    private ReferenceValue? ResolveSelf(string? field)
+    /// <summary>
+    /// Each tier's servers that have an address, oldest first, so <c>servers[0]</c> stays put while it lives. A tier
+    /// without one is left out, so that even <c>servers[*]</c> of it is unknown and its dependents wait.
+    /// </summary>
+    private static Dictionary<string, IReadOnlyList<ServerReference>> Addressed(DeploymentState state)
     {
-        if (self is null)
+        var servers = new Dictionary<string, IReadOnlyList<ServerReference>>(StringComparer.Ordinal);
+        foreach (var tier in state.Tiers)
         {
-            return ReferenceValue.Unknown;
+            var live = tier.Servers
+                .Where(s => s.Address is not null && s.State is not (ServerStatus.Terminating or ServerStatus.Terminated or ServerStatus.Failed))
+                .OrderBy(s => s.LaunchedAt).ThenBy(s => s.Name, StringComparer.Ordinal)
+                .Select(s => new ServerReference(s.Name, s.Address!, tier.LogicalName, s.Zone, s.Name))
+                .ToList();
+            if (live.Count > 0)
+            {
+                servers[tier.LogicalName] = live;
+            }
         }
 
-        return field switch
-        {
-            "address" => ReferenceValue.Known(self.Address),
-            "name" => ReferenceValue.Known(self.ServerId),
-            "tier" => ReferenceValue.Known(self.Tier),
-            "zone" => ReferenceValue.Known(self.Zone),
-            _ => null,
-        };
+        return servers;
     }
-
-    private ReferenceValue? ResolveTier(PathExpression path)
-    {
-        var tier = Segment(path, 1) is { } name ? spec.FindTier(name) : null;
-        if (tier is not null && Segment(path, 2) == "ports")
-        {
-            return tier.Ports.FirstOrDefault(p => p.Name == Segment(path, 3)) is { } port
-                ? ReferenceValue.Known(port.Port.ToString(CultureInfo.InvariantCulture))
-                : null;
-        }
-
-        if (tier is null || path.Segments.Count < 3 || path.Segments[2].Name != "servers")
-        {
-            return tier is null ? null : ReferenceValue.Unknown;
-        }
-
-        var servers = Addressed(tier.Name);
-        var selector = path.Segments.Count > 3 ? path.Segments[3] : null;
-        var field = path.Segments.Count > 4 ? path.Segments[4].Name : "address";
-        if (selector is { IsWildcard: true })
-        {
-            return servers.Count == 0 ? ReferenceValue.Unknown : ReferenceValue.List(servers.Select(s => Field(s, field)).ToList());
-        }
-
-        var index = selector?.Index ?? 0;
-        return index < servers.Count ? ReferenceValue.Known(Field(servers[index], field)) : ReferenceValue.Unknown;
-    }
-
-    /// <summary>Servers of a tier that have an address, oldest first, so <c>servers[0]</c> stays put while it lives.</summary>
-    private List<ServerState> Addressed(string tier) =>
-        state.FindTier(tier)?.Servers
-            .Where(s => s.Address is not null && s.State is not (ServerStatus.Terminating or ServerStatus.Terminated or ServerStatus.Failed))
-            .OrderBy(s => s.LaunchedAt).ThenBy(s => s.Name, StringComparer.Ordinal)
-            .ToList() ?? [];
-
-    private static string Field(ServerState server, string? field) => field switch
-    {
-        "name" => server.Name,
-        "zone" => server.Zone,
-        _ => server.Address!,
-    };
-
-    private ReferenceValue? ResolveLoadBalancer(string? name, string? field)
-    {
-        var lb = name is null ? null : spec.FindLoadBalancer(name);
-        if (lb is null)
-        {
-            return null;
-        }
-
-        return field switch
-        {
-            "address" or "host" => ReferenceValue.Known(lb.ListenHost),
-            "port" => ReferenceValue.Known(lb.ListenPort.ToString(CultureInfo.InvariantCulture)),
-            "listen" => ReferenceValue.Known(lb.Listen),
-            "url" => ReferenceValue.Known(state.FindLoadBalancer(lb.Name)?.Url ?? $"http://{lb.Listen}"),
-            _ => null,
-        };
-    }
-
-    private static string? Segment(PathExpression path, int index) =>
-        index < path.Segments.Count ? path.Segments[index].Name : null;
 }

@@ -133,7 +133,7 @@ public sealed partial class AutoscalingLoop(
             var answers = new List<int>();
             foreach (var server in state.Servers.Where(s => s.State == ServerStatus.InService))
             {
-                if (await AskAsync(server, command!.Raw, ct).ConfigureAwait(false) is { } answer)
+                if (await AskAsync(runtime, tier, server, command!, ct).ConfigureAwait(false) is { } answer)
                 {
                     answers.Add(answer);
                 }
@@ -145,20 +145,25 @@ public sealed partial class AutoscalingLoop(
         return votes;
     }
 
-    private async Task<int?> AskAsync(ServerState server, string command, CancellationToken ct)
+    private async Task<int?> AskAsync(DeploymentRuntime runtime, TierSpec tier, ServerState server, Template template, CancellationToken ct)
     {
         if (await provider.DescribeServerAsync(server.Name, ct).ConfigureAwait(false) is not { } instance)
         {
             return null;
         }
 
-        var start = new ProcessStartInfo("/bin/sh") { WorkingDirectory = instance.RootPath, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(command);
-        start.Environment["STRATA_ADDRESS"] = instance.Address;
-        start.Environment["STRATA_SERVER_NAME"] = server.Name;
-        start.Environment["STRATA_CONFIG"] = instance.ConfigPath;
-        using var process = Process.Start(start)!;
+        ServerCommand command;
+        try
+        {
+            command = ServerCommand.For(runtime, tier, instance, template);
+        }
+        catch (InvalidOperationException ex)
+        {
+            LogHookIgnored(logger, server.Name, ex.Message);
+            return null;
+        }
+
+        using var process = Process.Start(command.StartInfo(instance.RootPath))!;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(options.Value.HookTimeout);
         try

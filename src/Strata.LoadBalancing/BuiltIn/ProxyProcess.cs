@@ -28,6 +28,7 @@ internal static partial class ProxyProcess
             start.ArgumentList.Add(argument);
         }
 
+        ChildEnvironment.Reset(start);
         start.Environment[ProxyFiles.MarkerVariable] = id;
         start.Environment["STRATA_LB_LOG"] = files.Log;
         // Set or removed, never inherited from the control plane, so the options alone decide.

@@ -49,6 +49,7 @@ internal static class HaProxyProcess
             start.ArgumentList.Add(argument);
         }
 
+        ChildEnvironment.Reset(start);
         start.Environment[ProxyFiles.MarkerVariable] = id;
         start.Environment["STRATA_LB_LOG"] = files.Log;
         return Process.Start(start) ?? throw new InvalidOperationException($"Could not start haproxy for load balancer {id}.");

@@ -53,7 +53,7 @@ public sealed class LocalProviderOptions
 
     /// <summary>Variables of the control plane's environment that servers inherit; everything else starts clean, as on a new machine.</summary>
     /// <value>The default is <c>PATH</c>, <c>HOME</c>, <c>USER</c>, <c>LOGNAME</c>, <c>LANG</c>, <c>LC_ALL</c>, <c>TZ</c>, <c>TMPDIR</c>.</value>
-    public IList<string> InheritedEnvironment { get; set; } = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR"];
+    public IList<string> InheritedEnvironment { get; set; } = [.. ChildEnvironment.DefaultInherited];
 
     /// <summary>Returns every problem with these options (empty when they are valid).</summary>
     public IReadOnlyList<string> Validate()

@@ -177,15 +177,7 @@ internal sealed class ServerLauncher
 
     private Dictionary<string, string> BuildEnvironment(ServerIdentity identity, LaunchSettings settings, Dictionary<string, string> volumes)
     {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in _options.InheritedEnvironment)
-        {
-            if (Environment.GetEnvironmentVariable(name) is { } value)
-            {
-                environment[name] = value;
-            }
-        }
-
+        var environment = ChildEnvironment.Inherit(_options.InheritedEnvironment);
         foreach (var (name, value) in settings.Environment.Concat(volumes))
         {
             environment[name] = value;

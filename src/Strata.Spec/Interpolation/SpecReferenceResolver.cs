@@ -22,6 +22,9 @@ public sealed class SpecReferenceResolver(DeploymentSpec spec) : IReferenceResol
     /// <summary>Launched servers by tier name, in index order; null in a plan.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<ServerReference>>? Servers { get; init; }
 
+    /// <summary>Parameter values with their secrecy, when they come from elsewhere than the spec's resolved values (an applied deployment).</summary>
+    public IReadOnlyDictionary<string, ReferenceValue>? ParameterValues { get; init; }
+
     public ReferenceValue? Resolve(PathExpression path)
     {
         var s = path.Segments;
@@ -42,6 +45,11 @@ public sealed class SpecReferenceResolver(DeploymentSpec spec) : IReferenceResol
         if (name is null || !_parameters.TryGetValue(name, out var parameter))
         {
             return null;
+        }
+
+        if (ParameterValues is not null)
+        {
+            return ParameterValues.GetValueOrDefault(name, ReferenceValue.Unknown);
         }
 
         return spec.ResolvedParameters.TryGetValue(name, out var value) ? ReferenceValue.Known(value, parameter.Secret) : ReferenceValue.Unknown;

@@ -23,7 +23,7 @@ public static class TemplateEvaluator
                 continue;
             }
 
-            var value = Evaluate(part.Expression!, resolver);
+            var value = EvaluateExpression(part.Expression!, resolver);
             secret |= value.IsSecret;
             if (value.AsText() is { } piece)
             {
@@ -38,7 +38,8 @@ public static class TemplateEvaluator
         return new TemplateValue(known ? text.ToString() : null, secret);
     }
 
-    private static ReferenceValue Evaluate(TemplateExpression expression, IReferenceResolver resolver) => expression switch
+    /// <summary>The value of one <c>${…}</c> expression; throws <see cref="TemplateException"/> as <see cref="Evaluate(Template, IReferenceResolver)"/> does.</summary>
+    public static ReferenceValue EvaluateExpression(TemplateExpression expression, IReferenceResolver resolver) => expression switch
     {
         StringLiteral literal => ReferenceValue.Known(literal.Value),
         PathExpression path => resolver.Resolve(path)
@@ -49,7 +50,7 @@ public static class TemplateEvaluator
 
     private static ReferenceValue Call(FunctionCall call, IReferenceResolver resolver)
     {
-        var arguments = call.Arguments.Select(a => Evaluate(a, resolver)).ToList();
+        var arguments = call.Arguments.Select(a => EvaluateExpression(a, resolver)).ToList();
         var secret = arguments.Any(a => a.IsSecret);
         if (call.Name == "default")
         {

@@ -93,23 +93,18 @@ internal sealed partial class ReadContext
             return false;
         }
 
-        if (!parameter.Secret || use is TemplateUse.Env or TemplateUse.Hook or TemplateUse.StoreCredential)
+        // Commands (run, hooks, health command) get a secret through a generated environment variable, never on their
+        // command line (see ShellCommandRenderer); printed places and typed fields cannot hide it.
+        if (!parameter.Secret || use is TemplateUse.Env or TemplateUse.Hook or TemplateUse.Run or TemplateUse.HealthCommand or TemplateUse.StoreCredential)
         {
             return true;
         }
 
-        var (where, hint) = use switch
-        {
-            TemplateUse.Output => ("in an output, which is printed", "remove it from the output, or make the parameter non-secret"),
-            TemplateUse.StoreSetting => ("in a storage setting, which status output shows", "only accessKey and secretKey may use secrets"),
-            _ => ("in a command line, which process listings show", $"pass it in env instead, e.g. env: {{ {EnvName(parameter.Name)}: \"${{params.{parameter.Name}}}\" }}, and read it from the environment"),
-        };
+        var (where, hint) = use == TemplateUse.Output
+            ? ("in an output, which is printed", "remove it from the output, or make the parameter non-secret")
+            : ("in a storage setting, which status output shows", "only accessKey and secretKey may use secrets");
         return Fail(location, DiagnosticCodes.SecretExposed, $"{path}: secret parameter '{parameter.Name}' is used {where}", hint);
     }
-
-    /// <summary>A conventional variable name for a parameter: <c>dbPassword</c> becomes <c>DB_PASSWORD</c>.</summary>
-    private static string EnvName(string parameter) =>
-        string.Concat(parameter.Select((c, i) => char.IsAsciiLetterUpper(c) && i > 0 ? "_" + c : char.IsAsciiLetterOrDigit(c) ? char.ToUpperInvariant(c).ToString() : "_"));
 
     private bool CheckSelf(PathExpression reference, SourceLocation location, string path, TemplateUse use)
     {

@@ -207,7 +207,7 @@ public sealed class HealthProbeTests : IAsyncLifetime
         var environment = new Dictionary<string, string> { ["STRATA_CHECK_GREETING"] = "hello" };
         var check = Command("test -f ready && test \"$STRATA_CHECK_GREETING\" = hello || { echo wrong place >&2; exit 1; }");
 
-        var result = await ProbeAsync(check, new ProbeTarget("127.0.0.1", null, root.Path, environment));
+        var result = await ProbeAsync(check, new ProbeTarget("127.0.0.1", null, root.Path, environment) { Command = check.Command!.Raw });
 
         Assert.True(result.Passed, result.Detail);
     }
@@ -259,7 +259,7 @@ public sealed class HealthProbeTests : IAsyncLifetime
     }
 
     private Task<ProbeResult> ProbeAsync(HealthCheckSpec check) =>
-        ProbeAsync(check, new ProbeTarget("127.0.0.1", null, null, s_noEnvironment));
+        ProbeAsync(check, new ProbeTarget("127.0.0.1", null, null, s_noEnvironment) { Command = check.Command?.Raw });
 
     private Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target) =>
         _services.Get<IHealthProbe>().ProbeAsync(check, target, CancellationToken.None).WithTimeout();
