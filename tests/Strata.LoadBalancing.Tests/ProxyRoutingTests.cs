@@ -128,11 +128,12 @@ public sealed class ProxyRoutingTests
         using var response = await fixture.Client.PostAsync(instance.Url + "/echo", new StringContent("x")).WithTimeout();
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Contains("web-1 is unreachable", await response.Content.ReadAsStringAsync().WithTimeout());
+        var body = await response.Content.ReadAsStringAsync().WithTimeout();
+        Assert.Equal("the server is unreachable", body.Trim());
     }
 
     [Fact]
-    public async Task Forward_PinnedToServer_GoesThereOrExplainsUnknownName()
+    public async Task Forward_PinnedToServer_GoesThereOrRefusesUnknownNameWithoutListingServers()
     {
         await using var fixture = new ProxyFixture();
         var first = await fixture.BackendAsync("web-1", "127.0.0.43");
@@ -146,14 +147,13 @@ public sealed class ProxyRoutingTests
         }
 
         using var cookieRequest = new HttpRequestMessage(HttpMethod.Get, instance.Url);
-        cookieRequest.Headers.Add("Cookie", "theme=dark; X-Strata-Server=web-1");
+        cookieRequest.Headers.Add("Cookie", $"theme=dark; X-Strata-Server={ProxyFixture.Pin("web-1")}");
         using var cookieResponse = await fixture.Client.SendAsync(cookieRequest).WithTimeout();
         Assert.Equal("web-1", await cookieResponse.Content.ReadAsStringAsync().WithTimeout());
 
         var (status, body) = await fixture.GetAsync(instance, pin: "web-9");
         Assert.Equal(421, status);
-        Assert.Contains("'web-9'", body);
-        Assert.Contains("web-1, web-2", body);
+        Assert.DoesNotContain("web-", body);
     }
 
     [Fact]
