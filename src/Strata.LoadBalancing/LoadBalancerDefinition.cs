@@ -50,7 +50,10 @@ public sealed partial record LoadBalancerDefinition
     /// </summary>
     public string? PinKey { get; init; }
 
-    /// <summary>Client connections served at once; further ones wait in the listen backlog. The default is 4096.</summary>
+    /// <summary>
+    /// Client connections served at once: the built-in proxy closes further ones at once, HAProxy leaves them in the
+    /// listen backlog. The default is 4096.
+    /// </summary>
     public int MaxConnections { get; init; } = DefaultMaxConnections;
 
     /// <summary>
