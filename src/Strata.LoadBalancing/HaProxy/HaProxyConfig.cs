@@ -131,6 +131,9 @@ internal static class HaProxyConfig
     /// </summary>
     private static IEnumerable<string> Slots(LoadBalancerDefinition definition, int slots, HaProxyFiles files, HaProxyLoadBalancerOptions options)
     {
+        // retry-on empty-response (and response-timeout) would resend a request the server may have acted on: only
+        // idempotent requests get those; any request is still retried when its connection failed.
+        yield return "http-request disable-l7-retry unless { method GET HEAD OPTIONS PUT DELETE TRACE }";
         yield return "force-persist if { var(txn.pin) -m found }";
         for (var i = 1; i <= slots; i++)
         {

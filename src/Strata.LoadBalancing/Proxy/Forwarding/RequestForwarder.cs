@@ -28,11 +28,27 @@ internal sealed class RequestForwarder(
     private enum Outcome
     {
         Completed,
+
+        /// <summary>No connection was made: nothing reached the member, so any request may be sent again.</summary>
+        NotSent,
+
+        /// <summary>The member failed before answering and before any body was sent; it may have seen the request.</summary>
         ConnectFailed,
     }
 
-    /// <summary>How many other servers an idempotent request is tried on when its server fails before answering.</summary>
+    /// <summary>How many other servers a request is tried on when its server fails before answering.</summary>
     public const int MaxRetries = 2;
+
+    /// <summary>
+    /// How many times a request is tried again on the same server, after <see cref="SameServerBackoff"/> doubling each
+    /// time, before another server: a server that closes each connection after one response and has a small listen
+    /// backlog refuses or resets a connection now and then while it is perfectly healthy (as HAProxy's
+    /// <c>retries 3</c>).
+    /// </summary>
+    public const int SameServerRetries = 3;
+
+    /// <summary>The first same-server backoff; the three together wait at most 35 ms.</summary>
+    public static readonly TimeSpan SameServerBackoff = TimeSpan.FromMilliseconds(5);
 
     public long NoMemberResponses => Interlocked.Read(ref _noMemberResponses);
 
@@ -63,10 +79,11 @@ internal sealed class RequestForwarder(
 
         // Only a balanced request sets the cookie: a pinned one must not move the client's sticky member.
         var setCookie = settings.Sticky && pinned is null && stuck is null;
-        var outcome = await TrySendAsync(context, backend, setCookie).ConfigureAwait(false);
-        // Two servers may die at once (a zone, a bad rollout): an idempotent request tries up to MaxRetries others.
+        var idempotent = IsIdempotent(context.Request.Method);
+        var outcome = await SendWithRetriesAsync(context, backend, setCookie, idempotent).ConfigureAwait(false);
+        // Two servers may die at once (a zone, a bad rollout): a request that may be sent again tries up to MaxRetries others.
         var first = backend;
-        for (var retry = 0; retry < MaxRetries && outcome == Outcome.ConnectFailed && pinned is null && IsIdempotent(context.Request.Method); retry++)
+        for (var retry = 0; retry < MaxRetries && MayResend(outcome, idempotent) && pinned is null; retry++)
         {
             if (pool.NextAfter(backend) is not { } next || next == first)
             {
@@ -76,14 +93,34 @@ internal sealed class RequestForwarder(
             backend.CountRetry();
             ProxyLog.Retrying(logger, backend.Name, next.Name);
             backend = next;
-            outcome = await TrySendAsync(context, backend, settings.Sticky).ConfigureAwait(false);
+            outcome = await SendWithRetriesAsync(context, backend, settings.Sticky, idempotent).ConfigureAwait(false);
         }
 
-        if (outcome == Outcome.ConnectFailed)
+        if (outcome != Outcome.Completed)
         {
             await WriteErrorAsync(context, StatusCodes.Status502BadGateway, "the server is unreachable").ConfigureAwait(false);
         }
     }
+
+    /// <summary>Sends to one member, trying it again after a short backoff while it fails before answering.</summary>
+    private async Task<Outcome> SendWithRetriesAsync(HttpContext context, Backend backend, bool setCookie, bool idempotent)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var last = attempt > SameServerRetries;
+            var (outcome, error) = await TrySendAsync(context, backend, setCookie, idempotent, last).ConfigureAwait(false);
+            if (last || !MayResend(outcome, idempotent))
+            {
+                return outcome;
+            }
+
+            ProxyLog.RetryingSame(logger, backend.Name, error.ToString(), attempt);
+            await Task.Delay(SameServerBackoff * (1 << (attempt - 1)), timeProvider, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static bool MayResend(Outcome outcome, bool idempotent) =>
+        outcome == Outcome.NotSent || (outcome == Outcome.ConnectFailed && idempotent);
 
     private Backend? Choose(BackendPool pool, HttpContext context)
     {
@@ -116,11 +153,14 @@ internal sealed class RequestForwarder(
         return WriteErrorAsync(context, StatusCodes.Status421MisdirectedRequest, $"the server named by the {ServerPin.Header} pin is not available");
     }
 
-    private async Task<Outcome> TrySendAsync(HttpContext context, Backend backend, bool setCookie)
+    /// <param name="lastTry">False when a failure before the answer will be retried on this member: it then does not count
+    /// against passive health, which sees only failures that persist.</param>
+    private async Task<(Outcome Outcome, HttpRequestError Error)> TrySendAsync(HttpContext context, Backend backend, bool setCookie, bool idempotent, bool lastTry)
     {
         backend.Enter();
         var started = timeProvider.GetTimestamp();
         var failed = true;
+        var outcome = Outcome.Completed;
         try
         {
             var body = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
@@ -140,26 +180,28 @@ internal sealed class RequestForwarder(
                     // The client's body broke off or was refused: that says nothing about the member.
                     failed = false;
                     await WriteErrorAsync(context, ClientBodyStatus(ex), "the request body could not be read").ConfigureAwait(false);
-                    return Outcome.Completed;
+                    return (Outcome.Completed, HttpRequestError.Unknown);
                 }
-                catch (HttpRequestException) when (body is not { Started: true })
+                catch (HttpRequestException ex) when (body is not { Started: true })
                 {
                     // No response arrived and no body was sent: the member refused, reset or died before answering (a
-                    // kill -9 mid-request shows as any of these), so an idempotent request is safe to send elsewhere.
-                    return Outcome.ConnectFailed;
+                    // kill -9 mid-request shows as any of these), so an idempotent request is safe to send again. A
+                    // connection that was never made carried nothing, so then any request is.
+                    outcome = ex.HttpRequestError == HttpRequestError.ConnectionError ? Outcome.NotSent : Outcome.ConnectFailed;
+                    return (outcome, ex.HttpRequestError);
                 }
                 catch (OperationCanceledException) when (headersDue.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
                 {
                     ProxyLog.ForwardFailed(logger, backend.Name, "no response headers in time");
                     await WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout, "the server did not answer in time").ConfigureAwait(false);
-                    return Outcome.Completed;
+                    return (Outcome.Completed, HttpRequestError.Unknown);
                 }
                 catch (Exception ex) when (IsMemberFailure(ex, context))
                 {
                     // The exception text stays in the proxy's log: it names addresses and internals a client must not see.
                     ProxyLog.ForwardFailed(logger, backend.Name, ex.Message);
                     await WriteErrorAsync(context, StatusCodes.Status502BadGateway, "the server failed to answer").ConfigureAwait(false);
-                    return Outcome.Completed;
+                    return (Outcome.Completed, HttpRequestError.Unknown);
                 }
             }
 
@@ -169,18 +211,22 @@ internal sealed class RequestForwarder(
                 failed |= !await CopyResponseAsync(context, response, backend, setCookie).ConfigureAwait(false);
             }
 
-            return Outcome.Completed;
+            return (Outcome.Completed, HttpRequestError.Unknown);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away; that says nothing about the member.
             failed = false;
-            return Outcome.Completed;
+            return (Outcome.Completed, HttpRequestError.Unknown);
         }
         finally
         {
             var elapsed = (long)timeProvider.GetElapsedTime(started).TotalMicroseconds;
-            if (backend.Exit(elapsed, failed))
+            if (!lastTry && MayResend(outcome, idempotent))
+            {
+                backend.ExitForRetry();
+            }
+            else if (backend.Exit(elapsed, failed))
             {
                 ProxyLog.MemberFailing(logger, backend.Name, backend.Origin);
             }

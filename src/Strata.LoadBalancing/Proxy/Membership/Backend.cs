@@ -94,4 +94,11 @@ internal sealed class Backend
     }
 
     public void CountRetry() => Interlocked.Increment(ref _retried);
+
+    /// <summary>Ends an attempt that failed before an answer and is tried again on this member: not a failure (yet).</summary>
+    public void ExitForRetry()
+    {
+        Interlocked.Decrement(ref _inFlight);
+        Interlocked.Increment(ref _retried);
+    }
 }
