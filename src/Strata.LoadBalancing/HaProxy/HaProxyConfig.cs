@@ -16,6 +16,13 @@ internal static class HaProxyConfig
     /// <summary>The prefix of the slots' server names: <c>s1</c> … <c>sN</c>.</summary>
     public const string SlotPrefix = "s";
 
+    /// <summary>
+    /// How many times haproxy tries a request again after its first attempt failed. Passive health in haproxy counts
+    /// attempts, not requests, so its error limit is the definition's failed requests times the attempts of each: a
+    /// connection refused once and then answered must not count as a failed request.
+    /// </summary>
+    public const int Retries = 3;
+
     /// <summary>The cookie of sticky sessions; its value is the member's name.</summary>
     public const string StickyCookie = "STRATA_STICKY";
 
@@ -45,7 +52,7 @@ internal static class HaProxyConfig
             "mode http",
             "option http-keep-alive",
             "option forwardfor",
-            "retries 3",
+            $"retries {Retries}",
             "option redispatch 1",
             "retry-on conn-failure empty-response response-timeout",
             $"timeout connect {Ms(options.ConnectTimeout)}",
@@ -142,7 +149,7 @@ internal static class HaProxyConfig
 
         yield return string.Create(CultureInfo.InvariantCulture,
             $"server-template {SlotPrefix} 1-{slots} 0.0.0.0:0 disabled check inter {Ms(options.CheckInterval)} fastinter {Ms(options.CheckInterval)} "
-            + $"rise 2 fall 3 observe layer4 error-limit {definition.PassiveHealthFailures} on-error mark-down");
+            + $"rise 2 fall 3 observe layer4 error-limit {definition.PassiveHealthFailures * (Retries + 1)} on-error mark-down");
         if (definition.Sticky)
         {
             // Only a response from another server than the cookie (or pin) asked for (re)sets the cookie, so a pinned

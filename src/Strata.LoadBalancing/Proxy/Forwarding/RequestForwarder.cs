@@ -13,8 +13,9 @@ namespace Strata.LoadBalancing.Proxy.Forwarding;
 
 /// <summary>
 /// The proxy's hot path: picks a member, streams the request to it and its response back, without buffering bodies
-/// and over pooled connections. A request that could not connect is retried once on the next member when it is
-/// idempotent and its body was not sent. With sticky sessions a request naming an active member in its
+/// and over pooled connections. A request that failed before any answer and before its body was sent is tried again
+/// on the same member after a short backoff, then on up to <see cref="MaxRetries"/> others, when it is idempotent or
+/// its connection was never made; a request the member may have acted on is never sent twice. With sticky sessions a request naming an active member in its
 /// <c>STRATA_STICKY</c> cookie goes there; any other gets the cookie naming the member that answered. A request
 /// carrying a signed pin goes to the server it names, and one carrying a pin that is not valid is refused with 421.
 /// </summary>
