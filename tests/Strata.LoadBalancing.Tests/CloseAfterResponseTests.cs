@@ -111,11 +111,13 @@ public abstract class CloseAfterResponseTests
     }
 }
 
+[Trait("kind", "e2e")]
 public sealed class BuiltInCloseAfterResponseTests : CloseAfterResponseTests
 {
     protected override string DriverName => "builtin";
 }
 
+[Trait("kind", "e2e")]
 public sealed class HaProxyCloseAfterResponseTests : CloseAfterResponseTests
 {
     protected override string DriverName => "haproxy";

@@ -9,6 +9,7 @@ namespace Strata.LoadBalancing.Tests;
 /// The built-in proxy's own limits and passive-health rules, which HAProxy gives through its configuration: a
 /// response-header timeout, a connection limit, and failures counted only when they are the server's.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class ProxyLimitsTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Strata.LoadBalancing.Pinning;
 
 namespace Strata.LoadBalancing.Tests;
 
+[Trait("kind", "unit")]
 public sealed class ServerPinTests
 {
     private static readonly DateTimeOffset s_now = new(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);

@@ -5,6 +5,7 @@ using Strata.LoadBalancing.Pinning;
 
 namespace Strata.ControlPlane.Tests.Deployments;
 
+[Trait("kind", "unit")]
 public sealed class ServerPinsTests : IAsyncLifetime
 {
     private const string Spec = """
