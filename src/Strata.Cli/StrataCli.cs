@@ -17,6 +17,7 @@ public static class StrataCli
         root.Subcommands.Add(new ScaleCommand(context).Create());
         root.Subcommands.Add(new LogsCommand(context).Create());
         root.Subcommands.Add(new EventsCommand(context).Create());
+        root.Subcommands.Add(new PinCommand(context).Create());
         var rollouts = new RolloutCommands(context);
         root.Subcommands.Add(rollouts.CreateRollback());
         root.Subcommands.Add(rollouts.CreatePromote());

@@ -25,8 +25,9 @@ public sealed partial record LoadBalancerDefinition
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Passive health: a member whose live requests fail this many times in a row (connection refused or reset, or a
-    /// 5xx answer) is taken out of rotation at once, before any active health check notices. The default is 3.
+    /// Passive health: a member whose live requests fail this many times in a row (connection refused or reset, a
+    /// timeout, or a 502, 503 or 504 answer; never an application's 500 nor a client's broken request body) is taken
+    /// out of rotation at once, before any active health check notices. The default is 3.
     /// </summary>
     public int PassiveHealthFailures { get; init; } = 3;
 
@@ -42,6 +43,33 @@ public sealed partial record LoadBalancerDefinition
     /// is balanced as usual and the cookie names the new member. The default is false.
     /// </summary>
     public bool Sticky { get; init; }
+
+    /// <summary>
+    /// The base64 key (32 bytes) that QA pins are signed with; see <see cref="Pinning.ServerPin"/>. The default, null,
+    /// turns pinning off: every request carrying a pin is refused with 421.
+    /// </summary>
+    public string? PinKey { get; init; }
+
+    /// <summary>
+    /// Client connections served at once: the built-in proxy closes further ones at once, HAProxy leaves them in the
+    /// listen backlog. The default is 4096.
+    /// </summary>
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+
+    /// <summary>
+    /// How long the built-in proxy waits for a server's response headers once the request was sent; past it the client
+    /// gets 504 and the server counts a failure for passive health. The default is 60 seconds.
+    /// </summary>
+    public TimeSpan ResponseHeaderTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The largest request body accepted; a larger one is refused with 413. The default is 32 MiB.</summary>
+    public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
+
+    /// <summary>The default of <see cref="MaxConnections"/>.</summary>
+    public const int DefaultMaxConnections = 4096;
+
+    /// <summary>The default of <see cref="MaxRequestBodyBytes"/>: 32 MiB.</summary>
+    public const long DefaultMaxRequestBodyBytes = 32L * 1024 * 1024;
 
     /// <summary>Every problem with the definition, empty when it is valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -75,6 +103,26 @@ public sealed partial record LoadBalancerDefinition
         if (PassiveHealthFailures is < 1 or > 100)
         {
             errors.Add($"load balancer '{Id}': passive health failures {PassiveHealthFailures} must be between 1 and 100");
+        }
+
+        if (PinKey is not null && !Pinning.ServerPin.IsValidKey(PinKey))
+        {
+            errors.Add($"load balancer '{Id}': the pin key must be {Pinning.ServerPin.KeyBytes} bytes, base64-encoded");
+        }
+
+        if (MaxConnections is < 1 or > 1_000_000)
+        {
+            errors.Add($"load balancer '{Id}': max connections {MaxConnections} must be between 1 and 1000000");
+        }
+
+        if (ResponseHeaderTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"load balancer '{Id}': response header timeout {ResponseHeaderTimeout} must be positive");
+        }
+
+        if (MaxRequestBodyBytes < 1)
+        {
+            errors.Add($"load balancer '{Id}': max request body {MaxRequestBodyBytes} bytes must be positive");
         }
 
         if (Tls is not null)

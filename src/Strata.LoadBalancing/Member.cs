@@ -8,12 +8,18 @@ public enum MemberState
 
     /// <summary>Takes no new requests; in-flight ones finish, then the member is gone.</summary>
     Draining,
+
+    /// <summary>
+    /// Not in rotation yet (booting, or not passing its health check): reached only by a pin signed with
+    /// <c>--any-state</c>, so QA can try a new server before it joins. Stays until the next member list.
+    /// </summary>
+    Standby,
 }
 
 /// <summary>A server behind a load balancer, as the control plane wants it.</summary>
 public sealed record Member
 {
-    /// <summary>The server name, e.g. <c>web-3</c>; also what a QA client pins with <c>X-Strata-Server</c>.</summary>
+    /// <summary>The server name, e.g. <c>web-3</c>; also what a signed QA pin (<see cref="Pinning.ServerPin"/>) names.</summary>
     public required string Name { get; init; }
 
     /// <summary>An IP address, e.g. <c>127.0.0.12</c>.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Strata.LoadBalancing.BuiltIn;
+using Strata.LoadBalancing.Pinning;
 using Strata.LoadBalancing.Proxy;
 using Strata.Testing;
 
@@ -63,9 +64,17 @@ internal sealed class ProxyFixture : IAsyncDisposable
         return provider.GetRequiredService<ILoadBalancerDriverRegistry>().Get(_driverName);
     }
 
+    /// <summary>The pin key of every load balancer the fixture defines.</summary>
+    public static string PinKey { get; } = ServerPin.NewKey();
+
+    /// <summary>A pin for <paramref name="server"/> signed with <see cref="PinKey"/>, valid for an hour unless told.</summary>
+    public static string Pin(string server, bool anyState = false, TimeSpan? ttl = null, string? key = null) =>
+        ServerPin.Sign(key ?? PinKey, new PinClaim(server, DateTimeOffset.UtcNow + (ttl ?? TimeSpan.FromHours(1)), anyState));
+
     public static LoadBalancerDefinition Definition(string id, int port = 0, TimeSpan? drainTimeout = null) => new()
     {
         Id = id,
+        PinKey = PinKey,
         Deployment = "hello",
         ListenHost = "127.0.0.1",
         ListenPort = port,
@@ -92,12 +101,17 @@ internal sealed class ProxyFixture : IAsyncDisposable
     public Task<(int Status, string Body)> GetAsync(LoadBalancerInstance instance, string path = "/", string? pin = null) =>
         GetAsync(Client, instance, path, pin);
 
-    public static async Task<(int Status, string Body)> GetAsync(HttpClient client, LoadBalancerInstance instance, string path = "/", string? pin = null)
+    /// <param name="pin">A server to pin the request to, with a valid pin made by <see cref="Pin"/>.</param>
+    public static Task<(int Status, string Body)> GetAsync(HttpClient client, LoadBalancerInstance instance, string path = "/", string? pin = null) =>
+        GetWithPinAsync(client, instance, path, pin is null ? null : Pin(pin));
+
+    /// <param name="pinValue">The <c>X-Strata-Server</c> header as sent, valid or not.</param>
+    public static async Task<(int Status, string Body)> GetWithPinAsync(HttpClient client, LoadBalancerInstance instance, string path, string? pinValue)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, instance.Url + path);
-        if (pin is not null)
+        if (pinValue is not null)
         {
-            request.Headers.Add("X-Strata-Server", pin);
+            request.Headers.Add(ServerPin.Header, pinValue);
         }
 
         using var response = await client.SendAsync(request).WithTimeout();

@@ -112,13 +112,14 @@ public sealed class ProxyRoutingTests
 
         var stats = await fixture.Driver.GetStatsAsync(instance, CancellationToken.None).WithTimeout();
         var dead = Assert.Single(stats!.Members, m => m.Name == "web-1");
-        Assert.Equal(3, dead.Retried);
+        // Three requests reach web-1 before passive health ejects it; each is tried there again, then on web-2.
+        Assert.Equal(3 * (Proxy.Forwarding.RequestForwarder.SameServerRetries + 1), dead.Retried);
         Assert.Equal(3, dead.Errors);
         Assert.Equal(6, Assert.Single(stats.Members, m => m.Name == "web-2").Requests);
     }
 
     [Fact]
-    public async Task Forward_NonIdempotentRequestToRefusingMember_Returns502()
+    public async Task Forward_NonIdempotentRequestToRefusingMember_IsSentToTheNextMember()
     {
         await using var fixture = new ProxyFixture();
         var alive = await fixture.BackendAsync("web-2", "127.0.0.42");
@@ -128,12 +129,13 @@ public sealed class ProxyRoutingTests
 
         using var response = await fixture.Client.PostAsync(instance.Url + "/echo", new StringContent("x")).WithTimeout();
 
-        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        Assert.Contains("web-1 is unreachable", await response.Content.ReadAsStringAsync().WithTimeout());
+        // A refused connection carried nothing, so even a POST is safe to send elsewhere.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("x", await response.Content.ReadAsStringAsync().WithTimeout());
     }
 
     [Fact]
-    public async Task Forward_PinnedToServer_GoesThereOrExplainsUnknownName()
+    public async Task Forward_PinnedToServer_GoesThereOrRefusesUnknownNameWithoutListingServers()
     {
         await using var fixture = new ProxyFixture();
         var first = await fixture.BackendAsync("web-1", "127.0.0.43");
@@ -147,14 +149,13 @@ public sealed class ProxyRoutingTests
         }
 
         using var cookieRequest = new HttpRequestMessage(HttpMethod.Get, instance.Url);
-        cookieRequest.Headers.Add("Cookie", "theme=dark; X-Strata-Server=web-1");
+        cookieRequest.Headers.Add("Cookie", $"theme=dark; X-Strata-Server={ProxyFixture.Pin("web-1")}");
         using var cookieResponse = await fixture.Client.SendAsync(cookieRequest).WithTimeout();
         Assert.Equal("web-1", await cookieResponse.Content.ReadAsStringAsync().WithTimeout());
 
         var (status, body) = await fixture.GetAsync(instance, pin: "web-9");
         Assert.Equal(421, status);
-        Assert.Contains("'web-9'", body);
-        Assert.Contains("web-1, web-2", body);
+        Assert.DoesNotContain("web-", body);
     }
 
     [Fact]

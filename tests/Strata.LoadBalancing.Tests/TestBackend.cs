@@ -12,7 +12,8 @@ namespace Strata.LoadBalancing.Tests;
 
 /// <summary>
 /// A real HTTP server on its own loopback address that answers with its name: <c>/</c> at once, <c>/slow</c> when
-/// the test releases it, <c>/echo</c> with the request body and the headers it received.
+/// the test releases it, <c>/echo</c> with the request body, <c>/headers</c> with the headers it received, and
+/// <c>/status/CODE</c> with that status.
 /// </summary>
 internal sealed class TestBackend : IAsyncDisposable
 {
@@ -86,6 +87,7 @@ internal sealed class TestBackend : IAsyncDisposable
             }
         });
         app.MapPost("/echo", EchoAsync);
+        app.MapGet("/status/{code:int}", (int code) => Results.Text(Name, statusCode: code));
         app.MapGet("/headers", (HttpRequest request) =>
             string.Join('\n', request.Headers.Select(h => $"{h.Key}: {h.Value}")));
     }

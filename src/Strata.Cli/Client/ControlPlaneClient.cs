@@ -85,6 +85,10 @@ public sealed class ControlPlaneClient : IDisposable
     public Task PromoteAsync(string name, string? tier, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, $"api/v1/deployments/{Uri.EscapeDataString(name)}/promote{(tier is null ? "" : "?tier=" + Uri.EscapeDataString(tier))}", null, ct);
 
+    public Task<PinDto> PinAsync(string name, PinRequest request, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, $"api/v1/deployments/{Uri.EscapeDataString(name)}/pins",
+            JsonContent.Create(request, ApiJsonContext.Default.PinRequest), ApiJsonContext.Default.PinDto, ct);
+
     public IAsyncEnumerable<DeploymentEvent> EventsAsync(string name, long after, bool follow, CancellationToken ct) =>
         StreamAsync($"api/v1/deployments/{Uri.EscapeDataString(name)}/events?after={after}&follow={(follow ? "true" : "false")}",
             line => JsonSerializer.Deserialize(line, ApiJsonContext.Default.DeploymentEvent)!, ct);

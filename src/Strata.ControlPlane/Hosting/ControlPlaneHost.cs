@@ -55,6 +55,7 @@ public static class ControlPlaneHost
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapStrataApiV1(() => info.Value, () => app.Lifetime.StopApplication());
         app.MapStrataBackupsApiV1();
+        app.MapStrataPinsApiV1();
         app.Lifetime.ApplicationStarted.Register(() => WriteServerInfo(options.Paths, info.Value));
         app.Lifetime.ApplicationStopped.Register(() => RemoveServerInfo(options.Paths));
         return app;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Strata.LoadBalancing;
+using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
 using Strata.Spec;
 
@@ -13,6 +14,9 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
 {
     private readonly ConcurrentDictionary<string, LoadBalancerInstance> _instances = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _reported = new(StringComparer.Ordinal);
+
+    // The standby members last given to each load balancer: they are not in the stored pool, which lists rotation only.
+    private readonly ConcurrentDictionary<string, string> _standby = new(StringComparer.Ordinal);
     private readonly Random _random = new();
 
     private readonly ConcurrentDictionary<string, (LoadBalancerStats Stats, Api.V1.LoadBalancerTrafficDto? Traffic)> _traffic = new(StringComparer.Ordinal);
@@ -105,10 +109,19 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         TargetTier = spec.TargetTier,
         TargetPort = spec.TargetPort,
         SettingsDigest = SpecDigests.LoadBalancerSettings(spec),
+        PinKey = ServerPin.NewKey(),
     };
 
     private async Task ReconcileOneAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, CancellationToken ct)
     {
+        if (state.PinKey is null)
+        {
+            // Created before pins were signed: give it a key once, stored before any pin can be made with it.
+            state = state with { PinKey = ServerPin.NewKey() };
+            var keyed = state;
+            await runtime.MutateAsync(s => WithLoadBalancer(s, s.FindLoadBalancer(keyed.LogicalName)! with { PinKey = keyed.PinKey }), ct).ConfigureAwait(false);
+        }
+
         var driver = drivers.Get(spec.Driver);
         var instance = await driver.EnsureRunningAsync(Definition(runtime, spec, state), ct).ConfigureAwait(false);
         var previous = _instances.GetValueOrDefault(state.PhysicalName);
@@ -122,10 +135,13 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         await SampleTrafficAsync(driver, instance, state.PhysicalName, ct).ConfigureAwait(false);
         var members = Members(runtime, spec);
         var restarted = previous is null || previous.ProcessId != instance.ProcessId;
-        var names = members.Select(m => m.Name).ToList();
-        if (restarted || !names.SequenceEqual(state.Members) || state.Url != instance.Url)
+        var names = members.Where(m => m.State == MemberState.Active).Select(m => m.Name).ToList();
+        var standby = string.Join(',', members.Where(m => m.State == MemberState.Standby).Select(m => $"{m.Name}@{m.Address}"));
+        var standbyChanged = _standby.GetValueOrDefault(state.PhysicalName) != standby;
+        if (restarted || !names.SequenceEqual(state.Members) || state.Url != instance.Url || standbyChanged)
         {
             await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
+            _standby[state.PhysicalName] = standby;
             await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = names, Url = instance.Url }), ct).ConfigureAwait(false);
             if (!names.SequenceEqual(state.Members))
             {
@@ -135,11 +151,20 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         }
     }
 
+    /// <summary>
+    /// Servers in service are members in rotation; servers that run but are not in service yet (booting, or failing
+    /// their health check) are standby members, reachable only by a pin signed for any state, so QA can try a new
+    /// server before it joins.
+    /// </summary>
     private static List<Member> Members(DeploymentRuntime runtime, LoadBalancerSpec spec) =>
         runtime.State.FindTier(spec.TargetTier)?.Servers
-            .Where(s => s.State == ServerStatus.InService && s.Address is not null)
+            .Where(s => (s.State is ServerStatus.InService or ServerStatus.Booting or ServerStatus.Unhealthy) && s.Address is not null)
             .OrderBy(s => s.Name, StringComparer.Ordinal)
-            .Select(s => new Member { Name = s.Name, Address = s.Address!, Port = spec.TargetPort })
+            .Select(s => new Member
+            {
+                Name = s.Name, Address = s.Address!, Port = spec.TargetPort,
+                State = s.State == ServerStatus.InService ? MemberState.Active : MemberState.Standby,
+            })
             .ToList() ?? [];
 
     private LoadBalancerDefinition Definition(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state) => new()
@@ -151,6 +176,10 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         Algorithm = (BalancingAlgorithm)spec.Algorithm,
         DrainTimeout = spec.DrainTimeout,
         Sticky = spec.Sticky,
+        PinKey = state.PinKey,
+        MaxConnections = spec.MaxConnections,
+        ResponseHeaderTimeout = spec.ResponseHeaderTimeout,
+        MaxRequestBodyBytes = spec.MaxRequestBodyBytes,
         Tls = spec.Tls is { } tls
             ? new TlsSettings
             {
@@ -174,6 +203,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
             var driver = drivers.Get(spec.Driver);
             var remaining = state.Members.Where(m => m != server).ToList();
             var members = Members(runtime, spec).Where(m => m.Name != server).ToList();
+            _standby.TryRemove(state.PhysicalName, out _);
             await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = remaining }), ct).ConfigureAwait(false);
             await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
             await driver.WaitUntilDrainedAsync(instance, server, spec.DrainTimeout, time, ct).ConfigureAwait(false);

@@ -256,6 +256,10 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
         TlsKeyPath = definition.Tls is null ? null : Path.GetFullPath(definition.Tls.KeyPath),
         TlsThumbprint = Thumbprint(definition.Tls),
         Sticky = definition.Sticky,
+        PinKey = definition.PinKey,
+        MaxConnections = definition.MaxConnections,
+        ResponseHeaderTimeout = definition.ResponseHeaderTimeout,
+        MaxRequestBodyBytes = definition.MaxRequestBodyBytes,
     };
 
     private static string? Thumbprint(TlsSettings? tls)

@@ -16,6 +16,13 @@ internal static class HaProxyConfig
     /// <summary>The prefix of the slots' server names: <c>s1</c> … <c>sN</c>.</summary>
     public const string SlotPrefix = "s";
 
+    /// <summary>
+    /// How many times haproxy tries a request again after its first attempt failed. Passive health in haproxy counts
+    /// attempts, not requests, so its error limit is the definition's failed requests times the attempts of each: a
+    /// connection refused once and then answered must not count as a failed request.
+    /// </summary>
+    public const int Retries = 3;
+
     /// <summary>The cookie of sticky sessions; its value is the member's name.</summary>
     public const string StickyCookie = "STRATA_STICKY";
 
@@ -45,7 +52,7 @@ internal static class HaProxyConfig
             "mode http",
             "option http-keep-alive",
             "option forwardfor",
-            "retries 3",
+            $"retries {Retries}",
             "option redispatch 1",
             "retry-on conn-failure empty-response response-timeout",
             $"timeout connect {Ms(options.ConnectTimeout)}",
@@ -62,19 +69,29 @@ internal static class HaProxyConfig
     public static string Slot(int index) => SlotPrefix + index.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Pinning and sticky sessions resolve a member's name to its slot through the pin map, which lists the members in
-    /// rotation only: an unknown or draining name pinned by <c>X-Strata-Server</c> is refused with 421, and a sticky
-    /// cookie naming one is ignored (the request is balanced and gets a new cookie).
+    /// Client-supplied forwarding headers are replaced (<c>option forwardfor</c> then adds the client's address), and a
+    /// pin is honoured only when its HMAC checks out under the load balancer's key and it has not expired: see
+    /// <see cref="Pinning.ServerPin"/> for the format. A pin resolves a member's name to its slot through the pin map
+    /// (members in rotation) or, when signed for any state, the any-pin map; a forged, expired or unknown pin is
+    /// refused with 421 and a body that repeats nothing the client sent. A sticky cookie naming a member out of
+    /// rotation is ignored (the request is balanced and gets a new cookie).
     /// </summary>
     private static IEnumerable<string> Frontend(LoadBalancerDefinition definition, int port, HaProxyFiles files)
     {
         yield return $"bind {definition.ListenHost}:{port.ToString(CultureInfo.InvariantCulture)}"
             + (definition.Tls is null ? "" : $" ssl crt {files.Certificate}");
-        yield return "http-request set-var(txn.pin) req.hdr(X-Strata-Server) if { req.hdr(X-Strata-Server) -m found }";
-        yield return "http-request set-var(txn.pin) req.cook(X-Strata-Server) if !{ var(txn.pin) -m found } { req.cook(X-Strata-Server) -m found }";
-        yield return "http-request return status 421 content-type text/plain lf-string \"server '%[var(txn.pin)]' named by X-Strata-Server is not in rotation\" "
-            + $"if {{ var(txn.pin) -m found }} !{{ var(txn.pin),map({files.PinMap}) -m found }}";
-        yield return $"http-request set-var(txn.slot) var(txn.pin),map({files.PinMap}) if {{ var(txn.pin) -m found }}";
+        yield return $"maxconn {definition.MaxConnections.ToString(CultureInfo.InvariantCulture)}";
+        yield return "http-request del-header X-Forwarded-For";
+        yield return $"http-request set-header X-Forwarded-Proto {(definition.Tls is null ? "http" : "https")}";
+        yield return "http-request set-header X-Forwarded-Host %[req.hdr(host)] if { req.hdr(host) -m found }";
+        yield return "http-request del-header X-Forwarded-Host if !{ req.hdr(host) -m found }";
+        yield return string.Create(CultureInfo.InvariantCulture,
+            $"http-request return status 413 content-type text/plain string \"the request body is too large\" if {{ req.hdr_val(content-length) gt {definition.MaxRequestBodyBytes} }}");
+        foreach (var line in PinRules(definition, files))
+        {
+            yield return line;
+        }
+
         if (definition.Sticky)
         {
             yield return $"http-request set-var(txn.slot) req.cook({StickyCookie}),map({files.PinMap}) "
@@ -85,12 +102,45 @@ internal static class HaProxyConfig
         yield return $"default_backend {Backend}";
     }
 
+    /// <summary>Checks the pin (HAProxy 2.6's <c>hmac</c> and <c>secure_memcmp</c> converters), resolves it, and strips it.</summary>
+    private static IEnumerable<string> PinRules(LoadBalancerDefinition definition, HaProxyFiles files)
+    {
+        const string Pin = Pinning.ServerPin.Header;
+        yield return $"http-request set-var(txn.pin) req.hdr({Pin}) if {{ req.hdr({Pin}) -m found }}";
+        yield return $"http-request set-var(txn.pin) req.cook({Pin}) if !{{ var(txn.pin) -m found }} {{ req.cook({Pin}) -m found }}";
+        if (definition.PinKey is { } key)
+        {
+            yield return "http-request set-var(txn.now) date";
+            yield return $"http-request set-var(txn.pinwant) var(txn.pin),field(1,.,3),hmac(sha256,'{key}'),hex,lower "
+                + "if { var(txn.pin) -m reg '^[A-Za-z0-9_-]{1,63}\\.[0-9]{1,12}\\.[ar]\\.[0-9a-f]{64}$' }";
+            yield return "http-request set-var(txn.pinok) var(txn.pin),field(4,.),secure_memcmp(txn.pinwant) if { var(txn.pinwant) -m found }";
+            yield return "http-request set-var(txn.pinleft) var(txn.pin),field(2,.),sub(txn.now) if { var(txn.pinok) -m bool }";
+        }
+
+        yield return $"http-request return status 421 content-type text/plain string \"the {Pin} pin is not valid or has expired\" "
+            + "if { var(txn.pin) -m found } !{ var(txn.pinleft) -m int gt 0 }";
+        yield return $"http-request set-var(txn.slot) var(txn.pin),field(1,.),map({files.PinMap}) if {{ var(txn.pin) -m found }} {{ var(txn.pin),field(3,.) -m str r }}";
+        yield return $"http-request set-var(txn.slot) var(txn.pin),field(1,.),map({files.AnyPinMap}) if {{ var(txn.pin) -m found }} {{ var(txn.pin),field(3,.) -m str a }}";
+        yield return $"http-request return status 421 content-type text/plain string \"the server named by the {Pin} pin is not available\" "
+            + "if { var(txn.pin) -m found } !{ var(txn.slot) -m found }";
+        // The pin is for the load balancer: a server (or whoever reads its logs) must not be able to replay it.
+        yield return $"http-request del-header {Pin}";
+        yield return $"http-request del-header Cookie if {{ req.fhdr(Cookie) -m reg '^\\s*{Pin}=[^;]*\\s*$' }}";
+        yield return $"http-request replace-header Cookie '^\\s*{Pin}=[^;]*;\\s*(.*)$' '\\1'";
+        yield return $"http-request replace-header Cookie '^(.*?)\\s*;\\s*{Pin}=[^;]*(.*)$' '\\1\\2'";
+    }
+
     /// <summary>
     /// <c>use-server</c> takes only a literal server name, so each slot gets its own rule. A pinned request reaches its
-    /// member even when passive health marked it down (<c>force-persist</c>); a sticky one is balanced then.
+    /// member even when passive health marked it down (<c>force-persist</c>); a sticky one is balanced then. Passive
+    /// health observes layer 4 (connection failures and timeouts): layer 7 would also count an application's 500,
+    /// and one bad request must not take a server out of rotation.
     /// </summary>
     private static IEnumerable<string> Slots(LoadBalancerDefinition definition, int slots, HaProxyFiles files, HaProxyLoadBalancerOptions options)
     {
+        // retry-on empty-response (and response-timeout) would resend a request the server may have acted on: only
+        // idempotent requests get those; any request is still retried when its connection failed.
+        yield return "http-request disable-l7-retry unless { method GET HEAD OPTIONS PUT DELETE TRACE }";
         yield return "force-persist if { var(txn.pin) -m found }";
         for (var i = 1; i <= slots; i++)
         {
@@ -99,12 +149,12 @@ internal static class HaProxyConfig
 
         yield return string.Create(CultureInfo.InvariantCulture,
             $"server-template {SlotPrefix} 1-{slots} 0.0.0.0:0 disabled check inter {Ms(options.CheckInterval)} fastinter {Ms(options.CheckInterval)} "
-            + $"rise 2 fall 3 observe layer7 error-limit {definition.PassiveHealthFailures} on-error mark-down");
+            + $"rise 2 fall 3 observe layer4 error-limit {definition.PassiveHealthFailures * (Retries + 1)} on-error mark-down");
         if (definition.Sticky)
         {
             // Only a response from another server than the cookie (or pin) asked for (re)sets the cookie, so a pinned
             // request never moves the client's sticky member.
-            yield return $"http-response add-header Set-Cookie \"{StickyCookie}=%[srv_name,map({files.SlotMap})]; Path=/; HttpOnly\" "
+            yield return $"http-response add-header Set-Cookie \"{StickyCookie}=%[srv_name,map({files.SlotMap})]; Path=/; HttpOnly{(definition.Tls is null ? "" : "; Secure")}\" "
                 + "unless { srv_name,strcmp(txn.slot) eq 0 }";
         }
     }

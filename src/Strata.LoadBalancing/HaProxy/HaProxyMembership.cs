@@ -166,9 +166,13 @@ internal sealed class HaProxyMembership(RuntimeApi api, HaProxyFiles files, bool
         }
         else
         {
+            // Draining and standby members take no balanced requests (weight 0), but a pin signed for any state still
+            // reaches them through use-server.
             await DeleteMapAsync(files.PinMap, member.Name, ct).ConfigureAwait(false);
             await api.ExecuteAsync($"set server {server} state drain", ct).ConfigureAwait(false);
         }
+
+        await SetMapAsync(files.AnyPinMap, member.Name, slot, ct).ConfigureAwait(false);
 
         return new HaProxyMemberDocument
         {
@@ -182,6 +186,7 @@ internal sealed class HaProxyMembership(RuntimeApi api, HaProxyFiles files, bool
         if (name is not null)
         {
             await DeleteMapAsync(files.PinMap, name, ct).ConfigureAwait(false);
+            await DeleteMapAsync(files.AnyPinMap, name, ct).ConfigureAwait(false);
         }
 
         await api.ExecuteAsync($"set server {server} state maint", ct).ConfigureAwait(false);

@@ -46,6 +46,18 @@ internal sealed record ProxyConfig
     /// <summary>Sticky sessions through the <c>STRATA_STICKY</c> cookie. The default is false.</summary>
     public bool Sticky { get; init; }
 
+    /// <summary>The key QA pins are signed with; see <see cref="LoadBalancerDefinition.PinKey"/>. The default, null, refuses every pin.</summary>
+    public string? PinKey { get; init; }
+
+    /// <summary>See <see cref="LoadBalancerDefinition.MaxConnections"/>.</summary>
+    public int MaxConnections { get; init; } = LoadBalancerDefinition.DefaultMaxConnections;
+
+    /// <summary>See <see cref="LoadBalancerDefinition.ResponseHeaderTimeout"/>.</summary>
+    public TimeSpan ResponseHeaderTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>See <see cref="LoadBalancerDefinition.MaxRequestBodyBytes"/>.</summary>
+    public long MaxRequestBodyBytes { get; init; } = LoadBalancerDefinition.DefaultMaxRequestBodyBytes;
+
     /// <summary>Members to start with when no member list was persisted yet.</summary>
     public IReadOnlyList<MemberDocument> Members { get; init; } = [];
 
@@ -55,7 +67,8 @@ internal sealed record ProxyConfig
         && AdminToken == other.AdminToken && Algorithm == other.Algorithm && DrainTimeout == other.DrainTimeout
         && ConnectTimeout == other.ConnectTimeout && PassiveHealthFailures == other.PassiveHealthFailures
         && TlsCertificatePath == other.TlsCertificatePath && TlsKeyPath == other.TlsKeyPath && TlsThumbprint == other.TlsThumbprint
-        && Sticky == other.Sticky;
+        && Sticky == other.Sticky && PinKey == other.PinKey && MaxConnections == other.MaxConnections
+        && ResponseHeaderTimeout == other.ResponseHeaderTimeout && MaxRequestBodyBytes == other.MaxRequestBodyBytes;
 
     /// <summary>The TLS settings, or null when the proxy serves plain HTTP.</summary>
     public TlsSettings? Tls => TlsCertificatePath is null || TlsKeyPath is null
@@ -75,6 +88,10 @@ internal sealed record ProxyConfig
         Require(errors, ConnectTimeout > TimeSpan.Zero, "connectTimeout must be positive");
         Require(errors, PassiveHealthFailures is >= 1 and <= 100, "passiveHealthFailures must be between 1 and 100");
         Require(errors, (TlsCertificatePath is null) == (TlsKeyPath is null), "tlsCertificatePath and tlsKeyPath go together");
+        Require(errors, PinKey is null || Pinning.ServerPin.IsValidKey(PinKey), $"pinKey must be {Pinning.ServerPin.KeyBytes} bytes, base64-encoded");
+        Require(errors, MaxConnections >= 1, "maxConnections must be positive");
+        Require(errors, ResponseHeaderTimeout > TimeSpan.Zero, "responseHeaderTimeout must be positive");
+        Require(errors, MaxRequestBodyBytes >= 1, "maxRequestBodyBytes must be positive");
         errors.AddRange(Tls?.Validate(Id) ?? []);
         errors.AddRange(MemberDocument.ValidateList(Members));
         return errors;

@@ -30,4 +30,7 @@ internal static partial class ProxyLog
 
     [LoggerMessage(9, LogLevel.Warning, "Rejected admin request to {Path} without a valid token")]
     public static partial void Unauthorized(ILogger logger, string path);
+
+    [LoggerMessage(10, LogLevel.Information, "Member {Name} failed before answering ({Error}); retry {Attempt} on the same member")]
+    public static partial void RetryingSame(ILogger logger, string name, string error, int attempt);
 }

@@ -28,7 +28,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         var connections = new OpenConnections(config.ConnectTimeout, timeProvider);
         using var certificate = config.Tls?.Load();
         using var invoker = CreateInvoker(config, connections);
-        await using var proxy = CreateApp(config.ListenHost, config.ListenPort, inlineScheduling: true, listen =>
+        await using var proxy = CreateApp(config.ListenHost, config.ListenPort, inlineScheduling: true, config, listen =>
         {
             listen.Use(connections.ClientMiddleware);
             if (certificate is not null)
@@ -42,10 +42,10 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         var store = new MembershipStore(table, files, loggers.CreateLogger<MembershipStore>());
         store.Restore(config);
         var forwarder = new RequestForwarder(
-            table, BackendSelectors.Create(config.Algorithm), invoker, config.Sticky, timeProvider, loggers.CreateLogger<RequestForwarder>());
+            table, BackendSelectors.Create(config.Algorithm), invoker, ForwardingSettings.Of(config), timeProvider, loggers.CreateLogger<RequestForwarder>());
         proxy.Run(forwarder.ForwardAsync);
 
-        await using var admin = CreateApp(config.AdminHost, config.AdminPort, inlineScheduling: false, configure: null);
+        await using var admin = CreateApp(config.AdminHost, config.AdminPort, inlineScheduling: false, limits: null, configure: null);
         AdminApi.Map(admin, config, table, store, forwarder, connections);
 
         if (await TryStartAsync(proxy, config.ListenHost, config.ListenPort, logger, ct).ConfigureAwait(false) is { } proxyError
@@ -72,7 +72,8 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         return ProxyExitCodes.Ok;
     }
 
-    private WebApplication CreateApp(string host, int port, bool inlineScheduling, Action<ListenOptions>? configure)
+    /// <param name="limits">The traffic listener's configuration, whose limits apply; null for the admin listener.</param>
+    private WebApplication CreateApp(string host, int port, bool inlineScheduling, ProxyConfig? limits, Action<ListenOptions>? configure)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = files.Folder });
         builder.Logging.ClearProviders();
@@ -102,7 +103,8 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.MaxRequestBodySize = limits?.MaxRequestBodyBytes;
+            kestrel.Limits.MaxConcurrentConnections = limits?.MaxConnections;
             kestrel.Listen(IPAddress.Parse(host), port, listen => configure?.Invoke(listen));
         });
         return builder.Build();

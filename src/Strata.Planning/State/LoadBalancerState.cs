@@ -24,6 +24,12 @@ public sealed record LoadBalancerState
 
     public string? Url { get; init; }
 
+    /// <summary>
+    /// The key QA pins for this load balancer are signed with (base64, 32 bytes), made when the load balancer is first
+    /// created. It lives in the state store and the load balancer's own owner-only files, never in a spec or event.
+    /// </summary>
+    public string? PinKey { get; init; }
+
     /// <summary>Physical names of the servers currently in the pool.</summary>
     public IReadOnlyList<string> Members { get; init; } = [];
 }

@@ -99,16 +99,32 @@ public static class SpecDigests
             .Finish();
     }
 
-    /// <summary>Load balancer settings changed in place: algorithm, health check, TLS, stickiness and drain time.</summary>
+    /// <summary>Load balancer settings changed in place: algorithm, health check, TLS, stickiness, drain time and limits.</summary>
     public static string LoadBalancerSettings(LoadBalancerSpec loadBalancer)
     {
         ArgumentNullException.ThrowIfNull(loadBalancer);
         using var hash = new CanonicalHash();
         hash.Add("algorithm", loadBalancer.Algorithm.ToString());
         AddHealth(hash, "health", loadBalancer.Health);
-        return hash.Add("tls.certificate", loadBalancer.Tls?.Certificate).Add("tls.key", loadBalancer.Tls?.Key)
-            .Add("sticky", loadBalancer.Sticky).Add("drainTimeout", loadBalancer.DrainTimeout)
-            .Finish();
+        hash.Add("tls.certificate", loadBalancer.Tls?.Certificate).Add("tls.key", loadBalancer.Tls?.Key)
+            .Add("sticky", loadBalancer.Sticky).Add("drainTimeout", loadBalancer.DrainTimeout);
+        // Limits join the digest only when set, so load balancers created before they existed keep their digest.
+        if (loadBalancer.MaxConnections != LoadBalancerSpec.DefaultMaxConnections)
+        {
+            hash.Add("maxConnections", loadBalancer.MaxConnections);
+        }
+
+        if (loadBalancer.ResponseHeaderTimeout != LoadBalancerSpec.DefaultResponseHeaderTimeout)
+        {
+            hash.Add("responseHeaderTimeout", loadBalancer.ResponseHeaderTimeout);
+        }
+
+        if (loadBalancer.MaxRequestBodyBytes != LoadBalancerSpec.DefaultMaxRequestBodyBytes)
+        {
+            hash.Add("maxRequestBody", loadBalancer.MaxRequestBodyBytes);
+        }
+
+        return hash.Finish();
     }
 
     /// <summary>

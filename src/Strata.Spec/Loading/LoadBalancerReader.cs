@@ -7,7 +7,7 @@ namespace Strata.Spec;
 /// <summary>Reads the <c>loadBalancers</c> section.</summary>
 internal static class LoadBalancerReader
 {
-    private static readonly string[] s_keys = ["listen", "to", "algorithm", "driver", "health", "tls", "sticky", "drainTimeout"];
+    private static readonly string[] s_keys = ["listen", "to", "algorithm", "driver", "health", "tls", "sticky", "drainTimeout", "maxConnections", "responseHeaderTimeout", "maxRequestBody"];
     private static readonly string[] s_tlsKeys = ["certificate", "key"];
 
     private static readonly Dictionary<string, LoadBalancingAlgorithm> s_algorithms = new(StringComparer.Ordinal)
@@ -71,9 +71,25 @@ internal static class LoadBalancerReader
             Tls = tls is null ? null : ReadTls(tls, path + ".tls", context),
             Sticky = context.Bool(map["sticky"], path + ".sticky") ?? false,
             DrainTimeout = context.Duration(map["drainTimeout"], path + ".drainTimeout") ?? TimeSpan.FromSeconds(10),
+            MaxConnections = context.Int(map["maxConnections"], path + ".maxConnections", 1, 1_000_000) ?? LoadBalancerSpec.DefaultMaxConnections,
+            ResponseHeaderTimeout = context.Duration(map["responseHeaderTimeout"], path + ".responseHeaderTimeout", positive: true)
+                ?? LoadBalancerSpec.DefaultResponseHeaderTimeout,
+            MaxRequestBodyBytes = ReadBodyLimit(map["maxRequestBody"], path + ".maxRequestBody", context),
             Location = key.Location,
         };
         return listen is null || target is null ? null : balancer;
+    }
+
+    private static long ReadBodyLimit(SpecNode? node, string path, ReadContext context)
+    {
+        var size = context.Size(node, path);
+        if (size is < 1)
+        {
+            context.Error(node!.Location, DiagnosticCodes.InvalidValue, $"{path}: the limit must be at least one byte", "write a size such as 32MiB");
+            return LoadBalancerSpec.DefaultMaxRequestBodyBytes;
+        }
+
+        return size ?? LoadBalancerSpec.DefaultMaxRequestBodyBytes;
     }
 
     /// <summary>Reads <c>127.0.0.1:8080</c>, or a bare port on 127.0.0.1.</summary>

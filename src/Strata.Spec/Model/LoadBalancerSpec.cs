@@ -32,6 +32,21 @@ public sealed record LoadBalancerSpec
     /// <summary>How long a leaving server may finish in-flight requests. The default is 10 seconds.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Client connections served at once. The default is 4096.</summary>
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+
+    /// <summary>How long the built-in load balancer waits for a server's response headers. The default is 60 seconds.</summary>
+    public TimeSpan ResponseHeaderTimeout { get; init; } = DefaultResponseHeaderTimeout;
+
+    /// <summary>The largest request body accepted; larger ones get 413. The default is 32 MiB.</summary>
+    public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
+
+    public const int DefaultMaxConnections = 4096;
+
+    public static readonly TimeSpan DefaultResponseHeaderTimeout = TimeSpan.FromSeconds(60);
+
+    public const long DefaultMaxRequestBodyBytes = 32L * 1024 * 1024;
+
     public SourceLocation Location { get; init; }
 
     public string Listen => $"{ListenHost}:{ListenPort}";

@@ -13,6 +13,8 @@ namespace Strata.ControlPlane.Api.V1;
 [JsonSerializable(typeof(DeploymentEvent))]
 [JsonSerializable(typeof(ProblemDto))]
 [JsonSerializable(typeof(LogLineDto))]
+[JsonSerializable(typeof(PinRequest))]
+[JsonSerializable(typeof(PinDto))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>An RFC 7807 problem, as the API returns errors; <see cref="Errors"/> carries spec diagnostics.</summary>

@@ -79,6 +79,7 @@ internal static class AdminApi
         [
             .. pool.Active.Select(b => MemberStatistics(b, MemberState.Active, connections)),
             .. pool.Draining.Select(d => MemberStatistics(d.Backend, MemberState.Draining, connections)),
+            .. pool.Standby.Select(b => MemberStatistics(b, MemberState.Standby, connections)),
         ],
     };
 

@@ -7,7 +7,6 @@ namespace Strata.LoadBalancing.Proxy.Forwarding;
 /// <summary>Which headers cross the proxy, and the <c>X-Forwarded-*</c> ones it adds.</summary>
 internal static class ProxyHeaders
 {
-    public const string ServerPin = "X-Strata-Server";
     public const string ForwardedFor = "X-Forwarded-For";
     public const string ForwardedProto = "X-Forwarded-Proto";
     public const string ForwardedHost = "X-Forwarded-Host";
@@ -30,10 +29,12 @@ internal static class ProxyHeaders
         _ => false,
     };
 
-    /// <summary>Request headers the proxy sets itself instead of copying.</summary>
+    /// <summary>Request headers the proxy sets itself, or drops, instead of copying.</summary>
     public static bool IsReplacedOnRequest(string name) => name.Length switch
     {
         4 => name.Equals("Host", StringComparison.OrdinalIgnoreCase),
+        // The pin is for the load balancer only: a server must not see (and so cannot leak) a replayable pin.
+        15 when name.Equals(Pinning.ServerPin.Header, StringComparison.OrdinalIgnoreCase) => true,
         15 => name.Equals(ForwardedFor, StringComparison.OrdinalIgnoreCase),
         16 => name.Equals(ForwardedHost, StringComparison.OrdinalIgnoreCase),
         17 => name.Equals(ForwardedProto, StringComparison.OrdinalIgnoreCase),
@@ -57,17 +58,12 @@ internal static class ProxyHeaders
         return false;
     }
 
-    public static string AppendForwardedFor(StringValues existing, HttpContext context)
-    {
-        var client = ClientAddress(context);
-        return existing.Count == 0 ? client : $"{existing}, {client}";
-    }
-
     /// <summary>
     /// The client's address as text, formatted once per connection rather than per request: a keep-alive connection
-    /// carries thousands of requests from the same address.
+    /// carries thousands of requests from the same address. It replaces any <c>X-Forwarded-For</c> the client sent:
+    /// nothing in front of a Strata load balancer is trusted to have written one.
     /// </summary>
-    private static string ClientAddress(HttpContext context)
+    public static string ClientAddress(HttpContext context)
     {
         var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
         if (items is not null && items.TryGetValue(s_clientAddressKey, out var cached) && cached is string text)

@@ -6,51 +6,85 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
+using Strata.LoadBalancing.Pinning;
 using Strata.LoadBalancing.Proxy.Membership;
 
 namespace Strata.LoadBalancing.Proxy.Forwarding;
 
 /// <summary>
 /// The proxy's hot path: picks a member, streams the request to it and its response back, without buffering bodies
-/// and over pooled connections. A request that could not connect is retried once on the next member when it is
-/// idempotent and its body was not sent. With sticky sessions a request naming an active member in its
-/// <c>STRATA_STICKY</c> cookie goes there; any other gets the cookie naming the member that answered.
+/// and over pooled connections. A request that failed before any answer and before its body was sent is tried again
+/// on the same member after a short backoff, then on up to <see cref="MaxRetries"/> others, when it is idempotent or
+/// its connection was never made; a request the member may have acted on is never sent twice. With sticky sessions a request naming an active member in its
+/// <c>STRATA_STICKY</c> cookie goes there; any other gets the cookie naming the member that answered. A request
+/// carrying a signed pin goes to the server it names, and one carrying a pin that is not valid is refused with 421.
 /// </summary>
 internal sealed class RequestForwarder(
-    MemberTable members, IBackendSelector selector, HttpMessageInvoker invoker, bool sticky, TimeProvider timeProvider,
+    MemberTable members, IBackendSelector selector, HttpMessageInvoker invoker, ForwardingSettings settings, TimeProvider timeProvider,
     ILogger<RequestForwarder> logger)
 {
+    private readonly PinReader _pins = new(settings.PinKey, timeProvider);
     private long _noMemberResponses;
 
     private enum Outcome
     {
         Completed,
+
+        /// <summary>No connection was made: nothing reached the member, so any request may be sent again.</summary>
+        NotSent,
+
+        /// <summary>The member failed before answering and before any body was sent; it may have seen the request.</summary>
         ConnectFailed,
     }
 
-    /// <summary>How many other servers an idempotent request is tried on when its server fails before answering.</summary>
+    /// <summary>How many other servers a request is tried on when its server fails before answering.</summary>
     public const int MaxRetries = 2;
+
+    /// <summary>
+    /// How many times a request is tried again on the same server, after <see cref="SameServerBackoff"/> doubling each
+    /// time, before another server: a server that closes each connection after one response and has a small listen
+    /// backlog refuses or resets a connection now and then while it is perfectly healthy (as HAProxy's
+    /// <c>retries 3</c>).
+    /// </summary>
+    public const int SameServerRetries = 3;
+
+    /// <summary>The first same-server backoff; the three together wait at most 35 ms.</summary>
+    public static readonly TimeSpan SameServerBackoff = TimeSpan.FromMilliseconds(5);
 
     public long NoMemberResponses => Interlocked.Read(ref _noMemberResponses);
 
     public async Task ForwardAsync(HttpContext context)
     {
         var pool = members.Current;
-        var pinned = context.Request.Headers.TryGetValue(ProxyHeaders.ServerPin, out var pin) ? pin.ToString() : PinFromCookie(context);
-        var stuck = pinned is null && sticky ? StuckTo(pool, context) : null;
-        var backend = pinned is not null ? pool.FindActive(pinned) : stuck ?? Choose(pool, context);
+        var pin = _pins.Read(context);
+        if (pin.Present && pin.Claim is null)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status421MisdirectedRequest, $"the {ServerPin.Header} pin is not valid or has expired").ConfigureAwait(false);
+            return;
+        }
+
+        if (context.Request.ContentLength > settings.MaxRequestBodyBytes)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, "the request body is too large").ConfigureAwait(false);
+            return;
+        }
+
+        var pinned = pin.Claim;
+        var stuck = pinned is null && settings.Sticky ? StuckTo(pool, context) : null;
+        var backend = pinned is not null ? pool.FindPinned(pinned.Server, pinned.AnyState) : stuck ?? Choose(pool, context);
         if (backend is null)
         {
-            await RejectAsync(context, pool, pinned).ConfigureAwait(false);
+            await RejectAsync(context, pinned).ConfigureAwait(false);
             return;
         }
 
         // Only a balanced request sets the cookie: a pinned one must not move the client's sticky member.
-        var setCookie = sticky && pinned is null && stuck is null;
-        var outcome = await TrySendAsync(context, backend, setCookie).ConfigureAwait(false);
-        // Two servers may die at once (a zone, a bad rollout): an idempotent request tries up to MaxRetries others.
+        var setCookie = settings.Sticky && pinned is null && stuck is null;
+        var idempotent = IsIdempotent(context.Request.Method);
+        var outcome = await SendWithRetriesAsync(context, backend, setCookie, idempotent).ConfigureAwait(false);
+        // Two servers may die at once (a zone, a bad rollout): a request that may be sent again tries up to MaxRetries others.
         var first = backend;
-        for (var retry = 0; retry < MaxRetries && outcome == Outcome.ConnectFailed && pinned is null && IsIdempotent(context.Request.Method); retry++)
+        for (var retry = 0; retry < MaxRetries && MayResend(outcome, idempotent) && pinned is null; retry++)
         {
             if (pool.NextAfter(backend) is not { } next || next == first)
             {
@@ -60,14 +94,34 @@ internal sealed class RequestForwarder(
             backend.CountRetry();
             ProxyLog.Retrying(logger, backend.Name, next.Name);
             backend = next;
-            outcome = await TrySendAsync(context, backend, sticky).ConfigureAwait(false);
+            outcome = await SendWithRetriesAsync(context, backend, settings.Sticky, idempotent).ConfigureAwait(false);
         }
 
-        if (outcome == Outcome.ConnectFailed)
+        if (outcome != Outcome.Completed)
         {
-            await WriteErrorAsync(context, StatusCodes.Status502BadGateway, $"server {backend.Name} is unreachable").ConfigureAwait(false);
+            await WriteErrorAsync(context, StatusCodes.Status502BadGateway, "the server is unreachable").ConfigureAwait(false);
         }
     }
+
+    /// <summary>Sends to one member, trying it again after a short backoff while it fails before answering.</summary>
+    private async Task<Outcome> SendWithRetriesAsync(HttpContext context, Backend backend, bool setCookie, bool idempotent)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var last = attempt > SameServerRetries;
+            var (outcome, error) = await TrySendAsync(context, backend, setCookie, idempotent, last).ConfigureAwait(false);
+            if (last || !MayResend(outcome, idempotent))
+            {
+                return outcome;
+            }
+
+            ProxyLog.RetryingSame(logger, backend.Name, error.ToString(), attempt);
+            await Task.Delay(SameServerBackoff * (1 << (attempt - 1)), timeProvider, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static bool MayResend(Outcome outcome, bool idempotent) =>
+        outcome == Outcome.NotSent || (outcome == Outcome.ConnectFailed && idempotent);
 
     private Backend? Choose(BackendPool pool, HttpContext context)
     {
@@ -88,10 +142,7 @@ internal sealed class RequestForwarder(
             ? backend
             : null;
 
-    private static string? PinFromCookie(HttpContext context) =>
-        context.Request.Headers.Cookie.Count > 0 && context.Request.Cookies.TryGetValue(ProxyHeaders.ServerPin, out var name) ? name : null;
-
-    private Task RejectAsync(HttpContext context, BackendPool pool, string? pinned)
+    private Task RejectAsync(HttpContext context, PinClaim? pinned)
     {
         if (pinned is null)
         {
@@ -99,17 +150,18 @@ internal sealed class RequestForwarder(
             return WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "no healthy servers");
         }
 
-        var known = pool.Active.Length == 0 ? "none" : string.Join(", ", pool.Active.Select(b => b.Name));
-        return WriteErrorAsync(
-            context, StatusCodes.Status421MisdirectedRequest,
-            $"server '{pinned}' named by {ProxyHeaders.ServerPin} is not in rotation; servers in rotation: {known}");
+        // The pin's holder knows the name it carries; nothing else about the membership is told.
+        return WriteErrorAsync(context, StatusCodes.Status421MisdirectedRequest, $"the server named by the {ServerPin.Header} pin is not available");
     }
 
-    private async Task<Outcome> TrySendAsync(HttpContext context, Backend backend, bool setCookie)
+    /// <param name="lastTry">False when a failure before the answer will be retried on this member: it then does not count
+    /// against passive health, which sees only failures that persist.</param>
+    private async Task<(Outcome Outcome, HttpRequestError Error)> TrySendAsync(HttpContext context, Backend backend, bool setCookie, bool idempotent, bool lastTry)
     {
         backend.Enter();
         var started = timeProvider.GetTimestamp();
         var failed = true;
+        var outcome = Outcome.Completed;
         try
         {
             var body = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
@@ -117,45 +169,90 @@ internal sealed class RequestForwarder(
                 : null;
             using var request = CreateRequest(context, backend, body);
             HttpResponseMessage response;
-            try
+            using (var headersDue = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted))
             {
-                response = await invoker.SendAsync(request, context.RequestAborted).ConfigureAwait(false);
-            }
-            catch (HttpRequestException) when (body is not { Started: true })
-            {
-                // No response arrived and no body was sent: the member refused, reset or died before answering (a
-                // kill -9 mid-request shows as any of these), so an idempotent request is safe to send elsewhere.
-                return Outcome.ConnectFailed;
-            }
-            catch (Exception ex) when (IsMemberFailure(ex, context))
-            {
-                ProxyLog.ForwardFailed(logger, backend.Name, ex.Message);
-                await WriteErrorAsync(context, StatusCodes.Status502BadGateway, $"server {backend.Name} failed: {ex.Message}").ConfigureAwait(false);
-                return Outcome.Completed;
+                headersDue.CancelAfter(settings.ResponseHeaderTimeout);
+                try
+                {
+                    response = await invoker.SendAsync(request, headersDue.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (body is { ClientFailed: true })
+                {
+                    // The client's body broke off or was refused: that says nothing about the member.
+                    failed = false;
+                    await WriteErrorAsync(context, ClientBodyStatus(ex), "the request body could not be read").ConfigureAwait(false);
+                    return (Outcome.Completed, HttpRequestError.Unknown);
+                }
+                catch (HttpRequestException ex) when (body is not { Started: true })
+                {
+                    // No response arrived and no body was sent: the member refused, reset or died before answering (a
+                    // kill -9 mid-request shows as any of these), so an idempotent request is safe to send again. A
+                    // connection that was never made carried nothing, so then any request is.
+                    outcome = ex.HttpRequestError == HttpRequestError.ConnectionError ? Outcome.NotSent : Outcome.ConnectFailed;
+                    return (outcome, ex.HttpRequestError);
+                }
+                catch (OperationCanceledException) when (headersDue.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+                {
+                    ProxyLog.ForwardFailed(logger, backend.Name, "no response headers in time");
+                    await WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout, "the server did not answer in time").ConfigureAwait(false);
+                    return (Outcome.Completed, HttpRequestError.Unknown);
+                }
+                catch (Exception ex) when (IsMemberFailure(ex, context))
+                {
+                    // The exception text stays in the proxy's log: it names addresses and internals a client must not see.
+                    ProxyLog.ForwardFailed(logger, backend.Name, ex.Message);
+                    await WriteErrorAsync(context, StatusCodes.Status502BadGateway, "the server failed to answer").ConfigureAwait(false);
+                    return (Outcome.Completed, HttpRequestError.Unknown);
+                }
             }
 
             using (response)
             {
-                failed = (int)response.StatusCode >= StatusCodes.Status500InternalServerError;
+                failed = CountsAgainstMember((int)response.StatusCode);
                 failed |= !await CopyResponseAsync(context, response, backend, setCookie).ConfigureAwait(false);
             }
 
-            return Outcome.Completed;
+            return (Outcome.Completed, HttpRequestError.Unknown);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away; that says nothing about the member.
             failed = false;
-            return Outcome.Completed;
+            return (Outcome.Completed, HttpRequestError.Unknown);
         }
         finally
         {
             var elapsed = (long)timeProvider.GetElapsedTime(started).TotalMicroseconds;
-            if (backend.Exit(elapsed, failed))
+            if (!lastTry && MayResend(outcome, idempotent))
+            {
+                backend.ExitForRetry();
+            }
+            else if (backend.Exit(elapsed, failed))
             {
                 ProxyLog.MemberFailing(logger, backend.Name, backend.Origin);
             }
         }
+    }
+
+    /// <summary>
+    /// Passive health counts answers that say the server (or what stands behind it) is unavailable: 502, 503 and 504.
+    /// An application's 500 is an answer about one request, and ejecting the server for it would turn one bad request
+    /// into an outage for everyone.
+    /// </summary>
+    private static bool CountsAgainstMember(int status) =>
+        status is StatusCodes.Status502BadGateway or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout;
+
+    private static int ClientBodyStatus(Exception ex)
+    {
+        for (var inner = ex; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is BadHttpRequestException bad)
+            {
+                return bad.StatusCode;
+            }
+        }
+
+        return StatusCodes.Status400BadRequest;
     }
 
     /// <summary>Copies status, headers and the streamed body; false when the member broke off the response.</summary>
@@ -167,7 +264,7 @@ internal sealed class RequestForwarder(
         CopyResponseHeaders(response.Content.Headers, target.Headers);
         if (setCookie)
         {
-            target.Headers.Append(HeaderNames.SetCookie, backend.StickyCookie);
+            target.Headers.Append(HeaderNames.SetCookie, context.Request.IsHttps ? backend.SecureStickyCookie : backend.StickyCookie);
         }
 
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -199,8 +296,18 @@ internal sealed class RequestForwarder(
             Content = body,
         };
         CopyRequestHeaders(incoming.Headers, request);
+        if (PinReader.MayCarryPin(incoming.Headers.Cookie))
+        {
+            // The pin is for the load balancer; a server (or whoever reads its logs) must not be able to replay it.
+            request.Headers.Remove(HeaderNames.Cookie);
+            if (PinReader.CookieWithoutPin(incoming.Headers.Cookie) is { } rest)
+            {
+                request.Headers.TryAddWithoutValidation(HeaderNames.Cookie, rest);
+            }
+        }
+
         var headers = request.Headers;
-        headers.TryAddWithoutValidation(ProxyHeaders.ForwardedFor, ProxyHeaders.AppendForwardedFor(incoming.Headers[ProxyHeaders.ForwardedFor], context));
+        headers.TryAddWithoutValidation(ProxyHeaders.ForwardedFor, ProxyHeaders.ClientAddress(context));
         headers.TryAddWithoutValidation(ProxyHeaders.ForwardedProto, incoming.Scheme);
         if (incoming.Host.HasValue)
         {

@@ -35,6 +35,7 @@ internal sealed class Backend
         var host = IPAddress.Parse(address) is { AddressFamily: AddressFamily.InterNetworkV6 } ? $"[{address}]" : address;
         Origin = $"http://{host}:{port}";
         StickyCookie = $"{ProxyHeaders.StickyCookie}={Uri.EscapeDataString(name)}; Path=/; HttpOnly";
+        SecureStickyCookie = StickyCookie + "; Secure";
     }
 
     public string Name { get; }
@@ -48,6 +49,9 @@ internal sealed class Backend
 
     /// <summary>The <c>Set-Cookie</c> value that makes a client sticky to this member, built once.</summary>
     public string StickyCookie { get; }
+
+    /// <summary><see cref="StickyCookie"/> for clients that came over TLS: the browser never sends it over plain HTTP.</summary>
+    public string SecureStickyCookie { get; }
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -90,4 +94,11 @@ internal sealed class Backend
     }
 
     public void CountRetry() => Interlocked.Increment(ref _retried);
+
+    /// <summary>Ends an attempt that failed before an answer and is tried again on this member: not a failure (yet).</summary>
+    public void ExitForRetry()
+    {
+        Interlocked.Decrement(ref _inFlight);
+        Interlocked.Increment(ref _retried);
+    }
 }

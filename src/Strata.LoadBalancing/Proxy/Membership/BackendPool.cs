@@ -6,9 +6,29 @@ namespace Strata.LoadBalancing.Proxy.Membership;
 internal sealed record DrainingBackend(Backend Backend, long Since);
 
 /// <summary>An immutable snapshot of the membership, swapped as a whole on every change.</summary>
-internal sealed record BackendPool(ImmutableArray<Backend> Active, ImmutableArray<DrainingBackend> Draining, long Version)
+internal sealed record BackendPool(ImmutableArray<Backend> Active, ImmutableArray<DrainingBackend> Draining, ImmutableArray<Backend> Standby, long Version)
 {
-    public static BackendPool Empty { get; } = new([], [], 0);
+    public static BackendPool Empty { get; } = new([], [], [], 0);
+
+    /// <summary>The backend a pin reaches: an active one, or with <paramref name="anyState"/> also a draining or standby one.</summary>
+    public Backend? FindPinned(string name, bool anyState)
+    {
+        var active = FindActive(name);
+        if (active is not null || !anyState)
+        {
+            return active;
+        }
+
+        foreach (var draining in Draining)
+        {
+            if (string.Equals(draining.Backend.Name, name, StringComparison.Ordinal))
+            {
+                return draining.Backend;
+            }
+        }
+
+        return Standby.FirstOrDefault(b => string.Equals(b.Name, name, StringComparison.Ordinal));
+    }
 
     public Backend? FindActive(string name)
     {

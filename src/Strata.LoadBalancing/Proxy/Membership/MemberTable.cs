@@ -21,6 +21,7 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
             var now = timeProvider.GetTimestamp();
             var active = ImmutableArray.CreateBuilder<Backend>();
             var draining = ImmutableArray.CreateBuilder<DrainingBackend>();
+            var standby = ImmutableArray.CreateBuilder<Backend>();
             var kept = new HashSet<Backend>(ReferenceEqualityComparer.Instance);
             foreach (var member in desired)
             {
@@ -29,6 +30,10 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
                 if (member.State == MemberState.Active)
                 {
                     active.Add(backend);
+                }
+                else if (member.State == MemberState.Standby)
+                {
+                    standby.Add(backend);
                 }
                 else
                 {
@@ -42,7 +47,7 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
             }
 
             draining.AddRange(old.Draining.Where(d => !kept.Contains(d.Backend)));
-            return Publish(old, active.ToImmutable(), draining.ToImmutable());
+            return Publish(old, active.ToImmutable(), draining.ToImmutable(), standby.ToImmutable());
         }
     }
 
@@ -59,7 +64,7 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
                 return [];
             }
 
-            Publish(old, old.Active, old.Draining.RemoveRange(done));
+            Publish(old, old.Active, old.Draining.RemoveRange(done), old.Standby);
             return [.. done.Select(d => d.Backend.Name)];
         }
     }
@@ -71,19 +76,21 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
         [
             .. pool.Active.Select(b => Document(b, MemberState.Active)),
             .. pool.Draining.Select(d => Document(d.Backend, MemberState.Draining)),
+            .. pool.Standby.Select(b => Document(b, MemberState.Standby)),
         ];
     }
 
     private static Backend? Reuse(BackendPool old, MemberDocument member) =>
         old.Active.FirstOrDefault(b => b.Name == member.Name && b.HasEndpoint(member.Address, member.Port))
+        ?? old.Standby.FirstOrDefault(b => b.Name == member.Name && b.HasEndpoint(member.Address, member.Port))
         ?? old.Draining.Select(d => d.Backend).FirstOrDefault(b => b.Name == member.Name && b.HasEndpoint(member.Address, member.Port));
 
     private static MemberDocument Document(Backend backend, MemberState state) =>
         new() { Name = backend.Name, Address = backend.Address, Port = backend.Port, State = state, InFlight = backend.InFlight };
 
-    private BackendPool Publish(BackendPool old, ImmutableArray<Backend> active, ImmutableArray<DrainingBackend> draining)
+    private BackendPool Publish(BackendPool old, ImmutableArray<Backend> active, ImmutableArray<DrainingBackend> draining, ImmutableArray<Backend> standby)
     {
-        var next = new BackendPool(active, draining, old.Version + 1);
+        var next = new BackendPool(active, draining, standby, old.Version + 1);
         Volatile.Write(ref _current, next);
         return next;
     }

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Globalization;
+using Strata.Testing;
+
+namespace Strata.LoadBalancing.Tests;
+
+/// <summary>
+/// One backend like the hello example's (Python's <c>http.server</c>: HTTP/1.0, one connection per request, closed
+/// after the response) with a listen backlog of 1, behind each driver under steady <c>wrk</c> load: no request may
+/// fail. A POST the server received is never sent to it a second time.
+/// </summary>
+public abstract class CloseAfterResponseTests
+{
+    protected abstract string DriverName { get; }
+
+    // Single-threaded, HTTP/1.0 and a backlog of 1: every request is a new connection and, while the server is busy,
+    // a connection attempt may be refused or dropped. POST /once reads the request and closes without answering.
+    private const string BackendScript = """
+        import http.server, sys
+        http.server.HTTPServer.request_queue_size = 1
+        posts = open(sys.argv[3], "a", buffering=1)
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                posts.write("post\n")
+                self.close_connection = True
+            def log_message(self, *args):
+                pass
+        http.server.HTTPServer((sys.argv[2], int(sys.argv[1])), Handler).serve_forever()
+        """;
+
+    [Fact]
+    public async Task OneCloseAfterResponseServerWithTinyBacklog_UnderWrk_NoFailedRequest()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        using var backend = StartBackend(fixture, $"{DriverName}-close-1", "127.0.0.91", out var member, out _);
+        var instance = await fixture.StartAsync(ProxyFixture.Definition($"{DriverName}-close"));
+        await fixture.Driver.SetMembersAsync(instance, [member], CancellationToken.None).WithTimeout();
+        await Eventually.WaitAsync(async () => (await fixture.GetAsync(instance)).Status == 200, "the server to answer");
+
+        using var wrk = Process.Start(new ProcessStartInfo("wrk")
+        {
+            ArgumentList = { "-t1", "-c4", "-d6s", "--timeout", "5s", instance.Url + "/" },
+            RedirectStandardOutput = true,
+        })!;
+        await wrk.WaitForExitAsync().WithTimeout(TimeSpan.FromSeconds(40));
+        var report = await wrk.StandardOutput.ReadToEndAsync().WithTimeout();
+
+        Assert.True(wrk.ExitCode == 0, report);
+        Assert.Contains("requests in", report);
+        Assert.False(report.Contains("Non-2xx", StringComparison.Ordinal), report);
+        Assert.False(report.Contains("Socket errors", StringComparison.Ordinal), report);
+    }
+
+    [Fact]
+    public async Task PostThatReachedTheServer_ServerClosesWithoutAnswer_IsNeverSentTwice()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        using var backend = StartBackend(fixture, $"{DriverName}-post-1", "127.0.0.92", out var member, out var posts);
+        var instance = await fixture.StartAsync(ProxyFixture.Definition($"{DriverName}-post"));
+        await fixture.Driver.SetMembersAsync(instance, [member], CancellationToken.None).WithTimeout();
+        await Eventually.WaitAsync(async () => (await fixture.GetAsync(instance)).Status == 200, "the server to answer");
+
+        int? status = null;
+        try
+        {
+            using var response = await fixture.Client.PostAsync(instance.Url + "/once", new StringContent("order")).WithTimeout();
+            status = (int)response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            // HAProxy closes the client's connection when the server closed without answering a POST.
+        }
+
+        Assert.True(status is null or 502, $"status {status}");
+        Assert.Single(File.ReadAllLines(posts));
+    }
+
+    /// <summary>The backend process, killed when disposed.</summary>
+    private sealed class Backend(Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+
+            process.Dispose();
+        }
+    }
+
+    private static Backend StartBackend(ProxyFixture fixture, string name, string address, out Member member, out string posts)
+    {
+        posts = fixture.Root.Combine($"{name}.posts");
+        File.WriteAllText(posts, "");
+        var port = LoopbackPorts.GetFree(address);
+        var process = Process.Start(new ProcessStartInfo("python3")
+        {
+            ArgumentList = { "-c", BackendScript, port.ToString(CultureInfo.InvariantCulture), address, posts },
+            RedirectStandardError = true,
+        })!;
+        process.BeginErrorReadLine();
+        member = new Member { Name = name, Address = address, Port = port };
+        return new Backend(process);
+    }
+}
+
+[Trait("kind", "e2e")]
+public sealed class BuiltInCloseAfterResponseTests : CloseAfterResponseTests
+{
+    protected override string DriverName => "builtin";
+}
+
+[Trait("kind", "e2e")]
+public sealed class HaProxyCloseAfterResponseTests : CloseAfterResponseTests
+{
+    protected override string DriverName => "haproxy";
+}
