@@ -4,6 +4,7 @@ namespace Strata.Spec.Tests;
 /// A corpus of small invalid specs. Each must produce exactly one error, at the exact line and column, with the
 /// exact message, so a regression in any rule or in location tracking shows up here.
 /// </summary>
+[Trait("kind", "unit")]
 public sealed class InvalidSpecTests
 {
     private const string Image = """
@@ -402,6 +403,22 @@ public sealed class InvalidSpecTests
             tiers:
               db: { image: app, volumes: { data: { size: 1GiB, mount: /var/lib/data } } }
             """, "5:59", "tiers.db.volumes.data.mount: '/var/lib/data' must be a relative path inside the server's folder"
+        },
+        {
+            "unknown provider", Image + """
+            provider: aws
+            """, "4:11", "provider: 'aws' is not a known provider (known: local)"
+        },
+        {
+            "misspelt provider", Image + """
+            provider: locl
+            """, "4:11", "provider: 'locl' is not a known provider (known: local)"
+        },
+        {
+            "an images store", Image + """
+            storage:
+              images: { type: filesystem, path: /srv/images }
+            """, "5:3", "storage.images is not supported: images are kept by the provider"
         },
         {
             "s3 store without bucket", Image + """

@@ -24,9 +24,12 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
     private readonly TemporaryDirectory _data = new("strata-s3rver");
     private Process? _process;
 
-    public int Port { get; private set; }
+    /// <summary>Where the server listens: an address of its own, so that no other test can take its port.</summary>
+    public LoopbackEndpoint Endpoint { get; private set; }
 
-    public string ServiceUrl => $"http://127.0.0.1:{Port}";
+    public int Port => Endpoint.Port;
+
+    public string ServiceUrl => Endpoint.Url;
 
     /// <summary>Starts a server and waits until its bucket answers.</summary>
     public static async Task<S3rverProcess> StartAsync()
@@ -47,7 +50,7 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
     public async Task InitializeAsync()
     {
         var executable = Locate();
-        Port = LoopbackPorts.GetFree();
+        Endpoint = LoopbackPorts.Reserve();
         var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
@@ -57,7 +60,7 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
         // s3rver makes listing continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider; without
         // it every listing that needs a second page fails with an internal error.
         start.Environment["NODE_OPTIONS"] = "--openssl-legacy-provider";
-        foreach (var argument in new[] { "-d", _data.Path, "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--configure-bucket", BucketName, "--silent" })
+        foreach (var argument in new[] { "-d", _data.Path, "-a", Endpoint.Address, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--configure-bucket", BucketName, "--silent" })
         {
             start.ArgumentList.Add(argument);
         }
