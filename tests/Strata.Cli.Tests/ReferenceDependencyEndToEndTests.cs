@@ -6,6 +6,7 @@ namespace Strata.Cli.Tests;
 /// A tier that refers to another tier's servers without <c>dependsOn</c>, tried as a new user would write it: the
 /// reference alone makes it wait for those servers, and it launches once, with the final values.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class ReferenceDependencyEndToEndTests
 {
     private const string Deployment = "chain";

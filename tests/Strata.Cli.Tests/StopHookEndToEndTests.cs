@@ -9,6 +9,7 @@ namespace Strata.Cli.Tests;
 /// while a client holds a connection open: the final snapshot taken on deletion is of a cleanly shut down cluster,
 /// so PostgreSQL started from it needs no crash recovery.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class StopHookEndToEndTests
 {
     private const string Deployment = "status-page";
@@ -19,8 +20,8 @@ public sealed class StopHookEndToEndTests
     public async Task Down_ClientConnected_StopHookShutsDownCleanlyAndFinalSnapshotNeedsNoRecovery()
     {
         await using var runner = new StrataRunner();
-        var port = LoopbackPorts.GetFree();
-        var spec = runner.CopyExample("status-page", new Dictionary<string, string> { ["127.0.0.1:8090"] = $"127.0.0.1:{port}", ["front:8090"] = $"front:{port}" });
+        var front = LoopbackPorts.Reserve();
+        var spec = runner.CopyExample("status-page", new Dictionary<string, string> { ["127.0.0.1:8090"] = $"{front}", ["front:8090"] = $"front:{front.Port}" });
         await UpAsync(runner, spec);
         using var client = await ConnectedClientAsync(runner);
 

@@ -9,6 +9,7 @@ namespace Strata.Cli.Tests;
 /// session of its own keeps a lock on the volume. Whatever happens to the server (killed, replaced, the control plane
 /// killed mid-replacement), the data goes to its replacement and no two servers ever hold the volume.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class VolumeHandOverEndToEndTests
 {
     private const string Deployment = "vault";

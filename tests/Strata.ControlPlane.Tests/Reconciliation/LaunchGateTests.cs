@@ -5,6 +5,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 
+[Trait("kind", "unit")]
 public sealed class LaunchGateTests : IAsyncDisposable
 {
     // No dependsOn: the reference alone is the dependency.

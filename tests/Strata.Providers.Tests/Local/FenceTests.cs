@@ -7,6 +7,7 @@ namespace Strata.Providers.Tests.Local;
 /// A server whose main process died while a child it started (in a session of its own, its environment rewritten,
 /// as PostgreSQL's workers are) keeps a file of the volume open: nothing of it may survive before the volume moves on.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class FenceTests : IAsyncLifetime
 {
     // The child leaves the server's session and drops the marker, then holds a file of the volume open.
