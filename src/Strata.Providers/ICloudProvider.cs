@@ -46,6 +46,15 @@ public interface ICloudProvider
     /// </summary>
     Task TerminateAsync(string serverId, TimeSpan? grace, CancellationToken ct);
 
+    /// <summary>
+    /// Kills every process the server still has (its whole process tree, and anything using its files or volumes)
+    /// and returns once all are gone, keeping the server's record and log for inspection. Called before a dead
+    /// server's volumes go to another server, so that no two servers ever use one volume. <see cref="TerminateAsync"/>
+    /// fences as well. Fencing an unknown server does nothing.
+    /// </summary>
+    /// <exception cref="ProviderException">A process could not be killed; the volumes must stay with the server.</exception>
+    Task FenceAsync(string serverId, CancellationToken ct);
+
     /// <summary>Creates a volume, or returns the existing one with the same id.</summary>
     Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct);
 

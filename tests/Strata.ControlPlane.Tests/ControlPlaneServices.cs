@@ -23,7 +23,8 @@ internal sealed class ControlPlaneServices : IAsyncDisposable
             services.AddSingleton(time);
         }
 
-        services.AddStrataControlPlane(new ControlPlaneOptions { Paths = Paths });
+        // The proxy is never started here; the command only has to be valid for the load-balancer drivers to build.
+        services.AddStrataControlPlane(new ControlPlaneOptions { Paths = Paths, ProxyCommand = ["strata", "proxy"] });
         _provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = true });
     }
 

@@ -24,6 +24,7 @@ public sealed class BackupRestorer(
     ICloudProvider provider,
     BackupStores stores,
     ServerHooks hooks,
+    ServerShutdown shutdown,
     StoreRetry retry,
     EventLog events,
     IOptions<ControlPlaneOptions> controlPlane,
@@ -78,7 +79,7 @@ public sealed class BackupRestorer(
         var previous = volume.Server;
         if (previous is not null)
         {
-            await provider.TerminateAsync(previous, null, ct).ConfigureAwait(false);
+            await shutdown.StopAsync(runtime, previous, tier.Name, ct).ConfigureAwait(false);
         }
 
         VolumeFolders.ReplaceContents(volume.Path!, staging);

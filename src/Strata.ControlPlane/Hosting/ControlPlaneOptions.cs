@@ -25,6 +25,12 @@ public sealed class ControlPlaneOptions
     /// <summary>The longest wait before a failing launch is retried. The default is 5 minutes.</summary>
     public TimeSpan MaxLaunchBackoff { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long an image's <c>stop</c> hook may run before the server is stopped with signals anyway (SIGTERM, then
+    /// SIGKILL after the provider's grace). The default is 60 seconds.
+    /// </summary>
+    public TimeSpan StopHookTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The environment variable that sets <see cref="LocalAddresses"/>, written <c>127.5.0.1-127.5.255.254</c>.</summary>
     public const string LocalAddressesVariable = "STRATA_LOCAL_ADDRESSES";
 

@@ -51,6 +51,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<ImageCatalog>();
         services.TryAddSingleton<LoadBalancerCoordinator>();
+        services.TryAddSingleton<ServerShutdown>();
         services.TryAddSingleton<DeploymentReconciler>();
         services.TryAddSingleton<DeploymentRegistry>();
         services.TryAddSingleton<IDeploymentService, DeploymentService>();

@@ -21,6 +21,7 @@ public sealed partial class DeploymentReconciler(
     ImageCatalog images,
     LoadBalancerCoordinator loadBalancers,
     HealthMonitor health,
+    ServerShutdown shutdown,
     EventLog events,
     IOptions<ControlPlaneOptions> options,
     TimeProvider time,
@@ -86,6 +87,8 @@ public sealed partial class DeploymentReconciler(
             observed.TryGetValue(server.Name, out var instance);
             switch (server.State)
             {
+                case ServerStatus.Pending when !LaunchGate.MayStart(runtime, server, time.GetUtcNow()):
+                    break;
                 case ServerStatus.Pending or ServerStatus.Configuring:
                     StartLaunch(runtime, server);
                     break;
@@ -141,13 +144,16 @@ public sealed partial class DeploymentReconciler(
         if (tierState.Servers.Count(s => s.State == ServerStatus.InService) >= tierState.Count.Desired)
         {
             // Back at full strength: earlier launch failures no longer describe the tier.
-            runtime.Failures.Remove(tier.Name);
+            runtime.ClearLaunchFailures(tier.Name);
         }
-        if (WaitingFor(runtime, tier) is { } dependency)
+
+        if (LaunchGate.WaitingFor(runtime.Desired.Spec, runtime.State, tier) is { } dependency)
         {
-            await SetTierMessageAsync(runtime, tier.Name, $"waiting for tier '{dependency}' to have a server in service", ct).ConfigureAwait(false);
+            await SetTierMessageAsync(runtime, tier.Name, $"waiting for the servers of tier '{dependency}' to be in service", ct).ConfigureAwait(false);
             return;
         }
+
+        runtime.ClearWaiting(tier.Name);
 
         var desired = runtime.Desired;
         var target = new TierTarget(desired.ImageDigest(tier), desired.LaunchDigest(tier), tierState.Count.Desired, tier.Update,
@@ -163,7 +169,7 @@ public sealed partial class DeploymentReconciler(
         foreach (var termination in actions.Terminate)
         {
             var server = tierState.Servers.First(s => s.Name == termination.Server);
-            await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Message = termination.Reason }, ct).ConfigureAwait(false);
+            await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Message = termination.Reason, Termination = termination.Cause }, ct).ConfigureAwait(false);
             StartTermination(runtime, server, termination.Reason);
         }
 
@@ -239,34 +245,20 @@ public sealed partial class DeploymentReconciler(
     private static string LeastUsedZone(IReadOnlyList<string> zones, List<ServerState> servers) =>
         zones.OrderBy(z => servers.Count(s => s.IsLive && s.Zone == z)).ThenBy(z => zones.ToList().IndexOf(z)).First();
 
-    /// <summary>A tier whose servers this tier refers to (or depends on) and that has none in service yet.</summary>
-    private static string? WaitingFor(DeploymentRuntime runtime, TierSpec tier)
-    {
-        foreach (var dependency in Dependencies(runtime.Desired.Spec, tier))
-        {
-            var other = runtime.State.FindTier(dependency);
-            if (other is not null && !other.Servers.Any(s => s.State == ServerStatus.InService))
-            {
-                return dependency;
-            }
-        }
-
-        return null;
-    }
-
-    private static IEnumerable<string> Dependencies(DeploymentSpec spec, TierSpec tier)
-    {
-        return References.LaunchTemplates(spec, tier)
-            .SelectMany(TemplateReferences.Of)
-            .Where(r => r.Root == "tiers" && r.Expression.Segments.Count > 1)
-            .Select(r => r.Expression.Segments[1].Name!)
-            .Concat(tier.DependsOn)
-            .Where(t => t != tier.Name)
-            .Distinct(StringComparer.Ordinal);
-    }
-
     private void StartLaunch(DeploymentRuntime runtime, ServerState server) =>
-        Track(runtime, server.Name, () => LaunchAsync(runtime, server));
+        Track(runtime, server.Name, async () =>
+        {
+            try
+            {
+                await LaunchAsync(runtime, server).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A launch that throws leaves its server pending: without a wait it would be retried at once, in a loop.
+                await BackOffLaunchesAsync(runtime, server.Tier, ex.Message, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+        });
 
     private void StartTermination(DeploymentRuntime runtime, ServerState server, string reason) =>
         Track(runtime, server.Name, () => TerminateAsync(runtime, server, reason));
@@ -303,8 +295,15 @@ public sealed partial class DeploymentReconciler(
             return;
         }
 
+        if (VolumeBook.HeldForReplacement(runtime.State, tier, server.Name) is not null)
+        {
+            // The server it replaces still has the volume; the launch goes on once that server is fenced and gone.
+            return;
+        }
+
         var volumes = await AttachVolumesAsync(runtime, tier, server, ct).ConfigureAwait(false);
-        server = server with { ReferenceDigest = References.DigestOf(runtime, tier) };
+        server = server with { ReferenceDigest = References.DigestOf(runtime.Desired, runtime.State, tier) };
+        string? launchedDigest = null;
         var request = new LaunchRequest
         {
             ServerId = server.Name,
@@ -314,10 +313,17 @@ public sealed partial class DeploymentReconciler(
             Image = await images.GetAsync(runtime, desired, tier.Image, ct).ConfigureAwait(false),
             Volumes = volumes,
             Ports = [.. tier.Ports.Select(p => p.Port)],
-            Settings = identity => LaunchSettingsBuilder.Build(desired, runtime.State, tier, identity),
+            Settings = identity =>
+            {
+                // The digest is of the very state the settings are resolved from, so the server is current with what it got.
+                var state = runtime.State;
+                launchedDigest = References.DigestOf(runtime.Desired, state, tier);
+                return LaunchSettingsBuilder.Build(desired, state, tier, identity);
+            },
         };
         await SetServerAsync(runtime, server with { State = ServerStatus.Configuring }, ct).ConfigureAwait(false);
         var instance = await provider.LaunchAsync(request, ct).ConfigureAwait(false);
+        server = server with { ReferenceDigest = launchedDigest ?? server.ReferenceDigest };
         await RecordLaunchAsync(runtime, tier, server, instance, ct).ConfigureAwait(false);
     }
 
@@ -351,7 +357,14 @@ public sealed partial class DeploymentReconciler(
         health.Stop(server.Name);
         await SetServerAsync(runtime, server with { State = ServerStatus.Failed, Message = message }, ct).ConfigureAwait(false);
 
-        // The process is gone: its replacement takes over its volumes, so the data survives.
+        // The main process is gone, but what it started may still write to the volume: fence the whole server first.
+        // Should that fail, the volumes stay with it and its replacement waits for them.
+        if (runtime.State.Volumes.Any(v => v.Server == server.Name))
+        {
+            await provider.FenceAsync(server.Name, ct).ConfigureAwait(false);
+        }
+
+        // Nothing of it runs: its replacement takes over its volumes, so the data survives.
         await runtime.MutateAsync(s => s.Volumes.Any(v => v.Server == server.Name)
             ? s with { Volumes = [.. s.Volumes.Select(v => v.Server == server.Name ? v with { Server = null } : v)] }
             : s, ct).ConfigureAwait(false);
@@ -363,20 +376,32 @@ public sealed partial class DeploymentReconciler(
             return;
         }
 
-        var previous = runtime.Failures.GetValueOrDefault(server.Tier);
-        var count = (previous?.Count ?? 0) + 1;
-        var delay = TimeSpan.FromSeconds(Math.Min(options.Value.MaxLaunchBackoff.TotalSeconds, Math.Pow(2, count - 1)));
-        runtime.Failures[server.Tier] = new LaunchFailures(count, time.GetUtcNow() + delay, message);
+        await BackOffLaunchesAsync(runtime, server.Tier, message, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Counts a failed launch of a tier: its next launch waits, exponentially longer, and a crash loop is reported.</summary>
+    private async Task BackOffLaunchesAsync(DeploymentRuntime runtime, string tier, string message, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var failures = runtime.AddLaunchFailure(tier, previous =>
+        {
+            var count = (previous?.Count ?? 0) + 1;
+            return new LaunchFailures(count, now + Backoff(count), message);
+        });
+        var (count, delay) = (failures.Count, Backoff(failures.Count));
 
         // Look again when the wait is over rather than at the next periodic pass.
         _ = Task.Delay(delay, time, CancellationToken.None).ContinueWith(_ => Changed?.Invoke(runtime.Name), TaskScheduler.Default);
         if (count == CrashLoopAfter)
         {
             await events.PublishAsync(runtime.Name, "tier.crashloop",
-                $"tier {server.Tier} is crash-looping ({count} failures in a row); launches now back off up to {options.Value.MaxLaunchBackoff.TotalMinutes:0} min",
-                $"tiers.{server.Tier}", EventSeverity.Error, ct).ConfigureAwait(false);
+                $"tier {tier} is crash-looping ({count} failures in a row); launches now back off up to {options.Value.MaxLaunchBackoff.TotalMinutes:0} min",
+                $"tiers.{tier}", EventSeverity.Error, ct).ConfigureAwait(false);
         }
     }
+
+    private TimeSpan Backoff(int failures) =>
+        TimeSpan.FromSeconds(Math.Min(options.Value.MaxLaunchBackoff.TotalSeconds, Math.Pow(2, failures - 1)));
 
     /// <summary>Keeps the newest failed server of a tier for people to inspect, and cleans up the rest.</summary>
     private async Task PruneFailedAsync(DeploymentRuntime runtime, TierState tier, CancellationToken ct)
@@ -387,7 +412,7 @@ public sealed partial class DeploymentReconciler(
         {
             if (!_operations.ContainsKey(server.Name))
             {
-                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating }, ct).ConfigureAwait(false);
+                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Termination = TerminationCause.Replacement }, ct).ConfigureAwait(false);
                 StartTermination(runtime, server, CleanupReason);
             }
         }
@@ -398,8 +423,12 @@ public sealed partial class DeploymentReconciler(
         var ct = CancellationToken.None;
         health.Stop(server.Name);
         await loadBalancers.DrainAsync(runtime, server.Name, ct).ConfigureAwait(false);
-        await provider.TerminateAsync(server.Name, null, ct).ConfigureAwait(false);
-        await ReleaseVolumesAsync(runtime, server.Name, IsReplacement(reason), ct).ConfigureAwait(false);
+        await shutdown.StopAsync(runtime, server.Name, server.Tier, ct).ConfigureAwait(false);
+
+        // The cause is read from the state, where it was stored with the Terminating state, so a termination resumed
+        // after a restart treats the volumes as the one that began it would have.
+        var cause = runtime.State.FindTier(server.Tier)?.Servers.FirstOrDefault(s => s.Name == server.Name)?.Termination ?? server.Termination;
+        await ReleaseVolumesAsync(runtime, server.Name, cause != TerminationCause.Removal, ct).ConfigureAwait(false);
         await runtime.MutateAsync(s => WithoutServer(s, server.Name), ct).ConfigureAwait(false);
         await events.PublishAsync(runtime.Name, "server.state", $"{server.Name} terminated ({reason})", Address(server), cancellationToken: ct).ConfigureAwait(false);
     }
@@ -411,9 +440,6 @@ public sealed partial class DeploymentReconciler(
     public const int CrashLoopAfter = 3;
 
     private const int DeathLogLines = 3;
-
-    private static bool IsReplacement(string reason) =>
-        reason.StartsWith("replac", StringComparison.Ordinal) || reason == CleanupReason;
 
     private const string CleanupReason = "cleaning up a failed server";
 
@@ -429,7 +455,7 @@ public sealed partial class DeploymentReconciler(
 
             foreach (var server in tier.Servers.Where(s => s.State != ServerStatus.Terminating && !_operations.ContainsKey(s.Name)))
             {
-                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating }, ct).ConfigureAwait(false);
+                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Termination = TerminationCause.Removal }, ct).ConfigureAwait(false);
                 StartTermination(runtime, server, $"tier '{tier.LogicalName}' was removed from the spec");
             }
         }
@@ -440,9 +466,9 @@ public sealed partial class DeploymentReconciler(
         await loadBalancers.StopAllAsync(runtime, ct).ConfigureAwait(false);
         foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).Where(s => !_operations.ContainsKey(s.Name)))
         {
-            if (server.State != ServerStatus.Terminating)
+            if (server.State != ServerStatus.Terminating || server.Termination != TerminationCause.Removal)
             {
-                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating }, ct).ConfigureAwait(false);
+                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Termination = TerminationCause.Removal }, ct).ConfigureAwait(false);
             }
 
             StartTermination(runtime, server, "the deployment is being deleted");
@@ -518,9 +544,8 @@ public sealed partial class DeploymentReconciler(
 
     private async Task SetTierMessageAsync(DeploymentRuntime runtime, string tier, string message, CancellationToken ct)
     {
-        if (runtime.Failures.GetValueOrDefault(tier)?.Message != message && runtime.Waiting.GetValueOrDefault(tier) != message)
+        if (runtime.Failures.GetValueOrDefault(tier)?.Message != message && runtime.SetWaiting(tier, message))
         {
-            runtime.Waiting[tier] = message;
             await events.PublishAsync(runtime.Name, "tier.waiting", message, $"tiers.{tier}", cancellationToken: ct).ConfigureAwait(false);
         }
     }

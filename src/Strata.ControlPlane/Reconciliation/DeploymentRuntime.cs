@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.State;
@@ -19,6 +20,11 @@ public sealed class DeploymentRuntime
     private long _storedSerial;
     private readonly DeploymentSecrets? _secrets;
     private Task? _writer;
+
+    // Written from launch tasks, health probes and reconcile passes at once: immutable maps swapped atomically, so a
+    // reader always sees one whole snapshot and no update is lost.
+    private ImmutableDictionary<string, LaunchFailures> _failures = ImmutableDictionary.Create<string, LaunchFailures>(StringComparer.Ordinal);
+    private ImmutableDictionary<string, string> _waiting = ImmutableDictionary.Create<string, string>(StringComparer.Ordinal);
 
     public DeploymentRuntime(
         IStateStore store, DeploymentRecord record, DesiredDeployment desired, DeploymentState state, DesiredDeployment? previous = null, DeploymentSecrets? secrets = null)
@@ -47,14 +53,42 @@ public sealed class DeploymentRuntime
 
     public bool IsDeleting => _record.Status == DeploymentStatus.Deleting;
 
-    /// <summary>Per-tier launch failures, for backoff; in memory, so a restart retries at once.</summary>
-    public Dictionary<string, LaunchFailures> Failures { get; } = [];
+    /// <summary>Per-tier launch failures, for backoff; in memory, so a restart retries at once. A snapshot.</summary>
+    public IReadOnlyDictionary<string, LaunchFailures> Failures => Volatile.Read(ref _failures);
 
     /// <summary>Why the deployment was rolled back since the last apply, or null.</summary>
     public string? RolledBack { get; private set; }
 
-    /// <summary>Why a tier is waiting (for a dependency), as last reported.</summary>
-    public Dictionary<string, string> Waiting { get; } = [];
+    /// <summary>Why a tier is waiting (for a dependency), as last reported. A snapshot.</summary>
+    public IReadOnlyDictionary<string, string> Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>Records one more launch failure of a tier, computed from the previous (null for the first), atomically.</summary>
+    public LaunchFailures AddLaunchFailure(string tier, Func<LaunchFailures?, LaunchFailures> next) =>
+        ImmutableInterlocked.AddOrUpdate(ref _failures, tier, _ => next(null), (_, previous) => next(previous));
+
+    /// <summary>Forgets a tier's launch failures: it is back at full strength.</summary>
+    public void ClearLaunchFailures(string tier) => ImmutableInterlocked.TryRemove(ref _failures, tier, out _);
+
+    /// <summary>Records why a tier waits; false when that was already the recorded reason (so it is reported once).</summary>
+    public bool SetWaiting(string tier, string message)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref _waiting);
+            if (current.GetValueOrDefault(tier) == message)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _waiting, current.SetItem(tier, message), current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>The tier no longer waits; a later wait is reported again.</summary>
+    public void ClearWaiting(string tier) => ImmutableInterlocked.TryRemove(ref _waiting, tier, out _);
 
     /// <summary>The desired deployment whose launch a server was made with: the current one or, during a rollback, the previous.</summary>
     public DesiredDeployment DesiredFor(ServerState server)
@@ -114,7 +148,7 @@ public sealed class DeploymentRuntime
                 Status = DeploymentStatus.Active,
                 Previous = Previous?.ToInput(),
             };
-            Failures.Clear();
+            Volatile.Write(ref _failures, _failures.Clear());
             RolledBack = null;
         }
 

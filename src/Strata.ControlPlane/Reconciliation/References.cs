@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Strata.ControlPlane.Deployments;
+using Strata.Planning;
 using Strata.Spec;
 
 namespace Strata.ControlPlane.Reconciliation;
@@ -18,11 +20,14 @@ public static class References
         return tier.Env.Values.Concat(image?.Env.Values ?? []).Concat(image?.Hooks.Values ?? []).Append(image?.Run).OfType<Template>();
     }
 
-    public static string DigestOf(DeploymentRuntime runtime, TierSpec tier)
+    public static string DigestOf(DeploymentRuntime runtime, TierSpec tier) => DigestOf(runtime.Desired, runtime.State, tier);
+
+    /// <summary>The digest of the values <paramref name="tier"/> takes from other tiers in <paramref name="state"/>.</summary>
+    public static string DigestOf(DesiredDeployment desired, DeploymentState state, TierSpec tier)
     {
-        var spec = runtime.Desired.Spec;
+        var spec = desired.Spec;
         var templates = LaunchTemplates(spec, tier);
-        var resolver = new RuntimeResolver(spec, runtime.Desired.ParameterValues, runtime.State, null);
+        var resolver = new RuntimeResolver(spec, desired.ParameterValues, state, null);
         var lines = templates
             .SelectMany(TemplateReferences.Of)
             .Where(r => r.Root == "tiers" && r.Expression.Segments.Count > 2 && r.Expression.Segments[2].Name == "servers")

@@ -9,7 +9,8 @@ public sealed record TierActions(int Launch, IReadOnlyList<TierTermination> Term
     public static TierActions None { get; } = new(0, [], null);
 }
 
-public sealed record TierTermination(string Server, string Reason);
+/// <summary>A server to terminate, why (for people) and its <see cref="TerminationCause"/> (for its volumes).</summary>
+public sealed record TierTermination(string Server, string Reason, TerminationCause Cause);
 
 /// <summary>
 /// The launch settings new servers of a tier get, and their count. <paramref name="ReferenceDigest"/> covers values
@@ -43,7 +44,7 @@ public static class TierDecision
         // Unhealthy servers past the recovery delay are replaced; dead ones within it still hold their place.
         var terminate = servers
             .Where(s => s.State == ServerStatus.Unhealthy && Since(s, now) >= target.RecoveryDelay)
-            .Select(s => new TierTermination(s.Name, $"replacing an unhealthy server: {s.Message}"))
+            .Select(s => new TierTermination(s.Name, $"replacing an unhealthy server: {s.Message}", TerminationCause.Replacement))
             .ToList();
         var holding = servers.Count(s => s.State == ServerStatus.Failed && Since(s, now) < target.RecoveryDelay);
         var live = servers
@@ -62,7 +63,7 @@ public static class TierDecision
         {
             foreach (var extra in ScaleInOrder(current).Take(Math.Max(0, current.Count - target.Desired)))
             {
-                terminate.Add(new(extra.Name, $"scaling in to {target.Desired}"));
+                terminate.Add(new(extra.Name, $"scaling in to {target.Desired}", TerminationCause.Removal));
             }
         }
         else
@@ -95,7 +96,7 @@ public static class TierDecision
                 removable -= notServing ? 0 : 1;
                 yield return new TierTermination(server.Name, IsCurrent(server, target)
                     ? "replaced for being older than the tier's maxAge"
-                    : "replaced by a server with the new image or launch settings");
+                    : "replaced by a server with the new image or launch settings", TerminationCause.Replacement);
             }
         }
     }

@@ -35,6 +35,26 @@ public static class VolumeBook
         return state with { Volumes = [.. state.Volumes, created] };
     }
 
+    /// <summary>
+    /// The server of the tier that still holds a volume <paramref name="server"/> should take over, or null. A
+    /// server being replaced, or a failed one not yet fenced, keeps its volumes until nothing of it runs; a new server
+    /// that took a fresh volume meanwhile would start without the data, and two servers must never share one.
+    /// </summary>
+    public static string? HeldForReplacement(DeploymentState state, TierSpec tier, string server)
+    {
+        var tierState = state.FindTier(tier.Name);
+        if (tierState is null || tier.Volumes.Count == 0 || state.Volumes.Any(v => v.Server == server))
+        {
+            return null;
+        }
+
+        var departing = tierState.Servers
+            .Where(s => s.Name != server && (s.State == ServerStatus.Failed || s is { State: ServerStatus.Terminating, Termination: not TerminationCause.Removal }))
+            .Select(s => s.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        return state.Volumes.FirstOrDefault(v => v.Tier == tier.Name && v.Server is { } holder && departing.Contains(holder))?.Server;
+    }
+
     public static DeploymentState Replace(DeploymentState state, VolumeState volume) =>
         state with { Volumes = [.. state.Volumes.Select(v => v.Name == volume.Name ? volume : v)] };
 }

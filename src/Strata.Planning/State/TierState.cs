@@ -85,6 +85,16 @@ public enum ServerStatus
     Failed,
 }
 
+/// <summary>Why a server is terminated, recorded with its Terminating state: it decides what becomes of its volumes.</summary>
+public enum TerminationCause
+{
+    /// <summary>Replaced (unhealthy, failed, rolled to a new launch, rotated): its volumes wait for the replacement.</summary>
+    Replacement,
+
+    /// <summary>Scaled in, its tier removed from the spec, or the deployment deleted: the volumes' deletion policy decides.</summary>
+    Removal,
+}
+
 /// <summary>One server: a process on its own loopback address for the local provider.</summary>
 public sealed record ServerState
 {
@@ -110,6 +120,13 @@ public sealed record ServerState
 
     /// <summary>Why the server is in its state, e.g. the failing health check.</summary>
     public string? Message { get; init; }
+
+    /// <summary>
+    /// Why the server is terminating, set with <see cref="ServerStatus.Terminating"/> so that a termination resumed
+    /// after a restart treats its volumes the same way. Null on servers not terminating; a terminating record written
+    /// before this was kept is treated as a replacement, which keeps its volumes.
+    /// </summary>
+    public TerminationCause? Termination { get; init; }
 
     /// <summary>When the server entered its current state; null for records written before this was kept.</summary>
     public DateTimeOffset? StateSince { get; init; }

@@ -21,6 +21,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
     private readonly LocalVolumes _volumes;
     private readonly ServerProcesses _processes;
     private readonly ServerLauncher _launcher;
+    private readonly ServerFence _fence;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly KeyedLock _locks = new();
@@ -46,6 +47,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
         _images = new LocalImages(imageStore, root);
         _volumes = new LocalVolumes(root, time);
         _processes = new ServerProcesses(time, _options.PollInterval);
+        _fence = new ServerFence(time, _options.PollInterval);
         _launcher = new ServerLauncher(_options, _records, _addresses, _images, _volumes, _processes, time, logger);
         Zones = [.. _options.Zones];
         Capabilities = new ProviderCapabilities
@@ -136,10 +138,25 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
         }
 
         await StopLeftoversAsync(serverId, wait, ct).ConfigureAwait(false);
+        await _fence.RaiseAsync(record, VolumeFolders(record), ct).ConfigureAwait(false);
         _records.Delete(serverId);
         _addresses.Release(record.Address);
         Log.ServerTerminated(_logger, serverId);
     }
+
+    public async Task FenceAsync(string serverId, CancellationToken ct)
+    {
+        Identifiers.Validate(serverId, "server id");
+        using var _ = await _locks.AcquireAsync(serverId, ct).ConfigureAwait(false);
+        if (_records.Read(serverId) is { } record)
+        {
+            await _fence.RaiseAsync(record, VolumeFolders(record), ct).ConfigureAwait(false);
+            Log.ServerFenced(_logger, serverId);
+        }
+    }
+
+    private List<string> VolumeFolders(ServerInstance record) =>
+        [.. record.Volumes.Select(v => _volumes.Read(v.VolumeId)?.Path).OfType<string>()];
 
     public Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct) => Task.FromResult(_volumes.Create(request));
 

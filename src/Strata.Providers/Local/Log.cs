@@ -24,4 +24,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Rotated log {LogPath}")]
     public static partial void LogRotated(ILogger logger, string logPath);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Fenced server {ServerId}: none of its processes is left")]
+    public static partial void ServerFenced(ILogger logger, string serverId);
 }

@@ -7,7 +7,8 @@ namespace Strata.Providers.Local;
 /// <param name="State">The state letter: R, S, D, Z (zombie), X (dead), …</param>
 /// <param name="ProcessGroup">The process group id.</param>
 /// <param name="StartTime">Start time in clock ticks since boot.</param>
-internal readonly record struct ProcessStat(char State, int ProcessGroup, long StartTime)
+/// <param name="ParentId">The parent's pid.</param>
+internal readonly record struct ProcessStat(char State, int ProcessGroup, long StartTime, int ParentId)
 {
     public bool IsAlive => State is not ('Z' or 'X' or 'x');
 }
@@ -36,7 +37,8 @@ internal static class ProcFs
         return new ProcessStat(
             fields[0][0],
             int.Parse(fields[5 - 3], CultureInfo.InvariantCulture),
-            long.Parse(fields[22 - 3], CultureInfo.InvariantCulture));
+            long.Parse(fields[22 - 3], CultureInfo.InvariantCulture),
+            int.Parse(fields[4 - 3], CultureInfo.InvariantCulture));
     }
 
     /// <summary>True when the process's environment holds <c>STRATA_MARKER=&lt;marker&gt;</c>.</summary>
@@ -95,7 +97,40 @@ internal static class ProcFs
         return null;
     }
 
-    private static IEnumerable<int> Pids()
+    /// <summary>
+    /// True when the process's working directory, root or an open file lies inside one of <paramref name="folders"/>
+    /// (full paths with symbolic links resolved, as the kernel reports them).
+    /// </summary>
+    public static bool Uses(int pid, IReadOnlyList<string> folders)
+    {
+        try
+        {
+            var links = new[] { $"/proc/{pid}/cwd", $"/proc/{pid}/root" }.Concat(Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"));
+            return links.Select(ReadLink).OfType<string>().Any(target => folders.Any(f => IsInside(target, f)));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The process ended while it was read, or belongs to someone else (whose files we could not open either).
+            return false;
+        }
+    }
+
+    private static string? ReadLink(string link)
+    {
+        try
+        {
+            return new FileInfo(link).LinkTarget;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static bool IsInside(string path, string folder) =>
+        path == folder || path.StartsWith(folder.EndsWith('/') ? folder : folder + "/", StringComparison.Ordinal);
+
+    public static IEnumerable<int> Pids()
     {
         foreach (var entry in Directory.EnumerateDirectories("/proc"))
         {

@@ -26,6 +26,8 @@ internal sealed class OneRunningServer(string root) : ICloudProvider
 
     public Task TerminateAsync(string serverId, TimeSpan? grace, CancellationToken ct) => throw new NotSupportedException();
 
+    public Task FenceAsync(string serverId, CancellationToken ct) => throw new NotSupportedException();
+
     public Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct) => throw new NotSupportedException();
 
     public Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string? deployment, CancellationToken ct) => throw new NotSupportedException();

@@ -1,0 +1,75 @@
+namespace Strata.Providers.Local;
+
+/// <summary>
+/// Makes sure nothing of a server still runs before its volumes go to another server. A server's processes are its
+/// process group (carrying its marker), everything those started, even in sessions of their own (PostgreSQL's
+/// workers call <c>setsid</c> and overwrite their environment), and any process still working in the server's root
+/// or its volumes: a worker whose parent was killed first is found that way. All are killed with SIGKILL, and the
+/// fence holds only once every one of them is gone.
+/// </summary>
+internal sealed class ServerFence(TimeProvider time, TimeSpan poll)
+{
+    private static readonly TimeSpan s_killWait = TimeSpan.FromSeconds(10);
+
+    /// <param name="server">The server's record: its process, marker and root folder.</param>
+    /// <param name="volumeFolders">The real folders of its volumes (not the links in its root).</param>
+    /// <param name="ct">Cancels the wait; processes already signalled stay signalled.</param>
+    /// <exception cref="ProviderException">A process survived SIGKILL for 10 seconds; the volumes must stay with the server.</exception>
+    public async Task RaiseAsync(ServerInstance server, IReadOnlyList<string> volumeFolders, CancellationToken ct)
+    {
+        IReadOnlyList<string> folders = [Path.GetFullPath(server.RootPath), .. volumeFolders.Select(Path.GetFullPath)];
+        var deadline = time.GetTimestamp() + (long)(s_killWait.TotalSeconds * time.TimestampFrequency);
+        while (Find(server, folders) is { Count: > 0 } alive)
+        {
+            if (time.GetTimestamp() >= deadline)
+            {
+                throw new ProviderException(
+                    $"processes {string.Join(", ", alive)} of server '{server.Id}' are still alive {s_killWait.TotalSeconds:0}s after SIGKILL; its volumes stay with it");
+            }
+
+            foreach (var pid in alive)
+            {
+                Native.Signal(pid, Native.SigKill);
+            }
+
+            await Task.Delay(poll, time, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The live processes of a server, never this process.</summary>
+    public static List<int> Find(ServerInstance server, IReadOnlyList<string> folders)
+    {
+        var self = Environment.ProcessId;
+        var live = new Dictionary<int, ProcessStat>();
+        foreach (var pid in ProcFs.Pids())
+        {
+            if (pid != self && ProcFs.ReadStat(pid) is { IsAlive: true } stat)
+            {
+                live[pid] = stat;
+            }
+        }
+
+        var configureMarker = ServerLauncher.ConfigureMarkerOf(server.Id);
+        var found = live.Keys
+            .Where(pid => ProcFs.HasMarker(pid, server.Id) || ProcFs.HasMarker(pid, configureMarker) || ProcFs.Uses(pid, folders))
+            .ToHashSet();
+        AddDescendants(found, live);
+        return [.. found.Order()];
+    }
+
+    private static void AddDescendants(HashSet<int> found, Dictionary<int, ProcessStat> live)
+    {
+        var added = true;
+        while (added)
+        {
+            added = false;
+            foreach (var (pid, stat) in live)
+            {
+                if (!found.Contains(pid) && found.Contains(stat.ParentId))
+                {
+                    added = found.Add(pid);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Strata.Testing;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>
+/// A stateful tier whose volume holds data only one server may use at a time, as a database's does: a worker in a
+/// session of its own keeps a lock on the volume. Whatever happens to the server (killed, replaced, the control plane
+/// killed mid-replacement), the data goes to its replacement and no two servers ever hold the volume.
+/// </summary>
+[Trait("kind", "e2e")]
+public sealed class VolumeHandOverEndToEndTests
+{
+    private const string Deployment = "vault";
+
+    // The lock is held by a worker that leaves the server's session and marker (as PostgreSQL's workers do) and
+    // works in the volume; a second server on the same volume refuses to start.
+    private const string Run = """
+        set -eu
+        vol="$STRATA_VOLUME_DATA"
+        [ -s "$vol/born" ] || echo "$STRATA_SERVER_NAME" > "$vol/born"
+        if ! flock -n "$vol/lock" true; then
+          echo "the volume is in use by another server"
+          exit 1
+        fi
+        (cd "$vol" && exec env -u STRATA_MARKER setsid flock lock sleep 100000) &
+        echo "volume holds data of $(cat "$vol/born")"
+        exec sleep 100000
+        """;
+
+    // The first stop takes long enough for the control plane to be killed in the middle of it.
+    private const string Stop = """
+        if [ ! -e stopped-once ]; then touch stopped-once; sleep 30; fi
+        """;
+
+    [Fact]
+    public async Task MainProcessKilled_ChildHoldsVolume_ReplacementGetsVolumeOnFirstLaunch()
+    {
+        await using var strata = new StrataRunner();
+        var spec = WriteSpec(strata);
+        var up = await strata.UpAsync(spec, Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var first = Single(await strata.StatusAsync(Deployment));
+
+        Process.GetProcessById(first.Pid).Kill();
+        var replacement = await WaitForReplacementAsync(strata, first.Name);
+
+        var failures = (await EventsAsync(strata)).Where(e => e.GetProperty("kind").GetString() == "server.failed").ToList();
+        Assert.True(failures.Count == 1, string.Join('\n', failures));
+        Assert.Contains($"volume holds data of {first.Name}", await LogAsync(strata, replacement.Name), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ControlPlaneKilledDuringReplacement_Restart_VolumeSurvivesAndGoesToReplacement()
+    {
+        await using var strata = new StrataRunner();
+        var spec = WriteSpec(strata);
+        var up = await strata.UpAsync(spec, Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var first = Single(await strata.StatusAsync(Deployment));
+
+        WriteSpec(strata, generation: 2);
+        var rolling = await strata.UpAsync(spec, Deployment, "--no-wait");
+        Assert.True(rolling.ExitCode == 0, rolling.ToString());
+        await Eventually.WaitAsync(async () => HelloEndToEndTests.Servers(await strata.StatusAsync(Deployment)).Any(s => s.Name == first.Name && s.State == "terminating"),
+            "the first server to be terminating for its replacement");
+        var pid = await strata.ControlPlanePidAsync();
+        Process.GetProcessById(pid).Kill();
+        await Eventually.WaitAsync(() => !StrataRunner.IsAlive(pid), "the control plane to die mid-replacement");
+
+        var start = await strata.RunAsync(TimeSpan.FromMinutes(1), "server", "start", "--listen", strata.Listen);
+        Assert.True(start.ExitCode == 0, start.ToString());
+        var replacement = await WaitForReplacementAsync(strata, first.Name);
+
+        Assert.Contains($"volume holds data of {first.Name}", await LogAsync(strata, replacement.Name), StringComparison.Ordinal);
+        var volumes = Directory.GetDirectories(strata.Home.Combine("local", "volumes"));
+        Assert.True(volumes.Length == 1, $"one volume expected, found: {string.Join(", ", volumes)}");
+        Assert.Equal($"{first.Name}\n", File.ReadAllText(Path.Combine(volumes[0], "data", "born")));
+    }
+
+    /// <summary>Writes the spec; another <paramref name="generation"/> changes the launch settings, so servers are replaced.</summary>
+    private static string WriteSpec(StrataRunner strata, int generation = 1)
+    {
+        strata.Home.WriteFile("vault/app/run.sh", Run);
+        strata.Home.WriteFile("vault/app/stop.sh", Stop);
+        return strata.Home.WriteFile("vault/strata.yaml", $$"""
+            deployment: vault
+            images:
+              app:
+                from: ./app
+                run: sh run.sh
+                hooks: { stop: sh stop.sh }
+            tiers:
+              store:
+                image: app
+                servers: 1
+                env: { GENERATION: "{{generation}}" }
+                volumes:
+                  data: { size: 16MiB, mount: data }
+                recoveryDelay: 1s
+                update: { maxSurge: 0, maxUnavailable: 1 }
+            """);
+    }
+
+    private static HelloEndToEndTests.ServerRow Single(JsonElement status)
+    {
+        var servers = HelloEndToEndTests.Servers(status);
+        Assert.True(servers.Count == 1, status.ToString());
+        return servers[0];
+    }
+
+    private static async Task<HelloEndToEndTests.ServerRow> WaitForReplacementAsync(StrataRunner strata, string replaced)
+    {
+        HelloEndToEndTests.ServerRow? found = null;
+        try
+        {
+            await Eventually.WaitAsync(async () =>
+            {
+                var servers = HelloEndToEndTests.Servers(await strata.StatusAsync(Deployment));
+                found = servers.Count == 1 && servers[0] is { State: "inService" } s && s.Name != replaced ? s : null;
+                return found is not null;
+            }, $"one server in service in place of {replaced}", TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException ex)
+        {
+            var events = string.Join('\n', (await EventsAsync(strata)).Select(e => $"{e.GetProperty("kind")} {e.GetProperty("message")}"));
+            throw new TimeoutException($"{ex.Message}\n--- status\n{await strata.StatusAsync(Deployment)}\n--- events\n{events}", ex);
+        }
+
+        return found!;
+    }
+
+    private static async Task<string> LogAsync(StrataRunner strata, string server)
+    {
+        var logs = await strata.RunAsync(TimeSpan.FromSeconds(30), "logs", Deployment, server);
+        Assert.True(logs.ExitCode == 0, logs.ToString());
+        return logs.Out;
+    }
+
+    private static async Task<List<JsonElement>> EventsAsync(StrataRunner strata)
+    {
+        var result = await strata.RunAsync(TimeSpan.FromSeconds(30), "events", Deployment, "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return [.. result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement.Clone())];
+    }
+}
