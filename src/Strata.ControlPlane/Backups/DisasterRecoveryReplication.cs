@@ -90,7 +90,7 @@ public sealed partial class DisasterRecoveryReplication(
         using var scratch = new ScratchFolder(options.Value.Paths.Root);
 
         // Downloading checks the size and SHA-256 of the copy against the metadata.
-        await new ServiceBackupStore(target, time).DownloadAsync(id, Path.Combine(scratch.Path, "verify"), ct).ConfigureAwait(false);
+        await new ServiceBackupStore(target, time).DownloadAsync(id, Path.Combine(scratch.Path, "verify"), BackupPolicies.EncryptionKey(runtime, policy.Policy), ct).ConfigureAwait(false);
         return result;
     }
 
