@@ -29,9 +29,10 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
     public string ServiceUrl => $"http://127.0.0.1:{Port}";
 
     /// <summary>Starts a server and waits until its bucket answers.</summary>
-    public static async Task<S3rverProcess> StartAsync()
+    /// <param name="port">A loopback port chosen beforehand, e.g. for a store that was unreachable until now; a free one when null.</param>
+    public static async Task<S3rverProcess> StartAsync(int? port = null)
     {
-        var server = new S3rverProcess();
+        var server = new S3rverProcess { Port = port ?? 0 };
         try
         {
             await server.InitializeAsync().ConfigureAwait(false);
@@ -47,7 +48,7 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
     public async Task InitializeAsync()
     {
         var executable = Locate();
-        Port = LoopbackPorts.GetFree();
+        Port = Port == 0 ? LoopbackPorts.GetFree() : Port;
         var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,

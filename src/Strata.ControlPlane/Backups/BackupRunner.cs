@@ -75,7 +75,7 @@ public sealed partial class BackupRunner(
             }, ct).ConfigureAwait(false);
             await events.PublishAsync(runtime.Name, "backup.completed", $"{policy.Kind} backup {outcome.Id} of tier {outcome.Tier} ({policy.Policy.Name}) taken on {outcome.Server}: {outcome.Bytes} bytes", Resource(policy), cancellationToken: ct).ConfigureAwait(false);
             await retention.PruneAsync(runtime, policy, stores.Primary(runtime), ct).ConfigureAwait(false);
-            replication.Enqueue(new ReplicationItem(runtime, policy, outcome.Id));
+            await replication.EnqueueAsync(new ReplicationItem(runtime, policy, outcome.Id), ct).ConfigureAwait(false);
             return outcome;
         }
         catch (Exception ex) when (IsBackupFailure(ex))

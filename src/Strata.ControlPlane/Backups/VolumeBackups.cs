@@ -5,7 +5,7 @@ using Strata.Planning;
 namespace Strata.ControlPlane.Backups;
 
 /// <summary>Final snapshots and restores of volumes through the snapshot engine and the deployment's backup store.</summary>
-internal sealed class VolumeBackups(BackupStores stores, StoreRetry retry, TimeProvider time) : IVolumeBackups
+internal sealed class VolumeBackups(BackupStores stores, StoreRetry retry, DisasterRecoveryCopier disasterRecovery, TimeProvider time) : IVolumeBackups
 {
     public async Task<string> TakeFinalSnapshotAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, CancellationToken ct)
     {
@@ -13,6 +13,9 @@ internal sealed class VolumeBackups(BackupStores stores, StoreRetry retry, TimeP
         var request = new SnapshotRequest(volumePath, runtime.Name, volume.Tier, volume.Server ?? volume.Name, volume.LogicalName, key);
         var result = await retry.ExecuteAsync(runtime.Name, $"final snapshot of {volume.Name}",
             token => new SnapshotEngine(stores.Primary(runtime), timeProvider: time).SnapshotAsync(request, null, token), ct).ConfigureAwait(false);
+
+        // Before the volume is deleted: a failed copy fails the termination, which keeps the volume and is tried again.
+        await disasterRecovery.CopyFinalSnapshotAsync(runtime, volume.Tier, volume.LogicalName, result.Manifest.Id, key, ct).ConfigureAwait(false);
         return result.Manifest.Id;
     }
 
