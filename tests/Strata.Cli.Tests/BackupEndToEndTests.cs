@@ -9,6 +9,7 @@ namespace Strata.Cli.Tests;
 /// pg_dump, the deployment taken down and brought up again, and the rows restored from each kind of backup and from
 /// the disaster-recovery copy; restore drills pass on good backups and fail on a corrupted one.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class BackupEndToEndTests
 {
     private const string Deployment = "status-page";
@@ -19,8 +20,8 @@ public sealed class BackupEndToEndTests
     public async Task BackupDownUpRestore_SnapshotServiceAndDisasterRecovery_RowsComeBack()
     {
         await using var runner = new StrataRunner();
-        var port = LoopbackPorts.GetFree();
-        var spec = runner.CopyExample("status-page", new Dictionary<string, string> { ["127.0.0.1:8090"] = $"127.0.0.1:{port}", ["front:8090"] = $"front:{port}" });
+        var front = LoopbackPorts.Reserve();
+        var spec = runner.CopyExample("status-page", new Dictionary<string, string> { ["127.0.0.1:8090"] = $"{front}", ["front:8090"] = $"front:{front.Port}" });
         await UpAsync(runner, spec);
         await PsqlAsync(runner, "INSERT INTO service (name, state) VALUES ('backup-proof', 'operational')");
 

@@ -9,6 +9,7 @@ namespace Strata.Cli.Tests;
 /// copies in a folder: rows written, backed up by pg_dump, the deployment taken down and brought up again, and the
 /// rows restored from the S3 store and then from the disaster-recovery copy.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class BackupS3EndToEndTests
 {
     private const string Deployment = "status-page";
@@ -23,11 +24,11 @@ public sealed class BackupS3EndToEndTests
     {
         await using var s3 = await S3rverProcess.StartAsync().WithTimeout(TimeSpan.FromMinutes(1));
         await using var runner = new StrataRunner();
-        var port = LoopbackPorts.GetFree();
+        var front = LoopbackPorts.Reserve();
         var spec = runner.CopyExample("status-page", new Dictionary<string, string>
         {
-            ["127.0.0.1:8090"] = $"127.0.0.1:{port}",
-            ["front:8090"] = $"front:{port}",
+            ["127.0.0.1:8090"] = $"{front}",
+            ["front:8090"] = $"front:{front.Port}",
             ["backups: { type: filesystem, path: .strata/backups }"] =
                 $"backups: {{ type: s3, endpoint: \"{s3.ServiceUrl}\", bucket: {S3rverProcess.BucketName}, prefix: {Prefix}, " +
                 $"region: {S3rverProcess.Region}, accessKey: {S3rverProcess.AccessKey}, secretKey: {S3rverProcess.SecretKey} }}",

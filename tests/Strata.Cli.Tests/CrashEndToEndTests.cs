@@ -4,14 +4,15 @@ using Strata.Testing;
 namespace Strata.Cli.Tests;
 
 /// <summary>The control plane killed while it launches servers: after a restart nothing is lost, leaked or duplicated.</summary>
+[Trait("kind", "e2e")]
 public sealed class CrashEndToEndTests
 {
     [Fact]
     public async Task ControlPlaneKilledDuringLaunches_Restart_ConvergesWithoutDuplicatesOrLeaks()
     {
         await using var strata = new StrataRunner();
-        var port = LoopbackPorts.GetFree();
-        var spec = strata.CopyExample("hello", new Dictionary<string, string> { ["8080"] = $"{port}", ["servers: 3"] = "servers: 6" });
+        var front = LoopbackPorts.Reserve();
+        var spec = strata.CopyExample("hello", new Dictionary<string, string> { ["127.0.0.1:8080"] = $"{front}", ["front:8080"] = $"front:{front.Port}", ["servers: 3"] = "servers: 6" });
 
         var up = await strata.UpAsync(spec, "hello", "--no-wait");
         Assert.True(up.ExitCode == 0, up.ToString());

@@ -7,6 +7,7 @@ namespace Strata.Cli.Tests;
 /// A backup whose copy to the disaster-recovery store cannot be made yet (the S3 store is not running), then the
 /// control plane killed: once the store is up, the restarted control plane makes the copy it had queued.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class DisasterRecoveryQueueEndToEndTests
 {
     private const string Deployment = "drq";
@@ -15,8 +16,8 @@ public sealed class DisasterRecoveryQueueEndToEndTests
     public async Task BackupQueuedForUnreachableStore_ControlPlaneKilledAndRestarted_CopyIsResumed()
     {
         await using var runner = new StrataRunner();
-        var s3Port = LoopbackPorts.GetFree();
-        var spec = WriteSpec(runner, s3Port);
+        var s3Endpoint = LoopbackPorts.Reserve();
+        var spec = WriteSpec(runner, s3Endpoint);
         var up = await runner.UpAsync(spec, Deployment);
         Assert.True(up.ExitCode == 0, up.ToString());
 
@@ -28,7 +29,7 @@ public sealed class DisasterRecoveryQueueEndToEndTests
         System.Diagnostics.Process.GetProcessById(pid).Kill();
         await Eventually.WaitAsync(() => !StrataRunner.IsAlive(pid), "the control plane to die");
 
-        await using var s3 = await S3rverProcess.StartAsync(s3Port).WithTimeout(TimeSpan.FromMinutes(1));
+        await using var s3 = await S3rverProcess.StartAsync(s3Endpoint).WithTimeout(TimeSpan.FromMinutes(1));
         up = await runner.UpAsync(spec, Deployment);
         Assert.True(up.ExitCode == 0, up.ToString());
 
@@ -36,7 +37,7 @@ public sealed class DisasterRecoveryQueueEndToEndTests
         Assert.Contains(await s3.ListKeysAsync("").WithTimeout(), k => k.EndsWith($"/{id}.data", StringComparison.Ordinal));
     }
 
-    private static string WriteSpec(StrataRunner runner, int s3Port)
+    private static string WriteSpec(StrataRunner runner, LoopbackEndpoint s3)
     {
         var folder = runner.Home.Combine("specs", Deployment);
         Directory.CreateDirectory(Path.Combine(folder, "app"));
@@ -58,7 +59,7 @@ public sealed class DisasterRecoveryQueueEndToEndTests
             storage:
               disasterRecovery:
                 type: s3
-                endpoint: "http://127.0.0.1:{{s3Port}}"
+                endpoint: "{{s3.Url}}"
                 bucket: {{S3rverProcess.BucketName}}
                 region: {{S3rverProcess.Region}}
                 accessKey: {{S3rverProcess.AccessKey}}

@@ -4,6 +4,7 @@ using Strata.Testing;
 namespace Strata.Cli.Tests;
 
 /// <summary>examples/hello on real processes: up, traffic through the load balancer, a control-plane crash, down.</summary>
+[Trait("kind", "e2e")]
 public sealed class HelloEndToEndTests
 {
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
@@ -12,12 +13,12 @@ public sealed class HelloEndToEndTests
     public async Task Up_Hello_ServesFromAllServersSurvivesControlPlaneKillAndDownLeavesNothing()
     {
         await using var strata = new StrataRunner();
-        var port = LoopbackPorts.GetFree();
-        var spec = strata.CopyExample("hello", new Dictionary<string, string> { ["8080"] = $"{port}" });
+        var front = LoopbackPorts.Reserve();
+        var spec = strata.CopyExample("hello", new Dictionary<string, string> { ["127.0.0.1:8080"] = $"{front}", ["front:8080"] = $"front:{front.Port}" });
 
         var up = await strata.UpAsync(spec, "hello");
         Assert.True(up.ExitCode == 0, up.ToString());
-        Assert.Contains($"url = http://127.0.0.1:{port}", up.Out, StringComparison.Ordinal);
+        Assert.Contains($"url = {front.Url}", up.Out, StringComparison.Ordinal);
         Assert.Contains("warning: the local provider does not enforce firewall rules; 2 recorded, not applied", up.Error, StringComparison.Ordinal);
 
         var status = await strata.StatusAsync("hello");
@@ -28,13 +29,13 @@ public sealed class HelloEndToEndTests
         Assert.All(servers, s => Assert.StartsWith("127.", s.Address, StringComparison.Ordinal));
         Assert.All(servers, s => Assert.True(StrataRunner.IsAlive(s.Pid), $"server {s.Name} pid {s.Pid} is not running"));
 
-        var answered = await AnswersAsync($"http://127.0.0.1:{port}/", 30);
+        var answered = await AnswersAsync($"{front.Url}/", 30);
         Assert.Equal(servers.Select(s => $"hello from {s.Name}").Order(), answered.Distinct().Order());
 
         await KillControlPlaneAndRestartAsync(strata);
         var after = Servers(await strata.StatusAsync("hello"));
         Assert.Equal(servers.Select(s => (s.Name, s.Pid)).Order(), after.Select(s => (s.Name, s.Pid)).Order());
-        Assert.Equal(3, (await AnswersAsync($"http://127.0.0.1:{port}/", 9)).Distinct().Count());
+        Assert.Equal(3, (await AnswersAsync($"{front.Url}/", 9)).Distinct().Count());
 
         var lbPid = LoadBalancerPid(await strata.StatusAsync("hello"));
         var down = await strata.RunAsync(TimeSpan.FromMinutes(1), "down", "hello", "--yes");

@@ -3,6 +3,7 @@ using Strata.Testing;
 namespace Strata.Cli.Tests;
 
 /// <summary>Scaling, health-gated membership and bad input, each on real processes.</summary>
+[Trait("kind", "e2e")]
 public sealed class LifecycleEndToEndTests
 {
     private const string App = """
@@ -23,7 +24,7 @@ public sealed class LifecycleEndToEndTests
         http.server.ThreadingHTTPServer((host, int(port)), Handler).serve_forever()
         """;
 
-    private static string Spec(int lbPort, string servers, string run = "python3 app.py ${self.address}:8000") => $$"""
+    private static string Spec(LoopbackEndpoint front, string servers, string run = "python3 app.py ${self.address}:8000") => $$"""
         deployment: life
         images:
           app: { from: ./app, run: "{{run}}" }
@@ -34,7 +35,7 @@ public sealed class LifecycleEndToEndTests
             ports: [8000]
             health: { http: /healthz, interval: 200ms, timeout: 150ms, healthyAfter: 1, unhealthyAfter: 2 }
         loadBalancers:
-          front: { listen: "127.0.0.1:{{lbPort}}", to: "web:8000" }
+          front: { listen: "{{front}}", to: "web:8000" }
         """;
 
     private static string Write(StrataRunner strata, string spec)
@@ -47,7 +48,7 @@ public sealed class LifecycleEndToEndTests
     public async Task Scale_UpThenDown_ServersFollowTheDesiredCount()
     {
         await using var strata = new StrataRunner();
-        var spec = Write(strata, Spec(LoopbackPorts.GetFree(), "{ min: 1, max: 4, desired: 2 }"));
+        var spec = Write(strata, Spec(LoopbackPorts.Reserve(), "{ min: 1, max: 4, desired: 2 }"));
         var up = await strata.UpAsync(spec, "life");
         Assert.True(up.ExitCode == 0, up.ToString());
         Assert.DoesNotContain("warning:", up.Error, StringComparison.Ordinal);
@@ -73,8 +74,8 @@ public sealed class LifecycleEndToEndTests
     public async Task UnhealthyServer_LeavesTheLoadBalancer_AndGetsNoTraffic()
     {
         await using var strata = new StrataRunner();
-        var port = LoopbackPorts.GetFree();
-        var up = await strata.UpAsync(Write(strata, Spec(port, "2")), "life");
+        var front = LoopbackPorts.Reserve();
+        var up = await strata.UpAsync(Write(strata, Spec(front, "2")), "life");
         Assert.True(up.ExitCode == 0, up.ToString());
         var servers = HelloEndToEndTests.Servers(await strata.StatusAsync("life"));
         var sick = servers[0];
@@ -91,7 +92,7 @@ public sealed class LifecycleEndToEndTests
         Assert.Contains($"{sick.Name} is unhealthy", events.Out, StringComparison.Ordinal);
 
         // The unhealthy server is replaced (recovery delay 0), but whatever serves meanwhile, it never does.
-        var answers = await HelloEndToEndTests.AnswersAsync($"http://127.0.0.1:{port}/", 20);
+        var answers = await HelloEndToEndTests.AnswersAsync($"{front.Url}/", 20);
         Assert.DoesNotContain(sick.Name, answers);
         await Eventually.WaitAsync(async () =>
         {
@@ -104,7 +105,7 @@ public sealed class LifecycleEndToEndTests
     public async Task Up_InvalidSpec_PrintsLocatedErrorsAndStartsNothing()
     {
         await using var strata = new StrataRunner();
-        var spec = Write(strata, Spec(LoopbackPorts.GetFree(), "{ min: 3, max: 2 }"));
+        var spec = Write(strata, Spec(LoopbackPorts.Reserve(), "{ min: 3, max: 2 }"));
         var up = await strata.UpAsync(spec, "life");
         Assert.Equal(ExitCodes.InvalidSpec, up.ExitCode);
         Assert.Matches(@"strata\.yaml:\d+:\d+: error: ", up.Error);
@@ -116,7 +117,7 @@ public sealed class LifecycleEndToEndTests
     {
         await using var strata = new StrataRunner();
         // A plan binds no port, so the load balancer's listen port need not be free.
-        var spec = Write(strata, Spec(8080, "1") + "\nfirewall:\n  - any -> front:8080\n  - front -> web:8000\n");
+        var spec = Write(strata, Spec(new LoopbackEndpoint("127.0.0.1", 8080), "1") + "\nfirewall:\n  - any -> front:8080\n  - front -> web:8000\n");
 
         var plan = await strata.RunAsync(TimeSpan.FromMinutes(1), "plan", spec);
 
@@ -127,10 +128,23 @@ public sealed class LifecycleEndToEndTests
     }
 
     [Fact]
+    public async Task Plan_ParameterFromTheEnvironment_IsUsed()
+    {
+        await using var strata = new StrataRunner();
+        strata.Environment["STRATA_PARAM_COUNT"] = "3";
+        var spec = Write(strata, Spec(new LoopbackEndpoint("127.0.0.1", 8080), "${params.count}") + "\nparameters:\n  count: { type: int, default: 1 }\n");
+
+        var plan = await strata.RunAsync(TimeSpan.FromMinutes(1), "plan", spec);
+
+        Assert.True(plan.ExitCode == 0, plan.ToString());
+        Assert.Contains("+ tiers.web (3 servers)", plan.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Up_RunCommandExitsAtOnce_FailsWithTheReasonInStatus()
     {
         await using var strata = new StrataRunner();
-        var spec = Write(strata, Spec(LoopbackPorts.GetFree(), "1", run: "echo cannot open database >&2; exit 7"));
+        var spec = Write(strata, Spec(LoopbackPorts.Reserve(), "1", run: "echo cannot open database >&2; exit 7"));
         var up = await strata.UpAsync(spec, "life");
         Assert.Equal(ExitCodes.NotConverged, up.ExitCode);
         Assert.Contains("cannot open database", up.Error, StringComparison.Ordinal);

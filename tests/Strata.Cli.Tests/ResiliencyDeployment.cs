@@ -53,7 +53,7 @@ public sealed class ResiliencyDeployment
     public ResiliencyDeployment(StrataRunner strata, string servers, string tierExtra = "")
     {
         _strata = strata;
-        LoadBalancerPort = LoopbackPorts.GetFree();
+        LoadBalancer = LoopbackPorts.Reserve();
         strata.Home.WriteFile("res/app/app.py", App);
         SetVersion("v1");
         SpecPath = strata.Home.WriteFile("res/strata.yaml", $$"""
@@ -68,13 +68,13 @@ public sealed class ResiliencyDeployment
                 health: { http: /healthz, interval: 200ms, timeout: 150ms, healthyAfter: 1, unhealthyAfter: 2, grace: 5s }
             {{Indent(tierExtra)}}
             loadBalancers:
-              front: { listen: "127.0.0.1:{{LoadBalancerPort}}", to: "web:8000" }
+              front: { listen: "{{LoadBalancer}}", to: "web:8000" }
             """);
     }
 
-    public int LoadBalancerPort { get; }
+    public LoopbackEndpoint LoadBalancer { get; }
 
-    public string Url => $"http://127.0.0.1:{LoadBalancerPort}/";
+    public string Url => $"{LoadBalancer.Url}/";
 
     public string SpecPath { get; }
 

@@ -19,23 +19,26 @@ public sealed class StrataRunner : IAsyncDisposable
 {
     private static readonly string s_cli = Path.Combine(AppContext.BaseDirectory, "strata.dll");
     private readonly HashSet<string> _deployments = [];
+    private readonly LoopbackBlock _addresses = LoopbackBlocks.Acquire();
 
     public StrataRunner()
     {
         Home = new TemporaryDirectory("strata-e2e");
-        ControlPlanePort = LoopbackPorts.GetFree();
+        ControlPlane = LoopbackPorts.Reserve();
     }
 
     public TemporaryDirectory Home { get; }
 
-    /// <summary>A loopback range of this runner's own, so that runs side by side never hand out the same address.</summary>
-    public string AddressRange { get; } = Range(Random.Shared.Next(10, 250));
+    /// <summary>A loopback block of this runner's own, so that runs side by side never hand out the same address.</summary>
+    public string AddressRange => _addresses.Range;
 
-    private static string Range(int octet) => $"127.{octet}.0.1-127.{octet}.255.254";
+    /// <summary>Variables added to the environment of every <c>strata</c> this runner starts.</summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
-    public int ControlPlanePort { get; }
+    /// <summary>Where this runner's control plane listens.</summary>
+    public LoopbackEndpoint ControlPlane { get; }
 
-    public string Listen => $"127.0.0.1:{ControlPlanePort}";
+    public string Listen => ControlPlane.ToString();
 
     public async Task<CliResult> RunAsync(TimeSpan timeout, params string[] args)
     {
@@ -46,8 +49,20 @@ public sealed class StrataRunner : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        // An explicit environment: what this machine sets for Strata (STRATA_PARAM_*, STRATA_HOME, ...) must not
+        // reach the program under test, only what the test says.
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("STRATA_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
         start.Environment["STRATA_HOME"] = Home.Path;
         start.Environment["STRATA_LOCAL_ADDRESSES"] = AddressRange;
+        foreach (var (name, value) in Environment)
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -143,6 +158,7 @@ public sealed class StrataRunner : IAsyncDisposable
         {
             KillLeftovers();
             Home.Dispose();
+            _addresses.Dispose();
         }
     }
 
@@ -151,7 +167,7 @@ public sealed class StrataRunner : IAsyncDisposable
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId)
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == System.Environment.ProcessId)
             {
                 continue;
             }

@@ -24,15 +24,18 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
     private readonly TemporaryDirectory _data = new("strata-s3rver");
     private Process? _process;
 
-    public int Port { get; private set; }
+    /// <summary>Where the server listens: an address of its own, so that no other test can take its port.</summary>
+    public LoopbackEndpoint Endpoint { get; private set; }
 
-    public string ServiceUrl => $"http://127.0.0.1:{Port}";
+    public int Port => Endpoint.Port;
+
+    public string ServiceUrl => Endpoint.Url;
 
     /// <summary>Starts a server and waits until its bucket answers.</summary>
-    /// <param name="port">A loopback port chosen beforehand, e.g. for a store that was unreachable until now; a free one when null.</param>
-    public static async Task<S3rverProcess> StartAsync(int? port = null)
+    /// <param name="endpoint">An endpoint reserved beforehand, e.g. for a store that was unreachable until now; a new one when null.</param>
+    public static async Task<S3rverProcess> StartAsync(LoopbackEndpoint? endpoint = null)
     {
-        var server = new S3rverProcess { Port = port ?? 0 };
+        var server = new S3rverProcess { Endpoint = endpoint ?? default };
         try
         {
             await server.InitializeAsync().ConfigureAwait(false);
@@ -48,7 +51,7 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
     public async Task InitializeAsync()
     {
         var executable = Locate();
-        Port = Port == 0 ? LoopbackPorts.GetFree() : Port;
+        Endpoint = Endpoint == default ? LoopbackPorts.Reserve() : Endpoint;
         var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
@@ -58,7 +61,7 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
         // s3rver makes listing continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider; without
         // it every listing that needs a second page fails with an internal error.
         start.Environment["NODE_OPTIONS"] = "--openssl-legacy-provider";
-        foreach (var argument in new[] { "-d", _data.Path, "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--configure-bucket", BucketName, "--silent" })
+        foreach (var argument in new[] { "-d", _data.Path, "-a", Endpoint.Address, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--configure-bucket", BucketName, "--silent" })
         {
             start.ArgumentList.Add(argument);
         }

@@ -1,5 +1,6 @@
 # Shared settings of the db hooks. STRATA_VOLUME_DATA is the data volume's mount path.
-PGBIN=/usr/lib/postgresql/15/bin
+# The newest PostgreSQL installed (Debian and Ubuntu keep each major version in its own folder).
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 PGDATA="$STRATA_VOLUME_DATA/pgdata"
 PGHOST="$STRATA_ADDRESS"
 PGPORT=5432

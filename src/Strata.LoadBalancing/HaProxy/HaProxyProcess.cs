@@ -11,6 +11,7 @@ internal static class HaProxyProcess
 {
     private const int Sigusr1 = 10;
     private const int Sigkill = 9;
+    private static readonly string[] s_systemFolders = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
     private const int LogTailBytes = 4096;
 
     // setsid gives haproxy a session of its own so it outlives the control plane; -D daemonizes it after it bound its
@@ -18,15 +19,21 @@ internal static class HaProxyProcess
     private const string Launcher = "exec \"$@\" </dev/null >>\"$STRATA_LB_LOG\" 2>&1";
 
     /// <summary>The full path of the program, or null when it is not found.</summary>
-    public static string? Resolve(string program)
+    /// <param name="program">A program's name, looked up in the folders of PATH, or a path.</param>
+    /// <param name="searchPath">The folders to search, as in PATH; null for this process's PATH.</param>
+    public static string? Resolve(string program, string? searchPath = null)
     {
         if (program.Contains('/', StringComparison.Ordinal))
         {
             return File.Exists(program) ? program : null;
         }
 
-        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-        return path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
+        // Debian installs haproxy in /usr/sbin, which an ordinary user's PATH lacks: look there after PATH.
+        var path = searchPath ?? Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        return path.Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(s_systemFolders)
+            .Select(d => Path.Combine(d, program))
+            .FirstOrDefault(File.Exists);
     }
 
     /// <param name="replacing">

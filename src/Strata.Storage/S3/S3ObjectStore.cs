@@ -228,6 +228,11 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
                     throw new ObjectStoreUnavailableException(Name, _endpoint, operation, _options.MaxRetryAttempts + 1, error);
                 }
 
+                if (error is AmazonServiceException { StatusCode: HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized } denied)
+                {
+                    throw new ObjectStoreAccessDeniedException(Name, _endpoint, operation, denied.ErrorCode ?? denied.StatusCode.ToString(), error);
+                }
+
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
             }
 

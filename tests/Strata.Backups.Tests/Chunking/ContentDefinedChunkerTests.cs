@@ -2,6 +2,7 @@ using Strata.Backups.Chunking;
 
 namespace Strata.Backups.Tests.Chunking;
 
+[Trait("kind", "unit")]
 public sealed class ContentDefinedChunkerTests
 {
     private static readonly ContentDefinedChunker s_chunker = new(new ChunkingOptions());
@@ -18,6 +19,10 @@ public sealed class ContentDefinedChunkerTests
         var sizes = first.Zip(first.Skip(1), (a, b) => b - a).Prepend(first[0]).ToList();
         Assert.All(sizes.SkipLast(1), size => Assert.InRange(size, 256 * 1024, 4 * 1024 * 1024));
         Assert.InRange(sizes.Average(), 512 * 1024, 2 * 1024 * 1024);
+        // Cut by content: 24 MiB at about 1 MiB a chunk, most cuts before the maximum, and no fixed size.
+        Assert.InRange(first.Count, 12, 48);
+        Assert.True(sizes.SkipLast(1).Count(size => size < 4 * 1024 * 1024) >= sizes.Count / 2, $"most chunks hit the maximum: {string.Join(", ", sizes)}");
+        Assert.True(sizes.Distinct().Count() > sizes.Count / 2, $"chunk sizes repeat as with fixed-size chunks: {string.Join(", ", sizes)}");
     }
 
     [Fact]
@@ -30,6 +35,7 @@ public sealed class ContentDefinedChunkerTests
         var after = Boundaries(inserted).Select(b => b - 5_000).ToList();
 
         var unchanged = after.Count(before.Contains);
+        Assert.InRange(after.Count, 12, 48);
         Assert.True(unchanged >= after.Count - 2, $"only {unchanged} of {after.Count} boundaries survived the insert");
     }
 

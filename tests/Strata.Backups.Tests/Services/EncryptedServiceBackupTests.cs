@@ -6,6 +6,7 @@ using Strata.Testing;
 
 namespace Strata.Backups.Tests.Services;
 
+[Trait("kind", "unit")]
 public sealed class EncryptedServiceBackupTests : IDisposable
 {
     private const string Key = "dump key";

@@ -8,6 +8,7 @@ namespace Strata.Backups.Tests.Snapshots;
 /// Fixtures/legacy-store was written by strata-backups/1 (plain JSON manifests, service backups uploaded as they
 /// are): a plain snapshot, one encrypted with "legacy-fixture-key", and a service backup. They must still restore.
 /// </summary>
+[Trait("kind", "unit")]
 public sealed class LegacyFormatTests : IDisposable
 {
     private const string PlainSnapshot = "20261204T122716Z-4645c63c";

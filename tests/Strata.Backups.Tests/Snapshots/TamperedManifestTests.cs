@@ -9,6 +9,7 @@ using Strata.Testing;
 namespace Strata.Backups.Tests.Snapshots;
 
 /// <summary>Someone who can write to the backup store rewrites a manifest or a chunk; the restore refuses, naming the object.</summary>
+[Trait("kind", "unit")]
 public sealed class TamperedManifestTests : IDisposable
 {
     private const string Key = "correct horse battery staple";

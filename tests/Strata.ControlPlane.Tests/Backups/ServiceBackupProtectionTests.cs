@@ -11,6 +11,7 @@ namespace Strata.ControlPlane.Tests.Backups;
 /// a policy's <c>encryptionKey</c> seals the dump, and a store shared by deployments never restores another's data
 /// unless the restore names that deployment.
 /// </summary>
+[Trait("kind", "unit")]
 public sealed class ServiceBackupProtectionTests : IAsyncLifetime
 {
     // The test specs get their one secret parameter, dbPassword, from Specs.Load; it serves as the backup key here.

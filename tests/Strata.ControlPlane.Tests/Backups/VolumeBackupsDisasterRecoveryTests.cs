@@ -11,6 +11,7 @@ namespace Strata.ControlPlane.Tests.Backups;
 /// Final snapshots and <c>restoreFrom</c> through the control plane's real volume backups, with filesystem primary
 /// and disaster-recovery stores and an encrypted snapshot policy.
 /// </summary>
+[Trait("kind", "unit")]
 public sealed class VolumeBackupsDisasterRecoveryTests : IAsyncLifetime
 {
     private readonly TemporaryDirectory _stores = new("strata-vb-stores");

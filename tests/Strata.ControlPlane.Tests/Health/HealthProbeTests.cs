@@ -10,6 +10,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Health;
 
+[Trait("kind", "unit")]
 public sealed class HealthProbeTests : IAsyncLifetime
 {
     private static readonly IReadOnlyDictionary<string, string> s_noEnvironment = new Dictionary<string, string>();
@@ -97,9 +98,10 @@ public sealed class HealthProbeTests : IAsyncLifetime
     [Fact]
     public async Task ProbeAsync_HttpToClosedPort_Fails()
     {
-        var check = Http("/ok") with { Port = LoopbackPorts.GetFree() };
+        var closed = LoopbackPorts.Reserve();
+        var check = Http("/ok") with { Port = closed.Port };
 
-        var result = await ProbeAsync(check);
+        var result = await ProbeAsync(check, new ProbeTarget(closed.Address, null, null, s_noEnvironment));
 
         Assert.False(result.Passed);
         Assert.False(string.IsNullOrEmpty(result.Detail));
@@ -172,7 +174,9 @@ public sealed class HealthProbeTests : IAsyncLifetime
     [Fact]
     public async Task ProbeAsync_TcpToClosedPort_Fails()
     {
-        var result = await ProbeAsync(Tcp(LoopbackPorts.GetFree()));
+        var closed = LoopbackPorts.Reserve();
+
+        var result = await ProbeAsync(Tcp(closed.Port), new ProbeTarget(closed.Address, null, null, s_noEnvironment));
 
         Assert.False(result.Passed);
         Assert.False(string.IsNullOrEmpty(result.Detail));

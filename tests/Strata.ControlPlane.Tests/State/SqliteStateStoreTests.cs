@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.State;
 
+[Trait("kind", "unit")]
 public sealed class SqliteStateStoreTests : IAsyncLifetime
 {
     private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.FromHours(1)));
@@ -208,11 +209,16 @@ public sealed class SqliteStateStoreTests : IAsyncLifetime
     [Fact]
     public async Task InitializeAsync_Twice_KeepsExistingData()
     {
-        await _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout();
+        var saved = await _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout();
 
         await _store.InitializeAsync(CancellationToken.None).WithTimeout();
 
-        Assert.NotNull(await _store.GetDeploymentAsync("shop", CancellationToken.None).WithTimeout());
+        var read = await _store.GetDeploymentAsync("shop", CancellationToken.None).WithTimeout();
+        Assert.NotNull(read);
+        Assert.Equal(saved.Serial, read.Serial);
+        Assert.Equal(saved.SpecText, read.SpecText);
+        Assert.Equal(saved.StateJson, read.StateJson);
+        Assert.Equal(["shop"], (await _store.ListDeploymentsAsync(CancellationToken.None).WithTimeout()).Select(d => d.Name));
     }
 
     private static async Task<(DeploymentRecord? Saved, Exception? Error)> SettleAsync(Task<DeploymentRecord> save)

@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.Providers.Tests.Local;
 
+[Trait("kind", "e2e")]
 public sealed class LaunchTests : IAsyncLifetime
 {
     private readonly LocalProviderHarness _harness = new();
@@ -16,7 +17,8 @@ public sealed class LaunchTests : IAsyncLifetime
     [Fact]
     public async Task LaunchAsync_HttpServer_AnswersOnItsOwnAddress()
     {
-        var port = LoopbackPorts.GetFree();
+        // The server listens on an address of its own, in the harness's block, so any port number will do.
+        var port = LoopbackPorts.Reserve().Port;
         var request = LocalProviderHarness.Request(_image, $"exec python3 -m http.server {port} --bind \"$STRATA_ADDRESS\"") with { Ports = [port] };
 
         var server = await _harness.LaunchAsync(request);

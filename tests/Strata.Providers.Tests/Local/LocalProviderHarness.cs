@@ -14,12 +14,12 @@ internal sealed class LocalProviderHarness : IAsyncDisposable
         Folder = new TemporaryDirectory("strata-local");
         Store = ObjectStores.CreateFileSystem(new FileSystemObjectStoreOptions { RootPath = Folder.Combine("objects") });
         // A block of its own per harness, so tests running in parallel do not compete for addresses and ports.
-        var block = Random.Shared.Next(2, 250);
+        Addresses = LoopbackBlocks.Acquire();
         Options = new LocalProviderOptions
         {
             RootPath = Folder.Combine("local"),
-            AddressRangeStart = $"127.{block}.0.1",
-            AddressRangeEnd = $"127.{block}.255.254",
+            AddressRangeStart = Addresses.Bounds.First,
+            AddressRangeEnd = Addresses.Bounds.Last,
             StartupWindow = TimeSpan.FromMilliseconds(250),
             TerminateGrace = TimeSpan.FromSeconds(5),
             PollInterval = TimeSpan.FromMilliseconds(20),
@@ -29,6 +29,9 @@ internal sealed class LocalProviderHarness : IAsyncDisposable
     }
 
     public TemporaryDirectory Folder { get; }
+
+    /// <summary>The loopback block the provider's servers take their addresses from.</summary>
+    public LoopbackBlock Addresses { get; }
 
     public IObjectStore Store { get; }
 
@@ -91,6 +94,7 @@ internal sealed class LocalProviderHarness : IAsyncDisposable
         }
 
         Folder.Dispose();
+        Addresses.Dispose();
         if (errors.Count > 0)
         {
             throw new AggregateException("cleaning up the test servers failed", errors);

@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.Storage.Tests.FileSystem;
 
+[Trait("kind", "unit")]
 public sealed class FileSystemObjectStoreTests : IDisposable
 {
     private readonly TemporaryDirectory _root = new("strata-objects");
@@ -52,25 +53,32 @@ public sealed class FileSystemObjectStoreTests : IDisposable
         var small = new string('a', 10);
         var large = new string('b', 1_000_000);
         await PutTextAsync("k", small);
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        const int puts = 30;
+        var reads = 0;
+        // Each put waits for a read after the one before it, so reads overlap the replacements whatever the
+        // scheduling, and both versions are read.
         var writer = Task.Run(async () =>
         {
-            for (var i = 0; i < 30 && !stop.IsCancellationRequested; i++)
+            for (var i = 0; i < puts; i++)
             {
+                var readsBefore = Volatile.Read(ref reads);
                 await PutTextAsync("k", i % 2 == 0 ? large : small);
+                await Eventually.WaitAsync(() => Volatile.Read(ref reads) > readsBefore, "a read between two puts");
             }
         });
 
-        var reads = 0;
+        var seen = new HashSet<int>();
         while (!writer.IsCompleted)
         {
             var text = await ReadTextAsync("k");
             Assert.True(text == small || text == large, $"read a partial object of {text.Length} characters");
-            reads++;
+            seen.Add(text.Length);
+            Interlocked.Increment(ref reads);
         }
 
         await writer.WithTimeout();
-        Assert.True(reads > 0);
+        Assert.True(reads >= puts, $"only {reads} reads overlapped {puts} puts");
+        Assert.Equal([small.Length, large.Length], seen.Order());
     }
 
     [Theory]

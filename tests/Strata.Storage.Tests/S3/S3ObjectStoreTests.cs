@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.Storage.Tests.S3;
 
+[Trait("kind", "e2e")]
 public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContractTests, IClassFixture<S3rverProcess>, IDisposable
 {
     private readonly IObjectStore _store = ObjectStores.CreateS3(server.Options());
@@ -31,7 +32,7 @@ public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContra
     public async Task PutAsync_UnreachableEndpoint_RetriesThenThrowsUnavailableNamingEndpoint()
     {
         var options = server.Options();
-        options.ServiceUrl = $"http://127.0.0.1:{LoopbackPorts.GetFree()}";
+        options.ServiceUrl = LoopbackPorts.Reserve().Url;
         options.MaxRetryAttempts = 3;
         using var unreachable = (IDisposable)ObjectStores.CreateS3(options);
 
@@ -46,14 +47,46 @@ public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContra
     [Fact]
     public async Task OpenReadAsync_WrongCredentials_FailsWithoutRetrying()
     {
-        var options = server.Options();
+        var options = await PutWithGoodCredentialsAsync("k", "written with good credentials");
+        await using var relay = await CountingHttpRelay.StartAsync(server.ServiceUrl);
+        options.ServiceUrl = relay.Url;
+        // s3rver checks a SigV4 request's access key id but not its signature, so the key id is what is wrong here.
+        options.AccessKey = "WRONG";
         options.SecretKey = "wrong";
+        options.MaxRetryAttempts = 3;
         using var store = (IDisposable)ObjectStores.CreateS3(options);
 
-        var error = await Assert.ThrowsAnyAsync<Exception>(() =>
+        var error = await Assert.ThrowsAsync<ObjectStoreAccessDeniedException>(() =>
             ((IObjectStore)store).OpenReadAsync("k", CancellationToken.None).WithTimeout());
 
-        Assert.IsNotType<ObjectStoreUnavailableException>(error);
+        Assert.Equal("InvalidAccessKeyId", error.Reason);
+        Assert.Contains("secret key", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, relay.Requests);
+    }
+
+    [Fact]
+    public async Task OpenReadAsync_ThroughCountingRelay_GoodCredentialsReadTheObject()
+    {
+        // The relay itself must not be what fails the wrong-credentials case above.
+        var options = await PutWithGoodCredentialsAsync("k", "through the relay");
+        await using var relay = await CountingHttpRelay.StartAsync(server.ServiceUrl);
+        options.ServiceUrl = relay.Url;
+        using var store = (IDisposable)ObjectStores.CreateS3(options);
+
+        await using var content = await ((IObjectStore)store).OpenReadAsync("k", CancellationToken.None).WithTimeout();
+        using var reader = new StreamReader(content);
+
+        Assert.Equal("through the relay", await reader.ReadToEndAsync());
+        Assert.Equal(1, relay.Requests);
+    }
+
+    /// <summary>Writes an object under a prefix of its own; returns the options that reach that prefix.</summary>
+    private async Task<S3ObjectStoreOptions> PutWithGoodCredentialsAsync(string key, string text)
+    {
+        var options = server.Options();
+        using var good = (IDisposable)ObjectStores.CreateS3(options);
+        await ((IObjectStore)good).PutAsync(key, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), CancellationToken.None).WithTimeout();
+        return options;
     }
 
     [Fact]
