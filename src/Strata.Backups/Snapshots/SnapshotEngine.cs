@@ -107,13 +107,22 @@ public sealed class SnapshotEngine
     {
         var location = SnapshotLocation.Of(stored.Key);
         var key = keys?.Invoke(location.Deployment, location.Tier, location.Volume);
+        var sealedInfo = new SnapshotInfo(stored.Id, location.Deployment, location.Tier, "", location.Volume, BackupNames.CreatedOf(stored.Id), 0, 0, true, stored.Key);
         if (stored.Sealed is not null && key is null)
         {
-            return new SnapshotInfo(stored.Id, location.Deployment, location.Tier, "", location.Volume, BackupNames.CreatedOf(stored.Id), 0, 0, true, stored.Key);
+            return sealedInfo;
         }
 
-        var m = stored.Sealed is null ? stored.Plain! : await _reader.OpenAsync(stored, key, ct).ConfigureAwait(false);
-        return new SnapshotInfo(m.Id, m.Deployment, m.Tier, m.Server, m.Volume, m.Created, m.TotalBytes, m.FileCount, m.Encryption is not null, stored.Key);
+        try
+        {
+            var m = stored.Sealed is null ? stored.Plain! : await _reader.OpenAsync(stored, key, ct).ConfigureAwait(false);
+            return new SnapshotInfo(m.Id, m.Deployment, m.Tier, m.Server, m.Volume, m.Created, m.TotalBytes, m.FileCount, m.Encryption is not null, stored.Key);
+        }
+        catch (BackupFailedException)
+        {
+            // Sealed under another key (one since replaced, say): still listed, with what is readable without it.
+            return sealedInfo;
+        }
     }
 }
 

@@ -57,6 +57,20 @@ public sealed class TamperedManifestTests : IDisposable
     }
 
     [Fact]
+    public async Task ListAsync_SealedManifests_ShowSizesOnlyWithTheirKey()
+    {
+        var result = await _engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
+
+        var withKey = Assert.Single(await _engine.ListAsync(null, (_, _, _) => Key).ToListAsync());
+        var withoutKey = Assert.Single(await _engine.ListAsync().ToListAsync());
+        var otherKey = Assert.Single(await _engine.ListAsync(null, (_, _, _) => "a key since replaced").ToListAsync());
+
+        Assert.Equal((result.Manifest.TotalBytes, 5, "shop-db-1"), (withKey.TotalBytes, withKey.FileCount, withKey.Server));
+        Assert.All(new[] { withoutKey, otherKey }, info => Assert.Equal((result.Manifest.Id, 0L, ""), (info.Id, info.TotalBytes, info.Server)));
+        Assert.All(new[] { withKey, withoutKey, otherKey }, info => Assert.True(info.Encrypted));
+    }
+
+    [Fact]
     public async Task RestoreAsync_EncryptionStripped_RefusedNamingTheManifest()
     {
         var sealedSnapshot = await _engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
