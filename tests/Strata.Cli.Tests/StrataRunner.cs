@@ -40,7 +40,8 @@ public sealed class StrataRunner : IAsyncDisposable
 
     public string Listen => ControlPlane.ToString();
 
-    public async Task<CliResult> RunAsync(TimeSpan timeout, params string[] args)
+    /// <summary>Starts <c>strata</c> with this runner's home; the caller reads its output and waits for it.</summary>
+    public Process Start(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         start.ArgumentList.Add(s_cli);
@@ -63,8 +64,14 @@ public sealed class StrataRunner : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        using var process = Process.Start(start)!;
+        var process = Process.Start(start)!;
         process.StandardInput.Close();
+        return process;
+    }
+
+    public async Task<CliResult> RunAsync(TimeSpan timeout, params string[] args)
+    {
+        using var process = Start(args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try
@@ -163,7 +170,7 @@ public sealed class StrataRunner : IAsyncDisposable
     }
 
     /// <summary>Kills any process whose working folder or command line is inside this runner's home folder.</summary>
-    private void KillLeftovers()
+    public void KillLeftovers()
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
