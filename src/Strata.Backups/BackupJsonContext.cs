@@ -10,6 +10,9 @@ namespace Strata.Backups;
     UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(SnapshotManifest))]
+[JsonSerializable(typeof(SealedManifest))]
+[JsonSerializable(typeof(ManifestHeader))]
+[JsonSerializable(typeof(AdoptedManifests))]
 [JsonSerializable(typeof(RepositoryConfig))]
 [JsonSerializable(typeof(ServiceBackupInfo))]
 internal sealed partial class BackupJsonContext : JsonSerializerContext;

@@ -17,6 +17,10 @@ internal static class BackupNames
     public static string NewId(DateTimeOffset now) =>
         $"{now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
 
+    /// <summary>When a backup was made, to the second, read from its id.</summary>
+    public static DateTimeOffset CreatedOf(string id) => DateTimeOffset.ParseExact(
+        id[..16], "yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
+
     public static bool IsId(string id) =>
         id.Length == 25 && id[8] == 'T' && id[15] == 'Z' && id[16] == '-' && id.All(c => char.IsAsciiDigit(c) || char.IsAsciiHexDigitLower(c) || c is 'T' or 'Z' or '-');
 }

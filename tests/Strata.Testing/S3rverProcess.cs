@@ -32,9 +32,10 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
     public string ServiceUrl => Endpoint.Url;
 
     /// <summary>Starts a server and waits until its bucket answers.</summary>
-    public static async Task<S3rverProcess> StartAsync()
+    /// <param name="endpoint">An endpoint reserved beforehand, e.g. for a store that was unreachable until now; a new one when null.</param>
+    public static async Task<S3rverProcess> StartAsync(LoopbackEndpoint? endpoint = null)
     {
-        var server = new S3rverProcess();
+        var server = new S3rverProcess { Endpoint = endpoint ?? default };
         try
         {
             await server.InitializeAsync().ConfigureAwait(false);
@@ -50,7 +51,7 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
     public async Task InitializeAsync()
     {
         var executable = Locate();
-        Endpoint = LoopbackPorts.Reserve();
+        Endpoint = Endpoint == default ? LoopbackPorts.Reserve() : Endpoint;
         var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,

@@ -27,22 +27,27 @@ internal sealed class ChunkRepository(IObjectStore store)
     }
 
     /// <summary>Reads and checks one chunk; any problem becomes a <see cref="BackupCorruptException"/> naming the object.</summary>
-    public async Task<byte[]> ReadChunkAsync(ChunkCodec codec, string id, string? file, CancellationToken ct)
+    public async Task<byte[]> ReadChunkAsync(ChunkCodec codec, string id, string? file, int maxChunkSize, CancellationToken ct)
     {
         var key = ChunkCodec.KeyOf(id);
         byte[] stored;
         try
         {
-            stored = await ReadAllAsync(store, key, ct).ConfigureAwait(false);
+            // Nothing larger is ever written: a chunk is stored as it is when compressing does not shrink it.
+            stored = await ReadAllAsync(store, key, ct, 1 + Aead.Overhead + (long)maxChunkSize).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException ex)
         {
             throw new BackupCorruptException(key, file, $"is missing from the {store.Name} store", ex);
         }
+        catch (InvalidDataException ex)
+        {
+            throw new BackupCorruptException(key, file, ex.Message, ex);
+        }
 
         try
         {
-            return codec.Decode(id, stored);
+            return codec.Decode(id, stored, maxChunkSize);
         }
         catch (InvalidDataException ex)
         {
@@ -66,11 +71,23 @@ internal sealed class ChunkRepository(IObjectStore store)
         return Convert.FromBase64String(config.Salt);
     }
 
-    public static async Task<byte[]> ReadAllAsync(IObjectStore store, string key, CancellationToken ct)
+    /// <summary>Reads a whole object, refusing one larger than <paramref name="limit"/> bytes as soon as it is.</summary>
+    /// <exception cref="InvalidDataException">The object is larger than the limit.</exception>
+    public static async Task<byte[]> ReadAllAsync(IObjectStore store, string key, CancellationToken ct, long limit = long.MaxValue)
     {
         await using var stream = await store.OpenReadAsync(key, ct).ConfigureAwait(false);
-        var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, ct).ConfigureAwait(false);
-        return buffer.ToArray();
+        var output = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        for (var read = await stream.ReadAsync(buffer, ct).ConfigureAwait(false); read > 0; read = await stream.ReadAsync(buffer, ct).ConfigureAwait(false))
+        {
+            if (output.Length + read > limit)
+            {
+                throw new InvalidDataException($"is larger than {limit} bytes, more than any such object is written with");
+            }
+
+            output.Write(buffer, 0, read);
+        }
+
+        return output.ToArray();
     }
 }

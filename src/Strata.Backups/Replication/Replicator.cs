@@ -23,10 +23,10 @@ public sealed class Replicator(IObjectStore source, IObjectStore target)
     {
         var engine = new SnapshotEngine(source);
         var info = await FindSnapshotAsync(engine, snapshotId, ct).ConfigureAwait(false);
-        var manifest = await engine.LoadManifestAsync(info.ManifestKey, ct).ConfigureAwait(false);
+        var chunkIds = await engine.ChunkIdsAsync(info.ManifestKey, ct).ConfigureAwait(false);
         var present = await new ChunkRepository(target).ListChunkIdsAsync(ct).ConfigureAwait(false);
         var (copied, already, bytes) = (0, 0, 0L);
-        foreach (var id in manifest.ChunkIds())
+        foreach (var id in chunkIds)
         {
             if (present.Contains(id))
             {
@@ -38,8 +38,20 @@ public sealed class Replicator(IObjectStore source, IObjectStore target)
             copied++;
         }
 
+        // The record of adopted format-1 manifests goes too (it is written once and never changes), so that they
+        // restore from the copy as they do from the source.
+        var adopted = 0;
+        await foreach (var record in source.ListAsync(LegacyManifests.Root, ct).ConfigureAwait(false))
+        {
+            if (!await target.ExistsAsync(record.Key, ct).ConfigureAwait(false))
+            {
+                bytes += await CopyVerifiedAsync(record.Key, ct).ConfigureAwait(false);
+                adopted++;
+            }
+        }
+
         bytes += await CopyVerifiedAsync(info.ManifestKey, ct).ConfigureAwait(false);
-        return new ReplicationResult(snapshotId, copied + 1, already, bytes);
+        return new ReplicationResult(snapshotId, copied + adopted + 1, already, bytes);
     }
 
     /// <summary>Copies one service backup: its data, then its metadata.</summary>
@@ -53,7 +65,7 @@ public sealed class Replicator(IObjectStore source, IObjectStore target)
 
     private static async Task<SnapshotInfo> FindSnapshotAsync(SnapshotEngine engine, string snapshotId, CancellationToken ct)
     {
-        await foreach (var info in engine.ListAsync(SnapshotFilter.All, ct).ConfigureAwait(false))
+        await foreach (var info in engine.ListAsync(SnapshotFilter.All, ct: ct).ConfigureAwait(false))
         {
             if (info.Id == snapshotId)
             {

@@ -30,7 +30,7 @@ public sealed class SnapshotPruner(IObjectStore store, PruneOptions? options = n
         ArgumentNullException.ThrowIfNull(policy);
         var engine = new SnapshotEngine(store);
         var snapshots = new List<SnapshotInfo>();
-        await foreach (var info in engine.ListAsync(filter, ct).ConfigureAwait(false))
+        await foreach (var info in engine.ListAsync(filter, ct: ct).ConfigureAwait(false))
         {
             snapshots.Add(info);
         }
@@ -63,10 +63,9 @@ public sealed class SnapshotPruner(IObjectStore store, PruneOptions? options = n
         }
 
         var referenced = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var info in engine.ListAsync(SnapshotFilter.All, ct).ConfigureAwait(false))
+        await foreach (var info in engine.ListAsync(SnapshotFilter.All, ct: ct).ConfigureAwait(false))
         {
-            var manifest = await engine.LoadManifestAsync(info.ManifestKey, ct).ConfigureAwait(false);
-            referenced.UnionWith(manifest.ChunkIds());
+            referenced.UnionWith(await engine.ChunkIdsAsync(info.ManifestKey, ct).ConfigureAwait(false));
         }
 
         var (count, bytes) = (0, 0L);

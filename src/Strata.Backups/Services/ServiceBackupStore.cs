@@ -22,11 +22,16 @@ public sealed record ServiceBackupInfo
     public required long Size { get; init; }
     public required string Sha256 { get; init; }
     public required string DataKey { get; init; }
+
+    /// <summary>Present when the data is sealed with the policy's key: the salt it was derived with and a check value.</summary>
+    public Snapshots.SnapshotEncryption? Encryption { get; init; }
 }
 
 /// <summary>
 /// Files written by a service's backup hook (a database dump, say), stored as
 /// <c>backups/&lt;deployment&gt;/&lt;tier&gt;/&lt;name&gt;/&lt;id&gt;.data</c> with metadata in <c>&lt;id&gt;.json</c>, written last.
+/// With a key the data is sealed in segments (<see cref="SegmentedCipher"/>) under a key derived from it and the
+/// store's salt, as snapshot chunks are; the size and SHA-256 in the metadata are then those of the stored bytes.
 /// </summary>
 public sealed class ServiceBackupStore(IObjectStore store, TimeProvider? timeProvider = null)
 {
@@ -36,9 +41,9 @@ public sealed class ServiceBackupStore(IObjectStore store, TimeProvider? timePro
 
     public IObjectStore Store => store;
 
-    /// <summary>Uploads the file the hook wrote. A missing or empty file fails before anything is written.</summary>
-    /// <exception cref="BackupFailedException">The file is missing or empty.</exception>
-    public async Task<ServiceBackupInfo> UploadAsync(string file, ServiceBackupRequest request, CancellationToken ct = default)
+    /// <summary>Uploads the file the hook wrote, sealed when a key is given. A missing or empty file fails before anything is written.</summary>
+    /// <exception cref="BackupFailedException">The file is missing or empty, or the key is empty.</exception>
+    public async Task<ServiceBackupInfo> UploadAsync(string file, ServiceBackupRequest request, string? encryptionKey = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         foreach (var (value, what) in new[] { (request.Deployment, "deployment"), (request.Tier, "tier"), (request.Server, "server"), (request.Name, "name") })
@@ -57,29 +62,45 @@ public sealed class ServiceBackupStore(IObjectStore store, TimeProvider? timePro
             throw new BackupFailedException($"the backup hook of '{request.Server}' wrote an empty file '{file}'; earlier backups are untouched");
         }
 
+        if (encryptionKey is { Length: 0 })
+        {
+            throw new BackupFailedException("the encryption key is empty; give a non-empty secret or none");
+        }
+
         var created = _time.GetUtcNow();
         var id = BackupNames.NewId(created);
         var folder = $"{Root}{request.Deployment}/{request.Tier}/{request.Name}/";
-        var (size, sha) = await UploadHashedAsync(info.FullName, folder + id + ".data", ct).ConfigureAwait(false);
+        var codec = encryptionKey is null ? null : ChunkCodec.WithKey(encryptionKey, await new ChunkRepository(store).GetOrCreateSaltAsync(ct).ConfigureAwait(false));
+        var (size, sha) = codec is null
+            ? await UploadHashedAsync(info.FullName, folder + id + ".data", ct).ConfigureAwait(false)
+            : await UploadSealedAsync(info.FullName, folder + id + ".data", codec, ct).ConfigureAwait(false);
         var metadata = new ServiceBackupInfo
         {
             Id = id, Deployment = request.Deployment, Tier = request.Tier, Server = request.Server, Name = request.Name,
             Image = request.Image, Created = created, Size = size, Sha256 = sha, DataKey = folder + id + ".data",
+            Encryption = codec is null ? null : new Snapshots.SnapshotEncryption(Convert.ToBase64String(codec.Salt!), codec.KeyCheck!),
         };
         await store.PutAsync(folder + id + ".json", new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(metadata, BackupJsonContext.Default.ServiceBackupInfo)), ct)
             .ConfigureAwait(false);
         return metadata;
     }
 
-    /// <summary>Downloads a backup to a file, which appears only after its size and SHA-256 have been checked.</summary>
+    /// <summary>
+    /// Downloads a backup to a file, which appears only after its size and SHA-256 have been checked and, when it
+    /// is sealed, every segment has been authenticated.
+    /// </summary>
+    /// <param name="encryptionKey">The key of the backup's policy, or null when it has none: a plain backup is refused when a key is given.</param>
     /// <exception cref="BackupNotFoundException">No completed backup has this id.</exception>
-    /// <exception cref="BackupCorruptException">The data is missing or does not match its checksum.</exception>
-    public async Task<ServiceBackupInfo> DownloadAsync(string id, string targetFile, CancellationToken ct = default)
+    /// <exception cref="BackupCorruptException">The data is missing, does not match its checksum, fails authentication, or is plain where a key is given.</exception>
+    /// <exception cref="BackupFailedException">The key is missing or wrong.</exception>
+    public async Task<ServiceBackupInfo> DownloadAsync(string id, string targetFile, string? encryptionKey = null, CancellationToken ct = default)
     {
         var info = await GetAsync(id, ct).ConfigureAwait(false);
+        var codec = CodecFor(info, encryptionKey);
         var target = Path.GetFullPath(targetFile);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temp = target + ".strata-partial";
+        var plain = target + ".strata-opened";
         try
         {
             var (size, sha) = await DownloadHashedAsync(info.DataKey, temp, ct).ConfigureAwait(false);
@@ -88,12 +109,76 @@ public sealed class ServiceBackupStore(IObjectStore store, TimeProvider? timePro
                 throw new BackupCorruptException(info.DataKey, null, $"does not match its checksum (expected {info.Size} bytes with SHA-256 {info.Sha256}, got {size} bytes with {sha})");
             }
 
-            File.Move(temp, target, overwrite: true);
+            if (codec is not null)
+            {
+                await OpenSealedAsync(info.DataKey, temp, plain, codec, ct).ConfigureAwait(false);
+            }
+
+            File.Move(codec is null ? temp : plain, target, overwrite: true);
             return info;
         }
         finally
         {
             File.Delete(temp);
+            File.Delete(plain);
+        }
+    }
+
+    private static ChunkCodec? CodecFor(ServiceBackupInfo info, string? encryptionKey)
+    {
+        if (info.Encryption is not { } encryption)
+        {
+            return encryptionKey is null
+                ? null
+                : throw new BackupCorruptException(MetadataKey(info), null,
+                    "is refused: the backup is not encrypted, but its policy has an encryption key (was its encryption stripped? " +
+                    "to restore a backup taken before the key was set, restore without the key)");
+        }
+
+        if (string.IsNullOrEmpty(encryptionKey))
+        {
+            throw new BackupFailedException($"backup '{info.Id}' is encrypted: its encryption key is needed to read it");
+        }
+
+        var codec = ChunkCodec.WithKey(encryptionKey, Convert.FromBase64String(encryption.Salt));
+        return CryptographicOperations.FixedTimeEquals(Convert.FromHexString(codec.KeyCheck!), Convert.FromHexString(encryption.KeyCheck))
+            ? codec
+            : throw new BackupFailedException($"the encryption key does not match backup '{info.Id}'");
+    }
+
+    private static string MetadataKey(ServiceBackupInfo info) => $"{Root}{info.Deployment}/{info.Tier}/{info.Name}/{info.Id}.json";
+
+    private async Task<(long Size, string Sha256)> UploadSealedAsync(string file, string key, ChunkCodec codec, CancellationToken ct)
+    {
+        // Sealed beside the hook's file, in the same private folder, and uploaded from there.
+        var sealedFile = file + ".sealed";
+        try
+        {
+            await using (var source = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
+            await using (var target = new FileStream(sealedFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                await SegmentedCipher.SealAsync(source, target, codec.ServiceBackupKey!, key, ct).ConfigureAwait(false);
+            }
+
+            return await UploadHashedAsync(sealedFile, key, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(sealedFile);
+        }
+    }
+
+    private static async Task OpenSealedAsync(string key, string sealedFile, string plainFile, ChunkCodec codec, CancellationToken ct)
+    {
+        await using var source = new FileStream(sealedFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        await using var target = new FileStream(plainFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        try
+        {
+            await SegmentedCipher.OpenAsync(source, target, codec.ServiceBackupKey!, key, ct).ConfigureAwait(false);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new BackupCorruptException(key, null, ex.Message, ex);
         }
     }
 
@@ -142,15 +227,21 @@ public sealed class ServiceBackupStore(IObjectStore store, TimeProvider? timePro
 
     private async Task<ServiceBackupInfo> ReadMetadataAsync(string key, CancellationToken ct)
     {
+        ServiceBackupInfo info;
         try
         {
-            return JsonSerializer.Deserialize(await ChunkRepository.ReadAllAsync(store, key, ct).ConfigureAwait(false), BackupJsonContext.Default.ServiceBackupInfo)
+            info = JsonSerializer.Deserialize(await ChunkRepository.ReadAllAsync(store, key, ct).ConfigureAwait(false), BackupJsonContext.Default.ServiceBackupInfo)
                 ?? throw new JsonException("the metadata is null");
         }
         catch (JsonException ex)
         {
             throw new BackupCorruptException(key, null, $"is not valid backup metadata: {ex.Message}", ex);
         }
+
+        // Sealed data is bound to its data key, so metadata that points elsewhere, or sits elsewhere, is refused.
+        return MetadataKey(info) == key && info.DataKey == key[..^".json".Length] + ".data"
+            ? info
+            : throw new BackupCorruptException(key, null, $"is refused: it describes backup {info.Id} of {info.Deployment}/{info.Tier}/{info.Name} with data '{info.DataKey}', which is not where it is stored");
     }
 
     private async Task<(long Size, string Sha256)> UploadHashedAsync(string file, string key, CancellationToken ct)

@@ -42,14 +42,17 @@ public sealed class SnapshotEngine
 
     /// <summary>Restores a snapshot into a new folder, which appears only once everything is written and checked.</summary>
     /// <exception cref="BackupNotFoundException">No completed snapshot has this id.</exception>
-    /// <exception cref="BackupCorruptException">A chunk is missing or damaged; the message names the object and the file.</exception>
+    /// <exception cref="BackupCorruptException">
+    /// The manifest fails authentication or a safety check, or a chunk is missing or damaged; the message names the object (and the file).
+    /// </exception>
     /// <exception cref="BackupFailedException">The target exists, or the key is missing or wrong.</exception>
     public async Task RestoreAsync(string snapshotId, string targetFolder, string? encryptionKey = null, CancellationToken ct = default)
     {
-        var manifest = await _reader.LoadAsync(snapshotId, ct).ConfigureAwait(false);
+        var manifest = await _reader.LoadAsync(snapshotId, encryptionKey, ct).ConfigureAwait(false);
         await _reader.RestoreAsync(manifest, targetFolder, encryptionKey, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Restores a manifest opened by <see cref="GetManifestAsync"/>.</summary>
     /// <inheritdoc cref="RestoreAsync(string, string, string?, CancellationToken)"/>
     public Task RestoreAsync(SnapshotManifest manifest, string targetFolder, string? encryptionKey = null, CancellationToken ct = default)
     {
@@ -60,17 +63,33 @@ public sealed class SnapshotEngine
     /// <summary>Reads every chunk of a snapshot and checks it, reporting every missing or damaged one.</summary>
     public async Task<VerifyResult> VerifyAsync(string snapshotId, string? encryptionKey = null, CancellationToken ct = default)
     {
-        var manifest = await _reader.LoadAsync(snapshotId, ct).ConfigureAwait(false);
+        var manifest = await _reader.LoadAsync(snapshotId, encryptionKey, ct).ConfigureAwait(false);
         return await _reader.VerifyAsync(manifest, encryptionKey, ct).ConfigureAwait(false);
     }
 
-    /// <summary>The manifest of a completed snapshot.</summary>
-    public Task<SnapshotManifest> GetManifestAsync(string snapshotId, CancellationToken ct = default) => _reader.LoadAsync(snapshotId, ct);
+    /// <summary>The manifest of a completed snapshot, opened (and authenticated) with the key of its policy.</summary>
+    /// <param name="encryptionKey">The key of the snapshot's policy, or null when it has none: a plain manifest is refused when a key is given.</param>
+    public Task<SnapshotManifest> GetManifestAsync(string snapshotId, string? encryptionKey = null, CancellationToken ct = default) =>
+        _reader.LoadAsync(snapshotId, encryptionKey, ct);
 
-    internal Task<SnapshotManifest> LoadManifestAsync(string manifestKey, CancellationToken ct) => _reader.LoadManifestAsync(manifestKey, ct);
+    /// <summary>Where a completed snapshot's manifest is stored: its deployment, tier and volume, readable without its key.</summary>
+    /// <exception cref="BackupNotFoundException">No completed snapshot has this id.</exception>
+    public async Task<(string Deployment, string Tier, string Volume)> LocateAsync(string snapshotId, CancellationToken ct = default)
+    {
+        var location = SnapshotLocation.Of(await _reader.FindAsync(snapshotId, ct).ConfigureAwait(false));
+        return (location.Deployment, location.Tier, location.Volume);
+    }
 
-    /// <summary>Completed snapshots, oldest first within each volume.</summary>
-    public async IAsyncEnumerable<SnapshotInfo> ListAsync(SnapshotFilter? filter = null, [EnumeratorCancellation] CancellationToken ct = default)
+    /// <summary>The chunks a stored manifest uses, readable without its key.</summary>
+    internal async Task<IEnumerable<string>> ChunkIdsAsync(string manifestKey, CancellationToken ct) =>
+        (await _reader.ReadStoredAsync(manifestKey, ct).ConfigureAwait(false)).ChunkIds();
+
+    /// <summary>
+    /// Completed snapshots, oldest first within each volume. An encrypted snapshot's server, size and file count
+    /// are sealed in its manifest: they are read only when <paramref name="keys"/> gives the key of its volume.
+    /// </summary>
+    public async IAsyncEnumerable<SnapshotInfo> ListAsync(
+        SnapshotFilter? filter = null, SnapshotKeyLookup? keys = null, [EnumeratorCancellation] CancellationToken ct = default)
     {
         await foreach (var info in Store.ListAsync((filter ?? SnapshotFilter.All).Prefix(), ct).ConfigureAwait(false))
         {
@@ -79,8 +98,33 @@ public sealed class SnapshotEngine
                 continue;
             }
 
-            var m = await _reader.LoadManifestAsync(info.Key, ct).ConfigureAwait(false);
-            yield return new SnapshotInfo(m.Id, m.Deployment, m.Tier, m.Server, m.Volume, m.Created, m.TotalBytes, m.FileCount, m.Encryption is not null, info.Key);
+            var stored = await _reader.ReadStoredAsync(info.Key, ct).ConfigureAwait(false);
+            yield return await DescribeAsync(stored, keys, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<SnapshotInfo> DescribeAsync(StoredManifest stored, SnapshotKeyLookup? keys, CancellationToken ct)
+    {
+        var location = SnapshotLocation.Of(stored.Key);
+        var key = keys?.Invoke(location.Deployment, location.Tier, location.Volume);
+        var sealedInfo = new SnapshotInfo(stored.Id, location.Deployment, location.Tier, "", location.Volume, BackupNames.CreatedOf(stored.Id), 0, 0, true, stored.Key);
+        if (stored.Sealed is not null && key is null)
+        {
+            return sealedInfo;
+        }
+
+        try
+        {
+            var m = stored.Sealed is null ? stored.Plain! : await _reader.OpenAsync(stored, key, ct).ConfigureAwait(false);
+            return new SnapshotInfo(m.Id, m.Deployment, m.Tier, m.Server, m.Volume, m.Created, m.TotalBytes, m.FileCount, m.Encryption is not null, stored.Key);
+        }
+        catch (BackupFailedException)
+        {
+            // Sealed under another key (one since replaced, say): still listed, with what is readable without it.
+            return sealedInfo;
         }
     }
 }
+
+/// <summary>The encryption key of a volume's snapshots, or null when they are not encrypted.</summary>
+public delegate string? SnapshotKeyLookup(string deployment, string tier, string volume);

@@ -88,11 +88,25 @@ public sealed record SnapshotFilter(string? Deployment = null, string? Tier = nu
 
 internal static class SnapshotKeys
 {
-    public const string Root = "snapshots/";
+    public const string RootName = "snapshots";
+    public const string Root = RootName + "/";
     public const string LockRoot = "locks/";
 
     public static string Manifest(string deployment, string tier, string volume, string id) =>
         $"{Root}{deployment}/{tier}/{volume}/{id}.json";
 
     public static string Lock(string id) => $"{LockRoot}{id}";
+}
+
+/// <summary>Where a manifest is stored: <c>snapshots/DEPLOYMENT/TIER/VOLUME/ID.json</c>, readable without opening it.</summary>
+internal sealed record SnapshotLocation(string Deployment, string Tier, string Volume, string Id)
+{
+    /// <exception cref="BackupCorruptException">The key is not a manifest's.</exception>
+    public static SnapshotLocation Of(string key)
+    {
+        var parts = key.Split('/');
+        return parts is [SnapshotKeys.RootName, var deployment, var tier, var volume, var file] && file.EndsWith(".json", StringComparison.Ordinal)
+            ? new SnapshotLocation(deployment, tier, volume, file[..^".json".Length])
+            : throw new BackupCorruptException(key, null, "is not where a snapshot manifest is stored (snapshots/DEPLOYMENT/TIER/VOLUME/ID.json)");
+    }
 }

@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Strata.Backups.Chunking;
 using Strata.Storage;
 
@@ -8,9 +8,12 @@ namespace Strata.Backups.Snapshots;
 /// <summary>Finds, restores and verifies snapshots. Every chunk is checked against its id before it is written anywhere.</summary>
 internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineOptions options)
 {
+    private readonly ConcurrentDictionary<(string Salt, string Key), ChunkCodec> _codecs = new();
+
     private IObjectStore Store => repository.Store;
 
-    public async Task<SnapshotManifest> LoadAsync(string snapshotId, CancellationToken ct)
+    /// <summary>The object key of a completed snapshot's manifest.</summary>
+    public async Task<string> FindAsync(string snapshotId, CancellationToken ct)
     {
         if (!BackupNames.IsId(snapshotId))
         {
@@ -22,43 +25,92 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
         {
             if (info.Key.EndsWith(suffix, StringComparison.Ordinal))
             {
-                return await LoadManifestAsync(info.Key, ct).ConfigureAwait(false);
+                return info.Key;
             }
         }
 
         throw new BackupNotFoundException(snapshotId, Store.Name);
     }
 
-    public async Task<SnapshotManifest> LoadManifestAsync(string key, CancellationToken ct)
+    public async Task<SnapshotManifest> LoadAsync(string snapshotId, string? encryptionKey, CancellationToken ct)
     {
-        var bytes = await ChunkRepository.ReadAllAsync(Store, key, ct).ConfigureAwait(false);
-        try
-        {
-            return JsonSerializer.Deserialize(bytes, BackupJsonContext.Default.SnapshotManifest)
-                ?? throw new JsonException("the manifest is null");
-        }
-        catch (JsonException ex)
-        {
-            throw new BackupCorruptException(key, null, $"is not a valid snapshot manifest: {ex.Message}", ex);
-        }
+        var stored = await ReadStoredAsync(await FindAsync(snapshotId, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+        return await OpenAsync(stored, encryptionKey, ct).ConfigureAwait(false);
     }
 
-    public ChunkCodec CodecFor(SnapshotManifest manifest, string? encryptionKey)
+    public async Task<StoredManifest> ReadStoredAsync(string key, CancellationToken ct) =>
+        StoredManifest.Parse(key, await ChunkRepository.ReadAllAsync(Store, key, ct).ConfigureAwait(false));
+
+    /// <summary>
+    /// The manifest, authenticated where it can be: a sealed one is opened with the key; a plain one is refused
+    /// when a key is given (an encrypted snapshot's manifest is never plain since format 2) unless it is a
+    /// format-1 manifest this store adopted; every entry is checked for restore safety.
+    /// </summary>
+    /// <exception cref="BackupCorruptException">The manifest fails one of these checks.</exception>
+    /// <exception cref="BackupFailedException">The key is missing or wrong.</exception>
+    public async Task<SnapshotManifest> OpenAsync(StoredManifest stored, string? encryptionKey, CancellationToken ct)
     {
-        if (manifest.Encryption is not { } encryption)
+        var manifest = stored.Sealed is not null
+            ? stored.Open(CodecFor(stored.Id, stored.Encryption, encryptionKey))
+            : await OpenPlainAsync(stored, encryptionKey, ct).ConfigureAwait(false);
+        if (SnapshotKeys.Manifest(manifest.Deployment, manifest.Tier, manifest.Volume, manifest.Id) != stored.Key)
+        {
+            throw new BackupCorruptException(stored.Key, null,
+                $"is refused: it describes snapshot {manifest.Id} of {manifest.Deployment}/{manifest.Tier}/{manifest.Volume}, which is not where it is stored");
+        }
+
+        ManifestCheck.Validate(manifest, stored.Key);
+        return manifest;
+    }
+
+    private async Task<SnapshotManifest> OpenPlainAsync(StoredManifest stored, string? encryptionKey, CancellationToken ct)
+    {
+        var manifest = stored.Plain!;
+        if (manifest.Encryption is null)
+        {
+            return encryptionKey is null
+                ? manifest
+                : throw new BackupCorruptException(stored.Key, null,
+                    "is refused: it is not encrypted, but its policy has an encryption key (was its encryption stripped? " +
+                    "to restore a snapshot taken before the key was set, restore without the key)");
+        }
+
+        if (manifest.FormatVersion >= StoredManifest.CurrentFormat)
+        {
+            throw new BackupCorruptException(stored.Key, null, "is refused: an encrypted snapshot's manifest stored in plain text, which no current version writes");
+        }
+
+        var codec = CodecFor(manifest.Id, manifest.Encryption, encryptionKey);
+        return await new LegacyManifests(Store).IsTrustedAsync(stored, codec, ct).ConfigureAwait(false)
+            ? manifest
+            : throw new BackupCorruptException(stored.Key, null,
+                "is refused: a format-1 manifest in plain text that was not in the store when its first sealed manifest was written");
+    }
+
+    public ChunkCodec CodecFor(SnapshotManifest manifest, string? encryptionKey) =>
+        manifest.Encryption is null
+            ? encryptionKey is null
+                ? ChunkCodec.Plain
+                : throw new BackupFailedException($"snapshot '{manifest.Id}' is not encrypted, but an encryption key was given: refused")
+            : CodecFor(manifest.Id, manifest.Encryption, encryptionKey);
+
+    private ChunkCodec CodecFor(string id, SnapshotEncryption? encryption, string? encryptionKey)
+    {
+        if (encryption is null)
         {
             return ChunkCodec.Plain;
         }
 
         if (string.IsNullOrEmpty(encryptionKey))
         {
-            throw new BackupFailedException($"snapshot '{manifest.Id}' is encrypted: its encryption key is needed to read it");
+            throw new BackupFailedException($"snapshot '{id}' is encrypted: its encryption key is needed to read it");
         }
 
-        var codec = ChunkCodec.WithKey(encryptionKey, Convert.FromBase64String(encryption.Salt));
+        // Deriving a key takes a deliberate 200,000 PBKDF2 rounds; a store has one salt, so one derivation serves every manifest.
+        var codec = _codecs.GetOrAdd((encryption.Salt, encryptionKey), k => ChunkCodec.WithKey(k.Key, Convert.FromBase64String(k.Salt)));
         return CryptographicOperations.FixedTimeEquals(Convert.FromHexString(codec.KeyCheck!), Convert.FromHexString(encryption.KeyCheck))
             ? codec
-            : throw new BackupFailedException($"the encryption key does not match snapshot '{manifest.Id}'");
+            : throw new BackupFailedException($"the encryption key does not match snapshot '{id}'");
     }
 
     public async Task RestoreAsync(SnapshotManifest manifest, string targetFolder, string? encryptionKey, CancellationToken ct)
@@ -70,7 +122,7 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
             throw new BackupFailedException($"cannot restore into '{target}': it already exists; restore into a new folder");
         }
 
-        CheckPaths(manifest);
+        ManifestCheck.Validate(manifest, SnapshotKeys.Manifest(manifest.Deployment, manifest.Tier, manifest.Volume, manifest.Id));
         var parent = Path.GetDirectoryName(target)!;
         Directory.CreateDirectory(parent);
         // Restored into a hidden sibling and renamed at the end, so the target appears complete or not at all.
@@ -100,7 +152,7 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
         {
             try
             {
-                await repository.ReadChunkAsync(codec, pair.id, pair.Path, token).ConfigureAwait(false);
+                await repository.ReadChunkAsync(codec, pair.id, pair.Path, options.Chunking.MaxSize, token).ConfigureAwait(false);
             }
             catch (BackupCorruptException ex)
             {
@@ -108,22 +160,6 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
             }
         }).ConfigureAwait(false);
         return new VerifyResult(manifest.Id, users.Count, [.. problems.Order(StringComparer.Ordinal)]);
-    }
-
-    private static void CheckPaths(SnapshotManifest manifest)
-    {
-        foreach (var entry in manifest.Entries)
-        {
-            try
-            {
-                ObjectKey.Validate(entry.Path);
-            }
-            catch (ArgumentException ex)
-            {
-                var key = SnapshotKeys.Manifest(manifest.Deployment, manifest.Tier, manifest.Volume, manifest.Id);
-                throw new BackupCorruptException(key, entry.Path, "names a path outside the snapshot's folder", ex);
-            }
-        }
     }
 
     private async Task WriteEntriesAsync(SnapshotManifest manifest, ChunkCodec codec, string root, CancellationToken ct)
@@ -155,7 +191,7 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
             // Last, deepest first: a folder without write permission would have refused its own content.
             foreach (var entry in manifest.Entries.Where(e => e.Kind == SnapshotEntryKind.Directory).Reverse())
             {
-                File.SetUnixFileMode(Path.Combine(root, entry.Path), (UnixFileMode)entry.Mode);
+                File.SetUnixFileMode(Path.Combine(root, entry.Path), (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
             }
         }
         finally
@@ -177,7 +213,7 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
                 while (fetches.Count < options.Parallelism && pending.MoveNext())
                 {
                     var (id, owner) = pending.Current;
-                    fetches.Enqueue(Task.Run(() => repository.ReadChunkAsync(codec, id, owner, ct), ct));
+                    fetches.Enqueue(Task.Run(() => repository.ReadChunkAsync(codec, id, owner, options.Chunking.MaxSize, ct), ct));
                 }
 
                 var content = await fetches.Dequeue().ConfigureAwait(false);
@@ -190,7 +226,7 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
             File.SetLastWriteTimeUtc(path, modified.UtcDateTime);
         }
 
-        File.SetUnixFileMode(path, (UnixFileMode)entry.Mode);
+        File.SetUnixFileMode(path, (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
     }
 
     private static void DeleteTree(string folder)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Threading.Channels;
 using Strata.Backups.Chunking;
 using Strata.Storage;
@@ -34,7 +33,12 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
             await EnsureReusedChunksStillExistAsync(entries, state, ct).ConfigureAwait(false);
             var manifest = BuildManifest(request, id, created, entries, codec, salt);
             var manifestKey = SnapshotKeys.Manifest(request.Deployment, request.Tier, request.Volume, id);
-            var json = JsonSerializer.SerializeToUtf8Bytes(manifest, BackupJsonContext.Default.SnapshotManifest);
+            if (codec.IsEncrypted)
+            {
+                await new LegacyManifests(repository.Store).AdoptAsync(codec, ct).ConfigureAwait(false);
+            }
+
+            var json = StoredManifest.Write(manifest, manifestKey, codec);
             await repository.Store.PutAsync(manifestKey, new MemoryStream(json), ct).ConfigureAwait(false);
             return new SnapshotResult(
                 manifest, manifestKey, state.BytesRead, state.BytesUploaded + json.Length, (int)state.ChunksUploaded,
@@ -128,7 +132,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
             SnapshotEntry? entry = info switch
             {
                 { LinkTarget: { } target } => new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Symlink, LinkTarget = target },
-                DirectoryInfo => new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Directory, Mode = (int)info.UnixFileMode },
+                DirectoryInfo => new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Directory, Mode = PermissionsOf(info) },
                 FileInfo file when IsRegular(file) => await ReadFileAsync(path, file, buffer, codec, state, writer, ct).ConfigureAwait(false),
                 // Sockets, pipes and devices have no content to back up.
                 _ => null,
@@ -141,6 +145,9 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
 
         return entries;
     }
+
+    // Setuid, setgid and sticky bits are never recorded, so a restore never creates them and a manifest with them is forged.
+    private static int PermissionsOf(FileSystemInfo info) => (int)info.UnixFileMode & ManifestCheck.PermissionBits;
 
     private static bool IsRegular(FileInfo file) =>
         (file.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0 && file.Exists;
@@ -184,7 +191,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
         {
             Path = path,
             Kind = SnapshotEntryKind.File,
-            Mode = (int)file.UnixFileMode,
+            Mode = PermissionsOf(file),
             Size = size,
             Modified = new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero),
             Chunks = chunks,
@@ -234,7 +241,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
     private static SnapshotManifest BuildManifest(
         SnapshotRequest request, string id, DateTimeOffset created, List<SnapshotEntry> entries, ChunkCodec codec, byte[]? salt) => new()
     {
-        FormatVersion = 1,
+        FormatVersion = StoredManifest.CurrentFormat,
         Id = id,
         Deployment = request.Deployment,
         Tier = request.Tier,

@@ -55,12 +55,17 @@ public sealed class BackupCommands(CliContext context)
         var backup = new Option<string?>("--backup") { Description = "A service backup id: the image's restore hook is run with it." };
         var from = new Option<string>("--from") { Description = "The store to restore from.", DefaultValueFactory = _ => "primary" };
         from.AcceptOnlyFromAmong("primary", "dr");
+        var fromDeployment = new Option<string?>("--from-deployment")
+        {
+            Description = "Restore a backup that another deployment sharing the store made (refused otherwise).",
+        };
         var command = new Command("restore", "Restore a tier from a snapshot or a service backup.");
         command.Arguments.Add(_deployment);
         command.Options.Add(tier);
         command.Options.Add(snapshot);
         command.Options.Add(backup);
         command.Options.Add(from);
+        command.Options.Add(fromDeployment);
         command.Options.Add(_json);
         command.Validators.Add(result =>
         {
@@ -75,6 +80,7 @@ public sealed class BackupCommands(CliContext context)
             Snapshot = result.GetValue(snapshot),
             Backup = result.GetValue(backup),
             From = result.GetValue(from),
+            FromDeployment = result.GetValue(fromDeployment),
         }, ct), ct));
         return command;
     }

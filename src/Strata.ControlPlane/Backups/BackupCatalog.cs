@@ -16,14 +16,14 @@ namespace Strata.ControlPlane.Backups;
 public sealed class BackupCatalog(IOptions<ControlPlaneOptions> options, DeploymentRegistry registry)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = options.Value.Paths.StateDatabase,
-        Pooling = true,
-        DefaultTimeout = 30,
-    }.ToString();
-
-    private bool _created;
+    private readonly StateTable _table = new(options.Value.Paths.StateDatabase, """
+        CREATE TABLE IF NOT EXISTS backup_records (
+            deployment TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            policy TEXT NOT NULL,
+            record TEXT NOT NULL,
+            PRIMARY KEY (deployment, tier, policy));
+        """);
 
     public async Task<IReadOnlyList<BackupRecord>> ListAsync(string deployment, CancellationToken ct)
     {
@@ -88,28 +88,7 @@ public sealed class BackupCatalog(IOptions<ControlPlaneOptions> options, Deploym
         }
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(ct).ConfigureAwait(false);
-        if (!_created)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Value.Paths.StateDatabase))!);
-            await using var command = connection.CreateCommand();
-            command.CommandText = """
-                CREATE TABLE IF NOT EXISTS backup_records (
-                    deployment TEXT NOT NULL,
-                    tier TEXT NOT NULL,
-                    policy TEXT NOT NULL,
-                    record TEXT NOT NULL,
-                    PRIMARY KEY (deployment, tier, policy));
-                """;
-            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            _created = true;
-        }
-
-        return connection;
-    }
+    private Task<SqliteConnection> OpenAsync(CancellationToken ct) => _table.OpenAsync(ct);
 }
 
 /// <summary>

@@ -38,7 +38,7 @@ public sealed class BackupListing(BackupStores stores, StoreRetry retry, TimePro
     private async Task<List<StoredBackup>> ListStoreAsync(DeploymentRuntime runtime, Storage.IObjectStore store, CancellationToken ct)
     {
         var backups = new List<StoredBackup>();
-        await foreach (var s in new SnapshotEngine(store, timeProvider: time).ListAsync(new SnapshotFilter(runtime.Name), ct).ConfigureAwait(false))
+        await foreach (var s in new SnapshotEngine(store, timeProvider: time).ListAsync(new SnapshotFilter(runtime.Name), (_, tier, volume) => BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, tier, volume)), ct).ConfigureAwait(false))
         {
             var policy = BackupPolicies.SnapshotPolicy(runtime, s.Tier, s.Volume)?.Name;
             backups.Add(new StoredBackup("snapshot", s.Id, s.Tier, policy, s.Volume, s.Server, s.Created, s.TotalBytes, null, null, s.Encrypted, false, false));

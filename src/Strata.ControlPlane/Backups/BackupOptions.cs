@@ -23,6 +23,14 @@ public sealed class BackupOptions
     /// <value>The default is 5 minutes.</value>
     public TimeSpan HealthTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long after a failed copy to the disaster-recovery store it is tried again; it doubles with each failure, with jitter.</summary>
+    /// <value>The default is 1 minute.</value>
+    public TimeSpan DisasterRecoveryRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest wait between two attempts of a copy to the disaster-recovery store.</summary>
+    /// <value>The default is 1 hour.</value>
+    public TimeSpan DisasterRecoveryMaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Returns every problem with these options (empty when they are valid).</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -35,6 +43,11 @@ public sealed class BackupOptions
         if (HookTimeout <= TimeSpan.Zero || HealthTimeout <= TimeSpan.Zero)
         {
             errors.Add("HookTimeout and HealthTimeout must be positive");
+        }
+
+        if (DisasterRecoveryRetryDelay <= TimeSpan.Zero || DisasterRecoveryMaxRetryDelay < DisasterRecoveryRetryDelay)
+        {
+            errors.Add("DisasterRecoveryRetryDelay must be positive and DisasterRecoveryMaxRetryDelay at least as long");
         }
 
         if (StoreAttempts < 1)

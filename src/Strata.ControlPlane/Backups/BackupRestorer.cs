@@ -11,6 +11,10 @@ using Strata.ControlPlane.Api.V1;
 
 namespace Strata.ControlPlane.Backups;
 
+/// <summary>Which backup of a tier to restore, and from where.</summary>
+/// <param name="FromDeployment">The deployment that made the backup, when not the one restored into.</param>
+public sealed record RestoreSelection(string Tier, string? SnapshotId, string? BackupId, bool FromDisasterRecovery = false, string? FromDeployment = null);
+
 /// <summary>What a restore did: the backup, the store it came from, and the server that now runs on the restored data.</summary>
 public sealed record RestoreOutcome(string Tier, string Kind, string Id, string Store, string Server, TimeSpan Duration);
 
@@ -34,8 +38,11 @@ public sealed class BackupRestorer(
     /// <summary>Restores a snapshot or a service backup of <paramref name="tier"/>.</summary>
     /// <exception cref="NotFoundException">The tier or the backup does not exist.</exception>
     /// <exception cref="BackupCorruptException">A chunk or the data is missing or damaged; nothing was changed.</exception>
-    public async Task<RestoreOutcome> RestoreAsync(DeploymentRuntime runtime, string tier, string? snapshotId, string? backupId, bool fromDisasterRecovery, CancellationToken ct)
+    /// <exception cref="ArgumentException">The backup is of another tier, or of another deployment that the selection does not name.</exception>
+    public async Task<RestoreOutcome> RestoreAsync(DeploymentRuntime runtime, RestoreSelection selection, CancellationToken ct)
     {
+        var (tier, snapshotId, backupId, fromDisasterRecovery, fromDeployment) = selection;
+        var owner = fromDeployment ?? runtime.Name;
         var tierSpec = runtime.Desired.Spec.FindTier(tier) ?? throw new NotFoundException($"deployment {runtime.Name} has no tier '{tier}'");
         if ((snapshotId is null) == (backupId is null))
         {
@@ -48,17 +55,18 @@ public sealed class BackupRestorer(
         var storeName = fromDisasterRecovery ? "dr" : "primary";
         var started = time.GetTimestamp();
         var outcome = snapshotId is not null
-            ? await RestoreSnapshotAsync(runtime, tierSpec, store, snapshotId, ct).ConfigureAwait(false)
-            : await RestoreServiceAsync(runtime, tierSpec, store, backupId!, ct).ConfigureAwait(false);
+            ? await RestoreSnapshotAsync(runtime, tierSpec, store, snapshotId, owner, ct).ConfigureAwait(false)
+            : await RestoreServiceAsync(runtime, tierSpec, store, backupId!, owner, ct).ConfigureAwait(false);
         outcome = outcome with { Store = storeName, Duration = time.GetElapsedTime(started) };
         await events.PublishAsync(runtime.Name, "backup.restored", $"tier {tier} restored from {outcome.Kind} backup {outcome.Id} ({storeName} store) on {outcome.Server} in {outcome.Duration.TotalSeconds:0.#}s", $"tiers.{tier}", cancellationToken: ct).ConfigureAwait(false);
         return outcome;
     }
 
-    private async Task<RestoreOutcome> RestoreSnapshotAsync(DeploymentRuntime runtime, TierSpec tier, Storage.IObjectStore store, string id, CancellationToken ct)
+    private async Task<RestoreOutcome> RestoreSnapshotAsync(DeploymentRuntime runtime, TierSpec tier, Storage.IObjectStore store, string id, string owner, CancellationToken ct)
     {
         var engine = new SnapshotEngine(store, timeProvider: time);
-        var manifest = await LoadAsync(runtime, engine, id, ct).ConfigureAwait(false);
+        var manifest = await LoadAsync(runtime, engine, tier, id, ct).ConfigureAwait(false);
+        CheckOwner(runtime, "snapshot", id, manifest.Deployment, owner);
         if (manifest.Tier != tier.Name || tier.Volumes.All(v => v.Name != manifest.Volume))
         {
             throw new ArgumentException($"snapshot {id} is of volume '{manifest.Volume}' of tier {manifest.Tier}, not of a volume of tier {tier.Name}");
@@ -87,11 +95,28 @@ public sealed class BackupRestorer(
         return new RestoreOutcome(tier.Name, "snapshot", id, "", server, TimeSpan.Zero);
     }
 
-    private static async Task<SnapshotManifest> LoadAsync(DeploymentRuntime runtime, SnapshotEngine engine, string id, CancellationToken ct)
+    /// <summary>
+    /// A store may be shared by several deployments (and their backups carry the deployment's name), so a backup
+    /// made by another deployment is restored only when the request names that deployment.
+    /// </summary>
+    private static void CheckOwner(DeploymentRuntime runtime, string kind, string id, string madeBy, string owner)
+    {
+        if (madeBy != owner)
+        {
+            throw new ArgumentException(owner == runtime.Name
+                ? $"{kind} {id} was made by deployment {madeBy}, not {runtime.Name}; to restore another deployment's data, name it with --from-deployment {madeBy}"
+                : $"{kind} {id} was made by deployment {madeBy}, not {owner} as --from-deployment says");
+        }
+    }
+
+    private static async Task<SnapshotManifest> LoadAsync(DeploymentRuntime runtime, SnapshotEngine engine, TierSpec tier, string id, CancellationToken ct)
     {
         try
         {
-            return await engine.GetManifestAsync(id, ct).ConfigureAwait(false);
+            // The key of this tier's policy for the volume; which volume is known only once the manifest is found.
+            var location = await engine.LocateAsync(id, ct).ConfigureAwait(false);
+            var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, tier.Name, location.Volume));
+            return await engine.GetManifestAsync(id, key, ct).ConfigureAwait(false);
         }
         catch (BackupNotFoundException ex)
         {
@@ -124,7 +149,7 @@ public sealed class BackupRestorer(
         }
     }
 
-    private async Task<RestoreOutcome> RestoreServiceAsync(DeploymentRuntime runtime, TierSpec tier, Storage.IObjectStore store, string id, CancellationToken ct)
+    private async Task<RestoreOutcome> RestoreServiceAsync(DeploymentRuntime runtime, TierSpec tier, Storage.IObjectStore store, string id, string owner, CancellationToken ct)
     {
         if (ServerHooks.Find(runtime, tier, "restore") is null)
         {
@@ -138,7 +163,11 @@ public sealed class BackupRestorer(
         {
             try
             {
-                return await backups.DownloadAsync(id, file, token).ConfigureAwait(false);
+                // Checked before the data is downloaded: the key to use is that of the policy the backup belongs to.
+                var found = await backups.GetAsync(id, token).ConfigureAwait(false);
+                CheckOwner(runtime, "backup", id, found.Deployment, owner);
+                var policy = tier.Backups.FirstOrDefault(b => b.Kind == BackupKind.Service && b.Name == found.Name);
+                return await backups.DownloadAsync(id, file, BackupPolicies.EncryptionKey(runtime, policy), token).ConfigureAwait(false);
             }
             catch (BackupNotFoundException ex)
             {

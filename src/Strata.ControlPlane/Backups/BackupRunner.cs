@@ -75,7 +75,7 @@ public sealed partial class BackupRunner(
             }, ct).ConfigureAwait(false);
             await events.PublishAsync(runtime.Name, "backup.completed", $"{policy.Kind} backup {outcome.Id} of tier {outcome.Tier} ({policy.Policy.Name}) taken on {outcome.Server}: {outcome.Bytes} bytes", Resource(policy), cancellationToken: ct).ConfigureAwait(false);
             await retention.PruneAsync(runtime, policy, stores.Primary(runtime), ct).ConfigureAwait(false);
-            replication.Enqueue(new ReplicationItem(runtime, policy, outcome.Id));
+            await replication.EnqueueAsync(new ReplicationItem(runtime, policy, outcome.Id), ct).ConfigureAwait(false);
             return outcome;
         }
         catch (Exception ex) when (IsBackupFailure(ex))
@@ -115,7 +115,7 @@ public sealed partial class BackupRunner(
         var image = $"{policy.Tier.Image}@{runtime.Desired.ImageDigest(policy.Tier)}";
         var request = new ServiceBackupRequest(runtime.Name, policy.Tier.Name, server.Id, policy.Policy.Name, image);
         var info = await retry.ExecuteAsync(runtime.Name, $"upload of the {policy.Policy.Name} backup of {policy.Tier.Name}",
-            token => new ServiceBackupStore(stores.Primary(runtime), time).UploadAsync(file, request, token), ct).ConfigureAwait(false);
+            token => new ServiceBackupStore(stores.Primary(runtime), time).UploadAsync(file, request, BackupPolicies.EncryptionKey(runtime, policy.Policy), token), ct).ConfigureAwait(false);
         return new BackupOutcome(policy.Tier.Name, policy.Policy.Name, policy.Kind, info.Id, server.Id, info.Created, info.Size, info.Sha256, null, info.Image);
     }
 

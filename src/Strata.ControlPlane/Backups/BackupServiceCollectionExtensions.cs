@@ -27,6 +27,8 @@ public static class BackupServiceCollectionExtensions
         services.TryAddSingleton<BackupRunner>();
         services.TryAddSingleton<BackupRestorer>();
         services.TryAddSingleton<RestoreDrill>();
+        services.TryAddSingleton<DisasterRecoveryQueue>();
+        services.TryAddSingleton<DisasterRecoveryCopier>();
         services.TryAddSingleton<DisasterRecoveryReplication>();
         services.TryAddSingleton<BackupScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<DisasterRecoveryReplication>());

@@ -1,99 +1,106 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Strata.Backups;
-using Strata.Backups.Replication;
-using Strata.Backups.Services;
-using Strata.Backups.Snapshots;
-using Strata.ControlPlane.Hosting;
-using Strata.ControlPlane.Reconciliation;
+using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Deployments;
 
 namespace Strata.ControlPlane.Backups;
 
-/// <summary>A backup to copy to the deployment's disaster-recovery store.</summary>
-public sealed record ReplicationItem(DeploymentRuntime Runtime, TierPolicy Policy, string BackupId);
-
 /// <summary>
-/// Copies every new backup to the deployment's disaster-recovery store in the background, reads the copy back to
-/// verify it, and applies the policy's retention there too. A failed copy is retried with backoff while the store is
-/// unreachable, then recorded and reported; the backup in the primary store is unaffected.
+/// Works through the <see cref="DisasterRecoveryQueue"/> in the background: every new backup is recorded there
+/// before its run reports it, copied by the <see cref="DisasterRecoveryCopier"/>, and removed once the copy is
+/// verified. A failed copy stays queued and is tried again after a bounded, growing delay; pending copies survive a
+/// restart of the control plane and are resumed when it starts.
 /// </summary>
 public sealed partial class DisasterRecoveryReplication(
-    BackupStores stores,
-    StoreRetry retry,
-    BackupRetention retention,
-    BackupCatalog catalog,
-    EventLog events,
-    Microsoft.Extensions.Options.IOptions<ControlPlaneOptions> options,
+    DisasterRecoveryCopier copier,
+    DisasterRecoveryQueue queue,
+    DeploymentRegistry registry,
+    IOptions<BackupOptions> options,
     TimeProvider time,
     ILogger<DisasterRecoveryReplication> logger) : BackgroundService
 {
-    private readonly Channel<ReplicationItem> _queue = Channel.CreateUnbounded<ReplicationItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Random _random = new();
 
-    /// <summary>Queues a copy; does nothing when the deployment has no disaster-recovery store.</summary>
-    public void Enqueue(ReplicationItem item)
+    /// <summary>Records a copy to make; does nothing when the deployment has no disaster-recovery store.</summary>
+    public async Task EnqueueAsync(ReplicationItem item, CancellationToken ct)
     {
-        if (item.Runtime.Desired.Spec.Storage.DisasterRecovery is not null)
+        if (item.Runtime.Desired.Spec.Storage.DisasterRecovery is null)
         {
-            _queue.Writer.TryWrite(item);
+            return;
         }
+
+        await queue.AddAsync(new PendingCopy(item.Runtime.Name, item.Policy.Tier.Name, item.Policy.Policy.Name, item.BackupId, 0, time.GetUtcNow()), ct).ConfigureAwait(false);
+        _wake.Writer.TryWrite(true);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var item in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+        // Copies are resolved against the deployments, which the reconcile loop loads at start.
+        await registry.WhenLoaded.WaitAsync(stoppingToken).ConfigureAwait(false);
+        while (!stoppingToken.IsCancellationRequested)
         {
-            try
+            foreach (var copy in await queue.ListAsync(stoppingToken).ConfigureAwait(false))
             {
-                await CopyAsync(item, stoppingToken).ConfigureAwait(false);
+                if (copy.NextAttemptAt <= time.GetUtcNow())
+                {
+                    await RunAsync(copy, stoppingToken).ConfigureAwait(false);
+                }
             }
-            catch (Exception ex) when (BackupRunner.IsBackupFailure(ex))
-            {
-                // Already recorded and reported by CopyAsync; the queue goes on with the next backup.
-                LogCopyFailed(logger, ex, item.BackupId);
-            }
+
+            await WaitForWorkAsync(stoppingToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Copies one backup, verifies the copy and prunes the disaster-recovery store.</summary>
-    public async Task CopyAsync(ReplicationItem item, CancellationToken ct)
+    private async Task RunAsync(PendingCopy copy, CancellationToken ct)
     {
-        var (runtime, policy, id) = item;
-        var target = stores.DisasterRecovery(runtime) ?? throw new InvalidOperationException($"deployment {runtime.Name} has no disasterRecovery store");
+        var runtime = registry.Find(copy.Deployment);
+        var tier = runtime?.Desired.Spec.FindTier(copy.Tier);
+        var policy = tier?.Backups.FirstOrDefault(b => b.Name == copy.Policy);
+        if (runtime is null || policy is null || runtime.Desired.Spec.Storage.DisasterRecovery is null)
+        {
+            // Without the deployment's spec there are no stores to copy between; the backup stays in the primary store.
+            LogCopyDropped(logger, copy.BackupId, copy.Deployment);
+            await queue.RemoveAsync(copy.Deployment, copy.BackupId, ct).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
-            var result = await retry.ExecuteAsync(runtime.Name, $"copy of backup {id} to the disaster-recovery store",
-                token => CopyAndVerifyAsync(runtime, policy, id, target, token), ct).ConfigureAwait(false);
-            await retention.PruneAsync(runtime, policy, target, ct).ConfigureAwait(false);
-            await events.PublishAsync(runtime.Name, "backup.replicated", $"backup {id} copied to the disaster-recovery store {target.Name} and verified ({result.ObjectsCopied} objects, {result.BytesCopied} bytes copied)", $"tiers.{policy.Tier.Name}.backups.{policy.Policy.Name}", cancellationToken: ct).ConfigureAwait(false);
+            await copier.CopyAsync(new ReplicationItem(runtime, new TierPolicy(tier!, policy), copy.BackupId), ct).ConfigureAwait(false);
+            await queue.RemoveAsync(copy.Deployment, copy.BackupId, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (BackupRunner.IsBackupFailure(ex))
         {
-            await catalog.UpdateAsync(runtime.Name, policy.Tier.Name, policy.Policy.Name, policy.Kind,
-                r => r with { LastError = $"copy of {id} to the disaster-recovery store failed: {ex.Message}", LastErrorAt = time.GetUtcNow() }, CancellationToken.None).ConfigureAwait(false);
-            await events.PublishAsync(runtime.Name, "backup.replication-failed", $"backup {id} could not be copied to the disaster-recovery store: {ex.Message}", $"tiers.{policy.Tier.Name}.backups.{policy.Policy.Name}", EventSeverity.Error, CancellationToken.None).ConfigureAwait(false);
-            throw;
+            // Already recorded and reported by the copier; tried again later.
+            var next = copy with { Attempts = copy.Attempts + 1, NextAttemptAt = time.GetUtcNow() + RetryDelay(copy.Attempts) };
+            LogCopyFailed(logger, ex, copy.BackupId, next.NextAttemptAt);
+            await queue.AddAsync(next, ct).ConfigureAwait(false);
         }
     }
 
-    private async Task<ReplicationResult> CopyAndVerifyAsync(DeploymentRuntime runtime, TierPolicy policy, string id, Storage.IObjectStore target, CancellationToken ct)
+    private TimeSpan RetryDelay(int failedBefore)
     {
-        var replicator = new Replicator(stores.Primary(runtime), target);
-        if (policy.Policy.Kind == Spec.BackupKind.Snapshot)
-        {
-            var copied = await replicator.CopySnapshotAsync(id, ct).ConfigureAwait(false);
-            var check = await new SnapshotEngine(target, timeProvider: time).VerifyAsync(id, BackupPolicies.EncryptionKey(runtime, policy.Policy), ct).ConfigureAwait(false);
-            return check.Ok ? copied : throw new BackupCorruptException(id, null, $"the copy in the disaster-recovery store does not verify: {string.Join("; ", check.Problems)}");
-        }
-
-        var result = await replicator.CopyServiceBackupAsync(id, ct).ConfigureAwait(false);
-        using var scratch = new ScratchFolder(options.Value.Paths.Root);
-
-        // Downloading checks the size and SHA-256 of the copy against the metadata.
-        await new ServiceBackupStore(target, time).DownloadAsync(id, Path.Combine(scratch.Path, "verify"), ct).ConfigureAwait(false);
-        return result;
+        var delay = options.Value.DisasterRecoveryRetryDelay * Math.Pow(2, Math.Min(failedBefore, 20));
+        var bounded = delay < options.Value.DisasterRecoveryMaxRetryDelay ? delay : options.Value.DisasterRecoveryMaxRetryDelay;
+        return bounded * (0.8 + (0.4 * _random.NextDouble()));
     }
 
-    [LoggerMessage(EventId = 410, Level = LogLevel.Warning, Message = "Copy of backup {BackupId} to the disaster-recovery store failed")]
-    private static partial void LogCopyFailed(ILogger logger, Exception exception, string backupId);
+    /// <summary>Until a copy is queued, or the scheduler interval has passed (when queued copies may have come due).</summary>
+    private async Task WaitForWorkAsync(CancellationToken ct)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var delay = Task.Delay(options.Value.SchedulerInterval, time, wait.Token);
+        var wake = _wake.Reader.WaitToReadAsync(wait.Token).AsTask();
+        await Task.WhenAny(delay, wake).ConfigureAwait(false);
+        await wait.CancelAsync().ConfigureAwait(false);
+        _wake.Reader.TryRead(out _);
+    }
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Warning, Message = "Copy of backup {BackupId} to the disaster-recovery store failed; next attempt at {NextAttemptAt}")]
+    private static partial void LogCopyFailed(ILogger logger, Exception exception, string backupId, DateTimeOffset nextAttemptAt);
+
+    [LoggerMessage(EventId = 411, Level = LogLevel.Warning, Message = "Copy of backup {BackupId} to the disaster-recovery store dropped: deployment {Deployment}, its policy or its disasterRecovery store is gone")]
+    private static partial void LogCopyDropped(ILogger logger, string backupId, string deployment);
 }

@@ -124,7 +124,7 @@ public sealed partial class RestoreDrill(
     {
         using var scratch = new ScratchFolder(controlPlane.Value.Paths.Root);
         var file = Path.Combine(scratch.Path, "backup");
-        await new ServiceBackupStore(stores.Primary(runtime), time).DownloadAsync(backup.Id, file, ct).ConfigureAwait(false);
+        await new ServiceBackupStore(stores.Primary(runtime), time).DownloadAsync(backup.Id, file, BackupPolicies.EncryptionKey(runtime, policy.Policy), ct).ConfigureAwait(false);
         await hooks.RunAsync(runtime, policy.Tier, instance, "restore", new Dictionary<string, string> { ["STRATA_BACKUP_FILE"] = file }, ct).ConfigureAwait(false);
     }
 

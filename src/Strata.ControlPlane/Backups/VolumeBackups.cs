@@ -5,7 +5,7 @@ using Strata.Planning;
 namespace Strata.ControlPlane.Backups;
 
 /// <summary>Final snapshots and restores of volumes through the snapshot engine and the deployment's backup store.</summary>
-internal sealed class VolumeBackups(BackupStores stores, StoreRetry retry, TimeProvider time) : IVolumeBackups
+internal sealed class VolumeBackups(BackupStores stores, StoreRetry retry, DisasterRecoveryCopier disasterRecovery, TimeProvider time) : IVolumeBackups
 {
     public async Task<string> TakeFinalSnapshotAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, CancellationToken ct)
     {
@@ -13,18 +13,31 @@ internal sealed class VolumeBackups(BackupStores stores, StoreRetry retry, TimeP
         var request = new SnapshotRequest(volumePath, runtime.Name, volume.Tier, volume.Server ?? volume.Name, volume.LogicalName, key);
         var result = await retry.ExecuteAsync(runtime.Name, $"final snapshot of {volume.Name}",
             token => new SnapshotEngine(stores.Primary(runtime), timeProvider: time).SnapshotAsync(request, null, token), ct).ConfigureAwait(false);
+
+        // Before the volume is deleted: a failed copy fails the termination, which keeps the volume and is tried again.
+        await disasterRecovery.CopyFinalSnapshotAsync(runtime, volume.Tier, volume.LogicalName, result.Manifest.Id, key, ct).ConfigureAwait(false);
         return result.Manifest.Id;
     }
 
     public async Task RestoreAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, string? snapshotId, CancellationToken ct)
     {
-        var engine = new SnapshotEngine(stores.Primary(runtime), timeProvider: time);
-        var id = snapshotId ?? await LatestAsync(engine, runtime.Name, volume, ct).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"no snapshot of volume {volume.LogicalName} of tier {volume.Tier} to restore from");
+        var source = RestoreSource.Parse(snapshotId);
+        var store = source.FromDisasterRecovery
+            ? stores.DisasterRecovery(runtime) ?? throw new InvalidOperationException($"volume {volume.LogicalName} of tier {volume.Tier} restores from '{snapshotId}', but the deployment has no disasterRecovery store")
+            : stores.Primary(runtime);
+        var engine = new SnapshotEngine(store, timeProvider: time);
+        var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, volume.Tier, volume.LogicalName));
+        var id = source.SnapshotId ?? await LatestAsync(engine, runtime.Name, volume, key, ct).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"no snapshot of volume {volume.LogicalName} of tier {volume.Tier} in the {store.Name} store to restore from");
+        var (deployment, tier, logical) = await engine.LocateAsync(id, ct).ConfigureAwait(false);
+        if ((deployment, tier, logical) != (runtime.Name, volume.Tier, volume.LogicalName))
+        {
+            throw new InvalidOperationException(
+                $"snapshot {id} is of volume {logical} of tier {tier} of deployment {deployment}, not of volume {volume.LogicalName} of tier {volume.Tier} of {runtime.Name}: refused");
+        }
 
         // The engine restores into a folder that must not exist yet; the volume folder does, so restore beside it and move in.
         var staging = VolumeFolders.StagingFor(volumePath);
-        var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, volume.Tier, volume.LogicalName));
         await retry.ExecuteAsync(runtime.Name, $"restore of snapshot {id}", async token =>
         {
             await engine.RestoreAsync(id, staging, key, token).ConfigureAwait(false);
@@ -33,14 +46,31 @@ internal sealed class VolumeBackups(BackupStores stores, StoreRetry retry, TimeP
         VolumeFolders.ReplaceContents(volumePath, staging);
     }
 
-    private static async Task<string?> LatestAsync(SnapshotEngine engine, string deployment, VolumeState volume, CancellationToken ct)
+    private static async Task<string?> LatestAsync(SnapshotEngine engine, string deployment, VolumeState volume, string? key, CancellationToken ct)
     {
         SnapshotInfo? latest = null;
-        await foreach (var info in engine.ListAsync(new SnapshotFilter(deployment, volume.Tier, volume.LogicalName), ct).ConfigureAwait(false))
+        await foreach (var info in engine.ListAsync(new SnapshotFilter(deployment, volume.Tier, volume.LogicalName), (_, _, _) => key, ct).ConfigureAwait(false))
         {
             latest = latest is null || info.Created > latest.Created ? info : latest;
         }
 
         return latest?.Id;
+    }
+}
+
+/// <summary>
+/// What a volume's <c>restoreFrom</c> names: a snapshot id, <c>latest</c>, or either prefixed with <c>dr:</c> to
+/// read from the disaster-recovery store. A null id means the latest.
+/// </summary>
+internal sealed record RestoreSource(bool FromDisasterRecovery, string? SnapshotId)
+{
+    public const string DisasterRecoveryPrefix = "dr:";
+    public const string Latest = "latest";
+
+    public static RestoreSource Parse(string? value)
+    {
+        var dr = value?.StartsWith(DisasterRecoveryPrefix, StringComparison.Ordinal) == true;
+        var id = dr ? value![DisasterRecoveryPrefix.Length..] : value;
+        return new RestoreSource(dr, id is null or Latest ? null : id);
     }
 }

@@ -34,9 +34,12 @@ internal sealed class ServiceBackupHarness : IAsyncDisposable
         """;
 
     private readonly ServiceProvider _services;
+    private readonly string _spec;
 
-    public ServiceBackupHarness(TimeProvider? time = null)
+    /// <param name="spec">The deployment "shop" with a tier "db" of one server; <see cref="Spec"/> when not given.</param>
+    public ServiceBackupHarness(TimeProvider? time = null, string spec = Spec)
     {
+        _spec = spec;
         var services = new ServiceCollection();
         if (time is not null)
         {
@@ -60,7 +63,7 @@ internal sealed class ServiceBackupHarness : IAsyncDisposable
     {
         var store = Get<IStateStore>();
         await store.InitializeAsync(CancellationToken.None).WithTimeout();
-        var runtime = AppliedDeployments.Runtime(store, Spec, state => state with
+        var runtime = AppliedDeployments.Runtime(store, _spec, state => state with
         {
             Tiers = [.. state.Tiers.Select(t => t with { Servers = [.. t.Servers.Select(s => s with { State = ServerStatus.InService, Address = "127.0.0.1" })] })],
         });

@@ -46,6 +46,12 @@ public sealed record RestoreRequest
 
     /// <summary><c>primary</c> (the default) or <c>dr</c>.</summary>
     public string? From { get; init; }
+
+    /// <summary>
+    /// The deployment whose backup it is, when not this one: a store shared by several deployments never restores
+    /// another deployment's data unless the request names it.
+    /// </summary>
+    public string? FromDeployment { get; init; }
 }
 
 public sealed record BackupProgressDto(long FilesRead, long BytesRead, long ChunksUploaded, long ChunksReused, long BytesUploaded);

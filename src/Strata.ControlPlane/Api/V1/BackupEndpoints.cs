@@ -107,7 +107,7 @@ public static class BackupEndpoints
 
         await StreamAsync(context, async write =>
         {
-            var outcome = await restorer.RestoreAsync(runtime, body.Tier, body.Snapshot, body.Backup, body.From == "dr", ct).ConfigureAwait(false);
+            var outcome = await restorer.RestoreAsync(runtime, new RestoreSelection(body.Tier, body.Snapshot, body.Backup, body.From == "dr", body.FromDeployment), ct).ConfigureAwait(false);
             await write(new BackupStreamLine
             {
                 Type = "restore",

@@ -1,0 +1,86 @@
+using Strata.Backups;
+using Strata.Backups.Services;
+using Strata.ControlPlane.Backups;
+using Strata.Storage;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests.Backups;
+
+/// <summary>
+/// Service backups through the real runner and restorer, a real <c>/bin/sh</c> hook and the home's filesystem store:
+/// a policy's <c>encryptionKey</c> seals the dump, and a store shared by deployments never restores another's data
+/// unless the restore names that deployment.
+/// </summary>
+[Trait("kind", "unit")]
+public sealed class ServiceBackupProtectionTests : IAsyncLifetime
+{
+    // The test specs get their one secret parameter, dbPassword, from Specs.Load; it serves as the backup key here.
+    private const string BackupKey = Specs.SecretPassword;
+    private const string Dump = "INSERT INTO customers VALUES ('alice', 'alice@example.com');";
+
+    private static readonly string s_spec = $$"""
+        deployment: shop
+        parameters:
+          dbPassword: { type: string, secret: true }
+        images:
+          db:
+            from: ./db
+            run: sh run.sh
+            hooks: { backup: sh backup.sh, restore: sh restore.sh }
+        tiers:
+          db:
+            image: db
+            servers: 1
+            backups:
+              hourly:
+                service: true
+                every: 1h
+                encryptionKey: "${params.dbPassword}"
+        """;
+
+    private readonly ServiceBackupHarness _harness = new(spec: s_spec);
+
+    public Task InitializeAsync()
+    {
+        _harness.ServerRoot.WriteFile("backup.sh", $"printf \"%s\" \"{Dump}\" > \"$STRATA_BACKUP_FILE\"\n");
+        _harness.ServerRoot.WriteFile("restore.sh", "cp \"$STRATA_BACKUP_FILE\" restored.sql\n");
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync() => _harness.DisposeAsync().AsTask();
+
+    private IObjectStore Store => ObjectStores.CreateFileSystem(new FileSystemObjectStoreOptions { RootPath = Path.Combine(_harness.Home.Path, "backups") });
+
+    [Fact]
+    public async Task RunPolicyAsync_PolicyWithKey_StoresTheDumpSealedAndRestoresIt()
+    {
+        var runtime = await _harness.DeployAsync();
+        var policy = BackupPolicies.Select(runtime, "db", "hourly").Single();
+
+        var outcome = await _harness.Get<BackupRunner>().RunPolicyAsync(runtime, policy, null, CancellationToken.None).WithTimeout();
+
+        var info = await new ServiceBackupStore(Store).GetAsync(outcome.Id).WithTimeout();
+        var stored = await File.ReadAllTextAsync(Path.Combine(_harness.Home.Path, "backups", info.DataKey));
+        Assert.DoesNotContain("alice", stored, StringComparison.Ordinal);
+        Assert.NotNull(info.Encryption);
+        await _harness.Get<BackupRestorer>().RestoreAsync(runtime, new RestoreSelection("db", null, outcome.Id), CancellationToken.None).WithTimeout();
+        Assert.Equal(Dump, await File.ReadAllTextAsync(_harness.ServerRoot.Combine("restored.sql")));
+    }
+
+    [Fact]
+    public async Task RestoreAsync_BackupOfAnotherDeploymentInSharedStore_RefusedUnlessNamed()
+    {
+        var runtime = await _harness.DeployAsync();
+        var theirs = await new ServiceBackupStore(Store).UploadAsync(
+            _harness.ServerRoot.WriteFile("other.sql", "their rows"), new ServiceBackupRequest("other", "db", "other-db-1", "hourly", "db@sha256:test"), BackupKey).WithTimeout();
+        var restorer = _harness.Get<BackupRestorer>();
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => restorer.RestoreAsync(runtime, new RestoreSelection("db", null, theirs.Id), CancellationToken.None)).WithTimeout();
+
+        Assert.Contains("was made by deployment other, not shop", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--from-deployment other", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(_harness.ServerRoot.Combine("restored.sql")));
+        await restorer.RestoreAsync(runtime, new RestoreSelection("db", null, theirs.Id, FromDeployment: "other"), CancellationToken.None).WithTimeout();
+        Assert.Equal("their rows", await File.ReadAllTextAsync(_harness.ServerRoot.Combine("restored.sql")));
+    }
+}
