@@ -37,7 +37,10 @@ public sealed class StrataRunner : IAsyncDisposable
 
     public string Listen => ControlPlane.ToString();
 
-    public async Task<CliResult> RunAsync(TimeSpan timeout, params string[] args)
+    public Task<CliResult> RunAsync(TimeSpan timeout, params string[] args) => RunWithEnvironmentAsync(timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="RunAsync"/>, with more environment variables (e.g. <c>STRATA_TOKEN</c>).</summary>
+    public async Task<CliResult> RunWithEnvironmentAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         start.ArgumentList.Add(s_cli);
@@ -48,6 +51,11 @@ public sealed class StrataRunner : IAsyncDisposable
 
         start.Environment["STRATA_HOME"] = Home.Path;
         start.Environment["STRATA_LOCAL_ADDRESSES"] = AddressRange;
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();

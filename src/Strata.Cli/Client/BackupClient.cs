@@ -23,7 +23,7 @@ public sealed class BackupClient : IDisposable
     public static async Task<BackupClient?> ConnectAsync(StrataPaths paths, CancellationToken ct)
     {
         using var client = await ControlPlaneLauncher.ConnectAsync(paths, ct).ConfigureAwait(false);
-        return client is not null && ServerToken.TryRead(paths) is { } token ? new BackupClient(client.BaseUrl, token) : null;
+        return client is not null && ControlPlaneClient.ReadToken(paths) is { } token ? new BackupClient(client.BaseUrl, token) : null;
     }
 
     public async Task<BackupListDto> ListAsync(string deployment, CancellationToken ct)
