@@ -213,7 +213,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
     /// <returns>Why haproxy did not start, or null.</returns>
     private async Task<string?> LaunchAsync(string haproxy, HaProxyStateDocument desired, HaProxyFiles files, HaProxyStateDocument? replacing, CancellationToken ct)
     {
-        await File.WriteAllTextAsync(files.Config, desired.ConfigText, ct).ConfigureAwait(false);
+        ProxyFiles.WriteTextAtomically(files.Config, desired.ConfigText, ownerOnly: true);
         await File.WriteAllTextAsync(files.PinMap, "", ct).ConfigureAwait(false);
         await File.WriteAllTextAsync(files.SlotMap, "", ct).ConfigureAwait(false);
         File.Delete(files.PidFile);

@@ -70,7 +70,7 @@ public static class AccessEndpoints
     {
         if (token == ApiToken.CliTokenName)
         {
-            throw new ConflictException($"'{ApiToken.CliTokenName}' is the CLI's own token and cannot be revoked; delete $STRATA_HOME/token and restart the control plane to replace it");
+            throw new ConflictException($"'{ApiToken.CliTokenName}' is the CLI's own token (the home folder's token file) and cannot be revoked");
         }
 
         return await store.RevokeTokenAsync(token, ct).ConfigureAwait(false)
