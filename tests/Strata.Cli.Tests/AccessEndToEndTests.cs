@@ -5,6 +5,7 @@ using Strata.Testing;
 namespace Strata.Cli.Tests;
 
 /// <summary>Tokens, roles and the audit log through the real CLI and a real background control plane.</summary>
+[Trait("kind", "e2e")]
 public sealed class AccessEndToEndTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(1);

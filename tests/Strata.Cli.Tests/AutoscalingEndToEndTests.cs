@@ -4,6 +4,7 @@ using Xunit.Abstractions;
 namespace Strata.Cli.Tests;
 
 /// <summary>A threshold rule on the request rate the load balancer measures, driven by real load from wrk.</summary>
+[Trait("kind", "e2e")]
 public sealed class AutoscalingEndToEndTests(ITestOutputHelper output)
 {
     // Per server, as the load balancer measures it. Even on a busy two-core machine wrk through the proxy makes
@@ -23,7 +24,7 @@ public sealed class AutoscalingEndToEndTests(ITestOutputHelper output)
         Assert.Single(await deployment.ServersAsync());
 
         // A few connections are plenty for the rate and leave the two cores to the servers being launched.
-        await using (var load = LoadGenerator.Start(deployment.Url, TimeSpan.FromSeconds(50), connections: 4, threads: 1))
+        await using (var load = LoadGenerator.Start(deployment.Url, LoadGenerator.LongestRun, connections: 4, threads: 1))
         {
             await deployment.WaitAsync(
                 status => ResiliencyDeployment.Tier(status).GetProperty("desired").GetInt32() == 3 && ResiliencyDeployment.Members(status).Count == 3,

@@ -9,6 +9,7 @@ namespace Strata.Cli.Tests;
 /// pg_dump, the deployment taken down and brought up again, and the rows restored from each kind of backup and from
 /// the disaster-recovery copy; restore drills pass on good backups and fail on a corrupted one.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class BackupEndToEndTests
 {
     private const string Deployment = "status-page";

@@ -9,6 +9,7 @@ namespace Strata.Cli.Tests;
 /// copies in a folder: rows written, backed up by pg_dump, the deployment taken down and brought up again, and the
 /// rows restored from the S3 store and then from the disaster-recovery copy.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class BackupS3EndToEndTests
 {
     private const string Deployment = "status-page";

@@ -4,6 +4,7 @@ using Strata.Testing;
 namespace Strata.Cli.Tests;
 
 /// <summary>The control plane killed while it launches servers: after a restart nothing is lost, leaked or duplicated.</summary>
+[Trait("kind", "e2e")]
 public sealed class CrashEndToEndTests
 {
     [Fact]

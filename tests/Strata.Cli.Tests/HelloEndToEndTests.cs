@@ -4,6 +4,7 @@ using Strata.Testing;
 namespace Strata.Cli.Tests;
 
 /// <summary>examples/hello on real processes: up, traffic through the load balancer, a control-plane crash, down.</summary>
+[Trait("kind", "e2e")]
 public sealed class HelloEndToEndTests
 {
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };

@@ -3,6 +3,7 @@ using Strata.Testing;
 namespace Strata.Cli.Tests;
 
 /// <summary>Scaling, health-gated membership and bad input, each on real processes.</summary>
+[Trait("kind", "e2e")]
 public sealed class LifecycleEndToEndTests
 {
     private const string App = """
@@ -124,6 +125,19 @@ public sealed class LifecycleEndToEndTests
         Assert.Contains("warning: the local provider does not enforce firewall rules; 2 recorded, not applied", plan.Error, StringComparison.Ordinal);
         Assert.Contains("+ firewall[any->front:8080/tcp]", plan.Out, StringComparison.Ordinal);
         Assert.Contains("+ firewall[front->web:8000/tcp]", plan.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plan_ParameterFromTheEnvironment_IsUsed()
+    {
+        await using var strata = new StrataRunner();
+        strata.Environment["STRATA_PARAM_COUNT"] = "3";
+        var spec = Write(strata, Spec(new LoopbackEndpoint("127.0.0.1", 8080), "${params.count}") + "\nparameters:\n  count: { type: int, default: 1 }\n");
+
+        var plan = await strata.RunAsync(TimeSpan.FromMinutes(1), "plan", spec);
+
+        Assert.True(plan.ExitCode == 0, plan.ToString());
+        Assert.Contains("+ tiers.web (3 servers)", plan.Out, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ namespace Strata.Cli.Tests;
 /// The recovery and rollout tests assert that wrk saw no failure; these show that failures, when there are some,
 /// are read from wrk's report, so that a zero there means none happened and not that none were parsed.
 /// </summary>
+[Trait("kind", "e2e")]
 public sealed class ResiliencyLoadGeneratorTests
 {
     [Fact]

@@ -5,13 +5,14 @@ using Xunit.Abstractions;
 namespace Strata.Cli.Tests;
 
 /// <summary>Rolling immutable updates on <c>strata up</c> with a changed image, under real load through the load balancer.</summary>
+[Trait("kind", "e2e")]
 public sealed class RolloutEndToEndTests(ITestOutputHelper output)
 {
     private const string Update = "update: { maxSurge: 1, maxUnavailable: 0, bake: 1s }";
 
 
-    /// <summary>wrk runs at most this long; it is ended as soon as the second <c>up</c> returns.</summary>
-    private static readonly TimeSpan s_loadLimit = TimeSpan.FromSeconds(90);
+    /// <summary>wrk runs at most this long, beyond the second <c>up</c>'s own limit; it is ended as soon as that returns.</summary>
+    private static readonly TimeSpan s_loadLimit = LoadGenerator.LongestRun;
 
     [Fact]
     public async Task Up_NewImageUnderLoad_ReplacesEveryServerWithoutFailedRequests()

@@ -32,6 +32,9 @@ public sealed class StrataRunner : IAsyncDisposable
     /// <summary>A loopback block of this runner's own, so that runs side by side never hand out the same address.</summary>
     public string AddressRange => _addresses.Range;
 
+    /// <summary>Variables added to the environment of every <c>strata</c> this runner starts.</summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Where this runner's control plane listens.</summary>
     public LoopbackEndpoint ControlPlane { get; }
 
@@ -39,7 +42,7 @@ public sealed class StrataRunner : IAsyncDisposable
 
     public Task<CliResult> RunAsync(TimeSpan timeout, params string[] args) => RunWithEnvironmentAsync(timeout, new Dictionary<string, string>(), args);
 
-    /// <summary>As <see cref="RunAsync"/>, with more environment variables (e.g. <c>STRATA_TOKEN</c>).</summary>
+    /// <summary>As <see cref="RunAsync"/>, with more environment variables for this run only (e.g. <c>STRATA_TOKEN</c>).</summary>
     public async Task<CliResult> RunWithEnvironmentAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
@@ -49,9 +52,16 @@ public sealed class StrataRunner : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
+        // An explicit environment: what this machine sets for Strata (STRATA_PARAM_*, STRATA_HOME, ...) must not
+        // reach the program under test, only what the test says.
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("STRATA_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
         start.Environment["STRATA_HOME"] = Home.Path;
         start.Environment["STRATA_LOCAL_ADDRESSES"] = AddressRange;
-        foreach (var (name, value) in environment)
+        foreach (var (name, value) in Environment.Concat(environment))
         {
             start.Environment[name] = value;
         }
@@ -160,7 +170,7 @@ public sealed class StrataRunner : IAsyncDisposable
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId)
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == System.Environment.ProcessId)
             {
                 continue;
             }

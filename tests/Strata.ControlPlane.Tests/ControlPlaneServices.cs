@@ -43,7 +43,6 @@ internal sealed class ControlPlaneServices : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _provider.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _home.Dispose();
     }
 }

@@ -6,6 +6,7 @@ using Strata.Testing;
 
 namespace Strata.LoadBalancing.Tests;
 
+[Trait("kind", "unit")]
 public sealed class BackendSelectorTests
 {
     private readonly MemberTable _table = new(new ManualTimeProvider(), TimeSpan.FromSeconds(10));

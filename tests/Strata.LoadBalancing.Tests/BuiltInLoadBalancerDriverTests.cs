@@ -7,6 +7,7 @@ using Strata.Testing;
 namespace Strata.LoadBalancing.Tests;
 
 /// <summary>The driver's lifecycle with the proxy as a real separate process.</summary>
+[Trait("kind", "e2e")]
 public sealed class BuiltInLoadBalancerDriverTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Strata.LoadBalancing.BuiltIn;
 
 namespace Strata.LoadBalancing.Tests;
 
+[Trait("kind", "unit")]
 public sealed class BuiltInLoadBalancerOptionsTests
 {
     [Fact]

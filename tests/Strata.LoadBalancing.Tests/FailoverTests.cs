@@ -119,11 +119,13 @@ public abstract class FailoverTests
         ?? throw new InvalidOperationException($"'{name}' is not on PATH; install it with: apt-get install -y {package}");
 }
 
+[Trait("kind", "e2e")]
 public sealed class BuiltInFailoverTests : FailoverTests
 {
     protected override string DriverName => "builtin";
 }
 
+[Trait("kind", "e2e")]
 public sealed class HaProxyFailoverTests : FailoverTests
 {
     protected override string DriverName => "haproxy";

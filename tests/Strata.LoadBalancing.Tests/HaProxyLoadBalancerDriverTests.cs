@@ -7,6 +7,7 @@ using Strata.Testing;
 namespace Strata.LoadBalancing.Tests;
 
 /// <summary>The HAProxy driver's lifecycle against a real haproxy.</summary>
+[Trait("kind", "e2e")]
 public sealed class HaProxyLoadBalancerDriverTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Strata.LoadBalancing.HaProxy;
 
 namespace Strata.LoadBalancing.Tests;
 
+[Trait("kind", "unit")]
 public sealed class HaProxyLoadBalancerOptionsTests
 {
     [Fact]

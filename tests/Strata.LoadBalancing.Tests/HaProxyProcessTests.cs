@@ -2,6 +2,7 @@ using Strata.LoadBalancing.HaProxy;
 
 namespace Strata.LoadBalancing.Tests;
 
+[Trait("kind", "e2e")]
 public sealed class HaProxyProcessTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Strata.LoadBalancing.Proxy.Membership;
 
 namespace Strata.LoadBalancing.Tests;
 
+[Trait("kind", "unit")]
 public sealed class LatencyHistogramTests
 {
     [Fact]

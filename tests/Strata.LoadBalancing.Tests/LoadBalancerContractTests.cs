@@ -304,11 +304,13 @@ public abstract class LoadBalancerContractTests
     }
 }
 
+[Trait("kind", "e2e")]
 public sealed class BuiltInContractTests : LoadBalancerContractTests
 {
     protected override string DriverName => "builtin";
 }
 
+[Trait("kind", "e2e")]
 public sealed class HaProxyContractTests : LoadBalancerContractTests
 {
     protected override string DriverName => "haproxy";

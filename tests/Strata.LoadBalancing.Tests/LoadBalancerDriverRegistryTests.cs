@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.LoadBalancing.Tests;
 
+[Trait("kind", "unit")]
 public sealed class LoadBalancerDriverRegistryTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using Strata.Testing;
 
 namespace Strata.LoadBalancing.Tests;
 
+[Trait("kind", "unit")]
 public sealed class MemberTableTests
 {
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(10);

@@ -5,6 +5,7 @@ using Strata.Testing;
 namespace Strata.LoadBalancing.Tests;
 
 /// <summary>Requests through the proxy process to real backends on their own loopback addresses.</summary>
+[Trait("kind", "e2e")]
 public sealed class ProxyRoutingTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Strata.Testing;
 
 namespace Strata.LoadBalancing.Tests;
 
+[Trait("kind", "unit")]
 public sealed class TlsSettingsTests
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace Strata.Planning.Tests;
 /// <c>.received.txt</c>; after an intended change, <c>tests/update-golden.sh</c> moves those over the golden files.
 /// These tests never write a golden file themselves, so no setting can make them pass.
 /// </summary>
+[Trait("kind", "unit")]
 public sealed class GoldenTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using Strata.Testing;
 
 namespace Strata.Planning.Tests;
 
+[Trait("kind", "unit")]
 public sealed class ImageDigestTests
 {
     [Fact]

@@ -1,5 +1,6 @@
 namespace Strata.Planning.Tests;
 
+[Trait("kind", "unit")]
 public sealed class NameGeneratorTests
 {
     [Fact]

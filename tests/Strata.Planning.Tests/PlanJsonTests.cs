@@ -4,6 +4,7 @@ using static Strata.Planning.Tests.TestDeployments;
 
 namespace Strata.Planning.Tests;
 
+[Trait("kind", "unit")]
 public sealed class PlanJsonTests
 {
     [Fact]
@@ -41,6 +42,7 @@ public sealed class PlanJsonTests
     }
 }
 
+[Trait("kind", "unit")]
 public sealed class ParameterDigestTests
 {
     private static readonly byte[] s_key = Encoding.UTF8.GetBytes("installation-key-0123456789");

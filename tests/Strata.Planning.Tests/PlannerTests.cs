@@ -4,6 +4,7 @@ using static Strata.Planning.Tests.TestDeployments;
 
 namespace Strata.Planning.Tests;
 
+[Trait("kind", "unit")]
 public sealed class PlannerTests
 {
     [Fact]

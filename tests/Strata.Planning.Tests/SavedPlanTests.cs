@@ -4,6 +4,7 @@ using static Strata.Planning.Tests.TestDeployments;
 
 namespace Strata.Planning.Tests;
 
+[Trait("kind", "unit")]
 public sealed class SavedPlanTests
 {
     private static readonly byte[] s_key = Encoding.UTF8.GetBytes("installation-key-0123456789");

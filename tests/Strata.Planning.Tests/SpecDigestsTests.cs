@@ -4,6 +4,7 @@ using static Strata.Planning.Tests.TestDeployments;
 
 namespace Strata.Planning.Tests;
 
+[Trait("kind", "unit")]
 public sealed class SpecDigestsTests
 {
     private static readonly ImageSpec s_image = new() { Name = "web", From = "web", Run = T("python3 app.py") };

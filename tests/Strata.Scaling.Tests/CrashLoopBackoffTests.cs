@@ -2,6 +2,7 @@ using Strata.Testing;
 
 namespace Strata.Scaling.Tests;
 
+[Trait("kind", "unit")]
 public sealed class CrashLoopBackoffTests
 {
     private readonly ManualTimeProvider _time = new(TestTiers.Start);

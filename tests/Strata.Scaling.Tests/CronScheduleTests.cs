@@ -1,5 +1,6 @@
 namespace Strata.Scaling.Tests;
 
+[Trait("kind", "unit")]
 public sealed class CronScheduleTests
 {
     private static DateTimeOffset Utc(int year, int month, int day, int hour = 0, int minute = 0) => new(year, month, day, hour, minute, 0, TimeSpan.Zero);

@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.Scaling.Tests;
 
+[Trait("kind", "e2e")]
 public sealed class ProcessTreeSamplerTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using static Strata.Scaling.Tests.TestTiers;
 
 namespace Strata.Scaling.Tests;
 
+[Trait("kind", "unit")]
 public sealed class SchedulePolicyTests
 {
     // Monday 5 January 2026, 07:58 UTC.

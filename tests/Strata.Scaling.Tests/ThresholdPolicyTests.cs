@@ -4,6 +4,7 @@ using static Strata.Scaling.Tests.TestTiers;
 
 namespace Strata.Scaling.Tests;
 
+[Trait("kind", "unit")]
 public sealed class ThresholdPolicyTests
 {
     private readonly ManualTimeProvider _time = new(Start);

@@ -5,6 +5,7 @@ using static Strata.Scaling.Tests.TestTiers;
 
 namespace Strata.Scaling.Tests;
 
+[Trait("kind", "unit")]
 public sealed class TierAutoscalerTests
 {
     private readonly ManualTimeProvider _time = new(Start);

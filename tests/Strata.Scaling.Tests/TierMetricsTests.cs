@@ -2,6 +2,7 @@ using Strata.Spec;
 
 namespace Strata.Scaling.Tests;
 
+[Trait("kind", "unit")]
 public sealed class TierMetricsTests
 {
     [Fact]

@@ -1,5 +1,6 @@
 namespace Strata.Spec.Tests;
 
+[Trait("kind", "unit")]
 public sealed class ExampleSpecTests
 {
     [Fact]

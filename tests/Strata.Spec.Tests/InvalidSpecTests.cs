@@ -4,6 +4,7 @@ namespace Strata.Spec.Tests;
 /// A corpus of small invalid specs. Each must produce exactly one error, at the exact line and column, with the
 /// exact message, so a regression in any rule or in location tracking shows up here.
 /// </summary>
+[Trait("kind", "unit")]
 public sealed class InvalidSpecTests
 {
     private const string Image = """

@@ -1,5 +1,6 @@
 namespace Strata.Spec.Tests;
 
+[Trait("kind", "unit")]
 public sealed class ParameterValuesTests
 {
     private const string Spec = """
@@ -45,23 +46,6 @@ public sealed class ParameterValuesTests
         Assert.Equal(5, result.Spec!.Tiers[0].Servers.Desired);
         Assert.Equal("eu", result.Spec.ResolvedParameters["region"]);
         Assert.Equal("from-env", result.Spec.ResolvedParameters["dbPassword"]);
-    }
-
-    [Fact]
-    public void FromEnvironment_ProcessVariable_IsUsed()
-    {
-        var name = "STRATA_PARAM_SPEC_TEST_" + Guid.NewGuid().ToString("N").ToUpperInvariant();
-        Environment.SetEnvironmentVariable(name, "42");
-        try
-        {
-            var values = ParameterValues.FromEnvironment();
-
-            Assert.Equal("42", values.Find(name["STRATA_PARAM_".Length..].ToLowerInvariant())!.Value);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(name, null);
-        }
     }
 
     [Theory]

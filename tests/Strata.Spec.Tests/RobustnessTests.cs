@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Text;
 
 namespace Strata.Spec.Tests;
 
+[Trait("kind", "unit")]
 public sealed class RobustnessTests
 {
     private const int Mutations = 2000;
@@ -78,19 +78,17 @@ public sealed class RobustnessTests
         Assert.StartsWith("/nonexistent/strata.yaml: error: cannot read the spec:", error.ToString(), StringComparison.Ordinal);
     }
 
+    // How long this takes is measured by bench/Strata.Bench (target and figures in bench/README.md), not here.
     [Fact]
-    public void Parse_ThousandTiersTenThousandServers_TakesWellUnderOneSecond()
+    public void Parse_ThousandTiersTenThousandServers_ReadsEveryTier()
     {
         var yaml = LargeSpec(tiers: 1000, serversPerTier: 10);
-        SpecLoader.Parse(yaml, "big.yaml", ParameterValues.Empty);
 
-        var watch = Stopwatch.StartNew();
         var result = SpecLoader.Parse(yaml, "big.yaml", ParameterValues.Empty);
-        watch.Stop();
 
         Assert.True(result.Success, string.Join("\n", result.Diagnostics.Take(5)));
-        Assert.Equal(10_000, result.Spec!.Tiers.Sum(t => t.Servers.Desired));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed.TotalMilliseconds:0} ms");
+        Assert.Equal(1000, result.Spec!.Tiers.Count);
+        Assert.Equal(10_000, result.Spec.Tiers.Sum(t => t.Servers.Desired));
     }
 
     private static string LargeSpec(int tiers, int serversPerTier)

@@ -1,5 +1,6 @@
 namespace Strata.Spec.Tests;
 
+[Trait("kind", "unit")]
 public sealed class TemplateTests
 {
     /// <summary>A hand-written resolver over fixed values; paths it does not know are unknown until apply.</summary>

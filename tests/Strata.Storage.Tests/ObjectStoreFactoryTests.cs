@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.Storage.Tests;
 
+[Trait("kind", "unit")]
 public sealed class ObjectStoreFactoryTests
 {
     [Fact]

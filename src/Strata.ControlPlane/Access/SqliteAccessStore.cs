@@ -9,7 +9,7 @@ namespace Strata.ControlPlane.Access;
 /// Tokens and the audit log in the state database. Whichever of this store and the state store opens the database
 /// first creates it readable by its owner only; SQLite gives its journal files the database's mode.
 /// </summary>
-internal sealed class SqliteAccessStore(IOptions<SqliteStateStoreOptions> options) : IAccessStore
+internal sealed class SqliteAccessStore(IOptions<SqliteStateStoreOptions> options) : IAccessStore, IDisposable
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS tokens (
@@ -41,6 +41,13 @@ internal sealed class SqliteAccessStore(IOptions<SqliteStateStoreOptions> option
 
     private readonly SemaphoreSlim _schemaGate = new(1, 1);
     private volatile bool _created;
+
+    /// <summary>Closes this store's pooled connections, so that the database's files are released.</summary>
+    public void Dispose()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
 
     public async Task<ApiToken?> FindByHashAsync(string hash, CancellationToken ct)
     {

@@ -29,13 +29,17 @@ public static class ServerRuntimeSettings
     }
 
     /// <summary>Removes the settings from this process's environment once the runtime has read them.</summary>
-    public static void KeepFromChildren()
+    public static void KeepFromChildren() =>
+        KeepFromChildren(Environment.GetEnvironmentVariable, name => Environment.SetEnvironmentVariable(name, null));
+
+    /// <summary>Removes each setting that still holds this class's value; another value was the user's and stays.</summary>
+    internal static void KeepFromChildren(Func<string, string?> read, Action<string> remove)
     {
         foreach (var (name, value) in Variables)
         {
-            if (Environment.GetEnvironmentVariable(name) == value)
+            if (read(name) == value)
             {
-                Environment.SetEnvironmentVariable(name, null);
+                remove(name);
             }
         }
     }

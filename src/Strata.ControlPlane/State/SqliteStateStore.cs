@@ -15,7 +15,7 @@ public sealed class SqliteStateStoreOptions
 /// Keeps deployments and events in one SQLite file in WAL mode. Each deployment is one row whose serial is checked on
 /// save, so a state change is atomic and lost updates are refused rather than silently merged.
 /// </summary>
-internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options, TimeProvider time) : IStateStore
+internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options, TimeProvider time) : IStateStore, IDisposable
 {
     private readonly string _connectionString = new SqliteConnectionStringBuilder
     {
@@ -25,6 +25,13 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
     }.ToString();
 
     public string Name => "sqlite";
+
+    /// <summary>Closes this store's pooled connections, so that its files are released (and can be deleted).</summary>
+    public void Dispose()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {

@@ -2,6 +2,7 @@ using Strata.Backups.Chunking;
 
 namespace Strata.Backups.Tests.Chunking;
 
+[Trait("kind", "unit")]
 public sealed class ContentDefinedChunkerTests
 {
     private static readonly ContentDefinedChunker s_chunker = new(new ChunkingOptions());

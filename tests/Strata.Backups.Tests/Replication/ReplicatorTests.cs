@@ -6,6 +6,7 @@ using Strata.Testing;
 
 namespace Strata.Backups.Tests.Replication;
 
+[Trait("kind", "e2e")]
 public sealed class ReplicatorTests(S3rverProcess server) : IClassFixture<S3rverProcess>, IDisposable
 {
     private readonly TemporaryDirectory _work = new("strata-dr");

@@ -2,6 +2,7 @@ using Strata.Backups.Retention;
 
 namespace Strata.Backups.Tests.Retention;
 
+[Trait("kind", "unit")]
 public sealed class RetentionPolicyTests
 {
     private static readonly DateTimeOffset s_start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);

@@ -5,6 +5,7 @@ using Strata.Testing;
 
 namespace Strata.Backups.Tests.Retention;
 
+[Trait("kind", "unit")]
 public sealed class SnapshotPrunerTests : IDisposable
 {
     private readonly TemporaryDirectory _work = new("strata-prune");

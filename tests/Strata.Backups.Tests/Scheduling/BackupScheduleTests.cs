@@ -2,6 +2,7 @@ using Strata.Backups.Scheduling;
 
 namespace Strata.Backups.Tests.Scheduling;
 
+[Trait("kind", "unit")]
 public sealed class BackupScheduleTests
 {
     private static readonly DateTimeOffset s_at = new(2026, 3, 14, 10, 17, 30, TimeSpan.Zero); // a Saturday

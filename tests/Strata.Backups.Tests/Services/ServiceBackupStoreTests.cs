@@ -4,6 +4,7 @@ using Strata.Testing;
 
 namespace Strata.Backups.Tests.Services;
 
+[Trait("kind", "unit")]
 public sealed class ServiceBackupStoreTests : IDisposable
 {
     private static readonly ServiceBackupRequest s_request = new("shop", "db", "shop-db-1", "pgdump", "postgres@sha256:ab12");

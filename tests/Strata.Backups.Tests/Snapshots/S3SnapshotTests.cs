@@ -5,6 +5,7 @@ using Strata.Testing;
 
 namespace Strata.Backups.Tests.Snapshots;
 
+[Trait("kind", "e2e")]
 public sealed class S3SnapshotTests(S3rverProcess server) : IClassFixture<S3rverProcess>, IDisposable
 {
     private readonly TemporaryDirectory _work = new("strata-backup-s3");

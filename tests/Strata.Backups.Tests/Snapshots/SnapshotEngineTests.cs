@@ -5,6 +5,7 @@ using Strata.Testing;
 
 namespace Strata.Backups.Tests.Snapshots;
 
+[Trait("kind", "unit")]
 public sealed class SnapshotEngineTests : IDisposable
 {
     private readonly TemporaryDirectory _work = new("strata-backup");

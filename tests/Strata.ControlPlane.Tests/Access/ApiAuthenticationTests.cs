@@ -7,6 +7,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Access;
 
+[Trait("kind", "e2e")]
 public sealed class ApiAuthenticationTests
 {
     /// <summary>How an attacker may spell a path so that routing still matches it while a naive prefix check does not.</summary>

@@ -5,6 +5,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Access;
 
+[Trait("kind", "e2e")]
 public sealed class ApiRolesTests
 {
     [Fact]
@@ -68,7 +69,6 @@ public sealed class ApiRolesTests
         using var list = await app.SendAsync(HttpMethod.Get, "/api/v1/tokens", app.CliToken);
         var listed = await list.Content.ReadAsStringAsync();
         await app.App.StopAsync().WithTimeout();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
         Assert.Contains("\"name\":\"ci\"", listed);
         Assert.Contains("\"name\":\"cli\"", listed);

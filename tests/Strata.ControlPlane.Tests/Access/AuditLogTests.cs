@@ -6,6 +6,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Access;
 
+[Trait("kind", "e2e")]
 public sealed class AuditLogTests
 {
     [Fact]

@@ -89,7 +89,6 @@ internal sealed class ControlPlaneApp : IAsyncDisposable
         Http.Dispose();
         await App.StopAsync().WithTimeout();
         await App.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         _home.Dispose();
     }
 }

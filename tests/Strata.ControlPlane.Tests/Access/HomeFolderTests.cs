@@ -4,6 +4,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Access;
 
+[Trait("kind", "e2e")]
 public sealed class HomeFolderTests
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;

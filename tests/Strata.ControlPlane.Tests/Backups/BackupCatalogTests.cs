@@ -6,6 +6,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Backups;
 
+[Trait("kind", "unit")]
 public sealed class BackupCatalogTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset s_at = new(2026, 3, 14, 3, 0, 0, TimeSpan.Zero);

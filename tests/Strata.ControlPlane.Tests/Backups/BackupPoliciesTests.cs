@@ -7,6 +7,7 @@ namespace Strata.ControlPlane.Tests.Backups;
 /// The schedule of each policy as the scheduler reads it: a policy is due once <c>Schedule.Next(lastAttempt)</c>
 /// has come, with a clock stepping by the scheduler's interval.
 /// </summary>
+[Trait("kind", "unit")]
 public sealed class BackupPoliciesTests
 {
     private const string Spec = """

@@ -9,6 +9,7 @@ namespace Strata.ControlPlane.Tests.Backups;
 /// hourly policy first runs, that it runs once per interval, once after a long outage, and that a failure waits for
 /// the next interval instead of retrying on every tick.
 /// </summary>
+[Trait("kind", "unit")]
 public sealed class BackupSchedulerTests : IAsyncLifetime
 {
     private const string GoodHook = "printf 'dump of %s' \"$STRATA_TIER\" > \"$STRATA_BACKUP_FILE\"\n";

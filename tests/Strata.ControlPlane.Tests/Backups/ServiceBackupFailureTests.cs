@@ -8,6 +8,7 @@ namespace Strata.ControlPlane.Tests.Backups;
 /// Service backups through the real runner, its real <c>/bin/sh</c> hook in a server folder and a filesystem store:
 /// a hook that fails or writes nothing is recorded and reported, and the earlier backup stays.
 /// </summary>
+[Trait("kind", "unit")]
 public sealed class ServiceBackupFailureTests : IAsyncLifetime
 {
     private readonly ServiceBackupHarness _harness = new();

@@ -70,7 +70,6 @@ internal sealed class ServiceBackupHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _services.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         ServerRoot.Dispose();
         Home.Dispose();
     }

@@ -6,6 +6,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Backups;
 
+[Trait("kind", "unit")]
 public sealed class StoreRetryTests : IAsyncLifetime
 {
     private static readonly TimeSpan s_firstDelay = TimeSpan.FromSeconds(10);

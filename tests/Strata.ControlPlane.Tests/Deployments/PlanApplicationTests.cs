@@ -4,6 +4,7 @@ using Strata.Spec;
 
 namespace Strata.ControlPlane.Tests.Deployments;
 
+[Trait("kind", "unit")]
 public sealed class PlanApplicationTests
 {
     private const string ImageDigestValue = "sha256:test";

@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Events;
 
+[Trait("kind", "unit")]
 public sealed class EventLogTests : IAsyncLifetime
 {
     private readonly ManualTimeProvider _clock = new();

@@ -3,6 +3,7 @@ using Strata.Planning;
 
 namespace Strata.ControlPlane.Tests.Health;
 
+[Trait("kind", "unit")]
 public sealed class HealthMonitorTests
 {
     private static readonly TimeSpan s_boot = TimeSpan.FromMilliseconds(100);

@@ -10,6 +10,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Health;
 
+[Trait("kind", "unit")]
 public sealed class HealthProbeTests : IAsyncLifetime
 {
     private static readonly IReadOnlyDictionary<string, string> s_noEnvironment = new Dictionary<string, string>();

@@ -2,6 +2,7 @@ using Strata.ControlPlane.Health;
 
 namespace Strata.ControlPlane.Tests.Health;
 
+[Trait("kind", "unit")]
 public sealed class HealthTrackerTests
 {
     private static readonly ProbeResult s_pass = ProbeResult.Pass;

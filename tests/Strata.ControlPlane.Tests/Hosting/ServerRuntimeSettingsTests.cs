@@ -2,6 +2,7 @@ using Strata.ControlPlane.Hosting;
 
 namespace Strata.ControlPlane.Tests.Hosting;
 
+[Trait("kind", "unit")]
 public sealed class ServerRuntimeSettingsTests
 {
     [Fact]
@@ -20,19 +21,18 @@ public sealed class ServerRuntimeSettingsTests
     [Fact]
     public void KeepFromChildren_OwnValues_RemovedOthersKept()
     {
-        Environment.SetEnvironmentVariable("DOTNET_GCgen0size", "0x400000");
-        Environment.SetEnvironmentVariable("DOTNET_TieredPGO", "1");
-        try
+        // A copy of an environment, not this process's: other tests start child processes meanwhile.
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
-            ServerRuntimeSettings.KeepFromChildren();
+            ["DOTNET_GCgen0size"] = "0x400000",
+            ["DOTNET_TieredPGO"] = "1",
+            ["PATH"] = "/usr/bin",
+        };
 
-            Assert.Null(Environment.GetEnvironmentVariable("DOTNET_GCgen0size"));
-            Assert.Equal("1", Environment.GetEnvironmentVariable("DOTNET_TieredPGO"));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("DOTNET_GCgen0size", null);
-            Environment.SetEnvironmentVariable("DOTNET_TieredPGO", null);
-        }
+        ServerRuntimeSettings.KeepFromChildren(name => environment.GetValueOrDefault(name), name => environment.Remove(name));
+
+        Assert.False(environment.ContainsKey("DOTNET_GCgen0size"));
+        Assert.Equal("1", environment["DOTNET_TieredPGO"]);
+        Assert.Equal("/usr/bin", environment["PATH"]);
     }
 }

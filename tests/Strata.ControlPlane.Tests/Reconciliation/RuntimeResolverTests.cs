@@ -5,6 +5,7 @@ using ServerIdentity = Strata.Providers.ServerIdentity;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 
+[Trait("kind", "unit")]
 public sealed class RuntimeResolverTests
 {
     private static readonly DateTimeOffset s_start = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);

@@ -4,6 +4,7 @@ using Strata.Spec;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 
+[Trait("kind", "unit")]
 public sealed class TierDecisionTests
 {
     private const string NewImage = "sha256:new-image";

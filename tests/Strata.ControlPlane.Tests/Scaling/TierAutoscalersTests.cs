@@ -7,6 +7,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Scaling;
 
+[Trait("kind", "unit")]
 public sealed class TierAutoscalersTests : IAsyncLifetime
 {
     private const string Spec = """
@@ -29,7 +30,6 @@ public sealed class TierAutoscalersTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _services.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
     [Fact]

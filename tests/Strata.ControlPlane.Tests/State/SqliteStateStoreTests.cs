@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.State;
 
+[Trait("kind", "unit")]
 public sealed class SqliteStateStoreTests : IAsyncLifetime
 {
     private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.FromHours(1)));

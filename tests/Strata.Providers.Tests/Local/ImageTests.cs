@@ -2,6 +2,7 @@ using Strata.Testing;
 
 namespace Strata.Providers.Tests.Local;
 
+[Trait("kind", "e2e")]
 public sealed class ImageTests : IAsyncLifetime
 {
     private readonly LocalProviderHarness _harness = new();

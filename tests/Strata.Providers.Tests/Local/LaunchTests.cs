@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.Providers.Tests.Local;
 
+[Trait("kind", "e2e")]
 public sealed class LaunchTests : IAsyncLifetime
 {
     private readonly LocalProviderHarness _harness = new();

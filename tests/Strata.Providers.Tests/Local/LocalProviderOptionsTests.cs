@@ -5,6 +5,7 @@ using Strata.Testing;
 
 namespace Strata.Providers.Tests.Local;
 
+[Trait("kind", "unit")]
 public sealed class LocalProviderOptionsTests
 {
     [Fact]

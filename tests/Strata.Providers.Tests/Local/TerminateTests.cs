@@ -4,6 +4,7 @@ using Strata.Testing;
 
 namespace Strata.Providers.Tests.Local;
 
+[Trait("kind", "e2e")]
 public sealed class TerminateTests : IAsyncLifetime
 {
     private readonly LocalProviderHarness _harness = new();

@@ -162,6 +162,7 @@ public abstract class ObjectStoreContractTests
     }
 }
 
+[Trait("kind", "unit")]
 public sealed class FileSystemObjectStoreContractTests : ObjectStoreContractTests, IDisposable
 {
     private readonly TemporaryDirectory _root = new("strata-objects");

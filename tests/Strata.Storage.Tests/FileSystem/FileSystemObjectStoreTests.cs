@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.Storage.Tests.FileSystem;
 
+[Trait("kind", "unit")]
 public sealed class FileSystemObjectStoreTests : IDisposable
 {
     private readonly TemporaryDirectory _root = new("strata-objects");

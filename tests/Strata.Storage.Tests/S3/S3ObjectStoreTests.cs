@@ -3,6 +3,7 @@ using Strata.Testing;
 
 namespace Strata.Storage.Tests.S3;
 
+[Trait("kind", "e2e")]
 public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContractTests, IClassFixture<S3rverProcess>, IDisposable
 {
     private readonly IObjectStore _store = ObjectStores.CreateS3(server.Options());
