@@ -1,6 +1,9 @@
 namespace Strata.Cli;
 
-/// <summary>The exit codes of every <c>strata</c> command (documented in the README).</summary>
+/// <summary>
+/// The exit codes of every <c>strata</c> command. The README's table lists each by name and number;
+/// <c>ExitCodeEndToEndTests</c> checks the table against these constants and runs the CLI once for each.
+/// </summary>
 public static class ExitCodes
 {
     public const int Success = 0;
@@ -8,19 +11,19 @@ public static class ExitCodes
     /// <summary>The spec is invalid (validation errors were printed), or a plan could not be made from it.</summary>
     public const int InvalidSpec = 1;
 
-    /// <summary>The command line is wrong: unknown option, missing argument, bad <c>--param</c>.</summary>
+    /// <summary>The command line is wrong (unknown option, missing argument, bad <c>--param</c>), or a confirmation was refused.</summary>
     public const int Usage = 2;
 
-    /// <summary>The control plane could not be reached or started.</summary>
+    /// <summary>The control plane could not be reached or started (a home where none has run yet starts one only for <c>up</c> and <c>server start</c>).</summary>
     public const int ControlPlaneUnavailable = 3;
 
-    /// <summary>The deployment did not converge: a tier failed or the wait timed out.</summary>
+    /// <summary>The deployment did not converge: a tier keeps failing, the wait timed out, or it was rolled back.</summary>
     public const int NotConverged = 4;
 
     /// <summary>The deployment, tier or server named does not exist.</summary>
     public const int NotFound = 5;
 
-    /// <summary>The request conflicts with the deployment's state, e.g. a saved plan is out of date.</summary>
+    /// <summary>The request conflicts with the state: a saved plan is out of date, or <c>strata server</c> while a control plane runs for the home.</summary>
     public const int Conflict = 6;
 
     /// <summary>A backup, restore or restore drill failed (the message names the cause, e.g. a corrupt chunk).</summary>

@@ -5,7 +5,7 @@ namespace Strata.Cli.Tests;
 
 /// <summary>examples/hello on real processes: up, traffic through the load balancer, a control-plane crash, down.</summary>
 [Trait("kind", "e2e")]
-public sealed class HelloEndToEndTests
+public sealed partial class HelloEndToEndTests
 {
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
@@ -46,6 +46,27 @@ public sealed class HelloEndToEndTests
             await Assert.ThrowsAnyAsync<HttpRequestException>(() => s_http.GetAsync($"http://{server.Address}:8000/"));
         }
     }
+
+    [Fact]
+    public async Task PlanThenUp_TierWithoutZones_ServersRunInTheZoneThePlanShowed()
+    {
+        await using var strata = new StrataRunner();
+        var front = LoopbackPorts.Reserve();
+        var spec = strata.CopyExample("hello", new Dictionary<string, string> { ["127.0.0.1:8080"] = $"{front}", ["front:8080"] = $"front:{front.Port}" });
+
+        var plan = await strata.RunAsync(TimeSpan.FromMinutes(1), "plan", spec);
+        var up = await strata.UpAsync(spec, "hello");
+
+        Assert.True(plan.ExitCode == 0, plan.ToString());
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var planned = ZoneWord().Matches(plan.Out + plan.Error).Select(m => m.Value).Distinct();
+        var launched = (await strata.StatusAsync("hello")).GetProperty("servers").EnumerateArray().Select(s => s.GetProperty("zone").GetString()).Distinct();
+        Assert.Equal(["local-a"], planned);
+        Assert.Equal(["local-a"], launched);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"local-[a-z]\b")]
+    private static partial System.Text.RegularExpressions.Regex ZoneWord();
 
     private static async Task KillControlPlaneAndRestartAsync(StrataRunner strata)
     {

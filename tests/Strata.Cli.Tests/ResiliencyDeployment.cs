@@ -11,6 +11,13 @@ namespace Strata.Cli.Tests;
 /// health on <c>/healthz</c> and burns CPU on <c>/burn?ms=N</c>; a <c>mode.txt</c> of <c>exit</c> makes a version
 /// that exits at once, <c>unhealthy</c> one whose health check always fails.
 /// </summary>
+/// <remarks>
+/// The app writes each response (head and body) with one send, so that a <c>kill -9</c> under load lands before a
+/// response (the load balancer retries the request elsewhere) or after it, never between head and body: a response
+/// cut half-way is one a server did answer, which no load balancer can complete. Its accept queue holds 128
+/// connections instead of Python's 5, so a loaded machine drops no connection attempt (a dropped SYN costs a
+/// one-second retransmission, which a load generator may count as a timeout).
+/// </remarks>
 public sealed class ResiliencyDeployment
 {
     public const string Name = "res";
@@ -36,13 +43,11 @@ public sealed class ResiliencyDeployment
                     while time.perf_counter() < end:
                         pass
                 data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.wfile.write(b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n\r\n" % (status, b"OK" if status == 200 else b"Error", len(data)) + data)
             def log_message(self, *args):
                 pass
         signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+        http.server.ThreadingHTTPServer.request_queue_size = 128
         http.server.ThreadingHTTPServer((host, int(port)), Handler).serve_forever()
         """;
 

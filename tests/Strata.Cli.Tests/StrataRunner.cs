@@ -40,10 +40,11 @@ public sealed class StrataRunner : IAsyncDisposable
 
     public string Listen => ControlPlane.ToString();
 
-    public Task<CliResult> RunAsync(TimeSpan timeout, params string[] args) => RunWithEnvironmentAsync(timeout, new Dictionary<string, string>(), args);
+    /// <summary>Starts <c>strata</c> with this runner's home; the caller reads its output and waits for it.</summary>
+    public Process Start(params string[] args) => Start(new Dictionary<string, string>(), args);
 
-    /// <summary>As <see cref="RunAsync"/>, with more environment variables for this run only (e.g. <c>STRATA_TOKEN</c>).</summary>
-    public async Task<CliResult> RunWithEnvironmentAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
+    /// <summary>As <see cref="Start(string[])"/>, with more environment variables for this run only (e.g. <c>STRATA_TOKEN</c>).</summary>
+    public Process Start(IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         start.ArgumentList.Add(s_cli);
@@ -66,8 +67,17 @@ public sealed class StrataRunner : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        using var process = Process.Start(start)!;
+        var process = Process.Start(start)!;
         process.StandardInput.Close();
+        return process;
+    }
+
+    public Task<CliResult> RunAsync(TimeSpan timeout, params string[] args) => RunWithEnvironmentAsync(timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="RunAsync"/>, with more environment variables for this run only (e.g. <c>STRATA_TOKEN</c>).</summary>
+    public async Task<CliResult> RunWithEnvironmentAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        using var process = Start(environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try
@@ -166,7 +176,7 @@ public sealed class StrataRunner : IAsyncDisposable
     }
 
     /// <summary>Kills any process whose working folder or command line is inside this runner's home folder.</summary>
-    private void KillLeftovers()
+    public void KillLeftovers()
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {

@@ -405,6 +405,22 @@ public sealed class InvalidSpecTests
             """, "5:59", "tiers.db.volumes.data.mount: '/var/lib/data' must be a relative path inside the server's folder"
         },
         {
+            "unknown provider", Image + """
+            provider: aws
+            """, "4:11", "provider: 'aws' is not a known provider (known: local)"
+        },
+        {
+            "misspelt provider", Image + """
+            provider: locl
+            """, "4:11", "provider: 'locl' is not a known provider (known: local)"
+        },
+        {
+            "an images store", Image + """
+            storage:
+              images: { type: filesystem, path: /srv/images }
+            """, "5:3", "storage.images is not supported: images are kept by the provider"
+        },
+        {
             "s3 store without bucket", Image + """
             storage:
               backups:

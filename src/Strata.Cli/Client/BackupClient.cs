@@ -19,11 +19,11 @@ public sealed class BackupClient : IDisposable
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
-    /// <summary>A client for the running control plane, starting it if needed; null when none could be reached.</summary>
-    public static async Task<BackupClient?> ConnectAsync(StrataPaths paths, CancellationToken ct)
+    /// <summary>A client for the running control plane, starting it if needed (see <see cref="ControlPlaneLauncher.RequireAsync"/>); null when none could be reached.</summary>
+    public static async Task<BackupClient?> ConnectAsync(CliContext context, CancellationToken ct)
     {
-        using var client = await ControlPlaneLauncher.ConnectAsync(paths, ct).ConfigureAwait(false);
-        return client is not null && ControlPlaneClient.ReadToken(paths) is { } token ? new BackupClient(client.BaseUrl, token) : null;
+        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
+        return client is not null && ControlPlaneClient.ReadToken(context.Paths) is { } token ? new BackupClient(client.BaseUrl, token) : null;
     }
 
     public async Task<BackupListDto> ListAsync(string deployment, CancellationToken ct)

@@ -42,18 +42,28 @@ public static class ControlPlaneLauncher
         return null;
     }
 
-    /// <summary>The running control plane, or null after telling the user that none runs (exit with <see cref="ExitCodes.ControlPlaneUnavailable"/>).</summary>
+    /// <summary>
+    /// The running control plane. When none answers but the home has state (it was killed, or the machine rebooted),
+    /// starts it as <c>up</c> does, on the address it last listened on, so that every command works after a crash.
+    /// Null after telling the user, when the home has no state (exit with <see cref="ExitCodes.ControlPlaneUnavailable"/>).
+    /// </summary>
     public static async Task<ControlPlaneClient?> RequireAsync(CliContext context, CancellationToken ct)
     {
-        var client = await ConnectAsync(context.Paths, ct).ConfigureAwait(false);
-        if (client is null)
+        if (await ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } running)
         {
-            await context.Error.WriteLineAsync($"strata: no control plane is running for {context.Paths.Root} (`strata up` or `strata server start` starts one)").ConfigureAwait(false);
+            return running;
         }
 
-        return client;
+        if (!File.Exists(context.Paths.StateDatabase))
+        {
+            await context.Error.WriteLineAsync($"strata: no control plane is running for {context.Paths.Root}, and it holds no deployments (`strata up` starts one)").ConfigureAwait(false);
+            return null;
+        }
+
+        return await EnsureRunningAsync(context, null, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The running control plane, or one started now; <paramref name="listen"/> defaults to the address the home's control plane last listened on.</summary>
     public static async Task<ControlPlaneClient> EnsureRunningAsync(CliContext context, string? listen, CancellationToken ct)
     {
         if (await ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } running)
@@ -62,7 +72,7 @@ public static class ControlPlaneLauncher
         }
 
         context.Paths.EnsureExists();
-        var pid = Start(context.Paths, listen);
+        var pid = Start(context.Paths, listen ?? ListenRecord.TryRead(context.Paths));
         await context.Error.WriteLineAsync($"strata: started the control plane in the background (pid {pid}; log {context.Paths.ServerLog})").ConfigureAwait(false);
         var deadline = DateTime.UtcNow + StartTimeout;
         while (DateTime.UtcNow < deadline)
@@ -80,8 +90,9 @@ public static class ControlPlaneLauncher
             await Task.Delay(100, ct).ConfigureAwait(false);
         }
 
-        throw new ControlPlaneException(System.Net.HttpStatusCode.ServiceUnavailable,
-            $"the control plane did not start; see {context.Paths.ServerLog}", null);
+        // Another command may have started it at the same moment: this one's server then gave way to that one.
+        return await ConnectAsync(context.Paths, ct).ConfigureAwait(false)
+            ?? throw new ControlPlaneException(System.Net.HttpStatusCode.ServiceUnavailable, $"the control plane did not start; see {context.Paths.ServerLog}", null);
     }
 
     private static int Start(StrataPaths paths, string? listen)

@@ -88,7 +88,7 @@ public sealed class BackupCommands(CliContext context)
 
     private async Task<int> ListAsync(ParseResult result, CancellationToken ct)
     {
-        using var client = await BackupClient.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        using var client = await BackupClient.ConnectAsync(context, ct).ConfigureAwait(false);
         if (client is null)
         {
             return await NoControlPlaneAsync().ConfigureAwait(false);
@@ -112,7 +112,7 @@ public sealed class BackupCommands(CliContext context)
 
     private async Task<int> StreamAsync(ParseResult result, Func<BackupClient, string, IAsyncEnumerable<BackupStreamLine>> request, CancellationToken ct)
     {
-        using var client = await BackupClient.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        using var client = await BackupClient.ConnectAsync(context, ct).ConfigureAwait(false);
         if (client is null)
         {
             return await NoControlPlaneAsync().ConfigureAwait(false);
@@ -153,11 +153,8 @@ public sealed class BackupCommands(CliContext context)
         await (line.Progress is not null || line.Error is not null ? context.Error : context.Out).WriteLineAsync(text).ConfigureAwait(false);
     }
 
-    private async Task<int> NoControlPlaneAsync()
-    {
-        await context.Error.WriteLineAsync("strata: no control plane is running").ConfigureAwait(false);
-        return ExitCodes.ControlPlaneUnavailable;
-    }
+    // ControlPlaneLauncher.RequireAsync has told the user why.
+    private static Task<int> NoControlPlaneAsync() => Task.FromResult(ExitCodes.ControlPlaneUnavailable);
 
     private static string Size(long bytes) => bytes switch
     {

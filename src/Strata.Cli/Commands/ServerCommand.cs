@@ -9,7 +9,11 @@ namespace Strata.Cli.Commands;
 /// <summary><c>strata server</c>: runs the control plane; <c>start</c>, <c>stop</c> and <c>status</c> manage a background one.</summary>
 public sealed class ServerCommand(CliContext context)
 {
-    private readonly Option<string> _listen = new("--listen") { Description = "The loopback address and port of the REST API.", DefaultValueFactory = _ => ControlPlaneOptions.DefaultListen };
+    private readonly Option<string> _listen = new("--listen")
+    {
+        Description = $"The loopback address and port of the REST API (default: where this home's control plane last listened, else {ControlPlaneOptions.DefaultListen}).",
+        DefaultValueFactory = _ => ListenRecord.TryRead(context.Paths) ?? ControlPlaneOptions.DefaultListen,
+    };
     private readonly Option<bool> _json = new("--json") { Description = "Print JSON on stdout." };
 
     public Command Create()
@@ -29,6 +33,7 @@ public sealed class ServerCommand(CliContext context)
         command.Subcommands.Add(start);
         command.Subcommands.Add(stop);
         command.Subcommands.Add(status);
+        command.Subcommands.Add(new ServerInstallCommand(context).Create());
         return command;
     }
 
@@ -41,7 +46,18 @@ public sealed class ServerCommand(CliContext context)
             return ExitCodes.Conflict;
         }
 
-        await using var app = ControlPlaneHost.Build(context.ControlPlaneOptions(result.GetValue(_listen)));
+        context.Paths.EnsureExists();
+        using var homeLock = HomeLock.TryTake(context.Paths);
+        if (homeLock is null)
+        {
+            // Two commands that start a control plane at once: one reconciler per home, the other gives way.
+            await context.Error.WriteLineAsync($"strata: a control plane already runs for {context.Paths.Root} (it holds {HomeLock.PathOf(context.Paths)})").ConfigureAwait(false);
+            return ExitCodes.Conflict;
+        }
+
+        var listen = result.GetValue(_listen)!;
+        await using var app = ControlPlaneHost.Build(context.ControlPlaneOptions(listen));
+        ListenRecord.Write(context.Paths, listen);
         await app.StartAsync(ct).ConfigureAwait(false);
         await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
         return ExitCodes.Success;

@@ -55,9 +55,10 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events)
 
     public async Task RemoveAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
+        // Followers see the deletion before its events go with the deployment.
+        await events.PublishAsync(runtime.Name, "deployment.deleted", $"deployment {runtime.Name} deleted", cancellationToken: ct).ConfigureAwait(false);
         await store.DeleteDeploymentAsync(runtime.Name, ct).ConfigureAwait(false);
         _runtimes.TryRemove(runtime.Name, out _);
-        await events.PublishAsync(runtime.Name, "deployment.deleted", $"deployment {runtime.Name} deleted", cancellationToken: ct).ConfigureAwait(false);
     }
 
     public static DeploymentRecord NewRecord(string name) => new()

@@ -88,7 +88,7 @@ internal sealed class DeploymentService(
             ComputeImageDigest = folder => desired.Spec.Images
                 .Where(i => SpecSource.ImageFolder(desired.Spec, i) == Path.GetFullPath(folder))
                 .Select(i => desired.ImageDigests[i.Name]).FirstOrDefault() ?? ImageDigest.Compute(folder),
-            DefaultZone = provider.Zones.FirstOrDefault() ?? "local-a",
+            DefaultZone = provider.Zones[0],
         });
 
     private ApplyResponse Response(DesiredDeployment desired, long serial, Plan plan) => new()

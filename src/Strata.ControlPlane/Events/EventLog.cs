@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using Microsoft.Extensions.Options;
 using Strata.ControlPlane.State;
 
 namespace Strata.ControlPlane;
@@ -8,10 +9,23 @@ namespace Strata.ControlPlane;
 /// Records deployment events durably and fans them out to live watchers (<c>strata events --follow</c>,
 /// <c>strata up</c> progress). A watcher subscribes first and then replays stored events, so none is missed.
 /// </summary>
-public sealed class EventLog(IStateStore store, TimeProvider time)
+/// <remarks>
+/// A watcher holds no queue of events: a publish only wakes it (a channel of one pending signal), and it reads what
+/// is new from the store. A follower that stops reading therefore costs no memory however many events follow, and
+/// it still receives every one, in id order, once. This relies on the store making ids visible in the order it
+/// assigns them (SQLite has one writer at a time).
+/// </remarks>
+public sealed class EventLog(IStateStore store, TimeProvider time, IOptions<EventRetentionOptions> retention)
 {
+    private const int PageSize = 500;
     private readonly Lock _gate = new();
-    private readonly List<Channel<DeploymentEvent>> _watchers = [];
+    private readonly List<(string Deployment, Channel<bool> Signal)> _watchers = [];
+    private long _publishes;
+
+    public EventLog(IStateStore store, TimeProvider time)
+        : this(store, time, Options.Create(new EventRetentionOptions()))
+    {
+    }
 
     public async Task<DeploymentEvent> PublishAsync(
         string deployment, string kind, string message, string? resource = null,
@@ -27,74 +41,77 @@ public sealed class EventLog(IStateStore store, TimeProvider time)
             Message = message,
         }, cancellationToken).ConfigureAwait(false);
 
-        Channel<DeploymentEvent>[] watchers;
-        lock (_gate)
+        Wake(deployment);
+        if (Interlocked.Increment(ref _publishes) % retention.Value.PruneEveryPublishes == 0)
         {
-            watchers = [.. _watchers];
-        }
-
-        foreach (var watcher in watchers)
-        {
-            watcher.Writer.TryWrite(stored);
+            await PruneAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return stored;
+    }
+
+    /// <summary>Deletes events beyond the newest <see cref="EventRetentionOptions.MaxEventsPerDeployment"/> of each deployment and those older than <see cref="EventRetentionOptions.MaxAge"/>.</summary>
+    public Task<int> PruneAsync(CancellationToken cancellationToken) =>
+        store.PruneEventsAsync(retention.Value.MaxEventsPerDeployment, time.GetUtcNow() - retention.Value.MaxAge, cancellationToken);
+
+    private void Wake(string deployment)
+    {
+        lock (_gate)
+        {
+            foreach (var (watched, signal) in _watchers)
+            {
+                if (watched == deployment)
+                {
+                    signal.Writer.TryWrite(true);
+                }
+            }
+        }
     }
 
     /// <summary>Events of a deployment after <paramref name="afterId"/>, then (with <paramref name="follow"/>) new ones as they happen.</summary>
     public async IAsyncEnumerable<DeploymentEvent> ReadAsync(
         string deployment, long afterId, bool follow, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var channel = Channel.CreateUnbounded<DeploymentEvent>(new UnboundedChannelOptions { SingleReader = true });
+        var signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+        var watcher = (deployment, signal);
         if (follow)
         {
             lock (_gate)
             {
-                _watchers.Add(channel);
+                _watchers.Add(watcher);
             }
         }
 
         try
         {
-            // Ids are assigned before events reach watchers, so concurrent publishes may arrive out of id order:
-            // live events are told apart from replayed ones by id set, not by order.
-            var replayed = new HashSet<long>();
             var last = afterId;
             while (true)
             {
-                var page = await store.ReadEventsAsync(deployment, last, 500, cancellationToken).ConfigureAwait(false);
-                foreach (var stored in page)
+                IReadOnlyList<DeploymentEvent> page;
+                do
                 {
-                    last = stored.Id;
-                    replayed.Add(stored.Id);
-                    yield return stored;
+                    page = await store.ReadEventsAsync(deployment, last, PageSize, cancellationToken).ConfigureAwait(false);
+                    foreach (var stored in page)
+                    {
+                        last = stored.Id;
+                        yield return stored;
+                    }
+                }
+                while (page.Count == PageSize);
+
+                if (!follow)
+                {
+                    yield break;
                 }
 
-                if (page.Count < 500)
-                {
-                    break;
-                }
-            }
-
-            if (!follow)
-            {
-                yield break;
-            }
-
-            await foreach (var live in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                // Events stored between subscribing and the replay above arrive twice; the id tells them apart.
-                if (live.Deployment == deployment && live.Id > afterId && replayed.Add(live.Id))
-                {
-                    yield return live;
-                }
+                await signal.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
             lock (_gate)
             {
-                _watchers.Remove(channel);
+                _watchers.Remove(watcher);
             }
         }
     }

@@ -47,7 +47,9 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddHaProxyLoadBalancer(o => o.RootPath = Path.Combine(paths.LoadBalancersRoot, "haproxy"));
         services.TryAddSingleton<IHealthProbe, HealthProbe>();
         services.AddStrataBackups();
+        services.AddOptions<EventRetentionOptions>().Validate(o => o.Validate().Count == 0, "invalid event retention options");
         services.TryAddSingleton<EventLog>();
+        services.AddHostedService<EventPruning>();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<ImageCatalog>();
         services.TryAddSingleton<LoadBalancerCoordinator>();

@@ -205,7 +205,7 @@ public sealed partial class DeploymentReconciler(
     private async Task LaunchNewAsync(DeploymentRuntime runtime, TierSpec tier, TierTarget target, int count, CancellationToken ct)
     {
         var names = new NameGenerator(_random, runtime.State.PhysicalNames());
-        var zones = tier.Zones.Count > 0 ? tier.Zones : provider.Zones;
+        var zones = TierZones.Of(tier, provider.Zones[0]);
         var added = new List<ServerState>();
         var state = await runtime.MutateAsync(s =>
         {

@@ -57,9 +57,13 @@ public interface IStateStore
     /// </summary>
     Task<DeploymentRecord> SaveDeploymentAsync(DeploymentRecord record, long expectedSerial, CancellationToken cancellationToken);
 
+    /// <summary>Deletes the deployment and every event it has.</summary>
     Task DeleteDeploymentAsync(string name, CancellationToken cancellationToken);
 
     Task<DeploymentEvent> AppendEventAsync(DeploymentEvent deploymentEvent, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<DeploymentEvent>> ReadEventsAsync(string deployment, long afterId, int max, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the events of each deployment beyond its newest <paramref name="keepPerDeployment"/>, and every event older than <paramref name="olderThan"/>; returns how many.</summary>
+    Task<int> PruneEventsAsync(int keepPerDeployment, DateTimeOffset olderThan, CancellationToken cancellationToken);
 }

@@ -145,10 +145,33 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
     public async Task DeleteDeploymentAsync(string name, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var sql in new[] { "DELETE FROM deployments WHERE name = $name", "DELETE FROM events WHERE deployment = $name" })
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$name", name);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<int> PruneEventsAsync(int keepPerDeployment, DateTimeOffset olderThan, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(keepPerDeployment, 1);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM deployments WHERE name = $name";
-        command.Parameters.AddWithValue("$name", name);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        // Times are stored with the offset they were made with: julianday compares instants, not text.
+        command.CommandText = """
+            DELETE FROM events WHERE julianday(time) < julianday($olderThan) OR id IN (
+                SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY deployment ORDER BY id DESC) AS newer FROM events)
+                WHERE newer > $keep)
+            """;
+        command.Parameters.AddWithValue("$olderThan", olderThan.ToString("O"));
+        command.Parameters.AddWithValue("$keep", keepPerDeployment);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<DeploymentEvent> AppendEventAsync(DeploymentEvent deploymentEvent, CancellationToken cancellationToken)

@@ -25,7 +25,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
 
     public async Task<int> RunAsync(CancellationToken ct)
     {
-        var connections = new OpenConnections();
+        var connections = new OpenConnections(config.ConnectTimeout, timeProvider);
         using var certificate = config.Tls?.Load();
         using var invoker = CreateInvoker(config, connections);
         await using var proxy = CreateApp(config.ListenHost, config.ListenPort, inlineScheduling: true, listen =>
@@ -173,7 +173,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
-            ConnectTimeout = config.ConnectTimeout,
+            // The connect callback applies config.ConnectTimeout itself, so that a timeout reads as a failed connect.
             ConnectCallback = connections.ConnectAsync,
             // No tracing headers on the hot path: the proxy forwards what the client sent and nothing else.
             ActivityHeadersPropagator = null,

@@ -170,7 +170,8 @@ public static class SpecDigests
 
         foreach (var (name, store) in new[]
                  {
-                     ("images", spec.Storage.Images), ("backups", spec.Storage.Backups),
+                     // storage.images is no longer accepted; its empty entry keeps the digests of existing deployments.
+                     ("images", (StoreSpec?)null), ("backups", spec.Storage.Backups),
                      ("dr", spec.Storage.DisasterRecovery),
                  })
         {

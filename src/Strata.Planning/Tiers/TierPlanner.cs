@@ -202,8 +202,7 @@ internal static class TierPlanner
         ? $"scale in: {Words.Camel(server.State.ToString())} servers go first"
         : "scale in: oldest first";
 
-    private static IReadOnlyList<string> Zones(PlanContext context, TierSpec tier) =>
-        tier.Zones.Count > 0 ? tier.Zones : [context.Options.DefaultZone];
+    private static IReadOnlyList<string> Zones(PlanContext context, TierSpec tier) => TierZones.Of(tier, context.Options.DefaultZone);
 
     /// <summary>The environment a server gets, image values overridden by the tier's, in name order, as shown.</summary>
     private static IEnumerable<KeyValuePair<string, string>> Environment(PlanContext context, TierSpec tier, ImageSpec image)

@@ -11,6 +11,9 @@ internal static class ServerLogs
 {
     private const int TailBlock = 8192;
 
+    /// <summary>The most a tail reads back (1 MiB), and the longest line a follower holds before passing it on.</summary>
+    internal const int MaxTailBytes = 1024 * 1024;
+
     public static async Task<IReadOnlyList<string>> ReadTailAsync(string path, int lines, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lines);
@@ -26,23 +29,38 @@ internal static class ServerLogs
         return complete.Length <= lines ? complete : complete[^lines..];
     }
 
-    /// <summary>Reads backwards in blocks until the text holds more than <paramref name="lines"/> line breaks or the start is reached.</summary>
+    /// <summary>
+    /// Reads backwards in blocks until the text holds more than <paramref name="lines"/> line breaks, the start is
+    /// reached or <see cref="MaxTailBytes"/> were read: the cost follows the tail asked for, not the file's size, even
+    /// when a server writes megabytes without a line break (the text then starts inside that line).
+    /// </summary>
     private static async Task<(string Text, long End)> ReadTailTextAsync(FileStream file, int lines, CancellationToken ct)
     {
         var end = file.Length;
         var start = end;
-        var buffer = Array.Empty<byte>();
-        while (start > 0 && buffer.Count(b => b == (byte)'\n') <= lines)
+        var blocks = new List<byte[]>();
+        var breaks = 0;
+        while (start > 0 && breaks <= lines && end - start < MaxTailBytes)
         {
-            var from = Math.Max(0, start - TailBlock);
+            var from = Math.Max(Math.Max(0, start - TailBlock), end - MaxTailBytes);
             var block = new byte[start - from];
             file.Position = from;
             await file.ReadExactlyAsync(block, ct).ConfigureAwait(false);
-            buffer = [.. block, .. buffer];
+            breaks += block.AsSpan().Count((byte)'\n');
+            blocks.Add(block);
             start = from;
         }
 
-        return (Encoding.UTF8.GetString(buffer), end);
+        blocks.Reverse();
+        var text = new byte[end - start];
+        var offset = 0;
+        foreach (var block in blocks)
+        {
+            block.CopyTo(text, offset);
+            offset += block.Length;
+        }
+
+        return (Encoding.UTF8.GetString(text), end);
     }
 
     public static async IAsyncEnumerable<string> FollowAsync(
@@ -97,15 +115,19 @@ internal static class ServerLogs
         var lines = new List<string>();
         foreach (var ch in chunk)
         {
-            if (ch == '\n')
+            if (ch == '\n' || pending.Length >= MaxTailBytes)
             {
+                // A line longer than the cap is passed on in pieces rather than held in memory whole.
                 lines.Add(pending.ToString());
                 pending.Clear();
             }
-            else
+
+            if (ch == '\n')
             {
-                pending.Append(ch);
+                continue;
             }
+
+            pending.Append(ch);
         }
 
         return lines;

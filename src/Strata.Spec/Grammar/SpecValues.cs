@@ -10,6 +10,12 @@ namespace Strata.Spec;
 /// </summary>
 public static partial class SpecValues
 {
+    /// <summary>
+    /// The providers a spec may name. Only <c>local</c> exists today; a spec naming another is refused rather than
+    /// silently run on this machine.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Providers = ["local"];
+
     /// <summary>The longest tier, image, load balancer, port or volume name: 32 characters.</summary>
     public const int MaxResourceNameLength = 32;
 

@@ -68,17 +68,28 @@ internal static class SpecReader
 
     private static string ReadProvider(SpecNode? node, ReadContext context)
     {
-        if (node is SpecScalar { IsNull: false } scalar && context.CheckName(scalar, "provider", "provider"))
+        const string fallback = "local";
+        if (node is null or SpecScalar { IsNull: true })
         {
-            return scalar.Value;
+            return fallback;
         }
 
-        if (node is not null and not SpecScalar)
+        if (node is not SpecScalar scalar)
         {
             context.Error(node.Location, DiagnosticCodes.WrongShape, $"provider: expected a name, found {node.KindName}", "write provider: local");
+            return fallback;
         }
 
-        return "local";
+        if (!SpecValues.Providers.Contains(scalar.Value))
+        {
+            var known = string.Join(", ", SpecValues.Providers);
+            var hint = NameSuggestions.Nearest(scalar.Value, SpecValues.Providers) is { } near ? $"did you mean '{near}'? " : "";
+            context.Error(scalar.Location, DiagnosticCodes.NotAllowed, $"provider: '{scalar.Value}' is not a known provider (known: {known})",
+                $"{hint}write provider: local, or leave it out".Trim());
+            return fallback;
+        }
+
+        return scalar.Value;
     }
 
     private static void Declare(SpecNode? section, Dictionary<string, SpecScalar> declared)

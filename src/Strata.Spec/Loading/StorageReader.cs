@@ -1,6 +1,6 @@
 namespace Strata.Spec;
 
-/// <summary>Reads the <c>storage</c> section: the stores for images, backups and disaster recovery.</summary>
+/// <summary>Reads the <c>storage</c> section: the stores for backups and disaster recovery.</summary>
 internal static class StorageReader
 {
     private static readonly string[] s_keys = ["images", "backups", "disasterRecovery"];
@@ -15,9 +15,16 @@ internal static class StorageReader
             return new StorageSpec();
         }
 
+        if (map.KeyOf("images") is { } images)
+        {
+            // Images are the provider's to keep (the local provider caches them under $STRATA_HOME/local), so a store
+            // named here would be ignored: refuse it rather than pretend.
+            context.Error(images.Location, DiagnosticCodes.NotAllowed, "storage.images is not supported: images are kept by the provider",
+                "remove storage.images; storage takes backups and disasterRecovery");
+        }
+
         return new StorageSpec
         {
-            Images = ReadStore(map, "images", context),
             Backups = ReadStore(map, "backups", context),
             DisasterRecovery = ReadStore(map, "disasterRecovery", context),
         };

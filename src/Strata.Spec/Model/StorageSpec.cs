@@ -1,11 +1,9 @@
 namespace Strata.Spec;
 
-/// <summary>Where images and backups are kept, and the disaster-recovery copy.</summary>
+/// <summary>Where backups are kept, and the disaster-recovery copy.</summary>
 public sealed record StorageSpec
 {
     /// <summary>The default is the filesystem store under <c>STRATA_HOME</c>.</summary>
-    public StoreSpec? Images { get; init; }
-
     public StoreSpec? Backups { get; init; }
 
     /// <summary>Every backup is also copied here when given.</summary>

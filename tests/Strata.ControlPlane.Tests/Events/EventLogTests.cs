@@ -131,7 +131,7 @@ public sealed class EventLogTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ReadAsync_ConcurrentPublishesReachingFollowerOutOfIdOrder_DeliversBoth()
+    public async Task ReadAsync_ConcurrentPublishesFinishingOutOfIdOrder_DeliversBothOnceInIdOrder()
     {
         var store = new HoldingFirstAppend(_store);
         var log = new EventLog(store, _clock);
@@ -141,14 +141,73 @@ public sealed class EventLogTests : IAsyncLifetime
         var slow = log.PublishAsync("shop", "server.state", "slow", cancellationToken: _stop.Token);
         await store.FirstAppended.WithTimeout();
         var fast = await log.PublishAsync("shop", "server.state", "fast").WithTimeout();
+        var delivered = new List<DeploymentEvent>();
         Assert.True(await firstMove.WithTimeout());
-        Assert.Equal(fast, follower.Current);
+        delivered.Add(follower.Current);
+        delivered.AddRange(await TakeAsync(follower, 1));
         store.ReleaseFirst();
         var slowEvent = await slow.WithTimeout();
+        var next = follower.MoveNextAsync().AsTask();
+        var later = await log.PublishAsync("shop", "server.state", "later").WithTimeout();
 
-        Assert.True(slowEvent.Id < fast.Id);
-        Assert.True(await follower.MoveNextAsync().AsTask().WithTimeout(TimeSpan.FromSeconds(5)));
-        Assert.Equal(slowEvent, follower.Current);
+        Assert.Equal([slowEvent, fast], delivered);
+        Assert.True(await next.WithTimeout());
+        Assert.Equal(later, follower.Current);
+    }
+
+    [Fact]
+    public async Task ReadAsync_FollowerThatStopsReadingWhileThousandsArePublished_GetsEveryEventInOrderFromTheStore()
+    {
+        var store = new CountingReads(_store);
+        var log = new EventLog(store, _clock);
+        await using var follower = log.ReadAsync("shop", 0, follow: true, _stop.Token).GetAsyncEnumerator(_stop.Token);
+        var first = follower.MoveNextAsync().AsTask();
+        await log.PublishAsync("shop", "server.state", "0").WithTimeout();
+        Assert.True(await first.WithTimeout());
+
+        for (var i = 1; i < 1_200; i++)
+        {
+            await log.PublishAsync("shop", "server.state", $"{i}").WithTimeout();
+        }
+
+        var readsBefore = store.Reads;
+        var rest = await TakeAsync(follower, 1_199);
+
+        // The 1,199 events behind the follower were queued nowhere: it read them from the store, a page at a time.
+        Assert.Equal(Enumerable.Range(1, 1_199).Select(i => $"{i}"), rest.Select(e => e.Message));
+        Assert.InRange(store.Reads - readsBefore, 3, 4);
+    }
+
+    [Fact]
+    public async Task PublishAsync_PastMaxEventsPerDeployment_PrunesTheOldest()
+    {
+        var options = Microsoft.Extensions.Options.Options.Create(new EventRetentionOptions { MaxEventsPerDeployment = 5, PruneEveryPublishes = 4 });
+        var log = new EventLog(_store, _clock, options);
+        for (var i = 0; i < 8; i++)
+        {
+            await log.PublishAsync("shop", "server.state", $"{i}").WithTimeout();
+        }
+
+        await log.PublishAsync("other", "server.state", "kept").WithTimeout();
+
+        var left = await ToListAsync(log.ReadAsync("shop", 0, follow: false, _stop.Token));
+        Assert.Equal(["3", "4", "5", "6", "7"], left.Select(e => e.Message));
+        Assert.Single(await ToListAsync(log.ReadAsync("other", 0, follow: false, _stop.Token)));
+    }
+
+    [Fact]
+    public async Task PruneAsync_EventsOlderThanMaxAge_AreDeleted()
+    {
+        var log = new EventLog(_store, _clock, Microsoft.Extensions.Options.Options.Create(new EventRetentionOptions { MaxAge = TimeSpan.FromDays(30) }));
+        await log.PublishAsync("shop", "server.state", "old").WithTimeout();
+        _clock.Advance(TimeSpan.FromDays(29));
+        await log.PublishAsync("shop", "server.state", "recent").WithTimeout();
+        _clock.Advance(TimeSpan.FromDays(2));
+
+        var pruned = await log.PruneAsync(CancellationToken.None).WithTimeout();
+
+        Assert.Equal(1, pruned);
+        Assert.Equal(["recent"], (await ToListAsync(log.ReadAsync("shop", 0, follow: false, _stop.Token))).Select(e => e.Message));
     }
 
     private static async Task<List<DeploymentEvent>> TakeAsync(IAsyncEnumerator<DeploymentEvent> events, int count)
@@ -203,6 +262,9 @@ public sealed class EventLogTests : IAsyncLifetime
         public Task<DeploymentEvent> AppendEventAsync(DeploymentEvent deploymentEvent, CancellationToken cancellationToken) =>
             inner.AppendEventAsync(deploymentEvent, cancellationToken);
 
+        public Task<int> PruneEventsAsync(int keepPerDeployment, DateTimeOffset olderThan, CancellationToken cancellationToken) =>
+            inner.PruneEventsAsync(keepPerDeployment, olderThan, cancellationToken);
+
         public async Task<IReadOnlyList<DeploymentEvent>> ReadEventsAsync(string deployment, long afterId, int max, CancellationToken cancellationToken)
         {
             if (OnFirstRead is { } hook)
@@ -256,5 +318,44 @@ public sealed class EventLogTests : IAsyncLifetime
 
         public Task<IReadOnlyList<DeploymentEvent>> ReadEventsAsync(string deployment, long afterId, int max, CancellationToken cancellationToken) =>
             inner.ReadEventsAsync(deployment, afterId, max, cancellationToken);
+
+        public Task<int> PruneEventsAsync(int keepPerDeployment, DateTimeOffset olderThan, CancellationToken cancellationToken) =>
+            inner.PruneEventsAsync(keepPerDeployment, olderThan, cancellationToken);
+    }
+
+    /// <summary>The real store, counting event reads, to show where a follower's events come from.</summary>
+    private sealed class CountingReads(IStateStore inner) : IStateStore
+    {
+        private int _reads;
+
+        public int Reads => Volatile.Read(ref _reads);
+
+        public string Name => inner.Name;
+
+        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken) =>
+            inner.ListDeploymentsAsync(cancellationToken);
+
+        public Task<DeploymentRecord?> GetDeploymentAsync(string name, CancellationToken cancellationToken) =>
+            inner.GetDeploymentAsync(name, cancellationToken);
+
+        public Task<DeploymentRecord> SaveDeploymentAsync(DeploymentRecord record, long expectedSerial, CancellationToken cancellationToken) =>
+            inner.SaveDeploymentAsync(record, expectedSerial, cancellationToken);
+
+        public Task DeleteDeploymentAsync(string name, CancellationToken cancellationToken) =>
+            inner.DeleteDeploymentAsync(name, cancellationToken);
+
+        public Task<DeploymentEvent> AppendEventAsync(DeploymentEvent deploymentEvent, CancellationToken cancellationToken) =>
+            inner.AppendEventAsync(deploymentEvent, cancellationToken);
+
+        public Task<IReadOnlyList<DeploymentEvent>> ReadEventsAsync(string deployment, long afterId, int max, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _reads);
+            return inner.ReadEventsAsync(deployment, afterId, max, cancellationToken);
+        }
+
+        public Task<int> PruneEventsAsync(int keepPerDeployment, DateTimeOffset olderThan, CancellationToken cancellationToken) =>
+            inner.PruneEventsAsync(keepPerDeployment, olderThan, cancellationToken);
     }
 }

@@ -125,6 +125,34 @@ public sealed class SqliteStateStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeleteDeploymentAsync_WithEvents_DeletesItsEventsOnly()
+    {
+        await _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout();
+        await _store.AppendEventAsync(Event("shop", "mine"), CancellationToken.None).WithTimeout();
+        var other = await _store.AppendEventAsync(Event("other", "not mine"), CancellationToken.None).WithTimeout();
+
+        await _store.DeleteDeploymentAsync("shop", CancellationToken.None).WithTimeout();
+
+        Assert.Empty(await _store.ReadEventsAsync("shop", 0, 10, CancellationToken.None).WithTimeout());
+        Assert.Equal([other], await _store.ReadEventsAsync("other", 0, 10, CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
+    public async Task PruneEventsAsync_TimesWithDifferentOffsets_ComparesInstants()
+    {
+        // 12:30+01:00 is 11:30 UTC: older than 11:45 UTC although its text sorts after it.
+        var older = Event("shop", "older") with { Time = new DateTimeOffset(2026, 3, 1, 12, 30, 0, TimeSpan.FromHours(1)) };
+        var newer = Event("shop", "newer") with { Time = new DateTimeOffset(2026, 3, 1, 11, 50, 0, TimeSpan.Zero) };
+        await _store.AppendEventAsync(older, CancellationToken.None).WithTimeout();
+        var kept = await _store.AppendEventAsync(newer, CancellationToken.None).WithTimeout();
+
+        var pruned = await _store.PruneEventsAsync(10, new DateTimeOffset(2026, 3, 1, 11, 45, 0, TimeSpan.Zero), CancellationToken.None).WithTimeout();
+
+        Assert.Equal(1, pruned);
+        Assert.Equal([kept], await _store.ReadEventsAsync("shop", 0, 10, CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
     public async Task AppendEventAsync_SeveralEvents_AssignsRisingIds()
     {
         var ids = new List<long>();
@@ -184,10 +212,42 @@ public sealed class SqliteStateStoreTests : IAsyncLifetime
 
         await _store.SaveDeploymentAsync(record, 0, CancellationToken.None).WithTimeout();
 
-        var files = Directory.GetFiles(Path.GetDirectoryName(_services.Paths.StateDatabase)!, "state.db*");
-        Assert.NotEmpty(files);
-        Assert.All(files, f => Assert.Equal((Path.GetFileName(f), UnixFileMode.UserRead | UnixFileMode.UserWrite), (Path.GetFileName(f), File.GetUnixFileMode(f))));
+        // SQLite deletes -wal and -shm when its last connection closes (the pool may close one at any time): a
+        // connection held here keeps all three files in place, so the check does not race SQLite's clean-up.
+        await using var reader = await OpenReaderAsync();
+        Assert.Equal(OwnerOnly("state.db", "state.db-wal", "state.db-shm"), ModesOf("state.db", "state.db-wal", "state.db-shm"));
     }
+
+    [Fact]
+    public async Task SaveDeploymentAsync_AfterSqliteRemovedItsWalFiles_RecreatedFilesAreReadableByOwnerOnly()
+    {
+        await _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout();
+        ((IDisposable)_store).Dispose();
+        Assert.False(File.Exists(_services.Paths.StateDatabase + "-wal"), "closing the store's last connection removes the WAL file");
+
+        var record = Record("shop") with { Serial = 1, Parameters = new Dictionary<string, string> { ["dbPassword"] = "s3cret" } };
+        await _store.SaveDeploymentAsync(record, 1, CancellationToken.None).WithTimeout();
+
+        await using var reader = await OpenReaderAsync();
+        Assert.Equal(OwnerOnly("state.db", "state.db-wal", "state.db-shm"), ModesOf("state.db", "state.db-wal", "state.db-shm"));
+    }
+
+    private async Task<Microsoft.Data.Sqlite.SqliteConnection> OpenReaderAsync()
+    {
+        var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_services.Paths.StateDatabase};Pooling=False");
+        await connection.OpenAsync().WithTimeout();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM deployments";
+        await command.ExecuteScalarAsync().WithTimeout();
+        return connection;
+    }
+
+    private static List<(string File, UnixFileMode? Mode)> OwnerOnly(params string[] files) =>
+        [.. files.Select(f => (f, (UnixFileMode?)(UnixFileMode.UserRead | UnixFileMode.UserWrite)))];
+
+    private List<(string File, UnixFileMode? Mode)> ModesOf(params string[] files) =>
+        [.. files.Select(f => Path.Combine(Path.GetDirectoryName(_services.Paths.StateDatabase)!, f))
+            .Select(p => (Path.GetFileName(p), File.Exists(p) ? File.GetUnixFileMode(p) : (UnixFileMode?)null))];
 
     [Fact]
     public async Task SaveDeploymentAsync_ConcurrentSavesFromSameSerial_ExactlyOneWins()

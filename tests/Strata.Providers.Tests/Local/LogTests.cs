@@ -30,6 +30,21 @@ public sealed class LogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadLogTailAsync_HundredMegabytesWithoutALineBreak_ReadsAtMostTheTailCap()
+    {
+        const long written = 100L * 1024 * 1024;
+        var server = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, $"head -c {written} /dev/zero | tr '\\0' x; echo; echo last; exec sleep 1000"));
+        await Eventually.WaitAsync(() => new FileInfo(server.LogPath).Length == written + "\nlast\n".Length, "the 100 MB line to be written", TimeSpan.FromSeconds(60));
+
+        var tail = await _harness.Provider.ReadLogTailAsync(server.Id, 2, CancellationToken.None).WithTimeout(TimeSpan.FromSeconds(10));
+
+        Assert.Equal("last", tail[^1]);
+        Assert.Equal(2, tail.Count);
+        Assert.InRange(tail[0].Length, 1, 1024 * 1024);
+        Assert.True(tail[0].All(c => c == 'x'), "the tail of the long line");
+    }
+
+    [Fact]
     public async Task RotateLogsAsync_LogOverLimit_RotatesKeepsLimitedFilesAndServerKeepsWriting()
     {
         var server = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, "i=0; while :; do i=$((i+1)); echo \"line $i\"; sleep 0.01; done"));

@@ -9,7 +9,8 @@ namespace Strata.LoadBalancing.Proxy.Forwarding;
 /// Counts the connections open now: from clients (a Kestrel connection middleware) and to each member (the
 /// handler's connect callback hands out sockets whose stream counts itself down when the pool closes it).
 /// </summary>
-internal sealed class OpenConnections
+/// <param name="connectTimeout">How long a member may take to accept a connection.</param>
+internal sealed class OpenConnections(TimeSpan connectTimeout, TimeProvider timeProvider)
 {
     private readonly ConcurrentDictionary<(string Address, int Port), Gauge> _upstream = new();
     private int _clients;
@@ -38,9 +39,20 @@ internal sealed class OpenConnections
     {
         var endpoint = context.DnsEndPoint;
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timeout = new CancellationTokenSource(connectTimeout, timeProvider);
+        using var connecting = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         try
         {
-            await socket.ConnectAsync(endpoint, ct).ConfigureAwait(false);
+            await socket.ConnectAsync(endpoint, connecting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            socket.Dispose();
+            // A member that does not accept in time has answered nothing, like one that refuses: fail as a socket
+            // error, which the handler reports as an HttpRequestException that the forwarder retries on another
+            // member. The handler's own ConnectTimeout would surface as a cancellation, which reads as a failure
+            // after sending and is not retried.
+            throw new SocketException((int)SocketError.TimedOut);
         }
         catch
         {
