@@ -29,6 +29,9 @@ public static class ExitCodes
     /// <summary>A backup, restore or restore drill failed (the message names the cause, e.g. a corrupt chunk).</summary>
     public const int BackupFailed = 7;
 
+    /// <summary>The control plane refused the token (unknown, revoked or expired) or its role does not allow the command.</summary>
+    public const int AccessDenied = 8;
+
     /// <summary>Interrupted with Ctrl+C.</summary>
     public const int Interrupted = 130;
 }

@@ -26,6 +26,8 @@ public static class StrataCli
         root.Subcommands.Add(new BackupCommands(context).CreateRestore());
         root.Subcommands.Add(new DownCommand(context).Create());
         root.Subcommands.Add(new ServerCommand(context).Create());
+        root.Subcommands.Add(new TokenCommands(context).Create());
+        root.Subcommands.Add(new AuditCommand(context).Create());
         root.Subcommands.Add(new ProxyCommand().Create());
         return root;
     }
@@ -59,6 +61,11 @@ public static class StrataCli
             }
 
             return ex.ExitCode;
+        }
+        catch (UntrustedListenerException ex)
+        {
+            await context.Error.WriteLineAsync($"strata: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.ControlPlaneUnavailable;
         }
         catch (HttpRequestException ex)
         {

@@ -35,6 +35,8 @@ public sealed partial class ExitCodeEndToEndTests
         seen["NotConverged"] = (await strata.RunAsync(TimeSpan.FromMinutes(1), "up", never, "--timeout", "3s")).ExitCode;
         Assert.Equal(0, (await strata.RunAsync(TimeSpan.FromMinutes(1), "down", "never", "--yes")).ExitCode);
         seen["NotFound"] = (await strata.RunAsync(TimeSpan.FromSeconds(30), "status", "no-such-deployment")).ExitCode;
+        var unknownToken = new Dictionary<string, string> { ["STRATA_TOKEN"] = "strata_" + new string('0', 64) };
+        seen["AccessDenied"] = (await strata.RunWithEnvironmentAsync(TimeSpan.FromSeconds(30), unknownToken, "status")).ExitCode;
         seen["Conflict"] = (await strata.RunAsync(TimeSpan.FromSeconds(30), "server", "--listen", LoopbackPorts.Reserve().ToString())).ExitCode;
         seen["BackupFailed"] = (await strata.RunAsync(TimeSpan.FromMinutes(1), "backup", "run", "ok")).ExitCode;
         seen["Interrupted"] = await InterruptedFollowAsync(strata);

@@ -41,7 +41,10 @@ public sealed class StrataRunner : IAsyncDisposable
     public string Listen => ControlPlane.ToString();
 
     /// <summary>Starts <c>strata</c> with this runner's home; the caller reads its output and waits for it.</summary>
-    public Process Start(params string[] args)
+    public Process Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="Start(string[])"/>, with more environment variables for this run only (e.g. <c>STRATA_TOKEN</c>).</summary>
+    public Process Start(IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         start.ArgumentList.Add(s_cli);
@@ -59,7 +62,7 @@ public sealed class StrataRunner : IAsyncDisposable
 
         start.Environment["STRATA_HOME"] = Home.Path;
         start.Environment["STRATA_LOCAL_ADDRESSES"] = AddressRange;
-        foreach (var (name, value) in Environment)
+        foreach (var (name, value) in Environment.Concat(environment))
         {
             start.Environment[name] = value;
         }
@@ -69,9 +72,12 @@ public sealed class StrataRunner : IAsyncDisposable
         return process;
     }
 
-    public async Task<CliResult> RunAsync(TimeSpan timeout, params string[] args)
+    public Task<CliResult> RunAsync(TimeSpan timeout, params string[] args) => RunWithEnvironmentAsync(timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="RunAsync"/>, with more environment variables for this run only (e.g. <c>STRATA_TOKEN</c>).</summary>
+    public async Task<CliResult> RunWithEnvironmentAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var process = Start(args);
+        using var process = Start(environment, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try

@@ -35,6 +35,19 @@ public sealed class HaProxyLoadBalancerDriverTests
     }
 
     [Fact]
+    public async Task EnsureRunningAsync_NewLoadBalancer_ConfigAndStateOwnerOnly()
+    {
+        await using var fixture = new ProxyFixture("haproxy");
+
+        await fixture.StartAsync("hx-modes");
+
+        var folder = fixture.Root.Combine("haproxy", "hx-modes");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, "haproxy.cfg")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, "haproxy.state.json")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(folder));
+    }
+
+    [Fact]
     public async Task EnsureRunningAsync_NewDriverAfterControlPlaneRestart_AdoptsRunningHaProxy()
     {
         await using var fixture = new ProxyFixture("haproxy");

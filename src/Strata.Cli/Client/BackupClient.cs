@@ -23,7 +23,7 @@ public sealed class BackupClient : IDisposable
     public static async Task<BackupClient?> ConnectAsync(CliContext context, CancellationToken ct)
     {
         using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
-        return client is not null && ServerToken.TryRead(context.Paths) is { } token ? new BackupClient(client.BaseUrl, token) : null;
+        return client is not null && ControlPlaneClient.ReadToken(context.Paths) is { } token ? new BackupClient(client.BaseUrl, token) : null;
     }
 
     public async Task<BackupListDto> ListAsync(string deployment, CancellationToken ct)

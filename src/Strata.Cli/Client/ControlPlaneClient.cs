@@ -23,6 +23,7 @@ public sealed class ControlPlaneException(HttpStatusCode status, string message,
         HttpStatusCode.NotFound => ExitCodes.NotFound,
         HttpStatusCode.Conflict => ExitCodes.Conflict,
         HttpStatusCode.BadRequest => ExitCodes.Usage,
+        HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => ExitCodes.AccessDenied,
         _ => ExitCodes.ControlPlaneUnavailable,
     };
 }
@@ -40,9 +41,19 @@ public sealed class ControlPlaneClient : IDisposable
 
     public string BaseUrl => _http.BaseAddress!.ToString().TrimEnd('/');
 
+    /// <summary>
+    /// The environment variable that gives the CLI a token of its own (e.g. one from <c>strata token create</c>) instead
+    /// of the home folder's <c>token</c> file.
+    /// </summary>
+    public const string TokenVariable = "STRATA_TOKEN";
+
     /// <summary>A client for the control plane described by <c>server.json</c>, or null when none is recorded.</summary>
     public static ControlPlaneClient? FromHome(StrataPaths paths) =>
-        ServerInfoFile.TryRead(paths) is { } info && ServerToken.TryRead(paths) is { } token ? new ControlPlaneClient(info.Url, token) : null;
+        ServerInfoFile.TryRead(paths) is { } info && ReadToken(paths) is { } token ? new ControlPlaneClient(info.Url, token) : null;
+
+    /// <summary>The token the CLI presents: <c>$STRATA_TOKEN</c> when set, else the home folder's own.</summary>
+    public static string? ReadToken(StrataPaths paths) =>
+        Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } given ? given.Trim() : ServerToken.TryRead(paths);
 
     public async Task<ServerInfo?> TryGetServerInfoAsync(CancellationToken ct)
     {
@@ -50,7 +61,16 @@ public sealed class ControlPlaneClient : IDisposable
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            return await _http.GetFromJsonAsync("api/v1/server", ApiJsonContext.Default.ServerInfo, timeout.Token).ConfigureAwait(false);
+            using var response = await _http.GetAsync("api/v1/server", timeout.Token).ConfigureAwait(false);
+            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                // The control plane runs but refuses this token: say so rather than that none runs.
+                await EnsureSuccessAsync(response, ct).ConfigureAwait(false);
+            }
+
+            return response.IsSuccessStatusCode
+                ? await response.Content.ReadFromJsonAsync(ApiJsonContext.Default.ServerInfo, timeout.Token).ConfigureAwait(false)
+                : null;
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or JsonException && !ct.IsCancellationRequested)
         {
@@ -88,6 +108,25 @@ public sealed class ControlPlaneClient : IDisposable
     public Task<PinDto> PinAsync(string name, PinRequest request, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, $"api/v1/deployments/{Uri.EscapeDataString(name)}/pins",
             JsonContent.Create(request, ApiJsonContext.Default.PinRequest), ApiJsonContext.Default.PinDto, ct);
+
+    public Task<TokenCreatedDto> CreateTokenAsync(TokenCreateRequest request, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, "api/v1/tokens", JsonContent.Create(request, AccessJsonContext.Default.TokenCreateRequest), AccessJsonContext.Default.TokenCreatedDto, ct);
+
+    public Task<IReadOnlyList<TokenDto>> ListTokensAsync(CancellationToken ct) =>
+        SendAsync(HttpMethod.Get, "api/v1/tokens", null, AccessJsonContext.Default.IReadOnlyListTokenDto, ct);
+
+    public Task RevokeTokenAsync(string name, CancellationToken ct) =>
+        SendAsync(HttpMethod.Delete, $"api/v1/tokens/{Uri.EscapeDataString(name)}", null, ct);
+
+    public Task<IReadOnlyList<AuditEntryDto>> ReadAuditAsync(string? deployment, TimeSpan? since, CancellationToken ct)
+    {
+        var query = new[]
+        {
+            deployment is null ? null : $"deployment={Uri.EscapeDataString(deployment)}",
+            since is { } window ? $"sinceSeconds={(long)window.TotalSeconds}" : null,
+        }.OfType<string>().ToList();
+        return SendAsync(HttpMethod.Get, "api/v1/audit" + (query.Count == 0 ? "" : "?" + string.Join('&', query)), null, AccessJsonContext.Default.IReadOnlyListAuditEntryDto, ct);
+    }
 
     public IAsyncEnumerable<DeploymentEvent> EventsAsync(string name, long after, bool follow, CancellationToken ct) =>
         StreamAsync($"api/v1/deployments/{Uri.EscapeDataString(name)}/events?after={after}&follow={(follow ? "true" : "false")}",

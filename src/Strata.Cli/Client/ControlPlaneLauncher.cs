@@ -10,8 +10,29 @@ public static class ControlPlaneLauncher
     /// <summary>How long a starting control plane may take to answer: 30 seconds.</summary>
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The control plane <c>server.json</c> names, or null when none answers. Throws
+    /// <see cref="UntrustedListenerException"/>, before anything is sent, when another process holds its address.
+    /// </summary>
     public static async Task<ControlPlaneClient?> ConnectAsync(StrataPaths paths, CancellationToken ct)
     {
+        if (ServerInfoFile.TryRead(paths) is not { } info)
+        {
+            return null;
+        }
+
+        if (ListenerOwnership.IsTrusted(info, out var reason) is not { } trusted)
+        {
+            return null;
+        }
+
+        if (!trusted)
+        {
+            throw new UntrustedListenerException(
+                $"refusing to send the token to {info.Url}: {reason}; another program may have taken the port after the control plane stopped. "
+                + $"Stop that program, or start the control plane on another address (`strata server start --listen 127.0.0.1:PORT`)");
+        }
+
         var client = ControlPlaneClient.FromHome(paths);
         if (client is not null && await client.TryGetServerInfoAsync(ct).ConfigureAwait(false) is not null)
         {

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Api.V1;
 
 namespace Strata.ControlPlane.Hosting;
@@ -26,7 +27,6 @@ public static class ControlPlaneHost
         var endpoint = ParseListen(options.Listen);
         ServerRuntimeSettings.KeepFromChildren();
         options.Paths.EnsureExists();
-        var token = ServerToken.LoadOrCreate(options.Paths);
 
         // No configuration file is watched: the default reload-on-change puts an inotify watcher on the working folder,
         // which wakes the server for every file written beneath it.
@@ -49,13 +49,19 @@ public static class ControlPlaneHost
         builder.Services.AddStrataControlPlane(options);
         var app = builder.Build();
 
-        app.Use((context, next) => Authenticate(context, next, token));
+        // Host and Origin are checked before routing; tokens and roles after it, by the endpoint routing chose.
+        var hosts = new HostCheck(() => ListeningAddresses(app));
+        app.Use(hosts.InvokeAsync);
+        app.UseRouting();
+        var access = ActivatorUtilities.CreateInstance<AccessMiddleware>(app.Services);
+        app.Use(access.InvokeAsync);
         app.Use(HandleErrorsAsync);
         var info = new Lazy<ServerInfo>(() => Describe(app, options));
-        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/healthz", () => Results.Text("ok")).WithMetadata(new AnonymousEndpoint());
         app.MapStrataApiV1(() => info.Value, () => app.Lifetime.StopApplication());
         app.MapStrataBackupsApiV1();
         app.MapStrataPinsApiV1();
+        app.MapStrataAccessApiV1();
         app.Lifetime.ApplicationStarted.Register(() => WriteServerInfo(options.Paths, info.Value));
         app.Lifetime.ApplicationStopped.Register(() => RemoveServerInfo(options.Paths));
         return app;
@@ -71,26 +77,8 @@ public static class ControlPlaneHost
         return endpoint;
     }
 
-    private static Task Authenticate(HttpContext context, RequestDelegate next, string token)
-    {
-        if (!context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
-        {
-            return next(context);
-        }
-
-        var header = context.Request.Headers.Authorization.ToString();
-        if (header.Length == token.Length + 7 && header.StartsWith("Bearer ", StringComparison.Ordinal)
-            && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                System.Text.Encoding.ASCII.GetBytes(header[7..]), System.Text.Encoding.ASCII.GetBytes(token)))
-        {
-            return next(context);
-        }
-
-        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        return context.Response.WriteAsJsonAsync(
-            new ProblemDto { Title = "unauthorized", Status = 401, Detail = "send the token from $STRATA_HOME/token as 'Authorization: Bearer …'" },
-            ApiJsonContext.Default.ProblemDto);
-    }
+    private static IReadOnlyList<Uri> ListeningAddresses(WebApplication app) =>
+        [.. (app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []).Select(a => new Uri(a))];
 
     private static async Task HandleErrorsAsync(HttpContext context, RequestDelegate next)
     {
@@ -126,9 +114,7 @@ public static class ControlPlaneHost
 
     private static void WriteServerInfo(StrataPaths paths, ServerInfo info)
     {
-        var temporary = paths.ServerInfoFile + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(info, ApiJsonContext.Default.ServerInfo));
-        File.Move(temporary, paths.ServerInfoFile, overwrite: true);
+        Strata.Storage.OwnerOnlyFiles.WriteAtomically(paths.ServerInfoFile, JsonSerializer.SerializeToUtf8Bytes(info, ApiJsonContext.Default.ServerInfo));
     }
 
     private static void RemoveServerInfo(StrataPaths paths)

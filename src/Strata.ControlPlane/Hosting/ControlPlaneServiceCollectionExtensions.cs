@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Deployments;
@@ -26,7 +27,10 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(Options.Create(new SqliteStateStoreOptions { DatabasePath = paths.StateDatabase }));
         services.TryAddSingleton<IStateStore, SqliteStateStore>();
-        services.TryAddSingleton(_ => InstallationKey.From(ServerToken.LoadOrCreate(paths)));
+        services.TryAddSingleton(_ => new CliCredential(ServerToken.LoadOrCreate(paths)));
+        services.TryAddSingleton(sp => InstallationKey.From(sp.GetRequiredService<CliCredential>().Secret));
+        services.TryAddSingleton<IAccessStore, SqliteAccessStore>();
+        services.TryAddSingleton<TokenAuthenticator>();
         services.AddStrataObjectStores(o => o.RootPath = paths.ObjectStoreRoot);
         services.AddLocalProvider(o =>
         {

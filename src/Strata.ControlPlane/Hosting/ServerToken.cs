@@ -1,8 +1,13 @@
-using System.Security.Cryptography;
+using System.Text;
+using Strata.ControlPlane.Access;
+using Strata.Storage;
 
 namespace Strata.ControlPlane.Hosting;
 
-/// <summary>The shared secret between the CLI and the control plane, kept in a file only the owner can read.</summary>
+/// <summary>
+/// The CLI's own token, kept in a file only the owner can read (mode 0600 from its creation). The control plane registers
+/// its hash as the admin token <c>cli</c>; the file is the only place the secret is kept.
+/// </summary>
 public static class ServerToken
 {
     public static string LoadOrCreate(StrataPaths home)
@@ -12,16 +17,15 @@ public static class ServerToken
             var existing = File.ReadAllText(home.TokenFile).Trim();
             if (existing.Length > 0)
             {
+                // A token file from before its mode was enforced keeps its secret and loses its readers.
+                File.SetUnixFileMode(home.TokenFile, OwnerOnlyFiles.FilePermissions);
                 return existing;
             }
         }
 
         home.EnsureExists();
-        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        var temporary = home.TokenFile + ".tmp";
-        File.WriteAllText(temporary, token);
-        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temporary, home.TokenFile, overwrite: true);
+        var token = TokenSecrets.Generate();
+        OwnerOnlyFiles.WriteAtomically(home.TokenFile, Encoding.UTF8.GetBytes(token));
         return token;
     }
 

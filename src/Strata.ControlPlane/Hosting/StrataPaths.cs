@@ -24,9 +24,10 @@ public sealed record StrataPaths(string Root)
 
     public string ObjectStoreRoot => Path.Combine(Root, "objects");
 
+    /// <summary>Creates the folder (mode 0700) or checks that an existing one is the user's alone (see <see cref="HomeFolder"/>).</summary>
     public void EnsureExists()
     {
-        Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        HomeFolder.Secure(Root);
         Directory.CreateDirectory(Path.GetDirectoryName(ServerLog)!);
     }
 }

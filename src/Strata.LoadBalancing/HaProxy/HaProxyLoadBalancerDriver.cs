@@ -213,7 +213,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
     /// <returns>Why haproxy did not start, or null.</returns>
     private async Task<string?> LaunchAsync(string haproxy, HaProxyStateDocument desired, HaProxyFiles files, HaProxyStateDocument? replacing, CancellationToken ct)
     {
-        await WriteOwnerOnlyAsync(files.Config, desired.ConfigText, ct).ConfigureAwait(false);
+        ProxyFiles.WriteTextAtomically(files.Config, desired.ConfigText, ownerOnly: true);
         await File.WriteAllTextAsync(files.PinMap, "", ct).ConfigureAwait(false);
         await File.WriteAllTextAsync(files.AnyPinMap, "", ct).ConfigureAwait(false);
         await File.WriteAllTextAsync(files.SlotMap, "", ct).ConfigureAwait(false);
@@ -221,20 +221,6 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         using var launcher = HaProxyProcess.Start(haproxy, desired.Id, files, replacing?.ProcessId);
         await launcher.WaitForExitAsync(ct).WaitAsync(_options.StartTimeout, _timeProvider, ct).ConfigureAwait(false);
         return launcher.ExitCode == 0 ? null : HaProxyProcess.LastLogLine(files) ?? $"haproxy exited with code {launcher.ExitCode}";
-    }
-
-    /// <summary>Writes a file that only the owner may read, also when an older one (of any mode) was there.</summary>
-    private static async Task WriteOwnerOnlyAsync(string path, string text, CancellationToken ct)
-    {
-        File.Delete(path);
-        var stream = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
-        await using (stream.ConfigureAwait(false))
-        {
-            await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), ct).ConfigureAwait(false);
-        }
     }
 
     /// <summary>

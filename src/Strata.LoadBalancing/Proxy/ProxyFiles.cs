@@ -20,7 +20,14 @@ internal sealed record ProxyFiles(string Config)
     public static ProxyFiles InFolder(string folder) => new(Path.Combine(folder, "proxy.json"));
 
     /// <summary>Writes through a temporary file and a rename, so a reader never sees half a file.</summary>
-    public static void WriteAtomically<T>(string path, T value, JsonTypeInfo<T> typeInfo, bool ownerOnly = false)
+    public static void WriteAtomically<T>(string path, T value, JsonTypeInfo<T> typeInfo, bool ownerOnly = false) =>
+        WriteAtomically(path, stream => JsonSerializer.Serialize(stream, value, typeInfo), ownerOnly);
+
+    /// <summary>Writes text through a temporary file and a rename; with <paramref name="ownerOnly"/>, mode 0600 from its creation.</summary>
+    public static void WriteTextAtomically(string path, string text, bool ownerOnly) =>
+        WriteAtomically(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)), ownerOnly);
+
+    private static void WriteAtomically(string path, Action<Stream> write, bool ownerOnly)
     {
         var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
@@ -33,7 +40,7 @@ internal sealed record ProxyFiles(string Config)
         {
             using (var stream = new FileStream(temporary, options))
             {
-                JsonSerializer.Serialize(stream, value, typeInfo);
+                write(stream);
                 stream.Flush(flushToDisk: true);
             }
 

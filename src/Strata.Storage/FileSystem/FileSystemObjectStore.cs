@@ -33,11 +33,12 @@ internal sealed class FileSystemObjectStore : IObjectStore
         ArgumentNullException.ThrowIfNull(content);
         var target = PathOf(key);
         var folder = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(folder);
+        // Objects can be backups of secret data: files 0600 and folders 0700 from their creation.
+        OwnerOnlyFiles.CreateFolder(folder);
         var temp = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N"));
         try
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            await using (var file = OwnerOnlyFiles.OpenNew(temp, 81920, useAsync: true))
             {
                 await content.CopyToAsync(file, ct).ConfigureAwait(false);
                 await file.FlushAsync(ct).ConfigureAwait(false);

@@ -27,6 +27,17 @@ public sealed class FileSystemObjectStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task PutAsync_NewKey_FileOwnerOnlyAndFoldersOwnerOnly()
+    {
+        await PutTextAsync("snapshots/web/manifest-1", "secret data");
+
+        var file = _root.Combine("snapshots", "web", "manifest-1");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_root.Combine("snapshots")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_root.Combine("snapshots", "web")));
+    }
+
+    [Fact]
     public async Task PutAsync_ExistingKey_ReplacesContent()
     {
         await PutTextAsync("a/b", "first");

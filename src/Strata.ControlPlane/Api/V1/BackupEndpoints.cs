@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Strata.Backups.Snapshots;
+using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Reconciliation;
@@ -18,10 +19,10 @@ public static class BackupEndpoints
     public static RouteGroupBuilder MapStrataBackupsApiV1(this IEndpointRouteBuilder routes)
     {
         var api = routes.MapGroup("/api/v1/deployments/{name}");
-        api.MapGet("/backups", ListAsync);
-        api.MapPost("/backups", RunAsync);
-        api.MapPost("/backups/verify", VerifyAsync);
-        api.MapPost("/restore", RestoreAsync);
+        api.MapGet("/backups", ListAsync).RequireRole(TokenRole.Viewer);
+        api.MapPost("/backups", RunAsync).RequireRole(TokenRole.Operator);
+        api.MapPost("/backups/verify", VerifyAsync).RequireRole(TokenRole.Operator);
+        api.MapPost("/restore", RestoreAsync).RequireRole(TokenRole.Operator);
         return api;
     }
 

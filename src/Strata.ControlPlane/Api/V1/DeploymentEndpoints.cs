@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Strata.ControlPlane.Access;
 
 namespace Strata.ControlPlane.Api.V1;
 
@@ -11,44 +12,44 @@ public static class DeploymentEndpoints
     public static RouteGroupBuilder MapStrataApiV1(this IEndpointRouteBuilder routes, Func<ServerInfo> info, Action requestStop)
     {
         var api = routes.MapGroup("/api/v1");
-        api.MapGet("/server", () => Results.Json(info(), ApiJsonContext.Default.ServerInfo));
+        api.MapGet("/server", () => Results.Json(info(), ApiJsonContext.Default.ServerInfo)).RequireRole(TokenRole.Viewer);
         api.MapPost("/server/stop", () =>
         {
             requestStop();
             return Results.Accepted();
-        });
+        }).RequireRole(TokenRole.Admin);
 
         api.MapGet("/deployments", async (IDeploymentService service, CancellationToken ct) =>
-            Results.Json(await service.ListAsync(ct), ApiJsonContext.Default.IReadOnlyListDeploymentSummaryDto));
+            Results.Json(await service.ListAsync(ct), ApiJsonContext.Default.IReadOnlyListDeploymentSummaryDto)).RequireRole(TokenRole.Viewer);
         api.MapGet("/deployments/{name}", async (string name, IDeploymentService service, CancellationToken ct) =>
-            Results.Json(await service.GetStatusAsync(name, ct), ApiJsonContext.Default.DeploymentStatusDto));
+            Results.Json(await service.GetStatusAsync(name, ct), ApiJsonContext.Default.DeploymentStatusDto)).RequireRole(TokenRole.Viewer);
         api.MapPut("/deployments/{name}", async (string name, HttpRequest request, IDeploymentService service, CancellationToken ct) =>
-            Results.Json(await service.ApplyAsync(name, await ReadAsync(request, ct), ct), ApiJsonContext.Default.ApplyResponse));
+            Results.Json(await service.ApplyAsync(name, await ReadAsync(request, ct), ct), ApiJsonContext.Default.ApplyResponse)).RequireRole(TokenRole.Operator);
         api.MapPost("/plans", async (HttpRequest request, IDeploymentService service, CancellationToken ct) =>
-            Results.Json(await service.PlanAsync(await ReadAsync(request, ct), ct), ApiJsonContext.Default.ApplyResponse));
+            Results.Json(await service.PlanAsync(await ReadAsync(request, ct), ct), ApiJsonContext.Default.ApplyResponse)).RequireRole(TokenRole.Operator);
         api.MapDelete("/deployments/{name}", async (string name, IDeploymentService service, CancellationToken ct) =>
         {
             await service.DeleteAsync(name, ct);
             return Results.Accepted();
-        });
+        }).RequireRole(TokenRole.Admin);
         api.MapPost("/deployments/{name}/tiers/{tier}/scale", async (string name, string tier, HttpRequest request, IDeploymentService service, CancellationToken ct) =>
         {
             var body = await request.ReadFromJsonAsync(ApiJsonContext.Default.ScaleRequest, ct) ?? throw new BadHttpRequestException("a body { \"desired\": N } is required");
             await service.ScaleAsync(name, tier, body.Desired, ct);
             return Results.Accepted();
-        });
+        }).RequireRole(TokenRole.Operator);
         api.MapPost("/deployments/{name}/rollback", async (string name, IDeploymentService service, CancellationToken ct) =>
         {
             await service.RollbackAsync(name, ct);
             return Results.Accepted();
-        });
+        }).RequireRole(TokenRole.Operator);
         api.MapPost("/deployments/{name}/promote", async (string name, string? tier, IDeploymentService service, CancellationToken ct) =>
         {
             await service.PromoteAsync(name, tier, ct);
             return Results.Accepted();
-        });
-        api.MapGet("/deployments/{name}/events", StreamEventsAsync);
-        api.MapGet("/deployments/{name}/servers/{server}/logs", StreamLogAsync);
+        }).RequireRole(TokenRole.Operator);
+        api.MapGet("/deployments/{name}/events", StreamEventsAsync).RequireRole(TokenRole.Viewer);
+        api.MapGet("/deployments/{name}/servers/{server}/logs", StreamLogAsync).RequireRole(TokenRole.Operator);
         return api;
     }
 

@@ -1,16 +1,20 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Deployments;
 using Strata.LoadBalancing.Pinning;
 
 namespace Strata.ControlPlane.Api.V1;
 
-/// <summary><c>POST /api/v1/deployments/{name}/pins</c>: a signed QA pin for one server behind a load balancer.</summary>
+/// <summary>
+/// <c>POST /api/v1/deployments/{name}/pins</c>: a signed QA pin for one server behind a load balancer. Pinning
+/// sends real traffic to a chosen server, possibly one out of rotation: an operator's privilege.
+/// </summary>
 public static class PinEndpoints
 {
     public static RouteHandlerBuilder MapStrataPinsApiV1(this IEndpointRouteBuilder routes) =>
-        routes.MapPost("/api/v1/deployments/{name}/pins", IssueAsync);
+        routes.MapPost("/api/v1/deployments/{name}/pins", IssueAsync).RequireRole(TokenRole.Operator);
 
     private static async Task<IResult> IssueAsync(string name, HttpRequest request, DeploymentRegistry registry, TimeProvider time, CancellationToken ct)
     {
