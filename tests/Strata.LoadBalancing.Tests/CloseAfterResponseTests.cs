@@ -112,12 +112,14 @@ public abstract class CloseAfterResponseTests
 }
 
 [Trait("kind", "e2e")]
+[Collection(SerialLoadCollection.Name)]
 public sealed class BuiltInCloseAfterResponseTests : CloseAfterResponseTests
 {
     protected override string DriverName => "builtin";
 }
 
 [Trait("kind", "e2e")]
+[Collection(SerialLoadCollection.Name)]
 public sealed class HaProxyCloseAfterResponseTests : CloseAfterResponseTests
 {
     protected override string DriverName => "haproxy";

@@ -120,12 +120,14 @@ public abstract class FailoverTests
 }
 
 [Trait("kind", "e2e")]
+[Collection(SerialLoadCollection.Name)]
 public sealed class BuiltInFailoverTests : FailoverTests
 {
     protected override string DriverName => "builtin";
 }
 
 [Trait("kind", "e2e")]
+[Collection(SerialLoadCollection.Name)]
 public sealed class HaProxyFailoverTests : FailoverTests
 {
     protected override string DriverName => "haproxy";
