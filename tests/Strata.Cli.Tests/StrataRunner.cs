@@ -175,7 +175,10 @@ public sealed class StrataRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills any process whose working folder or command line is inside this runner's home folder.</summary>
+    /// <summary>
+    /// Kills any process whose working folder or command line is inside this runner's home folder, or whose
+    /// environment names it as <c>STRATA_HOME</c> (a control plane has the home only there).
+    /// </summary>
     public void KillLeftovers()
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -189,7 +192,9 @@ public sealed class StrataRunner : IAsyncDisposable
             {
                 var cwd = new DirectoryInfo(Path.Combine(dir, "cwd")).LinkTarget ?? "";
                 var cmdline = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, "cmdline")));
-                if (cwd.StartsWith(Home.Path, StringComparison.Ordinal) || cmdline.Contains(Home.Path, StringComparison.Ordinal))
+                var environ = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, "environ"))).Split('\0');
+                if (cwd.StartsWith(Home.Path, StringComparison.Ordinal) || cmdline.Contains(Home.Path, StringComparison.Ordinal)
+                    || environ.Contains($"STRATA_HOME={Home.Path}", StringComparer.Ordinal))
                 {
                     Process.GetProcessById(pid).Kill(entireProcessTree: true);
                 }
