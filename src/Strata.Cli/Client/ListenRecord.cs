@@ -26,8 +26,6 @@ public static class ListenRecord
 
     public static void Write(StrataPaths paths, string listen)
     {
-        var temporary = PathOf(paths) + ".tmp";
-        File.WriteAllText(temporary, listen + "\n");
-        File.Move(temporary, PathOf(paths), overwrite: true);
+        Strata.Storage.OwnerOnlyFiles.WriteAtomically(PathOf(paths), System.Text.Encoding.UTF8.GetBytes(listen + "\n"));
     }
 }
