@@ -109,7 +109,7 @@ internal static class HaProxyProcess
     private static async Task<bool> WaitForExitAsync(HaProxyStateDocument state, TimeSpan timeout, TimeProvider timeProvider, CancellationToken ct)
     {
         var started = timeProvider.GetTimestamp();
-        while (IsRunning(state))
+        while (IsAlive(state))
         {
             if (timeProvider.GetElapsedTime(started) >= timeout)
             {
@@ -121,6 +121,11 @@ internal static class HaProxyProcess
 
         return true;
     }
+
+    // An exiting process loses its environment (so the marker check of IsRunning already fails) before it is gone from
+    // /proc; until then it may still hold its listening socket, so waiting for the exit watches the start time alone.
+    private static bool IsAlive(HaProxyStateDocument state) =>
+        state.ProcessId > 0 && ProcessIdentity.TryReadStartTime(state.ProcessId) == state.ProcessStartTime;
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int processId, int signal);
