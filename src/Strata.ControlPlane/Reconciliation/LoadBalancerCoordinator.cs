@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Strata.ControlPlane.Health;
 using Strata.LoadBalancing;
 using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
@@ -7,10 +8,11 @@ using Strata.Spec;
 namespace Strata.ControlPlane.Reconciliation;
 
 /// <summary>
-/// Keeps each load balancer of a deployment running and its pool equal to the target tier's servers in service.
+/// Keeps each load balancer of a deployment running and its pool equal to the target tier's servers in service (and
+/// passing the load balancer's own check, when it has one: see <see cref="LoadBalancerMembership"/>).
 /// A server leaves the pool, and its in-flight requests drain, before it is terminated.
 /// </summary>
-public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers, EventLog events, TimeProvider time)
+public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers, LoadBalancerChecks checks, EventLog events, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, LoadBalancerInstance> _instances = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _reported = new(StringComparer.Ordinal);
@@ -133,7 +135,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         }
 
         await SampleTrafficAsync(driver, instance, state.PhysicalName, ct).ConfigureAwait(false);
-        var members = Members(runtime, spec);
+        var members = Members(runtime, spec, state);
         var restarted = previous is null || previous.ProcessId != instance.ProcessId;
         var names = members.Where(m => m.State == MemberState.Active).Select(m => m.Name).ToList();
         var standby = string.Join(',', members.Where(m => m.State == MemberState.Standby).Select(m => $"{m.Name}@{m.Address}"));
@@ -145,27 +147,40 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
             await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = names, Url = instance.Url }), ct).ConfigureAwait(false);
             if (!names.SequenceEqual(state.Members))
             {
-                var text = names.Count == 0 ? "no servers" : string.Join(", ", names);
-                await events.PublishAsync(runtime.Name, "loadbalancer.members", $"{spec.Name} now sends to {text}", $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
+                await events.PublishAsync(runtime.Name, "loadbalancer.members", MembersText(runtime, spec, state, names), $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>
-    /// Servers in service are members in rotation; servers that run but are not in service yet (booting, or failing
-    /// their health check) are standby members, reachable only by a pin signed for any state, so QA can try a new
+    /// Servers in service (and passing the load balancer's own check) are members in rotation; servers that run but
+    /// are not in rotation are standby members, reachable only by a pin signed for any state, so QA can try a new
     /// server before it joins.
     /// </summary>
-    private static List<Member> Members(DeploymentRuntime runtime, LoadBalancerSpec spec) =>
-        runtime.State.FindTier(spec.TargetTier)?.Servers
-            .Where(s => (s.State is ServerStatus.InService or ServerStatus.Booting or ServerStatus.Unhealthy) && s.Address is not null)
-            .OrderBy(s => s.Name, StringComparer.Ordinal)
+    private List<Member> Members(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state) =>
+        Running(runtime, spec)
             .Select(s => new Member
             {
                 Name = s.Name, Address = s.Address!, Port = spec.TargetPort,
-                State = s.State == ServerStatus.InService ? MemberState.Active : MemberState.Standby,
+                State = LoadBalancerMembership.StateOf(s, spec, checks.Of(s.Name, spec.Name), state.Members.Contains(s.Name)),
             })
-            .ToList() ?? [];
+            .ToList();
+
+    private static IEnumerable<ServerState> Running(DeploymentRuntime runtime, LoadBalancerSpec spec) =>
+        (runtime.State.FindTier(spec.TargetTier)?.Servers ?? [])
+            .Where(s => (s.State is ServerStatus.InService or ServerStatus.Booting or ServerStatus.Unhealthy) && s.Address is not null)
+            .OrderBy(s => s.Name, StringComparer.Ordinal);
+
+    /// <summary>"front now sends to web-1 (web-2 fails front's check: GET /ready answered 503)".</summary>
+    private string MembersText(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, List<string> names)
+    {
+        var text = $"{spec.Name} now sends to {(names.Count == 0 ? "no servers" : string.Join(", ", names))}";
+        var outside = Running(runtime, spec)
+            .Select(s => LoadBalancerMembership.WhyNot(s, spec, checks.Of(s.Name, spec.Name), state.Members.Contains(s.Name)))
+            .OfType<string>()
+            .ToList();
+        return outside.Count == 0 ? text : $"{text} ({string.Join("; ", outside)})";
+    }
 
     private LoadBalancerDefinition Definition(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state) => new()
     {
@@ -202,7 +217,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
 
             var driver = drivers.Get(spec.Driver);
             var remaining = state.Members.Where(m => m != server).ToList();
-            var members = Members(runtime, spec).Where(m => m.Name != server).ToList();
+            var members = Members(runtime, spec, state).Where(m => m.Name != server).ToList();
             _standby.TryRemove(state.PhysicalName, out _);
             await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = remaining }), ct).ConfigureAwait(false);
             await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
