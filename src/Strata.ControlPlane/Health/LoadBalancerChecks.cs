@@ -131,11 +131,18 @@ public sealed partial class LoadBalancerChecks(IHealthProbe probe, EventLog even
             return;
         }
 
+        Changed?.Invoke(runtime.Name);
+        if (before.Verdict == HealthVerdict.Unknown && after.Verdict == HealthVerdict.Healthy)
+        {
+            // A first pass is said by the membership event; saying it here too would repeat it for every server after
+            // each control-plane restart.
+            return;
+        }
+
         var (text, severity) = after.Verdict == HealthVerdict.Healthy
-            ? ($"{server.Name} passes load balancer {loadBalancer}'s check and may join its rotation", EventSeverity.Info)
+            ? ($"{server.Name} passes load balancer {loadBalancer}'s check again and may rejoin its rotation", EventSeverity.Info)
             : ($"{server.Name} is not in load balancer {loadBalancer}'s rotation: its check fails: {after.LastFailure}", EventSeverity.Warning);
         await events.PublishAsync(runtime.Name, "loadbalancer.check", text, $"loadBalancers.{loadBalancer}", severity, ct).ConfigureAwait(false);
-        Changed?.Invoke(runtime.Name);
     }
 
     /// <summary>

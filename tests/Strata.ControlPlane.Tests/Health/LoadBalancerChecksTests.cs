@@ -75,6 +75,8 @@ public sealed class LoadBalancerChecksTests : IAsyncLifetime
 
         Assert.Equal(MemberState.Active, LoadBalancerMembership.StateOf(server, front, checks.Of(server.Name, "front"), isMember: false));
         Assert.Equal(2, Volatile.Read(ref changes));
+        var back = (await _store.ReadEventsAsync("shop", 0, 10, CancellationToken.None).WithTimeout()).Where(e => e.Kind == "loadbalancer.check").Last();
+        Assert.Equal($"{server.Name} passes load balancer front's check again and may rejoin its rotation", back.Message);
         Assert.All(_probe.Seen, seen => Assert.Equal(("/ready", 9000), (seen.Check.Path, seen.Target.DefaultPort)));
         checks.Stop(server.Name);
         Assert.Null(checks.Of(server.Name, "front"));
