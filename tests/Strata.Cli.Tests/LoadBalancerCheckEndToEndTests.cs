@@ -72,6 +72,7 @@ public sealed class LoadBalancerCheckEndToEndTests
         var events = await EventsAsync(strata);
         Assert.Equal("inService", server.State);
         Assert.Empty(Members(status));
+        Assert.Equal($"{server.Name} fails front's check: GET /ready answered 503", LoadBalancerMessage(status));
         Assert.NotEqual("Converged", status.GetProperty("phase").GetString());
         Assert.Equal($"{server.Name} is not in load balancer front's rotation: its check fails: GET /ready answered 503", Message(events.Single(e => Kind(e) == "loadbalancer.check")));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await s_http.GetAsync($"{front.Url}/")).StatusCode);
@@ -81,6 +82,7 @@ public sealed class LoadBalancerCheckEndToEndTests
 
         var after = await strata.StatusAsync(Deployment);
         Assert.Equal([server.Name], Members(after));
+        Assert.Null(LoadBalancerMessage(after));
         Assert.Equal([(server.Name, server.Pid)], HelloEndToEndTests.Servers(after).Select(s => (s.Name, s.Pid)));
         Assert.Equal("ok", await s_http.GetStringAsync($"{front.Url}/"));
         var log = await EventsAsync(strata);
@@ -90,6 +92,9 @@ public sealed class LoadBalancerCheckEndToEndTests
 
     private static List<string> Members(JsonElement status) =>
         [.. status.GetProperty("loadBalancers")[0].GetProperty("members").EnumerateArray().Select(m => m.GetString()!)];
+
+    private static string? LoadBalancerMessage(JsonElement status) =>
+        status.GetProperty("loadBalancers")[0].TryGetProperty("message", out var message) ? message.GetString() : null;
 
     private static string Kind(JsonElement e) => e.GetProperty("kind").GetString()!;
 
