@@ -38,7 +38,7 @@ public sealed partial class HealthMonitor(
         var stop = new CancellationTokenSource();
         if (_probes.TryAdd(server.Name, stop))
         {
-            _ = Task.Run(() => RunAsync(runtime, server, check, instance, stop.Token));
+            _ = Task.Run(() => RunAsync(runtime, server, check, instance, stop));
         }
     }
 
@@ -55,9 +55,10 @@ public sealed partial class HealthMonitor(
     private static ProbeTarget Target(DeploymentRuntime runtime, ServerState server, ServerInstance instance) =>
         ProbeTarget.For(runtime, runtime.Desired.Spec.FindTier(server.Tier)!, instance);
 
-    private async Task RunAsync(DeploymentRuntime runtime, ServerState launched, HealthCheckSpec check, ServerInstance instance, CancellationToken ct)
+    private async Task RunAsync(DeploymentRuntime runtime, ServerState launched, HealthCheckSpec check, ServerInstance instance, CancellationTokenSource stop)
     {
         var name = launched.Name;
+        var ct = stop.Token;
         var tracker = new HealthTracker(check.HealthyAfter, check.UnhealthyAfter);
         ProbeTarget? target = null;
         try
@@ -85,7 +86,15 @@ public sealed partial class HealthMonitor(
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogProbeLoopFailed(logger, ex, name);
-            _probes.TryRemove(name, out _);
+        }
+        finally
+        {
+            // A loop that ends by itself (the server was not probeable, or an error) gives up its entry, so the next
+            // pass's Ensure starts another: a stale entry left a booting server with no probe and no grace deadline.
+            if (_probes.TryRemove(KeyValuePair.Create(name, stop)))
+            {
+                stop.Dispose();
+            }
         }
     }
 
