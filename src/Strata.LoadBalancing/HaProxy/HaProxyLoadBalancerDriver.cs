@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Strata.Common.Files;
 using Strata.LoadBalancing.Proxy;
 
 namespace Strata.LoadBalancing.HaProxy;
@@ -213,7 +215,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
     /// <returns>Why haproxy did not start, or null.</returns>
     private async Task<string?> LaunchAsync(string haproxy, HaProxyStateDocument desired, HaProxyFiles files, HaProxyStateDocument? replacing, CancellationToken ct)
     {
-        ProxyFiles.WriteTextAtomically(files.Config, desired.ConfigText, ownerOnly: true);
+        AtomicFile.Write(files.Config, Encoding.UTF8.GetBytes(desired.ConfigText), AtomicFileOptions.OwnerOnly);
         await File.WriteAllTextAsync(files.PinMap, "", ct).ConfigureAwait(false);
         await File.WriteAllTextAsync(files.AnyPinMap, "", ct).ConfigureAwait(false);
         await File.WriteAllTextAsync(files.SlotMap, "", ct).ConfigureAwait(false);
@@ -333,17 +335,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
 
         using var certificate = tls.Load();
         var pem = File.ReadAllText(tls.CertificatePath).TrimEnd() + "\n" + File.ReadAllText(tls.KeyPath).TrimEnd() + "\n";
-        var temporary = $"{files.Certificate}.{Guid.NewGuid():N}.tmp";
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        using (var writer = new StreamWriter(temporary, options))
-        {
-            writer.Write(pem);
-        }
-
-        File.Move(temporary, files.Certificate, overwrite: true);
+        AtomicFile.Write(files.Certificate, Encoding.UTF8.GetBytes(pem), AtomicFileOptions.OwnerOnly);
         return (certificate.GetCertHashString(HashAlgorithmName.SHA256), new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
     }
 
