@@ -7,6 +7,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Common.Files;
+using Strata.Common.Processes;
 using Strata.LoadBalancing.Proxy;
 
 namespace Strata.LoadBalancing.HaProxy;
@@ -96,7 +97,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
             {
                 Id = id,
                 State = LoadBalancerState.Failed,
-                Message = $"haproxy process {state.ProcessId} exited unexpectedly; last log line: {HaProxyProcess.LastLogLine(FilesOf(id)) ?? "(none)"}",
+                Message = $"haproxy process {state.ProcessId} exited unexpectedly; last log line: {ProxyFiles.LastLogLine(FilesOf(id).Log) ?? "(none)"}",
             },
         };
         return Task.FromResult(instance);
@@ -194,7 +195,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         }
 
         var pid = HaProxyProcess.ReadPid(files);
-        var started = desired with { ProcessId = pid, ProcessStartTime = ProcessIdentity.TryReadStartTime(pid) ?? 0, Members = [] };
+        var started = desired with { ProcessId = pid, ProcessStartTime = ProcessStat.StartTimeOf(pid) ?? 0, Members = [] };
         if (!await WaitForApiAsync(files, ct).ConfigureAwait(false))
         {
             await HaProxyProcess.StopAsync(started, TimeSpan.Zero, _timeProvider, ct).ConfigureAwait(false);
@@ -222,7 +223,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         File.Delete(files.PidFile);
         using var launcher = HaProxyProcess.Start(haproxy, desired.Id, files, replacing?.ProcessId);
         await launcher.WaitForExitAsync(ct).WaitAsync(_options.StartTimeout, _timeProvider, ct).ConfigureAwait(false);
-        return launcher.ExitCode == 0 ? null : HaProxyProcess.LastLogLine(files) ?? $"haproxy exited with code {launcher.ExitCode}";
+        return launcher.ExitCode == 0 ? null : ProxyFiles.LastLogLine(files.Log) ?? $"haproxy exited with code {launcher.ExitCode}";
     }
 
     /// <summary>
@@ -249,11 +250,11 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         if (error is not null || !await WaitForApiAsync(files, ct).ConfigureAwait(false))
         {
             throw new InvalidOperationException(
-                $"Load balancer {state.Id}: haproxy did not reload with {slots} server slots: {error ?? HaProxyProcess.LastLogLine(files) ?? "(no log)"}");
+                $"Load balancer {state.Id}: haproxy did not reload with {slots} server slots: {error ?? ProxyFiles.LastLogLine(files.Log) ?? "(no log)"}");
         }
 
         var pid = HaProxyProcess.ReadPid(files);
-        grown = grown with { ProcessId = pid, ProcessStartTime = ProcessIdentity.TryReadStartTime(pid) ?? 0 };
+        grown = grown with { ProcessId = pid, ProcessStartTime = ProcessStat.StartTimeOf(pid) ?? 0 };
         WriteState(files, grown);
         HaProxyLog.Grown(_logger, state.Id, slots, pid);
         return grown;
@@ -304,7 +305,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
     private HaProxyStateDocument RunningState(string id, HaProxyFiles files) =>
         ReadState(files) is { } state && HaProxyProcess.IsRunning(state)
             ? state
-            : throw new InvalidOperationException($"Load balancer {id} is not running; last log line: {HaProxyProcess.LastLogLine(files) ?? "(none)"}");
+            : throw new InvalidOperationException($"Load balancer {id} is not running; last log line: {ProxyFiles.LastLogLine(files.Log) ?? "(none)"}");
 
     private LoadBalancerInstance Fail(HaProxyStateDocument desired, HaProxyFiles files, string message)
     {
