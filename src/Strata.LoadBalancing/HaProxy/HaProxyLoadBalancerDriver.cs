@@ -7,7 +7,6 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Common.Files;
-using Strata.Common.Processes;
 using Strata.LoadBalancing.Proxy;
 
 namespace Strata.LoadBalancing.HaProxy;
@@ -195,7 +194,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         }
 
         var pid = HaProxyProcess.ReadPid(files);
-        var started = desired with { ProcessId = pid, ProcessStartTime = ProcessStat.StartTimeOf(pid) ?? 0, Members = [] };
+        var started = desired with { ProcessId = pid, ProcessStartTime = HaProxyProcess.StartTimeOf(pid, desired.Id), Members = [] };
         if (!await WaitForApiAsync(files, ct).ConfigureAwait(false))
         {
             await HaProxyProcess.StopAsync(started, TimeSpan.Zero, _timeProvider, ct).ConfigureAwait(false);
@@ -254,7 +253,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         }
 
         var pid = HaProxyProcess.ReadPid(files);
-        grown = grown with { ProcessId = pid, ProcessStartTime = ProcessStat.StartTimeOf(pid) ?? 0 };
+        grown = grown with { ProcessId = pid, ProcessStartTime = HaProxyProcess.StartTimeOf(pid, state.Id) };
         WriteState(files, grown);
         HaProxyLog.Grown(_logger, state.Id, slots, pid);
         return grown;

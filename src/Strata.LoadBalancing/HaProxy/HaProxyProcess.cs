@@ -56,6 +56,9 @@ internal static class HaProxyProcess
         }
     }
 
+    /// <summary>The start time of the haproxy that wrote <paramref name="pid"/> when it carries the marker of load balancer <paramref name="id"/>, otherwise 0.</summary>
+    public static long StartTimeOf(int pid, string id) => ProcessIdentity.Adopt(pid, ProxyFiles.MarkerVariable, id)?.StartTime ?? 0;
+
     public static bool IsRunning(HaProxyStateDocument state) => IdentityOf(state).IsRunning();
 
     /// <summary>Soft-stops haproxy (it closes its listeners and lets sessions finish); kills it after <paramref name="timeout"/>.</summary>
