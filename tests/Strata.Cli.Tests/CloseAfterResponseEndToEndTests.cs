@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Xunit.Abstractions;
 
@@ -34,23 +35,32 @@ public abstract class CloseAfterResponseEndToEndTests(ITestOutputHelper output)
     {
         await using var strata = new StrataRunner();
         var deployment = await UpWithOneServerAsync(strata, tierExtra: "");
+        var clock = Stopwatch.StartNew();
 
-        await using var load = LoadGenerator.Start(deployment.Url, s_loadLimit, connections: 4, threads: 1);
-        await deployment.WaitForTrafficAsync();
+        await using var outward = LoadGenerator.Start(deployment.Url, s_loadLimit, connections: 4, threads: 1);
         await ScaleAsync(strata, 3);
         await deployment.WaitAsync(EveryMemberAnswers(3), "all three servers in the load balancer, each answering the load", s_waitUnderLoad);
         var three = await deployment.ServersAsync();
-        Assert.False(load.HasExited, "the load must still run when the tier has scaled out");
+        Assert.False(outward.HasExited, "the load must still run when the tier has scaled out");
+        output.WriteLine($"scaled out to 3 in {clock.Elapsed.TotalSeconds:0.0} s");
 
+        // A second run takes over before the first stops, so the load never pauses and neither run passes its bound
+        // on a slow machine, where every strata command takes seconds.
+        await using var inward = LoadGenerator.Start(deployment.Url, s_loadLimit, connections: 4, threads: 1);
+        var outwardReport = await outward.StopAsync();
+        clock.Restart();
         await ScaleAsync(strata, 1);
         await deployment.WaitAsync(
             status => HelloEndToEndTests.Servers(status).Count == 1 && ResiliencyDeployment.Members(status).Count == 1,
             "the tier to be back at one server, alone in the load balancer", s_waitUnderLoad);
-        Assert.False(load.HasExited, "the load must still run when the tier has scaled in");
-        var report = await load.StopAsync();
-        output.WriteLine($"{DriverName}, strata scale 1 -> 3 -> 1: {report}");
+        Assert.False(inward.HasExited, "the load must still run when the tier has scaled in");
+        var inwardReport = await inward.StopAsync();
+        output.WriteLine($"scaled in to 1 in {clock.Elapsed.TotalSeconds:0.0} s");
+        output.WriteLine($"{DriverName}, strata scale 1 -> 3: {outwardReport}");
+        output.WriteLine($"{DriverName}, strata scale 3 -> 1: {inwardReport}");
 
-        AssertNoFailedRequest(report, deployment, atLeast: 100);
+        AssertNoFailedRequest(outwardReport, deployment, atLeast: 100);
+        AssertNoFailedRequest(inwardReport, deployment, atLeast: 100);
         Assert.Equal(3, three.Count);
         var survivor = Assert.Single(await deployment.ServersAsync());
         Assert.Contains(three, s => s.Name == survivor.Name);
@@ -62,21 +72,25 @@ public abstract class CloseAfterResponseEndToEndTests(ITestOutputHelper output)
     {
         await using var strata = new StrataRunner();
         var deployment = await UpWithOneServerAsync(strata, Rule);
+        var clock = Stopwatch.StartNew();
 
         await using var heavy = LoadGenerator.Start(deployment.Url, s_loadLimit, connections: 4, threads: 1);
         await deployment.WaitAsync(EveryMemberAnswers(3), "the tier to scale out to its max of 3, each server answering the load", s_waitUnderLoad);
         Assert.False(heavy.HasExited, "the tier must have scaled out while the heavy load ran");
+        output.WriteLine($"scaled out to 3 in {clock.Elapsed.TotalSeconds:0.0} s");
 
         // The light load starts before the heavy one stops, so the load balancer is never idle.
         await using var light = LoadGenerator.Start(deployment.Url, s_loadLimit, connections: 2, threads: 1, pause: TimeSpan.FromMilliseconds(200));
         var heavyReport = await heavy.StopAsync();
-        output.WriteLine($"{DriverName}, autoscaling 1 -> 3 under heavy load: {heavyReport}");
+        clock.Restart();
         await deployment.WaitAsync(
             status => ResiliencyDeployment.Tier(status).GetProperty("desired").GetInt32() == 1
                       && HelloEndToEndTests.Servers(status).Count == 1 && ResiliencyDeployment.Members(status).Count == 1,
             "the lightly loaded tier to scale back in to its min of 1", s_waitUnderLoad);
         Assert.False(light.HasExited, "the tier must have scaled in while the light load ran");
         var lightReport = await light.StopAsync();
+        output.WriteLine($"scaled in to 1 in {clock.Elapsed.TotalSeconds:0.0} s");
+        output.WriteLine($"{DriverName}, autoscaling 1 -> 3 under heavy load: {heavyReport}");
         output.WriteLine($"{DriverName}, autoscaling 3 -> 1 under light load: {lightReport}");
 
         AssertNoFailedRequest(heavyReport, deployment, atLeast: 100);
