@@ -180,7 +180,7 @@ public sealed class HaProxyLoadBalancerDriverTests
     public async Task SetMembersAsync_StandbyRefusedHaProxysFirstCheckThenServes_AnswersAtOnceWhenActive()
     {
         await using var fixture = new ProxyFixture("haproxy");
-        const string Address = "127.0.0.103";
+        const string Address = "127.0.0.110";
         var port = LoopbackPorts.GetFree(Address);
         var standby = new Member { Name = "web-1", Address = Address, Port = port, State = MemberState.Standby };
         var instance = await fixture.StartAsync("hx-standby");
