@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Strata.Testing;
 
 namespace Strata.Cli.Tests;
 
@@ -40,11 +41,13 @@ public sealed partial class LoadGenerator : IAsyncDisposable
     private readonly Task<string> _stdout;
     private readonly Task<string> _stderr;
     private readonly TimeSpan _duration;
+    private readonly TemporaryDirectory? _script;
 
-    private LoadGenerator(Process process, TimeSpan duration)
+    private LoadGenerator(Process process, TimeSpan duration, TemporaryDirectory? script)
     {
         _process = process;
         _duration = duration;
+        _script = script;
         _stdout = process.StandardOutput.ReadToEndAsync();
         _stderr = process.StandardError.ReadToEndAsync();
     }
@@ -53,28 +56,43 @@ public sealed partial class LoadGenerator : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts <c>wrk -t{threads} -c{connections} -d{duration} --latency</c> against <paramref name="url"/>.</summary>
-    /// <param name="requestTimeout">A request slower than this counts as a timeout error; wrk's own default is 2 s,
-    /// which a busy two-core machine can exceed without anything being wrong.</param>
     /// <summary>The longest run allowed: tests that stop the load themselves ask for it, so it never ends first.</summary>
     public static TimeSpan LongestRun { get; } = TimeSpan.FromMinutes(2);
 
-    public static LoadGenerator Start(string url, TimeSpan duration, int connections = 8, int threads = 2, TimeSpan? requestTimeout = null)
+    /// <summary>Starts <c>wrk -t{threads} -c{connections} -d{duration} --latency</c> against <paramref name="url"/>.</summary>
+    /// <param name="requestTimeout">A request slower than this counts as a timeout error; wrk's own default is 2 s,
+    /// which a busy two-core machine can exceed without anything being wrong.</param>
+    /// <param name="pause">How long each connection waits before each request (wrk's <c>delay()</c> hook), which caps
+    /// its rate at one request per pause: a light load that a request-rate rule sees as low. None by default: each
+    /// connection sends its next request as soon as the last is answered.</param>
+    public static LoadGenerator Start(
+        string url, TimeSpan duration, int connections = 8, int threads = 2, TimeSpan? requestTimeout = null, TimeSpan? pause = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.FromSeconds(1));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(duration, LongestRun);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(connections, 64);
+        var script = pause is { } wait ? PauseScript(wait) : null;
         var start = new ProcessStartInfo("wrk") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[]
-        {
+        string[] args =
+        [
             $"-t{Math.Min(threads, connections)}", $"-c{connections}", $"-d{(int)Math.Ceiling(duration.TotalSeconds)}s",
-            "--timeout", $"{(int)Math.Ceiling((requestTimeout ?? TimeSpan.FromSeconds(5)).TotalSeconds)}s", "--latency", url,
-        })
+            "--timeout", $"{(int)Math.Ceiling((requestTimeout ?? TimeSpan.FromSeconds(5)).TotalSeconds)}s", "--latency",
+            .. script is null ? Array.Empty<string>() : ["--script", script.Combine("pause.lua")], url,
+        ];
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
 
-        return new LoadGenerator(Process.Start(start)!, duration);
+        return new LoadGenerator(Process.Start(start)!, duration, script);
+    }
+
+    private static TemporaryDirectory PauseScript(TimeSpan pause)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pause, TimeSpan.FromMilliseconds(1));
+        var folder = new TemporaryDirectory("strata-wrk");
+        folder.WriteFile("pause.lua", string.Create(CultureInfo.InvariantCulture, $"function delay()\n  return {(int)pause.TotalMilliseconds}\nend\n"));
+        return folder;
     }
 
     /// <summary>Waits for the run to end by itself and parses its report.</summary>
@@ -144,6 +162,7 @@ public sealed partial class LoadGenerator : IAsyncDisposable
         }
 
         _process.Dispose();
+        _script?.Dispose();
     }
 
     [GeneratedRegex(@"^\s*(\d+) requests in ", RegexOptions.Multiline)]

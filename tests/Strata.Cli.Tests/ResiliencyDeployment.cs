@@ -6,10 +6,11 @@ using Strata.Testing;
 namespace Strata.Cli.Tests;
 
 /// <summary>
-/// One web tier of a small standard-library Python app behind the built-in load balancer, written into a runner's
-/// folder, for the recovery, autoscaling and rollout tests. The app answers <c>/</c> with "VERSION NAME", checks
-/// health on <c>/healthz</c> and burns CPU on <c>/burn?ms=N</c>; a <c>mode.txt</c> of <c>exit</c> makes a version
-/// that exits at once, <c>unhealthy</c> one whose health check always fails.
+/// One web tier of a small standard-library Python app behind a load balancer (the built-in one unless a driver is
+/// named), written into a runner's folder, for the recovery, autoscaling and rollout tests. The app answers <c>/</c>
+/// with "VERSION NAME", checks health on <c>/healthz</c> and burns CPU on <c>/burn?ms=N</c>; a <c>mode.txt</c> of
+/// <c>exit</c> makes a version that exits at once, <c>unhealthy</c> one whose health check always fails.
+/// <see cref="ResiliencyApp.CloseAfterResponse"/> runs the hello example's kind of app instead.
 /// </summary>
 /// <remarks>
 /// The app writes each response (head and body) with one send, so that a <c>kill -9</c> under load lands before a
@@ -51,15 +52,41 @@ public sealed class ResiliencyDeployment
         http.server.ThreadingHTTPServer((host, int(port)), Handler).serve_forever()
         """;
 
+    // Python's http.server as the hello example uses it, defaults kept: HTTP/1.0, each connection closed after its
+    // response, headers and body written separately, a listen backlog of 5. Only the request log is silenced.
+    private const string CloseAfterResponseApp = """
+        import http.server, os, signal, sys
+        host, port = sys.argv[1].rsplit(":", 1)
+        name = os.environ["STRATA_SERVER_NAME"]
+        version = open("version.txt").read().strip()
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                data = (version + " " + name).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            def log_message(self, *args):
+                pass
+        signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+        server = http.server.ThreadingHTTPServer((host, int(port)), Handler)
+        server.daemon_threads = True
+        server.serve_forever()
+        """;
+
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private readonly StrataRunner _strata;
 
-    public ResiliencyDeployment(StrataRunner strata, string servers, string tierExtra = "")
+    /// <param name="driver">The load balancer's <c>driver</c>: <c>builtin</c> (the default) or <c>haproxy</c>.</param>
+    /// <param name="app">Which app the tier runs; the keep-alive one by default.</param>
+    public ResiliencyDeployment(
+        StrataRunner strata, string servers, string tierExtra = "", string driver = "builtin", ResiliencyApp app = ResiliencyApp.KeepAlive)
     {
         _strata = strata;
         LoadBalancer = LoopbackPorts.Reserve();
-        strata.Home.WriteFile("res/app/app.py", App);
+        strata.Home.WriteFile("res/app/app.py", app == ResiliencyApp.CloseAfterResponse ? CloseAfterResponseApp : App);
         SetVersion("v1");
         SpecPath = strata.Home.WriteFile("res/strata.yaml", $$"""
             deployment: {{Name}}
@@ -73,7 +100,7 @@ public sealed class ResiliencyDeployment
                 health: { http: /healthz, interval: 200ms, timeout: 150ms, healthyAfter: 1, unhealthyAfter: 2, grace: 5s }
             {{Indent(tierExtra)}}
             loadBalancers:
-              front: { listen: "{{LoadBalancer}}", to: "web:8000" }
+              front: { listen: "{{LoadBalancer}}", to: "web:8000", driver: {{driver}} }
             """);
     }
 
@@ -149,6 +176,21 @@ public sealed class ResiliencyDeployment
             && traffic.GetProperty("requestsPerSecond").GetDouble() > 0;
     }, "the load balancer to measure the load");
 
+    /// <summary>
+    /// The last lines of the load balancer's own log (<c>proxy.log</c> or <c>haproxy.log</c> under
+    /// <c>$STRATA_HOME/loadbalancers</c>), for a failure message: it says why a request failed on the way to a server.
+    /// </summary>
+    public string LoadBalancerLogTail(int lines = 60)
+    {
+        var root = _strata.Home.Combine("loadbalancers");
+        var logs = Directory.Exists(root)
+            ? Directory.EnumerateFiles(root, "*.log", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) is "proxy.log" or "haproxy.log").ToList()
+            : [];
+        return logs.Count == 0
+            ? $"(no load balancer log under {root})"
+            : string.Join('\n', logs.Select(f => $"--- {Path.GetRelativePath(_strata.Home.Path, f)}\n{string.Join('\n', File.ReadLines(f).TakeLast(lines))}"));
+    }
+
     /// <summary><c>kill -9</c> of a server's whole process group, as a crash of the machine it runs on would end it.</summary>
     public static async Task KillProcessGroupAsync(int pid) =>
         Assert.True(await TryKillProcessGroupAsync(pid), $"server process {pid.ToString(CultureInfo.InvariantCulture)} was gone before it could be killed");
@@ -187,4 +229,17 @@ public sealed class ResiliencyDeployment
         await Eventually.WaitAsync(() => !StrataRunner.IsAlive(pid), $"server process {pid} to die");
         return true;
     }
+}
+
+/// <summary>The app a <see cref="ResiliencyDeployment"/> runs.</summary>
+public enum ResiliencyApp
+{
+    /// <summary>HTTP/1.1 with keep-alive, a listen backlog of 128 and one send per response: the recovery tests' app.</summary>
+    KeepAlive,
+
+    /// <summary>
+    /// Python's <c>http.server</c> with its defaults, as in the hello example: HTTP/1.0, every connection closed after
+    /// one response, a listen backlog of 5. It ignores <c>mode.txt</c>.
+    /// </summary>
+    CloseAfterResponse,
 }

@@ -50,6 +50,18 @@ public sealed class ResiliencyLoadGeneratorTests
     }
 
     [Fact]
+    public async Task WaitAsync_PauseBeforeEachRequest_CapsTheRate()
+    {
+        await using var server = new TinyHttpServer();
+        await using var load = LoadGenerator.Start(server.Url, TimeSpan.FromSeconds(2), connections: 1, threads: 1, pause: TimeSpan.FromMilliseconds(250));
+        var report = await load.WaitAsync();
+
+        // One connection, 250 ms before each request, for 2 s: at most 8 requests, where wrk unpaced makes thousands.
+        Assert.InRange(report.Requests, 1, 8);
+        Assert.True(report.Failed == 0, report.ToString());
+    }
+
+    [Fact]
     public void Parse_NotAWrkReport_Throws() =>
         Assert.Throws<FormatException>(() => LoadGenerator.Parse("unable to connect to 127.0.0.1:1 Connection refused"));
 

@@ -172,6 +172,44 @@ public sealed class HaProxyLoadBalancerDriverTests
         Assert.All(backends, b => Assert.Equal(3, answers.Count(a => a == b.Name)));
     }
 
+    /// <summary>
+    /// The control plane adds a booting server as a standby member before it listens, and HAProxy checks a server as soon
+    /// as it leaves maintenance, with its check health reset to <c>rise</c>: that one refused check marked the member
+    /// down, and once it joined as the tier's only server HAProxy answered 503 until two more checks passed.
+    /// </summary>
+    [Fact]
+    public async Task SetMembersAsync_StandbyRefusedHaProxysFirstCheckThenServes_AnswersAtOnceWhenActive()
+    {
+        await using var fixture = new ProxyFixture("haproxy");
+        const string Address = "127.0.0.110";
+        var port = LoopbackPorts.GetFree(Address);
+        var standby = new Member { Name = "web-1", Address = Address, Port = port, State = MemberState.Standby };
+        var instance = await fixture.StartAsync("hx-standby");
+        await fixture.Driver.SetMembersAsync(instance, [standby], CancellationToken.None).WithTimeout();
+        await Eventually.WaitAsync(
+            async () => (await SlotAsync(fixture, instance, $"{Address}:{port}")) is { } slot && slot["check_status"] == "L4CON",
+            "haproxy's first check of the standby member to be refused");
+
+        var backend = await fixture.BackendAsync("web-1", Address, port);
+        await fixture.Driver.SetMembersAsync(instance, [backend.Member], CancellationToken.None).WithTimeout();
+
+        Assert.Equal((200, "web-1"), await fixture.GetAsync(instance));
+        // "UP", or "UP 999999/1000000" when the refused check came after the slot was marked up: one step of a million.
+        Assert.StartsWith("UP", (await SlotAsync(fixture, instance, $"{Address}:{port}"))!["status"], StringComparison.Ordinal);
+    }
+
+    /// <summary>The <c>show stat</c> row of the server slot pointed at <paramref name="endpoint"/>, by column name.</summary>
+    private static async Task<Dictionary<string, string>?> SlotAsync(ProxyFixture fixture, LoadBalancerInstance instance, string endpoint)
+    {
+        var api = new RuntimeApi(fixture.Root.Combine("haproxy", instance.Id, "admin.sock"), TimeSpan.FromSeconds(5));
+        var lines = (await api.SendAsync("show stat", CancellationToken.None).WithTimeout()).Split('\n');
+        var header = lines[0].TrimStart('#', ' ').Split(',');
+        return lines.Skip(1).Select(l => l.Split(','))
+            .Where(cells => cells.Length == header.Length && cells[0] == "members" && cells[Array.IndexOf(header, "addr")] == endpoint)
+            .Select(cells => header.Zip(cells).ToDictionary(p => p.First, p => p.Second))
+            .FirstOrDefault();
+    }
+
     /// <summary>Requests, new connections and reused connections of every server slot in use, from <c>show stat</c>.</summary>
     private static async Task<List<(long Requests, long Connects, long Reused)>> ServerCountersAsync(ProxyFixture fixture, LoadBalancerInstance instance)
     {

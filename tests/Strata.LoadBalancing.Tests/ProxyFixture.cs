@@ -91,9 +91,10 @@ internal sealed class ProxyFixture : IAsyncDisposable
 
     public Task<LoadBalancerInstance> StartAsync(string id) => StartAsync(Definition(id));
 
-    public async Task<TestBackend> BackendAsync(string name, string address)
+    /// <param name="port">The port to listen on; the default, 0, takes a free one.</param>
+    public async Task<TestBackend> BackendAsync(string name, string address, int port = 0)
     {
-        var backend = await TestBackend.StartAsync(name, address);
+        var backend = await TestBackend.StartAsync(name, address, port);
         _backends.Add(backend);
         return backend;
     }

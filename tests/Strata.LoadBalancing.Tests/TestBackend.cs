@@ -41,11 +41,12 @@ internal sealed class TestBackend : IAsyncDisposable
 
     public Member Member => new() { Name = Name, Address = Address, Port = Port };
 
-    public static async Task<TestBackend> StartAsync(string name, string address)
+    /// <param name="port">The port to listen on; the default, 0, takes a free one.</param>
+    public static async Task<TestBackend> StartAsync(string name, string address, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(address), 0));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(address), port));
         var app = builder.Build();
         var backend = new TestBackend(name, address, app);
         backend.Map(app);

@@ -147,7 +147,11 @@ internal sealed class HaProxyMembership(RuntimeApi api, HaProxyFiles files, bool
         await api.SendAsync($"shutdown sessions server {server}", ct).ConfigureAwait(false);
         var port = member.Port.ToString(CultureInfo.InvariantCulture);
         await api.ExecuteAsync($"set server {server} addr {member.Address} port {port}", ct, "IP changed", "no need to change", "port changed").ConfigureAwait(false);
-        // The previous member of the slot may have left it marked down; the control plane vouches for this one.
+        // The control plane vouches for the member, so HAProxy's own check must not hold it down. Leaving maintenance
+        // resets the check's health to `rise` and checks at once: a booting standby refuses that check, which marked it
+        // down until two checks passed, long after it joined. So the slot leaves maintenance first (into drain, which
+        // takes no balanced requests; SetStateAsync sets the member's state) and only then is marked up.
+        await api.ExecuteAsync($"set server {server} state drain", ct).ConfigureAwait(false);
         await api.ExecuteAsync($"set server {server} health up", ct).ConfigureAwait(false);
     }
 
