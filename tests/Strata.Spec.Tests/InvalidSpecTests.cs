@@ -522,6 +522,11 @@ public sealed class InvalidSpecTests
         var yaml = "deployment: demo\nparameters:\n  dbPassword: { secret: true }\nimages:\n  app: { from: ./app, run: \"x ${params.dbPassword}\" }\n"
             + "tiers:\n  web: { image: app, health: { command: \"check ${params.dbPassword}\" } }\n";
 
-        Assert.Empty(SpecFiles.Parse(yaml).Diagnostics);
+        var result = SpecFiles.Parse(yaml);
+
+        // Accepted: only warned of, since the shell hands the value to the programs x and check as an argument.
+        Assert.True(result.Success, SpecFiles.Render(result));
+        Assert.Equal([DiagnosticCodes.SecretInArguments, DiagnosticCodes.SecretInArguments], result.Diagnostics.Select(d => d.Code));
+        Assert.All(result.Diagnostics, d => Assert.Equal(DiagnosticSeverity.Warning, d.Severity));
     }
 }
