@@ -328,6 +328,16 @@ public sealed class InvalidSpecTests
             """, "9:46", "tiers.db.backups.nightly: needs exactly one of every or cron"
         },
         {
+            "backup cron beyond the documented syntax", Image + """
+            tiers:
+              db:
+                image: app
+                volumes: { data: { size: 1GiB } }
+                backups:
+                  nightly: { snapshot: data, cron: "0 3 L * *" }
+            """, "9:40", "tiers.db.backups.nightly.cron: invalid day of month field 'L' in cron expression: 'L' is not a number from 1 to 31"
+        },
+        {
             "parameter default below min", """
             deployment: demo
             parameters:
