@@ -150,9 +150,25 @@ public sealed class ResiliencyDeployment
     }, "the load balancer to measure the load");
 
     /// <summary><c>kill -9</c> of a server's whole process group, as a crash of the machine it runs on would end it.</summary>
-    public static async Task KillProcessGroupAsync(int pid)
+    public static async Task KillProcessGroupAsync(int pid) =>
+        Assert.True(await TryKillProcessGroupAsync(pid), $"server process {pid.ToString(CultureInfo.InvariantCulture)} was gone before it could be killed");
+
+    /// <summary>
+    /// <c>kill -9</c>s the process group of a server process and waits until it is gone; false when the process was
+    /// already gone (the control plane may have replaced the server since its pid was read).
+    /// </summary>
+    public static async Task<bool> TryKillProcessGroupAsync(int pid)
     {
-        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+
         var group = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2];
         var start = new ProcessStartInfo("kill") { UseShellExecute = false, RedirectStandardError = true };
         foreach (var arg in new[] { "-KILL", "--", "-" + group })
@@ -162,7 +178,13 @@ public sealed class ResiliencyDeployment
 
         using var kill = Process.Start(start)!;
         await kill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        if (kill.ExitCode != 0 && !StrataRunner.IsAlive(pid))
+        {
+            return false;
+        }
+
         Assert.True(kill.ExitCode == 0, $"kill -KILL -- -{group} (server pid {pid.ToString(CultureInfo.InvariantCulture)}) failed: {await kill.StandardError.ReadToEndAsync()}");
         await Eventually.WaitAsync(() => !StrataRunner.IsAlive(pid), $"server process {pid} to die");
+        return true;
     }
 }

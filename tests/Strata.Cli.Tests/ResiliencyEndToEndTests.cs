@@ -77,11 +77,22 @@ public sealed class ResiliencyEndToEndTests(ITestOutputHelper output)
         var seed = Random.Shared.Next();
         output.WriteLine($"victims chosen with random seed {seed}");
         var random = new Random(seed);
-        var victims = original.OrderBy(_ => random.Next()).Take(2).ToList();
-        foreach (var victim in victims)
+        var victims = new List<HelloEndToEndTests.ServerRow>();
+        while (victims.Count < 2)
         {
             Assert.False(load.HasExited, "the load must still run when a server is killed");
-            await ResiliencyDeployment.KillProcessGroupAsync(victim.Pid);
+            // Chosen from the servers in service now: one read before the load may have been replaced since.
+            await deployment.WaitAsync(
+                status => HelloEndToEndTests.Servers(status).Any(s => s.State == "inService" && victims.All(v => v.Name != s.Name)), "a server in service to kill");
+            var candidates = (await deployment.ServersAsync()).Where(s => s.State == "inService" && victims.All(v => v.Name != s.Name)).ToList();
+            var victim = candidates[random.Next(candidates.Count)];
+            if (!await ResiliencyDeployment.TryKillProcessGroupAsync(victim.Pid))
+            {
+                output.WriteLine($"{victim.Name} (pid {victim.Pid}) was gone before the kill; choosing again");
+                continue;
+            }
+
+            victims.Add(victim);
             await deployment.WaitAsync(status => !ResiliencyDeployment.Members(status).Contains(victim.Name), $"the killed server {victim.Name} to leave the load balancer");
         }
 
