@@ -100,12 +100,33 @@ public sealed class RestartEndToEndTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ServerStop_EventsFollowed_ControlPlaneExitsAndTheFollowerEndsCleanly()
+    {
+        await using var strata = new StrataRunner();
+        var up = await strata.UpAsync(WriteSpec(strata, LoopbackPorts.Reserve()), "boot");
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var pid = await strata.ControlPlanePidAsync();
+        using var follow = strata.Start("events", "boot", "--follow");
+        var first = await follow.StandardOutput.ReadLineAsync().WithTimeout();
+        Assert.False(string.IsNullOrEmpty(first), "events --follow printed nothing");
+        var followErrors = follow.StandardError.ReadToEndAsync();
+        _ = follow.StandardOutput.ReadToEndAsync();
+
+        var stop = await strata.RunAsync(StrataRunner.ServerStopTimeout, "server", "stop");
+
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.False(StrataRunner.IsAlive(pid), $"the control plane (pid {pid}) still runs after `server stop` said it stopped");
+        await follow.WaitForExitAsync().WithTimeout();
+        Assert.True(follow.ExitCode == 0, $"events --follow exited {follow.ExitCode}: {await followErrors}");
+    }
+
+    [Fact]
     public async Task ServerInstall_Print_UnitWhoseExecStartRunsThisHomesControlPlaneOnItsAddress()
     {
         await using var strata = new StrataRunner();
         var start = await strata.RunAsync(TimeSpan.FromMinutes(1), "server", "start", "--listen", strata.Listen);
         Assert.True(start.ExitCode == 0, start.ToString());
-        var stop = await strata.RunAsync(TimeSpan.FromSeconds(30), "server", "stop");
+        var stop = await strata.RunAsync(StrataRunner.ServerStopTimeout, "server", "stop");
         Assert.True(stop.ExitCode == 0, stop.ToString());
 
         var install = await strata.RunAsync(TimeSpan.FromSeconds(30), "server", "install", "--print");

@@ -27,6 +27,13 @@ public sealed class StrataRunner : IAsyncDisposable
         ControlPlane = LoopbackPorts.Reserve();
     }
 
+    /// <summary>
+    /// How long <c>strata server stop</c> may take: the command itself waits up to 30 s for the control plane to exit,
+    /// after starting up and connecting, which on a loaded machine takes seconds of its own. A shorter limit here turned
+    /// a slow stop into a timeout of the test instead of the command's own answer.
+    /// </summary>
+    public static readonly TimeSpan ServerStopTimeout = TimeSpan.FromMinutes(2);
+
     public TemporaryDirectory Home { get; }
 
     /// <summary>A loopback block of this runner's own, so that runs side by side never hand out the same address.</summary>
@@ -165,7 +172,7 @@ public sealed class StrataRunner : IAsyncDisposable
                 await RunAsync(TimeSpan.FromMinutes(1), "down", deployment, "--yes");
             }
 
-            await RunAsync(TimeSpan.FromSeconds(30), "server", "stop");
+            await RunAsync(ServerStopTimeout, "server", "stop");
         }
         finally
         {
