@@ -112,8 +112,15 @@ public sealed class GatedHelloDeployment : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// How many resources have an event of <paramref name="kind"/> whose message contains <paramref name="messagePart"/>:
+    /// a server that flaps on a loaded machine is in service twice, but counts once.
+    /// </summary>
     public static int Count(List<JsonElement> events, string kind, string messagePart) =>
-        events.Count(e => e.GetProperty("kind").GetString() == kind && e.GetProperty("message").GetString()!.Contains(messagePart, StringComparison.Ordinal));
+        events.Where(e => e.GetProperty("kind").GetString() == kind && e.GetProperty("message").GetString()!.Contains(messagePart, StringComparison.Ordinal))
+            .Select(e => e.TryGetProperty("resource", out var resource) ? resource.GetString() : null)
+            .Distinct()
+            .Count();
 
     public static string Describe(List<JsonElement> events) =>
         string.Join('\n', events.Select(e => $"{e.GetProperty("time")} {e.GetProperty("kind")} {e.GetProperty("message")}"));
