@@ -2,7 +2,10 @@
 # Load-balancer benchmark: requests per second and p99 latency through wrk, on loopback, against the same pool of
 # three backends (haproxy instances answering 200), for (1) one backend directly, (2) all three directly, (3) the
 # built-in proxy, (4) HAProxy, both started by the product's own drivers. Needs: haproxy, wrk, the .NET SDK.
-# Usage: bench/lb/run.sh [DURATION_SECONDS] [CONNECTIONS] [ROUNDS] [RESPONSE_MS]
+# Usage: bench/lb/run.sh [DURATION_SECONDS] [CONNECTIONS] [ROUNDS] [RESPONSE_MS] [BACKEND]
+# BACKEND is haproxy (the default: no-op backends) or python: Python's standard http.server with its defaults, as the
+# hello example's app (HTTP/1.0, one connection per request closed after the response, a listen backlog of 5,
+# single-threaded), which no load balancer may fail a request of; RESPONSE_MS does not apply to it.
 # RESPONSE_MS (default 0) makes each backend answer after that many milliseconds, as an application waiting on its
 # database would, instead of at once. A no-op backend makes requests/s a measure of the machine's per-request CPU,
 # where any proxy hop costs several times the backend; with a response time it measures what a load balancer adds
@@ -19,6 +22,8 @@ DURATION=${1:-10}
 CONNECTIONS=${2:-32}
 ROUNDS=${3:-1}
 RESPONSE_MS=${4:-0}
+BACKEND=${5:-haproxy}
+case "$BACKEND" in haproxy|python) ;; *) echo "bench/lb: BACKEND must be haproxy or python, not '$BACKEND'" >&2; exit 2 ;; esac
 [ "$CONNECTIONS" -ge 3 ] || { echo "bench/lb: CONNECTIONS must be at least 3 (one per backend in the direct run)" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/strata-bench-lb.XXXXXX)
@@ -32,7 +37,7 @@ cleanup() {
 # dash runs an EXIT trap also on exit from a signal trap, and would carry on after a signal trap that does not exit.
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
-for tool in haproxy wrk dotnet; do
+for tool in haproxy wrk dotnet python3; do
   command -v "$tool" >/dev/null || { echo "bench/lb: '$tool' not found; apt-get install -y haproxy wrk (and the .NET SDK)" >&2; exit 1; }
 done
 
@@ -48,7 +53,24 @@ core.register_service("respond", "http", function(applet)
   applet:send(body)
 end)
 LUA
+cat > "$WORK/app.py" <<'PY'
+import http.server, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+PY
 for i in 1 2 3; do
+  if [ "$BACKEND" = python ]; then
+    python3 "$WORK/app.py" "1810$i" >/dev/null 2>&1 & PIDS="$PIDS $!"
+    continue
+  fi
   if [ "$RESPONSE_MS" -gt 0 ]; then
     lua="lua-load $WORK/respond.lua"; answer="http-request use-service lua.respond"
   else

@@ -43,18 +43,58 @@ public abstract class CloseAfterResponseTests
         await fixture.Driver.SetMembersAsync(instance, [member], CancellationToken.None).WithTimeout();
         await Eventually.WaitAsync(async () => (await fixture.GetAsync(instance)).Status == 200, "the server to answer");
 
-        using var wrk = Process.Start(new ProcessStartInfo("wrk")
-        {
-            ArgumentList = { "-t1", "-c4", "-d6s", "--timeout", "5s", instance.Url + "/" },
-            RedirectStandardOutput = true,
-        })!;
+        using var wrk = StartWrk(instance, TimeSpan.FromSeconds(6));
         await wrk.WaitForExitAsync().WithTimeout(TimeSpan.FromSeconds(40));
         var report = await wrk.StandardOutput.ReadToEndAsync().WithTimeout();
 
+        var log = fixture.LogTail();
         Assert.True(wrk.ExitCode == 0, report);
         Assert.Contains("requests in", report);
-        Assert.False(report.Contains("Non-2xx", StringComparison.Ordinal), report);
-        Assert.False(report.Contains("Socket errors", StringComparison.Ordinal), report);
+        Assert.False(report.Contains("Non-2xx", StringComparison.Ordinal), report + log);
+        Assert.False(report.Contains("Socket errors", StringComparison.Ordinal), report + log);
+        // The server closes each connection after its answer: a request sent on such a connection again ends with no
+        // response. None may be, so none needs a retry.
+        var endedWithoutResponse = fixture.LogTail(int.MaxValue).Split('\n').Where(l => l.Contains("(ResponseEnded)", StringComparison.Ordinal)).ToList();
+        Assert.True(endedWithoutResponse.Count == 0, $"{endedWithoutResponse.Count} requests ended without a response:\n" + string.Join("\n", endedWithoutResponse.Take(10)));
+    }
+
+    [Fact]
+    public async Task ScaleOneToThreeToOne_UnderWrk_NoFailedRequest()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var members = new List<Member>();
+        var backends = new List<Backend>();
+        foreach (var (address, i) in new[] { "127.0.0.101", "127.0.0.102", "127.0.0.103" }.Select((a, i) => (a, i)))
+        {
+            backends.Add(StartBackend(fixture, $"{DriverName}-scale-{i + 1}", address, out var member, out _));
+            members.Add(member);
+        }
+
+        try
+        {
+            var instance = await fixture.StartAsync(ProxyFixture.Definition($"{DriverName}-scale"));
+            await fixture.Driver.SetMembersAsync(instance, [members[0]], CancellationToken.None).WithTimeout();
+            await Eventually.WaitAsync(async () => (await fixture.GetAsync(instance)).Status == 200, "the first server to answer");
+
+            using var wrk = StartWrk(instance, TimeSpan.FromSeconds(15));
+            await WaitForRequestsAsync(fixture, instance, [members[0].Name], wrk, "the load to reach the first server");
+            await fixture.Driver.SetMembersAsync(instance, members, CancellationToken.None).WithTimeout();
+            await WaitForRequestsAsync(fixture, instance, [.. members.Select(m => m.Name)], wrk, "the load to reach all three servers");
+            await fixture.Driver.SetMembersAsync(instance, [members[0]], CancellationToken.None).WithTimeout();
+            await WaitForRequestsAsync(fixture, instance, [members[0].Name], wrk, "the load to go on after scaling in");
+            Assert.False(wrk.HasExited, "the load must still run after the scale-in");
+
+            await wrk.WaitForExitAsync().WithTimeout(TimeSpan.FromSeconds(60));
+            var report = await wrk.StandardOutput.ReadToEndAsync().WithTimeout();
+            Assert.True(wrk.ExitCode == 0, report);
+            Assert.Contains("requests in", report);
+            Assert.False(report.Contains("Non-2xx", StringComparison.Ordinal), report + fixture.LogTail());
+            Assert.False(report.Contains("Socket errors", StringComparison.Ordinal), report + fixture.LogTail());
+        }
+        finally
+        {
+            backends.ForEach(b => b.Dispose());
+        }
     }
 
     [Fact]
@@ -79,6 +119,35 @@ public abstract class CloseAfterResponseTests
 
         Assert.True(status is null or 502, $"status {status}");
         Assert.Single(File.ReadAllLines(posts));
+    }
+
+    private static Process StartWrk(LoadBalancerInstance instance, TimeSpan duration) => Process.Start(new ProcessStartInfo("wrk")
+    {
+        ArgumentList = { "-t1", "-c4", $"-d{duration.TotalSeconds:0}s", "--timeout", "5s", instance.Url + "/" },
+        RedirectStandardOutput = true,
+    })!;
+
+    /// <summary>
+    /// Waits until each named member has answered requests since the call (so the load runs through it now), failing
+    /// when wrk ends first.
+    /// </summary>
+    private static async Task WaitForRequestsAsync(ProxyFixture fixture, LoadBalancerInstance instance, string[] names, Process wrk, string what)
+    {
+        var before = await RequestsAsync(fixture, instance);
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                Assert.False(wrk.HasExited, $"wrk ended before {what}");
+                var now = await RequestsAsync(fixture, instance);
+                return names.All(n => now.GetValueOrDefault(n) > before.GetValueOrDefault(n) + 10);
+            },
+            what);
+    }
+
+    private static async Task<Dictionary<string, long>> RequestsAsync(ProxyFixture fixture, LoadBalancerInstance instance)
+    {
+        var stats = await fixture.Driver.GetStatsAsync(instance, CancellationToken.None).WithTimeout();
+        return stats!.Members.ToDictionary(m => m.Name, m => m.Requests);
     }
 
     /// <summary>The backend process, killed when disposed.</summary>

@@ -128,6 +128,12 @@ internal sealed class ProxyFixture : IAsyncDisposable
         return client;
     }
 
+    /// <summary>The last lines of every load balancer's log under the root, for a failure message.</summary>
+    public string LogTail(int lines = 40) => string.Join(
+        "\n",
+        Directory.EnumerateFiles(Root.Path, "*.log", SearchOption.AllDirectories)
+            .Select(f => $"== {Path.GetRelativePath(Root.Path, f)}\n" + string.Join("\n", File.ReadLines(f).TakeLast(lines))));
+
     public async ValueTask DisposeAsync()
     {
         var errors = new List<Exception>();

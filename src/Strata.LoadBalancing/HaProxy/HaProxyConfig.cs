@@ -44,7 +44,6 @@ internal static class HaProxyConfig
         // tracks once its successor runs.
         Lines(text, "global", [
             $"stats socket {files.Socket} mode 600 level admin expose-fd listeners",
-            $"pidfile {files.PidFile}",
             $"hard-stop-after {Ms(definition.DrainTimeout + options.StopGracePeriod)}",
             "maxconn 4096",
             .. options.Threads > 0 ? [$"nbthread {options.Threads}"] : Array.Empty<string>()]);
@@ -149,7 +148,7 @@ internal static class HaProxyConfig
 
         yield return string.Create(CultureInfo.InvariantCulture,
             $"server-template {SlotPrefix} 1-{slots} 0.0.0.0:0 disabled check inter {Ms(options.CheckInterval)} fastinter {Ms(options.CheckInterval)} "
-            + $"rise 2 fall 3 observe layer4 error-limit {definition.PassiveHealthFailures * (Retries + 1)} on-error mark-down");
+            + $"rise 2 fall {CheckNeverFails} observe layer4 error-limit {definition.PassiveHealthFailures * (Retries + 1)} on-error mark-down");
         if (definition.Sticky)
         {
             // Only a response from another server than the cookie (or pin) asked for (re)sets the cookie, so a pinned
@@ -158,6 +157,14 @@ internal static class HaProxyConfig
                 + "unless { srv_name,strcmp(txn.slot) eq 0 }";
         }
     }
+
+    /// <summary>
+    /// HAProxy's own TCP check only brings back a member that passive health marked down: the control plane decides
+    /// membership. Its <c>fall</c> is set out of reach because a busy server with a small listen backlog drops a SYN
+    /// now and then (the retransmission comes a second later, past the check's timeout), and three such checks in a
+    /// row took a healthy single server out of rotation and answered 503 to most requests under CPU load.
+    /// </summary>
+    private const int CheckNeverFails = 1_000_000;
 
     private static IEnumerable<string> Balance(BalancingAlgorithm algorithm) => algorithm switch
     {

@@ -27,7 +27,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
     {
         var connections = new OpenConnections(config.ConnectTimeout, timeProvider);
         using var certificate = config.Tls?.Load();
-        using var invoker = CreateInvoker(config, connections);
+        using var invokers = UpstreamInvokers.Create(connections);
         await using var proxy = CreateApp(config.ListenHost, config.ListenPort, inlineScheduling: true, config, listen =>
         {
             listen.Use(connections.ClientMiddleware);
@@ -42,7 +42,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         var store = new MembershipStore(table, files, loggers.CreateLogger<MembershipStore>());
         store.Restore(config);
         var forwarder = new RequestForwarder(
-            table, BackendSelectors.Create(config.Algorithm), invoker, ForwardingSettings.Of(config), timeProvider, loggers.CreateLogger<RequestForwarder>());
+            table, BackendSelectors.Create(config.Algorithm), invokers, ForwardingSettings.Of(config), timeProvider, loggers.CreateLogger<RequestForwarder>());
         proxy.Run(forwarder.ForwardAsync);
 
         await using var admin = CreateApp(config.AdminHost, config.AdminPort, inlineScheduling: false, limits: null, configure: null);
@@ -167,18 +167,4 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
 
     private static string AddressOf(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-
-    private static HttpMessageInvoker CreateInvoker(ProxyConfig config, OpenConnections connections) => new(
-        new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            // The connect callback applies config.ConnectTimeout itself, so that a timeout reads as a failed connect.
-            ConnectCallback = connections.ConnectAsync,
-            // No tracing headers on the hot path: the proxy forwards what the client sent and nothing else.
-            ActivityHeadersPropagator = null,
-        },
-        disposeHandler: true);
 }

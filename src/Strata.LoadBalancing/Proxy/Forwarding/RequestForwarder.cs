@@ -20,7 +20,7 @@ namespace Strata.LoadBalancing.Proxy.Forwarding;
 /// carrying a signed pin goes to the server it names, and one carrying a pin that is not valid is refused with 421.
 /// </summary>
 internal sealed class RequestForwarder(
-    MemberTable members, IBackendSelector selector, HttpMessageInvoker invoker, ForwardingSettings settings, TimeProvider timeProvider,
+    MemberTable members, IBackendSelector selector, UpstreamInvokers invokers, ForwardingSettings settings, TimeProvider timeProvider,
     ILogger<RequestForwarder> logger)
 {
     private readonly PinReader _pins = new(settings.PinKey, timeProvider);
@@ -55,10 +55,9 @@ internal sealed class RequestForwarder(
     public static readonly TimeSpan SameServerBackoff = TimeSpan.FromMilliseconds(5);
 
     /// <summary>
-    /// The first same-server backoff after a server took the connection and closed or reset it without answering: a
-    /// busy single-threaded server with a small backlog does this while it is healthy. The three together wait
-    /// 1.75 s, as HAProxy waits up to a second between its retries; tries 5, 10 and 20 ms apart all failed about
-    /// once in 1,000 requests on a loaded machine.
+    /// The first same-server backoff after a server took the connection and closed or reset it without answering
+    /// (it crashed, restarted or shed load): the three together wait 1.75 s, as HAProxy waits up to a second between
+    /// its retries so that a restarting server is not hammered.
     /// </summary>
     public static readonly TimeSpan StalledServerBackoff = TimeSpan.FromMilliseconds(250);
 
@@ -186,7 +185,7 @@ internal sealed class RequestForwarder(
                 headersDue.CancelAfter(settings.ResponseHeaderTimeout);
                 try
                 {
-                    response = await invoker.SendAsync(request, headersDue.Token).ConfigureAwait(false);
+                    response = await invokers.For(backend).SendAsync(request, headersDue.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (body is { ClientFailed: true })
                 {
@@ -220,6 +219,7 @@ internal sealed class RequestForwarder(
 
             using (response)
             {
+                UpstreamInvokers.Observe(backend, response);
                 failed = CountsAgainstMember((int)response.StatusCode);
                 failed |= !await CopyResponseAsync(context, response, backend, setCookie).ConfigureAwait(false);
             }

@@ -24,6 +24,7 @@ internal sealed class Backend
     private long _retried;
     private int _consecutiveFailures;
     private long _ejectedUntil;
+    private int _closesConnections;
 
     public Backend(string name, string address, int port, TimeProvider? timeProvider = null, int passiveHealthFailures = 3)
     {
@@ -65,6 +66,11 @@ internal sealed class Backend
 
     /// <summary>True while passive health keeps the member out of rotation.</summary>
     public bool IsEjected => _timeProvider.GetTimestamp() < Volatile.Read(ref _ejectedUntil);
+
+    /// <summary>True once the member answered HTTP/1.0 without keep-alive: it closes each connection after one response.</summary>
+    public bool ClosesConnections => Volatile.Read(ref _closesConnections) != 0;
+
+    public void MarkClosesConnections() => Volatile.Write(ref _closesConnections, 1);
 
     public bool HasEndpoint(string address, int port) => Address == address && Port == port;
 
