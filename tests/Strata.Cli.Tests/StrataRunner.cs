@@ -53,7 +53,12 @@ public sealed class StrataRunner : IAsyncDisposable
     /// <summary>As <see cref="Start(string[])"/>, with more environment variables for this run only (e.g. <c>STRATA_TOKEN</c>).</summary>
     public Process Start(IReadOnlyDictionary<string, string> environment, string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        // Through env, which restores SIGINT's default before it runs dotnet in its place: a test run started in the
+        // background (a shell's '&', nohup) hands its children SIGINT ignored, and .NET keeps an inherited ignore, so
+        // a Ctrl+C sent by a test would never reach the CLI.
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(s_cli);
         foreach (var arg in args)
         {
