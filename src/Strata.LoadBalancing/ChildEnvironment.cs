@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Strata.LoadBalancing;
 
 /// <summary>
@@ -12,16 +10,18 @@ internal static class ChildEnvironment
     // DOTNET_ROOT lets a proxy started as "dotnet …" find its runtime where the SDK is not on the default path.
     private static readonly string[] s_inherited = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "DOTNET_ROOT"];
 
-    /// <summary>Clears <paramref name="start"/>'s environment and copies in the inherited basics that are set.</summary>
-    public static void Reset(ProcessStartInfo start)
+    /// <summary>The inherited basics that are set in this process's environment.</summary>
+    public static Dictionary<string, string> Basics()
     {
-        start.Environment.Clear();
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in s_inherited)
         {
             if (Environment.GetEnvironmentVariable(name) is { } value)
             {
-                start.Environment[name] = value;
+                environment[name] = value;
             }
         }
+
+        return environment;
     }
 }

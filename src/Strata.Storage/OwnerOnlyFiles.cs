@@ -1,8 +1,8 @@
 namespace Strata.Storage;
 
 /// <summary>
-/// Files and folders only their owner can read, with that mode from the moment they exist: a file is created with
-/// mode 0600 (never written first and restricted after), a folder with 0700.
+/// Files and folders only their owner can read, with that mode from the moment they exist: a folder is created with
+/// mode 0700; a file is written with <c>AtomicFile</c> and <c>AtomicFileOptions.OwnerOnly</c> (0600).
 /// </summary>
 public static class OwnerOnlyFiles
 {
@@ -23,36 +23,4 @@ public static class OwnerOnlyFiles
 
         Directory.CreateDirectory(full, FolderPermissions);
     }
-
-    /// <summary>Writes through a temporary file created with mode 0600 and a rename, so a reader never sees half a file.</summary>
-    public static void WriteAtomically(string path, ReadOnlySpan<byte> content)
-    {
-        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var stream = OpenNew(temporary))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
-
-    /// <summary>Creates a new file with mode 0600; fails when it exists.</summary>
-    public static FileStream OpenNew(string path, int bufferSize = 4096, bool useAsync = false) => new(path, new FileStreamOptions
-    {
-        Mode = FileMode.CreateNew,
-        Access = FileAccess.Write,
-        Share = FileShare.None,
-        BufferSize = bufferSize,
-        Options = useAsync ? FileOptions.Asynchronous : FileOptions.None,
-        UnixCreateMode = FilePermissions,
-    });
 }

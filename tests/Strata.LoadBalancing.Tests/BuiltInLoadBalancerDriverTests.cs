@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using Strata.Common.Processes;
 using Strata.LoadBalancing.Proxy;
 using Strata.Testing;
 
@@ -19,7 +20,7 @@ public sealed class BuiltInLoadBalancerDriverTests
         var (status, body) = await fixture.GetAsync(instance);
 
         Assert.NotEqual(Environment.ProcessId, instance.ProcessId);
-        Assert.NotNull(ProcessIdentity.TryReadStartTime(instance.ProcessId));
+        Assert.NotNull(ProcessStat.StartTimeOf(instance.ProcessId));
         Assert.StartsWith("http://127.0.0.1:", instance.Url);
         Assert.Equal(503, status);
         Assert.Equal("no healthy servers", body);
@@ -66,7 +67,7 @@ public sealed class BuiltInLoadBalancerDriverTests
         var changed = await fixture.StartAsync(ProxyFixture.Definition("hello-front-change") with { Algorithm = BalancingAlgorithm.LeastConnections });
 
         Assert.NotEqual(instance.ProcessId, changed.ProcessId);
-        Assert.NotEqual(instance.ProcessStartTime, ProcessIdentity.TryReadStartTime(instance.ProcessId));
+        Assert.NotEqual(instance.ProcessStartTime, ProcessStat.StartTimeOf(instance.ProcessId));
         Assert.Equal((200, "web-1"), await fixture.GetAsync(changed));
     }
 
@@ -109,7 +110,7 @@ public sealed class BuiltInLoadBalancerDriverTests
         await fixture.Driver.StopAsync("hello-front-stop", CancellationToken.None).WithTimeout();
         var described = await fixture.Driver.DescribeAsync("hello-front-stop", CancellationToken.None).WithTimeout();
 
-        Assert.NotEqual(instance.ProcessStartTime, ProcessIdentity.TryReadStartTime(instance.ProcessId));
+        Assert.NotEqual(instance.ProcessStartTime, ProcessStat.StartTimeOf(instance.ProcessId));
         Assert.Equal(LoadBalancerState.Stopped, described!.State);
         await Assert.ThrowsAsync<HttpRequestException>(() => fixture.Client.GetAsync(instance.Url)).WithTimeout();
     }
@@ -205,7 +206,7 @@ public sealed class BuiltInLoadBalancerDriverTests
 
         Assert.Equal((200, "web-1-slow"), await slow.WithTimeout());
         await stopping.WithTimeout();
-        Assert.NotEqual(instance.ProcessStartTime, ProcessIdentity.TryReadStartTime(instance.ProcessId));
+        Assert.NotEqual(instance.ProcessStartTime, ProcessStat.StartTimeOf(instance.ProcessId));
     }
 
     [Theory]

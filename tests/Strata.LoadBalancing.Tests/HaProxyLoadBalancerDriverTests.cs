@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Strata.Common.Processes;
 using Strata.LoadBalancing.HaProxy;
 using Strata.LoadBalancing.Proxy;
 using Strata.Testing;
@@ -91,7 +92,7 @@ public sealed class HaProxyLoadBalancerDriverTests
 
         await fixture.Driver.StopAsync("hx-stop", CancellationToken.None).WithTimeout();
 
-        Assert.NotEqual(instance.ProcessStartTime, ProcessIdentity.TryReadStartTime(instance.ProcessId));
+        Assert.NotEqual(instance.ProcessStartTime, ProcessStat.StartTimeOf(instance.ProcessId));
         Assert.Null(await fixture.Driver.DescribeAsync("hx-stop", CancellationToken.None).WithTimeout());
     }
 

@@ -172,14 +172,14 @@ internal sealed class ProxyFixture : IAsyncDisposable
     private void KillLeftover(string id)
     {
         var haproxy = ProxyFiles.TryRead(Path.Combine(Root.Combine("haproxy", id), "haproxy.state.json"), LoadBalancingJsonContext.Default.HaProxyStateDocument);
-        if (haproxy is not null && ProcessIdentity.IsProxy(haproxy.ProcessId, haproxy.ProcessStartTime, id))
+        if (haproxy is not null && ProxyFiles.IdentityOf(haproxy.ProcessId, haproxy.ProcessStartTime, id).IsRunning())
         {
             using var process = System.Diagnostics.Process.GetProcessById(haproxy.ProcessId);
             process.Kill();
         }
 
         var state = ProxyFiles.TryRead(ProxyFiles.InFolder(Root.Combine(id)).State, LoadBalancingJsonContext.Default.ProxyStateDocument);
-        if (state is not null && ProcessIdentity.IsProxy(state.ProcessId, state.ProcessStartTime, id))
+        if (state is not null && ProxyFiles.IdentityOf(state.ProcessId, state.ProcessStartTime, id).IsRunning())
         {
             using var process = System.Diagnostics.Process.GetProcessById(state.ProcessId);
             process.Kill();

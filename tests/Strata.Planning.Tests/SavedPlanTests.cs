@@ -120,6 +120,32 @@ public sealed class SavedPlanTests
         Assert.Contains("images.web", error.Message);
     }
 
+    [Fact]
+    public async Task Write_ManyAtOnceToOnePath_EachSucceedsAndReadersOnlySeeWholePlans()
+    {
+        using var folder = new TemporaryDirectory();
+        var plan = TestDeployments.Plan(StatusPage(folder));
+        var path = folder.Combine("out", "plan.json");
+        SavedPlan.Write(path, plan);
+        using var start = new Barrier(4);
+
+        var writing = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            start.SignalAndWait(TimeSpan.FromSeconds(30));
+            for (var i = 0; i < 200; i++)
+            {
+                SavedPlan.Write(path, plan);
+            }
+        })));
+        while (!writing.IsCompleted)
+        {
+            Assert.Equal(PlanJson.Serialize(plan), PlanJson.Serialize(SavedPlan.Read(path)));
+        }
+
+        await writing.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(["plan.json"], Directory.GetFiles(folder.Combine("out")).Select(Path.GetFileName));
+    }
+
     private static Plan SavedPlanRoundTrip(TemporaryDirectory folder, Plan plan)
     {
         var path = folder.Combine("plan.json");

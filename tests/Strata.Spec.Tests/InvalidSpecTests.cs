@@ -328,6 +328,16 @@ public sealed class InvalidSpecTests
             """, "9:46", "tiers.db.backups.nightly: needs exactly one of every or cron"
         },
         {
+            "backup cron beyond the documented syntax", Image + """
+            tiers:
+              db:
+                image: app
+                volumes: { data: { size: 1GiB } }
+                backups:
+                  nightly: { snapshot: data, cron: "0 3 L * *" }
+            """, "9:40", "tiers.db.backups.nightly.cron: invalid day of month field 'L' in cron expression: 'L' is not a number from 1 to 31"
+        },
+        {
             "parameter default below min", """
             deployment: demo
             parameters:
@@ -522,6 +532,11 @@ public sealed class InvalidSpecTests
         var yaml = "deployment: demo\nparameters:\n  dbPassword: { secret: true }\nimages:\n  app: { from: ./app, run: \"x ${params.dbPassword}\" }\n"
             + "tiers:\n  web: { image: app, health: { command: \"check ${params.dbPassword}\" } }\n";
 
-        Assert.Empty(SpecFiles.Parse(yaml).Diagnostics);
+        var result = SpecFiles.Parse(yaml);
+
+        // Accepted: only warned of, since the shell hands the value to the programs x and check as an argument.
+        Assert.True(result.Success, SpecFiles.Render(result));
+        Assert.Equal([DiagnosticCodes.SecretInArguments, DiagnosticCodes.SecretInArguments], result.Diagnostics.Select(d => d.Code));
+        Assert.All(result.Diagnostics, d => Assert.Equal(DiagnosticSeverity.Warning, d.Severity));
     }
 }

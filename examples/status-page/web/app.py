@@ -2,7 +2,9 @@
 """The status page: lists services and their state from PostgreSQL, read through psql.
 
 Settings come from the environment Strata gives each server: DB_HOST, DB_PORT, DB_PASSWORD, STRATA_SERVER_NAME.
-GET / renders the page, GET /healthz answers 200 while the process runs (the database is checked by its own tier).
+GET / renders the page, GET /healthz answers 200 while the process runs (the database is checked by its own tier),
+GET /ready answers 200 only while this server can read the database: the load balancer's own check, so a server that
+cannot reach the database leaves the rotation without being replaced.
 """
 import argparse
 import html
@@ -41,6 +43,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/healthz":
             self._reply(200, "text/plain", "ok\n")
+            return
+        if self.path == "/ready":
+            try:
+                read_services()
+                self._reply(200, "text/plain", "ready\n")
+            except (RuntimeError, subprocess.TimeoutExpired, OSError) as error:
+                self._reply(503, "text/plain", f"database unavailable: {error}\n")
             return
         if self.path != "/":
             self._reply(404, "text/plain", "not found\n")

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Strata.Common.Scheduling;
 
 namespace Strata.Backups.Scheduling;
 
@@ -30,7 +31,14 @@ public abstract partial class BackupSchedule
             return new Interval(text, ParseDuration(duration, text));
         }
 
-        return new Cron(text, CronExpression.Parse(trimmed));
+        try
+        {
+            return new Cron(text, CronSchedule.Parse(trimmed));
+        }
+        catch (FormatException ex)
+        {
+            throw new FormatException($"invalid schedule '{text}': {ex.Message}", ex);
+        }
     }
 
     public override string ToString() => Text;
@@ -74,8 +82,9 @@ public abstract partial class BackupSchedule
         }
     }
 
-    private sealed class Cron(string text, CronExpression expression) : BackupSchedule(text)
+    private sealed class Cron(string text, CronSchedule schedule) : BackupSchedule(text)
     {
-        public override DateTimeOffset Next(DateTimeOffset after) => expression.Next(after);
+        public override DateTimeOffset Next(DateTimeOffset after) =>
+            schedule.NextAfter(after) ?? throw new InvalidOperationException($"the schedule '{Text}' never falls due (for example 30 February)");
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Strata.Backups.Chunking;
+using Strata.Common.Files;
 using Strata.Storage;
 
 namespace Strata.Backups.Services;
@@ -98,29 +99,21 @@ public sealed class ServiceBackupStore(IObjectStore store, TimeProvider? timePro
         var info = await GetAsync(id, ct).ConfigureAwait(false);
         var codec = CodecFor(info, encryptionKey);
         var target = Path.GetFullPath(targetFile);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        var temp = target + ".strata-partial";
-        var plain = target + ".strata-opened";
-        try
-        {
-            var (size, sha) = await DownloadHashedAsync(info.DataKey, temp, ct).ConfigureAwait(false);
-            if (size != info.Size || sha != info.Sha256)
-            {
-                throw new BackupCorruptException(info.DataKey, null, $"does not match its checksum (expected {info.Size} bytes with SHA-256 {info.Sha256}, got {size} bytes with {sha})");
-            }
+        var folder = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(folder);
+        await AtomicFile.WriteAsync(
+            target,
+            (file, token) => codec is null ? DownloadCheckedAsync(info, file, token) : DownloadSealedAsync(info, codec, folder, file, token),
+            ct: ct).ConfigureAwait(false);
+        return info;
+    }
 
-            if (codec is not null)
-            {
-                await OpenSealedAsync(info.DataKey, temp, plain, codec, ct).ConfigureAwait(false);
-            }
-
-            File.Move(codec is null ? temp : plain, target, overwrite: true);
-            return info;
-        }
-        finally
+    private async Task DownloadCheckedAsync(ServiceBackupInfo info, Stream target, CancellationToken ct)
+    {
+        var (size, sha) = await DownloadHashedAsync(info.DataKey, target, ct).ConfigureAwait(false);
+        if (size != info.Size || sha != info.Sha256)
         {
-            File.Delete(temp);
-            File.Delete(plain);
+            throw new BackupCorruptException(info.DataKey, null, $"does not match its checksum (expected {info.Size} bytes with SHA-256 {info.Sha256}, got {size} bytes with {sha})");
         }
     }
 
@@ -168,17 +161,27 @@ public sealed class ServiceBackupStore(IObjectStore store, TimeProvider? timePro
         }
     }
 
-    private static async Task OpenSealedAsync(string key, string sealedFile, string plainFile, ChunkCodec codec, CancellationToken ct)
+    // The sealed data is checked whole against its checksum before a byte of it is opened, so it is kept in a
+    // scratch file of its own (unique, deleted when closed) beside the target.
+    private async Task DownloadSealedAsync(ServiceBackupInfo info, ChunkCodec codec, string folder, Stream target, CancellationToken ct)
     {
-        await using var source = new FileStream(sealedFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        await using var target = new FileStream(plainFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        await using var sealedCopy = new FileStream(Path.Combine(folder, $"{AtomicFile.TemporaryPrefix}sealed-{Guid.NewGuid():N}"), new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            BufferSize = 1 << 16,
+            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        await DownloadCheckedAsync(info, sealedCopy, ct).ConfigureAwait(false);
+        sealedCopy.Position = 0;
         try
         {
-            await SegmentedCipher.OpenAsync(source, target, codec.ServiceBackupKey!, key, ct).ConfigureAwait(false);
+            await SegmentedCipher.OpenAsync(sealedCopy, target, codec.ServiceBackupKey!, info.DataKey, ct).ConfigureAwait(false);
         }
         catch (InvalidDataException ex)
         {
-            throw new BackupCorruptException(key, null, ex.Message, ex);
+            throw new BackupCorruptException(info.DataKey, null, ex.Message, ex);
         }
     }
 
@@ -253,7 +256,7 @@ public sealed class ServiceBackupStore(IObjectStore store, TimeProvider? timePro
         return (source.Length, Convert.ToHexStringLower(sha.GetHashAndReset()));
     }
 
-    private async Task<(long Size, string Sha256)> DownloadHashedAsync(string key, string file, CancellationToken ct)
+    private async Task<(long Size, string Sha256)> DownloadHashedAsync(string key, Stream target, CancellationToken ct)
     {
         Stream source;
         try
@@ -266,7 +269,6 @@ public sealed class ServiceBackupStore(IObjectStore store, TimeProvider? timePro
         }
 
         await using (source)
-        await using (var target = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var buffer = new byte[1 << 16];

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Strata.Common.Processes;
 using Strata.ControlPlane.Hosting;
 using Strata.Providers;
 
@@ -118,7 +119,7 @@ public static class ControlPlaneLauncher
         return process.Id;
     }
 
-    private static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+    private static bool IsAlive(int pid) => ProcessStat.Read(pid) is { IsAlive: true };
 
     private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -1,3 +1,4 @@
+using Strata.Common.Files;
 using Strata.ControlPlane.Hosting;
 
 namespace Strata.Cli.Client;
@@ -26,6 +27,6 @@ public static class ListenRecord
 
     public static void Write(StrataPaths paths, string listen)
     {
-        Strata.Storage.OwnerOnlyFiles.WriteAtomically(PathOf(paths), System.Text.Encoding.UTF8.GetBytes(listen + "\n"));
+        AtomicFile.Write(PathOf(paths), System.Text.Encoding.UTF8.GetBytes(listen + "\n"), AtomicFileOptions.OwnerOnly);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Strata.Common.Processes;
 using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Hosting;
 
@@ -51,17 +52,7 @@ public static class ListenerOwnership
         return foreign.Count == 0;
     }
 
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].TrimStart()[0] is not ('Z' or 'X');
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
+    private static bool IsAlive(int pid) => ProcessStat.Read(pid) is { IsAlive: true };
 
     private static uint ProcessUid(int pid)
     {

@@ -81,6 +81,11 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
                 failures++;
                 await context.Error.WriteLineAsync($"  ! {e.Message}").ConfigureAwait(false);
             }
+            else if (e.Kind == "loadbalancer.check")
+            {
+                // Why a server in service is not sent traffic yet: what up is waiting for, not a failure.
+                await context.Error.WriteLineAsync($"  ! {e.Message}").ConfigureAwait(false);
+            }
             else if (e.Kind == "server.state" && e.Message.EndsWith("is in service", StringComparison.Ordinal))
             {
                 failures = 0;

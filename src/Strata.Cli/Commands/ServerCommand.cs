@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Strata.Cli.Client;
+using Strata.Common.Processes;
 using Strata.ControlPlane.Hosting;
 
 namespace Strata.Cli.Commands;
@@ -82,7 +83,7 @@ public sealed class ServerCommand(CliContext context)
         var info = await client.TryGetServerInfoAsync(ct).ConfigureAwait(false);
         await client.StopServerAsync(ct).ConfigureAwait(false);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (info is not null && File.Exists($"/proc/{info.Pid}/stat") && DateTime.UtcNow < deadline)
+        while (info is not null && ProcessStat.Read(info.Pid) is { IsAlive: true } && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50, ct).ConfigureAwait(false);
         }

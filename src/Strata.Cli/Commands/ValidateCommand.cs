@@ -90,6 +90,8 @@ public static class SpecOutput
             return (null, values, ExitCodes.InvalidSpec);
         }
 
+        // Warnings (a secret in a program's arguments) do not stop plan or up, but are said before anything runs.
+        WriteDiagnostics(context, loaded.Diagnostics);
         return (loaded.Spec, values, ExitCodes.Success);
     }
 }

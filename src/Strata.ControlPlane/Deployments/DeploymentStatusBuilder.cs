@@ -91,7 +91,7 @@ public static class DeploymentStatusBuilder
                     State = instance?.State.ToString().ToLowerInvariant() ?? "starting",
                     Pid = instance?.ProcessId,
                     Members = l.Members,
-                    Message = instance?.Message,
+                    Message = instance?.Message ?? loadBalancers.OutOfRotation(runtime, l),
                     CertificateNotAfter = instance?.CertificateNotAfter,
                     Traffic = loadBalancers.TrafficOf(l.PhysicalName),
                 };

@@ -12,9 +12,11 @@ namespace Strata.ControlPlane.Health;
 /// <summary>
 /// Probes every running server on its tier's interval (a booting one more often, see
 /// <see cref="ControlPlaneOptions.BootProbeInterval"/>) and moves it between booting, in service and unhealthy as
-/// the thresholds are crossed. A booting server that does not pass within the check's grace period fails.
+/// the thresholds are crossed. A booting server that does not pass within the check's grace period fails. The checks
+/// of the load balancers in front of its tier start and stop with it (see <see cref="LoadBalancerChecks"/>).
 /// </summary>
-public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<HealthMonitor> logger)
+public sealed partial class HealthMonitor(
+    IHealthProbe probe, LoadBalancerChecks loadBalancerChecks, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<HealthMonitor> logger)
 {
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _probes = new(StringComparer.Ordinal);
 
@@ -26,6 +28,7 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, I
 
     public void Ensure(DeploymentRuntime runtime, ServerState server, ServerInstance instance)
     {
+        loadBalancerChecks.Ensure(runtime, server, instance);
         var check = runtime.Desired.Spec.FindTier(server.Tier)?.Health;
         if (check is null || _probes.ContainsKey(server.Name))
         {
@@ -35,12 +38,13 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, I
         var stop = new CancellationTokenSource();
         if (_probes.TryAdd(server.Name, stop))
         {
-            _ = Task.Run(() => RunAsync(runtime, server, check, instance, stop.Token));
+            _ = Task.Run(() => RunAsync(runtime, server, check, instance, stop));
         }
     }
 
     public void Stop(string server)
     {
+        loadBalancerChecks.Stop(server);
         if (_probes.TryRemove(server, out var stop))
         {
             stop.Cancel();
@@ -51,9 +55,10 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, I
     private static ProbeTarget Target(DeploymentRuntime runtime, ServerState server, ServerInstance instance) =>
         ProbeTarget.For(runtime, runtime.Desired.Spec.FindTier(server.Tier)!, instance);
 
-    private async Task RunAsync(DeploymentRuntime runtime, ServerState launched, HealthCheckSpec check, ServerInstance instance, CancellationToken ct)
+    private async Task RunAsync(DeploymentRuntime runtime, ServerState launched, HealthCheckSpec check, ServerInstance instance, CancellationTokenSource stop)
     {
         var name = launched.Name;
+        var ct = stop.Token;
         var tracker = new HealthTracker(check.HealthyAfter, check.UnhealthyAfter);
         ProbeTarget? target = null;
         try
@@ -81,7 +86,15 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, I
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogProbeLoopFailed(logger, ex, name);
-            _probes.TryRemove(name, out _);
+        }
+        finally
+        {
+            // A loop that ends by itself (the server was not probeable, or an error) gives up its entry, so the next
+            // pass's Ensure starts another: a stale entry left a booting server with no probe and no grace deadline.
+            if (_probes.TryRemove(KeyValuePair.Create(name, stop)))
+            {
+                stop.Dispose();
+            }
         }
     }
 
@@ -145,8 +158,11 @@ public sealed partial class HealthMonitor(IHealthProbe probe, EventLog events, I
             return bootInterval;
         }
 
-        return TimeSpan.FromTicks(interval.Ticks - (now.UtcTicks % interval.Ticks));
+        return OnGrid(interval, now);
     }
+
+    /// <summary>The time until the next wall-clock tick of <paramref name="interval"/>, shared by every probe of that interval.</summary>
+    internal static TimeSpan OnGrid(TimeSpan interval, DateTimeOffset now) => TimeSpan.FromTicks(interval.Ticks - (now.UtcTicks % interval.Ticks));
 
     private static ServerState? Find(DeploymentRuntime runtime, string name) =>
         runtime.State.Tiers.SelectMany(t => t.Servers).FirstOrDefault(s => s.Name == name && s.State is ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy);

@@ -24,10 +24,16 @@ public sealed record ProbeTarget(string Address, int? DefaultPort, string? Worki
     public string? CommandUnresolved { get; init; }
 
     /// <summary>The target of <paramref name="tier"/>'s check on <paramref name="server"/>: a command check runs like the server's hooks.</summary>
-    public static ProbeTarget For(DeploymentRuntime runtime, TierSpec tier, ServerInstance server)
+    public static ProbeTarget For(DeploymentRuntime runtime, TierSpec tier, ServerInstance server) =>
+        For(runtime, tier, tier.Health, server, tier.Ports.FirstOrDefault()?.Port);
+
+    /// <summary>
+    /// The target of <paramref name="check"/> on a server of <paramref name="tier"/>, e.g. a load balancer's own check
+    /// (whose http port defaults to the port it sends to, <paramref name="port"/>).
+    /// </summary>
+    public static ProbeTarget For(DeploymentRuntime runtime, TierSpec tier, HealthCheckSpec? check, ServerInstance server, int? port)
     {
-        var port = tier.Ports.FirstOrDefault()?.Port;
-        if (tier.Health?.Command is not { } template)
+        if (check?.Command is not { } template)
         {
             return new ProbeTarget(server.Address, port, server.RootPath, new Dictionary<string, string>());
         }

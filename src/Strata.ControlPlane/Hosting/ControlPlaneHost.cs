@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Strata.Common.Files;
 using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Api.V1;
 
@@ -114,7 +115,7 @@ public static class ControlPlaneHost
 
     private static void WriteServerInfo(StrataPaths paths, ServerInfo info)
     {
-        Strata.Storage.OwnerOnlyFiles.WriteAtomically(paths.ServerInfoFile, JsonSerializer.SerializeToUtf8Bytes(info, ApiJsonContext.Default.ServerInfo));
+        AtomicFile.Write(paths.ServerInfoFile, JsonSerializer.SerializeToUtf8Bytes(info, ApiJsonContext.Default.ServerInfo), AtomicFileOptions.OwnerOnly);
     }
 
     private static void RemoveServerInfo(StrataPaths paths)

@@ -52,6 +52,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<DeploymentSecrets>();
         services.TryAddSingleton<EventLog>();
         services.AddHostedService<EventPruning>();
+        services.TryAddSingleton<LoadBalancerChecks>();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<ImageCatalog>();
         services.TryAddSingleton<LoadBalancerCoordinator>();

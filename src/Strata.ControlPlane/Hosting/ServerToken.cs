@@ -1,4 +1,5 @@
 using System.Text;
+using Strata.Common.Files;
 using Strata.ControlPlane.Access;
 using Strata.Storage;
 
@@ -25,7 +26,7 @@ public static class ServerToken
 
         home.EnsureExists();
         var token = TokenSecrets.Generate();
-        OwnerOnlyFiles.WriteAtomically(home.TokenFile, Encoding.UTF8.GetBytes(token));
+        AtomicFile.Write(home.TokenFile, Encoding.UTF8.GetBytes(token), AtomicFileOptions.OwnerOnly);
         return token;
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Strata.ControlPlane.Health;
 using Strata.LoadBalancing;
 using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
@@ -7,10 +8,11 @@ using Strata.Spec;
 namespace Strata.ControlPlane.Reconciliation;
 
 /// <summary>
-/// Keeps each load balancer of a deployment running and its pool equal to the target tier's servers in service.
+/// Keeps each load balancer of a deployment running and its pool equal to the target tier's servers in service (and
+/// passing the load balancer's own check, when it has one: see <see cref="LoadBalancerMembership"/>).
 /// A server leaves the pool, and its in-flight requests drain, before it is terminated.
 /// </summary>
-public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers, EventLog events, TimeProvider time)
+public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers, LoadBalancerChecks checks, EventLog events, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, LoadBalancerInstance> _instances = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _reported = new(StringComparer.Ordinal);
@@ -121,7 +123,8 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         }
 
         await SampleTrafficAsync(driver, instance, state.PhysicalName, ct).ConfigureAwait(false);
-        var members = Members(runtime, spec);
+        var membership = Members(runtime, spec, state);
+        var members = membership.Select(m => m.Member).ToList();
         var restarted = previous is null || previous.ProcessId != instance.ProcessId;
         var names = members.Where(m => m.State == MemberState.Active).Select(m => m.Name).ToList();
         var standby = string.Join(',', members.Where(m => m.State == MemberState.Standby).Select(m => $"{m.Name}@{m.Address}"));
@@ -133,27 +136,46 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
             await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = names, Url = instance.Url }), ct).ConfigureAwait(false);
             if (!names.SequenceEqual(state.Members))
             {
-                var text = names.Count == 0 ? "no servers" : string.Join(", ", names);
-                await events.PublishAsync(runtime.Name, "loadbalancer.members", $"{spec.Name} now sends to {text}", $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
+                await events.PublishAsync(runtime.Name, "loadbalancer.members", MembersText(spec, names, membership), $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>
-    /// Servers in service are members in rotation; servers that run but are not in service yet (booting, or failing
-    /// their health check) are standby members, reachable only by a pin signed for any state, so QA can try a new
-    /// server before it joins.
+    /// Servers in service (and passing the load balancer's own check) are members in rotation; servers that run but
+    /// are not in rotation are standby members, reachable only by a pin signed for any state, so QA can try a new
+    /// server before it joins. Each comes with why it is out of rotation when its own check is the reason, judged
+    /// from the same verdict as its state.
     /// </summary>
-    private static List<Member> Members(DeploymentRuntime runtime, LoadBalancerSpec spec) =>
-        runtime.State.FindTier(spec.TargetTier)?.Servers
+    private List<(Member Member, string? WhyNot)> Members(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state) =>
+        [.. (runtime.State.FindTier(spec.TargetTier)?.Servers ?? [])
             .Where(s => (s.State is ServerStatus.InService or ServerStatus.Booting or ServerStatus.Unhealthy) && s.Address is not null)
             .OrderBy(s => s.Name, StringComparer.Ordinal)
-            .Select(s => new Member
+            .Select(s =>
             {
-                Name = s.Name, Address = s.Address!, Port = spec.TargetPort,
-                State = s.State == ServerStatus.InService ? MemberState.Active : MemberState.Standby,
-            })
-            .ToList() ?? [];
+                var (check, isMember) = (checks.Of(s.Name, spec.Name), state.Members.Contains(s.Name));
+                var member = new Member
+                {
+                    Name = s.Name, Address = s.Address!, Port = spec.TargetPort,
+                    State = LoadBalancerMembership.StateOf(s, spec, check, isMember),
+                };
+                return (member, LoadBalancerMembership.WhyNot(s, spec, check, isMember));
+            })];
+
+    /// <summary>Why servers in service are out of a load balancer's rotation because of its own check; null when none is.</summary>
+    public string? OutOfRotation(DeploymentRuntime runtime, LoadBalancerState state) =>
+        runtime.Desired.Spec.FindLoadBalancer(state.LogicalName) is { } spec
+        && Members(runtime, spec, state).Select(m => m.WhyNot).OfType<string>().ToList() is { Count: > 0 } reasons
+            ? string.Join("; ", reasons)
+            : null;
+
+    /// <summary>"front now sends to web-1 (web-2 fails front's check: GET /ready answered 503)".</summary>
+    private static string MembersText(LoadBalancerSpec spec, List<string> names, List<(Member Member, string? WhyNot)> membership)
+    {
+        var text = $"{spec.Name} now sends to {(names.Count == 0 ? "no servers" : string.Join(", ", names))}";
+        var outside = membership.Select(m => m.WhyNot).OfType<string>().ToList();
+        return outside.Count == 0 ? text : $"{text} ({string.Join("; ", outside)})";
+    }
 
     private LoadBalancerDefinition Definition(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state) => new()
     {
@@ -190,7 +212,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
 
             var driver = drivers.Get(spec.Driver);
             var remaining = state.Members.Where(m => m != server).ToList();
-            var members = Members(runtime, spec).Where(m => m.Name != server).ToList();
+            var members = Members(runtime, spec, state).Select(m => m.Member).Where(m => m.Name != server).ToList();
             _standby.TryRemove(state.PhysicalName, out _);
             await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = remaining }), ct).ConfigureAwait(false);
             await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);

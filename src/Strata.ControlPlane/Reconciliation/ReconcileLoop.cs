@@ -25,8 +25,8 @@ public sealed partial class ReconcileLoop : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<ReconcileLoop> _logger;
 
-    public ReconcileLoop(DeploymentRegistry registry, DeploymentReconciler reconciler, HealthMonitor health, ICloudProvider provider,
-        EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<ReconcileLoop> logger)
+    public ReconcileLoop(DeploymentRegistry registry, DeploymentReconciler reconciler, HealthMonitor health, LoadBalancerChecks loadBalancerChecks,
+        ICloudProvider provider, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<ReconcileLoop> logger)
     {
         _registry = registry;
         _reconciler = reconciler;
@@ -37,6 +37,7 @@ public sealed partial class ReconcileLoop : BackgroundService
         _logger = logger;
         reconciler.Changed += Enqueue;
         health.Changed += Enqueue;
+        loadBalancerChecks.Changed += Enqueue;
         health.Fail = (runtime, server, message) => reconciler.MarkFailedAsync(runtime, server, message, CancellationToken.None)
             .ContinueWith(_ => Enqueue(runtime.Name), TaskScheduler.Default);
         registry.Changed += Enqueue;

@@ -120,7 +120,7 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
             {
                 Id = id,
                 State = LoadBalancerState.Failed,
-                Message = $"the proxy process {state.ProcessId} exited unexpectedly; last log line: {ProxyProcess.LastLogLine(files) ?? "(none)"}",
+                Message = $"the proxy process {state.ProcessId} exited unexpectedly; last log line: {ProxyFiles.LastLogLine(files.Log) ?? "(none)"}",
             },
         };
         return Task.FromResult<LoadBalancerInstance?>(instance);
@@ -195,7 +195,7 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
         }
 
         if (state is { State: LoadBalancerState.Running, AdminUrl: { } adminUrl }
-            && ProcessIdentity.IsProxy(state.ProcessId, state.ProcessStartTime, config.Id)
+            && ProxyFiles.IdentityOf(state.ProcessId, state.ProcessStartTime, config.Id).IsRunning()
             && await _admin.IsAnsweringAsync(adminUrl, config.AdminToken, config.Id, ct).ConfigureAwait(false))
         {
             BuiltInLog.Started(_logger, config.Id, state.ProcessId, state.Url);
@@ -206,7 +206,7 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
         if (process.HasExited && process.ExitCode != 0)
         {
             var reason = ProxyFiles.TryRead(files.State, LoadBalancingJsonContext.Default.ProxyStateDocument)?.Message
-                ?? ProxyProcess.LastLogLine(files) ?? $"the proxy exited with code {process.ExitCode}";
+                ?? ProxyFiles.LastLogLine(files.Log) ?? $"the proxy exited with code {process.ExitCode}";
             return Failed(config.Id, reason);
         }
 
@@ -230,7 +230,7 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
         var config = ProxyFiles.TryRead(files.Config, LoadBalancingJsonContext.Default.ProxyConfig)
             ?? throw new InvalidOperationException($"Load balancer {instance.Id} is unknown: no config in {files.Folder}.");
         var adminUrl = ProxyProcess.FindRunning(instance.Id, files)?.AdminUrl
-            ?? throw new InvalidOperationException($"Load balancer {instance.Id} is not running; last log line: {ProxyProcess.LastLogLine(files) ?? "(none)"}");
+            ?? throw new InvalidOperationException($"Load balancer {instance.Id} is not running; last log line: {ProxyFiles.LastLogLine(files.Log) ?? "(none)"}");
         return (adminUrl, config.AdminToken);
     }
 

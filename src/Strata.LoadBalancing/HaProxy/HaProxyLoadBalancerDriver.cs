@@ -3,8 +3,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Strata.Common.Files;
 using Strata.LoadBalancing.Proxy;
 
 namespace Strata.LoadBalancing.HaProxy;
@@ -94,7 +96,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
             {
                 Id = id,
                 State = LoadBalancerState.Failed,
-                Message = $"haproxy process {state.ProcessId} exited unexpectedly; last log line: {HaProxyProcess.LastLogLine(FilesOf(id)) ?? "(none)"}",
+                Message = $"haproxy process {state.ProcessId} exited unexpectedly; last log line: {ProxyFiles.LastLogLine(FilesOf(id).Log) ?? "(none)"}",
             },
         };
         return Task.FromResult(instance);
@@ -192,7 +194,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         }
 
         var pid = HaProxyProcess.ReadPid(files);
-        var started = desired with { ProcessId = pid, ProcessStartTime = ProcessIdentity.TryReadStartTime(pid) ?? 0, Members = [] };
+        var started = desired with { ProcessId = pid, ProcessStartTime = HaProxyProcess.StartTimeOf(pid, desired.Id), Members = [] };
         if (!await WaitForApiAsync(files, ct).ConfigureAwait(false))
         {
             await HaProxyProcess.StopAsync(started, TimeSpan.Zero, _timeProvider, ct).ConfigureAwait(false);
@@ -213,14 +215,14 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
     /// <returns>Why haproxy did not start, or null.</returns>
     private async Task<string?> LaunchAsync(string haproxy, HaProxyStateDocument desired, HaProxyFiles files, HaProxyStateDocument? replacing, CancellationToken ct)
     {
-        ProxyFiles.WriteTextAtomically(files.Config, desired.ConfigText, ownerOnly: true);
+        AtomicFile.Write(files.Config, Encoding.UTF8.GetBytes(desired.ConfigText), AtomicFileOptions.OwnerOnly);
         await File.WriteAllTextAsync(files.PinMap, "", ct).ConfigureAwait(false);
         await File.WriteAllTextAsync(files.AnyPinMap, "", ct).ConfigureAwait(false);
         await File.WriteAllTextAsync(files.SlotMap, "", ct).ConfigureAwait(false);
         File.Delete(files.PidFile);
         using var launcher = HaProxyProcess.Start(haproxy, desired.Id, files, replacing?.ProcessId);
         await launcher.WaitForExitAsync(ct).WaitAsync(_options.StartTimeout, _timeProvider, ct).ConfigureAwait(false);
-        return launcher.ExitCode == 0 ? null : HaProxyProcess.LastLogLine(files) ?? $"haproxy exited with code {launcher.ExitCode}";
+        return launcher.ExitCode == 0 ? null : ProxyFiles.LastLogLine(files.Log) ?? $"haproxy exited with code {launcher.ExitCode}";
     }
 
     /// <summary>
@@ -247,11 +249,11 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         if (error is not null || !await WaitForApiAsync(files, ct).ConfigureAwait(false))
         {
             throw new InvalidOperationException(
-                $"Load balancer {state.Id}: haproxy did not reload with {slots} server slots: {error ?? HaProxyProcess.LastLogLine(files) ?? "(no log)"}");
+                $"Load balancer {state.Id}: haproxy did not reload with {slots} server slots: {error ?? ProxyFiles.LastLogLine(files.Log) ?? "(no log)"}");
         }
 
         var pid = HaProxyProcess.ReadPid(files);
-        grown = grown with { ProcessId = pid, ProcessStartTime = ProcessIdentity.TryReadStartTime(pid) ?? 0 };
+        grown = grown with { ProcessId = pid, ProcessStartTime = HaProxyProcess.StartTimeOf(pid, state.Id) };
         WriteState(files, grown);
         HaProxyLog.Grown(_logger, state.Id, slots, pid);
         return grown;
@@ -302,7 +304,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
     private HaProxyStateDocument RunningState(string id, HaProxyFiles files) =>
         ReadState(files) is { } state && HaProxyProcess.IsRunning(state)
             ? state
-            : throw new InvalidOperationException($"Load balancer {id} is not running; last log line: {HaProxyProcess.LastLogLine(files) ?? "(none)"}");
+            : throw new InvalidOperationException($"Load balancer {id} is not running; last log line: {ProxyFiles.LastLogLine(files.Log) ?? "(none)"}");
 
     private LoadBalancerInstance Fail(HaProxyStateDocument desired, HaProxyFiles files, string message)
     {
@@ -333,17 +335,7 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
 
         using var certificate = tls.Load();
         var pem = File.ReadAllText(tls.CertificatePath).TrimEnd() + "\n" + File.ReadAllText(tls.KeyPath).TrimEnd() + "\n";
-        var temporary = $"{files.Certificate}.{Guid.NewGuid():N}.tmp";
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        using (var writer = new StreamWriter(temporary, options))
-        {
-            writer.Write(pem);
-        }
-
-        File.Move(temporary, files.Certificate, overwrite: true);
+        AtomicFile.Write(files.Certificate, Encoding.UTF8.GetBytes(pem), AtomicFileOptions.OwnerOnly);
         return (certificate.GetCertHashString(HashAlgorithmName.SHA256), new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
     }
 

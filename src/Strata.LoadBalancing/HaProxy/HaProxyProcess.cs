@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text;
+using Strata.Common.Processes;
 using Strata.LoadBalancing.Proxy;
 
 namespace Strata.LoadBalancing.HaProxy;
@@ -9,14 +8,7 @@ namespace Strata.LoadBalancing.HaProxy;
 /// <summary>Starts haproxy detached from the control plane, recognises it later, and stops it.</summary>
 internal static class HaProxyProcess
 {
-    private const int Sigusr1 = 10;
-    private const int Sigkill = 9;
     private static readonly string[] s_systemFolders = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
-    private const int LogTailBytes = 4096;
-
-    // setsid gives haproxy a session of its own so it outlives the control plane; -D daemonizes it after it bound its
-    // listeners, so the launcher's exit code says whether it started and the pid file says which process serves.
-    private const string Launcher = "exec \"$@\" </dev/null >>\"$STRATA_LB_LOG\" 2>&1";
 
     /// <summary>The full path of the program, or null when it is not found.</summary>
     /// <param name="program">A program's name, looked up in the folders of PATH, or a path.</param>
@@ -42,17 +34,13 @@ internal static class HaProxyProcess
     /// </param>
     public static Process Start(string haproxy, string id, HaProxyFiles files, int? replacing = null)
     {
-        var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = files.Folder };
+        // -D daemonizes haproxy after it bound its listeners, so the launcher's exit code says whether it started
+        // and the pid file says which process serves.
         string[] reload = replacing is { } pid ? ["-x", files.Socket, "-sf", pid.ToString(CultureInfo.InvariantCulture)] : [];
-        foreach (var argument in (string[])["sh", "-c", Launcher, "strata-haproxy", haproxy, "-D", "-f", files.Config, "-p", files.PidFile, .. reload])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        ChildEnvironment.Reset(start);
-        start.Environment[ProxyFiles.MarkerVariable] = id;
-        start.Environment["STRATA_LB_LOG"] = files.Log;
-        return Process.Start(start) ?? throw new InvalidOperationException($"Could not start haproxy for load balancer {id}.");
+        var environment = ChildEnvironment.Basics();
+        environment[ProxyFiles.MarkerVariable] = id;
+        return ProcessSupervisor.StartDetached(
+            "strata-haproxy", [haproxy, "-D", "-f", files.Config, "-p", files.PidFile, .. reload], files.Folder, files.Log, environment);
     }
 
     /// <summary>The pid haproxy wrote, or 0.</summary>
@@ -68,65 +56,15 @@ internal static class HaProxyProcess
         }
     }
 
-    public static bool IsRunning(HaProxyStateDocument state) =>
-        ProcessIdentity.IsProxy(state.ProcessId, state.ProcessStartTime, state.Id);
+    /// <summary>The start time of the haproxy that wrote <paramref name="pid"/> when it carries the marker of load balancer <paramref name="id"/>, otherwise 0.</summary>
+    public static long StartTimeOf(int pid, string id) => ProcessIdentity.Adopt(pid, ProxyFiles.MarkerVariable, id)?.StartTime ?? 0;
+
+    public static bool IsRunning(HaProxyStateDocument state) => IdentityOf(state).IsRunning();
 
     /// <summary>Soft-stops haproxy (it closes its listeners and lets sessions finish); kills it after <paramref name="timeout"/>.</summary>
     /// <returns>True when it stopped by itself.</returns>
-    public static async Task<bool> StopAsync(HaProxyStateDocument state, TimeSpan timeout, TimeProvider timeProvider, CancellationToken ct)
-    {
-        if (!IsRunning(state) || Kill(state.ProcessId, Sigusr1) != 0)
-        {
-            return true;
-        }
+    public static Task<bool> StopAsync(HaProxyStateDocument state, TimeSpan timeout, TimeProvider timeProvider, CancellationToken ct) =>
+        ProcessSupervisor.StopAsync(IdentityOf(state), ProcessSignals.User1, timeout, timeProvider, ct);
 
-        if (await WaitForExitAsync(state, timeout, timeProvider, ct).ConfigureAwait(false))
-        {
-            return true;
-        }
-
-        Kill(state.ProcessId, Sigkill);
-        await WaitForExitAsync(state, timeout, timeProvider, ct).ConfigureAwait(false);
-        return false;
-    }
-
-    /// <summary>The last non-empty line of haproxy's output, where it explains why it did not start.</summary>
-    public static string? LastLogLine(HaProxyFiles files)
-    {
-        try
-        {
-            using var stream = File.OpenRead(files.Log);
-            stream.Seek(Math.Max(0, stream.Length - LogTailBytes), SeekOrigin.Begin);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            return reader.ReadToEnd().Split('\n').LastOrDefault(line => !string.IsNullOrWhiteSpace(line))?.Trim();
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-    }
-
-    private static async Task<bool> WaitForExitAsync(HaProxyStateDocument state, TimeSpan timeout, TimeProvider timeProvider, CancellationToken ct)
-    {
-        var started = timeProvider.GetTimestamp();
-        while (IsAlive(state))
-        {
-            if (timeProvider.GetElapsedTime(started) >= timeout)
-            {
-                return false;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(50), timeProvider, ct).ConfigureAwait(false);
-        }
-
-        return true;
-    }
-
-    // An exiting process loses its environment (so the marker check of IsRunning already fails) before it is gone from
-    // /proc; until then it may still hold its listening socket, so waiting for the exit watches the start time alone.
-    private static bool IsAlive(HaProxyStateDocument state) =>
-        state.ProcessId > 0 && ProcessIdentity.TryReadStartTime(state.ProcessId) == state.ProcessStartTime;
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int processId, int signal);
+    private static ProcessIdentity IdentityOf(HaProxyStateDocument state) => ProxyFiles.IdentityOf(state.ProcessId, state.ProcessStartTime, state.Id);
 }

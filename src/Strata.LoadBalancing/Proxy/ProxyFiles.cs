@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Strata.Common.Files;
+using Strata.Common.Processes;
 
 namespace Strata.LoadBalancing.Proxy;
 
@@ -8,6 +10,8 @@ internal sealed record ProxyFiles(string Config)
 {
     /// <summary>The environment variable that marks a process as the proxy of one load balancer (its id).</summary>
     public const string MarkerVariable = "STRATA_LB_ID";
+
+    private const int LogTailBytes = 4096;
 
     public string Folder => Path.GetDirectoryName(Path.GetFullPath(Config))!;
 
@@ -19,39 +23,28 @@ internal sealed record ProxyFiles(string Config)
 
     public static ProxyFiles InFolder(string folder) => new(Path.Combine(folder, "proxy.json"));
 
-    /// <summary>Writes through a temporary file and a rename, so a reader never sees half a file.</summary>
-    public static void WriteAtomically<T>(string path, T value, JsonTypeInfo<T> typeInfo, bool ownerOnly = false) =>
-        WriteAtomically(path, stream => JsonSerializer.Serialize(stream, value, typeInfo), ownerOnly);
+    /// <summary>The identity of the proxy (built-in or haproxy) of load balancer <paramref name="id"/> at that pid and start time.</summary>
+    public static ProcessIdentity IdentityOf(int processId, long startTime, string id) => new(processId, startTime, MarkerVariable, id);
 
-    /// <summary>Writes text through a temporary file and a rename; with <paramref name="ownerOnly"/>, mode 0600 from its creation.</summary>
-    public static void WriteTextAtomically(string path, string text, bool ownerOnly) =>
-        WriteAtomically(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)), ownerOnly);
-
-    private static void WriteAtomically(string path, Action<Stream> write, bool ownerOnly)
+    /// <summary>The last non-empty line of a proxy's log, where it explains why it exited or did not start.</summary>
+    public static string? LastLogLine(string log)
     {
-        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (ownerOnly && !OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
         try
         {
-            using (var stream = new FileStream(temporary, options))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
+            using var stream = File.OpenRead(log);
+            stream.Seek(Math.Max(0, stream.Length - LogTailBytes), SeekOrigin.Begin);
+            using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+            return reader.ReadToEnd().Split('\n').LastOrDefault(line => !string.IsNullOrWhiteSpace(line))?.Trim();
         }
-        catch
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            File.Delete(temporary);
-            throw;
+            return null;
         }
     }
+
+    /// <summary>Writes a document through <see cref="AtomicFile"/>, so a reader never sees half a file; with <paramref name="ownerOnly"/>, mode 0600 from its creation.</summary>
+    public static void WriteAtomically<T>(string path, T value, JsonTypeInfo<T> typeInfo, bool ownerOnly = false) =>
+        AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, value, typeInfo), ownerOnly ? AtomicFileOptions.OwnerOnly : null);
 
     /// <summary>The document, or null when the file does not exist or is not valid JSON of that shape.</summary>
     public static T? TryRead<T>(string path, JsonTypeInfo<T> typeInfo)

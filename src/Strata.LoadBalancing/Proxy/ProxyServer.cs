@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Strata.Common.Processes;
 using Strata.LoadBalancing.Proxy.Admin;
 using Strata.LoadBalancing.Proxy.Forwarding;
 using Strata.LoadBalancing.Proxy.Membership;
@@ -157,7 +158,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
                 Id = config.Id,
                 State = state,
                 ProcessId = Environment.ProcessId,
-                ProcessStartTime = ProcessIdentity.TryReadStartTime(Environment.ProcessId) ?? 0,
+                ProcessStartTime = ProcessStat.StartTimeOf(Environment.ProcessId) ?? 0,
                 Url = url,
                 AdminUrl = adminUrl,
                 Message = message,

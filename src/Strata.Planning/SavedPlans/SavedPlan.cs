@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Strata.Common.Files;
 
 namespace Strata.Planning;
 
@@ -25,13 +26,7 @@ public static class SavedPlan
 
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temporary = full + ".tmp";
-        using (var stream = File.Create(temporary))
-        {
-            JsonSerializer.Serialize(stream, new SavedPlanDocument(FormatVersion, plan), PlanJsonContext.Default.SavedPlanDocument);
-        }
-
-        File.Move(temporary, full, overwrite: true);
+        AtomicFile.Write(full, stream => JsonSerializer.Serialize(stream, new SavedPlanDocument(FormatVersion, plan), PlanJsonContext.Default.SavedPlanDocument));
     }
 
     /// <summary>Reads a saved plan.</summary>

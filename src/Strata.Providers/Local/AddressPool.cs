@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Strata.Common.Files;
 
 namespace Strata.Providers.Local;
 
@@ -43,7 +44,7 @@ internal sealed class AddressPool
                 if (IsUsable(candidate) && _inUse.Add(candidate))
                 {
                     _cursor = candidate == _last ? _first : candidate + 1;
-                    AtomicFile.Write(_cursorPath, Encoding.ASCII.GetBytes(ToText(_cursor)));
+                    AtomicFile.Write(_cursorPath, Encoding.ASCII.GetBytes(ToText(_cursor)), RecordWrites.Readable);
                     return ToText(candidate);
                 }
 

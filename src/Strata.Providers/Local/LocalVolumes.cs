@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Strata.Common.Files;
 
 namespace Strata.Providers.Local;
 
@@ -43,7 +44,7 @@ internal sealed class LocalVolumes
                 CreatedAt = _time.GetUtcNow(),
             };
             Directory.CreateDirectory(volume.Path);
-            AtomicFile.Write(Path.Combine(folder, RecordFile), JsonSerializer.SerializeToUtf8Bytes(volume, LocalJsonContext.Default.VolumeInfo));
+            AtomicFile.Write(Path.Combine(folder, RecordFile), JsonSerializer.SerializeToUtf8Bytes(volume, LocalJsonContext.Default.VolumeInfo), RecordWrites.Readable);
             return volume;
         }
     }

@@ -1,3 +1,5 @@
+using Strata.Common.Processes;
+
 namespace Strata.Providers.Local;
 
 /// <summary>
@@ -29,7 +31,7 @@ internal sealed class ServerFence(TimeProvider time, TimeSpan poll)
 
             foreach (var pid in alive)
             {
-                Native.Signal(pid, Native.SigKill);
+                ProcessSignals.Send(pid, ProcessSignals.Kill);
             }
 
             await Task.Delay(poll, time, ct).ConfigureAwait(false);
@@ -43,7 +45,7 @@ internal sealed class ServerFence(TimeProvider time, TimeSpan poll)
         var live = new Dictionary<int, ProcessStat>();
         foreach (var pid in ProcFs.Pids())
         {
-            if (pid != self && ProcFs.ReadStat(pid) is { IsAlive: true } stat)
+            if (pid != self && ProcessStat.Read(pid) is { IsAlive: true } stat)
             {
                 live[pid] = stat;
             }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Strata.Common.Files;
 using Strata.Storage;
 
 namespace Strata.Providers.Local;
@@ -216,8 +217,7 @@ internal sealed class ServerLauncher
         }
 
         // Secrets are in here: only the server's user may read it.
-        AtomicFile.Write(identity.ConfigPath, JsonSerializer.SerializeToUtf8Bytes(document, new JsonSerializerOptions { WriteIndented = true }),
-            UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        AtomicFile.Write(identity.ConfigPath, JsonSerializer.SerializeToUtf8Bytes(document, new JsonSerializerOptions { WriteIndented = true }), RecordWrites.OwnerOnly);
     }
 
     private static void EnsurePortsFree(string address, IReadOnlyList<int> ports)

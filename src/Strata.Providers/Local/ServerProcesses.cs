@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
+using Strata.Common.Processes;
 
 namespace Strata.Providers.Local;
 
@@ -8,8 +9,9 @@ namespace Strata.Providers.Local;
 internal sealed record StartedProcess(int Pid, long StartTime);
 
 /// <summary>
-/// Starts and stops server processes. Each runs in its own session (via <c>setsid</c>), with standard output and
-/// error appended to its log by its own shell rather than piped to us, so that it outlives the control plane.
+/// Starts and stops server processes. Each runs in its own session (<see cref="ProcessSupervisor.StartDetached"/>),
+/// with standard output and error appended to its log by its own shell rather than piped to us, so that it outlives
+/// the control plane.
 /// </summary>
 internal sealed class ServerProcesses : IDisposable
 {
@@ -30,22 +32,12 @@ internal sealed class ServerProcesses : IDisposable
     /// <summary>Starts <c>setsid /bin/sh -c</c> with the command, its output appended to <paramref name="logPath"/>.</summary>
     public StartedProcess Start(string command, string workingDirectory, IReadOnlyDictionary<string, string> environment, string logPath)
     {
-        var info = new ProcessStartInfo("setsid") { WorkingDirectory = workingDirectory, UseShellExecute = false };
-        info.ArgumentList.Add("/bin/sh");
-        info.ArgumentList.Add("-c");
-        // The shell itself redirects, so no pipe ties the server to this process; the command follows on its own line.
-        info.ArgumentList.Add("exec >>\"$STRATA_LOG\" 2>&1 </dev/null\n" + command);
-        info.Environment.Clear();
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        info.Environment["STRATA_LOG"] = logPath;
+        // The server learns where its log is from STRATA_LOG.
+        var withLog = new Dictionary<string, string>(environment) { ["STRATA_LOG"] = logPath };
         Process process;
         try
         {
-            process = Process.Start(info) ?? throw new ProviderException("setsid did not start");
+            process = ProcessSupervisor.StartDetached("strata-server", ["/bin/sh", "-c", command], workingDirectory, logPath, withLog);
         }
         catch (Win32Exception ex)
         {
@@ -54,8 +46,7 @@ internal sealed class ServerProcesses : IDisposable
 
         _children[process.Id] = process;
         // The start time is read at once: from here on the pid alone could name a different, later process.
-        var stat = ProcFs.ReadStat(process.Id);
-        return new StartedProcess(process.Id, stat?.StartTime ?? 0);
+        return new StartedProcess(process.Id, ProcessStat.Read(process.Id)?.StartTime ?? 0);
     }
 
     /// <summary>Waits until the process exits or <paramref name="window"/> passes; returns its exit code if it exited.</summary>
@@ -142,14 +133,14 @@ internal sealed class ServerProcesses : IDisposable
 
         if (grace > TimeSpan.Zero)
         {
-            Native.SignalGroup(processGroup, Native.SigTerm);
+            ProcessSignals.SendToGroup(processGroup, ProcessSignals.Terminate);
             if (await WaitForGroupExitAsync(processGroup, marker, grace, ct).ConfigureAwait(false))
             {
                 return;
             }
         }
 
-        Native.SignalGroup(processGroup, Native.SigKill);
+        ProcessSignals.SendToGroup(processGroup, ProcessSignals.Kill);
         if (!await WaitForGroupExitAsync(processGroup, marker, s_killWait, ct).ConfigureAwait(false))
         {
             throw new ProviderException($"process group {processGroup} is still alive {s_killWait.TotalSeconds:0}s after SIGKILL");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Strata.Common.Files;
 
 namespace Strata.Providers.Local;
 
@@ -52,7 +53,7 @@ internal sealed class ServerRecords
     {
         var folder = FolderOf(record.Id);
         Directory.CreateDirectory(folder);
-        AtomicFile.Write(Path.Combine(folder, RecordFile), JsonSerializer.SerializeToUtf8Bytes(record, LocalJsonContext.Default.ServerInstance));
+        AtomicFile.Write(Path.Combine(folder, RecordFile), JsonSerializer.SerializeToUtf8Bytes(record, LocalJsonContext.Default.ServerInstance), RecordWrites.Readable);
     }
 
     /// <summary>Removes everything but the record itself, for a launch that starts over.</summary>

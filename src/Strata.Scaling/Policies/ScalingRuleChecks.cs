@@ -1,3 +1,4 @@
+using Strata.Common.Scheduling;
 using Strata.Spec;
 
 namespace Strata.Scaling;
@@ -44,7 +45,7 @@ internal static class ScalingRuleChecks
             ScalingRuleKind.TargetTracking when rule.Metric is null => "a target-tracking rule needs a metric",
             ScalingRuleKind.TargetTracking when rule.Target is not > 0 => $"a target-tracking rule needs a target above 0, not {rule.Target?.ToString() ?? "none"}",
             ScalingRuleKind.Schedule when rule.Cron is null => "a schedule rule needs a cron expression",
-            ScalingRuleKind.Schedule when CronSyntax.Check(rule.Cron) is { } cron => cron,
+            ScalingRuleKind.Schedule when CronSchedule.Check(rule.Cron) is { } cron => cron,
             ScalingRuleKind.Schedule when rule.ScheduleMin is null && rule.ScheduleMax is null && rule.ScheduleDesired is null => "a schedule rule needs min, max or desired",
             ScalingRuleKind.Schedule when rule.ScheduleMin > rule.ScheduleMax => $"the schedule's min ({rule.ScheduleMin}) is above its max ({rule.ScheduleMax})",
             ScalingRuleKind.Hook when string.IsNullOrWhiteSpace(rule.Hook) => "a hook rule needs a hook name",

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Strata.Common.Scheduling;
 using Strata.Spec;
 
 namespace Strata.Scaling;

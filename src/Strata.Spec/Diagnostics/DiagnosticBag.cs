@@ -15,6 +15,9 @@ internal sealed class DiagnosticBag
         HasErrors = true;
     }
 
+    public void Warning(SourceLocation location, string code, string message, string? hint = null) =>
+        _items.Add(new Diagnostic(location, DiagnosticSeverity.Warning, code, message, hint));
+
     public void AddRange(IEnumerable<Diagnostic> diagnostics)
     {
         foreach (var diagnostic in diagnostics)

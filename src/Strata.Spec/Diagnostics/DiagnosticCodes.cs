@@ -65,4 +65,7 @@ public static class DiagnosticCodes
 
     /// <summary>A <c>--param</c> argument that is not written <c>name=value</c>.</summary>
     public const string Usage = "STR020";
+
+    /// <summary>A warning: a secret parameter that the shell hands to a program as an argument, visible in its command line.</summary>
+    public const string SecretInArguments = "STR021";
 }

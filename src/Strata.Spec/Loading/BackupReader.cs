@@ -1,3 +1,5 @@
+using Strata.Common.Scheduling;
+
 namespace Strata.Spec;
 
 /// <summary>Reads the backup policies of a tier.</summary>
@@ -110,7 +112,7 @@ internal static class BackupReader
         }
 
         var cron = context.Text(map["cron"], path + ".cron");
-        if (cron is not null && CronSyntax.Check(cron) is { } problem)
+        if (cron is not null && CronSchedule.Check(cron) is { } problem)
         {
             context.Error(map["cron"]!.Location, DiagnosticCodes.InvalidValue, $"{path}.cron: {problem}", "write five fields: minute hour day-of-month month day-of-week, e.g. \"0 3 * * *\"");
             return (null, null);

@@ -43,7 +43,29 @@ internal sealed partial class ReadContext
             ok &= CheckReference(reference, scalar.LocationOf(reference.Offset), path, use, owner);
         }
 
+        if (ok && use is TemplateUse.Run or TemplateUse.Hook or TemplateUse.HealthCommand)
+        {
+            WarnOfSecretArguments(scalar, parsed, path);
+        }
+
         return ok ? template : null;
+    }
+
+    private static string EnvironmentName(string parameter) => new([.. parameter.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToUpperInvariant(c) : '_')]);
+
+    /// <summary>Warns of each secret the shell would expand into a program's argument list (see <see cref="ProgramArguments"/>).</summary>
+    private void WarnOfSecretArguments(SpecScalar scalar, ParsedTemplate parsed, string path)
+    {
+        var paths = ProgramArguments.Of(parsed).SelectMany(e => new ParsedTemplate([new TemplatePart(null, e)]).Paths());
+        foreach (var reference in paths)
+        {
+            if (reference is { Root: "params", Segments: [_, { Name: { } name }] } && Parameters.TryGetValue(name, out var parameter) && parameter.Secret)
+            {
+                Diagnostics.Warning(scalar.LocationOf(reference.Offset), DiagnosticCodes.SecretInArguments,
+                    $"{path}: secret parameter '{name}' becomes an argument of the program this command starts, where every user of the machine can read it (ps, /proc/*/cmdline)",
+                    $"give it to the program in env (env: {{ {EnvironmentName(name)}: \"${{params.{name}}}\" }}) and let it read it from there");
+            }
+        }
     }
 
     private ParsedTemplate? ParseTemplate(SpecScalar scalar, string path)

@@ -1,3 +1,5 @@
+using Strata.Common.Scheduling;
+
 namespace Strata.Spec;
 
 /// <summary>Reads the scaling rules of a tier.</summary>
@@ -117,7 +119,7 @@ internal static class ScalingReader
         }
 
         var cron = context.Text(schedule.Required("cron", "write cron: \"0 8 * * 1-5\""), schedulePath + ".cron");
-        if (cron is not null && CronSyntax.Check(cron) is { } problem)
+        if (cron is not null && CronSchedule.Check(cron) is { } problem)
         {
             context.Error(schedule["cron"]!.Location, DiagnosticCodes.InvalidValue, $"{schedulePath}.cron: {problem}", "write five fields: minute hour day-of-month month day-of-week, e.g. \"0 8 * * 1-5\"");
             cron = null;

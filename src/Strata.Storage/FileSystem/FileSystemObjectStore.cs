@@ -1,17 +1,15 @@
 using System.Runtime.CompilerServices;
+using Strata.Common.Files;
 
 namespace Strata.Storage.FileSystem;
 
 /// <summary>
-/// Objects as files below a root folder. A put writes a temporary file next to the target and renames it over the
-/// target, which is atomic on POSIX filesystems, so readers never observe a partially written object.
+/// Objects as files below a root folder. A put replaces its file through <see cref="AtomicFile"/> (a temporary file
+/// beside the target, flushed and renamed over it), so readers never observe a partially written object.
 /// </summary>
 internal sealed class FileSystemObjectStore : IObjectStore
 {
     internal const string TypeName = "filesystem";
-
-    // Temporary files live beside their target so that the final rename never crosses a filesystem.
-    private const string TempPrefix = ".strata-tmp-";
 
     private readonly string _root;
 
@@ -35,23 +33,7 @@ internal sealed class FileSystemObjectStore : IObjectStore
         var folder = Path.GetDirectoryName(target)!;
         // Objects can be backups of secret data: files 0600 and folders 0700 from their creation.
         OwnerOnlyFiles.CreateFolder(folder);
-        var temp = Path.Combine(folder, TempPrefix + Guid.NewGuid().ToString("N"));
-        try
-        {
-            await using (var file = OwnerOnlyFiles.OpenNew(temp, 81920, useAsync: true))
-            {
-                await content.CopyToAsync(file, ct).ConfigureAwait(false);
-                await file.FlushAsync(ct).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, target, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        await AtomicFile.WriteAsync(target, (file, token) => content.CopyToAsync(file, token), AtomicFileOptions.OwnerOnly, ct).ConfigureAwait(false);
     }
 
     public Task<Stream> OpenReadAsync(string key, CancellationToken ct)
@@ -91,7 +73,7 @@ internal sealed class FileSystemObjectStore : IObjectStore
         {
             ct.ThrowIfCancellationRequested();
             var key = Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
-            if (!file.Name.StartsWith(TempPrefix, StringComparison.Ordinal) && key.StartsWith(prefix, StringComparison.Ordinal))
+            if (!AtomicFile.IsTemporary(file.Name) && key.StartsWith(prefix, StringComparison.Ordinal))
             {
                 found.Add(new ObjectInfo(key, file.Length, new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero)));
             }
@@ -125,9 +107,9 @@ internal sealed class FileSystemObjectStore : IObjectStore
     private string PathOf(string key)
     {
         ObjectKey.Validate(key);
-        if (key.Split('/').Any(segment => segment.StartsWith(TempPrefix, StringComparison.Ordinal)))
+        if (key.Split('/').Any(AtomicFile.IsTemporary))
         {
-            throw new ArgumentException($"invalid object key '{key}': segments starting with '{TempPrefix}' are reserved", nameof(key));
+            throw new ArgumentException($"invalid object key '{key}': segments starting with '{AtomicFile.TemporaryPrefix}' are reserved", nameof(key));
         }
 
         return Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar));

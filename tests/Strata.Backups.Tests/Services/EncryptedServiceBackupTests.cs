@@ -54,7 +54,7 @@ public sealed class EncryptedServiceBackupTests : IDisposable
 
         Assert.Contains("encryption key is needed", missing.Message, StringComparison.Ordinal);
         Assert.Contains("does not match", wrong.Message, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(_work.Path, "out.sql*"));
+        Assert.Equal(["dump.sql"], Directory.GetFiles(_work.Path).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class EncryptedServiceBackupTests : IDisposable
 
         Assert.Equal(metadataKey, error.ObjectKey);
         Assert.Contains("not encrypted, but its policy has an encryption key", error.Message, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(_work.Path, "out.sql*"));
+        Assert.Equal(["dump.sql"], Directory.GetFiles(_work.Path).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public sealed class EncryptedServiceBackupTests : IDisposable
 
         Assert.Equal(uploaded.DataKey, error.ObjectKey);
         Assert.Contains("cut off", error.Message, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(_work.Path, "out.sql*"));
+        Assert.Equal(["dump.sql"], Directory.GetFiles(_work.Path).Select(Path.GetFileName));
     }
 
     [Fact]

@@ -54,7 +54,20 @@ public sealed class ServiceBackupStoreTests : IDisposable
 
         Assert.Equal(uploaded.DataKey, error.ObjectKey);
         Assert.Contains("checksum", error.Message);
-        Assert.Empty(Directory.GetFiles(_work.Path, "out.sql*"));
+        Assert.Equal(["dump.sql"], Directory.GetFiles(_work.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task DownloadAsync_TwiceAtOnceToOneFile_BothSucceedWithTheWholeBackup()
+    {
+        var dump = _work.WriteFile("dump.sql", string.Concat(Enumerable.Repeat("INSERT INTO t VALUES (1);\n", 40_000)));
+        var uploaded = await _backups.UploadAsync(dump, s_request).WithTimeout();
+        var target = _work.Combine("restore", "dump.sql");
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => _backups.DownloadAsync(uploaded.Id, target))).WithTimeout();
+
+        Assert.Equal(await File.ReadAllBytesAsync(dump), await File.ReadAllBytesAsync(target));
+        Assert.Equal(["dump.sql"], Directory.GetFiles(_work.Combine("restore")).Select(Path.GetFileName));
     }
 
     [Theory]

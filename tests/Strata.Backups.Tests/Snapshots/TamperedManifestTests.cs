@@ -128,6 +128,26 @@ public sealed class TamperedManifestTests : IDisposable
         AssertNothingRestored();
     }
 
+    // Without a key nothing can be authenticated before inflating (whoever writes a chunk can write its hash too), but a
+    // chunk's id is the SHA-256 of its content, checked once it is inflated within the size bound.
+    [Fact]
+    public async Task RestoreAsync_ChunkObjectsSwappedInUnencryptedStore_RefusedNamingTheChunk()
+    {
+        var result = await _engine.SnapshotAsync(TestVolumes.Request(_volume)).WithTimeout();
+        var first = result.Manifest.Entries.Single(e => e.Path == "pg/log.txt").Chunks![0];
+        var second = result.Manifest.Entries.Single(e => e.Path == "pg/base/16384").Chunks![0];
+        var firstBytes = await ChunkRepository.ReadAllAsync(_store, ChunkCodec.KeyOf(first), CancellationToken.None);
+        var secondBytes = await ChunkRepository.ReadAllAsync(_store, ChunkCodec.KeyOf(second), CancellationToken.None);
+        await _store.PutAsync(ChunkCodec.KeyOf(first), new MemoryStream(secondBytes), CancellationToken.None);
+        await _store.PutAsync(ChunkCodec.KeyOf(second), new MemoryStream(firstBytes), CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<BackupCorruptException>(() => _engine.RestoreAsync(result.Manifest.Id, _restored)).WithTimeout();
+
+        Assert.Contains(error.ObjectKey, new[] { ChunkCodec.KeyOf(first), ChunkCodec.KeyOf(second) });
+        Assert.Contains("does not match its checksum", error.Message, StringComparison.Ordinal);
+        AssertNothingRestored();
+    }
+
     [Fact]
     public async Task RestoreAsync_SealedManifestMovedToAnotherDeployment_Refused()
     {

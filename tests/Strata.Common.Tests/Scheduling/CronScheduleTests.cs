@@ -1,4 +1,6 @@
-namespace Strata.Scaling.Tests;
+using Strata.Common.Scheduling;
+
+namespace Strata.Common.Tests.Scheduling;
 
 [Trait("kind", "unit")]
 public sealed class CronScheduleTests
@@ -159,16 +161,120 @@ public sealed class CronScheduleTests
     }
 
     [Theory]
-    [InlineData("* * * *", "5 fields")]
-    [InlineData("61 * * * *", "minute")]
-    [InlineData("* * * * 8", "day of week")]
-    [InlineData("*/0 * * * *", "step")]
-    [InlineData("10-5 * * * *", "backwards")]
+    [InlineData("0 3 * * *", "2026-03-15T03:00:00Z")]
+    [InlineData("*/15 * * * *", "2026-03-14T10:30:00Z")]
+    [InlineData("0 9-17/4 * * 1-5", "2026-03-16T09:00:00Z")]
+    [InlineData("0 0 1 * *", "2026-04-01T00:00:00Z")]
+    [InlineData("0 0 29 2 *", "2028-02-29T00:00:00Z")]
+    [InlineData("0 0 13 * 5", "2026-03-20T00:00:00Z")]
+    [InlineData("17 10 * * *", "2026-03-15T10:17:00Z")]
+    public void NextAfter_FromASaturdayMorning_IsTheFirstTimeStrictlyAfter(string expression, string expected)
+    {
+        var saturday = new DateTimeOffset(2026, 3, 14, 10, 17, 30, TimeSpan.Zero);
+
+        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), CronSchedule.Parse(expression).NextAfter(saturday));
+    }
+
+    [Theory]
+    [InlineData("0 12 * * MON")]
+    [InlineData("0 12 * * Mon")]
+    [InlineData("0 12 * * mon-mon")]
+    [InlineData("0 12 * JAN mon")]
+    public void NextAfter_NamesInAnyCase_MatchTheirValues(string expression)
+    {
+        Assert.Equal(Utc(2026, 1, 5, 12, 0), CronSchedule.Parse(expression).NextAfter(Utc(2026, 1, 1)));
+    }
+
+    [Fact]
+    public void NextAfter_WeekdayRangeEndingAt7_IncludesSunday()
+    {
+        var cron = CronSchedule.Parse("0 0 * * 5-7");
+
+        // 2026-01-02 is a Friday.
+        Assert.Equal([Utc(2026, 1, 2), Utc(2026, 1, 3), Utc(2026, 1, 4), Utc(2026, 1, 9)], Occurrences(cron, Utc(2026, 1, 1, 12, 0), 4));
+    }
+
+    [Fact]
+    public void NextAfter_StepLargerThanTheField_MatchesOnlyItsFirstValue()
+    {
+        var cron = CronSchedule.Parse("*/90 5/100 * * *");
+
+        Assert.Equal([Utc(2026, 1, 1, 5, 0), Utc(2026, 1, 2, 5, 0)], Occurrences(cron, Utc(2026, 1, 1), 2));
+    }
+
+    [Fact]
+    public void NextAfter_StepInTheDayOfMonthField_CountsAsRestrictedOnlyWithoutAStar()
+    {
+        // As in Vixie cron, a day field that starts with * does not make the day fields match either-or: */2 with
+        // Monday is odd days that are Mondays; 1-31/2 with Monday is odd days and Mondays.
+        var starred = CronSchedule.Parse("0 0 */2 * 1");
+        var ranged = CronSchedule.Parse("0 0 1-31/2 * 1");
+
+        Assert.Equal([Utc(2026, 1, 5), Utc(2026, 1, 19), Utc(2026, 2, 9)], Occurrences(starred, Utc(2026, 1, 1), 3));
+        Assert.Equal([Utc(2026, 1, 3), Utc(2026, 1, 5), Utc(2026, 1, 7), Utc(2026, 1, 9), Utc(2026, 1, 11), Utc(2026, 1, 12)], Occurrences(ranged, Utc(2026, 1, 2), 6));
+    }
+
+    [Fact]
+    public void NextAfter_LeadingZeros_AreReadAsNumbers()
+    {
+        Assert.Equal(Utc(2026, 1, 1, 7, 5), CronSchedule.Parse("005 07 * * *").NextAfter(Utc(2026, 1, 1)));
+    }
+
+    [Fact]
+    public void LatestAtOrBefore_BothDayFieldsRestricted_ReturnsTheLaterOfEither()
+    {
+        var cron = CronSchedule.Parse("0 0 13 * 5");
+
+        // Tuesday 13 January comes after Friday 9 January; Friday 16 January after the 13th.
+        Assert.Equal(Utc(2026, 1, 13), cron.LatestAtOrBefore(Utc(2026, 1, 15)));
+        Assert.Equal(Utc(2026, 1, 16), cron.LatestAtOrBefore(Utc(2026, 1, 17)));
+    }
+
+    [Fact]
+    public void LatestAtOrBefore_DayThatNeverExists_ReturnsNull()
+    {
+        Assert.Null(CronSchedule.Parse("0 0 31 4 *").LatestAtOrBefore(Utc(2026, 1, 1)));
+    }
+
+    [Theory]
+    [InlineData("* * * *", "a cron expression has 5 fields (minute hour day-of-month month day-of-week), but '* * * *' has 4")]
+    [InlineData("* * * * * *", "has 6")]
+    [InlineData("61 * * * *", "invalid minute field '61' in cron expression: '61' is not a number from 0 to 59")]
+    [InlineData("0 25 * * *", "invalid hour field '25' in cron expression: '25' is not a number from 0 to 23")]
+    [InlineData("0 0 0 * *", "invalid day of month field '0' in cron expression: '0' is not a number from 1 to 31")]
+    [InlineData("* * * 13 *", "invalid month field '13' in cron expression: '13' is not a number from 1 to 12")]
+    [InlineData("* * * * 8", "invalid day of week field '8' in cron expression: '8' is not a number from 0 to 7")]
+    [InlineData("*/0 * * * *", "invalid minute field '*/0' in cron expression: the step after '/' must be a positive number")]
+    [InlineData("*/x * * * *", "the step after '/' must be a positive number")]
+    [InlineData("10-5 * * * *", "invalid minute field '10-5' in cron expression: the range 10-5 runs backwards")]
+    [InlineData("* * * dec-feb *", "the range dec-feb runs backwards")]
+    [InlineData("1,,2 * * * *", "'' is not a number from 0 to 59")]
+    [InlineData("* * * * monday", "'monday' is not a number from 0 to 7")]
+    [InlineData("* * * jan-mon *", "'mon' is not a number from 1 to 12")]
+    [InlineData("* * ? * *", "invalid day of month field '?'")]
+    [InlineData("* * L * *", "invalid day of month field 'L'")]
+    [InlineData("* * 15W * *", "invalid day of month field '15W'")]
+    [InlineData("* * * * 5#3", "invalid day of week field '5#3'")]
+    [InlineData("* * * * 5L", "invalid day of week field '5L'")]
+    [InlineData("H * * * *", "invalid minute field 'H'")]
+    [InlineData("@daily", "has 1")]
+    [InlineData("-1 * * * *", "'' is not a number from 0 to 59")]
     public void Parse_InvalidExpression_ThrowsFormatExceptionSayingWhy(string expression, string expected)
     {
         var error = Assert.Throws<FormatException>(() => CronSchedule.Parse(expression));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.Equal(error.Message, CronSchedule.Check(expression));
+    }
+
+    [Theory]
+    [InlineData("0 3 * * *")]
+    [InlineData("*/15 9-17 * * 1-5")]
+    [InlineData("0 0 1 jan,jul sun")]
+    [InlineData("5/10 1-9/4 */2 * 0-7")]
+    public void Check_ValidExpression_ReturnsNull(string expression)
+    {
+        Assert.Null(CronSchedule.Check(expression));
     }
 
     private static List<DateTimeOffset> Occurrences(CronSchedule cron, DateTimeOffset after, int count)
