@@ -27,6 +27,13 @@ public sealed class StrataRunner : IAsyncDisposable
         ControlPlane = LoopbackPorts.Reserve();
     }
 
+    /// <summary>
+    /// How long <c>strata server stop</c> may take: the command itself waits up to 30 s for the control plane to exit,
+    /// after starting up and connecting, which on a loaded machine takes seconds of its own. A shorter limit here turned
+    /// a slow stop into a timeout of the test instead of the command's own answer.
+    /// </summary>
+    public static readonly TimeSpan ServerStopTimeout = TimeSpan.FromMinutes(2);
+
     public TemporaryDirectory Home { get; }
 
     /// <summary>A loopback block of this runner's own, so that runs side by side never hand out the same address.</summary>
@@ -46,7 +53,12 @@ public sealed class StrataRunner : IAsyncDisposable
     /// <summary>As <see cref="Start(string[])"/>, with more environment variables for this run only (e.g. <c>STRATA_TOKEN</c>).</summary>
     public Process Start(IReadOnlyDictionary<string, string> environment, string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        // Through env, which restores SIGINT's default before it runs dotnet in its place: a test run started in the
+        // background (a shell's '&', nohup) hands its children SIGINT ignored, and .NET keeps an inherited ignore, so
+        // a Ctrl+C sent by a test would never reach the CLI.
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(s_cli);
         foreach (var arg in args)
         {
@@ -165,7 +177,7 @@ public sealed class StrataRunner : IAsyncDisposable
                 await RunAsync(TimeSpan.FromMinutes(1), "down", deployment, "--yes");
             }
 
-            await RunAsync(TimeSpan.FromSeconds(30), "server", "stop");
+            await RunAsync(ServerStopTimeout, "server", "stop");
         }
         finally
         {

@@ -2,6 +2,7 @@ using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
+using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
 
 namespace Strata.ControlPlane.Tests;
@@ -29,7 +30,7 @@ internal static class AppliedDeployments
         };
         var empty = DeploymentState.Empty(spec.Name);
         var plan = Planner.Plan(spec, empty, new PlanOptions { ComputeImageDigest = _ => ImageDigest, Random = new Random(7) });
-        var state = PlanApplication.Apply(empty, desired, plan, DateTimeOffset.UnixEpoch);
+        var state = PlanApplication.Apply(empty, spec, desired.ImageDigests, plan, DateTimeOffset.UnixEpoch, ServerPin.NewKey);
         return new DeploymentRuntime(store, DeploymentRegistry.NewRecord(spec.Name), desired, adjust is null ? state : adjust(state), secrets: secrets);
     }
 }

@@ -36,7 +36,7 @@ public sealed class GoldenTests
     {
         using var folder = new TemporaryDirectory();
         var spec = StatusPage(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
         state = state with { Serial = 7, Images = [.. state.Images.Select(i => i with { Digest = "sha256:" + new string('0', 64) })] };
         var changed = spec with
         {

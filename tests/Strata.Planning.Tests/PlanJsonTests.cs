@@ -25,7 +25,7 @@ public sealed class PlanJsonTests
     {
         using var folder = new TemporaryDirectory();
         var spec = StatusPage(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
 
         var json = PlanJson.Serialize(state);
         var read = PlanJson.DeserializeState(json);

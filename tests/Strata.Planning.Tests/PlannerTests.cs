@@ -32,7 +32,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = StatusPage(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
 
         var plan = TestDeployments.Plan(spec, state, seed: 7);
 
@@ -46,7 +46,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = Hello(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
         folder.WriteFile("images/web/app.py", "print('hello, again')");
 
         var plan = TestDeployments.Plan(spec, state);
@@ -68,7 +68,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = Hello(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
         var changed = spec with
         {
             Tiers =
@@ -92,7 +92,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = Hello(folder, servers: 2);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
 
         var plan = TestDeployments.Plan(Hello(folder, servers: 4), state, seed: 99);
 
@@ -110,7 +110,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = Hello(folder, servers: 4);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
         var servers = state.Tiers[0].Servers.OrderBy(s => s.Name).ToList();
         servers[0] = servers[0] with { LaunchedAt = Now.AddHours(-5) };
         servers[1] = servers[1] with { LaunchedAt = Now.AddHours(-1) };
@@ -131,7 +131,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = Hello(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
         var changed = spec with { Tiers = [spec.Tiers[0] with { MaxAge = TimeSpan.FromDays(1) }] };
 
         var tier = Single(TestDeployments.Plan(changed, state), "tiers.web");
@@ -149,7 +149,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = StatusPage(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
         state = state with { Volumes = [.. state.Volumes.Select(v => v with { DeletionPolicy = policy })] };
         var withoutDb = spec with
         {
@@ -176,7 +176,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = Hello(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
         var changed = spec with { LoadBalancers = [spec.LoadBalancers[0] with { ListenPort = 9090 }] };
 
         var lb = Single(TestDeployments.Plan(changed, state), "loadBalancers.front");
@@ -191,7 +191,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = Hello(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
         var changed = spec with { LoadBalancers = [spec.LoadBalancers[0] with { Driver = "haproxy" }] };
 
         var lb = Single(TestDeployments.Plan(changed, state), "loadBalancers.front");
@@ -205,7 +205,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = Hello(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
         var changed = spec with
         {
             LoadBalancers =
@@ -231,7 +231,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = Hello(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
 
         var plan = TestDeployments.Plan(spec with { LoadBalancers = [], Firewall = [], Outputs = [] }, state);
 
@@ -245,7 +245,7 @@ public sealed class PlannerTests
         using var folder = new TemporaryDirectory();
         var spec = StatusPage(folder);
         var first = TestDeployments.Plan(spec, seed: 1);
-        var state = FakeApply.Run(spec, first, DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, first, DeploymentState.Empty(spec.Name));
 
         var scaled = spec with { Tiers = [spec.Tiers[0] with { Servers = ServerCount.Fixed(3) }, spec.Tiers[1]] };
         var second = TestDeployments.Plan(scaled, state, seed: 1);
@@ -254,7 +254,7 @@ public sealed class PlannerTests
         var added = Assert.Single(Single(second, "tiers.web").Children);
         Assert.DoesNotContain(added.PhysicalName!, existing);
         Assert.Equal(state.LoadBalancers[0].PhysicalName, Single(second, "loadBalancers.front").PhysicalName);
-        var after = FakeApply.Run(scaled, second, state);
+        var after = AppliedState.After(scaled, second, state);
         Assert.Superset(existing, after.PhysicalNames().ToHashSet());
     }
 
@@ -263,7 +263,7 @@ public sealed class PlannerTests
     {
         using var folder = new TemporaryDirectory();
         var spec = StatusPage(folder);
-        var state = FakeApply.Run(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
         folder.WriteFile("images/db/app.py", "print('db v2')");
 
         var plan = TestDeployments.Plan(spec, state);
@@ -301,7 +301,7 @@ public sealed class PlannerTests
 
         var tiers = plan.Changes.Where(c => c.Kind == ResourceKind.Tier).Select(c => c.Address).ToList();
         Assert.Equal(["tiers.db", "tiers.web"], tiers);
-        var state = FakeApply.Run(spec, plan, DeploymentState.Empty(spec.Name));
+        var state = AppliedState.After(spec, plan, DeploymentState.Empty(spec.Name));
         var removal = TestDeployments.Plan(spec with { Tiers = [], LoadBalancers = [], Firewall = [], Outputs = [] }, state);
         Assert.Equal(["tiers.web", "tiers.db"], removal.Changes.Where(c => c.Kind == ResourceKind.Tier).Select(c => c.Address));
     }

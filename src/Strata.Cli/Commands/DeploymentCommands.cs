@@ -104,7 +104,7 @@ public sealed class LogsCommand(CliContext context)
 {
     private readonly Argument<string> _deployment = new("DEPLOYMENT");
     private readonly Argument<string> _server = new("SERVER") { Description = "The server's name, as `strata status` shows it." };
-    private readonly Option<bool> _follow = new("--follow", "-f") { Description = "Keep printing new lines until interrupted." };
+    private readonly Option<bool> _follow = new("--follow", "-f") { Description = "Keep printing new lines until interrupted or the control plane stops." };
     private readonly Option<int> _tail = new("--tail") { Description = "How many of the last lines to show.", DefaultValueFactory = _ => 100 };
 
     public Command Create()
@@ -139,7 +139,7 @@ public sealed class LogsCommand(CliContext context)
 public sealed class EventsCommand(CliContext context)
 {
     private readonly Argument<string> _deployment = new("DEPLOYMENT");
-    private readonly Option<bool> _follow = new("--follow", "-f") { Description = "Keep printing new events until interrupted." };
+    private readonly Option<bool> _follow = new("--follow", "-f") { Description = "Keep printing new events until interrupted or the control plane stops." };
     private readonly Option<bool> _json = new("--json") { Description = "Print one JSON object per line." };
 
     public Command Create()

@@ -4,6 +4,7 @@ using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
+using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
 using Strata.Providers;
 
@@ -44,7 +45,7 @@ internal sealed class DeploymentService(
             var state = runtime?.State ?? DeploymentState.Empty(name);
             var plan = ChoosePlan(desired, state, request.SavedPlan);
             runtime ??= registry.GetOrAddNew(name, desired, state);
-            var applied = await runtime.ApplyAsync(desired, s => PlanApplication.Apply(s, desired, plan, time.GetUtcNow()), ct).ConfigureAwait(false);
+            var applied = await runtime.ApplyAsync(desired, s => PlanApplication.Apply(s, desired.Spec, desired.ImageDigests, plan, time.GetUtcNow(), ServerPin.NewKey), ct).ConfigureAwait(false);
             registry.Signal(name);
             return Response(desired, applied.Serial, plan);
         }
@@ -145,7 +146,7 @@ internal sealed class DeploymentService(
             throw new ArgumentException($"tier '{tier}' runs between {tierState.Count.Min} and {tierState.Count.Max} servers; {desired} is outside that range (change min/max in the spec)");
         }
 
-        await runtime.MutateAsync(s => DeploymentReconciler.WithTier(s, tierState with { Count = tierState.Count with { Desired = desired } }), ct).ConfigureAwait(false);
+        await runtime.MutateAsync(s => s.WithTier(tierState with { Count = tierState.Count with { Desired = desired } }), ct).ConfigureAwait(false);
         registry.Signal(name);
     }
 

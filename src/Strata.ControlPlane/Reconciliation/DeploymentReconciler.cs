@@ -191,7 +191,7 @@ public sealed partial class DeploymentReconciler(
 
         if (!ReferenceEquals(step.Next, rollout))
         {
-            await runtime.MutateAsync(s => s.FindTier(tier.LogicalName) is { } t ? WithTier(s, t with { Rollout = step.Next }) : s, ct).ConfigureAwait(false);
+            await runtime.MutateAsync(s => s.FindTier(tier.LogicalName) is { } t ? s.WithTier(t with { Rollout = step.Next }) : s, ct).ConfigureAwait(false);
             await events.PublishAsync(runtime.Name, "tier.rollout", step.Event!, $"tiers.{tier.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
         }
 
@@ -233,7 +233,7 @@ public sealed partial class DeploymentReconciler(
                 added.Add(server);
             }
 
-            return WithTier(s, tierState with { Servers = servers });
+            return s.WithTier(tierState with { Servers = servers });
         }, ct).ConfigureAwait(false);
 
         foreach (var server in added)
@@ -564,14 +564,11 @@ public sealed partial class DeploymentReconciler(
         }
 
         var stamped = existing.State != server.State ? server with { StateSince = now } : server;
-        return WithTier(state, tier with { Servers = [.. tier.Servers.Select(s => s.Name == server.Name ? stamped : s)] });
+        return state.WithTier(tier with { Servers = [.. tier.Servers.Select(s => s.Name == server.Name ? stamped : s)] });
     }
 
     private static DeploymentState WithoutServer(DeploymentState state, string name) =>
         state with { Tiers = [.. state.Tiers.Select(t => t with { Servers = [.. t.Servers.Where(s => s.Name != name)] })] };
-
-    public static DeploymentState WithTier(DeploymentState state, TierState tier) =>
-        state with { Tiers = [.. state.Tiers.Select(t => t.LogicalName == tier.LogicalName ? tier : t)] };
 
     private static string Address(ServerState server) => $"tiers.{server.Tier}.servers[{server.Name}]";
 

@@ -97,22 +97,10 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
     private async Task<LoadBalancerState> CreateAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, CancellationToken ct)
     {
         var name = new NameGenerator(_random, runtime.State.PhysicalNames()).Next(runtime.Name, spec.Name);
-        var state = New(spec, name);
+        var state = LoadBalancerState.Create(spec, name, ServerPin.NewKey());
         await runtime.MutateAsync(s => s with { LoadBalancers = [.. s.LoadBalancers, state] }, ct).ConfigureAwait(false);
         return state;
     }
-
-    public static LoadBalancerState New(LoadBalancerSpec spec, string physicalName) => new()
-    {
-        LogicalName = spec.Name,
-        PhysicalName = physicalName,
-        Driver = spec.Driver,
-        Listen = spec.Listen,
-        TargetTier = spec.TargetTier,
-        TargetPort = spec.TargetPort,
-        SettingsDigest = SpecDigests.LoadBalancerSettings(spec),
-        PinKey = ServerPin.NewKey(),
-    };
 
     private async Task ReconcileOneAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, CancellationToken ct)
     {

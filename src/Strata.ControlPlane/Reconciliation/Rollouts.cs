@@ -8,32 +8,13 @@ namespace Strata.ControlPlane.Reconciliation;
 public sealed record RolloutStep(RolloutState? Next, string? Event, string? RollbackReason);
 
 /// <summary>
-/// The rules of rolling immutable updates: a new launch replaces a tier batch by batch (see
-/// <see cref="TierDecision"/> for surge, unavailability and bake); a new server that fails or turns unhealthy
-/// before the rollout completes rolls the deployment back when the tier's update policy says so; a canary waits
-/// for promotion. Pure, so every rule is tested without processes.
+/// The rules of rolling immutable updates, once an apply started a rollout (see <see cref="PlanApplication"/>): a new
+/// launch replaces a tier batch by batch (see <see cref="TierDecision"/> for surge, unavailability and bake); a new
+/// server that fails or turns unhealthy before the rollout completes rolls the deployment back when the tier's update
+/// policy says so; a canary waits for promotion. Pure, so every rule is tested without processes.
 /// </summary>
 public static class Rollouts
 {
-    /// <summary>The rollout an apply starts for a tier whose image or launch settings change, or null.</summary>
-    public static RolloutState? Start(TierState? existing, string imageDigest, string launchDigest, UpdatePolicySpec policy, DateTimeOffset now)
-    {
-        if (existing is null || !existing.Servers.Any(s => s.IsLive) || (existing.ImageDigest == imageDigest && existing.LaunchDigest == launchDigest))
-        {
-            return existing?.Rollout;
-        }
-
-        return new RolloutState
-        {
-            FromImageDigest = existing.ImageDigest,
-            FromLaunchDigest = existing.LaunchDigest,
-            ToImageDigest = imageDigest,
-            ToLaunchDigest = launchDigest,
-            Phase = policy.Canary ? RolloutPhase.AwaitingPromotion : RolloutPhase.Rolling,
-            StartedAt = now,
-        };
-    }
-
     public static RolloutStep Step(RolloutState rollout, TierState tier, TierTarget target, DateTimeOffset now)
     {
         var fresh = tier.Servers.Where(s => s.ImageDigest == rollout.ToImageDigest && s.LaunchDigest == rollout.ToLaunchDigest && s.LaunchedAt >= rollout.StartedAt).ToList();
@@ -81,7 +62,7 @@ public static class Rollouts
                 StartedAt = now,
                 Reason = reason,
             };
-            next = DeploymentReconciler.WithTier(next, current with
+            next = next.WithTier(current with
             {
                 ImageDigest = image,
                 LaunchDigest = launch,

@@ -110,7 +110,7 @@ public sealed partial class AutoscalingLoop(
             return;
         }
 
-        await runtime.MutateAsync(s => s.FindTier(state.LogicalName) is { } t ? DeploymentReconciler.WithTier(s, t with { Count = count }) : s, ct).ConfigureAwait(false);
+        await runtime.MutateAsync(s => s.FindTier(state.LogicalName) is { } t ? s.WithTier(t with { Count = count }) : s, ct).ConfigureAwait(false);
         var text = decision.NewDesired == state.Count.Desired
             ? $"tier {state.LogicalName} bounds now {count.Min}..{count.Max}: {decision.Reason}"
             : $"scaling tier {state.LogicalName} from {state.Count.Desired} to {decision.NewDesired}: {decision.Reason}";

@@ -49,6 +49,10 @@ public sealed record DeploymentState
     public LoadBalancerState? FindLoadBalancer(string logicalName) =>
         LoadBalancers.FirstOrDefault(l => l.LogicalName == logicalName);
 
+    /// <summary>This state with the tier of the same logical name replaced by <paramref name="tier"/>.</summary>
+    public DeploymentState WithTier(TierState tier) =>
+        this with { Tiers = [.. Tiers.Select(t => t.LogicalName == tier.LogicalName ? tier : t)] };
+
     /// <summary>Every physical name in use: servers, load balancers and volumes.</summary>
     public IEnumerable<string> PhysicalNames() =>
         Tiers.SelectMany(t => t.Servers.Select(s => s.Name))

@@ -32,6 +32,23 @@ public sealed record LoadBalancerState
 
     /// <summary>Physical names of the servers currently in the pool.</summary>
     public IReadOnlyList<string> Members { get; init; } = [];
+
+    /// <summary>The record of a load balancer about to be created: named, keyed, with an empty pool.</summary>
+    public static LoadBalancerState Create(LoadBalancerSpec spec, string physicalName, string pinKey)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return new()
+        {
+            LogicalName = spec.Name,
+            PhysicalName = physicalName,
+            Driver = spec.Driver,
+            Listen = spec.Listen,
+            TargetTier = spec.TargetTier,
+            TargetPort = spec.TargetPort,
+            SettingsDigest = SpecDigests.LoadBalancerSettings(spec),
+            PinKey = pinKey,
+        };
+    }
 }
 
 /// <summary>A volume: one per server per volume of its tier.</summary>

@@ -1,4 +1,5 @@
 using Strata.ControlPlane.Deployments;
+using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
 using Strata.Spec;
 
@@ -17,7 +18,7 @@ public sealed class PlanApplicationTests
         var desired = Desired(Specs.Shop);
         var plan = Plan(desired, DeploymentState.Empty("shop"));
 
-        var state = PlanApplication.Apply(DeploymentState.Empty("shop"), desired, plan, s_now);
+        var state = Apply(DeploymentState.Empty("shop"), desired, plan, s_now);
 
         foreach (var tierSpec in desired.Spec.Tiers)
         {
@@ -49,7 +50,7 @@ public sealed class PlanApplicationTests
         var plan = Plan(desired, DeploymentState.Empty("shop"));
         var planned = Assert.Single(plan.Changes, c => c is { Kind: ResourceKind.LoadBalancer, Action: ChangeAction.Create });
 
-        var state = PlanApplication.Apply(DeploymentState.Empty("shop"), desired, plan, s_now);
+        var state = Apply(DeploymentState.Empty("shop"), desired, plan, s_now);
 
         var lb = Assert.Single(state.LoadBalancers);
         Assert.Equal("front", lb.LogicalName);
@@ -61,12 +62,27 @@ public sealed class PlanApplicationTests
     }
 
     [Fact]
+    public void Apply_FirstPlan_RecordsFirewallRulesAndTierDependencies()
+    {
+        var desired = Desired(Specs.Shop + "\nfirewall:\n  - any -> front:8080\n  - front -> web:8000\n  - front -> web:8000\n");
+        var plan = Plan(desired, DeploymentState.Empty("shop"));
+
+        var state = Apply(DeploymentState.Empty("shop"), desired, plan, s_now);
+
+        // Without them the next plan would create the rules again and delete the tiers in the wrong order.
+        Assert.Equal(["any->front:8080/tcp", "front->web:8000/tcp"], state.FirewallRules.Select(r => r.Key));
+        Assert.Equal(["db"], state.FindTier("web")!.DependsOn);
+        Assert.Empty(state.FindTier("db")!.DependsOn);
+        Assert.DoesNotContain(Plan(desired, state).Changes, c => c.Kind == ResourceKind.FirewallRule && c.Action != ChangeAction.NoOp);
+    }
+
+    [Fact]
     public void Apply_FirstPlan_RecordsDigestsOfThePlan()
     {
         var desired = Desired(Specs.Shop);
         var plan = Plan(desired, DeploymentState.Empty("shop"));
 
-        var state = PlanApplication.Apply(DeploymentState.Empty("shop"), desired, plan, s_now);
+        var state = Apply(DeploymentState.Empty("shop"), desired, plan, s_now);
 
         Assert.Equal(plan.SpecDigest, state.SpecDigest);
         Assert.Equal(plan.ParameterDigest, state.ParameterDigest);
@@ -77,12 +93,12 @@ public sealed class PlanApplicationTests
     public void Apply_ScaleOutPlan_KeepsExistingServersAndAddsPlannedOnes()
     {
         var first = Desired(Specs.Shop);
-        var applied = PlanApplication.Apply(DeploymentState.Empty("shop"), first, Plan(first, DeploymentState.Empty("shop")), s_now);
+        var applied = Apply(DeploymentState.Empty("shop"), first, Plan(first, DeploymentState.Empty("shop")), s_now);
         var existing = applied.FindTier("web")!.Servers.Select(s => s.Name).ToList();
         var bigger = Desired(Specs.Shop.Replace("servers: 3", "servers: 5", StringComparison.Ordinal));
         var plan = Plan(bigger, applied);
 
-        var state = PlanApplication.Apply(applied, bigger, plan, s_now.AddHours(1));
+        var state = Apply(applied, bigger, plan, s_now.AddHours(1));
 
         var added = CreatedServers(plan, "web");
         var web = state.FindTier("web")!;
@@ -102,6 +118,9 @@ public sealed class PlanApplicationTests
         Parameters = new Dictionary<string, string> { ["dbPassword"] = Specs.SecretPassword },
         ImageDigests = new Dictionary<string, string> { ["app"] = ImageDigestValue },
     };
+
+    private static DeploymentState Apply(DeploymentState state, DesiredDeployment desired, Plan plan, DateTimeOffset now) =>
+        PlanApplication.Apply(state, desired.Spec, desired.ImageDigests, plan, now, ServerPin.NewKey);
 
     private static Plan Plan(DesiredDeployment desired, DeploymentState current) =>
         Planner.Plan(desired.Spec, current, new PlanOptions { ComputeImageDigest = _ => ImageDigestValue, Random = new Random(7) });

@@ -112,7 +112,7 @@ public sealed class LaunchGateTests : IAsyncDisposable
     {
         var db = state.FindTier("db")!;
         var servers = db.Servers.Select((s, i) => s with { State = i == 0 ? first : second, Address = $"127.0.0.{i + 2}" }).ToList();
-        return DeploymentReconciler.WithTier(state, db with { Servers = servers });
+        return state.WithTier(db with { Servers = servers });
     }
 
     private static VolumeState Volume(string name, string server) =>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
 using Strata.ControlPlane.Access;
 
 namespace Strata.ControlPlane.Api.V1;
@@ -66,22 +67,40 @@ public static class DeploymentEndpoints
         }
     }
 
-    private static async Task StreamEventsAsync(string name, long? after, bool? follow, HttpContext context, EventLog events, CancellationToken ct)
-    {
-        context.Response.ContentType = "application/x-ndjson";
-        await foreach (var e in events.ReadAsync(name, after ?? 0, follow ?? false, ct).ConfigureAwait(false))
+    private static Task StreamEventsAsync(string name, long? after, bool? follow, HttpContext context, EventLog events, IHostApplicationLifetime lifetime, CancellationToken ct) =>
+        StreamUntilStoppingAsync(context, lifetime, ct, async stream =>
         {
-            await WriteLineAsync(context, JsonSerializer.Serialize(e, ApiJsonContext.Default.DeploymentEvent), ct).ConfigureAwait(false);
-        }
-    }
+            await foreach (var e in events.ReadAsync(name, after ?? 0, follow ?? false, stream).ConfigureAwait(false))
+            {
+                await WriteLineAsync(context, JsonSerializer.Serialize(e, ApiJsonContext.Default.DeploymentEvent), stream).ConfigureAwait(false);
+            }
+        });
 
-    private static async Task StreamLogAsync(string name, string server, int? tail, bool? follow, HttpContext context, IDeploymentService service, CancellationToken ct)
-    {
-        var lines = service.ReadLogAsync(name, server, tail ?? 100, follow ?? false, ct);
-        context.Response.ContentType = "application/x-ndjson";
-        await foreach (var line in lines.ConfigureAwait(false))
+    private static Task StreamLogAsync(string name, string server, int? tail, bool? follow, HttpContext context, IDeploymentService service, IHostApplicationLifetime lifetime, CancellationToken ct) =>
+        StreamUntilStoppingAsync(context, lifetime, ct, async stream =>
         {
-            await WriteLineAsync(context, JsonSerializer.Serialize(new LogLineDto(line), ApiJsonContext.Default.LogLineDto), ct).ConfigureAwait(false);
+            await foreach (var line in service.ReadLogAsync(name, server, tail ?? 100, follow ?? false, stream).ConfigureAwait(false))
+            {
+                await WriteLineAsync(context, JsonSerializer.Serialize(new LogLineDto(line), ApiJsonContext.Default.LogLineDto), stream).ConfigureAwait(false);
+            }
+        });
+
+    /// <summary>
+    /// Writes an NDJSON stream that ends, complete, when the control plane stops. The host waits for open requests
+    /// before it exits (up to its 30 s shutdown timeout), so a followed stream that only ended with its client kept
+    /// <c>strata server stop</c> waiting that long and then cut the follower off with a connection reset.
+    /// </summary>
+    private static async Task StreamUntilStoppingAsync(HttpContext context, IHostApplicationLifetime lifetime, CancellationToken ct, Func<CancellationToken, Task> write)
+    {
+        context.Response.ContentType = "application/x-ndjson";
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(ct, lifetime.ApplicationStopping);
+        try
+        {
+            await write(stream.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            // The control plane is stopping: the stream ends here and the follower sees its end.
         }
     }
 
