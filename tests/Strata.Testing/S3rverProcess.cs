@@ -22,6 +22,7 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(10);
 
     private readonly TemporaryDirectory _data = new("strata-s3rver");
+    private readonly TemporaryDirectory _preload = new("strata-s3rver-preload");
     private Process? _process;
 
     /// <summary>Where the server listens: an address of its own, so that no other test can take its port.</summary>
@@ -60,7 +61,7 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
         };
         // s3rver makes listing continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider; without
         // it every listing that needs a second page fails with an internal error.
-        start.Environment["NODE_OPTIONS"] = "--openssl-legacy-provider";
+        start.Environment["NODE_OPTIONS"] = $"--openssl-legacy-provider --require {WriteDurablePutPreload(executable)}";
         foreach (var argument in new[] { "-d", _data.Path, "-a", Endpoint.Address, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--configure-bucket", BucketName, "--silent" })
         {
             start.ArgumentList.Add(argument);
@@ -89,6 +90,7 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
         _process?.Dispose();
         _process = null;
         _data.Dispose();
+        _preload.Dispose();
     }
 
     /// <summary>The keys in the bucket under a prefix, read with an anonymous listing (first 1000 only).</summary>
@@ -110,6 +112,38 @@ public sealed class S3rverProcess : IAsyncLifetime, IAsyncDisposable
         // s3rver serves anonymous requests; the bucket's listing answers once the bucket has been configured.
         using var response = await http.GetAsync(new Uri($"{ServiceUrl}/{BucketName}?max-keys=1")).ConfigureAwait(false);
         return response.StatusCode == HttpStatusCode.OK;
+    }
+
+    /// <summary>
+    /// s3rver 3.7.1's filesystem store acknowledges a PUT before its write stream has opened and filled the object's
+    /// file, so a GET at once may find no object or a short one; S3 returns what it acknowledged. A preload makes
+    /// each PUT wait until the file holds every byte, so a test that reads back at once sees what S3 would.
+    /// </summary>
+    private string WriteDurablePutPreload(string executable)
+    {
+        var script = new FileInfo(executable).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? executable;
+        var store = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(script)!, "..", "lib", "stores", "filesystem.js"));
+        if (!File.Exists(store))
+        {
+            throw new InvalidOperationException($"s3rver at {executable} has no {store}; these tests expect s3rver 3.7.1");
+        }
+
+        var preload = _preload.Combine("durable-put.js");
+        File.WriteAllText(preload, $$"""
+            const fs = require("fs");
+            const Store = require({{System.Text.Json.JsonSerializer.Serialize(store)}});
+            const put = Store.prototype.putObject;
+            Store.prototype.putObject = async function (object) {
+              const result = await put.call(this, object);
+              const file = this.getResourcePath(object.bucket, object.key, "object");
+              for (let i = 0; i < 2000; i++) {
+                try { if (fs.statSync(file).size === result.size) return result; } catch (e) { if (e.code !== "ENOENT") throw e; }
+                await new Promise(r => setTimeout(r, 5));
+              }
+              throw new Error("s3rver did not finish writing " + file);
+            };
+            """);
+        return preload;
     }
 
     private static string Locate([CallerFilePath] string sourceFile = "")
