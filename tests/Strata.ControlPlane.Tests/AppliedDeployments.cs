@@ -4,6 +4,8 @@ using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
 using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
+using Strata.Providers;
+using ServerState = Strata.Planning.ServerState;
 
 namespace Strata.ControlPlane.Tests;
 
@@ -33,4 +35,13 @@ internal static class AppliedDeployments
         var state = PlanApplication.Apply(empty, spec, desired.ImageDigests, plan, DateTimeOffset.UnixEpoch, ServerPin.NewKey);
         return new DeploymentRuntime(store, DeploymentRegistry.NewRecord(spec.Name), desired, adjust is null ? state : adjust(state), secrets: secrets);
     }
+
+    /// <summary>The provider's view of <paramref name="server"/> of the <c>web</c> tier of deployment <c>shop</c>: running at its address.</summary>
+    /// <param name="root">The server's folder; its log and config paths are below it.</param>
+    public static ServerInstance RunningInstance(ServerState server, DateTimeOffset launchedAt, string root) => new()
+    {
+        Id = server.Name, Name = server.Name, Deployment = "shop", Tier = "web", Zone = server.Zone, Address = server.Address ?? "127.0.0.1",
+        ImageId = ImageDigest, State = Providers.ServerState.Running, LaunchedAt = launchedAt, RootPath = root,
+        LogPath = Path.Combine(root, "log"), ConfigPath = Path.Combine(root, "config.json"),
+    };
 }

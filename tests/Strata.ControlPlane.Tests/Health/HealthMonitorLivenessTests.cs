@@ -76,12 +76,7 @@ public sealed class HealthMonitorLivenessTests : IAsyncLifetime
         return DeploymentReconciler.ReplaceServer(s, server with { State = state, Address = "127.0.0.1" }, _clock.GetUtcNow());
     });
 
-    private ServerInstance Instance(ServerState server) => new()
-    {
-        Id = server.Name, Name = server.Name, Deployment = "shop", Tier = "web", Zone = server.Zone, Address = "127.0.0.1", ImageId = AppliedDeployments.ImageDigest,
-        State = Providers.ServerState.Running, LaunchedAt = _clock.GetUtcNow(), RootPath = _services.Paths.Root,
-        LogPath = Path.Combine(_services.Paths.Root, "log"), ConfigPath = Path.Combine(_services.Paths.Root, "config.json"),
-    };
+    private ServerInstance Instance(ServerState server) => AppliedDeployments.RunningInstance(server, _clock.GetUtcNow(), _services.Paths.Root);
 
     /// <summary>Fails every probe (a booting server stays booting) and counts them.</summary>
     private sealed class CountingProbe : IHealthProbe

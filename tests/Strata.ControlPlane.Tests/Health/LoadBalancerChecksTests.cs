@@ -137,12 +137,7 @@ public sealed class LoadBalancerChecksTests : IAsyncLifetime
         return (runtime, runtime.State.FindTier("web")!.Servers[0]);
     }
 
-    private ServerInstance Instance(ServerState server) => new()
-    {
-        Id = server.Name, Name = server.Name, Deployment = "shop", Tier = "web", Zone = server.Zone, Address = server.Address!, ImageId = AppliedDeployments.ImageDigest,
-        State = Providers.ServerState.Running, LaunchedAt = _clock.GetUtcNow(), RootPath = _services.Paths.Root,
-        LogPath = Path.Combine(_services.Paths.Root, "log"), ConfigPath = Path.Combine(_services.Paths.Root, "config.json"),
-    };
+    private ServerInstance Instance(ServerState server) => AppliedDeployments.RunningInstance(server, _clock.GetUtcNow(), _services.Paths.Root);
 
     /// <summary>Waits until the probe loop has probed <paramref name="count"/> times and sleeps until its next probe.</summary>
     private async Task ProbedAsync(int count) =>
