@@ -34,7 +34,9 @@ internal sealed class ChunkRepository(IObjectStore store)
         try
         {
             // Nothing larger is ever written: a chunk is stored as it is when compressing does not shrink it.
+            var started = StageTimes.Start();
             stored = await ReadAllAsync(store, key, ct, 1 + Aead.Overhead + (long)maxChunkSize).ConfigureAwait(false);
+            StageTimes.Stop(BackupStage.StoreRead, started);
         }
         catch (ObjectNotFoundException ex)
         {
