@@ -208,7 +208,8 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
         // Space for the whole file up front (it keeps its size 0 until written), so the writes below need not allocate.
         using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, entry.Size))
         {
-            // Each chunk goes to its offset while the next ones are fetched, decoded and checked.
+            // Each chunk goes to its offset while the next ones are fetched, decoded and checked; one write waits
+            // behind another at most, as writes to one file take turns in the kernel anyway.
             var writes = new Queue<Task>();
             long offset = 0;
             foreach (var _ in entry.Chunks!)
@@ -224,7 +225,7 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
                 var at = offset;
                 writes.Enqueue(Task.Run(() => WriteAt(handle, content, at), ct));
                 offset += content.Length;
-                if (writes.Count >= options.Parallelism)
+                if (writes.Count >= 2)
                 {
                     await writes.Dequeue().ConfigureAwait(false);
                 }
