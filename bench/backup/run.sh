@@ -19,12 +19,14 @@ dotnet build -c Release "$here/Strata.Backups.Bench.csproj" -v q -nologo >/dev/n
 bench_dll="$STRATA_ARTIFACTS/bin/Strata.Backups.Bench/release/Strata.Backups.Bench.dll"
 mib() { echo "scale=1; $1 / 1048576" | bc; }
 size() { du -sb "$1" | cut -f1; }
-# timed NAME CMD...: runs CMD, records its wall time in $WORK/t.NAME and its peak RSS (KiB) in $WORK/m.NAME.
+# timed NAME CMD...: runs CMD, records its wall time in $WORK/t.NAME, its CPU time (user + system: less
+# sensitive than wall time to other work on a shared machine) in $WORK/c.NAME and its peak RSS (KiB) in $WORK/m.NAME.
 timed() {
   local name=$1; shift
   local t0 t1; t0=$(date +%s.%N)
-  /usr/bin/time -f %M -o "$WORK/m.$name" "$@" >/dev/null
+  /usr/bin/time -f '%M %U %S' -o "$WORK/time.$name" "$@" >/dev/null
   t1=$(date +%s.%N); echo "$t1 - $t0" | bc >"$WORK/t.$name"
+  read -r rss user sys <"$WORK/time.$name"; echo "$rss" >"$WORK/m.$name"; echo "$user + $sys" | bc >"$WORK/c.$name"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 collect() { for r in $(seq 1 "$ROUNDS"); do cat "$WORK/$1.$r.$2"; done | median; }
@@ -76,8 +78,8 @@ for r in $(seq 1 "$ROUNDS"); do
   diff -r "$WORK/data" "$WORK/restore-restic$WORK/data" >/dev/null && echo identical >"$WORK/r.$r.ok" || echo DIFFERENT >"$WORK/r.$r.ok"
   rm -rf "$WORK/restore-restic"
   for t in s r; do for step in first second restore; do
-    echo "  $t $step: $(cat "$WORK/t.$t.$r.$step") s, peak $(( $(cat "$WORK/m.$t.$r.$step") / 1024 )) MiB" >&2
-    cp "$WORK/t.$t.$r.$step" "$WORK/$t.$r.t$step"; cp "$WORK/m.$t.$r.$step" "$WORK/$t.$r.m$step"
+    echo "  $t $step: $(cat "$WORK/t.$t.$r.$step") s, cpu $(cat "$WORK/c.$t.$r.$step") s, peak $(( $(cat "$WORK/m.$t.$r.$step") / 1024 )) MiB" >&2
+    cp "$WORK/t.$t.$r.$step" "$WORK/$t.$r.t$step"; cp "$WORK/c.$t.$r.$step" "$WORK/$t.$r.c$step"; cp "$WORK/m.$t.$r.$step" "$WORK/$t.$r.m$step"
   done; done
 done
 
@@ -85,11 +87,12 @@ tp() { echo "scale=0; $total / 1048576 / $1" | bc; }
 peak() { echo $(( $(for s in first second restore; do collect "$1" "m$s"; done | sort -n | tail -1) / 1024 )); }
 oks() { for r in $(seq 1 "$ROUNDS"); do cat "$WORK/$1.$r.ok"; done | sort -u | tr '\n' ' '; }
 ratio() { echo "scale=2; $(collect r "$1") / $(collect s "$1")" | bc; }
+cpu() { echo "cpu $(collect "$1" "c$2") s"; }
 echo
 echo "data: $(mib "$total") MiB; sequential read (cat, page cache warm): ${read_s}s = $(tp "$read_s") MiB/s; median of $ROUNDS rounds"
-echo "| | Strata | restic $(restic version | cut -d' ' -f2) | restic time / Strata time |"
-echo "|---|---|---|---|"
-echo "| first snapshot | $(collect s tfirst) s ($(tp "$(collect s tfirst)") MiB/s), store $(mib "$(collect s store)") MiB | $(collect r tfirst) s ($(tp "$(collect r tfirst)") MiB/s), repo $(mib "$(collect r store)") MiB | $(ratio tfirst) |"
-echo "| second snapshot after 1 % change | $(collect s tsecond) s, $(mib "$(collect s added)") MiB added | $(collect r tsecond) s, $(mib "$(collect r added)") MiB added | $(ratio tsecond) |"
-echo "| restore | $(collect s trestore) s, $(oks s)| $(collect r trestore) s, $(oks r)| $(ratio trestore) |"
-echo "| peak memory (largest step median) | $(peak s) MiB | $(peak r) MiB | |"
+echo "| | Strata | restic $(restic version | cut -d' ' -f2) | restic / Strata, wall | restic / Strata, cpu |"
+echo "|---|---|---|---|---|"
+echo "| first snapshot | $(collect s tfirst) s ($(tp "$(collect s tfirst)") MiB/s), $(cpu s first), store $(mib "$(collect s store)") MiB | $(collect r tfirst) s ($(tp "$(collect r tfirst)") MiB/s), $(cpu r first), repo $(mib "$(collect r store)") MiB | $(ratio tfirst) | $(ratio cfirst) |"
+echo "| second snapshot after 1 % change | $(collect s tsecond) s, $(cpu s second), $(mib "$(collect s added)") MiB added | $(collect r tsecond) s, $(cpu r second), $(mib "$(collect r added)") MiB added | $(ratio tsecond) | $(ratio csecond) |"
+echo "| restore | $(collect s trestore) s, $(cpu s restore), $(oks s)| $(collect r trestore) s, $(cpu r restore), $(oks r)| $(ratio trestore) | $(ratio crestore) |"
+echo "| peak memory (largest step median) | $(peak s) MiB | $(peak r) MiB | | |"

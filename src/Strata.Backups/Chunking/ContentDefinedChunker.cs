@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Strata.Backups.Chunking;
 
@@ -45,12 +47,15 @@ internal sealed class ContentDefinedChunker
 
         var end = Math.Min(data.Length, _options.MaxSize);
         var normal = Math.Min(end, _options.AverageSize);
-        var gear = s_gear;
+        // The loop runs for every byte of every file: no bounds checks. i < end <= data.Length, and a byte
+        // indexes the 256-entry table.
+        ref var gear = ref MemoryMarshal.GetArrayDataReference(s_gear);
+        ref var bytes = ref MemoryMarshal.GetReference(data);
         ulong hash = 0;
         var i = _options.MinSize;
         for (; i < normal; i++)
         {
-            hash = (hash << 1) + gear[data[i]];
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref bytes, i));
             if ((hash & _hardMask) == 0)
             {
                 return i + 1;
@@ -59,7 +64,7 @@ internal sealed class ContentDefinedChunker
 
         for (; i < end; i++)
         {
-            hash = (hash << 1) + gear[data[i]];
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref bytes, i));
             if ((hash & _easyMask) == 0)
             {
                 return i + 1;
