@@ -9,7 +9,11 @@ public sealed record SnapshotEngineOptions
     /// <value>The default is 256 KiB minimum, 1 MiB average, 4 MiB maximum.</value>
     public ChunkingOptions Chunking { get; init; } = new();
 
-    /// <summary>How many chunks are compressed, encrypted and uploaded (or downloaded) at once.</summary>
+    /// <summary>
+    /// How many chunks are hashed, compressed, encrypted and uploaded (or downloaded and checked) at once. A snapshot
+    /// holds at most three times this many chunks in memory (plus two work buffers per uploader and the reader's
+    /// buffer), each at most <see cref="ChunkingOptions.MaxSize"/>.
+    /// </summary>
     /// <value>The default is twice the processor count, at least 4.</value>
     public int Parallelism { get; init; } = Math.Max(4, Environment.ProcessorCount * 2);
 

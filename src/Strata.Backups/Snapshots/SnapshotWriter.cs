@@ -12,7 +12,8 @@ namespace Strata.Backups.Snapshots;
 /// </summary>
 internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader reader, SnapshotEngineOptions options, TimeProvider time)
 {
-    public const string EngineVersion = "strata-backups/1";
+    // 2: zstd chunks, which strata-backups/1 cannot read, and file stamps (inode, change time) in the manifest.
+    public const string EngineVersion = "strata-backups/2";
 
     private readonly ContentDefinedChunker _chunker = new(options.Chunking);
 
