@@ -259,6 +259,7 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
         PinKey = definition.PinKey,
         MaxConnections = definition.MaxConnections,
         ResponseHeaderTimeout = definition.ResponseHeaderTimeout,
+        TunnelTimeout = definition.TunnelTimeout,
         MaxRequestBodyBytes = definition.MaxRequestBodyBytes,
     };
 

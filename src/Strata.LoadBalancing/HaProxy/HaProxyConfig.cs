@@ -57,6 +57,8 @@ internal static class HaProxyConfig
             $"timeout connect {Ms(options.ConnectTimeout)}",
             $"timeout client {Ms(options.IdleTimeout)}",
             $"timeout server {Ms(options.IdleTimeout)}",
+            // A WebSocket, once upgraded, is a tunnel: it may stay quiet far longer than a request may.
+            $"timeout tunnel {Ms(definition.TunnelTimeout)}",
             "timeout http-request 10s",
             "timeout queue 5s");
         Lines(text, $"frontend {definition.Id}", [.. Frontend(definition, port, files)]);

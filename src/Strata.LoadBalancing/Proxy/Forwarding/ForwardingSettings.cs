@@ -11,6 +11,9 @@ internal sealed record ForwardingSettings
     /// <summary>See <see cref="LoadBalancerDefinition.ResponseHeaderTimeout"/>.</summary>
     public TimeSpan ResponseHeaderTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>See <see cref="LoadBalancerDefinition.TunnelTimeout"/>.</summary>
+    public TimeSpan IdleTimeout { get; init; } = LoadBalancerDefinition.DefaultTunnelTimeout;
+
     /// <summary>See <see cref="LoadBalancerDefinition.MaxRequestBodyBytes"/>.</summary>
     public long MaxRequestBodyBytes { get; init; } = LoadBalancerDefinition.DefaultMaxRequestBodyBytes;
 
@@ -19,6 +22,7 @@ internal sealed record ForwardingSettings
         Sticky = config.Sticky,
         PinKey = config.PinKey,
         ResponseHeaderTimeout = config.ResponseHeaderTimeout,
+        IdleTimeout = config.TunnelTimeout,
         MaxRequestBodyBytes = config.MaxRequestBodyBytes,
     };
 }
