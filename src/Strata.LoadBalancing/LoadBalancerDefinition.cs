@@ -72,6 +72,9 @@ public sealed partial record LoadBalancerDefinition
     /// </summary>
     public TimeSpan TunnelTimeout { get; init; } = DefaultTunnelTimeout;
 
+    /// <summary>How the load balancer speaks to its members. The default is <see cref="BackendProtocol.Http1"/>.</summary>
+    public BackendProtocol BackendProtocol { get; init; } = BackendProtocol.Http1;
+
     /// <summary>The default of <see cref="TunnelTimeout"/>: 1 hour.</summary>
     public static readonly TimeSpan DefaultTunnelTimeout = TimeSpan.FromHours(1);
 

@@ -260,6 +260,7 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
         MaxConnections = definition.MaxConnections,
         ResponseHeaderTimeout = definition.ResponseHeaderTimeout,
         TunnelTimeout = definition.TunnelTimeout,
+        BackendProtocol = definition.BackendProtocol,
         MaxRequestBodyBytes = definition.MaxRequestBodyBytes,
     };
 

@@ -58,6 +58,9 @@ internal sealed record ProxyConfig
     /// <summary>See <see cref="LoadBalancerDefinition.TunnelTimeout"/>.</summary>
     public TimeSpan TunnelTimeout { get; init; } = LoadBalancerDefinition.DefaultTunnelTimeout;
 
+    /// <summary>See <see cref="LoadBalancerDefinition.BackendProtocol"/>.</summary>
+    public BackendProtocol BackendProtocol { get; init; } = BackendProtocol.Http1;
+
     /// <summary>See <see cref="LoadBalancerDefinition.MaxRequestBodyBytes"/>.</summary>
     public long MaxRequestBodyBytes { get; init; } = LoadBalancerDefinition.DefaultMaxRequestBodyBytes;
 
@@ -71,7 +74,8 @@ internal sealed record ProxyConfig
         && ConnectTimeout == other.ConnectTimeout && PassiveHealthFailures == other.PassiveHealthFailures
         && TlsCertificatePath == other.TlsCertificatePath && TlsKeyPath == other.TlsKeyPath && TlsThumbprint == other.TlsThumbprint
         && Sticky == other.Sticky && PinKey == other.PinKey && MaxConnections == other.MaxConnections
-        && ResponseHeaderTimeout == other.ResponseHeaderTimeout && TunnelTimeout == other.TunnelTimeout && MaxRequestBodyBytes == other.MaxRequestBodyBytes;
+        && ResponseHeaderTimeout == other.ResponseHeaderTimeout && TunnelTimeout == other.TunnelTimeout && BackendProtocol == other.BackendProtocol
+        && MaxRequestBodyBytes == other.MaxRequestBodyBytes;
 
     /// <summary>The TLS settings, or null when the proxy serves plain HTTP.</summary>
     public TlsSettings? Tls => TlsCertificatePath is null || TlsKeyPath is null

@@ -78,7 +78,7 @@ internal static class ForwardingFailures
         // The exception text stays in the proxy's log: it names addresses and internals a client must not see.
         ProxyLog.ForwardFailed(logger, backend.Name, $"{error}: {exception?.Message}");
         var brokeOff = error is ForwarderError.ResponseBodyDestination or ForwarderError.UpgradeResponseDestination or ForwarderError.UpgradeRequestDestination;
-        await WriteErrorAsync(context, StatusCodes.Status502BadGateway, brokeOff ? $"server {backend.Name} broke off the response" : "the server failed to answer")
+        await WriteErrorAsync(context, StatusCodes.Status502BadGateway, brokeOff ? "the server broke off the response" : "the server failed to answer")
             .ConfigureAwait(false);
         return new AttemptResult(Outcome.Completed, MemberFailed: error != ForwarderError.RequestCreation);
     }

@@ -14,6 +14,9 @@ internal sealed record ForwardingSettings
     /// <summary>See <see cref="LoadBalancerDefinition.TunnelTimeout"/>.</summary>
     public TimeSpan IdleTimeout { get; init; } = LoadBalancerDefinition.DefaultTunnelTimeout;
 
+    /// <summary>See <see cref="LoadBalancerDefinition.BackendProtocol"/>.</summary>
+    public BackendProtocol BackendProtocol { get; init; } = BackendProtocol.Http1;
+
     /// <summary>See <see cref="LoadBalancerDefinition.MaxRequestBodyBytes"/>.</summary>
     public long MaxRequestBodyBytes { get; init; } = LoadBalancerDefinition.DefaultMaxRequestBodyBytes;
 
@@ -23,6 +26,7 @@ internal sealed record ForwardingSettings
         PinKey = config.PinKey,
         ResponseHeaderTimeout = config.ResponseHeaderTimeout,
         IdleTimeout = config.TunnelTimeout,
+        BackendProtocol = config.BackendProtocol,
         MaxRequestBodyBytes = config.MaxRequestBodyBytes,
     };
 }

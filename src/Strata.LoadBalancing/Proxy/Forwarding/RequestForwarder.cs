@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -120,10 +121,13 @@ internal sealed class RequestForwarder(
     }
 
     /// <summary>
-    /// HTTP/1.1 to members (over cleartext YARP's "HTTP/2 or lower" is 1.1), with WebSockets by Upgrade. The idle
-    /// timeout bounds a stream or a WebSocket with no traffic either way; the response-header timeout is per attempt.
+    /// HTTP/1.1 to members by default (over cleartext YARP's "HTTP/2 or lower" is 1.1), with WebSockets by Upgrade; h2c
+    /// with prior knowledge when members speak only HTTP/2. The idle timeout bounds a stream or a WebSocket with no
+    /// traffic either way; the response-header timeout is per attempt.
     /// </summary>
-    private static ForwarderRequestConfig RequestConfig(ForwardingSettings settings) => new() { ActivityTimeout = settings.IdleTimeout };
+    private static ForwarderRequestConfig RequestConfig(ForwardingSettings settings) => settings.BackendProtocol == BackendProtocol.H2c
+        ? new() { ActivityTimeout = settings.IdleTimeout, Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }
+        : new() { ActivityTimeout = settings.IdleTimeout };
 
     /// <summary>Puts an observer over a request body, so a retry can tell whether any of it was read already.</summary>
     private static ObservedRequestBody? ObserveBody(HttpContext context)
