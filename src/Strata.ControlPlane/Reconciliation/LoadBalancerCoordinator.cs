@@ -190,6 +190,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         MaxConnections = spec.MaxConnections,
         ResponseHeaderTimeout = spec.ResponseHeaderTimeout,
         MaxRequestBodyBytes = spec.MaxRequestBodyBytes,
+        BackendProtocol = runtime.Desired.Spec.FindTier(spec.TargetTier)?.Protocol == TierProtocol.H2c ? BackendProtocol.H2c : BackendProtocol.Http1,
         Tls = spec.Tls is { } tls
             ? new TlsSettings
             {
