@@ -63,7 +63,7 @@ public sealed class PlanCommand(CliContext context)
     /// <summary>Plans through the running control plane, or in this process against the stored state when none runs.</summary>
     private async Task<ApplyResponse> PlanAsync(ApplyRequest request, CancellationToken ct)
     {
-        if (await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } client)
+        if (await context.FindControlPlaneAsync(ct).ConfigureAwait(false) is { } client)
         {
             using (client)
             {
