@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Strata.Api.Contracts;
 using Strata.Cli.Client;
 using Strata.ControlPlane;
 using Strata.ControlPlane.Api.V1;
@@ -98,7 +99,7 @@ public sealed class ControlPlaneClientTests
         await using var server = await FakeControlPlane.StartAsync(paths, Environment.ProcessId, async (context, ct) =>
         {
             var first = new DeploymentEvent { Id = 1, Deployment = "hello", Time = DateTimeOffset.UnixEpoch, Kind = "server.state", Message = "hello-web-1 is booting" };
-            await context.Response.WriteAsync(JsonSerializer.Serialize(first, ApiJsonContext.Default.DeploymentEvent) + "\n", ct);
+            await context.Response.WriteAsync(JsonSerializer.Serialize(first, EventJsonContext.Default.DeploymentEvent) + "\n", ct);
             await context.Response.Body.FlushAsync(ct);
             // Once the CLI has printed it (a reset would drop data the CLI has not read yet), the connection dies.
             await output.Written.WithTimeout();

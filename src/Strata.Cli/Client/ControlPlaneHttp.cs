@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Strata.ControlPlane.Api.V1;
+using Strata.Api.Contracts;
 
 namespace Strata.Cli.Client;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using Strata.Api.Contracts;
 using Strata.Cli.Client;
 using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Deployments;

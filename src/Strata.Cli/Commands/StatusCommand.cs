@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using Strata.Api.Contracts;
 using Strata.Cli.Client;
-using Strata.ControlPlane.Api.V1;
 
 namespace Strata.Cli.Commands;
 
