@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Strata.ControlPlane.Api.V1;
+namespace Strata.Api.Contracts;
 
 /// <summary>Body of <c>POST /api/v1/tokens</c>.</summary>
 public sealed record TokenCreateRequest

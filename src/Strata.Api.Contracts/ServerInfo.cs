@@ -1,4 +1,4 @@
-namespace Strata.ControlPlane.Api.V1;
+namespace Strata.Api.Contracts;
 
 /// <summary>Who is serving: written to <c>server.json</c> and returned by <c>GET /api/v1/server</c>.</summary>
 public sealed record ServerInfo

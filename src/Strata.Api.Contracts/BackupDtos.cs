@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Strata.ControlPlane.Api.V1;
+namespace Strata.Api.Contracts;
 
 /// <summary>A backup in the deployment's stores.</summary>
 public sealed record BackupDto
@@ -112,14 +112,6 @@ public sealed record BackupStatusDto
     public bool? LastDrillPassed { get; init; }
 
     public string? LastDrillMessage { get; init; }
-
-    public static IReadOnlyList<BackupStatusDto> From(Reconciliation.DeploymentRuntime runtime) =>
-        [.. Backups.BackupStatusBoard.Of(runtime).Select(r => new BackupStatusDto
-        {
-            Tier = r.Tier, Policy = r.Policy, Kind = r.Kind, LastBackupId = r.LastBackupId, LastBackupAt = r.LastBackupAt,
-            LastError = r.LastError, LastErrorAt = r.LastErrorAt, LastVerifiedAt = r.LastVerifiedAt, LastVerifiedBackupId = r.LastVerifiedBackupId,
-            LastRestoreSeconds = r.LastRestoreDuration?.TotalSeconds, LastDrillPassed = r.LastDrillPassed, LastDrillMessage = r.LastDrillMessage,
-        })];
 }
 
 /// <summary>Source-generated JSON for the backup endpoints.</summary>

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Strata.ControlPlane.Api.V1;
+namespace Strata.Api.Contracts;
 
 /// <summary>Source-generated JSON for every type the REST API reads or writes.</summary>
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, UseStringEnumConverter = true, WriteIndented = false)]
@@ -10,7 +10,6 @@ namespace Strata.ControlPlane.Api.V1;
 [JsonSerializable(typeof(ScaleRequest))]
 [JsonSerializable(typeof(DeploymentStatusDto))]
 [JsonSerializable(typeof(IReadOnlyList<DeploymentSummaryDto>))]
-[JsonSerializable(typeof(DeploymentEvent))]
 [JsonSerializable(typeof(ProblemDto))]
 [JsonSerializable(typeof(LogLineDto))]
 [JsonSerializable(typeof(PinRequest))]

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Strata.ControlPlane.Api.V1;
+namespace Strata.Api.Contracts;
 
 /// <summary>Body of <c>PUT /api/v1/deployments/{name}</c> and <c>POST /api/v1/plans</c>.</summary>
 public sealed record ApplyRequest
