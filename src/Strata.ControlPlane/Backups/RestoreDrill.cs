@@ -177,7 +177,7 @@ public sealed partial class RestoreDrill(
             ? r with { LastDrillAt = now, LastDrillPassed = true, LastDrillMessage = outcome.Message, LastVerifiedAt = now, LastVerifiedBackupId = outcome.BackupId, LastRestoreDuration = outcome.RestoreDuration }
             : r with { LastDrillAt = now, LastDrillPassed = false, LastDrillMessage = outcome.Message }, CancellationToken.None).ConfigureAwait(false);
         await events.PublishAsync(
-            runtime.Name, outcome.Passed ? "backup.drill-passed" : "backup.drill-failed",
+            runtime.Name, outcome.Passed ? EventKinds.BackupDrillPassed : EventKinds.BackupDrillFailed,
             $"restore drill of {policy.Tier.Name}/{policy.Policy.Name}: {outcome.Message}", BackupRunner.Resource(policy),
             outcome.Passed ? EventSeverity.Info : EventSeverity.Error, CancellationToken.None).ConfigureAwait(false);
     }

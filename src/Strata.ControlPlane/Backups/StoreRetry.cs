@@ -24,9 +24,9 @@ public sealed class StoreRetry(IOptions<BackupOptions> options, EventLog events,
             {
                 var wait = delay * (0.8 + (0.4 * _random.NextDouble()));
                 await events.PublishAsync(
-                    deployment, "backup.store-unavailable",
+                    deployment, EventKinds.BackupStoreUnavailable,
                     $"{what}: the backup store is unreachable ({ex.Message}); attempt {attempt} of {options.Value.StoreAttempts}, retrying in {wait.TotalSeconds:0.#}s",
-                    null, EventSeverity.Warning, ct).ConfigureAwait(false);
+                    severity: EventSeverity.Warning, cancellationToken: ct).ConfigureAwait(false);
                 await Task.Delay(wait, time, ct).ConfigureAwait(false);
                 delay *= 2;
             }

@@ -136,7 +136,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
             await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = names, Url = instance.Url }), ct).ConfigureAwait(false);
             if (!names.SequenceEqual(state.Members))
             {
-                await events.PublishAsync(runtime.Name, "loadbalancer.members", MembersText(spec, names, membership), $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
+                await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerMembers, MembersText(spec, names, membership), $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
             }
         }
     }
@@ -233,7 +233,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         await drivers.Get(state.Driver).StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
         _instances.TryRemove(state.PhysicalName, out _);
         await runtime.MutateAsync(s => s with { LoadBalancers = [.. s.LoadBalancers.Where(l => l.PhysicalName != state.PhysicalName)] }, ct).ConfigureAwait(false);
-        await events.PublishAsync(runtime.Name, "loadbalancer.stopped", $"load balancer {state.LogicalName} stopped", $"loadBalancers.{state.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerStopped, $"load balancer {state.LogicalName} stopped", $"loadBalancers.{state.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
     }
 
     private async Task ReportOnceAsync(DeploymentRuntime runtime, LoadBalancerState state, string message, CancellationToken ct)
@@ -241,7 +241,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         if (_reported.GetValueOrDefault(state.PhysicalName) != message)
         {
             _reported[state.PhysicalName] = message;
-            await events.PublishAsync(runtime.Name, "loadbalancer.failed", message, $"loadBalancers.{state.LogicalName}", EventSeverity.Error, ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerFailed, message, $"loadBalancers.{state.LogicalName}", EventSeverity.Error, ct).ConfigureAwait(false);
         }
     }
 

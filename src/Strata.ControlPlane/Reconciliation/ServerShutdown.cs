@@ -62,7 +62,7 @@ public sealed partial class ServerShutdown(
         }
 
         LogStopHookFailed(logger, serverId, problem);
-        await events.PublishAsync(runtime.Name, "server.stop", $"{problem}; stopping it with signals", $"tiers.{tierName}.servers[{serverId}]",
+        await events.PublishAsync(runtime.Name, EventKinds.ServerStop, $"{problem}; stopping it with signals", EventSubject.OfServer(tierName, serverId),
             EventSeverity.Warning, ct).ConfigureAwait(false);
     }
 
