@@ -21,43 +21,30 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
     private readonly ConcurrentDictionary<string, string> _standby = new(StringComparer.Ordinal);
     private readonly Random _random = new();
 
-    private readonly ConcurrentDictionary<string, (LoadBalancerStats Stats, Api.V1.LoadBalancerTrafficDto? Traffic)> _traffic = new(StringComparer.Ordinal);
+    private readonly TrafficMeter _meter = new();
+    private readonly ConcurrentDictionary<string, Api.V1.LoadBalancerTrafficDto?> _traffic = new(StringComparer.Ordinal);
 
     /// <summary>The running instance of a load balancer by physical name, as last seen.</summary>
     public LoadBalancerInstance? Find(string physicalName) => _instances.GetValueOrDefault(physicalName);
 
     /// <summary>Traffic between the last two reconcile passes, or null before two were made.</summary>
-    public Api.V1.LoadBalancerTrafficDto? TrafficOf(string physicalName) => _traffic.GetValueOrDefault(physicalName).Traffic;
+    public Api.V1.LoadBalancerTrafficDto? TrafficOf(string physicalName) => _traffic.GetValueOrDefault(physicalName);
 
     private async Task SampleTrafficAsync(ILoadBalancerDriver driver, LoadBalancerInstance instance, string physicalName, CancellationToken ct)
     {
-        if (await driver.GetStatsAsync(instance, ct).ConfigureAwait(false) is not { } stats)
+        if (await driver.GetStatsAsync(instance, ct).ConfigureAwait(false) is { } stats)
         {
-            return;
+            _traffic[physicalName] = _meter.Observe(physicalName, stats) is { } rates ? Traffic(rates) : null;
         }
-
-        var traffic = _traffic.TryGetValue(physicalName, out var previous) ? Traffic(previous.Stats, stats) : null;
-        _traffic[physicalName] = (stats, traffic);
     }
 
-    private static Api.V1.LoadBalancerTrafficDto? Traffic(LoadBalancerStats before, LoadBalancerStats after)
+    private static Api.V1.LoadBalancerTrafficDto Traffic(TrafficRates rates)
     {
-        var elapsed = after.Timestamp - before.Timestamp;
-        if (elapsed <= TimeSpan.Zero)
-        {
-            return null;
-        }
-
-        var members = after.Members.Select(m =>
-        {
-            var earlier = before.Members.FirstOrDefault(b => b.Name == m.Name) ?? m with { Requests = 0, Errors = 0 };
-            return new Api.V1.MemberTrafficDto(m.Name, Math.Round(m.RequestsPerSecondSince(earlier, elapsed), 1), Math.Round(m.ErrorRateSince(earlier) * 100, 2),
-                m.LatencyP50.TotalMilliseconds, m.LatencyP99.TotalMilliseconds, m.OpenConnections, m.InFlight, m.Ejected);
-        }).ToList();
-        var requests = after.Members.Sum(m => m.Requests) - before.Members.Sum(m => m.Requests);
-        var errors = after.Members.Sum(m => m.Errors) - before.Members.Sum(m => m.Errors) + after.NoMemberResponses - before.NoMemberResponses;
+        var members = rates.Members.Select(m => new Api.V1.MemberTrafficDto(
+            m.Current.Name, Math.Round(m.RequestsPerSecond, 1), Math.Round(m.ErrorRate * 100, 2), m.Current.LatencyP50.TotalMilliseconds,
+            m.Current.LatencyP99.TotalMilliseconds, m.Current.OpenConnections, m.Current.InFlight, m.Current.Ejected)).ToList();
         return new Api.V1.LoadBalancerTrafficDto(
-            Math.Round(Math.Max(0, requests) / elapsed.TotalSeconds, 1), requests > 0 ? Math.Round(100.0 * errors / requests, 2) : 0, after.OpenConnections, members);
+            Math.Round(rates.RequestsPerSecond, 1), Math.Round(rates.ErrorRate * 100, 2), rates.Current.OpenConnections, members);
     }
 
     /// <summary>
@@ -232,6 +219,8 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
     {
         await drivers.Get(state.Driver).StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
         _instances.TryRemove(state.PhysicalName, out _);
+        _meter.Forget(state.PhysicalName);
+        _traffic.TryRemove(state.PhysicalName, out _);
         await runtime.MutateAsync(s => s with { LoadBalancers = [.. s.LoadBalancers.Where(l => l.PhysicalName != state.PhysicalName)] }, ct).ConfigureAwait(false);
         await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerStopped, $"load balancer {state.LogicalName} stopped", $"loadBalancers.{state.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
     }
