@@ -199,14 +199,14 @@ public sealed partial class DeploymentReconciler(
     }
 
     /// <summary>Makes the previous apply desired again and starts rolling every changed tier back to it.</summary>
-    public async Task<bool> RollBackAsync(DeploymentRuntime runtime, string reason, CancellationToken ct)
+    public async Task<RollbackResult> RollBackAsync(DeploymentRuntime runtime, string reason, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var rolledBack = await runtime.RollbackAsync(reason, (state, from, to) => Rollouts.RollBack(state, from, to, reason, now), ct).ConfigureAwait(false);
         var message = rolledBack ? $"rolling back to the previous apply: {reason}" : $"cannot roll back, there is no previous apply: {reason}";
         var result = rolledBack ? RollbackResult.RolledBack : RollbackResult.NoPreviousApply;
         await events.PublishAsync(runtime.Name, EventKinds.DeploymentRollback, message, EventSubject.OfRollback(result), EventSeverity.Warning, ct).ConfigureAwait(false);
-        return rolledBack;
+        return result;
     }
 
     private async Task LaunchNewAsync(DeploymentRuntime runtime, TierSpec tier, TierTarget target, int count, CancellationToken ct)

@@ -170,7 +170,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         Deployment = runtime.Name,
         ListenHost = spec.ListenHost,
         ListenPort = spec.ListenPort,
-        Algorithm = (BalancingAlgorithm)spec.Algorithm,
+        Algorithm = BalancingAlgorithmOf(spec.Algorithm),
         DrainTimeout = spec.DrainTimeout,
         Sticky = spec.Sticky,
         PinKey = state.PinKey,
@@ -184,6 +184,15 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
                 KeyPath = Path.GetFullPath(Path.Combine(runtime.Desired.Spec.BaseDirectory, tls.Key)),
             }
             : null,
+    };
+
+    /// <summary>The driver's name for the spec's algorithm, mapped by meaning: the two enums are declared apart.</summary>
+    internal static BalancingAlgorithm BalancingAlgorithmOf(LoadBalancingAlgorithm algorithm) => algorithm switch
+    {
+        LoadBalancingAlgorithm.RoundRobin => BalancingAlgorithm.RoundRobin,
+        LoadBalancingAlgorithm.LeastConnections => BalancingAlgorithm.LeastConnections,
+        LoadBalancingAlgorithm.SourceHash => BalancingAlgorithm.SourceHash,
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "no load-balancing algorithm of the drivers matches this one"),
     };
 
     /// <summary>Takes a server out of every pool it is in and waits (up to the drain timeout) for its requests to finish.</summary>
