@@ -115,7 +115,7 @@ public sealed partial class RestoreDrill(
             Settings = identity => LaunchSettingsBuilder.Build(runtime.Desired, runtime.State, tier, identity),
         };
         var instance = await provider.LaunchAsync(request, ct).ConfigureAwait(false);
-        return instance.State == Providers.ServerState.Running
+        return instance.State == ServerInstanceState.Running
             ? instance
             : throw new InvalidOperationException($"the scratch server {serverId} did not start: {instance.Message ?? instance.State.ToString()}");
     }
@@ -149,7 +149,7 @@ public sealed partial class RestoreDrill(
             }
 
             last = result.Detail ?? last;
-            if (await provider.DescribeServerAsync(instance.Id, ct).ConfigureAwait(false) is not { State: Providers.ServerState.Running } now)
+            if (await provider.DescribeServerAsync(instance.Id, ct).ConfigureAwait(false) is not { State: ServerInstanceState.Running } now)
             {
                 throw new InvalidOperationException($"the scratch server {instance.Id} stopped before it was healthy");
             }

@@ -6,7 +6,6 @@ using Strata.ControlPlane.Hosting;
 using Strata.Planning;
 using Strata.Providers;
 using Strata.Spec;
-using ProviderServerState = Strata.Providers.ServerState;
 
 namespace Strata.ControlPlane.Reconciliation;
 
@@ -95,7 +94,7 @@ public sealed partial class DeploymentReconciler(
                 case ServerStatus.Terminating:
                     StartTermination(runtime, server, "resuming an interrupted termination");
                     break;
-                case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy when instance?.State != ProviderServerState.Running:
+                case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy when instance?.State != ServerInstanceState.Running:
                     await MarkFailedAsync(runtime, server, await DeathMessageAsync(server, instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
                     break;
                 case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy:
@@ -330,7 +329,7 @@ public sealed partial class DeploymentReconciler(
 
     private async Task RecordLaunchAsync(DeploymentRuntime runtime, TierSpec tier, ServerState server, ServerInstance instance, CancellationToken ct)
     {
-        if (instance.State != ProviderServerState.Running)
+        if (instance.State != ServerInstanceState.Running)
         {
             await MarkFailedAsync(runtime, server with { Address = instance.Address }, instance.Message ?? $"the launch ended {instance.State}", ct).ConfigureAwait(false);
             return;

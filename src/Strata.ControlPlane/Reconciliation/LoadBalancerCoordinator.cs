@@ -103,7 +103,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         var instance = await driver.EnsureRunningAsync(Definition(runtime, spec, state), ct).ConfigureAwait(false);
         var previous = _instances.GetValueOrDefault(state.PhysicalName);
         _instances[state.PhysicalName] = instance;
-        if (instance.State != LoadBalancing.LoadBalancerState.Running)
+        if (instance.State != LoadBalancerInstanceState.Running)
         {
             await ReportOnceAsync(runtime, state, $"load balancer {spec.Name} is not running: {instance.Message}", ct).ConfigureAwait(false);
             return;

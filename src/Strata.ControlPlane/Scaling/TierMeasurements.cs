@@ -59,7 +59,7 @@ public sealed class TierMeasurements(ILoadBalancerDriverRegistry drivers, LoadBa
         var windows = new List<TrafficRates>();
         foreach (var lb in runtime.State.LoadBalancers.Where(l => l.TargetTier == tier.LogicalName))
         {
-            if (loadBalancers.Find(lb.PhysicalName) is { State: LoadBalancing.LoadBalancerState.Running } instance
+            if (loadBalancers.Find(lb.PhysicalName) is { State: LoadBalancerInstanceState.Running } instance
                 && await drivers.Get(lb.Driver).GetStatsAsync(instance, ct).ConfigureAwait(false) is { } stats
                 && _meter.Observe(lb.PhysicalName, stats) is { } rates)
             {
