@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Strata.Api.Contracts;
 using Strata.ControlPlane.Health;
 using Strata.LoadBalancing;
 using Strata.LoadBalancing.Pinning;
@@ -22,13 +23,13 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
     private readonly Random _random = new();
 
     private readonly TrafficMeter _meter = new();
-    private readonly ConcurrentDictionary<string, Api.V1.LoadBalancerTrafficDto?> _traffic = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LoadBalancerTrafficDto?> _traffic = new(StringComparer.Ordinal);
 
     /// <summary>The running instance of a load balancer by physical name, as last seen.</summary>
     public LoadBalancerInstance? Find(string physicalName) => _instances.GetValueOrDefault(physicalName);
 
     /// <summary>Traffic between the last two reconcile passes, or null before two were made.</summary>
-    public Api.V1.LoadBalancerTrafficDto? TrafficOf(string physicalName) => _traffic.GetValueOrDefault(physicalName);
+    public LoadBalancerTrafficDto? TrafficOf(string physicalName) => _traffic.GetValueOrDefault(physicalName);
 
     private async Task SampleTrafficAsync(ILoadBalancerDriver driver, LoadBalancerInstance instance, string physicalName, CancellationToken ct)
     {
@@ -38,12 +39,12 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         }
     }
 
-    private static Api.V1.LoadBalancerTrafficDto Traffic(TrafficRates rates)
+    private static LoadBalancerTrafficDto Traffic(TrafficRates rates)
     {
-        var members = rates.Members.Select(m => new Api.V1.MemberTrafficDto(
+        var members = rates.Members.Select(m => new MemberTrafficDto(
             m.Current.Name, Math.Round(m.RequestsPerSecond, 1), Math.Round(m.ErrorRate * 100, 2), m.Current.LatencyP50.TotalMilliseconds,
             m.Current.LatencyP99.TotalMilliseconds, m.Current.OpenConnections, m.Current.InFlight, m.Current.Ejected)).ToList();
-        return new Api.V1.LoadBalancerTrafficDto(
+        return new LoadBalancerTrafficDto(
             Math.Round(rates.RequestsPerSecond, 1), Math.Round(rates.ErrorRate * 100, 2), rates.Current.OpenConnections, members);
     }
 
@@ -177,6 +178,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         MaxConnections = spec.MaxConnections,
         ResponseHeaderTimeout = spec.ResponseHeaderTimeout,
         MaxRequestBodyBytes = spec.MaxRequestBodyBytes,
+        BackendProtocol = runtime.Desired.Spec.FindTier(spec.TargetTier)?.Protocol == TierProtocol.H2c ? BackendProtocol.H2c : BackendProtocol.Http1,
         Tls = spec.Tls is { } tls
             ? new TlsSettings
             {
