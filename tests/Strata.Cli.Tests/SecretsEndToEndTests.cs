@@ -12,7 +12,8 @@ namespace Strata.Cli.Tests;
 public sealed class SecretsEndToEndTests
 {
     private const string Deployment = "sec";
-    private const string Secret = "tok-9f2Kq'x y$HOME";
+    // Unique to each test: the tests look for it in every process of this user, which includes any other run of them.
+    private readonly string _secret = $"tok-{Guid.NewGuid():N}'x y$HOME";
     private const string Hostile = "1;touch pwned";
 
     [Fact]
@@ -21,20 +22,20 @@ public sealed class SecretsEndToEndTests
         await using var runner = new StrataRunner();
         var spec = WriteSpec(runner, LoopbackPorts.Reserve());
         // Given through the environment: the CLI's own command line is no place for a secret either.
-        runner.Environment["STRATA_PARAM_TOKEN"] = Secret;
+        runner.Environment["STRATA_PARAM_TOKEN"] = _secret;
 
         var up = runner.UpAsync(spec, Deployment);
         var hookToken = await WaitForFileAsync(runner, "configure-token.txt", up);
         // The configure hook sleeps after writing the file: it is running now.
-        AssertNoCommandLineHolds(Secret);
-        Assert.Contains(OwnProcesses(), p => p.Environment.Contains(Secret, StringComparison.Ordinal) && p.CommandLine.Contains("configure-token.txt", StringComparison.Ordinal));
+        AssertNoCommandLineHolds(_secret);
+        Assert.Contains(OwnProcesses(), p => p.Environment.Contains(_secret, StringComparison.Ordinal) && p.CommandLine.Contains("configure-token.txt", StringComparison.Ordinal));
         var result = await up;
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal(Secret + "\n", await File.ReadAllTextAsync(hookToken));
-        Assert.Equal(Secret + "\n", await File.ReadAllTextAsync(FindFile(runner, "run-token.txt")!));
-        AssertNoCommandLineHolds(Secret);
-        Assert.Contains(OwnProcesses(), p => p.Environment.Contains(Secret, StringComparison.Ordinal) && p.CommandLine.Contains("run-token.txt", StringComparison.Ordinal));
+        Assert.Equal(_secret + "\n", await File.ReadAllTextAsync(hookToken));
+        Assert.Equal(_secret + "\n", await File.ReadAllTextAsync(FindFile(runner, "run-token.txt")!));
+        AssertNoCommandLineHolds(_secret);
+        Assert.Contains(OwnProcesses(), p => p.Environment.Contains(_secret, StringComparison.Ordinal) && p.CommandLine.Contains("run-token.txt", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -43,7 +44,7 @@ public sealed class SecretsEndToEndTests
         await using var runner = new StrataRunner();
         var spec = WriteSpec(runner, LoopbackPorts.Reserve());
 
-        var result = await runner.UpAsync(spec, Deployment, "--param", $"token={Secret}", "--param", $"label={Hostile}");
+        var result = await runner.UpAsync(spec, Deployment, "--param", $"token={_secret}", "--param", $"label={Hostile}");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal(Hostile + "\n", await File.ReadAllTextAsync(FindFile(runner, "args.txt")!));
@@ -55,7 +56,7 @@ public sealed class SecretsEndToEndTests
     {
         await using var runner = new StrataRunner();
         var spec = WriteSpec(runner, LoopbackPorts.Reserve());
-        runner.Environment["STRATA_PARAM_TOKEN"] = Secret;
+        runner.Environment["STRATA_PARAM_TOKEN"] = _secret;
 
         var result = await runner.UpAsync(spec, Deployment);
         var controlPlane = await runner.ControlPlanePidAsync();
