@@ -22,6 +22,20 @@ public sealed class ControlPlaneOptions
     /// </summary>
     public TimeSpan BootProbeInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// How often the liveness audit looks for servers that nothing is working on: a booting, in-service or unhealthy
+    /// server whose probe loop is missing or stuck, a pending, configuring or terminating one with no operation under
+    /// way, a booting one past its health check's grace. The default is 5 seconds.
+    /// </summary>
+    public TimeSpan LivenessAuditInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long past a deadline the liveness audit waits before it repairs a server, so that it never races the
+    /// owner that is about to act (a probe loop between two probes, a pass about to resume a launch). The default is
+    /// 5 seconds.
+    /// </summary>
+    public TimeSpan LivenessSlack { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The longest wait before a failing launch is retried. The default is 5 minutes.</summary>
     public TimeSpan MaxLaunchBackoff { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -65,6 +65,8 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddHostedService<Scaling.AutoscalingLoop>();
         services.AddSingleton<ReconcileLoop>();
         services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
+        services.TryAddSingleton<LivenessAuditor>();
+        services.AddHostedService<LivenessAuditLoop>();
         return services;
     }
 }

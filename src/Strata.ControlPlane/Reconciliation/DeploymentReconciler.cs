@@ -75,6 +75,9 @@ public sealed partial class DeploymentReconciler(
     public bool HasOperations(DeploymentRuntime runtime) =>
         runtime.State.Tiers.SelectMany(t => t.Servers).Any(s => _operations.ContainsKey(s.Name));
 
+    /// <summary>True while a launch or termination of the server is under way: it has an owner.</summary>
+    public bool IsBusy(string server) => _operations.ContainsKey(server);
+
     private async Task ObserveAsync(DeploymentRuntime runtime, Dictionary<string, ServerInstance> observed, CancellationToken ct)
     {
         foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).ToList())
