@@ -36,6 +36,12 @@ public sealed class ControlPlaneOptions
     /// </summary>
     public TimeSpan LivenessSlack { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a server seen gone without an exit code (the provider no longer finds its process) must stay gone, at
+    /// a second look, before it is failed: a death is a verdict acted on only once confirmed. The default is 1 second.
+    /// </summary>
+    public TimeSpan DeathConfirmation { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The longest wait before a failing launch is retried. The default is 5 minutes.</summary>
     public TimeSpan MaxLaunchBackoff { get; set; } = TimeSpan.FromMinutes(5);
 

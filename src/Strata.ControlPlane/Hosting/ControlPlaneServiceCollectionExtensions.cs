@@ -57,6 +57,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<ImageCatalog>();
         services.TryAddSingleton<LoadBalancerCoordinator>();
         services.TryAddSingleton<ServerShutdown>();
+        services.TryAddSingleton<DeathVerdicts>();
         services.TryAddSingleton<DeploymentReconciler>();
         services.TryAddSingleton<DeploymentRegistry>();
         services.TryAddSingleton<IDeploymentService, DeploymentService>();

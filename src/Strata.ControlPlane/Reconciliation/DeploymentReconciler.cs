@@ -22,6 +22,7 @@ public sealed partial class DeploymentReconciler(
     LoadBalancerCoordinator loadBalancers,
     HealthMonitor health,
     ServerShutdown shutdown,
+    DeathVerdicts deaths,
     EventLog events,
     IOptions<ControlPlaneOptions> options,
     TimeProvider time,
@@ -99,7 +100,10 @@ public sealed partial class DeploymentReconciler(
                     StartTermination(runtime, server, "resuming an interrupted termination");
                     break;
                 case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy when instance?.State != ProviderServerState.Running:
-                    await MarkFailedAsync(runtime, server, await DeathMessageAsync(server, instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+                    await ConfirmDeathAsync(runtime, server, ct).ConfigureAwait(false);
+                    break;
+                case ServerStatus.Failed when DeathVerdicts.WronglyFailed(server, instance, runtime.State.Volumes.Any(v => v.Tier == server.Tier)):
+                    await RecoverAsync(runtime, server, instance!, ct).ConfigureAwait(false);
                     break;
                 case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy:
                     health.Ensure(runtime, server, instance!);
@@ -108,31 +112,32 @@ public sealed partial class DeploymentReconciler(
         }
     }
 
-    /// <summary>Why a server died, with the last lines of its log: usually the error that killed it.</summary>
-    private async Task<string> DeathMessageAsync(ServerState server, ServerInstance? instance, CancellationToken ct)
+    /// <summary>Fails a server the listing showed not running once a second look confirms it; one that runs is probed.</summary>
+    private async Task ConfirmDeathAsync(DeploymentRuntime runtime, ServerState server, CancellationToken ct)
     {
-        var reason = instance switch
+        var verdict = await deaths.JudgeAsync(server, ct).ConfigureAwait(false);
+        if (verdict.Running is { } running)
         {
-            null => "the server disappeared",
-            { ExitCode: { } code } => $"the process exited with code {code}",
-            _ => instance.Message ?? "the process is gone",
-        };
-        var lines = instance is null ? [] : await LastLogLinesAsync(server.Name, ct).ConfigureAwait(false);
-        return lines.Count == 0 ? reason : $"{reason}: {string.Join(" | ", lines)}";
+            health.Ensure(runtime, server, running);
+        }
+        else if (verdict.Death is { } death)
+        {
+            await MarkFailedAsync(runtime, server with { Failure = FailureCause.ProcessGone }, death, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            _ = Task.Delay(options.Value.DeathConfirmation, time, CancellationToken.None).ContinueWith(_ => Changed?.Invoke(runtime.Name), TaskScheduler.Default);
+        }
     }
 
-    private async Task<List<string>> LastLogLinesAsync(string serverId, CancellationToken ct)
+    /// <summary>A server failed as gone whose process runs after all goes back to booting, and is probed again.</summary>
+    private async Task RecoverAsync(DeploymentRuntime runtime, ServerState server, ServerInstance instance, CancellationToken ct)
     {
-        try
-        {
-            var tail = await provider.ReadLogTailAsync(serverId, DeathLogLines, ct).ConfigureAwait(false);
-            return [.. tail.Where(l => !string.IsNullOrWhiteSpace(l))];
-        }
-        catch (Exception ex) when (ex is IOException or ProviderException or UnauthorizedAccessException)
-        {
-            // The log is a courtesy: the server is failed with or without it.
-            return [];
-        }
+        var recovered = server with { State = ServerStatus.Booting, Failure = null, Message = null, Address = instance.Address, ProcessId = instance.ProcessId };
+        await SetServerAsync(runtime, recovered, ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, "server.state", $"{server.Name} runs after all (pid {instance.ProcessId}); recovered, booting", Address(server),
+            EventSeverity.Warning, ct).ConfigureAwait(false);
+        health.Ensure(runtime, recovered, instance);
     }
 
     private async Task ReconcileTierAsync(DeploymentRuntime runtime, TierSpec tier, CancellationToken ct)
@@ -441,8 +446,6 @@ public sealed partial class DeploymentReconciler(
 
     /// <summary>Failures in a row after which a tier is reported as crash-looping.</summary>
     public const int CrashLoopAfter = 3;
-
-    private const int DeathLogLines = 3;
 
     private const string CleanupReason = "cleaning up a failed server";
 
