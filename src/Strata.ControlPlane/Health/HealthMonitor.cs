@@ -76,6 +76,7 @@ public sealed partial class HealthMonitor(
         var ct = loop.Stop.Token;
         var tracker = new HealthTracker(check.HealthyAfter, check.UnhealthyAfter);
         ProbeTarget? target = null;
+        var due = time.GetUtcNow();
         try
         {
             while (!ct.IsCancellationRequested)
@@ -83,8 +84,15 @@ public sealed partial class HealthMonitor(
                 // Resolved once; again only while a value the command uses is not known yet (a peer still booting).
                 target = target is { CommandUnresolved: null } ? target : Target(runtime, launched, instance);
                 var before = tracker.Verdict;
-                tracker = tracker.Record(await probe.ProbeAsync(check, target, ct).ConfigureAwait(false));
+                var started = time.GetUtcNow();
+                var result = await probe.ProbeAsync(check, target, ct).ConfigureAwait(false);
                 loop.LastBeat = time.GetUtcNow();
+                if (!ProbeTiming.IsInconclusive(result, started - due, loop.LastBeat - started, check.Timeout))
+                {
+                    // A timeout that the control plane's own delay explains blames nobody: the server is probed again.
+                    tracker = tracker.Record(result);
+                }
+
                 if (Find(runtime, name) is not { } server)
                 {
                     return;
@@ -92,6 +100,7 @@ public sealed partial class HealthMonitor(
 
                 var state = await ApplyAsync(runtime, server, check, before, tracker, ct).ConfigureAwait(false);
                 var delay = NextProbeDelay(state, check.Interval, options.Value.BootProbeInterval, time.GetUtcNow());
+                due = time.GetUtcNow() + delay;
                 await Task.Delay(delay, time, ct).ConfigureAwait(false);
             }
         }

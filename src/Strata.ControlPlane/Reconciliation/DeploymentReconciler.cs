@@ -165,7 +165,10 @@ public sealed partial class DeploymentReconciler(
 
         var desired = runtime.Desired;
         var target = new TierTarget(desired.ImageDigest(tier), desired.LaunchDigest(tier), tierState.Count.Desired, tier.Update,
-            References.DigestOf(runtime, tier), Rollouts.MaxNew(tierState.Rollout)) { RecoveryDelay = tier.RecoveryDelay, MaxAge = tier.MaxAge };
+            References.DigestOf(runtime, tier), Rollouts.MaxNew(tierState.Rollout))
+        {
+            RecoveryDelay = tier.RecoveryDelay, MaxAge = tier.MaxAge, MaxReplacing = Math.Max(1, tier.MaxReplacing.Resolve(tierState.Count.Desired)),
+        };
         if (tierState.Rollout is { } rollout && !await StepRolloutAsync(runtime, tierState, rollout, target, ct).ConfigureAwait(false))
         {
             return;
@@ -174,6 +177,14 @@ public sealed partial class DeploymentReconciler(
         runtime.Failures.TryGetValue(tier.Name, out var failures);
         var now = time.GetUtcNow();
         var actions = TierDecision.Decide(target, tierState.Servers, failures is null || now >= failures.NotBefore, now);
+        if (runtime.SetOverloaded(tier.Name, actions.HeldBack > 0))
+        {
+            var unhealthy = tierState.Servers.Count(s => s.State == ServerStatus.Unhealthy);
+            await events.PublishAsync(runtime.Name, OverloadedKind,
+                $"tier {tier.Name} is overloaded: {unhealthy} servers fail their health check while their processes run; replacing {target.MaxReplacing} at a time (maxReplacing), the others stay out of rotation and are probed until they recover",
+                $"tiers.{tier.Name}", EventSeverity.Warning, ct).ConfigureAwait(false);
+        }
+
         foreach (var termination in actions.Terminate)
         {
             var server = tierState.Servers.First(s => s.Name == termination.Server);
@@ -443,6 +454,9 @@ public sealed partial class DeploymentReconciler(
 
     /// <summary>A server that passed its health check once served; its death is an incident, not a bad launch.</summary>
     private static bool WasStable(ServerState server) => server.State is ServerStatus.InService or ServerStatus.Unhealthy;
+
+    /// <summary>The kind of the event that reports unhealthy servers held back from replacement.</summary>
+    public const string OverloadedKind = "tier.overloaded";
 
     /// <summary>Failures in a row after which a tier is reported as crash-looping.</summary>
     public const int CrashLoopAfter = 3;

@@ -321,6 +321,37 @@ public sealed class TierDecisionTests
         Assert.Empty(actions.Terminate);
     }
 
+    [Fact]
+    public void Decide_ManyUnhealthyAtOnce_ReplacesMaxReplacingAndHoldsTheRestInPlace()
+    {
+        var servers = Enumerable.Range(0, 10)
+            .Select(i => Server($"web-{i}", i < 6 ? ServerStatus.Unhealthy : ServerStatus.InService, minute: i) with { StateSince = s_start.AddMinutes(20 - i) })
+            .ToList();
+
+        var actions = TierDecision.Decide(Target(desired: 10) with { MaxReplacing = 2 }, servers, launchAllowed: true, s_start.AddHours(1));
+
+        // The two unhealthy the longest are replaced; the other four stay (out of rotation, still probed), and hold their places.
+        Assert.Equal(["web-5", "web-4"], actions.Terminate.Select(t => t.Server));
+        Assert.Equal(4, actions.HeldBack);
+        Assert.Equal(2, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_ReplacementsStillComingUp_CountAgainstMaxReplacing()
+    {
+        var servers = new[]
+        {
+            Server("web-new", ServerStatus.Booting, minute: 30),
+            Server("web-sick", ServerStatus.Unhealthy, minute: 1),
+            Server("web-ok", ServerStatus.InService, minute: 2),
+        };
+
+        var actions = TierDecision.Decide(Target(desired: 3) with { MaxReplacing = 1 }, servers, launchAllowed: true, s_start.AddHours(1));
+
+        Assert.Empty(actions.Terminate);
+        Assert.Equal(1, actions.HeldBack);
+    }
+
     private static TierTarget Target(int desired, int surge = 1, int unavailable = 0) =>
         new(NewImage, Launch, desired, new UpdatePolicySpec
         {
