@@ -42,6 +42,19 @@ public sealed class ControlPlaneOptions
     /// </summary>
     public TimeSpan DeathConfirmation { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The cores launch pacing counts on. The default is <see cref="Environment.ProcessorCount"/>.</summary>
+    public int? Cores { get; set; }
+
+    /// <summary>
+    /// Servers that may be coming up (launching or booting) at once per core, at first; the bound then adapts to how
+    /// fast servers come into service (see <see cref="Reconciliation.LaunchPacer"/>), never below one per core. The
+    /// default is 4.
+    /// </summary>
+    public int LaunchesPerCore { get; set; } = 4;
+
+    /// <summary>The most servers per core that launch pacing lets come up at once. The default is 16.</summary>
+    public int MaxLaunchesPerCore { get; set; } = 16;
+
     /// <summary>The longest wait before a failing launch is retried. The default is 5 minutes.</summary>
     public TimeSpan MaxLaunchBackoff { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -23,6 +23,7 @@ public sealed partial class DeploymentReconciler(
     HealthMonitor health,
     ServerShutdown shutdown,
     DeathVerdicts deaths,
+    LaunchPacer pacer,
     EventLog events,
     IOptions<ControlPlaneOptions> options,
     TimeProvider time,
@@ -38,6 +39,7 @@ public sealed partial class DeploymentReconciler(
     {
         var observed = (await provider.ListServersAsync(runtime.Name, ct).ConfigureAwait(false)).ToDictionary(s => s.Id, StringComparer.Ordinal);
         await ObserveAsync(runtime, observed, ct).ConfigureAwait(false);
+        pacer.Settle(runtime.Name, runtime.State);
         if (runtime.IsDeleting)
         {
             await TearDownAsync(runtime, ct).ConfigureAwait(false);
@@ -317,6 +319,11 @@ public sealed partial class DeploymentReconciler(
         if (VolumeBook.HeldForReplacement(runtime.State, tier, server.Name) is not null)
         {
             // The server it replaces still has the volume; the launch goes on once that server is fenced and gone.
+            return;
+        }
+
+        if (!await pacer.EnterAsync(runtime, server, ct).ConfigureAwait(false))
+        {
             return;
         }
 
