@@ -58,6 +58,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<LoadBalancerCoordinator>();
         services.TryAddSingleton<ServerShutdown>();
         services.TryAddSingleton<DeathVerdicts>();
+        services.TryAddSingleton<ServerVolumes>();
         services.TryAddSingleton<LaunchPacer>();
         services.TryAddSingleton<DeploymentReconciler>();
         services.TryAddSingleton<DeploymentRegistry>();

@@ -17,7 +17,7 @@ namespace Strata.ControlPlane.Reconciliation;
 /// </summary>
 public sealed partial class DeploymentReconciler(
     ICloudProvider provider,
-    Backups.IVolumeBackups volumeBackups,
+    ServerVolumes volumes,
     ImageCatalog images,
     LoadBalancerCoordinator loadBalancers,
     HealthMonitor health,
@@ -327,7 +327,7 @@ public sealed partial class DeploymentReconciler(
             return;
         }
 
-        var volumes = await AttachVolumesAsync(runtime, tier, server, ct).ConfigureAwait(false);
+        var attached = await volumes.AttachAsync(runtime, tier, server, ct).ConfigureAwait(false);
         server = server with { ReferenceDigest = References.DigestOf(runtime.Desired, runtime.State, tier) };
         string? launchedDigest = null;
         var request = new LaunchRequest
@@ -337,7 +337,7 @@ public sealed partial class DeploymentReconciler(
             Tier = tier.Name,
             Zone = server.Zone,
             Image = await images.GetAsync(runtime, desired, tier.Image, ct).ConfigureAwait(false),
-            Volumes = volumes,
+            Volumes = attached,
             Ports = [.. tier.Ports.Select(p => p.Port)],
             Settings = identity =>
             {
@@ -454,7 +454,7 @@ public sealed partial class DeploymentReconciler(
         // The cause is read from the state, where it was stored with the Terminating state, so a termination resumed
         // after a restart treats the volumes as the one that began it would have.
         var cause = runtime.State.FindTier(server.Tier)?.Servers.FirstOrDefault(s => s.Name == server.Name)?.Termination ?? server.Termination;
-        await ReleaseVolumesAsync(runtime, server.Name, cause != TerminationCause.Removal, ct).ConfigureAwait(false);
+        await volumes.ReleaseAsync(runtime, server.Name, cause != TerminationCause.Removal, ct).ConfigureAwait(false);
         await runtime.MutateAsync(s => WithoutServer(s, server.Name), ct).ConfigureAwait(false);
         await events.PublishAsync(runtime.Name, "server.state", $"{server.Name} terminated ({reason})", Address(server), cancellationToken: ct).ConfigureAwait(false);
     }
@@ -508,64 +508,14 @@ public sealed partial class DeploymentReconciler(
         var known = runtime.State.PhysicalNames().ToHashSet(StringComparer.Ordinal);
         foreach (var orphan in observed.Values.Where(o => !known.Contains(o.Id) && !_operations.ContainsKey(o.Id)))
         {
+            if (await provider.DescribeServerAsync(orphan.Id, ct).ConfigureAwait(false) is null)
+            {
+                // Terminated since the listing at the start of the pass: gone from the state and the provider both.
+                continue;
+            }
+
             await events.PublishAsync(runtime.Name, "server.orphan", $"{orphan.Id} is not in the state; terminating it", orphan.Id, EventSeverity.Warning, ct).ConfigureAwait(false);
             Track(runtime, orphan.Id, () => provider.TerminateAsync(orphan.Id, null, CancellationToken.None));
-        }
-    }
-
-    private async Task<IReadOnlyList<VolumeAttachment>> AttachVolumesAsync(DeploymentRuntime runtime, TierSpec tier, ServerState server, CancellationToken ct)
-    {
-        var attachments = new List<VolumeAttachment>();
-        foreach (var volume in tier.Volumes)
-        {
-            var state = await runtime.MutateAsync(s => VolumeBook.Attach(s, runtime.Name, tier, volume, server.Name, _random), ct).ConfigureAwait(false);
-            var record = state.Volumes.First(v => v.Server == server.Name && v.LogicalName == volume.Name);
-            var info = await provider.CreateVolumeAsync(new VolumeRequest
-            {
-                VolumeId = record.Name,
-                Name = volume.Name,
-                Deployment = runtime.Name,
-                SizeMiB = volume.SizeBytes / (1024 * 1024),
-            }, ct).ConfigureAwait(false);
-            if (record.Path != info.Path)
-            {
-                await runtime.MutateAsync(s => VolumeBook.Replace(s, record with { Path = info.Path }), ct).ConfigureAwait(false);
-                if (volume.RestoreFrom is { } snapshot)
-                {
-                    // A new volume of a spec that names a snapshot starts from it, as CloudFormation snapshot parameters do.
-                    await volumeBackups.RestoreAsync(runtime, record with { Path = info.Path }, info.Path, snapshot, ct).ConfigureAwait(false);
-                }
-            }
-
-            attachments.Add(new VolumeAttachment(record.Name, volume.Mount));
-        }
-
-        return attachments;
-    }
-
-    /// <summary>
-    /// Detaches a terminated server's volumes. A replaced server's volumes wait for its replacement whatever their
-    /// policy; otherwise (scale-in, removal, deletion) the deletion policy decides.
-    /// </summary>
-    private async Task ReleaseVolumesAsync(DeploymentRuntime runtime, string server, bool replaced, CancellationToken ct)
-    {
-        foreach (var volume in runtime.State.Volumes.Where(v => v.Server == server).ToList())
-        {
-            if (!replaced && volume.DeletionPolicy == DeletionPolicy.Snapshot && volume.Path is { } path)
-            {
-                var snapshot = await volumeBackups.TakeFinalSnapshotAsync(runtime, volume, path, ct).ConfigureAwait(false);
-                await events.PublishAsync(runtime.Name, "volume.snapshot", $"final snapshot {snapshot} of {volume.Name} taken before deleting it", $"volumes.{volume.Tier}.{volume.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
-            }
-
-            if (!replaced && volume.DeletionPolicy is DeletionPolicy.Delete or DeletionPolicy.Snapshot)
-            {
-                await provider.DeleteVolumeAsync(volume.Name, ct).ConfigureAwait(false);
-                await runtime.MutateAsync(s => s with { Volumes = [.. s.Volumes.Where(v => v.Name != volume.Name)] }, ct).ConfigureAwait(false);
-            }
-            else
-            {
-                await runtime.MutateAsync(s => VolumeBook.Replace(s, volume with { Server = null }), ct).ConfigureAwait(false);
-            }
         }
     }
 
