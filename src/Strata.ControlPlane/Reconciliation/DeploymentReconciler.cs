@@ -183,7 +183,7 @@ public sealed partial class DeploymentReconciler(
         {
             var unhealthy = tierState.Servers.Count(s => s.State == ServerStatus.Unhealthy);
             await events.PublishAsync(runtime.Name, OverloadedKind,
-                $"tier {tier.Name} is overloaded: {unhealthy} servers fail their health check while their processes run; replacing {target.MaxReplacing} at a time (maxReplacing), the others stay out of rotation and are probed until they recover",
+                $"tier {tier.Name} is overloaded: {unhealthy} servers fail their health check while their processes run; {actions.HeldBack} are not replaced (maxReplacing is {target.MaxReplacing}), they stay out of rotation and are probed until they recover",
                 $"tiers.{tier.Name}", EventSeverity.Warning, ct).ConfigureAwait(false);
         }
 

@@ -10,9 +10,10 @@ public sealed record PacedReplacements(IReadOnlyList<ServerState> Now, int HeldB
 /// <summary>
 /// Paces the replacement of unhealthy servers. When many servers of a tier fail their checks together while their
 /// processes run, the cause is usually the machine (or the control plane) being overloaded, and replacing them all
-/// starts as many new processes, which overloads it further: a storm. So at most <c>maxReplacing</c> replacements are
-/// under way at once (servers terminating for replacement, and servers not yet in service), and the other unhealthy
-/// servers stay out of rotation, still probed: one that recovers goes back into service. Pure, like
+/// starts as many new processes, which overloads it further: a storm. So when more than <c>maxReplacing</c> servers
+/// are unhealthy at once, none is replaced: they stay out of rotation, still probed, and one that recovers goes back
+/// into service. Fewer are replaced, at most <c>maxReplacing</c> replacements under way at once (servers terminating
+/// for replacement, and servers not yet in service). Pure, like
 /// <see cref="TierDecision"/>.
 /// </summary>
 public static class ReplacementPacing
@@ -22,6 +23,12 @@ public static class ReplacementPacing
     /// <param name="maxReplacing">The tier's budget of replacements under way, at least 1.</param>
     public static PacedReplacements Pace(IReadOnlyList<ServerState> due, IReadOnlyList<ServerState> servers, int maxReplacing)
     {
+        if (servers.Count(s => s.State == ServerStatus.Unhealthy) > Math.Max(1, maxReplacing))
+        {
+            // More failing together than a tier replaces at once: the machine, not the servers, is the likely cause.
+            return new PacedReplacements([], due.Count);
+        }
+
         var underWay = servers.Count(s =>
             s.State is ServerStatus.Pending or ServerStatus.Configuring or ServerStatus.Booting
             || s is { State: ServerStatus.Terminating, Termination: TerminationCause.Replacement });

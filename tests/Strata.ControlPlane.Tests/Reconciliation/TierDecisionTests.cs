@@ -322,17 +322,31 @@ public sealed class TierDecisionTests
     }
 
     [Fact]
-    public void Decide_ManyUnhealthyAtOnce_ReplacesMaxReplacingAndHoldsTheRestInPlace()
+    public void Decide_MoreUnhealthyThanMaxReplacing_ReplacesNoneAndHoldsThemInPlace()
     {
         var servers = Enumerable.Range(0, 10)
-            .Select(i => Server($"web-{i}", i < 6 ? ServerStatus.Unhealthy : ServerStatus.InService, minute: i) with { StateSince = s_start.AddMinutes(20 - i) })
+            .Select(i => Server($"web-{i}", i < 3 ? ServerStatus.Unhealthy : ServerStatus.InService, minute: i))
             .ToList();
 
         var actions = TierDecision.Decide(Target(desired: 10) with { MaxReplacing = 2 }, servers, launchAllowed: true, s_start.AddHours(1));
 
-        // The two unhealthy the longest are replaced; the other four stay (out of rotation, still probed), and hold their places.
-        Assert.Equal(["web-5", "web-4"], actions.Terminate.Select(t => t.Server));
-        Assert.Equal(4, actions.HeldBack);
+        // Three failing together with a budget of two: an overload, so they stay (out of rotation, still probed).
+        Assert.Empty(actions.Terminate);
+        Assert.Equal(3, actions.HeldBack);
+        Assert.Equal(0, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_UnhealthyWithinMaxReplacing_ReplacesTheLongestUnhealthyFirst()
+    {
+        var servers = Enumerable.Range(0, 10)
+            .Select(i => Server($"web-{i}", i < 2 ? ServerStatus.Unhealthy : ServerStatus.InService, minute: i) with { StateSince = s_start.AddMinutes(20 - i) })
+            .ToList();
+
+        var actions = TierDecision.Decide(Target(desired: 10) with { MaxReplacing = 2 }, servers, launchAllowed: true, s_start.AddHours(1));
+
+        Assert.Equal(["web-1", "web-0"], actions.Terminate.Select(t => t.Server));
+        Assert.Equal(0, actions.HeldBack);
         Assert.Equal(2, actions.Launch);
     }
 
