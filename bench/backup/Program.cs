@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Strata.Backups;
 using Strata.Backups.Snapshots;
 using Strata.Storage;
 
@@ -21,6 +22,11 @@ else
 {
     await engine.RestoreAsync(args[2], args[3], args[4]);
     Console.WriteLine($"{clock.Elapsed.TotalSeconds:0.000}");
+}
+
+if (StageTimes.Enabled)
+{
+    Console.Error.WriteLine($"stages {args[0]}: {StageTimes.Describe()}");
 }
 
 return 0;

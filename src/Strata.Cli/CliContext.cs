@@ -1,3 +1,4 @@
+using Strata.Cli.Client;
 using Strata.ControlPlane.Hosting;
 
 namespace Strata.Cli;
@@ -6,6 +7,23 @@ namespace Strata.Cli;
 public sealed record CliContext(StrataPaths Paths, TextWriter Out, TextWriter Error)
 {
     public static CliContext FromEnvironment() => new(StrataPaths.FromEnvironment(), Console.Out, Console.Error);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with a client of this home's control plane, started first when none runs but the
+    /// home has state (see <see cref="ControlPlaneLauncher.RequireAsync"/>). When there is none to talk to, the user has
+    /// been told why and the command exits with <see cref="ExitCodes.ControlPlaneUnavailable"/>.
+    /// </summary>
+    public async Task<int> WithControlPlaneAsync(Func<ControlPlaneClient, Task<int>> action, CancellationToken ct)
+    {
+        using var client = await ControlPlaneLauncher.RequireAsync(this, ct).ConfigureAwait(false);
+        return client is null ? ExitCodes.ControlPlaneUnavailable : await action(client).ConfigureAwait(false);
+    }
+
+    /// <summary>A client of this home's control plane when one runs, else null; never starts one.</summary>
+    public Task<ControlPlaneClient?> FindControlPlaneAsync(CancellationToken ct) => ControlPlaneClient.ConnectAsync(Paths, ct);
+
+    /// <summary>A client of this home's control plane, started now when none runs (<c>up</c>, <c>server start</c>).</summary>
+    public Task<ControlPlaneClient> StartControlPlaneAsync(string? listen, CancellationToken ct) => ControlPlaneLauncher.EnsureRunningAsync(this, listen, ct);
 
     /// <summary>Control-plane options for this home folder, starting load balancers through this program.</summary>
     public ControlPlaneOptions ControlPlaneOptions(string? listen = null) => new()

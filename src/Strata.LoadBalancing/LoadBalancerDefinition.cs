@@ -65,6 +65,19 @@ public sealed partial record LoadBalancerDefinition
     /// <summary>The largest request body accepted; a larger one is refused with 413. The default is 32 MiB.</summary>
     public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;
 
+    /// <summary>
+    /// How long a WebSocket (or another upgraded connection) may carry nothing in either direction before the load
+    /// balancer closes it (HAProxy's <c>timeout tunnel</c>). The built-in proxy also closes a streamed response (a
+    /// download, server-sent events) idle that long; HAProxy bounds those by its idle timeout. The default is 1 hour.
+    /// </summary>
+    public TimeSpan TunnelTimeout { get; init; } = DefaultTunnelTimeout;
+
+    /// <summary>How the load balancer speaks to its members. The default is <see cref="BackendProtocol.Http1"/>.</summary>
+    public BackendProtocol BackendProtocol { get; init; } = BackendProtocol.Http1;
+
+    /// <summary>The default of <see cref="TunnelTimeout"/>: 1 hour.</summary>
+    public static readonly TimeSpan DefaultTunnelTimeout = TimeSpan.FromHours(1);
+
     /// <summary>The default of <see cref="MaxConnections"/>.</summary>
     public const int DefaultMaxConnections = 4096;
 
@@ -118,6 +131,11 @@ public sealed partial record LoadBalancerDefinition
         if (ResponseHeaderTimeout <= TimeSpan.Zero)
         {
             errors.Add($"load balancer '{Id}': response header timeout {ResponseHeaderTimeout} must be positive");
+        }
+
+        if (TunnelTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"load balancer '{Id}': tunnel timeout {TunnelTimeout} must be positive");
         }
 
         if (MaxRequestBodyBytes < 1)

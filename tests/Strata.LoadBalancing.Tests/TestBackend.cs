@@ -13,9 +13,9 @@ namespace Strata.LoadBalancing.Tests;
 /// <summary>
 /// A real HTTP server on its own loopback address that answers with its name: <c>/</c> at once, <c>/slow</c> when
 /// the test releases it, <c>/echo</c> with the request body, <c>/headers</c> with the headers it received, and
-/// <c>/status/CODE</c> with that status.
+/// <c>/status/CODE</c> with that status; and the streaming endpoints of <c>TestBackend.Streams.cs</c>.
 /// </summary>
-internal sealed class TestBackend : IAsyncDisposable
+internal sealed partial class TestBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -59,9 +59,13 @@ internal sealed class TestBackend : IAsyncDisposable
     /// <summary>Lets every <c>/slow</c> request, present and future, finish.</summary>
     public void ReleaseSlowRequests() => _release.TrySetResult();
 
+    /// <summary>Lets every held stream (<c>/sse</c>, <c>/download</c>), present and future, finish.</summary>
+    public void ReleaseStreams() => _releaseStreams.TrySetResult();
+
     public async ValueTask DisposeAsync()
     {
         ReleaseSlowRequests();
+        ReleaseStreams();
         await _app.StopAsync().WithTimeout();
         await _app.DisposeAsync();
     }
@@ -89,6 +93,7 @@ internal sealed class TestBackend : IAsyncDisposable
         });
         app.MapPost("/echo", EchoAsync);
         app.MapGet("/status/{code:int}", (int code) => Results.Text(Name, statusCode: code));
+        MapStreams(app);
         app.MapGet("/headers", (HttpRequest request) =>
             string.Join('\n', request.Headers.Select(h => $"{h.Key}: {h.Value}")));
     }

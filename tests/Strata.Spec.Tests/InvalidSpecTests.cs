@@ -374,6 +374,12 @@ public sealed class InvalidSpecTests
             """, "5:37", "tiers.db.deletionPolicy: 'snapshots' is not one of delete, retain, snapshot"
         },
         {
+            "protocol not a choice", Image + """
+            tiers:
+              api: { image: app, protocol: h2 }
+            """, "5:32", "tiers.api.protocol: 'h2' is not one of http1, h2c"
+        },
+        {
             "port out of range", Image + """
             tiers:
               web: { image: app, ports: [70000] }

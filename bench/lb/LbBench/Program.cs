@@ -4,11 +4,34 @@ using Microsoft.Extensions.DependencyInjection;
 using Strata.LoadBalancing;
 
 // LbBench --config FILE: the built-in proxy itself (what `strata proxy` runs).
-// LbBench ROOT HAPROXY_PORT BUILTIN_PORT MEMBER_PORT...: starts one load balancer per driver on 127.0.0.1 with
-// those members, prints "ready", and stops both on SIGTERM or SIGINT.
+// LbBench ROOT HAPROXY_PORT BUILTIN_PORT MEMBER_PORT... [--tls CERT KEY]: starts one load balancer per driver on
+// 127.0.0.1 with those members (serving TLS with that PEM certificate and key when given), prints "ready", and stops
+// both on SIGTERM or SIGINT.
+// LbBench --ws-echo PORT...: a WebSocket echo server on those ports, the members of the WebSocket benchmark.
+// LbBench --ws-load URL CONNECTIONS SECONDS: that many WebSockets echoing small messages; prints the count and rate.
 if (args is ["--config", var configPath])
 {
     return await ProxyProgram.RunAsync(configPath, CancellationToken.None);
+}
+
+if (args is ["--ws-echo", .. var echoPorts])
+{
+    using var stopEcho = new CancellationTokenSource();
+    using var terminateEcho = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopEcho.Cancel(); });
+    return await WebSocketBench.EchoAsync(echoPorts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)), stopEcho.Token);
+}
+
+if (args is ["--ws-load", var wsUrl, var wsConnections, var wsSeconds])
+{
+    return await WebSocketBench.LoadAsync(
+        new Uri(wsUrl), int.Parse(wsConnections, CultureInfo.InvariantCulture), TimeSpan.FromSeconds(int.Parse(wsSeconds, CultureInfo.InvariantCulture)));
+}
+
+TlsSettings? tls = null;
+if (Array.IndexOf(args, "--tls") is >= 0 and var tlsAt && tlsAt + 2 < args.Length)
+{
+    tls = new TlsSettings { CertificatePath = args[tlsAt + 1], KeyPath = args[tlsAt + 2] };
+    args = [.. args[..tlsAt], .. args[(tlsAt + 3)..]];
 }
 
 if (args.Length < 4)
@@ -38,7 +61,7 @@ try
 {
     foreach (var (driver, port) in balancers)
     {
-        var definition = new LoadBalancerDefinition { Id = $"bench-{driver}", Deployment = "bench", ListenHost = "127.0.0.1", ListenPort = port };
+        var definition = new LoadBalancerDefinition { Id = $"bench-{driver}", Deployment = "bench", ListenHost = "127.0.0.1", ListenPort = port, Tls = tls };
         var instance = await registry.Get(driver).EnsureRunningAsync(definition, CancellationToken.None);
         if (instance.State != LoadBalancerState.Running)
         {

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -10,19 +9,18 @@ namespace Strata.Backups.Chunking;
 /// AES-256-GCM ciphertext bound to the id (its associated data), so a chunk stored under another id fails to open.
 /// Chunks are shared by every file and snapshot that contains the same bytes, so a chunk cannot be bound to one
 /// file or position: the sealed manifest binds each file to its ordered chunk ids instead. Stored layout: one
-/// flags byte, then (encrypted) a 12-byte nonce and a 16-byte tag, then the (compressed) content.
+/// flags byte (1 Deflate, 2 encrypted, 4 zstd), then (encrypted) a 12-byte nonce and a 16-byte tag, then the
+/// (compressed) content.
 /// </summary>
 internal sealed class ChunkCodec
 {
     public const string ChunkPrefix = "chunks/";
 
-    private const byte Compressed = 1;
+    // Flag bits of the first stored byte. Deflate is only read: stores written before zstd hold such chunks.
+    private const byte Deflated = 1;
     private const byte Encrypted = 2;
+    private const byte Zstd = 4;
     private const int Pbkdf2Iterations = 200_000;
-    // Content whose first 64 KiB does not shrink by a tenth is stored as it is: compressing random or already
-    // compressed data costs time and gains nothing.
-    private const int SampleSize = 64 * 1024;
-    private const double WorthwhileRatio = 0.9;
 
     private readonly byte[]? _encryptionKey;
     private readonly byte[]? _idKey;
@@ -70,44 +68,69 @@ internal sealed class ChunkCodec
     public static string? IdOfKey(string key) =>
         key.StartsWith(ChunkPrefix, StringComparison.Ordinal) && key.LastIndexOf('/') is var slash and > 0 ? key[(slash + 1)..] : null;
 
-    public string IdOf(ReadOnlySpan<byte> content) =>
-        Convert.ToHexStringLower(_idKey is null ? SHA256.HashData(content) : HMACSHA256.HashData(_idKey, content));
-
-    public byte[] Encode(string id, ReadOnlySpan<byte> content)
+    public string IdOf(ReadOnlySpan<byte> content)
     {
-        var compressed = TryCompress(content);
-        var body = compressed ?? content;
-        var flags = (byte)((compressed is null ? 0 : Compressed) | (_encryptionKey is null ? 0 : Encrypted));
+        var started = StageTimes.Start();
+        var id = Convert.ToHexStringLower(_idKey is null ? SHA256.HashData(content) : HMACSHA256.HashData(_idKey, content));
+        StageTimes.Stop(BackupStage.Hash, started);
+        return id;
+    }
+
+    /// <summary>The most bytes <see cref="Encode"/> writes for content of <paramref name="length"/> bytes.</summary>
+    public static int MaxStoredLength(int length) => 1 + Aead.Overhead + length;
+
+    /// <summary>
+    /// Writes the stored form of a chunk into <paramref name="destination"/> (at least
+    /// <see cref="MaxStoredLength"/> long) and returns its length. <paramref name="scratch"/>, as long as the
+    /// content, holds the compressed bytes on their way to encryption.
+    /// </summary>
+    public int Encode(string id, ReadOnlySpan<byte> content, Span<byte> destination, Span<byte> scratch)
+    {
+        var compressStarted = StageTimes.Start();
+        // Without encryption the compressed bytes go straight to their place; with it they are sealed from scratch.
+        var compressInto = _encryptionKey is null ? destination[1..] : scratch;
+        var compressed = ChunkCompression.TryCompress(content, compressInto);
+        StageTimes.Stop(BackupStage.Compress, compressStarted);
+        var body = compressed > 0 ? compressInto[..compressed] : content;
+        destination[0] = (byte)((compressed > 0 ? Zstd : 0) | (_encryptionKey is null ? 0 : Encrypted));
         if (_encryptionKey is null)
         {
-            var plain = new byte[1 + body.Length];
-            plain[0] = flags;
-            body.CopyTo(plain.AsSpan(1));
-            return plain;
+            if (compressed == 0)
+            {
+                content.CopyTo(destination[1..]);
+            }
+
+            return 1 + body.Length;
         }
 
-        var stored = new byte[1 + Aead.Overhead + body.Length];
-        stored[0] = flags;
-        Aead.Seal(_encryptionKey, body, Encoding.ASCII.GetBytes(id), stored.AsSpan(1));
-        return stored;
+        var encryptStarted = StageTimes.Start();
+        Aead.Seal(_encryptionKey, body, Encoding.ASCII.GetBytes(id), destination[1..]);
+        StageTimes.Stop(BackupStage.Encrypt, encryptStarted);
+        return 1 + Aead.Overhead + body.Length;
     }
 
     /// <summary>
     /// The content of a stored chunk, checked against its id. An encrypted chunk is authenticated before it is
-    /// inflated; any chunk that inflates past <paramref name="maxSize"/> bytes (no chunk is written larger) is
-    /// refused as soon as it does, so a decompression bomb costs at most that much memory.
+    /// decompressed; any chunk that decompresses past <paramref name="maxSize"/> bytes (no chunk is written larger)
+    /// is refused as soon as it does, so a decompression bomb costs at most that much memory.
     /// </summary>
     /// <exception cref="InvalidDataException">The stored bytes are damaged, or need a key this codec does not have.</exception>
     public byte[] Decode(string id, ReadOnlySpan<byte> stored, int maxSize)
     {
-        if (stored.Length == 0 || stored[0] > (Compressed | Encrypted))
+        if (stored.Length == 0 || (stored[0] & ~(Deflated | Encrypted | Zstd)) != 0 || (stored[0] & (Deflated | Zstd)) == (Deflated | Zstd))
         {
             throw new InvalidDataException("has an unknown format");
         }
 
         var flags = stored[0];
+        var decryptStarted = StageTimes.Start();
         var body = (flags & Encrypted) != 0 ? Decrypt(id, stored) : stored[1..].ToArray();
-        var content = (flags & Compressed) != 0 ? Decompress(body, maxSize) : body;
+        StageTimes.Stop(BackupStage.Decrypt, decryptStarted);
+        var decompressStarted = StageTimes.Start();
+        var content = (flags & Zstd) != 0 ? ChunkCompression.Unzstd(body, maxSize)
+            : (flags & Deflated) != 0 ? ChunkCompression.Inflate(body, maxSize)
+            : body;
+        StageTimes.Stop(BackupStage.Decompress, decompressStarted);
         if (content.Length > maxSize)
         {
             throw new InvalidDataException($"holds more than {maxSize} bytes, more than any chunk is written with");
@@ -124,62 +147,4 @@ internal sealed class ChunkCodec
     private byte[] Decrypt(string id, ReadOnlySpan<byte> stored) => _encryptionKey is null
         ? throw new InvalidDataException("is encrypted and no key was given")
         : Aead.Open(_encryptionKey, stored[1..], Encoding.ASCII.GetBytes(id));
-
-    private static byte[]? TryCompress(ReadOnlySpan<byte> content)
-    {
-        if (content.Length < 64)
-        {
-            return null;
-        }
-
-        if (content.Length > SampleSize && Deflate(content[..SampleSize]).Length > SampleSize * WorthwhileRatio)
-        {
-            return null;
-        }
-
-        var compressed = Deflate(content);
-        return compressed.Length < content.Length * WorthwhileRatio ? compressed : null;
-    }
-
-    private static byte[] Deflate(ReadOnlySpan<byte> content)
-    {
-        var output = new MemoryStream(content.Length / 2);
-        using (var deflate = new DeflateStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            deflate.Write(content);
-        }
-
-        return output.ToArray();
-    }
-
-    private static byte[] Decompress(byte[] body, int maxSize)
-    {
-        using var deflate = new DeflateStream(new MemoryStream(body), CompressionMode.Decompress);
-        var output = new MemoryStream(Math.Min(maxSize, body.Length * 2));
-        var buffer = new byte[64 * 1024];
-        for (var read = Inflate(deflate, buffer); read > 0; read = Inflate(deflate, buffer))
-        {
-            if (output.Length + read > maxSize)
-            {
-                throw new InvalidDataException(
-                    $"inflates to more than {maxSize} bytes, more than any chunk is written with (a decompression bomb?); it was not read further");
-            }
-
-            output.Write(buffer, 0, read);
-        }
-
-        return output.ToArray();
-    }
-
-    private static int Inflate(DeflateStream deflate, byte[] buffer)
-    {
-        try
-        {
-            return deflate.Read(buffer);
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new InvalidDataException("does not inflate: its compressed data is damaged", ex);
-        }
-    }
 }

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Strata.Backups.Chunking;
 
@@ -36,6 +38,9 @@ internal sealed class ContentDefinedChunker
     /// The length of the chunk that starts at <paramref name="data"/>[0]. The caller passes at least
     /// <see cref="ChunkingOptions.MaxSize"/> bytes unless the input ends sooner.
     /// </summary>
+    // Optimized from the first call: a snapshot is often the whole life of a process, and the unoptimized first
+    // tier (which also counts branches for profile-guided optimization) ran this loop at a fraction of the speed.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Cut(ReadOnlySpan<byte> data)
     {
         if (data.Length <= _options.MinSize)
@@ -45,12 +50,15 @@ internal sealed class ContentDefinedChunker
 
         var end = Math.Min(data.Length, _options.MaxSize);
         var normal = Math.Min(end, _options.AverageSize);
-        var gear = s_gear;
+        // The loop runs for every byte of every file: no bounds checks. i < end <= data.Length, and a byte
+        // indexes the 256-entry table.
+        ref var gear = ref MemoryMarshal.GetArrayDataReference(s_gear);
+        ref var bytes = ref MemoryMarshal.GetReference(data);
         ulong hash = 0;
         var i = _options.MinSize;
         for (; i < normal; i++)
         {
-            hash = (hash << 1) + gear[data[i]];
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref bytes, i));
             if ((hash & _hardMask) == 0)
             {
                 return i + 1;
@@ -59,7 +67,7 @@ internal sealed class ContentDefinedChunker
 
         for (; i < end; i++)
         {
-            hash = (hash << 1) + gear[data[i]];
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref bytes, i));
             if ((hash & _easyMask) == 0)
             {
                 return i + 1;

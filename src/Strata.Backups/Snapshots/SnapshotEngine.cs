@@ -25,8 +25,8 @@ public sealed class SnapshotEngine
         }
 
         _repository = new ChunkRepository(store);
-        _writer = new SnapshotWriter(_repository, options, timeProvider ?? TimeProvider.System);
         _reader = new SnapshotReader(_repository, options);
+        _writer = new SnapshotWriter(_repository, _reader, options, timeProvider ?? TimeProvider.System);
     }
 
     public IObjectStore Store => _repository.Store;

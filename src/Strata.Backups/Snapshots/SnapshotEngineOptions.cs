@@ -9,7 +9,19 @@ public sealed record SnapshotEngineOptions
     /// <value>The default is 256 KiB minimum, 1 MiB average, 4 MiB maximum.</value>
     public ChunkingOptions Chunking { get; init; } = new();
 
-    /// <summary>How many chunks are compressed, encrypted and uploaded (or downloaded) at once.</summary>
+    /// <summary>
+    /// How many chunks are hashed, compressed, encrypted and uploaded (or downloaded and checked) at once. A snapshot
+    /// holds at most three times this many chunks in memory (plus two work buffers per uploader and the reader's
+    /// buffer), each at most <see cref="ChunkingOptions.MaxSize"/>.
+    /// </summary>
     /// <value>The default is twice the processor count, at least 4.</value>
     public int Parallelism { get; init; } = Math.Max(4, Environment.ProcessorCount * 2);
+
+    /// <summary>
+    /// Whether a file whose size, inode, modification time and change time are those recorded in the volume's
+    /// newest snapshot is taken from that snapshot's manifest instead of being read again (its chunks must still
+    /// be in the store). Turn off to read every file, e.g. on a file system whose times cannot be trusted.
+    /// </summary>
+    /// <value>The default is true.</value>
+    public bool SkipUnchangedFiles { get; init; } = true;
 }

@@ -52,6 +52,12 @@ public sealed record SnapshotEntry
 
     public long Size { get; init; }
     public DateTimeOffset? Modified { get; init; }
+
+    /// <summary>For files, the inode and change time when the file was read, so that the next snapshot can skip it if they and the size and modification time are the same; absent before they were recorded.</summary>
+    public long? Inode { get; init; }
+
+    /// <inheritdoc cref="Inode"/>
+    public DateTimeOffset? Changed { get; init; }
     public string? LinkTarget { get; init; }
 
     /// <summary>For files, the ids of the chunks that hold the content, in order.</summary>

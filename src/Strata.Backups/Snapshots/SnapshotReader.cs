@@ -205,8 +205,13 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
         SnapshotEntry entry, string path, ChunkCodec codec, Queue<Task<byte[]>> fetches,
         IEnumerator<(string Id, string Path)> pending, CancellationToken ct)
     {
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+        // Space for the whole file up front (it keeps its size 0 until written), so the writes below need not allocate.
+        using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, entry.Size))
         {
+            // Each chunk goes to its offset while the next ones are fetched, decoded and checked; one write waits
+            // behind another at most, as writes to one file take turns in the kernel anyway.
+            var writes = new Queue<Task>();
+            long offset = 0;
             foreach (var _ in entry.Chunks!)
             {
                 // Chunks are fetched ahead in manifest order, so the head of the queue is always this file's next chunk.
@@ -217,8 +222,16 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
                 }
 
                 var content = await fetches.Dequeue().ConfigureAwait(false);
-                await file.WriteAsync(content, ct).ConfigureAwait(false);
+                var at = offset;
+                writes.Enqueue(Task.Run(() => WriteAt(handle, content, at), ct));
+                offset += content.Length;
+                if (writes.Count >= 2)
+                {
+                    await writes.Dequeue().ConfigureAwait(false);
+                }
             }
+
+            await Task.WhenAll(writes).ConfigureAwait(false);
         }
 
         if (entry.Modified is { } modified)
@@ -227,6 +240,13 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
         }
 
         File.SetUnixFileMode(path, (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
+    }
+
+    private static void WriteAt(Microsoft.Win32.SafeHandles.SafeFileHandle handle, byte[] content, long offset)
+    {
+        var started = StageTimes.Start();
+        RandomAccess.Write(handle, content, offset);
+        StageTimes.Stop(BackupStage.FileWrite, started);
     }
 
     private static void DeleteTree(string folder)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Channels;
 using Strata.Backups.Chunking;
 using Strata.Storage;
@@ -5,12 +6,14 @@ using Strata.Storage;
 namespace Strata.Backups.Snapshots;
 
 /// <summary>
-/// Takes one snapshot: one reader cuts files into chunks and names them, several uploaders compress, encrypt and
-/// store the chunks the store does not have yet, and the manifest is written last.
+/// Takes one snapshot: one reader cuts files into chunks (taking files unchanged since the parent snapshot from
+/// its manifest), several uploaders name, compress, encrypt and store the chunks the store does not have yet, the
+/// chunks are flushed to disk together, and the manifest is written last.
 /// </summary>
-internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineOptions options, TimeProvider time)
+internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader reader, SnapshotEngineOptions options, TimeProvider time)
 {
-    public const string EngineVersion = "strata-backups/1";
+    // 2: zstd chunks, which strata-backups/1 cannot read, and file stamps (inode, change time) in the manifest.
+    public const string EngineVersion = "strata-backups/2";
 
     private readonly ContentDefinedChunker _chunker = new(options.Chunking);
 
@@ -28,9 +31,19 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
         await repository.Store.PutAsync(lockKey, new MemoryStream("{}"u8.ToArray()), ct).ConfigureAwait(false);
         try
         {
-            var state = new RunState(await repository.ListChunkIdsAsync(ct).ConfigureAwait(false), progress);
-            var entries = await ReadAndUploadAsync(request, codec, state, ct).ConfigureAwait(false);
+            var parent = await ParentEntriesAsync(request, ct).ConfigureAwait(false);
+            // Bounded: the channel holds Parallelism * 2 chunks and each uploader one more, none larger than MaxSize.
+            var buffers = ArrayPool<byte>.Create(ChunkCodec.MaxStoredLength(options.Chunking.MaxSize), (options.Parallelism * 4) + 4);
+            var state = new SnapshotRun(await repository.ListChunkIdsAsync(ct).ConfigureAwait(false), buffers, progress);
+            var entries = await ReadAndUploadAsync(request, codec, state, parent, ct).ConfigureAwait(false);
+            var manifestStarted = StageTimes.Start();
             await EnsureReusedChunksStillExistAsync(entries, state, ct).ConfigureAwait(false);
+            // Every chunk is on disk before the manifest that names it is written.
+            if (repository.Store is IFlushableObjectStore flushable)
+            {
+                await flushable.FlushAsync(ct).ConfigureAwait(false);
+            }
+
             var manifest = BuildManifest(request, id, created, entries, codec, salt);
             var manifestKey = SnapshotKeys.Manifest(request.Deployment, request.Tier, request.Volume, id);
             if (codec.IsEncrypted)
@@ -40,6 +53,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
 
             var json = StoredManifest.Write(manifest, manifestKey, codec);
             await repository.Store.PutAsync(manifestKey, new MemoryStream(json), ct).ConfigureAwait(false);
+            StageTimes.Stop(BackupStage.Manifest, manifestStarted);
             return new SnapshotResult(
                 manifest, manifestKey, state.BytesRead, state.BytesUploaded + json.Length, (int)state.ChunksUploaded,
                 (int)state.ChunksReused, time.GetElapsedTime(started));
@@ -67,15 +81,48 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
         }
     }
 
-    private async Task<List<SnapshotEntry>> ReadAndUploadAsync(SnapshotRequest request, ChunkCodec codec, RunState state, CancellationToken ct)
+    /// <summary>
+    /// The entries of the volume's newest snapshot by path, when it opens with this request's key; otherwise none,
+    /// and every file is read.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, SnapshotEntry>> ParentEntriesAsync(SnapshotRequest request, CancellationToken ct)
+    {
+        var none = new Dictionary<string, SnapshotEntry>();
+        if (!options.SkipUnchangedFiles)
+        {
+            return none;
+        }
+
+        string? newest = null;
+        var prefix = new SnapshotFilter(request.Deployment, request.Tier, request.Volume).Prefix();
+        await foreach (var info in repository.Store.ListAsync(prefix, ct).ConfigureAwait(false))
+        {
+            newest = info.Key.EndsWith(".json", StringComparison.Ordinal) ? info.Key : newest;
+        }
+
+        try
+        {
+            var parent = newest is null ? null : await reader.OpenAsync(await reader.ReadStoredAsync(newest, ct).ConfigureAwait(false), request.EncryptionKey, ct).ConfigureAwait(false);
+            return parent?.Entries.ToDictionary(e => e.Path, StringComparer.Ordinal) ?? none;
+        }
+        catch (Exception ex) when (ex is BackupFailedException or BackupCorruptException or ObjectNotFoundException)
+        {
+            // Taken with another key, or unreadable: this snapshot reads everything, as a first one does.
+            return none;
+        }
+    }
+
+    private async Task<List<SnapshotEntry>> ReadAndUploadAsync(
+        SnapshotRequest request, ChunkCodec codec, SnapshotRun state, IReadOnlyDictionary<string, SnapshotEntry> parent, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var channel = Channel.CreateBounded<PendingChunk>(options.Parallelism * 2);
         var uploaders = Enumerable.Range(0, options.Parallelism)
             .Select(_ => Task.Run(() => UploadLoopAsync(channel.Reader, codec, state, cts), CancellationToken.None))
             .ToList();
-        var reader = Task.Run(() => FreezeReadThawAsync(request, codec, state, channel.Writer, cts), CancellationToken.None);
-        List<Task> all = [reader, .. uploaders];
+        var folderReader = new FolderReader(_chunker, state, channel.Writer);
+        var reading = Task.Run(() => FreezeReadThawAsync(request, () => folderReader.ReadAsync(request.Folder, parent, cts.Token), channel.Writer, cts), CancellationToken.None);
+        List<Task> all = [reading, .. uploaders];
         await Task.WhenAll(all).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (all.FirstOrDefault(t => t.IsFaulted && t.Exception!.InnerException is not OperationCanceledException) is { } failed)
         {
@@ -84,11 +131,12 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
 
         ct.ThrowIfCancellationRequested();
         await Task.WhenAll(all).ConfigureAwait(false);
-        return await reader.ConfigureAwait(false);
+        // Every uploader has finished, so every chunk has its id.
+        return (await reading.ConfigureAwait(false)).ConvertAll(draft => draft.Complete());
     }
 
-    private async Task<List<SnapshotEntry>> FreezeReadThawAsync(
-        SnapshotRequest request, ChunkCodec codec, RunState state, ChannelWriter<PendingChunk> writer, CancellationTokenSource cts)
+    private static async Task<List<EntryDraft>> FreezeReadThawAsync(
+        SnapshotRequest request, Func<Task<List<EntryDraft>>> read, ChannelWriter<PendingChunk> writer, CancellationTokenSource cts)
     {
         try
         {
@@ -99,7 +147,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
 
             try
             {
-                return await ReadFolderAsync(request.Folder, codec, state, writer, cts.Token).ConfigureAwait(false);
+                return await read().ConfigureAwait(false);
             }
             finally
             {
@@ -121,93 +169,32 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
         }
     }
 
-    private async Task<List<SnapshotEntry>> ReadFolderAsync(
-        string folder, ChunkCodec codec, RunState state, ChannelWriter<PendingChunk> writer, CancellationToken ct)
+    private async Task UploadLoopAsync(ChannelReader<PendingChunk> chunks, ChunkCodec codec, SnapshotRun state, CancellationTokenSource cts)
     {
-        var entries = new List<SnapshotEntry>();
-        var buffer = new byte[options.Chunking.MaxSize];
-        foreach (var (path, info) in FolderScanner.Scan(folder))
-        {
-            ct.ThrowIfCancellationRequested();
-            SnapshotEntry? entry = info switch
-            {
-                { LinkTarget: { } target } => new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Symlink, LinkTarget = target },
-                DirectoryInfo => new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Directory, Mode = PermissionsOf(info) },
-                FileInfo file when IsRegular(file) => await ReadFileAsync(path, file, buffer, codec, state, writer, ct).ConfigureAwait(false),
-                // Sockets, pipes and devices have no content to back up.
-                _ => null,
-            };
-            if (entry is not null)
-            {
-                entries.Add(entry);
-            }
-        }
-
-        return entries;
-    }
-
-    // Setuid, setgid and sticky bits are never recorded, so a restore never creates them and a manifest with them is forged.
-    private static int PermissionsOf(FileSystemInfo info) => (int)info.UnixFileMode & ManifestCheck.PermissionBits;
-
-    private static bool IsRegular(FileInfo file) =>
-        (file.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0 && file.Exists;
-
-    private async Task<SnapshotEntry> ReadFileAsync(
-        string path, FileInfo file, byte[] buffer, ChunkCodec codec, RunState state, ChannelWriter<PendingChunk> writer, CancellationToken ct)
-    {
-        var chunks = new List<string>();
-        long size = 0;
-        await using (var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan))
-        {
-            var filled = 0;
-            var ended = false;
-            while (true)
-            {
-                while (!ended && filled < buffer.Length)
-                {
-                    var read = await stream.ReadAsync(buffer.AsMemory(filled), ct).ConfigureAwait(false);
-                    ended = read == 0;
-                    filled += read;
-                }
-
-                if (filled == 0)
-                {
-                    break;
-                }
-
-                var length = _chunker.Cut(buffer.AsSpan(0, filled));
-                var content = buffer.AsSpan(0, length).ToArray();
-                var id = codec.IdOf(content);
-                chunks.Add(id);
-                size += length;
-                await state.OfferAsync(id, content, writer, ct).ConfigureAwait(false);
-                Buffer.BlockCopy(buffer, length, buffer, 0, filled - length);
-                filled -= length;
-            }
-        }
-
-        state.FileRead();
-        return new SnapshotEntry
-        {
-            Path = path,
-            Kind = SnapshotEntryKind.File,
-            Mode = PermissionsOf(file),
-            Size = size,
-            Modified = new DateTimeOffset(file.LastWriteTimeUtc, TimeSpan.Zero),
-            Chunks = chunks,
-        };
-    }
-
-    private async Task UploadLoopAsync(ChannelReader<PendingChunk> reader, ChunkCodec codec, RunState state, CancellationTokenSource cts)
-    {
+        var flushable = repository.Store as IFlushableObjectStore;
+        var stored = state.Buffers.Rent(ChunkCodec.MaxStoredLength(options.Chunking.MaxSize));
+        var scratch = state.Buffers.Rent(options.Chunking.MaxSize);
         try
         {
-            await foreach (var chunk in reader.ReadAllAsync(cts.Token).ConfigureAwait(false))
+            await foreach (var chunk in chunks.ReadAllAsync(cts.Token).ConfigureAwait(false))
             {
-                var stored = codec.Encode(chunk.Id, chunk.Content);
-                await repository.Store.PutAsync(ChunkCodec.KeyOf(chunk.Id), new MemoryStream(stored, writable: false), cts.Token)
-                    .ConfigureAwait(false);
-                state.Uploaded(stored.Length);
+                var content = chunk.Buffer.AsMemory(0, chunk.Length);
+                chunk.Id = codec.IdOf(content.Span);
+                if (state.Claim(chunk.Id))
+                {
+                    var length = codec.Encode(chunk.Id, content.Span, stored, scratch);
+                    var putStarted = StageTimes.Start();
+                    var body = new MemoryStream(stored, 0, length, writable: false);
+                    // Flushed all at once before the manifest is written, where the store can.
+                    await (flushable is null
+                        ? repository.Store.PutAsync(ChunkCodec.KeyOf(chunk.Id), body, cts.Token)
+                        : flushable.PutUnflushedAsync(ChunkCodec.KeyOf(chunk.Id), body, cts.Token)).ConfigureAwait(false);
+                    StageTimes.Stop(BackupStage.StoreWrite, putStarted);
+                    state.Uploaded(length);
+                }
+
+                state.Buffers.Return(chunk.Buffer!);
+                chunk.Buffer = null;
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -215,13 +202,18 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
             await cts.CancelAsync().ConfigureAwait(false);
             throw;
         }
+        finally
+        {
+            state.Buffers.Return(stored);
+            state.Buffers.Return(scratch);
+        }
     }
 
     /// <summary>
     /// A prune running alongside may have deleted a chunk this snapshot found and reused; writing a manifest that
     /// names a deleted chunk would be a silently broken snapshot, so this is checked (one listing) first.
     /// </summary>
-    private async Task EnsureReusedChunksStillExistAsync(List<SnapshotEntry> entries, RunState state, CancellationToken ct)
+    private async Task EnsureReusedChunksStillExistAsync(List<SnapshotEntry> entries, SnapshotRun state, CancellationToken ct)
     {
         if (state.ChunksReused == 0)
         {
@@ -255,52 +247,4 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotEngineO
         FileCount = entries.Count(e => e.Kind == SnapshotEntryKind.File),
         ChunkCount = entries.SelectMany(e => e.Chunks ?? []).Distinct(StringComparer.Ordinal).Count(),
     };
-
-    private sealed record PendingChunk(string Id, byte[] Content);
-
-    /// <summary>Counters shared by the reader and the uploaders, and the set of chunk ids known to be stored or on their way.</summary>
-    private sealed class RunState(HashSet<string> known, IProgress<BackupProgress>? progress)
-    {
-        private long _filesRead;
-        private long _bytesRead;
-        private long _chunksUploaded;
-        private long _chunksReused;
-        private long _bytesUploaded;
-
-        public long BytesRead => Interlocked.Read(ref _bytesRead);
-        public long BytesUploaded => Interlocked.Read(ref _bytesUploaded);
-        public long ChunksUploaded => Interlocked.Read(ref _chunksUploaded);
-        public long ChunksReused => Interlocked.Read(ref _chunksReused);
-
-        // Only the single reader calls this, so the set needs no lock.
-        public async ValueTask OfferAsync(string id, byte[] content, ChannelWriter<PendingChunk> writer, CancellationToken ct)
-        {
-            Interlocked.Add(ref _bytesRead, content.Length);
-            if (known.Add(id))
-            {
-                await writer.WriteAsync(new PendingChunk(id, content), ct).ConfigureAwait(false);
-            }
-            else
-            {
-                Interlocked.Increment(ref _chunksReused);
-            }
-
-            Report();
-        }
-
-        public void FileRead()
-        {
-            Interlocked.Increment(ref _filesRead);
-            Report();
-        }
-
-        public void Uploaded(long bytes)
-        {
-            Interlocked.Increment(ref _chunksUploaded);
-            Interlocked.Add(ref _bytesUploaded, bytes);
-        }
-
-        private void Report() => progress?.Report(new BackupProgress(
-            Interlocked.Read(ref _filesRead), BytesRead, ChunksUploaded, ChunksReused, BytesUploaded));
-    }
 }

@@ -12,46 +12,13 @@ public static class ControlPlaneLauncher
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// The control plane <c>server.json</c> names, or null when none answers. Throws
-    /// <see cref="UntrustedListenerException"/>, before anything is sent, when another process holds its address.
-    /// </summary>
-    public static async Task<ControlPlaneClient?> ConnectAsync(StrataPaths paths, CancellationToken ct)
-    {
-        if (ServerInfoFile.TryRead(paths) is not { } info)
-        {
-            return null;
-        }
-
-        if (ListenerOwnership.IsTrusted(info, out var reason) is not { } trusted)
-        {
-            return null;
-        }
-
-        if (!trusted)
-        {
-            throw new UntrustedListenerException(
-                $"refusing to send the token to {info.Url}: {reason}; another program may have taken the port after the control plane stopped. "
-                + $"Stop that program, or start the control plane on another address (`strata server start --listen 127.0.0.1:PORT`)");
-        }
-
-        var client = ControlPlaneClient.FromHome(paths);
-        if (client is not null && await client.TryGetServerInfoAsync(ct).ConfigureAwait(false) is not null)
-        {
-            return client;
-        }
-
-        client?.Dispose();
-        return null;
-    }
-
-    /// <summary>
     /// The running control plane. When none answers but the home has state (it was killed, or the machine rebooted),
     /// starts it as <c>up</c> does, on the address it last listened on, so that every command works after a crash.
     /// Null after telling the user, when the home has no state (exit with <see cref="ExitCodes.ControlPlaneUnavailable"/>).
     /// </summary>
     public static async Task<ControlPlaneClient?> RequireAsync(CliContext context, CancellationToken ct)
     {
-        if (await ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } running)
+        if (await ControlPlaneClient.ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } running)
         {
             return running;
         }
@@ -68,7 +35,7 @@ public static class ControlPlaneLauncher
     /// <summary>The running control plane, or one started now; <paramref name="listen"/> defaults to the address the home's control plane last listened on.</summary>
     public static async Task<ControlPlaneClient> EnsureRunningAsync(CliContext context, string? listen, CancellationToken ct)
     {
-        if (await ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } running)
+        if (await ControlPlaneClient.ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } running)
         {
             return running;
         }
@@ -79,7 +46,7 @@ public static class ControlPlaneLauncher
         var deadline = DateTime.UtcNow + StartTimeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (await ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } client)
+            if (await ControlPlaneClient.ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } client)
             {
                 return client;
             }
@@ -93,7 +60,7 @@ public static class ControlPlaneLauncher
         }
 
         // Another command may have started it at the same moment: this one's server then gave way to that one.
-        return await ConnectAsync(context.Paths, ct).ConfigureAwait(false)
+        return await ControlPlaneClient.ConnectAsync(context.Paths, ct).ConfigureAwait(false)
             ?? throw new ControlPlaneException(System.Net.HttpStatusCode.ServiceUnavailable, $"the control plane did not start; see {context.Paths.ServerLog}", null);
     }
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
+using Strata.Api.Contracts;
 using Strata.Common.Processes;
-using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Hosting;
 
 namespace Strata.Cli.Client;

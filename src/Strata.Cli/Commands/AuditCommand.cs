@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using Strata.Api.Contracts;
 using Strata.Cli.Client;
-using Strata.ControlPlane.Api.V1;
 
 namespace Strata.Cli.Commands;
 
@@ -18,18 +18,12 @@ public sealed class AuditCommand(CliContext context)
         command.Options.Add(_deployment);
         command.Options.Add(_since);
         command.Options.Add(_json);
-        command.SetAction(RunAsync);
+        command.SetAction((result, ct) => context.WithControlPlaneAsync(client => RunAsync(result, client, ct), ct));
         return command;
     }
 
-    private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
+    private async Task<int> RunAsync(ParseResult result, ControlPlaneClient client, CancellationToken ct)
     {
-        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
-        if (client is null)
-        {
-            return ExitCodes.ControlPlaneUnavailable;
-        }
-
         var entries = await client.ReadAuditAsync(result.GetValue(_deployment), result.GetValue(_since), ct).ConfigureAwait(false);
         var json = result.GetValue(_json);
         if (!json)

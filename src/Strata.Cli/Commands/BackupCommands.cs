@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Strata.Api.Contracts;
 using Strata.Cli.Client;
-using Strata.ControlPlane.Api.V1;
 
 namespace Strata.Cli.Commands;
 
@@ -26,11 +26,11 @@ public sealed class BackupCommands(CliContext context)
         var run = new Command("run", "Take a backup now with every policy of the deployment, or of one tier or policy.");
         AddCommon(run);
         run.Options.Add(_policy);
-        run.SetAction((result, ct) => StreamAsync(result, (client, name) => client.RunAsync(name, result.GetValue(_tier), result.GetValue(_policy), ct), ct));
+        run.SetAction((result, ct) => StreamAsync(result, (client, name) => client.RunBackupAsync(name, result.GetValue(_tier), result.GetValue(_policy), ct), ct));
         var verify = new Command("verify", "Restore drill: restore the latest backup onto a scratch server, check its health and verify hook, tear it down.");
         AddCommon(verify);
         verify.Options.Add(_policy);
-        verify.SetAction((result, ct) => StreamAsync(result, (client, name) => client.VerifyAsync(name, result.GetValue(_tier), result.GetValue(_policy), ct), ct));
+        verify.SetAction((result, ct) => StreamAsync(result, (client, name) => client.VerifyBackupAsync(name, result.GetValue(_tier), result.GetValue(_policy), ct), ct));
         var command = new Command("backup", "Take and verify backups.");
         command.Subcommands.Add(run);
         command.Subcommands.Add(verify);
@@ -42,7 +42,7 @@ public sealed class BackupCommands(CliContext context)
         var list = new Command("list", "The deployment's snapshots and service backups, newest first, and which stores hold them.");
         list.Arguments.Add(_deployment);
         list.Options.Add(_json);
-        list.SetAction(ListAsync);
+        list.SetAction((result, ct) => context.WithControlPlaneAsync(client => ListAsync(result, client, ct), ct));
         var command = new Command("backups", "List backups.");
         command.Subcommands.Add(list);
         return command;
@@ -92,15 +92,9 @@ public sealed class BackupCommands(CliContext context)
         command.Options.Add(_json);
     }
 
-    private async Task<int> ListAsync(ParseResult result, CancellationToken ct)
+    private async Task<int> ListAsync(ParseResult result, ControlPlaneClient client, CancellationToken ct)
     {
-        using var client = await BackupClient.ConnectAsync(context, ct).ConfigureAwait(false);
-        if (client is null)
-        {
-            return await NoControlPlaneAsync().ConfigureAwait(false);
-        }
-
-        var list = await client.ListAsync(result.GetValue(_deployment)!, ct).ConfigureAwait(false);
+        var list = await client.ListBackupsAsync(result.GetValue(_deployment)!, ct).ConfigureAwait(false);
         if (result.GetValue(_json))
         {
             await context.Out.WriteLineAsync(JsonSerializer.Serialize(list, BackupJsonContext.Default.BackupListDto)).ConfigureAwait(false);
@@ -116,14 +110,11 @@ public sealed class BackupCommands(CliContext context)
         return ExitCodes.Success;
     }
 
-    private async Task<int> StreamAsync(ParseResult result, Func<BackupClient, string, IAsyncEnumerable<BackupStreamLine>> request, CancellationToken ct)
-    {
-        using var client = await BackupClient.ConnectAsync(context, ct).ConfigureAwait(false);
-        if (client is null)
-        {
-            return await NoControlPlaneAsync().ConfigureAwait(false);
-        }
+    private Task<int> StreamAsync(ParseResult result, Func<ControlPlaneClient, string, IAsyncEnumerable<BackupStreamLine>> request, CancellationToken ct) =>
+        context.WithControlPlaneAsync(client => StreamAsync(result, client, request), ct);
 
+    private async Task<int> StreamAsync(ParseResult result, ControlPlaneClient client, Func<ControlPlaneClient, string, IAsyncEnumerable<BackupStreamLine>> request)
+    {
         var json = result.GetValue(_json);
         var exit = ExitCodes.Success;
         await foreach (var line in request(client, result.GetValue(_deployment)!).ConfigureAwait(false))
@@ -158,9 +149,6 @@ public sealed class BackupCommands(CliContext context)
         };
         await (line.Progress is not null || line.Error is not null ? context.Error : context.Out).WriteLineAsync(text).ConfigureAwait(false);
     }
-
-    // ControlPlaneLauncher.RequireAsync has told the user why.
-    private static Task<int> NoControlPlaneAsync() => Task.FromResult(ExitCodes.ControlPlaneUnavailable);
 
     private static string Size(long bytes) => bytes switch
     {

@@ -1,5 +1,5 @@
+using Strata.Api.Contracts;
 using Strata.Cli.Client;
-using Strata.ControlPlane.Api.V1;
 
 namespace Strata.Cli.Commands;
 

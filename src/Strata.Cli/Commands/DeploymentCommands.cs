@@ -17,19 +17,13 @@ public sealed class DownCommand(CliContext context)
         command.Arguments.Add(_deployment);
         command.Options.Add(_yes);
         command.Options.Add(_timeout);
-        command.SetAction(RunAsync);
+        command.SetAction((result, ct) => context.WithControlPlaneAsync(client => RunAsync(result, client, ct), ct));
         return command;
     }
 
-    private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
+    private async Task<int> RunAsync(ParseResult result, ControlPlaneClient client, CancellationToken ct)
     {
         var name = result.GetValue(_deployment)!;
-        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
-        if (client is null)
-        {
-            return ExitCodes.ControlPlaneUnavailable;
-        }
-
         var status = await client.GetStatusAsync(name, ct).ConfigureAwait(false);
         if (!result.GetValue(_yes) && !Confirm(name, status.Servers.Count))
         {
@@ -75,19 +69,13 @@ public sealed class ScaleCommand(CliContext context)
         command.Arguments.Add(_tier);
         command.Arguments.Add(_count);
         command.Options.Add(_noWait);
-        command.SetAction(RunAsync);
+        command.SetAction((result, ct) => context.WithControlPlaneAsync(client => RunAsync(result, client, ct), ct));
         return command;
     }
 
-    private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
+    private async Task<int> RunAsync(ParseResult result, ControlPlaneClient client, CancellationToken ct)
     {
         var name = result.GetValue(_deployment)!;
-        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
-        if (client is null)
-        {
-            return ExitCodes.ControlPlaneUnavailable;
-        }
-
         await client.ScaleAsync(name, result.GetValue(_tier)!, result.GetValue(_count), ct).ConfigureAwait(false);
         if (result.GetValue(_noWait))
         {
@@ -114,18 +102,12 @@ public sealed class LogsCommand(CliContext context)
         command.Arguments.Add(_server);
         command.Options.Add(_follow);
         command.Options.Add(_tail);
-        command.SetAction(RunAsync);
+        command.SetAction((result, ct) => context.WithControlPlaneAsync(client => RunAsync(result, client, ct), ct));
         return command;
     }
 
-    private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
+    private async Task<int> RunAsync(ParseResult result, ControlPlaneClient client, CancellationToken ct)
     {
-        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
-        if (client is null)
-        {
-            return ExitCodes.ControlPlaneUnavailable;
-        }
-
         await foreach (var line in client.LogsAsync(result.GetValue(_deployment)!, result.GetValue(_server)!, result.GetValue(_tail), result.GetValue(_follow), ct).ConfigureAwait(false))
         {
             await context.Out.WriteLineAsync(line.Line).ConfigureAwait(false);
@@ -148,18 +130,12 @@ public sealed class EventsCommand(CliContext context)
         command.Arguments.Add(_deployment);
         command.Options.Add(_follow);
         command.Options.Add(_json);
-        command.SetAction(RunAsync);
+        command.SetAction((result, ct) => context.WithControlPlaneAsync(client => RunAsync(result, client, ct), ct));
         return command;
     }
 
-    private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
+    private async Task<int> RunAsync(ParseResult result, ControlPlaneClient client, CancellationToken ct)
     {
-        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
-        if (client is null)
-        {
-            return ExitCodes.ControlPlaneUnavailable;
-        }
-
         await foreach (var e in client.EventsAsync(result.GetValue(_deployment)!, 0, result.GetValue(_follow), ct).ConfigureAwait(false))
         {
             var text = result.GetValue(_json)

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using Strata.Api.Contracts;
 using Strata.Cli.Client;
-using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Deployments;
 
 namespace Strata.Cli.Commands;
@@ -33,18 +33,12 @@ public sealed class PinCommand(CliContext context)
         command.Options.Add(_anyState);
         command.Options.Add(_loadBalancer);
         command.Options.Add(_json);
-        command.SetAction(RunAsync);
+        command.SetAction((result, ct) => context.WithControlPlaneAsync(client => RunAsync(result, client, ct), ct));
         return command;
     }
 
-    private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
+    private async Task<int> RunAsync(ParseResult result, ControlPlaneClient client, CancellationToken ct)
     {
-        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
-        if (client is null)
-        {
-            return ExitCodes.ControlPlaneUnavailable;
-        }
-
         var request = new PinRequest
         {
             Server = result.GetValue(_server)!,

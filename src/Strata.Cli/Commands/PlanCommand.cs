@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
+using Strata.Api.Contracts;
 using Strata.Cli.Client;
 using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Deployments;
@@ -63,7 +64,7 @@ public sealed class PlanCommand(CliContext context)
     /// <summary>Plans through the running control plane, or in this process against the stored state when none runs.</summary>
     private async Task<ApplyResponse> PlanAsync(ApplyRequest request, CancellationToken ct)
     {
-        if (await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } client)
+        if (await context.FindControlPlaneAsync(ct).ConfigureAwait(false) is { } client)
         {
             using (client)
             {

@@ -29,15 +29,12 @@ public sealed class RolloutCommands(CliContext context)
         return command;
     }
 
-    private async Task<int> RunAsync(ParseResult result, Func<ControlPlaneClient, string, Task> request, CancellationToken ct)
+    private Task<int> RunAsync(ParseResult result, Func<ControlPlaneClient, string, Task> request, CancellationToken ct) =>
+        context.WithControlPlaneAsync(client => RunAsync(result, client, request, ct), ct);
+
+    private async Task<int> RunAsync(ParseResult result, ControlPlaneClient client, Func<ControlPlaneClient, string, Task> request, CancellationToken ct)
     {
         var name = result.GetValue(_deployment)!;
-        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
-        if (client is null)
-        {
-            return ExitCodes.ControlPlaneUnavailable;
-        }
-
         await request(client, name).ConfigureAwait(false);
         if (result.GetValue(_noWait))
         {

@@ -40,7 +40,7 @@ public sealed class ServerCommand(CliContext context)
 
     private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
     {
-        if (await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false) is { } running)
+        if (await context.FindControlPlaneAsync(ct).ConfigureAwait(false) is { } running)
         {
             await context.Error.WriteLineAsync($"strata: a control plane already runs at {running.BaseUrl} for {context.Paths.Root}").ConfigureAwait(false);
             running.Dispose();
@@ -66,14 +66,14 @@ public sealed class ServerCommand(CliContext context)
 
     private async Task<int> StartAsync(ParseResult result, CancellationToken ct)
     {
-        using var client = await ControlPlaneLauncher.EnsureRunningAsync(context, result.GetValue(_listen), ct).ConfigureAwait(false);
+        using var client = await context.StartControlPlaneAsync(result.GetValue(_listen), ct).ConfigureAwait(false);
         await context.Error.WriteLineAsync($"strata: the control plane runs at {client.BaseUrl}").ConfigureAwait(false);
         return ExitCodes.Success;
     }
 
     private async Task<int> StopAsync(ParseResult result, CancellationToken ct)
     {
-        using var client = await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        using var client = await context.FindControlPlaneAsync(ct).ConfigureAwait(false);
         if (client is null)
         {
             await context.Error.WriteLineAsync("strata: no control plane is running").ConfigureAwait(false);
@@ -94,7 +94,7 @@ public sealed class ServerCommand(CliContext context)
 
     private async Task<int> StatusAsync(ParseResult result, CancellationToken ct)
     {
-        using var client = await ControlPlaneLauncher.ConnectAsync(context.Paths, ct).ConfigureAwait(false);
+        using var client = await context.FindControlPlaneAsync(ct).ConfigureAwait(false);
         var info = client is null ? null : await client.TryGetServerInfoAsync(ct).ConfigureAwait(false);
         if (info is null)
         {

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using Strata.Api.Contracts;
 using Strata.Cli.Client;
-using Strata.ControlPlane.Api.V1;
 using Strata.Spec;
 
 namespace Strata.Cli.Commands;
@@ -50,7 +50,7 @@ public sealed class TokenCommands(CliContext context)
         return command;
     }
 
-    private Task<int> CreateAsync(ParseResult result, CancellationToken ct) => WithClientAsync(async client =>
+    private Task<int> CreateAsync(ParseResult result, CancellationToken ct) => context.WithControlPlaneAsync(async client =>
     {
         TimeSpan? expires = result.GetValue(_expires) is { } text && SpecValues.TryParseDuration(text, out var parsed) ? parsed : null;
         var request = new TokenCreateRequest { Name = result.GetValue(_name)!, Role = result.GetValue(_role)!, ExpiresInSeconds = (long?)expires?.TotalSeconds };
@@ -67,7 +67,7 @@ public sealed class TokenCommands(CliContext context)
         return ExitCodes.Success;
     }, ct);
 
-    private Task<int> ListAsync(ParseResult result, CancellationToken ct) => WithClientAsync(async client =>
+    private Task<int> ListAsync(ParseResult result, CancellationToken ct) => context.WithControlPlaneAsync(async client =>
     {
         var tokens = await client.ListTokensAsync(ct).ConfigureAwait(false);
         if (result.GetValue(_json))
@@ -86,17 +86,11 @@ public sealed class TokenCommands(CliContext context)
         return ExitCodes.Success;
     }, ct);
 
-    private Task<int> RevokeAsync(ParseResult result, CancellationToken ct) => WithClientAsync(async client =>
+    private Task<int> RevokeAsync(ParseResult result, CancellationToken ct) => context.WithControlPlaneAsync(async client =>
     {
         var name = result.GetValue(_name)!;
         await client.RevokeTokenAsync(name, ct).ConfigureAwait(false);
         await context.Error.WriteLineAsync($"Revoked the token '{name}'.").ConfigureAwait(false);
         return ExitCodes.Success;
     }, ct);
-
-    private async Task<int> WithClientAsync(Func<ControlPlaneClient, Task<int>> action, CancellationToken ct)
-    {
-        using var client = await ControlPlaneLauncher.RequireAsync(context, ct).ConfigureAwait(false);
-        return client is null ? ExitCodes.ControlPlaneUnavailable : await action(client).ConfigureAwait(false);
-    }
 }

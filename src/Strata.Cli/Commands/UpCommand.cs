@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using Strata.Api.Contracts;
 using Strata.Cli.Client;
-using Strata.ControlPlane.Api.V1;
 using Strata.Planning;
 
 namespace Strata.Cli.Commands;
@@ -43,7 +43,7 @@ public sealed class UpCommand(CliContext context)
             Parameters = SpecArguments.Given(spec, values),
             SavedPlan = result.GetValue(_plan) is { } file ? PlanJson.Serialize(SavedPlan.Read(file.FullName)) : null,
         };
-        using var client = await ControlPlaneLauncher.EnsureRunningAsync(context, result.GetValue(_listen), ct).ConfigureAwait(false);
+        using var client = await context.StartControlPlaneAsync(result.GetValue(_listen), ct).ConfigureAwait(false);
         var lastEvent = await LastEventAsync(client, spec.Name, ct).ConfigureAwait(false);
         var applied = await client.ApplyAsync(spec.Name, request, ct).ConfigureAwait(false);
         await context.Error.WriteAsync(applied.PlanText).ConfigureAwait(false);

@@ -106,8 +106,8 @@ public sealed record DiagnosticDto(string File, int Line, int Column, string Sev
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(ValidationReport))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(Strata.ControlPlane.Api.V1.DeploymentStatusDto))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<Strata.ControlPlane.Api.V1.DeploymentSummaryDto>))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(Strata.ControlPlane.Api.V1.ServerInfo))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(Strata.Api.Contracts.DeploymentStatusDto))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<Strata.Api.Contracts.DeploymentSummaryDto>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(Strata.Api.Contracts.ServerInfo))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(Strata.ControlPlane.DeploymentEvent))]
 public sealed partial class CliJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

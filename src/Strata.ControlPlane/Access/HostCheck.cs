@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using Strata.ControlPlane.Api.V1;
+using Strata.Api.Contracts;
 
 namespace Strata.ControlPlane.Access;
 

@@ -15,9 +15,13 @@ public sealed class BackupOptions
     /// <value>The default is 4.</value>
     public int StoreAttempts { get; set; } = 4;
 
-    /// <summary>The first wait before retrying an unreachable store; it doubles on each retry, with jitter.</summary>
+    /// <summary>The first wait before retrying an unreachable store; it doubles on each retry, with up to a fifth taken off at random.</summary>
     /// <value>The default is 2 seconds.</value>
     public TimeSpan StoreRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest wait between two attempts on an unreachable store.</summary>
+    /// <value>The default is 1 minute.</value>
+    public TimeSpan StoreMaxRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>How long a restored or scratch server may take to pass its health check.</summary>
     /// <value>The default is 5 minutes.</value>
@@ -53,6 +57,11 @@ public sealed class BackupOptions
         if (StoreAttempts < 1)
         {
             errors.Add("StoreAttempts must be at least 1");
+        }
+
+        if (StoreRetryDelay <= TimeSpan.Zero || StoreMaxRetryDelay < StoreRetryDelay)
+        {
+            errors.Add("StoreRetryDelay must be positive and StoreMaxRetryDelay at least as long");
         }
 
         return errors;

@@ -1,5 +1,6 @@
-using Strata.ControlPlane.Api.V1;
+using Strata.Api.Contracts;
 using Strata.Backups.Scheduling;
+using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Providers;
 using Strata.Spec;

@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Options;
+using Strata.Api.Contracts;
 using Strata.Backups;
 using Strata.Backups.Services;
 using Strata.Backups.Snapshots;
+using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning;
 using Strata.Providers;
 using Strata.Spec;
-using Strata.ControlPlane.Api.V1;
 
 namespace Strata.ControlPlane.Backups;
 

@@ -33,7 +33,7 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events, Deplo
                 var previous = record.Previous is null ? null : SpecSource.Restore(record.Previous);
                 _runtimes[record.Name] = new DeploymentRuntime(store, record, desired, state, previous, secrets);
             }
-            catch (Api.V1.InvalidSpecException ex)
+            catch (InvalidSpecException ex)
             {
                 // The spec was valid when applied; an image folder may have gone since. Keep the servers running.
                 await events.PublishAsync(record.Name, "deployment.error", $"cannot reload the applied spec: {string.Join("; ", ex.Errors)}", severity: EventSeverity.Error, cancellationToken: ct).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using Strata.Api.Contracts;
 using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;

@@ -1,4 +1,4 @@
-using Strata.ControlPlane.Api.V1;
+using Strata.Api.Contracts;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning;
 using Strata.Spec;
@@ -97,9 +97,17 @@ public static class DeploymentStatusBuilder
                 };
             })],
             Outputs = Outputs(runtime),
-            Backups = BackupStatusDto.From(runtime),
+            Backups = BackupStatus(runtime),
         };
     }
+
+    private static IReadOnlyList<BackupStatusDto> BackupStatus(DeploymentRuntime runtime) =>
+        [.. Backups.BackupStatusBoard.Of(runtime).Select(r => new BackupStatusDto
+        {
+            Tier = r.Tier, Policy = r.Policy, Kind = r.Kind, LastBackupId = r.LastBackupId, LastBackupAt = r.LastBackupAt,
+            LastError = r.LastError, LastErrorAt = r.LastErrorAt, LastVerifiedAt = r.LastVerifiedAt, LastVerifiedBackupId = r.LastVerifiedBackupId,
+            LastRestoreSeconds = r.LastRestoreDuration?.TotalSeconds, LastDrillPassed = r.LastDrillPassed, LastDrillMessage = r.LastDrillMessage,
+        })];
 
     /// <summary>Outputs evaluated against the live state; secrets never leave as text.</summary>
     private static IReadOnlyDictionary<string, string> Outputs(DeploymentRuntime runtime)

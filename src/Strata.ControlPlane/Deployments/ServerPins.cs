@@ -1,4 +1,4 @@
-using Strata.ControlPlane.Api.V1;
+using Strata.Api.Contracts;
 using Strata.ControlPlane.Reconciliation;
 using Strata.LoadBalancing.Pinning;
 

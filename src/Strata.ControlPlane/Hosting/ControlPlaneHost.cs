@@ -8,9 +8,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Strata.Api.Contracts;
 using Strata.Common.Files;
 using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Api.V1;
+using Strata.ControlPlane.Deployments;
 
 namespace Strata.ControlPlane.Hosting;
 

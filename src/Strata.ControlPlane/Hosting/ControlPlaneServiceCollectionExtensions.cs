@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Strata.Api.Contracts;
 using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Backups;

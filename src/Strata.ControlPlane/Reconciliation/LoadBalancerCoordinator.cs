@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Strata.Api.Contracts;
 using Strata.ControlPlane.Health;
 using Strata.LoadBalancing;
 using Strata.LoadBalancing.Pinning;
@@ -21,13 +22,13 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
     private readonly ConcurrentDictionary<string, string> _standby = new(StringComparer.Ordinal);
     private readonly Random _random = new();
 
-    private readonly ConcurrentDictionary<string, (LoadBalancerStats Stats, Api.V1.LoadBalancerTrafficDto? Traffic)> _traffic = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (LoadBalancerStats Stats, LoadBalancerTrafficDto? Traffic)> _traffic = new(StringComparer.Ordinal);
 
     /// <summary>The running instance of a load balancer by physical name, as last seen.</summary>
     public LoadBalancerInstance? Find(string physicalName) => _instances.GetValueOrDefault(physicalName);
 
     /// <summary>Traffic between the last two reconcile passes, or null before two were made.</summary>
-    public Api.V1.LoadBalancerTrafficDto? TrafficOf(string physicalName) => _traffic.GetValueOrDefault(physicalName).Traffic;
+    public LoadBalancerTrafficDto? TrafficOf(string physicalName) => _traffic.GetValueOrDefault(physicalName).Traffic;
 
     private async Task SampleTrafficAsync(ILoadBalancerDriver driver, LoadBalancerInstance instance, string physicalName, CancellationToken ct)
     {
@@ -40,7 +41,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         _traffic[physicalName] = (stats, traffic);
     }
 
-    private static Api.V1.LoadBalancerTrafficDto? Traffic(LoadBalancerStats before, LoadBalancerStats after)
+    private static LoadBalancerTrafficDto? Traffic(LoadBalancerStats before, LoadBalancerStats after)
     {
         var elapsed = after.Timestamp - before.Timestamp;
         if (elapsed <= TimeSpan.Zero)
@@ -51,12 +52,12 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         var members = after.Members.Select(m =>
         {
             var earlier = before.Members.FirstOrDefault(b => b.Name == m.Name) ?? m with { Requests = 0, Errors = 0 };
-            return new Api.V1.MemberTrafficDto(m.Name, Math.Round(m.RequestsPerSecondSince(earlier, elapsed), 1), Math.Round(m.ErrorRateSince(earlier) * 100, 2),
+            return new MemberTrafficDto(m.Name, Math.Round(m.RequestsPerSecondSince(earlier, elapsed), 1), Math.Round(m.ErrorRateSince(earlier) * 100, 2),
                 m.LatencyP50.TotalMilliseconds, m.LatencyP99.TotalMilliseconds, m.OpenConnections, m.InFlight, m.Ejected);
         }).ToList();
         var requests = after.Members.Sum(m => m.Requests) - before.Members.Sum(m => m.Requests);
         var errors = after.Members.Sum(m => m.Errors) - before.Members.Sum(m => m.Errors) + after.NoMemberResponses - before.NoMemberResponses;
-        return new Api.V1.LoadBalancerTrafficDto(
+        return new LoadBalancerTrafficDto(
             Math.Round(Math.Max(0, requests) / elapsed.TotalSeconds, 1), requests > 0 ? Math.Round(100.0 * errors / requests, 2) : 0, after.OpenConnections, members);
     }
 
@@ -190,6 +191,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         MaxConnections = spec.MaxConnections,
         ResponseHeaderTimeout = spec.ResponseHeaderTimeout,
         MaxRequestBodyBytes = spec.MaxRequestBodyBytes,
+        BackendProtocol = runtime.Desired.Spec.FindTier(spec.TargetTier)?.Protocol == TierProtocol.H2c ? BackendProtocol.H2c : BackendProtocol.Http1,
         Tls = spec.Tls is { } tls
             ? new TlsSettings
             {

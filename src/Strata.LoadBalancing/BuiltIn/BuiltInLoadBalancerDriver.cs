@@ -259,6 +259,8 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
         PinKey = definition.PinKey,
         MaxConnections = definition.MaxConnections,
         ResponseHeaderTimeout = definition.ResponseHeaderTimeout,
+        TunnelTimeout = definition.TunnelTimeout,
+        BackendProtocol = definition.BackendProtocol,
         MaxRequestBodyBytes = definition.MaxRequestBodyBytes,
     };
 

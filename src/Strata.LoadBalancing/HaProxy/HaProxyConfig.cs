@@ -57,6 +57,8 @@ internal static class HaProxyConfig
             $"timeout connect {Ms(options.ConnectTimeout)}",
             $"timeout client {Ms(options.IdleTimeout)}",
             $"timeout server {Ms(options.IdleTimeout)}",
+            // A WebSocket, once upgraded, is a tunnel: it may stay quiet far longer than a request may.
+            $"timeout tunnel {Ms(definition.TunnelTimeout)}",
             "timeout http-request 10s",
             "timeout queue 5s");
         Lines(text, $"frontend {definition.Id}", [.. Frontend(definition, port, files)]);
@@ -78,7 +80,7 @@ internal static class HaProxyConfig
     private static IEnumerable<string> Frontend(LoadBalancerDefinition definition, int port, HaProxyFiles files)
     {
         yield return $"bind {definition.ListenHost}:{port.ToString(CultureInfo.InvariantCulture)}"
-            + (definition.Tls is null ? "" : $" ssl crt {files.Certificate}");
+            + (definition.Tls is null ? "" : $" ssl crt {files.Certificate} alpn h2,http/1.1");
         yield return $"maxconn {definition.MaxConnections.ToString(CultureInfo.InvariantCulture)}";
         yield return "http-request del-header X-Forwarded-For";
         yield return $"http-request set-header X-Forwarded-Proto {(definition.Tls is null ? "http" : "https")}";
@@ -140,6 +142,14 @@ internal static class HaProxyConfig
         // retry-on empty-response (and response-timeout) would resend a request the server may have acted on: only
         // idempotent requests get those; any request is still retried when its connection failed.
         yield return "http-request disable-l7-retry unless { method GET HEAD OPTIONS PUT DELETE TRACE }";
+        if (definition.BackendProtocol == BackendProtocol.H2c)
+        {
+            // HAProxy gives an h2 server the request URI's scheme as :scheme, and https when the URI has none; the hop to
+            // the member is cleartext, and a server may refuse a scheme its connection does not have (Kestrel resets
+            // such a stream, which reaches the client as REFUSED_STREAM). So the URI names http.
+            yield return "http-request set-uri http://%[req.hdr(host)]%[pathq] if { req.hdr(host) -m found }";
+        }
+
         yield return "force-persist if { var(txn.pin) -m found }";
         for (var i = 1; i <= slots; i++)
         {
@@ -148,7 +158,8 @@ internal static class HaProxyConfig
 
         yield return string.Create(CultureInfo.InvariantCulture,
             $"server-template {SlotPrefix} 1-{slots} 0.0.0.0:0 disabled check inter {Ms(options.CheckInterval)} fastinter {Ms(options.CheckInterval)} "
-            + $"rise 2 fall {CheckNeverFails} observe layer4 error-limit {definition.PassiveHealthFailures * (Retries + 1)} on-error mark-down");
+            + $"rise 2 fall {CheckNeverFails} observe layer4 error-limit {definition.PassiveHealthFailures * (Retries + 1)} on-error mark-down"
+            + $"{(definition.BackendProtocol == BackendProtocol.H2c ? " proto h2" : "")}");
         if (definition.Sticky)
         {
             // Only a response from another server than the cookie (or pin) asked for (re)sets the cookie, so a pinned

@@ -55,6 +55,12 @@ internal sealed record ProxyConfig
     /// <summary>See <see cref="LoadBalancerDefinition.ResponseHeaderTimeout"/>.</summary>
     public TimeSpan ResponseHeaderTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>See <see cref="LoadBalancerDefinition.TunnelTimeout"/>.</summary>
+    public TimeSpan TunnelTimeout { get; init; } = LoadBalancerDefinition.DefaultTunnelTimeout;
+
+    /// <summary>See <see cref="LoadBalancerDefinition.BackendProtocol"/>.</summary>
+    public BackendProtocol BackendProtocol { get; init; } = BackendProtocol.Http1;
+
     /// <summary>See <see cref="LoadBalancerDefinition.MaxRequestBodyBytes"/>.</summary>
     public long MaxRequestBodyBytes { get; init; } = LoadBalancerDefinition.DefaultMaxRequestBodyBytes;
 
@@ -68,7 +74,8 @@ internal sealed record ProxyConfig
         && ConnectTimeout == other.ConnectTimeout && PassiveHealthFailures == other.PassiveHealthFailures
         && TlsCertificatePath == other.TlsCertificatePath && TlsKeyPath == other.TlsKeyPath && TlsThumbprint == other.TlsThumbprint
         && Sticky == other.Sticky && PinKey == other.PinKey && MaxConnections == other.MaxConnections
-        && ResponseHeaderTimeout == other.ResponseHeaderTimeout && MaxRequestBodyBytes == other.MaxRequestBodyBytes;
+        && ResponseHeaderTimeout == other.ResponseHeaderTimeout && TunnelTimeout == other.TunnelTimeout && BackendProtocol == other.BackendProtocol
+        && MaxRequestBodyBytes == other.MaxRequestBodyBytes;
 
     /// <summary>The TLS settings, or null when the proxy serves plain HTTP.</summary>
     public TlsSettings? Tls => TlsCertificatePath is null || TlsKeyPath is null
@@ -91,6 +98,7 @@ internal sealed record ProxyConfig
         Require(errors, PinKey is null || Pinning.ServerPin.IsValidKey(PinKey), $"pinKey must be {Pinning.ServerPin.KeyBytes} bytes, base64-encoded");
         Require(errors, MaxConnections >= 1, "maxConnections must be positive");
         Require(errors, ResponseHeaderTimeout > TimeSpan.Zero, "responseHeaderTimeout must be positive");
+        Require(errors, TunnelTimeout > TimeSpan.Zero, "tunnelTimeout must be positive");
         Require(errors, MaxRequestBodyBytes >= 1, "maxRequestBodyBytes must be positive");
         errors.AddRange(Tls?.Validate(Id) ?? []);
         errors.AddRange(MemberDocument.ValidateList(Members));

@@ -13,6 +13,7 @@ using Strata.Common.Processes;
 using Strata.LoadBalancing.Proxy.Admin;
 using Strata.LoadBalancing.Proxy.Forwarding;
 using Strata.LoadBalancing.Proxy.Membership;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Strata.LoadBalancing.Proxy;
 
@@ -43,7 +44,8 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         var store = new MembershipStore(table, files, loggers.CreateLogger<MembershipStore>());
         store.Restore(config);
         var forwarder = new RequestForwarder(
-            table, BackendSelectors.Create(config.Algorithm), invokers, ForwardingSettings.Of(config), timeProvider, loggers.CreateLogger<RequestForwarder>());
+            table, BackendSelectors.Create(config.Algorithm), proxy.Services.GetRequiredService<IHttpForwarder>(), invokers, ForwardingSettings.Of(config),
+            timeProvider, loggers.CreateLogger<RequestForwarder>());
         proxy.Run(forwarder.ForwardAsync);
 
         await using var admin = CreateApp(config.AdminHost, config.AdminPort, inlineScheduling: false, limits: null, configure: null);
@@ -89,8 +91,12 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         // of garbage on the proxy's hot path) that nothing in the proxy reads. Its request messages are below Warning
         // anyway, and a failed start still surfaces as the exception StartAsync throws.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        // YARP's forwarder logs each request at Information and each failure, retried or not, at Warning with its stack;
+        // it also reports the failure to the caller, which decides on a retry and logs what is worth reading.
+        builder.Logging.AddFilter("Yarp", LogLevel.None);
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.AddSingleton(timeProvider);
+        builder.Services.AddHttpForwarder();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, LoadBalancingJsonContext.Default));
         // Inline scheduling runs a request on the thread that completed its socket operation instead of queuing it to
         // Kestrel's I/O queues and then the thread pool. Forwarding only awaits I/O, and each of those hops was a wake-up

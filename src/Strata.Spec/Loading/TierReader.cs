@@ -4,7 +4,7 @@ namespace Strata.Spec;
 internal static class TierReader
 {
     private static readonly string[] s_keys =
-        ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxReplacing", "maxAge", "deletionPolicy", "backups", "zones", "dependsOn"];
+        ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxReplacing", "maxAge", "deletionPolicy", "backups", "zones", "dependsOn", "protocol"];
 
     private static readonly string[] s_serverKeys = ["min", "max", "desired"];
     private static readonly string[] s_volumeKeys = ["size", "mount", "restoreFrom", "deletionPolicy"];
@@ -16,6 +16,11 @@ internal static class TierReader
     internal static readonly Dictionary<string, DeletionPolicy> DeletionPolicies = new(StringComparer.Ordinal)
     {
         ["delete"] = DeletionPolicy.Delete, ["retain"] = DeletionPolicy.Retain, ["snapshot"] = DeletionPolicy.Snapshot,
+    };
+
+    internal static readonly Dictionary<string, TierProtocol> Protocols = new(StringComparer.Ordinal)
+    {
+        ["http1"] = TierProtocol.Http1, ["h2c"] = TierProtocol.H2c,
     };
 
     public static IReadOnlyList<TierSpec> Read(SpecNode? node, SourceLocation owner, ReadContext context)
@@ -61,6 +66,7 @@ internal static class TierReader
             MaxReplacing = ReadMaxReplacing(map["maxReplacing"], path + ".maxReplacing", context),
             MaxAge = context.Duration(map["maxAge"], path + ".maxAge", positive: true),
             DeletionPolicy = context.Choice(map["deletionPolicy"], path + ".deletionPolicy", DeletionPolicies) ?? DeletionPolicy.Delete,
+            Protocol = context.Choice(map["protocol"], path + ".protocol", Protocols) ?? TierProtocol.Http1,
             Backups = BackupReader.Read(map["backups"], path + ".backups", key.Location, context, volumes, image),
             Zones = ReadNames(map["zones"], path + ".zones", "zone", context),
             DependsOn = ReadDependsOn(map["dependsOn"], path + ".dependsOn", name, context),

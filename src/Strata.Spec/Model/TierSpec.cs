@@ -2,6 +2,16 @@ namespace Strata.Spec;
 
 public enum DeletionPolicy { Delete, Retain, Snapshot }
 
+/// <summary>The protocol a tier's servers speak on their ports, which load balancers in front of them use.</summary>
+public enum TierProtocol
+{
+    /// <summary>HTTP/1.1 (and WebSockets by <c>Upgrade</c>).</summary>
+    Http1,
+
+    /// <summary>HTTP/2 over cleartext with prior knowledge, as gRPC servers speak.</summary>
+    H2c,
+}
+
 /// <summary>A group of identical servers launched from one image.</summary>
 public sealed record TierSpec
 {
@@ -41,6 +51,9 @@ public sealed record TierSpec
 
     /// <summary>What happens to the tier's volumes when it goes away. The default is <see cref="DeletionPolicy.Delete"/>.</summary>
     public DeletionPolicy DeletionPolicy { get; init; } = DeletionPolicy.Delete;
+
+    /// <summary>What the servers speak on their ports. The default is <see cref="TierProtocol.Http1"/>.</summary>
+    public TierProtocol Protocol { get; init; } = TierProtocol.Http1;
 
     public IReadOnlyList<BackupPolicySpec> Backups { get; init; } = [];
 

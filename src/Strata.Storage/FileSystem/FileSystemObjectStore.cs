@@ -6,9 +6,12 @@ namespace Strata.Storage.FileSystem;
 /// <summary>
 /// Objects as files below a root folder. A put replaces its file through <see cref="AtomicFile"/> (a temporary file
 /// beside the target, flushed and renamed over it), so readers never observe a partially written object.
+/// <see cref="PutUnflushedAsync"/> leaves out the flush, and <see cref="FlushAsync"/> flushes the file system once.
 /// </summary>
-internal sealed class FileSystemObjectStore : IObjectStore
+internal sealed class FileSystemObjectStore : IFlushableObjectStore
 {
+    private static readonly AtomicFileOptions s_unflushed = AtomicFileOptions.OwnerOnly with { Durable = false };
+
     internal const string TypeName = "filesystem";
 
     private readonly string _root;
@@ -26,14 +29,30 @@ internal sealed class FileSystemObjectStore : IObjectStore
 
     public string Name => TypeName;
 
-    public async Task PutAsync(string key, Stream content, CancellationToken ct)
+    public Task PutAsync(string key, Stream content, CancellationToken ct) => PutAsync(key, content, AtomicFileOptions.OwnerOnly, ct);
+
+    public Task PutUnflushedAsync(string key, Stream content, CancellationToken ct) => PutAsync(key, content, s_unflushed, ct);
+
+    public Task FlushAsync(CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        // The root may not exist yet when nothing was written; then there is nothing to flush.
+        if (Directory.Exists(_root))
+        {
+            FileSystemSync.Flush(_root);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task PutAsync(string key, Stream content, AtomicFileOptions options, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(content);
         var target = PathOf(key);
         var folder = Path.GetDirectoryName(target)!;
         // Objects can be backups of secret data: files 0600 and folders 0700 from their creation.
         OwnerOnlyFiles.CreateFolder(folder);
-        await AtomicFile.WriteAsync(target, (file, token) => content.CopyToAsync(file, token), AtomicFileOptions.OwnerOnly, ct).ConfigureAwait(false);
+        await AtomicFile.WriteAsync(target, (file, token) => content.CopyToAsync(file, token), options, ct).ConfigureAwait(false);
     }
 
     public Task<Stream> OpenReadAsync(string key, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Strata.Api.Contracts;
 using Strata.ControlPlane.Api.V1;
 using Strata.Testing;
 

@@ -58,6 +58,33 @@ public sealed class StoreRetryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExecuteAsync_ManyAttempts_WaitsNoLongerThanTheCap()
+    {
+        var cap = TimeSpan.FromSeconds(30);
+        var retry = new StoreRetry(Options.Create(new BackupOptions { StoreAttempts = 6, StoreRetryDelay = s_firstDelay, StoreMaxRetryDelay = cap }), _services.Get<EventLog>(), _clock);
+        var calls = 0;
+
+        var running = retry.ExecuteAsync<int>("shop", "upload", _ =>
+        {
+            Interlocked.Increment(ref calls);
+            throw Unavailable();
+        }, CancellationToken.None);
+        var waits = new List<TimeSpan>();
+        for (var attempt = 1; attempt < 6; attempt++)
+        {
+            var wait = await NextWaitAsync();
+            waits.Add(wait);
+            _clock.Advance(wait);
+            var next = attempt + 1;
+            await Eventually.WaitAsync(() => Volatile.Read(ref calls) == next, $"attempt {next}");
+        }
+
+        await Assert.ThrowsAsync<ObjectStoreUnavailableException>(() => running.WithTimeout());
+        Assert.InRange(waits[1], s_firstDelay * 2 * 0.8, s_firstDelay * 2);
+        Assert.All(waits[2..], w => Assert.InRange(w, cap * 0.8, cap));
+    }
+
+    [Fact]
     public async Task ExecuteAsync_StoreComesBack_ReturnsTheResult()
     {
         var retry = Retry(attempts: 4);

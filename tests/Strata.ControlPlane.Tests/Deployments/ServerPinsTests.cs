@@ -1,3 +1,4 @@
+using Strata.Api.Contracts;
 using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Reconciliation;

@@ -38,6 +38,29 @@ public sealed class FileSystemObjectStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task PutUnflushedAsync_ThenFlush_ObjectIsReadableOwnerOnlyWithNoTemporaryFile()
+    {
+        var store = Assert.IsAssignableFrom<IFlushableObjectStore>(_store);
+
+        await store.PutUnflushedAsync("chunks/ab/abc", new MemoryStream(Encoding.UTF8.GetBytes("chunk bytes")), CancellationToken.None).WithTimeout();
+        await store.FlushAsync(CancellationToken.None).WithTimeout();
+
+        Assert.Equal("chunk bytes", await ReadTextAsync("chunks/ab/abc"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(_root.Combine("chunks", "ab", "abc")));
+        Assert.Equal(["abc"], Directory.GetFiles(_root.Combine("chunks", "ab")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task FlushAsync_RootNotCreatedYet_Succeeds()
+    {
+        var store = (IFlushableObjectStore)ObjectStores.CreateFileSystem(new FileSystemObjectStoreOptions { RootPath = _root.Combine("not-yet") });
+
+        await store.FlushAsync(CancellationToken.None).WithTimeout();
+
+        Assert.False(Directory.Exists(_root.Combine("not-yet")));
+    }
+
+    [Fact]
     public async Task PutAsync_ExistingKey_ReplacesContent()
     {
         await PutTextAsync("a/b", "first");

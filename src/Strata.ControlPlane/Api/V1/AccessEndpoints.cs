@@ -2,7 +2,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Strata.Api.Contracts;
 using Strata.ControlPlane.Access;
+using Strata.ControlPlane.Deployments;
 
 namespace Strata.ControlPlane.Api.V1;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Strata.Api.Contracts;
 using Strata.Backups.Snapshots;
 using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Backups;

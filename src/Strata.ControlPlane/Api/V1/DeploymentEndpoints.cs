@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
+using Strata.Api.Contracts;
 using Strata.ControlPlane.Access;
+using Strata.ControlPlane.Deployments;
 
 namespace Strata.ControlPlane.Api.V1;
 
@@ -72,7 +74,7 @@ public static class DeploymentEndpoints
         {
             await foreach (var e in events.ReadAsync(name, after ?? 0, follow ?? false, stream).ConfigureAwait(false))
             {
-                await WriteLineAsync(context, JsonSerializer.Serialize(e, ApiJsonContext.Default.DeploymentEvent), stream).ConfigureAwait(false);
+                await WriteLineAsync(context, JsonSerializer.Serialize(e, EventJsonContext.Default.DeploymentEvent), stream).ConfigureAwait(false);
             }
         });
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Strata.Api.Contracts;
 using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Deployments;
 using Strata.LoadBalancing.Pinning;
@@ -32,20 +33,3 @@ public static class PinEndpoints
             new PinDto(pin.LoadBalancer, pin.Server, ServerPin.Header, pin.Value, pin.ExpiresAt, pin.AnyState), ApiJsonContext.Default.PinDto);
     }
 }
-
-/// <summary>Asks for a pin to <see cref="Server"/>; <see cref="TtlSeconds"/> defaults to an hour.</summary>
-public sealed record PinRequest
-{
-    public string Server { get; init; } = "";
-
-    public long? TtlSeconds { get; init; }
-
-    /// <summary>Whether the pin may reach the server while it is out of rotation (booting, unhealthy, draining).</summary>
-    public bool AnyState { get; init; }
-
-    /// <summary>The load balancer, needed only when several send to the server's tier.</summary>
-    public string? LoadBalancer { get; init; }
-}
-
-/// <summary>A signed pin: send <see cref="Value"/> in the <see cref="Header"/> header or a cookie of that name.</summary>
-public sealed record PinDto(string LoadBalancer, string Server, string Header, string Value, DateTimeOffset ExpiresAt, bool AnyState);

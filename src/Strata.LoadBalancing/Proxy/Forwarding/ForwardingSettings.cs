@@ -11,6 +11,12 @@ internal sealed record ForwardingSettings
     /// <summary>See <see cref="LoadBalancerDefinition.ResponseHeaderTimeout"/>.</summary>
     public TimeSpan ResponseHeaderTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>See <see cref="LoadBalancerDefinition.TunnelTimeout"/>.</summary>
+    public TimeSpan IdleTimeout { get; init; } = LoadBalancerDefinition.DefaultTunnelTimeout;
+
+    /// <summary>See <see cref="LoadBalancerDefinition.BackendProtocol"/>.</summary>
+    public BackendProtocol BackendProtocol { get; init; } = BackendProtocol.Http1;
+
     /// <summary>See <see cref="LoadBalancerDefinition.MaxRequestBodyBytes"/>.</summary>
     public long MaxRequestBodyBytes { get; init; } = LoadBalancerDefinition.DefaultMaxRequestBodyBytes;
 
@@ -19,6 +25,8 @@ internal sealed record ForwardingSettings
         Sticky = config.Sticky,
         PinKey = config.PinKey,
         ResponseHeaderTimeout = config.ResponseHeaderTimeout,
+        IdleTimeout = config.TunnelTimeout,
+        BackendProtocol = config.BackendProtocol,
         MaxRequestBodyBytes = config.MaxRequestBodyBytes,
     };
 }

@@ -1,10 +1,10 @@
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 
 namespace Strata.LoadBalancing.Proxy.Forwarding;
 
-/// <summary>Which headers cross the proxy, and the <c>X-Forwarded-*</c> ones it adds.</summary>
+/// <summary>The <c>X-Forwarded-*</c> headers the proxy sets and the sticky cookie it hands out.</summary>
+/// <remarks>Hop-by-hop headers (RFC 9110 §7.6.1) are left out by YARP's forwarder, in both directions.</remarks>
 internal static class ProxyHeaders
 {
     public const string ForwardedFor = "X-Forwarded-For";
@@ -15,48 +15,6 @@ internal static class ProxyHeaders
     public const string StickyCookie = "STRATA_STICKY";
 
     private static readonly object s_clientAddressKey = new();
-
-    /// <summary>Headers about one connection (RFC 9110 7.6.1), never forwarded.</summary>
-    public static bool IsHopByHop(string name) => name.Length switch
-    {
-        2 => name.Equals("TE", StringComparison.OrdinalIgnoreCase),
-        7 => name.Equals("Trailer", StringComparison.OrdinalIgnoreCase) || name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase),
-        10 => name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase),
-        16 => name.Equals("Proxy-Connection", StringComparison.OrdinalIgnoreCase),
-        17 => name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase),
-        18 => name.Equals("Proxy-Authenticate", StringComparison.OrdinalIgnoreCase),
-        19 => name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase),
-        _ => false,
-    };
-
-    /// <summary>Request headers the proxy sets itself, or drops, instead of copying.</summary>
-    public static bool IsReplacedOnRequest(string name) => name.Length switch
-    {
-        4 => name.Equals("Host", StringComparison.OrdinalIgnoreCase),
-        // The pin is for the load balancer only: a server must not see (and so cannot leak) a replayable pin.
-        15 when name.Equals(Pinning.ServerPin.Header, StringComparison.OrdinalIgnoreCase) => true,
-        15 => name.Equals(ForwardedFor, StringComparison.OrdinalIgnoreCase),
-        16 => name.Equals(ForwardedHost, StringComparison.OrdinalIgnoreCase),
-        17 => name.Equals(ForwardedProto, StringComparison.OrdinalIgnoreCase),
-        _ => false,
-    };
-
-    /// <summary>True when the <c>Connection</c> header names <paramref name="name"/> as hop-by-hop for this message.</summary>
-    public static bool IsListedInConnection(StringValues connection, string name)
-    {
-        foreach (var value in connection)
-        {
-            foreach (var range in value.AsSpan().Split(','))
-            {
-                if (value.AsSpan()[range].Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>
     /// The client's address as text, formatted once per connection rather than per request: a keep-alive connection
@@ -79,5 +37,4 @@ internal static class ProxyHeaders
 
         return client;
     }
-
 }

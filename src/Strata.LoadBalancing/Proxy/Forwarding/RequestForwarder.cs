@@ -1,41 +1,29 @@
 using System.Net;
-using System.IO.Pipelines;
-using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
-using Microsoft.Net.Http.Headers;
 using Strata.LoadBalancing.Pinning;
 using Strata.LoadBalancing.Proxy.Membership;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Strata.LoadBalancing.Proxy.Forwarding;
 
 /// <summary>
-/// The proxy's hot path: picks a member, streams the request to it and its response back, without buffering bodies
-/// and over pooled connections. A request that failed before any answer and before its body was sent is tried again
+/// The proxy's hot path: picks a member and hands the request to YARP's forwarder, which streams it and its response
+/// (or the WebSocket it upgrades to) without buffering. A request that failed before any answer and before its body was sent is tried again
 /// on the same member after a short backoff, then on up to <see cref="MaxRetries"/> others, when it is idempotent or
 /// its connection was never made; a request the member may have acted on is never sent twice. With sticky sessions a request naming an active member in its
 /// <c>STRATA_STICKY</c> cookie goes there; any other gets the cookie naming the member that answered. A request
 /// carrying a signed pin goes to the server it names, and one carrying a pin that is not valid is refused with 421.
 /// </summary>
 internal sealed class RequestForwarder(
-    MemberTable members, IBackendSelector selector, UpstreamInvokers invokers, ForwardingSettings settings, TimeProvider timeProvider,
-    ILogger<RequestForwarder> logger)
+    MemberTable members, IBackendSelector selector, IHttpForwarder forwarder, UpstreamInvokers invokers, ForwardingSettings settings,
+    TimeProvider timeProvider, ILogger<RequestForwarder> logger)
 {
     private readonly PinReader _pins = new(settings.PinKey, timeProvider);
+
+    private readonly ForwarderRequestConfig _requestConfig = RequestConfig(settings);
     private long _noMemberResponses;
-
-    private enum Outcome
-    {
-        Completed,
-
-        /// <summary>No connection was made: nothing reached the member, so any request may be sent again.</summary>
-        NotSent,
-
-        /// <summary>The member failed before answering and before any body was sent; it may have seen the request.</summary>
-        ConnectFailed,
-    }
 
     /// <summary>How many other servers a request is tried on when its server fails before answering.</summary>
     public const int MaxRetries = 2;
@@ -69,13 +57,13 @@ internal sealed class RequestForwarder(
         var pin = _pins.Read(context);
         if (pin.Present && pin.Claim is null)
         {
-            await WriteErrorAsync(context, StatusCodes.Status421MisdirectedRequest, $"the {ServerPin.Header} pin is not valid or has expired").ConfigureAwait(false);
+            await ForwardingFailures.WriteErrorAsync(context, StatusCodes.Status421MisdirectedRequest, $"the {ServerPin.Header} pin is not valid or has expired").ConfigureAwait(false);
             return;
         }
 
         if (context.Request.ContentLength > settings.MaxRequestBodyBytes)
         {
-            await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, "the request body is too large").ConfigureAwait(false);
+            await ForwardingFailures.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, "the request body is too large").ConfigureAwait(false);
             return;
         }
 
@@ -91,7 +79,8 @@ internal sealed class RequestForwarder(
         // Only a balanced request sets the cookie: a pinned one must not move the client's sticky member.
         var setCookie = settings.Sticky && pinned is null && stuck is null;
         var idempotent = IsIdempotent(context.Request.Method);
-        var outcome = await SendWithRetriesAsync(context, backend, setCookie, idempotent).ConfigureAwait(false);
+        var body = ObserveBody(context);
+        var outcome = await SendWithRetriesAsync(context, backend, setCookie, idempotent, body).ConfigureAwait(false);
         // Two servers may die at once (a zone, a bad rollout): a request that may be sent again tries up to MaxRetries others.
         var first = backend;
         for (var retry = 0; retry < MaxRetries && MayResend(outcome, idempotent) && pinned is null; retry++)
@@ -104,22 +93,22 @@ internal sealed class RequestForwarder(
             backend.CountRetry();
             ProxyLog.Retrying(logger, backend.Name, next.Name);
             backend = next;
-            outcome = await SendWithRetriesAsync(context, backend, settings.Sticky, idempotent).ConfigureAwait(false);
+            outcome = await SendWithRetriesAsync(context, backend, settings.Sticky, idempotent, body).ConfigureAwait(false);
         }
 
         if (outcome != Outcome.Completed)
         {
-            await WriteErrorAsync(context, StatusCodes.Status502BadGateway, "the server is unreachable").ConfigureAwait(false);
+            await ForwardingFailures.WriteErrorAsync(context, StatusCodes.Status502BadGateway, "the server is unreachable").ConfigureAwait(false);
         }
     }
 
     /// <summary>Sends to one member, trying it again after a short backoff while it fails before answering.</summary>
-    private async Task<Outcome> SendWithRetriesAsync(HttpContext context, Backend backend, bool setCookie, bool idempotent)
+    private async Task<Outcome> SendWithRetriesAsync(HttpContext context, Backend backend, bool setCookie, bool idempotent, ObservedRequestBody? body)
     {
         for (var attempt = 1; ; attempt++)
         {
             var last = attempt > SameServerRetries;
-            var (outcome, error) = await TrySendAsync(context, backend, setCookie, idempotent, last).ConfigureAwait(false);
+            var (outcome, error) = await TrySendAsync(context, backend, setCookie, idempotent, last, body).ConfigureAwait(false);
             if (last || !MayResend(outcome, idempotent))
             {
                 return outcome;
@@ -129,6 +118,28 @@ internal sealed class RequestForwarder(
             var backoff = error == HttpRequestError.ConnectionError ? SameServerBackoff : StalledServerBackoff;
             await Task.Delay(backoff * (1 << (attempt - 1)), timeProvider, context.RequestAborted).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// HTTP/1.1 to members by default (over cleartext YARP's "HTTP/2 or lower" is 1.1), with WebSockets by Upgrade; h2c
+    /// with prior knowledge when members speak only HTTP/2. The idle timeout bounds a stream or a WebSocket with no
+    /// traffic either way; the response-header timeout is per attempt.
+    /// </summary>
+    private static ForwarderRequestConfig RequestConfig(ForwardingSettings settings) => settings.BackendProtocol == BackendProtocol.H2c
+        ? new() { ActivityTimeout = settings.IdleTimeout, Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }
+        : new() { ActivityTimeout = settings.IdleTimeout };
+
+    /// <summary>Puts an observer over a request body, so a retry can tell whether any of it was read already.</summary>
+    private static ObservedRequestBody? ObserveBody(HttpContext context)
+    {
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
+        {
+            return null;
+        }
+
+        var body = new ObservedRequestBody(context.Request.Body);
+        context.Request.Body = body;
+        return body;
     }
 
     private static bool MayResend(Outcome outcome, bool idempotent) =>
@@ -158,255 +169,46 @@ internal sealed class RequestForwarder(
         if (pinned is null)
         {
             Interlocked.Increment(ref _noMemberResponses);
-            return WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "no healthy servers");
+            return ForwardingFailures.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "no healthy servers");
         }
 
         // The pin's holder knows the name it carries; nothing else about the membership is told.
-        return WriteErrorAsync(context, StatusCodes.Status421MisdirectedRequest, $"the server named by the {ServerPin.Header} pin is not available");
+        return ForwardingFailures.WriteErrorAsync(context, StatusCodes.Status421MisdirectedRequest, $"the server named by the {ServerPin.Header} pin is not available");
     }
 
     /// <param name="lastTry">False when a failure before the answer will be retried on this member: it then does not count
     /// against passive health, which sees only failures that persist.</param>
-    private async Task<(Outcome Outcome, HttpRequestError Error)> TrySendAsync(HttpContext context, Backend backend, bool setCookie, bool idempotent, bool lastTry)
+    private async Task<(Outcome Outcome, HttpRequestError Error)> TrySendAsync(
+        HttpContext context, Backend backend, bool setCookie, bool idempotent, bool lastTry, ObservedRequestBody? body)
     {
         backend.Enter();
         var started = timeProvider.GetTimestamp();
-        var failed = true;
-        var outcome = Outcome.Completed;
+        var result = new AttemptResult(Outcome.Completed, MemberFailed: true);
+        using var exchange = new MemberExchange(backend, setCookie, settings.ResponseHeaderTimeout, timeProvider);
         try
         {
-            var body = context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true
-                ? new RequestBodyContent(context.Request.Body)
-                : null;
-            using var request = CreateRequest(context, backend, body);
-            HttpResponseMessage response;
-            using (var headersDue = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted))
-            {
-                headersDue.CancelAfter(settings.ResponseHeaderTimeout);
-                try
-                {
-                    response = await invokers.For(backend).SendAsync(request, headersDue.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (body is { ClientFailed: true })
-                {
-                    // The client's body broke off or was refused: that says nothing about the member.
-                    failed = false;
-                    await WriteErrorAsync(context, ClientBodyStatus(ex), "the request body could not be read").ConfigureAwait(false);
-                    return (Outcome.Completed, HttpRequestError.Unknown);
-                }
-                catch (HttpRequestException ex) when (body is not { Started: true })
-                {
-                    // No response arrived and no body was sent: the member refused, reset or died before answering (a
-                    // kill -9 mid-request shows as any of these), so an idempotent request is safe to send again. A
-                    // connection that was never made carried nothing, so then any request is.
-                    outcome = ex.HttpRequestError == HttpRequestError.ConnectionError ? Outcome.NotSent : Outcome.ConnectFailed;
-                    return (outcome, ex.HttpRequestError);
-                }
-                catch (OperationCanceledException) when (headersDue.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
-                {
-                    ProxyLog.ForwardFailed(logger, backend.Name, "no response headers in time");
-                    await WriteErrorAsync(context, StatusCodes.Status504GatewayTimeout, "the server did not answer in time").ConfigureAwait(false);
-                    return (Outcome.Completed, HttpRequestError.Unknown);
-                }
-                catch (Exception ex) when (IsMemberFailure(ex, context))
-                {
-                    // The exception text stays in the proxy's log: it names addresses and internals a client must not see.
-                    ProxyLog.ForwardFailed(logger, backend.Name, ex.Message);
-                    await WriteErrorAsync(context, StatusCodes.Status502BadGateway, "the server failed to answer").ConfigureAwait(false);
-                    return (Outcome.Completed, HttpRequestError.Unknown);
-                }
-            }
-
-            using (response)
-            {
-                UpstreamInvokers.Observe(backend, response);
-                failed = CountsAgainstMember((int)response.StatusCode);
-                failed |= !await CopyResponseAsync(context, response, backend, setCookie).ConfigureAwait(false);
-            }
-
-            return (Outcome.Completed, HttpRequestError.Unknown);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away; that says nothing about the member.
-            failed = false;
-            return (Outcome.Completed, HttpRequestError.Unknown);
+            var error = await forwarder.SendAsync(context, backend.Origin, invokers.For(backend), _requestConfig, exchange, exchange.HeadersDue)
+                .ConfigureAwait(false);
+            result = error == ForwarderError.None
+                ? AttemptResult.Answered(exchange.Status)
+                : await ForwardingFailures.HandleAsync(context, backend, exchange, error, body?.Started == true, logger).ConfigureAwait(false);
+            return (result.Outcome, result.Error);
         }
         finally
         {
             var elapsed = (long)timeProvider.GetElapsedTime(started).TotalMicroseconds;
-            if (!lastTry && MayResend(outcome, idempotent))
+            if (!lastTry && MayResend(result.Outcome, idempotent))
             {
                 backend.ExitForRetry();
             }
-            else if (backend.Exit(elapsed, failed))
+            else if (backend.Exit(elapsed, result.MemberFailed))
             {
                 ProxyLog.MemberFailing(logger, backend.Name, backend.Origin);
             }
         }
     }
 
-    /// <summary>
-    /// Passive health counts answers that say the server (or what stands behind it) is unavailable: 502, 503 and 504.
-    /// An application's 500 is an answer about one request, and ejecting the server for it would turn one bad request
-    /// into an outage for everyone.
-    /// </summary>
-    private static bool CountsAgainstMember(int status) =>
-        status is StatusCodes.Status502BadGateway or StatusCodes.Status503ServiceUnavailable or StatusCodes.Status504GatewayTimeout;
-
-    private static int ClientBodyStatus(Exception ex)
-    {
-        for (var inner = ex; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is BadHttpRequestException bad)
-            {
-                return bad.StatusCode;
-            }
-        }
-
-        return StatusCodes.Status400BadRequest;
-    }
-
-    /// <summary>Copies status, headers and the streamed body; false when the member broke off the response.</summary>
-    private async Task<bool> CopyResponseAsync(HttpContext context, HttpResponseMessage response, Backend backend, bool setCookie)
-    {
-        var target = context.Response;
-        target.StatusCode = (int)response.StatusCode;
-        CopyResponseHeaders(response.Headers, target.Headers);
-        CopyResponseHeaders(response.Content.Headers, target.Headers);
-        if (setCookie)
-        {
-            target.Headers.Append(HeaderNames.SetCookie, context.Request.IsHttps ? backend.SecureStickyCookie : backend.StickyCookie);
-        }
-
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        try
-        {
-            var source = await response.Content.ReadAsStreamAsync(context.RequestAborted).ConfigureAwait(false);
-            await using (source.ConfigureAwait(false))
-            {
-                await source.CopyToAsync(target.BodyWriter, context.RequestAborted).ConfigureAwait(false);
-            }
-
-            return true;
-        }
-        catch (Exception ex) when (IsMemberFailure(ex, context))
-        {
-            ProxyLog.ForwardFailed(logger, backend.Name, ex.Message);
-            await WriteErrorAsync(context, StatusCodes.Status502BadGateway, $"server {backend.Name} broke off the response").ConfigureAwait(false);
-            return false;
-        }
-    }
-
-    private static HttpRequestMessage CreateRequest(HttpContext context, Backend backend, HttpContent? body)
-    {
-        var incoming = context.Request;
-        var request = new HttpRequestMessage(HttpMethod.Parse(incoming.Method), new Uri(backend.Origin + Target(context), UriKind.Absolute))
-        {
-            Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-            Content = body,
-        };
-        CopyRequestHeaders(incoming.Headers, request);
-        if (PinReader.MayCarryPin(incoming.Headers.Cookie))
-        {
-            // The pin is for the load balancer; a server (or whoever reads its logs) must not be able to replay it.
-            request.Headers.Remove(HeaderNames.Cookie);
-            if (PinReader.CookieWithoutPin(incoming.Headers.Cookie) is { } rest)
-            {
-                request.Headers.TryAddWithoutValidation(HeaderNames.Cookie, rest);
-            }
-        }
-
-        var headers = request.Headers;
-        headers.TryAddWithoutValidation(ProxyHeaders.ForwardedFor, ProxyHeaders.ClientAddress(context));
-        headers.TryAddWithoutValidation(ProxyHeaders.ForwardedProto, incoming.Scheme);
-        if (incoming.Host.HasValue)
-        {
-            headers.TryAddWithoutValidation(ProxyHeaders.ForwardedHost, incoming.Host.Value);
-        }
-
-        return request;
-    }
-
-    /// <summary>The request target as the client sent it, so percent-encoding reaches the member unchanged.</summary>
-    private static string Target(HttpContext context)
-    {
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        return raw is { Length: > 0 } && raw[0] == '/'
-            ? raw
-            : (context.Request.PathBase + context.Request.Path).ToUriComponent() + context.Request.QueryString.ToUriComponent();
-    }
-
-    private static void CopyRequestHeaders(IHeaderDictionary source, HttpRequestMessage request)
-    {
-        var connection = source.Connection;
-        foreach (var (name, values) in source)
-        {
-            if (ProxyHeaders.IsHopByHop(name) || ProxyHeaders.IsReplacedOnRequest(name)
-                || (connection.Count > 0 && ProxyHeaders.IsListedInConnection(connection, name)))
-            {
-                continue;
-            }
-
-            var added = values.Count == 1
-                ? request.Headers.TryAddWithoutValidation(name, values.ToString())
-                : request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
-            if (!added && request.Content is not null)
-            {
-                request.Content.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
-            }
-        }
-    }
-
-    private static void CopyResponseHeaders(HttpHeaders source, IHeaderDictionary target)
-    {
-        foreach (var (name, values) in source.NonValidated)
-        {
-            if (!ProxyHeaders.IsHopByHop(name))
-            {
-                target[name] = ToStringValues(values);
-            }
-        }
-    }
-
-    private static StringValues ToStringValues(HeaderStringValues values)
-    {
-        if (values.Count == 1)
-        {
-            return values.ToString();
-        }
-
-        var array = new string[values.Count];
-        var i = 0;
-        foreach (var value in values)
-        {
-            array[i++] = value;
-        }
-
-        return array;
-    }
-
     private static bool IsIdempotent(string method) =>
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
         || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
-
-    private static bool IsMemberFailure(Exception ex, HttpContext context) =>
-        ex is HttpRequestException or IOException
-        || (ex is OperationCanceledException && !context.RequestAborted.IsCancellationRequested);
-
-    private static Task WriteErrorAsync(HttpContext context, int status, string message)
-    {
-        if (context.Response.HasStarted)
-        {
-            // Headers already went out: the only honest signal left is to cut the connection.
-            context.Abort();
-            return Task.CompletedTask;
-        }
-
-        context.Response.Clear();
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(message + "\n", context.RequestAborted);
-    }
 }

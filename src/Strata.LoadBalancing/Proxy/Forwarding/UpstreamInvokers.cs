@@ -53,6 +53,8 @@ internal sealed class UpstreamInvokers(HttpMessageInvoker pooled, HttpMessageInv
         PooledConnectionLifetime = pooled ? Timeout.InfiniteTimeSpan : TimeSpan.Zero,
         // The connect callback applies the load balancer's connect timeout itself, so that a timeout reads as a failed connect.
         ConnectCallback = connections.ConnectAsync,
+        // gRPC streams are long-lived: more than 100 of them to one member (its usual stream limit) open another connection.
+        EnableMultipleHttp2Connections = true,
         // No tracing headers on the hot path: the proxy forwards what the client sent and nothing else.
         ActivityHeadersPropagator = null,
     };

@@ -1,0 +1,110 @@
+using System.IO.Compression;
+using ZstdSharp;
+
+namespace Strata.Backups.Chunking;
+
+/// <summary>
+/// Compresses chunks with zstd (level 1: several times faster than Deflate here and smaller too) and reads back
+/// both zstd and the Deflate chunks that stores written before it hold.
+/// </summary>
+internal static class ChunkCompression
+{
+    // Content whose first 32 KiB does not shrink by a tenth is stored as it is: compressing random or already
+    // compressed data costs time and gains nothing.
+    private const int SampleSize = 32 * 1024;
+    private const double WorthwhileRatio = 0.9;
+    private const int Level = 1;
+
+    // A compressor keeps its tables between calls and is not thread-safe: one per thread.
+    [ThreadStatic]
+    private static Compressor? t_compressor;
+
+    [ThreadStatic]
+    private static Decompressor? t_decompressor;
+
+    /// <summary>
+    /// Compresses <paramref name="content"/> into <paramref name="destination"/> (at least as long as the content)
+    /// and returns the compressed length, or 0 when compressing would not save a tenth.
+    /// </summary>
+    public static int TryCompress(ReadOnlySpan<byte> content, Span<byte> destination)
+    {
+        if (content.Length < 64)
+        {
+            return 0;
+        }
+
+        var compressor = t_compressor ??= new Compressor(Level);
+        if (content.Length > SampleSize * 2 &&
+            (!compressor.TryWrap(content[..SampleSize], destination, out var sampled) || sampled > SampleSize * WorthwhileRatio))
+        {
+            return 0;
+        }
+
+        // Anything that would not fit in nine tenths of the content is not worth keeping.
+        var limit = (int)(content.Length * WorthwhileRatio);
+        return compressor.TryWrap(content, destination[..limit], out var written) ? written : 0;
+    }
+
+    /// <summary>The content of a zstd frame, refused if it declares or holds more than <paramref name="maxSize"/> bytes.</summary>
+    /// <exception cref="InvalidDataException">The frame is damaged or too large.</exception>
+    public static byte[] Unzstd(ReadOnlySpan<byte> body, int maxSize)
+    {
+        var decompressor = t_decompressor ??= new Decompressor();
+        byte[] content;
+        try
+        {
+            // Every frame written states its content size; an absent or oversized one is never written.
+            var declared = Decompressor.GetDecompressedSize(body);
+            if (declared > (ulong)maxSize)
+            {
+                throw new InvalidDataException(
+                    $"does not declare a size within {maxSize} bytes, the most any chunk is written with (a decompression bomb?); it was not decompressed");
+            }
+
+            content = new byte[declared];
+            if (!decompressor.TryUnwrap(body, content, out var written) || written != content.Length)
+            {
+                throw new InvalidDataException("does not decompress to the size it declares: its compressed data is damaged");
+            }
+        }
+        catch (ZstdException ex)
+        {
+            throw new InvalidDataException($"does not decompress: its compressed data is damaged ({ex.Message})", ex);
+        }
+
+        return content;
+    }
+
+    /// <summary>The content of a Deflate chunk, refused as soon as it inflates past <paramref name="maxSize"/> bytes.</summary>
+    /// <exception cref="InvalidDataException">The data is damaged or too large.</exception>
+    public static byte[] Inflate(byte[] body, int maxSize)
+    {
+        using var deflate = new DeflateStream(new MemoryStream(body), CompressionMode.Decompress);
+        var output = new MemoryStream(Math.Min(maxSize, body.Length * 2));
+        var buffer = new byte[64 * 1024];
+        for (var read = ReadInflated(deflate, buffer); read > 0; read = ReadInflated(deflate, buffer))
+        {
+            if (output.Length + read > maxSize)
+            {
+                throw new InvalidDataException(
+                    $"inflates to more than {maxSize} bytes, more than any chunk is written with (a decompression bomb?); it was not read further");
+            }
+
+            output.Write(buffer, 0, read);
+        }
+
+        return output.ToArray();
+    }
+
+    private static int ReadInflated(DeflateStream deflate, byte[] buffer)
+    {
+        try
+        {
+            return deflate.Read(buffer);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException("does not inflate: its compressed data is damaged", ex);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+
+namespace Strata.Backups.Snapshots;
+
+/// <summary>
+/// One chunk cut by the reader, in a pooled buffer until an uploader has named and stored it; its id is set by
+/// the uploader, and read only once every uploader has finished.
+/// </summary>
+internal sealed class PendingChunk(byte[] buffer, int length, string file)
+{
+    public byte[]? Buffer { get; set; } = buffer;
+    public int Length => length;
+    public string File => file;
+    public string? Id { get; set; }
+}
+
+/// <summary>An entry as the reader leaves it: complete, or a file whose chunk ids the uploaders are still working out.</summary>
+internal sealed record EntryDraft(SnapshotEntry Entry, List<PendingChunk>? Pending)
+{
+    public SnapshotEntry Complete() => Pending is null ? Entry : Entry with { Chunks = Pending.ConvertAll(p => p.Id!) };
+}
+
+/// <summary>
+/// What the reader and the uploaders of one snapshot share: the buffers chunks travel in, the set of chunk ids
+/// known to be stored or on their way, and the counters.
+/// </summary>
+internal sealed class SnapshotRun(HashSet<string> stored, ArrayPool<byte> buffers, IProgress<BackupProgress>? progress)
+{
+    private readonly ConcurrentDictionary<string, byte> _known = new(stored.Select(id => KeyValuePair.Create(id, (byte)0)), StringComparer.Ordinal);
+    private long _filesRead;
+    private long _bytesRead;
+    private long _chunksUploaded;
+    private long _chunksReused;
+    private long _bytesUploaded;
+
+    public ArrayPool<byte> Buffers => buffers;
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
+    public long BytesUploaded => Interlocked.Read(ref _bytesUploaded);
+    public long ChunksUploaded => Interlocked.Read(ref _chunksUploaded);
+    public long ChunksReused => Interlocked.Read(ref _chunksReused);
+
+    /// <summary>Whether the store held this chunk when the snapshot started.</summary>
+    public bool WasStored(string id) => stored.Contains(id);
+
+    /// <summary>Claims a chunk for upload: false when it is stored already or another uploader has claimed it.</summary>
+    public bool Claim(string id)
+    {
+        if (_known.TryAdd(id, 0))
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref _chunksReused);
+        return false;
+    }
+
+    public void Read(long bytes)
+    {
+        Interlocked.Add(ref _bytesRead, bytes);
+        Report();
+    }
+
+    /// <summary>A file taken whole from the parent snapshot: none of its chunks is read or uploaded.</summary>
+    public void Reused(int chunks) => Interlocked.Add(ref _chunksReused, chunks);
+
+    public void FileRead()
+    {
+        Interlocked.Increment(ref _filesRead);
+        Report();
+    }
+
+    public void Uploaded(long bytes)
+    {
+        Interlocked.Increment(ref _chunksUploaded);
+        Interlocked.Add(ref _bytesUploaded, bytes);
+    }
+
+    // Only the reader reports, so that no report arrives after the snapshot has thawed the volume.
+    private void Report() => progress?.Report(new BackupProgress(
+        Interlocked.Read(ref _filesRead), BytesRead, ChunksUploaded, ChunksReused, BytesUploaded));
+}
