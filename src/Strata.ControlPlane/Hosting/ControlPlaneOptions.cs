@@ -37,8 +37,8 @@ public sealed class ControlPlaneOptions
     public TimeSpan LivenessSlack { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How long a server seen gone without an exit code (the provider no longer finds its process) must stay gone, at
-    /// a second look, before it is failed: a death is a verdict acted on only once confirmed. The default is 1 second.
+    /// How long a server the provider no longer knows must stay unknown, at a second look, before it is failed as
+    /// disappeared: a death is a verdict acted on only once confirmed. The default is 1 second.
     /// </summary>
     public TimeSpan DeathConfirmation { get; set; } = TimeSpan.FromSeconds(1);
 

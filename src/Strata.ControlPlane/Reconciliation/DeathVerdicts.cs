@@ -19,9 +19,10 @@ public sealed record DeathVerdict(ServerInstance? Running, string? Death)
 /// <summary>
 /// Confirms a server's death before the reconciler fails it. A pass lists the servers when it starts, so a server whose
 /// launch finished since is listed as it was (still configuring), and failing it on that word killed healthy servers
-/// under load. So a server listed as not running is described again (the local provider re-reads its pid, start time
-/// and marker); a death that comes with an exit code stands at once, one without stands only when a second look, at
-/// least <see cref="ControlPlaneOptions.DeathConfirmation"/> after the first, still finds the server gone.
+/// under load. So a server listed as not running is described again: the local provider re-reads its pid, start time
+/// and marker, and a process found gone that way (or with an exit code) is confirmed. A server the provider no longer
+/// knows at all is confirmed only when a second look, at least <see cref="ControlPlaneOptions.DeathConfirmation"/>
+/// after the first, still does not find it.
 /// </summary>
 public sealed class DeathVerdicts(ICloudProvider provider, IOptions<ControlPlaneOptions> options, TimeProvider time)
 {
@@ -41,7 +42,7 @@ public sealed class DeathVerdicts(ICloudProvider provider, IOptions<ControlPlane
         }
 
         var first = ImmutableInterlocked.GetOrAdd(ref _suspected, server.Name, now);
-        if (instance is null or { ExitCode: null, State: not ProviderServerState.Failed } && now - first < options.Value.DeathConfirmation)
+        if (instance is null && now - first < options.Value.DeathConfirmation)
         {
             return new DeathVerdict(null, null);
         }

@@ -57,7 +57,7 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task JudgeAsync_GoneWithoutExitCode_ConfirmedOnlyBySecondLookAfterTheDelay()
+    public async Task JudgeAsync_Disappeared_ConfirmedOnlyBySecondLookAfterTheDelay()
     {
         var server = await LaunchAsync("shop-web-aaaaa3");
         await Provider.TerminateAsync(server.Name, TimeSpan.Zero, CancellationToken.None).WithTimeout();
