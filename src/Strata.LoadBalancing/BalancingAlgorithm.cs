@@ -1,8 +1,8 @@
 namespace Strata.LoadBalancing;
 
 /// <summary>
-/// How a load balancer picks the member for a new request. The same values, in the same order, as the spec's
-/// <c>Strata.Spec.LoadBalancingAlgorithm</c>; this assembly does not reference the spec so the proxy process stays small.
+/// How a load balancer picks the member for a new request: the spec's <c>Strata.Spec.LoadBalancingAlgorithm</c>, which
+/// the control plane maps here by name. This assembly does not reference the spec so the proxy process stays small.
 /// </summary>
 public enum BalancingAlgorithm
 {

@@ -13,7 +13,7 @@ public interface ILoadBalancerDriver
     /// <summary>
     /// Starts the load balancer, or adopts it when it already runs with the same definition (for example after a
     /// control-plane restart); restarts it, keeping its members, when the definition changed. A load balancer that
-    /// cannot start comes back with <see cref="LoadBalancerState.Failed"/> and the reason in
+    /// cannot start comes back with <see cref="LoadBalancerInstanceState.Failed"/> and the reason in
     /// <see cref="LoadBalancerInstance.Message"/>.
     /// </summary>
     Task<LoadBalancerInstance> EnsureRunningAsync(LoadBalancerDefinition definition, CancellationToken ct);

@@ -1,6 +1,6 @@
 namespace Strata.LoadBalancing;
 
-public enum LoadBalancerState
+public enum LoadBalancerInstanceState
 {
     Running,
     Stopped,
@@ -12,7 +12,7 @@ public sealed record LoadBalancerInstance
 {
     public required string Id { get; init; }
 
-    public required LoadBalancerState State { get; init; }
+    public required LoadBalancerInstanceState State { get; init; }
 
     /// <summary>The process serving traffic, 0 when none runs.</summary>
     public int ProcessId { get; init; }

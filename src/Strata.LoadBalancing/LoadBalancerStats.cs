@@ -2,7 +2,7 @@ namespace Strata.LoadBalancing;
 
 /// <summary>
 /// Counters of one load balancer since it started. Rates (requests per second, error rate) come from the difference
-/// of two snapshots: see <see cref="MemberStats.RequestsPerSecondSince"/>.
+/// of two snapshots: see <see cref="TrafficMeter"/>.
 /// </summary>
 public sealed record LoadBalancerStats
 {
@@ -58,15 +58,4 @@ public sealed record MemberStats
 
     /// <summary>The 99th percentile; HAProxy's driver reports the largest total time seen (an upper bound).</summary>
     public required TimeSpan LatencyP99 { get; init; }
-
-    /// <summary>Requests per second between an earlier snapshot of the same member and this one.</summary>
-    public double RequestsPerSecondSince(MemberStats earlier, TimeSpan elapsed) =>
-        elapsed <= TimeSpan.Zero ? 0 : (Requests - earlier.Requests) / elapsed.TotalSeconds;
-
-    /// <summary>The share of failed requests (0 to 1) between an earlier snapshot of the same member and this one.</summary>
-    public double ErrorRateSince(MemberStats earlier)
-    {
-        var requests = Requests - earlier.Requests;
-        return requests <= 0 ? 0 : (double)(Errors - earlier.Errors) / requests;
-    }
 }

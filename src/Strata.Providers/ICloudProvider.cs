@@ -26,9 +26,9 @@ public interface ICloudProvider
     /// <summary>
     /// Launches a server, or returns the existing one when <see cref="LaunchRequest.ServerId"/> was launched before
     /// (never a second process). Failures of the server itself (missing image, port taken, configure hook failed,
-    /// run command exited at once) are not thrown: the returned server is <see cref="ServerState.Failed"/> with a
+    /// run command exited at once) are not thrown: the returned server is <see cref="ServerInstanceState.Failed"/> with a
     /// <see cref="ServerInstance.Message"/>. A launch interrupted by a restart of the control plane
-    /// (<see cref="ServerState.Pending"/> or <see cref="ServerState.Configuring"/> with no launch in progress) is
+    /// (<see cref="ServerInstanceState.Pending"/> or <see cref="ServerInstanceState.Configuring"/> with no launch in progress) is
     /// completed by calling this again with the same request.
     /// </summary>
     /// <exception cref="ArgumentException">The request is malformed (bad id, unknown zone, bad mount path).</exception>

@@ -21,7 +21,7 @@ public sealed record ServerInstance
     /// <summary>The image it was launched from, <c>sha256:…</c>.</summary>
     public required string ImageId { get; init; }
 
-    public required ServerState State { get; init; }
+    public required ServerInstanceState State { get; init; }
 
     /// <summary>The process id of the run command (also its process group and session id).</summary>
     public int? ProcessId { get; init; }
@@ -54,7 +54,7 @@ public sealed record ServerInstance
 }
 
 /// <summary>The life cycle of a server.</summary>
-public enum ServerState
+public enum ServerInstanceState
 {
     /// <summary>The launch is recorded and in progress (or was interrupted: launch again to finish it).</summary>
     Pending,

@@ -29,6 +29,15 @@ public sealed partial class HelloEndToEndTests
         Assert.All(servers, s => Assert.StartsWith("127.", s.Address, StringComparison.Ordinal));
         Assert.All(servers, s => Assert.True(StrataRunner.IsAlive(s.Pid), $"server {s.Name} pid {s.Pid} is not running"));
 
+        // Events carry their server and states as fields, which is what `up` reads to follow progress.
+        var events = await strata.RunAsync(TimeSpan.FromSeconds(30), "events", "hello", "--json");
+        var cameIntoService = events.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(e => e.GetProperty("kind").GetString() == "server.state" && e.GetProperty("toState").GetString() == "InService")
+            .Select(e => (e.GetProperty("tier").GetString(), e.GetProperty("server").GetString()))
+            .Distinct();
+        Assert.Equal(servers.Select(s => ((string?)s.Tier, (string?)s.Name)).Order(), cameIntoService.Order());
+
         var answered = await AnswersAsync($"{front.Url}/", 30);
         Assert.Equal(servers.Select(s => $"hello from {s.Name}").Order(), answered.Distinct().Order());
 

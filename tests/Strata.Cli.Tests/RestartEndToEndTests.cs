@@ -89,7 +89,9 @@ public sealed class RestartEndToEndTests(ITestOutputHelper output)
                 "down" => ["down", "boot", "--yes"],
                 _ => ["events", "boot"],
             };
-            await KillEverythingAsync(strata);
+            // The server whose log is asked for must outlive the kill: a new control plane replaces a killed server,
+            // and may do so before it answers, after which the old name rightly no longer exists.
+            await (command == "logs" ? KillControlPlaneAsync(strata) : KillEverythingAsync(strata));
             var result = await strata.RunAsync(TimeSpan.FromMinutes(2), args);
             Assert.True(result.ExitCode == 0, $"strata {string.Join(' ', args)}: {result}");
             Assert.Contains("started the control plane", result.Error);
@@ -198,6 +200,13 @@ public sealed class RestartEndToEndTests(ITestOutputHelper output)
     /// <summary>What a power cut does: the control plane, the servers and the load balancers die at once, with no clean-up.</summary>
     private static async Task KillEverythingAsync(StrataRunner strata)
     {
+        await KillControlPlaneAsync(strata);
+        strata.KillLeftovers();
+    }
+
+    /// <summary>The control plane dies with no clean-up; its servers and load balancers keep running.</summary>
+    private static async Task KillControlPlaneAsync(StrataRunner strata)
+    {
         if (File.Exists(Path.Combine(strata.Home.Path, "server.json")))
         {
             var pid = JsonDocument.Parse(File.ReadAllText(Path.Combine(strata.Home.Path, "server.json"))).RootElement.GetProperty("pid").GetInt32();
@@ -207,8 +216,6 @@ public sealed class RestartEndToEndTests(ITestOutputHelper output)
                 await Eventually.WaitAsync(() => !StrataRunner.IsAlive(pid), "the control plane to die");
             }
         }
-
-        strata.KillLeftovers();
     }
 
     private static async Task<string> AnswerAsync(LoopbackEndpoint front) =>

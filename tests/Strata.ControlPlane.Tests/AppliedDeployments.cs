@@ -41,7 +41,7 @@ internal static class AppliedDeployments
     public static ServerInstance RunningInstance(ServerState server, DateTimeOffset launchedAt, string root) => new()
     {
         Id = server.Name, Name = server.Name, Deployment = "shop", Tier = "web", Zone = server.Zone, Address = server.Address ?? "127.0.0.1",
-        ImageId = ImageDigest, State = Providers.ServerState.Running, LaunchedAt = launchedAt, RootPath = root,
+        ImageId = ImageDigest, State = ServerInstanceState.Running, LaunchedAt = launchedAt, RootPath = root,
         LogPath = Path.Combine(root, "log"), ConfigPath = Path.Combine(root, "config.json"),
     };
 }

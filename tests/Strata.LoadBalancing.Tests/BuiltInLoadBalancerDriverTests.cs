@@ -50,7 +50,7 @@ public sealed class BuiltInLoadBalancerDriverTests
         var adopted = await restarted.EnsureRunningAsync(ProxyFixture.Definition("hello-front-adopt"), CancellationToken.None).WithTimeout();
         var described = await restarted.DescribeAsync("hello-front-adopt", CancellationToken.None).WithTimeout();
 
-        Assert.Equal(LoadBalancerState.Running, adopted.State);
+        Assert.Equal(LoadBalancerInstanceState.Running, adopted.State);
         Assert.Equal(instance.ProcessId, adopted.ProcessId);
         Assert.Equal(instance.ProcessStartTime, described!.ProcessStartTime);
         Assert.Equal((200, "web-1"), await fixture.GetAsync(adopted));
@@ -82,9 +82,9 @@ public sealed class BuiltInLoadBalancerDriverTests
         var instance = await fixture.Driver.EnsureRunningAsync(ProxyFixture.Definition("hello-front-busy", port), CancellationToken.None).WithTimeout();
         var described = await fixture.Driver.DescribeAsync("hello-front-busy", CancellationToken.None).WithTimeout();
 
-        Assert.Equal(LoadBalancerState.Failed, instance.State);
+        Assert.Equal(LoadBalancerInstanceState.Failed, instance.State);
         Assert.Equal($"port {port} on 127.0.0.1 is already in use", instance.Message);
-        Assert.Equal(LoadBalancerState.Failed, described!.State);
+        Assert.Equal(LoadBalancerInstanceState.Failed, described!.State);
         Assert.Contains("already in use", await File.ReadAllTextAsync(fixture.Root.Combine("hello-front-busy", "proxy.log")));
     }
 
@@ -111,7 +111,7 @@ public sealed class BuiltInLoadBalancerDriverTests
         var described = await fixture.Driver.DescribeAsync("hello-front-stop", CancellationToken.None).WithTimeout();
 
         Assert.NotEqual(instance.ProcessStartTime, ProcessStat.StartTimeOf(instance.ProcessId));
-        Assert.Equal(LoadBalancerState.Stopped, described!.State);
+        Assert.Equal(LoadBalancerInstanceState.Stopped, described!.State);
         await Assert.ThrowsAsync<HttpRequestException>(() => fixture.Client.GetAsync(instance.Url)).WithTimeout();
     }
 

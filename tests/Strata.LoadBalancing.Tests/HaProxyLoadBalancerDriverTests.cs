@@ -27,7 +27,7 @@ public sealed class HaProxyLoadBalancerDriverTests
         var described = await fixture.Driver.DescribeAsync("hx-restart", CancellationToken.None).WithTimeout();
         var restarted = await fixture.StartAsync("hx-restart");
 
-        Assert.Equal(LoadBalancerState.Failed, described!.State);
+        Assert.Equal(LoadBalancerInstanceState.Failed, described!.State);
         Assert.Contains("exited unexpectedly", described.Message);
         Assert.NotEqual(instance.ProcessId, restarted.ProcessId);
         Assert.Equal(instance.Url, restarted.Url);
@@ -79,9 +79,9 @@ public sealed class HaProxyLoadBalancerDriverTests
         var instance = await driver.EnsureRunningAsync(ProxyFixture.Definition("hx-missing"), CancellationToken.None).WithTimeout();
         var described = await driver.DescribeAsync("hx-missing", CancellationToken.None).WithTimeout();
 
-        Assert.Equal(LoadBalancerState.Failed, instance.State);
+        Assert.Equal(LoadBalancerInstanceState.Failed, instance.State);
         Assert.Contains("apt-get install haproxy", instance.Message);
-        Assert.Equal(LoadBalancerState.Failed, described!.State);
+        Assert.Equal(LoadBalancerInstanceState.Failed, described!.State);
     }
 
     [Fact]

@@ -85,7 +85,7 @@ internal sealed class ProxyFixture : IAsyncDisposable
     {
         _ids.Add(definition.Id);
         var instance = await Driver.EnsureRunningAsync(definition, CancellationToken.None).WithTimeout();
-        Assert.True(instance.State == LoadBalancerState.Running, $"load balancer {definition.Id}: {instance.State} {instance.Message}");
+        Assert.True(instance.State == LoadBalancerInstanceState.Running, $"load balancer {definition.Id}: {instance.State} {instance.Message}");
         return instance;
     }
 

@@ -63,7 +63,7 @@ try
     {
         var definition = new LoadBalancerDefinition { Id = $"bench-{driver}", Deployment = "bench", ListenHost = "127.0.0.1", ListenPort = port, Tls = tls };
         var instance = await registry.Get(driver).EnsureRunningAsync(definition, CancellationToken.None);
-        if (instance.State != LoadBalancerState.Running)
+        if (instance.State != LoadBalancerInstanceState.Running)
         {
             Console.Error.WriteLine($"{driver}: {instance.State}: {instance.Message}");
             return 1;

@@ -15,7 +15,7 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     public const int FailedLaunchLimit = 3;
 
     private readonly Dictionary<string, string> _seen = new(StringComparer.Ordinal);
-    private string? _rolledBack;
+    private readonly LaunchProgress _progress = new();
 
     public async Task<(DeploymentStatusDto? Status, int ExitCode)> WaitAsync(string deployment, long sinceEvent, TimeSpan timeout, CancellationToken ct)
     {
@@ -35,8 +35,8 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
             }
 
             Report(status);
-            failures = await CountFailuresAsync(deployment, lastEvent, failures, e => lastEvent = e, ct).ConfigureAwait(false);
-            if (status.Phase == DeploymentPhase.Converged && (status.RolledBack ?? _rolledBack) is { } rolledBack && _expectRollout)
+            failures = await CountFailuresAsync(deployment, lastEvent, e => lastEvent = e, ct).ConfigureAwait(false);
+            if (status.Phase == DeploymentPhase.Converged && (status.RolledBack ?? _progress.RolledBack) is { } rolledBack && _expectRollout)
             {
                 await context.Error.WriteLineAsync($"strata: {deployment} was rolled back: {rolledBack}").ConfigureAwait(false);
                 return (status, ExitCodes.NotConverged);
@@ -66,33 +66,18 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
         return (null, ExitCodes.NotConverged);
     }
 
-    private async Task<int> CountFailuresAsync(string deployment, long after, int failures, Action<long> advance, CancellationToken ct)
+    private async Task<int> CountFailuresAsync(string deployment, long after, Action<long> advance, CancellationToken ct)
     {
         await foreach (var e in client.EventsAsync(deployment, after, follow: false, ct).ConfigureAwait(false))
         {
             advance(e.Id);
-            if (e.Kind == "deployment.rollback")
+            if (_progress.Observe(e) is { } line)
             {
-                _rolledBack = e.Message;
-                await context.Error.WriteLineAsync($"  ! {e.Message}").ConfigureAwait(false);
-            }
-            else if (e.Kind is "server.failed" or "loadbalancer.failed")
-            {
-                failures++;
-                await context.Error.WriteLineAsync($"  ! {e.Message}").ConfigureAwait(false);
-            }
-            else if (e.Kind == "loadbalancer.check")
-            {
-                // Why a server in service is not sent traffic yet: what up is waiting for, not a failure.
-                await context.Error.WriteLineAsync($"  ! {e.Message}").ConfigureAwait(false);
-            }
-            else if (e.Kind == "server.state" && e.Message.EndsWith("is in service", StringComparison.Ordinal))
-            {
-                failures = 0;
+                await context.Error.WriteLineAsync(line).ConfigureAwait(false);
             }
         }
 
-        return failures;
+        return _progress.Failures;
     }
 
     private void Report(DeploymentStatusDto status)

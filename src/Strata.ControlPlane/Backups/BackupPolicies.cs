@@ -55,7 +55,7 @@ public static class BackupPolicies
     {
         foreach (var server in (runtime.State.FindTier(tier)?.Servers ?? []).Where(s => s.State == Planning.ServerStatus.InService).OrderBy(s => s.LaunchedAt))
         {
-            if (await provider.DescribeServerAsync(server.Name, ct).ConfigureAwait(false) is { State: Providers.ServerState.Running } instance)
+            if (await provider.DescribeServerAsync(server.Name, ct).ConfigureAwait(false) is { State: ServerInstanceState.Running } instance)
             {
                 return instance;
             }

@@ -59,7 +59,7 @@ public sealed class BackupRestorer(
             ? await RestoreSnapshotAsync(runtime, tierSpec, store, snapshotId, owner, ct).ConfigureAwait(false)
             : await RestoreServiceAsync(runtime, tierSpec, store, backupId!, owner, ct).ConfigureAwait(false);
         outcome = outcome with { Store = storeName, Duration = time.GetElapsedTime(started) };
-        await events.PublishAsync(runtime.Name, "backup.restored", $"tier {tier} restored from {outcome.Kind} backup {outcome.Id} ({storeName} store) on {outcome.Server} in {outcome.Duration.TotalSeconds:0.#}s", $"tiers.{tier}", cancellationToken: ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, EventKinds.BackupRestored, $"tier {tier} restored from {outcome.Kind} backup {outcome.Id} ({storeName} store) on {outcome.Server} in {outcome.Duration.TotalSeconds:0.#}s", $"tiers.{tier}", cancellationToken: ct).ConfigureAwait(false);
         return outcome;
     }
 

@@ -36,7 +36,7 @@ public sealed class BackupRetention(EventLog events, TimeProvider time)
     {
         if (removed.Count > 0)
         {
-            await events.PublishAsync(runtime.Name, "backup.pruned", $"retention of {policy.Tier.Name}/{policy.Policy.Name} removed {removed.Count} backup(s) from store {store.Name}: {string.Join(", ", removed)}", BackupRunner.Resource(policy), cancellationToken: ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.BackupPruned, $"retention of {policy.Tier.Name}/{policy.Policy.Name} removed {removed.Count} backup(s) from store {store.Name}: {string.Join(", ", removed)}", BackupRunner.Resource(policy), cancellationToken: ct).ConfigureAwait(false);
         }
     }
 }

@@ -73,7 +73,7 @@ public sealed partial class BackupRunner(
             {
                 LastBackupId = outcome.Id, LastBackupAt = outcome.Created, LastBackupBytes = outcome.Bytes, LastAttemptAt = started, LastError = null,
             }, ct).ConfigureAwait(false);
-            await events.PublishAsync(runtime.Name, "backup.completed", $"{policy.Kind} backup {outcome.Id} of tier {outcome.Tier} ({policy.Policy.Name}) taken on {outcome.Server}: {outcome.Bytes} bytes", Resource(policy), cancellationToken: ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.BackupCompleted, $"{policy.Kind} backup {outcome.Id} of tier {outcome.Tier} ({policy.Policy.Name}) taken on {outcome.Server}: {outcome.Bytes} bytes", Resource(policy), cancellationToken: ct).ConfigureAwait(false);
             await retention.PruneAsync(runtime, policy, stores.Primary(runtime), ct).ConfigureAwait(false);
             await replication.EnqueueAsync(new ReplicationItem(runtime, policy, outcome.Id), ct).ConfigureAwait(false);
             return outcome;
@@ -82,7 +82,7 @@ public sealed partial class BackupRunner(
         {
             LogBackupFailed(logger, ex, runtime.Name, policy.Tier.Name, policy.Policy.Name);
             await RecordAsync(runtime, policy, r => r with { LastAttemptAt = started, LastError = ex.Message, LastErrorAt = time.GetUtcNow() }, CancellationToken.None).ConfigureAwait(false);
-            await events.PublishAsync(runtime.Name, "backup.failed", $"{policy.Kind} backup of tier {policy.Tier.Name} ({policy.Policy.Name}) failed; earlier backups are kept: {ex.Message}", Resource(policy), EventSeverity.Error, CancellationToken.None).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.BackupFailed, $"{policy.Kind} backup of tier {policy.Tier.Name} ({policy.Policy.Name}) failed; earlier backups are kept: {ex.Message}", Resource(policy), EventSeverity.Error, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
     }

@@ -71,10 +71,10 @@ public sealed class DisasterRecoveryCopier(
     }
 
     private Task ReportCopiedAsync(DeploymentRuntime runtime, string id, Storage.IObjectStore target, ReplicationResult result, string resource, CancellationToken ct) =>
-        events.PublishAsync(runtime.Name, "backup.replicated", $"backup {id} copied to the disaster-recovery store {target.Name} and verified ({result.ObjectsCopied} objects, {result.BytesCopied} bytes copied)", resource, cancellationToken: ct);
+        events.PublishAsync(runtime.Name, EventKinds.BackupReplicated, $"backup {id} copied to the disaster-recovery store {target.Name} and verified ({result.ObjectsCopied} objects, {result.BytesCopied} bytes copied)", resource, cancellationToken: ct);
 
     private Task ReportFailedAsync(DeploymentRuntime runtime, string id, Exception ex, string resource) =>
-        events.PublishAsync(runtime.Name, "backup.replication-failed", $"backup {id} could not be copied to the disaster-recovery store: {ex.Message}", resource, EventSeverity.Error, CancellationToken.None);
+        events.PublishAsync(runtime.Name, EventKinds.BackupReplicationFailed, $"backup {id} could not be copied to the disaster-recovery store: {ex.Message}", resource, EventSeverity.Error, CancellationToken.None);
 
     private async Task<ReplicationResult> CopyAndVerifyAsync(
         DeploymentRuntime runtime, Spec.BackupKind kind, string id, string? key, Storage.IObjectStore target, CancellationToken ct)

@@ -115,7 +115,7 @@ public sealed partial class RestoreDrill(
             Settings = identity => LaunchSettingsBuilder.Build(runtime.Desired, runtime.State, tier, identity),
         };
         var instance = await provider.LaunchAsync(request, ct).ConfigureAwait(false);
-        return instance.State == Providers.ServerState.Running
+        return instance.State == ServerInstanceState.Running
             ? instance
             : throw new InvalidOperationException($"the scratch server {serverId} did not start: {instance.Message ?? instance.State.ToString()}");
     }
@@ -149,7 +149,7 @@ public sealed partial class RestoreDrill(
             }
 
             last = result.Detail ?? last;
-            if (await provider.DescribeServerAsync(instance.Id, ct).ConfigureAwait(false) is not { State: Providers.ServerState.Running } now)
+            if (await provider.DescribeServerAsync(instance.Id, ct).ConfigureAwait(false) is not { State: ServerInstanceState.Running } now)
             {
                 throw new InvalidOperationException($"the scratch server {instance.Id} stopped before it was healthy");
             }
@@ -177,7 +177,7 @@ public sealed partial class RestoreDrill(
             ? r with { LastDrillAt = now, LastDrillPassed = true, LastDrillMessage = outcome.Message, LastVerifiedAt = now, LastVerifiedBackupId = outcome.BackupId, LastRestoreDuration = outcome.RestoreDuration }
             : r with { LastDrillAt = now, LastDrillPassed = false, LastDrillMessage = outcome.Message }, CancellationToken.None).ConfigureAwait(false);
         await events.PublishAsync(
-            runtime.Name, outcome.Passed ? "backup.drill-passed" : "backup.drill-failed",
+            runtime.Name, outcome.Passed ? EventKinds.BackupDrillPassed : EventKinds.BackupDrillFailed,
             $"restore drill of {policy.Tier.Name}/{policy.Policy.Name}: {outcome.Message}", BackupRunner.Resource(policy),
             outcome.Passed ? EventSeverity.Info : EventSeverity.Error, CancellationToken.None).ConfigureAwait(false);
     }

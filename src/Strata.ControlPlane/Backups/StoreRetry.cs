@@ -70,8 +70,8 @@ public sealed class StoreRetry
     {
         var what = args.Context.Properties.GetValue(s_what, "a backup-store operation");
         return _events.PublishAsync(
-            args.Context.Properties.GetValue(s_deployment, ""), "backup.store-unavailable",
+            args.Context.Properties.GetValue(s_deployment, ""), EventKinds.BackupStoreUnavailable,
             $"{what}: the backup store is unreachable ({args.Outcome.Exception?.Message}); attempt {args.AttemptNumber + 1} of {_attempts}, retrying in {args.RetryDelay.TotalSeconds:0.#}s",
-            null, EventSeverity.Warning, args.Context.CancellationToken);
+            severity: EventSeverity.Warning, cancellationToken: args.Context.CancellationToken);
     }
 }

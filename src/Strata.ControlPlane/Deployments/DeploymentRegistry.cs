@@ -36,7 +36,7 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events, Deplo
             catch (InvalidSpecException ex)
             {
                 // The spec was valid when applied; an image folder may have gone since. Keep the servers running.
-                await events.PublishAsync(record.Name, "deployment.error", $"cannot reload the applied spec: {string.Join("; ", ex.Errors)}", severity: EventSeverity.Error, cancellationToken: ct).ConfigureAwait(false);
+                await events.PublishAsync(record.Name, EventKinds.DeploymentError, $"cannot reload the applied spec: {string.Join("; ", ex.Errors)}", severity: EventSeverity.Error, cancellationToken: ct).ConfigureAwait(false);
             }
         }
 
@@ -61,7 +61,7 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events, Deplo
     public async Task RemoveAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
         // Followers see the deletion before its events go with the deployment.
-        await events.PublishAsync(runtime.Name, "deployment.deleted", $"deployment {runtime.Name} deleted", cancellationToken: ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, EventKinds.DeploymentDeleted, $"deployment {runtime.Name} deleted", cancellationToken: ct).ConfigureAwait(false);
         await store.DeleteDeploymentAsync(runtime.Name, ct).ConfigureAwait(false);
         _runtimes.TryRemove(runtime.Name, out _);
     }

@@ -1,8 +1,25 @@
+using System.Text.Json.Serialization;
+using Strata.Planning;
+
 namespace Strata.ControlPlane;
 
 public enum EventSeverity { Info, Warning, Error }
 
+/// <summary>What a rollback request came to, recorded with its <see cref="EventKinds.DeploymentRollback"/> event.</summary>
+public enum RollbackResult
+{
+    /// <summary>The previous apply is desired again and changed tiers are rolling back to it.</summary>
+    RolledBack,
+
+    /// <summary>Nothing changed: the deployment has no previous apply to go back to.</summary>
+    NoPreviousApply,
+}
+
 /// <summary>Something that happened to a deployment: a server changed state, a load balancer changed members, an error.</summary>
+/// <remarks>
+/// <see cref="Message"/> is for people and its wording may change; programs read <see cref="Kind"/> and the fields
+/// (<see cref="Tier"/>, <see cref="Server"/>, <see cref="FromState"/>, <see cref="ToState"/>, <see cref="Rollback"/>).
+/// </remarks>
 public sealed record DeploymentEvent
 {
     /// <summary>Ordered id assigned by the store; 0 before it is stored.</summary>
@@ -12,7 +29,7 @@ public sealed record DeploymentEvent
 
     public required DateTimeOffset Time { get; init; }
 
-    /// <summary>A dotted kind such as <c>server.state</c>, <c>loadbalancer.members</c>, <c>deployment.converged</c>.</summary>
+    /// <summary>One of <see cref="EventKinds"/>, such as <c>server.state</c> or <c>loadbalancer.members</c>.</summary>
     public required string Kind { get; init; }
 
     /// <summary>The resource address, e.g. <c>tiers.web.servers[hello-web-k3x9a1]</c>.</summary>
@@ -21,4 +38,47 @@ public sealed record DeploymentEvent
     public EventSeverity Severity { get; init; } = EventSeverity.Info;
 
     public required string Message { get; init; }
+
+    /// <summary>The tier the event is about; null when it is about no tier (or was recorded before tiers were kept).</summary>
+    public string? Tier { get; init; }
+
+    /// <summary>The physical name of the server the event is about, e.g. <c>hello-web-k3x9a1</c>.</summary>
+    public string? Server { get; init; }
+
+    /// <summary>The server's state before a state change; null when it had none (or it is not a state change).</summary>
+    // By name, also where a serializer writes other enums as numbers (the CLI's --json output), so readers need no table.
+    [JsonConverter(typeof(JsonStringEnumConverter<ServerStatus>))]
+    public ServerStatus? FromState { get; init; }
+
+    /// <summary>The server's state after a state change.</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<ServerStatus>))]
+    public ServerStatus? ToState { get; init; }
+
+    /// <summary>What a rollback came to, on <see cref="EventKinds.DeploymentRollback"/> events.</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<RollbackResult>))]
+    public RollbackResult? Rollback { get; init; }
+}
+
+/// <summary>What an event is about: the structured fields recorded with it, and the resource address they imply.</summary>
+public sealed record EventSubject
+{
+    public string? Resource { get; init; }
+
+    public string? Tier { get; init; }
+
+    public string? Server { get; init; }
+
+    public ServerStatus? FromState { get; init; }
+
+    public ServerStatus? ToState { get; init; }
+
+    public RollbackResult? Rollback { get; init; }
+
+    /// <summary>A server, optionally moving from one state to another.</summary>
+    public static EventSubject OfServer(string tier, string server, ServerStatus? from = null, ServerStatus? to = null) =>
+        new() { Resource = $"tiers.{tier}.servers[{server}]", Tier = tier, Server = server, FromState = from, ToState = to };
+
+    public static EventSubject OfTier(string tier) => new() { Resource = $"tiers.{tier}", Tier = tier };
+
+    public static EventSubject OfRollback(RollbackResult result) => new() { Rollback = result };
 }

@@ -29,8 +29,16 @@ public sealed class EventLog(IStateStore store, TimeProvider time, IOptions<Even
     {
     }
 
-    public async Task<DeploymentEvent> PublishAsync(
+    /// <param name="kind">One of <see cref="EventKinds"/>.</param>
+    public Task<DeploymentEvent> PublishAsync(
         string deployment, string kind, string message, string? resource = null,
+        EventSeverity severity = EventSeverity.Info, CancellationToken cancellationToken = default) =>
+        PublishAsync(deployment, kind, message, new EventSubject { Resource = resource }, severity, cancellationToken);
+
+    /// <summary>Publishes an event with the structured fields of <paramref name="subject"/>, which readers match on instead of the message.</summary>
+    /// <param name="kind">One of <see cref="EventKinds"/>.</param>
+    public async Task<DeploymentEvent> PublishAsync(
+        string deployment, string kind, string message, EventSubject subject,
         EventSeverity severity = EventSeverity.Info, CancellationToken cancellationToken = default)
     {
         var stored = await store.AppendEventAsync(new DeploymentEvent
@@ -38,9 +46,14 @@ public sealed class EventLog(IStateStore store, TimeProvider time, IOptions<Even
             Deployment = deployment,
             Time = time.GetUtcNow(),
             Kind = kind,
-            Resource = resource,
+            Resource = subject.Resource,
             Severity = severity,
             Message = secrets?.For(deployment).Scrub(message) ?? message,
+            Tier = subject.Tier,
+            Server = subject.Server,
+            FromState = subject.FromState,
+            ToState = subject.ToState,
+            Rollback = subject.Rollback,
         }, cancellationToken).ConfigureAwait(false);
 
         Wake(deployment);

@@ -165,7 +165,7 @@ public sealed partial class HealthMonitor(
         }
 
         var text = next == ServerStatus.InService ? $"{server.Name} is in service" : $"{server.Name} is unhealthy: {message}";
-        await events.PublishAsync(runtime.Name, "server.state", text, $"tiers.{server.Tier}.servers[{server.Name}]",
+        await events.PublishAsync(runtime.Name, EventKinds.ServerState, text, EventSubject.OfServer(server.Tier, server.Name, server.State, next),
             next == ServerStatus.InService ? EventSeverity.Info : EventSeverity.Warning, ct).ConfigureAwait(false);
         Changed?.Invoke(runtime.Name);
         return next;

@@ -142,7 +142,7 @@ public sealed partial class LoadBalancerChecks(IHealthProbe probe, EventLog even
         var (text, severity) = after.Verdict == HealthVerdict.Healthy
             ? ($"{server.Name} passes load balancer {loadBalancer}'s check again and may rejoin its rotation", EventSeverity.Info)
             : ($"{server.Name} is not in load balancer {loadBalancer}'s rotation: its check fails: {after.LastFailure}", EventSeverity.Warning);
-        await events.PublishAsync(runtime.Name, "loadbalancer.check", text, $"loadBalancers.{loadBalancer}", severity, ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerCheck, text, $"loadBalancers.{loadBalancer}", severity, ct).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Hosting;
 using Strata.Planning;
 using Strata.Providers;
-using ProviderServerState = Strata.Providers.ServerState;
+using ProviderServerState = Strata.Providers.ServerInstanceState;
 
 namespace Strata.ControlPlane.Reconciliation;
 

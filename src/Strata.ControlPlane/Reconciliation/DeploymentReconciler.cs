@@ -6,7 +6,6 @@ using Strata.ControlPlane.Hosting;
 using Strata.Planning;
 using Strata.Providers;
 using Strata.Spec;
-using ProviderServerState = Strata.Providers.ServerState;
 
 namespace Strata.ControlPlane.Reconciliation;
 
@@ -101,7 +100,7 @@ public sealed partial class DeploymentReconciler(
                 case ServerStatus.Terminating:
                     StartTermination(runtime, server, "resuming an interrupted termination");
                     break;
-                case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy when instance?.State != ProviderServerState.Running:
+                case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy when instance?.State != ServerInstanceState.Running:
                     await ConfirmDeathAsync(runtime, server, ct).ConfigureAwait(false);
                     break;
                 case ServerStatus.Failed when DeathVerdicts.WronglyFailed(server, instance, runtime.State.Volumes.Any(v => v.Tier == server.Tier)):
@@ -137,7 +136,8 @@ public sealed partial class DeploymentReconciler(
     {
         var recovered = server with { State = ServerStatus.Booting, Failure = null, Message = null, Address = instance.Address, ProcessId = instance.ProcessId };
         await SetServerAsync(runtime, recovered, ct).ConfigureAwait(false);
-        await events.PublishAsync(runtime.Name, "server.state", $"{server.Name} runs after all (pid {instance.ProcessId}); recovered, booting", Address(server),
+        await events.PublishAsync(runtime.Name, EventKinds.ServerState, $"{server.Name} runs after all (pid {instance.ProcessId}); recovered, booting",
+            EventSubject.OfServer(server.Tier, server.Name, ServerStatus.Failed, ServerStatus.Booting),
             EventSeverity.Warning, ct).ConfigureAwait(false);
         health.Ensure(runtime, recovered, instance);
     }
@@ -184,7 +184,7 @@ public sealed partial class DeploymentReconciler(
             var unhealthy = tierState.Servers.Count(s => s.State == ServerStatus.Unhealthy);
             await events.PublishAsync(runtime.Name, OverloadedKind,
                 $"tier {tier.Name} is overloaded: {unhealthy} servers fail their health check while their processes run; {actions.HeldBack} are not replaced (maxReplacing is {target.MaxReplacing}), they stay out of rotation and are probed until they recover",
-                $"tiers.{tier.Name}", EventSeverity.Warning, ct).ConfigureAwait(false);
+                EventSubject.OfTier(tier.Name), EventSeverity.Warning, ct).ConfigureAwait(false);
         }
 
         foreach (var termination in actions.Terminate)
@@ -213,20 +213,21 @@ public sealed partial class DeploymentReconciler(
         if (!ReferenceEquals(step.Next, rollout))
         {
             await runtime.MutateAsync(s => s.FindTier(tier.LogicalName) is { } t ? s.WithTier(t with { Rollout = step.Next }) : s, ct).ConfigureAwait(false);
-            await events.PublishAsync(runtime.Name, "tier.rollout", step.Event!, $"tiers.{tier.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.TierRollout, step.Event!, EventSubject.OfTier(tier.LogicalName), cancellationToken: ct).ConfigureAwait(false);
         }
 
         return true;
     }
 
     /// <summary>Makes the previous apply desired again and starts rolling every changed tier back to it.</summary>
-    public async Task<bool> RollBackAsync(DeploymentRuntime runtime, string reason, CancellationToken ct)
+    public async Task<RollbackResult> RollBackAsync(DeploymentRuntime runtime, string reason, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var rolledBack = await runtime.RollbackAsync(reason, (state, from, to) => Rollouts.RollBack(state, from, to, reason, now), ct).ConfigureAwait(false);
         var message = rolledBack ? $"rolling back to the previous apply: {reason}" : $"cannot roll back, there is no previous apply: {reason}";
-        await events.PublishAsync(runtime.Name, "deployment.rollback", message, severity: EventSeverity.Warning, cancellationToken: ct).ConfigureAwait(false);
-        return rolledBack;
+        var result = rolledBack ? RollbackResult.RolledBack : RollbackResult.NoPreviousApply;
+        await events.PublishAsync(runtime.Name, EventKinds.DeploymentRollback, message, EventSubject.OfRollback(result), EventSeverity.Warning, ct).ConfigureAwait(false);
+        return result;
     }
 
     private async Task LaunchNewAsync(DeploymentRuntime runtime, TierSpec tier, TierTarget target, int count, CancellationToken ct)
@@ -295,7 +296,7 @@ public sealed partial class DeploymentReconciler(
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 LogOperationFailed(logger, ex, key);
-                await events.PublishAsync(runtime.Name, "server.error", ex.Message, key, EventSeverity.Error).ConfigureAwait(false);
+                await events.PublishAsync(runtime.Name, EventKinds.ServerError, ex.Message, new EventSubject { Resource = key, Server = key }, EventSeverity.Error).ConfigureAwait(false);
             }
             finally
             {
@@ -355,8 +356,7 @@ public sealed partial class DeploymentReconciler(
 
     private async Task RecordLaunchAsync(DeploymentRuntime runtime, TierSpec tier, ServerState server, ServerInstance instance, CancellationToken ct)
     {
-        var resource = Address(server);
-        if (instance.State != ProviderServerState.Running)
+        if (instance.State != ServerInstanceState.Running)
         {
             await MarkFailedAsync(runtime, server with { Address = instance.Address }, instance.Message ?? $"the launch ended {instance.State}", ct).ConfigureAwait(false);
             return;
@@ -372,7 +372,7 @@ public sealed partial class DeploymentReconciler(
             Message = null,
         };
         await SetServerAsync(runtime, next, ct).ConfigureAwait(false);
-        await events.PublishAsync(runtime.Name, "server.state", $"{server.Name} launched at {instance.Address} (pid {instance.ProcessId}); {Describe(next.State)}", resource, cancellationToken: ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, EventKinds.ServerState, $"{server.Name} launched at {instance.Address} (pid {instance.ProcessId}); {Describe(next.State)}", EventSubject.OfServer(server.Tier, server.Name, server.State, next.State), cancellationToken: ct).ConfigureAwait(false);
         health.Ensure(runtime, next, instance);
     }
 
@@ -394,7 +394,7 @@ public sealed partial class DeploymentReconciler(
         await runtime.MutateAsync(s => s.Volumes.Any(v => v.Server == server.Name)
             ? s with { Volumes = [.. s.Volumes.Select(v => v.Server == server.Name ? v with { Server = null } : v)] }
             : s, ct).ConfigureAwait(false);
-        await events.PublishAsync(runtime.Name, "server.failed", $"{server.Name} failed: {message}", Address(server), EventSeverity.Error, ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, EventKinds.ServerFailed, $"{server.Name} failed: {message}", EventSubject.OfServer(server.Tier, server.Name, server.State, ServerStatus.Failed), EventSeverity.Error, ct).ConfigureAwait(false);
         if (WasStable(server))
         {
             // A server that served and then died is replaced at once (after the recovery delay): only launches
@@ -420,9 +420,9 @@ public sealed partial class DeploymentReconciler(
         _ = Task.Delay(delay, time, CancellationToken.None).ContinueWith(_ => Changed?.Invoke(runtime.Name), TaskScheduler.Default);
         if (count == CrashLoopAfter)
         {
-            await events.PublishAsync(runtime.Name, "tier.crashloop",
+            await events.PublishAsync(runtime.Name, EventKinds.TierCrashLoop,
                 $"tier {tier} is crash-looping ({count} failures in a row); launches now back off up to {options.Value.MaxLaunchBackoff.TotalMinutes:0} min",
-                $"tiers.{tier}", EventSeverity.Error, ct).ConfigureAwait(false);
+                EventSubject.OfTier(tier), EventSeverity.Error, ct).ConfigureAwait(false);
         }
     }
 
@@ -456,14 +456,14 @@ public sealed partial class DeploymentReconciler(
         var cause = runtime.State.FindTier(server.Tier)?.Servers.FirstOrDefault(s => s.Name == server.Name)?.Termination ?? server.Termination;
         await volumes.ReleaseAsync(runtime, server.Name, cause != TerminationCause.Removal, ct).ConfigureAwait(false);
         await runtime.MutateAsync(s => WithoutServer(s, server.Name), ct).ConfigureAwait(false);
-        await events.PublishAsync(runtime.Name, "server.state", $"{server.Name} terminated ({reason})", Address(server), cancellationToken: ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, EventKinds.ServerState, $"{server.Name} terminated ({reason})", EventSubject.OfServer(server.Tier, server.Name, ServerStatus.Terminating, ServerStatus.Terminated), cancellationToken: ct).ConfigureAwait(false);
     }
 
     /// <summary>A server that passed its health check once served; its death is an incident, not a bad launch.</summary>
     private static bool WasStable(ServerState server) => server.State is ServerStatus.InService or ServerStatus.Unhealthy;
 
     /// <summary>The kind of the event that reports unhealthy servers held back from replacement.</summary>
-    public const string OverloadedKind = "tier.overloaded";
+    public const string OverloadedKind = EventKinds.TierOverloaded;
 
     /// <summary>Failures in a row after which a tier is reported as crash-looping.</summary>
     public const int CrashLoopAfter = 3;
@@ -514,7 +514,7 @@ public sealed partial class DeploymentReconciler(
                 continue;
             }
 
-            await events.PublishAsync(runtime.Name, "server.orphan", $"{orphan.Id} is not in the state; terminating it", orphan.Id, EventSeverity.Warning, ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.ServerOrphan, $"{orphan.Id} is not in the state; terminating it", new EventSubject { Resource = orphan.Id, Server = orphan.Id }, EventSeverity.Warning, ct).ConfigureAwait(false);
             Track(runtime, orphan.Id, () => provider.TerminateAsync(orphan.Id, null, CancellationToken.None));
         }
     }
@@ -523,7 +523,7 @@ public sealed partial class DeploymentReconciler(
     {
         if (runtime.Failures.GetValueOrDefault(tier)?.Message != message && runtime.SetWaiting(tier, message))
         {
-            await events.PublishAsync(runtime.Name, "tier.waiting", message, $"tiers.{tier}", cancellationToken: ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.TierWaiting, message, EventSubject.OfTier(tier), cancellationToken: ct).ConfigureAwait(false);
         }
     }
 
@@ -546,8 +546,6 @@ public sealed partial class DeploymentReconciler(
 
     private static DeploymentState WithoutServer(DeploymentState state, string name) =>
         state with { Tiers = [.. state.Tiers.Select(t => t with { Servers = [.. t.Servers.Where(s => s.Name != name)] })] };
-
-    private static string Address(ServerState server) => $"tiers.{server.Tier}.servers[{server.Name}]";
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "Operation on {Resource} failed")]
     private static partial void LogOperationFailed(ILogger logger, Exception exception, string resource);

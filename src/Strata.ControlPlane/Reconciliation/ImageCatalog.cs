@@ -31,7 +31,7 @@ public sealed class ImageCatalog(ICloudProvider provider, EventLog events, TimeP
                 Images = [.. s.Images.Where(i => i.LogicalName != image.Name), record],
                 Artifacts = new Dictionary<string, string>(s.Artifacts) { [digest] = machineImage.Id },
             }, ct).ConfigureAwait(false);
-            await events.PublishAsync(runtime.Name, "image.baked", $"image {image.Name} (source {digest[..19]}…) baked as artifact {machineImage.Id[..19]}… ({machineImage.SizeBytes / 1024} KiB)", $"images.{image.Name}", cancellationToken: ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.ImageBaked, $"image {image.Name} (source {digest[..19]}…) baked as artifact {machineImage.Id[..19]}… ({machineImage.SizeBytes / 1024} KiB)", $"images.{image.Name}", cancellationToken: ct).ConfigureAwait(false);
         }
     }
 

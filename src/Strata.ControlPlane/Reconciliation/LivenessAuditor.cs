@@ -15,7 +15,7 @@ public sealed class LivenessAuditor(
     DeploymentReconciler reconciler, HealthMonitor health, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time)
 {
     /// <summary>The kind of the event each repair publishes.</summary>
-    public const string Kind = "server.liveness";
+    public const string Kind = EventKinds.ServerLiveness;
 
     private ImmutableHashSet<(string Server, LivenessRepair Repair)> _reported = [];
 
@@ -30,7 +30,7 @@ public sealed class LivenessAuditor(
             if (!reported.Contains((finding.Server.Name, finding.Repair)))
             {
                 await events.PublishAsync(runtime.Name, Kind, $"{finding.Server.Name}: {finding.Reason}; {Describe(finding.Repair)}",
-                    $"tiers.{finding.Server.Tier}.servers[{finding.Server.Name}]", EventSeverity.Warning, ct).ConfigureAwait(false);
+                    EventSubject.OfServer(finding.Server.Tier, finding.Server.Name), EventSeverity.Warning, ct).ConfigureAwait(false);
             }
         }
 

@@ -22,43 +22,30 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
     private readonly ConcurrentDictionary<string, string> _standby = new(StringComparer.Ordinal);
     private readonly Random _random = new();
 
-    private readonly ConcurrentDictionary<string, (LoadBalancerStats Stats, LoadBalancerTrafficDto? Traffic)> _traffic = new(StringComparer.Ordinal);
+    private readonly TrafficMeter _meter = new();
+    private readonly ConcurrentDictionary<string, LoadBalancerTrafficDto?> _traffic = new(StringComparer.Ordinal);
 
     /// <summary>The running instance of a load balancer by physical name, as last seen.</summary>
     public LoadBalancerInstance? Find(string physicalName) => _instances.GetValueOrDefault(physicalName);
 
     /// <summary>Traffic between the last two reconcile passes, or null before two were made.</summary>
-    public LoadBalancerTrafficDto? TrafficOf(string physicalName) => _traffic.GetValueOrDefault(physicalName).Traffic;
+    public LoadBalancerTrafficDto? TrafficOf(string physicalName) => _traffic.GetValueOrDefault(physicalName);
 
     private async Task SampleTrafficAsync(ILoadBalancerDriver driver, LoadBalancerInstance instance, string physicalName, CancellationToken ct)
     {
-        if (await driver.GetStatsAsync(instance, ct).ConfigureAwait(false) is not { } stats)
+        if (await driver.GetStatsAsync(instance, ct).ConfigureAwait(false) is { } stats)
         {
-            return;
+            _traffic[physicalName] = _meter.Observe(physicalName, stats) is { } rates ? Traffic(rates) : null;
         }
-
-        var traffic = _traffic.TryGetValue(physicalName, out var previous) ? Traffic(previous.Stats, stats) : null;
-        _traffic[physicalName] = (stats, traffic);
     }
 
-    private static LoadBalancerTrafficDto? Traffic(LoadBalancerStats before, LoadBalancerStats after)
+    private static LoadBalancerTrafficDto Traffic(TrafficRates rates)
     {
-        var elapsed = after.Timestamp - before.Timestamp;
-        if (elapsed <= TimeSpan.Zero)
-        {
-            return null;
-        }
-
-        var members = after.Members.Select(m =>
-        {
-            var earlier = before.Members.FirstOrDefault(b => b.Name == m.Name) ?? m with { Requests = 0, Errors = 0 };
-            return new MemberTrafficDto(m.Name, Math.Round(m.RequestsPerSecondSince(earlier, elapsed), 1), Math.Round(m.ErrorRateSince(earlier) * 100, 2),
-                m.LatencyP50.TotalMilliseconds, m.LatencyP99.TotalMilliseconds, m.OpenConnections, m.InFlight, m.Ejected);
-        }).ToList();
-        var requests = after.Members.Sum(m => m.Requests) - before.Members.Sum(m => m.Requests);
-        var errors = after.Members.Sum(m => m.Errors) - before.Members.Sum(m => m.Errors) + after.NoMemberResponses - before.NoMemberResponses;
+        var members = rates.Members.Select(m => new MemberTrafficDto(
+            m.Current.Name, Math.Round(m.RequestsPerSecond, 1), Math.Round(m.ErrorRate * 100, 2), m.Current.LatencyP50.TotalMilliseconds,
+            m.Current.LatencyP99.TotalMilliseconds, m.Current.OpenConnections, m.Current.InFlight, m.Current.Ejected)).ToList();
         return new LoadBalancerTrafficDto(
-            Math.Round(Math.Max(0, requests) / elapsed.TotalSeconds, 1), requests > 0 ? Math.Round(100.0 * errors / requests, 2) : 0, after.OpenConnections, members);
+            Math.Round(rates.RequestsPerSecond, 1), Math.Round(rates.ErrorRate * 100, 2), rates.Current.OpenConnections, members);
     }
 
     /// <summary>
@@ -117,7 +104,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         var instance = await driver.EnsureRunningAsync(Definition(runtime, spec, state), ct).ConfigureAwait(false);
         var previous = _instances.GetValueOrDefault(state.PhysicalName);
         _instances[state.PhysicalName] = instance;
-        if (instance.State != LoadBalancing.LoadBalancerState.Running)
+        if (instance.State != LoadBalancerInstanceState.Running)
         {
             await ReportOnceAsync(runtime, state, $"load balancer {spec.Name} is not running: {instance.Message}", ct).ConfigureAwait(false);
             return;
@@ -137,7 +124,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
             await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = names, Url = instance.Url }), ct).ConfigureAwait(false);
             if (!names.SequenceEqual(state.Members))
             {
-                await events.PublishAsync(runtime.Name, "loadbalancer.members", MembersText(spec, names, membership), $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
+                await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerMembers, MembersText(spec, names, membership), $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
             }
         }
     }
@@ -184,7 +171,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         Deployment = runtime.Name,
         ListenHost = spec.ListenHost,
         ListenPort = spec.ListenPort,
-        Algorithm = (BalancingAlgorithm)spec.Algorithm,
+        Algorithm = BalancingAlgorithmOf(spec.Algorithm),
         DrainTimeout = spec.DrainTimeout,
         Sticky = spec.Sticky,
         PinKey = state.PinKey,
@@ -199,6 +186,15 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
                 KeyPath = Path.GetFullPath(Path.Combine(runtime.Desired.Spec.BaseDirectory, tls.Key)),
             }
             : null,
+    };
+
+    /// <summary>The driver's name for the spec's algorithm, mapped by meaning: the two enums are declared apart.</summary>
+    internal static BalancingAlgorithm BalancingAlgorithmOf(LoadBalancingAlgorithm algorithm) => algorithm switch
+    {
+        LoadBalancingAlgorithm.RoundRobin => BalancingAlgorithm.RoundRobin,
+        LoadBalancingAlgorithm.LeastConnections => BalancingAlgorithm.LeastConnections,
+        LoadBalancingAlgorithm.SourceHash => BalancingAlgorithm.SourceHash,
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "no load-balancing algorithm of the drivers matches this one"),
     };
 
     /// <summary>Takes a server out of every pool it is in and waits (up to the drain timeout) for its requests to finish.</summary>
@@ -234,8 +230,10 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
     {
         await drivers.Get(state.Driver).StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
         _instances.TryRemove(state.PhysicalName, out _);
+        _meter.Forget(state.PhysicalName);
+        _traffic.TryRemove(state.PhysicalName, out _);
         await runtime.MutateAsync(s => s with { LoadBalancers = [.. s.LoadBalancers.Where(l => l.PhysicalName != state.PhysicalName)] }, ct).ConfigureAwait(false);
-        await events.PublishAsync(runtime.Name, "loadbalancer.stopped", $"load balancer {state.LogicalName} stopped", $"loadBalancers.{state.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerStopped, $"load balancer {state.LogicalName} stopped", $"loadBalancers.{state.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
     }
 
     private async Task ReportOnceAsync(DeploymentRuntime runtime, LoadBalancerState state, string message, CancellationToken ct)
@@ -243,7 +241,7 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         if (_reported.GetValueOrDefault(state.PhysicalName) != message)
         {
             _reported[state.PhysicalName] = message;
-            await events.PublishAsync(runtime.Name, "loadbalancer.failed", message, $"loadBalancers.{state.LogicalName}", EventSeverity.Error, ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerFailed, message, $"loadBalancers.{state.LogicalName}", EventSeverity.Error, ct).ConfigureAwait(false);
         }
     }
 

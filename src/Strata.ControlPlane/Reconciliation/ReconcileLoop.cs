@@ -110,7 +110,7 @@ public sealed partial class ReconcileLoop : BackgroundService
         catch (Exception ex) when (ex is IOException or ProviderException or InvalidOperationException or HttpRequestException or KeyNotFoundException)
         {
             LogPassFailed(_logger, ex, name);
-            await _events.PublishAsync(name, "deployment.error", ex.Message, severity: EventSeverity.Error, cancellationToken: ct).ConfigureAwait(false);
+            await _events.PublishAsync(name, EventKinds.DeploymentError, ex.Message, severity: EventSeverity.Error, cancellationToken: ct).ConfigureAwait(false);
         }
     }
 

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Hosting;
 using Strata.Providers;
-using ProviderServerState = Strata.Providers.ServerState;
 
 namespace Strata.ControlPlane.Reconciliation;
 
@@ -38,7 +37,7 @@ public sealed partial class ServerShutdown(
         }
 
         // A server that is not running has nothing to shut down cleanly.
-        if (await provider.DescribeServerAsync(serverId, ct).ConfigureAwait(false) is not { State: ProviderServerState.Running } instance)
+        if (await provider.DescribeServerAsync(serverId, ct).ConfigureAwait(false) is not { State: ServerInstanceState.Running } instance)
         {
             return;
         }
@@ -62,7 +61,7 @@ public sealed partial class ServerShutdown(
         }
 
         LogStopHookFailed(logger, serverId, problem);
-        await events.PublishAsync(runtime.Name, "server.stop", $"{problem}; stopping it with signals", $"tiers.{tierName}.servers[{serverId}]",
+        await events.PublishAsync(runtime.Name, EventKinds.ServerStop, $"{problem}; stopping it with signals", EventSubject.OfServer(tierName, serverId),
             EventSeverity.Warning, ct).ConfigureAwait(false);
     }
 

@@ -114,7 +114,7 @@ public sealed partial class AutoscalingLoop(
         var text = decision.NewDesired == state.Count.Desired
             ? $"tier {state.LogicalName} bounds now {count.Min}..{count.Max}: {decision.Reason}"
             : $"scaling tier {state.LogicalName} from {state.Count.Desired} to {decision.NewDesired}: {decision.Reason}";
-        await events.PublishAsync(runtime.Name, "tier.scaling", text, $"tiers.{state.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, EventKinds.TierScaling, text, EventSubject.OfTier(state.LogicalName), cancellationToken: ct).ConfigureAwait(false);
         registry.Signal(runtime.Name);
     }
 

@@ -12,7 +12,7 @@ namespace Strata.ControlPlane.Scaling;
 public sealed class TierMeasurements(ILoadBalancerDriverRegistry drivers, LoadBalancerCoordinator loadBalancers, TimeProvider time)
 {
     private readonly ProcessTreeSampler _sampler = new(new ProcessTreeSamplerOptions(), time);
-    private readonly Dictionary<string, LoadBalancerStats> _lastStats = new(StringComparer.Ordinal);
+    private readonly TrafficMeter _meter = new();
     private ProcessTreeSnapshot? _lastSnapshot;
 
     /// <summary>Samples every server process once, for all tiers of all deployments measured in this tick.</summary>
@@ -29,7 +29,7 @@ public sealed class TierMeasurements(ILoadBalancerDriverRegistry drivers, LoadBa
     public void Forget()
     {
         _lastSnapshot = null;
-        _lastStats.Clear();
+        _meter.Forget();
     }
 
     public async Task<TierMetrics> MeasureAsync(DeploymentRuntime runtime, TierState tier, ProcessTreeSnapshot snapshot, CancellationToken ct)
@@ -56,39 +56,26 @@ public sealed class TierMeasurements(ILoadBalancerDriverRegistry drivers, LoadBa
     private async Task<(double? Rate, double? P99, double? Errors)> MeasureTrafficAsync(DeploymentRuntime runtime, TierState tier, CancellationToken ct)
     {
         var inService = Math.Max(1, tier.Servers.Count(s => s.State == ServerStatus.InService));
-        double rate = 0, requests = 0, failed = 0, p99 = 0;
-        var measured = false;
+        var windows = new List<TrafficRates>();
         foreach (var lb in runtime.State.LoadBalancers.Where(l => l.TargetTier == tier.LogicalName))
         {
-            if (loadBalancers.Find(lb.PhysicalName) is not { State: LoadBalancing.LoadBalancerState.Running } instance
-                || await drivers.Get(lb.Driver).GetStatsAsync(instance, ct).ConfigureAwait(false) is not { } stats)
+            if (loadBalancers.Find(lb.PhysicalName) is { State: LoadBalancerInstanceState.Running } instance
+                && await drivers.Get(lb.Driver).GetStatsAsync(instance, ct).ConfigureAwait(false) is { } stats
+                && _meter.Observe(lb.PhysicalName, stats) is { } rates)
             {
-                continue;
+                windows.Add(rates);
             }
-
-            if (_lastStats.TryGetValue(lb.PhysicalName, out var previous))
-            {
-                var elapsed = stats.Timestamp - previous.Timestamp;
-                foreach (var member in stats.Members)
-                {
-                    var before = previous.Members.FirstOrDefault(m => m.Name == member.Name) ?? member with { Requests = 0, Errors = 0 };
-                    rate += elapsed > TimeSpan.Zero ? member.RequestsPerSecondSince(before, elapsed) : 0;
-                    requests += Math.Max(0, member.Requests - before.Requests);
-                    failed += Math.Max(0, member.Errors - before.Errors);
-                    p99 = Math.Max(p99, member.LatencyP99.TotalMilliseconds);
-                }
-
-                measured = true;
-            }
-
-            _lastStats[lb.PhysicalName] = stats;
         }
 
-        if (!measured)
+        if (windows.Count == 0)
         {
             return (null, null, null);
         }
 
-        return (rate / inService, p99, requests > 0 ? Math.Min(100, failed / requests * 100) : 0);
+        // Errors are weighed by requests across load balancers, as one load balancer's would be across its members.
+        var requests = windows.Sum(w => w.Requests + w.NoMemberResponses);
+        var errors = requests > 0 ? 100.0 * windows.Sum(w => w.Errors) / requests : 0;
+        var p99 = windows.SelectMany(w => w.Members).Select(m => m.Current.LatencyP99.TotalMilliseconds).DefaultIfEmpty(0).Max();
+        return (windows.Sum(w => w.RequestsPerSecond) / inService, p99, errors);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using Strata.Planning;
 
 namespace Strata.ControlPlane.State;
 
@@ -62,7 +63,12 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
                 kind TEXT NOT NULL,
                 resource TEXT,
                 severity TEXT NOT NULL,
-                message TEXT NOT NULL);
+                message TEXT NOT NULL,
+                tier TEXT,
+                server TEXT,
+                from_state TEXT,
+                to_state TEXT,
+                rollback TEXT);
             CREATE INDEX IF NOT EXISTS events_by_deployment ON events (deployment, id);
             """, cancellationToken).ConfigureAwait(false);
         await MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -71,11 +77,15 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
     /// <summary>Adds columns that later versions introduced to a database an earlier version created.</summary>
     private static async Task MigrateAsync(SqliteConnection connection, CancellationToken ct)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('deployments') WHERE name = 'previous'";
-        if ((long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))! == 0)
+        string[] added = ["deployments.previous", "events.tier", "events.server", "events.from_state", "events.to_state", "events.rollback"];
+        foreach (var (table, column) in added.Select(c => (c[..c.IndexOf('.')], c[(c.IndexOf('.') + 1)..])))
         {
-            await ExecuteAsync(connection, "ALTER TABLE deployments ADD COLUMN previous TEXT", ct).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
+            if ((long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))! == 0)
+            {
+                await ExecuteAsync(connection, $"ALTER TABLE {table} ADD COLUMN {column} TEXT", ct).ConfigureAwait(false);
+            }
         }
     }
 
@@ -179,8 +189,8 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO events (deployment, time, kind, resource, severity, message)
-            VALUES ($deployment, $time, $kind, $resource, $severity, $message) RETURNING id
+            INSERT INTO events (deployment, time, kind, resource, severity, message, tier, server, from_state, to_state, rollback)
+            VALUES ($deployment, $time, $kind, $resource, $severity, $message, $tier, $server, $fromState, $toState, $rollback) RETURNING id
             """;
         command.Parameters.AddWithValue("$deployment", deploymentEvent.Deployment);
         command.Parameters.AddWithValue("$time", deploymentEvent.Time.ToString("O"));
@@ -188,6 +198,11 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
         command.Parameters.AddWithValue("$resource", (object?)deploymentEvent.Resource ?? DBNull.Value);
         command.Parameters.AddWithValue("$severity", deploymentEvent.Severity.ToString());
         command.Parameters.AddWithValue("$message", deploymentEvent.Message);
+        command.Parameters.AddWithValue("$tier", (object?)deploymentEvent.Tier ?? DBNull.Value);
+        command.Parameters.AddWithValue("$server", (object?)deploymentEvent.Server ?? DBNull.Value);
+        command.Parameters.AddWithValue("$fromState", (object?)deploymentEvent.FromState?.ToString() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$toState", (object?)deploymentEvent.ToState?.ToString() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$rollback", (object?)deploymentEvent.Rollback?.ToString() ?? DBNull.Value);
         var id = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         return deploymentEvent with { Id = id };
     }
@@ -197,7 +212,7 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT id, deployment, time, kind, resource, severity, message FROM events
+            SELECT id, deployment, time, kind, resource, severity, message, tier, server, from_state, to_state, rollback FROM events
             WHERE deployment = $deployment AND id > $after ORDER BY id LIMIT $max
             """;
         command.Parameters.AddWithValue("$deployment", deployment);
@@ -216,6 +231,11 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
                 Resource = reader.IsDBNull(4) ? null : reader.GetString(4),
                 Severity = Enum.Parse<EventSeverity>(reader.GetString(5)),
                 Message = reader.GetString(6),
+                Tier = reader.IsDBNull(7) ? null : reader.GetString(7),
+                Server = reader.IsDBNull(8) ? null : reader.GetString(8),
+                FromState = reader.IsDBNull(9) ? null : Enum.Parse<ServerStatus>(reader.GetString(9)),
+                ToState = reader.IsDBNull(10) ? null : Enum.Parse<ServerStatus>(reader.GetString(10)),
+                Rollback = reader.IsDBNull(11) ? null : Enum.Parse<RollbackResult>(reader.GetString(11)),
             });
         }
 

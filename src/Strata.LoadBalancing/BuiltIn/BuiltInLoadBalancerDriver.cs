@@ -114,12 +114,12 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
         var state = ProxyFiles.TryRead(files.State, LoadBalancingJsonContext.Default.ProxyStateDocument);
         var instance = state switch
         {
-            null => new LoadBalancerInstance { Id = id, State = LoadBalancerState.Stopped },
-            { State: LoadBalancerState.Failed } => new LoadBalancerInstance { Id = id, State = LoadBalancerState.Failed, Message = state.Message },
+            null => new LoadBalancerInstance { Id = id, State = LoadBalancerInstanceState.Stopped },
+            { State: LoadBalancerInstanceState.Failed } => new LoadBalancerInstance { Id = id, State = LoadBalancerInstanceState.Failed, Message = state.Message },
             _ => new LoadBalancerInstance
             {
                 Id = id,
-                State = LoadBalancerState.Failed,
+                State = LoadBalancerInstanceState.Failed,
                 Message = $"the proxy process {state.ProcessId} exited unexpectedly; last log line: {ProxyFiles.LastLogLine(files.Log) ?? "(none)"}",
             },
         };
@@ -189,12 +189,12 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
     private async Task<LoadBalancerInstance?> CheckStartedAsync(ProxyConfig config, ProxyFiles files, Process process, CancellationToken ct)
     {
         var state = ProxyFiles.TryRead(files.State, LoadBalancingJsonContext.Default.ProxyStateDocument);
-        if (state is { State: LoadBalancerState.Failed })
+        if (state is { State: LoadBalancerInstanceState.Failed })
         {
             return Failed(config.Id, state.Message ?? "the proxy failed to start");
         }
 
-        if (state is { State: LoadBalancerState.Running, AdminUrl: { } adminUrl }
+        if (state is { State: LoadBalancerInstanceState.Running, AdminUrl: { } adminUrl }
             && ProxyFiles.IdentityOf(state.ProcessId, state.ProcessStartTime, config.Id).IsRunning()
             && await _admin.IsAnsweringAsync(adminUrl, config.AdminToken, config.Id, ct).ConfigureAwait(false))
         {
@@ -237,7 +237,7 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
     private LoadBalancerInstance Failed(string id, string message)
     {
         BuiltInLog.StartFailed(_logger, id, message);
-        return new LoadBalancerInstance { Id = id, State = LoadBalancerState.Failed, Message = message };
+        return new LoadBalancerInstance { Id = id, State = LoadBalancerInstanceState.Failed, Message = message };
     }
 
     private ProxyConfig ConfigOf(LoadBalancerDefinition definition, string? token) => new()
@@ -278,7 +278,7 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
     private static LoadBalancerInstance InstanceOf(ProxyStateDocument state) => new()
     {
         Id = state.Id,
-        State = LoadBalancerState.Running,
+        State = LoadBalancerInstanceState.Running,
         ProcessId = state.ProcessId,
         ProcessStartTime = state.ProcessStartTime,
         Url = state.Url,

@@ -34,7 +34,7 @@ internal static class ProxyProcess
     public static ProxyStateDocument? FindRunning(string id, ProxyFiles files)
     {
         var state = ProxyFiles.TryRead(files.State, LoadBalancingJsonContext.Default.ProxyStateDocument);
-        return state is { State: LoadBalancerState.Running } && ProxyFiles.IdentityOf(state.ProcessId, state.ProcessStartTime, id).IsRunning()
+        return state is { State: LoadBalancerInstanceState.Running } && ProxyFiles.IdentityOf(state.ProcessId, state.ProcessStartTime, id).IsRunning()
             ? state
             : null;
     }

@@ -90,12 +90,12 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
         var instance = state switch
         {
             null => null,
-            { ProcessId: 0 } => new LoadBalancerInstance { Id = id, State = state.Message is null ? LoadBalancerState.Stopped : LoadBalancerState.Failed, Message = state.Message },
+            { ProcessId: 0 } => new LoadBalancerInstance { Id = id, State = state.Message is null ? LoadBalancerInstanceState.Stopped : LoadBalancerInstanceState.Failed, Message = state.Message },
             _ when HaProxyProcess.IsRunning(state) => InstanceOf(state),
             _ => new LoadBalancerInstance
             {
                 Id = id,
-                State = LoadBalancerState.Failed,
+                State = LoadBalancerInstanceState.Failed,
                 Message = $"haproxy process {state.ProcessId} exited unexpectedly; last log line: {ProxyFiles.LastLogLine(FilesOf(id).Log) ?? "(none)"}",
             },
         };
@@ -310,13 +310,13 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
     {
         HaProxyLog.StartFailed(_logger, desired.Id, message);
         WriteState(files, desired with { ProcessId = 0, ProcessStartTime = 0, Message = message });
-        return new LoadBalancerInstance { Id = desired.Id, State = LoadBalancerState.Failed, Message = message };
+        return new LoadBalancerInstance { Id = desired.Id, State = LoadBalancerInstanceState.Failed, Message = message };
     }
 
     private static LoadBalancerInstance InstanceOf(HaProxyStateDocument state) => new()
     {
         Id = state.Id,
-        State = LoadBalancerState.Running,
+        State = LoadBalancerInstanceState.Running,
         ProcessId = state.ProcessId,
         ProcessStartTime = state.ProcessStartTime,
         Url = state.Url,

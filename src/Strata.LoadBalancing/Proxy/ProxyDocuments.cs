@@ -67,7 +67,7 @@ internal sealed record ProxyStateDocument
 {
     public required string Id { get; init; }
 
-    public required LoadBalancerState State { get; init; }
+    public required LoadBalancerInstanceState State { get; init; }
 
     public int ProcessId { get; init; }
 

@@ -59,7 +59,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
 
         var url = AddressOf(proxy);
         var adminUrl = AddressOf(admin);
-        WriteState(LoadBalancerState.Running, url, adminUrl, message: null, certificate is null ? null : new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
+        WriteState(LoadBalancerInstanceState.Running, url, adminUrl, message: null, certificate is null ? null : new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
         ProxyLog.Started(logger, config.Id, url, adminUrl, config.Algorithm.ToString(), table.Current.Active.Length);
 
         await SweepUntilStoppedAsync(table, logger, ct).ConfigureAwait(false);
@@ -132,7 +132,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
                 : $"cannot listen on {host}:{port}: {ex.Message}";
             ProxyLog.StartFailed(logger, config.Id, reason);
             await Console.Error.WriteLineAsync($"strata proxy: load balancer {config.Id} cannot start: {reason}").ConfigureAwait(false);
-            WriteState(LoadBalancerState.Failed, url: null, adminUrl: null, reason, certificateNotAfter: null);
+            WriteState(LoadBalancerInstanceState.Failed, url: null, adminUrl: null, reason, certificateNotAfter: null);
             return reason;
         }
     }
@@ -156,7 +156,7 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
         }
     }
 
-    private void WriteState(LoadBalancerState state, string? url, string? adminUrl, string? message, DateTimeOffset? certificateNotAfter) =>
+    private void WriteState(LoadBalancerInstanceState state, string? url, string? adminUrl, string? message, DateTimeOffset? certificateNotAfter) =>
         ProxyFiles.WriteAtomically(
             files.State,
             new ProxyStateDocument

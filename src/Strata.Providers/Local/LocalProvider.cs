@@ -92,7 +92,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
             return await _launcher.LaunchAsync(request, null, ct).ConfigureAwait(false);
         }
 
-        if (existing.State is not (ServerState.Pending or ServerState.Configuring))
+        if (existing.State is not (ServerInstanceState.Pending or ServerInstanceState.Configuring))
         {
             return Observe(existing);
         }
@@ -208,7 +208,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
     /// <summary>The recorded state corrected by what is actually running: a dead process makes a Running server Stopped.</summary>
     private ServerInstance Observe(ServerInstance record)
     {
-        if (record is not { State: ServerState.Running, ProcessId: { } pid })
+        if (record is not { State: ServerInstanceState.Running, ProcessId: { } pid })
         {
             return record;
         }
@@ -223,7 +223,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
         var exitCode = _processes.ExitCodeOf(pid) ?? record.ExitCode;
         return record with
         {
-            State = ServerState.Stopped,
+            State = ServerInstanceState.Stopped,
             ExitCode = exitCode,
             Message = exitCode is { } code ? $"process {pid} exited with code {code}" : $"process {pid} is no longer running",
         };
@@ -236,7 +236,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
             return null;
         }
 
-        var adopted = record with { State = ServerState.Running, ProcessId = found.Pid, ProcessStartTime = found.StartTime };
+        var adopted = record with { State = ServerInstanceState.Running, ProcessId = found.Pid, ProcessStartTime = found.StartTime };
         _records.Write(adopted);
         Log.ServerAdopted(_logger, record.Id, found.Pid);
         return adopted;

@@ -17,7 +17,7 @@ internal static partial class Log
     public static partial void ServerAdopted(ILogger logger, string serverId, int pid);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Resuming interrupted launch of server {ServerId} (was {State})")]
-    public static partial void LaunchResumed(ILogger logger, string serverId, ServerState state);
+    public static partial void LaunchResumed(ILogger logger, string serverId, ServerInstanceState state);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Terminated server {ServerId}")]
     public static partial void ServerTerminated(ILogger logger, string serverId);

@@ -11,7 +11,7 @@ namespace Strata.Providers.Local;
 /// <summary>
 /// The launch sequence of one server: place it (zone, address, settings) and record the intent, then clone the
 /// image, attach volumes, write the first-boot configuration, run the configure hook and start the run command.
-/// Anything that keeps the server from coming up ends in a <see cref="ServerState.Failed"/> record, not an exception.
+/// Anything that keeps the server from coming up ends in a <see cref="ServerInstanceState.Failed"/> record, not an exception.
 /// </summary>
 internal sealed class ServerLauncher
 {
@@ -96,7 +96,7 @@ internal sealed class ServerLauncher
             var record = new ServerInstance
             {
                 Id = request.ServerId, Name = identity.Name, Deployment = request.Deployment, Tier = request.Tier,
-                Zone = zone, Address = address, ImageId = request.Image.Id, State = ServerState.Pending,
+                Zone = zone, Address = address, ImageId = request.Image.Id, State = ServerInstanceState.Pending,
                 LaunchedAt = _time.GetUtcNow(), RootPath = root, LogPath = Path.Combine(folder, "logs", "server.log"),
                 ConfigPath = identity.ConfigPath, Volumes = request.Volumes,
             };
@@ -129,12 +129,12 @@ internal sealed class ServerLauncher
         EnsurePortsFree(identity.Address, request.Ports);
         if (!string.IsNullOrWhiteSpace(settings.ConfigureCommand))
         {
-            record = Save(record with { State = ServerState.Configuring });
+            record = Save(record with { State = ServerInstanceState.Configuring });
             await ConfigureAsync(settings.ConfigureCommand, identity, environment, ct).ConfigureAwait(false);
         }
 
         var started = _processes.Start(settings.RunCommand, identity.RootPath, environment, record.LogPath);
-        record = Save(record with { State = ServerState.Running, ProcessId = started.Pid, ProcessStartTime = started.StartTime });
+        record = Save(record with { State = ServerInstanceState.Running, ProcessId = started.Pid, ProcessStartTime = started.StartTime });
         if (_options.StartupWindow > TimeSpan.Zero
             && await _processes.WaitForEarlyExitAsync(started.Pid, _options.StartupWindow, ct).ConfigureAwait(false) is { } code)
         {
@@ -259,7 +259,7 @@ internal sealed class ServerLauncher
     private ServerInstance Fail(ServerInstance record, string message, int? exitCode)
     {
         Log.ServerFailed(_logger, record.Id, message);
-        return Save(record with { State = ServerState.Failed, Message = message, ExitCode = exitCode });
+        return Save(record with { State = ServerInstanceState.Failed, Message = message, ExitCode = exitCode });
     }
 
     private ServerInstance Save(ServerInstance record)

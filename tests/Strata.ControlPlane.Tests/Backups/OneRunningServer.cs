@@ -14,7 +14,7 @@ internal sealed class OneRunningServer(string root) : ICloudProvider
     public Task<ServerInstance?> DescribeServerAsync(string serverId, CancellationToken ct) => Task.FromResult<ServerInstance?>(new ServerInstance
     {
         Id = serverId, Name = serverId, Deployment = "shop", Tier = "db", Zone = "local-a", Address = "127.0.0.1", ImageId = "sha256:test",
-        State = Providers.ServerState.Running, LaunchedAt = DateTimeOffset.UnixEpoch, RootPath = root,
+        State = ServerInstanceState.Running, LaunchedAt = DateTimeOffset.UnixEpoch, RootPath = root,
         LogPath = Path.Combine(root, "log"), ConfigPath = Path.Combine(root, "config.json"),
     });
 

@@ -37,7 +37,7 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
 
         var verdict = await Verdicts().JudgeAsync(server, CancellationToken.None).WithTimeout();
 
-        Assert.Equal(Providers.ServerState.Running, ServerStatusOf(verdict));
+        Assert.Equal(Providers.ServerInstanceState.Running, ServerStatusOf(verdict));
         Assert.Null(verdict.Death);
     }
 
@@ -50,7 +50,7 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
             process.Kill(entireProcessTree: true);
         }
 
-        await Eventually.WaitAsync(async () => (await Provider.DescribeServerAsync(server.Name, CancellationToken.None))?.State != Providers.ServerState.Running, "the provider to see the exit");
+        await Eventually.WaitAsync(async () => (await Provider.DescribeServerAsync(server.Name, CancellationToken.None))?.State != Providers.ServerInstanceState.Running, "the provider to see the exit");
         var verdict = await Verdicts().JudgeAsync(server, CancellationToken.None).WithTimeout();
 
         Assert.StartsWith("the process exited with code ", verdict.Death);
@@ -75,12 +75,12 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
     }
 
     [Theory]
-    [InlineData(ServerStatus.Failed, FailureCause.ProcessGone, Providers.ServerState.Running, false, true)]
-    [InlineData(ServerStatus.Failed, null, Providers.ServerState.Running, false, false)]
-    [InlineData(ServerStatus.Failed, FailureCause.ProcessGone, Providers.ServerState.Stopped, false, false)]
-    [InlineData(ServerStatus.Failed, FailureCause.ProcessGone, Providers.ServerState.Running, true, false)]
+    [InlineData(ServerStatus.Failed, FailureCause.ProcessGone, Providers.ServerInstanceState.Running, false, true)]
+    [InlineData(ServerStatus.Failed, null, Providers.ServerInstanceState.Running, false, false)]
+    [InlineData(ServerStatus.Failed, FailureCause.ProcessGone, Providers.ServerInstanceState.Stopped, false, false)]
+    [InlineData(ServerStatus.Failed, FailureCause.ProcessGone, Providers.ServerInstanceState.Running, true, false)]
     public void WronglyFailed_OnlyAGoneVerdictOnARunningServerWithoutVolumes(
-        ServerStatus state, FailureCause? cause, Providers.ServerState observed, bool hasVolumes, bool expected)
+        ServerStatus state, FailureCause? cause, Providers.ServerInstanceState observed, bool hasVolumes, bool expected)
     {
         var server = State("shop-web-aaaaa4", 1) with { State = state, Failure = cause };
         var instance = AppliedDeployments.RunningInstance(server, _clock.GetUtcNow(), _image.Path) with { State = observed };
@@ -90,7 +90,7 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
 
     private DeathVerdicts Verdicts() => new(Provider, Options.Create(new ControlPlaneOptions()), _clock);
 
-    private static Providers.ServerState? ServerStatusOf(DeathVerdict verdict) => verdict.Running?.State;
+    private static Providers.ServerInstanceState? ServerStatusOf(DeathVerdict verdict) => verdict.Running?.State;
 
     private async Task<ServerState> LaunchAsync(string id)
     {
@@ -101,7 +101,7 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
             ServerId = id, Deployment = "shop", Tier = "web", Image = image,
             Settings = _ => new LaunchSettings { RunCommand = "sh run.sh" },
         }, CancellationToken.None).WithTimeout();
-        Assert.Equal(Providers.ServerState.Running, instance.State);
+        Assert.Equal(Providers.ServerInstanceState.Running, instance.State);
         return State(id, instance.ProcessId!.Value);
     }
 

@@ -267,6 +267,46 @@ public sealed class SqliteStateStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AppendEventAsync_WithFields_ReadsThemBack()
+    {
+        var stored = await _store.AppendEventAsync(Event("shop", "web-1 is in service") with
+        {
+            Tier = "web", Server = "web-1", FromState = Planning.ServerStatus.Booting, ToState = Planning.ServerStatus.InService,
+        }, CancellationToken.None).WithTimeout();
+        var rollback = await _store.AppendEventAsync(Event("shop", "rolling back") with
+        {
+            Kind = EventKinds.DeploymentRollback, Rollback = RollbackResult.NoPreviousApply,
+        }, CancellationToken.None).WithTimeout();
+
+        Assert.Equal([stored, rollback], await _store.ReadEventsAsync("shop", 0, 10, CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
+    public async Task InitializeAsync_EventsOfEarlierVersion_KeepsThemAndAddsFields()
+    {
+        await using (var connection = await OpenReaderAsync())
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                DROP TABLE events;
+                CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, deployment TEXT NOT NULL, time TEXT NOT NULL,
+                    kind TEXT NOT NULL, resource TEXT, severity TEXT NOT NULL, message TEXT NOT NULL);
+                INSERT INTO events (deployment, time, kind, resource, severity, message)
+                    VALUES ('shop', '2026-03-01T12:00:00.0000000+01:00', 'server.state', NULL, 'Info', 'web-1 is in service');
+                """;
+            await command.ExecuteNonQueryAsync().WithTimeout();
+        }
+
+        await _store.InitializeAsync(CancellationToken.None).WithTimeout();
+        var added = await _store.AppendEventAsync(Event("shop", "web-2 failed") with { Server = "web-2", ToState = Planning.ServerStatus.Failed }, CancellationToken.None).WithTimeout();
+
+        var read = await _store.ReadEventsAsync("shop", 0, 10, CancellationToken.None).WithTimeout();
+        Assert.Equal("web-1 is in service", read[0].Message);
+        Assert.Null(read[0].ToState);
+        Assert.Equal(added, read[1]);
+    }
+
+    [Fact]
     public async Task InitializeAsync_Twice_KeepsExistingData()
     {
         var saved = await _store.SaveDeploymentAsync(Record("shop"), 0, CancellationToken.None).WithTimeout();

@@ -62,13 +62,13 @@ public sealed class FenceTests : IAsyncLifetime
         {
             Volumes = [new VolumeAttachment(volume.Id, "data")],
         });
-        Assert.True(server.State == ServerState.Running, server.Message);
+        Assert.True(server.State == ServerInstanceState.Running, server.Message);
         var pidFile = Path.Combine(volume.Path, "child.pid");
         await Eventually.WaitAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'), "the child to hold the volume");
         var child = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
         Process.GetProcessById(server.ProcessId!.Value).Kill();
-        await Eventually.WaitAsync(async () => (await _harness.Provider.DescribeServerAsync(server.Id, CancellationToken.None))!.State == ServerState.Stopped,
+        await Eventually.WaitAsync(async () => (await _harness.Provider.DescribeServerAsync(server.Id, CancellationToken.None))!.State == ServerInstanceState.Stopped,
             "the server to be seen dead");
         Assert.True(Processes.IsAlive(child), "the child should outlive the main process");
         return (server, child);

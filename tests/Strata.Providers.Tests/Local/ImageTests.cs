@@ -79,7 +79,7 @@ public sealed class ImageTests : IAsyncLifetime
 
         var server = await _harness.LaunchAsync(LocalProviderHarness.Request(image, "echo changed > index.html; exec ./bin/start.sh"));
 
-        Assert.Equal(ServerState.Running, server.State);
+        Assert.Equal(ServerInstanceState.Running, server.State);
         Assert.True((File.GetUnixFileMode(Path.Combine(server.RootPath, "bin", "start.sh")) & UnixFileMode.UserExecute) != 0);
         await Eventually.WaitAsync(() => File.ReadAllText(Path.Combine(server.RootPath, "index.html")) == "changed\n", "the server to write its copy");
         var cached = Path.Combine(_harness.Options.RootPath, "images", image.Digest, "index.html");

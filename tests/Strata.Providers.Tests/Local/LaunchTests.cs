@@ -23,7 +23,7 @@ public sealed class LaunchTests : IAsyncLifetime
 
         var server = await _harness.LaunchAsync(request);
 
-        Assert.Equal(ServerState.Running, server.State);
+        Assert.Equal(ServerInstanceState.Running, server.State);
         Assert.Matches(@"^127\.\d+\.\d+\.\d+$", server.Address);
         Assert.DoesNotMatch(@"^127\.0\.0\.", server.Address);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -93,7 +93,7 @@ public sealed class LaunchTests : IAsyncLifetime
 
         var servers = await Task.WhenAll(launches).WithTimeout();
 
-        Assert.All(servers, s => Assert.Equal(ServerState.Running, s.State));
+        Assert.All(servers, s => Assert.Equal(ServerInstanceState.Running, s.State));
         Assert.Equal(9, servers.Select(s => s.Address).Distinct().Count());
         Assert.Equal(9, servers.Select(s => s.ProcessId).Distinct().Count());
         Assert.All(servers.GroupBy(s => s.Zone), zone => Assert.Equal(3, zone.Count()));
@@ -123,7 +123,7 @@ public sealed class LaunchTests : IAsyncLifetime
         var relaunched = await restarted.LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000", server.Id), CancellationToken.None).WithTimeout();
         var listed = await restarted.ListServersAsync(null, CancellationToken.None).WithTimeout();
 
-        Assert.Equal(ServerState.Running, described!.State);
+        Assert.Equal(ServerInstanceState.Running, described!.State);
         Assert.Equal(server.ProcessId, described.ProcessId);
         Assert.Equal(server.ProcessId, relaunched.ProcessId);
         Assert.Equal([server.Id], listed.Select(s => s.Id));
@@ -137,10 +137,10 @@ public sealed class LaunchTests : IAsyncLifetime
         System.Diagnostics.Process.GetProcessById(server.ProcessId!.Value).Kill();
 
         await Eventually.WaitAsync(async () =>
-            (await _harness.Provider.DescribeServerAsync(server.Id, CancellationToken.None))?.State == ServerState.Stopped,
+            (await _harness.Provider.DescribeServerAsync(server.Id, CancellationToken.None))?.State == ServerInstanceState.Stopped,
             "the killed server to be reported Stopped");
         var stopped = await _harness.CreateProvider().DescribeServerAsync(server.Id, CancellationToken.None).WithTimeout();
-        Assert.Equal(ServerState.Stopped, stopped!.State);
+        Assert.Equal(ServerInstanceState.Stopped, stopped!.State);
         Assert.Contains($"process {server.ProcessId}", stopped.Message);
     }
 
@@ -151,13 +151,13 @@ public sealed class LaunchTests : IAsyncLifetime
 
         var server = await _harness.LaunchAsync(request);
 
-        Assert.Equal(ServerState.Failed, server.State);
+        Assert.Equal(ServerInstanceState.Failed, server.State);
         Assert.Equal(3, server.ExitCode);
         Assert.Equal("configure hook exited with code 3: no config found", server.Message);
         Assert.False(File.Exists(Path.Combine(server.RootPath, "ran")));
         Assert.Null(server.ProcessId);
         var described = await _harness.Provider.DescribeServerAsync(server.Id, CancellationToken.None).WithTimeout();
-        Assert.Equal(ServerState.Failed, described!.State);
+        Assert.Equal(ServerInstanceState.Failed, described!.State);
     }
 
     [Fact]
@@ -167,7 +167,7 @@ public sealed class LaunchTests : IAsyncLifetime
 
         var server = await _harness.LaunchAsync(request);
 
-        Assert.Equal(ServerState.Running, server.State);
+        Assert.Equal(ServerInstanceState.Running, server.State);
         await Eventually.WaitAsync(async () =>
             (await _harness.Provider.ReadLogTailAsync(server.Id, 5, CancellationToken.None)).Contains($"configured for {server.Address}"),
             "the run command to print what the hook wrote");
@@ -181,7 +181,7 @@ public sealed class LaunchTests : IAsyncLifetime
 
         var server = await local.LaunchAsync(LocalProviderHarness.Request(image, "exec sleep 1000", configure: "echo waiting; exec sleep 1000"));
 
-        Assert.Equal(ServerState.Failed, server.State);
+        Assert.Equal(ServerInstanceState.Failed, server.State);
         Assert.StartsWith("configure hook did not finish within", server.Message);
         Assert.Empty(Processes.WithMarker($"{server.Id}:configure"));
     }
@@ -191,11 +191,11 @@ public sealed class LaunchTests : IAsyncLifetime
     {
         var server = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, "echo 'cannot open database' >&2; exit 7"));
 
-        Assert.Equal(ServerState.Failed, server.State);
+        Assert.Equal(ServerInstanceState.Failed, server.State);
         Assert.Equal(7, server.ExitCode);
         Assert.Equal("run command exited immediately with code 7: cannot open database", server.Message);
         var listed = await _harness.Provider.ListServersAsync(null, CancellationToken.None).WithTimeout();
-        Assert.Equal(ServerState.Failed, listed.Single().State);
+        Assert.Equal(ServerInstanceState.Failed, listed.Single().State);
     }
 
     [Fact]
@@ -208,13 +208,13 @@ public sealed class LaunchTests : IAsyncLifetime
         var release = local.Folder.Combine("release");
 
         var server = await local.LaunchAsync(LocalProviderHarness.Request(image, $"while [ ! -e '{release}' ]; do sleep 0.01; done; echo 'cannot open database' >&2; exit 7"));
-        Assert.Equal(ServerState.Running, server.State);
+        Assert.Equal(ServerInstanceState.Running, server.State);
         File.WriteAllText(release, "");
 
         var stop = await stopped.Task.WithTimeout();
         Assert.Equal(new ServerStopped(server.Deployment, server.Id), stop);
         var listed = (await local.Provider.ListServersAsync(null, CancellationToken.None).WithTimeout()).Single();
-        Assert.Equal(ServerState.Stopped, listed.State);
+        Assert.Equal(ServerInstanceState.Stopped, listed.State);
         Assert.Equal(7, listed.ExitCode);
         Assert.Equal(["cannot open database"], await local.Provider.ReadLogTailAsync(server.Id, 3, CancellationToken.None).WithTimeout());
     }
@@ -231,9 +231,9 @@ public sealed class LaunchTests : IAsyncLifetime
         var failed = await single.LaunchAsync(LocalProviderHarness.Request(image, "exec sleep 1000") with { Ports = [port] });
         var healthy = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000"));
 
-        Assert.Equal(ServerState.Failed, failed.State);
+        Assert.Equal(ServerInstanceState.Failed, failed.State);
         Assert.Equal($"port {port} is already in use on {single.Options.AddressRangeStart}", failed.Message);
-        Assert.Equal(ServerState.Running, healthy.State);
+        Assert.Equal(ServerInstanceState.Running, healthy.State);
     }
 
     [Fact]
@@ -243,7 +243,7 @@ public sealed class LaunchTests : IAsyncLifetime
 
         var server = await _harness.LaunchAsync(LocalProviderHarness.Request(ghost, "exec sleep 1000"));
 
-        Assert.Equal(ServerState.Failed, server.State);
+        Assert.Equal(ServerInstanceState.Failed, server.State);
         Assert.Contains(ghost.Id, server.Message);
     }
 

@@ -74,7 +74,7 @@ public sealed class TerminateTests : IAsyncLifetime
 
         var server = await _harness.CreateProvider().LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000", id), CancellationToken.None).WithTimeout();
 
-        Assert.Equal(ServerState.Running, server.State);
+        Assert.Equal(ServerInstanceState.Running, server.State);
         Assert.Equal(interrupted.Address, server.Address);
         Assert.Single(Processes.WithMarker(id));
     }
@@ -91,7 +91,7 @@ public sealed class TerminateTests : IAsyncLifetime
 
         var server = await _harness.CreateProvider().LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000", id), CancellationToken.None).WithTimeout();
 
-        Assert.Equal(ServerState.Running, server.State);
+        Assert.Equal(ServerInstanceState.Running, server.State);
         Assert.Equal(orphan.Id, server.ProcessId);
         Assert.Equal([orphan.Id], Processes.WithMarker(id));
     }
@@ -102,7 +102,7 @@ public sealed class TerminateTests : IAsyncLifetime
         return new ServerInstance
         {
             Id = id, Name = id, Deployment = "hello", Tier = "web", Zone = "local-b",
-            Address = _harness.Options.AddressRangeEnd, ImageId = _image.Id, State = ServerState.Pending,
+            Address = _harness.Options.AddressRangeEnd, ImageId = _image.Id, State = ServerInstanceState.Pending,
             LaunchedAt = DateTimeOffset.UnixEpoch, RootPath = Path.Combine(folder, "root"),
             LogPath = Path.Combine(folder, "logs", "server.log"), ConfigPath = Path.Combine(folder, "config.json"),
         };

@@ -29,7 +29,7 @@ public sealed class VolumeTests : IAsyncLifetime
             Volumes = [new VolumeAttachment(volume.Id, "var/db")],
         });
 
-        Assert.Equal(ServerState.Running, second.State);
+        Assert.Equal(ServerInstanceState.Running, second.State);
         Assert.Equal($"written by {first.Id}\n", File.ReadAllText(Path.Combine(second.RootPath, "var", "db", "note")));
         Assert.Equal([volume.Id], (await _harness.Provider.ListVolumesAsync("hello", CancellationToken.None).WithTimeout()).Select(v => v.Id));
     }
@@ -42,7 +42,7 @@ public sealed class VolumeTests : IAsyncLifetime
             Volumes = [new VolumeAttachment("no-such-volume", "data")],
         });
 
-        Assert.Equal(ServerState.Failed, server.State);
+        Assert.Equal(ServerInstanceState.Failed, server.State);
         Assert.Equal("volume 'no-such-volume' does not exist; create it first", server.Message);
     }
 

@@ -1,0 +1,86 @@
+namespace Strata.ControlPlane;
+
+/// <summary>
+/// The kinds of <see cref="DeploymentEvent"/>. Each string is stored in the state store and served by the API as it is,
+/// so a value never changes once released: readers (the CLI, scripts over <c>strata events --json</c>) match on it.
+/// </summary>
+public static class EventKinds
+{
+    /// <summary>A server moved between states; <see cref="DeploymentEvent.FromState"/> and <see cref="DeploymentEvent.ToState"/> say how.</summary>
+    public const string ServerState = "server.state";
+
+    /// <summary>A server failed (its launch or its process); <see cref="DeploymentEvent.ToState"/> is <c>Failed</c>.</summary>
+    public const string ServerFailed = "server.failed";
+
+    /// <summary>The liveness audit found a server nothing was working on and repaired it.</summary>
+    public const string ServerLiveness = "server.liveness";
+
+    /// <summary>A tier holds unhealthy servers back from replacement: more fail together than it replaces at once.</summary>
+    public const string TierOverloaded = "tier.overloaded";
+
+    /// <summary>Work on a server (a launch or a termination) threw.</summary>
+    public const string ServerError = "server.error";
+
+    /// <summary>A server's stop hook did not succeed, so it is stopped with signals.</summary>
+    public const string ServerStop = "server.stop";
+
+    /// <summary>The provider runs a server the state does not know; it is terminated.</summary>
+    public const string ServerOrphan = "server.orphan";
+
+    /// <summary>A tier's rolling update moved to its next phase.</summary>
+    public const string TierRollout = "tier.rollout";
+
+    /// <summary>A tier's launches failed in a row; they now back off.</summary>
+    public const string TierCrashLoop = "tier.crashloop";
+
+    /// <summary>A tier waits for something before it can launch (a volume, a dependency).</summary>
+    public const string TierWaiting = "tier.waiting";
+
+    /// <summary>An autoscaler changed a tier's desired count.</summary>
+    public const string TierScaling = "tier.scaling";
+
+    /// <summary>A rollback began or could not begin; <see cref="DeploymentEvent.Rollback"/> says which.</summary>
+    public const string DeploymentRollback = "deployment.rollback";
+
+    /// <summary>A reconcile pass of the deployment failed, or its applied spec could not be reloaded.</summary>
+    public const string DeploymentError = "deployment.error";
+
+    /// <summary>The deployment was deleted.</summary>
+    public const string DeploymentDeleted = "deployment.deleted";
+
+    /// <summary>A load balancer's members changed.</summary>
+    public const string LoadBalancerMembers = "loadbalancer.members";
+
+    /// <summary>A load balancer was stopped.</summary>
+    public const string LoadBalancerStopped = "loadbalancer.stopped";
+
+    /// <summary>A load balancer could not be started or updated.</summary>
+    public const string LoadBalancerFailed = "loadbalancer.failed";
+
+    /// <summary>A load balancer's own check of a server changed verdict.</summary>
+    public const string LoadBalancerCheck = "loadbalancer.check";
+
+    /// <summary>An image was baked into a machine image.</summary>
+    public const string ImageBaked = "image.baked";
+
+    /// <summary>A final snapshot of a volume was taken before it was deleted.</summary>
+    public const string VolumeSnapshot = "volume.snapshot";
+
+    public const string BackupCompleted = "backup.completed";
+
+    public const string BackupFailed = "backup.failed";
+
+    public const string BackupRestored = "backup.restored";
+
+    public const string BackupPruned = "backup.pruned";
+
+    public const string BackupReplicated = "backup.replicated";
+
+    public const string BackupReplicationFailed = "backup.replication-failed";
+
+    public const string BackupStoreUnavailable = "backup.store-unavailable";
+
+    public const string BackupDrillPassed = "backup.drill-passed";
+
+    public const string BackupDrillFailed = "backup.drill-failed";
+}

@@ -1,0 +1,48 @@
+using System.Reflection;
+
+namespace Strata.ControlPlane.Tests.Events;
+
+/// <summary>Event kinds are stored and served as strings that readers match on: each must keep its released value.</summary>
+[Trait("kind", "unit")]
+public sealed class EventKindsTests
+{
+    private static readonly Dictionary<string, string> s_released = new()
+    {
+        [nameof(EventKinds.ServerState)] = "server.state",
+        [nameof(EventKinds.ServerFailed)] = "server.failed",
+        [nameof(EventKinds.ServerError)] = "server.error",
+        [nameof(EventKinds.ServerStop)] = "server.stop",
+        [nameof(EventKinds.ServerOrphan)] = "server.orphan",
+        [nameof(EventKinds.TierRollout)] = "tier.rollout",
+        [nameof(EventKinds.TierCrashLoop)] = "tier.crashloop",
+        [nameof(EventKinds.TierWaiting)] = "tier.waiting",
+        [nameof(EventKinds.TierScaling)] = "tier.scaling",
+        [nameof(EventKinds.DeploymentRollback)] = "deployment.rollback",
+        [nameof(EventKinds.DeploymentError)] = "deployment.error",
+        [nameof(EventKinds.DeploymentDeleted)] = "deployment.deleted",
+        [nameof(EventKinds.LoadBalancerMembers)] = "loadbalancer.members",
+        [nameof(EventKinds.LoadBalancerStopped)] = "loadbalancer.stopped",
+        [nameof(EventKinds.LoadBalancerFailed)] = "loadbalancer.failed",
+        [nameof(EventKinds.LoadBalancerCheck)] = "loadbalancer.check",
+        [nameof(EventKinds.ImageBaked)] = "image.baked",
+        [nameof(EventKinds.VolumeSnapshot)] = "volume.snapshot",
+        [nameof(EventKinds.BackupCompleted)] = "backup.completed",
+        [nameof(EventKinds.BackupFailed)] = "backup.failed",
+        [nameof(EventKinds.BackupRestored)] = "backup.restored",
+        [nameof(EventKinds.BackupPruned)] = "backup.pruned",
+        [nameof(EventKinds.BackupReplicated)] = "backup.replicated",
+        [nameof(EventKinds.BackupReplicationFailed)] = "backup.replication-failed",
+        [nameof(EventKinds.BackupStoreUnavailable)] = "backup.store-unavailable",
+        [nameof(EventKinds.BackupDrillPassed)] = "backup.drill-passed",
+        [nameof(EventKinds.BackupDrillFailed)] = "backup.drill-failed",
+    };
+
+    [Fact]
+    public void EveryKind_KeepsItsReleasedString()
+    {
+        var kinds = typeof(EventKinds).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .ToDictionary(f => f.Name, f => (string)f.GetRawConstantValue()!);
+
+        Assert.Equal(s_released.OrderBy(k => k.Key), kinds.OrderBy(k => k.Key));
+    }
+}
