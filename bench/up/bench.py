@@ -145,7 +145,12 @@ def analyse(events, t0_wall, n):
             lb_full = t
     bake = [ts(e["time"]) - t0_wall for e in events if e["kind"] == "image.baked" and ts(e["time"]) >= t0_wall]
     boots = [in_service[k] - launched[k] for k in in_service if k in launched]
+    fresh = [e for e in events if ts(e["time"]) >= t0_wall]
     return {
+        # Servers replaced or failed during this `up`, and orphans found: all 0 on a run that converged cleanly.
+        "replaced": len({e.get("resource") for e in fresh if e["kind"] == "server.failed"
+                         or (e["kind"] == "server.state" and " terminated (" in e["message"])}),
+        "orphans": sum(1 for e in fresh if e["kind"] == "server.orphan"),
         "bake": bake[0] if bake else None,
         "firstLaunched": min(launched.values()) if launched else None,
         "lastLaunched": max(launched.values()) if launched else None,
@@ -334,6 +339,8 @@ def report(res, sizes):
                                               "warm": [round(r["up"], 3) for r in res["warm"][n]],
                                               "cold": [round(r["up"], 3) for r in res["cold"].get(n, [])]}
                                           for n in sizes}))
+    print("\nServers replaced or failed, and orphans, per run: " + json.dumps(
+        {n: [(r.get("replaced"), r.get("orphans")) for k in ("warm", "cold") for r in res[k].get(n, [])] for n in sizes}))
     loads = [r["loadavg1"] for k in ("warm", "cold") for n in res[k] for r in res[k][n]]
     print(f"\n1-minute load average after each `up`: {min(loads):.1f} to {max(loads):.1f} on {m['nproc']} cores "
           "(anything well above 0 means other work shared the machine and the figures are inflated).")

@@ -14,7 +14,9 @@ internal sealed class ControlPlaneServices : IAsyncDisposable
     private readonly TemporaryDirectory _home = new("strata-cp");
     private readonly ServiceProvider _provider;
 
-    public ControlPlaneServices(TimeProvider? time = null)
+    /// <param name="time">The clock; the system's when null.</param>
+    /// <param name="replace">Registrations made before the control plane's, which they replace (e.g. an <c>IHealthProbe</c>).</param>
+    public ControlPlaneServices(TimeProvider? time = null, Action<IServiceCollection>? replace = null)
     {
         Paths = new StrataPaths(_home.Path);
         var services = new ServiceCollection();
@@ -22,6 +24,8 @@ internal sealed class ControlPlaneServices : IAsyncDisposable
         {
             services.AddSingleton(time);
         }
+
+        replace?.Invoke(services);
 
         // The proxy is never started here; the command only has to be valid for the load-balancer drivers to build.
         services.AddStrataControlPlane(new ControlPlaneOptions { Paths = Paths, ProxyCommand = ["strata", "proxy"] });

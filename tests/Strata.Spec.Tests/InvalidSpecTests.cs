@@ -41,6 +41,15 @@ public sealed class InvalidSpecTests
             """, "8:41", "tiers.web.health.interval: '5x' is not a duration"
         },
         {
+            "maxReplacing of zero", Image + """
+            tiers:
+              web:
+                image: app
+                servers: 10
+                maxReplacing: 0%
+            """, "8:19", "tiers.web.maxReplacing: 0 would never replace an unhealthy server"
+        },
+        {
             "bad size", Image + """
             tiers:
               db:

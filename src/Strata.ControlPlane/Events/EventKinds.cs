@@ -12,6 +12,12 @@ public static class EventKinds
     /// <summary>A server failed (its launch or its process); <see cref="DeploymentEvent.ToState"/> is <c>Failed</c>.</summary>
     public const string ServerFailed = "server.failed";
 
+    /// <summary>The liveness audit found a server nothing was working on and repaired it.</summary>
+    public const string ServerLiveness = "server.liveness";
+
+    /// <summary>A tier holds unhealthy servers back from replacement: more fail together than it replaces at once.</summary>
+    public const string TierOverloaded = "tier.overloaded";
+
     /// <summary>Work on a server (a launch or a termination) threw.</summary>
     public const string ServerError = "server.error";
 

@@ -18,7 +18,7 @@ namespace Strata.ControlPlane.Health;
 public sealed partial class HealthMonitor(
     IHealthProbe probe, LoadBalancerChecks loadBalancerChecks, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<HealthMonitor> logger)
 {
-    private readonly ConcurrentDictionary<string, CancellationTokenSource> _probes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ProbeLoop> _probes = new(StringComparer.Ordinal);
 
     /// <summary>Called after a server's state changed through a health verdict, so its deployment is reconciled.</summary>
     public event Action<string>? Changed;
@@ -35,32 +35,48 @@ public sealed partial class HealthMonitor(
             return;
         }
 
-        var stop = new CancellationTokenSource();
-        if (_probes.TryAdd(server.Name, stop))
+        var loop = new ProbeLoop(time.GetUtcNow());
+        if (_probes.TryAdd(server.Name, loop))
         {
-            _ = Task.Run(() => RunAsync(runtime, server, check, instance, stop));
+            _ = Task.Run(() => RunAsync(runtime, server, check, instance, loop));
         }
     }
 
     public void Stop(string server)
     {
         loadBalancerChecks.Stop(server);
-        if (_probes.TryRemove(server, out var stop))
+        Abandon(server);
+    }
+
+    /// <summary>
+    /// When the server's probe loop last finished a probe (or started, before its first): null when no loop runs.
+    /// A loop whose last probe is older than its interval and timeout is stuck, whatever it waits for.
+    /// </summary>
+    public DateTimeOffset? LastProbe(string server) => _probes.TryGetValue(server, out var loop) ? loop.LastBeat : null;
+
+    /// <summary>
+    /// Gives up the server's probe loop (not its load balancers' checks), so the next <see cref="Ensure"/> starts a
+    /// new one: the repair for a loop that stopped making progress.
+    /// </summary>
+    public void Abandon(string server)
+    {
+        if (_probes.TryRemove(server, out var loop))
         {
-            stop.Cancel();
-            stop.Dispose();
+            loop.Stop.Cancel();
+            loop.Stop.Dispose();
         }
     }
 
     private static ProbeTarget Target(DeploymentRuntime runtime, ServerState server, ServerInstance instance) =>
         ProbeTarget.For(runtime, runtime.Desired.Spec.FindTier(server.Tier)!, instance);
 
-    private async Task RunAsync(DeploymentRuntime runtime, ServerState launched, HealthCheckSpec check, ServerInstance instance, CancellationTokenSource stop)
+    private async Task RunAsync(DeploymentRuntime runtime, ServerState launched, HealthCheckSpec check, ServerInstance instance, ProbeLoop loop)
     {
         var name = launched.Name;
-        var ct = stop.Token;
+        var ct = loop.Stop.Token;
         var tracker = new HealthTracker(check.HealthyAfter, check.UnhealthyAfter);
         ProbeTarget? target = null;
+        var due = time.GetUtcNow();
         try
         {
             while (!ct.IsCancellationRequested)
@@ -68,7 +84,15 @@ public sealed partial class HealthMonitor(
                 // Resolved once; again only while a value the command uses is not known yet (a peer still booting).
                 target = target is { CommandUnresolved: null } ? target : Target(runtime, launched, instance);
                 var before = tracker.Verdict;
-                tracker = tracker.Record(await probe.ProbeAsync(check, target, ct).ConfigureAwait(false));
+                var started = time.GetUtcNow();
+                var result = await probe.ProbeAsync(check, target, ct).ConfigureAwait(false);
+                loop.LastBeat = time.GetUtcNow();
+                if (!ProbeTiming.IsInconclusive(result, started - due, loop.LastBeat - started, check.Timeout))
+                {
+                    // A timeout that the control plane's own delay explains blames nobody: the server is probed again.
+                    tracker = tracker.Record(result);
+                }
+
                 if (Find(runtime, name) is not { } server)
                 {
                     return;
@@ -76,6 +100,7 @@ public sealed partial class HealthMonitor(
 
                 var state = await ApplyAsync(runtime, server, check, before, tracker, ct).ConfigureAwait(false);
                 var delay = NextProbeDelay(state, check.Interval, options.Value.BootProbeInterval, time.GetUtcNow());
+                due = time.GetUtcNow() + delay;
                 await Task.Delay(delay, time, ct).ConfigureAwait(false);
             }
         }
@@ -91,9 +116,9 @@ public sealed partial class HealthMonitor(
         {
             // A loop that ends by itself (the server was not probeable, or an error) gives up its entry, so the next
             // pass's Ensure starts another: a stale entry left a booting server with no probe and no grace deadline.
-            if (_probes.TryRemove(KeyValuePair.Create(name, stop)))
+            if (_probes.TryRemove(KeyValuePair.Create(name, loop)))
             {
-                stop.Dispose();
+                loop.Stop.Dispose();
             }
         }
     }
@@ -166,6 +191,20 @@ public sealed partial class HealthMonitor(
 
     private static ServerState? Find(DeploymentRuntime runtime, string name) =>
         runtime.State.Tiers.SelectMany(t => t.Servers).FirstOrDefault(s => s.Name == name && s.State is ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy);
+
+    /// <summary>One server's probe loop: how to stop it and when it last made progress (read by the liveness audit).</summary>
+    private sealed class ProbeLoop(DateTimeOffset started)
+    {
+        private long _lastBeatTicks = started.UtcTicks;
+
+        public CancellationTokenSource Stop { get; } = new();
+
+        public DateTimeOffset LastBeat
+        {
+            get => new(Interlocked.Read(ref _lastBeatTicks), TimeSpan.Zero);
+            set => Interlocked.Exchange(ref _lastBeatTicks, value.UtcTicks);
+        }
+    }
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Error, Message = "Health probing of {Server} stopped after an error")]
     private static partial void LogProbeLoopFailed(ILogger logger, Exception exception, string server);

@@ -11,6 +11,9 @@ public readonly record struct ProbeResult(bool Passed, string? Detail)
 {
     public static ProbeResult Pass { get; } = new(true, null);
 
+    /// <summary>True when the probe failed because it ran out of time, rather than on an answer or a refused connection.</summary>
+    public bool TimedOut { get; init; }
+
     public static ProbeResult Fail(string detail) => new(false, detail);
 }
 
@@ -73,7 +76,7 @@ internal sealed class HealthProbe : IHealthProbe
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return ProbeResult.Fail($"timed out after {check.Timeout.TotalMilliseconds:0} ms");
+            return ProbeResult.Fail($"timed out after {check.Timeout.TotalMilliseconds:0} ms") with { TimedOut = true };
         }
         catch (Exception ex) when (ex is SocketException or IOException)
         {

@@ -22,6 +22,39 @@ public sealed class ControlPlaneOptions
     /// </summary>
     public TimeSpan BootProbeInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// How often the liveness audit looks for servers that nothing is working on: a booting, in-service or unhealthy
+    /// server whose probe loop is missing or stuck, a pending, configuring or terminating one with no operation under
+    /// way, a booting one past its health check's grace. The default is 5 seconds.
+    /// </summary>
+    public TimeSpan LivenessAuditInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long past a deadline the liveness audit waits before it repairs a server, so that it never races the
+    /// owner that is about to act (a probe loop between two probes, a pass about to resume a launch). The default is
+    /// 5 seconds.
+    /// </summary>
+    public TimeSpan LivenessSlack { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a server the provider no longer knows must stay unknown, at a second look, before it is failed as
+    /// disappeared: a death is a verdict acted on only once confirmed. The default is 1 second.
+    /// </summary>
+    public TimeSpan DeathConfirmation { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The cores launch pacing counts on. The default is <see cref="Environment.ProcessorCount"/>.</summary>
+    public int? Cores { get; set; }
+
+    /// <summary>
+    /// Servers that may be coming up (launching or booting) at once per core, at first; the bound then adapts to how
+    /// fast servers come into service (see <see cref="Reconciliation.LaunchPacer"/>), never below one per core. The
+    /// default is 4.
+    /// </summary>
+    public int LaunchesPerCore { get; set; } = 4;
+
+    /// <summary>The most servers per core that launch pacing lets come up at once. The default is 16.</summary>
+    public int MaxLaunchesPerCore { get; set; } = 16;
+
     /// <summary>The longest wait before a failing launch is retried. The default is 5 minutes.</summary>
     public TimeSpan MaxLaunchBackoff { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -58,6 +58,9 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<ImageCatalog>();
         services.TryAddSingleton<LoadBalancerCoordinator>();
         services.TryAddSingleton<ServerShutdown>();
+        services.TryAddSingleton<DeathVerdicts>();
+        services.TryAddSingleton<ServerVolumes>();
+        services.TryAddSingleton<LaunchPacer>();
         services.TryAddSingleton<DeploymentReconciler>();
         services.TryAddSingleton<DeploymentRegistry>();
         services.TryAddSingleton<IDeploymentService, DeploymentService>();
@@ -66,6 +69,8 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddHostedService<Scaling.AutoscalingLoop>();
         services.AddSingleton<ReconcileLoop>();
         services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
+        services.TryAddSingleton<LivenessAuditor>();
+        services.AddHostedService<LivenessAuditLoop>();
         return services;
     }
 }

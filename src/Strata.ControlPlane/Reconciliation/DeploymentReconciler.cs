@@ -16,11 +16,13 @@ namespace Strata.ControlPlane.Reconciliation;
 /// </summary>
 public sealed partial class DeploymentReconciler(
     ICloudProvider provider,
-    Backups.IVolumeBackups volumeBackups,
+    ServerVolumes volumes,
     ImageCatalog images,
     LoadBalancerCoordinator loadBalancers,
     HealthMonitor health,
     ServerShutdown shutdown,
+    DeathVerdicts deaths,
+    LaunchPacer pacer,
     EventLog events,
     IOptions<ControlPlaneOptions> options,
     TimeProvider time,
@@ -36,6 +38,7 @@ public sealed partial class DeploymentReconciler(
     {
         var observed = (await provider.ListServersAsync(runtime.Name, ct).ConfigureAwait(false)).ToDictionary(s => s.Id, StringComparer.Ordinal);
         await ObserveAsync(runtime, observed, ct).ConfigureAwait(false);
+        pacer.Settle(runtime.Name, runtime.State);
         if (runtime.IsDeleting)
         {
             await TearDownAsync(runtime, ct).ConfigureAwait(false);
@@ -74,6 +77,9 @@ public sealed partial class DeploymentReconciler(
     public bool HasOperations(DeploymentRuntime runtime) =>
         runtime.State.Tiers.SelectMany(t => t.Servers).Any(s => _operations.ContainsKey(s.Name));
 
+    /// <summary>True while a launch or termination of the server is under way: it has an owner.</summary>
+    public bool IsBusy(string server) => _operations.ContainsKey(server);
+
     private async Task ObserveAsync(DeploymentRuntime runtime, Dictionary<string, ServerInstance> observed, CancellationToken ct)
     {
         foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).ToList())
@@ -95,7 +101,10 @@ public sealed partial class DeploymentReconciler(
                     StartTermination(runtime, server, "resuming an interrupted termination");
                     break;
                 case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy when instance?.State != ServerInstanceState.Running:
-                    await MarkFailedAsync(runtime, server, await DeathMessageAsync(server, instance, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+                    await ConfirmDeathAsync(runtime, server, ct).ConfigureAwait(false);
+                    break;
+                case ServerStatus.Failed when DeathVerdicts.WronglyFailed(server, instance, runtime.State.Volumes.Any(v => v.Tier == server.Tier)):
+                    await RecoverAsync(runtime, server, instance!, ct).ConfigureAwait(false);
                     break;
                 case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy:
                     health.Ensure(runtime, server, instance!);
@@ -104,31 +113,33 @@ public sealed partial class DeploymentReconciler(
         }
     }
 
-    /// <summary>Why a server died, with the last lines of its log: usually the error that killed it.</summary>
-    private async Task<string> DeathMessageAsync(ServerState server, ServerInstance? instance, CancellationToken ct)
+    /// <summary>Fails a server the listing showed not running once a second look confirms it; one that runs is probed.</summary>
+    private async Task ConfirmDeathAsync(DeploymentRuntime runtime, ServerState server, CancellationToken ct)
     {
-        var reason = instance switch
+        var verdict = await deaths.JudgeAsync(server, ct).ConfigureAwait(false);
+        if (verdict.Running is { } running)
         {
-            null => "the server disappeared",
-            { ExitCode: { } code } => $"the process exited with code {code}",
-            _ => instance.Message ?? "the process is gone",
-        };
-        var lines = instance is null ? [] : await LastLogLinesAsync(server.Name, ct).ConfigureAwait(false);
-        return lines.Count == 0 ? reason : $"{reason}: {string.Join(" | ", lines)}";
+            health.Ensure(runtime, server, running);
+        }
+        else if (verdict.Death is { } death)
+        {
+            await MarkFailedAsync(runtime, server with { Failure = FailureCause.ProcessGone }, death, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            _ = Task.Delay(options.Value.DeathConfirmation, time, CancellationToken.None).ContinueWith(_ => Changed?.Invoke(runtime.Name), TaskScheduler.Default);
+        }
     }
 
-    private async Task<List<string>> LastLogLinesAsync(string serverId, CancellationToken ct)
+    /// <summary>A server failed as gone whose process runs after all goes back to booting, and is probed again.</summary>
+    private async Task RecoverAsync(DeploymentRuntime runtime, ServerState server, ServerInstance instance, CancellationToken ct)
     {
-        try
-        {
-            var tail = await provider.ReadLogTailAsync(serverId, DeathLogLines, ct).ConfigureAwait(false);
-            return [.. tail.Where(l => !string.IsNullOrWhiteSpace(l))];
-        }
-        catch (Exception ex) when (ex is IOException or ProviderException or UnauthorizedAccessException)
-        {
-            // The log is a courtesy: the server is failed with or without it.
-            return [];
-        }
+        var recovered = server with { State = ServerStatus.Booting, Failure = null, Message = null, Address = instance.Address, ProcessId = instance.ProcessId };
+        await SetServerAsync(runtime, recovered, ct).ConfigureAwait(false);
+        await events.PublishAsync(runtime.Name, EventKinds.ServerState, $"{server.Name} runs after all (pid {instance.ProcessId}); recovered, booting",
+            EventSubject.OfServer(server.Tier, server.Name, ServerStatus.Failed, ServerStatus.Booting),
+            EventSeverity.Warning, ct).ConfigureAwait(false);
+        health.Ensure(runtime, recovered, instance);
     }
 
     private async Task ReconcileTierAsync(DeploymentRuntime runtime, TierSpec tier, CancellationToken ct)
@@ -156,7 +167,10 @@ public sealed partial class DeploymentReconciler(
 
         var desired = runtime.Desired;
         var target = new TierTarget(desired.ImageDigest(tier), desired.LaunchDigest(tier), tierState.Count.Desired, tier.Update,
-            References.DigestOf(runtime, tier), Rollouts.MaxNew(tierState.Rollout)) { RecoveryDelay = tier.RecoveryDelay, MaxAge = tier.MaxAge };
+            References.DigestOf(runtime, tier), Rollouts.MaxNew(tierState.Rollout))
+        {
+            RecoveryDelay = tier.RecoveryDelay, MaxAge = tier.MaxAge, MaxReplacing = Math.Max(1, tier.MaxReplacing.Resolve(tierState.Count.Desired)),
+        };
         if (tierState.Rollout is { } rollout && !await StepRolloutAsync(runtime, tierState, rollout, target, ct).ConfigureAwait(false))
         {
             return;
@@ -165,6 +179,14 @@ public sealed partial class DeploymentReconciler(
         runtime.Failures.TryGetValue(tier.Name, out var failures);
         var now = time.GetUtcNow();
         var actions = TierDecision.Decide(target, tierState.Servers, failures is null || now >= failures.NotBefore, now);
+        if (runtime.SetOverloaded(tier.Name, actions.HeldBack > 0))
+        {
+            var unhealthy = tierState.Servers.Count(s => s.State == ServerStatus.Unhealthy);
+            await events.PublishAsync(runtime.Name, OverloadedKind,
+                $"tier {tier.Name} is overloaded: {unhealthy} servers fail their health check while their processes run; {actions.HeldBack} are not replaced (maxReplacing is {target.MaxReplacing}), they stay out of rotation and are probed until they recover",
+                EventSubject.OfTier(tier.Name), EventSeverity.Warning, ct).ConfigureAwait(false);
+        }
+
         foreach (var termination in actions.Terminate)
         {
             var server = tierState.Servers.First(s => s.Name == termination.Server);
@@ -301,7 +323,12 @@ public sealed partial class DeploymentReconciler(
             return;
         }
 
-        var volumes = await AttachVolumesAsync(runtime, tier, server, ct).ConfigureAwait(false);
+        if (!await pacer.EnterAsync(runtime, server, ct).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        var attached = await volumes.AttachAsync(runtime, tier, server, ct).ConfigureAwait(false);
         server = server with { ReferenceDigest = References.DigestOf(runtime.Desired, runtime.State, tier) };
         string? launchedDigest = null;
         var request = new LaunchRequest
@@ -311,7 +338,7 @@ public sealed partial class DeploymentReconciler(
             Tier = tier.Name,
             Zone = server.Zone,
             Image = await images.GetAsync(runtime, desired, tier.Image, ct).ConfigureAwait(false),
-            Volumes = volumes,
+            Volumes = attached,
             Ports = [.. tier.Ports.Select(p => p.Port)],
             Settings = identity =>
             {
@@ -427,7 +454,7 @@ public sealed partial class DeploymentReconciler(
         // The cause is read from the state, where it was stored with the Terminating state, so a termination resumed
         // after a restart treats the volumes as the one that began it would have.
         var cause = runtime.State.FindTier(server.Tier)?.Servers.FirstOrDefault(s => s.Name == server.Name)?.Termination ?? server.Termination;
-        await ReleaseVolumesAsync(runtime, server.Name, cause != TerminationCause.Removal, ct).ConfigureAwait(false);
+        await volumes.ReleaseAsync(runtime, server.Name, cause != TerminationCause.Removal, ct).ConfigureAwait(false);
         await runtime.MutateAsync(s => WithoutServer(s, server.Name), ct).ConfigureAwait(false);
         await events.PublishAsync(runtime.Name, EventKinds.ServerState, $"{server.Name} terminated ({reason})", EventSubject.OfServer(server.Tier, server.Name, ServerStatus.Terminating, ServerStatus.Terminated), cancellationToken: ct).ConfigureAwait(false);
     }
@@ -435,10 +462,11 @@ public sealed partial class DeploymentReconciler(
     /// <summary>A server that passed its health check once served; its death is an incident, not a bad launch.</summary>
     private static bool WasStable(ServerState server) => server.State is ServerStatus.InService or ServerStatus.Unhealthy;
 
+    /// <summary>The kind of the event that reports unhealthy servers held back from replacement.</summary>
+    public const string OverloadedKind = EventKinds.TierOverloaded;
+
     /// <summary>Failures in a row after which a tier is reported as crash-looping.</summary>
     public const int CrashLoopAfter = 3;
-
-    private const int DeathLogLines = 3;
 
     private const string CleanupReason = "cleaning up a failed server";
 
@@ -480,64 +508,14 @@ public sealed partial class DeploymentReconciler(
         var known = runtime.State.PhysicalNames().ToHashSet(StringComparer.Ordinal);
         foreach (var orphan in observed.Values.Where(o => !known.Contains(o.Id) && !_operations.ContainsKey(o.Id)))
         {
+            if (await provider.DescribeServerAsync(orphan.Id, ct).ConfigureAwait(false) is null)
+            {
+                // Terminated since the listing at the start of the pass: gone from the state and the provider both.
+                continue;
+            }
+
             await events.PublishAsync(runtime.Name, EventKinds.ServerOrphan, $"{orphan.Id} is not in the state; terminating it", new EventSubject { Resource = orphan.Id, Server = orphan.Id }, EventSeverity.Warning, ct).ConfigureAwait(false);
             Track(runtime, orphan.Id, () => provider.TerminateAsync(orphan.Id, null, CancellationToken.None));
-        }
-    }
-
-    private async Task<IReadOnlyList<VolumeAttachment>> AttachVolumesAsync(DeploymentRuntime runtime, TierSpec tier, ServerState server, CancellationToken ct)
-    {
-        var attachments = new List<VolumeAttachment>();
-        foreach (var volume in tier.Volumes)
-        {
-            var state = await runtime.MutateAsync(s => VolumeBook.Attach(s, runtime.Name, tier, volume, server.Name, _random), ct).ConfigureAwait(false);
-            var record = state.Volumes.First(v => v.Server == server.Name && v.LogicalName == volume.Name);
-            var info = await provider.CreateVolumeAsync(new VolumeRequest
-            {
-                VolumeId = record.Name,
-                Name = volume.Name,
-                Deployment = runtime.Name,
-                SizeMiB = volume.SizeBytes / (1024 * 1024),
-            }, ct).ConfigureAwait(false);
-            if (record.Path != info.Path)
-            {
-                await runtime.MutateAsync(s => VolumeBook.Replace(s, record with { Path = info.Path }), ct).ConfigureAwait(false);
-                if (volume.RestoreFrom is { } snapshot)
-                {
-                    // A new volume of a spec that names a snapshot starts from it, as CloudFormation snapshot parameters do.
-                    await volumeBackups.RestoreAsync(runtime, record with { Path = info.Path }, info.Path, snapshot, ct).ConfigureAwait(false);
-                }
-            }
-
-            attachments.Add(new VolumeAttachment(record.Name, volume.Mount));
-        }
-
-        return attachments;
-    }
-
-    /// <summary>
-    /// Detaches a terminated server's volumes. A replaced server's volumes wait for its replacement whatever their
-    /// policy; otherwise (scale-in, removal, deletion) the deletion policy decides.
-    /// </summary>
-    private async Task ReleaseVolumesAsync(DeploymentRuntime runtime, string server, bool replaced, CancellationToken ct)
-    {
-        foreach (var volume in runtime.State.Volumes.Where(v => v.Server == server).ToList())
-        {
-            if (!replaced && volume.DeletionPolicy == DeletionPolicy.Snapshot && volume.Path is { } path)
-            {
-                var snapshot = await volumeBackups.TakeFinalSnapshotAsync(runtime, volume, path, ct).ConfigureAwait(false);
-                await events.PublishAsync(runtime.Name, EventKinds.VolumeSnapshot, $"final snapshot {snapshot} of {volume.Name} taken before deleting it", $"volumes.{volume.Tier}.{volume.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
-            }
-
-            if (!replaced && volume.DeletionPolicy is DeletionPolicy.Delete or DeletionPolicy.Snapshot)
-            {
-                await provider.DeleteVolumeAsync(volume.Name, ct).ConfigureAwait(false);
-                await runtime.MutateAsync(s => s with { Volumes = [.. s.Volumes.Where(v => v.Name != volume.Name)] }, ct).ConfigureAwait(false);
-            }
-            else
-            {
-                await runtime.MutateAsync(s => VolumeBook.Replace(s, volume with { Server = null }), ct).ConfigureAwait(false);
-            }
         }
     }
 

@@ -25,6 +25,7 @@ public sealed class DeploymentRuntime
     // reader always sees one whole snapshot and no update is lost.
     private ImmutableDictionary<string, LaunchFailures> _failures = ImmutableDictionary.Create<string, LaunchFailures>(StringComparer.Ordinal);
     private ImmutableDictionary<string, string> _waiting = ImmutableDictionary.Create<string, string>(StringComparer.Ordinal);
+    private ImmutableHashSet<string> _overloaded = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
 
     public DeploymentRuntime(
         IStateStore store, DeploymentRecord record, DesiredDeployment desired, DeploymentState state, DesiredDeployment? previous = null, DeploymentSecrets? secrets = null)
@@ -85,6 +86,21 @@ public sealed class DeploymentRuntime
                 return true;
             }
         }
+    }
+
+    /// <summary>
+    /// Records whether a tier holds unhealthy servers back from replacement (see <see cref="ReplacementPacing"/>);
+    /// true only when it just became so, so the overload is reported once per episode.
+    /// </summary>
+    public bool SetOverloaded(string tier, bool overloaded)
+    {
+        if (overloaded)
+        {
+            return ImmutableInterlocked.Update(ref _overloaded, s => s.Add(tier));
+        }
+
+        ImmutableInterlocked.Update(ref _overloaded, s => s.Remove(tier));
+        return false;
     }
 
     /// <summary>The tier no longer waits; a later wait is reported again.</summary>

@@ -7,6 +7,9 @@ namespace Strata.ControlPlane.Reconciliation;
 public sealed record TierActions(int Launch, IReadOnlyList<TierTermination> Terminate, string? Waiting)
 {
     public static TierActions None { get; } = new(0, [], null);
+
+    /// <summary>Unhealthy servers due for replacement held back by <see cref="TierTarget.MaxReplacing"/>: the tier is overloaded.</summary>
+    public int HeldBack { get; init; }
 }
 
 /// <summary>A server to terminate, why (for people) and its <see cref="TerminationCause"/> (for its volumes).</summary>
@@ -21,6 +24,9 @@ public sealed record TierTarget(
 {
     /// <summary>How long a dead or unhealthy server is left before it is replaced (the tier's recovery delay).</summary>
     public TimeSpan RecoveryDelay { get; init; }
+
+    /// <summary>Replacements of unhealthy servers under way at once (the tier's <c>maxReplacing</c>, resolved); the default is no limit.</summary>
+    public int MaxReplacing { get; init; } = int.MaxValue;
 
     /// <summary>Servers older than this are replaced, the oldest first and one at a time (the tier's <c>maxAge</c>).</summary>
     public TimeSpan? MaxAge { get; init; }
@@ -41,9 +47,10 @@ public static class TierDecision
     /// <param name="now">The time, against which a new server's bake time is judged.</param>
     public static TierActions Decide(TierTarget target, IReadOnlyList<ServerState> servers, bool launchAllowed, DateTimeOffset now)
     {
-        // Unhealthy servers past the recovery delay are replaced; dead ones within it still hold their place.
-        var terminate = servers
-            .Where(s => s.State == ServerStatus.Unhealthy && Since(s, now) >= target.RecoveryDelay)
+        // Unhealthy servers past the recovery delay are replaced, a few at a time; dead ones within it still hold their place.
+        var paced = ReplacementPacing.Pace(
+            [.. servers.Where(s => s.State == ServerStatus.Unhealthy && Since(s, now) >= target.RecoveryDelay)], servers, target.MaxReplacing);
+        var terminate = paced.Now
             .Select(s => new TierTermination(s.Name, $"replacing an unhealthy server: {s.Message}", TerminationCause.Replacement))
             .ToList();
         var holding = servers.Count(s => s.State == ServerStatus.Failed && Since(s, now) < target.RecoveryDelay);
@@ -76,7 +83,7 @@ public static class TierDecision
         var room = Math.Max(0, target.Desired + surge - (live.Count - terminate.Count(t => live.Any(s => s.Name == t.Server))));
         var launch = launchAllowed ? Math.Min(wanted, room) : 0;
         var waiting = !launchAllowed && wanted > 0 ? "waiting before launching again after failures" : null;
-        return new TierActions(launch, terminate, waiting);
+        return new TierActions(launch, terminate, waiting) { HeldBack = paced.HeldBack };
     }
 
     private static IEnumerable<TierTermination> RollingTerminations(TierTarget target, List<ServerState> current, List<ServerState> outdated, DateTimeOffset now)

@@ -89,6 +89,12 @@ public static class SpecDigests
             .Add("deletionPolicy", tier.DeletionPolicy.ToString())
             .Add("volumePolicies", string.Join(',', tier.Volumes.Select(v => $"{v.Name}={v.DeletionPolicy}")))
             .Add("backups", tier.Backups.Count);
+        if (tier.MaxReplacing != TierSpec.DefaultMaxReplacing)
+        {
+            // Added only when set, so the digests of tiers written before the key existed do not change.
+            hash.Add("maxReplacing", tier.MaxReplacing.ToString());
+        }
+
         foreach (var backup in tier.Backups)
         {
             AddBackup(hash, backup);

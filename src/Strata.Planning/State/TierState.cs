@@ -95,6 +95,13 @@ public enum TerminationCause
     Removal,
 }
 
+/// <summary>Why a server failed, recorded with its Failed state where it matters to what happens next.</summary>
+public enum FailureCause
+{
+    /// <summary>Its process was confirmed gone: should it turn out to run after all, it is recovered.</summary>
+    ProcessGone,
+}
+
 /// <summary>One server: a process on its own loopback address for the local provider.</summary>
 public sealed record ServerState
 {
@@ -127,6 +134,9 @@ public sealed record ServerState
     /// before this was kept is treated as a replacement, which keeps its volumes.
     /// </summary>
     public TerminationCause? Termination { get; init; }
+
+    /// <summary>Why the server failed, when that decides what happens next; null otherwise and on servers not failed.</summary>
+    public FailureCause? Failure { get; init; }
 
     /// <summary>When the server entered its current state; null for records written before this was kept.</summary>
     public DateTimeOffset? StateSince { get; init; }

@@ -4,7 +4,7 @@ namespace Strata.Spec;
 internal static class TierReader
 {
     private static readonly string[] s_keys =
-        ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxAge", "deletionPolicy", "backups", "zones", "dependsOn", "protocol"];
+        ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxReplacing", "maxAge", "deletionPolicy", "backups", "zones", "dependsOn", "protocol"];
 
     private static readonly string[] s_serverKeys = ["min", "max", "desired"];
     private static readonly string[] s_volumeKeys = ["size", "mount", "restoreFrom", "deletionPolicy"];
@@ -63,6 +63,7 @@ internal static class TierReader
             Scaling = ScalingReader.Read(map["scaling"], path + ".scaling", context, image),
             Update = ReadUpdate(map["update"], path + ".update", key.Location, context),
             RecoveryDelay = context.Duration(map["recoveryDelay"], path + ".recoveryDelay") ?? TimeSpan.Zero,
+            MaxReplacing = ReadMaxReplacing(map["maxReplacing"], path + ".maxReplacing", context),
             MaxAge = context.Duration(map["maxAge"], path + ".maxAge", positive: true),
             DeletionPolicy = context.Choice(map["deletionPolicy"], path + ".deletionPolicy", DeletionPolicies) ?? DeletionPolicy.Delete,
             Protocol = context.Choice(map["protocol"], path + ".protocol", Protocols) ?? TierProtocol.Http1,
@@ -227,6 +228,18 @@ internal static class TierReader
         }
 
         return result;
+    }
+
+    private static CountOrPercent ReadMaxReplacing(SpecNode? node, string path, ReadContext context)
+    {
+        var value = context.CountOrPercent(node, path);
+        if (value is { Value: 0 })
+        {
+            context.Error(node!.Location, DiagnosticCodes.InvalidValue, $"{path}: 0 would never replace an unhealthy server",
+                "write at least 1, or a percentage above 0% such as 10% (a tier replaces at least one server at a time)");
+        }
+
+        return value ?? TierSpec.DefaultMaxReplacing;
     }
 
     private static UpdatePolicySpec ReadUpdate(SpecNode? node, string path, SourceLocation owner, ReadContext context)

@@ -37,6 +37,15 @@ public sealed record TierSpec
     /// <summary>How long a dead server stays dead before it is replaced. The default is 0 seconds.</summary>
     public TimeSpan RecoveryDelay { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// How many unhealthy servers of the tier are replaced at once, counting replacements still coming up; the rest stay
+    /// out of rotation and keep being probed. Resolved against the desired count and at least 1. The default is 10%.
+    /// </summary>
+    public CountOrPercent MaxReplacing { get; init; } = DefaultMaxReplacing;
+
+    /// <summary>The default of <see cref="MaxReplacing"/>: 10% of the tier.</summary>
+    public static readonly CountOrPercent DefaultMaxReplacing = new(10, true);
+
     /// <summary>Servers older than this are replaced one at a time. The default is never.</summary>
     public TimeSpan? MaxAge { get; init; }
 

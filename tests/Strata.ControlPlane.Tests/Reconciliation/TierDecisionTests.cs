@@ -321,6 +321,51 @@ public sealed class TierDecisionTests
         Assert.Empty(actions.Terminate);
     }
 
+    [Fact]
+    public void Decide_MoreUnhealthyThanMaxReplacing_ReplacesNoneAndHoldsThemInPlace()
+    {
+        var servers = Enumerable.Range(0, 10)
+            .Select(i => Server($"web-{i}", i < 3 ? ServerStatus.Unhealthy : ServerStatus.InService, minute: i))
+            .ToList();
+
+        var actions = TierDecision.Decide(Target(desired: 10) with { MaxReplacing = 2 }, servers, launchAllowed: true, s_start.AddHours(1));
+
+        // Three failing together with a budget of two: an overload, so they stay (out of rotation, still probed).
+        Assert.Empty(actions.Terminate);
+        Assert.Equal(3, actions.HeldBack);
+        Assert.Equal(0, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_UnhealthyWithinMaxReplacing_ReplacesTheLongestUnhealthyFirst()
+    {
+        var servers = Enumerable.Range(0, 10)
+            .Select(i => Server($"web-{i}", i < 2 ? ServerStatus.Unhealthy : ServerStatus.InService, minute: i) with { StateSince = s_start.AddMinutes(20 - i) })
+            .ToList();
+
+        var actions = TierDecision.Decide(Target(desired: 10) with { MaxReplacing = 2 }, servers, launchAllowed: true, s_start.AddHours(1));
+
+        Assert.Equal(["web-1", "web-0"], actions.Terminate.Select(t => t.Server));
+        Assert.Equal(0, actions.HeldBack);
+        Assert.Equal(2, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_ReplacementsStillComingUp_CountAgainstMaxReplacing()
+    {
+        var servers = new[]
+        {
+            Server("web-new", ServerStatus.Booting, minute: 30),
+            Server("web-sick", ServerStatus.Unhealthy, minute: 1),
+            Server("web-ok", ServerStatus.InService, minute: 2),
+        };
+
+        var actions = TierDecision.Decide(Target(desired: 3) with { MaxReplacing = 1 }, servers, launchAllowed: true, s_start.AddHours(1));
+
+        Assert.Empty(actions.Terminate);
+        Assert.Equal(1, actions.HeldBack);
+    }
+
     private static TierTarget Target(int desired, int surge = 1, int unavailable = 0) =>
         new(NewImage, Launch, desired, new UpdatePolicySpec
         {

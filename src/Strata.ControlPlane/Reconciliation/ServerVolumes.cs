@@ -1,0 +1,72 @@
+using Strata.Planning;
+using Strata.Providers;
+using Strata.Spec;
+
+namespace Strata.ControlPlane.Reconciliation;
+
+/// <summary>
+/// A server's volumes through its life: created (or taken over from the server it replaces, or restored from the
+/// snapshot the spec names) and attached at launch, then handed to its replacement or deleted by their policy when it
+/// is terminated.
+/// </summary>
+public sealed class ServerVolumes(ICloudProvider provider, Backups.IVolumeBackups volumeBackups, EventLog events)
+{
+    // Only names new volumes; nothing a test must control.
+    private readonly Random _random = new();
+
+    public async Task<IReadOnlyList<VolumeAttachment>> AttachAsync(DeploymentRuntime runtime, TierSpec tier, ServerState server, CancellationToken ct)
+    {
+        var attachments = new List<VolumeAttachment>();
+        foreach (var volume in tier.Volumes)
+        {
+            var state = await runtime.MutateAsync(s => VolumeBook.Attach(s, runtime.Name, tier, volume, server.Name, _random), ct).ConfigureAwait(false);
+            var record = state.Volumes.First(v => v.Server == server.Name && v.LogicalName == volume.Name);
+            var info = await provider.CreateVolumeAsync(new VolumeRequest
+            {
+                VolumeId = record.Name,
+                Name = volume.Name,
+                Deployment = runtime.Name,
+                SizeMiB = volume.SizeBytes / (1024 * 1024),
+            }, ct).ConfigureAwait(false);
+            if (record.Path != info.Path)
+            {
+                await runtime.MutateAsync(s => VolumeBook.Replace(s, record with { Path = info.Path }), ct).ConfigureAwait(false);
+                if (volume.RestoreFrom is { } snapshot)
+                {
+                    // A new volume of a spec that names a snapshot starts from it, as CloudFormation snapshot parameters do.
+                    await volumeBackups.RestoreAsync(runtime, record with { Path = info.Path }, info.Path, snapshot, ct).ConfigureAwait(false);
+                }
+            }
+
+            attachments.Add(new VolumeAttachment(record.Name, volume.Mount));
+        }
+
+        return attachments;
+    }
+
+    /// <summary>
+    /// Detaches a terminated server's volumes. A replaced server's volumes wait for its replacement whatever their
+    /// policy; otherwise (scale-in, removal, deletion) the deletion policy decides.
+    /// </summary>
+    public async Task ReleaseAsync(DeploymentRuntime runtime, string server, bool replaced, CancellationToken ct)
+    {
+        foreach (var volume in runtime.State.Volumes.Where(v => v.Server == server).ToList())
+        {
+            if (!replaced && volume.DeletionPolicy == DeletionPolicy.Snapshot && volume.Path is { } path)
+            {
+                var snapshot = await volumeBackups.TakeFinalSnapshotAsync(runtime, volume, path, ct).ConfigureAwait(false);
+                await events.PublishAsync(runtime.Name, EventKinds.VolumeSnapshot, $"final snapshot {snapshot} of {volume.Name} taken before deleting it", $"volumes.{volume.Tier}.{volume.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
+            }
+
+            if (!replaced && volume.DeletionPolicy is DeletionPolicy.Delete or DeletionPolicy.Snapshot)
+            {
+                await provider.DeleteVolumeAsync(volume.Name, ct).ConfigureAwait(false);
+                await runtime.MutateAsync(s => s with { Volumes = [.. s.Volumes.Where(v => v.Name != volume.Name)] }, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await runtime.MutateAsync(s => VolumeBook.Replace(s, volume with { Server = null }), ct).ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Hosting;
+using Strata.ControlPlane.Reconciliation;
+using Strata.Planning;
+using Strata.Providers;
+using Strata.Testing;
+using ServerState = Strata.Planning.ServerState;
+
+namespace Strata.ControlPlane.Tests.Reconciliation;
+
+/// <summary>A death is acted on only once confirmed, against a real server process of the local provider.</summary>
+[Trait("kind", "unit")]
+public sealed class DeathVerdictsTests : IAsyncDisposable
+{
+    private readonly ControlPlaneServices _services = new();
+    private readonly ManualTimeProvider _clock = new();
+    private readonly TemporaryDirectory _image = new("strata-death");
+
+    private ICloudProvider Provider => _services.Get<ICloudProvider>();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var server in await Provider.ListServersAsync(null, CancellationToken.None).WithTimeout())
+        {
+            await Provider.TerminateAsync(server.Id, TimeSpan.Zero, CancellationToken.None).WithTimeout();
+        }
+
+        await _services.DisposeAsync();
+        _image.Dispose();
+    }
+
+    [Fact]
+    public async Task JudgeAsync_ListedNotRunningWhileTheProcessRuns_ReturnsItRunning()
+    {
+        var server = await LaunchAsync("shop-web-aaaaa1");
+
+        var verdict = await Verdicts().JudgeAsync(server, CancellationToken.None).WithTimeout();
+
+        Assert.Equal(Providers.ServerInstanceState.Running, ServerStatusOf(verdict));
+        Assert.Null(verdict.Death);
+    }
+
+    [Fact]
+    public async Task JudgeAsync_ProcessKilled_ConfirmedAtOnceWithItsExitCode()
+    {
+        var server = await LaunchAsync("shop-web-aaaaa2");
+        using (var process = Process.GetProcessById(server.ProcessId!.Value))
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        await Eventually.WaitAsync(async () => (await Provider.DescribeServerAsync(server.Name, CancellationToken.None))?.State != Providers.ServerInstanceState.Running, "the provider to see the exit");
+        var verdict = await Verdicts().JudgeAsync(server, CancellationToken.None).WithTimeout();
+
+        Assert.StartsWith("the process exited with code ", verdict.Death);
+    }
+
+    [Fact]
+    public async Task JudgeAsync_Disappeared_ConfirmedOnlyBySecondLookAfterTheDelay()
+    {
+        var server = await LaunchAsync("shop-web-aaaaa3");
+        await Provider.TerminateAsync(server.Name, TimeSpan.Zero, CancellationToken.None).WithTimeout();
+        var verdicts = Verdicts();
+
+        var first = await verdicts.JudgeAsync(server, CancellationToken.None).WithTimeout();
+        _clock.Advance(TimeSpan.FromMilliseconds(900));
+        var early = await verdicts.JudgeAsync(server, CancellationToken.None).WithTimeout();
+        _clock.Advance(TimeSpan.FromMilliseconds(100));
+        var second = await verdicts.JudgeAsync(server, CancellationToken.None).WithTimeout();
+
+        Assert.True(first.Pending);
+        Assert.True(early.Pending);
+        Assert.Equal("the server disappeared", second.Death);
+    }
+
+    [Theory]
+    [InlineData(ServerStatus.Failed, FailureCause.ProcessGone, Providers.ServerInstanceState.Running, false, true)]
+    [InlineData(ServerStatus.Failed, null, Providers.ServerInstanceState.Running, false, false)]
+    [InlineData(ServerStatus.Failed, FailureCause.ProcessGone, Providers.ServerInstanceState.Stopped, false, false)]
+    [InlineData(ServerStatus.Failed, FailureCause.ProcessGone, Providers.ServerInstanceState.Running, true, false)]
+    public void WronglyFailed_OnlyAGoneVerdictOnARunningServerWithoutVolumes(
+        ServerStatus state, FailureCause? cause, Providers.ServerInstanceState observed, bool hasVolumes, bool expected)
+    {
+        var server = State("shop-web-aaaaa4", 1) with { State = state, Failure = cause };
+        var instance = AppliedDeployments.RunningInstance(server, _clock.GetUtcNow(), _image.Path) with { State = observed };
+
+        Assert.Equal(expected, DeathVerdicts.WronglyFailed(server, instance, hasVolumes));
+    }
+
+    private DeathVerdicts Verdicts() => new(Provider, Options.Create(new ControlPlaneOptions()), _clock);
+
+    private static Providers.ServerInstanceState? ServerStatusOf(DeathVerdict verdict) => verdict.Running?.State;
+
+    private async Task<ServerState> LaunchAsync(string id)
+    {
+        await File.WriteAllTextAsync(Path.Combine(_image.Path, "run.sh"), "exec sleep 300\n");
+        var image = await Provider.RegisterImageAsync(_image.Path, CancellationToken.None).WithTimeout();
+        var instance = await Provider.LaunchAsync(new LaunchRequest
+        {
+            ServerId = id, Deployment = "shop", Tier = "web", Image = image,
+            Settings = _ => new LaunchSettings { RunCommand = "sh run.sh" },
+        }, CancellationToken.None).WithTimeout();
+        Assert.Equal(Providers.ServerInstanceState.Running, instance.State);
+        return State(id, instance.ProcessId!.Value);
+    }
+
+    private ServerState State(string id, int pid) => new()
+    {
+        Name = id, Tier = "web", Zone = "local-a", State = ServerStatus.Booting, ImageDigest = AppliedDeployments.ImageDigest,
+        LaunchDigest = "launch", LaunchedAt = _clock.GetUtcNow(), ProcessId = pid, Address = "127.0.0.1",
+    };
+}

@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Hosting;
+using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.State;
+using Strata.Planning;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests.Reconciliation;
+
+[Trait("kind", "unit")]
+public sealed class LaunchPacerTests : IAsyncLifetime
+{
+    private const string Yaml = """
+        deployment: shop
+        images:
+          app: { from: ./app, run: "sh run.sh" }
+        tiers:
+          web:
+            image: app
+            servers: 12
+        """;
+
+    private readonly ManualTimeProvider _clock = new();
+    private readonly ControlPlaneServices _services = new();
+    private IStateStore _store = null!;
+
+    public async Task InitializeAsync() => _store = await _services.InitializedStoreAsync();
+
+    public async Task DisposeAsync() => await _services.DisposeAsync();
+
+    [Fact]
+    public async Task EnterAsync_MoreLaunchesThanTheBound_WaitForServersToComeIntoService()
+    {
+        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var pacer = Pacer(cores: 1, perCore: 2);
+        var servers = runtime.State.FindTier("web")!.Servers;
+        var entries = servers.Select(s => pacer.EnterAsync(runtime, s, CancellationToken.None)).ToList();
+
+        Assert.Equal(2, entries.Count(e => e.IsCompleted));
+
+        // One fast boot while every slot is taken: its slot is given back and the bound grows by one.
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await InServiceAsync(runtime, servers[0].Name);
+        pacer.Settle(runtime.Name, runtime.State);
+
+        await Eventually.WaitAsync(() => entries.Count(e => e.IsCompleted) == 4, "two more launches");
+        Assert.Equal(3, pacer.Limit);
+        Assert.All(entries.Where(e => e.IsCompleted), e => Assert.True(e.Result));
+    }
+
+    [Fact]
+    public async Task Settle_BootsSlowDown_BoundShrinksButNeverBelowOnePerCore()
+    {
+        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var pacer = Pacer(cores: 2, perCore: 3);
+        var servers = runtime.State.FindTier("web")!.Servers.ToList();
+        var entries = servers.Select(s => pacer.EnterAsync(runtime, s, CancellationToken.None)).ToList();
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await InServiceAsync(runtime, servers[0].Name);
+        pacer.Settle(runtime.Name, runtime.State);
+        var grown = pacer.Limit;
+
+        var limits = new List<int>();
+        foreach (var server in servers.Skip(1).Take(7))
+        {
+            await Eventually.WaitAsync(() => entries[servers.IndexOf(server)].IsCompleted, $"{server.Name} launching");
+            _clock.Advance(TimeSpan.FromSeconds(20));
+            await InServiceAsync(runtime, server.Name);
+            pacer.Settle(runtime.Name, runtime.State);
+            limits.Add(pacer.Limit);
+        }
+
+        Assert.Equal(7, grown);
+        Assert.True(limits[^1] < grown, $"the bound went {string.Join(", ", limits)}");
+        Assert.Equal(2, limits.Min());
+    }
+
+    [Fact]
+    public async Task EnterAsync_ServerNoLongerPendingOnceItsTurnComes_ReturnsFalseAndHoldsNoSlot()
+    {
+        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var pacer = Pacer(cores: 1, perCore: 1);
+        var servers = runtime.State.FindTier("web")!.Servers;
+        var first = pacer.EnterAsync(runtime, servers[0], CancellationToken.None);
+        var second = pacer.EnterAsync(runtime, servers[1], CancellationToken.None);
+
+        await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, servers[1] with { State = ServerStatus.Terminating }, _clock.GetUtcNow()), CancellationToken.None);
+        await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, servers[0] with { State = ServerStatus.Failed }, _clock.GetUtcNow()), CancellationToken.None);
+        pacer.Settle(runtime.Name, runtime.State);
+
+        Assert.True(await first.WithTimeout());
+        Assert.False(await second.WithTimeout());
+        Assert.True(await pacer.EnterAsync(runtime, servers[2], CancellationToken.None).WithTimeout());
+    }
+
+    private LaunchPacer Pacer(int cores, int perCore) =>
+        new(Options.Create(new ControlPlaneOptions { Cores = cores, LaunchesPerCore = perCore, MaxLaunchesPerCore = 8 }), _clock);
+
+    private Task InServiceAsync(DeploymentRuntime runtime, string name) => runtime.MutateAsync(
+        s => DeploymentReconciler.ReplaceServer(s, s.FindServer("web", name)! with { State = ServerStatus.InService }, _clock.GetUtcNow()), CancellationToken.None);
+}
