@@ -49,6 +49,8 @@ public sealed class HealthMonitorLivenessTests : IAsyncLifetime
         var monitor = NewMonitor();
         monitor.Ensure(runtime, server with { State = ServerStatus.Booting }, Instance(server));
         await Eventually.WaitAsync(() => _probe.Count == 1, "the first probe");
+        // Only once the loop has ended: a server made booting before the loop looks it up is probed by that same loop.
+        await Eventually.WaitAsync(() => monitor.LastProbe(server.Name) is null, "the first loop to end");
 
         await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, server with { State = ServerStatus.Booting }, _clock.GetUtcNow()), CancellationToken.None);
         await Eventually.WaitAsync(
