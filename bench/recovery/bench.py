@@ -9,7 +9,7 @@ end, also on failure.
   2. recovery: 3 servers behind the load balancer; `kill -9` of one server's process group, then GET / through the
      load balancer in a tight loop until an answer names a server that did not exist before the kill. Recovery
      overhead = that time - the app's own start time. The events (`strata events --json`) split it into
-     detection (server.failed), launch (`launched at`), health (`is in service`) and membership.
+     detection (server.failed), launch (a server event from Pending), health (one to InService) and membership.
   3. spike: a tier { min: 1, max: 3, desired: 1 } with `requestRate above 10 for 1s`; wrk starts (-t1 -c4) and GET /
      through the load balancer in a loop until an answer names a second server. Fresh `up` for every run.
 """
@@ -161,12 +161,11 @@ def recovery_run(st, name, url):
     wait_converged(st, name, 3)
     ev = after(st.events(name), t0_wall)
     vres = f"tiers.web.servers[{victim['name']}]"
-    nres = f"tiers.web.servers[{new}]"
     return {
         "total": total,
         "detected": first(ev, t0_wall, lambda e: e.get("resource") == vres and e["kind"] in ("server.failed", "server.state")),
-        "launched": first(ev, t0_wall, lambda e: e.get("resource") == nres and " launched at " in e["message"]),
-        "inService": first(ev, t0_wall, lambda e: e.get("resource") == nres and e["message"].endswith("is in service")),
+        "launched": first(ev, t0_wall, lambda e: e.get("server") == new and e.get("fromState") == "Pending"),
+        "inService": first(ev, t0_wall, lambda e: e.get("server") == new and e.get("toState") == "InService"),
         "member": first(ev, t0_wall, lambda e: e["kind"] == "loadbalancer.members" and new in e["message"]),
         "loadavg1": os.getloadavg()[0],
     }
@@ -185,13 +184,12 @@ def spike_run(st, spec_dir, name, url):
         wrk.wait(timeout=30)
     total = serving - t0
     ev = after(st.events(name), t0_wall)
-    nres = f"tiers.web.servers[{new}]"
     result = {
         "total": total,
         "decided": first(ev, t0_wall, lambda e: e["kind"] == "tier.scaling" and "from 1 to 2" in e["message"]),
         "decision": next((e["message"] for e in ev if e["kind"] == "tier.scaling"), None),
-        "launched": first(ev, t0_wall, lambda e: e.get("resource") == nres and " launched at " in e["message"]),
-        "inService": first(ev, t0_wall, lambda e: e.get("resource") == nres and e["message"].endswith("is in service")),
+        "launched": first(ev, t0_wall, lambda e: e.get("server") == new and e.get("fromState") == "Pending"),
+        "inService": first(ev, t0_wall, lambda e: e.get("server") == new and e.get("toState") == "InService"),
         "member": first(ev, t0_wall, lambda e: e["kind"] == "loadbalancer.members" and new in e["message"]),
         "loadavg1": os.getloadavg()[0],
     }
@@ -261,6 +259,8 @@ def report(res):
     for key, title, mark in (("recovery", "Recovery: `kill -9` of one of 3 servers → replacement answering through the LB", "detected"),
                              ("spike", "Spike: wrk starts → a second server answering through the LB", "decided")):
         rs = res[key]
+        if not rs:
+            continue
         total = med([r["total"] for r in rs])
         print(f"\n{title} (ms from the kill / the spike, medians of {len(rs)}):\n")
         print(f"| {mark} | launched | in service | LB member | answering through the LB | minus the app's start |")
