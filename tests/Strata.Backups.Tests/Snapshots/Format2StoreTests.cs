@@ -18,19 +18,7 @@ public sealed class Format2StoreTests : IDisposable
     private readonly TemporaryDirectory _work = new("strata-format2");
     private readonly IObjectStore _store;
 
-    public Format2StoreTests()
-    {
-        // A copy, so that no test can change the checked-in fixture.
-        var source = Path.Combine(AppContext.BaseDirectory, "Fixtures", "format2-store");
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var copy = _work.Combine("store", Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-            File.Copy(file, copy);
-        }
-
-        _store = ObjectStores.CreateFileSystem(new FileSystemObjectStoreOptions { RootPath = _work.Combine("store") });
-    }
+    public Format2StoreTests() => _store = FixtureStores.Open("format2-store", _work);
 
     public void Dispose() => _work.Dispose();
 

@@ -19,19 +19,7 @@ public sealed class LegacyFormatTests : IDisposable
     private readonly TemporaryDirectory _work = new("strata-legacy");
     private readonly IObjectStore _store;
 
-    public LegacyFormatTests()
-    {
-        // A copy, so that no test can change the checked-in fixture.
-        var source = Path.Combine(AppContext.BaseDirectory, "Fixtures", "legacy-store");
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var copy = _work.Combine("store", Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-            File.Copy(file, copy);
-        }
-
-        _store = ObjectStores.CreateFileSystem(new FileSystemObjectStoreOptions { RootPath = _work.Combine("store") });
-    }
+    public LegacyFormatTests() => _store = FixtureStores.Open("legacy-store", _work);
 
     public void Dispose() => _work.Dispose();
 
