@@ -16,7 +16,7 @@ internal sealed class DeploymentService(
     DeploymentRegistry registry,
     ICloudProvider provider,
     LoadBalancerCoordinator loadBalancers,
-    DeploymentReconciler reconciler,
+    DeploymentRollback rollback,
     InstallationKey key,
     TimeProvider time) : IDeploymentService
 {
@@ -154,7 +154,7 @@ internal sealed class DeploymentService(
     public async Task RollbackAsync(string name, CancellationToken ct)
     {
         await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
-        if (await reconciler.RollBackAsync(Require(name), "requested with `strata rollback`", ct).ConfigureAwait(false) == RollbackResult.NoPreviousApply)
+        if (await rollback.RollBackAsync(Require(name), "requested with `strata rollback`", ct).ConfigureAwait(false) == RollbackResult.NoPreviousApply)
         {
             throw new ConflictException($"deployment '{name}' has no earlier apply to roll back to");
         }

@@ -16,15 +16,12 @@ namespace Strata.ControlPlane.Health;
 /// of the load balancers in front of its tier start and stop with it (see <see cref="LoadBalancerChecks"/>).
 /// </summary>
 public sealed partial class HealthMonitor(
-    IHealthProbe probe, LoadBalancerChecks loadBalancerChecks, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<HealthMonitor> logger)
+    IHealthProbe probe, LoadBalancerChecks loadBalancerChecks, IServerFailures failures, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<HealthMonitor> logger)
 {
     private readonly ConcurrentDictionary<string, ProbeLoop> _probes = new(StringComparer.Ordinal);
 
     /// <summary>Called after a server's state changed through a health verdict, so its deployment is reconciled.</summary>
     public event Action<string>? Changed;
-
-    /// <summary>Fails a server (set by the reconciler, which owns failure handling).</summary>
-    public Func<DeploymentRuntime, ServerState, string, Task>? Fail { get; set; }
 
     public void Ensure(DeploymentRuntime runtime, ServerState server, ServerInstance instance)
     {
@@ -135,10 +132,10 @@ public sealed partial class HealthMonitor(
 
         if (next == server.State)
         {
-            if (server.State == ServerStatus.Booting && time.GetUtcNow() - server.LaunchedAt > check.Grace && Fail is not null)
+            if (server.State == ServerStatus.Booting && time.GetUtcNow() - server.LaunchedAt > check.Grace)
             {
                 Stop(server.Name);
-                await Fail(runtime, server, $"the health check did not pass within {check.Grace.TotalSeconds:0}s: {tracker.LastFailure ?? "no answer"}").ConfigureAwait(false);
+                await FailAsync(runtime, server, $"the health check did not pass within {check.Grace.TotalSeconds:0}s: {tracker.LastFailure ?? "no answer"}").ConfigureAwait(false);
             }
 
             return server.State;
@@ -157,7 +154,7 @@ public sealed partial class HealthMonitor(
             }
 
             applied = true;
-            return DeploymentReconciler.ReplaceServer(s, current with { State = next, Message = message }, time.GetUtcNow());
+            return s.WithServer(current with { State = next, Message = message }, time.GetUtcNow());
         }, ct).ConfigureAwait(false);
         if (!applied)
         {
@@ -169,6 +166,20 @@ public sealed partial class HealthMonitor(
             next == ServerStatus.InService ? EventSeverity.Info : EventSeverity.Warning, ct).ConfigureAwait(false);
         Changed?.Invoke(runtime.Name);
         return next;
+    }
+
+    /// <summary>Reports a server the check gave up on; its deployment is reconciled then, even if failing it threw.</summary>
+    private async Task FailAsync(DeploymentRuntime runtime, ServerState server, string message)
+    {
+        try
+        {
+            // The loop's own token is cancelled by now: the failure is recorded whatever happens to the loop.
+            await failures.FailAsync(runtime, server, message, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            Changed?.Invoke(runtime.Name);
+        }
     }
 
     /// <summary>

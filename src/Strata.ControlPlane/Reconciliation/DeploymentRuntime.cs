@@ -144,6 +144,13 @@ public sealed class DeploymentRuntime
         return next;
     }
 
+    /// <summary>
+    /// Replaces the server's record (see <see cref="DeploymentState.WithServer"/>), stamped with <paramref name="now"/>
+    /// when its state changed; a server no longer recorded stays gone.
+    /// </summary>
+    public Task<DeploymentState> SetServerAsync(ServerState server, DateTimeOffset now, CancellationToken ct) =>
+        MutateAsync(s => s.WithServer(server, now), ct);
+
     /// <summary>Replaces what is desired (an apply) together with the state changes the plan makes.</summary>
     public async Task<DeploymentState> ApplyAsync(DesiredDeployment desired, Func<DeploymentState, DeploymentState> change, CancellationToken ct)
     {

@@ -12,7 +12,7 @@ namespace Strata.ControlPlane.Reconciliation;
 /// Each repair is a <see cref="Kind"/> event, reported once while the same problem persists.
 /// </summary>
 public sealed class LivenessAuditor(
-    DeploymentReconciler reconciler, HealthMonitor health, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time)
+    ServerLifecycle lifecycle, HealthMonitor health, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time)
 {
     /// <summary>The kind of the event each repair publishes.</summary>
     public const string Kind = EventKinds.ServerLiveness;
@@ -22,7 +22,7 @@ public sealed class LivenessAuditor(
     /// <summary>Audits one deployment and repairs what it finds; true when the deployment needs a reconcile pass.</summary>
     public async Task<bool> AuditAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
-        var findings = LivenessAudit.Find(runtime, reconciler.IsBusy, health.LastProbe, options.Value.LivenessSlack, time.GetUtcNow());
+        var findings = LivenessAudit.Find(runtime, lifecycle.IsBusy, health.LastProbe, options.Value.LivenessSlack, time.GetUtcNow());
         var reported = Volatile.Read(ref _reported);
         foreach (var finding in findings)
         {
@@ -51,7 +51,7 @@ public sealed class LivenessAuditor(
             case LivenessRepair.Fail when runtime.State.FindServer(finding.Server.Tier, finding.Server.Name) is { State: ServerStatus.Booting } current:
                 // Judged on the state as it is now: the probe may have put it in service since the audit looked.
                 health.Stop(current.Name);
-                await reconciler.MarkFailedAsync(runtime, current, finding.Reason, ct).ConfigureAwait(false);
+                await lifecycle.MarkFailedAsync(runtime, current, finding.Reason, ct).ConfigureAwait(false);
                 break;
         }
     }

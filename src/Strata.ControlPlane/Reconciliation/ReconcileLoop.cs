@@ -38,8 +38,6 @@ public sealed partial class ReconcileLoop : BackgroundService
         reconciler.Changed += Enqueue;
         health.Changed += Enqueue;
         loadBalancerChecks.Changed += Enqueue;
-        health.Fail = (runtime, server, message) => reconciler.MarkFailedAsync(runtime, server, message, CancellationToken.None)
-            .ContinueWith(_ => Enqueue(runtime.Name), TaskScheduler.Default);
         registry.Changed += Enqueue;
         // A server that exits is failed and replaced on the pass this starts, not at the next probe or resync.
         provider.ServerStopped += stopped => Enqueue(stopped.Deployment);

@@ -19,7 +19,7 @@ public static class VolumeBook
         var detached = state.Volumes.FirstOrDefault(v => v.Server is null && v.Tier == tier.Name && v.LogicalName == volume.Name);
         if (detached is not null)
         {
-            return Replace(state, detached with { Server = server });
+            return state.WithVolume(detached with { Server = server });
         }
 
         var name = new NameGenerator(random, state.PhysicalNames()).Next(deployment, $"{tier.Name}-{volume.Name}");
@@ -54,7 +54,4 @@ public static class VolumeBook
             .ToHashSet(StringComparer.Ordinal);
         return state.Volumes.FirstOrDefault(v => v.Tier == tier.Name && v.Server is { } holder && departing.Contains(holder))?.Server;
     }
-
-    public static DeploymentState Replace(DeploymentState state, VolumeState volume) =>
-        state with { Volumes = [.. state.Volumes.Select(v => v.Name == volume.Name ? volume : v)] };
 }

@@ -53,6 +53,45 @@ public sealed record DeploymentState
     public DeploymentState WithTier(TierState tier) =>
         this with { Tiers = [.. Tiers.Select(t => t.LogicalName == tier.LogicalName ? tier : t)] };
 
+    /// <summary>This state without the tier of that logical name (and so without its servers).</summary>
+    public DeploymentState WithoutTier(string logicalName) =>
+        this with { Tiers = [.. Tiers.Where(t => t.LogicalName != logicalName)] };
+
+    /// <summary>
+    /// This state with the server's record replaced, stamped with <paramref name="now"/> as the time it entered its
+    /// state when the state changed. A server that is no longer recorded stays gone: the same state is returned.
+    /// </summary>
+    public DeploymentState WithServer(ServerState server, DateTimeOffset now)
+    {
+        var tier = FindTier(server.Tier);
+        var existing = tier?.Servers.FirstOrDefault(s => s.Name == server.Name);
+        if (tier is null || existing is null)
+        {
+            return this;
+        }
+
+        var stamped = existing.State != server.State ? server with { StateSince = now } : server;
+        return WithTier(tier with { Servers = [.. tier.Servers.Select(s => s.Name == server.Name ? stamped : s)] });
+    }
+
+    /// <summary>This state without the server of that physical name, whatever its tier.</summary>
+    public DeploymentState WithoutServer(string name) =>
+        this with { Tiers = [.. Tiers.Select(t => t with { Servers = [.. t.Servers.Where(s => s.Name != name)] })] };
+
+    /// <summary>This state with the volume of the same physical name replaced by <paramref name="volume"/>.</summary>
+    public DeploymentState WithVolume(VolumeState volume) =>
+        this with { Volumes = [.. Volumes.Select(v => v.Name == volume.Name ? volume : v)] };
+
+    /// <summary>This state without the volume of that physical name.</summary>
+    public DeploymentState WithoutVolume(string name) =>
+        this with { Volumes = [.. Volumes.Where(v => v.Name != name)] };
+
+    /// <summary>This state with the volumes the server holds detached, free for the server that takes them over.</summary>
+    public DeploymentState WithVolumesDetachedFrom(string server) =>
+        Volumes.Any(v => v.Server == server)
+            ? this with { Volumes = [.. Volumes.Select(v => v.Server == server ? v with { Server = null } : v)] }
+            : this;
+
     /// <summary>Every physical name in use: servers, load balancers and volumes.</summary>
     public IEnumerable<string> PhysicalNames() =>
         Tiers.SelectMany(t => t.Servers.Select(s => s.Name))

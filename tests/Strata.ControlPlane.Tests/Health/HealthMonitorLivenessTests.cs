@@ -52,7 +52,7 @@ public sealed class HealthMonitorLivenessTests : IAsyncLifetime
         // Only once the loop has ended: a server made booting before the loop looks it up is probed by that same loop.
         await Eventually.WaitAsync(() => monitor.LastProbe(server.Name) is null, "the first loop to end");
 
-        await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, server with { State = ServerStatus.Booting }, _clock.GetUtcNow()), CancellationToken.None);
+        await runtime.MutateAsync(s => s.WithServer(server with { State = ServerStatus.Booting }, _clock.GetUtcNow()), CancellationToken.None);
         await Eventually.WaitAsync(
             () =>
             {
@@ -67,6 +67,7 @@ public sealed class HealthMonitorLivenessTests : IAsyncLifetime
     private HealthMonitor NewMonitor() => new(
         _probe,
         new LoadBalancerChecks(_probe, _services.Get<EventLog>(), _clock, NullLogger<LoadBalancerChecks>.Instance),
+        _services.Get<IServerFailures>(),
         _services.Get<EventLog>(),
         Options.Create(new ControlPlaneOptions()),
         _clock,
@@ -75,7 +76,7 @@ public sealed class HealthMonitorLivenessTests : IAsyncLifetime
     private DeploymentRuntime RuntimeWith(ServerStatus state) => AppliedDeployments.Runtime(_store, Yaml, s =>
     {
         var server = s.FindTier("web")!.Servers[0];
-        return DeploymentReconciler.ReplaceServer(s, server with { State = state, Address = "127.0.0.1" }, _clock.GetUtcNow());
+        return s.WithServer(server with { State = state, Address = "127.0.0.1" }, _clock.GetUtcNow());
     });
 
     private ServerInstance Instance(ServerState server) => AppliedDeployments.RunningInstance(server, _clock.GetUtcNow(), _services.Paths.Root);

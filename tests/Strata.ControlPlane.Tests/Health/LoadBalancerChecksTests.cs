@@ -132,7 +132,7 @@ public sealed class LoadBalancerChecksTests : IAsyncLifetime
         var runtime = AppliedDeployments.Runtime(_store, yaml, s =>
         {
             var server = s.FindTier("web")!.Servers[0];
-            return DeploymentReconciler.ReplaceServer(s, server with { State = ServerStatus.InService, Address = "127.0.0.1" }, _clock.GetUtcNow());
+            return s.WithServer(server with { State = ServerStatus.InService, Address = "127.0.0.1" }, _clock.GetUtcNow());
         });
         return (runtime, runtime.State.FindTier("web")!.Servers[0]);
     }

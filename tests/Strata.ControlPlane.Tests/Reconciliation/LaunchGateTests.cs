@@ -53,7 +53,7 @@ public sealed class LaunchGateTests : IAsyncDisposable
         var runtime = await RuntimeAsync(state => WithDbStates(state, holderState, ServerStatus.Pending));
         var db = runtime.State.FindTier("db")!.Servers;
         var state = runtime.State with { Volumes = [Volume("chain-db-data-a", db[0].Name)] };
-        state = DeploymentReconciler.ReplaceServer(state, db[0] with { Termination = cause }, DateTimeOffset.UnixEpoch);
+        state = state.WithServer(db[0] with { Termination = cause }, DateTimeOffset.UnixEpoch);
 
         var holder = VolumeBook.HeldForReplacement(state, runtime.Desired.Spec.FindTier("db")!, db[1].Name);
 
@@ -95,10 +95,10 @@ public sealed class LaunchGateTests : IAsyncDisposable
     public async Task MarkFailedAsync_ManyLaunchesFailingAtOnce_EveryFailureCounted()
     {
         var runtime = await RuntimeAsync(state => state);
-        var reconciler = _services.Get<DeploymentReconciler>();
+        var lifecycle = _services.Get<ServerLifecycle>();
         var web = runtime.State.FindTier("web")!.Servers.Concat(runtime.State.FindTier("db")!.Servers.Select(s => s with { Tier = "web" })).ToList();
 
-        await Task.WhenAll(web.Select(s => Task.Run(() => reconciler.MarkFailedAsync(runtime, s, "run command exited immediately", CancellationToken.None)))).WithTimeout();
+        await Task.WhenAll(web.Select(s => Task.Run(() => lifecycle.MarkFailedAsync(runtime, s, "run command exited immediately", CancellationToken.None)))).WithTimeout();
 
         Assert.Equal(web.Count, runtime.Failures["web"].Count);
     }

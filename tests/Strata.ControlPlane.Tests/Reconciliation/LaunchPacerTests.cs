@@ -84,8 +84,8 @@ public sealed class LaunchPacerTests : IAsyncLifetime
         var first = pacer.EnterAsync(runtime, servers[0], CancellationToken.None);
         var second = pacer.EnterAsync(runtime, servers[1], CancellationToken.None);
 
-        await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, servers[1] with { State = ServerStatus.Terminating }, _clock.GetUtcNow()), CancellationToken.None);
-        await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, servers[0] with { State = ServerStatus.Failed }, _clock.GetUtcNow()), CancellationToken.None);
+        await runtime.MutateAsync(s => s.WithServer(servers[1] with { State = ServerStatus.Terminating }, _clock.GetUtcNow()), CancellationToken.None);
+        await runtime.MutateAsync(s => s.WithServer(servers[0] with { State = ServerStatus.Failed }, _clock.GetUtcNow()), CancellationToken.None);
         pacer.Settle(runtime.Name, runtime.State);
 
         Assert.True(await first.WithTimeout());
@@ -97,5 +97,5 @@ public sealed class LaunchPacerTests : IAsyncLifetime
         new(Options.Create(new ControlPlaneOptions { Cores = cores, LaunchesPerCore = perCore, MaxLaunchesPerCore = 8 }), _clock);
 
     private Task InServiceAsync(DeploymentRuntime runtime, string name) => runtime.MutateAsync(
-        s => DeploymentReconciler.ReplaceServer(s, s.FindServer("web", name)! with { State = ServerStatus.InService }, _clock.GetUtcNow()), CancellationToken.None);
+        s => s.WithServer(s.FindServer("web", name)! with { State = ServerStatus.InService }, _clock.GetUtcNow()), CancellationToken.None);
 }

@@ -86,6 +86,6 @@ public sealed class LivenessAuditTests : IAsyncLifetime
     private DeploymentRuntime RuntimeWith(ServerStatus state) => AppliedDeployments.Runtime(_store, Yaml, s =>
     {
         var server = s.FindTier("web")!.Servers[0];
-        return DeploymentReconciler.ReplaceServer(s, server with { State = state, LaunchedAt = s_since, StateSince = s_since }, s_since);
+        return s.WithServer(server with { State = state, LaunchedAt = s_since, StateSince = s_since }, s_since);
     });
 }

@@ -111,7 +111,7 @@ public sealed class LivenessAuditorTests : IAsyncLifetime
         {
             var pending = s.FindTier("web")!.Servers[0];
             var booting = pending with { State = ServerStatus.Booting, Address = "127.0.0.1", LaunchedAt = _clock.GetUtcNow() };
-            return DeploymentReconciler.ReplaceServer(s, booting, _clock.GetUtcNow());
+            return s.WithServer(booting, _clock.GetUtcNow());
         });
         return (runtime, runtime.State.FindTier("web")!.Servers[0]);
     }

@@ -42,7 +42,7 @@ public sealed class SecretScrubbingTests : IAsyncLifetime
         var server = runtime.State.FindTier("web")!.Servers[0];
         var message = $"the process exited with code 1: connecting with password {Secret} failed | eu";
 
-        await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, server with { State = ServerStatus.Failed, Message = message }, _clock.GetUtcNow()), CancellationToken.None).WithTimeout();
+        await runtime.MutateAsync(s => s.WithServer(server with { State = ServerStatus.Failed, Message = message }, _clock.GetUtcNow()), CancellationToken.None).WithTimeout();
         var stored = await _store.GetDeploymentAsync("shop", CancellationToken.None).WithTimeout();
 
         Assert.Equal("the process exited with code 1: connecting with password (secret) failed | eu", runtime.State.FindTier("web")!.Servers[0].Message);

@@ -6,10 +6,10 @@ namespace Strata.ControlPlane.Reconciliation;
 
 /// <summary>
 /// A server's volumes through its life: created (or taken over from the server it replaces, or restored from the
-/// snapshot the spec names) and attached at launch, then handed to its replacement or deleted by their policy when it
-/// is terminated.
+/// snapshot the spec names) and attached at launch; handed over to its replacement when it fails; and, when it is
+/// terminated, kept for its replacement or deleted by their policy, as the cause of the termination says.
 /// </summary>
-public sealed class ServerVolumes(ICloudProvider provider, Backups.IVolumeBackups volumeBackups, EventLog events)
+public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBackups volumeBackups, EventLog events)
 {
     // Only names new volumes; nothing a test must control.
     private readonly Random _random = new();
@@ -30,7 +30,7 @@ public sealed class ServerVolumes(ICloudProvider provider, Backups.IVolumeBackup
             }, ct).ConfigureAwait(false);
             if (record.Path != info.Path)
             {
-                await runtime.MutateAsync(s => VolumeBook.Replace(s, record with { Path = info.Path }), ct).ConfigureAwait(false);
+                await runtime.MutateAsync(s => s.WithVolume(record with { Path = info.Path }), ct).ConfigureAwait(false);
                 if (volume.RestoreFrom is { } snapshot)
                 {
                     // A new volume of a spec that names a snapshot starts from it, as CloudFormation snapshot parameters do.
@@ -44,12 +44,28 @@ public sealed class ServerVolumes(ICloudProvider provider, Backups.IVolumeBackup
         return attachments;
     }
 
+    /// <summary>Frees the volumes of a failed server for its replacement, once nothing of the server can write to them.</summary>
+    public async Task HandOverAsync(DeploymentRuntime runtime, string server, CancellationToken ct)
+    {
+        // The main process is gone, but what it started may still write to the volume: fence the whole server first.
+        // Should that fail, the volumes stay with it and its replacement waits for them.
+        if (runtime.State.Volumes.Any(v => v.Server == server))
+        {
+            await provider.FenceAsync(server, ct).ConfigureAwait(false);
+        }
+
+        // Nothing of it runs: its replacement takes over its volumes, so the data survives.
+        await runtime.MutateAsync(s => s.WithVolumesDetachedFrom(server), ct).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Detaches a terminated server's volumes. A replaced server's volumes wait for its replacement whatever their
-    /// policy; otherwise (scale-in, removal, deletion) the deletion policy decides.
+    /// policy; otherwise (scale-in, removal, deletion: <see cref="TerminationCause.Removal"/>) the deletion policy
+    /// decides. A termination without a recorded cause counts as a replacement: keeping data is the safe side.
     /// </summary>
-    public async Task ReleaseAsync(DeploymentRuntime runtime, string server, bool replaced, CancellationToken ct)
+    public async Task ReleaseAsync(DeploymentRuntime runtime, string server, TerminationCause? cause, CancellationToken ct)
     {
+        var replaced = cause != TerminationCause.Removal;
         foreach (var volume in runtime.State.Volumes.Where(v => v.Server == server).ToList())
         {
             if (!replaced && volume.DeletionPolicy == DeletionPolicy.Snapshot && volume.Path is { } path)
@@ -61,11 +77,11 @@ public sealed class ServerVolumes(ICloudProvider provider, Backups.IVolumeBackup
             if (!replaced && volume.DeletionPolicy is DeletionPolicy.Delete or DeletionPolicy.Snapshot)
             {
                 await provider.DeleteVolumeAsync(volume.Name, ct).ConfigureAwait(false);
-                await runtime.MutateAsync(s => s with { Volumes = [.. s.Volumes.Where(v => v.Name != volume.Name)] }, ct).ConfigureAwait(false);
+                await runtime.MutateAsync(s => s.WithoutVolume(volume.Name), ct).ConfigureAwait(false);
             }
             else
             {
-                await runtime.MutateAsync(s => VolumeBook.Replace(s, volume with { Server = null }), ct).ConfigureAwait(false);
+                await runtime.MutateAsync(s => s.WithVolume(volume with { Server = null }), ct).ConfigureAwait(false);
             }
         }
     }

@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Hosting;
+using Strata.Planning;
+using Strata.Providers;
+
+namespace Strata.ControlPlane.Reconciliation;
+
+/// <summary>
+/// Holds each recorded server against what the provider lists, at the start of a pass: resumes interrupted intents
+/// (a launch of a pending or configuring server, a termination), fails a server whose process is confirmed gone,
+/// recovers one failed as gone that runs after all, keeps running ones probed; and, at the end of the pass,
+/// terminates what the provider runs that the state does not know. A server with an operation under way is left to it.
+/// </summary>
+public sealed class ServerObservation(
+    ICloudProvider provider, ServerLifecycle lifecycle, DeathVerdicts deaths, EventLog events, ReconcileTriggers triggers, IOptions<ControlPlaneOptions> options, TimeProvider time)
+{
+    /// <summary>Lists the deployment's servers at the provider and acts on each recorded one; returns the listing by id.</summary>
+    public async Task<Dictionary<string, ServerInstance>> ObserveAsync(DeploymentRuntime runtime, CancellationToken ct)
+    {
+        var observed = (await provider.ListServersAsync(runtime.Name, ct).ConfigureAwait(false)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).ToList())
+        {
+            if (!lifecycle.IsBusy(server.Name))
+            {
+                await ObserveAsync(runtime, server, observed.GetValueOrDefault(server.Name), ct).ConfigureAwait(false);
+            }
+        }
+
+        return observed;
+    }
+
+    private async Task ObserveAsync(DeploymentRuntime runtime, ServerState server, ServerInstance? instance, CancellationToken ct)
+    {
+        switch (server.State)
+        {
+            case ServerStatus.Pending when !LaunchGate.MayStart(runtime, server, time.GetUtcNow()):
+                break;
+            case ServerStatus.Pending or ServerStatus.Configuring:
+                lifecycle.StartLaunch(runtime, server);
+                break;
+            case ServerStatus.Terminating:
+                lifecycle.StartTermination(runtime, server, "resuming an interrupted termination");
+                break;
+            case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy when instance?.State != ServerInstanceState.Running:
+                await ConfirmDeathAsync(runtime, server, ct).ConfigureAwait(false);
+                break;
+            case ServerStatus.Failed when DeathVerdicts.WronglyFailed(server, instance, runtime.State.Volumes.Any(v => v.Tier == server.Tier)):
+                await lifecycle.RecoverAsync(runtime, server, instance!, ct).ConfigureAwait(false);
+                break;
+            case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy:
+                lifecycle.Probe(runtime, server, instance!);
+                break;
+        }
+    }
+
+    /// <summary>Fails a server the listing showed not running once a second look confirms it; one that runs is probed.</summary>
+    private async Task ConfirmDeathAsync(DeploymentRuntime runtime, ServerState server, CancellationToken ct)
+    {
+        var verdict = await deaths.JudgeAsync(server, ct).ConfigureAwait(false);
+        if (verdict.Running is { } running)
+        {
+            lifecycle.Probe(runtime, server, running);
+        }
+        else if (verdict.Death is { } death)
+        {
+            await lifecycle.MarkFailedAsync(runtime, server with { Failure = FailureCause.ProcessGone }, death, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            triggers.After(runtime.Name, options.Value.DeathConfirmation);
+        }
+    }
+
+    /// <summary>Servers the provider runs for this deployment that the state does not know: leftovers of a crash.</summary>
+    public async Task TerminateOrphansAsync(DeploymentRuntime runtime, Dictionary<string, ServerInstance> observed, CancellationToken ct)
+    {
+        var known = runtime.State.PhysicalNames().ToHashSet(StringComparer.Ordinal);
+        foreach (var orphan in observed.Values.Where(o => !known.Contains(o.Id) && !lifecycle.IsBusy(o.Id)))
+        {
+            if (await provider.DescribeServerAsync(orphan.Id, ct).ConfigureAwait(false) is null)
+            {
+                // Terminated since the listing at the start of the pass: gone from the state and the provider both.
+                continue;
+            }
+
+            await events.PublishAsync(runtime.Name, EventKinds.ServerOrphan, $"{orphan.Id} is not in the state; terminating it", new EventSubject { Resource = orphan.Id, Server = orphan.Id }, EventSeverity.Warning, ct).ConfigureAwait(false);
+            lifecycle.StartOrphanTermination(runtime, orphan.Id);
+        }
+    }
+}
