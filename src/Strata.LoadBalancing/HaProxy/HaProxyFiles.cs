@@ -1,3 +1,5 @@
+using Strata.LoadBalancing.Proxy;
+
 namespace Strata.LoadBalancing.HaProxy;
 
 /// <summary>The files of one haproxy, all in its own folder under the driver's root.</summary>
@@ -27,4 +29,10 @@ internal sealed record HaProxyFiles(string Folder)
     public string Certificate => Path.Combine(Folder, "tls.pem");
 
     public string Log => Path.Combine(Folder, "haproxy.log");
+
+    public HaProxyStateDocument? ReadState() =>
+        ProxyFiles.TryRead(State, LoadBalancingJsonContext.Default.HaProxyStateDocument);
+
+    public void WriteState(HaProxyStateDocument state) =>
+        ProxyFiles.WriteAtomically(State, state, LoadBalancingJsonContext.Default.HaProxyStateDocument, ownerOnly: true);
 }
