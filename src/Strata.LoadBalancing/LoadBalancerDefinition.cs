@@ -85,70 +85,78 @@ public sealed partial record LoadBalancerDefinition
     public const long DefaultMaxRequestBodyBytes = 32L * 1024 * 1024;
 
     /// <summary>Every problem with the definition, empty when it is valid.</summary>
-    public IReadOnlyList<string> Validate()
+    public IReadOnlyList<string> Validate() => [.. IdentityErrors(), .. LimitErrors(), .. KeyErrors()];
+
+    /// <summary>What the load balancer is, and where it listens.</summary>
+    private IEnumerable<string> IdentityErrors()
     {
-        var errors = new List<string>();
         if (string.IsNullOrEmpty(Id) || !IdPattern().IsMatch(Id))
         {
-            errors.Add($"load balancer id '{Id}' must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit");
+            yield return $"load balancer id '{Id}' must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit";
         }
 
         if (string.IsNullOrWhiteSpace(Deployment))
         {
-            errors.Add($"load balancer '{Id}': deployment is required");
+            yield return $"load balancer '{Id}': deployment is required";
         }
 
         if (!IPAddress.TryParse(ListenHost, out var address) || !IPAddress.IsLoopback(address))
         {
-            errors.Add($"load balancer '{Id}': listen host '{ListenHost}' must be a loopback IP address such as 127.0.0.1");
+            yield return $"load balancer '{Id}': listen host '{ListenHost}' must be a loopback IP address such as 127.0.0.1";
         }
 
         if (ListenPort is < 0 or > 65535)
         {
-            errors.Add($"load balancer '{Id}': listen port {ListenPort} must be between 0 and 65535");
+            yield return $"load balancer '{Id}': listen port {ListenPort} must be between 0 and 65535";
         }
+    }
 
+    /// <summary>The timeouts and bounds traffic runs under.</summary>
+    private IEnumerable<string> LimitErrors()
+    {
         if (DrainTimeout < TimeSpan.Zero)
         {
-            errors.Add($"load balancer '{Id}': drain timeout {DrainTimeout} must not be negative");
+            yield return $"load balancer '{Id}': drain timeout {DrainTimeout} must not be negative";
         }
 
         if (PassiveHealthFailures is < 1 or > 100)
         {
-            errors.Add($"load balancer '{Id}': passive health failures {PassiveHealthFailures} must be between 1 and 100");
-        }
-
-        if (PinKey is not null && !Pinning.ServerPin.IsValidKey(PinKey))
-        {
-            errors.Add($"load balancer '{Id}': the pin key must be {Pinning.ServerPin.KeyBytes} bytes, base64-encoded");
+            yield return $"load balancer '{Id}': passive health failures {PassiveHealthFailures} must be between 1 and 100";
         }
 
         if (MaxConnections is < 1 or > 1_000_000)
         {
-            errors.Add($"load balancer '{Id}': max connections {MaxConnections} must be between 1 and 1000000");
+            yield return $"load balancer '{Id}': max connections {MaxConnections} must be between 1 and 1000000";
         }
 
         if (ResponseHeaderTimeout <= TimeSpan.Zero)
         {
-            errors.Add($"load balancer '{Id}': response header timeout {ResponseHeaderTimeout} must be positive");
+            yield return $"load balancer '{Id}': response header timeout {ResponseHeaderTimeout} must be positive";
         }
 
         if (TunnelTimeout <= TimeSpan.Zero)
         {
-            errors.Add($"load balancer '{Id}': tunnel timeout {TunnelTimeout} must be positive");
+            yield return $"load balancer '{Id}': tunnel timeout {TunnelTimeout} must be positive";
         }
 
         if (MaxRequestBodyBytes < 1)
         {
-            errors.Add($"load balancer '{Id}': max request body {MaxRequestBodyBytes} bytes must be positive");
+            yield return $"load balancer '{Id}': max request body {MaxRequestBodyBytes} bytes must be positive";
         }
+    }
 
-        if (Tls is not null)
+    /// <summary>The pin key and the TLS certificate.</summary>
+    private IEnumerable<string> KeyErrors()
+    {
+        if (PinKey is not null && !Pinning.ServerPin.IsValidKey(PinKey))
         {
-            errors.AddRange(Tls.Validate(Id));
+            yield return $"load balancer '{Id}': the pin key must be {Pinning.ServerPin.KeyBytes} bytes, base64-encoded";
         }
 
-        return errors;
+        foreach (var error in Tls?.Validate(Id) ?? [])
+        {
+            yield return error;
+        }
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
