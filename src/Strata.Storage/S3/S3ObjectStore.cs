@@ -64,7 +64,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         {
             var response = await RunAsync($"get '{key}'", token => _client.GetObjectAsync(_options.Bucket, fullKey, token), ct)
                 .ConfigureAwait(false);
-            return new ResponseStream(response);
+            return new S3ResponseStream(response);
         }
         catch (AmazonS3Exception ex) when (IsNotFound(ex))
         {
@@ -314,39 +314,4 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "could not abort the unfinished upload of '{Key}': {Error}")]
     private partial void LogAbortFailed(string key, string error);
-
-    /// <summary>The body of a GET; disposing it releases the response and its connection.</summary>
-    private sealed class ResponseStream(GetObjectResponse response) : Stream
-    {
-        private readonly Stream _inner = response.ResponseStream;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => response.ContentLength;
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            _inner.ReadAsync(buffer, cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            _inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                response.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 }
