@@ -74,31 +74,9 @@ internal sealed class PlanBuilder(PlanContext context)
     private ResourceChange PlanLoadBalancer(LoadBalancerSpec spec)
     {
         var state = context.Current.FindLoadBalancer(spec.Name);
-        var settings = SpecDigests.LoadBalancerSettings(spec);
         var target = $"{spec.TargetTier}:{spec.TargetPort}";
         var before = state is null ? null : $"{state.TargetTier}:{state.TargetPort}";
-        var reasons = new List<string>();
-        if (state is not null && state.Listen != spec.Listen)
-        {
-            reasons.Add($"listen changed ({state.Listen} → {spec.Listen})");
-        }
-
-        if (state is not null && state.Driver != spec.Driver)
-        {
-            reasons.Add($"driver changed ({state.Driver} → {spec.Driver})");
-        }
-
-        var replace = reasons.Count > 0;
-        if (state is not null && before != target)
-        {
-            reasons.Add($"target changed ({before} → {target})");
-        }
-
-        if (state is not null && state.SettingsDigest != settings)
-        {
-            reasons.Add("settings changed in place (algorithm, health, tls, stickiness, drain)");
-        }
-
+        var (reasons, replace) = state is null ? (new List<string>(), false) : LoadBalancerChanges(spec, state, before, target);
         var action = state is null ? ChangeAction.Create
             : replace ? ChangeAction.Replace
             : reasons.Count > 0 ? ChangeAction.Update : ChangeAction.NoOp;
@@ -126,6 +104,34 @@ internal sealed class PlanBuilder(PlanContext context)
             PhysicalName = state?.PhysicalName ?? context.NewName(spec.Name),
             Attributes = attributes,
         };
+    }
+
+    /// <summary>What changed in a load balancer that exists, and whether that needs a new one (listen address, driver).</summary>
+    private static (List<string> Reasons, bool Replace) LoadBalancerChanges(LoadBalancerSpec spec, LoadBalancerState state, string? before, string target)
+    {
+        var reasons = new List<string>();
+        if (state.Listen != spec.Listen)
+        {
+            reasons.Add($"listen changed ({state.Listen} → {spec.Listen})");
+        }
+
+        if (state.Driver != spec.Driver)
+        {
+            reasons.Add($"driver changed ({state.Driver} → {spec.Driver})");
+        }
+
+        var replace = reasons.Count > 0;
+        if (before != target)
+        {
+            reasons.Add($"target changed ({before} → {target})");
+        }
+
+        if (state.SettingsDigest != SpecDigests.LoadBalancerSettings(spec))
+        {
+            reasons.Add("settings changed in place (algorithm, health, tls, stickiness, drain)");
+        }
+
+        return (reasons, replace);
     }
 
     private void PlanFirewall()

@@ -56,48 +56,54 @@ public static class DeploymentStatusBuilder
             Serial = state.Serial,
             RolledBack = runtime.RolledBack,
             Message = runtime.Failures.Count == 0 ? null : string.Join("; ", runtime.Failures.Select(f => $"tier {f.Key}: {f.Value.Message}")),
-            Tiers = [.. state.Tiers.Select(t => new TierStatusDto
-            {
-                Name = t.LogicalName,
-                Min = t.Count.Min,
-                Max = t.Count.Max,
-                Desired = t.Count.Desired,
-                InService = t.Servers.Count(s => s.State == ServerStatus.InService),
-                Message = runtime.Failures.GetValueOrDefault(t.LogicalName)?.Message ?? runtime.Waiting.GetValueOrDefault(t.LogicalName),
-            })],
+            Tiers = [.. state.Tiers.Select(t => TierOf(runtime, t))],
             Rollouts = [.. state.Tiers.Where(t => t.Rollout is not null).Select(t => new RolloutDto(
                 t.LogicalName, PlanBuilderText.Camel(t.Rollout!.Phase.ToString()), t.Rollout.StartedAt, t.Rollout.FromImageDigest, t.Rollout.ToImageDigest, t.Rollout.Reason))],
-            Servers = [.. state.Tiers.SelectMany(t => t.Servers).Select(s => new ServerDto
-            {
-                Name = s.Name,
-                Tier = s.Tier,
-                Zone = s.Zone,
-                Address = s.Address,
-                State = PlanBuilderText.Camel(s.State),
-                Pid = s.ProcessId,
-                Image = s.ImageDigest,
-                LaunchedAt = s.LaunchedAt,
-                Message = s.Message,
-            })],
-            LoadBalancers = [.. state.LoadBalancers.Select(l =>
-            {
-                var instance = loadBalancers.Find(l.PhysicalName);
-                return new LoadBalancerDto
-                {
-                    Name = l.LogicalName,
-                    PhysicalName = l.PhysicalName,
-                    Driver = l.Driver,
-                    Url = l.Url,
-                    State = instance?.State.ToString().ToLowerInvariant() ?? "starting",
-                    Pid = instance?.ProcessId,
-                    Members = l.Members,
-                    Message = instance?.Message ?? loadBalancers.OutOfRotation(runtime, l),
-                    CertificateNotAfter = instance?.CertificateNotAfter,
-                    Traffic = loadBalancers.TrafficOf(l.PhysicalName),
-                };
-            })],
+            Servers = [.. state.Tiers.SelectMany(t => t.Servers).Select(ServerOf)],
+            LoadBalancers = [.. state.LoadBalancers.Select(l => LoadBalancerOf(runtime, loadBalancers, l))],
             Outputs = Outputs(runtime),
             Backups = BackupStatus(runtime),
+        };
+    }
+
+    private static TierStatusDto TierOf(DeploymentRuntime runtime, TierState t) => new()
+    {
+        Name = t.LogicalName,
+        Min = t.Count.Min,
+        Max = t.Count.Max,
+        Desired = t.Count.Desired,
+        InService = t.Servers.Count(s => s.State == ServerStatus.InService),
+        Message = runtime.Failures.GetValueOrDefault(t.LogicalName)?.Message ?? runtime.Waiting.GetValueOrDefault(t.LogicalName),
+    };
+
+    private static ServerDto ServerOf(ServerState s) => new()
+    {
+        Name = s.Name,
+        Tier = s.Tier,
+        Zone = s.Zone,
+        Address = s.Address,
+        State = PlanBuilderText.Camel(s.State),
+        Pid = s.ProcessId,
+        Image = s.ImageDigest,
+        LaunchedAt = s.LaunchedAt,
+        Message = s.Message,
+    };
+
+    private static LoadBalancerDto LoadBalancerOf(DeploymentRuntime runtime, LoadBalancerCoordinator loadBalancers, LoadBalancerState l)
+    {
+        var instance = loadBalancers.Find(l.PhysicalName);
+        return new LoadBalancerDto
+        {
+            Name = l.LogicalName,
+            PhysicalName = l.PhysicalName,
+            Driver = l.Driver,
+            Url = l.Url,
+            State = instance?.State.ToString().ToLowerInvariant() ?? "starting",
+            Pid = instance?.ProcessId,
+            Members = l.Members,
+            Message = instance?.Message ?? loadBalancers.OutOfRotation(runtime, l),
+            CertificateNotAfter = instance?.CertificateNotAfter,
+            Traffic = loadBalancers.TrafficOf(l.PhysicalName),
         };
     }
 

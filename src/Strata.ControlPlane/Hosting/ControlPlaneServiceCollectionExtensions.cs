@@ -23,15 +23,42 @@ public static class ControlPlaneServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddStrataControlPlane(this IServiceCollection services, ControlPlaneOptions options)
     {
-        var paths = options.Paths;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(Options.Create(options));
+        AddStateAndAccess(services, options.Paths);
+        AddProvidersAndLoadBalancers(services, options);
+        services.TryAddSingleton<IHealthProbe, HealthProbe>();
+        services.AddStrataBackups();
+        services.AddOptions<EventRetentionOptions>().Validate(o => o.Validate().Count == 0, "invalid event retention options");
+        services.TryAddSingleton<DeploymentSecrets>();
+        services.TryAddSingleton<EventLog>();
+        services.AddHostedService<EventPruning>();
+        AddReconciliation(services);
+        services.TryAddSingleton<DeploymentRegistry>();
+        services.TryAddSingleton<IDeploymentService, DeploymentService>();
+        services.AddOptions<Scaling.AutoscalingOptions>();
+        services.TryAddSingleton<Scaling.TierMeasurements>();
+        services.AddHostedService<Scaling.AutoscalingLoop>();
+        services.AddSingleton<ReconcileLoop>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
+        services.TryAddSingleton<LivenessAuditor>();
+        services.AddHostedService<LivenessAuditLoop>();
+        return services;
+    }
+
+    private static void AddStateAndAccess(IServiceCollection services, StrataPaths paths)
+    {
         services.AddSingleton(Options.Create(new SqliteStateStoreOptions { DatabasePath = paths.StateDatabase }));
         services.TryAddSingleton<IStateStore, SqliteStateStore>();
         services.TryAddSingleton(_ => new CliCredential(ServerToken.LoadOrCreate(paths)));
         services.TryAddSingleton(sp => InstallationKey.From(sp.GetRequiredService<CliCredential>().Secret));
         services.TryAddSingleton<IAccessStore, SqliteAccessStore>();
         services.TryAddSingleton<TokenAuthenticator>();
+    }
+
+    private static void AddProvidersAndLoadBalancers(IServiceCollection services, ControlPlaneOptions options)
+    {
+        var paths = options.Paths;
         services.AddStrataObjectStores(o => o.RootPath = paths.ObjectStoreRoot);
         services.AddLocalProvider(o =>
         {
@@ -47,12 +74,11 @@ public static class ControlPlaneServiceCollectionExtensions
             o.ProxyCommand = options.ProxyCommand;
         });
         services.AddHaProxyLoadBalancer(o => o.RootPath = Path.Combine(paths.LoadBalancersRoot, "haproxy"));
-        services.TryAddSingleton<IHealthProbe, HealthProbe>();
-        services.AddStrataBackups();
-        services.AddOptions<EventRetentionOptions>().Validate(o => o.Validate().Count == 0, "invalid event retention options");
-        services.TryAddSingleton<DeploymentSecrets>();
-        services.TryAddSingleton<EventLog>();
-        services.AddHostedService<EventPruning>();
+    }
+
+    /// <summary>Health, the parts of a server's and a volume's life, and the reconciler over them.</summary>
+    private static void AddReconciliation(IServiceCollection services)
+    {
         services.TryAddSingleton<LoadBalancerChecks>();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<ImageCatalog>();
@@ -73,15 +99,5 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<DeploymentRollback>();
         services.TryAddSingleton<TierReconciler>();
         services.TryAddSingleton<DeploymentReconciler>();
-        services.TryAddSingleton<DeploymentRegistry>();
-        services.TryAddSingleton<IDeploymentService, DeploymentService>();
-        services.AddOptions<Scaling.AutoscalingOptions>();
-        services.TryAddSingleton<Scaling.TierMeasurements>();
-        services.AddHostedService<Scaling.AutoscalingLoop>();
-        services.AddSingleton<ReconcileLoop>();
-        services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
-        services.TryAddSingleton<LivenessAuditor>();
-        services.AddHostedService<LivenessAuditLoop>();
-        return services;
     }
 }

@@ -40,6 +40,12 @@ internal static class HealthReader
             Location = owner,
         };
 
+        return Checked(check, map, path, context, ports, tier);
+    }
+
+    /// <summary>The check with a timeout that fits its interval when none is written; reports what cannot work.</summary>
+    private static HealthCheckSpec Checked(HealthCheckSpec check, MapReader map, string path, ReadContext context, IReadOnlyList<PortSpec> ports, string? tier)
+    {
         if (!map.Has("timeout") && check.Timeout >= check.Interval)
         {
             // A short interval without a timeout gets one that fits, rather than an error about a value never written.
