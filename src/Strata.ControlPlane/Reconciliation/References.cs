@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
 using Strata.ControlPlane.Deployments;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
 
 namespace Strata.ControlPlane.Reconciliation;
 

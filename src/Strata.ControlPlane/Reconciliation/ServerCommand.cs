@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
 
 namespace Strata.ControlPlane.Reconciliation;
 

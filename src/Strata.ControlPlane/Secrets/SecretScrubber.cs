@@ -1,6 +1,7 @@
 using Strata.ControlPlane.Deployments;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Parameters;
 
 namespace Strata.ControlPlane.Secrets;
 

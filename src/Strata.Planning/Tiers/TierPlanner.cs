@@ -1,6 +1,8 @@
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 
-namespace Strata.Planning;
+namespace Strata.Planning.Tiers;
 
 /// <summary>Plans one tier: its servers (create, replace, scale) and the volumes that follow them.</summary>
 internal static class TierPlanner

@@ -1,7 +1,9 @@
 using Strata.ControlPlane.Deployments;
 using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Planning.Parameters;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Tests.Deployments;
 
