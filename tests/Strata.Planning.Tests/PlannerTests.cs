@@ -1,4 +1,3 @@
-using Strata.Planning.Parameters;
 using Strata.Planning.Rendering;
 using Strata.Planning.Serialization;
 using Strata.Planning.State;

@@ -2,7 +2,6 @@ using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Spec.Interpolation;
 using Strata.Spec.Model;
-using Strata.Spec.Parameters;
 using Strata.Storage;
 
 namespace Strata.ControlPlane.Backups;

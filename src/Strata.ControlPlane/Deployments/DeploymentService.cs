@@ -11,7 +11,6 @@ using Strata.Planning;
 using Strata.Planning.Images;
 using Strata.Planning.Parameters;
 using Strata.Planning.Rendering;
-using Strata.Planning.SavedPlans;
 using Strata.Planning.Serialization;
 using Strata.Planning.State;
 using Strata.Planning.Tiers;

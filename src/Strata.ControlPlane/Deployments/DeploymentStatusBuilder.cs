@@ -1,10 +1,8 @@
 using Strata.Api.Contracts;
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning.Images;
 using Strata.Planning.State;
 using Strata.Spec.Interpolation;
 using Strata.Spec.Model;
-using Strata.Spec.Parameters;
 
 namespace Strata.ControlPlane.Deployments;
 

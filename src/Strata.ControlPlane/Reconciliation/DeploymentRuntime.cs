@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.State;
-using Strata.Planning.Images;
 using Strata.Planning.State;
 
 using Strata.ControlPlane.Secrets;

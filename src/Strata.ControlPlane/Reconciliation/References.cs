@@ -4,7 +4,6 @@ using Strata.ControlPlane.Deployments;
 using Strata.Planning.State;
 using Strata.Spec.Interpolation;
 using Strata.Spec.Model;
-using Strata.Spec.Parameters;
 
 namespace Strata.ControlPlane.Reconciliation;
 

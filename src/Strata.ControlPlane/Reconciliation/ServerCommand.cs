@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Strata.Providers;
 using Strata.Spec.Interpolation;
 using Strata.Spec.Model;
-using Strata.Spec.Parameters;
 
 namespace Strata.ControlPlane.Reconciliation;
 

@@ -1,7 +1,6 @@
 using Strata.ControlPlane.Deployments;
 using Strata.Planning.State;
 using Strata.Spec.Interpolation;
-using Strata.Spec.Parameters;
 
 namespace Strata.ControlPlane.Secrets;
 

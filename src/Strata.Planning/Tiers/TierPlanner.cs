@@ -1,4 +1,3 @@
-using Strata.Planning.Images;
 using Strata.Planning.State;
 using Strata.Spec.Model;
 

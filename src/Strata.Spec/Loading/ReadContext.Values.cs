@@ -3,7 +3,6 @@ using Strata.Spec.Diagnostics;
 using Strata.Spec.Grammar;
 using Strata.Spec.Interpolation;
 using Strata.Spec.Model;
-using Strata.Spec.Parameters;
 using Strata.Spec.Yaml;
 
 namespace Strata.Spec.Loading;

@@ -1,8 +1,6 @@
 using Strata.ControlPlane.Deployments;
 using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
-using Strata.Planning.Images;
-using Strata.Planning.Parameters;
 using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Tests.Deployments;
