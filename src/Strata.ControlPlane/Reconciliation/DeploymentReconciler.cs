@@ -1,5 +1,3 @@
-using Strata.Planning;
-
 namespace Strata.ControlPlane.Reconciliation;
 
 /// <summary>

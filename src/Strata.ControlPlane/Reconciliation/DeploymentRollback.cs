@@ -1,4 +1,4 @@
-using Strata.Planning;
+using Strata.ControlPlane.Events;
 
 namespace Strata.ControlPlane.Reconciliation;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 
 namespace Strata.ControlPlane.Reconciliation;

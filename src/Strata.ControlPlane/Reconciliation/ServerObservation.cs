@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
 
 namespace Strata.ControlPlane.Reconciliation;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Strata.ControlPlane.Events;
 
 namespace Strata.ControlPlane.Reconciliation;
 

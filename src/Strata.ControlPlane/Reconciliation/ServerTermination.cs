@@ -1,5 +1,6 @@
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
 
 namespace Strata.ControlPlane.Reconciliation;

@@ -1,6 +1,10 @@
-using Strata.Planning;
+using Strata.ControlPlane.Events;
+using Strata.Planning.Naming;
+using Strata.Planning.State;
+using Strata.Planning.Tiers;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Model;
+using Strata.Spec.Validation;
 
 namespace Strata.ControlPlane.Reconciliation;
 

@@ -1,7 +1,7 @@
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Model;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
