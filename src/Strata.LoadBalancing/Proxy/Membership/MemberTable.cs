@@ -10,6 +10,7 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
 {
     private readonly Lock _gate = new();
     private BackendPool _current = BackendPool.Empty;
+    private TaskCompletionSource _drainingStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public BackendPool Current => Volatile.Read(ref _current);
 
@@ -69,6 +70,15 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
         }
     }
 
+    /// <summary>Completes at once while a member drains, otherwise as soon as one starts to drain.</summary>
+    public Task WhenDrainingAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return _current.Draining.IsEmpty ? _drainingStarted.Task.WaitAsync(ct) : Task.CompletedTask;
+        }
+    }
+
     public IReadOnlyList<MemberDocument> Describe()
     {
         var pool = Current;
@@ -92,6 +102,12 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
     {
         var next = new BackendPool(active, draining, standby, old.Version + 1);
         Volatile.Write(ref _current, next);
+        if (!draining.IsEmpty)
+        {
+            _drainingStarted.TrySetResult();
+            _drainingStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
         return next;
     }
 }
