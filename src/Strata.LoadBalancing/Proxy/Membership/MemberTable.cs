@@ -11,6 +11,7 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
     private readonly Lock _gate = new();
     private BackendPool _current = BackendPool.Empty;
     private TaskCompletionSource _drainingStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public BackendPool Current => Volatile.Read(ref _current);
 
@@ -89,6 +90,15 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
         }
     }
 
+    /// <summary>Completes once the membership is no longer at <paramref name="version"/>.</summary>
+    public Task WhenChangedAsync(long version, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return _current.Version != version ? Task.CompletedTask : _changed.Task.WaitAsync(ct);
+        }
+    }
+
     public IReadOnlyList<MemberDocument> Describe()
     {
         var pool = Current;
@@ -112,6 +122,8 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
     {
         var next = new BackendPool(active, draining, standby, old.Version + 1);
         Volatile.Write(ref _current, next);
+        _changed.TrySetResult();
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!draining.IsEmpty)
         {
             _drainingStarted.TrySetResult();
