@@ -229,7 +229,11 @@ internal sealed class RequestForwarder(
         var started = timeProvider.GetTimestamp();
         var result = new AttemptResult(Outcome.Completed, MemberFailed: true);
         using var exchange = new MemberExchange(backend, setCookie, settings.ResponseHeaderTimeout, timeProvider);
-        using var cut = backend.Retired.UnsafeRegister(static state => ((HttpContext)state!).Abort(), context);
+        // Cut when the member is retired at its drain timeout; an attempt that starts after that (a retry of a
+        // member gone meanwhile) is not aborted: it fails or succeeds on its own and is retried elsewhere.
+        using var cut = backend.Retired.IsCancellationRequested
+            ? default
+            : backend.Retired.UnsafeRegister(static state => ((HttpContext)state!).Abort(), context);
         try
         {
             var error = await forwarder.SendAsync(context, backend.Origin, invokers.For(backend), _requestConfig, exchange, exchange.HeadersDue)

@@ -55,7 +55,7 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
 
     /// <summary>
     /// Removes drained backends; returns the names removed. A backend removed at its drain timeout with exchanges
-    /// still open has them cut (outside the lock: aborting a connection is not the table's business to wait for).
+    /// still open has them cut (outside the lock: aborting connections is not the table's business to wait for).
     /// </summary>
     public IReadOnlyList<string> Sweep()
     {
@@ -73,9 +73,11 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
             Publish(old, old.Active, old.Draining.RemoveRange(done), old.Standby);
         }
 
-        foreach (var gone in done)
+        // Only what is still open at the drain timeout is cut. A member that drained may still be the target of a
+        // request waiting out a retry backoff (which holds no in-flight slot): that request must not be aborted.
+        foreach (var cut in done.Where(d => d.Backend.InFlight > 0))
         {
-            gone.Backend.Retire();
+            cut.Backend.Retire();
         }
 
         return [.. done.Select(d => d.Backend.Name)];
