@@ -33,6 +33,12 @@ public sealed class SshdHost : IDisposable
     /// <summary>The host's loopback address, e.g. <c>127.B.0.1</c>.</summary>
     public string Address { get; }
 
+    /// <summary>
+    /// The <c>dotnet</c> running these tests, to run the agent with on a test host: a login's PATH (sshd's default) need
+    /// not hold the one a developer or CI installed.
+    /// </summary>
+    public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : Environment.ProcessPath!;
+
     /// <summary>The user the host lets in: the one running the tests.</summary>
     public static string User => Environment.UserName;
 
