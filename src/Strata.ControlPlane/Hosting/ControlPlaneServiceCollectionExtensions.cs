@@ -7,6 +7,7 @@ using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Health;
+using Strata.ControlPlane.Hosts;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
@@ -71,6 +72,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         services.TryAddSingleton<LivenessAuditor>();
         services.AddHostedService<LivenessAuditLoop>();
+        services.AddStrataHosts(paths);
         return services;
     }
 }

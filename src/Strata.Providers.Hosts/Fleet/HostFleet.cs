@@ -41,6 +41,9 @@ public sealed partial class HostFleet : IAsyncDisposable
 
     public KnownHosts KnownHosts { get; }
 
+    /// <summary>The options the fleet decides states by.</summary>
+    public HostsOptions Options => _options;
+
     /// <summary>
     /// Connects to the host, installs and starts its agent and waits for its hello; a connection the fleet already had
     /// to a host of that name is closed first.
