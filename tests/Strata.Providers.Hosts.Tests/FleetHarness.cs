@@ -11,9 +11,10 @@ internal sealed class FleetHarness : IAsyncDisposable
 {
     private readonly TemporaryDirectory _folder = new("strata-fleet");
 
-    public FleetHarness()
+    public FleetHarness(Action<HostsOptions>? configure = null)
     {
         Options = new HostsOptions { KnownHostsPath = _folder.Combine("known_hosts") };
+        configure?.Invoke(Options);
         Fleet = new HostFleet(Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<HostFleet>.Instance);
     }
 

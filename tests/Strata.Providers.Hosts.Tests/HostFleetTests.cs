@@ -125,6 +125,33 @@ public sealed class HostFleetTests
         Assert.Equal(HostState.Lost, lost.State);
     }
 
+    [Fact]
+    public async Task Keep_HostComesBackAfterPoweringOff_ReconnectedWithANewHelloAndReadyAgain()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        // The clock is moved on by the second below while the agent starts in real time: its hello must not time out.
+        await using var harness = new FleetHarness(o => o.HelloTimeout = TimeSpan.FromHours(1));
+        var first = await harness.Fleet.ConnectAsync(harness.Registration(host), true, CancellationToken.None).WithTimeout(s_timeout);
+
+        host.PowerOff();
+        await Eventually.WaitAsync(() => harness.Fleet.Find("h1") is { Connected: false }, "the channel closes");
+        harness.Time.Advance(harness.Options.HostLostAfter);
+        var lost = harness.Fleet.Find("h1")!.State;
+        await host.PowerOnAsync();
+        // The fleet waits for its backoff on the manual clock: move it on until the reconnection is made.
+        await Eventually.WaitAsync(() =>
+        {
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+            return harness.Fleet.Find("h1") is { Connected: true };
+        }, "the fleet reconnects");
+        var back = harness.Fleet.Find("h1")!;
+
+        Assert.Equal(HostState.Lost, lost);
+        Assert.Equal(HostState.Ready, back.State);
+        Assert.NotSame(first.Agent, back.Agent);
+    }
+
     private static string KnownFingerprint(FleetHarness harness, SshdHost host)
     {
         var line = File.ReadAllLines(harness.KnownHostsPath).Single(l => l.StartsWith($"[{host.Address}]:{SshdHost.Port} ", StringComparison.Ordinal));

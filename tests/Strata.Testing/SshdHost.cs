@@ -97,6 +97,9 @@ public sealed class SshdHost : IDisposable
         await StartAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Starts sshd again after <see cref="PowerOff"/>, with the same host key: the host coming back.</summary>
+    public Task PowerOnAsync() => _sshd is null ? StartAsync() : throw new InvalidOperationException($"sshd on {Address} runs already");
+
     /// <summary>Kills sshd, its sessions and every process they started with SIGKILL, and waits until none is left.</summary>
     public void PowerOff()
     {

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Strata.Common.Retries;
 using Strata.Providers.Hosts.Ssh;
 
 namespace Strata.Providers.Hosts.Fleet;
@@ -10,7 +11,8 @@ namespace Strata.Providers.Hosts.Fleet;
 /// <summary>
 /// The hosts this control plane is connected to, each with its agent channel. A host's state follows from when its agent
 /// was last heard from (<see cref="HostStateDecision"/>); states are re-evaluated every
-/// <see cref="HostsOptions.CheckInterval"/> and each change is published to <see cref="WatchAsync"/>.
+/// <see cref="HostsOptions.CheckInterval"/> and each change is published to <see cref="WatchAsync"/>. A host whose
+/// connection ends is reconnected (trusting only its recorded key) with a growing delay, until it is disconnected.
 /// </summary>
 public sealed partial class HostFleet : IAsyncDisposable
 {
@@ -21,11 +23,19 @@ public sealed partial class HostFleet : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly List<Channel<HostStatus>> _watchers = [];
     private readonly ITimer _checks;
+    private readonly Random _random;
     private ImmutableDictionary<string, HostConnection> _hosts = ImmutableDictionary<string, HostConnection>.Empty;
+    private ImmutableDictionary<string, Keeper> _keepers = ImmutableDictionary<string, Keeper>.Empty;
     private ImmutableDictionary<string, HostStatus> _published = ImmutableDictionary<string, HostStatus>.Empty;
 
     public HostFleet(IOptions<HostsOptions> options, TimeProvider time, ILogger<HostFleet> logger)
+        : this(options, time, logger, new Random())
     {
+    }
+
+    internal HostFleet(IOptions<HostsOptions> options, TimeProvider time, ILogger<HostFleet> logger, Random random)
+    {
+        _random = random;
         _options = options.Value;
         if (_options.Validate() is { Count: > 0 } errors)
         {
@@ -53,20 +63,32 @@ public sealed partial class HostFleet : IAsyncDisposable
     {
         await DisconnectAsync(host.Name).ConfigureAwait(false);
         var connection = await HostConnection.OpenAsync(host, acceptNewHostKey, _connector, _options, _time, ct).ConfigureAwait(false);
-        lock (_gate)
-        {
-            _hosts = _hosts.SetItem(host.Name, connection);
-        }
-
-        LogConnected(_logger, host.Name, host.Login.Target.ToString(), connection.Hello!.Version);
-        _ = connection.Completion.ContinueWith(_ => Evaluate(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        Evaluate();
+        Connected(host, connection);
+        KeepConnected(host, connection);
         return Find(host.Name)!;
     }
+
+    /// <summary>
+    /// Connects to a registered host in the background and keeps it connected, trusting only its recorded host key (a
+    /// control plane starting up does this for every host in its inventory); failures are logged and retried.
+    /// </summary>
+    public void Keep(HostRegistration host) => KeepConnected(host, connection: null);
 
     /// <summary>Stops the host's agent and closes its connection; false when the fleet had none.</summary>
     public async Task<bool> DisconnectAsync(string name)
     {
+        // The keeper first, so that it does not reconnect what is being closed.
+        if (_keepers.TryGetValue(name, out var keeper))
+        {
+            await keeper.Stop.CancelAsync().ConfigureAwait(false);
+            await keeper.Task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            keeper.Stop.Dispose();
+            lock (_gate)
+            {
+                _keepers = _keepers.Remove(name);
+            }
+        }
+
         HostConnection? connection;
         lock (_gate)
         {
@@ -124,7 +146,7 @@ public sealed partial class HostFleet : IAsyncDisposable
     {
         await _checks.DisposeAsync().ConfigureAwait(false);
         var errors = new List<Exception>();
-        foreach (var name in _hosts.Keys)
+        foreach (var name in _hosts.Keys.Union(_keepers.Keys))
         {
             try
             {
@@ -139,6 +161,77 @@ public sealed partial class HostFleet : IAsyncDisposable
         if (errors.Count > 0)
         {
             throw new AggregateException("closing the hosts' connections failed", errors);
+        }
+    }
+
+    private void Connected(HostRegistration host, HostConnection connection)
+    {
+        lock (_gate)
+        {
+            _hosts = _hosts.SetItem(host.Name, connection);
+        }
+
+        LogConnected(_logger, host.Name, host.Login.Target.ToString(), connection.Hello!.Version);
+        Evaluate();
+    }
+
+    private void KeepConnected(HostRegistration host, HostConnection? connection)
+    {
+        var stop = new CancellationTokenSource();
+        lock (_gate)
+        {
+            _keepers = _keepers.SetItem(host.Name, new Keeper(stop, KeepConnectedAsync(host, connection, stop.Token)));
+        }
+    }
+
+    private async Task KeepConnectedAsync(HostRegistration host, HostConnection? connection, CancellationToken ct)
+    {
+        await Task.Yield();
+        var failures = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            if (connection is not null)
+            {
+                await connection.Completion.WaitAsync(ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (ct.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                Evaluate();
+                await connection.DisposeAsync().ConfigureAwait(false);
+                connection = null;
+                failures = 1;
+            }
+
+            connection = await ReconnectAsync(host, failures, ct).ConfigureAwait(false);
+            failures = connection is null ? failures + 1 : 0;
+        }
+    }
+
+    /// <summary>One attempt, after the backoff for <paramref name="failures"/>; null when it failed or was cancelled.</summary>
+    private async Task<HostConnection?> ReconnectAsync(HostRegistration host, int failures, CancellationToken ct)
+    {
+        try
+        {
+            if (failures > 0)
+            {
+                var delay = ExponentialBackoff.Delay(failures, _options.ReconnectDelay, _options.MaxReconnectDelay, 0.2, _random);
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            }
+
+            var connection = await HostConnection.OpenAsync(host, acceptNewHostKey: false, _connector, _options, _time, ct).ConfigureAwait(false);
+            Connected(host, connection);
+            return connection;
+        }
+        catch (HostConnectException ex)
+        {
+            LogReconnectFailed(_logger, host.Name, failures + 1, ex.Message);
+            return null;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return null;
         }
     }
 
@@ -177,6 +270,12 @@ public sealed partial class HostFleet : IAsyncDisposable
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Host {Host} connected at {Target}; its agent {Version} said hello")]
     private static partial void LogConnected(ILogger logger, string host, string target, string version);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "Could not connect to host {Host} (attempt {Attempt}): {Reason}")]
+    private static partial void LogReconnectFailed(ILogger logger, string host, int attempt, string reason);
+
+    /// <summary>The task that keeps one host connected, and how to stop it.</summary>
+    private sealed record Keeper(CancellationTokenSource Stop, Task Task);
 
     [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Host {Host} is {State} (channel open: {Connected})")]
     private static partial void LogChanged(ILogger logger, string host, HostState state, bool connected);

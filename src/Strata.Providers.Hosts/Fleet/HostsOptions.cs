@@ -31,6 +31,14 @@ public sealed class HostsOptions
     /// <value>The default is 1 second.</value>
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long to wait before reconnecting to a host whose connection ended; it doubles with each failed attempt.</summary>
+    /// <value>The default is 1 second.</value>
+    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between two attempts to reconnect to a host.</summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Every problem with these options, all at once; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -40,7 +48,7 @@ public sealed class HostsOptions
             errors.Add("knownHostsPath is required");
         }
 
-        foreach (var (name, value) in new[] { ("connectTimeout", ConnectTimeout), ("helloTimeout", HelloTimeout), ("heartbeatInterval", HeartbeatInterval), ("hostTimeout", HostTimeout), ("checkInterval", CheckInterval) })
+        foreach (var (name, value) in new[] { ("connectTimeout", ConnectTimeout), ("helloTimeout", HelloTimeout), ("heartbeatInterval", HeartbeatInterval), ("hostTimeout", HostTimeout), ("checkInterval", CheckInterval), ("reconnectDelay", ReconnectDelay) })
         {
             if (value <= TimeSpan.Zero)
             {
@@ -51,6 +59,11 @@ public sealed class HostsOptions
         if (HostTimeout <= HeartbeatInterval)
         {
             errors.Add($"hostTimeout ({HostTimeout}) must be longer than heartbeatInterval ({HeartbeatInterval}), or every host would be unreachable between two heartbeats");
+        }
+
+        if (MaxReconnectDelay < ReconnectDelay)
+        {
+            errors.Add($"maxReconnectDelay ({MaxReconnectDelay}) must not be shorter than reconnectDelay ({ReconnectDelay})");
         }
 
         if (HostLostAfter <= HostTimeout)
