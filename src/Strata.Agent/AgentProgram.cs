@@ -5,8 +5,8 @@ using Strata.Api.Contracts.Agent;
 namespace Strata.Agent;
 
 /// <summary>
-/// <c>strata agent</c> on a host: says hello with what the host has, then sends a heartbeat every interval until its
-/// stdin ends (the control plane closed the SSH channel, or the connection died), and exits.
+/// The agent on a host: says hello with what the host has, then sends a heartbeat every interval until the control
+/// plane sends <c>stop</c> or its stdin ends (the SSH channel closed, or the connection died), and exits.
 /// </summary>
 public static class AgentProgram
 {
@@ -25,7 +25,7 @@ public static class AgentProgram
         await writer.SendAsync(HostMeasurements.Hello(arguments.Folder), ct).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var heartbeats = SendHeartbeatsAsync(writer, arguments.HeartbeatInterval, time, stop.Token);
-        var inputEnded = WaitForEndOfInputAsync(input, stop.Token);
+        var inputEnded = ReadRequestsAsync(input, error, stop.Token);
         var first = await Task.WhenAny(heartbeats, inputEnded).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         try
@@ -53,12 +53,27 @@ public static class AgentProgram
         }
     }
 
-    private static async Task WaitForEndOfInputAsync(Stream input, CancellationToken ct)
+    /// <summary>Ends at <c>stop</c> or at the end of the input; a line that is not a request is reported and skipped.</summary>
+    private static async Task ReadRequestsAsync(Stream input, TextWriter error, CancellationToken ct)
     {
-        // No requests are defined yet: the input only tells, by ending, that the control plane has gone.
-        var buffer = new byte[4096];
-        while (await input.ReadAsync(buffer, ct).ConfigureAwait(false) > 0)
+        using var reader = new StreamReader(input);
+        while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
         {
+            AgentMessage? request;
+            try
+            {
+                request = line.Length == 0 ? null : JsonSerializer.Deserialize(line, AgentJsonContext.Default.AgentMessage);
+            }
+            catch (JsonException ex)
+            {
+                await error.WriteLineAsync($"strata agent: skipped a line that is not a request: {ex.Message}").ConfigureAwait(false);
+                continue;
+            }
+
+            if (request is AgentStop)
+            {
+                return;
+            }
         }
     }
 }

@@ -50,5 +50,19 @@ public sealed class AgentTests
         Assert.Equal(2, Assert.IsType<AgentHeartbeat>(second).Sequence);
     }
 
+    [Fact]
+    public async Task RunAsync_StopRequestedAfterALineThatIsNoRequest_ReportsTheLineAndExits()
+    {
+        using var folder = new TemporaryDirectory();
+        var input = new Pipe();
+        var error = new StringWriter();
+        var run = AgentProgram.RunAsync(["--folder", folder.Path], input.Reader.AsStream(), Stream.Null, error, new ManualTimeProvider(), CancellationToken.None);
+
+        await input.Writer.WriteAsync(Encoding.UTF8.GetBytes("{\"type\":\"reboot\"}\n{\"type\":\"stop\"}\n"));
+
+        Assert.Equal(0, await run.WithTimeout());
+        Assert.Contains("skipped a line that is not a request", error.ToString());
+    }
+
     private static AgentMessage Read(string? line) => JsonSerializer.Deserialize(line!, AgentJsonContext.Default.AgentMessage)!;
 }

@@ -152,6 +152,41 @@ public sealed class HostFleetTests
         Assert.NotSame(first.Agent, back.Agent);
     }
 
+    [Fact]
+    public async Task DisconnectAsync_AgentRunning_ReturnsOnceTheAgentHasExited()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        var registration = harness.Registration(host);
+        await harness.Fleet.ConnectAsync(registration, true, CancellationToken.None).WithTimeout(s_timeout);
+        var running = AgentProcesses(registration.AgentDir);
+
+        Assert.True(await harness.Fleet.DisconnectAsync("h1").WithTimeout(s_timeout));
+
+        Assert.Single(running);
+        Assert.Empty(AgentProcesses(registration.AgentDir));
+        Assert.Null(harness.Fleet.Find("h1"));
+    }
+
+    /// <summary>The live agent processes whose command line names <paramref name="agentDir"/>.</summary>
+    private static List<int> AgentProcesses(string agentDir) =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && Strata.Common.Processes.ProcessStat.Read(pid) is { IsAlive: true } && CommandLine(pid).Contains($"{agentDir}/bin/Strata.Agent.dll", StringComparison.Ordinal))];
+
+    private static string CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
     private static string KnownFingerprint(FleetHarness harness, SshdHost host)
     {
         var line = File.ReadAllLines(harness.KnownHostsPath).Single(l => l.StartsWith($"[{host.Address}]:{SshdHost.Port} ", StringComparison.Ordinal));

@@ -3,13 +3,18 @@ using System.Text.Json.Serialization;
 namespace Strata.Api.Contracts.Agent;
 
 /// <summary>
-/// One line of the agent protocol: a JSON object per line on the SSH channel's stdout (agent to control plane), with
-/// <c>type</c> naming the message. The control plane closes the channel's stdin to stop the agent.
+/// One line of the agent protocol: a JSON object per line, with <c>type</c> naming the message, on the SSH channel's
+/// stdout (agent to control plane: <c>hello</c>, <c>heartbeat</c>) and stdin (control plane to agent: <c>stop</c>).
+/// The agent also stops when its stdin ends.
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
 [JsonDerivedType(typeof(AgentHello), "hello")]
 [JsonDerivedType(typeof(AgentHeartbeat), "heartbeat")]
+[JsonDerivedType(typeof(AgentStop), "stop")]
 public abstract record AgentMessage;
+
+/// <summary>Control plane to agent: finish and exit (the channel is about to close).</summary>
+public sealed record AgentStop : AgentMessage;
 
 /// <summary>The agent's first line: who it is and what the host has, measured on the host.</summary>
 public sealed record AgentHello : AgentMessage

@@ -8,7 +8,7 @@ namespace Strata.Providers.Hosts.Agent;
 
 /// <summary>
 /// The agent running on a host, spoken to through one SSH exec channel: its stdout carries a JSON message per line to
-/// <c>onMessage</c>; closing its stdin (on dispose) tells it to exit. <see cref="Completion"/> ends when the channel
+/// <c>onMessage</c>; on dispose it is sent <c>stop</c> and its stdin is closed. <see cref="Completion"/> ends when the channel
 /// does, whether the agent exited or the connection died.
 /// </summary>
 internal sealed class AgentChannel : IAsyncDisposable
@@ -55,7 +55,18 @@ internal sealed class AgentChannel : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _input.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            // SSH.NET sends EOF on closing the input only after something was written on it: the stop request is both.
+            var stop = JsonSerializer.SerializeToUtf8Bytes<AgentMessage>(new AgentStop(), AgentJsonContext.Default.AgentMessage);
+            await _input.WriteAsync(stop.Append((byte)'\n').ToArray()).ConfigureAwait(false);
+            await _input.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is Renci.SshNet.Common.SshException or ObjectDisposedException or InvalidOperationException or IOException)
+        {
+            // The channel or the connection is gone already: there is no agent left to tell.
+        }
+
         try
         {
             await _execution.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
