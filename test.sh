@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds Strata and runs every test project, then prints one closing line: "N passed, N failed".
 #
-# The integration tests use real parts: HAProxy, wrk, restic, PostgreSQL, python3 (the example apps) and an
-# S3-compatible server (s3rver from npm). What is missing is installed first: Debian packages through apt-get when
+# The integration tests use real parts: HAProxy, wrk, restic, PostgreSQL, python3 (the example apps), sshd (one per
+# test host, on loopback) and an S3-compatible server (s3rver from npm). What is missing is installed first: Debian packages through apt-get when
 # run as root (otherwise the one command to run is printed and nothing is built), s3rver into .tools/. A test whose
 # tool is still missing fails loudly; none is skipped.
 #
@@ -34,6 +34,7 @@ fi
 declare -A tools=(
   [python3]=python3 [procps]=ps [util-linux]=unshare [haproxy]=haproxy [wrk]=wrk [restic]=restic
   [postgresql]=/usr/lib/postgresql/*/bin/postgres [nodejs]=node [npm]=npm
+  [openssh-server]=/usr/sbin/sshd [openssh-client]=ssh-keygen
 )
 
 missing_packages() {
