@@ -13,7 +13,7 @@ internal static partial class ValueDisplay
     public static Func<Template, string> For(DeploymentSpec spec)
     {
         var secrets = spec.Parameters.Where(p => p.Secret).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        var resolver = new SpecReferenceResolver(spec);
+        var resolver = ReferenceResolver.ForPlan(spec);
         return template =>
         {
             if (!template.HasExpressions)

@@ -27,7 +27,7 @@ public static class References
     {
         var spec = desired.Spec;
         var templates = LaunchTemplates(spec, tier);
-        var resolver = new RuntimeResolver(spec, desired.ParameterValues, state, null);
+        var resolver = LiveReferences.Resolver(spec, state);
         var lines = templates
             .SelectMany(TemplateReferences.Of)
             .Where(r => r.Root == "tiers" && r.Expression.Segments.Count > 2 && r.Expression.Segments[2].Name == "servers")
