@@ -20,6 +20,26 @@ public abstract record Reference(PathExpression Path)
     /// <summary>The attributes of <c>loadBalancers.&lt;lb&gt;</c>.</summary>
     public static IReadOnlyList<string> LoadBalancerAttributes { get; } = ["address", "port", "listen", "url"];
 
+    /// <summary>The roots as a diagnostic lists them: <c>params, tiers, self, loadBalancers or deployment</c>.</summary>
+    public static string RootList => Either(Roots);
+
+    /// <summary>How a reference starting with <paramref name="root"/> is written, for the hint of a diagnostic.</summary>
+    public static string Expected(string root) => root switch
+    {
+        "params" => "params.<name>",
+        "self" => Either(SelfAttributes.Select(a => "self." + a)),
+        "tiers" => $"tiers.<tier>.servers[<index>|*].{ServerAttributes[0]} (or {string.Join(", ", ServerAttributes.Skip(1))}), or tiers.<tier>.ports.<port>",
+        "loadBalancers" => $"loadBalancers.<name>.{LoadBalancerAttributes[0]} ({string.Join(", ", LoadBalancerAttributes)})",
+        "deployment" => "deployment.name",
+        _ => RootList,
+    };
+
+    private static string Either(IEnumerable<string> names)
+    {
+        var list = names.ToList();
+        return string.Join(", ", list[..^1]) + " or " + list[^1];
+    }
+
     /// <summary>
     /// The tier whose launched servers give the value (<c>tiers.db.servers[0].address</c> reads <c>db</c>), or null
     /// when the spec alone gives it. Such a reference is known only after apply and makes its tier depend on that one.
