@@ -2,14 +2,13 @@ using Strata.ControlPlane.Reconciliation;
 using Strata.Planning;
 using Strata.Spec;
 using ServerIdentity = Strata.Providers.ServerIdentity;
+using static Strata.ControlPlane.Tests.Reconciliation.RecordedTiers;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 
 [Trait("kind", "unit")]
 public sealed class LiveReferencesTests
 {
-    private static readonly DateTimeOffset s_start = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
-
     private readonly DeploymentSpec _spec = Specs.Load(Specs.Shop);
 
     [Fact]
@@ -112,31 +111,5 @@ public sealed class LiveReferencesTests
     private static TemplateValue Evaluate(string template, IReferenceResolver resolver) =>
         TemplateEvaluator.Evaluate(TemplateParser.Parse(template), resolver);
 
-    private static DeploymentState WithDb(params ServerState[] servers) => DeploymentState.Empty("shop") with
-    {
-        Tiers =
-        [
-            new TierState
-            {
-                LogicalName = "db",
-                ImageDigest = "sha256:image",
-                LaunchDigest = "sha256:launch",
-                SettingsDigest = "sha256:settings",
-                Count = new TierCount(1, 1, 1),
-                Servers = servers,
-            },
-        ],
-    };
-
-    private static ServerState Db(string name, string? address, ServerStatus state, int minute) => new()
-    {
-        Name = name,
-        Tier = "db",
-        Zone = "local-a",
-        Address = address,
-        State = state,
-        ImageDigest = "sha256:image",
-        LaunchDigest = "sha256:launch",
-        LaunchedAt = s_start.AddMinutes(minute),
-    };
+    private static DeploymentState WithDb(params ServerState[] servers) => RecordedTiers.With("shop", "db", 1, servers);
 }

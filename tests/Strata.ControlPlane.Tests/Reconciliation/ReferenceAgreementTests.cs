@@ -129,31 +129,6 @@ public sealed class ReferenceAgreementTests
         return plan.Changes.Single(c => c.Address == "tiers.web").Attributes.ToDictionary(a => a.Name, a => a.After, StringComparer.Ordinal);
     }
 
-    private static DeploymentState LiveState() => DeploymentState.Empty("tls") with
-    {
-        Tiers =
-        [
-            new TierState
-            {
-                LogicalName = "db",
-                ImageDigest = "sha256:image",
-                LaunchDigest = "sha256:launch",
-                SettingsDigest = "sha256:settings",
-                Count = new TierCount(2, 2, 2),
-                Servers = [Db("tls-db-b", "127.0.10.4", minute: 2), Db("tls-db-a", "127.0.10.3", minute: 1)],
-            },
-        ],
-    };
-
-    private static ServerState Db(string name, string address, int minute) => new()
-    {
-        Name = name,
-        Tier = "db",
-        Zone = "local-a",
-        Address = address,
-        State = ServerStatus.InService,
-        ImageDigest = "sha256:image",
-        LaunchDigest = "sha256:launch",
-        LaunchedAt = new DateTimeOffset(2026, 3, 1, 12, minute, 0, TimeSpan.Zero),
-    };
+    private static DeploymentState LiveState() => RecordedTiers.With(
+        "tls", "db", 2, RecordedTiers.Db("tls-db-b", "127.0.10.4", ServerStatus.InService, minute: 2), RecordedTiers.Db("tls-db-a", "127.0.10.3", ServerStatus.InService, minute: 1));
 }

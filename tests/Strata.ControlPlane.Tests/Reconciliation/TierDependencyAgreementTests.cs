@@ -49,18 +49,5 @@ public sealed class TierDependencyAgreementTests
         Assert.True(gate == needsDb, $"{place}: the launch gate says {gate}");
     }
 
-    private static DeploymentState DbNotInService() => DeploymentState.Empty("deps") with
-    {
-        Tiers =
-        [
-            new TierState
-            {
-                LogicalName = "db",
-                ImageDigest = "sha256:image",
-                LaunchDigest = "sha256:launch",
-                SettingsDigest = "sha256:settings",
-                Count = new TierCount(1, 1, 1),
-            },
-        ],
-    };
+    private static DeploymentState DbNotInService() => RecordedTiers.With("deps", "db", 1);
 }
