@@ -1,3 +1,6 @@
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
+
 namespace Strata.Spec.Tests;
 
 /// <summary>A hand-written source of live values: the given servers and, for a server's own commands, that server.</summary>

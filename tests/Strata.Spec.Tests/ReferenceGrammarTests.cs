@@ -1,3 +1,6 @@
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Interpolation;
+
 namespace Strata.Spec.Tests;
 
 /// <summary>The reference grammar of docs/spec.md (Interpolation), read once by <see cref="Reference.Parse"/> for the loader and the resolver.</summary>

@@ -1,6 +1,8 @@
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
 
-namespace Strata.Planning;
+namespace Strata.Planning.Tiers;
 
 /// <summary>
 /// Tiers in dependency order: a tier comes after the tiers it needs first (<see cref="TierDependencies"/>: those it

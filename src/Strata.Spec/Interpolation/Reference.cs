@@ -1,4 +1,4 @@
-namespace Strata.Spec;
+namespace Strata.Spec.Interpolation;
 
 /// <summary>
 /// A reference of the grammar docs/spec.md lists under Interpolation, read from a <c>${…}</c> path. This is the one

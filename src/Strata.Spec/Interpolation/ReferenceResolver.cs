@@ -1,6 +1,7 @@
 using System.Globalization;
+using Strata.Spec.Model;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Interpolation;
 
 /// <summary>A launched server as templates see it (<c>${self.address}</c>, <c>${tiers.db.servers[0].name}</c>); <c>.id</c> is its name.</summary>
 public sealed record LiveServer(string Name, string Address, string Tier, string Zone);

@@ -1,4 +1,6 @@
-namespace Strata.Spec;
+using Strata.Spec.Model;
+
+namespace Strata.Spec.Interpolation;
 
 /// <summary>
 /// The tiers a tier needs before its servers launch, as docs/spec.md (Ordering) defines them: those it lists in

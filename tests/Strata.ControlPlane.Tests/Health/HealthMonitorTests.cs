@@ -1,5 +1,5 @@
 using Strata.ControlPlane.Health;
-using Strata.Planning;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Tests.Health;
 

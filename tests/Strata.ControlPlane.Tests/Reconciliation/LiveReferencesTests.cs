@@ -1,6 +1,9 @@
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Spec;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
 using ServerIdentity = Strata.Providers.ServerIdentity;
 using static Strata.ControlPlane.Tests.Reconciliation.RecordedTiers;
 

@@ -1,4 +1,5 @@
 using Strata.Planning;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 

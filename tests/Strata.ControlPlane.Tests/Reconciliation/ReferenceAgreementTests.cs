@@ -1,7 +1,10 @@
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Spec;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
 using ServerIdentity = Strata.Providers.ServerIdentity;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;

@@ -1,6 +1,10 @@
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning;
+using Strata.Planning.State;
+using Strata.Planning.Tiers;
 using Strata.Spec;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Validation;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 
