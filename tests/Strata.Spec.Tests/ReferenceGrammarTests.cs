@@ -13,11 +13,11 @@ public sealed class ReferenceGrammarTests
     {
         { "params.region", "ParameterReference region" },
         { "deployment.name", "DeploymentNameReference" },
-        { "loadBalancers.front.url", "LoadBalancerReference front url" },
+        { "loadBalancers.front.url", "LoadBalancerReference front Url" },
         { "tiers.db.ports.postgres", "TierPortReference db postgres" },
-        { "tiers.db.servers[2].zone", "TierServerReference db 2 zone" },
-        { "tiers.db.servers[*].id", "TierServerReference db * id" },
-        { "self.tier", "SelfReference tier" },
+        { "tiers.db.servers[2].zone", "TierServerReference db 2 Zone" },
+        { "tiers.db.servers[*].id", "TierServerReference db * Id" },
+        { "self.tier", "SelfReference Tier" },
     };
 
     [Theory]

@@ -82,13 +82,13 @@ public sealed class ReferenceResolver(DeploymentSpec spec, IReferenceSource sour
             return null;
         }
 
-        return reference.Attribute switch
+        return ReferenceValue.Known(reference.Attribute switch
         {
-            "address" => ReferenceValue.Known(balancer.ListenHost),
-            "port" => ReferenceValue.Known(balancer.ListenPort.ToString(CultureInfo.InvariantCulture)),
-            "listen" => ReferenceValue.Known(balancer.Listen),
-            _ => ReferenceValue.Known($"{(balancer.Tls is null ? "http" : "https")}://{balancer.Listen}"),
-        };
+            LoadBalancerAttribute.Address => balancer.ListenHost,
+            LoadBalancerAttribute.Port => balancer.ListenPort.ToString(CultureInfo.InvariantCulture),
+            LoadBalancerAttribute.Listen => balancer.Listen,
+            _ => $"{(balancer.Tls is null ? "http" : "https")}://{balancer.Listen}",
+        });
     }
 
     private ReferenceValue? Port(TierPortReference reference) =>
@@ -116,11 +116,11 @@ public sealed class ReferenceResolver(DeploymentSpec spec, IReferenceSource sour
         return index < servers.Count ? Attribute(servers[index], reference.Attribute) : ReferenceValue.Unknown;
     }
 
-    private static ReferenceValue Attribute(LiveServer server, string attribute) => ReferenceValue.Known(attribute switch
+    private static ReferenceValue Attribute(LiveServer server, ServerAttribute attribute) => ReferenceValue.Known(attribute switch
     {
-        "address" => server.Address,
-        "tier" => server.Tier,
-        "zone" => server.Zone,
+        ServerAttribute.Address => server.Address,
+        ServerAttribute.Tier => server.Tier,
+        ServerAttribute.Zone => server.Zone,
         _ => server.Name,
     });
 }

@@ -90,11 +90,12 @@ public sealed class ReferenceAgreementTests
         }
     }
 
+    /// <summary>The kind of <paramref name="reference"/> and, where it has one, its attribute as written.</summary>
     private static string Shape(Reference reference) => reference switch
     {
-        SelfReference self => $"{nameof(SelfReference)}.{self.Attribute}",
-        TierServerReference server => $"{nameof(TierServerReference)}[{(server.Index is null ? "*" : "i")}].{server.Attribute}",
-        LoadBalancerReference balancer => $"{nameof(LoadBalancerReference)}.{balancer.Attribute}",
+        SelfReference => $"{nameof(SelfReference)}.{reference.Path.Segments[^1].Name}",
+        TierServerReference server => $"{nameof(TierServerReference)}[{(server.Index is null ? "*" : "i")}].{reference.Path.Segments[^1].Name}",
+        LoadBalancerReference => $"{nameof(LoadBalancerReference)}.{reference.Path.Segments[^1].Name}",
         _ => reference.GetType().Name,
     };
 
