@@ -53,6 +53,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<DeploymentSecrets>();
         services.TryAddSingleton<EventLog>();
         services.AddHostedService<EventPruning>();
+        services.TryAddSingleton<ProbeSchedule>();
         services.TryAddSingleton<LoadBalancerChecks>();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<ImageCatalog>();
