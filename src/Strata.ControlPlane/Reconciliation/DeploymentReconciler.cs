@@ -39,6 +39,7 @@ public sealed partial class DeploymentReconciler(
         var observed = (await provider.ListServersAsync(runtime.Name, ct).ConfigureAwait(false)).ToDictionary(s => s.Id, StringComparer.Ordinal);
         await ObserveAsync(runtime, observed, ct).ConfigureAwait(false);
         pacer.Settle(runtime.Name, runtime.State);
+        deaths.Settle(runtime.Name, runtime.State, observed);
         if (runtime.IsDeleting)
         {
             await TearDownAsync(runtime, ct).ConfigureAwait(false);
@@ -116,7 +117,7 @@ public sealed partial class DeploymentReconciler(
     /// <summary>Fails a server the listing showed not running once a second look confirms it; one that runs is probed.</summary>
     private async Task ConfirmDeathAsync(DeploymentRuntime runtime, ServerState server, CancellationToken ct)
     {
-        var verdict = await deaths.JudgeAsync(server, ct).ConfigureAwait(false);
+        var verdict = await deaths.JudgeAsync(runtime.Name, server, ct).ConfigureAwait(false);
         if (verdict.Running is { } running)
         {
             health.Ensure(runtime, server, running);
