@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Health;
@@ -28,7 +27,7 @@ public sealed partial class DeploymentReconciler(
     TimeProvider time,
     ILogger<DeploymentReconciler> logger)
 {
-    private readonly ConcurrentDictionary<string, Task> _operations = new(StringComparer.Ordinal);
+    private readonly ServerOperations _operations = new();
     private readonly Random _random = new();
 
     /// <summary>Raised when a background operation finished and the deployment should be looked at again.</summary>
@@ -76,16 +75,16 @@ public sealed partial class DeploymentReconciler(
 
     /// <summary>True while launches or terminations of the deployment are still running.</summary>
     public bool HasOperations(DeploymentRuntime runtime) =>
-        runtime.State.Tiers.SelectMany(t => t.Servers).Any(s => _operations.ContainsKey(s.Name));
+        runtime.State.Tiers.SelectMany(t => t.Servers).Any(s => _operations.IsBusy(s.Name));
 
     /// <summary>True while a launch or termination of the server is under way: it has an owner.</summary>
-    public bool IsBusy(string server) => _operations.ContainsKey(server);
+    public bool IsBusy(string server) => _operations.IsBusy(server);
 
     private async Task ObserveAsync(DeploymentRuntime runtime, Dictionary<string, ServerInstance> observed, CancellationToken ct)
     {
         foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).ToList())
         {
-            if (_operations.ContainsKey(server.Name))
+            if (_operations.IsBusy(server.Name))
             {
                 continue;
             }
@@ -286,9 +285,8 @@ public sealed partial class DeploymentReconciler(
     private void StartTermination(DeploymentRuntime runtime, ServerState server, string reason) =>
         Track(runtime, server.Name, () => TerminateAsync(runtime, server, reason));
 
-    private void Track(DeploymentRuntime runtime, string key, Func<Task> operation)
-    {
-        var task = Task.Run(async () =>
+    private void Track(DeploymentRuntime runtime, string key, Func<Task> operation) =>
+        _operations.Start(key, async () =>
         {
             try
             {
@@ -299,14 +297,7 @@ public sealed partial class DeploymentReconciler(
                 LogOperationFailed(logger, ex, key);
                 await events.PublishAsync(runtime.Name, EventKinds.ServerError, ex.Message, new EventSubject { Resource = key, Server = key }, EventSeverity.Error).ConfigureAwait(false);
             }
-            finally
-            {
-                _operations.TryRemove(key, out _);
-                Changed?.Invoke(runtime.Name);
-            }
-        });
-        _operations.TryAdd(key, task);
-    }
+        }, () => Changed?.Invoke(runtime.Name));
 
     private async Task LaunchAsync(DeploymentRuntime runtime, ServerState server)
     {
@@ -437,7 +428,7 @@ public sealed partial class DeploymentReconciler(
         var healthy = tier.LiveServers.Count(s => s.State == ServerStatus.InService) >= tier.Count.Desired;
         foreach (var server in failed.Skip(healthy ? 0 : 1))
         {
-            if (!_operations.ContainsKey(server.Name))
+            if (!_operations.IsBusy(server.Name))
             {
                 await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Termination = TerminationCause.Replacement }, ct).ConfigureAwait(false);
                 StartTermination(runtime, server, CleanupReason);
@@ -448,6 +439,12 @@ public sealed partial class DeploymentReconciler(
     private async Task TerminateAsync(DeploymentRuntime runtime, ServerState server, string reason)
     {
         var ct = CancellationToken.None;
+        if (runtime.State.FindServer(server.Tier, server.Name) is null)
+        {
+            // Terminated already by an earlier operation in the same slot.
+            return;
+        }
+
         health.Stop(server.Name);
         await loadBalancers.DrainAsync(runtime, server.Name, ct).ConfigureAwait(false);
         await shutdown.StopAsync(runtime, server.Name, server.Tier, ct).ConfigureAwait(false);
@@ -481,7 +478,7 @@ public sealed partial class DeploymentReconciler(
                 continue;
             }
 
-            foreach (var server in tier.Servers.Where(s => s.State != ServerStatus.Terminating && !_operations.ContainsKey(s.Name)))
+            foreach (var server in tier.Servers.Where(s => s.State != ServerStatus.Terminating && !_operations.IsBusy(s.Name)))
             {
                 await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Termination = TerminationCause.Removal }, ct).ConfigureAwait(false);
                 StartTermination(runtime, server, $"tier '{tier.LogicalName}' was removed from the spec");
@@ -492,7 +489,7 @@ public sealed partial class DeploymentReconciler(
     private async Task TearDownAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
         await loadBalancers.StopAllAsync(runtime, ct).ConfigureAwait(false);
-        foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).Where(s => !_operations.ContainsKey(s.Name)))
+        foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).Where(s => !_operations.IsBusy(s.Name)))
         {
             if (server.State != ServerStatus.Terminating || server.Termination != TerminationCause.Removal)
             {
@@ -507,7 +504,7 @@ public sealed partial class DeploymentReconciler(
     private async Task TerminateOrphansAsync(DeploymentRuntime runtime, Dictionary<string, ServerInstance> observed, CancellationToken ct)
     {
         var known = runtime.State.PhysicalNames().ToHashSet(StringComparer.Ordinal);
-        foreach (var orphan in observed.Values.Where(o => !known.Contains(o.Id) && !_operations.ContainsKey(o.Id)))
+        foreach (var orphan in observed.Values.Where(o => !known.Contains(o.Id) && !_operations.IsBusy(o.Id)))
         {
             if (await provider.DescribeServerAsync(orphan.Id, ct).ConfigureAwait(false) is null)
             {
