@@ -61,9 +61,9 @@ public sealed class ControlPlaneOptions
     /// <summary>
     /// Servers that may be coming up (launching or booting) at once per core, at first; the bound then adapts to how
     /// fast servers come into service (see <see cref="Reconciliation.LaunchPacer"/>), never below one per core. The
-    /// default is 4.
+    /// default is 8.
     /// </summary>
-    public int LaunchesPerCore { get; set; } = 4;
+    public int LaunchesPerCore { get; set; } = 8;
 
     /// <summary>The most servers per core that launch pacing lets come up at once. The default is 16.</summary>
     public int MaxLaunchesPerCore { get; set; } = 16;
