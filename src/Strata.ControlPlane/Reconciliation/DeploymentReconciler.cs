@@ -340,7 +340,8 @@ public sealed partial class DeploymentReconciler(
                 return LaunchSettingsBuilder.Build(desired, state, tier, identity);
             },
         };
-        await SetServerAsync(runtime, server with { State = ServerStatus.Configuring }, ct).ConfigureAwait(false);
+        // Configuring and booting are not waited for in the store: after a crash the launch resumes from pending.
+        runtime.Amend(s => ReplaceServer(s, server with { State = ServerStatus.Configuring }, time.GetUtcNow()));
         var instance = await provider.LaunchAsync(request, ct).ConfigureAwait(false);
         server = server with { ReferenceDigest = launchedDigest ?? server.ReferenceDigest };
         await RecordLaunchAsync(runtime, tier, server, instance, ct).ConfigureAwait(false);
@@ -363,7 +364,7 @@ public sealed partial class DeploymentReconciler(
             State = tier.Health is null ? ServerStatus.InService : ServerStatus.Booting,
             Message = null,
         };
-        await SetServerAsync(runtime, next, ct).ConfigureAwait(false);
+        runtime.Amend(s => ReplaceServer(s, next, time.GetUtcNow()));
         await events.PublishAsync(runtime.Name, EventKinds.ServerState, $"{server.Name} launched at {instance.Address} (pid {instance.ProcessId}); {Describe(next.State)}", EventSubject.OfServer(server.Tier, server.Name, server.State, next.State), cancellationToken: ct).ConfigureAwait(false);
         health.Ensure(runtime, next, instance);
     }
