@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Loading;
+using Strata.Spec.Parameters;
 
 namespace Strata.Bench;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Strata.Backups;
 using Strata.Backups.Snapshots;
 using Strata.Storage;
+using Strata.Storage.FileSystem;
 
 // Usage: snapshot STORE FOLDER KEY | restore STORE ID TARGET KEY
 // Prints one line: "<id> <seconds> <bytes read> <bytes uploaded>" (snapshot) or "<seconds>" (restore).

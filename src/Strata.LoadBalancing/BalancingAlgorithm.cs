@@ -1,7 +1,7 @@
 namespace Strata.LoadBalancing;
 
 /// <summary>
-/// How a load balancer picks the member for a new request: the spec's <c>Strata.Spec.LoadBalancingAlgorithm</c>, which
+/// How a load balancer picks the member for a new request: the spec's <c>Strata.Spec.Model.LoadBalancingAlgorithm</c>, which
 /// the control plane maps here by name. This assembly does not reference the spec so the proxy process stays small.
 /// </summary>
 public enum BalancingAlgorithm

@@ -1,4 +1,6 @@
 using System.Text.Json.Serialization;
+using Strata.Planning.Parameters;
+using Strata.Planning.State;
 
 namespace Strata.Planning;
 
@@ -10,10 +12,10 @@ public sealed record Plan
     /// <summary>The <see cref="DeploymentState.Serial"/> the plan was made against.</summary>
     public required long BaseSerial { get; init; }
 
-    /// <summary>The <see cref="SpecDigests.Deployment(Strata.Spec.DeploymentSpec)"/> of the planned spec.</summary>
+    /// <summary>The <see cref="SpecDigests.Deployment(Strata.Spec.Model.DeploymentSpec)"/> of the planned spec.</summary>
     public required string SpecDigest { get; init; }
 
-    /// <summary>The <see cref="Planning.ParameterDigest"/> of the parameter values the plan was made with.</summary>
+    /// <summary>The <see cref="Planning.Parameters.ParameterDigest"/> of the parameter values the plan was made with.</summary>
     public required string ParameterDigest { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }

@@ -1,4 +1,8 @@
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Planning.Parameters;
+using Strata.Planning.State;
+using Strata.Planning.Tiers;
+using Strata.Spec.Model;
 
 namespace Strata.Planning;
 

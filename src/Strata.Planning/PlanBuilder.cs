@@ -1,4 +1,7 @@
-using Strata.Spec;
+using Strata.Planning.Parameters;
+using Strata.Planning.State;
+using Strata.Planning.Tiers;
+using Strata.Spec.Model;
 
 namespace Strata.Planning;
 

@@ -1,4 +1,7 @@
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Planning.Parameters;
+using Strata.Planning.Tiers;
+using Strata.Spec.Model;
 
 namespace Strata.Planning;
 
@@ -11,7 +14,7 @@ public sealed class PlanOptions
     /// <summary>The random source of generated name suffixes. The default is an unseeded <see cref="Random"/>.</summary>
     public Random? Random { get; init; }
 
-    /// <summary>The <see cref="Planning.ParameterDigest"/> of the parameter values. The default is empty.</summary>
+    /// <summary>The <see cref="Planning.Parameters.ParameterDigest"/> of the parameter values. The default is empty.</summary>
     public string ParameterDigest { get; init; } = "";
 
     /// <summary>

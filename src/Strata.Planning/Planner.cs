@@ -1,4 +1,7 @@
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Planning.Naming;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 
 namespace Strata.Planning;
 

@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
-using Strata.Spec;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Loading;
+using Strata.Spec.Model;
 
 namespace Strata.Planning;
 

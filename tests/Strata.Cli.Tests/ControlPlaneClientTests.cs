@@ -7,8 +7,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Strata.Api.Contracts;
 using Strata.Cli.Client;
-using Strata.ControlPlane;
 using Strata.ControlPlane.Api.V1;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.Testing;
 

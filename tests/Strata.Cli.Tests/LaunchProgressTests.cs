@@ -1,6 +1,6 @@
 using Strata.Cli.Commands;
-using Strata.ControlPlane;
-using Strata.Planning;
+using Strata.ControlPlane.Events;
+using Strata.Planning.State;
 
 namespace Strata.Cli.Tests;
 

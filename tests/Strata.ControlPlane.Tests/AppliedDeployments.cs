@@ -4,8 +4,10 @@ using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
 using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
+using Strata.Planning.Images;
+using Strata.Planning.State;
 using Strata.Providers;
-using ServerState = Strata.Planning.ServerState;
+using ServerState = Strata.Planning.State.ServerState;
 
 namespace Strata.ControlPlane.Tests;
 

@@ -1,4 +1,6 @@
-using Strata.Spec;
+using Strata.Spec.Loading;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
 
 namespace Strata.ControlPlane.Tests;
 

@@ -1,4 +1,4 @@
-using Strata.LoadBalancing;
+using Strata.LoadBalancing.Proxy;
 
 if (args is not ["--config", var configPath])
 {

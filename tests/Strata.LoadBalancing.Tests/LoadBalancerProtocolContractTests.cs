@@ -59,6 +59,32 @@ public abstract partial class LoadBalancerContractTests
     }
 
     [Fact]
+    public async Task WebSocket_ServerDraining_IsCutAtTheDrainTimeout()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var backend = await fixture.BackendAsync($"{DriverName}-ws-cut-1", "127.0.0.66");
+        var instance = await fixture.StartAsync(ProxyFixture.Definition($"{DriverName}-ws-cut", drainTimeout: TimeSpan.FromSeconds(2)));
+        await fixture.Driver.SetMembersAsync(instance, [backend.Member], CancellationToken.None).WithTimeout();
+        using var socket = await ConnectWebSocketAsync(instance);
+        Assert.Equal($"{backend.Name}:before", await EchoAsync(socket, "before"));
+
+        var drainStarted = TimeProvider.System.GetTimestamp();
+        await fixture.Driver.SetMembersAsync(instance, [backend.Member with { State = MemberState.Draining }], CancellationToken.None).WithTimeout();
+        var drained = await fixture.Driver.WaitUntilDrainedAsync(instance, backend.Name, TimeSpan.FromSeconds(20), TimeProvider.System, CancellationToken.None).WithTimeout();
+        var ended = await Record.ExceptionAsync(async () =>
+        {
+            var received = await socket.ReceiveAsync(new byte[1024], CancellationToken.None).WithTimeout(TimeSpan.FromSeconds(10));
+            Assert.Equal(WebSocketMessageType.Close, received.MessageType);
+        });
+        var openFor = TimeProvider.System.GetElapsedTime(drainStarted);
+
+        Assert.True(drained, "the member was still listed 20 s after a 2 s drain timeout");
+        Assert.True(ended is null or WebSocketException, $"the WebSocket outlived the drain timeout: {ended}");
+        Assert.True(openFor >= TimeSpan.FromSeconds(1.9), $"the WebSocket was cut {openFor.TotalSeconds:0.00} s into a 2 s drain");
+        await Eventually.WaitAsync(() => backend.OpenWebSockets == 0, "the server's end of the WebSocket to close");
+    }
+
+    [Fact]
     public async Task WebSocket_ServerDies_ClientConnectionIsClosed()
     {
         await using var fixture = new ProxyFixture(DriverName);

@@ -1,4 +1,6 @@
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 
 namespace Strata.Planning.Tests;
 

@@ -1,7 +1,11 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
-using Strata.Spec;
+using Strata.Planning.Rendering;
+using Strata.Planning.State;
+using Strata.Spec.Loading;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
 using Strata.Testing;
 using static Strata.Planning.Tests.TestDeployments;
 

@@ -1,3 +1,4 @@
+using Strata.Planning.Images;
 using Strata.Testing;
 
 namespace Strata.Planning.Tests;

@@ -1,3 +1,5 @@
+using Strata.Planning.Naming;
+
 namespace Strata.Planning.Tests;
 
 [Trait("kind", "unit")]

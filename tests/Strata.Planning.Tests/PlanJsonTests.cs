@@ -1,4 +1,7 @@
 using System.Text;
+using Strata.Planning.Parameters;
+using Strata.Planning.Serialization;
+using Strata.Planning.State;
 using Strata.Testing;
 using static Strata.Planning.Tests.TestDeployments;
 

@@ -1,4 +1,7 @@
-using Strata.Spec;
+using Strata.Planning.Rendering;
+using Strata.Planning.Serialization;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 using Strata.Testing;
 using static Strata.Planning.Tests.TestDeployments;
 

@@ -1,4 +1,5 @@
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 using Strata.Testing;
 using static Strata.Planning.Tests.TestDeployments;
 

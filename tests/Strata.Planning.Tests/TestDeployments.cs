@@ -1,4 +1,6 @@
-using Strata.Spec;
+using Strata.Planning.Parameters;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 using Strata.Testing;
 
 namespace Strata.Planning.Tests;

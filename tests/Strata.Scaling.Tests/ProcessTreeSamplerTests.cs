@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Strata.Scaling.Metrics;
 using Strata.Testing;
 
 namespace Strata.Scaling.Tests;

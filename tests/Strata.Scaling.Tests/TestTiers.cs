@@ -1,4 +1,6 @@
-using Strata.Spec;
+using Strata.Scaling.Metrics;
+using Strata.Scaling.Policies;
+using Strata.Spec.Model;
 using Strata.Testing;
 
 namespace Strata.Scaling.Tests;

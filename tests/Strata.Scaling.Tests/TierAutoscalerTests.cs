@@ -1,5 +1,6 @@
 using System.Text.Json;
-using Strata.Spec;
+using Strata.Scaling.Policies;
+using Strata.Spec.Model;
 using Strata.Testing;
 using static Strata.Scaling.Tests.TestTiers;
 

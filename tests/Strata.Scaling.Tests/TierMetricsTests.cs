@@ -1,4 +1,5 @@
-using Strata.Spec;
+using Strata.Scaling.Metrics;
+using Strata.Spec.Model;
 
 namespace Strata.Scaling.Tests;
 

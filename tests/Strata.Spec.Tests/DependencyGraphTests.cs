@@ -1,3 +1,6 @@
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Validation;
+
 namespace Strata.Spec.Tests;
 
 [Trait("kind", "unit")]

@@ -1,3 +1,10 @@
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Loading;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
+using Strata.Spec.Validation;
+
 namespace Strata.Spec.Tests;
 
 [Trait("kind", "unit")]

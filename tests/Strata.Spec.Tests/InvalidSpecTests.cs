@@ -1,3 +1,5 @@
+using Strata.Spec.Diagnostics;
+
 namespace Strata.Spec.Tests;
 
 /// <summary>

@@ -1,4 +1,6 @@
 using System.Text;
+using Strata.Spec.Loading;
+using Strata.Spec.Parameters;
 
 namespace Strata.Spec.Tests;
 

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
 using Strata.Testing;
 
 namespace Strata.Spec.Tests;

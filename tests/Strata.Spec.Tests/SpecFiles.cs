@@ -1,3 +1,6 @@
+using Strata.Spec.Loading;
+using Strata.Spec.Parameters;
+
 namespace Strata.Spec.Tests;
 
 /// <summary>Finds files of the repository (the examples) from the test's output folder.</summary>

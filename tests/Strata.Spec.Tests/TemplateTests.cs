@@ -1,3 +1,6 @@
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
+
 namespace Strata.Spec.Tests;
 
 [Trait("kind", "unit")]

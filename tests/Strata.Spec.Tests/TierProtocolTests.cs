@@ -1,3 +1,5 @@
+using Strata.Spec.Model;
+
 namespace Strata.Spec.Tests;
 
 [Trait("kind", "unit")]

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using Strata.LoadBalancing;
+using Strata.LoadBalancing.Proxy;
 
 // LbBench --config FILE: the built-in proxy itself (what `strata proxy` runs).
 // LbBench ROOT HAPROXY_PORT BUILTIN_PORT MEMBER_PORT... [--tls CERT KEY]: starts one load balancer per driver on

@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Strata.Api.Contracts;
-using Strata.ControlPlane;
 using Strata.ControlPlane.Api.V1;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 
 namespace Strata.Cli.Client;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Strata.Spec;
+using Strata.Spec.Grammar;
 
 namespace Strata.Cli.Commands;
 

@@ -1,5 +1,5 @@
-using Strata.ControlPlane;
-using Strata.Planning;
+using Strata.ControlPlane.Events;
+using Strata.Planning.State;
 
 namespace Strata.Cli.Commands;
 

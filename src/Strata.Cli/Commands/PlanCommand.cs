@@ -5,7 +5,8 @@ using Strata.Cli.Client;
 using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Hosting;
-using Strata.Planning;
+using Strata.Planning.SavedPlans;
+using Strata.Planning.Serialization;
 
 namespace Strata.Cli.Commands;
 

@@ -118,7 +118,7 @@ public sealed class ProxyCommand
     {
         var command = new Command("proxy", "Run a built-in load balancer (started by the control plane).") { Hidden = true };
         command.Options.Add(_config);
-        command.SetAction((result, ct) => Strata.LoadBalancing.ProxyProgram.RunAsync(result.GetValue(_config)!.FullName, ct));
+        command.SetAction((result, ct) => Strata.LoadBalancing.Proxy.ProxyProgram.RunAsync(result.GetValue(_config)!.FullName, ct));
         return command;
     }
 }

@@ -1,5 +1,7 @@
 using System.CommandLine;
-using Strata.Spec;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
 
 namespace Strata.Cli.Commands;
 

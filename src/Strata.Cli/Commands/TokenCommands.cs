@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Strata.Api.Contracts;
 using Strata.Cli.Client;
-using Strata.Spec;
+using Strata.Spec.Grammar;
 
 namespace Strata.Cli.Commands;
 

@@ -2,7 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using Strata.Api.Contracts;
 using Strata.Cli.Client;
-using Strata.Planning;
+using Strata.Planning.SavedPlans;
+using Strata.Planning.Serialization;
 
 namespace Strata.Cli.Commands;
 

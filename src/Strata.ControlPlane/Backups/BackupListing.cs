@@ -31,7 +31,7 @@ public sealed class BackupListing(BackupStores stores, StoreRetry retry, TimePro
     public async Task<StoredBackup?> LatestAsync(DeploymentRuntime runtime, TierPolicy policy, CancellationToken ct)
     {
         var all = await retry.ExecuteAsync(runtime.Name, "listing the backup store", token => ListStoreAsync(runtime, stores.Primary(runtime), token), ct).ConfigureAwait(false);
-        return all.Where(b => b.Tier == policy.Tier.Name && b.Kind == policy.Kind && (policy.Policy.Kind == Spec.BackupKind.Snapshot ? b.Volume == policy.Policy.Volume : b.Policy == policy.Policy.Name))
+        return all.Where(b => b.Tier == policy.Tier.Name && b.Kind == policy.Kind && (policy.Policy.Kind == Spec.Model.BackupKind.Snapshot ? b.Volume == policy.Policy.Volume : b.Policy == policy.Policy.Name))
             .MaxBy(b => b.Created);
     }
 

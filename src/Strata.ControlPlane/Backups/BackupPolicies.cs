@@ -3,7 +3,7 @@ using Strata.Backups.Scheduling;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Backups;
 
@@ -53,7 +53,7 @@ public static class BackupPolicies
     /// <exception cref="InvalidOperationException">No server of the tier is in service.</exception>
     public static async Task<ServerInstance> ServerAsync(ICloudProvider provider, DeploymentRuntime runtime, string tier, CancellationToken ct)
     {
-        foreach (var server in (runtime.State.FindTier(tier)?.Servers ?? []).Where(s => s.State == Planning.ServerStatus.InService).OrderBy(s => s.LaunchedAt))
+        foreach (var server in (runtime.State.FindTier(tier)?.Servers ?? []).Where(s => s.State == Planning.State.ServerStatus.InService).OrderBy(s => s.LaunchedAt))
         {
             if (await provider.DescribeServerAsync(server.Name, ct).ConfigureAwait(false) is { State: ServerInstanceState.Running } instance)
             {

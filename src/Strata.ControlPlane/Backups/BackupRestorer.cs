@@ -4,11 +4,12 @@ using Strata.Backups;
 using Strata.Backups.Services;
 using Strata.Backups.Snapshots;
 using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Backups;
 

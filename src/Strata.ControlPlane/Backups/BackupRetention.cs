@@ -1,6 +1,7 @@
 using Strata.Backups.Retention;
 using Strata.Backups.Services;
 using Strata.Backups.Snapshots;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 
 namespace Strata.ControlPlane.Backups;
@@ -12,7 +13,7 @@ public sealed class BackupRetention(EventLog events, TimeProvider time)
     public async Task PruneAsync(DeploymentRuntime runtime, TierPolicy policy, Storage.IObjectStore store, CancellationToken ct)
     {
         var retention = new RetentionPolicy(policy.Policy.KeepLast, policy.Policy.KeepDaily, policy.Policy.KeepWeekly);
-        if (policy.Policy.Kind == Spec.BackupKind.Snapshot)
+        if (policy.Policy.Kind == Spec.Model.BackupKind.Snapshot)
         {
             var pruner = new SnapshotPruner(store, timeProvider: time);
             var result = await pruner.PruneAsync(new SnapshotFilter(runtime.Name, policy.Tier.Name, policy.Policy.Volume), retention, ct).ConfigureAwait(false);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Strata.Backups;
 using Strata.Backups.Services;
 using Strata.Backups.Snapshots;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Providers;
@@ -66,7 +67,7 @@ public sealed partial class BackupRunner(
         var started = time.GetUtcNow();
         try
         {
-            var outcome = policy.Policy.Kind == Spec.BackupKind.Snapshot
+            var outcome = policy.Policy.Kind == Spec.Model.BackupKind.Snapshot
                 ? await SnapshotAsync(runtime, policy, progress, ct).ConfigureAwait(false)
                 : await ServiceBackupAsync(runtime, policy, ct).ConfigureAwait(false);
             await RecordAsync(runtime, policy, r => r with

@@ -1,6 +1,7 @@
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
-using Strata.Spec;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
 using Strata.Storage;
 
 namespace Strata.ControlPlane.Backups;

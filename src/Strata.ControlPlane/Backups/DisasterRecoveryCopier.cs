@@ -2,6 +2,7 @@ using Strata.Backups;
 using Strata.Backups.Replication;
 using Strata.Backups.Services;
 using Strata.Backups.Snapshots;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 
@@ -60,7 +61,7 @@ public sealed class DisasterRecoveryCopier(
         try
         {
             var result = await retry.ExecuteAsync(runtime.Name, $"copy of final snapshot {id} to the disaster-recovery store",
-                token => CopyAndVerifyAsync(runtime, Spec.BackupKind.Snapshot, id, key, target, token), ct).ConfigureAwait(false);
+                token => CopyAndVerifyAsync(runtime, Spec.Model.BackupKind.Snapshot, id, key, target, token), ct).ConfigureAwait(false);
             await ReportCopiedAsync(runtime, id, target, result, resource, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (BackupRunner.IsBackupFailure(ex))
@@ -77,10 +78,10 @@ public sealed class DisasterRecoveryCopier(
         events.PublishAsync(runtime.Name, EventKinds.BackupReplicationFailed, $"backup {id} could not be copied to the disaster-recovery store: {ex.Message}", resource, EventSeverity.Error, CancellationToken.None);
 
     private async Task<ReplicationResult> CopyAndVerifyAsync(
-        DeploymentRuntime runtime, Spec.BackupKind kind, string id, string? key, Storage.IObjectStore target, CancellationToken ct)
+        DeploymentRuntime runtime, Spec.Model.BackupKind kind, string id, string? key, Storage.IObjectStore target, CancellationToken ct)
     {
         var replicator = new Replicator(stores.Primary(runtime), target);
-        if (kind == Spec.BackupKind.Snapshot)
+        if (kind == Spec.Model.BackupKind.Snapshot)
         {
             var copied = await replicator.CopySnapshotAsync(id, ct).ConfigureAwait(false);
             var check = await new SnapshotEngine(target, timeProvider: time).VerifyAsync(id, key, ct).ConfigureAwait(false);

@@ -1,5 +1,5 @@
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Backups;
 

@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Backups;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
 using Strata.Common.Retries;
+using Strata.ControlPlane.Events;
 using Strata.Storage;
 
 namespace Strata.ControlPlane.Backups;

@@ -1,6 +1,6 @@
 using Strata.Backups.Snapshots;
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Backups;
 

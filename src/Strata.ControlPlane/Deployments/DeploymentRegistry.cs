@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
-using Strata.Planning;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Deployments;
 

@@ -2,11 +2,18 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Strata.Api.Contracts;
 using Strata.ControlPlane.Api.V1;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
 using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
+using Strata.Planning.Images;
+using Strata.Planning.Parameters;
+using Strata.Planning.Rendering;
+using Strata.Planning.Serialization;
+using Strata.Planning.State;
+using Strata.Planning.Tiers;
 using Strata.Providers;
 
 namespace Strata.ControlPlane.Deployments;

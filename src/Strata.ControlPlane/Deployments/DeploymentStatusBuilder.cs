@@ -1,7 +1,8 @@
 using Strata.Api.Contracts;
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Deployments;
 

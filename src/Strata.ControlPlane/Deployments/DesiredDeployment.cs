@@ -1,5 +1,8 @@
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Planning.State;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
 
 namespace Strata.ControlPlane.Deployments;
 

@@ -1,7 +1,10 @@
 using Strata.Api.Contracts;
 using Strata.ControlPlane.State;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Loading;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
 
 namespace Strata.ControlPlane.Deployments;
 

@@ -1,7 +1,7 @@
 using System.Text.Json.Serialization;
-using Strata.Planning;
+using Strata.Planning.State;
 
-namespace Strata.ControlPlane;
+namespace Strata.ControlPlane.Events;
 
 public enum EventSeverity { Info, Warning, Error }
 

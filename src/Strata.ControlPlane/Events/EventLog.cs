@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
 
-namespace Strata.ControlPlane;
+namespace Strata.ControlPlane.Events;
 
 /// <summary>
 /// Records deployment events durably and fans them out to live watchers (<c>strata events --follow</c>,

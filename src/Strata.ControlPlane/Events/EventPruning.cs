@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Deployments;
 
-namespace Strata.ControlPlane;
+namespace Strata.ControlPlane.Events;
 
 /// <summary>Prunes events by age once the state store is loaded, and then every <see cref="EventRetentionOptions.PruneInterval"/>.</summary>
 internal sealed class EventPruning(DeploymentRegistry registry, EventLog events, IOptions<EventRetentionOptions> options, TimeProvider time) : BackgroundService

@@ -1,4 +1,4 @@
-namespace Strata.ControlPlane;
+namespace Strata.ControlPlane.Events;
 
 /// <summary>How many events the control plane keeps, so that a deployment that logs in a loop cannot fill the disk.</summary>
 public sealed class EventRetentionOptions

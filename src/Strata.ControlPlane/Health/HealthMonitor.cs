@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Health;
 

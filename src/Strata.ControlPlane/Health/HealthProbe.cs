@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Health;
 

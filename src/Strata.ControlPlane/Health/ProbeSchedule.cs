@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Hosting;
-using Strata.Planning;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Health;
 

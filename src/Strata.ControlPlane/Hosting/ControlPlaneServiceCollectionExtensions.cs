@@ -6,6 +6,7 @@ using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Api.V1;
 using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.Secrets;

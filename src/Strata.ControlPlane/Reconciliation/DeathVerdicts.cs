@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Hosting;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
 using ProviderServerState = Strata.Providers.ServerInstanceState;
 

@@ -1,10 +1,15 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Hosting;
-using Strata.Planning;
+using Strata.Planning.Images;
+using Strata.Planning.Naming;
+using Strata.Planning.State;
+using Strata.Planning.Tiers;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Model;
+using Strata.Spec.Validation;
 
 namespace Strata.ControlPlane.Reconciliation;
 

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.State;
-using Strata.Planning;
+using Strata.Planning.State;
 
 using Strata.ControlPlane.Secrets;
 

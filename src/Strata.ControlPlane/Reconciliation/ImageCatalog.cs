@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Strata.ControlPlane.Deployments;
-using Strata.Planning;
+using Strata.ControlPlane.Events;
+using Strata.Planning.State;
 using Strata.Providers;
 
 namespace Strata.ControlPlane.Reconciliation;

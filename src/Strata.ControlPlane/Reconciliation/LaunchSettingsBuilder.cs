@@ -1,8 +1,9 @@
 using System.Text.Json.Nodes;
 using Strata.ControlPlane.Deployments;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Reconciliation;
 

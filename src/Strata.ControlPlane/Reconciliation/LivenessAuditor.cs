@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Hosting;
-using Strata.Planning;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Reconciliation;
 

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using Strata.Api.Contracts;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.LoadBalancing;
 using Strata.LoadBalancing.Pinning;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.Naming;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Reconciliation;
 

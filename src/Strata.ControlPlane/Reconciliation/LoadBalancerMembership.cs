@@ -1,7 +1,7 @@
 using Strata.ControlPlane.Health;
 using Strata.LoadBalancing;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Reconciliation;
 

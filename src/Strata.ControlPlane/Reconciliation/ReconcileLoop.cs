@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Hosting;
 using Strata.Providers;

@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using Strata.ControlPlane.Deployments;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Reconciliation;
 

@@ -1,4 +1,4 @@
-using Strata.Planning;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Reconciliation;
 

@@ -1,6 +1,6 @@
 using Strata.ControlPlane.Deployments;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Reconciliation;
 

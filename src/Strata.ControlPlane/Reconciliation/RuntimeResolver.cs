@@ -1,6 +1,8 @@
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
 
 namespace Strata.ControlPlane.Reconciliation;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Reconciliation;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Backups;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.Providers;
 

@@ -1,6 +1,7 @@
-using Strata.Planning;
+using Strata.ControlPlane.Events;
+using Strata.Planning.State;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Reconciliation;
 

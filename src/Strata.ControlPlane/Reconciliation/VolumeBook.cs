@@ -1,5 +1,6 @@
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.Naming;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Reconciliation;
 

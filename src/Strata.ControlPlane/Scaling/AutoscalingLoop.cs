@@ -3,11 +3,13 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
-using Strata.Scaling;
-using Strata.Spec;
+using Strata.Scaling.Metrics;
+using Strata.Scaling.Policies;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Scaling;
 
@@ -20,7 +22,7 @@ public sealed partial class AutoscalingLoop(
     DeploymentRegistry registry,
     TierMeasurements measurements,
     ICloudProvider provider,
-    EventLog events,
+    Events.EventLog events,
     IOptions<AutoscalingOptions> options,
     TimeProvider time,
     ILogger<AutoscalingLoop> logger) : BackgroundService
@@ -72,7 +74,7 @@ public sealed partial class AutoscalingLoop(
         }
     }
 
-    private async Task TickTierAsync(DeploymentRuntime runtime, TierSpec tier, Strata.Scaling.ProcessTreeSnapshot snapshot, CancellationToken ct)
+    private async Task TickTierAsync(DeploymentRuntime runtime, TierSpec tier, ProcessTreeSnapshot snapshot, CancellationToken ct)
     {
         if (runtime.State.FindTier(tier.Name) is not { } state)
         {

@@ -1,7 +1,7 @@
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
-using Strata.Scaling;
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Scaling.Policies;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Scaling;
 

@@ -1,7 +1,7 @@
 using Strata.ControlPlane.Reconciliation;
 using Strata.LoadBalancing;
-using Strata.Planning;
-using Strata.Scaling;
+using Strata.Planning.State;
+using Strata.Scaling.Metrics;
 
 namespace Strata.ControlPlane.Scaling;
 

@@ -1,6 +1,6 @@
 using Strata.ControlPlane.Deployments;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Interpolation;
 
 namespace Strata.ControlPlane.Secrets;
 

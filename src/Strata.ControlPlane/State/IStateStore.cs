@@ -1,3 +1,5 @@
+using Strata.ControlPlane.Events;
+
 namespace Strata.ControlPlane.State;
 
 public enum DeploymentStatus { Active, Deleting }

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using Strata.Planning;
+using Strata.ControlPlane.Events;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.State;
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Strata.LoadBalancing.Proxy;
 
-namespace Strata.LoadBalancing;
+namespace Strata.LoadBalancing.Proxy;
 
 /// <summary>Exit codes of the proxy process.</summary>
 public static class ProxyExitCodes

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Strata.Planning;
+namespace Strata.Planning.Images;
 
 /// <summary>
 /// The content digest of an image source folder: SHA-256 over a deterministic walk. Entries are visited in ordinal

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Strata.Planning;
+namespace Strata.Planning.Naming;
 
 /// <summary>
 /// Makes physical names <c>deployment-logicalId-xxxxxx</c>: six lower-case base-36 characters from an injected

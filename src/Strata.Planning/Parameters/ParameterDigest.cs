@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Planning;
+namespace Strata.Planning.Parameters;
 
 /// <summary>
 /// A digest of the parameter values a plan was made with. It is an HMAC-SHA256 keyed by a per-installation key, so a

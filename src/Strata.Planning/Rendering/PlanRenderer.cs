@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Strata.Planning;
+namespace Strata.Planning.Rendering;
 
 /// <summary>
 /// Writes a plan for people, Terraform-like: one line per resource marked <c>+</c> create, <c>~</c> update in

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Strata.Common.Files;
+using Strata.Planning.Serialization;
 
-namespace Strata.Planning;
+namespace Strata.Planning.SavedPlans;
 
 /// <summary>
 /// A plan saved with <c>strata plan --out plan.json</c> for a later apply. The file holds a format version and the

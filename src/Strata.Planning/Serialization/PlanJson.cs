@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Strata.Planning.SavedPlans;
+using Strata.Planning.State;
 
-namespace Strata.Planning;
+namespace Strata.Planning.Serialization;
 
 /// <summary>
 /// JSON of plans and deployment states: camelCase, enums as strings, through source generation (no reflection).

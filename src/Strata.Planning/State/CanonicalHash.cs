@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Strata.Planning;
+namespace Strata.Planning.State;
 
 /// <summary>
 /// SHA-256 over a canonical text form: every field written as <c>name:length:value\n</c> so that no two different

@@ -1,4 +1,6 @@
-namespace Strata.Planning;
+using Strata.Planning.Parameters;
+
+namespace Strata.Planning.State;
 
 /// <summary>
 /// What exists of one deployment, as the runtime records it. The planner diffs a spec against it; the runtime
@@ -11,7 +13,7 @@ public sealed record DeploymentState
     /// <summary>Bumped on every change. A saved plan records the serial it was made against and refuses any other.</summary>
     public long Serial { get; init; }
 
-    /// <summary>The <see cref="SpecDigests.Deployment(Strata.Spec.DeploymentSpec)"/> of the spec last applied; empty before the first apply.</summary>
+    /// <summary>The <see cref="SpecDigests.Deployment(Strata.Spec.Model.DeploymentSpec)"/> of the spec last applied; empty before the first apply.</summary>
     public string SpecDigest { get; init; } = "";
 
     /// <summary>The <see cref="ParameterDigest"/> of the parameter values last applied; empty before the first apply.</summary>
@@ -75,7 +77,7 @@ public sealed record ImageState
 }
 
 /// <summary>A firewall rule in force, keyed by its endpoints, port and protocol.</summary>
-public sealed record FirewallRuleState(string From, string To, int Port, Strata.Spec.FirewallProtocol Protocol)
+public sealed record FirewallRuleState(string From, string To, int Port, Strata.Spec.Model.FirewallProtocol Protocol)
 {
     /// <summary>The rule as written in a plan address, e.g. <c>web-&gt;db:5432/tcp</c>.</summary>
     public string Key => FirewallKey.Of(From, To, Port, Protocol);
@@ -83,6 +85,6 @@ public sealed record FirewallRuleState(string From, string To, int Port, Strata.
 
 internal static class FirewallKey
 {
-    public static string Of(string from, string to, int port, Strata.Spec.FirewallProtocol protocol) =>
+    public static string Of(string from, string to, int port, Strata.Spec.Model.FirewallProtocol protocol) =>
         $"{from}->{to}:{port}/{protocol.ToString().ToLowerInvariant()}";
 }

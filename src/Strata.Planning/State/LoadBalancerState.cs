@@ -1,6 +1,6 @@
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Planning;
+namespace Strata.Planning.State;
 
 /// <summary>A running load balancer and the servers in its pool.</summary>
 public sealed record LoadBalancerState

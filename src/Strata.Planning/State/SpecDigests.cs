@@ -1,6 +1,7 @@
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Spec.Model;
 
-namespace Strata.Planning;
+namespace Strata.Planning.State;
 
 /// <summary>
 /// Deterministic digests of spec parts, shared by the planner and the runtime so that both agree on what changed.

@@ -1,4 +1,6 @@
-namespace Strata.Planning;
+using Strata.Planning.Images;
+
+namespace Strata.Planning.State;
 
 /// <summary>A tier as running: the digests it was launched with, its count and its servers.</summary>
 public sealed record TierState

@@ -1,4 +1,6 @@
-namespace Strata.Planning;
+using Strata.Planning.State;
+
+namespace Strata.Planning.Tiers;
 
 /// <summary>What a plan does with one server slot of a tier: keep, launch, replace or remove a server.</summary>
 internal sealed record ServerFate(ChangeAction Action, ServerState? Old, string? NewName, string Zone, string? Reason)

@@ -1,6 +1,7 @@
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 
-namespace Strata.Planning;
+namespace Strata.Planning.Tiers;
 
 /// <summary>
 /// Tiers in dependency order: a tier comes after the tiers it names in <c>dependsOn</c> or refers to in its

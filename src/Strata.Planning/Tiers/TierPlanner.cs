@@ -1,6 +1,7 @@
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 
-namespace Strata.Planning;
+namespace Strata.Planning.Tiers;
 
 /// <summary>Plans one tier: its servers (create, replace, scale) and the volumes that follow them.</summary>
 internal static class TierPlanner

@@ -1,6 +1,6 @@
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Planning;
+namespace Strata.Planning.Tiers;
 
 /// <summary>
 /// The zones a tier's servers are spread across, as the planner shows them and the control plane launches them:

@@ -1,6 +1,7 @@
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 
-namespace Strata.Planning;
+namespace Strata.Planning.Tiers;
 
 /// <summary>
 /// Plans volumes, one per server per volume of the tier. A volume follows its server's fate: a new server gets a new

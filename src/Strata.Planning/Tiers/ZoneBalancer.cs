@@ -1,4 +1,4 @@
-namespace Strata.Planning;
+namespace Strata.Planning.Tiers;
 
 /// <summary>Places new servers in the zone that has the fewest, ties going to the zone listed first.</summary>
 internal sealed class ZoneBalancer

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Metrics;
 
 /// <summary>
 /// Measures the CPU time and resident memory of process trees (a server's process and everything it started) from

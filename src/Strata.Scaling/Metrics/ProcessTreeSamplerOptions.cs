@@ -1,4 +1,4 @@
-namespace Strata.Scaling;
+namespace Strata.Scaling.Metrics;
 
 /// <summary>Options of <see cref="ProcessTreeSampler"/>.</summary>
 public sealed class ProcessTreeSamplerOptions

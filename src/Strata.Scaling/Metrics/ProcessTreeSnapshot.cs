@@ -1,4 +1,4 @@
-namespace Strata.Scaling;
+namespace Strata.Scaling.Metrics;
 
 /// <summary>CPU time and resident memory of some process trees at one moment, taken by <see cref="ProcessTreeSampler"/>.</summary>
 public sealed record ProcessTreeSnapshot

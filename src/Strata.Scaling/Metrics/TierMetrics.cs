@@ -1,6 +1,6 @@
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Metrics;
 
 /// <summary>One server's resource use over the last sampling interval.</summary>
 /// <param name="Server">The server's name.</param>

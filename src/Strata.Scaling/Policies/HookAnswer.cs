@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>Reads what a server's scaling hook (e.g. <c>scaleCheck</c>) printed: <c>1</c> add servers, <c>0</c> keep, <c>-1</c> remove.</summary>
 public static class HookAnswer

@@ -1,7 +1,7 @@
 using System.Globalization;
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>
 /// Asks the image: each in-service server's hook answers 1 (add), 0 (keep) or -1 (remove), and the answer given by

@@ -1,7 +1,7 @@
 using System.Globalization;
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>How metrics, values and durations read in decisions: <c>cpu 87.5%</c>, <c>requestRate 250 req/s</c>, <c>for 2m</c>.</summary>
 internal static class MetricText

@@ -1,4 +1,4 @@
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>A change of a tier's desired server count and why it was made.</summary>
 /// <param name="NewDesired">The tier's new desired count, within its (possibly scheduled) min and max.</param>

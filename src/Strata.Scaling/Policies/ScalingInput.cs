@@ -1,4 +1,6 @@
-namespace Strata.Scaling;
+using Strata.Scaling.Metrics;
+
+namespace Strata.Scaling.Policies;
 
 /// <summary>What the controller knows of a tier at one autoscaling tick.</summary>
 public sealed record ScalingInput

@@ -1,6 +1,6 @@
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>One metric, target or hook rule of a tier, evaluated on each tick.</summary>
 internal interface IScalingPolicy

@@ -1,7 +1,7 @@
 using Strata.Common.Scheduling;
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>
 /// Checks that a tier's rules can be evaluated. The spec loader reports these as diagnostics; this guards rules that

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Strata.Common.Scheduling;
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>
 /// From each cron time on, the tier's min, max and desired become the schedule's (those it gives). Times are UTC.

@@ -1,6 +1,6 @@
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>
 /// Keeps a metric near a target: the count that would bring it there is <c>ceil(in service × value / target)</c>.

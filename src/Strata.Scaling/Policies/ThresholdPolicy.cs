@@ -1,6 +1,6 @@
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>
 /// Threshold rule in the enStratus style: when the tier average stays above <c>above</c> for the whole breach period,

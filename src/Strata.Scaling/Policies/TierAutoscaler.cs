@@ -1,6 +1,6 @@
-using Strata.Spec;
+using Strata.Spec.Model;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>
 /// Decides a tier's desired server count from all its scaling rules at once. On each <see cref="Tick"/>: schedules

@@ -1,4 +1,4 @@
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>Options of <see cref="TierAutoscaler"/>.</summary>
 public sealed class TierAutoscalerOptions

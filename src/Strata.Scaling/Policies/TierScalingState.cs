@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Strata.Scaling;
+namespace Strata.Scaling.Policies;
 
 /// <summary>
 /// Everything a <see cref="TierAutoscaler"/> remembers between ticks. Replaced, never changed, on each tick, so it can

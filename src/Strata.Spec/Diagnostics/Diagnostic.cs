@@ -1,4 +1,6 @@
-namespace Strata.Spec;
+using Strata.Spec.Model;
+
+namespace Strata.Spec.Diagnostics;
 
 public enum DiagnosticSeverity { Error, Warning }
 

@@ -1,4 +1,6 @@
-namespace Strata.Spec;
+using Strata.Spec.Model;
+
+namespace Strata.Spec.Diagnostics;
 
 /// <summary>Collects diagnostics so every problem in a spec is reported at once instead of stopping at the first.</summary>
 internal sealed class DiagnosticBag

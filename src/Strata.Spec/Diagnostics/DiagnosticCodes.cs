@@ -1,4 +1,4 @@
-namespace Strata.Spec;
+namespace Strata.Spec.Diagnostics;
 
 /// <summary>
 /// Stable ids of every diagnostic the spec library reports. They never change meaning once published, so scripts

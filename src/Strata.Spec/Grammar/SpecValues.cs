@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Strata.Spec.Model;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Grammar;
 
 /// <summary>
 /// Parsers for the value notations of the spec, shared with the command line so <c>--param</c> values are read the

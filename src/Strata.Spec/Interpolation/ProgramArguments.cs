@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Interpolation;
 
 /// <summary>
 /// Finds the <c>${…}</c> expressions of a command template that <c>/bin/sh</c> expands into the argument list of a

@@ -1,4 +1,4 @@
-namespace Strata.Spec;
+namespace Strata.Spec.Interpolation;
 
 /// <summary>
 /// What a reference resolves to: text, a list (from <c>[*]</c>), or a value known only after apply (an address of

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Strata.Spec.Model;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Interpolation;
 
 /// <summary>
 /// Turns a command template (<c>run</c>, a hook, a health <c>command</c>) into text for <c>/bin/sh -c</c> so that

@@ -1,6 +1,8 @@
 using System.Globalization;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Interpolation;
 
 /// <summary>A launched server as templates see it: <c>${self.address}</c>, <c>${tiers.db.servers[0].name}</c>.</summary>
 public sealed record ServerReference(string Name, string Address, string Tier, string Zone, string Id);

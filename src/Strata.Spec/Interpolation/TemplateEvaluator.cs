@@ -1,4 +1,6 @@
-namespace Strata.Spec;
+using Strata.Spec.Model;
+
+namespace Strata.Spec.Interpolation;
 
 /// <summary>Evaluates templates against a <see cref="IReferenceResolver"/>.</summary>
 public static class TemplateEvaluator

@@ -1,6 +1,7 @@
 using System.Globalization;
+using Strata.Spec.Diagnostics;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Interpolation;
 
 /// <summary>
 /// Parses <c>${…}</c> interpolations: dotted paths with <c>[index]</c> and <c>[*]</c>, quoted string literals and

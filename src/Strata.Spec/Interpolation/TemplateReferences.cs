@@ -1,4 +1,6 @@
-namespace Strata.Spec;
+using Strata.Spec.Model;
+
+namespace Strata.Spec.Interpolation;
 
 /// <summary>A path a template reads, and where it is written.</summary>
 public sealed record TemplateReference(PathExpression Expression, SourceLocation Location)

@@ -1,4 +1,4 @@
-namespace Strata.Spec;
+namespace Strata.Spec.Interpolation;
 
 /// <summary>An expression inside <c>${…}</c>. <see cref="Offset"/> is its position in the template's raw text.</summary>
 public abstract record TemplateExpression(int Offset);

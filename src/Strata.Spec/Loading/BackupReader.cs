@@ -1,6 +1,10 @@
 using Strata.Common.Scheduling;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Grammar;
+using Strata.Spec.Model;
+using Strata.Spec.Yaml;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Loading;
 
 /// <summary>Reads the backup policies of a tier.</summary>
 internal static class BackupReader

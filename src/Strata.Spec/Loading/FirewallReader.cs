@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Model;
+using Strata.Spec.Yaml;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Loading;
 
 /// <summary>Reads the <c>firewall</c> rules: <c>web -> db:5432</c>, <c>any -> front:8080/tcp</c>, or maps with from, to, port and protocol.</summary>
 internal static partial class FirewallReader

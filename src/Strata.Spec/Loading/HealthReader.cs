@@ -1,4 +1,9 @@
-namespace Strata.Spec;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Grammar;
+using Strata.Spec.Model;
+using Strata.Spec.Yaml;
+
+namespace Strata.Spec.Loading;
 
 /// <summary>Reads a health check of a tier or a load balancer.</summary>
 internal static class HealthReader

@@ -1,8 +1,11 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Model;
+using Strata.Spec.Yaml;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Loading;
 
 /// <summary>Reads the <c>loadBalancers</c> section.</summary>
 internal static class LoadBalancerReader

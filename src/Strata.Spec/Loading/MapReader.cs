@@ -1,4 +1,8 @@
-namespace Strata.Spec;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Model;
+using Strata.Spec.Yaml;
+
+namespace Strata.Spec.Loading;
 
 /// <summary>
 /// Reads one YAML mapping of the spec against the keys the grammar allows there, reporting unknown keys (with the

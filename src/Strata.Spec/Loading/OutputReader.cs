@@ -1,4 +1,9 @@
-namespace Strata.Spec;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
+using Strata.Spec.Yaml;
+
+namespace Strata.Spec.Loading;
 
 /// <summary>Reads the <c>outputs</c> section: named templates shown after apply.</summary>
 internal static class OutputReader

@@ -1,4 +1,9 @@
-namespace Strata.Spec;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
+using Strata.Spec.Yaml;
+
+namespace Strata.Spec.Loading;
 
 /// <summary>Templates: syntax and every reference are checked where they are written.</summary>
 internal sealed partial class ReadContext

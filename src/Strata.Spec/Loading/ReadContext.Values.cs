@@ -1,6 +1,11 @@
 using System.Globalization;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Grammar;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
+using Strata.Spec.Yaml;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Loading;
 
 /// <summary>Typed values: parameters are substituted first, then the text is checked against the type.</summary>
 internal sealed partial class ReadContext

@@ -1,4 +1,10 @@
-namespace Strata.Spec;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Grammar;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
+using Strata.Spec.Yaml;
+
+namespace Strata.Spec.Loading;
 
 /// <summary>Where a template is used decides which references it may contain.</summary>
 internal enum TemplateUse { Run, Hook, Env, HealthCommand, Output, StoreSetting, StoreCredential }

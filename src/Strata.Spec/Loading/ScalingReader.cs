@@ -1,6 +1,9 @@
 using Strata.Common.Scheduling;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Model;
+using Strata.Spec.Yaml;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Loading;
 
 /// <summary>Reads the scaling rules of a tier.</summary>
 internal static class ScalingReader

@@ -1,4 +1,9 @@
-namespace Strata.Spec;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
+using Strata.Spec.Yaml;
+
+namespace Strata.Spec.Loading;
 
 /// <summary>The outcome of loading a spec: the spec when it is valid, and every diagnostic found.</summary>
 public sealed record SpecLoadResult(DeploymentSpec? Spec, IReadOnlyList<Diagnostic> Diagnostics)

@@ -1,4 +1,11 @@
-namespace Strata.Spec;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Grammar;
+using Strata.Spec.Model;
+using Strata.Spec.Parameters;
+using Strata.Spec.Validation;
+using Strata.Spec.Yaml;
+
+namespace Strata.Spec.Loading;
 
 /// <summary>Reads the root mapping of a spec into a <see cref="DeploymentSpec"/>, section by section.</summary>
 internal static class SpecReader

@@ -1,4 +1,8 @@
-namespace Strata.Spec;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Model;
+using Strata.Spec.Yaml;
+
+namespace Strata.Spec.Loading;
 
 /// <summary>Reads the <c>storage</c> section: the stores for backups and disaster recovery.</summary>
 internal static class StorageReader

@@ -1,4 +1,4 @@
-namespace Strata.Spec;
+namespace Strata.Spec.Model;
 
 /// <summary>
 /// A whole deployment as written in <c>strata.yaml</c>, after parsing and parameter resolution. Values known only at

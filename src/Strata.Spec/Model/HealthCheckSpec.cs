@@ -1,4 +1,4 @@
-namespace Strata.Spec;
+namespace Strata.Spec.Model;
 
 public enum HealthCheckKind { Http, Tcp, Command }
 

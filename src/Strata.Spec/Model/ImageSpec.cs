@@ -1,4 +1,4 @@
-namespace Strata.Spec;
+namespace Strata.Spec.Model;
 
 /// <summary>An immutable image: a source folder baked into a content-addressed artifact, and how to run it.</summary>
 public sealed record ImageSpec

@@ -1,4 +1,4 @@
-namespace Strata.Spec;
+namespace Strata.Spec.Model;
 
 /// <summary>A position in a spec file, 1-based, used to point every diagnostic at its line.</summary>
 public readonly record struct SourceLocation(string File, int Line, int Column)

@@ -1,4 +1,4 @@
-namespace Strata.Spec;
+namespace Strata.Spec.Model;
 
 /// <summary>Where backups are kept, and the disaster-recovery copy.</summary>
 public sealed record StorageSpec

@@ -1,4 +1,4 @@
-namespace Strata.Spec;
+namespace Strata.Spec.Model;
 
 /// <summary>
 /// A string from the spec that may contain <c>${…}</c> interpolations. It keeps its raw text and where it was

@@ -1,4 +1,4 @@
-namespace Strata.Spec;
+namespace Strata.Spec.Model;
 
 /// <summary>A count written either as a number of servers or a percentage of the tier.</summary>
 public readonly record struct CountOrPercent(double Value, bool IsPercent)

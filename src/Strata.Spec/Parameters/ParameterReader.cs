@@ -1,6 +1,12 @@
 using System.Globalization;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Grammar;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Loading;
+using Strata.Spec.Model;
+using Strata.Spec.Yaml;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Parameters;
 
 /// <summary>Reads the <c>parameters</c> section and settles each parameter's value by precedence.</summary>
 internal static class ParameterReader

@@ -1,7 +1,10 @@
 using System.Collections;
 using System.Collections.Immutable;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Model;
+using Strata.Spec.Yaml;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Parameters;
 
 public enum ParameterSource { Default, Environment, File, CommandLine }
 

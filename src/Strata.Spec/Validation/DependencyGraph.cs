@@ -1,4 +1,8 @@
-namespace Strata.Spec;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Loading;
+using Strata.Spec.Model;
+
+namespace Strata.Spec.Validation;
 
 /// <summary>
 /// The order resources must be created in. Nodes are named <c>images.web</c>, <c>tiers.db</c>,

@@ -1,6 +1,7 @@
+using Strata.Spec.Model;
 using YamlDotNet.Core;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Yaml;
 
 /// <summary>
 /// A YAML node with where it was written. The spec keeps its own small tree instead of YamlDotNet's representation

@@ -1,8 +1,10 @@
 using System.Text.RegularExpressions;
+using Strata.Spec.Diagnostics;
+using Strata.Spec.Model;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
-namespace Strata.Spec;
+namespace Strata.Spec.Yaml;
 
 /// <summary>Reads one YAML document into a <see cref="SpecNode"/> tree, turning syntax errors into diagnostics.</summary>
 internal sealed partial class YamlTreeReader

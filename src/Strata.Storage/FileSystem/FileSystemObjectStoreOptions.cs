@@ -1,4 +1,4 @@
-namespace Strata.Storage;
+namespace Strata.Storage.FileSystem;
 
 /// <summary>Options of the filesystem object store.</summary>
 public sealed class FileSystemObjectStoreOptions

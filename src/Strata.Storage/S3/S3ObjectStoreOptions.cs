@@ -1,4 +1,4 @@
-namespace Strata.Storage;
+namespace Strata.Storage.S3;
 
 /// <summary>Options of the <c>s3</c> object store: any S3-compatible endpoint.</summary>
 public sealed class S3ObjectStoreOptions

@@ -1,4 +1,5 @@
 using Strata.Storage;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.Backups.Tests.Snapshots;

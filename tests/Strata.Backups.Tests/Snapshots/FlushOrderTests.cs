@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Strata.Storage;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.Backups.Tests.Snapshots;

@@ -1,6 +1,7 @@
 using Strata.Backups.Chunking;
 using Strata.Backups.Snapshots;
 using Strata.Storage;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.Backups.Tests.Snapshots;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Strata.Backups.Chunking;
 using Strata.Backups.Snapshots;
 using Strata.Storage;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.Backups.Tests.Snapshots;

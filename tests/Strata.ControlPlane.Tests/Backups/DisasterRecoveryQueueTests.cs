@@ -2,6 +2,7 @@ using Strata.Backups.Services;
 using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Deployments;
 using Strata.Storage;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Backups;

@@ -1,4 +1,5 @@
 using Strata.ControlPlane.Backups;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.State;
 using Strata.Testing;
 

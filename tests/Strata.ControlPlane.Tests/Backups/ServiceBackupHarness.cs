@@ -3,7 +3,7 @@ using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
 using Strata.Testing;
 

@@ -2,6 +2,7 @@ using Strata.Backups;
 using Strata.Backups.Services;
 using Strata.ControlPlane.Backups;
 using Strata.Storage;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Backups;

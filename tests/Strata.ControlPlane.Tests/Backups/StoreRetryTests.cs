@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Backups;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.State;
 using Strata.Storage;
 using Strata.Testing;

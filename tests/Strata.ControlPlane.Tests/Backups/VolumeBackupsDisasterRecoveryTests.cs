@@ -1,8 +1,9 @@
 using Strata.Backups.Snapshots;
 using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Storage;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Backups;
@@ -52,7 +53,7 @@ public sealed class VolumeBackupsDisasterRecoveryTests : IAsyncLifetime
     {
         _runtime = await _harness.DeployAsync();
         // As the reconciler records a volume it has created and attached; the applied plan has none yet.
-        _volume = new VolumeState { Name = "shop-db-data-a1b2c3", Tier = "db", LogicalName = "data", Server = "shop-db-1", DeletionPolicy = Spec.DeletionPolicy.Snapshot, Path = VolumePath };
+        _volume = new VolumeState { Name = "shop-db-data-a1b2c3", Tier = "db", LogicalName = "data", Server = "shop-db-1", DeletionPolicy = Spec.Model.DeletionPolicy.Snapshot, Path = VolumePath };
         _harness.ServerRoot.WriteFile("volume/rows", "first rows");
     }
 

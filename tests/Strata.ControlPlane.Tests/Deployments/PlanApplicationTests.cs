@@ -1,7 +1,7 @@
 using Strata.ControlPlane.Deployments;
 using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.State;
 
 namespace Strata.ControlPlane.Tests.Deployments;
 

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Strata.ControlPlane.Events;
 
 namespace Strata.ControlPlane.Tests.Events;
 

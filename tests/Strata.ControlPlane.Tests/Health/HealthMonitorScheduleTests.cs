@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Health;

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Strata.ControlPlane.Health;
-using Strata.Spec;
+using Strata.Spec.Model;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Health;

@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
 using Strata.LoadBalancing;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Model;
 using Strata.Testing;
-using ServerState = Strata.Planning.ServerState;
+using ServerState = Strata.Planning.State.ServerState;
 
 namespace Strata.ControlPlane.Tests.Health;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Hosting;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Health;

@@ -1,6 +1,6 @@
 using Strata.ControlPlane.Reconciliation;
 using Strata.LoadBalancing;
-using Strata.Spec;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 

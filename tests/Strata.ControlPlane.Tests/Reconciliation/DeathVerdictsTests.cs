@@ -2,10 +2,11 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
+using Strata.Planning.Images;
+using Strata.Planning.State;
 using Strata.Providers;
 using Strata.Testing;
-using ServerState = Strata.Planning.ServerState;
+using ServerState = Strata.Planning.State.ServerState;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 

@@ -1,7 +1,8 @@
 using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;

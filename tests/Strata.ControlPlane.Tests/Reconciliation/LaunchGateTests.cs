@@ -1,6 +1,6 @@
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;

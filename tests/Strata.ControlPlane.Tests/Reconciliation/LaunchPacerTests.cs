@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;

@@ -1,6 +1,6 @@
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;

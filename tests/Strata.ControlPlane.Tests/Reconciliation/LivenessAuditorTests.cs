@@ -2,14 +2,15 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
-using Strata.Planning;
+using Strata.Planning.State;
 using Strata.Providers;
-using Strata.Spec;
+using Strata.Spec.Model;
 using Strata.Testing;
-using ServerState = Strata.Planning.ServerState;
+using ServerState = Strata.Planning.State.ServerState;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 

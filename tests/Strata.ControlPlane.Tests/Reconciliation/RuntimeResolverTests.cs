@@ -1,6 +1,8 @@
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Planning.State;
+using Strata.Spec.Interpolation;
+using Strata.Spec.Model;
 using ServerIdentity = Strata.Providers.ServerIdentity;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;

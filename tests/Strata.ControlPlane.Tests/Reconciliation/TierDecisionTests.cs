@@ -1,6 +1,7 @@
 using Strata.ControlPlane.Reconciliation;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.Images;
+using Strata.Planning.State;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 

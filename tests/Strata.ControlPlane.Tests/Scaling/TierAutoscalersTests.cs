@@ -1,8 +1,8 @@
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.Scaling;
 using Strata.ControlPlane.State;
-using Strata.Planning;
-using Strata.Scaling;
+using Strata.Scaling.Metrics;
+using Strata.Scaling.Policies;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Scaling;

@@ -1,9 +1,10 @@
 using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
-using Strata.Planning;
-using Strata.Spec;
+using Strata.Planning.State;
+using Strata.Spec.Parameters;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Secrets;

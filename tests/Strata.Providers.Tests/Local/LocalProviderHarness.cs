@@ -1,5 +1,6 @@
 using Strata.Providers.Local;
 using Strata.Storage;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.Providers.Tests.Local;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Strata.Providers.Local;
 using Strata.Storage;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.Providers.Tests.Local;

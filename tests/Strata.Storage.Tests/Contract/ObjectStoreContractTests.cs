@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.Storage.Tests.Contract;

@@ -1,4 +1,5 @@
 using System.Text;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.Storage.Tests.FileSystem;

@@ -1,3 +1,4 @@
+using Strata.Storage.S3;
 using Strata.Storage.Tests.Contract;
 using Strata.Testing;
 

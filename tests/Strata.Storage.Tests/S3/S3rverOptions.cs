@@ -1,3 +1,4 @@
+using Strata.Storage.S3;
 using Strata.Testing;
 
 namespace Strata.Storage.Tests.S3;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Strata.Api.Contracts;
 using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Events;
 
 namespace Strata.ControlPlane.Api.V1;
 

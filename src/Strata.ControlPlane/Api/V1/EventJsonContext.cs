@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Strata.ControlPlane.Events;
 
 namespace Strata.ControlPlane.Api.V1;
 

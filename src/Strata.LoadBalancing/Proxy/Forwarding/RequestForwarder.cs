@@ -185,6 +185,7 @@ internal sealed class RequestForwarder(
         var started = timeProvider.GetTimestamp();
         var result = new AttemptResult(Outcome.Completed, MemberFailed: true);
         using var exchange = new MemberExchange(backend, setCookie, settings.ResponseHeaderTimeout, timeProvider);
+        using var cut = backend.Retired.UnsafeRegister(static state => ((HttpContext)state!).Abort(), context);
         try
         {
             var error = await forwarder.SendAsync(context, backend.Origin, invokers.For(backend), _requestConfig, exchange, exchange.HeadersDue)

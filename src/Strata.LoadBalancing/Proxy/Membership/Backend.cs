@@ -25,6 +25,7 @@ internal sealed class Backend
     private int _consecutiveFailures;
     private long _ejectedUntil;
     private int _closesConnections;
+    private readonly CancellationTokenSource _retired = new();
 
     public Backend(string name, string address, int port, TimeProvider? timeProvider = null, int passiveHealthFailures = 3)
     {
@@ -71,6 +72,15 @@ internal sealed class Backend
     public bool ClosesConnections => Volatile.Read(ref _closesConnections) != 0;
 
     public void MarkClosesConnections() => Volatile.Write(ref _closesConnections, 1);
+
+    /// <summary>
+    /// Cancelled when the member left after its drain timeout with exchanges still open (WebSockets, streams): those
+    /// are cut then, as HAProxy's <c>shutdown sessions</c> does, instead of outliving the member's removal.
+    /// </summary>
+    public CancellationToken Retired => _retired.Token;
+
+    /// <summary>Cuts every exchange still open with this member; see <see cref="Retired"/>.</summary>
+    public void Retire() => _retired.Cancel();
 
     public bool HasEndpoint(string address, int port) => Address == address && Port == port;
 

@@ -51,22 +51,32 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
         }
     }
 
-    /// <summary>Removes drained backends; returns the names removed.</summary>
+    /// <summary>
+    /// Removes drained backends; returns the names removed. A backend removed at its drain timeout with exchanges
+    /// still open has them cut (outside the lock: aborting a connection is not the table's business to wait for).
+    /// </summary>
     public IReadOnlyList<string> Sweep()
     {
+        List<DrainingBackend> done;
         lock (_gate)
         {
             var old = _current;
             var now = timeProvider.GetTimestamp();
-            var done = old.Draining.Where(d => d.Backend.InFlight == 0 || timeProvider.GetElapsedTime(d.Since, now) >= drainTimeout).ToList();
+            done = [.. old.Draining.Where(d => d.Backend.InFlight == 0 || timeProvider.GetElapsedTime(d.Since, now) >= drainTimeout)];
             if (done.Count == 0)
             {
                 return [];
             }
 
             Publish(old, old.Active, old.Draining.RemoveRange(done), old.Standby);
-            return [.. done.Select(d => d.Backend.Name)];
         }
+
+        foreach (var gone in done)
+        {
+            gone.Backend.Retire();
+        }
+
+        return [.. done.Select(d => d.Backend.Name)];
     }
 
     public IReadOnlyList<MemberDocument> Describe()
