@@ -92,9 +92,15 @@ public sealed class LaunchPacer
             {
                 SettleIfDue(runtime.Name, runtime.State);
             }
+
+            // A server scaled in or removed while it waits gives up at once: its termination waits for this launch.
+            if (!IsLaunching(runtime, server))
+            {
+                return false;
+            }
         }
 
-        if (runtime.State.FindServer(server.Tier, server.Name) is { State: ServerStatus.Pending or ServerStatus.Configuring })
+        if (IsLaunching(runtime, server))
         {
             return true;
         }
@@ -175,6 +181,9 @@ public sealed class LaunchPacer
 
         wake.ForEach(t => t.TrySetResult());
     }
+
+    private static bool IsLaunching(DeploymentRuntime runtime, ServerState server) =>
+        runtime.State.FindServer(server.Tier, server.Name) is { State: ServerStatus.Pending or ServerStatus.Configuring };
 
     private static bool IsComing(ServerState? server) =>
         server is { State: ServerStatus.Pending or ServerStatus.Configuring or ServerStatus.Booting };

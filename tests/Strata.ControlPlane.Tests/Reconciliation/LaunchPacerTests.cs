@@ -121,6 +121,29 @@ public sealed class LaunchPacerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EnterAsync_ScaledInWhileEverySlotStaysTaken_GivesUpWithinTheRecheckInterval()
+    {
+        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var pacer = Pacer(cores: 1, perCore: 1);
+        var servers = runtime.State.FindTier("web")!.Servers;
+        Assert.True(await pacer.EnterAsync(runtime, servers[0], CancellationToken.None).WithTimeout());
+        var second = pacer.EnterAsync(runtime, servers[1], CancellationToken.None);
+
+        // Its termination is queued behind this launch: the launch must not wait for a slot that never frees.
+        await runtime.MutateAsync(s => DeploymentReconciler.ReplaceServer(s, servers[1] with { State = ServerStatus.Terminating }, _clock.GetUtcNow()), CancellationToken.None);
+        await Eventually.WaitAsync(
+            () =>
+            {
+                _clock.Advance(TimeSpan.FromMilliseconds(100));
+                return second.IsCompleted;
+            },
+            "the scaled-in launch to give up");
+
+        Assert.False(await second.WithTimeout());
+        Assert.Equal(1, pacer.Limit);
+    }
+
+    [Fact]
     public async Task EnterAsync_ServerNoLongerPendingOnceItsTurnComes_ReturnsFalseAndHoldsNoSlot()
     {
         var runtime = AppliedDeployments.Runtime(_store, Yaml);

@@ -63,9 +63,10 @@ public sealed class ServerOperationsTests : IAsyncDisposable
                     unowned.Add(server.State);
                 }
 
-                return server is null;
+                // Its termination publishes the terminated event after removing it from the state, then frees the slot.
+                return server is null && !reconciler.IsBusy(name);
             },
-            "the server to be terminated");
+            "the server to be terminated and its slot freed");
 
         Assert.Empty(unowned);
         Assert.Empty(await Provider.ListServersAsync("shop", CancellationToken.None).WithTimeout());
