@@ -32,6 +32,9 @@ public static class ExitCodes
     /// <summary>The control plane refused the token (unknown, revoked or expired) or its role does not allow the command.</summary>
     public const int AccessDenied = 8;
 
+    /// <summary>A host could not be used: unreachable, its host key unknown or changed, the identity refused, or its agent did not start.</summary>
+    public const int HostUnusable = 9;
+
     /// <summary>Interrupted with Ctrl+C.</summary>
     public const int Interrupted = 130;
 }

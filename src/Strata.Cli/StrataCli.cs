@@ -27,6 +27,9 @@ public static class StrataCli
         root.Subcommands.Add(new DownCommand(context).Create());
         root.Subcommands.Add(new ServerCommand(context).Create());
         root.Subcommands.Add(new TokenCommands(context).Create());
+        var hosts = new HostCommands(context);
+        root.Subcommands.Add(hosts.CreateHost());
+        root.Subcommands.Add(hosts.CreateHosts());
         root.Subcommands.Add(new AuditCommand(context).Create());
         root.Subcommands.Add(new ProxyCommand().Create());
         return root;

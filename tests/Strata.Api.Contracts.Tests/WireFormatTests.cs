@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Strata.Api.Contracts.Agent;
 
 namespace Strata.Api.Contracts.Tests;
 
@@ -45,5 +46,18 @@ public sealed class WireFormatTests
         Assert.Equal(422, problem.Status);
         Assert.Equal("the spec is invalid (2 errors)", problem.Detail);
         Assert.Equal(["a.yaml:1:1: error: one", "a.yaml:2:1: error: two"], problem.Errors);
+    }
+
+    [Fact]
+    public void AgentMessages_OneCompactObjectPerLine_TypedByTheirTypeField()
+    {
+        AgentMessage hello = new AgentHello { Version = "0.1.0", Hostname = "web1", Cores = 2, MemoryBytes = 4096, DiskBytes = 8192, DiskFreeBytes = 1024 };
+
+        var json = JsonSerializer.Serialize(hello, AgentJsonContext.Default.AgentMessage);
+
+        Assert.Equal("""{"type":"hello","version":"0.1.0","hostname":"web1","cores":2,"memoryBytes":4096,"diskBytes":8192,"diskFreeBytes":1024}""", json);
+        Assert.Equal(hello, JsonSerializer.Deserialize(json, AgentJsonContext.Default.AgentMessage));
+        Assert.Equal(new AgentHeartbeat { Sequence = 7 }, JsonSerializer.Deserialize("""{"type":"heartbeat","sequence":7}""", AgentJsonContext.Default.AgentMessage));
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize("""{"type":"reboot"}""", AgentJsonContext.Default.AgentMessage));
     }
 }

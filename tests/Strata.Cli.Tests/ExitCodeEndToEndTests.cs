@@ -39,6 +39,9 @@ public sealed partial class ExitCodeEndToEndTests
         seen["AccessDenied"] = (await strata.RunWithEnvironmentAsync(TimeSpan.FromSeconds(30), unknownToken, "status")).ExitCode;
         seen["Conflict"] = (await strata.RunAsync(TimeSpan.FromSeconds(30), "server", "--listen", LoopbackPorts.Reserve().ToString())).ExitCode;
         seen["BackupFailed"] = (await strata.RunAsync(TimeSpan.FromMinutes(1), "backup", "run", "ok")).ExitCode;
+        var nowhere = $"{SshdHost.User}@{strata.AddressRange.Split('-')[1]}:{SshdHost.Port}";
+        var key = strata.Home.WriteFile("key", "");
+        seen["HostUnusable"] = (await strata.RunAsync(TimeSpan.FromSeconds(30), "host", "add", "h", "--ssh", nowhere, "--identity", key)).ExitCode;
         seen["Interrupted"] = await InterruptedFollowAsync(strata);
 
         Assert.Equal(Named().OrderBy(c => c.Key), seen.OrderBy(c => c.Key));

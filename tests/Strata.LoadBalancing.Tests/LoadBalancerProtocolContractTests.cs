@@ -45,6 +45,8 @@ public abstract partial class LoadBalancerContractTests
         var instance = await fixture.StartAsync(ProxyFixture.Definition($"{DriverName}-ws-drain", drainTimeout: TimeSpan.FromSeconds(30)));
         await fixture.Driver.SetMembersAsync(instance, [.. backends.Select(b => b.Member)], CancellationToken.None).WithTimeout();
         using var socket = await ConnectWebSocketAsync(instance);
+        // The backend counts its WebSocket only after it sent the 101 that ended the client's connect.
+        await Eventually.WaitAsync(() => backends.Any(b => b.OpenWebSockets == 1), "a backend holds the WebSocket");
         var busy = backends.Single(b => b.OpenWebSockets == 1);
 
         await fixture.Driver.SetMembersAsync(

@@ -25,6 +25,19 @@ public sealed class MemberTableTests
     }
 
     [Fact]
+    public void Sweep_MemberDrainedWithNothingOpen_IsNotRetired()
+    {
+        // A request waiting to retry the member holds no slot in its in-flight count; retiring would abort it.
+        var table = new MemberTable(_time, s_drainTimeout);
+        table.Apply([Doc("web-1", 1)]);
+        var leaving = table.Current.Active[0];
+        table.Apply([]);
+
+        Assert.Equal(["web-1"], table.Sweep());
+        Assert.False(leaving.Retired.IsCancellationRequested);
+    }
+
+    [Fact]
     public void Sweep_DrainingMemberWithRequestInFlight_StaysUntilDrainTimeout()
     {
         var table = new MemberTable(_time, s_drainTimeout);
@@ -36,8 +49,11 @@ public sealed class MemberTableTests
         _time.Advance(s_drainTimeout - TimeSpan.FromSeconds(1));
         Assert.Empty(table.Sweep());
 
+        Assert.False(busy.Retired.IsCancellationRequested);
+
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(["web-1"], table.Sweep());
+        Assert.True(busy.Retired.IsCancellationRequested, "what was still open at the drain timeout is cut");
     }
 
     [Fact]

@@ -59,6 +59,24 @@ public sealed class ThresholdPolicyTests
         Assert.Equal(2, autoscaler.Tick(Rate(1, 50, TimeSpan.FromSeconds(1)))?.NewDesired);
     }
 
+    [Theory]
+    [InlineData(300)]
+    [InlineData(900)]
+    public void Tick_LoadStartedPartWayThroughAWindow_ActsOnThatWindowNotTheNext(int loadMilliseconds)
+    {
+        // The spike benchmark: one-second ticks, a rule "above 10 for 1s", 100 req/s that start part-way through a
+        // window. The window that shows them is averaged over the whole second, but still above the limit, and its
+        // breach counts from the window's start: the decision comes at that tick, not a window later.
+        var autoscaler = Autoscaler(_time, new ServerCount(1, 3, 1), Threshold(ScalingMetric.RequestRate, 10, 2, breachSeconds: 1, cooldownSeconds: 5));
+        Assert.Null(autoscaler.Tick(Rate(1, 0, TimeSpan.FromSeconds(1))));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        var averaged = 100.0 * loadMilliseconds / 1000;
+        var decision = autoscaler.Tick(Rate(1, averaged, TimeSpan.FromSeconds(1)));
+
+        Assert.Equal(2, decision?.NewDesired);
+    }
+
     [Fact]
     public void Tick_WindowALittleShortOfTheBreachPeriod_ActsWithinTheTolerance()
     {

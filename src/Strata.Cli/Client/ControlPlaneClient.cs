@@ -127,6 +127,15 @@ public sealed class ControlPlaneClient : IDisposable
     public Task RevokeTokenAsync(string name, CancellationToken ct) =>
         _http.SendAsync(HttpMethod.Delete, $"api/v1/tokens/{Uri.EscapeDataString(name)}", null, ct);
 
+    public Task<HostDto> AddHostAsync(HostAddRequest request, CancellationToken ct) =>
+        _http.SendAsync(HttpMethod.Post, "api/v1/hosts", JsonContent.Create(request, HostJsonContext.Default.HostAddRequest), HostJsonContext.Default.HostDto, ct);
+
+    public Task<IReadOnlyList<HostDto>> ListHostsAsync(CancellationToken ct) =>
+        _http.SendAsync(HttpMethod.Get, "api/v1/hosts", null, HostJsonContext.Default.IReadOnlyListHostDto, ct);
+
+    public Task RemoveHostAsync(string name, CancellationToken ct) =>
+        _http.SendAsync(HttpMethod.Delete, $"api/v1/hosts/{Uri.EscapeDataString(name)}", null, ct);
+
     public Task<IReadOnlyList<AuditEntryDto>> ReadAuditAsync(string? deployment, TimeSpan? since, CancellationToken ct) =>
         _http.SendAsync(HttpMethod.Get, "api/v1/audit" + Query(("deployment", deployment), ("sinceSeconds", since is { } window ? $"{(long)window.TotalSeconds}" : null)),
             null, AccessJsonContext.Default.IReadOnlyListAuditEntryDto, ct);

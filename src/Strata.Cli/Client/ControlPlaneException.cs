@@ -21,6 +21,7 @@ public sealed class ControlPlaneException(HttpStatusCode? status, string message
         HttpStatusCode.Conflict => ExitCodes.Conflict,
         HttpStatusCode.BadRequest => ExitCodes.Usage,
         HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => ExitCodes.AccessDenied,
+        HttpStatusCode.BadGateway => ExitCodes.HostUnusable,
         _ => ExitCodes.ControlPlaneUnavailable,
     };
 }

@@ -150,7 +150,7 @@ public sealed class BackupCommands(CliContext context)
         await (line.Progress is not null || line.Error is not null ? context.Error : context.Out).WriteLineAsync(text).ConfigureAwait(false);
     }
 
-    private static string Size(long bytes) => bytes switch
+    internal static string Size(long bytes) => bytes switch
     {
         >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
         >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",

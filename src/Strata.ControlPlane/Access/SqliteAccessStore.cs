@@ -207,7 +207,7 @@ internal sealed class SqliteAccessStore(IOptions<SqliteStateStoreOptions> option
         }
     }
 
-    private static void CreateOwnerOnly(string path)
+    internal static void CreateOwnerOnly(string path)
     {
         // Opening with OpenOrCreate keeps an existing database as it is; a new one has mode 0600 from its creation.
         using var file = new FileStream(path, new FileStreamOptions

@@ -65,6 +65,7 @@ public static class ControlPlaneHost
         app.MapStrataBackupsApiV1();
         app.MapStrataPinsApiV1();
         app.MapStrataAccessApiV1();
+        app.MapStrataHostsApiV1();
         app.Lifetime.ApplicationStarted.Register(() => WriteServerInfo(options.Paths, info.Value));
         app.Lifetime.ApplicationStopped.Register(() => RemoveServerInfo(options.Paths));
         return app;

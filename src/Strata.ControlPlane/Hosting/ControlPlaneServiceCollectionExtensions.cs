@@ -8,6 +8,7 @@ using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
+using Strata.ControlPlane.Hosts;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
@@ -54,6 +55,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<DeploymentSecrets>();
         services.TryAddSingleton<EventLog>();
         services.AddHostedService<EventPruning>();
+        services.TryAddSingleton<ProbeSchedule>();
         services.TryAddSingleton<LoadBalancerChecks>();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<ImageCatalog>();
@@ -72,6 +74,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         services.TryAddSingleton<LivenessAuditor>();
         services.AddHostedService<LivenessAuditLoop>();
+        services.AddStrataHosts(paths);
         return services;
     }
 }

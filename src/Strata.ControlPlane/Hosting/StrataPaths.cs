@@ -24,6 +24,9 @@ public sealed record StrataPaths(string Root)
 
     public string ObjectStoreRoot => Path.Combine(Root, "objects");
 
+    /// <summary>The host keys Strata trusts, in OpenSSH's <c>known_hosts</c> format (mode 0600).</summary>
+    public string KnownHostsFile => Path.Combine(Root, "hosts", "known_hosts");
+
     /// <summary>Creates the folder (mode 0700) or checks that an existing one is the user's alone (see <see cref="HomeFolder"/>).</summary>
     public void EnsureExists()
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Events;
@@ -33,7 +32,7 @@ public sealed partial class DeploymentReconciler(
     TimeProvider time,
     ILogger<DeploymentReconciler> logger)
 {
-    private readonly ConcurrentDictionary<string, Task> _operations = new(StringComparer.Ordinal);
+    private readonly ServerOperations _operations = new();
     private readonly Random _random = new();
 
     /// <summary>Raised when a background operation finished and the deployment should be looked at again.</summary>
@@ -44,6 +43,7 @@ public sealed partial class DeploymentReconciler(
         var observed = (await provider.ListServersAsync(runtime.Name, ct).ConfigureAwait(false)).ToDictionary(s => s.Id, StringComparer.Ordinal);
         await ObserveAsync(runtime, observed, ct).ConfigureAwait(false);
         pacer.Settle(runtime.Name, runtime.State);
+        deaths.Settle(runtime.Name, runtime.State, observed);
         if (runtime.IsDeleting)
         {
             await TearDownAsync(runtime, ct).ConfigureAwait(false);
@@ -80,16 +80,16 @@ public sealed partial class DeploymentReconciler(
 
     /// <summary>True while launches or terminations of the deployment are still running.</summary>
     public bool HasOperations(DeploymentRuntime runtime) =>
-        runtime.State.Tiers.SelectMany(t => t.Servers).Any(s => _operations.ContainsKey(s.Name));
+        runtime.State.Tiers.SelectMany(t => t.Servers).Any(s => _operations.IsBusy(s.Name));
 
     /// <summary>True while a launch or termination of the server is under way: it has an owner.</summary>
-    public bool IsBusy(string server) => _operations.ContainsKey(server);
+    public bool IsBusy(string server) => _operations.IsBusy(server);
 
     private async Task ObserveAsync(DeploymentRuntime runtime, Dictionary<string, ServerInstance> observed, CancellationToken ct)
     {
         foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).ToList())
         {
-            if (_operations.ContainsKey(server.Name))
+            if (_operations.IsBusy(server.Name))
             {
                 continue;
             }
@@ -121,7 +121,7 @@ public sealed partial class DeploymentReconciler(
     /// <summary>Fails a server the listing showed not running once a second look confirms it; one that runs is probed.</summary>
     private async Task ConfirmDeathAsync(DeploymentRuntime runtime, ServerState server, CancellationToken ct)
     {
-        var verdict = await deaths.JudgeAsync(server, ct).ConfigureAwait(false);
+        var verdict = await deaths.JudgeAsync(runtime.Name, server, ct).ConfigureAwait(false);
         if (verdict.Running is { } running)
         {
             health.Ensure(runtime, server, running);
@@ -290,9 +290,8 @@ public sealed partial class DeploymentReconciler(
     private void StartTermination(DeploymentRuntime runtime, ServerState server, string reason) =>
         Track(runtime, server.Name, () => TerminateAsync(runtime, server, reason));
 
-    private void Track(DeploymentRuntime runtime, string key, Func<Task> operation)
-    {
-        var task = Task.Run(async () =>
+    private void Track(DeploymentRuntime runtime, string key, Func<Task> operation) =>
+        _operations.Start(key, async () =>
         {
             try
             {
@@ -303,14 +302,7 @@ public sealed partial class DeploymentReconciler(
                 LogOperationFailed(logger, ex, key);
                 await events.PublishAsync(runtime.Name, EventKinds.ServerError, ex.Message, new EventSubject { Resource = key, Server = key }, EventSeverity.Error).ConfigureAwait(false);
             }
-            finally
-            {
-                _operations.TryRemove(key, out _);
-                Changed?.Invoke(runtime.Name);
-            }
-        });
-        _operations.TryAdd(key, task);
-    }
+        }, () => Changed?.Invoke(runtime.Name));
 
     private async Task LaunchAsync(DeploymentRuntime runtime, ServerState server)
     {
@@ -353,7 +345,8 @@ public sealed partial class DeploymentReconciler(
                 return LaunchSettingsBuilder.Build(desired, state, tier, identity);
             },
         };
-        await SetServerAsync(runtime, server with { State = ServerStatus.Configuring }, ct).ConfigureAwait(false);
+        // Configuring and booting are not waited for in the store: after a crash the launch resumes from pending.
+        runtime.Amend(s => ReplaceServer(s, server with { State = ServerStatus.Configuring }, time.GetUtcNow()));
         var instance = await provider.LaunchAsync(request, ct).ConfigureAwait(false);
         server = server with { ReferenceDigest = launchedDigest ?? server.ReferenceDigest };
         await RecordLaunchAsync(runtime, tier, server, instance, ct).ConfigureAwait(false);
@@ -376,7 +369,7 @@ public sealed partial class DeploymentReconciler(
             State = tier.Health is null ? ServerStatus.InService : ServerStatus.Booting,
             Message = null,
         };
-        await SetServerAsync(runtime, next, ct).ConfigureAwait(false);
+        runtime.Amend(s => ReplaceServer(s, next, time.GetUtcNow()));
         await events.PublishAsync(runtime.Name, EventKinds.ServerState, $"{server.Name} launched at {instance.Address} (pid {instance.ProcessId}); {Describe(next.State)}", EventSubject.OfServer(server.Tier, server.Name, server.State, next.State), cancellationToken: ct).ConfigureAwait(false);
         health.Ensure(runtime, next, instance);
     }
@@ -441,7 +434,7 @@ public sealed partial class DeploymentReconciler(
         var healthy = tier.LiveServers.Count(s => s.State == ServerStatus.InService) >= tier.Count.Desired;
         foreach (var server in failed.Skip(healthy ? 0 : 1))
         {
-            if (!_operations.ContainsKey(server.Name))
+            if (!_operations.IsBusy(server.Name))
             {
                 await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Termination = TerminationCause.Replacement }, ct).ConfigureAwait(false);
                 StartTermination(runtime, server, CleanupReason);
@@ -452,6 +445,12 @@ public sealed partial class DeploymentReconciler(
     private async Task TerminateAsync(DeploymentRuntime runtime, ServerState server, string reason)
     {
         var ct = CancellationToken.None;
+        if (runtime.State.FindServer(server.Tier, server.Name) is null)
+        {
+            // Terminated already by an earlier operation in the same slot.
+            return;
+        }
+
         health.Stop(server.Name);
         await loadBalancers.DrainAsync(runtime, server.Name, ct).ConfigureAwait(false);
         await shutdown.StopAsync(runtime, server.Name, server.Tier, ct).ConfigureAwait(false);
@@ -485,7 +484,7 @@ public sealed partial class DeploymentReconciler(
                 continue;
             }
 
-            foreach (var server in tier.Servers.Where(s => s.State != ServerStatus.Terminating && !_operations.ContainsKey(s.Name)))
+            foreach (var server in tier.Servers.Where(s => s.State != ServerStatus.Terminating && !_operations.IsBusy(s.Name)))
             {
                 await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Termination = TerminationCause.Removal }, ct).ConfigureAwait(false);
                 StartTermination(runtime, server, $"tier '{tier.LogicalName}' was removed from the spec");
@@ -496,7 +495,7 @@ public sealed partial class DeploymentReconciler(
     private async Task TearDownAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
         await loadBalancers.StopAllAsync(runtime, ct).ConfigureAwait(false);
-        foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).Where(s => !_operations.ContainsKey(s.Name)))
+        foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).Where(s => !_operations.IsBusy(s.Name)))
         {
             if (server.State != ServerStatus.Terminating || server.Termination != TerminationCause.Removal)
             {
@@ -511,7 +510,7 @@ public sealed partial class DeploymentReconciler(
     private async Task TerminateOrphansAsync(DeploymentRuntime runtime, Dictionary<string, ServerInstance> observed, CancellationToken ct)
     {
         var known = runtime.State.PhysicalNames().ToHashSet(StringComparer.Ordinal);
-        foreach (var orphan in observed.Values.Where(o => !known.Contains(o.Id) && !_operations.ContainsKey(o.Id)))
+        foreach (var orphan in observed.Values.Where(o => !known.Contains(o.Id) && !_operations.IsBusy(o.Id)))
         {
             if (await provider.DescribeServerAsync(orphan.Id, ct).ConfigureAwait(false) is null)
             {

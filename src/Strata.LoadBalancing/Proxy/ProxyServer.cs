@@ -139,16 +139,9 @@ internal sealed class ProxyServer(ProxyConfig config, ProxyFiles files, TimeProv
 
     private async Task SweepUntilStoppedAsync(MemberTable table, ILogger logger, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(s_sweepInterval, timeProvider);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-            {
-                foreach (var name in table.Sweep())
-                {
-                    ProxyLog.MemberRemoved(logger, name);
-                }
-            }
+            await new DrainSweeper(table, s_sweepInterval, timeProvider, name => ProxyLog.MemberRemoved(logger, name)).RunAsync(ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -85,7 +85,8 @@ internal sealed class RequestForwarder(
         var first = backend;
         for (var retry = 0; retry < MaxRetries && MayResend(outcome, idempotent) && pinned is null; retry++)
         {
-            if (pool.NextAfter(backend) is not { } next || next == first)
+            // The pool as it is now: the member that failed may have been taken out since the request came in.
+            if (members.Current.NextAfter(backend) is not { } next || next == first)
             {
                 break;
             }
@@ -105,6 +106,8 @@ internal sealed class RequestForwarder(
     /// <summary>Sends to one member, trying it again after a short backoff while it fails before answering.</summary>
     private async Task<Outcome> SendWithRetriesAsync(HttpContext context, Backend backend, bool setCookie, bool idempotent, ObservedRequestBody? body)
     {
+        // A pin may reach a member out of rotation: only one in rotation is given up on when it leaves.
+        var inRotation = members.Current.Active.Contains(backend);
         for (var attempt = 1; ; attempt++)
         {
             var last = attempt > SameServerRetries;
@@ -116,7 +119,48 @@ internal sealed class RequestForwarder(
 
             ProxyLog.RetryingSame(logger, backend.Name, error.ToString(), attempt);
             var backoff = error == HttpRequestError.ConnectionError ? SameServerBackoff : StalledServerBackoff;
-            await Task.Delay(backoff * (1 << (attempt - 1)), timeProvider, context.RequestAborted).ConfigureAwait(false);
+            var delay = backoff * (1 << (attempt - 1));
+            if (!inRotation)
+            {
+                await Task.Delay(delay, timeProvider, context.RequestAborted).ConfigureAwait(false);
+            }
+            else if (!await BackOffAsync(backend, delay, context.RequestAborted).ConfigureAwait(false))
+            {
+                return outcome;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits before trying a member in rotation again; false as soon as it leaves the rotation meanwhile. A member whose
+    /// server was killed closes the connection unanswered, which waits 250 ms before the first retry: the control
+    /// plane takes the member out within that time, and the request then goes to another member at once instead of
+    /// waiting out the backoff and retrying a server that is gone.
+    /// </summary>
+    private async Task<bool> BackOffAsync(Backend backend, TimeSpan delay, CancellationToken ct)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var elapsed = Task.Delay(delay, timeProvider, waiting.Token);
+        try
+        {
+            while (true)
+            {
+                var pool = members.Current;
+                if (!pool.Active.Contains(backend))
+                {
+                    return false;
+                }
+
+                if (await Task.WhenAny(elapsed, members.WhenChangedAsync(pool.Version, waiting.Token)).ConfigureAwait(false) == elapsed)
+                {
+                    await elapsed.ConfigureAwait(false);
+                    return true;
+                }
+            }
+        }
+        finally
+        {
+            await waiting.CancelAsync().ConfigureAwait(false);
         }
     }
 
@@ -185,7 +229,11 @@ internal sealed class RequestForwarder(
         var started = timeProvider.GetTimestamp();
         var result = new AttemptResult(Outcome.Completed, MemberFailed: true);
         using var exchange = new MemberExchange(backend, setCookie, settings.ResponseHeaderTimeout, timeProvider);
-        using var cut = backend.Retired.UnsafeRegister(static state => ((HttpContext)state!).Abort(), context);
+        // Cut when the member is retired at its drain timeout; an attempt that starts after that (a retry of a
+        // member gone meanwhile) is not aborted: it fails or succeeds on its own and is retried elsewhere.
+        using var cut = backend.Retired.IsCancellationRequested
+            ? default
+            : backend.Retired.UnsafeRegister(static state => ((HttpContext)state!).Abort(), context);
         try
         {
             var error = await forwarder.SendAsync(context, backend.Origin, invokers.For(backend), _requestConfig, exchange, exchange.HeadersDue)

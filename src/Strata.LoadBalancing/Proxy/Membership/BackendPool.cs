@@ -46,11 +46,12 @@ internal sealed record BackendPool(ImmutableArray<Backend> Active, ImmutableArra
     /// <summary>The next active backend after <paramref name="failed"/> not taken out by passive health, or null when there is none.</summary>
     public Backend? NextAfter(Backend failed)
     {
+        // A failed member that has left the pool is not in it: then every member is a candidate, from the first.
         var index = Active.IndexOf(failed);
-        for (var i = 1; i < Active.Length; i++)
+        for (var i = 1; i <= Active.Length; i++)
         {
             var candidate = Active[(index + i) % Active.Length];
-            if (!candidate.IsEjected)
+            if (candidate != failed && !candidate.IsEjected)
             {
                 return candidate;
             }

@@ -10,14 +10,16 @@ internal sealed class LatencyHistogram
 {
     private const int SubBuckets = 4;
     private const int MaxExponent = 40;
-    private readonly long[] _counts = new long[(MaxExponent * SubBuckets) + SubBuckets];
+    private const int Buckets = (MaxExponent * SubBuckets) + SubBuckets;
+    private readonly long[] _counts = new long[Buckets];
 
     public void Record(long microseconds) => Interlocked.Increment(ref _counts[IndexOf(microseconds)]);
 
     /// <summary>The upper bound of the bucket holding the <paramref name="quantile"/> (0 to 1); zero when empty.</summary>
     public TimeSpan Percentile(double quantile)
     {
-        var counts = new long[_counts.Length];
+        // On the stack: the admin API asks for two percentiles of every member on each statistics request.
+        Span<long> counts = stackalloc long[Buckets];
         long total = 0;
         for (var i = 0; i < counts.Length; i++)
         {
@@ -53,7 +55,7 @@ internal sealed class LatencyHistogram
 
         var exponent = Math.Min(BitOperations.Log2((ulong)microseconds), MaxExponent);
         var sub = (int)((microseconds >> (exponent - 2)) & (SubBuckets - 1));
-        return Math.Min(((exponent - 1) * SubBuckets) + sub, (MaxExponent * SubBuckets) + SubBuckets - 1);
+        return Math.Min(((exponent - 1) * SubBuckets) + sub, Buckets - 1);
     }
 
     internal static long UpperBound(int index)

@@ -10,6 +10,8 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
 {
     private readonly Lock _gate = new();
     private BackendPool _current = BackendPool.Empty;
+    private TaskCompletionSource _drainingStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public BackendPool Current => Volatile.Read(ref _current);
 
@@ -53,7 +55,7 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
 
     /// <summary>
     /// Removes drained backends; returns the names removed. A backend removed at its drain timeout with exchanges
-    /// still open has them cut (outside the lock: aborting a connection is not the table's business to wait for).
+    /// still open has them cut (outside the lock: aborting connections is not the table's business to wait for).
     /// </summary>
     public IReadOnlyList<string> Sweep()
     {
@@ -71,12 +73,32 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
             Publish(old, old.Active, old.Draining.RemoveRange(done), old.Standby);
         }
 
-        foreach (var gone in done)
+        // Only what is still open at the drain timeout is cut. A member that drained may still be the target of a
+        // request waiting out a retry backoff (which holds no in-flight slot): that request must not be aborted.
+        foreach (var cut in done.Where(d => d.Backend.InFlight > 0))
         {
-            gone.Backend.Retire();
+            cut.Backend.Retire();
         }
 
         return [.. done.Select(d => d.Backend.Name)];
+    }
+
+    /// <summary>Completes at once while a member drains, otherwise as soon as one starts to drain.</summary>
+    public Task WhenDrainingAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return _current.Draining.IsEmpty ? _drainingStarted.Task.WaitAsync(ct) : Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Completes once the membership is no longer at <paramref name="version"/>.</summary>
+    public Task WhenChangedAsync(long version, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return _current.Version != version ? Task.CompletedTask : _changed.Task.WaitAsync(ct);
+        }
     }
 
     public IReadOnlyList<MemberDocument> Describe()
@@ -102,6 +124,14 @@ internal sealed class MemberTable(TimeProvider timeProvider, TimeSpan drainTimeo
     {
         var next = new BackendPool(active, draining, standby, old.Version + 1);
         Volatile.Write(ref _current, next);
+        _changed.TrySetResult();
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!draining.IsEmpty)
+        {
+            _drainingStarted.TrySetResult();
+            _drainingStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
         return next;
     }
 }

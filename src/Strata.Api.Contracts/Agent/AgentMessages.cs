@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+
+namespace Strata.Api.Contracts.Agent;
+
+/// <summary>
+/// One line of the agent protocol: a JSON object per line, with <c>type</c> naming the message, on the SSH channel's
+/// stdout (agent to control plane: <c>hello</c>, <c>heartbeat</c>) and stdin (control plane to agent: <c>stop</c>).
+/// The agent also stops when its stdin ends.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
+[JsonDerivedType(typeof(AgentHello), "hello")]
+[JsonDerivedType(typeof(AgentHeartbeat), "heartbeat")]
+[JsonDerivedType(typeof(AgentStop), "stop")]
+public abstract record AgentMessage;
+
+/// <summary>Control plane to agent: finish and exit (the channel is about to close).</summary>
+public sealed record AgentStop : AgentMessage;
+
+/// <summary>The agent's first line: who it is and what the host has, measured on the host.</summary>
+public sealed record AgentHello : AgentMessage
+{
+    /// <summary>The agent's version (<c>MAJOR.MINOR.PATCH</c>), which is the version of the Strata that installed it.</summary>
+    public required string Version { get; init; }
+
+    /// <summary>The host's name as the host itself reports it.</summary>
+    public required string Hostname { get; init; }
+
+    /// <summary>Logical CPU cores the agent may use.</summary>
+    public required int Cores { get; init; }
+
+    /// <summary>Total memory, in bytes (<c>MemTotal</c> of <c>/proc/meminfo</c>).</summary>
+    public required long MemoryBytes { get; init; }
+
+    /// <summary>Size of the filesystem that holds the agent's folder, in bytes.</summary>
+    public required long DiskBytes { get; init; }
+
+    /// <summary>Free space on that filesystem for the agent's user, in bytes.</summary>
+    public required long DiskFreeBytes { get; init; }
+}
+
+/// <summary>Sent every heartbeat interval while the agent runs; <see cref="Sequence"/> counts from 1.</summary>
+public sealed record AgentHeartbeat : AgentMessage
+{
+    public required long Sequence { get; init; }
+}
+
+/// <summary>Source-generated JSON for the agent protocol: one compact object per line.</summary>
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, WriteIndented = false)]
+[JsonSerializable(typeof(AgentMessage))]
+public sealed partial class AgentJsonContext : JsonSerializerContext;

@@ -1,0 +1,82 @@
+using System.Text.Json.Serialization;
+
+namespace Strata.Api.Contracts;
+
+/// <summary>Body of <c>POST /api/v1/hosts</c>: register a host, reach it over SSH and start its agent.</summary>
+public sealed record HostAddRequest
+{
+    /// <summary>Letters, digits, '.', '_' and '-', starting with a letter or digit; 1 to 63 of them.</summary>
+    public required string Name { get; init; }
+
+    /// <summary><c>USER@ADDRESS[:PORT]</c>.</summary>
+    public required string Ssh { get; init; }
+
+    /// <summary>An absolute path, on the control plane's machine, of the private key to log in with; null for the first of <c>~/.ssh/id_ed25519</c>, <c>id_ecdsa</c>, <c>id_rsa</c>.</summary>
+    public string? Identity { get; init; }
+
+    /// <summary>Where the agent lives on the host; null for <c>~/.strata-agent</c>.</summary>
+    public string? AgentDir { get; init; }
+
+    /// <summary>The <c>dotnet</c> that runs the agent on the host; null for <c>dotnet</c> on the login's PATH.</summary>
+    public string? AgentRuntime { get; init; }
+
+    public string? Zone { get; init; }
+
+    public string? Region { get; init; }
+
+    public IReadOnlyDictionary<string, string>? Labels { get; init; }
+
+    /// <summary>Trust the host key the host offers when none is recorded for it (never a changed one).</summary>
+    public bool AcceptNewHostKey { get; init; }
+}
+
+/// <summary>What the host's agent measured there.</summary>
+public sealed record HostCapacityDto
+{
+    public required int Cores { get; init; }
+
+    public required long MemoryBytes { get; init; }
+
+    public required long DiskBytes { get; init; }
+
+    public required long DiskFreeBytes { get; init; }
+}
+
+/// <summary>A host as <c>GET /api/v1/hosts</c> lists it.</summary>
+public sealed record HostDto
+{
+    public required string Name { get; init; }
+
+    /// <summary><c>USER@ADDRESS:PORT</c>.</summary>
+    public required string Ssh { get; init; }
+
+    public required string Address { get; init; }
+
+    public string? Zone { get; init; }
+
+    public string? Region { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Labels { get; init; }
+
+    /// <summary><c>ready</c>, <c>draining</c>, <c>unreachable</c> or <c>lost</c>.</summary>
+    public required string State { get; init; }
+
+    /// <summary>True while the control plane's SSH channel to the agent is open.</summary>
+    public required bool Connected { get; init; }
+
+    public string? AgentVersion { get; init; }
+
+    public DateTimeOffset? LastHeartbeat { get; init; }
+
+    /// <summary>Null until the agent has said hello.</summary>
+    public HostCapacityDto? Capacity { get; init; }
+
+    public required DateTimeOffset AddedAt { get; init; }
+}
+
+/// <summary>Source-generated JSON for the hosts API.</summary>
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, WriteIndented = false)]
+[JsonSerializable(typeof(HostAddRequest))]
+[JsonSerializable(typeof(HostDto))]
+[JsonSerializable(typeof(IReadOnlyList<HostDto>))]
+public sealed partial class HostJsonContext : JsonSerializerContext;

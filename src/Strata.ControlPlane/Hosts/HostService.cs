@@ -1,0 +1,160 @@
+using Strata.Api.Contracts;
+using Strata.ControlPlane.Deployments;
+using Strata.Providers.Hosts.Fleet;
+using Strata.Providers.Hosts.Ssh;
+
+namespace Strata.ControlPlane.Hosts;
+
+/// <summary>
+/// Adds, lists and removes hosts: the inventory says what is registered, the fleet what is connected now. Adding and
+/// removing run one at a time, so that two requests for one name never race over its connection.
+/// </summary>
+internal sealed class HostService(IHostInventory inventory, HostFleet fleet, TimeProvider time)
+{
+    private static readonly string[] s_defaultIdentities = ["id_ed25519", "id_ecdsa", "id_rsa"];
+    private readonly SemaphoreSlim _changes = new(1, 1);
+
+    /// <exception cref="HostConnectException">The host could not be reached, trusted, logged in to, or its agent started.</exception>
+    public async Task<HostDto> AddAsync(HostAddRequest request, CancellationToken ct)
+    {
+        var registration = Validate(request);
+        await _changes.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (await inventory.FindAsync(registration.Name, ct).ConfigureAwait(false) is not null)
+            {
+                throw new ConflictException(new HostExistsException(registration.Name).Message);
+            }
+
+            var status = await fleet.ConnectAsync(registration, request.AcceptNewHostKey, ct).ConfigureAwait(false);
+            var record = new HostRecord
+            {
+                Registration = registration, AddedAt = time.GetUtcNow(), State = status.State, Agent = status.Agent, LastHeartbeat = status.LastHeartbeat,
+            };
+            await inventory.AddAsync(record, ct).ConfigureAwait(false);
+            return HostDtos.From(record, status);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<HostDto>> ListAsync(CancellationToken ct)
+    {
+        var records = await inventory.ListAsync(ct).ConfigureAwait(false);
+        return [.. records.Select(r => HostDtos.From(r, fleet.Find(r.Registration.Name) ?? Unconnected(r)))];
+    }
+
+    /// <summary>Stops the host's agent, forgets the host and, unless another host shares its address and port, its key.</summary>
+    public async Task RemoveAsync(string name, CancellationToken ct)
+    {
+        await _changes.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var record = await inventory.FindAsync(name, ct).ConfigureAwait(false)
+                ?? throw new NotFoundException($"no host named '{name}'; `strata hosts` lists them");
+            await fleet.DisconnectAsync(name).ConfigureAwait(false);
+            await inventory.RemoveAsync(name, ct).ConfigureAwait(false);
+            var endpoint = record.Registration.Login.Target.KnownHostsName;
+            var others = await inventory.ListAsync(ct).ConfigureAwait(false);
+            if (!others.Any(o => o.Registration.Login.Target.KnownHostsName == endpoint))
+            {
+                fleet.KnownHosts.Remove(endpoint);
+            }
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    // Not connected since this control plane started: the state follows from when the agent was last heard from.
+    private HostStatus Unconnected(HostRecord record) => new()
+    {
+        Name = record.Registration.Name,
+        State = HostStateDecision.Decide(record.LastHeartbeat, draining: false, time.GetUtcNow(), fleet.Options),
+        Connected = false,
+        Agent = record.Agent,
+        LastHeartbeat = record.LastHeartbeat,
+    };
+
+    private static HostRegistration Validate(HostAddRequest request)
+    {
+        var errors = new List<string>();
+        if (!HostRegistration.IsValidName(request.Name))
+        {
+            errors.Add($"'{request.Name}' cannot name a host: use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+
+        if (!SshTarget.TryParse(request.Ssh, out var target, out var sshError))
+        {
+            errors.Add($"--ssh: {sshError}");
+        }
+
+        var identity = request.Identity ?? DefaultIdentity();
+        if (identity is null)
+        {
+            errors.Add($"no --identity given and none of ~/.ssh/{string.Join(", ", s_defaultIdentities)} exists: give the private key to log in with as --identity FILE");
+        }
+        else if (!Path.IsPathFullyQualified(identity))
+        {
+            errors.Add($"--identity '{identity}' must be an absolute path");
+        }
+
+        foreach (var key in (request.Labels ?? new Dictionary<string, string>()).Keys.Where(k => !HostRegistration.IsValidName(k)))
+        {
+            errors.Add($"--label '{key}': a label's key is 1 to 63 letters, digits, '.', '_' or '-'");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", errors));
+        }
+
+        return new HostRegistration
+        {
+            Name = request.Name,
+            Login = new SshLogin(target!, identity!),
+            AgentDir = request.AgentDir ?? HostRegistration.DefaultAgentDir,
+            AgentRuntime = request.AgentRuntime ?? HostRegistration.DefaultAgentRuntime,
+            Zone = request.Zone,
+            Region = request.Region,
+            Labels = request.Labels ?? new Dictionary<string, string>(),
+        };
+    }
+
+    private static string? DefaultIdentity()
+    {
+        var ssh = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh");
+        return s_defaultIdentities.Select(name => Path.Combine(ssh, name)).FirstOrDefault(File.Exists);
+    }
+}
+
+/// <summary>Hosts as the API shows them.</summary>
+internal static class HostDtos
+{
+    public static HostDto From(HostRecord record, HostStatus status)
+    {
+        var registration = record.Registration;
+        var agent = status.Agent ?? record.Agent;
+        return new HostDto
+        {
+            Name = registration.Name,
+            Ssh = registration.Login.Target.ToString(),
+            Address = registration.Login.Target.Address,
+            Zone = registration.Zone,
+            Region = registration.Region,
+            Labels = registration.Labels,
+            State = HostStates.Name(status.State),
+            Connected = status.Connected,
+            AgentVersion = agent?.Version,
+            LastHeartbeat = status.LastHeartbeat ?? record.LastHeartbeat,
+            Capacity = agent is null ? null : new HostCapacityDto
+            {
+                Cores = agent.Cores, MemoryBytes = agent.MemoryBytes, DiskBytes = agent.DiskBytes, DiskFreeBytes = agent.DiskFreeBytes,
+            },
+            AddedAt = record.AddedAt,
+        };
+    }
+}

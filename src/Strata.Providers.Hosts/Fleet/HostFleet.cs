@@ -1,0 +1,282 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Strata.Common.Retries;
+using Strata.Providers.Hosts.Ssh;
+
+namespace Strata.Providers.Hosts.Fleet;
+
+/// <summary>
+/// The hosts this control plane is connected to, each with its agent channel. A host's state follows from when its agent
+/// was last heard from (<see cref="HostStateDecision"/>); states are re-evaluated every
+/// <see cref="HostsOptions.CheckInterval"/> and each change is published to <see cref="WatchAsync"/>. A host whose
+/// connection ends is reconnected (trusting only its recorded key) with a growing delay, until it is disconnected.
+/// </summary>
+public sealed partial class HostFleet : IAsyncDisposable
+{
+    private readonly HostsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<HostFleet> _logger;
+    private readonly SshConnector _connector;
+    private readonly Lock _gate = new();
+    private readonly List<Channel<HostStatus>> _watchers = [];
+    private readonly ITimer _checks;
+    private readonly Random _random;
+    private ImmutableDictionary<string, HostConnection> _hosts = ImmutableDictionary<string, HostConnection>.Empty;
+    private ImmutableDictionary<string, Keeper> _keepers = ImmutableDictionary<string, Keeper>.Empty;
+    private ImmutableDictionary<string, HostStatus> _published = ImmutableDictionary<string, HostStatus>.Empty;
+
+    public HostFleet(IOptions<HostsOptions> options, TimeProvider time, ILogger<HostFleet> logger)
+        : this(options, time, logger, new Random())
+    {
+    }
+
+    internal HostFleet(IOptions<HostsOptions> options, TimeProvider time, ILogger<HostFleet> logger, Random random)
+    {
+        _random = random;
+        _options = options.Value;
+        if (_options.Validate() is { Count: > 0 } errors)
+        {
+            throw new OptionsValidationException(nameof(HostsOptions), typeof(HostsOptions), errors);
+        }
+
+        _time = time;
+        _logger = logger;
+        KnownHosts = new KnownHosts(_options.KnownHostsPath);
+        _connector = new SshConnector(KnownHosts, _options.ConnectTimeout);
+        _checks = time.CreateTimer(_ => Evaluate(), null, _options.CheckInterval, _options.CheckInterval);
+    }
+
+    public KnownHosts KnownHosts { get; }
+
+    /// <summary>The options the fleet decides states by.</summary>
+    public HostsOptions Options => _options;
+
+    /// <summary>
+    /// Connects to the host, installs and starts its agent and waits for its hello; a connection the fleet already had
+    /// to a host of that name is closed first.
+    /// </summary>
+    /// <exception cref="HostConnectException">The host could not be reached, trusted, logged in to, or its agent started.</exception>
+    public async Task<HostStatus> ConnectAsync(HostRegistration host, bool acceptNewHostKey, CancellationToken ct)
+    {
+        await DisconnectAsync(host.Name).ConfigureAwait(false);
+        var connection = await HostConnection.OpenAsync(host, acceptNewHostKey, _connector, _options, _time, ct).ConfigureAwait(false);
+        Connected(host, connection);
+        KeepConnected(host, connection);
+        return Find(host.Name)!;
+    }
+
+    /// <summary>
+    /// Connects to a registered host in the background and keeps it connected, trusting only its recorded host key (a
+    /// control plane starting up does this for every host in its inventory); failures are logged and retried.
+    /// </summary>
+    public void Keep(HostRegistration host) => KeepConnected(host, connection: null);
+
+    /// <summary>Stops the host's agent and closes its connection; false when the fleet had none.</summary>
+    public async Task<bool> DisconnectAsync(string name)
+    {
+        // The keeper first, so that it does not reconnect what is being closed.
+        if (_keepers.TryGetValue(name, out var keeper))
+        {
+            await keeper.Stop.CancelAsync().ConfigureAwait(false);
+            await keeper.Task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            keeper.Stop.Dispose();
+            lock (_gate)
+            {
+                _keepers = _keepers.Remove(name);
+            }
+        }
+
+        HostConnection? connection;
+        lock (_gate)
+        {
+            if (!_hosts.TryGetValue(name, out connection))
+            {
+                return false;
+            }
+
+            _hosts = _hosts.Remove(name);
+            _published = _published.Remove(name);
+        }
+
+        await connection.DisposeAsync().ConfigureAwait(false);
+        return true;
+    }
+
+    public HostStatus? Find(string name) => _hosts.TryGetValue(name, out var connection) ? StatusOf(connection, _time.GetUtcNow()) : null;
+
+    public IReadOnlyList<HostStatus> List()
+    {
+        var now = _time.GetUtcNow();
+        return [.. _hosts.Values.Select(c => StatusOf(c, now)).OrderBy(s => s.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Every host's status now, then each change of a host's state, connection or agent as it happens.</summary>
+    public async IAsyncEnumerable<HostStatus> WatchAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        var channel = Channel.CreateUnbounded<HostStatus>(new UnboundedChannelOptions { SingleReader = true });
+        lock (_gate)
+        {
+            _watchers.Add(channel);
+            foreach (var status in _published.Values)
+            {
+                channel.Writer.TryWrite(status);
+            }
+        }
+
+        try
+        {
+            await foreach (var status in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                yield return status;
+            }
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _watchers.Remove(channel);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _checks.DisposeAsync().ConfigureAwait(false);
+        var errors = new List<Exception>();
+        foreach (var name in _hosts.Keys.Union(_keepers.Keys))
+        {
+            try
+            {
+                await DisconnectAsync(name).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                errors.Add(ex);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("closing the hosts' connections failed", errors);
+        }
+    }
+
+    private void Connected(HostRegistration host, HostConnection connection)
+    {
+        lock (_gate)
+        {
+            _hosts = _hosts.SetItem(host.Name, connection);
+        }
+
+        LogConnected(_logger, host.Name, host.Login.Target.ToString(), connection.Hello!.Version);
+        Evaluate();
+    }
+
+    private void KeepConnected(HostRegistration host, HostConnection? connection)
+    {
+        var stop = new CancellationTokenSource();
+        lock (_gate)
+        {
+            _keepers = _keepers.SetItem(host.Name, new Keeper(stop, KeepConnectedAsync(host, connection, stop.Token)));
+        }
+    }
+
+    private async Task KeepConnectedAsync(HostRegistration host, HostConnection? connection, CancellationToken ct)
+    {
+        await Task.Yield();
+        var failures = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            if (connection is not null)
+            {
+                await connection.Completion.WaitAsync(ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (ct.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                Evaluate();
+                await connection.DisposeAsync().ConfigureAwait(false);
+                connection = null;
+                failures = 1;
+            }
+
+            connection = await ReconnectAsync(host, failures, ct).ConfigureAwait(false);
+            failures = connection is null ? failures + 1 : 0;
+        }
+    }
+
+    /// <summary>One attempt, after the backoff for <paramref name="failures"/>; null when it failed or was cancelled.</summary>
+    private async Task<HostConnection?> ReconnectAsync(HostRegistration host, int failures, CancellationToken ct)
+    {
+        try
+        {
+            if (failures > 0)
+            {
+                var delay = ExponentialBackoff.Delay(failures, _options.ReconnectDelay, _options.MaxReconnectDelay, 0.2, _random);
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            }
+
+            var connection = await HostConnection.OpenAsync(host, acceptNewHostKey: false, _connector, _options, _time, ct).ConfigureAwait(false);
+            Connected(host, connection);
+            return connection;
+        }
+        catch (HostConnectException ex)
+        {
+            LogReconnectFailed(_logger, host.Name, failures + 1, ex.Message);
+            return null;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    private HostStatus StatusOf(HostConnection connection, DateTimeOffset now) => new()
+    {
+        Name = connection.Registration.Name,
+        State = HostStateDecision.Decide(connection.LastHeartbeat, draining: false, now, _options),
+        Connected = connection.Connected,
+        Agent = connection.Hello,
+        LastHeartbeat = connection.LastHeartbeat,
+    };
+
+    private void Evaluate()
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            foreach (var connection in _hosts.Values)
+            {
+                var status = StatusOf(connection, now);
+                if (_published.TryGetValue(status.Name, out var before)
+                    && before.State == status.State && before.Connected == status.Connected && ReferenceEquals(before.Agent, status.Agent))
+                {
+                    continue;
+                }
+
+                _published = _published.SetItem(status.Name, status);
+                LogChanged(_logger, status.Name, status.State, status.Connected);
+                foreach (var watcher in _watchers)
+                {
+                    watcher.Writer.TryWrite(status);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Host {Host} connected at {Target}; its agent {Version} said hello")]
+    private static partial void LogConnected(ILogger logger, string host, string target, string version);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "Could not connect to host {Host} (attempt {Attempt}): {Reason}")]
+    private static partial void LogReconnectFailed(ILogger logger, string host, int attempt, string reason);
+
+    /// <summary>The task that keeps one host connected, and how to stop it.</summary>
+    private sealed record Keeper(CancellationTokenSource Stop, Task Task);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Host {Host} is {State} (channel open: {Connected})")]
+    private static partial void LogChanged(ILogger logger, string host, HostState state, bool connected);
+}

@@ -1,0 +1,68 @@
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json;
+using Strata.Api.Contracts.Agent;
+using Strata.Testing;
+
+namespace Strata.Agent.Tests;
+
+/// <summary>The agent's own parts, in process: measurements, arguments, and the protocol over in-memory pipes.</summary>
+[Trait("kind", "unit")]
+public sealed class AgentTests
+{
+    [Fact]
+    public void MemTotal_MeminfoText_BytesOfTheMemTotalLine()
+    {
+        Assert.Equal(16318412L * 1024, HostMeasurements.MemTotal("MemFree:  100 kB\nMemTotal:       16318412 kB\n"));
+        Assert.Throws<InvalidDataException>(() => HostMeasurements.MemTotal("MemFree: 1 kB\n"));
+    }
+
+    [Fact]
+    public void TryParse_UnknownArgument_NamesItAndTheKnownOnes()
+    {
+        Assert.False(AgentArguments.TryParse(["--heartbeat-ms", "0"], out _, out var problem));
+        Assert.Contains("'--heartbeat-ms' is not understood; use --folder DIR and --heartbeat-ms N", problem);
+        Assert.True(AgentArguments.TryParse(["--folder", "/x", "--heartbeat-ms", "250"], out var arguments, out _));
+        Assert.Equal(new AgentArguments("/x", TimeSpan.FromMilliseconds(250)), arguments);
+    }
+
+    [Fact]
+    public async Task RunAsync_ClockAdvancesThenInputEnds_HelloHeartbeatsAndExit()
+    {
+        using var folder = new TemporaryDirectory();
+        var time = new ManualTimeProvider();
+        var input = new Pipe();
+        var output = new Pipe();
+        var run = AgentProgram.RunAsync(["--folder", folder.Path, "--heartbeat-ms", "1000"], input.Reader.AsStream(), output.Writer.AsStream(), TextWriter.Null, time, CancellationToken.None);
+        using var lines = new StreamReader(output.Reader.AsStream(), Encoding.UTF8);
+
+        var hello = Read(await lines.ReadLineAsync().WithTimeout());
+        await Eventually.WaitAsync(() => time.NextTimerDueAt is not null, "the heartbeat timer is armed");
+        time.Advance(TimeSpan.FromSeconds(1));
+        var first = Read(await lines.ReadLineAsync().WithTimeout());
+        time.Advance(TimeSpan.FromSeconds(1));
+        var second = Read(await lines.ReadLineAsync().WithTimeout());
+        await input.Writer.CompleteAsync();
+
+        Assert.Equal(0, await run.WithTimeout());
+        Assert.Equal(Environment.ProcessorCount, Assert.IsType<AgentHello>(hello).Cores);
+        Assert.Equal(1, Assert.IsType<AgentHeartbeat>(first).Sequence);
+        Assert.Equal(2, Assert.IsType<AgentHeartbeat>(second).Sequence);
+    }
+
+    [Fact]
+    public async Task RunAsync_StopRequestedAfterALineThatIsNoRequest_ReportsTheLineAndExits()
+    {
+        using var folder = new TemporaryDirectory();
+        var input = new Pipe();
+        var error = new StringWriter();
+        var run = AgentProgram.RunAsync(["--folder", folder.Path], input.Reader.AsStream(), Stream.Null, error, new ManualTimeProvider(), CancellationToken.None);
+
+        await input.Writer.WriteAsync(Encoding.UTF8.GetBytes("{\"type\":\"reboot\"}\n{\"type\":\"stop\"}\n"));
+
+        Assert.Equal(0, await run.WithTimeout());
+        Assert.Contains("skipped a line that is not a request", error.ToString());
+    }
+
+    private static AgentMessage Read(string? line) => JsonSerializer.Deserialize(line!, AgentJsonContext.Default.AgentMessage)!;
+}

@@ -1,0 +1,79 @@
+using Strata.Api.Contracts.Agent;
+using Strata.ControlPlane.Hosts;
+using Strata.Providers.Hosts.Fleet;
+using Strata.Providers.Hosts.Ssh;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests.Hosts;
+
+/// <summary>The hosts table of the state database.</summary>
+[Trait("kind", "unit")]
+public sealed class HostInventoryTests
+{
+    private static readonly DateTimeOffset s_added = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly AgentHello s_hello = new() { Version = "0.1.0", Hostname = "vm", Cores = 4, MemoryBytes = 8L << 30, DiskBytes = 100L << 30, DiskFreeBytes = 60L << 30 };
+
+    [Fact]
+    public async Task AddFindList_ARegisteredHost_ReadBackWithEveryField()
+    {
+        await using var services = new ControlPlaneServices();
+        var inventory = services.Get<IHostInventory>();
+        var host = Record("web1") with { Agent = s_hello, LastHeartbeat = s_added.AddSeconds(1) };
+
+        await inventory.AddAsync(host, CancellationToken.None);
+        await inventory.AddAsync(Record("db1"), CancellationToken.None);
+        var found = await inventory.FindAsync("web1", CancellationToken.None);
+        var listed = await inventory.ListAsync(CancellationToken.None);
+
+        Assert.Equal(host.Registration with { Labels = found!.Registration.Labels }, found.Registration);
+        Assert.Equal(host.Registration.Labels, found.Registration.Labels);
+        Assert.Equal((host.State, host.Agent, host.LastHeartbeat, host.AddedAt), (found.State, found.Agent, found.LastHeartbeat, found.AddedAt));
+        Assert.Equal(["db1", "web1"], listed.Select(h => h.Registration.Name));
+        Assert.Null(listed[0].Agent);
+    }
+
+    [Fact]
+    public async Task AddAsync_NameTaken_HostExistsSayingWhatToDo()
+    {
+        await using var services = new ControlPlaneServices();
+        var inventory = services.Get<IHostInventory>();
+        await inventory.AddAsync(Record("web1"), CancellationToken.None);
+
+        var taken = await Assert.ThrowsAsync<HostExistsException>(() => inventory.AddAsync(Record("web1"), CancellationToken.None));
+
+        Assert.Contains("strata host remove web1", taken.Message);
+    }
+
+    [Fact]
+    public async Task RecordAsync_StateWithoutAgent_KeepsWhatTheAgentLastSaid()
+    {
+        await using var services = new ControlPlaneServices();
+        var inventory = services.Get<IHostInventory>();
+        await inventory.AddAsync(Record("web1"), CancellationToken.None);
+
+        Assert.True(await inventory.RecordAsync("web1", HostState.Ready, s_hello, s_added.AddSeconds(5), CancellationToken.None));
+        Assert.True(await inventory.RecordAsync("web1", HostState.Lost, null, null, CancellationToken.None));
+        Assert.False(await inventory.RecordAsync("gone", HostState.Lost, null, null, CancellationToken.None));
+        var found = await inventory.FindAsync("web1", CancellationToken.None);
+
+        Assert.Equal((HostState.Lost, s_hello, s_added.AddSeconds(5)), (found!.State, found.Agent, found.LastHeartbeat));
+        Assert.True(await inventory.RemoveAsync("web1", CancellationToken.None));
+        Assert.False(await inventory.RemoveAsync("web1", CancellationToken.None));
+        Assert.Null(await inventory.FindAsync("web1", CancellationToken.None));
+    }
+
+    private static HostRecord Record(string name) => new()
+    {
+        Registration = new HostRegistration
+        {
+            Name = name,
+            Login = new SshLogin(new SshTarget { User = "deploy", Address = "203.0.113.7", Port = 2222 }, "/home/deploy/.ssh/id_ed25519"),
+            AgentDir = "~/.strata-agent",
+            AgentRuntime = "dotnet",
+            Zone = "a",
+            Region = "eu",
+            Labels = new Dictionary<string, string> { ["disk"] = "ssd", ["gpu"] = "none" },
+        },
+        AddedAt = s_added,
+    };
+}
