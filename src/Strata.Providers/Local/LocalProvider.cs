@@ -155,8 +155,19 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
         }
     }
 
-    private List<string> VolumeFolders(ServerInstance record) =>
-        [.. record.Volumes.Select(v => _volumes.Read(v.VolumeId)?.Path).OfType<string>()];
+    /// <summary>
+    /// The real folders of the server's volumes, leaving out those a server launched after it has taken over: a
+    /// failed server keeps its record (and its volumes in it) until it is cleaned up, after its replacement took them
+    /// over, and whatever works in them by then is the replacement. A server launched before it (failed too, not yet
+    /// cleaned up) does not count: the volume is this server's until a later one has it.
+    /// </summary>
+    private List<string> VolumeFolders(ServerInstance record)
+    {
+        var takenOver = _records.ReadAll()
+            .Where(r => r.Id != record.Id && r.LaunchedAt > record.LaunchedAt)
+            .SelectMany(r => r.Volumes).Select(v => v.VolumeId).ToHashSet(StringComparer.Ordinal);
+        return [.. record.Volumes.Where(v => !takenOver.Contains(v.VolumeId)).Select(v => _volumes.Read(v.VolumeId)?.Path).OfType<string>()];
+    }
 
     public Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct) => Task.FromResult(_volumes.Create(request));
 

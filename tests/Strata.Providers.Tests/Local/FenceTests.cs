@@ -43,6 +43,36 @@ public sealed class FenceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TerminateAsync_VolumeHandedOverToReplacement_ReplacementKeepsRunning()
+    {
+        var (failed, _) = await LaunchAndKillMainAsync();
+        await _harness.Provider.FenceAsync(failed.Id, CancellationToken.None).WithTimeout();
+        var replacement = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, "cd \"$STRATA_VOLUME_DATA\" && exec sleep 1000") with
+        {
+            Volumes = failed.Volumes,
+        });
+        Assert.True(replacement.State == ServerInstanceState.Running, replacement.Message);
+
+        // The failed server is cleaned up after its replacement took over the volume, as the control plane does.
+        await _harness.Provider.TerminateAsync(failed.Id, TimeSpan.FromSeconds(1), CancellationToken.None).WithTimeout();
+
+        Assert.True(Processes.IsAlive(replacement.ProcessId!.Value), "terminating the failed server killed its replacement, which works in the volume it took over");
+        Assert.Equal(ServerInstanceState.Running, (await _harness.Provider.DescribeServerAsync(replacement.Id, CancellationToken.None).WithTimeout())!.State);
+    }
+
+    [Fact]
+    public async Task FenceAsync_EarlierHolderOfVolumeNotCleanedUp_ChildHoldingVolumeStillGone()
+    {
+        var (earlier, _) = await LaunchAndKillMainAsync();
+        await _harness.Provider.FenceAsync(earlier.Id, CancellationToken.None).WithTimeout();
+        var (failed, child) = await LaunchAndKillMainAsync(earlier.Volumes);
+
+        await _harness.Provider.FenceAsync(failed.Id, CancellationToken.None).WithTimeout();
+
+        Assert.False(Processes.IsAlive(child), $"child {child} of the later server still holds the volume");
+    }
+
+    [Fact]
     public async Task FenceAsync_ProcessOutsideServer_LeftAlone()
     {
         using var bystander = Process.Start(new ProcessStartInfo("sleep", "1000") { WorkingDirectory = _harness.Folder.Path })!;
@@ -54,16 +84,18 @@ public sealed class FenceTests : IAsyncLifetime
         bystander.Kill();
     }
 
-    private async Task<(ServerInstance Server, int Child)> LaunchAndKillMainAsync()
+    /// <param name="volumes">The volume to launch with, taken over from an earlier server; a new one when null.</param>
+    private async Task<(ServerInstance Server, int Child)> LaunchAndKillMainAsync(IReadOnlyList<VolumeAttachment>? volumes = null)
     {
         var volume = await _harness.Provider.CreateVolumeAsync(
-            new VolumeRequest { VolumeId = LocalProviderHarness.NewId("vol"), Name = "data", Deployment = "hello", SizeMiB = 1 }, CancellationToken.None).WithTimeout();
+            new VolumeRequest { VolumeId = volumes?[0].VolumeId ?? LocalProviderHarness.NewId("vol"), Name = "data", Deployment = "hello", SizeMiB = 1 }, CancellationToken.None).WithTimeout();
+        var pidFile = Path.Combine(volume.Path, "child.pid");
+        File.Delete(pidFile);
         var server = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, RunWithEscapedChild) with
         {
             Volumes = [new VolumeAttachment(volume.Id, "data")],
         });
         Assert.True(server.State == ServerInstanceState.Running, server.Message);
-        var pidFile = Path.Combine(volume.Path, "child.pid");
         await Eventually.WaitAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'), "the child to hold the volume");
         var child = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
