@@ -49,6 +49,17 @@ missing_packages() {
   done | sort
 }
 
+# The tests start their own sshd per test host on loopback; they need only the program. Installing openssh-server
+# on a systemd machine also starts the system's sshd on every interface and enables it at boot: when this script
+# installed it, that service is stopped and disabled again, so running the tests opens no port to the network.
+quiet_sshd() {
+  [[ " $* " == *" openssh-server "* ]] || return 0
+  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+    systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+    echo "test.sh: installed openssh-server for the test hosts; its system service is stopped and disabled" >&2
+  fi
+}
+
 install_packages() {
   local missing
   mapfile -t missing < <(missing_packages)
@@ -61,6 +72,10 @@ install_packages() {
     echo "test.sh: the tests need packages that are not installed: ${missing[*]}" >&2
     echo "test.sh: install them once, then run ./test.sh again:" >&2
     echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    if [[ " ${missing[*]} " == *" openssh-server "* ]]; then
+      echo "test.sh: the tests run their own sshd on loopback; to keep the system's sshd off afterwards:" >&2
+      echo "  sudo systemctl disable --now ssh.service ssh.socket" >&2
+    fi
     return 1
   fi
   echo "== installing ${missing[*]}" >&2
@@ -73,6 +88,7 @@ install_packages() {
       apt-get install -y -qq "$package" >/dev/null || echo "test.sh: could not install $package" >&2
     done
   fi
+  quiet_sshd "${missing[@]}"
   mapfile -t missing < <(missing_packages)
   if ((${#missing[@]})); then
     echo "test.sh: still missing after apt-get: ${missing[*]}" >&2

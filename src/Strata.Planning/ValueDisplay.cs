@@ -15,7 +15,7 @@ internal static partial class ValueDisplay
     public static Func<Template, string> For(DeploymentSpec spec)
     {
         var secrets = spec.Parameters.Where(p => p.Secret).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        var resolver = new SpecReferenceResolver(spec);
+        var resolver = ReferenceResolver.ForPlan(spec);
         return template =>
         {
             if (!template.HasExpressions)
@@ -55,29 +55,9 @@ internal static partial class ValueDisplay
         return AttributeChange.KnownAfterApply;
     }
 
-    /// <summary>The tier names a template refers to through <c>${tiers.NAME…}</c>.</summary>
-    public static IEnumerable<string> TierReferences(Template template)
-    {
-        if (!template.HasExpressions)
-        {
-            yield break;
-        }
-
-        foreach (Match match in Expression().Matches(template.Raw))
-        {
-            foreach (Match reference in TierReference().Matches(match.Groups[1].Value))
-            {
-                yield return reference.Groups[1].Value;
-            }
-        }
-    }
-
     [GeneratedRegex(@"\$\{([^}]*)\}")]
     private static partial Regex Expression();
 
     [GeneratedRegex(@"\bparams\.([A-Za-z0-9_-]+)")]
     private static partial Regex ParameterReference();
-
-    [GeneratedRegex(@"\btiers\.([A-Za-z0-9_-]+)")]
-    private static partial Regex TierReference();
 }

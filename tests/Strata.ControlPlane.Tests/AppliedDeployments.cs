@@ -29,7 +29,8 @@ internal static class AppliedDeployments
             Spec = spec,
             SpecPath = $"/srv/{spec.Name}/strata.yaml",
             SpecText = yaml,
-            Parameters = new Dictionary<string, string>(),
+            // As the control plane records an apply: the values the spec was loaded with.
+            Parameters = new Dictionary<string, string>(spec.ResolvedParameters),
             ImageDigests = spec.Images.ToDictionary(i => i.Name, _ => ImageDigest),
         };
         var empty = DeploymentState.Empty(spec.Name);

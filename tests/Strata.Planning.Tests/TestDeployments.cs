@@ -64,7 +64,7 @@ internal static class TestDeployments
             {
                 Env = new Dictionary<string, Template>
                 {
-                    ["DB_URL"] = T("postgres://${tiers.db.address}:5432/status"),
+                    ["DB_URL"] = T("postgres://${tiers.db.servers[0].address}:5432/status"),
                     ["DB_PASSWORD"] = T("${params.dbPassword}"),
                     ["TITLE"] = T("Status"),
                 },

@@ -34,10 +34,10 @@ public sealed class ExampleSpecTests
     public void Load_HelloExample_RunCommandBindsToOwnAddress()
     {
         var spec = SpecLoader.Load(SpecFiles.Example("hello"), ParameterValues.Empty).Spec!;
-        var self = new ServerReference("hello-web-1", "127.0.1.5", "web", "local-a", "s-1");
+        var self = new LiveServer("hello-web-1", "127.0.1.5", "web", "local-a");
 
-        var run = TemplateEvaluator.Evaluate(spec.Images[0].Run, new SpecReferenceResolver(spec) { Self = self });
-        var url = TemplateEvaluator.Evaluate(spec.Outputs[0].Value, new SpecReferenceResolver(spec));
+        var run = TemplateEvaluator.Evaluate(spec.Images[0].Run, FixedReferenceSource.For(spec, self));
+        var url = TemplateEvaluator.Evaluate(spec.Outputs[0].Value, ReferenceResolver.ForPlan(spec));
 
         Assert.Equal("python3 server.py --bind 127.0.1.5:8000", run.Text);
         Assert.Equal("http://127.0.0.1:8080", url.Text);
@@ -89,8 +89,8 @@ public sealed class ExampleSpecTests
     {
         var spec = SpecLoader.Load(SpecFiles.Example("status-page"), ParameterValues.Empty.With("dbPassword", "s3cret")).Spec!;
 
-        var value = TemplateEvaluator.Evaluate(spec.FindTier("web")!.Env["DB_PASSWORD"], new SpecReferenceResolver(spec));
-        var host = TemplateEvaluator.Evaluate(spec.FindTier("web")!.Env["DB_HOST"], new SpecReferenceResolver(spec));
+        var value = TemplateEvaluator.Evaluate(spec.FindTier("web")!.Env["DB_PASSWORD"], ReferenceResolver.ForPlan(spec));
+        var host = TemplateEvaluator.Evaluate(spec.FindTier("web")!.Env["DB_HOST"], ReferenceResolver.ForPlan(spec));
 
         Assert.Equal("s3cret", value.Text);
         Assert.Equal("(secret)", value.Display);

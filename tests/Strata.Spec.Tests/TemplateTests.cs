@@ -112,8 +112,8 @@ public sealed class TemplateTests
         var result = SpecFiles.Parse(yaml);
 
         Assert.True(result.Success, SpecFiles.Render(result));
-        Assert.Equal("EU", TemplateEvaluator.Evaluate(result.Spec!.Tiers[0].Env["REGION"], new SpecReferenceResolver(result.Spec)).Text);
-        Assert.Equal("demo", TemplateEvaluator.Evaluate(result.Spec.Outputs[0].Value, new SpecReferenceResolver(result.Spec)).Text);
+        Assert.Equal("EU", TemplateEvaluator.Evaluate(result.Spec!.Tiers[0].Env["REGION"], ReferenceResolver.ForPlan(result.Spec)).Text);
+        Assert.Equal("demo", TemplateEvaluator.Evaluate(result.Spec.Outputs[0].Value, ReferenceResolver.ForPlan(result.Spec)).Text);
     }
 
     [Fact]
@@ -126,10 +126,10 @@ public sealed class TemplateTests
             tiers:
               web: { image: app, servers: 2 }
             """).Spec!;
-        var servers = new[] { new ServerReference("demo-web-0", "127.0.0.2", "web", "local-a", "a"), new ServerReference("demo-web-1", "127.0.0.3", "web", "local-b", "b") };
-        var resolver = new SpecReferenceResolver(spec) { Self = servers[1], Servers = new Dictionary<string, IReadOnlyList<ServerReference>> { ["web"] = servers } };
+        LiveServer[] servers = [new("demo-web-0", "127.0.0.2", "web", "local-a"), new("demo-web-1", "127.0.0.3", "web", "local-b")];
+        var resolver = new ReferenceResolver(spec, new FixedReferenceSource(servers[1], new Dictionary<string, IReadOnlyList<LiveServer>> { ["web"] = servers }));
 
         Assert.Equal("serve demo-web-1 127.0.0.2 127.0.0.3", TemplateEvaluator.Evaluate(spec.Images[0].Run, resolver).Text);
-        Assert.Equal("(known after apply)", TemplateEvaluator.Evaluate(spec.Images[0].Run, new SpecReferenceResolver(spec)).Display);
+        Assert.Equal("(known after apply)", TemplateEvaluator.Evaluate(spec.Images[0].Run, ReferenceResolver.ForPlan(spec)).Display);
     }
 }

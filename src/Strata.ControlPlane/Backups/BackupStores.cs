@@ -26,7 +26,7 @@ public sealed class BackupStores(IObjectStoreFactory factory, Microsoft.Extensio
             return null;
         }
 
-        var resolver = new RuntimeResolver(runtime.Desired.Spec, runtime.Desired.ParameterValues, runtime.State, null);
+        var resolver = LiveReferences.Resolver(runtime.Desired.Spec, runtime.State);
         var settings = store.Settings.ToDictionary(
             s => s.Key,
             s => TemplateEvaluator.Evaluate(s.Value, resolver).Text ?? throw new InvalidOperationException($"{s.Value.Location}: '{s.Value.Raw}' has no value"),

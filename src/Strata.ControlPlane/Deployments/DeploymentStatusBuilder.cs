@@ -119,7 +119,7 @@ public static class DeploymentStatusBuilder
     /// <summary>Outputs evaluated against the live state; secrets never leave as text.</summary>
     private static IReadOnlyDictionary<string, string> Outputs(DeploymentRuntime runtime)
     {
-        var resolver = new RuntimeResolver(runtime.Desired.Spec, runtime.Desired.ParameterValues, runtime.State, null);
+        var resolver = LiveReferences.Resolver(runtime.Desired.Spec, runtime.State);
         var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var output in runtime.Desired.Spec.Outputs)
         {

@@ -24,7 +24,7 @@ public sealed record DesiredDeployment
     public required IReadOnlyDictionary<string, string> ImageDigests { get; init; }
 
     /// <summary>Parameters as template values, secrets marked so they never reach a printed value.</summary>
-    public IReadOnlyDictionary<string, ReferenceValue> ParameterValues => _parameterValues ??= Reconciliation.RuntimeResolver.Parameters(Spec, Parameters);
+    public IReadOnlyDictionary<string, ReferenceValue> ParameterValues => _parameterValues ??= ReferenceResolver.Parameters(Spec);
 
     private IReadOnlyDictionary<string, ReferenceValue>? _parameterValues;
 

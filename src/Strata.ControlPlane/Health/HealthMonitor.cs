@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
@@ -12,12 +11,13 @@ namespace Strata.ControlPlane.Health;
 
 /// <summary>
 /// Probes every running server on its tier's interval (a booting one more often, see
-/// <see cref="ControlPlaneOptions.BootProbeInterval"/>) and moves it between booting, in service and unhealthy as
+/// <see cref="ControlPlaneOptions.BootProbeInterval"/>), spread over the interval and bounded in number by
+/// <see cref="ProbeSchedule"/>, and moves it between booting, in service and unhealthy as
 /// the thresholds are crossed. A booting server that does not pass within the check's grace period fails. The checks
 /// of the load balancers in front of its tier start and stop with it (see <see cref="LoadBalancerChecks"/>).
 /// </summary>
 public sealed partial class HealthMonitor(
-    IHealthProbe probe, LoadBalancerChecks loadBalancerChecks, IServerFailures failures, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<HealthMonitor> logger)
+    IHealthProbe probe, ProbeSchedule schedule, LoadBalancerChecks loadBalancerChecks, IServerFailures failures, EventLog events, TimeProvider time, ILogger<HealthMonitor> logger)
 {
     private readonly ConcurrentDictionary<string, ProbeLoop> _probes = new(StringComparer.Ordinal);
 
@@ -82,10 +82,17 @@ public sealed partial class HealthMonitor(
                 // Resolved once; again only while a value the command uses is not known yet (a peer still booting).
                 target = target is { CommandUnresolved: null } ? target : Target(runtime, launched, instance);
                 var before = tracker.Verdict;
-                var started = time.GetUtcNow();
-                var result = await probe.ProbeAsync(check, target, ct).ConfigureAwait(false);
+                var lateStart = time.GetUtcNow() - due;
+                ProbeResult result;
+                DateTimeOffset started;
+                using (await schedule.EnterAsync(ct).ConfigureAwait(false))
+                {
+                    started = time.GetUtcNow();
+                    result = await probe.ProbeAsync(check, target, ct).ConfigureAwait(false);
+                }
+
                 loop.LastBeat = time.GetUtcNow();
-                if (!ProbeTiming.IsInconclusive(result, started - due, loop.LastBeat - started, check.Timeout))
+                if (!ProbeTiming.IsInconclusive(result, lateStart, loop.LastBeat - started, check.Timeout))
                 {
                     // A timeout that the control plane's own delay explains blames nobody: the server is probed again.
                     tracker = tracker.Record(result);
@@ -97,7 +104,7 @@ public sealed partial class HealthMonitor(
                 }
 
                 var state = await ApplyAsync(runtime, server, check, before, tracker, ct).ConfigureAwait(false);
-                var delay = NextProbeDelay(state, check.Interval, options.Value.BootProbeInterval, time.GetUtcNow());
+                var delay = schedule.NextDelay(name, state, check.Interval, time.GetUtcNow());
                 due = time.GetUtcNow() + delay;
                 await Task.Delay(delay, time, ct).ConfigureAwait(false);
             }
@@ -182,24 +189,6 @@ public sealed partial class HealthMonitor(
             Changed?.Invoke(runtime.Name);
         }
     }
-
-    /// <summary>
-    /// A booting server is probed every <paramref name="bootInterval"/> (when shorter than the check's). Otherwise probes
-    /// of the same interval land on one grid of wall-clock ticks, so the control plane wakes once per tick for all of
-    /// them instead of once per server: at 50 servers that is most of its idle cost.
-    /// </summary>
-    internal static TimeSpan NextProbeDelay(ServerStatus state, TimeSpan interval, TimeSpan bootInterval, DateTimeOffset now)
-    {
-        if (state == ServerStatus.Booting && bootInterval < interval)
-        {
-            return bootInterval;
-        }
-
-        return OnGrid(interval, now);
-    }
-
-    /// <summary>The time until the next wall-clock tick of <paramref name="interval"/>, shared by every probe of that interval.</summary>
-    internal static TimeSpan OnGrid(TimeSpan interval, DateTimeOffset now) => TimeSpan.FromTicks(interval.Ticks - (now.UtcTicks % interval.Ticks));
 
     private static ServerState? Find(DeploymentRuntime runtime, string name) =>
         runtime.State.Tiers.SelectMany(t => t.Servers).FirstOrDefault(s => s.Name == name && s.State is ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy);

@@ -23,6 +23,19 @@ public sealed class ControlPlaneOptions
     public TimeSpan BootProbeInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
+    /// The grid on which probes of one interval are spread over it: each server is probed at its own stable offset,
+    /// a multiple of this step, past each tick of the interval, so that a hundred servers are not all probed at the
+    /// same instant (see <see cref="Health.ProbeSchedule"/>). The default is 10 milliseconds.
+    /// </summary>
+    public TimeSpan ProbeSpreadStep { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// Health probes that may run at once per core (see <see cref="Cores"/>); more wait for a slot, and a probe's
+    /// timeout starts only once it has one. The default is 8.
+    /// </summary>
+    public int ProbesPerCore { get; set; } = 8;
+
+    /// <summary>
     /// How often the liveness audit looks for servers that nothing is working on: a booting, in-service or unhealthy
     /// server whose probe loop is missing or stuck, a pending, configuring or terminating one with no operation under
     /// way, a booting one past its health check's grace. The default is 5 seconds.
@@ -42,15 +55,15 @@ public sealed class ControlPlaneOptions
     /// </summary>
     public TimeSpan DeathConfirmation { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The cores launch pacing counts on. The default is <see cref="Environment.ProcessorCount"/>.</summary>
+    /// <summary>The cores launch pacing and probe slots count on. The default is <see cref="Environment.ProcessorCount"/>.</summary>
     public int? Cores { get; set; }
 
     /// <summary>
     /// Servers that may be coming up (launching or booting) at once per core, at first; the bound then adapts to how
     /// fast servers come into service (see <see cref="Reconciliation.LaunchPacer"/>), never below one per core. The
-    /// default is 4.
+    /// default is 8.
     /// </summary>
-    public int LaunchesPerCore { get; set; } = 4;
+    public int LaunchesPerCore { get; set; } = 8;
 
     /// <summary>The most servers per core that launch pacing lets come up at once. The default is 16.</summary>
     public int MaxLaunchesPerCore { get; set; } = 16;

@@ -82,6 +82,7 @@ public static class ControlPlaneServiceCollectionExtensions
     /// <summary>Health, the parts of a server's and a volume's life, and the reconciler over them.</summary>
     private static void AddReconciliation(IServiceCollection services)
     {
+        services.TryAddSingleton<ProbeSchedule>();
         services.TryAddSingleton<LoadBalancerChecks>();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<ImageCatalog>();

@@ -28,10 +28,13 @@ public sealed class DeathVerdicts(ICloudProvider provider, IOptions<ControlPlane
 {
     private const int DeathLogLines = 3;
 
-    private ImmutableDictionary<string, DateTimeOffset> _suspected = ImmutableDictionary.Create<string, DateTimeOffset>(StringComparer.Ordinal);
+    private ImmutableDictionary<string, Suspicion> _suspected = ImmutableDictionary.Create<string, Suspicion>(StringComparer.Ordinal);
 
-    /// <summary>Looks at <paramref name="server"/> again and says whether it runs, is confirmed gone, or needs another look.</summary>
-    public async Task<DeathVerdict> JudgeAsync(ServerState server, CancellationToken ct)
+    /// <summary>The servers whose death awaits a second look.</summary>
+    public IReadOnlyCollection<string> Suspected => [.. Volatile.Read(ref _suspected).Keys];
+
+    /// <summary>Looks at <paramref name="server"/> of <paramref name="deployment"/> again and says whether it runs, is confirmed gone, or needs another look.</summary>
+    public async Task<DeathVerdict> JudgeAsync(string deployment, ServerState server, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var instance = await provider.DescribeServerAsync(server.Name, ct).ConfigureAwait(false);
@@ -41,7 +44,7 @@ public sealed class DeathVerdicts(ICloudProvider provider, IOptions<ControlPlane
             return new DeathVerdict(instance, null);
         }
 
-        var first = ImmutableInterlocked.GetOrAdd(ref _suspected, server.Name, now);
+        var first = ImmutableInterlocked.GetOrAdd(ref _suspected, server.Name, new Suspicion(deployment, now)).Since;
         if (instance is null && now - first < options.Value.DeathConfirmation)
         {
             return new DeathVerdict(null, null);
@@ -49,6 +52,24 @@ public sealed class DeathVerdicts(ICloudProvider provider, IOptions<ControlPlane
 
         ImmutableInterlocked.TryRemove(ref _suspected, server.Name, out _);
         return new DeathVerdict(null, await MessageAsync(server, instance, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Drops the suspicions of <paramref name="deployment"/>'s servers that no longer need a second look: gone from the
+    /// state (terminated by another path), no longer booting, in service or unhealthy, or listed running again. Kept,
+    /// such an entry leaked, and a later death of the same server was confirmed at the first look, on the strength of
+    /// a suspicion long cleared. Called on every reconcile pass with that pass's listing.
+    /// </summary>
+    public void Settle(string deployment, DeploymentState state, IReadOnlyDictionary<string, ServerInstance> observed)
+    {
+        var judged = state.Tiers.SelectMany(t => t.Servers)
+            .Where(s => s.State is ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy)
+            .Select(s => s.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        ImmutableInterlocked.Update(ref _suspected, suspected => suspected.RemoveRange(suspected
+            .Where(e => e.Value.Deployment == deployment
+                && (!judged.Contains(e.Key) || observed.GetValueOrDefault(e.Key)?.State == ProviderServerState.Running))
+            .Select(e => e.Key)));
     }
 
     /// <summary>
@@ -70,6 +91,8 @@ public sealed class DeathVerdicts(ICloudProvider provider, IOptions<ControlPlane
         var lines = instance is null ? [] : await LastLogLinesAsync(server.Name, ct).ConfigureAwait(false);
         return lines.Count == 0 ? reason : $"{reason}: {string.Join(" | ", lines)}";
     }
+
+    private sealed record Suspicion(string Deployment, DateTimeOffset Since);
 
     private async Task<List<string>> LastLogLinesAsync(string serverId, CancellationToken ct)
     {

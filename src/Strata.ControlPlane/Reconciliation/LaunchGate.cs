@@ -36,7 +36,7 @@ public static class LaunchGate
     /// </summary>
     public static string? WaitingFor(DeploymentSpec spec, DeploymentState state, TierSpec tier)
     {
-        foreach (var dependency in Dependencies(spec, tier))
+        foreach (var dependency in TierDependencies.Of(spec, tier))
         {
             var other = state.FindTier(dependency);
             if (other is not null && other.Servers.Count(s => s.State == ServerStatus.InService) < Math.Max(1, other.Count.Desired))
@@ -47,13 +47,4 @@ public static class LaunchGate
 
         return null;
     }
-
-    private static IEnumerable<string> Dependencies(DeploymentSpec spec, TierSpec tier) =>
-        References.LaunchTemplates(spec, tier)
-            .SelectMany(TemplateReferences.Of)
-            .Where(r => r.Root == "tiers" && r.Expression.Segments.Count > 1)
-            .Select(r => r.Expression.Segments[1].Name!)
-            .Concat(tier.DependsOn)
-            .Where(t => t != tier.Name)
-            .Distinct(StringComparer.Ordinal);
 }

@@ -8,31 +8,41 @@ namespace Strata.ControlPlane.Reconciliation;
 /// Bounds how many servers are coming up at once on this host (launching or booting), so that a hundred launches do
 /// not start a hundred interpreters together and starve them all, and the control plane with them. The bound starts
 /// at <see cref="ControlPlaneOptions.LaunchesPerCore"/> per core and adapts to how fast servers come into service:
-/// while boots stay near the fastest seen and every slot is used, it grows by one per server in service; when boots
-/// take <see cref="SlowBootFactor"/> times the fastest, the machine is saturated and it shrinks by one, never below
-/// one per core. A slot is held from the launch until the server is in service, failed or gone.
+/// while boots take less than <see cref="SaturatedGraceShare"/> of their health check's grace and every slot is used,
+/// it grows by one per server in service; past that share the machine is saturated and it shrinks by one, never below
+/// one per core. Boots slowing down as more run at once is the machine being used, not harm (compared with the
+/// fastest boot seen, as before, the bound fell to its floor on any busy machine and launches crawled); a boot that
+/// nears its grace risks being failed, and that is harm. A slot is held from the launch until the server is in
+/// service, failed or gone; a launch waiting for one looks at its deployment's state every
+/// <see cref="ControlPlaneOptions.BootProbeInterval"/>, so a slot freed by a server going into service is not held
+/// until the next reconcile pass.
 /// </summary>
 public sealed class LaunchPacer
 {
-    /// <summary>How many times the fastest boot a boot may take before the host counts as saturated.</summary>
-    public const double SlowBootFactor = 3;
+    /// <summary>The share of its grace an average boot may take before the host counts as saturated.</summary>
+    public const double SaturatedGraceShare = 0.25;
 
     /// <summary>The weight of the newest boot in the running average.</summary>
     private const double NewestWeight = 0.2;
 
+    /// <summary>The grace assumed for a tier without a health check, whose servers are in service once launched.</summary>
+    private static readonly TimeSpan s_defaultGrace = TimeSpan.FromSeconds(60);
+
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string Deployment, string Server), DateTimeOffset> _coming = [];
+    private readonly Dictionary<(string Deployment, string Server), Coming> _coming = [];
+    private readonly Dictionary<string, DateTimeOffset> _settled = new(StringComparer.Ordinal);
     private readonly Queue<TaskCompletionSource> _waiting = new();
     private readonly TimeProvider _time;
+    private readonly TimeSpan _recheck;
     private readonly int _min;
     private readonly int _max;
     private int _limit;
-    private double? _fastest;
     private double? _average;
 
     public LaunchPacer(IOptions<ControlPlaneOptions> options, TimeProvider time)
     {
         _time = time;
+        _recheck = options.Value.BootProbeInterval;
         var cores = Math.Max(1, options.Value.Cores ?? Environment.ProcessorCount);
         _min = cores;
         _max = Math.Max(_min, cores * options.Value.MaxLaunchesPerCore);
@@ -58,6 +68,7 @@ public sealed class LaunchPacer
     public async Task<bool> EnterAsync(DeploymentRuntime runtime, ServerState server, CancellationToken ct)
     {
         var key = (runtime.Name, server.Name);
+        var grace = runtime.DesiredFor(server).Spec.FindTier(server.Tier)?.Health?.Grace ?? s_defaultGrace;
         while (true)
         {
             TaskCompletionSource turn;
@@ -65,7 +76,7 @@ public sealed class LaunchPacer
             {
                 if (_coming.ContainsKey(key) || _coming.Count < _limit)
                 {
-                    _coming[key] = _time.GetUtcNow();
+                    _coming[key] = new Coming(_time.GetUtcNow(), grace);
                     break;
                 }
 
@@ -73,10 +84,23 @@ public sealed class LaunchPacer
                 _waiting.Enqueue(turn);
             }
 
-            await turn.Task.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await turn.Task.WaitAsync(_recheck, _time, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                SettleIfDue(runtime.Name, runtime.State);
+            }
+
+            // A server scaled in or removed while it waits gives up at once: its termination waits for this launch.
+            if (!IsLaunching(runtime, server))
+            {
+                return false;
+            }
         }
 
-        if (runtime.State.FindServer(server.Tier, server.Name) is { State: ServerStatus.Pending or ServerStatus.Configuring })
+        if (IsLaunching(runtime, server))
         {
             return true;
         }
@@ -94,12 +118,15 @@ public sealed class LaunchPacer
         List<(string, string)> done;
         lock (_gate)
         {
-            done = [.. _coming.Keys.Where(k => k.Deployment == deployment && !IsComing(state, k.Server))];
+            _settled[deployment] = _time.GetUtcNow();
+            var servers = state.Tiers.SelectMany(t => t.Servers).ToDictionary(s => s.Name, StringComparer.Ordinal);
+            done = [.. _coming.Keys.Where(k => k.Deployment == deployment && !IsComing(servers.GetValueOrDefault(k.Server)))];
             foreach (var key in done)
             {
-                if (FindServer(state, key.Item2) is { State: ServerStatus.InService, StateSince: { } since })
+                if (servers.GetValueOrDefault(key.Item2) is { State: ServerStatus.InService, StateSince: { } since })
                 {
-                    Learn((since - _coming[key]).TotalSeconds);
+                    var coming = _coming[key];
+                    Learn((since - coming.Since) / coming.Grace);
                 }
             }
         }
@@ -107,11 +134,25 @@ public sealed class LaunchPacer
         Release(done);
     }
 
-    private void Learn(double seconds)
+    /// <summary>Settles the deployment from a waiting launch, unless a pass or another launch did so within the re-check interval.</summary>
+    private void SettleIfDue(string deployment, DeploymentState state)
     {
-        _fastest = Math.Min(_fastest ?? seconds, seconds);
-        _average = _average is { } average ? ((1 - NewestWeight) * average) + (NewestWeight * seconds) : seconds;
-        if (_average > SlowBootFactor * Math.Max(_fastest.Value, 0.05))
+        lock (_gate)
+        {
+            if (_settled.TryGetValue(deployment, out var last) && _time.GetUtcNow() - last < _recheck)
+            {
+                return;
+            }
+        }
+
+        Settle(deployment, state);
+    }
+
+    /// <param name="graceShare">How much of its grace the boot took.</param>
+    private void Learn(double graceShare)
+    {
+        _average = _average is { } average ? ((1 - NewestWeight) * average) + (NewestWeight * graceShare) : graceShare;
+        if (_average > SaturatedGraceShare)
         {
             _limit = Math.Max(_min, _limit - 1);
         }
@@ -141,9 +182,12 @@ public sealed class LaunchPacer
         wake.ForEach(t => t.TrySetResult());
     }
 
-    private static bool IsComing(DeploymentState state, string server) =>
-        FindServer(state, server) is { State: ServerStatus.Pending or ServerStatus.Configuring or ServerStatus.Booting };
+    private static bool IsLaunching(DeploymentRuntime runtime, ServerState server) =>
+        runtime.State.FindServer(server.Tier, server.Name) is { State: ServerStatus.Pending or ServerStatus.Configuring };
 
-    private static ServerState? FindServer(DeploymentState state, string name) =>
-        state.Tiers.SelectMany(t => t.Servers).FirstOrDefault(s => s.Name == name);
+    private static bool IsComing(ServerState? server) =>
+        server is { State: ServerStatus.Pending or ServerStatus.Configuring or ServerStatus.Booting };
+
+    /// <summary>A slot: since when it is held, and the grace of the server's health check.</summary>
+    private sealed record Coming(DateTimeOffset Since, TimeSpan Grace);
 }

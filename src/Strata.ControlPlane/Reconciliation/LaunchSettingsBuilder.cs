@@ -17,7 +17,7 @@ public static class LaunchSettingsBuilder
     {
         var spec = desired.Spec;
         var image = spec.FindImage(tier.Image)!;
-        var resolver = new RuntimeResolver(spec, desired.ParameterValues, state, identity);
+        var resolver = LiveReferences.Resolver(spec, state, identity);
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, template) in image.Env.Concat(tier.Env))
         {

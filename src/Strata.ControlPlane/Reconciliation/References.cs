@@ -8,33 +8,22 @@ using Strata.Spec.Model;
 namespace Strata.ControlPlane.Reconciliation;
 
 /// <summary>
-/// The values a tier's launch takes from other tiers (their servers' addresses). Their digest is recorded on each
-/// server at launch; when another tier's servers change address, the digest changes and dependents are replaced so
-/// they see the new values.
+/// The values a tier's servers take from other tiers' servers (their addresses, names), in every template resolved
+/// for them (<see cref="TierDependencies"/>; a health command is resolved once per server too). Their digest is
+/// recorded on each server at launch; when another tier's servers change, the digest changes and dependents are
+/// replaced so they see the new values. A tier's own servers (cluster peers) are not followed: they change as it rolls,
+/// and following them would replace it forever.
 /// </summary>
 public static class References
 {
-    /// <summary>Every template a tier's launch is resolved from: run command, hooks, and image and tier environment.</summary>
-    public static IEnumerable<Template> LaunchTemplates(DeploymentSpec spec, TierSpec tier)
-    {
-        var image = spec.FindImage(tier.Image);
-        return tier.Env.Values.Concat(image?.Env.Values ?? []).Concat(image?.Hooks.Values ?? []).Append(image?.Run).OfType<Template>();
-    }
-
     public static string DigestOf(DeploymentRuntime runtime, TierSpec tier) => DigestOf(runtime.Desired, runtime.State, tier);
 
     /// <summary>The digest of the values <paramref name="tier"/> takes from other tiers in <paramref name="state"/>.</summary>
     public static string DigestOf(DesiredDeployment desired, DeploymentState state, TierSpec tier)
     {
-        var spec = desired.Spec;
-        var templates = LaunchTemplates(spec, tier);
-        var resolver = new RuntimeResolver(spec, desired.ParameterValues, state, null);
-        var lines = templates
-            .SelectMany(TemplateReferences.Of)
-            .Where(r => r.Root == "tiers" && r.Expression.Segments.Count > 2 && r.Expression.Segments[2].Name == "servers")
-            // A tier's own servers (cluster peers) change as it rolls; following them would replace it forever.
-            .Where(r => r.Expression.Segments[1].Name != tier.Name)
-            .Select(r => $"{r.Path}={resolver.Resolve(r.Expression)?.AsText()}")
+        var resolver = LiveReferences.Resolver(desired.Spec, state);
+        var lines = TierDependencies.ServerReferencesOf(tier, desired.Spec.FindImage(tier.Image))
+            .Select(r => $"{r.Reference.Path}={resolver.Resolve(r.Reference.Expression)?.AsText()}")
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)
             .ToList();

@@ -22,7 +22,7 @@ public sealed record ServerCommand(string Text, IReadOnlyDictionary<string, stri
     {
         var identity = Identity(tier, server);
         var commands = new ShellCommandRenderer();
-        var resolver = new RuntimeResolver(runtime.Desired.Spec, runtime.Desired.ParameterValues, runtime.State, identity);
+        var resolver = LiveReferences.Resolver(runtime.Desired.Spec, runtime.State, identity);
         var text = LaunchSettingsBuilder.Render(commands, template, resolver);
         var environment = ServerEnvironment(runtime, tier, server, identity);
         foreach (var (key, value) in commands.Environment.Concat(extra ?? new Dictionary<string, string>()))

@@ -56,7 +56,8 @@ public sealed class ServerLaunch(
                 return LaunchSettingsBuilder.Build(desired, state, tier, identity);
             },
         };
-        await runtime.SetServerAsync(server with { State = ServerStatus.Configuring }, time.GetUtcNow(), ct).ConfigureAwait(false);
+        // Configuring and booting are not waited for in the store: after a crash the launch resumes from pending.
+        runtime.Amend(s => s.WithServer(server with { State = ServerStatus.Configuring }, time.GetUtcNow()));
         var instance = await provider.LaunchAsync(request, ct).ConfigureAwait(false);
         server = server with { ReferenceDigest = launchedDigest ?? server.ReferenceDigest };
         return await RecordAsync(runtime, tier, server, instance, ct).ConfigureAwait(false);
@@ -80,7 +81,7 @@ public sealed class ServerLaunch(
             State = tier.Health is null ? ServerStatus.InService : ServerStatus.Booting,
             Message = null,
         };
-        await runtime.SetServerAsync(next, time.GetUtcNow(), ct).ConfigureAwait(false);
+        runtime.Amend(s => s.WithServer(next, time.GetUtcNow()));
         await events.PublishAsync(runtime.Name, EventKinds.ServerState, $"{server.Name} launched at {instance.Address} (pid {instance.ProcessId}); {Describe(next.State)}", EventSubject.OfServer(server.Tier, server.Name, server.State, next.State), cancellationToken: ct).ConfigureAwait(false);
         return (next, instance);
     }

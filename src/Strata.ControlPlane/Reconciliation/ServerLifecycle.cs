@@ -18,7 +18,7 @@ public sealed class ServerLifecycle(
     public bool IsBusy(string server) => operations.IsBusy(server);
 
     public void StartLaunch(DeploymentRuntime runtime, ServerState server) =>
-        operations.Start(runtime, server.Name, async () =>
+        _ = operations.Start(runtime, server.Name, async () =>
         {
             try
             {
@@ -37,11 +37,11 @@ public sealed class ServerLifecycle(
 
     /// <summary>Starts terminating a server already recorded <see cref="ServerStatus.Terminating"/> with its cause.</summary>
     public void StartTermination(DeploymentRuntime runtime, ServerState server, string reason) =>
-        operations.Start(runtime, server.Name, () => termination.TerminateAsync(runtime, server, reason));
+        _ = operations.Start(runtime, server.Name, () => termination.TerminateAsync(runtime, server, reason));
 
     /// <summary>Starts terminating a server the provider runs that the state does not name.</summary>
     public void StartOrphanTermination(DeploymentRuntime runtime, string server) =>
-        operations.Start(runtime, server, () => termination.TerminateOrphanAsync(server));
+        _ = operations.Start(runtime, server, () => termination.TerminateOrphanAsync(server));
 
     /// <summary>Keeps a running server probed (and checked by its load balancers): idempotent.</summary>
     public void Probe(DeploymentRuntime runtime, ServerState server, ServerInstance instance) => health.Ensure(runtime, server, instance);

@@ -27,6 +27,8 @@ public sealed class ServerObservation(
             }
         }
 
+        // Suspicions of servers that no longer need a second look (running again, gone from the state) are forgotten.
+        deaths.Settle(runtime.Name, runtime.State, observed);
         return observed;
     }
 
@@ -57,7 +59,7 @@ public sealed class ServerObservation(
     /// <summary>Fails a server the listing showed not running once a second look confirms it; one that runs is probed.</summary>
     private async Task ConfirmDeathAsync(DeploymentRuntime runtime, ServerState server, CancellationToken ct)
     {
-        var verdict = await deaths.JudgeAsync(server, ct).ConfigureAwait(false);
+        var verdict = await deaths.JudgeAsync(runtime.Name, server, ct).ConfigureAwait(false);
         if (verdict.Running is { } running)
         {
             lifecycle.Probe(runtime, server, running);

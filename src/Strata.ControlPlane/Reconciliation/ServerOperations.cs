@@ -1,45 +1,81 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Strata.ControlPlane.Events;
 
 namespace Strata.ControlPlane.Reconciliation;
 
 /// <summary>
-/// The launches and terminations under way, one per server name, each a background task: a reconcile pass starts
+/// The launches and terminations under way, each a background task in one slot per server: a reconcile pass starts
 /// them and moves on, never waiting for a process. A server with an operation has an owner; the next pass leaves it
-/// alone. An operation that throws is logged and reported as a <c>server.error</c> event, and every operation that
-/// ends asks for another pass.
+/// alone. An operation started while another holds the server's slot runs after it, in the same slot: a termination
+/// decided while the launch was still recording its server used to run beside it, unseen, and once the launch ended
+/// the reconciler took the terminating server for abandoned and terminated it a second time. The slot is taken before
+/// the operation starts, so an operation that ends at once can never leave it taken. An operation that throws is
+/// logged and reported as a <c>server.error</c> event, and every operation that ends asks for another pass.
 /// </summary>
 public sealed partial class ServerOperations(EventLog events, ReconcileTriggers triggers, ILogger<ServerOperations> logger)
 {
-    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
 
-    /// <summary>True while a launch or termination of the server is under way: it has an owner.</summary>
-    public bool IsBusy(string server) => _running.ContainsKey(server);
-
-    /// <summary>Runs <paramref name="operation"/> in the background as the server's operation.</summary>
-    public void Start(DeploymentRuntime runtime, string server, Func<Task> operation)
+    /// <summary>True while an operation of <paramref name="server"/> runs or waits for its turn: it has an owner.</summary>
+    public bool IsBusy(string server)
     {
-        var task = Task.Run(async () =>
+        lock (_lock)
         {
-            try
+            return _slots.ContainsKey(server);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on the thread pool as <paramref name="server"/>'s operation once every earlier
+    /// one has ended. The returned task ends with it and never faults: a failure is logged and reported.
+    /// </summary>
+    public Task Start(DeploymentRuntime runtime, string server, Func<Task> operation)
+    {
+        lock (_lock)
+        {
+            var slot = _slots.TryGetValue(server, out var held) ? held : _slots[server] = new Slot();
+            slot.Pending++;
+            var task = RunAsync(runtime, server, slot, slot.Tail, operation);
+            slot.Tail = task;
+            return task;
+        }
+    }
+
+    private async Task RunAsync(DeploymentRuntime runtime, string server, Slot slot, Task previous, Func<Task> operation)
+    {
+        // Always yields first: the operation never runs inline under the lock, or before Start has recorded it.
+        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ForceYielding);
+        try
+        {
+            await operation().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogOperationFailed(logger, ex, server);
+            await events.PublishAsync(runtime.Name, EventKinds.ServerError, ex.Message, new EventSubject { Resource = server, Server = server }, EventSeverity.Error).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_lock)
             {
-                await operation().ConfigureAwait(false);
+                if (--slot.Pending == 0)
+                {
+                    _slots.Remove(server);
+                }
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                LogOperationFailed(logger, ex, server);
-                await events.PublishAsync(runtime.Name, EventKinds.ServerError, ex.Message, new EventSubject { Resource = server, Server = server }, EventSeverity.Error).ConfigureAwait(false);
-            }
-            finally
-            {
-                _running.TryRemove(server, out _);
-                triggers.Now(runtime.Name);
-            }
-        });
-        _running.TryAdd(server, task);
+
+            triggers.Now(runtime.Name);
+        }
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "Operation on {Resource} failed")]
     private static partial void LogOperationFailed(ILogger logger, Exception exception, string resource);
+
+    private sealed class Slot
+    {
+        public int Pending { get; set; }
+
+        public Task Tail { get; set; } = Task.CompletedTask;
+    }
 }

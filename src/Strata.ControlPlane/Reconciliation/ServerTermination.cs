@@ -16,6 +16,12 @@ public sealed class ServerTermination(
     public async Task TerminateAsync(DeploymentRuntime runtime, ServerState server, string reason)
     {
         var ct = CancellationToken.None;
+        if (runtime.State.FindServer(server.Tier, server.Name) is null)
+        {
+            // Terminated already by an earlier operation in the same slot.
+            return;
+        }
+
         health.Stop(server.Name);
         await loadBalancers.DrainAsync(runtime, server.Name, ct).ConfigureAwait(false);
         await shutdown.StopAsync(runtime, server.Name, server.Tier, ct).ConfigureAwait(false);

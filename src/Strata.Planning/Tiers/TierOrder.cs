@@ -1,11 +1,13 @@
 using Strata.Planning.State;
+using Strata.Spec.Interpolation;
 using Strata.Spec.Model;
 
 namespace Strata.Planning.Tiers;
 
 /// <summary>
-/// Tiers in dependency order: a tier comes after the tiers it names in <c>dependsOn</c> or refers to in its
-/// environment. Ties keep file order; a cycle (which spec validation reports) falls back to file order.
+/// Tiers in dependency order: a tier comes after the tiers it needs first (<see cref="TierDependencies"/>: those it
+/// names in <c>dependsOn</c> or whose servers it refers to). Ties keep file order; a cycle (which spec validation
+/// reports) falls back to file order.
 /// </summary>
 public static class TierOrder
 {
@@ -24,12 +26,11 @@ public static class TierOrder
             return [.. names.Select(n => byName[n]), .. spec.Tiers.Where(t => !named.Contains(t.Name))];
         }
 
-        var images = spec.Images.ToDictionary(i => i.Name, StringComparer.Ordinal);
         var order = new List<TierSpec>(spec.Tiers.Count);
         var marks = new Dictionary<string, bool>(StringComparer.Ordinal); // false: visiting, true: done
         foreach (var tier in spec.Tiers)
         {
-            if (!Visit(tier, byName, images, marks, order))
+            if (!Visit(spec, tier, byName, marks, order))
             {
                 return spec.Tiers;
             }
@@ -39,8 +40,7 @@ public static class TierOrder
     }
 
     private static bool Visit(
-        TierSpec tier, Dictionary<string, TierSpec> byName, Dictionary<string, ImageSpec> images,
-        Dictionary<string, bool> marks, List<TierSpec> order)
+        DeploymentSpec spec, TierSpec tier, Dictionary<string, TierSpec> byName, Dictionary<string, bool> marks, List<TierSpec> order)
     {
         if (marks.TryGetValue(tier.Name, out var done))
         {
@@ -48,9 +48,9 @@ public static class TierOrder
         }
 
         marks[tier.Name] = false;
-        foreach (var dependency in Dependencies(tier, images))
+        foreach (var dependency in TierDependencies.Of(spec, tier))
         {
-            if (dependency != tier.Name && byName.TryGetValue(dependency, out var next) && !Visit(next, byName, images, marks, order))
+            if (byName.TryGetValue(dependency, out var next) && !Visit(spec, next, byName, marks, order))
             {
                 return false;
             }
@@ -62,15 +62,14 @@ public static class TierOrder
     }
 
     /// <summary>
-    /// The tiers <paramref name="tier"/> needs first: those in its <c>dependsOn</c> and those its environment, run
-    /// command or hooks refer to as <c>${tiers.NAME…}</c>. The runtime records them in <see cref="TierState.DependsOn"/>.
+    /// The tiers <paramref name="tier"/> needs first (<see cref="TierDependencies.Of"/>). The runtime records them in
+    /// <see cref="TierState.DependsOn"/>.
     /// </summary>
     public static IReadOnlyList<string> DependenciesOf(DeploymentSpec spec, TierSpec tier)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(tier);
-        var images = spec.Images.ToDictionary(i => i.Name, StringComparer.Ordinal);
-        return [.. Dependencies(tier, images).Where(d => d != tier.Name && spec.FindTier(d) is not null).Distinct()];
+        return TierDependencies.Of(spec, tier);
     }
 
     /// <summary>Tiers of a state in the order they can be deleted: a tier before those it depends on.</summary>
@@ -105,16 +104,5 @@ public static class TierOrder
         }
 
         order.Add(tier);
-    }
-
-    private static IEnumerable<string> Dependencies(TierSpec tier, Dictionary<string, ImageSpec> images)
-    {
-        var templates = tier.Env.Values.AsEnumerable();
-        if (images.TryGetValue(tier.Image, out var image))
-        {
-            templates = templates.Concat(image.Env.Values).Concat(image.Hooks.Values).Append(image.Run);
-        }
-
-        return tier.DependsOn.Concat(templates.SelectMany(ValueDisplay.TierReferences));
     }
 }

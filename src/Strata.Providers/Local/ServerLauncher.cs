@@ -67,46 +67,61 @@ internal sealed class ServerLauncher
 
     private sealed record Placement(ServerInstance Record, ServerIdentity Identity, LaunchSettings Settings);
 
-    /// <summary>Chooses zone and address and records the intent; serialised so parallel launches spread and never share an address.</summary>
+    /// <summary>
+    /// Chooses zone and address and records the intent. The address pool never hands out an address twice by itself;
+    /// only choosing the least used zone, which counts the records written so far, is serialised with writing the
+    /// record, so that parallel launches spread. A launch whose zone is given (the control plane always gives one)
+    /// takes no lock: serialising every placement, with the launch settings resolved inside, made 100 parallel
+    /// launches queue for it for up to a second each on a busy machine.
+    /// </summary>
     private async Task<Placement> PlaceAsync(LaunchRequest request, ServerInstance? interrupted, CancellationToken ct)
     {
+        if ((request.Zone ?? interrupted?.Zone) is { } zone)
+        {
+            return Place(request, interrupted, zone);
+        }
+
         await _placement.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var zone = request.Zone ?? interrupted?.Zone ?? LeastUsedZone(request);
-            var address = interrupted?.Address ?? _addresses.Allocate();
-            var folder = _records.FolderOf(request.ServerId);
-            var root = Path.Combine(folder, "root");
-            var identity = new ServerIdentity(
-                request.ServerId, request.Name ?? request.ServerId, request.Deployment, request.Tier, zone, address, root,
-                Path.Combine(folder, "config.json"),
-                request.Volumes.ToDictionary(v => v.VolumeId, v => Path.Combine(root, v.MountPath), StringComparer.Ordinal));
-            LaunchSettings settings;
-            try
-            {
-                settings = request.Settings(identity) ?? throw new ArgumentException("the launch settings callback returned null", nameof(request));
-                ArgumentException.ThrowIfNullOrWhiteSpace(settings.RunCommand, "request.Settings(identity).RunCommand");
-            }
-            catch when (interrupted is null)
-            {
-                _addresses.Release(address);
-                throw;
-            }
-
-            var record = new ServerInstance
-            {
-                Id = request.ServerId, Name = identity.Name, Deployment = request.Deployment, Tier = request.Tier,
-                Zone = zone, Address = address, ImageId = request.Image.Id, State = ServerInstanceState.Pending,
-                LaunchedAt = _time.GetUtcNow(), RootPath = root, LogPath = Path.Combine(folder, "logs", "server.log"),
-                ConfigPath = identity.ConfigPath, Volumes = request.Volumes,
-            };
-            _records.Write(record);
-            return new Placement(record, identity, settings);
+            return Place(request, interrupted, LeastUsedZone(request));
         }
         finally
         {
             _placement.Release();
         }
+    }
+
+    private Placement Place(LaunchRequest request, ServerInstance? interrupted, string zone)
+    {
+        var address = interrupted?.Address ?? _addresses.Allocate();
+        var folder = _records.FolderOf(request.ServerId);
+        var root = Path.Combine(folder, "root");
+        var identity = new ServerIdentity(
+            request.ServerId, request.Name ?? request.ServerId, request.Deployment, request.Tier, zone, address, root,
+            Path.Combine(folder, "config.json"),
+            request.Volumes.ToDictionary(v => v.VolumeId, v => Path.Combine(root, v.MountPath), StringComparer.Ordinal));
+        LaunchSettings settings;
+        try
+        {
+            settings = request.Settings(identity) ?? throw new ArgumentException("the launch settings callback returned null", nameof(request));
+            ArgumentException.ThrowIfNullOrWhiteSpace(settings.RunCommand, "request.Settings(identity).RunCommand");
+        }
+        catch when (interrupted is null)
+        {
+            _addresses.Release(address);
+            throw;
+        }
+
+        var record = new ServerInstance
+        {
+            Id = request.ServerId, Name = identity.Name, Deployment = request.Deployment, Tier = request.Tier,
+            Zone = zone, Address = address, ImageId = request.Image.Id, State = ServerInstanceState.Pending,
+            LaunchedAt = _time.GetUtcNow(), RootPath = root, LogPath = Path.Combine(folder, "logs", "server.log"),
+            ConfigPath = identity.ConfigPath, Volumes = request.Volumes,
+        };
+        _records.Write(record);
+        return new Placement(record, identity, settings);
     }
 
     private string LeastUsedZone(LaunchRequest request)

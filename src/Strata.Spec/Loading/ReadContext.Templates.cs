@@ -8,11 +8,6 @@ namespace Strata.Spec.Loading;
 /// <summary>Templates: syntax and every reference are checked where they are written.</summary>
 internal sealed partial class ReadContext
 {
-    private static readonly string[] s_roots = ["params", "tiers", "self", "loadBalancers", "deployment"];
-    private static readonly string[] s_serverAttributes = ["address", "name", "zone", "id"];
-    private static readonly string[] s_selfAttributes = ["address", "name", "tier", "zone", "id"];
-    private static readonly string[] s_loadBalancerAttributes = ["address", "port", "listen", "url"];
-
     /// <summary>
     /// Reads a string field that may hold run-time references. <paramref name="owner"/> is the tier (or image, as
     /// <c>images.x</c>) the template belongs to, used for the dependency graph; null for outputs and storage.
@@ -64,7 +59,7 @@ internal sealed partial class ReadContext
         var paths = ProgramArguments.Of(parsed).SelectMany(e => new ParsedTemplate([new TemplatePart(null, e)]).Paths());
         foreach (var reference in paths)
         {
-            if (reference is { Root: "params", Segments: [_, { Name: { } name }] } && Parameters.TryGetValue(name, out var parameter) && parameter.Secret)
+            if (Reference.Parse(reference) is ParameterReference { Name: var name } && Parameters.TryGetValue(name, out var parameter) && parameter.Secret)
             {
                 Diagnostics.Warning(scalar.LocationOf(reference.Offset), DiagnosticCodes.SecretInArguments,
                     $"{path}: secret parameter '{name}' becomes an argument of the program this command starts, where every user of the machine can read it (ps, /proc/*/cmdline)",
@@ -84,38 +79,52 @@ internal sealed partial class ReadContext
         return null;
     }
 
-    private bool CheckReference(PathExpression reference, SourceLocation location, string path, TemplateUse use, string? owner) => reference.Root switch
+    private bool CheckReference(PathExpression path, SourceLocation location, string field, TemplateUse use, string? owner)
     {
-        "params" => CheckParameterUse(reference, location, path, use),
-        "self" => CheckSelf(reference, location, path, use),
-        "tiers" => CheckTierReference(reference, location, path, owner),
-        "loadBalancers" => CheckNamed(reference, location, path, "load balancer", DeclaredLoadBalancers.Keys, s_loadBalancerAttributes, "loadBalancers.<name>.address"),
-        "deployment" => Shape(reference, location, path, reference.Segments.Count == 2 && reference.Segments[1].Name == "name", "deployment.name"),
-        _ => Fail(location, DiagnosticCodes.UnknownReference, $"{path}: unknown reference '{reference.Path}'", NameSuggestions.Nearest(reference.Root, s_roots) is { } near
-            ? $"did you mean '{near}'?" : "references start with params, tiers, self, loadBalancers or deployment"),
-    };
+        if (!Reference.Roots.Contains(path.Root))
+        {
+            return Fail(location, DiagnosticCodes.UnknownReference, $"{field}: unknown reference '{path.Path}'", NameSuggestions.Nearest(path.Root, Reference.Roots) is { } near
+                ? $"did you mean '{near}'?" : "references start with " + Reference.RootList);
+        }
+
+        if (path.Root == "self" && use is TemplateUse.Output or TemplateUse.StoreSetting or TemplateUse.StoreCredential)
+        {
+            return Fail(location, DiagnosticCodes.UnknownReference, $"{field}: '{path.Path}' has no server to refer to here", "self is available in run, hooks, env and health commands");
+        }
+
+        return Reference.Parse(path) switch
+        {
+            null => Shape(path, location, field),
+            ParameterReference parameter => CheckParameterUse(parameter, location, field, use),
+            TierServerReference server => CheckTier(server.Tier, location, field) && AddTierReference(new TierReference(server.Tier, server.Index, null, path.Path, location), owner),
+            TierPortReference port => CheckTier(port.Tier, location, field) && AddTierReference(new TierReference(port.Tier, null, port.Port, path.Path, location), owner),
+            LoadBalancerReference balancer => DeclaredLoadBalancers.ContainsKey(balancer.LoadBalancer)
+                || Unknown(location, field, "load balancer", balancer.LoadBalancer, DeclaredLoadBalancers.Keys),
+            _ => true,
+        };
+    }
 
     /// <summary>Checks <c>params.name</c>: the shape and that the parameter exists. Null after reporting a problem.</summary>
-    private ParameterSpec? CheckParameterReference(PathExpression reference, SourceLocation location, string path)
+    private ParameterSpec? CheckParameterReference(PathExpression path, SourceLocation location, string field)
     {
-        if (reference.Segments.Count != 2 || reference.Segments[1].Name is not { } name)
+        if (Reference.Parse(path) is not ParameterReference reference)
         {
-            Shape(reference, location, path, false, "params.<name>");
+            Shape(path, location, field);
             return null;
         }
 
-        if (!Parameters.TryGetValue(name, out var parameter))
+        if (!Parameters.TryGetValue(reference.Name, out var parameter))
         {
-            UnknownName(location, path, "parameter", name, Parameters.Keys);
+            UnknownName(location, field, "parameter", reference.Name, Parameters.Keys);
             return null;
         }
 
         return parameter;
     }
 
-    private bool CheckParameterUse(PathExpression reference, SourceLocation location, string path, TemplateUse use)
+    private bool CheckParameterUse(ParameterReference reference, SourceLocation location, string field, TemplateUse use)
     {
-        if (CheckParameterReference(reference, location, path) is not { } parameter)
+        if (CheckParameterReference(reference.Path, location, field) is not { } parameter)
         {
             return false;
         }
@@ -130,41 +139,19 @@ internal sealed partial class ReadContext
         var (where, hint) = use == TemplateUse.Output
             ? ("in an output, which is printed", "remove it from the output, or make the parameter non-secret")
             : ("in a storage setting, which status output shows", "only accessKey and secretKey may use secrets");
-        return Fail(location, DiagnosticCodes.SecretExposed, $"{path}: secret parameter '{parameter.Name}' is used {where}", hint);
+        return Fail(location, DiagnosticCodes.SecretExposed, $"{field}: secret parameter '{parameter.Name}' is used {where}", hint);
     }
 
-    private bool CheckSelf(PathExpression reference, SourceLocation location, string path, TemplateUse use)
+    private bool CheckTier(string tier, SourceLocation location, string field) =>
+        DeclaredTiers.ContainsKey(tier) || Unknown(location, field, "tier", tier, DeclaredTiers.Keys);
+
+    /// <summary>Records a reference to another tier; one to its servers is also an edge of the dependency graph.</summary>
+    private bool AddTierReference(TierReference reference, string? owner)
     {
-        if (use is TemplateUse.Output or TemplateUse.StoreSetting or TemplateUse.StoreCredential)
+        TierReferences.Add(reference);
+        if (reference.Port is null)
         {
-            return Fail(location, DiagnosticCodes.UnknownReference, $"{path}: '{reference.Path}' has no server to refer to here", "self is available in run, hooks, env and health commands");
-        }
-
-        return Shape(reference, location, path, reference.Segments.Count == 2 && s_selfAttributes.Contains(reference.Segments[1].Name),
-            "self.address, self.name, self.tier, self.zone or self.id");
-    }
-
-    private bool CheckTierReference(PathExpression reference, SourceLocation location, string path, string? owner)
-    {
-        var s = reference.Segments;
-        var isServer = s.Count == 5 && s[2].Name == "servers" && s[3].Name is null && s_serverAttributes.Contains(s[4].Name);
-        var isPort = s.Count == 4 && s[2].Name == "ports" && s[3].Name is not null;
-        if (!Shape(reference, location, path, s.Count > 1 && s[1].Name is not null && (isServer || isPort), "tiers.<tier>.servers[<index>|*].address (or name, zone, id), or tiers.<tier>.ports.<port>"))
-        {
-            return false;
-        }
-
-        var tier = s[1].Name!;
-        if (!DeclaredTiers.ContainsKey(tier))
-        {
-            UnknownName(location, path, "tier", tier, DeclaredTiers.Keys);
-            return false;
-        }
-
-        TierReferences.Add(new TierReference(tier, isServer ? s[3].Index : null, isPort ? s[3].Name : null, reference.Path, location));
-        if (isServer)
-        {
-            AddTierEdge(owner, tier, location);
+            AddTierEdge(owner, reference.Tier, reference.Location);
         }
 
         return true;
@@ -193,25 +180,14 @@ internal sealed partial class ReadContext
         }
     }
 
-    private bool CheckNamed(PathExpression reference, SourceLocation location, string path, string kind, IReadOnlyCollection<string> declared, string[] attributes, string shape)
+    private bool Unknown(SourceLocation location, string field, string kind, string name, IReadOnlyCollection<string> declared)
     {
-        var s = reference.Segments;
-        if (!Shape(reference, location, path, s.Count == 3 && s[1].Name is not null && attributes.Contains(s[2].Name), shape + " (" + string.Join(", ", attributes) + ")"))
-        {
-            return false;
-        }
-
-        if (!declared.Contains(s[1].Name!))
-        {
-            UnknownName(location, path, kind, s[1].Name!, declared);
-            return false;
-        }
-
-        return true;
+        UnknownName(location, field, kind, name, declared);
+        return false;
     }
 
-    private bool Shape(PathExpression reference, SourceLocation location, string path, bool valid, string expected) =>
-        valid || Fail(location, DiagnosticCodes.UnknownReference, $"{path}: '{reference.Path}' is not a valid reference", $"write {expected}");
+    private bool Shape(PathExpression path, SourceLocation location, string field) =>
+        Fail(location, DiagnosticCodes.UnknownReference, $"{field}: '{path.Path}' is not a valid reference", $"write {Reference.Expected(path.Root)}");
 
     private bool Fail(SourceLocation location, string code, string message, string? hint)
     {

@@ -224,7 +224,7 @@ internal sealed partial class ReadContext
         public string Name => "parameters";
 
         public ReferenceValue? Resolve(PathExpression path) =>
-            path.Segments[1].Name is { } name && context.ParameterValues.TryGetValue(name, out var value)
+            Reference.Parse(path) is ParameterReference { Name: var name } && context.ParameterValues.TryGetValue(name, out var value)
                 ? ReferenceValue.Known(value, context.Parameters[name].Secret)
                 : ReferenceValue.Unknown;
     }

@@ -148,12 +148,9 @@ public sealed class DependencyGraph
                 yield return new DependencyEdge(from, "tiers." + other, tier.Location);
             }
 
-            foreach (var reference in TemplatesOf(tier, images.GetValueOrDefault(tier.Image)).SelectMany(TemplateReferences.Of))
+            foreach (var (other, reference) in TierDependencies.ServerReferencesOf(tier, images.GetValueOrDefault(tier.Image)))
             {
-                if (reference is { Root: "tiers", Expression.Segments: [_, { Name: { } name }, { Name: "servers" }, ..] })
-                {
-                    yield return new DependencyEdge(from, "tiers." + name, reference.Location);
-                }
+                yield return new DependencyEdge(from, "tiers." + other, reference.Location);
             }
         }
 
@@ -161,16 +158,5 @@ public sealed class DependencyGraph
         {
             yield return new DependencyEdge("loadBalancers." + balancer.Name, "tiers." + balancer.TargetTier, balancer.Location);
         }
-    }
-
-    private static IEnumerable<Template> TemplatesOf(TierSpec tier, ImageSpec? image)
-    {
-        var templates = tier.Env.Values.AsEnumerable();
-        if (tier.Health?.Command is { } command)
-        {
-            templates = templates.Append(command);
-        }
-
-        return image is null ? templates : templates.Append(image.Run).Concat(image.Env.Values).Concat(image.Hooks.Values);
     }
 }

@@ -65,14 +65,18 @@ public sealed class HealthMonitorLivenessTests : IAsyncLifetime
         monitor.Stop(server.Name);
     }
 
-    private HealthMonitor NewMonitor() => new(
-        _probe,
-        new LoadBalancerChecks(_probe, _services.Get<EventLog>(), _clock, NullLogger<LoadBalancerChecks>.Instance),
-        _services.Get<IServerFailures>(),
-        _services.Get<EventLog>(),
-        Options.Create(new ControlPlaneOptions()),
-        _clock,
-        NullLogger<HealthMonitor>.Instance);
+    private HealthMonitor NewMonitor()
+    {
+        var schedule = new ProbeSchedule(Options.Create(new ControlPlaneOptions()));
+        return new(
+            _probe,
+            schedule,
+            new LoadBalancerChecks(_probe, schedule, _services.Get<EventLog>(), _clock, NullLogger<LoadBalancerChecks>.Instance),
+            _services.Get<IServerFailures>(),
+            _services.Get<EventLog>(),
+            _clock,
+            NullLogger<HealthMonitor>.Instance);
+    }
 
     private DeploymentRuntime RuntimeWith(ServerStatus state) => AppliedDeployments.Runtime(_store, Yaml, s =>
     {

@@ -126,7 +126,7 @@ public sealed class LoadBalancerChecksTests : IAsyncLifetime
     }
 
     private LoadBalancerChecks NewChecks() =>
-        new(_probe, _services.Get<EventLog>(), _clock, NullLogger<LoadBalancerChecks>.Instance);
+        new(_probe, _services.Get<ProbeSchedule>(), _services.Get<EventLog>(), _clock, NullLogger<LoadBalancerChecks>.Instance);
 
     private (DeploymentRuntime Runtime, ServerState Server) InServiceRuntime(string yaml = Yaml)
     {

@@ -36,7 +36,7 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
     {
         var server = await LaunchAsync("shop-web-aaaaa1");
 
-        var verdict = await Verdicts().JudgeAsync(server, CancellationToken.None).WithTimeout();
+        var verdict = await Verdicts().JudgeAsync("shop", server, CancellationToken.None).WithTimeout();
 
         Assert.Equal(Providers.ServerInstanceState.Running, ServerStatusOf(verdict));
         Assert.Null(verdict.Death);
@@ -52,7 +52,7 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
         }
 
         await Eventually.WaitAsync(async () => (await Provider.DescribeServerAsync(server.Name, CancellationToken.None))?.State != Providers.ServerInstanceState.Running, "the provider to see the exit");
-        var verdict = await Verdicts().JudgeAsync(server, CancellationToken.None).WithTimeout();
+        var verdict = await Verdicts().JudgeAsync("shop", server, CancellationToken.None).WithTimeout();
 
         Assert.StartsWith("the process exited with code ", verdict.Death);
     }
@@ -64,15 +64,47 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
         await Provider.TerminateAsync(server.Name, TimeSpan.Zero, CancellationToken.None).WithTimeout();
         var verdicts = Verdicts();
 
-        var first = await verdicts.JudgeAsync(server, CancellationToken.None).WithTimeout();
+        var first = await verdicts.JudgeAsync("shop", server, CancellationToken.None).WithTimeout();
         _clock.Advance(TimeSpan.FromMilliseconds(900));
-        var early = await verdicts.JudgeAsync(server, CancellationToken.None).WithTimeout();
+        var early = await verdicts.JudgeAsync("shop", server, CancellationToken.None).WithTimeout();
         _clock.Advance(TimeSpan.FromMilliseconds(100));
-        var second = await verdicts.JudgeAsync(server, CancellationToken.None).WithTimeout();
+        var second = await verdicts.JudgeAsync("shop", server, CancellationToken.None).WithTimeout();
 
         Assert.True(first.Pending);
         Assert.True(early.Pending);
         Assert.Equal("the server disappeared", second.Death);
+    }
+
+    [Fact]
+    public async Task Settle_SuspectedServerRemovedByAnotherPath_ForgetsIt()
+    {
+        var server = await LaunchAsync("shop-web-aaaaa5");
+        await Provider.TerminateAsync(server.Name, TimeSpan.Zero, CancellationToken.None).WithTimeout();
+        var verdicts = Verdicts();
+        Assert.True((await verdicts.JudgeAsync("shop", server, CancellationToken.None).WithTimeout()).Pending);
+
+        // Another deployment's pass leaves it alone; this deployment's pass, whose state no longer has it, forgets it.
+        verdicts.Settle("other", StateOf(), Observed());
+        var afterOther = verdicts.Suspected.ToList();
+        verdicts.Settle("shop", StateOf(), Observed());
+
+        Assert.Equal([server.Name], afterOther);
+        Assert.Empty(verdicts.Suspected);
+    }
+
+    [Fact]
+    public async Task JudgeAsync_SuspicionClearedByARunningListingLongAgo_NeedsASecondLookAgain()
+    {
+        // Unknown to the provider at a first look, then listed running for an hour, then gone for good.
+        var server = State("shop-web-aaaaa6", 4242);
+        var verdicts = Verdicts();
+        Assert.True((await verdicts.JudgeAsync("shop", server, CancellationToken.None).WithTimeout()).Pending);
+        verdicts.Settle("shop", StateOf(server), Observed(AppliedDeployments.RunningInstance(server, _clock.GetUtcNow(), _image.Path)));
+        _clock.Advance(TimeSpan.FromHours(1));
+
+        var verdict = await verdicts.JudgeAsync("shop", server, CancellationToken.None).WithTimeout();
+
+        Assert.True(verdict.Pending, $"confirmed at the first look after an hour: {verdict.Death}");
     }
 
     [Theory]
@@ -88,6 +120,20 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
 
         Assert.Equal(expected, DeathVerdicts.WronglyFailed(server, instance, hasVolumes));
     }
+
+    private static DeploymentState StateOf(params ServerState[] servers)
+    {
+        var state = DeploymentState.Empty("shop");
+        var tier = new TierState
+        {
+            LogicalName = "web", ImageDigest = AppliedDeployments.ImageDigest, LaunchDigest = "launch", SettingsDigest = "settings",
+            Count = new TierCount(servers.Length, servers.Length, servers.Length), Servers = [.. servers],
+        };
+        return state with { Tiers = [tier] };
+    }
+
+    private static Dictionary<string, ServerInstance> Observed(params ServerInstance[] instances) =>
+        instances.ToDictionary(i => i.Id, StringComparer.Ordinal);
 
     private DeathVerdicts Verdicts() => new(Provider, Options.Create(new ControlPlaneOptions()), _clock);
 

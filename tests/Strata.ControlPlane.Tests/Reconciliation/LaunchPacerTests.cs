@@ -49,7 +49,7 @@ public sealed class LaunchPacerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Settle_BootsSlowDown_BoundShrinksButNeverBelowOnePerCore()
+    public async Task Settle_BootsTakeMostOfTheirGrace_BoundShrinksButNeverBelowOnePerCore()
     {
         var runtime = AppliedDeployments.Runtime(_store, Yaml);
         var pacer = Pacer(cores: 2, perCore: 3);
@@ -61,10 +61,11 @@ public sealed class LaunchPacerTests : IAsyncLifetime
         var grown = pacer.Limit;
 
         var limits = new List<int>();
-        foreach (var server in servers.Skip(1).Take(7))
+        for (var i = 0; i < 7; i++)
         {
-            await Eventually.WaitAsync(() => entries[servers.IndexOf(server)].IsCompleted, $"{server.Name} launching");
-            _clock.Advance(TimeSpan.FromSeconds(20));
+            var server = await AdmittedAsync(runtime, servers, entries);
+            // 40 s of the 60 s a server may take to come up: the machine is saturated.
+            _clock.Advance(TimeSpan.FromSeconds(40));
             await InServiceAsync(runtime, server.Name);
             pacer.Settle(runtime.Name, runtime.State);
             limits.Add(pacer.Limit);
@@ -73,6 +74,73 @@ public sealed class LaunchPacerTests : IAsyncLifetime
         Assert.Equal(7, grown);
         Assert.True(limits[^1] < grown, $"the bound went {string.Join(", ", limits)}");
         Assert.Equal(2, limits.Min());
+    }
+
+    [Fact]
+    public async Task Settle_BootsSlowDownButStayFarFromTheirGrace_BoundKeepsGrowing()
+    {
+        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var pacer = Pacer(cores: 1, perCore: 2);
+        var servers = runtime.State.FindTier("web")!.Servers.ToList();
+        var entries = servers.Select(s => pacer.EnterAsync(runtime, s, CancellationToken.None)).ToList();
+        var limits = new List<int>();
+
+        // The first boot takes 200 ms, the next ones 1.5 s each: slower as more run at once, a small share of 60 s.
+        for (var i = 0; i < 6; i++)
+        {
+            var server = await AdmittedAsync(runtime, servers, entries);
+            _clock.Advance(TimeSpan.FromMilliseconds(i == 0 ? 200 : 1500));
+            await InServiceAsync(runtime, server.Name);
+            pacer.Settle(runtime.Name, runtime.State);
+            limits.Add(pacer.Limit);
+        }
+
+        Assert.Equal([3, 4, 5, 6, 7, 8], limits);
+    }
+
+    [Fact]
+    public async Task EnterAsync_SlotFreedBetweenPasses_WaitingLaunchTakesItWithinTheRecheckInterval()
+    {
+        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var pacer = Pacer(cores: 1, perCore: 1);
+        var servers = runtime.State.FindTier("web")!.Servers;
+        Assert.True(await pacer.EnterAsync(runtime, servers[0], CancellationToken.None).WithTimeout());
+        var second = pacer.EnterAsync(runtime, servers[1], CancellationToken.None);
+        await InServiceAsync(runtime, servers[0].Name);
+
+        // No reconcile pass settles the pacer: the waiting launch looks at the state itself.
+        await Eventually.WaitAsync(
+            () =>
+            {
+                _clock.Advance(TimeSpan.FromMilliseconds(100));
+                return second.IsCompleted;
+            },
+            "the second launch to take the freed slot");
+
+        Assert.True(await second.WithTimeout());
+    }
+
+    [Fact]
+    public async Task EnterAsync_ScaledInWhileEverySlotStaysTaken_GivesUpWithinTheRecheckInterval()
+    {
+        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var pacer = Pacer(cores: 1, perCore: 1);
+        var servers = runtime.State.FindTier("web")!.Servers;
+        Assert.True(await pacer.EnterAsync(runtime, servers[0], CancellationToken.None).WithTimeout());
+        var second = pacer.EnterAsync(runtime, servers[1], CancellationToken.None);
+
+        // Its termination is queued behind this launch: the launch must not wait for a slot that never frees.
+        await runtime.MutateAsync(s => s.WithServer(servers[1] with { State = ServerStatus.Terminating }, _clock.GetUtcNow()), CancellationToken.None);
+        await Eventually.WaitAsync(
+            () =>
+            {
+                _clock.Advance(TimeSpan.FromMilliseconds(100));
+                return second.IsCompleted;
+            },
+            "the scaled-in launch to give up");
+
+        Assert.False(await second.WithTimeout());
+        Assert.Equal(1, pacer.Limit);
     }
 
     [Fact]
@@ -91,6 +159,21 @@ public sealed class LaunchPacerTests : IAsyncLifetime
         Assert.True(await first.WithTimeout());
         Assert.False(await second.WithTimeout());
         Assert.True(await pacer.EnterAsync(runtime, servers[2], CancellationToken.None).WithTimeout());
+    }
+
+    /// <summary>A server whose launch holds a slot and is not in service yet: whichever waiting launch took a freed slot.</summary>
+    private static async Task<ServerState> AdmittedAsync(DeploymentRuntime runtime, IReadOnlyList<ServerState> servers, IReadOnlyList<Task<bool>> entries)
+    {
+        ServerState? admitted = null;
+        await Eventually.WaitAsync(
+            () =>
+            {
+                admitted = servers.Where((s, i) => entries[i].IsCompletedSuccessfully && entries[i].Result)
+                    .FirstOrDefault(s => runtime.State.FindServer("web", s.Name)?.State == ServerStatus.Pending);
+                return admitted is not null;
+            },
+            "a launch holding a slot");
+        return admitted!;
     }
 
     private LaunchPacer Pacer(int cores, int perCore) =>

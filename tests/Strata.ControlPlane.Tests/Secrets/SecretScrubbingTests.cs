@@ -13,12 +13,13 @@ namespace Strata.ControlPlane.Tests.Secrets;
 [Trait("kind", "unit")]
 public sealed class SecretScrubbingTests : IAsyncLifetime
 {
-    private const string Secret = "hunter2-7Qx";
+    /// <summary>The value <see cref="AppliedDeployments"/> gives <c>dbPassword</c>, as <c>--param</c> would.</summary>
+    private const string Secret = Specs.SecretPassword;
 
-    private const string Yaml = $$"""
+    private const string Yaml = """
         deployment: shop
         parameters:
-          dbPassword: { secret: true, default: "{{Secret}}" }
+          dbPassword: { secret: true }
           region: { default: eu }
         images:
           app: { from: ./app, run: "sh run.sh" }

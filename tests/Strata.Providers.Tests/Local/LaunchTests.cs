@@ -100,6 +100,30 @@ public sealed class LaunchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LaunchAsync_ZonesGiven_PlacedInParallelWithDistinctAddresses()
+    {
+        // Each settings callback waits until all four are inside at once: a placement serialised across launches
+        // (as it was, settings included) never lets the second in while the first waits.
+        using var together = new CountdownEvent(4);
+        var launches = Enumerable.Range(0, 4).Select(i => Task.Run(() => _harness.LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000") with
+        {
+            Zone = $"local-{(char)('a' + (i % 3))}",
+            Settings = _ =>
+            {
+                together.Signal();
+                return together.Wait(TimeSpan.FromSeconds(20))
+                    ? new LaunchSettings { RunCommand = "exec sleep 1000" }
+                    : throw new TimeoutException("the launch settings were resolved one placement at a time");
+            },
+        })));
+
+        var servers = await Task.WhenAll(launches).WithTimeout();
+
+        Assert.All(servers, s => Assert.Equal(ServerInstanceState.Running, s.State));
+        Assert.Equal(4, servers.Select(s => s.Address).Distinct().Count());
+    }
+
+    [Fact]
     public async Task LaunchAsync_SameIdTwice_ReturnsSameProcess()
     {
         var request = LocalProviderHarness.Request(_image, "exec sleep 1000");
