@@ -68,6 +68,25 @@ public sealed partial class HealthMonitor(
     private static ProbeTarget Target(DeploymentRuntime runtime, ServerState server, ServerInstance instance) =>
         ProbeTarget.For(runtime, runtime.Desired.Spec.FindTier(server.Tier)!, instance);
 
+    /// <summary>
+    /// Probes once in a slot of the <see cref="ProbeSchedule"/>; null when the result is inconclusive: a timeout that
+    /// the control plane's own delay explains blames nobody, and the server is probed again.
+    /// </summary>
+    private async Task<ProbeResult?> ProbeAsync(HealthCheckSpec check, ProbeTarget target, DateTimeOffset due, ProbeLoop loop, CancellationToken ct)
+    {
+        var lateStart = time.GetUtcNow() - due;
+        ProbeResult result;
+        DateTimeOffset started;
+        using (await schedule.EnterAsync(ct).ConfigureAwait(false))
+        {
+            started = time.GetUtcNow();
+            result = await probe.ProbeAsync(check, target, ct).ConfigureAwait(false);
+        }
+
+        loop.LastBeat = time.GetUtcNow();
+        return ProbeTiming.IsInconclusive(result, lateStart, loop.LastBeat - started, check.Timeout) ? null : result;
+    }
+
     private async Task RunAsync(DeploymentRuntime runtime, ServerState launched, HealthCheckSpec check, ServerInstance instance, ProbeLoop loop)
     {
         var name = launched.Name;
@@ -82,19 +101,8 @@ public sealed partial class HealthMonitor(
                 // Resolved once; again only while a value the command uses is not known yet (a peer still booting).
                 target = target is { CommandUnresolved: null } ? target : Target(runtime, launched, instance);
                 var before = tracker.Verdict;
-                var lateStart = time.GetUtcNow() - due;
-                ProbeResult result;
-                DateTimeOffset started;
-                using (await schedule.EnterAsync(ct).ConfigureAwait(false))
+                if (await ProbeAsync(check, target, due, loop, ct).ConfigureAwait(false) is { } result)
                 {
-                    started = time.GetUtcNow();
-                    result = await probe.ProbeAsync(check, target, ct).ConfigureAwait(false);
-                }
-
-                loop.LastBeat = time.GetUtcNow();
-                if (!ProbeTiming.IsInconclusive(result, lateStart, loop.LastBeat - started, check.Timeout))
-                {
-                    // A timeout that the control plane's own delay explains blames nobody: the server is probed again.
                     tracker = tracker.Record(result);
                 }
 
