@@ -224,13 +224,16 @@ public sealed partial class HostFleet : IAsyncDisposable
             Connected(host, connection);
             return connection;
         }
-        catch (HostConnectException ex)
-        {
-            LogReconnectFailed(_logger, host.Name, failures + 1, ex.Message);
-            return null;
-        }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+            return null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Any failure of one attempt (SSH.NET also throws ObjectDisposedException or InvalidOperationException
+            // when a host drops the connection mid-handshake) is one more failure to back off from: the keeper of a
+            // host must never end while the host is registered.
+            LogReconnectFailed(_logger, host.Name, failures + 1, ex.Message);
             return null;
         }
     }
