@@ -81,7 +81,9 @@ public sealed class ProcessSupervisorTests : IDisposable
     [Fact]
     public async Task StopAsync_ProcessAlreadyGone_ReturnsTrueAtOnce()
     {
-        var identity = Start("exit 0");
+        // It exits only once the test has read its identity: a shell that exits at once can be gone before that.
+        var identity = Start("while [ ! -e go ]; do sleep 0.01; done; exit 0");
+        await File.WriteAllTextAsync(Path.Combine(_folder.Path, "go"), "");
         Assert.True(await ProcessSupervisor.WaitForExitAsync(identity, s_timeout, TimeProvider.System, CancellationToken.None).WaitAsync(s_timeout));
 
         Assert.True(await ProcessSupervisor.StopAsync(identity, ProcessSignals.Terminate, s_timeout, TimeProvider.System, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)));
