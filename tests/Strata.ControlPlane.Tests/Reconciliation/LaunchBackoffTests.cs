@@ -1,0 +1,40 @@
+using Strata.ControlPlane.Reconciliation;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests.Reconciliation;
+
+[Trait("kind", "unit")]
+public sealed class LaunchBackoffTests : IAsyncDisposable
+{
+    private const string OneTier = """
+        deployment: shop
+        images:
+          app: { from: ./app, run: "python3 app.py" }
+        tiers:
+          web: { image: app, servers: 1 }
+        """;
+
+    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+    private readonly ControlPlaneServices _services;
+
+    public LaunchBackoffTests() => _services = new ControlPlaneServices(_time);
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+
+    [Fact]
+    public async Task CountAsync_FailuresInARow_NextLaunchWaitsDoublingFromOneSecondUpToFiveMinutes()
+    {
+        var runtime = AppliedDeployments.Runtime(await _services.InitializedStoreAsync(), OneTier, state => state);
+        var backoff = _services.Get<LaunchBackoff>();
+
+        var waits = new List<double>();
+        for (var i = 0; i < 11; i++)
+        {
+            await backoff.CountAsync(runtime, "web", "run command exited immediately", CancellationToken.None).WithTimeout();
+            waits.Add((runtime.Failures["web"].NotBefore - _time.GetUtcNow()).TotalSeconds);
+        }
+
+        Assert.Equal([1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300], waits);
+        Assert.Equal(11, runtime.Failures["web"].Count);
+    }
+}
