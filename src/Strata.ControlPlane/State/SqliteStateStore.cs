@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using Strata.ControlPlane.Events;
+using Strata.Api.Contracts.Events;
 using Strata.Planning.State;
 
 namespace Strata.ControlPlane.State;
@@ -208,8 +208,8 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
                 Message = reader.GetString(6),
                 Tier = reader.IsDBNull(7) ? null : reader.GetString(7),
                 Server = reader.IsDBNull(8) ? null : reader.GetString(8),
-                FromState = reader.IsDBNull(9) ? null : Enum.Parse<ServerStatus>(reader.GetString(9)),
-                ToState = reader.IsDBNull(10) ? null : Enum.Parse<ServerStatus>(reader.GetString(10)),
+                FromState = reader.IsDBNull(9) ? null : Enum.Parse<ServerPhase>(reader.GetString(9)),
+                ToState = reader.IsDBNull(10) ? null : Enum.Parse<ServerPhase>(reader.GetString(10)),
                 Rollback = reader.IsDBNull(11) ? null : Enum.Parse<RollbackResult>(reader.GetString(11)),
             });
         }

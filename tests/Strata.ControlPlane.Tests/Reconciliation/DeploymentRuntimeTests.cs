@@ -1,5 +1,5 @@
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Deployments;
-using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
 using Strata.Planning.State;

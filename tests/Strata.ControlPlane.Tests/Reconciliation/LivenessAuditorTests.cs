@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
-using Strata.ControlPlane.Events;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;

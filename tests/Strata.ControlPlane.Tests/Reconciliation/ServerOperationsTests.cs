@@ -1,3 +1,4 @@
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
@@ -88,7 +89,7 @@ public sealed class ServerOperationsTests : IAsyncDisposable
         var count = 0;
         await foreach (var e in _services.Get<EventLog>().ReadAsync("shop", 0, follow: false).WithCancellation(CancellationToken.None))
         {
-            count += e.Server == server && e.ToState == ServerStatus.Terminated ? 1 : 0;
+            count += e.Server == server && e.ToState == ServerPhase.Terminated ? 1 : 0;
         }
 
         return count;
