@@ -67,11 +67,10 @@ public sealed class HealthMonitorLivenessTests : IAsyncLifetime
 
     private HealthMonitor NewMonitor()
     {
-        var schedule = new ProbeSchedule(Options.Create(new ControlPlaneOptions()));
+        var schedule = new ProbeSchedule(_probe, Options.Create(new ControlPlaneOptions()), _clock);
         return new(
-            _probe,
             schedule,
-            new LoadBalancerChecks(_probe, schedule, _services.Get<EventLog>(), _clock, NullLogger<LoadBalancerChecks>.Instance),
+            new LoadBalancerChecks(schedule, _services.Get<EventLog>(), _clock, NullLogger<LoadBalancerChecks>.Instance),
             _services.Get<IServerFailures>(),
             _services.Get<EventLog>(),
             _clock,

@@ -83,10 +83,10 @@ public sealed class HealthMonitorScheduleTests : IAsyncLifetime
 
     private (HealthMonitor Monitor, ProbeSchedule Schedule) NewMonitor(IHealthProbe probe, ControlPlaneOptions options)
     {
-        var schedule = new ProbeSchedule(Options.Create(options));
+        var schedule = new ProbeSchedule(probe, Options.Create(options), _clock);
         var events = _services.Get<EventLog>();
-        var checks = new LoadBalancerChecks(probe, schedule, events, _clock, NullLogger<LoadBalancerChecks>.Instance);
-        return (new HealthMonitor(probe, schedule, checks, _services.Get<IServerFailures>(), events, _clock, NullLogger<HealthMonitor>.Instance), schedule);
+        var checks = new LoadBalancerChecks(schedule, events, _clock, NullLogger<LoadBalancerChecks>.Instance);
+        return (new HealthMonitor(schedule, checks, _services.Get<IServerFailures>(), events, _clock, NullLogger<HealthMonitor>.Instance), schedule);
     }
 
     private DeploymentRuntime InService() => AppliedDeployments.Runtime(_store, s_yaml, s =>

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
+using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
 using Strata.LoadBalancing;
@@ -126,7 +128,7 @@ public sealed class LoadBalancerChecksTests : IAsyncLifetime
     }
 
     private LoadBalancerChecks NewChecks() =>
-        new(_probe, _services.Get<ProbeSchedule>(), _services.Get<EventLog>(), _clock, NullLogger<LoadBalancerChecks>.Instance);
+        new(new ProbeSchedule(_probe, Options.Create(new ControlPlaneOptions()), _clock), _services.Get<EventLog>(), _clock, NullLogger<LoadBalancerChecks>.Instance);
 
     private (DeploymentRuntime Runtime, ServerState Server) InServiceRuntime(string yaml = Yaml)
     {

@@ -17,6 +17,9 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
     private readonly ControlPlaneServices _services = new();
     private readonly ManualTimeProvider _clock = new();
     private readonly TemporaryDirectory _image = new("strata-death");
+    private readonly ReconcileTriggers _triggers;
+
+    public DeathVerdictsTests() => _triggers = new ReconcileTriggers(_clock);
 
     private ICloudProvider Provider => _services.Get<ICloudProvider>();
 
@@ -73,6 +76,23 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
         Assert.True(first.Pending);
         Assert.True(early.Pending);
         Assert.Equal("the server disappeared", second.Death);
+    }
+
+    [Fact]
+    public async Task JudgeAsync_Disappeared_AsksForAPassOfItsDeploymentWhenTheSecondLookIsDue()
+    {
+        var server = await LaunchAsync("shop-web-aaaaa7");
+        await Provider.TerminateAsync(server.Name, TimeSpan.Zero, CancellationToken.None).WithTimeout();
+        var requested = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _triggers.Requested += deployment => requested.TrySetResult(deployment);
+
+        Assert.True((await Verdicts().JudgeAsync("shop", server, CancellationToken.None).WithTimeout()).Pending);
+        await Eventually.WaitAsync(() => _clock.NextTimerDueAt is not null, "the second look to be scheduled");
+        var due = _clock.NextTimerDueAt!.Value - _clock.GetUtcNow();
+        _clock.Advance(due);
+
+        Assert.Equal(TimeSpan.FromSeconds(1), due);
+        Assert.Equal("shop", await requested.Task.WithTimeout());
     }
 
     [Fact]
@@ -135,7 +155,7 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
     private static Dictionary<string, ServerInstance> Observed(params ServerInstance[] instances) =>
         instances.ToDictionary(i => i.Id, StringComparer.Ordinal);
 
-    private DeathVerdicts Verdicts() => new(Provider, Options.Create(new ControlPlaneOptions()), _clock);
+    private DeathVerdicts Verdicts() => new(Provider, _triggers, Options.Create(new ControlPlaneOptions()), _clock);
 
     private static Providers.ServerInstanceState? ServerStatusOf(DeathVerdict verdict) => verdict.Running?.State;
 
