@@ -6,14 +6,6 @@ namespace Strata.ControlPlane.Tests.Reconciliation;
 [Trait("kind", "unit")]
 public sealed class LaunchBackoffTests : IAsyncDisposable
 {
-    private const string OneTier = """
-        deployment: shop
-        images:
-          app: { from: ./app, run: "python3 app.py" }
-        tiers:
-          web: { image: app, servers: 1 }
-        """;
-
     private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly ControlPlaneServices _services;
 
@@ -24,7 +16,7 @@ public sealed class LaunchBackoffTests : IAsyncDisposable
     [Fact]
     public async Task CountAsync_FailuresInARow_NextLaunchWaitsDoublingFromOneSecondUpToFiveMinutes()
     {
-        var runtime = AppliedDeployments.Runtime(await _services.InitializedStoreAsync(), OneTier, state => state);
+        var runtime = await _services.RuntimeAsync(Specs.Web(servers: 1));
         var backoff = _services.Get<LaunchBackoff>();
 
         var waits = new List<double>();

@@ -97,17 +97,7 @@ public sealed class LivenessAuditorTests : IAsyncLifetime
     private (DeploymentRuntime Runtime, ServerState Server) BootingServer()
     {
         var port = ((IPEndPoint)_healthz.LocalEndpoint).Port;
-        var yaml = $$"""
-            deployment: shop
-            images:
-              app: { from: ./app, run: "sh run.sh" }
-            tiers:
-              web:
-                image: app
-                servers: 1
-                ports: { http: {{port}} }
-                health: { http: /healthz, interval: 1s, timeout: 500ms, healthyAfter: 1, grace: 10s }
-            """;
+        var yaml = Specs.Web(servers: 1, health: "{ http: /healthz, interval: 1s, timeout: 500ms, healthyAfter: 1, grace: 10s }", port);
         var runtime = AppliedDeployments.Runtime(_store, yaml, s =>
         {
             var pending = s.FindTier("web")!.Servers[0];
