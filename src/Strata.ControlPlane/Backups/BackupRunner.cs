@@ -12,8 +12,11 @@ using Strata.Providers;
 namespace Strata.ControlPlane.Backups;
 
 /// <summary>A completed backup: a volume snapshot or a file written by a service's backup hook.</summary>
+/// <param name="Bytes">The backup's size: a snapshot's the sum of the volume's files it describes (however few it had
+/// to read), a service backup's that of the file its hook wrote.</param>
+/// <param name="Files">For a snapshot, how many files it describes.</param>
 public sealed record BackupOutcome(
-    string Tier, string Policy, string Kind, string Id, string Server, DateTimeOffset Created, long Bytes, string? Sha256, string? Volume, string? Image);
+    string Tier, string Policy, string Kind, string Id, string Server, DateTimeOffset Created, long Bytes, string? Sha256, string? Volume, string? Image, int? Files = null);
 
 /// <summary>One or more backups of a run failed; the others were made. Every earlier backup is kept.</summary>
 public sealed class BackupRunFailedException(string message, IReadOnlyList<BackupOutcome> completed) : Exception(message)
@@ -75,7 +78,7 @@ public sealed partial class BackupRunner(
             {
                 LastBackupId = outcome.Id, LastBackupAt = outcome.Created, LastBackupBytes = outcome.Bytes, LastAttemptAt = started, LastError = null,
             }, ct).ConfigureAwait(false);
-            await events.PublishAsync(runtime.Name, EventKinds.BackupCompleted, $"{policy.Kind} backup {outcome.Id} of tier {outcome.Tier} ({policy.Policy.Name}) taken on {outcome.Server}: {outcome.Bytes} bytes", Resource(policy), cancellationToken: ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.BackupCompleted, $"{policy.Kind} backup {outcome.Id} of tier {outcome.Tier} ({policy.Policy.Name}) taken on {outcome.Server}: {outcome.Bytes} bytes{(outcome.Files is { } files ? $" in {files} files" : "")}", Resource(policy), cancellationToken: ct).ConfigureAwait(false);
             await retention.PruneAsync(runtime, policy, stores.Primary(runtime), ct).ConfigureAwait(false);
             await replication.EnqueueAsync(new ReplicationItem(runtime, policy, outcome.Id), ct).ConfigureAwait(false);
             return outcome;
@@ -101,7 +104,7 @@ public sealed partial class BackupRunner(
         var result = await retry.ExecuteAsync(runtime.Name, $"snapshot of {policy.Tier.Name}/{volume.LogicalName}",
             token => new SnapshotEngine(stores.Primary(runtime), timeProvider: time).SnapshotAsync(request, progress, token), ct).ConfigureAwait(false);
         var manifest = result.Manifest;
-        return new BackupOutcome(policy.Tier.Name, policy.Policy.Name, policy.Kind, manifest.Id, server.Id, manifest.Created, result.BytesRead, null, volume.LogicalName, null);
+        return new BackupOutcome(policy.Tier.Name, policy.Policy.Name, policy.Kind, manifest.Id, server.Id, manifest.Created, manifest.TotalBytes, null, volume.LogicalName, null, manifest.FileCount);
     }
 
     /// <summary>The hook as a snapshot step, or null when the image has no such hook.</summary>
