@@ -4,7 +4,9 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Common.Retries;
+using Strata.Providers.Hosts.Agent;
 using Strata.Providers.Hosts.Ssh;
+using Strata.Storage;
 
 namespace Strata.Providers.Hosts.Fleet;
 
@@ -19,7 +21,7 @@ public sealed partial class HostFleet : IAsyncDisposable
     private readonly HostsOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<HostFleet> _logger;
-    private readonly SshConnector _connector;
+    private readonly HostLinks _links;
     private readonly Lock _gate = new();
     private readonly List<Channel<HostStatus>> _watchers = [];
     private readonly ITimer _checks;
@@ -28,12 +30,16 @@ public sealed partial class HostFleet : IAsyncDisposable
     private ImmutableDictionary<string, Keeper> _keepers = ImmutableDictionary<string, Keeper>.Empty;
     private ImmutableDictionary<string, HostStatus> _published = ImmutableDictionary<string, HostStatus>.Empty;
 
-    public HostFleet(IOptions<HostsOptions> options, TimeProvider time, ILogger<HostFleet> logger)
-        : this(options, time, logger, new Random())
+    /// <param name="options">How hosts are reached and judged.</param>
+    /// <param name="images">The control plane's object store, where registered images' archives are read from to be sent to hosts.</param>
+    /// <param name="time">The clock of heartbeats and reconnections.</param>
+    /// <param name="logger">The fleet's log.</param>
+    public HostFleet(IOptions<HostsOptions> options, IObjectStore images, TimeProvider time, ILogger<HostFleet> logger)
+        : this(options, images, time, logger, new Random())
     {
     }
 
-    internal HostFleet(IOptions<HostsOptions> options, TimeProvider time, ILogger<HostFleet> logger, Random random)
+    internal HostFleet(IOptions<HostsOptions> options, IObjectStore images, TimeProvider time, ILogger<HostFleet> logger, Random random)
     {
         _random = random;
         _options = options.Value;
@@ -45,7 +51,7 @@ public sealed partial class HostFleet : IAsyncDisposable
         _time = time;
         _logger = logger;
         KnownHosts = new KnownHosts(_options.KnownHostsPath);
-        _connector = new SshConnector(KnownHosts, _options.ConnectTimeout);
+        _links = new HostLinks(new SshConnector(KnownHosts, _options.ConnectTimeout), _options, time, logger, images);
         _checks = time.CreateTimer(_ => Evaluate(), null, _options.CheckInterval, _options.CheckInterval);
     }
 
@@ -62,7 +68,7 @@ public sealed partial class HostFleet : IAsyncDisposable
     public async Task<HostStatus> ConnectAsync(HostRegistration host, bool acceptNewHostKey, CancellationToken ct)
     {
         await DisconnectAsync(host.Name).ConfigureAwait(false);
-        var connection = await HostConnection.OpenAsync(host, acceptNewHostKey, _connector, _options, _time, ct).ConfigureAwait(false);
+        var connection = await HostConnection.OpenAsync(host, acceptNewHostKey, _links, ct).ConfigureAwait(false);
         Connected(host, connection);
         KeepConnected(host, connection);
         return Find(host.Name)!;
@@ -106,6 +112,9 @@ public sealed partial class HostFleet : IAsyncDisposable
     }
 
     public HostStatus? Find(string name) => _hosts.TryGetValue(name, out var connection) ? StatusOf(connection, _time.GetUtcNow()) : null;
+
+    /// <summary>The agent of a connected host, to run servers there; null while the host is not connected.</summary>
+    public HostAgent? AgentOf(string name) => _hosts.TryGetValue(name, out var connection) && connection.Connected ? connection.Agent : null;
 
     public IReadOnlyList<HostStatus> List()
     {
@@ -220,7 +229,7 @@ public sealed partial class HostFleet : IAsyncDisposable
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             }
 
-            var connection = await HostConnection.OpenAsync(host, acceptNewHostKey: false, _connector, _options, _time, ct).ConfigureAwait(false);
+            var connection = await HostConnection.OpenAsync(host, acceptNewHostKey: false, _links, ct).ConfigureAwait(false);
             Connected(host, connection);
             return connection;
         }
