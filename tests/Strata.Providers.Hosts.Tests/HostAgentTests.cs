@@ -98,6 +98,30 @@ public sealed class HostAgentTests
         Assert.True(harness.Fleet.Find("h1")!.Connected);
     }
 
+    [Fact]
+    public async Task LaunchAsync_SecondDeploymentOfTheSameImage_SendsNoImageBytes()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        var registration = harness.Registration(host) with { Zone = "a" };
+        var agent = await ConnectAsync(harness, host);
+        var image = await images.BakeAsync(new string('x', 200_000));
+
+        await agent.LaunchAsync(images.Request("web-1", image, null), CancellationToken.None).WithTimeout(s_timeout);
+        var first = agent.ImageBytesSent;
+        await agent.LaunchAsync(images.Request("web-2", image, null), CancellationToken.None).WithTimeout(s_timeout);
+        var second = agent.ImageBytesSent - first;
+        await harness.Fleet.ConnectAsync(registration, false, CancellationToken.None).WithTimeout(s_timeout);
+        var reconnected = harness.Fleet.AgentOf("h1")!;
+        var third = await reconnected.LaunchAsync(images.Request("web-3", image, null), CancellationToken.None).WithTimeout(s_timeout);
+
+        Assert.Equal(image.SizeBytes, first);
+        Assert.Equal(0, second);
+        Assert.Equal((ServerInstanceState.Running, 0L), (third.State, reconnected.ImageBytesSent));
+    }
+
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private static async Task<HostAgent> ConnectAsync(FleetHarness harness, SshdHost host)
