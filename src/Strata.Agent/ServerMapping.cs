@@ -15,7 +15,7 @@ public static class ServerMapping
             Address = server.Address, ImageId = server.ImageId, State = ToWire(server.State), ProcessId = server.ProcessId,
             ProcessStartTime = server.ProcessStartTime, LaunchedAt = server.LaunchedAt, ExitCode = server.ExitCode,
             Message = server.Message, RootPath = server.RootPath, LogPath = server.LogPath, ConfigPath = server.ConfigPath,
-            Volumes = [.. server.Volumes.Select(v => new AgentVolumeAttachment(v.VolumeId, v.MountPath))],
+            Volumes = [.. server.Volumes.Select(v => new AgentVolumeAttachment(v.VolumeId, v.MountPath))], Ports = server.Ports,
         };
     }
 
@@ -28,7 +28,7 @@ public static class ServerMapping
             Address = server.Address, ImageId = server.ImageId, State = FromWire(server.State), ProcessId = server.ProcessId,
             ProcessStartTime = server.ProcessStartTime, LaunchedAt = server.LaunchedAt, ExitCode = server.ExitCode,
             Message = server.Message, RootPath = server.RootPath, LogPath = server.LogPath, ConfigPath = server.ConfigPath,
-            Volumes = [.. server.Volumes.Select(v => new VolumeAttachment(v.VolumeId, v.MountPath))],
+            Volumes = [.. server.Volumes.Select(v => new VolumeAttachment(v.VolumeId, v.MountPath))], Ports = server.Ports,
         };
     }
 

@@ -173,6 +173,9 @@ public sealed record AgentServer
     public required string ConfigPath { get; init; }
 
     public IReadOnlyList<AgentVolumeAttachment> Volumes { get; init; } = [];
+
+    /// <summary>The TCP ports the server listens on at the host's address.</summary>
+    public IReadOnlyList<int> Ports { get; init; } = [];
 }
 
 /// <summary>A server's life cycle on the wire, by name: pending, configuring, running, stopped, terminated, failed.</summary>

@@ -57,6 +57,9 @@ public sealed partial class HostFleet : IAsyncDisposable
 
     public KnownHosts KnownHosts { get; }
 
+    /// <summary>Raised when a host's agent reports that the run command of one of its servers exited.</summary>
+    public event Action<ServerStopped>? ServerStopped;
+
     /// <summary>The options the fleet decides states by.</summary>
     public HostsOptions Options => _options;
 
@@ -179,6 +182,8 @@ public sealed partial class HostFleet : IAsyncDisposable
         {
             _hosts = _hosts.SetItem(host.Name, connection);
         }
+
+        connection.Agent!.ServerStopped += stopped => ServerStopped?.Invoke(stopped);
 
         LogConnected(_logger, host.Name, host.Login.Target.ToString(), connection.Hello!.Version);
         Evaluate();

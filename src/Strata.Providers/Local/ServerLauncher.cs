@@ -115,7 +115,7 @@ internal sealed class ServerLauncher
             Id = request.ServerId, Name = identity.Name, Deployment = request.Deployment, Tier = request.Tier,
             Zone = zone, Address = address, ImageId = request.Image.Id, State = ServerInstanceState.Pending,
             LaunchedAt = _time.GetUtcNow(), RootPath = root, LogPath = Path.Combine(folder, "logs", "server.log"),
-            ConfigPath = identity.ConfigPath, Volumes = request.Volumes,
+            ConfigPath = identity.ConfigPath, Volumes = request.Volumes, Ports = request.Ports,
         };
         _records.Write(record);
         return new Placement(record, identity, settings);

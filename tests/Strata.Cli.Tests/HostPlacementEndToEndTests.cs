@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Strata.Testing;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>
+/// Servers placed on hosts: real sshd hosts on loopback addresses, added with <c>strata host add</c>, their agents
+/// installed through SSH and running the servers, bound to their host's address; the load balancer on the control
+/// plane's machine in front of them.
+/// </summary>
+[Trait("kind", "e2e")]
+public sealed class HostPlacementEndToEndTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(1);
+    private static readonly string[] s_zones = ["a", "b", "c"];
+
+    [Fact]
+    public async Task Up_HelloWithSixServersOnSixHostsInThreeZones_TwoPerZoneOnePerHostServingThroughTheLoadBalancer()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        var hosts = await StartHostsAsync(block, 6);
+        try
+        {
+            await using var strata = new StrataRunner();
+            var started = await strata.RunAsync(s_timeout, "server", "start", "--listen", strata.Listen);
+            Assert.True(started.ExitCode == 0, started.ToString());
+            await AddHostsAsync(strata, hosts);
+            var front = LoopbackPorts.Reserve();
+            var spec = strata.CopyExample("hello", new Dictionary<string, string>
+            {
+                ["127.0.0.1:8080"] = $"{front}", ["front:8080"] = $"front:{front.Port}", ["servers: 3"] = "servers: 6",
+            });
+
+            var up = await strata.UpAsync(spec, "hello");
+            Assert.True(up.ExitCode == 0, up.ToString());
+            var servers = (await strata.StatusAsync("hello")).GetProperty("servers").EnumerateArray()
+                .Select(s => (Name: s.GetProperty("name").GetString()!, Zone: s.GetProperty("zone").GetString()!, Address: s.GetProperty("address").GetString()!)).ToList();
+            var answered = await HelloEndToEndTests.AnswersAsync($"{front.Url}/", 36);
+
+            Assert.Equal(6, servers.Count);
+            Assert.Equal([("a", 2), ("b", 2), ("c", 2)], servers.GroupBy(s => s.Zone).Select(g => (g.Key, g.Count())).Order());
+            Assert.Equal(hosts.Select(h => h.Address).Order(), servers.Select(s => s.Address).Order());
+            Assert.All(servers, s => Assert.Equal(ZoneOf(hosts, s.Address), s.Zone));
+            Assert.Equal(servers.Select(s => $"hello from {s.Name}").Order(), answered.Distinct().Order());
+        }
+        finally
+        {
+            hosts.ForEach(h => h.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task Up_MoreServersThanHostsWithTheirPortFree_NoCapacityReportedAndNoneLaunched()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        var hosts = await StartHostsAsync(block, 3);
+        try
+        {
+            await using var strata = new StrataRunner();
+            var started = await strata.RunAsync(s_timeout, "server", "start", "--listen", strata.Listen);
+            Assert.True(started.ExitCode == 0, started.ToString());
+            await AddHostsAsync(strata, hosts);
+            var front = LoopbackPorts.Reserve();
+            var spec = strata.CopyExample("hello", new Dictionary<string, string>
+            {
+                ["127.0.0.1:8080"] = $"{front}", ["front:8080"] = $"front:{front.Port}", ["servers: 3"] = "servers: 4",
+            });
+
+            var up = await strata.UpAsync(spec, "hello", "--no-wait");
+            Assert.True(up.ExitCode == 0, up.ToString());
+            string? message = null;
+            await Eventually.WaitAsync(async () => (message = TierMessage(await strata.StatusAsync("hello"), "web")) is not null, "the tier reports why it does not launch");
+            var events = await strata.RunAsync(s_timeout, "events", "hello", "--json");
+            var status = await strata.StatusAsync("hello");
+
+            Assert.True(message == "no capacity: every host tier 'web' may use (h1, h2, h3) has a server on port 8000 already (3 of the 4 new servers would fit)",
+                $"{message}\n{status}\n{events.Out}");
+            Assert.Single(events.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => JsonDocument.Parse(line).RootElement.GetProperty("kind").GetString() == "tier.no-capacity");
+            Assert.All(status.GetProperty("servers").EnumerateArray(), s => Assert.True(
+                s.GetProperty("state").GetString() == "pending" && s.GetProperty("address").ValueKind == JsonValueKind.Null, s.ToString()));
+        }
+        finally
+        {
+            hosts.ForEach(h => h.Dispose());
+        }
+    }
+
+    private static async Task<List<SshdHost>> StartHostsAsync(LoopbackBlock block, int count)
+    {
+        var hosts = new List<SshdHost>();
+        for (var i = 1; i <= count; i++)
+        {
+            hosts.Add(await SshdHost.StartAsync(block, i));
+        }
+
+        return hosts;
+    }
+
+    /// <summary>Adds host h1…hN; host i is in zone a, b, c, a, … in turn.</summary>
+    private static async Task AddHostsAsync(StrataRunner strata, List<SshdHost> hosts)
+    {
+        for (var i = 0; i < hosts.Count; i++)
+        {
+            var name = $"h{i + 1}";
+            var added = await strata.RunAsync(s_timeout,
+                "host", "add", name, "--ssh", hosts[i].SshTarget, "--identity", hosts[i].IdentityFile, "--zone", s_zones[i % 3],
+                "--agent-dir", strata.Home.Combine("agents", name), "--agent-runtime", SshdHost.Dotnet, "--accept-new-host-key");
+            Assert.True(added.ExitCode == 0, added.ToString());
+        }
+    }
+
+    private static string ZoneOf(List<SshdHost> hosts, string address) => s_zones[hosts.FindIndex(h => h.Address == address) % 3];
+
+    private static string? TierMessage(JsonElement status, string tier) =>
+        status.GetProperty("tiers").EnumerateArray().First(t => t.GetProperty("name").GetString() == tier)
+            .TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String ? message.GetString() : null;
+}
