@@ -9,7 +9,7 @@ namespace Strata.Cli.Tests;
 /// plane's machine in front of them.
 /// </summary>
 [Trait("kind", "e2e")]
-public sealed class HostPlacementEndToEndTests
+public sealed partial class HostPlacementEndToEndTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(1);
     private static readonly string[] s_zones = ["a", "b", "c"];
@@ -31,12 +31,15 @@ public sealed class HostPlacementEndToEndTests
                 ["127.0.0.1:8080"] = $"{front}", ["front:8080"] = $"front:{front.Port}", ["servers: 3"] = "servers: 6",
             });
 
+            var plan = await strata.RunAsync(s_timeout, "plan", spec);
             var up = await strata.UpAsync(spec, "hello");
             Assert.True(up.ExitCode == 0, up.ToString());
             var servers = (await strata.StatusAsync("hello")).GetProperty("servers").EnumerateArray()
                 .Select(s => (Name: s.GetProperty("name").GetString()!, Zone: s.GetProperty("zone").GetString()!, Address: s.GetProperty("address").GetString()!)).ToList();
             var answered = await HelloEndToEndTests.AnswersAsync($"{front.Url}/", 36);
 
+            Assert.True(plan.ExitCode == 0, plan.ToString());
+            Assert.True(HostWord().Matches(plan.Out).Select(m => m.Groups[1].Value).Order().SequenceEqual(["h1", "h2", "h3", "h4", "h5", "h6"]), plan.Out);
             Assert.Equal(6, servers.Count);
             Assert.Equal([("a", 2), ("b", 2), ("c", 2)], servers.GroupBy(s => s.Zone).Select(g => (g.Key, g.Count())).Order());
             Assert.Equal(hosts.Select(h => h.Address).Order(), servers.Select(s => s.Address).Order());
@@ -84,6 +87,9 @@ public sealed class HostPlacementEndToEndTests
             hosts.ForEach(h => h.Dispose());
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\(host (h\d), zone [abc]\)")]
+    private static partial System.Text.RegularExpressions.Regex HostWord();
 
     private static async Task<List<SshdHost>> StartHostsAsync(LoopbackBlock block, int count)
     {

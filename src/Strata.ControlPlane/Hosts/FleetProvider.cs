@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Strata.ControlPlane.Reconciliation;
+using Strata.Planning;
 using Strata.Providers;
 using Strata.Providers.Hosts.Agent;
 using Strata.Providers.Hosts.Fleet;
@@ -122,8 +123,7 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
         }
     }
 
-    /// <summary>The host each of <paramref name="count"/> new servers of the tier would go to now; null when no hosts are registered, empty when they do not all fit.</summary>
-    public async Task<IReadOnlyList<string>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct)
+    public async Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct)
     {
         var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
         if (hosts.Count == 0)
@@ -131,8 +131,16 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
             return null;
         }
 
-        await RefreshAsync(ct).ConfigureAwait(false);
-        return HostPlacement.PlaceAll(Candidates(hosts), Placed(), TierPlacement.RequestOf(deployment, tier), count, out _) ?? [];
+        await _placing.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await RefreshAsync(ct).ConfigureAwait(false);
+            return [.. HostPlacement.PlaceUpTo(Candidates(hosts), Placed(), TierPlacement.RequestOf(deployment, tier), count, out _).Select(h => new PlannedHost(h.Name, h.Zone))];
+        }
+        finally
+        {
+            _placing.Release();
+        }
     }
 
     public async Task<IReadOnlyList<ServerInstance>> ListServersAsync(string? deployment, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Strata.ControlPlane.Events;
+using Strata.Planning;
 using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Reconciliation;
@@ -9,12 +10,21 @@ public interface ITierCapacity
 {
     /// <summary>Why <paramref name="count"/> more servers of <paramref name="tier"/> cannot all be placed now (starting <c>no capacity:</c>), or null when they can.</summary>
     Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct);
+
+    /// <summary>
+    /// The hosts up to <paramref name="count"/> new servers of the tier would go to now, in order (fewer when not all
+    /// fit), for the plan; null when servers are not placed on hosts.
+    /// </summary>
+    Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct);
 }
 
 /// <summary>The control plane's machine alone: servers are limited by the provider's own resources, not by placement.</summary>
 internal sealed class UnlimitedCapacity : ITierCapacity
 {
     public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct) => Task.FromResult<string?>(null);
+
+    public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<PlannedHost>?>(null);
 }
 
 /// <summary>

@@ -32,8 +32,11 @@ internal sealed partial class AgentChannel : IAsyncDisposable
         _logger = logger;
         _execution = command.ExecuteAsync();
         _input = command.CreateInputStream();
-        _ = KeepErrorsAsync(command.ExtendedOutputStream);
-        Completion = ReadMessagesAsync(command.OutputStream, onMessage);
+        // SSH.NET's channel streams block a thread on every read, async or not: each reader gets a thread of its own.
+        // On the thread pool, two blocked readers per host starved it: with a few hosts, heartbeats already read
+        // waited seconds for a thread (hosts turned unreachable) and a new host's hello timed out.
+        _ = OnOwnThread(() => KeepErrors(command.ExtendedOutputStream));
+        Completion = OnOwnThread(() => ReadMessages(command.OutputStream, onMessage));
     }
 
     /// <summary>Ends when the channel's output does; faults when a line is not a message.</summary>
@@ -112,11 +115,13 @@ internal sealed partial class AgentChannel : IAsyncDisposable
     /// <summary>Quotes a word for the login shell: single quotes, with any single quote spelled <c>'\''</c>.</summary>
     internal static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private async Task ReadMessagesAsync(Stream output, Func<AgentMessage, Task> onMessage)
+    private static Task OnOwnThread(Action read) =>
+        Task.Factory.StartNew(read, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+
+    private void ReadMessages(Stream output, Func<AgentMessage, Task> onMessage)
     {
-        await Task.Yield();
         using var reader = new StreamReader(output, Encoding.UTF8);
-        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+        while (reader.ReadLine() is { } line)
         {
             AgentMessage? message;
             try
@@ -131,7 +136,8 @@ internal sealed partial class AgentChannel : IAsyncDisposable
 
             if (message is not null)
             {
-                await onMessage(message).ConfigureAwait(false);
+                // Handlers only record what was said and hand replies on; they complete at once.
+                onMessage(message).GetAwaiter().GetResult();
             }
         }
     }
@@ -139,15 +145,14 @@ internal sealed partial class AgentChannel : IAsyncDisposable
     [LoggerMessage(EventId = 7010, Level = LogLevel.Warning, Message = "Skipped a line from the agent on {Host} that is not a message this control plane knows: {Reason}")]
     private static partial void LogSkipped(ILogger logger, string host, string reason);
 
-    private async Task KeepErrorsAsync(Stream errors)
+    private void KeepErrors(Stream errors)
     {
-        await Task.Yield();
         using var reader = new StreamReader(errors, Encoding.UTF8);
         var buffer = new char[1024];
         try
         {
             int read;
-            while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            while ((read = reader.Read(buffer)) > 0)
             {
                 lock (_errors)
                 {

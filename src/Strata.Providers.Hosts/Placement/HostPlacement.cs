@@ -21,21 +21,29 @@ public static class HostPlacement
     /// Places <paramref name="count"/> new servers one after the other, each counting the ones before; null with
     /// <paramref name="shortage"/> when not all of them fit, so that a tier never half-starts.
     /// </summary>
-    public static IReadOnlyList<string>? PlaceAll(
+    public static IReadOnlyList<PlacementHost>? PlaceAll(
+        IReadOnlyList<PlacementHost> hosts, IReadOnlyList<PlacedServer> placed, PlacementRequest request, int count, out string? shortage)
+    {
+        var chosen = PlaceUpTo(hosts, placed, request, count, out shortage);
+        if (chosen.Count == count)
+        {
+            return chosen;
+        }
+
+        shortage = count == 1 ? shortage : $"{shortage} ({chosen.Count} of the {count} new servers would fit)";
+        return null;
+    }
+
+    /// <summary>Places as many of <paramref name="count"/> new servers as fit, in order; <paramref name="shortage"/> says why the rest do not.</summary>
+    public static IReadOnlyList<PlacementHost> PlaceUpTo(
         IReadOnlyList<PlacementHost> hosts, IReadOnlyList<PlacedServer> placed, PlacementRequest request, int count, out string? shortage)
     {
         var servers = placed.ToList();
-        var chosen = new List<string>();
+        var chosen = new List<PlacementHost>();
         shortage = null;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < count && Choose(hosts, servers, request, out shortage) is { } host; i++)
         {
-            if (Choose(hosts, servers, request, out shortage) is not { } host)
-            {
-                shortage = count == 1 ? shortage : $"{shortage} ({i} of the {count} new servers would fit)";
-                return null;
-            }
-
-            chosen.Add(host);
+            chosen.Add(hosts.First(h => h.Name == host));
             servers.Add(new PlacedServer($"new-{i}", host, request.Deployment, request.Tier, request.Ports));
         }
 
