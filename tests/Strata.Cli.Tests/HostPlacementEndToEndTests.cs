@@ -88,6 +88,59 @@ public sealed partial class HostPlacementEndToEndTests
         }
     }
 
+    [Fact]
+    public async Task HostPowersOff_ItsServerIsReplacedOnAnotherHostAndTheHostIsListedLost()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        var hosts = await StartHostsAsync(block, 4);
+        try
+        {
+            await using var strata = new StrataRunner();
+            var started = await strata.RunAsync(s_timeout, "server", "start", "--listen", strata.Listen);
+            Assert.True(started.ExitCode == 0, started.ToString());
+            await AddHostsAsync(strata, hosts);
+            var front = LoopbackPorts.Reserve();
+            // Without a health check nothing but the host's loss can tell that its server is gone.
+            var spec = strata.CopyExample("hello", new Dictionary<string, string>
+            {
+                ["127.0.0.1:8080"] = $"{front}", ["front:8080"] = $"front:{front.Port}",
+                ["    health:\n      http: /healthz\n      interval: 1s\n      timeout: 500ms\n      healthyAfter: 2\n      unhealthyAfter: 3\n"] = "",
+            });
+            Assert.DoesNotContain("health:", await File.ReadAllTextAsync(spec));
+            var up = await strata.UpAsync(spec, "hello");
+            Assert.True(up.ExitCode == 0, up.ToString());
+            var before = ServersPerHost(await strata.RunAsync(s_timeout, "hosts", "--json"));
+
+            hosts[1].PowerOff();
+            await Eventually.WaitAsync(async () => InService(await strata.StatusAsync("hello")).Select(s => s.Address).Order().SequenceEqual([hosts[0].Address, hosts[2].Address, hosts[3].Address]),
+                "the server of the powered-off host to be replaced on the spare host", TimeSpan.FromMinutes(2));
+            var servers = InService(await strata.StatusAsync("hello"));
+            var answered = await HelloEndToEndTests.AnswersAsync($"{front.Url}/", 18);
+            await Eventually.WaitAsync(async () => ServersPerHost(await strata.RunAsync(s_timeout, "hosts", "--json"))["h2"].State == "lost", "the host to be lost", TimeSpan.FromMinutes(1));
+            var after = ServersPerHost(await strata.RunAsync(s_timeout, "hosts", "--json"));
+
+            Assert.Equal([("h1", 1), ("h2", 1), ("h3", 1), ("h4", 0)], before.Select(h => (h.Key, h.Value.Servers)).Order());
+            Assert.Equal(servers.Select(s => $"hello from {s.Name}").Order(), answered.Distinct().Order());
+            Assert.Equal(("a", "lost"), (servers.Single(s => s.Address == hosts[3].Address).Zone, after["h2"].State));
+            Assert.Equal(1, after["h4"].Servers);
+        }
+        finally
+        {
+            hosts.ForEach(h => h.Dispose());
+        }
+    }
+
+    private static List<(string Name, string Zone, string Address)> InService(JsonElement status) =>
+        [.. status.GetProperty("servers").EnumerateArray().Where(s => s.GetProperty("state").GetString() == "inService")
+            .Select(s => (s.GetProperty("name").GetString()!, s.GetProperty("zone").GetString()!, s.GetProperty("address").GetString()!))];
+
+    private static Dictionary<string, (string State, int Servers)> ServersPerHost(CliResult hosts)
+    {
+        Assert.True(hosts.ExitCode == 0, hosts.ToString());
+        return JsonDocument.Parse(hosts.Out).RootElement.EnumerateArray().ToDictionary(
+            h => h.GetProperty("name").GetString()!, h => (h.GetProperty("state").GetString()!, h.GetProperty("servers").GetInt32()));
+    }
+
     [System.Text.RegularExpressions.GeneratedRegex(@"\(host (h\d), zone [abc]\)")]
     private static partial System.Text.RegularExpressions.Regex HostWord();
 

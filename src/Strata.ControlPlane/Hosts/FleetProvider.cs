@@ -147,13 +147,24 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
     {
         var local = await embedded.ListServersAsync(deployment, ct).ConfigureAwait(false);
         await RefreshAsync(ct, everyHost: true).ConfigureAwait(false);
-        return [.. local, .. _hosts.Values.SelectMany(h => h.Servers.Values).Where(s => deployment is null || s.Deployment == deployment)];
+        var lost = LostHosts();
+        return [.. local, .. _hosts.SelectMany(h => h.Value.Servers.Values.Select(s => lost.Contains(h.Key) ? OnLostHost(s, h.Key) : s))
+            .Where(s => deployment is null || s.Deployment == deployment)];
     }
+
+    /// <summary>The servers of each host, as last listed (a host not connected keeps its last listing), for <c>strata hosts</c>.</summary>
+    public IReadOnlyDictionary<string, int> ServersPerHost() =>
+        _hosts.ToDictionary(h => h.Key, h => h.Value.Servers.Values.Count(s => s.State is not (ServerInstanceState.Terminated or ServerInstanceState.Failed)), StringComparer.Ordinal);
 
     public async Task<ServerInstance?> DescribeServerAsync(string serverId, CancellationToken ct) =>
         await embedded.DescribeServerAsync(serverId, ct).ConfigureAwait(false)
             ?? (await ListServersAsync(null, ct).ConfigureAwait(false)).FirstOrDefault(s => s.Id == serverId);
 
+    /// <summary>
+    /// Terminates the server where it runs. On a lost host it is only forgotten: nothing can reach it, and should the
+    /// host come back, what its agent still runs is a server the state does not know, which the control plane
+    /// terminates as an orphan.
+    /// </summary>
     public async Task TerminateAsync(string serverId, TimeSpan? grace, CancellationToken ct)
     {
         if (HostOf(serverId) is not { } host)
@@ -162,12 +173,21 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
             return;
         }
 
-        await AgentOn(host, serverId).TerminateAsync(serverId, grace, ct).ConfigureAwait(false);
+        if (!LostHosts().Contains(host))
+        {
+            await AgentOn(host, serverId).TerminateAsync(serverId, grace, ct).ConfigureAwait(false);
+        }
+
         ImmutableInterlocked.Update(ref _hosts, h => h.TryGetValue(host, out var servers) ? h.SetItem(host, servers.Without(serverId)) : h);
     }
 
-    public Task FenceAsync(string serverId, CancellationToken ct) =>
-        HostOf(serverId) is { } host ? AgentOn(host, serverId).FenceAsync(serverId, ct) : embedded.FenceAsync(serverId, ct);
+    public Task FenceAsync(string serverId, CancellationToken ct) => HostOf(serverId) switch
+    {
+        null => embedded.FenceAsync(serverId, ct),
+        // Servers on hosts hold no volumes of the control plane's; a lost host cannot be reached to be fenced.
+        var host when LostHosts().Contains(host) => Task.CompletedTask,
+        var host => AgentOn(host, serverId).FenceAsync(serverId, ct),
+    };
 
     // Volumes and logs of servers on hosts are not built yet: volumes stay on the control plane's machine, and a
     // host's server shows no log here.
@@ -227,6 +247,17 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
             ImmutableInterlocked.Update(ref _hosts, h => h.SetItem(status.Name, new HostServers(agent, servers.ToImmutableDictionary(s => s.Id, StringComparer.Ordinal))));
         }
     }
+
+    private HashSet<string> LostHosts() => [.. fleet.List().Where(h => h.State == HostState.Lost).Select(h => h.Name)];
+
+    /// <summary>A server of a lost host as the control plane must treat it: not running, so that it is replaced elsewhere.</summary>
+    private ServerInstance OnLostHost(ServerInstance server, string host) => server.State is ServerInstanceState.Terminated or ServerInstanceState.Failed
+        ? server
+        : server with
+        {
+            State = ServerInstanceState.Stopped,
+            Message = $"host {host} is lost: its agent has not been heard from for {fleet.Options.HostLostAfter.TotalSeconds:0.#}s",
+        };
 
     private List<PlacementHost> Candidates(IReadOnlyList<HostRecord> hosts) =>
         [.. hosts.Where(h => fleet.Find(h.Registration.Name) is { State: HostState.Ready, Connected: true })
