@@ -122,6 +122,30 @@ public sealed class HostAgentTests
         Assert.Equal((ServerInstanceState.Running, 0L), (third.State, reconnected.ImageBytesSent));
     }
 
+    [Fact]
+    public async Task LaunchAsync_ArchiveDamagedBeforeItIsSent_AgentDropsItAndTheLaunchFailsNamingTheDigest()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        var registration = harness.Registration(host) with { Zone = "a" };
+        var agent = await ConnectAsync(harness, host);
+        var image = await images.BakeAsync("the real content");
+        await using (var damaged = new MemoryStream("not the image"u8.ToArray()))
+        {
+            await harness.Images.PutAsync(ImageArchives.KeyOf(image), damaged, CancellationToken.None);
+        }
+
+        var refused = await Assert.ThrowsAsync<ProviderException>(() => agent.LaunchAsync(images.Request("web-1", image, null), CancellationToken.None)).WithTimeout(s_timeout);
+
+        Assert.Contains($"the upload of image {image.Id} has digest sha256:", refused.Message);
+        Assert.Contains("damaged on the way and is dropped", refused.Message);
+        Assert.Empty(await agent.ListServersAsync(null, CancellationToken.None).WithTimeout(s_timeout));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(registration.AgentDir, "uploads")));
+        Assert.False(Directory.Exists(Path.Combine(registration.AgentDir, "images", "images")));
+    }
+
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private static async Task<HostAgent> ConnectAsync(FleetHarness harness, SshdHost host)
