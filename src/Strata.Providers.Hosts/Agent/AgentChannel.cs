@@ -17,6 +17,9 @@ internal sealed partial class AgentChannel : IAsyncDisposable
 {
     private const int KeptErrorChars = 4000;
 
+    /// <summary>How long closing the channel waits for the agent to take its stop request and exit.</summary>
+    internal static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+
     private readonly SshCommand _command;
     private readonly Stream _input;
     private readonly Task _execution;
@@ -89,27 +92,48 @@ internal sealed partial class AgentChannel : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
+        // A channel whose output has ended has no agent left to tell: it exited, or the connection died. Writing to it
+        // anyway can block inside SSH.NET (its EOF on a connection going down was seen to wait 30 s and more when a
+        // host lost power), which held up the host's reconnection.
+        if (!Completion.IsCompleted)
         {
-            // SSH.NET sends EOF on closing the input only after something was written on it: the stop request is both.
-            await SendAsync(new AgentStop(), CancellationToken.None).ConfigureAwait(false);
-            await _input.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is Renci.SshNet.Common.SshException or ObjectDisposedException or InvalidOperationException or IOException)
-        {
-            // The channel or the connection is gone already: there is no agent left to tell.
-        }
-
-        try
-        {
-            await _execution.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is TimeoutException or Renci.SshNet.Common.SshException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The agent did not exit in time or the connection is already gone: closing the channel below ends it either way.
+            await StopAgentAsync().ConfigureAwait(false);
         }
 
         _command.Dispose();
+    }
+
+    /// <summary>Asks the agent to stop and waits for it to exit, for at most <see cref="StopTimeout"/> in all.</summary>
+    private async Task StopAgentAsync()
+    {
+        // SSH.NET's channel streams block a thread while they write; the request runs on its own so that the wait is
+        // bounded even when the connection dies half-way. Closing the channel afterwards ends whatever is left.
+        var request = Task.Run(() =>
+        {
+            // SSH.NET sends EOF on closing the input only after something was written on it: the stop request is both.
+            // It takes the write gate so that it never lands inside a request being written.
+            var stop = JsonSerializer.SerializeToUtf8Bytes<AgentMessage>(new AgentStop(), AgentJsonContext.Default.AgentMessage);
+            _writes.Wait();
+            try
+            {
+                _input.Write([.. stop, (byte)'\n']);
+                _input.Dispose();
+            }
+            finally
+            {
+                _writes.Release();
+            }
+        });
+        _ = request.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        try
+        {
+            await Task.WhenAll(request, _execution).WaitAsync(StopTimeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or Renci.SshNet.Common.SshException or ObjectDisposedException or InvalidOperationException or IOException)
+        {
+            // The agent did not exit in time, or the channel or the connection is gone already: closing the channel
+            // ends it either way.
+        }
     }
 
     /// <summary>Quotes a word for the login shell: single quotes, with any single quote spelled <c>'\''</c>.</summary>

@@ -88,6 +88,9 @@ public sealed class LaunchPacerTests : IAsyncLifetime
         // The first boot takes 200 ms, the next ones 1.5 s each: slower as more run at once, a small share of 60 s.
         for (var i = 0; i < 6; i++)
         {
+            // The bound grows only while every slot is used: the launches woken by the last settle must have taken
+            // theirs (they do so on the thread pool, later on a busy machine) before the next boot is learnt from.
+            await EverySlotTakenAsync(runtime, servers, entries, pacer);
             var server = await AdmittedAsync(runtime, servers, entries);
             _clock.Advance(TimeSpan.FromMilliseconds(i == 0 ? 200 : 1500));
             await InServiceAsync(runtime, server.Name);
@@ -175,6 +178,12 @@ public sealed class LaunchPacerTests : IAsyncLifetime
             "a launch holding a slot");
         return admitted!;
     }
+
+    private static Task EverySlotTakenAsync(DeploymentRuntime runtime, IReadOnlyList<ServerState> servers, IReadOnlyList<Task<bool>> entries, LaunchPacer pacer) =>
+        Eventually.WaitAsync(
+            () => servers.Where((s, i) => entries[i].IsCompletedSuccessfully && entries[i].Result)
+                .Count(s => runtime.State.FindServer("web", s.Name)?.State == ServerStatus.Pending) == pacer.Limit,
+            "every slot taken by a waiting launch");
 
     private LaunchPacer Pacer(int cores, int perCore) =>
         new(Options.Create(new ControlPlaneOptions { Cores = cores, LaunchesPerCore = perCore, MaxLaunchesPerCore = 8 }), _clock);
