@@ -51,9 +51,11 @@ public sealed record AgentHello : AgentMessage
     public required long DiskFreeBytes { get; init; }
 
     /// <summary>The absolute folder of the agent's server engine on the host (servers, volumes, image caches); null from an agent that runs no servers.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? EngineRoot { get; init; }
 
     /// <summary>The absolute folder on the host where the control plane uploads image archives over SFTP before announcing them.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? UploadFolder { get; init; }
 }
 

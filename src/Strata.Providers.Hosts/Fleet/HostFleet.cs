@@ -24,7 +24,7 @@ public sealed partial class HostFleet : IAsyncDisposable
     private readonly HostLinks _links;
     private readonly Lock _gate = new();
     private readonly List<Channel<HostStatus>> _watchers = [];
-    private readonly ITimer _checks;
+    private ITimer? _checks;
     private readonly Random _random;
     private ImmutableDictionary<string, HostConnection> _hosts = ImmutableDictionary<string, HostConnection>.Empty;
     private ImmutableDictionary<string, Keeper> _keepers = ImmutableDictionary<string, Keeper>.Empty;
@@ -52,7 +52,6 @@ public sealed partial class HostFleet : IAsyncDisposable
         _logger = logger;
         KnownHosts = new KnownHosts(_options.KnownHostsPath);
         _links = new HostLinks(new SshConnector(KnownHosts, _options.ConnectTimeout), _options, time, logger, images);
-        _checks = time.CreateTimer(_ => Evaluate(), null, _options.CheckInterval, _options.CheckInterval);
     }
 
     public KnownHosts KnownHosts { get; }
@@ -156,7 +155,11 @@ public sealed partial class HostFleet : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _checks.DisposeAsync().ConfigureAwait(false);
+        if (_checks is { } checks)
+        {
+            await checks.DisposeAsync().ConfigureAwait(false);
+        }
+
         var errors = new List<Exception>();
         foreach (var name in _hosts.Keys.Union(_keepers.Keys))
         {
@@ -191,10 +194,23 @@ public sealed partial class HostFleet : IAsyncDisposable
 
     private void KeepConnected(HostRegistration host, HostConnection? connection)
     {
+        StartChecks();
         var stop = new CancellationTokenSource();
         lock (_gate)
         {
             _keepers = _keepers.SetItem(host.Name, new Keeper(stop, KeepConnectedAsync(host, connection, stop.Token)));
+        }
+    }
+
+    /// <summary>
+    /// Starts re-evaluating states every <see cref="HostsOptions.CheckInterval"/>, once there is a host to judge: a
+    /// control plane without hosts (every one, until a host is added) keeps no timer for them.
+    /// </summary>
+    private void StartChecks()
+    {
+        lock (_gate)
+        {
+            _checks ??= _time.CreateTimer(_ => Evaluate(), null, _options.CheckInterval, _options.CheckInterval);
         }
     }
 
