@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Strata.Api.Contracts.Events;
 
 namespace Strata.Api.Contracts;
 
@@ -14,6 +15,7 @@ namespace Strata.Api.Contracts;
 [JsonSerializable(typeof(LogLineDto))]
 [JsonSerializable(typeof(PinRequest))]
 [JsonSerializable(typeof(PinDto))]
+[JsonSerializable(typeof(DeploymentEvent))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>An RFC 7807 problem, as the API returns errors; <see cref="Errors"/> carries spec diagnostics.</summary>

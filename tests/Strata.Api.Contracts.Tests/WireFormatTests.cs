@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Strata.Api.Contracts.Agent;
+using Strata.Api.Contracts.Events;
 
 namespace Strata.Api.Contracts.Tests;
 
@@ -60,4 +61,40 @@ public sealed class WireFormatTests
         Assert.Equal(new AgentHeartbeat { Sequence = 7 }, JsonSerializer.Deserialize("""{"type":"heartbeat","sequence":7}""", AgentJsonContext.Default.AgentMessage));
         Assert.Throws<JsonException>(() => JsonSerializer.Deserialize("""{"type":"reboot"}""", AgentJsonContext.Default.AgentMessage));
     }
+
+    [Fact]
+    public void DeploymentEvent_AsTheEventStreamServesIt_CarriesKindAndFieldsByName()
+    {
+        var served = new DeploymentEvent
+        {
+            Id = 7, Deployment = "shop", Time = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero), Kind = EventKinds.ServerState,
+            Resource = "tiers.web.servers[shop-web-k3x9a1]", Message = "shop-web-k3x9a1 is in service", Tier = "web", Server = "shop-web-k3x9a1",
+            FromState = ServerPhase.Booting, ToState = ServerPhase.InService,
+        };
+
+        var json = JsonSerializer.Serialize(served, ApiJsonContext.Default.DeploymentEvent);
+
+        const string expected = """{"id":7,"deployment":"shop","time":"2026-03-01T12:00:00+00:00","kind":"server.state","resource":"tiers.web.servers[shop-web-k3x9a1]","severity":"Info","message":"shop-web-k3x9a1 is in service","tier":"web","server":"shop-web-k3x9a1","fromState":"Booting","toState":"InService","rollback":null}""";
+        Assert.Equal(expected, json);
+        Assert.Equal(served, JsonSerializer.Deserialize(json, ApiJsonContext.Default.DeploymentEvent));
+    }
+
+    [Fact]
+    public void DeploymentEvent_WithADefaultContext_StillWritesStatesAndRollbackByName()
+    {
+        // The CLI's --json output writes other enums as numbers; the fields that programs match on keep their names.
+        var rollback = new DeploymentEvent
+        {
+            Deployment = "shop", Time = DateTimeOffset.UnixEpoch, Kind = EventKinds.DeploymentRollback, Message = "rolled back",
+            ToState = ServerPhase.Failed, Rollback = RollbackResult.NoPreviousApply,
+        };
+
+        var json = JsonSerializer.Serialize(rollback, PlainJsonContext.Default.DeploymentEvent);
+
+        Assert.Contains("\"ToState\":\"Failed\"", json);
+        Assert.Contains("\"Rollback\":\"NoPreviousApply\"", json);
+    }
 }
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(DeploymentEvent))]
+internal sealed partial class PlainJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

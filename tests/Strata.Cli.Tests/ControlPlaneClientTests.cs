@@ -6,9 +6,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Strata.Api.Contracts;
+using Strata.Api.Contracts.Events;
 using Strata.Cli.Client;
-using Strata.ControlPlane.Api.V1;
-using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.Testing;
 
@@ -99,7 +98,7 @@ public sealed class ControlPlaneClientTests
         await using var server = await FakeControlPlane.StartAsync(paths, Environment.ProcessId, async (context, ct) =>
         {
             var first = new DeploymentEvent { Id = 1, Deployment = "hello", Time = DateTimeOffset.UnixEpoch, Kind = "server.state", Message = "hello-web-1 is booting" };
-            await context.Response.WriteAsync(JsonSerializer.Serialize(first, EventJsonContext.Default.DeploymentEvent) + "\n", ct);
+            await context.Response.WriteAsync(JsonSerializer.Serialize(first, ApiJsonContext.Default.DeploymentEvent) + "\n", ct);
             await context.Response.Body.FlushAsync(ct);
             // Once the CLI has printed it (a reset would drop data the CLI has not read yet), the connection dies.
             await output.Written.WithTimeout();

@@ -1,6 +1,5 @@
+using Strata.Api.Contracts.Events;
 using Strata.Cli.Commands;
-using Strata.ControlPlane.Events;
-using Strata.Planning.State;
 
 namespace Strata.Cli.Tests;
 
@@ -14,7 +13,7 @@ public sealed class LaunchProgressTests
         progress.Observe(Failed("web-1"));
         progress.Observe(Failed("web-2"));
 
-        progress.Observe(State("web-3", ServerStatus.Booting, ServerStatus.InService, "web-3 passed its health check and takes traffic"));
+        progress.Observe(State("web-3", ServerPhase.Booting, ServerPhase.InService, "web-3 passed its health check and takes traffic"));
         progress.Observe(Failed("web-4"));
 
         Assert.Equal(1, progress.Failures);
@@ -26,7 +25,7 @@ public sealed class LaunchProgressTests
         var progress = new LaunchProgress();
         progress.Observe(Failed("web-1"));
 
-        var line = progress.Observe(State("web-2", ServerStatus.InService, ServerStatus.Unhealthy, "web-2 was last seen: is in service"));
+        var line = progress.Observe(State("web-2", ServerPhase.InService, ServerPhase.Unhealthy, "web-2 was last seen: is in service"));
 
         Assert.Equal(1, progress.Failures);
         Assert.Null(line);
@@ -67,9 +66,9 @@ public sealed class LaunchProgressTests
     }
 
     private static DeploymentEvent Failed(string server) =>
-        Event(EventKinds.ServerFailed, $"{server} failed: exited 1") with { Tier = "web", Server = server, ToState = ServerStatus.Failed };
+        Event(EventKinds.ServerFailed, $"{server} failed: exited 1") with { Tier = "web", Server = server, ToState = ServerPhase.Failed };
 
-    private static DeploymentEvent State(string server, ServerStatus from, ServerStatus to, string message) =>
+    private static DeploymentEvent State(string server, ServerPhase from, ServerPhase to, string message) =>
         Event(EventKinds.ServerState, message) with { Tier = "web", Server = server, FromState = from, ToState = to };
 
     private static DeploymentEvent Event(string kind, string message) => new()

@@ -18,6 +18,10 @@ namespace Strata.Cli.Tests;
 /// cut half-way is one a server did answer, which no load balancer can complete. Its accept queue holds 128
 /// connections instead of Python's 5, so a loaded machine drops no connection attempt (a dropped SYN costs a
 /// one-second retransmission, which a load generator may count as a timeout).
+/// Its health check allows 400 ms per answer, three failures in a row: these tests run the app under wrk, with CPU
+/// burnt on purpose, on two cores that other tests share. With 150 ms and two failures, a new server of a rollout
+/// whose answers queued behind the load for two probes in a row was rightly found unhealthy, and the deployment was
+/// rolled back in the middle of a test about something else (seen at a load average of 19).
 /// </remarks>
 public sealed class ResiliencyDeployment
 {
@@ -97,7 +101,7 @@ public sealed class ResiliencyDeployment
                 image: app
                 servers: {{servers}}
                 ports: [8000]
-                health: { http: /healthz, interval: 200ms, timeout: 150ms, healthyAfter: 1, unhealthyAfter: 2, grace: 5s }
+                health: { http: /healthz, interval: 500ms, timeout: 400ms, healthyAfter: 1, unhealthyAfter: 3, grace: 5s }
             {{Indent(tierExtra)}}
             loadBalancers:
               front: { listen: "{{LoadBalancer}}", to: "web:8000", driver: {{driver}} }

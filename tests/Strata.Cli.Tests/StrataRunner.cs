@@ -126,17 +126,14 @@ public sealed class StrataRunner : IAsyncDisposable
         return JsonDocument.Parse(result.Out).RootElement.GetProperty("pid").GetInt32();
     }
 
-    /// <summary>Copies an example into this runner's folder, replacing listen ports so runs do not collide.</summary>
+    /// <summary>
+    /// Copies an example's tracked files (see <see cref="TrackedFiles"/>) into this runner's folder, replacing listen
+    /// ports so runs do not collide.
+    /// </summary>
     public string CopyExample(string name, IReadOnlyDictionary<string, string>? replacements = null)
     {
-        var source = Path.Combine(RepositoryRoot(), "examples", name);
         var target = Home.Combine("specs", name);
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var destination = Path.Combine(target, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
+        TrackedFiles.Copy(RepositoryRoot(), Path.Combine("examples", name), target);
 
         if (replacements is not null)
         {

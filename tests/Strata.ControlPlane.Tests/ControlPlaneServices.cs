@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Strata.ControlPlane.Hosting;
+using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
+using Strata.Planning.State;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests;
@@ -44,6 +46,11 @@ internal sealed class ControlPlaneServices : IAsyncDisposable
         await store.InitializeAsync(CancellationToken.None).WithTimeout();
         return store;
     }
+
+    /// <summary>A runtime of <paramref name="yaml"/> applied to an empty state, stored in this home's state store.</summary>
+    /// <param name="adjust">Changes to the applied state, e.g. servers put in service.</param>
+    public async Task<DeploymentRuntime> RuntimeAsync(string yaml, Func<DeploymentState, DeploymentState>? adjust = null) =>
+        AppliedDeployments.Runtime(await InitializedStoreAsync(), yaml, adjust);
 
     public async ValueTask DisposeAsync()
     {

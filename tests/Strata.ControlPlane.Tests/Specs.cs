@@ -47,6 +47,29 @@ internal static class Specs
           url: ${loadBalancers.front.url}
         """;
 
+    /// <summary>
+    /// Deployment <c>shop</c> with one tier, <c>web</c>, of <paramref name="servers"/> servers running <c>sh run.sh</c>;
+    /// with a <paramref name="health"/> check (e.g. <c>{ http: /healthz, interval: 1s }</c>) the tier also has an
+    /// <c>http</c> port, <paramref name="port"/>.
+    /// </summary>
+    public static string Web(int servers, string? health = null, int port = 8000)
+    {
+        var probed = health is null ? "" : $$"""
+
+                ports: { http: {{port}} }
+                health: {{health}}
+            """;
+        return $$"""
+            deployment: shop
+            images:
+              app: { from: ./app, run: "sh run.sh" }
+            tiers:
+              web:
+                image: app
+                servers: {{servers}}{{probed}}
+            """;
+    }
+
     public static DeploymentSpec Load(string yaml, ParameterValues? values = null)
     {
         var result = SpecLoader.Parse(yaml, SpecLoader.DefaultFileName, values ?? ParameterValues.Empty.With("dbPassword", SecretPassword));

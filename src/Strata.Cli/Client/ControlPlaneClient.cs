@@ -2,8 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Strata.Api.Contracts;
-using Strata.ControlPlane.Api.V1;
-using Strata.ControlPlane.Events;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Hosting;
 
 namespace Strata.Cli.Client;
@@ -141,7 +140,7 @@ public sealed class ControlPlaneClient : IDisposable
             null, AccessJsonContext.Default.IReadOnlyListAuditEntryDto, ct);
 
     public IAsyncEnumerable<DeploymentEvent> EventsAsync(string name, long after, bool follow, CancellationToken ct) =>
-        _http.StreamAsync(HttpMethod.Get, $"{Deployment(name)}/events?after={after}&follow={(follow ? "true" : "false")}", null, EventJsonContext.Default.DeploymentEvent, ct);
+        _http.StreamAsync(HttpMethod.Get, $"{Deployment(name)}/events?after={after}&follow={(follow ? "true" : "false")}", null, ApiJsonContext.Default.DeploymentEvent, ct);
 
     public IAsyncEnumerable<LogLineDto> LogsAsync(string name, string server, int tail, bool follow, CancellationToken ct) =>
         _http.StreamAsync(HttpMethod.Get, $"{Deployment(name)}/servers/{Uri.EscapeDataString(server)}/logs?tail={tail}&follow={(follow ? "true" : "false")}",

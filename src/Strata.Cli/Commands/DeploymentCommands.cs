@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Strata.Api.Contracts.Events;
 using Strata.Cli.Client;
 
 namespace Strata.Cli.Commands;

@@ -1,5 +1,4 @@
-using Strata.ControlPlane.Events;
-using Strata.Planning.State;
+using Strata.Api.Contracts.Events;
 
 namespace Strata.Cli.Commands;
 
@@ -31,7 +30,7 @@ public sealed class LaunchProgress
                 // A rollback that could not start, or why a server in service is not sent traffic yet: what the
                 // wait is about, not a failure.
                 return $"  ! {e.Message}";
-            case { Kind: EventKinds.ServerState, ToState: ServerStatus.InService }:
+            case { Kind: EventKinds.ServerState, ToState: ServerPhase.InService }:
                 Failures = 0;
                 return null;
             default:

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Strata.Api.Contracts.Events;
 using Strata.Spec.Diagnostics;
 using Strata.Spec.Loading;
 using Strata.Spec.Model;
@@ -112,5 +113,5 @@ public sealed record DiagnosticDto(string File, int Line, int Column, string Sev
 [System.Text.Json.Serialization.JsonSerializable(typeof(Strata.Api.Contracts.DeploymentStatusDto))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyList<Strata.Api.Contracts.DeploymentSummaryDto>))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(Strata.Api.Contracts.ServerInfo))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(Strata.ControlPlane.Events.DeploymentEvent))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(Strata.Api.Contracts.Events.DeploymentEvent))]
 public sealed partial class CliJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

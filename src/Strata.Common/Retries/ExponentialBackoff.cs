@@ -20,14 +20,25 @@ public static class ExponentialBackoff
     /// <example><c>Delay(3, 2 s, 1 min, 0.2, random)</c> is between 6.4 and 8 seconds.</example>
     public static TimeSpan Delay(int failures, TimeSpan first, TimeSpan max, double jitter, Random random)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(failures, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(first, TimeSpan.Zero);
-        ArgumentOutOfRangeException.ThrowIfLessThan(max, first);
         ArgumentOutOfRangeException.ThrowIfLessThan(jitter, 0);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(jitter, 1);
         ArgumentNullException.ThrowIfNull(random);
+        return TimeSpan.FromMilliseconds(CappedMilliseconds(failures, first, max) * (1 - (jitter * random.NextDouble())));
+    }
+
+    /// <summary>
+    /// The wait after the <paramref name="failures"/>-th failure in a row, without jitter: for a wait that no other
+    /// party shares, such as one tier's next launch.
+    /// </summary>
+    /// <example><c>Delay(3, 1 s, 5 min)</c> is 4 seconds.</example>
+    public static TimeSpan Delay(int failures, TimeSpan first, TimeSpan max) => TimeSpan.FromMilliseconds(CappedMilliseconds(failures, first, max));
+
+    private static double CappedMilliseconds(int failures, TimeSpan first, TimeSpan max)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(failures, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(first, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, first);
         var exponential = first.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, MaxDoublings));
-        var capped = Math.Min(exponential, max.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped * (1 - (jitter * random.NextDouble())));
+        return Math.Min(exponential, max.TotalMilliseconds);
     }
 }

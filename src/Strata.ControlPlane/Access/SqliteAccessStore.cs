@@ -6,8 +6,7 @@ using Strata.ControlPlane.State;
 namespace Strata.ControlPlane.Access;
 
 /// <summary>
-/// Tokens and the audit log in the state database. Whichever of this store and the state store opens the database
-/// first creates it readable by its owner only; SQLite gives its journal files the database's mode.
+/// Tokens and the audit log in the state database, in tables of their own created on first use.
 /// </summary>
 internal sealed class SqliteAccessStore(IOptions<SqliteStateStoreOptions> options) : IAccessStore, IDisposable
 {
@@ -31,23 +30,10 @@ internal sealed class SqliteAccessStore(IOptions<SqliteStateStoreOptions> option
         CREATE INDEX IF NOT EXISTS audit_by_deployment ON audit (deployment, id);
         """;
 
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = options.Value.DatabasePath,
-        Mode = SqliteOpenMode.ReadWrite,
-        Pooling = true,
-        DefaultTimeout = 30,
-    }.ToString();
-
-    private readonly SemaphoreSlim _schemaGate = new(1, 1);
-    private volatile bool _created;
+    private readonly SqliteDatabase _database = new(options.Value.DatabasePath, Schema);
 
     /// <summary>Closes this store's pooled connections, so that the database's files are released.</summary>
-    public void Dispose()
-    {
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
-    }
+    public void Dispose() => _database.Dispose();
 
     public async Task<ApiToken?> FindByHashAsync(string hash, CancellationToken ct)
     {
@@ -171,52 +157,7 @@ internal sealed class SqliteAccessStore(IOptions<SqliteStateStoreOptions> option
         return tokens;
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
-    {
-        if (!_created)
-        {
-            await CreateSchemaAsync(ct).ConfigureAwait(false);
-        }
-
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(ct).ConfigureAwait(false);
-        return connection;
-    }
-
-    private async Task CreateSchemaAsync(CancellationToken ct)
-    {
-        await _schemaGate.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            if (_created)
-            {
-                return;
-            }
-
-            CreateOwnerOnly(options.Value.DatabasePath);
-            await using var connection = new SqliteConnection(_connectionString);
-            await connection.OpenAsync(ct).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = Schema;
-            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            _created = true;
-        }
-        finally
-        {
-            _schemaGate.Release();
-        }
-    }
-
-    internal static void CreateOwnerOnly(string path)
-    {
-        // Opening with OpenOrCreate keeps an existing database as it is; a new one has mode 0600 from its creation.
-        using var file = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.ReadWrite,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
-    }
+    private Task<SqliteConnection> OpenAsync(CancellationToken ct) => _database.OpenAsync(ct);
 
     private static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.State;
 
 namespace Strata.ControlPlane.Backups;
 
@@ -13,10 +14,10 @@ namespace Strata.ControlPlane.Backups;
 /// The <see cref="BackupRecord"/> of every backup policy, kept in a table of its own in the control plane's
 /// <c>state.db</c> (created when missing) and published to <see cref="BackupStatusBoard"/> for the status document.
 /// </summary>
-public sealed class BackupCatalog(IOptions<ControlPlaneOptions> options, DeploymentRegistry registry)
+public sealed class BackupCatalog(IOptions<ControlPlaneOptions> options, DeploymentRegistry registry) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly StateTable _table = new(options.Value.Paths.StateDatabase, """
+    private readonly SqliteDatabase _database = new(options.Value.Paths.StateDatabase, """
         CREATE TABLE IF NOT EXISTS backup_records (
             deployment TEXT NOT NULL,
             tier TEXT NOT NULL,
@@ -24,6 +25,9 @@ public sealed class BackupCatalog(IOptions<ControlPlaneOptions> options, Deploym
             record TEXT NOT NULL,
             PRIMARY KEY (deployment, tier, policy));
         """);
+
+    /// <summary>Closes the pooled connections to <c>state.db</c>, so that its files are released.</summary>
+    public void Dispose() => _database.Dispose();
 
     public async Task<IReadOnlyList<BackupRecord>> ListAsync(string deployment, CancellationToken ct)
     {
@@ -88,7 +92,7 @@ public sealed class BackupCatalog(IOptions<ControlPlaneOptions> options, Deploym
         }
     }
 
-    private Task<SqliteConnection> OpenAsync(CancellationToken ct) => _table.OpenAsync(ct);
+    private Task<SqliteConnection> OpenAsync(CancellationToken ct) => _database.OpenAsync(ct);
 }
 
 /// <summary>

@@ -31,7 +31,7 @@ public sealed class BackupOptions
     /// <value>The default is 1 minute.</value>
     public TimeSpan DisasterRecoveryRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The longest wait between two attempts of a copy to the disaster-recovery store.</summary>
+    /// <summary>The longest wait between two attempts of a copy to the disaster-recovery store, jitter included.</summary>
     /// <value>The default is 1 hour.</value>
     public TimeSpan DisasterRecoveryMaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
 

@@ -1,3 +1,4 @@
+using Strata.Api.Contracts.Events;
 using Strata.Backups.Retention;
 using Strata.Backups.Services;
 using Strata.Backups.Snapshots;

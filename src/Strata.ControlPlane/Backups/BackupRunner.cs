@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Strata.Api.Contracts.Events;
 using Strata.Backups;
 using Strata.Backups.Services;
 using Strata.Backups.Snapshots;

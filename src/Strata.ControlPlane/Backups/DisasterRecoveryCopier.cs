@@ -1,3 +1,4 @@
+using Strata.Api.Contracts.Events;
 using Strata.Backups;
 using Strata.Backups.Replication;
 using Strata.Backups.Services;

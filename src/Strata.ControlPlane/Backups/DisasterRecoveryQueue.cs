@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Hosting;
+using Strata.ControlPlane.State;
 
 namespace Strata.ControlPlane.Backups;
 
@@ -14,9 +15,9 @@ public sealed record PendingCopy(string Deployment, string Tier, string Policy, 
 /// copy is recorded before the backup is reported done and removed only once the copy is verified, so a control
 /// plane that stops (or dies) in between resumes it when it starts again.
 /// </summary>
-public sealed class DisasterRecoveryQueue(IOptions<ControlPlaneOptions> options)
+public sealed class DisasterRecoveryQueue(IOptions<ControlPlaneOptions> options) : IDisposable
 {
-    private readonly StateTable _table = new(options.Value.Paths.StateDatabase, """
+    private readonly SqliteDatabase _database = new(options.Value.Paths.StateDatabase, """
         CREATE TABLE IF NOT EXISTS dr_copies (
             deployment TEXT NOT NULL,
             backup_id TEXT NOT NULL,
@@ -27,9 +28,12 @@ public sealed class DisasterRecoveryQueue(IOptions<ControlPlaneOptions> options)
             PRIMARY KEY (deployment, backup_id));
         """);
 
+    /// <summary>Closes the pooled connections to <c>state.db</c>, so that its files are released.</summary>
+    public void Dispose() => _database.Dispose();
+
     public async Task AddAsync(PendingCopy copy, CancellationToken ct)
     {
-        await using var connection = await _table.OpenAsync(ct).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO dr_copies (deployment, backup_id, tier, policy, attempts, next_attempt_at) VALUES ($d, $b, $t, $p, $a, $n)
@@ -47,7 +51,7 @@ public sealed class DisasterRecoveryQueue(IOptions<ControlPlaneOptions> options)
     /// <summary>Every pending copy, due or not, oldest first.</summary>
     public async Task<IReadOnlyList<PendingCopy>> ListAsync(CancellationToken ct)
     {
-        await using var connection = await _table.OpenAsync(ct).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT deployment, tier, policy, backup_id, attempts, next_attempt_at FROM dr_copies ORDER BY backup_id";
         var copies = new List<PendingCopy>();
@@ -64,7 +68,7 @@ public sealed class DisasterRecoveryQueue(IOptions<ControlPlaneOptions> options)
 
     public async Task RemoveAsync(string deployment, string backupId, CancellationToken ct)
     {
-        await using var connection = await _table.OpenAsync(ct).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM dr_copies WHERE deployment = $d AND backup_id = $b";
         command.Parameters.AddWithValue("$d", deployment);

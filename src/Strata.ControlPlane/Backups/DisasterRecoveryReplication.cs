@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Strata.Common.Retries;
 using Strata.ControlPlane.Deployments;
 
 namespace Strata.ControlPlane.Backups;
@@ -21,6 +22,9 @@ public sealed partial class DisasterRecoveryReplication(
     ILogger<DisasterRecoveryReplication> logger) : BackgroundService
 {
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    /// <summary>The largest share of a retry delay taken off at random.</summary>
+    private const double Jitter = 0.2;
+
     private readonly Random _random = new();
 
     /// <summary>Records a copy to make; does nothing when the deployment has no disaster-recovery store.</summary>
@@ -74,18 +78,19 @@ public sealed partial class DisasterRecoveryReplication(
         catch (Exception ex) when (BackupRunner.IsBackupFailure(ex))
         {
             // Already recorded and reported by the copier; tried again later.
-            var next = copy with { Attempts = copy.Attempts + 1, NextAttemptAt = time.GetUtcNow() + RetryDelay(copy.Attempts) };
+            var next = copy with { Attempts = copy.Attempts + 1, NextAttemptAt = time.GetUtcNow() + RetryDelay(copy.Attempts + 1, options.Value, _random) };
             LogCopyFailed(logger, ex, copy.BackupId, next.NextAttemptAt);
             await queue.AddAsync(next, ct).ConfigureAwait(false);
         }
     }
 
-    private TimeSpan RetryDelay(int failedBefore)
-    {
-        var delay = options.Value.DisasterRecoveryRetryDelay * Math.Pow(2, Math.Min(failedBefore, 20));
-        var bounded = delay < options.Value.DisasterRecoveryMaxRetryDelay ? delay : options.Value.DisasterRecoveryMaxRetryDelay;
-        return bounded * (0.8 + (0.4 * _random.NextDouble()));
-    }
+    /// <summary>
+    /// The wait before the next attempt of a copy that has failed <paramref name="failures"/> times in a row. Up to a
+    /// fifth is taken off at random, so copies that failed together are not all tried again together; the jitter
+    /// only shortens the wait, so <see cref="BackupOptions.DisasterRecoveryMaxRetryDelay"/> is never passed.
+    /// </summary>
+    internal static TimeSpan RetryDelay(int failures, BackupOptions options, Random random) =>
+        ExponentialBackoff.Delay(failures, options.DisasterRecoveryRetryDelay, options.DisasterRecoveryMaxRetryDelay, Jitter, random);
 
     /// <summary>Until a copy is queued, or the scheduler interval has passed (when queued copies may have come due).</summary>
     private async Task WaitForWorkAsync(CancellationToken ct)

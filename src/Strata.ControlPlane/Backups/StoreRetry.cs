@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
+using Strata.Api.Contracts.Events;
 using Strata.Common.Retries;
 using Strata.ControlPlane.Events;
 using Strata.Storage;

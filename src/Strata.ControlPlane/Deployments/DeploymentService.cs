@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Strata.Api.Contracts;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Api.V1;
-using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;

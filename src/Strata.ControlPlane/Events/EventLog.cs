@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Secrets;
 using Strata.ControlPlane.State;
 

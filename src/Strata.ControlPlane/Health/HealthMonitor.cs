@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
@@ -17,7 +18,7 @@ namespace Strata.ControlPlane.Health;
 /// of the load balancers in front of its tier start and stop with it (see <see cref="LoadBalancerChecks"/>).
 /// </summary>
 public sealed partial class HealthMonitor(
-    IHealthProbe probe, ProbeSchedule schedule, LoadBalancerChecks loadBalancerChecks, IServerFailures failures, EventLog events, TimeProvider time, ILogger<HealthMonitor> logger)
+    ProbeSchedule schedule, LoadBalancerChecks loadBalancerChecks, IServerFailures failures, EventLog events, TimeProvider time, ILogger<HealthMonitor> logger)
 {
     private readonly ConcurrentDictionary<string, ProbeLoop> _probes = new(StringComparer.Ordinal);
 
@@ -75,16 +76,9 @@ public sealed partial class HealthMonitor(
     private async Task<ProbeResult?> ProbeAsync(HealthCheckSpec check, ProbeTarget target, DateTimeOffset due, ProbeLoop loop, CancellationToken ct)
     {
         var lateStart = time.GetUtcNow() - due;
-        ProbeResult result;
-        DateTimeOffset started;
-        using (await schedule.EnterAsync(ct).ConfigureAwait(false))
-        {
-            started = time.GetUtcNow();
-            result = await probe.ProbeAsync(check, target, ct).ConfigureAwait(false);
-        }
-
-        loop.LastBeat = time.GetUtcNow();
-        return ProbeTiming.IsInconclusive(result, lateStart, loop.LastBeat - started, check.Timeout) ? null : result;
+        var probed = await schedule.RunAsync(check, target, ct).ConfigureAwait(false);
+        loop.LastBeat = probed.Finished;
+        return ProbeTiming.IsInconclusive(probed.Result, lateStart, probed.Finished - probed.Started, check.Timeout) ? null : probed.Result;
     }
 
     private async Task RunAsync(DeploymentRuntime runtime, ServerState launched, HealthCheckSpec check, ServerInstance instance, ProbeLoop loop)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning.State;
@@ -15,7 +16,7 @@ namespace Strata.ControlPlane.Health;
 /// it leaves that load balancer's rotation but stays in service for its tier and is not replaced for it; the tier's
 /// check alone decides that (see <see cref="HealthMonitor"/>).
 /// </summary>
-public sealed partial class LoadBalancerChecks(IHealthProbe probe, ProbeSchedule schedule, EventLog events, TimeProvider time, ILogger<LoadBalancerChecks> logger)
+public sealed partial class LoadBalancerChecks(ProbeSchedule schedule, EventLog events, TimeProvider time, ILogger<LoadBalancerChecks> logger)
 {
     private readonly ConcurrentDictionary<(string Server, string LoadBalancer), CancellationTokenSource> _probes = new();
 
@@ -95,13 +96,8 @@ public sealed partial class LoadBalancerChecks(IHealthProbe probe, ProbeSchedule
                 }
 
                 probing = Prepare(runtime, key, tier, spec, check, instance, probing);
-                ProbeResult result;
-                using (await schedule.EnterAsync(ct).ConfigureAwait(false))
-                {
-                    result = await probe.ProbeAsync(check, probing.Value.Target, ct).ConfigureAwait(false);
-                }
-
-                await RecordAsync(runtime, server, loadBalancer, result, ct).ConfigureAwait(false);
+                var probed = await schedule.RunAsync(check, probing.Value.Target, ct).ConfigureAwait(false);
+                await RecordAsync(runtime, server, loadBalancer, probed.Result, ct).ConfigureAwait(false);
                 await Task.Delay(schedule.NextDelay($"{name}/{loadBalancer}", ServerStatus.InService, check.Interval, time.GetUtcNow()), time, ct).ConfigureAwait(false);
             }
         }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Hosting;
 using Strata.Planning.State;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Health;
 
@@ -10,17 +11,22 @@ namespace Strata.ControlPlane.Health;
 /// Probes that all fired on the same tick made 200 single-threaded apps answer at the same instant on two busy cores,
 /// and healthy ones timed out. At most <see cref="Limit"/> probes run at once (<see cref="ControlPlaneOptions.ProbesPerCore"/>
 /// per core): a probe's timeout starts once it holds a slot, so the wait for one never counts against the server, and
-/// the control plane is never so busy with probes in flight that it cannot read their answers in time.
+/// the control plane is never so busy with probes in flight that it cannot read their answers in time. Server checks
+/// and load-balancer checks run their probes through <see cref="RunAsync"/>, and so share the one bound.
 /// </summary>
 public sealed class ProbeSchedule : IDisposable
 {
+    private readonly IHealthProbe _probe;
+    private readonly TimeProvider _time;
     private readonly SemaphoreSlim _slots;
     private readonly TimeSpan _step;
     private readonly TimeSpan _bootInterval;
     private int _waiting;
 
-    public ProbeSchedule(IOptions<ControlPlaneOptions> options)
+    public ProbeSchedule(IHealthProbe probe, IOptions<ControlPlaneOptions> options, TimeProvider time)
     {
+        _probe = probe;
+        _time = time;
         var value = options.Value;
         Limit = Math.Max(1, value.Cores ?? Environment.ProcessorCount) * Math.Max(1, value.ProbesPerCore);
         _slots = new SemaphoreSlim(Limit, Limit);
@@ -48,6 +54,17 @@ public sealed class ProbeSchedule : IDisposable
         }
 
         return new Slot(_slots);
+    }
+
+    /// <summary>Runs one probe in a slot: its timeout starts once it holds one.</summary>
+    public async Task<ScheduledProbe> RunAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
+    {
+        using (await EnterAsync(ct).ConfigureAwait(false))
+        {
+            var started = _time.GetUtcNow();
+            var result = await _probe.ProbeAsync(check, target, ct).ConfigureAwait(false);
+            return new ScheduledProbe(result, started, _time.GetUtcNow());
+        }
     }
 
     /// <summary>
@@ -101,3 +118,6 @@ public sealed class ProbeSchedule : IDisposable
         }
     }
 }
+
+/// <summary>What a probe found, and when it held its slot: <see cref="Started"/> once it had one, until <see cref="Finished"/>.</summary>
+public readonly record struct ScheduledProbe(ProbeResult Result, DateTimeOffset Started, DateTimeOffset Finished);

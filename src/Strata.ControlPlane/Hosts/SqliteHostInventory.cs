@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Strata.Api.Contracts.Agent;
-using Strata.ControlPlane.Access;
 using Strata.ControlPlane.State;
 using Strata.Providers.Hosts.Fleet;
 using Strata.Providers.Hosts.Ssh;
@@ -39,22 +38,10 @@ internal sealed class SqliteHostInventory(IOptions<SqliteStateStoreOptions> opti
     private const string Columns = "name, ssh_user, address, ssh_port, identity, agent_dir, agent_runtime, zone, region, labels, state, "
         + "agent_version, hostname, cores, memory_bytes, disk_bytes, disk_free_bytes, last_heartbeat, added_at";
 
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = options.Value.DatabasePath,
-        Mode = SqliteOpenMode.ReadWriteCreate,
-        Pooling = true,
-        DefaultTimeout = 30,
-    }.ToString();
+    private readonly SqliteDatabase _database = new(options.Value.DatabasePath, Schema);
 
-    private readonly SemaphoreSlim _schemaGate = new(1, 1);
-    private volatile bool _created;
-
-    public void Dispose()
-    {
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
-    }
+    /// <summary>Closes this inventory's pooled connections, so that the database's files are released.</summary>
+    public void Dispose() => _database.Dispose();
 
     public async Task AddAsync(HostRecord host, CancellationToken ct)
     {
@@ -171,34 +158,7 @@ internal sealed class SqliteHostInventory(IOptions<SqliteStateStoreOptions> opti
         };
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
-    {
-        if (!_created)
-        {
-            await _schemaGate.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                if (!_created)
-                {
-                    SqliteAccessStore.CreateOwnerOnly(options.Value.DatabasePath);
-                    await using var creating = new SqliteConnection(_connectionString);
-                    await creating.OpenAsync(ct).ConfigureAwait(false);
-                    await using var command = creating.CreateCommand();
-                    command.CommandText = Schema;
-                    await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-                    _created = true;
-                }
-            }
-            finally
-            {
-                _schemaGate.Release();
-            }
-        }
-
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(ct).ConfigureAwait(false);
-        return connection;
-    }
+    private Task<SqliteConnection> OpenAsync(CancellationToken ct) => _database.OpenAsync(ct);
 }
 
 /// <summary>Host states as the API and the state store write them: <c>ready</c>, <c>draining</c>, <c>unreachable</c>, <c>lost</c>.</summary>

@@ -12,7 +12,7 @@ namespace Strata.ControlPlane.Reconciliation;
 /// <param name="Death">Why it is gone, once that is confirmed; null while it is still being confirmed.</param>
 public sealed record DeathVerdict(ServerInstance? Running, string? Death)
 {
-    /// <summary>Neither alive nor confirmed gone yet: look again after <see cref="ControlPlaneOptions.DeathConfirmation"/>.</summary>
+    /// <summary>Neither alive nor confirmed gone yet: a pass after <see cref="ControlPlaneOptions.DeathConfirmation"/> looks again.</summary>
     public bool Pending => Running is null && Death is null;
 }
 
@@ -24,7 +24,7 @@ public sealed record DeathVerdict(ServerInstance? Running, string? Death)
 /// knows at all is confirmed only when a second look, at least <see cref="ControlPlaneOptions.DeathConfirmation"/>
 /// after the first, still does not find it.
 /// </summary>
-public sealed class DeathVerdicts(ICloudProvider provider, IOptions<ControlPlaneOptions> options, TimeProvider time)
+public sealed class DeathVerdicts(ICloudProvider provider, ReconcileTriggers triggers, IOptions<ControlPlaneOptions> options, TimeProvider time)
 {
     private const int DeathLogLines = 3;
 
@@ -33,7 +33,10 @@ public sealed class DeathVerdicts(ICloudProvider provider, IOptions<ControlPlane
     /// <summary>The servers whose death awaits a second look.</summary>
     public IReadOnlyCollection<string> Suspected => [.. Volatile.Read(ref _suspected).Keys];
 
-    /// <summary>Looks at <paramref name="server"/> of <paramref name="deployment"/> again and says whether it runs, is confirmed gone, or needs another look.</summary>
+    /// <summary>
+    /// Looks at <paramref name="server"/> of <paramref name="deployment"/> again and says whether it runs, is confirmed
+    /// gone, or needs another look; for that one, a pass of the deployment is asked for once it is due.
+    /// </summary>
     public async Task<DeathVerdict> JudgeAsync(string deployment, ServerState server, CancellationToken ct)
     {
         var now = time.GetUtcNow();
@@ -47,6 +50,7 @@ public sealed class DeathVerdicts(ICloudProvider provider, IOptions<ControlPlane
         var first = ImmutableInterlocked.GetOrAdd(ref _suspected, server.Name, new Suspicion(deployment, now)).Since;
         if (instance is null && now - first < options.Value.DeathConfirmation)
         {
+            triggers.After(deployment, options.Value.DeathConfirmation);
             return new DeathVerdict(null, null);
         }
 

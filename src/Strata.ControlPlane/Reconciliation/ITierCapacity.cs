@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.Planning;
 using Strata.Spec.Model;

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Options;
+using Strata.Api.Contracts.Events;
+using Strata.Common.Retries;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 
@@ -14,6 +16,9 @@ public sealed class LaunchBackoff(EventLog events, IOptions<ControlPlaneOptions>
 {
     /// <summary>Failures in a row after which a tier is reported as crash-looping.</summary>
     public const int CrashLoopAfter = 3;
+
+    /// <summary>The wait after a tier's first failed launch: 1 second, doubled with each further failure in a row.</summary>
+    public static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>Counts one failed launch of <paramref name="tier"/>: its next launch waits, and a crash loop is reported.</summary>
     public async Task CountAsync(DeploymentRuntime runtime, string tier, string message, CancellationToken ct)
@@ -36,6 +41,11 @@ public sealed class LaunchBackoff(EventLog events, IOptions<ControlPlaneOptions>
         }
     }
 
-    private TimeSpan Delay(int failures) =>
-        TimeSpan.FromSeconds(Math.Min(options.Value.MaxLaunchBackoff.TotalSeconds, Math.Pow(2, failures - 1)));
+    private TimeSpan Delay(int failures)
+    {
+        // No jitter: launches of tiers that come back together are spread by the LaunchPacer's slots on this host.
+        // A maximum below the first wait makes every wait that maximum.
+        var max = options.Value.MaxLaunchBackoff;
+        return max < FirstDelay ? max : ExponentialBackoff.Delay(failures, FirstDelay, max);
+    }
 }

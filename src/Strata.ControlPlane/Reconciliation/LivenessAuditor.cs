@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Hosting;

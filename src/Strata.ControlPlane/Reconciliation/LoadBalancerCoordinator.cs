@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Strata.Api.Contracts;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.LoadBalancing;

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;

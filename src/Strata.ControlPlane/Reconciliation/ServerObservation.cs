@@ -1,6 +1,5 @@
-using Microsoft.Extensions.Options;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
-using Strata.ControlPlane.Hosting;
 using Strata.Planning.State;
 using Strata.Providers;
 
@@ -13,8 +12,7 @@ namespace Strata.ControlPlane.Reconciliation;
 /// terminates what the provider runs that the state does not know. A server with an operation under way is left to it.
 /// </summary>
 public sealed class ServerObservation(
-    ICloudProvider provider, ServerLifecycle lifecycle, DeathVerdicts deaths, TierCapacityGate capacity, EventLog events, ReconcileTriggers triggers,
-    IOptions<ControlPlaneOptions> options, TimeProvider time)
+    ICloudProvider provider, ServerLifecycle lifecycle, DeathVerdicts deaths, TierCapacityGate capacity, EventLog events, TimeProvider time)
 {
     /// <summary>Lists the deployment's servers at the provider and acts on each recorded one; returns the listing by id.</summary>
     public async Task<Dictionary<string, ServerInstance>> ObserveAsync(DeploymentRuntime runtime, CancellationToken ct)
@@ -83,7 +81,10 @@ public sealed class ServerObservation(
         }
     }
 
-    /// <summary>Fails a server the listing showed not running once a second look confirms it; one that runs is probed.</summary>
+    /// <summary>
+    /// Fails a server the listing showed not running once a second look confirms it; one that runs is probed. While
+    /// the verdict is pending, <see cref="DeathVerdicts"/> has asked for the pass that looks again.
+    /// </summary>
     private async Task ConfirmDeathAsync(DeploymentRuntime runtime, ServerState server, CancellationToken ct)
     {
         var verdict = await deaths.JudgeAsync(runtime.Name, server, ct).ConfigureAwait(false);
@@ -94,10 +95,6 @@ public sealed class ServerObservation(
         else if (verdict.Death is { } death)
         {
             await lifecycle.MarkFailedAsync(runtime, server with { Failure = FailureCause.ProcessGone }, death, ct).ConfigureAwait(false);
-        }
-        else
-        {
-            triggers.After(runtime.Name, options.Value.DeathConfirmation);
         }
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 
 namespace Strata.ControlPlane.Reconciliation;

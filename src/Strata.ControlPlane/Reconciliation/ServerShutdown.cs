@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;

@@ -1,3 +1,4 @@
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.Planning.Naming;
 using Strata.Planning.State;

@@ -1,4 +1,4 @@
-using Strata.ControlPlane.Events;
+using Strata.Api.Contracts.Events;
 
 namespace Strata.ControlPlane.State;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using Strata.ControlPlane.Events;
+using Strata.Api.Contracts.Events;
 using Strata.Planning.State;
 
 namespace Strata.ControlPlane.State;
@@ -19,59 +19,44 @@ public sealed class SqliteStateStoreOptions
 /// </summary>
 internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options, TimeProvider time) : IStateStore, IDisposable
 {
-    private readonly string _connectionString = new SqliteConnectionStringBuilder
-    {
-        DataSource = options.Value.DatabasePath,
-        Pooling = true,
-        DefaultTimeout = 30,
-    }.ToString();
+    private const string Schema = """
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE IF NOT EXISTS deployments (
+            name TEXT PRIMARY KEY,
+            serial INTEGER NOT NULL,
+            spec_path TEXT NOT NULL,
+            spec_text TEXT NOT NULL,
+            parameters TEXT NOT NULL,
+            state TEXT NOT NULL,
+            status TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            previous TEXT);
+        CREATE TABLE IF NOT EXISTS events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            deployment TEXT NOT NULL,
+            time TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            resource TEXT,
+            severity TEXT NOT NULL,
+            message TEXT NOT NULL,
+            tier TEXT,
+            server TEXT,
+            from_state TEXT,
+            to_state TEXT,
+            rollback TEXT);
+        CREATE INDEX IF NOT EXISTS events_by_deployment ON events (deployment, id);
+        """;
+
+    private readonly SqliteDatabase _database = new(options.Value.DatabasePath, Schema);
 
     public string Name => "sqlite";
 
     /// <summary>Closes this store's pooled connections, so that its files are released (and can be deleted).</summary>
-    public void Dispose()
-    {
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
-    }
+    public void Dispose() => _database.Dispose();
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(options.Value.DatabasePath))!;
-        Directory.CreateDirectory(folder);
-
-        // Parameters include secrets: the database and its WAL files are readable by their owner only, from the start.
-        CreateOwnerOnly(options.Value.DatabasePath);
-        CreateOwnerOnly(options.Value.DatabasePath + "-wal");
-        CreateOwnerOnly(options.Value.DatabasePath + "-shm");
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await ExecuteAsync(connection, """
-            PRAGMA journal_mode = WAL;
-            CREATE TABLE IF NOT EXISTS deployments (
-                name TEXT PRIMARY KEY,
-                serial INTEGER NOT NULL,
-                spec_path TEXT NOT NULL,
-                spec_text TEXT NOT NULL,
-                parameters TEXT NOT NULL,
-                state TEXT NOT NULL,
-                status TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
-                previous TEXT);
-            CREATE TABLE IF NOT EXISTS events (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                deployment TEXT NOT NULL,
-                time TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                resource TEXT,
-                severity TEXT NOT NULL,
-                message TEXT NOT NULL,
-                tier TEXT,
-                server TEXT,
-                from_state TEXT,
-                to_state TEXT,
-                rollback TEXT);
-            CREATE INDEX IF NOT EXISTS events_by_deployment ON events (deployment, id);
-            """, cancellationToken).ConfigureAwait(false);
         await MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 
@@ -88,17 +73,6 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
                 await ExecuteAsync(connection, $"ALTER TABLE {table} ADD COLUMN {column} TEXT", ct).ConfigureAwait(false);
             }
         }
-    }
-
-    private static void CreateOwnerOnly(string path)
-    {
-        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        if (!File.Exists(path))
-        {
-            using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = ownerOnly });
-        }
-
-        File.SetUnixFileMode(path, ownerOnly);
     }
 
     public async Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken)
@@ -234,8 +208,8 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
                 Message = reader.GetString(6),
                 Tier = reader.IsDBNull(7) ? null : reader.GetString(7),
                 Server = reader.IsDBNull(8) ? null : reader.GetString(8),
-                FromState = reader.IsDBNull(9) ? null : Enum.Parse<ServerStatus>(reader.GetString(9)),
-                ToState = reader.IsDBNull(10) ? null : Enum.Parse<ServerStatus>(reader.GetString(10)),
+                FromState = reader.IsDBNull(9) ? null : Enum.Parse<ServerPhase>(reader.GetString(9)),
+                ToState = reader.IsDBNull(10) ? null : Enum.Parse<ServerPhase>(reader.GetString(10)),
                 Rollback = reader.IsDBNull(11) ? null : Enum.Parse<RollbackResult>(reader.GetString(11)),
             });
         }
@@ -245,8 +219,7 @@ internal sealed class SqliteStateStore(IOptions<SqliteStateStoreOptions> options
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
 
         // In WAL mode NORMAL survives a crash of the process (only a power loss can drop the last commits) and
         // saves an fsync per commit, which launches of many servers at once would otherwise queue behind.

@@ -107,12 +107,7 @@ internal static partial class ProgramArguments
         {
             if (_comment)
             {
-                _comment = c != '\n';
-                if (!_comment)
-                {
-                    EndCommand();
-                }
-
+                ReadComment(c);
                 return;
             }
 
@@ -143,15 +138,7 @@ internal static partial class ProgramArguments
                     EndCommand();
                     break;
                 case '<' or '>':
-                    // "2>file": the digits name a descriptor, not an argument.
-                    if (_word is { IsLiteral: true } fd && fd.Literal.ToString().All(char.IsAsciiDigit))
-                    {
-                        _words.Remove(fd);
-                        _word = null;
-                    }
-
-                    EndWord();
-                    _redirect = true;
+                    StartRedirect();
                     break;
                 case '#' when _word is null:
                     _comment = true;
@@ -160,6 +147,29 @@ internal static partial class ProgramArguments
                     Current().Literal.Append(c);
                     break;
             }
+        }
+
+        /// <summary>A comment runs to the end of its line, which also ends the command.</summary>
+        private void ReadComment(char c)
+        {
+            if (c == '\n')
+            {
+                _comment = false;
+                EndCommand();
+            }
+        }
+
+        private void StartRedirect()
+        {
+            // "2>file": the digits name a descriptor, not an argument.
+            if (_word is { IsLiteral: true } fd && fd.Literal.ToString().All(char.IsAsciiDigit))
+            {
+                _words.Remove(fd);
+                _word = null;
+            }
+
+            EndWord();
+            _redirect = true;
         }
 
         private Word Current()

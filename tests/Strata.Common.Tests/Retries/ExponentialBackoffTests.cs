@@ -17,6 +17,17 @@ public sealed class ExponentialBackoffTests
     }
 
     [Fact]
+    public void Delay_WithoutJitter_DoublesUpToTheCapAsWithNoJitterDrawn()
+    {
+        var delays = Enumerable.Range(1, 12).Select(n => ExponentialBackoff.Delay(n, s_second, s_fiveMinutes)).ToList();
+
+        Assert.Equal([1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300], delays.Select(d => d.TotalSeconds));
+        Assert.Equal(delays, Enumerable.Range(1, 12).Select(n => ExponentialBackoff.Delay(n, s_second, s_fiveMinutes, 0.2, new FixedRandom(0))));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialBackoff.Delay(0, s_second, s_fiveMinutes));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ExponentialBackoff.Delay(1, s_fiveMinutes, s_second));
+    }
+
+    [Fact]
     public void Delay_ManyFailures_IsCappedWithoutOverflow()
     {
         var delays = Enumerable.Range(1, 100).Select(n => ExponentialBackoff.Delay(n, s_second, s_fiveMinutes, 0, new Random(7))).ToList();

@@ -1,5 +1,5 @@
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Backups;
-using Strata.ControlPlane.Events;
 using Strata.ControlPlane.State;
 using Strata.Testing;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.State;

@@ -33,11 +33,7 @@ public sealed class ServerPinsTests : IAsyncLifetime
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _services.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-    }
+    public async Task DisposeAsync() => await _services.DisposeAsync();
 
     [Fact]
     public async Task Issue_ServerBehindOneLoadBalancer_SignsWithThatLoadBalancersOwnKey()

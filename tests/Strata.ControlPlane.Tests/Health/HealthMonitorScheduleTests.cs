@@ -1,11 +1,6 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
-using Strata.ControlPlane.State;
 using Strata.Planning.State;
 using Strata.Spec.Model;
 using Strata.Testing;
@@ -14,41 +9,28 @@ namespace Strata.ControlPlane.Tests.Health;
 
 /// <summary>The probes of many servers on one interval are spread over it, and only so many run at once.</summary>
 [Trait("kind", "unit")]
-public sealed class HealthMonitorScheduleTests : IAsyncLifetime
+public sealed class HealthMonitorScheduleTests : IAsyncDisposable
 {
     private const int Servers = 100;
 
-    private static readonly string s_yaml = $$"""
-        deployment: shop
-        images:
-          app: { from: ./app, run: "sh run.sh" }
-        tiers:
-          web:
-            image: app
-            servers: {{Servers}}
-            ports: { http: 8000 }
-            health: { http: /healthz, interval: 1s }
-        """;
+    private static readonly string s_yaml = Specs.Web(Servers, health: "{ http: /healthz, interval: 1s }");
 
     // On a tick of the 1 s interval, so that probes on one grid would all fall on the same instant.
     private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 12, 4, 21, 0, 0, TimeSpan.Zero));
     private readonly ControlPlaneServices _services;
-    private IStateStore _store = null!;
 
     public HealthMonitorScheduleTests() => _services = new ControlPlaneServices(_clock);
 
-    public async Task InitializeAsync() => _store = await _services.InitializedStoreAsync();
-
-    public async Task DisposeAsync() => await _services.DisposeAsync();
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
 
     [Fact]
     public async Task Ensure_HundredServersInServiceOnOneInterval_ProbesSpreadOverTheInterval()
     {
-        var probe = new RecordingProbe(_clock);
-        var (monitor, _) = NewMonitor(probe, new ControlPlaneOptions { Cores = 2 });
-        var runtime = InService();
+        var probe = new ScriptedProbe(_clock);
+        var monitor = new ProbingServices(_services, probe, _clock, new ControlPlaneOptions { Cores = 2 }).NewMonitor();
+        var runtime = await InServiceAsync();
         StartAll(monitor, runtime);
-        await Eventually.WaitAsync(() => probe.Starts.Count == Servers && _clock.PendingTimers == Servers, "the first probe of every server");
+        await Eventually.WaitAsync(() => probe.Count == Servers && _clock.PendingTimers == Servers, "the first probe of every server");
 
         // One step at a time, each time until every loop waits on the clock again, so each probe is seen at its instant.
         for (var elapsed = 0; elapsed < 1000; elapsed += 10)
@@ -57,7 +39,7 @@ public sealed class HealthMonitorScheduleTests : IAsyncLifetime
             await Eventually.WaitAsync(() => _clock.PendingTimers == Servers, $"every probe loop to wait again after {elapsed + 10} ms");
         }
 
-        var second = probe.Starts.Skip(Servers).GroupBy(t => t).Select(g => g.Count()).ToList();
+        var second = probe.Seen.Skip(Servers).GroupBy(p => p.At).Select(g => g.Count()).ToList();
         Assert.Equal(Servers, second.Sum());
         Assert.True(second.Count >= 50, $"the {Servers} probes of one interval ran at only {second.Count} instants");
         Assert.True(second.Max() <= 6, $"{second.Max()} of the {Servers} probes ran at the same instant");
@@ -68,8 +50,9 @@ public sealed class HealthMonitorScheduleTests : IAsyncLifetime
     public async Task Ensure_MoreServersThanProbeSlots_NoMoreThanTheLimitProbeAtOnce()
     {
         var probe = new BlockingProbe();
-        var (monitor, schedule) = NewMonitor(probe, new ControlPlaneOptions { Cores = 1, ProbesPerCore = 4 });
-        var runtime = InService();
+        var probing = new ProbingServices(_services, probe, _clock, new ControlPlaneOptions { Cores = 1, ProbesPerCore = 4 });
+        var (monitor, schedule) = (probing.NewMonitor(), probing.Schedule);
+        var runtime = await InServiceAsync();
 
         StartAll(monitor, runtime);
         await Eventually.WaitAsync(() => probe.Running + schedule.Waiting == Servers, "every server's first probe to run or wait for a slot");
@@ -81,15 +64,7 @@ public sealed class HealthMonitorScheduleTests : IAsyncLifetime
         StopAll(monitor, runtime);
     }
 
-    private (HealthMonitor Monitor, ProbeSchedule Schedule) NewMonitor(IHealthProbe probe, ControlPlaneOptions options)
-    {
-        var schedule = new ProbeSchedule(Options.Create(options));
-        var events = _services.Get<EventLog>();
-        var checks = new LoadBalancerChecks(probe, schedule, events, _clock, NullLogger<LoadBalancerChecks>.Instance);
-        return (new HealthMonitor(probe, schedule, checks, _services.Get<IServerFailures>(), events, _clock, NullLogger<HealthMonitor>.Instance), schedule);
-    }
-
-    private DeploymentRuntime InService() => AppliedDeployments.Runtime(_store, s_yaml, s =>
+    private Task<DeploymentRuntime> InServiceAsync() => _services.RuntimeAsync(s_yaml, s =>
     {
         var tier = s.FindTier("web")!;
         var servers = tier.Servers.Select((server, i) => server with { State = ServerStatus.InService, Address = $"127.0.1.{i + 1}" }).ToList();
@@ -109,18 +84,6 @@ public sealed class HealthMonitorScheduleTests : IAsyncLifetime
         foreach (var server in runtime.State.FindTier("web")!.Servers)
         {
             monitor.Stop(server.Name);
-        }
-    }
-
-    /// <summary>Passes every probe and records when each started on the manual clock.</summary>
-    private sealed class RecordingProbe(TimeProvider clock) : IHealthProbe
-    {
-        public ConcurrentQueue<DateTimeOffset> Starts { get; } = new();
-
-        public Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
-        {
-            Starts.Enqueue(clock.GetUtcNow());
-            return Task.FromResult(ProbeResult.Pass);
         }
     }
 

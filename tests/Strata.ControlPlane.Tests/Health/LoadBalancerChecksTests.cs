@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
@@ -38,10 +36,14 @@ public sealed class LoadBalancerChecksTests : IAsyncLifetime
 
     private readonly ManualTimeProvider _clock = new();
     private readonly ControlPlaneServices _services;
-    private readonly ScriptedProbe _probe = new();
+    private readonly ScriptedProbe _probe;
     private IStateStore _store = null!;
 
-    public LoadBalancerChecksTests() => _services = new ControlPlaneServices(_clock);
+    public LoadBalancerChecksTests()
+    {
+        _services = new ControlPlaneServices(_clock);
+        _probe = new ScriptedProbe(_clock);
+    }
 
     public async Task InitializeAsync() => _store = await _services.InitializedStoreAsync();
 
@@ -125,8 +127,7 @@ public sealed class LoadBalancerChecksTests : IAsyncLifetime
         Assert.Equal(expected, member);
     }
 
-    private LoadBalancerChecks NewChecks() =>
-        new(_probe, _services.Get<ProbeSchedule>(), _services.Get<EventLog>(), _clock, NullLogger<LoadBalancerChecks>.Instance);
+    private LoadBalancerChecks NewChecks() => new ProbingServices(_services, _probe, _clock).NewChecks();
 
     private (DeploymentRuntime Runtime, ServerState Server) InServiceRuntime(string yaml = Yaml)
     {
@@ -149,35 +150,5 @@ public sealed class LoadBalancerChecksTests : IAsyncLifetime
     {
         _clock.Advance(_clock.NextTimerDueAt!.Value - _clock.GetUtcNow());
         await ProbedAsync(count);
-    }
-
-    /// <summary>Answers every probe with <see cref="Next"/> and records what it was asked to probe.</summary>
-    private sealed class ScriptedProbe : IHealthProbe
-    {
-        private readonly Lock _gate = new();
-        private readonly List<(HealthCheckSpec Check, ProbeTarget Target)> _seen = [];
-
-        public ProbeResult Next { get; set; } = ProbeResult.Pass;
-
-        public IReadOnlyList<(HealthCheckSpec Check, ProbeTarget Target)> Seen
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return [.. _seen];
-                }
-            }
-        }
-
-        public Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
-        {
-            lock (_gate)
-            {
-                _seen.Add((check, target));
-            }
-
-            return Task.FromResult(Next);
-        }
     }
 }

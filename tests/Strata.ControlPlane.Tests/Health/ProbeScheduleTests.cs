@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Hosting;
 using Strata.Planning.State;
+using Strata.Spec.Model;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Health;
@@ -11,6 +12,7 @@ public sealed class ProbeScheduleTests
 {
     private static readonly TimeSpan s_step = TimeSpan.FromMilliseconds(10);
     private static readonly DateTimeOffset s_onTick = new(2026, 11, 29, 10, 0, 0, TimeSpan.Zero);
+    private static readonly ProbeTarget s_target = new("127.0.0.1", 8000, null, new Dictionary<string, string>());
 
     [Fact]
     public void Phase_SameKey_SameStepWithinTheInterval()
@@ -92,6 +94,45 @@ public sealed class ProbeScheduleTests
         Assert.False(schedule.EnterAsync(CancellationToken.None).IsCompleted, "a slot given back twice counts once");
     }
 
-    private static ProbeSchedule Schedule(int cores = 2, int perCore = 8) =>
-        new(Options.Create(new ControlPlaneOptions { Cores = cores, ProbesPerCore = perCore, ProbeSpreadStep = s_step }));
+    [Fact]
+    public async Task RunAsync_AllSlotsHeld_ProbesOnceOneIsFreeAndTimesTheRunFromThen()
+    {
+        var clock = new ManualTimeProvider(s_onTick);
+        var probe = new ClockProbe(clock, TimeSpan.FromMilliseconds(300));
+        var schedule = Schedule(cores: 1, perCore: 1, probe, clock);
+        var held = await schedule.EnterAsync(CancellationToken.None).WithTimeout();
+
+        var run = schedule.RunAsync(new HealthCheckSpec { Kind = HealthCheckKind.Http, Path = "/healthz" }, s_target, CancellationToken.None);
+        Assert.False(run.IsCompleted, "a probe ran without a slot");
+        clock.Advance(TimeSpan.FromSeconds(2));
+        held.Dispose();
+        var probed = await run.WithTimeout();
+
+        Assert.Equal(1, probe.Count);
+        Assert.Equal(s_onTick + TimeSpan.FromSeconds(2), probed.Started);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), probed.Finished - probed.Started);
+        Assert.True(probed.Result.Passed);
+    }
+
+    private static ProbeSchedule Schedule(int cores = 2, int perCore = 8, ClockProbe? probe = null, ManualTimeProvider? clock = null)
+    {
+        clock ??= new ManualTimeProvider(s_onTick);
+        var options = new ControlPlaneOptions { Cores = cores, ProbesPerCore = perCore, ProbeSpreadStep = s_step };
+        return new(probe ?? new ClockProbe(clock, TimeSpan.Zero), Options.Create(options), clock);
+    }
+
+    /// <summary>Passes every probe after moving the manual clock on by how long it takes.</summary>
+    private sealed class ClockProbe(ManualTimeProvider clock, TimeSpan takes) : IHealthProbe
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _count);
+            clock.Advance(takes);
+            return Task.FromResult(ProbeResult.Pass);
+        }
+    }
 }

@@ -14,22 +14,15 @@ namespace Strata.ControlPlane.Tests.Reconciliation;
 [Trait("kind", "unit")]
 public sealed class DeathVerdictsTests : IAsyncDisposable
 {
-    private readonly ControlPlaneServices _services = new();
+    private readonly LocalServers _local = new("strata-death");
     private readonly ManualTimeProvider _clock = new();
-    private readonly TemporaryDirectory _image = new("strata-death");
+    private readonly ReconcileTriggers _triggers;
 
-    private ICloudProvider Provider => _services.Get<ICloudProvider>();
+    public DeathVerdictsTests() => _triggers = new ReconcileTriggers(_clock);
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var server in await Provider.ListServersAsync(null, CancellationToken.None).WithTimeout())
-        {
-            await Provider.TerminateAsync(server.Id, TimeSpan.Zero, CancellationToken.None).WithTimeout();
-        }
+    private ICloudProvider Provider => _local.Provider;
 
-        await _services.DisposeAsync();
-        _image.Dispose();
-    }
+    public ValueTask DisposeAsync() => _local.DisposeAsync();
 
     [Fact]
     public async Task JudgeAsync_ListedNotRunningWhileTheProcessRuns_ReturnsItRunning()
@@ -76,6 +69,23 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task JudgeAsync_Disappeared_AsksForAPassOfItsDeploymentWhenTheSecondLookIsDue()
+    {
+        var server = await LaunchAsync("shop-web-aaaaa7");
+        await Provider.TerminateAsync(server.Name, TimeSpan.Zero, CancellationToken.None).WithTimeout();
+        var requested = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _triggers.Requested += deployment => requested.TrySetResult(deployment);
+
+        Assert.True((await Verdicts().JudgeAsync("shop", server, CancellationToken.None).WithTimeout()).Pending);
+        await Eventually.WaitAsync(() => _clock.NextTimerDueAt is not null, "the second look to be scheduled");
+        var due = _clock.NextTimerDueAt!.Value - _clock.GetUtcNow();
+        _clock.Advance(due);
+
+        Assert.Equal(TimeSpan.FromSeconds(1), due);
+        Assert.Equal("shop", await requested.Task.WithTimeout());
+    }
+
+    [Fact]
     public async Task Settle_SuspectedServerRemovedByAnotherPath_ForgetsIt()
     {
         var server = await LaunchAsync("shop-web-aaaaa5");
@@ -99,7 +109,7 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
         var server = State("shop-web-aaaaa6", 4242);
         var verdicts = Verdicts();
         Assert.True((await verdicts.JudgeAsync("shop", server, CancellationToken.None).WithTimeout()).Pending);
-        verdicts.Settle("shop", StateOf(server), Observed(AppliedDeployments.RunningInstance(server, _clock.GetUtcNow(), _image.Path)));
+        verdicts.Settle("shop", StateOf(server), Observed(AppliedDeployments.RunningInstance(server, _clock.GetUtcNow(), _local.ImageFolder)));
         _clock.Advance(TimeSpan.FromHours(1));
 
         var verdict = await verdicts.JudgeAsync("shop", server, CancellationToken.None).WithTimeout();
@@ -116,7 +126,7 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
         ServerStatus state, FailureCause? cause, Providers.ServerInstanceState observed, bool hasVolumes, bool expected)
     {
         var server = State("shop-web-aaaaa4", 1) with { State = state, Failure = cause };
-        var instance = AppliedDeployments.RunningInstance(server, _clock.GetUtcNow(), _image.Path) with { State = observed };
+        var instance = AppliedDeployments.RunningInstance(server, _clock.GetUtcNow(), _local.ImageFolder) with { State = observed };
 
         Assert.Equal(expected, DeathVerdicts.WronglyFailed(server, instance, hasVolumes));
     }
@@ -135,14 +145,13 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
     private static Dictionary<string, ServerInstance> Observed(params ServerInstance[] instances) =>
         instances.ToDictionary(i => i.Id, StringComparer.Ordinal);
 
-    private DeathVerdicts Verdicts() => new(Provider, Options.Create(new ControlPlaneOptions()), _clock);
+    private DeathVerdicts Verdicts() => new(Provider, _triggers, Options.Create(new ControlPlaneOptions()), _clock);
 
     private static Providers.ServerInstanceState? ServerStatusOf(DeathVerdict verdict) => verdict.Running?.State;
 
     private async Task<ServerState> LaunchAsync(string id)
     {
-        await File.WriteAllTextAsync(Path.Combine(_image.Path, "run.sh"), "exec sleep 300\n");
-        var image = await Provider.RegisterImageAsync(_image.Path, CancellationToken.None).WithTimeout();
+        var image = await _local.RegisterImageAsync(("run.sh", "exec sleep 300\n"));
         var instance = await Provider.LaunchAsync(new LaunchRequest
         {
             ServerId = id, Deployment = "shop", Tier = "web", Image = image,

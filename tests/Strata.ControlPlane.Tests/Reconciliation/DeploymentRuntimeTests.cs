@@ -1,5 +1,5 @@
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Deployments;
-using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
 using Strata.Planning.State;
@@ -11,13 +11,7 @@ namespace Strata.ControlPlane.Tests.Reconciliation;
 [Trait("kind", "unit")]
 public sealed class DeploymentRuntimeTests : IAsyncDisposable
 {
-    private const string Yaml = """
-        deployment: shop
-        images:
-          app: { from: ./app, run: "sh run.sh" }
-        tiers:
-          web: { image: app, servers: 2 }
-        """;
+    private static readonly string s_yaml = Specs.Web(servers: 2);
 
     private readonly ControlPlaneServices _services = new();
 
@@ -27,7 +21,7 @@ public sealed class DeploymentRuntimeTests : IAsyncDisposable
     public async Task Amend_WhileASaveIsHeldUp_ReturnsAtOnceAndIsStoredAfterIt()
     {
         var store = new HeldStore(await _services.InitializedStoreAsync());
-        var runtime = AppliedDeployments.Runtime(store, Yaml);
+        var runtime = AppliedDeployments.Runtime(store, s_yaml);
         var (first, second) = (runtime.State.FindTier("web")!.Servers[0], runtime.State.FindTier("web")!.Servers[1]);
         store.Hold();
         var save = runtime.MutateAsync(s => s.WithServer(first with { State = ServerStatus.Configuring }, DateTimeOffset.UnixEpoch), CancellationToken.None);

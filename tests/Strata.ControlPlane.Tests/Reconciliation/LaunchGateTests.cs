@@ -105,8 +105,7 @@ public sealed class LaunchGateTests : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
 
-    private async Task<DeploymentRuntime> RuntimeAsync(Func<DeploymentState, DeploymentState> adjust) =>
-        AppliedDeployments.Runtime(await _services.InitializedStoreAsync(), TwoTiers, adjust);
+    private Task<DeploymentRuntime> RuntimeAsync(Func<DeploymentState, DeploymentState> adjust) => _services.RuntimeAsync(TwoTiers, adjust);
 
     private static DeploymentState WithDbStates(DeploymentState state, ServerStatus first, ServerStatus second)
     {

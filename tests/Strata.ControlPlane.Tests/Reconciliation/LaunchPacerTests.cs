@@ -1,37 +1,25 @@
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
-using Strata.ControlPlane.State;
 using Strata.Planning.State;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 
 [Trait("kind", "unit")]
-public sealed class LaunchPacerTests : IAsyncLifetime
+public sealed class LaunchPacerTests : IAsyncDisposable
 {
-    private const string Yaml = """
-        deployment: shop
-        images:
-          app: { from: ./app, run: "sh run.sh" }
-        tiers:
-          web:
-            image: app
-            servers: 12
-        """;
+    private static readonly string s_yaml = Specs.Web(servers: 12);
 
     private readonly ManualTimeProvider _clock = new();
     private readonly ControlPlaneServices _services = new();
-    private IStateStore _store = null!;
 
-    public async Task InitializeAsync() => _store = await _services.InitializedStoreAsync();
-
-    public async Task DisposeAsync() => await _services.DisposeAsync();
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
 
     [Fact]
     public async Task EnterAsync_MoreLaunchesThanTheBound_WaitForServersToComeIntoService()
     {
-        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var runtime = await _services.RuntimeAsync(s_yaml);
         var pacer = Pacer(cores: 1, perCore: 2);
         var servers = runtime.State.FindTier("web")!.Servers;
         var entries = servers.Select(s => pacer.EnterAsync(runtime, s, CancellationToken.None)).ToList();
@@ -51,7 +39,7 @@ public sealed class LaunchPacerTests : IAsyncLifetime
     [Fact]
     public async Task Settle_BootsTakeMostOfTheirGrace_BoundShrinksButNeverBelowOnePerCore()
     {
-        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var runtime = await _services.RuntimeAsync(s_yaml);
         var pacer = Pacer(cores: 2, perCore: 3);
         var servers = runtime.State.FindTier("web")!.Servers.ToList();
         var entries = servers.Select(s => pacer.EnterAsync(runtime, s, CancellationToken.None)).ToList();
@@ -79,7 +67,7 @@ public sealed class LaunchPacerTests : IAsyncLifetime
     [Fact]
     public async Task Settle_BootsSlowDownButStayFarFromTheirGrace_BoundKeepsGrowing()
     {
-        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var runtime = await _services.RuntimeAsync(s_yaml);
         var pacer = Pacer(cores: 1, perCore: 2);
         var servers = runtime.State.FindTier("web")!.Servers.ToList();
         var entries = servers.Select(s => pacer.EnterAsync(runtime, s, CancellationToken.None)).ToList();
@@ -104,7 +92,7 @@ public sealed class LaunchPacerTests : IAsyncLifetime
     [Fact]
     public async Task EnterAsync_SlotFreedBetweenPasses_WaitingLaunchTakesItWithinTheRecheckInterval()
     {
-        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var runtime = await _services.RuntimeAsync(s_yaml);
         var pacer = Pacer(cores: 1, perCore: 1);
         var servers = runtime.State.FindTier("web")!.Servers;
         Assert.True(await pacer.EnterAsync(runtime, servers[0], CancellationToken.None).WithTimeout());
@@ -126,7 +114,7 @@ public sealed class LaunchPacerTests : IAsyncLifetime
     [Fact]
     public async Task EnterAsync_ScaledInWhileEverySlotStaysTaken_GivesUpWithinTheRecheckInterval()
     {
-        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var runtime = await _services.RuntimeAsync(s_yaml);
         var pacer = Pacer(cores: 1, perCore: 1);
         var servers = runtime.State.FindTier("web")!.Servers;
         Assert.True(await pacer.EnterAsync(runtime, servers[0], CancellationToken.None).WithTimeout());
@@ -149,7 +137,7 @@ public sealed class LaunchPacerTests : IAsyncLifetime
     [Fact]
     public async Task EnterAsync_ServerNoLongerPendingOnceItsTurnComes_ReturnsFalseAndHoldsNoSlot()
     {
-        var runtime = AppliedDeployments.Runtime(_store, Yaml);
+        var runtime = await _services.RuntimeAsync(s_yaml);
         var pacer = Pacer(cores: 1, perCore: 1);
         var servers = runtime.State.FindTier("web")!.Servers;
         var first = pacer.EnterAsync(runtime, servers[0], CancellationToken.None);

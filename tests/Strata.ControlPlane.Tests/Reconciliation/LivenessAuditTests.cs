@@ -1,33 +1,19 @@
 using Strata.ControlPlane.Reconciliation;
-using Strata.ControlPlane.State;
 using Strata.Planning.State;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 
 [Trait("kind", "unit")]
-public sealed class LivenessAuditTests : IAsyncLifetime
+public sealed class LivenessAuditTests : IAsyncDisposable
 {
-    private const string Yaml = """
-        deployment: shop
-        images:
-          app: { from: ./app, run: "sh run.sh" }
-        tiers:
-          web:
-            image: app
-            servers: 1
-            ports: { http: 8000 }
-            health: { http: /healthz, interval: 1s, timeout: 500ms, grace: 60s }
-        """;
+    private static readonly string s_yaml = Specs.Web(servers: 1, health: "{ http: /healthz, interval: 1s, timeout: 500ms, grace: 60s }");
 
     private static readonly TimeSpan s_slack = TimeSpan.FromSeconds(5);
     private static readonly DateTimeOffset s_since = new(2026, 12, 1, 10, 0, 0, TimeSpan.Zero);
     private readonly ControlPlaneServices _services = new();
-    private IStateStore _store = null!;
 
-    public async Task InitializeAsync() => _store = await _services.InitializedStoreAsync();
-
-    public async Task DisposeAsync() => await _services.DisposeAsync();
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
 
     [Theory]
     [InlineData(ServerStatus.Pending, 6, LivenessRepair.Reconcile, "pending for 6s with no operation under way")]
@@ -35,9 +21,9 @@ public sealed class LivenessAuditTests : IAsyncLifetime
     [InlineData(ServerStatus.Terminating, 6, LivenessRepair.Reconcile, "terminating for 6s with no operation under way")]
     [InlineData(ServerStatus.InService, 6, LivenessRepair.Reconcile, "in service for 6s with no health probe running")]
     [InlineData(ServerStatus.Booting, 66, LivenessRepair.Fail, "the health check did not pass within 60s")]
-    public void Find_NoOwnerPastDeadline_FindsTheRepair(ServerStatus state, int seconds, LivenessRepair repair, string reason)
+    public async Task Find_NoOwnerPastDeadline_FindsTheRepair(ServerStatus state, int seconds, LivenessRepair repair, string reason)
     {
-        var runtime = RuntimeWith(state);
+        var runtime = await RuntimeWithAsync(state);
 
         var finding = Assert.Single(LivenessAudit.Find(runtime, _ => false, _ => null, s_slack, s_since.AddSeconds(seconds)));
 
@@ -48,26 +34,26 @@ public sealed class LivenessAuditTests : IAsyncLifetime
     [InlineData(ServerStatus.Pending)]
     [InlineData(ServerStatus.Booting)]
     [InlineData(ServerStatus.Terminating)]
-    public void Find_OperationUnderWay_FindsNothing(ServerStatus state)
+    public async Task Find_OperationUnderWay_FindsNothing(ServerStatus state)
     {
-        var runtime = RuntimeWith(state);
+        var runtime = await RuntimeWithAsync(state);
 
         Assert.Empty(LivenessAudit.Find(runtime, _ => true, _ => null, s_slack, s_since.AddMinutes(10)));
     }
 
     [Fact]
-    public void Find_ProbeFinishedWithinIntervalAndTimeout_FindsNothing()
+    public async Task Find_ProbeFinishedWithinIntervalAndTimeout_FindsNothing()
     {
-        var runtime = RuntimeWith(ServerStatus.InService);
+        var runtime = await RuntimeWithAsync(ServerStatus.InService);
         var now = s_since.AddMinutes(10);
 
         Assert.Empty(LivenessAudit.Find(runtime, _ => false, _ => now.AddSeconds(-6), s_slack, now));
     }
 
     [Fact]
-    public void Find_ProbeOverdue_Reprobes()
+    public async Task Find_ProbeOverdue_Reprobes()
     {
-        var runtime = RuntimeWith(ServerStatus.Unhealthy);
+        var runtime = await RuntimeWithAsync(ServerStatus.Unhealthy);
         var now = s_since.AddMinutes(10);
 
         var finding = Assert.Single(LivenessAudit.Find(runtime, _ => false, _ => now.AddSeconds(-7), s_slack, now));
@@ -76,14 +62,14 @@ public sealed class LivenessAuditTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Find_WithinSlack_FindsNothing()
+    public async Task Find_WithinSlack_FindsNothing()
     {
-        var runtime = RuntimeWith(ServerStatus.Configuring);
+        var runtime = await RuntimeWithAsync(ServerStatus.Configuring);
 
         Assert.Empty(LivenessAudit.Find(runtime, _ => false, _ => null, s_slack, s_since.AddSeconds(4)));
     }
 
-    private DeploymentRuntime RuntimeWith(ServerStatus state) => AppliedDeployments.Runtime(_store, Yaml, s =>
+    private Task<DeploymentRuntime> RuntimeWithAsync(ServerStatus state) => _services.RuntimeAsync(s_yaml, s =>
     {
         var server = s.FindTier("web")!.Servers[0];
         return s.WithServer(server with { State = state, LaunchedAt = s_since, StateSince = s_since }, s_since);

@@ -1,3 +1,4 @@
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
@@ -14,37 +15,29 @@ namespace Strata.ControlPlane.Tests.Reconciliation;
 [Trait("kind", "unit")]
 public sealed class ServerOperationsTests : IAsyncDisposable
 {
-    private readonly ControlPlaneServices _services = new();
-    private readonly TemporaryDirectory _image = new("strata-ops");
+    private readonly LocalServers _local = new("strata-ops");
 
-    private ICloudProvider Provider => _services.Get<ICloudProvider>();
+    private ControlPlaneServices Services => _local.Services;
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var server in await Provider.ListServersAsync(null, CancellationToken.None).WithTimeout())
-        {
-            await Provider.TerminateAsync(server.Id, TimeSpan.Zero, CancellationToken.None).WithTimeout();
-        }
+    private ICloudProvider Provider => _local.Provider;
 
-        await _services.DisposeAsync();
-        _image.Dispose();
-    }
+    public ValueTask DisposeAsync() => _local.DisposeAsync();
 
     [Fact]
     public async Task ReconcileAsync_ScaledInWhileTheLaunchRuns_TerminationWaitsForTheLaunchAndIsNeverUnowned()
     {
-        var go = Path.Combine(_image.Path, "go");
-        await File.WriteAllTextAsync(Path.Combine(_image.Path, "configure.sh"), $"while [ ! -f '{go}' ]; do sleep 0.05; done\n");
-        // Stopping takes two seconds: long enough to see who owns the server meanwhile.
-        await File.WriteAllTextAsync(Path.Combine(_image.Path, "run.sh"), "trap 'sleep 2; exit 0' TERM\nwhile :; do sleep 0.1; done\n");
-        var image = await Provider.RegisterImageAsync(_image.Path, CancellationToken.None).WithTimeout();
-        var runtime = AppliedDeployments.Runtime(await _services.InitializedStoreAsync(), Yaml, s => s with
+        var go = Path.Combine(_local.ImageFolder, "go");
+        var image = await _local.RegisterImageAsync(
+            ("configure.sh", $"while [ ! -f '{go}' ]; do sleep 0.05; done\n"),
+            // Stopping takes two seconds: long enough to see who owns the server meanwhile.
+            ("run.sh", "trap 'sleep 2; exit 0' TERM\nwhile :; do sleep 0.1; done\n"));
+        var runtime = await Services.RuntimeAsync(Yaml, s => s with
         {
             Artifacts = new Dictionary<string, string> { [AppliedDeployments.ImageDigest] = image.Id },
             Images = [new ImageState { LogicalName = "app", Digest = AppliedDeployments.ImageDigest, ArtifactId = image.Id, BakedAt = DateTimeOffset.UnixEpoch }],
         });
-        var reconciler = _services.Get<DeploymentReconciler>();
-        var operations = _services.Get<ServerOperations>();
+        var reconciler = Services.Get<DeploymentReconciler>();
+        var operations = Services.Get<ServerOperations>();
         var name = runtime.State.FindTier("web")!.Servers[0].Name;
 
         await reconciler.ReconcileAsync(runtime, CancellationToken.None).WithTimeout();
@@ -86,9 +79,9 @@ public sealed class ServerOperationsTests : IAsyncDisposable
     private async Task<int> TerminatedEventsAsync(string server)
     {
         var count = 0;
-        await foreach (var e in _services.Get<EventLog>().ReadAsync("shop", 0, follow: false).WithCancellation(CancellationToken.None))
+        await foreach (var e in Services.Get<EventLog>().ReadAsync("shop", 0, follow: false).WithCancellation(CancellationToken.None))
         {
-            count += e.Server == server && e.ToState == ServerStatus.Terminated ? 1 : 0;
+            count += e.Server == server && e.ToState == ServerPhase.Terminated ? 1 : 0;
         }
 
         return count;

@@ -1,4 +1,4 @@
-using Strata.ControlPlane.Events;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.State;
 using Strata.Testing;
 
@@ -272,7 +272,7 @@ public sealed class SqliteStateStoreTests : IAsyncLifetime
     {
         var stored = await _store.AppendEventAsync(Event("shop", "web-1 is in service") with
         {
-            Tier = "web", Server = "web-1", FromState = Planning.State.ServerStatus.Booting, ToState = Planning.State.ServerStatus.InService,
+            Tier = "web", Server = "web-1", FromState = ServerPhase.Booting, ToState = ServerPhase.InService,
         }, CancellationToken.None).WithTimeout();
         var rollback = await _store.AppendEventAsync(Event("shop", "rolling back") with
         {
@@ -299,7 +299,7 @@ public sealed class SqliteStateStoreTests : IAsyncLifetime
         }
 
         await _store.InitializeAsync(CancellationToken.None).WithTimeout();
-        var added = await _store.AppendEventAsync(Event("shop", "web-2 failed") with { Server = "web-2", ToState = Planning.State.ServerStatus.Failed }, CancellationToken.None).WithTimeout();
+        var added = await _store.AppendEventAsync(Event("shop", "web-2 failed") with { Server = "web-2", ToState = ServerPhase.Failed }, CancellationToken.None).WithTimeout();
 
         var read = await _store.ReadEventsAsync("shop", 0, 10, CancellationToken.None).WithTimeout();
         Assert.Equal("web-1 is in service", read[0].Message);

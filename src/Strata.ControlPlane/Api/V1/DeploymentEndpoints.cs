@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using Strata.Api.Contracts;
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Access;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Events;
@@ -75,7 +76,7 @@ public static class DeploymentEndpoints
         {
             await foreach (var e in events.ReadAsync(name, after ?? 0, follow ?? false, stream).ConfigureAwait(false))
             {
-                await WriteLineAsync(context, JsonSerializer.Serialize(e, EventJsonContext.Default.DeploymentEvent), stream).ConfigureAwait(false);
+                await WriteLineAsync(context, JsonSerializer.Serialize(e, ApiJsonContext.Default.DeploymentEvent), stream).ConfigureAwait(false);
             }
         });
 

@@ -78,12 +78,25 @@ internal sealed class RequestForwarder(
 
         // Only a balanced request sets the cookie: a pinned one must not move the client's sticky member.
         var setCookie = settings.Sticky && pinned is null && stuck is null;
+        var outcome = await SendAsync(context, backend, setCookie, mayMove: pinned is null).ConfigureAwait(false);
+        if (outcome != Outcome.Completed)
+        {
+            await ForwardingFailures.WriteErrorAsync(context, StatusCodes.Status502BadGateway, "the server is unreachable").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Sends to <paramref name="backend"/> and, when it fails in a way that allows sending again and the request may
+    /// move (it is not pinned), to up to <see cref="MaxRetries"/> other members.
+    /// </summary>
+    private async Task<Outcome> SendAsync(HttpContext context, Backend backend, bool setCookie, bool mayMove)
+    {
         var idempotent = IsIdempotent(context.Request.Method);
         var body = ObserveBody(context);
         var outcome = await SendWithRetriesAsync(context, backend, setCookie, idempotent, body).ConfigureAwait(false);
         // Two servers may die at once (a zone, a bad rollout): a request that may be sent again tries up to MaxRetries others.
         var first = backend;
-        for (var retry = 0; retry < MaxRetries && MayResend(outcome, idempotent) && pinned is null; retry++)
+        for (var retry = 0; retry < MaxRetries && MayResend(outcome, idempotent) && mayMove; retry++)
         {
             // The pool as it is now: the member that failed may have been taken out since the request came in.
             if (members.Current.NextAfter(backend) is not { } next || next == first)
@@ -97,10 +110,7 @@ internal sealed class RequestForwarder(
             outcome = await SendWithRetriesAsync(context, backend, settings.Sticky, idempotent, body).ConfigureAwait(false);
         }
 
-        if (outcome != Outcome.Completed)
-        {
-            await ForwardingFailures.WriteErrorAsync(context, StatusCodes.Status502BadGateway, "the server is unreachable").ConfigureAwait(false);
-        }
+        return outcome;
     }
 
     /// <summary>Sends to one member, trying it again after a short backoff while it fails before answering.</summary>

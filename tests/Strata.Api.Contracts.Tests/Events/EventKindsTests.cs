@@ -1,7 +1,7 @@
 using System.Reflection;
-using Strata.ControlPlane.Events;
+using Strata.Api.Contracts.Events;
 
-namespace Strata.ControlPlane.Tests.Events;
+namespace Strata.Api.Contracts.Tests.Events;
 
 /// <summary>Event kinds are stored and served as strings that readers match on: each must keep its released value.</summary>
 [Trait("kind", "unit")]

@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using Strata.Planning.State;
 
-namespace Strata.ControlPlane.Events;
+namespace Strata.Api.Contracts.Events;
 
 public enum EventSeverity { Info, Warning, Error }
 
@@ -15,7 +14,27 @@ public enum RollbackResult
     NoPreviousApply,
 }
 
-/// <summary>Something that happened to a deployment: a server changed state, a load balancer changed members, an error.</summary>
+/// <summary>
+/// A server's state as events report it (<see cref="DeploymentEvent.FromState"/>, <see cref="DeploymentEvent.ToState"/>):
+/// the control plane's server states by the same names, which are stored and served and so never change once released.
+/// </summary>
+public enum ServerPhase
+{
+    Pending,
+    Configuring,
+    Booting,
+    InService,
+    Unhealthy,
+    Terminating,
+    Terminated,
+    Failed,
+}
+
+/// <summary>
+/// Something that happened to a deployment: a server changed state, a load balancer changed members, an error. The
+/// control plane stores and serves this record as it is (NDJSON lines of <c>GET /api/v1/deployments/{name}/events</c>)
+/// and the CLI reads it.
+/// </summary>
 /// <remarks>
 /// <see cref="Message"/> is for people and its wording may change; programs read <see cref="Kind"/> and the fields
 /// (<see cref="Tier"/>, <see cref="Server"/>, <see cref="FromState"/>, <see cref="ToState"/>, <see cref="Rollback"/>).
@@ -47,38 +66,14 @@ public sealed record DeploymentEvent
 
     /// <summary>The server's state before a state change; null when it had none (or it is not a state change).</summary>
     // By name, also where a serializer writes other enums as numbers (the CLI's --json output), so readers need no table.
-    [JsonConverter(typeof(JsonStringEnumConverter<ServerStatus>))]
-    public ServerStatus? FromState { get; init; }
+    [JsonConverter(typeof(JsonStringEnumConverter<ServerPhase>))]
+    public ServerPhase? FromState { get; init; }
 
     /// <summary>The server's state after a state change.</summary>
-    [JsonConverter(typeof(JsonStringEnumConverter<ServerStatus>))]
-    public ServerStatus? ToState { get; init; }
+    [JsonConverter(typeof(JsonStringEnumConverter<ServerPhase>))]
+    public ServerPhase? ToState { get; init; }
 
     /// <summary>What a rollback came to, on <see cref="EventKinds.DeploymentRollback"/> events.</summary>
     [JsonConverter(typeof(JsonStringEnumConverter<RollbackResult>))]
     public RollbackResult? Rollback { get; init; }
-}
-
-/// <summary>What an event is about: the structured fields recorded with it, and the resource address they imply.</summary>
-public sealed record EventSubject
-{
-    public string? Resource { get; init; }
-
-    public string? Tier { get; init; }
-
-    public string? Server { get; init; }
-
-    public ServerStatus? FromState { get; init; }
-
-    public ServerStatus? ToState { get; init; }
-
-    public RollbackResult? Rollback { get; init; }
-
-    /// <summary>A server, optionally moving from one state to another.</summary>
-    public static EventSubject OfServer(string tier, string server, ServerStatus? from = null, ServerStatus? to = null) =>
-        new() { Resource = $"tiers.{tier}.servers[{server}]", Tier = tier, Server = server, FromState = from, ToState = to };
-
-    public static EventSubject OfTier(string tier) => new() { Resource = $"tiers.{tier}", Tier = tier };
-
-    public static EventSubject OfRollback(RollbackResult result) => new() { Rollback = result };
 }

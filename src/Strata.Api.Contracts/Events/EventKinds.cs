@@ -1,4 +1,4 @@
-namespace Strata.ControlPlane.Events;
+namespace Strata.Api.Contracts.Events;
 
 /// <summary>
 /// The kinds of <see cref="DeploymentEvent"/>. Each string is stored in the state store and served by the API as it is,
