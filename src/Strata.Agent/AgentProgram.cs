@@ -1,12 +1,15 @@
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using Strata.Api.Contracts.Agent;
 
 namespace Strata.Agent;
 
 /// <summary>
-/// The agent on a host: says hello with what the host has, then sends a heartbeat every interval until the control
-/// plane sends <c>stop</c> or its stdin ends (the SSH channel closed, or the connection died), and exits.
+/// The agent on a host: says hello with what the host has, then sends a heartbeat every interval and carries out the
+/// control plane's requests (each answered by its own reply, several at once) until the control plane sends
+/// <c>stop</c> or its stdin ends (the SSH channel closed, or the connection died), and exits. The servers it runs
+/// stay up when it exits; the next agent adopts them.
 /// </summary>
 public static class AgentProgram
 {
@@ -21,11 +24,15 @@ public static class AgentProgram
             return 2;
         }
 
+        using var engine = new AgentEngine(arguments, time);
         var writer = new AgentWriter(output);
-        await writer.SendAsync(HostMeasurements.Hello(arguments.Folder), ct).ConfigureAwait(false);
+        var hello = HostMeasurements.Hello(arguments.Folder) with { EngineRoot = engine.EngineRoot, UploadFolder = engine.UploadFolder };
+        await writer.SendAsync(hello, ct).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        engine.ServerStopped += stopped => _ = ReportExitAsync(writer, stopped, error, stop.Token);
+        var requests = new AgentRequests(engine, writer, error);
         var heartbeats = SendHeartbeatsAsync(writer, arguments.HeartbeatInterval, time, stop.Token);
-        var inputEnded = ReadRequestsAsync(input, error, stop.Token);
+        var inputEnded = requests.ReadAsync(input, stop.Token);
         var first = await Task.WhenAny(heartbeats, inputEnded).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         try
@@ -41,6 +48,7 @@ public static class AgentProgram
             await error.WriteLineAsync($"strata agent: the channel closed: {ex.Message}").ConfigureAwait(false);
         }
 
+        await requests.WaitForInFlightAsync().ConfigureAwait(false);
         return 0;
     }
 
@@ -53,27 +61,16 @@ public static class AgentProgram
         }
     }
 
-    /// <summary>Ends at <c>stop</c> or at the end of the input; a line that is not a request is reported and skipped.</summary>
-    private static async Task ReadRequestsAsync(Stream input, TextWriter error, CancellationToken ct)
+    private static async Task ReportExitAsync(AgentWriter writer, Providers.ServerStopped stopped, TextWriter error, CancellationToken ct)
     {
-        using var reader = new StreamReader(input);
-        while (await reader.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
+        try
         {
-            AgentMessage? request;
-            try
-            {
-                request = line.Length == 0 ? null : JsonSerializer.Deserialize(line, AgentJsonContext.Default.AgentMessage);
-            }
-            catch (JsonException ex)
-            {
-                await error.WriteLineAsync($"strata agent: skipped a line that is not a request: {ex.Message}").ConfigureAwait(false);
-                continue;
-            }
-
-            if (request is AgentStop)
-            {
-                return;
-            }
+            await writer.SendAsync(new AgentServerExited { Deployment = stopped.Deployment, ServerId = stopped.ServerId }, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The channel is gone; the next control plane lists the server as stopped.
+            await error.WriteLineAsync($"strata agent: could not report the exit of {stopped.ServerId}: {ex.Message}").ConfigureAwait(false);
         }
     }
 }
@@ -100,9 +97,15 @@ internal sealed class AgentWriter(Stream output)
     }
 }
 
-/// <summary>The agent's command line: <c>--folder DIR</c> (where it lives) and <c>--heartbeat-ms N</c>.</summary>
-internal sealed record AgentArguments(string Folder, TimeSpan HeartbeatInterval)
+/// <summary>
+/// The agent's command line: <c>--folder DIR</c> (where it lives), <c>--heartbeat-ms N</c>, <c>--address A</c> (the
+/// host's address, which every server gets; without it servers get loopback addresses as on the control plane's
+/// machine) and <c>--zone Z</c> (the host's zone).
+/// </summary>
+internal sealed record AgentArguments(string Folder, TimeSpan HeartbeatInterval, string? Address = null, string Zone = AgentArguments.DefaultZone)
 {
+    public const string DefaultZone = "default";
+
     public static bool TryParse(string[] args, out AgentArguments arguments, out string? problem)
     {
         arguments = new AgentArguments(".", TimeSpan.FromSeconds(1));
@@ -114,16 +117,22 @@ internal sealed record AgentArguments(string Folder, TimeSpan HeartbeatInterval)
             {
                 case "--folder" when value is not null:
                     arguments = arguments with { Folder = value };
-                    i++;
                     break;
                 case "--heartbeat-ms" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0:
                     arguments = arguments with { HeartbeatInterval = TimeSpan.FromMilliseconds(ms) };
-                    i++;
+                    break;
+                case "--address" when IPAddress.TryParse(value, out _):
+                    arguments = arguments with { Address = value };
+                    break;
+                case "--zone" when !string.IsNullOrWhiteSpace(value):
+                    arguments = arguments with { Zone = value };
                     break;
                 default:
-                    problem = $"'{args[i]}' is not understood; use --folder DIR and --heartbeat-ms N (N > 0)";
+                    problem = $"'{args[i]}' is not understood; use --folder DIR, --heartbeat-ms N (N > 0), --address IP and --zone Z";
                     return false;
             }
+
+            i++;
         }
 
         return true;

@@ -71,6 +71,9 @@ public sealed record HostDto
     /// <summary>Null until the agent has said hello.</summary>
     public HostCapacityDto? Capacity { get; init; }
 
+    /// <summary>The servers on the host (not failed or terminated), as its agent last listed them.</summary>
+    public int Servers { get; init; }
+
     public required DateTimeOffset AddedAt { get; init; }
 }
 

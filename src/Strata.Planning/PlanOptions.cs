@@ -35,6 +35,16 @@ public sealed class PlanOptions
     /// </summary>
     public IReadOnlyList<string>? TierOrder { get; init; }
 
+    /// <summary>
+    /// Where each tier's new servers would be placed, in order, when hosts are registered; the plan shows each new
+    /// server's host (and takes its zone), and <c>(no capacity)</c> for new servers beyond a tier's list. The default
+    /// is null: no hosts, servers run on the control plane's machine.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<PlannedHost>>? Hosts { get; init; }
+
     /// <summary>The zone of servers of tiers that name none. The default is <c>local-a</c>.</summary>
     public string DefaultZone { get; init; } = "local-a";
 }
+
+/// <summary>A host a new server would be placed on, and the host's zone.</summary>
+public sealed record PlannedHost(string Name, string Zone);

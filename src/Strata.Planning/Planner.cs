@@ -34,6 +34,7 @@ public static class Planner
 internal sealed class PlanContext
 {
     private readonly Dictionary<string, string?> _imageDigests = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _hostsUsed = new(StringComparer.Ordinal);
     private readonly Func<Template, string> _display;
 
     public PlanContext(DeploymentSpec spec, DeploymentState current, PlanOptions options)
@@ -63,6 +64,19 @@ internal sealed class PlanContext
     public string Display(Template value) => _display(value);
 
     public string NewName(string logicalId) => Names.Next(Spec.Name, logicalId);
+
+    /// <summary>The host of the tier's next new server: null without hosts, <c>(no capacity)</c> past the tier's placements.</summary>
+    public PlannedHost? NextHost(string tier)
+    {
+        if (Options.Hosts is not { } hosts)
+        {
+            return null;
+        }
+
+        var index = _hostsUsed.GetValueOrDefault(tier);
+        _hostsUsed[tier] = index + 1;
+        return hosts.TryGetValue(tier, out var planned) && index < planned.Count ? planned[index] : null;
+    }
 
     /// <summary>The source digest of a spec image, or null (with a problem recorded) when it cannot be computed.</summary>
     public string? DigestImage(ImageSpec image)

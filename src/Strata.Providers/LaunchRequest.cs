@@ -33,6 +33,9 @@ public sealed record LaunchRequest
     /// <summary>TCP ports the server will listen on at its address; a port already taken there fails the launch.</summary>
     public IReadOnlyList<int> Ports { get; init; } = [];
 
+    /// <summary>Which hosts the server may be placed on, where the provider has hosts; the default allows any.</summary>
+    public PlacementRules Placement { get; init; } = PlacementRules.Any;
+
     /// <summary>Computes the commands, environment and configuration once the server's identity (address) is known.</summary>
     public required Func<ServerIdentity, LaunchSettings> Settings { get; init; }
 }

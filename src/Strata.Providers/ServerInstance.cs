@@ -51,6 +51,9 @@ public sealed record ServerInstance
 
     /// <summary>The attached volumes.</summary>
     public IReadOnlyList<VolumeAttachment> Volumes { get; init; } = [];
+
+    /// <summary>The TCP ports the server listens on at its address, as its launch asked.</summary>
+    public IReadOnlyList<int> Ports { get; init; } = [];
 }
 
 /// <summary>The life cycle of a server.</summary>

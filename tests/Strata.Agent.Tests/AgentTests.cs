@@ -21,7 +21,7 @@ public sealed class AgentTests
     public void TryParse_UnknownArgument_NamesItAndTheKnownOnes()
     {
         Assert.False(AgentArguments.TryParse(["--heartbeat-ms", "0"], out _, out var problem));
-        Assert.Contains("'--heartbeat-ms' is not understood; use --folder DIR and --heartbeat-ms N", problem);
+        Assert.Contains("'--heartbeat-ms' is not understood; use --folder DIR, --heartbeat-ms N (N > 0), --address IP and --zone Z", problem);
         Assert.True(AgentArguments.TryParse(["--folder", "/x", "--heartbeat-ms", "250"], out var arguments, out _));
         Assert.Equal(new AgentArguments("/x", TimeSpan.FromMilliseconds(250)), arguments);
     }

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Strata.Providers.Hosts.Fleet;
 using Strata.Providers.Hosts.Ssh;
+using Strata.Storage;
+using Strata.Storage.FileSystem;
 using Strata.Testing;
 
 namespace Strata.Providers.Hosts.Tests;
@@ -15,10 +17,14 @@ internal sealed class FleetHarness : IAsyncDisposable
     {
         Options = new HostsOptions { KnownHostsPath = _folder.Combine("known_hosts") };
         configure?.Invoke(Options);
-        Fleet = new HostFleet(Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<HostFleet>.Instance);
+        Images = ObjectStores.CreateFileSystem(new FileSystemObjectStoreOptions { RootPath = _folder.Combine("objects") });
+        Fleet = new HostFleet(Microsoft.Extensions.Options.Options.Create(Options), Images, Time, NullLogger<HostFleet>.Instance);
     }
 
     public ManualTimeProvider Time { get; } = new();
+
+    /// <summary>The control plane's object store, where images are registered and sent to hosts from.</summary>
+    public IObjectStore Images { get; }
 
     public HostsOptions Options { get; }
 
@@ -34,8 +40,32 @@ internal sealed class FleetHarness : IAsyncDisposable
         AgentRuntime = SshdHost.Dotnet,
     };
 
+    /// <summary>Writes an executable script into the harness's folder and returns its path.</summary>
+    public string WriteScript(string name, string content)
+    {
+        var path = _folder.WriteFile(name, content);
+        File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserExecute);
+        return path;
+    }
+
     public async ValueTask DisposeAsync()
     {
+        // Servers outlive their agent: a test that failed half-way must not leave any running on this machine.
+        foreach (var agent in Fleet.List().Select(h => Fleet.AgentOf(h.Name)).OfType<Agent.HostAgent>())
+        {
+            try
+            {
+                foreach (var server in await agent.ListServersAsync(null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30)))
+                {
+                    await agent.TerminateAsync(server.Id, TimeSpan.FromSeconds(2), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+                }
+            }
+            catch (Exception ex) when (ex is ProviderException or TimeoutException)
+            {
+                // The host is gone (a test powered it off): whatever ran there died with it.
+            }
+        }
+
         await Fleet.DisposeAsync();
         _folder.Dispose();
     }

@@ -4,13 +4,26 @@ namespace Strata.Api.Contracts.Agent;
 
 /// <summary>
 /// One line of the agent protocol: a JSON object per line, with <c>type</c> naming the message, on the SSH channel's
-/// stdout (agent to control plane: <c>hello</c>, <c>heartbeat</c>) and stdin (control plane to agent: <c>stop</c>).
-/// The agent also stops when its stdin ends.
+/// stdout (agent to control plane: <c>hello</c>, <c>heartbeat</c>, replies, <c>server-exited</c>) and stdin (control
+/// plane to agent: requests, <c>stop</c>). The agent also stops when its stdin ends. A side that reads a type it does not
+/// know skips the line and goes on.
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
 [JsonDerivedType(typeof(AgentHello), "hello")]
 [JsonDerivedType(typeof(AgentHeartbeat), "heartbeat")]
 [JsonDerivedType(typeof(AgentStop), "stop")]
+[JsonDerivedType(typeof(AgentLaunch), "launch")]
+[JsonDerivedType(typeof(AgentTerminate), "terminate")]
+[JsonDerivedType(typeof(AgentFence), "fence")]
+[JsonDerivedType(typeof(AgentListServers), "list-servers")]
+[JsonDerivedType(typeof(AgentMissingImages), "missing-images")]
+[JsonDerivedType(typeof(AgentImageUploaded), "image-uploaded")]
+[JsonDerivedType(typeof(AgentServerReply), "server")]
+[JsonDerivedType(typeof(AgentServersReply), "servers")]
+[JsonDerivedType(typeof(AgentImagesReply), "images")]
+[JsonDerivedType(typeof(AgentDone), "done")]
+[JsonDerivedType(typeof(AgentFailed), "failed")]
+[JsonDerivedType(typeof(AgentServerExited), "server-exited")]
 public abstract record AgentMessage;
 
 /// <summary>Control plane to agent: finish and exit (the channel is about to close).</summary>
@@ -36,6 +49,14 @@ public sealed record AgentHello : AgentMessage
 
     /// <summary>Free space on that filesystem for the agent's user, in bytes.</summary>
     public required long DiskFreeBytes { get; init; }
+
+    /// <summary>The absolute folder of the agent's server engine on the host (servers, volumes, image caches); null from an agent that runs no servers.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? EngineRoot { get; init; }
+
+    /// <summary>The absolute folder on the host where the control plane uploads image archives over SFTP before announcing them.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? UploadFolder { get; init; }
 }
 
 /// <summary>Sent every heartbeat interval while the agent runs; <see cref="Sequence"/> counts from 1.</summary>
@@ -45,6 +66,6 @@ public sealed record AgentHeartbeat : AgentMessage
 }
 
 /// <summary>Source-generated JSON for the agent protocol: one compact object per line.</summary>
-[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, WriteIndented = false)]
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, WriteIndented = false, UseStringEnumConverter = true)]
 [JsonSerializable(typeof(AgentMessage))]
 public sealed partial class AgentJsonContext : JsonSerializerContext;

@@ -36,6 +36,9 @@ public static class EventKinds
     /// <summary>A tier waits for something before it can launch (a volume, a dependency).</summary>
     public const string TierWaiting = "tier.waiting";
 
+    /// <summary>A tier's new servers do not all fit on the hosts it may use; none is launched until they do.</summary>
+    public const string TierNoCapacity = "tier.no-capacity";
+
     /// <summary>An autoscaler changed a tier's desired count.</summary>
     public const string TierScaling = "tier.scaling";
 

@@ -108,12 +108,12 @@ public sealed class HostCommands(CliContext context)
             return ExitCodes.Success;
         }
 
-        await context.Out.WriteLineAsync($"{"NAME",-16} {"SSH",-32} {"ZONE",-10} {"REGION",-10} {"STATE",-12} {"CAPACITY",-44} {"AGENT",-8} LAST HEARTBEAT").ConfigureAwait(false);
+        await context.Out.WriteLineAsync($"{"NAME",-16} {"SSH",-32} {"ZONE",-10} {"REGION",-10} {"STATE",-12} {"SERVERS",-8} {"CAPACITY",-44} {"AGENT",-8} LAST HEARTBEAT").ConfigureAwait(false);
         foreach (var host in hosts)
         {
             var heartbeat = host.LastHeartbeat is { } at ? at.ToString("u", CultureInfo.InvariantCulture) : "never";
             await context.Out.WriteLineAsync(
-                $"{host.Name,-16} {host.Ssh,-32} {host.Zone ?? "-",-10} {host.Region ?? "-",-10} {host.State,-12} {Capacity(host),-44} {host.AgentVersion ?? "-",-8} {heartbeat}").ConfigureAwait(false);
+                $"{host.Name,-16} {host.Ssh,-32} {host.Zone ?? "-",-10} {host.Region ?? "-",-10} {host.State,-12} {host.Servers,-8} {Capacity(host),-44} {host.AgentVersion ?? "-",-8} {heartbeat}").ConfigureAwait(false);
         }
 
         return ExitCodes.Success;

@@ -25,6 +25,7 @@ internal sealed class DeploymentService(
     LoadBalancerCoordinator loadBalancers,
     DeploymentRollback rollback,
     InstallationKey key,
+    ITierCapacity capacity,
     TimeProvider time) : IDeploymentService
 {
     private readonly SemaphoreSlim _applyGate = new(1, 1);
@@ -34,7 +35,7 @@ internal sealed class DeploymentService(
         await registry.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
         var desired = SpecSource.Load(request.SpecPath, request.Parameters);
         var state = registry.Find(desired.Spec.Name)?.State ?? DeploymentState.Empty(desired.Spec.Name);
-        return Response(desired, state.Serial, Plan(desired, state));
+        return Response(desired, state.Serial, Plan(desired, state, await HostsAsync(desired, ct).ConfigureAwait(false)));
     }
 
     public async Task<ApplyResponse> ApplyAsync(string name, ApplyRequest request, CancellationToken ct)
@@ -51,7 +52,7 @@ internal sealed class DeploymentService(
         {
             var runtime = registry.Find(name);
             var state = runtime?.State ?? DeploymentState.Empty(name);
-            var plan = ChoosePlan(desired, state, request.SavedPlan);
+            var plan = ChoosePlan(desired, state, request.SavedPlan, await HostsAsync(desired, ct).ConfigureAwait(false));
             runtime ??= registry.GetOrAddNew(name, desired, state);
             var applied = await runtime.ApplyAsync(desired, s => PlanApplication.Apply(s, desired.Spec, desired.ImageDigests, plan, time.GetUtcNow(), ServerPin.NewKey), ct).ConfigureAwait(false);
             registry.Signal(name);
@@ -63,9 +64,9 @@ internal sealed class DeploymentService(
         }
     }
 
-    private Plan ChoosePlan(DesiredDeployment desired, DeploymentState state, string? savedPlan)
+    private Plan ChoosePlan(DesiredDeployment desired, DeploymentState state, string? savedPlan, IReadOnlyDictionary<string, IReadOnlyList<PlannedHost>>? hosts)
     {
-        var fresh = Plan(desired, state);
+        var fresh = Plan(desired, state, hosts);
         var plan = fresh;
         if (savedPlan is not null)
         {
@@ -88,9 +89,27 @@ internal sealed class DeploymentService(
         return plan;
     }
 
-    private Plan Plan(DesiredDeployment desired, DeploymentState state) =>
+    /// <summary>Where each tier's new servers would go when hosts are registered (null when they are not), for the plan to show.</summary>
+    private async Task<IReadOnlyDictionary<string, IReadOnlyList<PlannedHost>>?> HostsAsync(DesiredDeployment desired, CancellationToken ct)
+    {
+        var hosts = new Dictionary<string, IReadOnlyList<PlannedHost>>(StringComparer.Ordinal);
+        foreach (var tier in desired.Spec.Tiers)
+        {
+            if (await capacity.PreviewAsync(desired.Spec.Name, tier, tier.Servers.Desired, ct).ConfigureAwait(false) is not { } planned)
+            {
+                return null;
+            }
+
+            hosts[tier.Name] = planned;
+        }
+
+        return hosts;
+    }
+
+    private Plan Plan(DesiredDeployment desired, DeploymentState state, IReadOnlyDictionary<string, IReadOnlyList<PlannedHost>>? hosts) =>
         Planner.Plan(desired.Spec, state, new PlanOptions
         {
+            Hosts = hosts,
             TimeProvider = time,
             ParameterDigest = ParameterDigest.Compute(desired.Spec.Parameters, desired.Parameters, key.Bytes),
             ComputeImageDigest = folder => desired.Spec.Images

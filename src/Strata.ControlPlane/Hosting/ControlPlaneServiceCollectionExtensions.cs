@@ -101,6 +101,8 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<ServerLifecycle>();
         services.TryAddSingleton<ServerObservation>();
         services.TryAddSingleton<DeploymentRollback>();
+        services.TryAddSingleton<ITierCapacity, UnlimitedCapacity>();
+        services.TryAddSingleton<TierCapacityGate>();
         services.TryAddSingleton<TierReconciler>();
         services.TryAddSingleton<DeploymentReconciler>();
     }

@@ -9,7 +9,7 @@ namespace Strata.ControlPlane.Hosts;
 /// Adds, lists and removes hosts: the inventory says what is registered, the fleet what is connected now. Adding and
 /// removing run one at a time, so that two requests for one name never race over its connection.
 /// </summary>
-internal sealed class HostService(IHostInventory inventory, HostFleet fleet, TimeProvider time)
+internal sealed class HostService(IHostInventory inventory, HostFleet fleet, FleetProvider servers, TimeProvider time)
 {
     private static readonly string[] s_defaultIdentities = ["id_ed25519", "id_ecdsa", "id_rsa"];
     private readonly SemaphoreSlim _changes = new(1, 1);
@@ -43,7 +43,8 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Tim
     public async Task<IReadOnlyList<HostDto>> ListAsync(CancellationToken ct)
     {
         var records = await inventory.ListAsync(ct).ConfigureAwait(false);
-        return [.. records.Select(r => HostDtos.From(r, fleet.Find(r.Registration.Name) ?? Unconnected(r)))];
+        var perHost = servers.ServersPerHost();
+        return [.. records.Select(r => HostDtos.From(r, fleet.Find(r.Registration.Name) ?? Unconnected(r)) with { Servers = perHost.GetValueOrDefault(r.Registration.Name) })];
     }
 
     /// <summary>Stops the host's agent, forgets the host and, unless another host shares its address and port, its key.</summary>

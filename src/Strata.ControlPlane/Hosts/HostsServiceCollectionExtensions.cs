@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Strata.ControlPlane.Hosting;
+using Strata.ControlPlane.Reconciliation;
+using Strata.Providers;
 using Strata.Providers.Hosts.Fleet;
 
 namespace Strata.ControlPlane.Hosts;
@@ -20,6 +22,32 @@ public static class HostsServiceCollectionExtensions
         services.TryAddSingleton<HostFleet>();
         services.TryAddSingleton<HostService>();
         services.AddHostedService<HostMonitor>();
+        AddFleetProvider(services);
         return services;
     }
+
+    /// <summary>
+    /// Wraps the provider registered last (the local one, unless another was registered before) in the
+    /// <see cref="FleetProvider"/>, which places servers on hosts once any are registered, and has tiers ask it for capacity.
+    /// </summary>
+    private static void AddFleetProvider(IServiceCollection services)
+    {
+        if (services.LastOrDefault(d => d.ServiceType == typeof(ICloudProvider)) is not { } embedded)
+        {
+            return;
+        }
+
+        services.Remove(embedded);
+        services.AddSingleton(sp => new FleetProvider(Create(sp, embedded), sp.GetRequiredService<HostFleet>(), sp.GetRequiredService<IHostInventory>()));
+        services.AddSingleton<ICloudProvider>(sp => sp.GetRequiredService<FleetProvider>());
+        services.Replace(ServiceDescriptor.Singleton<ITierCapacity>(sp => sp.GetRequiredService<FleetProvider>()));
+    }
+
+    private static ICloudProvider Create(IServiceProvider services, ServiceDescriptor descriptor) => descriptor switch
+    {
+        { ImplementationInstance: ICloudProvider instance } => instance,
+        { ImplementationFactory: { } factory } => (ICloudProvider)factory(services),
+        { ImplementationType: { } type } => (ICloudProvider)ActivatorUtilities.CreateInstance(services, type),
+        _ => throw new InvalidOperationException("the registered cloud provider has no implementation"),
+    };
 }

@@ -49,6 +49,7 @@ public sealed class ServerLaunch(
             Image = await images.GetAsync(runtime, desired, tier.Image, ct).ConfigureAwait(false),
             Volumes = attached,
             Ports = [.. tier.Ports.Select(p => p.Port)],
+            Placement = Hosts.TierPlacement.RulesOf(tier),
             Settings = identity =>
             {
                 // The digest is of the very state the settings are resolved from, so the server is current with what it got.
@@ -76,6 +77,8 @@ public sealed class ServerLaunch(
         // Without a health check a running process is in service; with one it boots until the check passes.
         var next = server with
         {
+            // On a host the server is in the host's zone, whatever the tier's spread had guessed.
+            Zone = instance.Zone.Length > 0 ? instance.Zone : server.Zone,
             Address = instance.Address,
             ProcessId = instance.ProcessId,
             LaunchedAt = instance.LaunchedAt,

@@ -12,15 +12,16 @@ namespace Strata.ControlPlane.Reconciliation;
 /// terminates what the provider runs that the state does not know. A server with an operation under way is left to it.
 /// </summary>
 public sealed class ServerObservation(
-    ICloudProvider provider, ServerLifecycle lifecycle, DeathVerdicts deaths, EventLog events, TimeProvider time)
+    ICloudProvider provider, ServerLifecycle lifecycle, DeathVerdicts deaths, TierCapacityGate capacity, EventLog events, TimeProvider time)
 {
     /// <summary>Lists the deployment's servers at the provider and acts on each recorded one; returns the listing by id.</summary>
     public async Task<Dictionary<string, ServerInstance>> ObserveAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
         var observed = (await provider.ListServersAsync(runtime.Name, ct).ConfigureAwait(false)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var held = await HeldForCapacityAsync(runtime, ct).ConfigureAwait(false);
         foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).ToList())
         {
-            if (!lifecycle.IsBusy(server.Name))
+            if (!lifecycle.IsBusy(server.Name) && !held.Contains(server.Name))
             {
                 await ObserveAsync(runtime, server, observed.GetValueOrDefault(server.Name), ct).ConfigureAwait(false);
             }
@@ -29,6 +30,31 @@ public sealed class ServerObservation(
         // Suspicions of servers that no longer need a second look (running again, gone from the state) are forgotten.
         deaths.Settle(runtime.Name, runtime.State, observed);
         return observed;
+    }
+
+    /// <summary>
+    /// The pending servers not to launch yet: those of a tier whose pending servers do not all fit where they would
+    /// run (an apply's new servers start all or none).
+    /// </summary>
+    private async Task<HashSet<string>> HeldForCapacityAsync(DeploymentRuntime runtime, CancellationToken ct)
+    {
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        var now = time.GetUtcNow();
+        foreach (var tier in runtime.State.Tiers)
+        {
+            var pending = tier.Servers.Where(s => s.State == ServerStatus.Pending && !lifecycle.IsBusy(s.Name) && LaunchGate.MayStart(runtime, s, now)).ToList();
+            if (pending.Count == 0 && !tier.Servers.Any(s => s.State == ServerStatus.Pending))
+            {
+                capacity.Forget(runtime.Name, tier.LogicalName);
+            }
+            else if (pending.Count > 0 && runtime.Desired.Spec.FindTier(tier.LogicalName) is { } spec
+                && !await capacity.AllowAsync(runtime, spec, pending.Count, ct).ConfigureAwait(false))
+            {
+                held.UnionWith(pending.Select(s => s.Name));
+            }
+        }
+
+        return held;
     }
 
     private async Task ObserveAsync(DeploymentRuntime runtime, ServerState server, ServerInstance? instance, CancellationToken ct)

@@ -15,7 +15,8 @@ namespace Strata.ControlPlane.Reconciliation;
 /// many to launch), prunes failed servers and terminates the servers of tiers gone from the spec. Every termination
 /// and launch is recorded in the state first and then started through the <see cref="ServerLifecycle"/>.
 /// </summary>
-public sealed class TierReconciler(ServerLifecycle lifecycle, DeploymentRollback rollback, ICloudProvider provider, EventLog events, TimeProvider time)
+public sealed class TierReconciler(
+    ServerLifecycle lifecycle, DeploymentRollback rollback, ICloudProvider provider, TierCapacityGate capacity, EventLog events, TimeProvider time)
 {
     /// <summary>The kind of the event that reports unhealthy servers held back from replacement.</summary>
     public const string OverloadedKind = EventKinds.TierOverloaded;
@@ -76,7 +77,11 @@ public sealed class TierReconciler(ServerLifecycle lifecycle, DeploymentRollback
             return;
         }
 
-        runtime.ClearWaiting(tier.Name);
+        if (!capacity.IsShort(runtime.Name, tier.Name))
+        {
+            runtime.ClearWaiting(tier.Name);
+        }
+
         var target = TargetOf(runtime, tier, tierState);
         if (tierState.Rollout is { } rollout && !await StepRolloutAsync(runtime, tierState, rollout, target, ct).ConfigureAwait(false))
         {
@@ -151,6 +156,11 @@ public sealed class TierReconciler(ServerLifecycle lifecycle, DeploymentRollback
     /// <summary>Records <paramref name="count"/> new pending servers of the tier, spread over its zones, and starts their launches.</summary>
     private async Task LaunchNewAsync(DeploymentRuntime runtime, TierSpec tier, TierTarget target, int count, CancellationToken ct)
     {
+        if (!await capacity.AllowAsync(runtime, tier, count, ct).ConfigureAwait(false))
+        {
+            return;
+        }
+
         var names = new NameGenerator(_random, runtime.State.PhysicalNames());
         var zones = TierZones.Of(tier, provider.Zones[0]);
         var added = new List<ServerState>();

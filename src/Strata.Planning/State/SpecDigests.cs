@@ -70,7 +70,7 @@ public static class SpecDigests
 
     /// <summary>
     /// Settings applied to running servers in place: health check, scaling, update policy, recovery, maximum age,
-    /// deletion policy, backups, zones and dependencies. The server count is compared on its own.
+    /// deletion policy, backups, zones, placement and dependencies. The server count is compared on its own.
     /// </summary>
     public static string TierSettings(TierSpec tier)
     {
@@ -99,6 +99,13 @@ public static class SpecDigests
         foreach (var backup in tier.Backups)
         {
             AddBackup(hash, backup);
+        }
+
+        if (tier.Placement is { } placement)
+        {
+            // Added only when set, like maxReplacing: new servers follow changed rules, the ones placed stay.
+            hash.Add("placement", $"{string.Join(',', placement.Zones)}|{string.Join(',', placement.Regions)}|"
+                + $"{string.Join(',', placement.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))}|{placement.Spread}");
         }
 
         return hash.Add("zones", string.Join(',', tier.Zones))

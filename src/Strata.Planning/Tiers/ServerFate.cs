@@ -5,6 +5,24 @@ namespace Strata.Planning.Tiers;
 /// <summary>What a plan does with one server slot of a tier: keep, launch, replace or remove a server.</summary>
 internal sealed record ServerFate(ChangeAction Action, ServerState? Old, string? NewName, string Zone, string? Reason)
 {
+    /// <summary>The host a new server would be placed on, when hosts are registered (<c>(no capacity)</c> when none is left).</summary>
+    public string? Host { get; init; }
+
+    public const string NoCapacity = "(no capacity)";
+
+    /// <summary>A new server: on the next planned host (in its zone) when hosts are registered, else in the balancer's next zone.</summary>
+    public static ServerFate Create(PlanContext context, string tier, ZoneBalancer zones, string? reason)
+    {
+        var name = context.NewName(tier);
+        if (context.Options.Hosts is null)
+        {
+            return new ServerFate(ChangeAction.Create, null, name, zones.Next(), reason);
+        }
+
+        var host = context.NextHost(tier);
+        return new ServerFate(ChangeAction.Create, null, name, host?.Zone ?? zones.Next(), reason) { Host = host?.Name ?? NoCapacity };
+    }
+
     /// <summary>The server that holds the slot after apply, or null when the slot goes away.</summary>
     public string? FinalName => Action switch
     {
@@ -18,6 +36,7 @@ internal sealed record ServerFate(ChangeAction Action, ServerState? Old, string?
         var name = Old?.Name ?? NewName!;
         List<AttributeChange> attributes = Action switch
         {
+            ChangeAction.Create when Host is not null => [new("host", null, Host), new("zone", null, Zone), new("address", null, AttributeChange.KnownAfterApply)],
             ChangeAction.Create => [new("zone", null, Zone), new("address", null, AttributeChange.KnownAfterApply)],
             ChangeAction.Replace =>
             [

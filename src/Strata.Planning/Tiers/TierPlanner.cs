@@ -60,7 +60,7 @@ internal static class TierPlanner
     {
         var zones = new ZoneBalancer(Zones(context, tier), []);
         var fates = Enumerable.Range(0, tier.Servers.Desired)
-            .Select(_ => new ServerFate(ChangeAction.Create, null, context.NewName(tier.Name), zones.Next(), null))
+            .Select(_ => ServerFate.Create(context, tier.Name, zones, null))
             .ToList();
         List<AttributeChange> attributes =
         [
@@ -73,7 +73,9 @@ internal static class TierPlanner
             attributes.Add(new("ports", null, string.Join(", ", tier.Ports.Select(p => $"{p.Name}={p.Port}"))));
         }
 
-        attributes.Add(new("zones", null, string.Join(", ", Zones(context, tier))));
+        // With hosts the servers' zones are their hosts'; the tier's own zones only restrict which hosts qualify.
+        var zoneNames = context.Options.Hosts is null ? Zones(context, tier) : [.. fates.Select(f => f.Zone).Distinct().Order(StringComparer.Ordinal)];
+        attributes.Add(new("zones", null, string.Join(", ", zoneNames)));
         attributes.AddRange(Environment(context, tier, image).Select(e => new AttributeChange($"env.{e.Key}", null, e.Value)));
         var change = new ResourceChange
         {
@@ -116,7 +118,7 @@ internal static class TierPlanner
         var zones = new ZoneBalancer(Zones(context, tier), fates.Where(f => f.FinalName is not null).Select(f => f.Zone));
         for (var i = live.Count; i < target; i++)
         {
-            fates.Add(new ServerFate(ChangeAction.Create, null, context.NewName(tier.Name), zones.Next(), "scale out"));
+            fates.Add(ServerFate.Create(context, tier.Name, zones, "scale out"));
         }
 
         var change = Describe(tier, state, imageDigest, parts, fates);

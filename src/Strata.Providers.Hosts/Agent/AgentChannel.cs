@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Renci.SshNet;
 using Strata.Api.Contracts.Agent;
 
@@ -8,10 +9,11 @@ namespace Strata.Providers.Hosts.Agent;
 
 /// <summary>
 /// The agent running on a host, spoken to through one SSH exec channel: its stdout carries a JSON message per line to
-/// <c>onMessage</c>; on dispose it is sent <c>stop</c> and its stdin is closed. <see cref="Completion"/> ends when the channel
-/// does, whether the agent exited or the connection died.
+/// <c>onMessage</c>, and <see cref="SendAsync"/> writes requests on its stdin; on dispose it is sent <c>stop</c> and its
+/// stdin is closed. <see cref="Completion"/> ends when the channel does, whether the agent exited or the connection died.
+/// A line the control plane cannot read (a newer agent's message type, say) is logged and skipped.
 /// </summary>
-internal sealed class AgentChannel : IAsyncDisposable
+internal sealed partial class AgentChannel : IAsyncDisposable
 {
     private const int KeptErrorChars = 4000;
 
@@ -22,14 +24,22 @@ internal sealed class AgentChannel : IAsyncDisposable
     private readonly Stream _input;
     private readonly Task _execution;
     private readonly StringBuilder _errors = new();
+    private readonly SemaphoreSlim _writes = new(1, 1);
+    private readonly ILogger _logger;
+    private readonly string _host;
 
-    private AgentChannel(SshCommand command, Func<AgentMessage, Task> onMessage)
+    private AgentChannel(SshCommand command, string host, ILogger logger, Func<AgentMessage, Task> onMessage)
     {
         _command = command;
+        _host = host;
+        _logger = logger;
         _execution = command.ExecuteAsync();
         _input = command.CreateInputStream();
-        _ = KeepErrorsAsync(command.ExtendedOutputStream);
-        Completion = ReadMessagesAsync(command.OutputStream, onMessage);
+        // SSH.NET's channel streams block a thread on every read, async or not: each reader gets a thread of its own.
+        // On the thread pool, two blocked readers per host starved it: with a few hosts, heartbeats already read
+        // waited seconds for a thread (hosts turned unreachable) and a new host's hello timed out.
+        _ = OnOwnThread(() => KeepErrors(command.ExtendedOutputStream));
+        Completion = OnOwnThread(() => ReadMessages(command.OutputStream, onMessage));
     }
 
     /// <summary>Ends when the channel's output does; faults when a line is not a message.</summary>
@@ -47,13 +57,37 @@ internal sealed class AgentChannel : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the agent installed in <paramref name="folder"/> with <paramref name="runtime"/>.</summary>
-    public static AgentChannel Start(SshClient client, string runtime, string folder, TimeSpan heartbeatInterval, Func<AgentMessage, Task> onMessage)
+    /// <summary>
+    /// Starts the agent installed in the folder of <paramref name="start"/>, which its servers get the address and zone of.
+    /// </summary>
+    public static AgentChannel Start(SshClient client, AgentStart start, ILogger logger, Func<AgentMessage, Task> onMessage)
     {
-        var heartbeatMs = ((long)heartbeatInterval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        var heartbeatMs = ((long)start.HeartbeatInterval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         var command = client.CreateCommand(
-            $"exec {Quote(runtime)} {Quote($"{folder}/bin/{AgentInstaller.EntryAssembly}")} --folder {Quote(folder)} --heartbeat-ms {heartbeatMs}");
-        return new AgentChannel(command, onMessage);
+            $"exec {Quote(start.Runtime)} {Quote($"{start.Folder}/bin/{AgentInstaller.EntryAssembly}")} --folder {Quote(start.Folder)} "
+            + $"--heartbeat-ms {heartbeatMs} --address {Quote(start.Address)} --zone {Quote(start.Zone)}");
+        return new AgentChannel(command, start.Host, logger, onMessage);
+    }
+
+    /// <summary>Writes one message on the agent's stdin.</summary>
+    /// <exception cref="IOException">The channel is closed or broken.</exception>
+    public async Task SendAsync(AgentMessage message, CancellationToken ct)
+    {
+        var line = JsonSerializer.SerializeToUtf8Bytes(message, AgentJsonContext.Default.AgentMessage).Append((byte)'\n').ToArray();
+        await _writes.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await _input.WriteAsync(line, ct).ConfigureAwait(false);
+            await _input.FlushAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is Renci.SshNet.Common.SshException or ObjectDisposedException or InvalidOperationException)
+        {
+            throw new IOException($"the channel to the agent on {_host} is closed: {ex.Message}", ex);
+        }
+        finally
+        {
+            _writes.Release();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -77,9 +111,18 @@ internal sealed class AgentChannel : IAsyncDisposable
         var request = Task.Run(() =>
         {
             // SSH.NET sends EOF on closing the input only after something was written on it: the stop request is both.
+            // It takes the write gate so that it never lands inside a request being written.
             var stop = JsonSerializer.SerializeToUtf8Bytes<AgentMessage>(new AgentStop(), AgentJsonContext.Default.AgentMessage);
-            _input.Write([.. stop, (byte)'\n']);
-            _input.Dispose();
+            _writes.Wait();
+            try
+            {
+                _input.Write([.. stop, (byte)'\n']);
+                _input.Dispose();
+            }
+            finally
+            {
+                _writes.Release();
+            }
         });
         _ = request.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         try
@@ -96,32 +139,44 @@ internal sealed class AgentChannel : IAsyncDisposable
     /// <summary>Quotes a word for the login shell: single quotes, with any single quote spelled <c>'\''</c>.</summary>
     internal static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static async Task ReadMessagesAsync(Stream output, Func<AgentMessage, Task> onMessage)
+    private static Task OnOwnThread(Action read) =>
+        Task.Factory.StartNew(read, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+
+    private void ReadMessages(Stream output, Func<AgentMessage, Task> onMessage)
     {
-        await Task.Yield();
         using var reader = new StreamReader(output, Encoding.UTF8);
-        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+        while (reader.ReadLine() is { } line)
         {
-            if (line.Length == 0)
+            AgentMessage? message;
+            try
             {
+                message = line.Length == 0 ? null : JsonSerializer.Deserialize(line, AgentJsonContext.Default.AgentMessage);
+            }
+            catch (JsonException ex)
+            {
+                LogSkipped(_logger, _host, ex.Message);
                 continue;
             }
 
-            var message = JsonSerializer.Deserialize(line, AgentJsonContext.Default.AgentMessage)
-                ?? throw new InvalidDataException($"the agent sent 'null' instead of a message");
-            await onMessage(message).ConfigureAwait(false);
+            if (message is not null)
+            {
+                // Handlers only record what was said and hand replies on; they complete at once.
+                onMessage(message).GetAwaiter().GetResult();
+            }
         }
     }
 
-    private async Task KeepErrorsAsync(Stream errors)
+    [LoggerMessage(EventId = 7010, Level = LogLevel.Warning, Message = "Skipped a line from the agent on {Host} that is not a message this control plane knows: {Reason}")]
+    private static partial void LogSkipped(ILogger logger, string host, string reason);
+
+    private void KeepErrors(Stream errors)
     {
-        await Task.Yield();
         using var reader = new StreamReader(errors, Encoding.UTF8);
         var buffer = new char[1024];
         try
         {
             int read;
-            while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            while ((read = reader.Read(buffer)) > 0)
             {
                 lock (_errors)
                 {
@@ -136,3 +191,6 @@ internal sealed class AgentChannel : IAsyncDisposable
         }
     }
 }
+
+/// <summary>How to start the agent on a host: what runs it, where it lives, and the address and zone its servers get.</summary>
+internal sealed record AgentStart(string Host, string Runtime, string Folder, TimeSpan HeartbeatInterval, string Address, string Zone);

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Renci.SshNet;
 using Renci.SshNet.Common;
 using Strata.Api.Contracts.Agent;
@@ -13,6 +16,7 @@ internal sealed class HostConnection : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly TaskCompletionSource<AgentHello> _hello = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private AgentChannel? _channel;
+    private AgentRequests? _requests;
     private long _lastHeartbeatTicks;
 
     private HostConnection(HostRegistration registration, SshClient client, TimeProvider time)
@@ -30,20 +34,31 @@ internal sealed class HostConnection : IAsyncDisposable
 
     public bool Connected => _channel is { Completion.IsCompleted: false };
 
+    /// <summary>The agent, for running servers on the host; set once it said hello.</summary>
+    public HostAgent? Agent { get; private set; }
+
     /// <summary>Ends when the agent channel does.</summary>
     public Task Completion => _channel?.Completion ?? Task.CompletedTask;
 
     /// <summary>Logs in, installs the agent, starts it and waits for its hello.</summary>
     /// <exception cref="HostConnectException">Any step failed; the message says which and why.</exception>
-    public static async Task<HostConnection> OpenAsync(HostRegistration host, bool acceptNewHostKey, SshConnector connector, HostsOptions options, TimeProvider time, CancellationToken ct)
+    public static async Task<HostConnection> OpenAsync(HostRegistration host, bool acceptNewHostKey, HostLinks links, CancellationToken ct)
     {
-        var client = await connector.ConnectAsync(host.Login, acceptNewHostKey, ct).ConfigureAwait(false);
-        var connection = new HostConnection(host, client, time);
+        var client = await links.Connector.ConnectAsync(host.Login, acceptNewHostKey, ct).ConfigureAwait(false);
+        var connection = new HostConnection(host, client, links.Time);
         try
         {
-            var folder = await InstallAsync(connector, host, ct).ConfigureAwait(false);
-            connection._channel = AgentChannel.Start(client, host.AgentRuntime, folder, options.HeartbeatInterval, connection.OnMessageAsync);
-            await connection.WaitForHelloAsync(options.HelloTimeout, ct).ConfigureAwait(false);
+            var folder = await InstallAsync(links.Connector, host, ct).ConfigureAwait(false);
+            var address = await AddressOfAsync(host.Login.Target, ct).ConfigureAwait(false);
+            var start = new AgentStart(host.Name, host.AgentRuntime, folder, links.Options.HeartbeatInterval, address, host.ZoneOrDefault);
+            var channel = AgentChannel.Start(client, start, links.Logger, connection.OnMessageAsync);
+            connection._channel = channel;
+            connection._requests = new AgentRequests(channel, host.Name);
+            _ = channel.Completion.ContinueWith(
+                t => connection._requests.End(t.Exception?.InnerException?.Message ?? "the agent's channel closed"), TaskScheduler.Default);
+            var hello = await connection.WaitForHelloAsync(links.Options.HelloTimeout, ct).ConfigureAwait(false);
+            var images = new ImageShipper(connection._requests, links.Connector, host.Login, hello.UploadFolder!, links.Images);
+            connection.Agent = new HostAgent(host.Name, address, host.ZoneOrDefault, hello.EngineRoot!, connection._requests, images);
             return connection;
         }
         catch
@@ -77,7 +92,21 @@ internal sealed class HostConnection : IAsyncDisposable
         }
     }
 
-    private async Task WaitForHelloAsync(TimeSpan timeout, CancellationToken ct)
+    /// <summary>The address servers on the host get: the SSH address, resolved when it is a name.</summary>
+    private static async Task<string> AddressOfAsync(SshTarget target, CancellationToken ct)
+    {
+        if (IPAddress.TryParse(target.Address, out var literal))
+        {
+            return literal.ToString();
+        }
+
+        var found = await Dns.GetHostAddressesAsync(target.Address, AddressFamily.InterNetwork, ct).ConfigureAwait(false);
+        return found.Length > 0
+            ? found[0].ToString()
+            : throw new HostConnectException(HostConnectFailure.Unreachable, $"{target.Address} has no IPv4 address for its servers to listen on");
+    }
+
+    private async Task<AgentHello> WaitForHelloAsync(TimeSpan timeout, CancellationToken ct)
     {
         var channel = _channel!;
         Task first;
@@ -93,23 +122,37 @@ internal sealed class HostConnection : IAsyncDisposable
 
         if (first == _hello.Task)
         {
-            return;
+            var hello = _hello.Task.Result;
+            return hello is { EngineRoot: not null, UploadFolder: not null }
+                ? hello
+                : throw new HostConnectException(HostConnectFailure.AgentFailed, $"the agent on {Registration.Login.Target} runs no servers (version {hello.Version}); reconnect the host to install this control plane's agent");
         }
 
         var why = channel.Completion.Exception?.InnerException?.Message ?? channel.Errors;
         throw new HostConnectException(HostConnectFailure.AgentFailed,
             $"the agent on {Registration.Login.Target} stopped before saying hello: {(why.Length > 0 ? why : "it wrote nothing")}. "
-            + $"The host needs the .NET {Environment.Version.Major} runtime: `dotnet` on the login's PATH, or its path with --agent-runtime");
+            + $"The host needs the .NET and ASP.NET Core {Environment.Version.Major} runtimes: `dotnet` on the login's PATH, or its path with --agent-runtime");
     }
 
     private Task OnMessageAsync(AgentMessage message)
     {
         Interlocked.Exchange(ref _lastHeartbeatTicks, _time.GetUtcNow().UtcTicks);
-        if (message is AgentHello hello)
+        switch (message)
         {
-            _hello.TrySetResult(hello);
+            case AgentHello hello:
+                _hello.TrySetResult(hello);
+                break;
+            case AgentReply reply:
+                _requests?.Answer(reply);
+                break;
+            case AgentServerExited exited:
+                Agent?.OnExited(exited);
+                break;
         }
 
         return Task.CompletedTask;
     }
 }
+
+/// <summary>What every host connection of a fleet shares: how to reach hosts, the fleet's options, its clock and log, and the images to send.</summary>
+internal sealed record HostLinks(SshConnector Connector, HostsOptions Options, TimeProvider Time, ILogger Logger, Strata.Storage.IObjectStore Images);

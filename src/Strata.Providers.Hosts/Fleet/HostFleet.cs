@@ -4,7 +4,9 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Common.Retries;
+using Strata.Providers.Hosts.Agent;
 using Strata.Providers.Hosts.Ssh;
+using Strata.Storage;
 
 namespace Strata.Providers.Hosts.Fleet;
 
@@ -19,21 +21,25 @@ public sealed partial class HostFleet : IAsyncDisposable
     private readonly HostsOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<HostFleet> _logger;
-    private readonly SshConnector _connector;
+    private readonly HostLinks _links;
     private readonly Lock _gate = new();
     private readonly List<Channel<HostStatus>> _watchers = [];
-    private readonly ITimer _checks;
+    private ITimer? _checks;
     private readonly Random _random;
     private ImmutableDictionary<string, HostConnection> _hosts = ImmutableDictionary<string, HostConnection>.Empty;
     private ImmutableDictionary<string, Keeper> _keepers = ImmutableDictionary<string, Keeper>.Empty;
     private ImmutableDictionary<string, HostStatus> _published = ImmutableDictionary<string, HostStatus>.Empty;
 
-    public HostFleet(IOptions<HostsOptions> options, TimeProvider time, ILogger<HostFleet> logger)
-        : this(options, time, logger, new Random())
+    /// <param name="options">How hosts are reached and judged.</param>
+    /// <param name="images">The control plane's object store, where registered images' archives are read from to be sent to hosts.</param>
+    /// <param name="time">The clock of heartbeats and reconnections.</param>
+    /// <param name="logger">The fleet's log.</param>
+    public HostFleet(IOptions<HostsOptions> options, IObjectStore images, TimeProvider time, ILogger<HostFleet> logger)
+        : this(options, images, time, logger, new Random())
     {
     }
 
-    internal HostFleet(IOptions<HostsOptions> options, TimeProvider time, ILogger<HostFleet> logger, Random random)
+    internal HostFleet(IOptions<HostsOptions> options, IObjectStore images, TimeProvider time, ILogger<HostFleet> logger, Random random)
     {
         _random = random;
         _options = options.Value;
@@ -45,11 +51,13 @@ public sealed partial class HostFleet : IAsyncDisposable
         _time = time;
         _logger = logger;
         KnownHosts = new KnownHosts(_options.KnownHostsPath);
-        _connector = new SshConnector(KnownHosts, _options.ConnectTimeout);
-        _checks = time.CreateTimer(_ => Evaluate(), null, _options.CheckInterval, _options.CheckInterval);
+        _links = new HostLinks(new SshConnector(KnownHosts, _options.ConnectTimeout), _options, time, logger, images);
     }
 
     public KnownHosts KnownHosts { get; }
+
+    /// <summary>Raised when a host's agent reports that the run command of one of its servers exited.</summary>
+    public event Action<ServerStopped>? ServerStopped;
 
     /// <summary>The options the fleet decides states by.</summary>
     public HostsOptions Options => _options;
@@ -62,7 +70,7 @@ public sealed partial class HostFleet : IAsyncDisposable
     public async Task<HostStatus> ConnectAsync(HostRegistration host, bool acceptNewHostKey, CancellationToken ct)
     {
         await DisconnectAsync(host.Name).ConfigureAwait(false);
-        var connection = await HostConnection.OpenAsync(host, acceptNewHostKey, _connector, _options, _time, ct).ConfigureAwait(false);
+        var connection = await HostConnection.OpenAsync(host, acceptNewHostKey, _links, ct).ConfigureAwait(false);
         Connected(host, connection);
         KeepConnected(host, connection);
         return Find(host.Name)!;
@@ -107,6 +115,9 @@ public sealed partial class HostFleet : IAsyncDisposable
 
     public HostStatus? Find(string name) => _hosts.TryGetValue(name, out var connection) ? StatusOf(connection, _time.GetUtcNow()) : null;
 
+    /// <summary>The agent of a connected host, to run servers there; null while the host is not connected.</summary>
+    public HostAgent? AgentOf(string name) => _hosts.TryGetValue(name, out var connection) && connection.Connected ? connection.Agent : null;
+
     public IReadOnlyList<HostStatus> List()
     {
         var now = _time.GetUtcNow();
@@ -144,7 +155,11 @@ public sealed partial class HostFleet : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _checks.DisposeAsync().ConfigureAwait(false);
+        if (_checks is { } checks)
+        {
+            await checks.DisposeAsync().ConfigureAwait(false);
+        }
+
         var errors = new List<Exception>();
         foreach (var name in _hosts.Keys.Union(_keepers.Keys))
         {
@@ -171,16 +186,31 @@ public sealed partial class HostFleet : IAsyncDisposable
             _hosts = _hosts.SetItem(host.Name, connection);
         }
 
+        connection.Agent!.ServerStopped += stopped => ServerStopped?.Invoke(stopped);
+
         LogConnected(_logger, host.Name, host.Login.Target.ToString(), connection.Hello!.Version);
         Evaluate();
     }
 
     private void KeepConnected(HostRegistration host, HostConnection? connection)
     {
+        StartChecks();
         var stop = new CancellationTokenSource();
         lock (_gate)
         {
             _keepers = _keepers.SetItem(host.Name, new Keeper(stop, KeepConnectedAsync(host, connection, stop.Token)));
+        }
+    }
+
+    /// <summary>
+    /// Starts re-evaluating states every <see cref="HostsOptions.CheckInterval"/>, once there is a host to judge: a
+    /// control plane without hosts (every one, until a host is added) keeps no timer for them.
+    /// </summary>
+    private void StartChecks()
+    {
+        lock (_gate)
+        {
+            _checks ??= _time.CreateTimer(_ => Evaluate(), null, _options.CheckInterval, _options.CheckInterval);
         }
     }
 
@@ -220,7 +250,7 @@ public sealed partial class HostFleet : IAsyncDisposable
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             }
 
-            var connection = await HostConnection.OpenAsync(host, acceptNewHostKey: false, _connector, _options, _time, ct).ConfigureAwait(false);
+            var connection = await HostConnection.OpenAsync(host, acceptNewHostKey: false, _links, ct).ConfigureAwait(false);
             Connected(host, connection);
             return connection;
         }

@@ -51,9 +51,15 @@ public sealed record HostRegistration
 
     public string? Zone { get; init; }
 
+    /// <summary>The zone the host's servers are in: <see cref="Zone"/>, or <see cref="DefaultZone"/> when none was given.</summary>
+    public string ZoneOrDefault => Zone ?? DefaultZone;
+
     public string? Region { get; init; }
 
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The zone of a host registered without one.</summary>
+    public const string DefaultZone = "default";
 
     /// <summary>The default <see cref="AgentDir"/>.</summary>
     public const string DefaultAgentDir = "~/.strata-agent";

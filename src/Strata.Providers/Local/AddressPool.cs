@@ -9,7 +9,7 @@ namespace Strata.Providers.Local;
 /// Hands out loopback addresses the way a cloud hands out IPs: never one in use, and a new one on every launch
 /// (a persisted cursor walks the range, so addresses are reused only after the whole range has been used).
 /// </summary>
-internal sealed class AddressPool
+internal sealed class AddressPool : IServerAddresses
 {
     private readonly object _gate = new();
     private readonly uint _first;

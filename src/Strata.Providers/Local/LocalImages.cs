@@ -27,7 +27,7 @@ internal sealed class LocalImages
         Directory.CreateDirectory(_tempFolder);
     }
 
-    public static string KeyOf(string digest) => $"images/sha256/{digest}.tar";
+    public static string KeyOf(string digest) => ImageArchives.KeyOf(digest);
 
     public async Task<MachineImage> RegisterAsync(string sourceFolder, CancellationToken ct)
     {

@@ -16,7 +16,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
 
     private readonly LocalProviderOptions _options;
     private readonly ServerRecords _records;
-    private readonly AddressPool _addresses;
+    private readonly IServerAddresses _addresses;
     private readonly LocalImages _images;
     private readonly LocalVolumes _volumes;
     private readonly ServerProcesses _processes;
@@ -38,12 +38,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
         _logger = logger;
         var root = Path.GetFullPath(_options.RootPath);
         _records = new ServerRecords(root);
-        var range = new List<string>();
-        _addresses = new AddressPool(
-            LocalProviderOptions.ParseLoopback(_options.AddressRangeStart, "", range)!.Value,
-            LocalProviderOptions.ParseLoopback(_options.AddressRangeEnd, "", range)!.Value,
-            Path.Combine(root, "address-cursor"),
-            _records.ReadAll().Select(s => s.Address));
+        _addresses = ServerAddresses.Create(_options, root, _records.ReadAll().Select(s => s.Address));
         _images = new LocalImages(imageStore, root);
         _volumes = new LocalVolumes(root, time);
         _processes = new ServerProcesses(time, _options.PollInterval);
@@ -56,7 +51,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
             SupportsSnapshots = false,
             SupportsZones = true,
             SupportsFirewall = false,
-            LoopbackAddresses = true,
+            LoopbackAddresses = _options.SharedAddress is null || System.Net.IPAddress.IsLoopback(System.Net.IPAddress.Parse(_options.SharedAddress)),
             ServersSurviveControlPlane = true,
             MaxServers = _addresses.Capacity,
         };

@@ -18,6 +18,13 @@ public sealed class LocalProviderOptions
     /// <value>The default is <c>127.1.255.254</c>.</value>
     public string AddressRangeEnd { get; set; } = "127.1.255.254";
 
+    /// <summary>
+    /// One address every server gets instead of one of the loopback range: a host's own address, where a host's agent
+    /// runs this engine. Servers on it are told apart by their ports.
+    /// </summary>
+    /// <value>The default is null: each server gets its own address from the range.</value>
+    public string? SharedAddress { get; set; }
+
     /// <summary>The zones servers are spread across.</summary>
     /// <value>The default is <c>local-a</c>, <c>local-b</c>, <c>local-c</c>.</value>
     public IList<string> Zones { get; set; } = ["local-a", "local-b", "local-c"];
@@ -62,6 +69,11 @@ public sealed class LocalProviderOptions
         if (string.IsNullOrWhiteSpace(RootPath))
         {
             errors.Add("RootPath must be set");
+        }
+
+        if (SharedAddress is not null && !HostAddress.IsValid(SharedAddress))
+        {
+            errors.Add($"SharedAddress '{SharedAddress}' is not an IPv4 address");
         }
 
         var start = ParseLoopback(AddressRangeStart, nameof(AddressRangeStart), errors);

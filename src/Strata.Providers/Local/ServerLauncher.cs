@@ -19,7 +19,7 @@ internal sealed class ServerLauncher
 
     private readonly LocalProviderOptions _options;
     private readonly ServerRecords _records;
-    private readonly AddressPool _addresses;
+    private readonly IServerAddresses _addresses;
     private readonly LocalImages _images;
     private readonly LocalVolumes _volumes;
     private readonly ServerProcesses _processes;
@@ -31,7 +31,7 @@ internal sealed class ServerLauncher
     public event Action<ServerStopped>? ServerStopped;
 
     public ServerLauncher(
-        LocalProviderOptions options, ServerRecords records, AddressPool addresses, LocalImages images,
+        LocalProviderOptions options, ServerRecords records, IServerAddresses addresses, LocalImages images,
         LocalVolumes volumes, ServerProcesses processes, TimeProvider time, ILogger logger)
     {
         (_options, _records, _addresses, _images, _volumes, _processes, _time, _logger) =
@@ -95,12 +95,9 @@ internal sealed class ServerLauncher
     private Placement Place(LaunchRequest request, ServerInstance? interrupted, string zone)
     {
         var address = interrupted?.Address ?? _addresses.Allocate();
+        var identity = LocalServerLayout.IdentityOf(_records.Root, request, zone, address);
         var folder = _records.FolderOf(request.ServerId);
-        var root = Path.Combine(folder, "root");
-        var identity = new ServerIdentity(
-            request.ServerId, request.Name ?? request.ServerId, request.Deployment, request.Tier, zone, address, root,
-            Path.Combine(folder, "config.json"),
-            request.Volumes.ToDictionary(v => v.VolumeId, v => Path.Combine(root, v.MountPath), StringComparer.Ordinal));
+        var root = identity.RootPath;
         LaunchSettings settings;
         try
         {
@@ -118,7 +115,7 @@ internal sealed class ServerLauncher
             Id = request.ServerId, Name = identity.Name, Deployment = request.Deployment, Tier = request.Tier,
             Zone = zone, Address = address, ImageId = request.Image.Id, State = ServerInstanceState.Pending,
             LaunchedAt = _time.GetUtcNow(), RootPath = root, LogPath = Path.Combine(folder, "logs", "server.log"),
-            ConfigPath = identity.ConfigPath, Volumes = request.Volumes,
+            ConfigPath = identity.ConfigPath, Volumes = request.Volumes, Ports = request.Ports,
         };
         _records.Write(record);
         return new Placement(record, identity, settings);

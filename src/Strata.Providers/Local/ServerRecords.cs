@@ -15,11 +15,15 @@ internal sealed class ServerRecords
 
     public ServerRecords(string rootPath)
     {
-        _folder = Path.Combine(rootPath, "servers");
+        Root = rootPath;
+        _folder = LocalServerLayout.ServersFolder(rootPath);
         Directory.CreateDirectory(_folder);
     }
 
-    public string FolderOf(string serverId) => Path.Combine(_folder, serverId);
+    /// <summary>The provider's root folder, which the servers' folders are below.</summary>
+    public string Root { get; }
+
+    public string FolderOf(string serverId) => LocalServerLayout.FolderOf(Root, serverId);
 
     public ServerInstance? Read(string serverId)
     {

@@ -8,7 +8,7 @@ namespace Strata.Spec.Loading;
 internal static class TierReader
 {
     private static readonly string[] s_keys =
-        ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxReplacing", "maxAge", "deletionPolicy", "backups", "zones", "dependsOn", "protocol"];
+        ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxReplacing", "maxAge", "deletionPolicy", "backups", "zones", "placement", "dependsOn", "protocol"];
 
     private static readonly string[] s_serverKeys = ["min", "max", "desired"];
     private static readonly string[] s_volumeKeys = ["size", "mount", "restoreFrom", "deletionPolicy"];
@@ -73,6 +73,7 @@ internal static class TierReader
             Protocol = context.Choice(map["protocol"], path + ".protocol", Protocols) ?? TierProtocol.Http1,
             Backups = BackupReader.Read(map["backups"], path + ".backups", key.Location, context, volumes, image),
             Zones = ReadNames(map["zones"], path + ".zones", "zone", context),
+            Placement = PlacementReader.Read(map["placement"], path + ".placement", key.Location, map["zones"], context),
             DependsOn = ReadDependsOn(map["dependsOn"], path + ".dependsOn", name, context),
             Location = key.Location,
         };
@@ -271,7 +272,7 @@ internal static class TierReader
         return policy;
     }
 
-    private static IReadOnlyList<string> ReadNames(SpecNode? node, string path, string kind, ReadContext context)
+    internal static IReadOnlyList<string> ReadNames(SpecNode? node, string path, string kind, ReadContext context)
     {
         var result = new List<string>();
         foreach (var (item, i) in (context.List(node, path) ?? []).Select((item, i) => (item, i)))

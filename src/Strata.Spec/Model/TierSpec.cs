@@ -60,6 +60,9 @@ public sealed record TierSpec
     /// <summary>Zones the servers are spread across, round robin. The default is one zone, <c>local-a</c>.</summary>
     public IReadOnlyList<string> Zones { get; init; } = [];
 
+    /// <summary>Where the servers may run when hosts are registered; null when the tier says nothing (<see cref="PlacementSpec.Default"/>).</summary>
+    public PlacementSpec? Placement { get; init; }
+
     /// <summary>Tiers that must be in service first, besides those found through references.</summary>
     public IReadOnlyList<string> DependsOn { get; init; } = [];
 

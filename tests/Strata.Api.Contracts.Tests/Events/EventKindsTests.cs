@@ -18,6 +18,7 @@ public sealed class EventKindsTests
         [nameof(EventKinds.TierRollout)] = "tier.rollout",
         [nameof(EventKinds.TierCrashLoop)] = "tier.crashloop",
         [nameof(EventKinds.TierWaiting)] = "tier.waiting",
+        [nameof(EventKinds.TierNoCapacity)] = "tier.no-capacity",
         [nameof(EventKinds.TierOverloaded)] = "tier.overloaded",
         [nameof(EventKinds.TierScaling)] = "tier.scaling",
         [nameof(EventKinds.DeploymentRollback)] = "deployment.rollback",

@@ -1,0 +1,160 @@
+using System.Security.Cryptography;
+using Strata.Api.Contracts.Agent;
+using Strata.Providers;
+using Strata.Providers.Local;
+using Strata.Storage;
+using Strata.Storage.FileSystem;
+
+namespace Strata.Agent;
+
+/// <summary>
+/// The local provider's engine run on a host, under the agent's folder: <c>engine/</c> (servers as processes in their
+/// own sessions, volumes as folders), <c>images/</c> (image archives by digest) and <c>uploads/</c> (archives the control
+/// plane is sending). Every server gets the host's address. A new agent over the same folder adopts the servers an
+/// earlier one launched, as the local provider does after a restart of the control plane.
+/// </summary>
+internal sealed class AgentEngine : IDisposable
+{
+    private readonly ICloudProvider _provider;
+    private readonly IObjectStore _images;
+
+    public AgentEngine(AgentArguments arguments, TimeProvider time)
+    {
+        var folder = Path.GetFullPath(arguments.Folder);
+        EngineRoot = Path.Combine(folder, "engine");
+        UploadFolder = Path.Combine(folder, "uploads");
+        Directory.CreateDirectory(UploadFolder);
+        _images = ObjectStores.CreateFileSystem(new FileSystemObjectStoreOptions { RootPath = Path.Combine(folder, "images") });
+        var options = new LocalProviderOptions { RootPath = EngineRoot, SharedAddress = arguments.Address, Zones = [arguments.Zone] };
+        _provider = LocalProviderFactory.Create(options, _images, time);
+    }
+
+    public string EngineRoot { get; }
+
+    public string UploadFolder { get; }
+
+    /// <summary>Raised when the run command of a server this engine launched exits.</summary>
+    public event Action<ServerStopped>? ServerStopped
+    {
+        add => _provider.ServerStopped += value;
+        remove => _provider.ServerStopped -= value;
+    }
+
+    /// <summary>Carries out a request; a failure is the answer <see cref="AgentFailed"/>, naming the reason.</summary>
+    public async Task<AgentReply> HandleAsync(AgentRequest request, CancellationToken ct)
+    {
+        try
+        {
+            return request switch
+            {
+                AgentLaunch launch => await LaunchAsync(launch, ct).ConfigureAwait(false),
+                AgentTerminate terminate => await DoneAsync(terminate, _provider.TerminateAsync(terminate.ServerId, Grace(terminate), ct)).ConfigureAwait(false),
+                AgentFence fence => await DoneAsync(fence, _provider.FenceAsync(fence.ServerId, ct)).ConfigureAwait(false),
+                AgentListServers list => new AgentServersReply
+                {
+                    ReplyTo = list.Id,
+                    Servers = [.. (await _provider.ListServersAsync(list.Deployment, ct).ConfigureAwait(false)).Select(ServerMapping.ToWire)],
+                },
+                AgentMissingImages missing => new AgentImagesReply { ReplyTo = missing.Id, Missing = await MissingAsync(missing.ImageIds, ct).ConfigureAwait(false) },
+                AgentImageUploaded uploaded => await DoneAsync(uploaded, KeepUploadAsync(uploaded, ct)).ConfigureAwait(false),
+                _ => new AgentFailed { ReplyTo = request.Id, Error = $"this agent does not carry out '{request.GetType().Name}' requests" },
+            };
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The failure belongs to the request, not to the agent: the control plane gets it as the answer.
+            return new AgentFailed { ReplyTo = request.Id, Error = ex.Message };
+        }
+    }
+
+    public void Dispose() => (_provider as IDisposable)?.Dispose();
+
+    private async Task<AgentReply> LaunchAsync(AgentLaunch launch, CancellationToken ct)
+    {
+        var spec = launch.Server;
+        var request = new LaunchRequest
+        {
+            ServerId = spec.ServerId, Name = spec.Name, Deployment = spec.Deployment, Tier = spec.Tier, Zone = spec.Zone,
+            Image = new MachineImage { Id = spec.ImageId, Name = spec.ImageName, SizeBytes = 0 },
+            Volumes = [.. spec.Volumes.Select(v => new VolumeAttachment(v.VolumeId, v.MountPath))],
+            Ports = spec.Ports,
+            Settings = identity => SettingsFor(spec, identity),
+        };
+        var server = await _provider.LaunchAsync(request, ct).ConfigureAwait(false);
+        return new AgentServerReply { ReplyTo = launch.Id, Server = ServerMapping.ToWire(server) };
+    }
+
+    /// <summary>The settings the control plane resolved, provided the engine gave the server the identity they were resolved for.</summary>
+    private static LaunchSettings SettingsFor(AgentLaunchSpec spec, ServerIdentity identity)
+    {
+        if (identity.RootPath != spec.RootPath || identity.ConfigPath != spec.ConfigPath || identity.Address != spec.Address)
+        {
+            throw new ArgumentException(
+                $"server '{spec.ServerId}' was resolved for {spec.Address} in {spec.RootPath}, but this agent gives it {identity.Address} in {identity.RootPath}; "
+                + "the control plane and the agent disagree about the host (reconnect the host to reinstall its agent)");
+        }
+
+        return new LaunchSettings
+        {
+            RunCommand = spec.RunCommand, ConfigureCommand = spec.ConfigureCommand, Environment = spec.Environment, Configuration = spec.Configuration,
+        };
+    }
+
+    private async Task<IReadOnlyList<string>> MissingAsync(IReadOnlyList<string> imageIds, CancellationToken ct)
+    {
+        var missing = new List<string>();
+        foreach (var id in imageIds)
+        {
+            if (!await _images.ExistsAsync(ImageArchives.KeyOf(DigestOf(id)), ct).ConfigureAwait(false))
+            {
+                missing.Add(id);
+            }
+        }
+
+        return missing;
+    }
+
+    /// <summary>Checks the upload against its digest, keeps it in the image store and deletes the upload either way.</summary>
+    private async Task KeepUploadAsync(AgentImageUploaded uploaded, CancellationToken ct)
+    {
+        var digest = DigestOf(uploaded.ImageId);
+        if (uploaded.FileName.Length == 0 || uploaded.FileName != Path.GetFileName(uploaded.FileName) || uploaded.FileName.StartsWith('.'))
+        {
+            throw new ArgumentException($"'{uploaded.FileName}' is not a file name in the upload folder");
+        }
+
+        var path = Path.Combine(UploadFolder, uploaded.FileName);
+        try
+        {
+            await using var content = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+            var actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(content, ct).ConfigureAwait(false));
+            if (actual != digest)
+            {
+                throw new InvalidDataException($"the upload of image {uploaded.ImageId} has digest sha256:{actual}; it was damaged on the way and is dropped");
+            }
+
+            content.Position = 0;
+            await _images.PutAsync(ImageArchives.KeyOf(digest), content, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string DigestOf(string imageId)
+    {
+        var digest = new MachineImage { Id = imageId, Name = "", SizeBytes = 0 }.Digest;
+        return imageId.StartsWith(MachineImage.DigestPrefix, StringComparison.Ordinal) && digest.Length == 64 && digest.All(char.IsAsciiHexDigitLower)
+            ? digest
+            : throw new ArgumentException($"'{imageId}' is not an image id (sha256:<64 lowercase hex digits>)");
+    }
+
+    private static TimeSpan? Grace(AgentTerminate terminate) => terminate.GraceMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
+
+    private static async Task<AgentReply> DoneAsync(AgentRequest request, Task work)
+    {
+        await work.ConfigureAwait(false);
+        return new AgentDone { ReplyTo = request.Id };
+    }
+}

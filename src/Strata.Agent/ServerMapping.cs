@@ -1,0 +1,59 @@
+using Strata.Api.Contracts.Agent;
+using Strata.Providers;
+
+namespace Strata.Agent;
+
+/// <summary>Servers between the engine's model and the agent protocol, both ways: the agent writes them, the control plane reads them.</summary>
+public static class ServerMapping
+{
+    public static AgentServer ToWire(ServerInstance server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return new AgentServer
+        {
+            Id = server.Id, Name = server.Name, Deployment = server.Deployment, Tier = server.Tier, Zone = server.Zone,
+            Address = server.Address, ImageId = server.ImageId, State = ToWire(server.State), ProcessId = server.ProcessId,
+            ProcessStartTime = server.ProcessStartTime, LaunchedAt = server.LaunchedAt, ExitCode = server.ExitCode,
+            Message = server.Message, RootPath = server.RootPath, LogPath = server.LogPath, ConfigPath = server.ConfigPath,
+            Volumes = [.. server.Volumes.Select(v => new AgentVolumeAttachment(v.VolumeId, v.MountPath))], Ports = server.Ports,
+        };
+    }
+
+    public static ServerInstance FromWire(AgentServer server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return new ServerInstance
+        {
+            Id = server.Id, Name = server.Name, Deployment = server.Deployment, Tier = server.Tier, Zone = server.Zone,
+            Address = server.Address, ImageId = server.ImageId, State = FromWire(server.State), ProcessId = server.ProcessId,
+            ProcessStartTime = server.ProcessStartTime, LaunchedAt = server.LaunchedAt, ExitCode = server.ExitCode,
+            Message = server.Message, RootPath = server.RootPath, LogPath = server.LogPath, ConfigPath = server.ConfigPath,
+            Volumes = [.. server.Volumes.Select(v => new VolumeAttachment(v.VolumeId, v.MountPath))], Ports = server.Ports,
+        };
+    }
+
+    public static IReadOnlyList<AgentVolumeAttachment> ToWire(IEnumerable<VolumeAttachment> volumes) =>
+        [.. volumes.Select(v => new AgentVolumeAttachment(v.VolumeId, v.MountPath))];
+
+    private static AgentServerState ToWire(ServerInstanceState state) => state switch
+    {
+        ServerInstanceState.Pending => AgentServerState.Pending,
+        ServerInstanceState.Configuring => AgentServerState.Configuring,
+        ServerInstanceState.Running => AgentServerState.Running,
+        ServerInstanceState.Stopped => AgentServerState.Stopped,
+        ServerInstanceState.Terminated => AgentServerState.Terminated,
+        ServerInstanceState.Failed => AgentServerState.Failed,
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "a server state the agent protocol has no name for"),
+    };
+
+    private static ServerInstanceState FromWire(AgentServerState state) => state switch
+    {
+        AgentServerState.Pending => ServerInstanceState.Pending,
+        AgentServerState.Configuring => ServerInstanceState.Configuring,
+        AgentServerState.Running => ServerInstanceState.Running,
+        AgentServerState.Stopped => ServerInstanceState.Stopped,
+        AgentServerState.Terminated => ServerInstanceState.Terminated,
+        AgentServerState.Failed => ServerInstanceState.Failed,
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "a server state this control plane does not know"),
+    };
+}

@@ -1,0 +1,293 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using Strata.ControlPlane.Reconciliation;
+using Strata.Planning;
+using Strata.Providers;
+using Strata.Providers.Hosts.Agent;
+using Strata.Providers.Hosts.Fleet;
+using Strata.Providers.Hosts.Placement;
+using Strata.Spec.Model;
+
+namespace Strata.ControlPlane.Hosts;
+
+/// <summary>
+/// The control plane's provider once hosts may be registered: with none registered every call goes to the embedded
+/// provider (the local one), as before; with hosts, each new server is placed on one (<see cref="HostPlacement"/>) and
+/// launched there by its agent, and calls about a server go where it runs. Images are baked by the embedded provider
+/// into the control plane's store, from which hosts receive them.
+/// </summary>
+internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory) : ICloudProvider, ITierCapacity, IDisposable
+{
+    private readonly SemaphoreSlim _placing = new(1, 1);
+    private ImmutableDictionary<string, HostServers> _hosts = ImmutableDictionary<string, HostServers>.Empty;
+
+    // Servers placed whose launch is still under way, by id: counted for placement before any listing shows them.
+    private ImmutableDictionary<string, PlacedServer> _held = ImmutableDictionary<string, PlacedServer>.Empty;
+
+    public string Name => embedded.Name;
+
+    public ProviderCapabilities Capabilities => embedded.Capabilities;
+
+    public IReadOnlyList<string> Zones => embedded.Zones;
+
+    public event Action<ServerStopped>? ServerStopped
+    {
+        add
+        {
+            embedded.ServerStopped += value;
+            fleet.ServerStopped += value;
+        }
+
+        remove
+        {
+            embedded.ServerStopped -= value;
+            fleet.ServerStopped -= value;
+        }
+    }
+
+    public Task<MachineImage> RegisterImageAsync(string sourceFolder, CancellationToken ct) => embedded.RegisterImageAsync(sourceFolder, ct);
+
+    public async Task<ServerInstance> LaunchAsync(LaunchRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
+        if (hosts.Count == 0 || await embedded.DescribeServerAsync(request.ServerId, ct).ConfigureAwait(false) is not null)
+        {
+            return await embedded.LaunchAsync(request, ct).ConfigureAwait(false);
+        }
+
+        var (host, shortage) = await PlaceAsync(request, hosts, ct).ConfigureAwait(false);
+        if (host is null)
+        {
+            return NoCapacity(request, shortage!);
+        }
+
+        try
+        {
+            var agent = AgentOn(host, request.ServerId);
+            var instance = await agent.LaunchAsync(request, ct).ConfigureAwait(false);
+            ImmutableInterlocked.Update(ref _hosts, h => h.TryGetValue(host, out var servers) ? h.SetItem(host, servers.With(instance)) : h);
+            return instance;
+        }
+        finally
+        {
+            ImmutableInterlocked.TryRemove(ref _held, request.ServerId, out _);
+        }
+    }
+
+    /// <summary>The host the server runs on already, or the one placement chooses, held for it; or null with the shortage.</summary>
+    private async Task<(string? Host, string? Shortage)> PlaceAsync(LaunchRequest request, IReadOnlyList<HostRecord> hosts, CancellationToken ct)
+    {
+        await _placing.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await RefreshAsync(ct).ConfigureAwait(false);
+            if (HostOf(request.ServerId) is { } placed)
+            {
+                return (placed, null);
+            }
+
+            var rules = new PlacementRequest(request.Deployment, request.Tier, request.Ports, request.Placement);
+            if (HostPlacement.Choose(Candidates(hosts), Placed(), rules, out var shortage) is not { } host)
+            {
+                return (null, shortage);
+            }
+
+            ImmutableInterlocked.TryAdd(ref _held, request.ServerId, new PlacedServer(request.ServerId, host, request.Deployment, request.Tier, request.Ports));
+            return (host, null);
+        }
+        finally
+        {
+            _placing.Release();
+        }
+    }
+
+    /// <summary>Why <paramref name="count"/> more servers of the tier cannot all be placed now, or null when they can (or no hosts are registered).</summary>
+    public async Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct)
+    {
+        var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
+        if (hosts.Count == 0)
+        {
+            return null;
+        }
+
+        await _placing.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await RefreshAsync(ct).ConfigureAwait(false);
+            return HostPlacement.PlaceAll(Candidates(hosts), Placed(), TierPlacement.RequestOf(deployment, tier), count, out var shortage) is null ? shortage : null;
+        }
+        finally
+        {
+            _placing.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct)
+    {
+        var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
+        if (hosts.Count == 0)
+        {
+            return null;
+        }
+
+        await _placing.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await RefreshAsync(ct).ConfigureAwait(false);
+            return [.. HostPlacement.PlaceUpTo(Candidates(hosts), Placed(), TierPlacement.RequestOf(deployment, tier), count, out _).Select(h => new PlannedHost(h.Name, h.Zone))];
+        }
+        finally
+        {
+            _placing.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<ServerInstance>> ListServersAsync(string? deployment, CancellationToken ct)
+    {
+        var local = await embedded.ListServersAsync(deployment, ct).ConfigureAwait(false);
+        await RefreshAsync(ct, everyHost: true).ConfigureAwait(false);
+        var lost = LostHosts();
+        return [.. local, .. _hosts.SelectMany(h => h.Value.Servers.Values.Select(s => lost.Contains(h.Key) ? OnLostHost(s, h.Key) : s))
+            .Where(s => deployment is null || s.Deployment == deployment)];
+    }
+
+    /// <summary>The servers of each host, as last listed (a host not connected keeps its last listing), for <c>strata hosts</c>.</summary>
+    public IReadOnlyDictionary<string, int> ServersPerHost() =>
+        _hosts.ToDictionary(h => h.Key, h => h.Value.Servers.Values.Count(s => s.State is not (ServerInstanceState.Terminated or ServerInstanceState.Failed)), StringComparer.Ordinal);
+
+    public async Task<ServerInstance?> DescribeServerAsync(string serverId, CancellationToken ct) =>
+        await embedded.DescribeServerAsync(serverId, ct).ConfigureAwait(false)
+            ?? (await ListServersAsync(null, ct).ConfigureAwait(false)).FirstOrDefault(s => s.Id == serverId);
+
+    /// <summary>
+    /// Terminates the server where it runs. On a lost host it is only forgotten: nothing can reach it, and should the
+    /// host come back, what its agent still runs is a server the state does not know, which the control plane
+    /// terminates as an orphan.
+    /// </summary>
+    public async Task TerminateAsync(string serverId, TimeSpan? grace, CancellationToken ct)
+    {
+        if (HostOf(serverId) is not { } host)
+        {
+            await embedded.TerminateAsync(serverId, grace, ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (!LostHosts().Contains(host))
+        {
+            await AgentOn(host, serverId).TerminateAsync(serverId, grace, ct).ConfigureAwait(false);
+        }
+
+        ImmutableInterlocked.Update(ref _hosts, h => h.TryGetValue(host, out var servers) ? h.SetItem(host, servers.Without(serverId)) : h);
+    }
+
+    public Task FenceAsync(string serverId, CancellationToken ct) => HostOf(serverId) switch
+    {
+        null => embedded.FenceAsync(serverId, ct),
+        // Servers on hosts hold no volumes of the control plane's; a lost host cannot be reached to be fenced.
+        var host when LostHosts().Contains(host) => Task.CompletedTask,
+        var host => AgentOn(host, serverId).FenceAsync(serverId, ct),
+    };
+
+    // Volumes and logs of servers on hosts are not built yet: volumes stay on the control plane's machine, and a
+    // host's server shows no log here.
+    public Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct) => embedded.CreateVolumeAsync(request, ct);
+
+    public Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string? deployment, CancellationToken ct) => embedded.ListVolumesAsync(deployment, ct);
+
+    public Task DeleteVolumeAsync(string volumeId, CancellationToken ct) => embedded.DeleteVolumeAsync(volumeId, ct);
+
+    public Task<VolumeSnapshot> SnapshotVolumeAsync(string volumeId, CancellationToken ct) => embedded.SnapshotVolumeAsync(volumeId, ct);
+
+    public Task<IReadOnlyList<string>> ReadLogTailAsync(string serverId, int lines, CancellationToken ct) =>
+        HostOf(serverId) is null ? embedded.ReadLogTailAsync(serverId, lines, ct) : Task.FromResult<IReadOnlyList<string>>([]);
+
+    public async IAsyncEnumerable<string> FollowLogAsync(string serverId, int tailLines, [EnumeratorCancellation] CancellationToken ct)
+    {
+        if (HostOf(serverId) is not null)
+        {
+            yield break;
+        }
+
+        await foreach (var line in embedded.FollowLogAsync(serverId, tailLines, ct).ConfigureAwait(false))
+        {
+            yield return line;
+        }
+    }
+
+    public Task RotateLogsAsync(CancellationToken ct) => embedded.RotateLogsAsync(ct);
+
+    public void Dispose() => (embedded as IDisposable)?.Dispose();
+
+    /// <summary>
+    /// Lists the servers of every connected host (or only of those connected since they were last listed, a new
+    /// agent), keeping the last listing of hosts not connected: their servers are not known to be gone.
+    /// </summary>
+    private async Task RefreshAsync(CancellationToken ct, bool everyHost = false)
+    {
+        foreach (var status in fleet.List())
+        {
+            if (fleet.AgentOf(status.Name) is not { } agent
+                || (!everyHost && _hosts.TryGetValue(status.Name, out var known) && ReferenceEquals(known.Agent, agent)))
+            {
+                continue;
+            }
+
+            IReadOnlyList<ServerInstance> servers;
+            try
+            {
+                servers = await agent.ListServersAsync(null, ct).ConfigureAwait(false);
+            }
+            catch (ProviderException)
+            {
+                // The host went away while asked; its last listing stands.
+                continue;
+            }
+
+            ImmutableInterlocked.Update(ref _hosts, h => h.SetItem(status.Name, new HostServers(agent, servers.ToImmutableDictionary(s => s.Id, StringComparer.Ordinal))));
+        }
+    }
+
+    private HashSet<string> LostHosts() => [.. fleet.List().Where(h => h.State == HostState.Lost).Select(h => h.Name)];
+
+    /// <summary>A server of a lost host as the control plane must treat it: not running, so that it is replaced elsewhere.</summary>
+    private ServerInstance OnLostHost(ServerInstance server, string host) => server.State is ServerInstanceState.Terminated or ServerInstanceState.Failed
+        ? server
+        : server with
+        {
+            State = ServerInstanceState.Stopped,
+            Message = $"host {host} is lost: its agent has not been heard from for {fleet.Options.HostLostAfter.TotalSeconds:0.#}s",
+        };
+
+    private List<PlacementHost> Candidates(IReadOnlyList<HostRecord> hosts) =>
+        [.. hosts.Where(h => fleet.Find(h.Registration.Name) is { State: HostState.Ready, Connected: true })
+            .Select(h => new PlacementHost(h.Registration.Name, h.Registration.ZoneOrDefault, h.Registration.Region, h.Registration.Labels))];
+
+    private List<PlacedServer> Placed()
+    {
+        var listed = _hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State != ServerInstanceState.Terminated)
+            .Select(s => new PlacedServer(s.Id, h.Key, s.Deployment, s.Tier, s.Ports))).ToList();
+        return [.. listed, .. _held.Values.Where(held => !listed.Any(s => s.ServerId == held.ServerId))];
+    }
+
+    private string? HostOf(string serverId) =>
+        _held.TryGetValue(serverId, out var held) ? held.Host : _hosts.FirstOrDefault(h => h.Value.Servers.ContainsKey(serverId)).Key;
+
+    private HostAgent AgentOn(string host, string serverId) =>
+        fleet.AgentOf(host) ?? throw new ProviderException($"server {serverId} is on host {host}, which is not connected; retried when it is back");
+
+    private static ServerInstance NoCapacity(LaunchRequest request, string shortage) => new()
+    {
+        Id = request.ServerId, Name = request.Name ?? request.ServerId, Deployment = request.Deployment, Tier = request.Tier,
+        Zone = request.Zone ?? "", Address = "", ImageId = request.Image.Id, State = ServerInstanceState.Failed, Message = shortage,
+        LaunchedAt = DateTimeOffset.MinValue, RootPath = "", LogPath = "", ConfigPath = "", Ports = request.Ports,
+    };
+
+    /// <summary>A host's servers as last listed or launched, and the agent they were listed through.</summary>
+    private sealed record HostServers(HostAgent Agent, ImmutableDictionary<string, ServerInstance> Servers)
+    {
+        public HostServers With(ServerInstance server) => this with { Servers = Servers.SetItem(server.Id, server) };
+
+        public HostServers Without(string serverId) => this with { Servers = Servers.Remove(serverId) };
+    }
+}

@@ -1,0 +1,163 @@
+using System.Net.Http;
+using Strata.Providers.Hosts.Agent;
+using Strata.Testing;
+
+namespace Strata.Providers.Hosts.Tests;
+
+/// <summary>
+/// Servers run on a host by its agent: a real sshd per host, the real agent installed and spoken to through SSH, real
+/// server processes bound to the host's address.
+/// </summary>
+[Trait("kind", "e2e")]
+public sealed class HostAgentTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(1);
+
+    [Fact]
+    public async Task LaunchAsync_ServerOnTheHost_AnswersAtTheHostsAddressAndIsListedThenTerminated()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        var agent = await ConnectAsync(harness, host);
+
+        var server = await agent.LaunchAsync(images.HttpServer("web-1", await images.BakeAsync("hello from the host")), CancellationToken.None).WithTimeout(s_timeout);
+        var body = await GetWhenUpAsync($"http://{host.Address}:8000/hello.txt");
+        var listed = await agent.ListServersAsync("demo", CancellationToken.None).WithTimeout(s_timeout);
+        await agent.TerminateAsync("web-1", TimeSpan.FromSeconds(5), CancellationToken.None).WithTimeout(s_timeout);
+
+        Assert.Equal((ServerInstanceState.Running, host.Address, "a"), (server.State, server.Address, server.Zone));
+        Assert.Equal("hello from the host", body);
+        Assert.Equal("web-1", Assert.Single(listed).Id);
+        Assert.Empty(await agent.ListServersAsync(null, CancellationToken.None).WithTimeout(s_timeout));
+        await Assert.ThrowsAsync<HttpRequestException>(() => s_http.GetStringAsync($"http://{host.Address}:8000/hello.txt"));
+    }
+
+    [Fact]
+    public async Task ServerStopped_RunCommandExitsOnTheHost_ReportedThroughTheChannelAndListedStopped()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        var agent = await ConnectAsync(harness, host);
+        var stopped = new TaskCompletionSource<ServerStopped>(TaskCreationOptions.RunContinuationsAsynchronously);
+        agent.ServerStopped += s => stopped.TrySetResult(s);
+        var image = await images.BakeAsync("short-lived");
+
+        await agent.LaunchAsync(images.Request("job-1", image, "sleep 1; exit 3"), CancellationToken.None).WithTimeout(s_timeout);
+        var exited = await stopped.Task.WithTimeout(s_timeout);
+        var listed = Assert.Single(await agent.ListServersAsync("demo", CancellationToken.None).WithTimeout(s_timeout));
+
+        Assert.Equal(new ServerStopped("demo", "job-1"), exited);
+        Assert.Equal((ServerInstanceState.Stopped, 3), (listed.State, listed.ExitCode));
+    }
+
+    [Fact]
+    public async Task Reconnect_AgentRestarted_AdoptsTheServerItsPredecessorLaunched()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        var registration = harness.Registration(host) with { Zone = "a" };
+        var agent = await ConnectAsync(harness, host);
+        var launched = await agent.LaunchAsync(images.HttpServer("web-1", await images.BakeAsync("still here")), CancellationToken.None).WithTimeout(s_timeout);
+        await GetWhenUpAsync($"http://{host.Address}:8000/hello.txt");
+
+        await harness.Fleet.DisconnectAsync("h1").WithTimeout(s_timeout);
+        var servingWithoutAgent = await s_http.GetStringAsync($"http://{host.Address}:8000/hello.txt").WithTimeout(s_timeout);
+        await harness.Fleet.ConnectAsync(registration, false, CancellationToken.None).WithTimeout(s_timeout);
+        var next = harness.Fleet.AgentOf("h1")!;
+        var adopted = Assert.Single(await next.ListServersAsync(null, CancellationToken.None).WithTimeout(s_timeout));
+        await next.TerminateAsync("web-1", TimeSpan.FromSeconds(5), CancellationToken.None).WithTimeout(s_timeout);
+
+        Assert.Equal("still here", servingWithoutAgent);
+        Assert.Equal((ServerInstanceState.Running, launched.ProcessId), (adopted.State, adopted.ProcessId));
+        await Assert.ThrowsAsync<HttpRequestException>(() => s_http.GetStringAsync($"http://{host.Address}:8000/hello.txt"));
+    }
+
+    [Fact]
+    public async Task Channel_AgentWritesALineOfATypeTheControlPlaneDoesNotKnow_SkippedAndTheAgentStillServes()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        // The real agent, preceded by a line of a type a newer agent might send.
+        var runtime = harness.WriteScript("newer-agent", $"#!/bin/sh\nprintf '%s\\n' '{{\"type\":\"from-a-newer-agent\",\"x\":1}}'\nexec '{SshdHost.Dotnet}' \"$@\"\n");
+        var registration = harness.Registration(host) with { AgentRuntime = runtime, Zone = "a" };
+        await harness.Fleet.ConnectAsync(registration, true, CancellationToken.None).WithTimeout(s_timeout);
+        var agent = harness.Fleet.AgentOf("h1")!;
+
+        var server = await agent.LaunchAsync(images.Request("job-1", await images.BakeAsync("x"), "exec sleep 60"), CancellationToken.None).WithTimeout(s_timeout);
+        await agent.TerminateAsync("job-1", TimeSpan.FromSeconds(5), CancellationToken.None).WithTimeout(s_timeout);
+
+        Assert.Equal(ServerInstanceState.Running, server.State);
+        Assert.True(harness.Fleet.Find("h1")!.Connected);
+    }
+
+    [Fact]
+    public async Task LaunchAsync_SecondDeploymentOfTheSameImage_SendsNoImageBytes()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        var registration = harness.Registration(host) with { Zone = "a" };
+        var agent = await ConnectAsync(harness, host);
+        var image = await images.BakeAsync(new string('x', 200_000));
+
+        await agent.LaunchAsync(images.Request("web-1", image, null), CancellationToken.None).WithTimeout(s_timeout);
+        var first = agent.ImageBytesSent;
+        await agent.LaunchAsync(images.Request("web-2", image, null), CancellationToken.None).WithTimeout(s_timeout);
+        var second = agent.ImageBytesSent - first;
+        await harness.Fleet.ConnectAsync(registration, false, CancellationToken.None).WithTimeout(s_timeout);
+        var reconnected = harness.Fleet.AgentOf("h1")!;
+        var third = await reconnected.LaunchAsync(images.Request("web-3", image, null), CancellationToken.None).WithTimeout(s_timeout);
+
+        Assert.Equal(image.SizeBytes, first);
+        Assert.Equal(0, second);
+        Assert.Equal((ServerInstanceState.Running, 0L), (third.State, reconnected.ImageBytesSent));
+    }
+
+    [Fact]
+    public async Task LaunchAsync_ArchiveDamagedBeforeItIsSent_AgentDropsItAndTheLaunchFailsNamingTheDigest()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        var registration = harness.Registration(host) with { Zone = "a" };
+        var agent = await ConnectAsync(harness, host);
+        var image = await images.BakeAsync("the real content");
+        await using (var damaged = new MemoryStream("not the image"u8.ToArray()))
+        {
+            await harness.Images.PutAsync(ImageArchives.KeyOf(image), damaged, CancellationToken.None);
+        }
+
+        var refused = await Assert.ThrowsAsync<ProviderException>(() => agent.LaunchAsync(images.Request("web-1", image, null), CancellationToken.None)).WithTimeout(s_timeout);
+
+        Assert.Contains($"the upload of image {image.Id} has digest sha256:", refused.Message);
+        Assert.Contains("damaged on the way and is dropped", refused.Message);
+        Assert.Empty(await agent.ListServersAsync(null, CancellationToken.None).WithTimeout(s_timeout));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(registration.AgentDir, "uploads")));
+        Assert.False(Directory.Exists(Path.Combine(registration.AgentDir, "images", "images")));
+    }
+
+    private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    private static async Task<HostAgent> ConnectAsync(FleetHarness harness, SshdHost host)
+    {
+        await harness.Fleet.ConnectAsync(harness.Registration(host) with { Zone = "a" }, true, CancellationToken.None).WithTimeout(s_timeout);
+        return harness.Fleet.AgentOf("h1") ?? throw new InvalidOperationException("the host is connected but has no agent");
+    }
+
+    private static async Task<string> GetWhenUpAsync(string url)
+    {
+        string? body = null;
+        await Eventually.WaitAsync(async () => (body = await s_http.GetStringAsync(url)) is not null, $"{url} answers");
+        return body!;
+    }
+}
