@@ -107,8 +107,11 @@ public sealed partial class ReconcileLoop : BackgroundService
                 await _registry.RemoveAsync(runtime, ct).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is IOException or ProviderException or InvalidOperationException or HttpRequestException or KeyNotFoundException)
+        catch (Exception ex) when (ex is not OutOfMemoryException && (ex is not OperationCanceledException || !ct.IsCancellationRequested))
         {
+            // Any failure of one deployment's pass, a defect included, is reported and retried on the next pass: an
+            // exception escaping here would stop the control plane, and every deployment's recovery with it (and,
+            // restarted by its service manager, it would stop again on the same pass).
             LogPassFailed(_logger, ex, name);
             await _events.PublishAsync(name, EventKinds.DeploymentError, ex.Message, severity: EventSeverity.Error, cancellationToken: ct).ConfigureAwait(false);
         }

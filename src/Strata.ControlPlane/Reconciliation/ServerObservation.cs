@@ -17,7 +17,7 @@ public sealed class ServerObservation(
     /// <summary>Lists the deployment's servers at the provider and acts on each recorded one; returns the listing by id.</summary>
     public async Task<Dictionary<string, ServerInstance>> ObserveAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
-        var observed = (await provider.ListServersAsync(runtime.Name, ct).ConfigureAwait(false)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var observed = ById(await provider.ListServersAsync(runtime.Name, ct).ConfigureAwait(false));
         var held = await HeldForCapacityAsync(runtime, ct).ConfigureAwait(false);
         foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).ToList())
         {
@@ -31,6 +31,15 @@ public sealed class ServerObservation(
         deaths.Settle(runtime.Name, runtime.State, observed);
         return observed;
     }
+
+    /// <summary>
+    /// The listing by server id. A provider may list one server twice, e.g. two registered hosts that are the same
+    /// machine (added twice, or by two addresses) and share its agent's folder: the running entry is the one that
+    /// counts, so that the server is neither failed nor launched again.
+    /// </summary>
+    internal static Dictionary<string, ServerInstance> ById(IEnumerable<ServerInstance> listing) =>
+        listing.GroupBy(s => s.Id, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.FirstOrDefault(s => s.State == ServerInstanceState.Running) ?? g.First(), StringComparer.Ordinal);
 
     /// <summary>
     /// The pending servers not to launch yet: those of a tier whose pending servers do not all fit where they would

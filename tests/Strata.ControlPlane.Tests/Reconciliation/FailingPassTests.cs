@@ -1,0 +1,154 @@
+using Microsoft.Extensions.DependencyInjection;
+using Strata.Api.Contracts.Events;
+using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Hosting;
+using Strata.ControlPlane.Reconciliation;
+using Strata.ControlPlane.State;
+using Strata.Planning.State;
+using Strata.Providers;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests.Reconciliation;
+
+/// <summary>
+/// A reconcile pass that fails in a way nobody foresaw is reported and retried; it never stops the control plane. Found
+/// with three hosts registered on one machine, whose agents shared one folder and each listed every server: the
+/// duplicate ids threw from a dictionary, the exception escaped the loop and the control plane stopped.
+/// </summary>
+[Trait("kind", "unit")]
+public sealed class FailingPassTests
+{
+    private const string Yaml = """
+        deployment: shop
+        images:
+          app: { from: ./app, run: "sh run.sh" }
+        tiers:
+          web:
+            image: app
+            servers: 1
+        """;
+
+    [Fact]
+    public void ById_ServerListedTwice_OneEntryAndTheRunningOneCounts()
+    {
+        var stopped = Instance("shop-web-a", ServerInstanceState.Stopped);
+        var running = Instance("shop-web-a", ServerInstanceState.Running);
+
+        var observed = ServerObservation.ById([stopped, running, Instance("shop-web-b", ServerInstanceState.Running)]);
+
+        Assert.Equal(["shop-web-a", "shop-web-b"], observed.Keys.Order());
+        Assert.Same(running, observed["shop-web-a"]);
+    }
+
+    [Fact]
+    public async Task Pass_ProviderThrowsWhatNoOneExpected_ReportedAsAnEventAndTheLoopKeepsRunning()
+    {
+        var provider = new UnforeseenFailure();
+        await using var harness = new Harness(provider);
+        var store = harness.Get<IStateStore>();
+        await store.InitializeAsync(CancellationToken.None).WithTimeout();
+        var runtime = AppliedDeployments.Runtime(store, Yaml, state => state.WithServer(
+            state.FindTier("web")!.Servers[0] with { State = ServerStatus.InService, Address = "127.0.0.1" }, DateTimeOffset.UnixEpoch));
+        harness.Get<DeploymentRegistry>().GetOrAdd("shop", () => runtime);
+        var loop = harness.Get<ReconcileLoop>();
+
+        await loop.StartAsync(CancellationToken.None).WithTimeout();
+        try
+        {
+            loop.Enqueue("shop");
+            await Eventually.WaitAsync(() => provider.Listings >= 1, "a pass to list the servers");
+            loop.Enqueue("shop");
+            await Eventually.WaitAsync(() => provider.Listings >= 2, "a second pass after the failed one");
+
+            Assert.False(loop.ExecuteTask!.IsCompleted, loop.ExecuteTask.Exception?.ToString());
+            var events = await store.ReadEventsAsync("shop", 0, 100, CancellationToken.None).WithTimeout();
+            Assert.Contains(events, e => e.Kind == EventKinds.DeploymentError && e.Severity == EventSeverity.Error && e.Message.Contains(UnforeseenFailure.Message, StringComparison.Ordinal));
+        }
+        finally
+        {
+            await loop.StopAsync(CancellationToken.None).WithTimeout();
+        }
+    }
+
+    private static ServerInstance Instance(string id, ServerInstanceState state) => new()
+    {
+        Id = id, Name = id, Deployment = "shop", Tier = "web", Zone = "local-a", Address = "127.0.0.1", ImageId = "sha256:test",
+        State = state, LaunchedAt = DateTimeOffset.UnixEpoch, RootPath = "/nonexistent", LogPath = "/nonexistent/log", ConfigPath = "/nonexistent/config.json",
+    };
+
+    /// <summary>The control plane's real services with <paramref name="provider"/> as its cloud provider.</summary>
+    private sealed class Harness : IAsyncDisposable
+    {
+        private readonly TemporaryDirectory _home = new("strata-pass");
+        private readonly ServiceProvider _services;
+
+        public Harness(ICloudProvider provider)
+        {
+            var services = new ServiceCollection();
+            services.AddStrataControlPlane(new ControlPlaneOptions { Paths = new StrataPaths(_home.Path), ProxyCommand = ["strata", "proxy"] });
+            services.AddSingleton(provider);
+            _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = true });
+        }
+
+        public T Get<T>()
+            where T : notnull => _services.GetRequiredService<T>();
+
+        public async ValueTask DisposeAsync()
+        {
+            await _services.DisposeAsync();
+            _home.Dispose();
+        }
+    }
+
+    /// <summary>A provider whose listing fails with an exception no caller catches by type; nothing else is used.</summary>
+    private sealed class UnforeseenFailure : ICloudProvider
+    {
+        public const string Message = "an index that no one checked";
+
+        private int _listings;
+
+        public int Listings => Volatile.Read(ref _listings);
+
+        public string Name => "unforeseen";
+
+        public ProviderCapabilities Capabilities => throw new NotSupportedException();
+
+        public IReadOnlyList<string> Zones => ["local-a"];
+
+        public Task<IReadOnlyList<ServerInstance>> ListServersAsync(string? deployment, CancellationToken ct)
+        {
+            Interlocked.Increment(ref _listings);
+            throw new ArgumentException(Message);
+        }
+
+        public Task<ServerInstance?> DescribeServerAsync(string serverId, CancellationToken ct) => Task.FromResult<ServerInstance?>(null);
+
+        public Task<MachineImage> RegisterImageAsync(string sourceFolder, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task<ServerInstance> LaunchAsync(LaunchRequest request, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task TerminateAsync(string serverId, TimeSpan? grace, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task FenceAsync(string serverId, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string? deployment, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task DeleteVolumeAsync(string volumeId, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task<VolumeSnapshot> SnapshotVolumeAsync(string volumeId, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<string>> ReadLogTailAsync(string serverId, int lines, CancellationToken ct) => throw new NotSupportedException();
+
+        public IAsyncEnumerable<string> FollowLogAsync(string serverId, int tailLines, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task RotateLogsAsync(CancellationToken ct) => Task.CompletedTask;
+
+        public event Action<ServerStopped>? ServerStopped
+        {
+            add { }
+            remove { }
+        }
+    }
+}
