@@ -89,6 +89,47 @@ public sealed partial class HostPlacementEndToEndTests
     }
 
     [Fact]
+    public async Task ServerKilled_ReplacedOnItsOwnHostWhosePortItNoLongerHolds()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        var hosts = await StartHostsAsync(block, 3);
+        try
+        {
+            await using var strata = new StrataRunner();
+            var started = await strata.RunAsync(s_timeout, "server", "start", "--listen", strata.Listen);
+            Assert.True(started.ExitCode == 0, started.ToString());
+            await AddHostsAsync(strata, hosts);
+            var front = LoopbackPorts.Reserve();
+            var spec = strata.CopyExample("hello", new Dictionary<string, string> { ["127.0.0.1:8080"] = $"{front}", ["front:8080"] = $"front:{front.Port}" });
+            var up = await strata.UpAsync(spec, "hello");
+            Assert.True(up.ExitCode == 0, up.ToString());
+            var victim = InService(await strata.StatusAsync("hello"))[0];
+
+            // The app crashes (its Python process, below the shell that runs it, is killed). Every host runs a server on
+            // port 8000: the replacement fits only where the dead one ran.
+            using (var kill = System.Diagnostics.Process.Start("pkill", ["-9", "-f", $"server.py --bind {victim.Address}:8000"]))
+            {
+                await kill.WaitForExitAsync();
+                Assert.Equal(0, kill.ExitCode);
+            }
+
+            await Eventually.WaitAsync(async () => InService(await strata.StatusAsync("hello")) is { Count: 3 } s && s.All(x => x.Name != victim.Name),
+                "the killed server to be replaced", TimeSpan.FromMinutes(1));
+            var servers = InService(await strata.StatusAsync("hello"));
+            var answered = await HelloEndToEndTests.AnswersAsync($"{front.Url}/", 18);
+            var events = await strata.RunAsync(s_timeout, "events", "hello");
+
+            Assert.Equal(hosts.Select(h => h.Address).Order(), servers.Select(s => s.Address).Order());
+            Assert.Equal(servers.Select(s => $"hello from {s.Name}").Order(), answered.Distinct().Order());
+            Assert.DoesNotContain("no capacity", events.Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            hosts.ForEach(h => h.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task HostPowersOff_ItsServerIsReplacedOnAnotherHostAndTheHostIsListedLost()
     {
         using var block = LoopbackBlocks.Acquire();

@@ -265,7 +265,9 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
 
     private List<PlacedServer> Placed()
     {
-        var listed = _hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State != ServerInstanceState.Terminated)
+        // Only a server whose process starts or runs holds its ports: one that exited (failed, awaiting clean-up until
+        // its replacement serves) leaves them free, or its replacement could never be placed where it ran.
+        var listed = _hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
             .Select(s => new PlacedServer(s.Id, h.Key, s.Deployment, s.Tier, s.Ports))).ToList();
         return [.. listed, .. _held.Values.Where(held => !listed.Any(s => s.ServerId == held.ServerId))];
     }
