@@ -78,6 +78,7 @@ internal sealed class AgentEngine : IDisposable
             Image = new MachineImage { Id = spec.ImageId, Name = spec.ImageName, SizeBytes = 0 },
             Volumes = [.. spec.Volumes.Select(v => new VolumeAttachment(v.VolumeId, v.MountPath))],
             Ports = spec.Ports,
+            Resources = ServerMapping.ResourcesOf(spec.Cpu, spec.MemoryBytes),
             Settings = identity => SettingsFor(spec, identity),
         };
         var server = await _provider.LaunchAsync(request, ct).ConfigureAwait(false);

@@ -16,6 +16,7 @@ public static class ServerMapping
             ProcessStartTime = server.ProcessStartTime, LaunchedAt = server.LaunchedAt, ExitCode = server.ExitCode,
             Message = server.Message, RootPath = server.RootPath, LogPath = server.LogPath, ConfigPath = server.ConfigPath,
             Volumes = [.. server.Volumes.Select(v => new AgentVolumeAttachment(v.VolumeId, v.MountPath))], Ports = server.Ports,
+            Cpu = server.Resources.Cpu, MemoryBytes = server.Resources.MemoryBytes,
         };
     }
 
@@ -29,8 +30,13 @@ public static class ServerMapping
             ProcessStartTime = server.ProcessStartTime, LaunchedAt = server.LaunchedAt, ExitCode = server.ExitCode,
             Message = server.Message, RootPath = server.RootPath, LogPath = server.LogPath, ConfigPath = server.ConfigPath,
             Volumes = [.. server.Volumes.Select(v => new VolumeAttachment(v.VolumeId, v.MountPath))], Ports = server.Ports,
+            Resources = ResourcesOf(server.Cpu, server.MemoryBytes),
         };
     }
+
+    /// <summary>The reservation a launch or listing carries; none when it carries nothing.</summary>
+    public static ServerResources ResourcesOf(double cpu, long memoryBytes) =>
+        cpu > 0 || memoryBytes > 0 ? new ServerResources(Math.Max(cpu, 0), Math.Max(memoryBytes, 0)) : ServerResources.None;
 
     public static IReadOnlyList<AgentVolumeAttachment> ToWire(IEnumerable<VolumeAttachment> volumes) =>
         [.. volumes.Select(v => new AgentVolumeAttachment(v.VolumeId, v.MountPath))];

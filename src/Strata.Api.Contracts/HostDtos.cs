@@ -42,6 +42,16 @@ public sealed record HostCapacityDto
     public required long DiskFreeBytes { get; init; }
 }
 
+/// <summary>What the servers on a host reserve there (their tiers' <c>resources</c>), beside its <see cref="HostCapacityDto"/>.</summary>
+public sealed record HostUseDto
+{
+    /// <summary>CPU cores reserved, of <see cref="HostCapacityDto.Cores"/>.</summary>
+    public double Cpu { get; init; }
+
+    /// <summary>Memory reserved in bytes, of <see cref="HostCapacityDto.MemoryBytes"/>.</summary>
+    public long MemoryBytes { get; init; }
+}
+
 /// <summary>A host as <c>GET /api/v1/hosts</c> lists it.</summary>
 public sealed record HostDto
 {
@@ -73,6 +83,9 @@ public sealed record HostDto
 
     /// <summary>The servers on the host (not failed or terminated), as its agent last listed them.</summary>
     public int Servers { get; init; }
+
+    /// <summary>What the servers on the host reserve; zero for both when none of their tiers says <c>resources</c>.</summary>
+    public HostUseDto Use { get; init; } = new();
 
     public required DateTimeOffset AddedAt { get; init; }
 }

@@ -36,6 +36,9 @@ public sealed record LaunchRequest
     /// <summary>Which hosts the server may be placed on, where the provider has hosts; the default allows any.</summary>
     public PlacementRules Placement { get; init; } = PlacementRules.Any;
 
+    /// <summary>What the server reserves on the host it is placed on, where the provider has hosts; the default reserves nothing.</summary>
+    public ServerResources Resources { get; init; } = ServerResources.None;
+
     /// <summary>Computes the commands, environment and configuration once the server's identity (address) is known.</summary>
     public required Func<ServerIdentity, LaunchSettings> Settings { get; init; }
 }

@@ -54,6 +54,9 @@ public sealed record ServerInstance
 
     /// <summary>The TCP ports the server listens on at its address, as its launch asked.</summary>
     public IReadOnlyList<int> Ports { get; init; } = [];
+
+    /// <summary>What the server reserves on its host, as its launch asked (none for a server recorded before resources existed).</summary>
+    public ServerResources Resources { get; init; } = ServerResources.None;
 }
 
 /// <summary>The life cycle of a server.</summary>

@@ -72,4 +72,67 @@ public sealed class HostPlacementTests
         Assert.Null(HostPlacement.Choose([], [], Web(), out var shortage));
         Assert.Equal("no capacity: no host is ready", shortage);
     }
+
+    private static readonly PlacementHost[] s_twoCoreHosts =
+    [
+        new("h1", "a", null, s_none, Cores: 2, MemoryBytes: 4L << 30), new("h2", "b", null, s_none, Cores: 2, MemoryBytes: 4L << 30),
+    ];
+
+    // Without ports, so that only the reservations limit how many servers a host takes.
+    private static PlacementRequest Worker(double cpu, long memoryBytes) =>
+        new("hello", "worker", [], PlacementRules.Any, new ServerResources(cpu, memoryBytes));
+
+    [Fact]
+    public void PlaceAll_ReservationsUpToTheCores_FillEveryHostAndNoMore()
+    {
+        var four = HostPlacement.PlaceAll(s_twoCoreHosts, [], Worker(1, 0), 4, out var none);
+        var five = HostPlacement.PlaceAll(s_twoCoreHosts, [], Worker(1, 0), 5, out var shortage);
+
+        Assert.Null(none);
+        Assert.Equal(["h1", "h1", "h2", "h2"], four!.Select(h => h.Name).Order());
+        Assert.Null(five);
+        Assert.Equal(
+            "no capacity: tier 'worker' reserves 1 CPU per server, which no host it may use has free (h1: CPU, 2 of 2 cores reserved; h2: CPU, 2 of 2 cores reserved) (4 of the 5 new servers would fit)",
+            shortage);
+    }
+
+    [Fact]
+    public void Choose_MemoryRunsOut_ShortageNamesMemoryOnEachHost()
+    {
+        PlacedServer[] placed =
+        [
+            new("d1", "h1", "other", "db", [], new ServerResources(0, 3L << 30)), new("d2", "h2", "other", "db", [], new ServerResources(0.5, 3L << 30)),
+        ];
+
+        Assert.Null(HostPlacement.Choose(s_twoCoreHosts, placed, Worker(0.25, 2L << 30), out var shortage));
+        Assert.Equal(
+            "no capacity: tier 'worker' reserves 0.25 CPU, 2 GiB memory per server, which no host it may use has free (h1: memory, 3 GiB of 4 GiB reserved; h2: memory, 3 GiB of 4 GiB reserved)",
+            shortage);
+    }
+
+    [Fact]
+    public void Choose_FewerServersButMoreReserved_TheLessReservedHostWins()
+    {
+        // h1 runs one server holding 1.5 of its 2 cores; h2 runs two holding 0.2: by reservation h2 is the less loaded.
+        PlacedServer[] placed =
+        [
+            new("a1", "h1", "other", "api", [], new ServerResources(1.5, 0)),
+            new("b1", "h2", "other", "batch", [], new ServerResources(0.1, 0)), new("b2", "h2", "other", "batch", [], new ServerResources(0.1, 0)),
+        ];
+
+        Assert.Equal("h2", HostPlacement.Choose(s_twoCoreHosts, placed, Worker(0.25, 0) with { Rules = new PlacementRules { SpreadByHost = true } }, out _));
+        Assert.Equal("h2", HostPlacement.Choose([s_twoCoreHosts[0], s_twoCoreHosts[1] with { Zone = "a" }], placed, Worker(0.25, 0), out _));
+    }
+
+    [Fact]
+    public void ReservedOn_ServersWithAndWithoutResources_SumsWhatTheyReserve()
+    {
+        PlacedServer[] placed =
+        [
+            new("a1", "h1", "d", "api", [8000], new ServerResources(0.5, 256L << 20)), new("a2", "h1", "d", "api", [8001]),
+            new("a3", "h1", "d", "api", [8002], new ServerResources(0.25, 0)), new("b1", "h2", "d", "api", [8000], new ServerResources(1, 1)),
+        ];
+
+        Assert.Equal(new ServerResources(0.75, 256L << 20), HostPlacement.ReservedOn("h1", placed));
+    }
 }

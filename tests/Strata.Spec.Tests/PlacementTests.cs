@@ -55,4 +55,49 @@ public sealed class PlacementTests
         Assert.Contains("strata.yaml:11:17: error: tiers.web.placement.labels: 'Disk' is not a valid label name", rendered);
         Assert.Contains("strata.yaml:12:7: error: unknown key 'region' in tiers.web.placement\n  hint: did you mean 'regions'?", rendered);
     }
+
+    [Fact]
+    public void Parse_Resources_ReadsCoresAndBytes()
+    {
+        var result = SpecFiles.Parse(Head + "  web: { image: app, resources: { cpu: 0.5, memory: 256MiB } }\n  db: { image: app, resources: { memory: 1GiB } }\n");
+
+        var web = result.Spec!.Tiers.Single(t => t.Name == "web").Resources!;
+        var db = result.Spec!.Tiers.Single(t => t.Name == "db").Resources!;
+        Assert.Equal((0.5, 256L << 20), (web.Cpu, web.MemoryBytes));
+        Assert.Equal((0.0, 1L << 30), (db.Cpu, db.MemoryBytes));
+        Assert.Null(Assert.Single(SpecFiles.Parse(Head + "  web: { image: app }\n").Spec!.Tiers).Resources);
+    }
+
+    [Fact]
+    public void Parse_BadResources_EveryProblemWithItsLineAndColumn()
+    {
+        var result = SpecFiles.Parse(Head + """
+              web:
+                image: app
+                resources:
+                  cpu: 0
+                  memory: lots
+                  disk: 1GiB
+              api:
+                image: app
+                resources: { cpu: 500m }
+              worker:
+                image: app
+                resources: { cpu: 2000, memory: 0 }
+              batch:
+                image: app
+                resources: {}
+
+            """);
+
+        var rendered = SpecFiles.Render(result);
+        Assert.Null(result.Spec);
+        Assert.Contains("strata.yaml:8:12: error: tiers.web.resources.cpu: 0 cores is out of range\n  hint: write cores between 0.001 and 1024, a fraction allowed, e.g. cpu: 0.5", rendered);
+        Assert.Contains("strata.yaml:9:15: error: tiers.web.resources.memory: 'lots' is not a size", rendered);
+        Assert.Contains("strata.yaml:10:7: error: unknown key 'disk' in tiers.web.resources", rendered);
+        Assert.Contains("strata.yaml:13:23: error: tiers.api.resources.cpu: '500m' is not a number", rendered);
+        Assert.Contains("strata.yaml:16:23: error: tiers.worker.resources.cpu: 2000 cores is out of range", rendered);
+        Assert.Contains("strata.yaml:16:37: error: tiers.worker.resources.memory: must be larger than 0", rendered);
+        Assert.Contains("strata.yaml:19:16: error: tiers.batch.resources: says neither cpu nor memory", rendered);
+    }
 }

@@ -133,6 +133,12 @@ public sealed record AgentLaunchSpec
 
     /// <summary>The address the settings were resolved against: the host's.</summary>
     public required string Address { get; init; }
+
+    /// <summary>CPU cores the server reserves on the host; 0 for none.</summary>
+    public double Cpu { get; init; }
+
+    /// <summary>Memory in bytes the server reserves on the host; 0 for none.</summary>
+    public long MemoryBytes { get; init; }
 }
 
 public sealed record AgentVolumeAttachment(string VolumeId, string MountPath);
@@ -176,6 +182,12 @@ public sealed record AgentServer
 
     /// <summary>The TCP ports the server listens on at the host's address.</summary>
     public IReadOnlyList<int> Ports { get; init; } = [];
+
+    /// <summary>CPU cores the server reserves on the host (0 from an agent older than reservations).</summary>
+    public double Cpu { get; init; }
+
+    /// <summary>Memory in bytes the server reserves on the host (0 from an agent older than reservations).</summary>
+    public long MemoryBytes { get; init; }
 }
 
 /// <summary>A server's life cycle on the wire, by name: pending, configuring, running, stopped, terminated, failed.</summary>

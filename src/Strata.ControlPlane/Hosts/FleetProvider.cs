@@ -87,13 +87,13 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
                 return (placed, null);
             }
 
-            var rules = new PlacementRequest(request.Deployment, request.Tier, request.Ports, request.Placement);
+            var rules = new PlacementRequest(request.Deployment, request.Tier, request.Ports, request.Placement, request.Resources);
             if (HostPlacement.Choose(Candidates(hosts), Placed(), rules, out var shortage) is not { } host)
             {
                 return (null, shortage);
             }
 
-            ImmutableInterlocked.TryAdd(ref _held, request.ServerId, new PlacedServer(request.ServerId, host, request.Deployment, request.Tier, request.Ports));
+            ImmutableInterlocked.TryAdd(ref _held, request.ServerId, new PlacedServer(request.ServerId, host, request.Deployment, request.Tier, request.Ports, request.Resources));
             return (host, null);
         }
         finally
@@ -152,9 +152,21 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
             .Where(s => deployment is null || s.Deployment == deployment)];
     }
 
-    /// <summary>The servers of each host, as last listed (a host not connected keeps its last listing), for <c>strata hosts</c>.</summary>
-    public IReadOnlyDictionary<string, int> ServersPerHost() =>
-        _hosts.ToDictionary(h => h.Key, h => h.Value.Servers.Values.Count(s => s.State is not (ServerInstanceState.Terminated or ServerInstanceState.Failed)), StringComparer.Ordinal);
+    /// <summary>
+    /// The servers of each host and what they reserve there, as last listed (a host not connected keeps its last
+    /// listing), for <c>strata hosts</c>. The reservation is the one placement counts: servers starting or running,
+    /// and those placed whose launch is under way.
+    /// </summary>
+    public IReadOnlyDictionary<string, HostUse> UsePerHost()
+    {
+        var placed = Placed();
+        return _hosts.Keys.Union(_held.Values.Select(h => h.Host)).ToDictionary(
+            host => host,
+            host => new HostUse(
+                _hosts.TryGetValue(host, out var listed) ? listed.Servers.Values.Count(s => s.State is not (ServerInstanceState.Terminated or ServerInstanceState.Failed)) : 0,
+                HostPlacement.ReservedOn(host, placed)),
+            StringComparer.Ordinal);
+    }
 
     public async Task<ServerInstance?> DescribeServerAsync(string serverId, CancellationToken ct) =>
         await embedded.DescribeServerAsync(serverId, ct).ConfigureAwait(false)
@@ -260,15 +272,17 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
         };
 
     private List<PlacementHost> Candidates(IReadOnlyList<HostRecord> hosts) =>
-        [.. hosts.Where(h => fleet.Find(h.Registration.Name) is { State: HostState.Ready, Connected: true })
-            .Select(h => new PlacementHost(h.Registration.Name, h.Registration.ZoneOrDefault, h.Registration.Region, h.Registration.Labels))];
+        [.. hosts.Select(h => (h.Registration, Status: fleet.Find(h.Registration.Name)))
+            .Where(h => h.Status is { State: HostState.Ready, Connected: true, Agent: not null })
+            .Select(h => new PlacementHost(h.Registration.Name, h.Registration.ZoneOrDefault, h.Registration.Region, h.Registration.Labels,
+                h.Status!.Agent!.Cores, h.Status.Agent.MemoryBytes))];
 
     private List<PlacedServer> Placed()
     {
         // Only a server whose process starts or runs holds its ports: one that exited (failed, awaiting clean-up until
         // its replacement serves) leaves them free, or its replacement could never be placed where it ran.
         var listed = _hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
-            .Select(s => new PlacedServer(s.Id, h.Key, s.Deployment, s.Tier, s.Ports))).ToList();
+            .Select(s => new PlacedServer(s.Id, h.Key, s.Deployment, s.Tier, s.Ports, s.Resources))).ToList();
         return [.. listed, .. _held.Values.Where(held => !listed.Any(s => s.ServerId == held.ServerId))];
     }
 
@@ -284,6 +298,9 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
         Zone = request.Zone ?? "", Address = "", ImageId = request.Image.Id, State = ServerInstanceState.Failed, Message = shortage,
         LaunchedAt = DateTimeOffset.MinValue, RootPath = "", LogPath = "", ConfigPath = "", Ports = request.Ports,
     };
+
+    /// <summary>How many servers a host runs and what they reserve there.</summary>
+    public sealed record HostUse(int Servers, ServerResources Reserved);
 
     /// <summary>A host's servers as last listed or launched, and the agent they were listed through.</summary>
     private sealed record HostServers(HostAgent Agent, ImmutableDictionary<string, ServerInstance> Servers)

@@ -43,8 +43,8 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
     public async Task<IReadOnlyList<HostDto>> ListAsync(CancellationToken ct)
     {
         var records = await inventory.ListAsync(ct).ConfigureAwait(false);
-        var perHost = servers.ServersPerHost();
-        return [.. records.Select(r => HostDtos.From(r, fleet.Find(r.Registration.Name) ?? Unconnected(r)) with { Servers = perHost.GetValueOrDefault(r.Registration.Name) })];
+        var perHost = servers.UsePerHost();
+        return [.. records.Select(r => WithUse(HostDtos.From(r, fleet.Find(r.Registration.Name) ?? Unconnected(r)), perHost.GetValueOrDefault(r.Registration.Name)))];
     }
 
     /// <summary>Stops the host's agent, forgets the host and, unless another host shares its address and port, its key.</summary>
@@ -69,6 +69,12 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
             _changes.Release();
         }
     }
+
+    private static HostDto WithUse(HostDto host, FleetProvider.HostUse? use) => use is null ? host : host with
+    {
+        Servers = use.Servers,
+        Use = new HostUseDto { Cpu = Math.Round(use.Reserved.Cpu, 3), MemoryBytes = use.Reserved.MemoryBytes },
+    };
 
     // Not connected since this control plane started: the state follows from when the agent was last heard from.
     private HostStatus Unconnected(HostRecord record) => new()

@@ -20,6 +20,13 @@ public static class TierPlacement
         };
     }
 
+    /// <summary>What each of the tier's servers reserves on its host: its <c>resources</c>, or nothing.</summary>
+    public static ServerResources ResourcesOf(TierSpec tier)
+    {
+        ArgumentNullException.ThrowIfNull(tier);
+        return tier.Resources is { } resources ? new ServerResources(resources.Cpu, resources.MemoryBytes) : ServerResources.None;
+    }
+
     public static PlacementRequest RequestOf(string deployment, TierSpec tier) =>
-        new(deployment, tier.Name, [.. tier.Ports.Select(p => p.Port)], RulesOf(tier));
+        new(deployment, tier.Name, [.. tier.Ports.Select(p => p.Port)], RulesOf(tier), ResourcesOf(tier));
 }

@@ -50,6 +50,7 @@ public sealed class ServerLaunch(
             Volumes = attached,
             Ports = [.. tier.Ports.Select(p => p.Port)],
             Placement = Hosts.TierPlacement.RulesOf(tier),
+            Resources = Hosts.TierPlacement.ResourcesOf(tier),
             Settings = identity =>
             {
                 // The digest is of the very state the settings are resolved from, so the server is current with what it got.

@@ -108,6 +108,12 @@ public static class SpecDigests
                 + $"{string.Join(',', placement.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))}|{placement.Spread}");
         }
 
+        if (tier.Resources is { } resources)
+        {
+            // Added only when set, like placement: new servers reserve the new amounts, the ones placed keep theirs.
+            hash.Add("resources", $"{resources.Cpu.ToString(System.Globalization.CultureInfo.InvariantCulture)}|{resources.MemoryBytes}");
+        }
+
         return hash.Add("zones", string.Join(',', tier.Zones))
             .Add("dependsOn", string.Join(',', tier.DependsOn))
             .Finish();

@@ -52,6 +52,7 @@ public sealed class HostAgent
             ImageId = request.Image.Id, ImageName = request.Image.Name, Volumes = ServerMapping.ToWire(request.Volumes), Ports = request.Ports,
             RunCommand = settings.RunCommand, ConfigureCommand = settings.ConfigureCommand, Environment = settings.Environment,
             Configuration = settings.Configuration, RootPath = identity.RootPath, ConfigPath = identity.ConfigPath, Address = Address,
+            Cpu = request.Resources.Cpu, MemoryBytes = request.Resources.MemoryBytes,
         };
         var reply = await _requests.AskAsync<AgentServerReply>(id => new AgentLaunch { Id = id, Server = spec }, ct).ConfigureAwait(false);
         return ServerMapping.FromWire(reply.Server);

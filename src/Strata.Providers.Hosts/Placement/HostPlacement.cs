@@ -1,19 +1,29 @@
 namespace Strata.Providers.Hosts.Placement;
 
-/// <summary>A host servers may be placed on: ready, connected, and where it stands.</summary>
-public sealed record PlacementHost(string Name, string Zone, string? Region, IReadOnlyDictionary<string, string> Labels);
+/// <summary>A host servers may be placed on: ready, connected, where it stands, and the capacity its agent measured.</summary>
+/// <param name="Cores">Logical CPU cores; reservations on the host never add up to more.</param>
+/// <param name="MemoryBytes">Memory; reservations on the host never add up to more.</param>
+public sealed record PlacementHost(string Name, string Zone, string? Region, IReadOnlyDictionary<string, string> Labels, double Cores = 0, long MemoryBytes = 0);
 
-/// <summary>A server already on a host, counted for load and spread, and holding its ports there.</summary>
-public sealed record PlacedServer(string ServerId, string Host, string Deployment, string Tier, IReadOnlyList<int> Ports);
+/// <summary>A server already on a host, counted for load and spread, holding its ports and its reservation there.</summary>
+public sealed record PlacedServer(string ServerId, string Host, string Deployment, string Tier, IReadOnlyList<int> Ports, ServerResources? Resources = null)
+{
+    public ServerResources Reserved => Resources ?? ServerResources.None;
+}
 
-/// <summary>New servers of one tier to place.</summary>
-public sealed record PlacementRequest(string Deployment, string Tier, IReadOnlyList<int> Ports, PlacementRules Rules);
+/// <summary>New servers of one tier to place, each reserving <paramref name="Resources"/> (none when null).</summary>
+public sealed record PlacementRequest(string Deployment, string Tier, IReadOnlyList<int> Ports, PlacementRules Rules, ServerResources? Resources = null)
+{
+    public ServerResources Reserves => Resources ?? ServerResources.None;
+}
 
 /// <summary>
-/// The pure decision of which host a new server goes to. A host qualifies when it matches the tier's rules and none
-/// of its servers holds a port the new one needs (servers on a host share its address). Among those, by default the
-/// zone with the fewest servers of the tier wins, then the host with the fewest servers of all; with
-/// <see cref="PlacementRules.SpreadByHost"/> the host with the fewest servers of the tier, then of all. Ties go by name.
+/// The pure decision of which host a new server goes to. A host qualifies when it matches the tier's rules, none of
+/// its servers holds a port the new one needs (servers on a host share its address), and the new server's reservation
+/// fits beside theirs within the cores and memory the host has. Among those, by default the zone with the fewest
+/// servers of the tier wins, then the least-loaded host; with <see cref="PlacementRules.SpreadByHost"/> the host with
+/// the fewest servers of the tier, then the least loaded. A host's load is the larger of its reserved shares of CPU
+/// and memory, then its number of servers. Ties go by name.
 /// </summary>
 public static class HostPlacement
 {
@@ -44,7 +54,7 @@ public static class HostPlacement
         for (var i = 0; i < count && Choose(hosts, servers, request, out shortage) is { } host; i++)
         {
             chosen.Add(hosts.First(h => h.Name == host));
-            servers.Add(new PlacedServer($"new-{i}", host, request.Deployment, request.Tier, request.Ports));
+            servers.Add(new PlacedServer($"new-{i}", host, request.Deployment, request.Tier, request.Ports, request.Reserves));
         }
 
         return chosen;
@@ -55,29 +65,74 @@ public static class HostPlacement
     {
         var matching = hosts.Where(h => Matches(h, request.Rules)).ToList();
         var free = matching.Where(h => !placed.Any(s => s.Host == h.Name && s.Ports.Intersect(request.Ports).Any())).ToList();
-        shortage = (hosts.Count, matching.Count, free.Count) switch
+        var fitting = free.Where(h => Fits(h, placed, request.Reserves)).ToList();
+        shortage = (hosts.Count, matching.Count, free.Count, fitting.Count) switch
         {
-            (0, _, _) => "no capacity: no host is ready",
-            (_, 0, _) => $"no capacity: none of the {hosts.Count} ready hosts matches the placement of tier '{request.Tier}' ({Describe(request.Rules)})",
-            (_, _, 0) => $"no capacity: every host tier '{request.Tier}' may use ({string.Join(", ", matching.Select(h => h.Name))}) has a server on port {string.Join("/", request.Ports)} already",
+            (0, _, _, _) => "no capacity: no host is ready",
+            (_, 0, _, _) => $"no capacity: none of the {hosts.Count} ready hosts matches the placement of tier '{request.Tier}' ({Describe(request.Rules)})",
+            (_, _, 0, _) => $"no capacity: every host tier '{request.Tier}' may use ({string.Join(", ", matching.Select(h => h.Name))}) has a server on port {string.Join("/", request.Ports)} already",
+            (_, _, _, 0) => $"no capacity: tier '{request.Tier}' reserves {request.Reserves} per server, which no host it may use has free ({string.Join("; ", free.Select(h => Exhausted(h, placed, request.Reserves)))})",
             _ => null,
         };
-        if (free.Count == 0)
+        if (fitting.Count == 0)
         {
             return null;
         }
 
         int OfTier(string host) => placed.Count(s => s.Host == host && s.Deployment == request.Deployment && s.Tier == request.Tier);
-        int Load(string host) => placed.Count(s => s.Host == host);
         if (request.Rules.SpreadByHost)
         {
-            return free.OrderBy(h => OfTier(h.Name)).ThenBy(h => Load(h.Name)).ThenBy(h => h.Name, StringComparer.Ordinal).First().Name;
+            return LeastLoaded(fitting, placed, OfTier).Name;
         }
 
         var zoneOf = hosts.ToDictionary(h => h.Name, h => h.Zone, StringComparer.Ordinal);
         int InZone(string zone) => placed.Count(s => zoneOf.GetValueOrDefault(s.Host) == zone && s.Deployment == request.Deployment && s.Tier == request.Tier);
-        var zone = free.Select(h => h.Zone).Distinct().OrderBy(InZone).ThenBy(z => z, StringComparer.Ordinal).First();
-        return free.Where(h => h.Zone == zone).OrderBy(h => Load(h.Name)).ThenBy(h => h.Name, StringComparer.Ordinal).First().Name;
+        var zone = fitting.Select(h => h.Zone).Distinct().OrderBy(InZone).ThenBy(z => z, StringComparer.Ordinal).First();
+        return LeastLoaded(fitting.Where(h => h.Zone == zone), placed, _ => 0).Name;
+    }
+
+    /// <summary>What the servers on a host reserve together.</summary>
+    public static ServerResources ReservedOn(string host, IEnumerable<PlacedServer> placed)
+    {
+        var on = placed.Where(s => s.Host == host).Select(s => s.Reserved).ToList();
+        return new ServerResources(on.Sum(r => r.Cpu), on.Sum(r => r.MemoryBytes));
+    }
+
+    /// <summary>The host first by <paramref name="first"/>, then by load, then by number of servers, then by name.</summary>
+    private static PlacementHost LeastLoaded(IEnumerable<PlacementHost> hosts, IReadOnlyList<PlacedServer> placed, Func<string, int> first) =>
+        hosts.OrderBy(h => first(h.Name)).ThenBy(h => Load(h, ReservedOn(h.Name, placed))).ThenBy(h => placed.Count(s => s.Host == h.Name))
+            .ThenBy(h => h.Name, StringComparer.Ordinal).First();
+
+    /// <summary>The larger of the host's reserved shares of CPU and memory: 0 empty, 1 full.</summary>
+    private static double Load(PlacementHost host, ServerResources reserved) =>
+        Math.Max(Share(reserved.Cpu, host.Cores), Share(reserved.MemoryBytes, host.MemoryBytes));
+
+    private static double Share(double reserved, double capacity) => reserved <= 0 ? 0 : capacity <= 0 ? double.PositiveInfinity : reserved / capacity;
+
+    // A tiny tolerance, so that four servers of 0.1 CPU fill a core although 0.1 has no exact binary form.
+    private static bool Fits(PlacementHost host, IReadOnlyList<PlacedServer> placed, ServerResources request)
+    {
+        var reserved = ReservedOn(host.Name, placed);
+        return (request.Cpu <= 0 || reserved.Cpu + request.Cpu <= host.Cores + 1e-9)
+            && (request.MemoryBytes <= 0 || reserved.MemoryBytes + request.MemoryBytes <= host.MemoryBytes);
+    }
+
+    /// <summary>Which resource ran out on a host, e.g. <c>h1: CPU, 1.75 of 2 cores reserved</c>.</summary>
+    private static string Exhausted(PlacementHost host, IReadOnlyList<PlacedServer> placed, ServerResources request)
+    {
+        var reserved = ReservedOn(host.Name, placed);
+        var parts = new List<string>();
+        if (request.Cpu > 0 && reserved.Cpu + request.Cpu > host.Cores + 1e-9)
+        {
+            parts.Add($"CPU, {ServerResources.FormatCores(reserved.Cpu)} of {ServerResources.FormatCores(host.Cores)} cores reserved");
+        }
+
+        if (request.MemoryBytes > 0 && reserved.MemoryBytes + request.MemoryBytes > host.MemoryBytes)
+        {
+            parts.Add($"memory, {ServerResources.FormatBytes(reserved.MemoryBytes)} of {ServerResources.FormatBytes(host.MemoryBytes)} reserved");
+        }
+
+        return $"{host.Name}: {string.Join(" and ", parts)}";
     }
 
     private static bool Matches(PlacementHost host, PlacementRules rules) =>

@@ -116,6 +116,7 @@ internal sealed class ServerLauncher
             Zone = zone, Address = address, ImageId = request.Image.Id, State = ServerInstanceState.Pending,
             LaunchedAt = _time.GetUtcNow(), RootPath = root, LogPath = Path.Combine(folder, "logs", "server.log"),
             ConfigPath = identity.ConfigPath, Volumes = request.Volumes, Ports = request.Ports,
+            Resources = request.Resources,
         };
         _records.Write(record);
         return new Placement(record, identity, settings);

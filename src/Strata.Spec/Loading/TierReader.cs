@@ -8,7 +8,7 @@ namespace Strata.Spec.Loading;
 internal static class TierReader
 {
     private static readonly string[] s_keys =
-        ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxReplacing", "maxAge", "deletionPolicy", "backups", "zones", "placement", "dependsOn", "protocol"];
+        ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxReplacing", "maxAge", "deletionPolicy", "backups", "zones", "placement", "resources", "dependsOn", "protocol"];
 
     private static readonly string[] s_serverKeys = ["min", "max", "desired"];
     private static readonly string[] s_volumeKeys = ["size", "mount", "restoreFrom", "deletionPolicy"];
@@ -74,6 +74,7 @@ internal static class TierReader
             Backups = BackupReader.Read(map["backups"], path + ".backups", key.Location, context, volumes, image),
             Zones = ReadNames(map["zones"], path + ".zones", "zone", context),
             Placement = PlacementReader.Read(map["placement"], path + ".placement", key.Location, map["zones"], context),
+            Resources = ResourcesReader.Read(map["resources"], path + ".resources", key.Location, context),
             DependsOn = ReadDependsOn(map["dependsOn"], path + ".dependsOn", name, context),
             Location = key.Location,
         };

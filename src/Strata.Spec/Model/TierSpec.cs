@@ -63,6 +63,9 @@ public sealed record TierSpec
     /// <summary>Where the servers may run when hosts are registered; null when the tier says nothing (<see cref="PlacementSpec.Default"/>).</summary>
     public PlacementSpec? Placement { get; init; }
 
+    /// <summary>What each server reserves on the host it is placed on; null when the tier says nothing (it reserves none).</summary>
+    public ResourcesSpec? Resources { get; init; }
+
     /// <summary>Tiers that must be in service first, besides those found through references.</summary>
     public IReadOnlyList<string> DependsOn { get; init; } = [];
 
