@@ -15,6 +15,7 @@ internal static class HostMeasurements
         return new AgentHello
         {
             Version = Version,
+            Build = AgentBundle.RunningBuild(),
             Hostname = Environment.MachineName,
             Cores = Environment.ProcessorCount,
             MemoryBytes = MemTotal(File.ReadAllText("/proc/meminfo")),

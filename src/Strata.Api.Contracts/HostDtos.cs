@@ -76,6 +76,9 @@ public sealed record HostDto
 
     public string? AgentVersion { get; init; }
 
+    /// <summary>The build the agent runs from (<c>sha256:…</c> of its files), which tells two builds of one version apart; null until it said hello.</summary>
+    public string? AgentBuild { get; init; }
+
     public DateTimeOffset? LastHeartbeat { get; init; }
 
     /// <summary>Null until the agent has said hello.</summary>

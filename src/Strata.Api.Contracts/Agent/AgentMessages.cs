@@ -35,6 +35,13 @@ public sealed record AgentHello : AgentMessage
     /// <summary>The agent's version (<c>MAJOR.MINOR.PATCH</c>), which is the version of the Strata that installed it.</summary>
     public required string Version { get; init; }
 
+    /// <summary>
+    /// What the agent runs from: <c>sha256:</c> and the SHA-256 of its files' names and hashes, which tells apart two
+    /// builds of one version; null from an agent older than builds.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Build { get; init; }
+
     /// <summary>The host's name as the host itself reports it.</summary>
     public required string Hostname { get; init; }
 

@@ -156,6 +156,7 @@ internal static class HostDtos
             State = HostStates.Name(status.State),
             Connected = status.Connected,
             AgentVersion = agent?.Version,
+            AgentBuild = agent?.Build,
             LastHeartbeat = status.LastHeartbeat ?? record.LastHeartbeat,
             Capacity = agent is null ? null : new HostCapacityDto
             {

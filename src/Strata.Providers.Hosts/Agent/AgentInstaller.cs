@@ -1,39 +1,62 @@
-using System.Reflection;
 using System.Text;
+using System.Text.RegularExpressions;
 using Renci.SshNet;
 using Strata.Agent;
 
 namespace Strata.Providers.Hosts.Agent;
 
+/// <summary>What connecting a host did to its agent's files: nothing when they were this control plane's build already.</summary>
+/// <param name="Folder">The absolute folder the agent lives in on the host.</param>
+/// <param name="Build">The build installed (<see cref="AgentBundle.Build"/>), which the agent's hello should report.</param>
+/// <param name="FilesCopied">Files written because the host lacked them or held another build of them.</param>
+/// <param name="BytesCopied">Their size.</param>
+/// <param name="FilesRemoved">Files of another build the agent no longer has, removed.</param>
+public sealed record AgentInstall(string Folder, string Build, int FilesCopied, long BytesCopied, int FilesRemoved);
+
 /// <summary>
-/// Copies the agent to a host over SFTP: its assembly and every assembly it needs that the .NET shared frameworks do
-/// not have (Strata's contracts, providers, storage and common, and their packages), beside a runtime configuration,
-/// in <c>AGENT_DIR/bin</c>. Each file is written under a temporary name and renamed into place, so that an agent still
-/// running from the folder never reads a half-written assembly.
+/// Installs the agent on a host: its assembly and every assembly it needs that the .NET shared frameworks do not have
+/// (Strata's contracts, providers, storage and common, and their packages), beside a runtime configuration, in
+/// <c>AGENT_DIR/bin</c>. The host's files are hashed there first (<c>sha256sum</c> over SSH) and only those that differ
+/// from this control plane's build are copied, so an agent of this build costs nothing to reconnect and one of another
+/// version is upgraded in place. Each file is written under a temporary name and renamed into place, so that an agent
+/// still running from the folder never reads a half-written assembly; the servers it ran keep running and the new
+/// agent adopts them.
 /// </summary>
-internal static class AgentInstaller
+internal static partial class AgentInstaller
 {
     /// <summary>The agent's entry assembly, as the control plane runs it on the host.</summary>
-    public const string EntryAssembly = "Strata.Agent.dll";
+    public const string EntryAssembly = AgentBundle.EntryAssembly;
 
-    private static readonly Lazy<IReadOnlyList<string>> s_files = new(AssemblyFiles);
+    private static readonly Lazy<IReadOnlyList<BundleFile>> s_files = new(BundleFiles);
 
-    /// <summary>Installs the agent and returns the absolute folder it lives in on the host.</summary>
+    /// <summary>The build this control plane installs.</summary>
+    public static string Build => AgentBundle.Build(s_files.Value.Select(f => KeyValuePair.Create(f.Name, f.Sha256)));
+
+    /// <summary>Installs what the host lacks of the agent and removes what it no longer needs.</summary>
     /// <param name="agentDir">Absolute, or relative to the login's home (<c>~/</c> allowed).</param>
-    public static async Task<string> InstallAsync(SftpClient sftp, string agentDir, CancellationToken ct)
+    public static async Task<AgentInstall> InstallAsync(SshClient ssh, SftpClient sftp, string agentDir, CancellationToken ct)
     {
         var folder = Resolve(agentDir, sftp.WorkingDirectory);
         var bin = folder + "/bin";
         await CreateFoldersAsync(sftp, bin, ct).ConfigureAwait(false);
-        foreach (var local in s_files.Value)
+        var present = await HashesOnHostAsync(ssh, bin, ct).ConfigureAwait(false);
+        var (copied, bytes) = (0, 0L);
+        foreach (var file in s_files.Value.Where(f => present.GetValueOrDefault(f.Name) != f.Sha256))
         {
-            await using var content = File.OpenRead(local);
-            await UploadAsync(sftp, content, $"{bin}/{Path.GetFileName(local)}", ct).ConfigureAwait(false);
+            using var content = new MemoryStream(file.Content);
+            await UploadAsync(sftp, content, $"{bin}/{file.Name}", ct).ConfigureAwait(false);
+            (copied, bytes) = (copied + 1, bytes + file.Content.Length);
         }
 
-        await using var config = new MemoryStream(Encoding.UTF8.GetBytes(RuntimeConfig()));
-        await UploadAsync(sftp, config, $"{bin}/Strata.Agent.runtimeconfig.json", ct).ConfigureAwait(false);
-        return folder;
+        // An assembly of another version that this build does not ship would otherwise be counted in no build, yet
+        // be loaded by nothing: removing it keeps the folder exactly the build.
+        var stale = present.Keys.Where(name => s_files.Value.All(f => f.Name != name) && IsAgentFile(name)).ToList();
+        foreach (var name in stale)
+        {
+            await sftp.DeleteFileAsync($"{bin}/{name}", ct).ConfigureAwait(false);
+        }
+
+        return new AgentInstall(folder, Build, copied, bytes, stale.Count);
     }
 
     /// <summary>The folder on the host: <c>~/x</c> and <c>x</c> are below <paramref name="home"/>.</summary>
@@ -43,39 +66,31 @@ internal static class AgentInstaller
         return (path.StartsWith('/') ? path : $"{home.TrimEnd('/')}/{path}").TrimEnd('/');
     }
 
-    /// <summary>The files of the agent's assembly and of those it references, directly or not, outside the shared frameworks.</summary>
-    internal static IReadOnlyList<string> AssemblyFiles()
+    /// <summary>
+    /// The SHA-256 of each file in the host's agent folder, by name; empty when there is none or the host has no
+    /// <c>sha256sum</c> (then every file is copied, as before hashes were compared).
+    /// </summary>
+    private static async Task<Dictionary<string, string>> HashesOnHostAsync(SshClient ssh, string bin, CancellationToken ct)
     {
-        // The runtime's folder is shared/Microsoft.NETCore.App/VERSION; every shared framework is below shared/.
-        var shared = Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", ".."));
-        var files = new SortedSet<string>(StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var queue = new Queue<Assembly>([typeof(AgentProgram).Assembly]);
-        while (queue.TryDequeue(out var assembly))
+        using var command = ssh.CreateCommand($"cd {AgentChannel.Quote(bin)} && find . -maxdepth 1 -type f -exec sha256sum -- {{}} + 2>/dev/null; true");
+        await command.ExecuteAsync(ct).ConfigureAwait(false);
+        var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Match line in HashLine().Matches(command.Result))
         {
-            if (assembly.Location.Length == 0 || assembly.Location.StartsWith(shared, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            files.Add(assembly.Location);
-            foreach (var reference in assembly.GetReferencedAssemblies().Where(r => seen.Add(r.FullName)))
-            {
-                queue.Enqueue(Assembly.Load(reference));
-            }
+            hashes[line.Groups["name"].Value] = line.Groups["hash"].Value;
         }
 
-        return [.. files];
+        return hashes;
     }
 
-    // The runtime the control plane runs on is the one the agent was built for; a host must have its major version of
-    // ASP.NET Core's shared framework, which holds the logging and options libraries the engine uses.
-    private static string RuntimeConfig()
+    private static bool IsAgentFile(string name) =>
+        name.EndsWith(".dll", StringComparison.Ordinal) || name.EndsWith(".json", StringComparison.Ordinal) || name.EndsWith(".uploading", StringComparison.Ordinal);
+
+    private static List<BundleFile> BundleFiles()
     {
-        var major = Environment.Version.Major;
-        return "{\"runtimeOptions\":{\"tfm\":\"net" + major + ".0\",\"frameworks\":["
-            + "{\"name\":\"Microsoft.NETCore.App\",\"version\":\"" + major + ".0.0\"},"
-            + "{\"name\":\"Microsoft.AspNetCore.App\",\"version\":\"" + major + ".0.0\"}]}}";
+        var files = AgentBundle.AssemblyFiles().Select(path => BundleFile.Of(Path.GetFileName(path), File.ReadAllBytes(path))).ToList();
+        files.Add(BundleFile.Of(AgentBundle.RuntimeConfigName, Encoding.UTF8.GetBytes(AgentBundle.RuntimeConfig())));
+        return files;
     }
 
     private static async Task CreateFoldersAsync(SftpClient sftp, string folder, CancellationToken ct)
@@ -97,5 +112,15 @@ internal static class AgentInstaller
         await sftp.UploadFileAsync(content, temporary, true, null, ct).ConfigureAwait(false);
         // The POSIX rename replaces a file already there; SFTP's own refuses to.
         sftp.RenameFile(temporary, path, isPosix: true);
+    }
+
+    // sha256sum prints "HASH  ./NAME" (a name with a backslash or newline is escaped and starts with '\': not ours).
+    [GeneratedRegex(@"^(?<hash>[0-9a-f]{64})  \./(?<name>[^/\n]+)$", RegexOptions.Multiline)]
+    private static partial Regex HashLine();
+
+    /// <summary>One file of the agent, held in memory (about 3 MB in all) with its hash.</summary>
+    private sealed record BundleFile(string Name, byte[] Content, string Sha256)
+    {
+        public static BundleFile Of(string name, byte[] content) => new(name, content, AgentBundle.Sha256(content));
     }
 }

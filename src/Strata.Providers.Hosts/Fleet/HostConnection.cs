@@ -34,6 +34,9 @@ internal sealed class HostConnection : IAsyncDisposable
 
     public bool Connected => _channel is { Completion.IsCompleted: false };
 
+    /// <summary>What installing the agent copied when this connection was opened.</summary>
+    public AgentInstall? Install { get; private set; }
+
     /// <summary>The agent, for running servers on the host; set once it said hello.</summary>
     public HostAgent? Agent { get; private set; }
 
@@ -48,7 +51,8 @@ internal sealed class HostConnection : IAsyncDisposable
         var connection = new HostConnection(host, client, links.Time);
         try
         {
-            var folder = await InstallAsync(links.Connector, host, ct).ConfigureAwait(false);
+            connection.Install = await InstallAsync(client, links.Connector, host, ct).ConfigureAwait(false);
+            var folder = connection.Install.Folder;
             var address = await AddressOfAsync(host.Login.Target, ct).ConfigureAwait(false);
             var start = new AgentStart(host.Name, host.AgentRuntime, folder, links.Options.HeartbeatInterval, address, host.ZoneOrDefault);
             var channel = AgentChannel.Start(client, start, links.Logger, connection.OnMessageAsync);
@@ -78,12 +82,12 @@ internal sealed class HostConnection : IAsyncDisposable
         _client.Dispose();
     }
 
-    private static async Task<string> InstallAsync(SshConnector connector, HostRegistration host, CancellationToken ct)
+    private static async Task<AgentInstall> InstallAsync(SshClient client, SshConnector connector, HostRegistration host, CancellationToken ct)
     {
         using var sftp = await connector.ConnectSftpAsync(host.Login, ct).ConfigureAwait(false);
         try
         {
-            return await AgentInstaller.InstallAsync(sftp, host.AgentDir, ct).ConfigureAwait(false);
+            return await AgentInstaller.InstallAsync(client, sftp, host.AgentDir, ct).ConfigureAwait(false);
         }
         catch (SshException ex)
         {

@@ -188,7 +188,8 @@ public sealed partial class HostFleet : IAsyncDisposable
 
         connection.Agent!.ServerStopped += stopped => ServerStopped?.Invoke(stopped);
 
-        LogConnected(_logger, host.Name, host.Login.Target.ToString(), connection.Hello!.Version);
+        LogConnected(_logger, host.Name, host.Login.Target.ToString(), connection.Hello!.Version, connection.Hello.Build ?? "unknown",
+            connection.Install!.FilesCopied, connection.Install.BytesCopied);
         Evaluate();
     }
 
@@ -275,6 +276,7 @@ public sealed partial class HostFleet : IAsyncDisposable
         Connected = connection.Connected,
         Agent = connection.Hello,
         LastHeartbeat = connection.LastHeartbeat,
+        Install = connection.Install,
     };
 
     private void Evaluate()
@@ -301,8 +303,9 @@ public sealed partial class HostFleet : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Host {Host} connected at {Target}; its agent {Version} said hello")]
-    private static partial void LogConnected(ILogger logger, string host, string target, string version);
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information,
+        Message = "Host {Host} connected at {Target}; its agent {Version} ({Build}) said hello after {FilesCopied} of its files ({BytesCopied} bytes) were copied")]
+    private static partial void LogConnected(ILogger logger, string host, string target, string version, string build, int filesCopied, long bytesCopied);
 
     [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "Could not connect to host {Host} (attempt {Attempt}): {Reason}")]
     private static partial void LogReconnectFailed(ILogger logger, string host, int attempt, string reason);

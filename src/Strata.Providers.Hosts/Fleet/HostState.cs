@@ -85,4 +85,7 @@ public sealed record HostStatus
     public AgentHello? Agent { get; init; }
 
     public DateTimeOffset? LastHeartbeat { get; init; }
+
+    /// <summary>What connecting copied of the agent's files (nothing when the host had this build); null until installed.</summary>
+    public Agent.AgentInstall? Install { get; init; }
 }
