@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Strata.Cli.Client;
 using Strata.Common.Processes;
 using Strata.ControlPlane.Hosting;
+using Strata.Providers.Hosts.Fleet;
 
 namespace Strata.Cli.Commands;
 
@@ -17,14 +18,24 @@ public sealed class ServerCommand(CliContext context)
     };
     private readonly Option<bool> _json = new("--json") { Description = "Print JSON on stdout." };
 
+    private readonly Option<TimeSpan> _hostTimeout = DurationOption.Create("--host-timeout",
+        "How long a host's agent may be silent before the host is unreachable; kept for later starts", new HostsOptions().HostTimeout);
+
+    private readonly Option<TimeSpan> _hostLostAfter = DurationOption.Create("--host-lost-after",
+        "How long a host's agent may be silent before the host is lost and its servers are replaced elsewhere; kept for later starts", new HostsOptions().HostLostAfter);
+
     public Command Create()
     {
         var command = new Command("server", "Run the control plane in the foreground (REST API, reconciler, health checks).");
         command.Options.Add(_listen);
+        command.Options.Add(_hostTimeout);
+        command.Options.Add(_hostLostAfter);
         command.SetAction(RunAsync);
 
         var start = new Command("start", "Start the control plane in the background unless one is running.");
         start.Options.Add(_listen);
+        start.Options.Add(_hostTimeout);
+        start.Options.Add(_hostLostAfter);
         start.SetAction(StartAsync);
         var stop = new Command("stop", "Stop the background control plane; servers and load balancers keep running.");
         stop.SetAction(StopAsync);
@@ -48,6 +59,11 @@ public sealed class ServerCommand(CliContext context)
         }
 
         context.Paths.EnsureExists();
+        if (!await TryRecordHostTimingsAsync(result).ConfigureAwait(false))
+        {
+            return ExitCodes.Usage;
+        }
+
         using var homeLock = HomeLock.TryTake(context.Paths);
         if (homeLock is null)
         {
@@ -57,7 +73,10 @@ public sealed class ServerCommand(CliContext context)
         }
 
         var listen = result.GetValue(_listen)!;
-        await using var app = ControlPlaneHost.Build(context.ControlPlaneOptions(listen));
+        var (hostTimeout, hostLostAfter) = HostTimingsRecord.Read(context.Paths);
+        var options = context.ControlPlaneOptions(listen);
+        (options.HostTimeout, options.HostLostAfter) = (hostTimeout, hostLostAfter);
+        await using var app = ControlPlaneHost.Build(options);
         ListenRecord.Write(context.Paths, listen);
         await app.StartAsync(ct).ConfigureAwait(false);
         await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
@@ -66,10 +85,55 @@ public sealed class ServerCommand(CliContext context)
 
     private async Task<int> StartAsync(ParseResult result, CancellationToken ct)
     {
+        context.Paths.EnsureExists();
+        if (!await TryRecordHostTimingsAsync(result).ConfigureAwait(false))
+        {
+            return ExitCodes.Usage;
+        }
+
+        if (Given(result, _hostTimeout) || Given(result, _hostLostAfter))
+        {
+            using var running = await context.FindControlPlaneAsync(ct).ConfigureAwait(false);
+            if (running is not null)
+            {
+                await context.Error.WriteLineAsync("strata: a control plane runs already; it takes the new host timings when it starts again (`strata server stop`, then `strata server start`)").ConfigureAwait(false);
+            }
+        }
+
         using var client = await context.StartControlPlaneAsync(result.GetValue(_listen), ct).ConfigureAwait(false);
         await context.Error.WriteLineAsync($"strata: the control plane runs at {client.BaseUrl}").ConfigureAwait(false);
         return ExitCodes.Success;
     }
+
+    /// <summary>
+    /// Records the host timings given on the command line over those recorded before, once they are valid together;
+    /// false after saying what is wrong. Nothing given leaves the record as it is.
+    /// </summary>
+    private async Task<bool> TryRecordHostTimingsAsync(ParseResult result)
+    {
+        if (!Given(result, _hostTimeout) && !Given(result, _hostLostAfter))
+        {
+            return true;
+        }
+
+        var (timeout, lostAfter) = HostTimingsRecord.Read(context.Paths);
+        timeout = Given(result, _hostTimeout) ? result.GetValue(_hostTimeout) : timeout;
+        lostAfter = Given(result, _hostLostAfter) ? result.GetValue(_hostLostAfter) : lostAfter;
+        if (HostTimingsRecord.Problems(timeout, lostAfter) is { Count: > 0 } problems)
+        {
+            foreach (var problem in problems)
+            {
+                await context.Error.WriteLineAsync($"strata: invalid host timings: {problem}").ConfigureAwait(false);
+            }
+
+            return false;
+        }
+
+        HostTimingsRecord.Write(context.Paths, timeout, lostAfter);
+        return true;
+    }
+
+    private static bool Given(ParseResult result, Option<TimeSpan> option) => result.GetResult(option) is { Implicit: false };
 
     private async Task<int> StopAsync(ParseResult result, CancellationToken ct)
     {

@@ -101,6 +101,26 @@ public sealed class ControlPlaneOptions
             : throw new ArgumentException($"{LocalAddressesVariable}='{text}' must be a loopback range such as 127.5.0.1-127.5.255.254");
     }
 
+    /// <summary>
+    /// How long a host's agent may be silent before the host is <c>unreachable</c>. The default is null: the fleet's
+    /// own, 10 seconds (<see cref="Providers.Hosts.Fleet.HostsOptions.HostTimeout"/>).
+    /// </summary>
+    public TimeSpan? HostTimeout { get; set; }
+
+    /// <summary>
+    /// How long a host's agent may be silent before the host is <c>lost</c> and its servers are replaced elsewhere.
+    /// The default is null: the fleet's own, 30 seconds (<see cref="Providers.Hosts.Fleet.HostsOptions.HostLostAfter"/>).
+    /// </summary>
+    public TimeSpan? HostLostAfter { get; set; }
+
+    /// <summary>Sets on the fleet's options the host timings these options give; the others keep their defaults.</summary>
+    public void ApplyTo(Providers.Hosts.Fleet.HostsOptions hosts)
+    {
+        ArgumentNullException.ThrowIfNull(hosts);
+        hosts.HostTimeout = HostTimeout ?? hosts.HostTimeout;
+        hosts.HostLostAfter = HostLostAfter ?? hosts.HostLostAfter;
+    }
+
     /// <summary>The command that starts a built-in load balancer process (the CLI sets it to itself plus <c>proxy</c>).</summary>
     public IReadOnlyList<string> ProxyCommand { get; set; } = [];
 }

@@ -45,7 +45,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         services.TryAddSingleton<LivenessAuditor>();
         services.AddHostedService<LivenessAuditLoop>();
-        services.AddStrataHosts(options.Paths);
+        services.AddStrataHosts(options.Paths, options.ApplyTo);
         return services;
     }
 

@@ -13,10 +13,17 @@ public static class HostsServiceCollectionExtensions
     /// Registers the fleet of hosts reached over SSH: its inventory in the state database, its known_hosts file in the
     /// home folder, the API's <see cref="HostService"/>, and the monitor that reconnects and records host states.
     /// </summary>
-    public static IServiceCollection AddStrataHosts(this IServiceCollection services, StrataPaths paths)
+    /// <param name="services">Where to register.</param>
+    /// <param name="paths">The home folder, where the known_hosts file is.</param>
+    /// <param name="configure">Sets the operator's host timings (<see cref="ControlPlaneOptions.HostTimeout"/>, <see cref="ControlPlaneOptions.HostLostAfter"/>).</param>
+    public static IServiceCollection AddStrataHosts(this IServiceCollection services, StrataPaths paths, Action<HostsOptions>? configure = null)
     {
         services.AddOptions<HostsOptions>()
-            .Configure(o => o.KnownHostsPath = paths.KnownHostsFile)
+            .Configure(o =>
+            {
+                o.KnownHostsPath = paths.KnownHostsFile;
+                configure?.Invoke(o);
+            })
             .Validate(o => o.Validate().Count == 0, "invalid hosts options");
         services.TryAddSingleton<IHostInventory, SqliteHostInventory>();
         services.TryAddSingleton<HostFleet>();

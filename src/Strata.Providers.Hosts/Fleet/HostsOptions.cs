@@ -52,25 +52,30 @@ public sealed class HostsOptions
         {
             if (value <= TimeSpan.Zero)
             {
-                errors.Add($"{name} must be positive, not {value}");
+                errors.Add($"{name} must be positive, not {Format(value)}");
             }
         }
 
         if (HostTimeout <= HeartbeatInterval)
         {
-            errors.Add($"hostTimeout ({HostTimeout}) must be longer than heartbeatInterval ({HeartbeatInterval}), or every host would be unreachable between two heartbeats");
+            errors.Add($"hostTimeout ({Format(HostTimeout)}) must be longer than heartbeatInterval ({Format(HeartbeatInterval)}), or every host would be unreachable between two heartbeats");
         }
 
         if (MaxReconnectDelay < ReconnectDelay)
         {
-            errors.Add($"maxReconnectDelay ({MaxReconnectDelay}) must not be shorter than reconnectDelay ({ReconnectDelay})");
+            errors.Add($"maxReconnectDelay ({Format(MaxReconnectDelay)}) must not be shorter than reconnectDelay ({Format(ReconnectDelay)})");
         }
 
         if (HostLostAfter <= HostTimeout)
         {
-            errors.Add($"hostLostAfter ({HostLostAfter}) must be longer than hostTimeout ({HostTimeout})");
+            errors.Add($"hostLostAfter ({Format(HostLostAfter)}) must be longer than hostTimeout ({Format(HostTimeout)}): a host is unreachable before it is lost");
         }
 
         return errors;
     }
+
+    // As specs and the command line write durations: 500ms, 10s.
+    private static string Format(TimeSpan value) => value.TotalMilliseconds % 1000 == 0
+        ? $"{value.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}s"
+        : $"{value.TotalMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}ms";
 }
