@@ -34,7 +34,9 @@ public sealed class HostsEndToEndTests
         var capacity = listed.GetProperty("capacity");
         Assert.Equal(Environment.ProcessorCount, capacity.GetProperty("cores").GetInt32());
         Assert.True(capacity.GetProperty("memoryBytes").GetInt64() > 0 && capacity.GetProperty("diskFreeBytes").GetInt64() > 0, list.Out);
-        Assert.Contains($"{Environment.ProcessorCount} cores", table.Out);
+        // Nothing runs there yet: no CPU of its cores and no memory reserved.
+        Assert.Contains($" 0/{Environment.ProcessorCount} ", table.Out);
+        Assert.Contains(" 0 B/", table.Out);
         Assert.True(remove.ExitCode == 0, remove.ToString());
         Assert.Equal("[]", after.Out.Trim());
         Assert.DoesNotContain(host.Address, await File.ReadAllTextAsync(strata.Home.Combine("hosts", "known_hosts")));
