@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Strata.Backups.Chunking;
@@ -148,11 +149,12 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
             .DistinctBy(pair => pair.id)
             .ToList();
         var problems = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var pool = NewChunkPool();
         await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = ct }, async (pair, token) =>
         {
             try
             {
-                await repository.ReadChunkAsync(codec, pair.id, pair.Path, options.Chunking.MaxSize, token).ConfigureAwait(false);
+                using var checkedChunk = await repository.ReadChunkAsync(codec, pair.id, pair.Path, options.Chunking.MaxSize, pool, token).ConfigureAwait(false);
             }
             catch (BackupCorruptException ex)
             {
@@ -165,7 +167,8 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
     private async Task WriteEntriesAsync(SnapshotManifest manifest, ChunkCodec codec, string root, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var fetches = new Queue<Task<byte[]>>();
+        var fetches = new Queue<Task<DecodedChunk>>();
+        var pool = NewChunkPool();
         using var pending = manifest.Entries.Where(e => e.Kind == SnapshotEntryKind.File)
             .SelectMany(e => e.Chunks!.Select(id => (id, e.Path)))
             .GetEnumerator();
@@ -183,7 +186,7 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
                         File.CreateSymbolicLink(path, entry.LinkTarget ?? throw new BackupCorruptException(entry.Path, entry.Path, "is a link without a target"));
                         break;
                     case SnapshotEntryKind.File:
-                        await WriteFileAsync(entry, path, codec, fetches, pending, cts.Token).ConfigureAwait(false);
+                        await WriteFileAsync(entry, path, new ChunkFetch(codec, pool, fetches, pending), cts.Token).ConfigureAwait(false);
                         break;
                 }
             }
@@ -198,12 +201,21 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
         {
             await cts.CancelAsync().ConfigureAwait(false);
             await ((Task)Task.WhenAll(fetches)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            foreach (var fetched in fetches.Where(f => f.IsCompletedSuccessfully))
+            {
+                fetched.Result.Dispose();
+            }
         }
     }
 
-    private async Task WriteFileAsync(
-        SnapshotEntry entry, string path, ChunkCodec codec, Queue<Task<byte[]>> fetches,
-        IEnumerator<(string Id, string Path)> pending, CancellationToken ct)
+    /// <summary>
+    /// Arrays for the chunks in flight: each fetch holds its stored bytes and, when compressed, its content until
+    /// the content is written. Kept per restore, so the arrays go once the restore is done.
+    /// </summary>
+    private ArrayPool<byte> NewChunkPool() =>
+        ArrayPool<byte>.Create(ChunkCodec.MaxStoredLength(options.Chunking.MaxSize), (options.Parallelism * 2) + 4);
+
+    private async Task WriteFileAsync(SnapshotEntry entry, string path, ChunkFetch fetch, CancellationToken ct)
     {
         // Space for the whole file up front (it keeps its size 0 until written), so the writes below need not allocate.
         using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, entry.Size))
@@ -215,16 +227,16 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
             foreach (var _ in entry.Chunks!)
             {
                 // Chunks are fetched ahead in manifest order, so the head of the queue is always this file's next chunk.
-                while (fetches.Count < options.Parallelism && pending.MoveNext())
+                while (fetch.Fetches.Count < options.Parallelism && fetch.Pending.MoveNext())
                 {
-                    var (id, owner) = pending.Current;
-                    fetches.Enqueue(Task.Run(() => repository.ReadChunkAsync(codec, id, owner, options.Chunking.MaxSize, ct), ct));
+                    var (id, owner) = fetch.Pending.Current;
+                    fetch.Fetches.Enqueue(Task.Run(() => repository.ReadChunkAsync(fetch.Codec, id, owner, options.Chunking.MaxSize, fetch.Pool, ct), ct));
                 }
 
-                var content = await fetches.Dequeue().ConfigureAwait(false);
+                var chunk = await fetch.Fetches.Dequeue().ConfigureAwait(false);
                 var at = offset;
-                writes.Enqueue(Task.Run(() => WriteAt(handle, content, at), ct));
-                offset += content.Length;
+                writes.Enqueue(Task.Run(() => WriteAt(handle, chunk, at), ct));
+                offset += chunk.Content.Length;
                 if (writes.Count >= 2)
                 {
                     await writes.Dequeue().ConfigureAwait(false);
@@ -242,11 +254,13 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
         File.SetUnixFileMode(path, (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
     }
 
-    private static void WriteAt(Microsoft.Win32.SafeHandles.SafeFileHandle handle, byte[] content, long offset)
+    private static void WriteAt(Microsoft.Win32.SafeHandles.SafeFileHandle handle, DecodedChunk chunk, long offset)
     {
+        // The chunk's arrays go back to the pool once written; a write that fails leaves them to the collector.
         var started = StageTimes.Start();
-        RandomAccess.Write(handle, content, offset);
+        RandomAccess.Write(handle, chunk.Content.Span, offset);
         StageTimes.Stop(BackupStage.FileWrite, started);
+        chunk.Dispose();
     }
 
     private static void DeleteTree(string folder)
@@ -267,4 +281,7 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
 
         Directory.Delete(folder, recursive: true);
     }
+
+    /// <summary>What a restore's file writes share: the codec, the array pool, the chunks being fetched ahead and those still to fetch.</summary>
+    private sealed record ChunkFetch(ChunkCodec Codec, ArrayPool<byte> Pool, Queue<Task<DecodedChunk>> Fetches, IEnumerator<(string Id, string Path)> Pending);
 }
