@@ -166,45 +166,28 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
 
     private async Task WriteEntriesAsync(SnapshotManifest manifest, ChunkCodec codec, string root, CancellationToken ct)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var fetches = new Queue<Task<DecodedChunk>>();
-        var pool = NewChunkPool();
-        using var pending = manifest.Entries.Where(e => e.Kind == SnapshotEntryKind.File)
-            .SelectMany(e => e.Chunks!.Select(id => (id, e.Path)))
-            .GetEnumerator();
-        try
+        // Folders and links first, in manifest order (a parent before its children); then the files, several at once.
+        foreach (var entry in manifest.Entries)
         {
-            foreach (var entry in manifest.Entries)
+            var path = Path.Combine(root, entry.Path);
+            switch (entry.Kind)
             {
-                var path = Path.Combine(root, entry.Path);
-                switch (entry.Kind)
-                {
-                    case SnapshotEntryKind.Directory:
-                        Directory.CreateDirectory(path);
-                        break;
-                    case SnapshotEntryKind.Symlink:
-                        File.CreateSymbolicLink(path, entry.LinkTarget ?? throw new BackupCorruptException(entry.Path, entry.Path, "is a link without a target"));
-                        break;
-                    case SnapshotEntryKind.File:
-                        await WriteFileAsync(entry, path, new ChunkFetch(codec, pool, fetches, pending), cts.Token).ConfigureAwait(false);
-                        break;
-                }
-            }
-
-            // Last, deepest first: a folder without write permission would have refused its own content.
-            foreach (var entry in manifest.Entries.Where(e => e.Kind == SnapshotEntryKind.Directory).Reverse())
-            {
-                File.SetUnixFileMode(Path.Combine(root, entry.Path), (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
+                case SnapshotEntryKind.Directory:
+                    Directory.CreateDirectory(path);
+                    break;
+                case SnapshotEntryKind.Symlink:
+                    File.CreateSymbolicLink(path, entry.LinkTarget ?? throw new BackupCorruptException(entry.Path, entry.Path, "is a link without a target"));
+                    break;
             }
         }
-        finally
+
+        var files = manifest.Entries.Where(e => e.Kind == SnapshotEntryKind.File);
+        await new FileRestorer(repository, options, codec, NewChunkPool()).WriteAsync(files, root, ct).ConfigureAwait(false);
+
+        // Last, deepest first: a folder without write permission would have refused its own content.
+        foreach (var entry in manifest.Entries.Where(e => e.Kind == SnapshotEntryKind.Directory).Reverse())
         {
-            await cts.CancelAsync().ConfigureAwait(false);
-            await ((Task)Task.WhenAll(fetches)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            foreach (var fetched in fetches.Where(f => f.IsCompletedSuccessfully))
-            {
-                fetched.Result.Dispose();
-            }
+            File.SetUnixFileMode(Path.Combine(root, entry.Path), (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
         }
     }
 
@@ -214,54 +197,6 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
     /// </summary>
     private ArrayPool<byte> NewChunkPool() =>
         ArrayPool<byte>.Create(ChunkCodec.MaxStoredLength(options.Chunking.MaxSize), (options.Parallelism * 2) + 4);
-
-    private async Task WriteFileAsync(SnapshotEntry entry, string path, ChunkFetch fetch, CancellationToken ct)
-    {
-        // Space for the whole file up front (it keeps its size 0 until written), so the writes below need not allocate.
-        using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, entry.Size))
-        {
-            // Each chunk goes to its offset while the next ones are fetched, decoded and checked; one write waits
-            // behind another at most, as writes to one file take turns in the kernel anyway.
-            var writes = new Queue<Task>();
-            long offset = 0;
-            foreach (var _ in entry.Chunks!)
-            {
-                // Chunks are fetched ahead in manifest order, so the head of the queue is always this file's next chunk.
-                while (fetch.Fetches.Count < options.Parallelism && fetch.Pending.MoveNext())
-                {
-                    var (id, owner) = fetch.Pending.Current;
-                    fetch.Fetches.Enqueue(Task.Run(() => repository.ReadChunkAsync(fetch.Codec, id, owner, options.Chunking.MaxSize, fetch.Pool, ct), ct));
-                }
-
-                var chunk = await fetch.Fetches.Dequeue().ConfigureAwait(false);
-                var at = offset;
-                writes.Enqueue(Task.Run(() => WriteAt(handle, chunk, at), ct));
-                offset += chunk.Content.Length;
-                if (writes.Count >= 2)
-                {
-                    await writes.Dequeue().ConfigureAwait(false);
-                }
-            }
-
-            await Task.WhenAll(writes).ConfigureAwait(false);
-        }
-
-        if (entry.Modified is { } modified)
-        {
-            File.SetLastWriteTimeUtc(path, modified.UtcDateTime);
-        }
-
-        File.SetUnixFileMode(path, (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
-    }
-
-    private static void WriteAt(Microsoft.Win32.SafeHandles.SafeFileHandle handle, DecodedChunk chunk, long offset)
-    {
-        // The chunk's arrays go back to the pool once written; a write that fails leaves them to the collector.
-        var started = StageTimes.Start();
-        RandomAccess.Write(handle, chunk.Content.Span, offset);
-        StageTimes.Stop(BackupStage.FileWrite, started);
-        chunk.Dispose();
-    }
 
     private static void DeleteTree(string folder)
     {
@@ -281,7 +216,4 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
 
         Directory.Delete(folder, recursive: true);
     }
-
-    /// <summary>What a restore's file writes share: the codec, the array pool, the chunks being fetched ahead and those still to fetch.</summary>
-    private sealed record ChunkFetch(ChunkCodec Codec, ArrayPool<byte> Pool, Queue<Task<DecodedChunk>> Fetches, IEnumerator<(string Id, string Path)> Pending);
 }
