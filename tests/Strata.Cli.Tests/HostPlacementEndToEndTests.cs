@@ -171,6 +171,79 @@ public sealed partial class HostPlacementEndToEndTests
         }
     }
 
+    [Fact]
+    public async Task HostAgentFreezes_ItsServerLeavesTheLoadBalancerOnceUnreachableAndReturnsWhenHeardFromAgain()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        var hosts = await StartHostsAsync(block, 3);
+        try
+        {
+            await using var strata = new StrataRunner();
+            var started = await strata.RunAsync(s_timeout, "server", "start", "--listen", strata.Listen);
+            Assert.True(started.ExitCode == 0, started.ToString());
+            await AddHostsAsync(strata, hosts);
+            var front = LoopbackPorts.Reserve();
+            var spec = strata.CopyExample("hello", new Dictionary<string, string> { ["127.0.0.1:8080"] = $"{front}", ["front:8080"] = $"front:{front.Port}" });
+            var up = await strata.UpAsync(spec, "hello");
+            Assert.True(up.ExitCode == 0, up.ToString());
+            var victim = InService(await strata.StatusAsync("hello")).Single(s => s.Address == hosts[1].Address).Name;
+            var agent = AgentProcessOf(strata, "h2");
+
+            // The agent stops (its host frozen, or cut off with its connection still open): its server keeps running
+            // and passes its health check, so only the host's silence can take it out of rotation.
+            Assert.True(Strata.Common.Processes.ProcessSignals.Send(agent, 19));
+            try
+            {
+                await Eventually.WaitAsync(async () => ServersPerHost(await strata.RunAsync(s_timeout, "hosts", "--json"))["h2"].State == "unreachable", "h2 to be unreachable", TimeSpan.FromMinutes(1));
+                await Eventually.WaitAsync(async () => !Members(await strata.StatusAsync("hello")).Contains(victim), "the server of h2 to leave the load balancer", TimeSpan.FromSeconds(15));
+                var whileSilent = ServersPerHost(await strata.RunAsync(s_timeout, "hosts", "--json"))["h2"].State;
+                var answered = await HelloEndToEndTests.AnswersAsync($"{front.Url}/", 12);
+                var events = await strata.RunAsync(s_timeout, "events", "hello");
+
+                Assert.Equal("unreachable", whileSilent);
+                Assert.DoesNotContain($"hello from {victim}", answered);
+                Assert.Contains($"{victim} is on host h2, which is unreachable", events.Out, StringComparison.Ordinal);
+            }
+            finally
+            {
+                Strata.Common.Processes.ProcessSignals.Send(agent, 18);
+            }
+
+            await Eventually.WaitAsync(async () => Members(await strata.StatusAsync("hello")).Contains(victim), "the server of h2 to be back in the load balancer", TimeSpan.FromSeconds(30));
+            var back = InService(await strata.StatusAsync("hello"));
+            Assert.Contains(back, s => s.Name == victim);
+        }
+        finally
+        {
+            hosts.ForEach(h => h.Dispose());
+        }
+    }
+
+    private static List<string> Members(JsonElement status) =>
+        [.. status.GetProperty("loadBalancers").EnumerateArray().Single().GetProperty("members").EnumerateArray().Select(m => m.GetString()!)];
+
+    /// <summary>The process id of the agent of a host added by <see cref="AddHostsAsync"/>, found by its folder.</summary>
+    private static int AgentProcessOf(StrataRunner strata, string host)
+    {
+        var folder = strata.Home.Combine("agents", host);
+        var found = Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(p => int.TryParse(p, out _))
+            .Where(p => File.Exists($"/proc/{p}/cmdline") && ReadCommandLine(p!).Contains($"Strata.Agent.dll --folder {folder} ", StringComparison.Ordinal))
+            .Select(p => int.Parse(p!, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        return Assert.Single(found);
+    }
+
+    private static string ReadCommandLine(string pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
     private static List<(string Name, string Zone, string Address)> InService(JsonElement status) =>
         [.. status.GetProperty("servers").EnumerateArray().Where(s => s.GetProperty("state").GetString() == "inService")
             .Select(s => (s.GetProperty("name").GetString()!, s.GetProperty("zone").GetString()!, s.GetProperty("address").GetString()!))];

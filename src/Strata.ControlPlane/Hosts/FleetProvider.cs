@@ -16,7 +16,7 @@ namespace Strata.ControlPlane.Hosts;
 /// launched there by its agent, and calls about a server go where it runs. Images are baked by the embedded provider
 /// into the control plane's store, from which hosts receive them.
 /// </summary>
-internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory) : ICloudProvider, ITierCapacity, IDisposable
+internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory, TimeProvider time) : ICloudProvider, ITierCapacity, IServerReach, IDisposable
 {
     private readonly SemaphoreSlim _placing = new(1, 1);
     private ImmutableDictionary<string, HostServers> _hosts = ImmutableDictionary<string, HostServers>.Empty;
@@ -152,6 +152,18 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
             .Where(s => deployment is null || s.Deployment == deployment)];
     }
 
+    /// <summary>
+    /// A server on a host that is unreachable or lost cannot be reached: its agent is silent, so its last listing says
+    /// nothing of whether it serves. A server placed on no host, or on one heard from, can.
+    /// </summary>
+    public string? WhyUnreachable(string serverId) =>
+        HostOf(serverId) is { } host && fleet.Find(host) is { State: HostState.Unreachable or HostState.Lost } status
+            ? $"{serverId} is on host {host}, which is {(status.State == HostState.Lost ? "lost" : "unreachable")}: its agent has not been heard from since {Since(status.LastHeartbeat)}"
+            : null;
+
+    private static string Since(DateTimeOffset? heartbeat) =>
+        heartbeat is { } at ? at.UtcDateTime.ToString("HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) : "this control plane started";
+
     /// <summary>The servers of each host, as last listed (a host not connected keeps its last listing), for <c>strata hosts</c>.</summary>
     public IReadOnlyDictionary<string, int> ServersPerHost() =>
         _hosts.ToDictionary(h => h.Key, h => h.Value.Servers.Values.Count(s => s.State is not (ServerInstanceState.Terminated or ServerInstanceState.Failed)), StringComparer.Ordinal);
@@ -220,12 +232,15 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
     public void Dispose() => (embedded as IDisposable)?.Dispose();
 
     /// <summary>
-    /// Lists the servers of every connected host (or only of those connected since they were last listed, a new
-    /// agent), keeping the last listing of hosts not connected: their servers are not known to be gone.
+    /// Lists the servers of every connected host that is heard from (or only of those connected since they were last
+    /// listed, a new agent), keeping the last listing of the others: their servers are not known to be gone. An agent
+    /// silent with its connection still open (a frozen host, a network cut) would never answer, so it is not asked,
+    /// and a listing not answered within <see cref="HostsOptions.HostTimeout"/> is given up: a reconcile pass must not
+    /// wait on one host.
     /// </summary>
     private async Task RefreshAsync(CancellationToken ct, bool everyHost = false)
     {
-        foreach (var status in fleet.List())
+        foreach (var status in fleet.List().Where(h => h.State is HostState.Ready or HostState.Draining))
         {
             if (fleet.AgentOf(status.Name) is not { } agent
                 || (!everyHost && _hosts.TryGetValue(status.Name, out var known) && ReferenceEquals(known.Agent, agent)))
@@ -234,13 +249,15 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
             }
 
             IReadOnlyList<ServerInstance> servers;
+            using var timeout = new CancellationTokenSource(fleet.Options.HostTimeout, time);
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
             try
             {
-                servers = await agent.ListServersAsync(null, ct).ConfigureAwait(false);
+                servers = await agent.ListServersAsync(null, patience.Token).ConfigureAwait(false);
             }
-            catch (ProviderException)
+            catch (Exception ex) when (ex is ProviderException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
             {
-                // The host went away while asked; its last listing stands.
+                // The host went away or went silent while asked; its last listing stands.
                 continue;
             }
 

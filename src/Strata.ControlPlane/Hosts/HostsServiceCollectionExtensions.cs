@@ -28,7 +28,7 @@ public static class HostsServiceCollectionExtensions
 
     /// <summary>
     /// Wraps the provider registered last (the local one, unless another was registered before) in the
-    /// <see cref="FleetProvider"/>, which places servers on hosts once any are registered, and has tiers ask it for capacity.
+    /// <see cref="FleetProvider"/>, which places servers on hosts once any are registered, and has tiers ask it for capacity and load balancers whether a server's host is reachable.
     /// </summary>
     private static void AddFleetProvider(IServiceCollection services)
     {
@@ -38,9 +38,10 @@ public static class HostsServiceCollectionExtensions
         }
 
         services.Remove(embedded);
-        services.AddSingleton(sp => new FleetProvider(Create(sp, embedded), sp.GetRequiredService<HostFleet>(), sp.GetRequiredService<IHostInventory>()));
+        services.AddSingleton(sp => new FleetProvider(Create(sp, embedded), sp.GetRequiredService<HostFleet>(), sp.GetRequiredService<IHostInventory>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ICloudProvider>(sp => sp.GetRequiredService<FleetProvider>());
         services.Replace(ServiceDescriptor.Singleton<ITierCapacity>(sp => sp.GetRequiredService<FleetProvider>()));
+        services.Replace(ServiceDescriptor.Singleton<IServerReach>(sp => sp.GetRequiredService<FleetProvider>()));
     }
 
     private static ICloudProvider Create(IServiceProvider services, ServiceDescriptor descriptor) => descriptor switch
