@@ -7,7 +7,7 @@ namespace Strata.Agent;
 /// opened with <see cref="FileShare.None"/>), kept while the agent runs and released by the kernel when its process
 /// ends, however it ends. Two agents over one folder would each adopt the other's servers and fail them as strangers,
 /// so the second one refuses. The one exception is an agent of the same host (the control plane reconnected while the
-/// previous agent, cut off, still ran): it is told to exit, and the lock is taken once it has.
+/// previous agent, cut off or frozen, still ran): it is told to exit (killed if it does not), and the lock is taken once it has.
 /// </summary>
 internal sealed class AgentFolderLock : IDisposable
 {
@@ -16,7 +16,9 @@ internal sealed class AgentFolderLock : IDisposable
     /// <summary>Who holds the lock, "PID HOST", written once it is taken; it is not the lock, so it can be read while held.</summary>
     public const string HolderFileName = "agent.holder";
 
-    private static readonly TimeSpan s_predecessorExit = TimeSpan.FromSeconds(10);
+    // SIGTERM first, then SIGKILL for an agent that did not exit (a stopped process keeps SIGTERM pending).
+    private static readonly int[] s_predecessorSignals = [15, 9];
+    private static readonly TimeSpan s_predecessorExit = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_retry = TimeSpan.FromMilliseconds(100);
 
     private readonly FileStream _lock;
@@ -40,18 +42,33 @@ internal sealed class AgentFolderLock : IDisposable
                 + "two hosts registered for one machine and one login share it: give each host its own --agent-dir");
         }
 
-        // The same host's earlier agent: its control plane has gone from it. Its servers are left running for this one.
-        Common.Processes.ProcessSignals.Send(holder.Value.ProcessId, 15);
-        for (var deadline = time.GetUtcNow() + s_predecessorExit; time.GetUtcNow() < deadline;)
+        // The same host's earlier agent: its control plane has gone from it (a frozen agent does not even take its
+        // stop request). Its servers are left running for this one: they are in sessions of their own.
+        var pid = holder.Value.ProcessId;
+        foreach (var signal in s_predecessorSignals)
         {
-            await Task.Delay(s_retry, time, ct).ConfigureAwait(false);
-            if (TryOpen(folder) is { } taken)
+            Common.Processes.ProcessSignals.Send(pid, signal);
+            if (await WaitForLockAsync(folder, time, ct).ConfigureAwait(false) is { } taken)
             {
                 return (Hold(folder, taken, host), null);
             }
         }
 
-        return (null, $"the earlier agent of host {host} (process {holder.Value.ProcessId}) still holds {folder} {s_predecessorExit.TotalSeconds:0}s after it was told to exit");
+        return (null, $"the earlier agent of host {host} (process {pid}) still holds {folder} after it was killed");
+    }
+
+    private static async Task<FileStream?> WaitForLockAsync(string folder, TimeProvider time, CancellationToken ct)
+    {
+        for (var deadline = time.GetUtcNow() + s_predecessorExit; time.GetUtcNow() < deadline;)
+        {
+            await Task.Delay(s_retry, time, ct).ConfigureAwait(false);
+            if (TryOpen(folder) is { } taken)
+            {
+                return taken;
+            }
+        }
+
+        return null;
     }
 
     public void Dispose() => _lock.Dispose();

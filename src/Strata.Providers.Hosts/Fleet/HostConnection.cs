@@ -122,7 +122,7 @@ internal sealed class HostConnection : IAsyncDisposable
 
         if (first == _hello.Task)
         {
-            var hello = _hello.Task.Result;
+            var hello = await _hello.Task.ConfigureAwait(false);
             return hello is { EngineRoot: not null, UploadFolder: not null }
                 ? hello
                 : throw new HostConnectException(HostConnectFailure.AgentFailed, $"the agent on {Registration.Login.Target} runs no servers (version {hello.Version}); reconnect the host to install this control plane's agent");
@@ -141,6 +141,9 @@ internal sealed class HostConnection : IAsyncDisposable
         {
             case AgentHello hello:
                 _hello.TrySetResult(hello);
+                break;
+            case AgentRefused refused:
+                _hello.TrySetException(new HostConnectException(HostConnectFailure.AgentFailed, $"the agent on {Registration.Login.Target} refused to start: {refused.Reason}"));
                 break;
             case AgentReply reply:
                 _requests?.Answer(reply);
