@@ -16,6 +16,7 @@ namespace Strata.Api.Contracts.Agent;
 [JsonDerivedType(typeof(AgentLaunch), "launch")]
 [JsonDerivedType(typeof(AgentTerminate), "terminate")]
 [JsonDerivedType(typeof(AgentFence), "fence")]
+[JsonDerivedType(typeof(AgentKeepOnly), "keep-only")]
 [JsonDerivedType(typeof(AgentListServers), "list-servers")]
 [JsonDerivedType(typeof(AgentMissingImages), "missing-images")]
 [JsonDerivedType(typeof(AgentImageUploaded), "image-uploaded")]

@@ -174,8 +174,7 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
 
     /// <summary>
     /// Terminates the server where it runs. On a lost host it is only forgotten: nothing can reach it, and should the
-    /// host come back, what its agent still runs is a server the state does not know, which the control plane
-    /// terminates as an orphan.
+    /// host come back, its agent stops it on connecting, before listing it (<see cref="StateFencing"/>).
     /// </summary>
     public async Task TerminateAsync(string serverId, TimeSpan? grace, CancellationToken ct)
     {

@@ -19,6 +19,7 @@ public static class HostsServiceCollectionExtensions
             .Configure(o => o.KnownHostsPath = paths.KnownHostsFile)
             .Validate(o => o.Validate().Count == 0, "invalid hosts options");
         services.TryAddSingleton<IHostInventory, SqliteHostInventory>();
+        services.TryAddSingleton<IHostFencing, StateFencing>();
         services.TryAddSingleton<HostFleet>();
         services.TryAddSingleton<HostService>();
         services.AddHostedService<HostMonitor>();
