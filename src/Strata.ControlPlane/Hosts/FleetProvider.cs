@@ -103,7 +103,19 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
     }
 
     /// <summary>Why <paramref name="count"/> more servers of the tier cannot all be placed now, or null when they can (or no hosts are registered).</summary>
-    public async Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct)
+    public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
+        DecideAsync((hosts, placed) => HostPlacement.PlaceAll(hosts, placed, TierPlacement.RequestOf(deployment, tier), count, out var shortage) is null ? shortage : null, ct);
+
+    public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
+        DecideAsync<IReadOnlyList<PlannedHost>>((hosts, placed) =>
+            [.. HostPlacement.PlaceUpTo(hosts, placed, TierPlacement.RequestOf(deployment, tier), count, out _).Select(h => new PlannedHost(h.Name, h.Zone))], ct);
+
+    /// <summary>
+    /// A placement decision over the hosts as they stand (listings refreshed, under the placement lock so that no
+    /// launch is being placed meanwhile); null when no hosts are registered.
+    /// </summary>
+    private async Task<T?> DecideAsync<T>(Func<List<PlacementHost>, List<PlacedServer>, T?> decide, CancellationToken ct)
+        where T : class
     {
         var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
         if (hosts.Count == 0)
@@ -115,27 +127,7 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
         try
         {
             await RefreshAsync(ct).ConfigureAwait(false);
-            return HostPlacement.PlaceAll(Candidates(hosts), Placed(), TierPlacement.RequestOf(deployment, tier), count, out var shortage) is null ? shortage : null;
-        }
-        finally
-        {
-            _placing.Release();
-        }
-    }
-
-    public async Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct)
-    {
-        var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
-        if (hosts.Count == 0)
-        {
-            return null;
-        }
-
-        await _placing.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            await RefreshAsync(ct).ConfigureAwait(false);
-            return [.. HostPlacement.PlaceUpTo(Candidates(hosts), Placed(), TierPlacement.RequestOf(deployment, tier), count, out _).Select(h => new PlannedHost(h.Name, h.Zone))];
+            return decide(Candidates(hosts), Placed());
         }
         finally
         {
