@@ -1,4 +1,7 @@
+using System.Diagnostics;
+using System.Threading.Channels;
 using Strata.Api.Contracts;
+using Strata.Api.Contracts.Events;
 using Strata.Cli.Client;
 
 namespace Strata.Cli.Commands;
@@ -17,13 +20,38 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     private readonly Dictionary<string, string> _seen = new(StringComparer.Ordinal);
     private readonly LaunchProgress _progress = new();
 
+    /// <summary>
+    /// The wait between two looks at the status when nothing happens. An event (a server in service, a load balancer's
+    /// new members, a failure) ends the wait at once, so `up` returns as soon as the deployment has converged.
+    /// </summary>
+    private static readonly TimeSpan s_idleLook = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The least time between two looks at the status, so that a burst of events costs one request, not one each.</summary>
+    private static readonly TimeSpan s_minLook = TimeSpan.FromMilliseconds(40);
+
+    /// <param name="sinceEvent">The last event that is not news; <see cref="long.MaxValue"/> follows no events.</param>
     public async Task<(DeploymentStatusDto? Status, int ExitCode)> WaitAsync(string deployment, long sinceEvent, TimeSpan timeout, CancellationToken ct)
     {
+        var events = Channel.CreateUnbounded<DeploymentEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var following = sinceEvent == long.MaxValue ? Task.CompletedTask : FollowAsync(deployment, sinceEvent, events.Writer, stop.Token);
+        try
+        {
+            return await WatchAsync(deployment, events.Reader, timeout, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await following.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task<(DeploymentStatusDto? Status, int ExitCode)> WatchAsync(string deployment, ChannelReader<DeploymentEvent> events, TimeSpan timeout, CancellationToken ct)
+    {
         var deadline = DateTime.UtcNow + timeout;
-        var failures = 0;
-        var lastEvent = sinceEvent;
         while (DateTime.UtcNow < deadline)
         {
+            var looked = Stopwatch.GetTimestamp();
             DeploymentStatusDto status;
             try
             {
@@ -35,49 +63,109 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
             }
 
             Report(status);
-            failures = await CountFailuresAsync(deployment, lastEvent, e => lastEvent = e, ct).ConfigureAwait(false);
-            if (status.Phase == DeploymentPhase.Converged && (status.RolledBack ?? _progress.RolledBack) is { } rolledBack && _expectRollout)
+            await ObserveAsync(events).ConfigureAwait(false);
+            if (await DecideAsync(deployment, status).ConfigureAwait(false) is { } exit)
             {
-                await context.Error.WriteLineAsync($"strata: {deployment} was rolled back: {rolledBack}").ConfigureAwait(false);
-                return (status, ExitCodes.NotConverged);
+                return (status, exit);
             }
 
-            if (status.Phase == DeploymentPhase.Converged)
-            {
-                return (status, ExitCodes.Success);
-            }
-
-            if (status.Phase == DeploymentPhase.AwaitingPromotion)
-            {
-                await context.Error.WriteLineAsync($"strata: the canary of {deployment} is in service; `strata promote {deployment}` rolls the rest, `strata rollback {deployment}` goes back").ConfigureAwait(false);
-                return (status, ExitCodes.Success);
-            }
-
-            if (failures >= FailedLaunchLimit && status.Phase == DeploymentPhase.Degraded)
-            {
-                await context.Error.WriteLineAsync($"strata: {deployment} has failed: {status.Message}").ConfigureAwait(false);
-                return (status, ExitCodes.NotConverged);
-            }
-
-            await Task.Delay(200, ct).ConfigureAwait(false);
+            await NextLookAsync(events, looked, ct).ConfigureAwait(false);
         }
 
         await context.Error.WriteLineAsync($"strata: {deployment} did not converge within {timeout.TotalSeconds:0}s; `strata status {deployment}` shows where it is").ConfigureAwait(false);
         return (null, ExitCodes.NotConverged);
     }
 
-    private async Task<int> CountFailuresAsync(string deployment, long after, Action<long> advance, CancellationToken ct)
+    /// <summary>The exit code the wait ends with at this status, or null while it goes on.</summary>
+    private async Task<int?> DecideAsync(string deployment, DeploymentStatusDto status)
     {
-        await foreach (var e in client.EventsAsync(deployment, after, follow: false, ct).ConfigureAwait(false))
+        if (status.Phase == DeploymentPhase.Converged && (status.RolledBack ?? _progress.RolledBack) is { } rolledBack && _expectRollout)
         {
-            advance(e.Id);
+            await context.Error.WriteLineAsync($"strata: {deployment} was rolled back: {rolledBack}").ConfigureAwait(false);
+            return ExitCodes.NotConverged;
+        }
+
+        if (status.Phase == DeploymentPhase.Converged)
+        {
+            return ExitCodes.Success;
+        }
+
+        if (status.Phase == DeploymentPhase.AwaitingPromotion)
+        {
+            await context.Error.WriteLineAsync($"strata: the canary of {deployment} is in service; `strata promote {deployment}` rolls the rest, `strata rollback {deployment}` goes back").ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        if (_progress.Failures >= FailedLaunchLimit && status.Phase == DeploymentPhase.Degraded)
+        {
+            await context.Error.WriteLineAsync($"strata: {deployment} has failed: {status.Message}").ConfigureAwait(false);
+            return ExitCodes.NotConverged;
+        }
+
+        return null;
+    }
+
+    /// <summary>Waits until an event arrives or <see cref="s_idleLook"/> passes, and at least <see cref="s_minLook"/> since the last look.</summary>
+    private static async Task NextLookAsync(ChannelReader<DeploymentEvent> events, long lookedAt, CancellationToken ct)
+    {
+        // A look that took longer than the idle wait (a busy control plane) is followed by the next one at once.
+        if (s_idleLook - Stopwatch.GetElapsedTime(lookedAt) is { Ticks: > 0 } idleLeft)
+        {
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            idle.CancelAfter(idleLeft);
+            try
+            {
+                await events.WaitToReadAsync(idle.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // Nothing happened: look again anyway, as a change may come without an event.
+            }
+        }
+
+        if (s_minLook - Stopwatch.GetElapsedTime(lookedAt) is { Ticks: > 0 } rest)
+        {
+            await Task.Delay(rest, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Takes in the events that arrived since the last look, printing those worth a line.</summary>
+    private async Task ObserveAsync(ChannelReader<DeploymentEvent> events)
+    {
+        while (events.TryRead(out var e))
+        {
             if (_progress.Observe(e) is { } line)
             {
                 await context.Error.WriteLineAsync(line).ConfigureAwait(false);
             }
         }
+    }
 
-        return _progress.Failures;
+    /// <summary>
+    /// Follows the deployment's events into <paramref name="events"/> until cancelled. A stream that breaks (the
+    /// control plane restarting, a proxy closing an idle connection) is followed again from the last event seen, so no
+    /// failure goes uncounted.
+    /// </summary>
+    private async Task FollowAsync(string deployment, long after, ChannelWriter<DeploymentEvent> events, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var e in client.EventsAsync(deployment, after, follow: true, ct).ConfigureAwait(false))
+                {
+                    after = e.Id;
+                    events.TryWrite(e);
+                }
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                // Followed again below, whatever broke it: the status requests report a control plane that is gone,
+                // and a wait that stopped counting failures would run to its timeout instead of ending at the third.
+            }
+
+            await Task.Delay(s_idleLook, ct).ConfigureAwait(false);
+        }
     }
 
     private void Report(DeploymentStatusDto status)

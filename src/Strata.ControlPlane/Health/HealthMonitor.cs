@@ -105,7 +105,7 @@ public sealed partial class HealthMonitor(
                     return;
                 }
 
-                var state = await ApplyAsync(runtime, server, check, before, tracker, ct).ConfigureAwait(false);
+                var state = await ApplyAsync(runtime, server, check, before, tracker, loop.Started, ct).ConfigureAwait(false);
                 var delay = schedule.NextDelay(name, state, check.Interval, time.GetUtcNow());
                 due = time.GetUtcNow() + delay;
                 await Task.Delay(delay, time, ct).ConfigureAwait(false);
@@ -130,8 +130,13 @@ public sealed partial class HealthMonitor(
         }
     }
 
-    /// <summary>Moves the server as the verdict says and returns its state afterwards.</summary>
-    private async Task<ServerStatus> ApplyAsync(DeploymentRuntime runtime, ServerState server, HealthCheckSpec check, HealthVerdict before, HealthTracker tracker, CancellationToken ct)
+    /// <summary>
+    /// Moves the server as the verdict says and returns its state afterwards. A booting server's grace runs from its
+    /// launch, or from when this control plane began to watch it if that is later: a server adopted after the control
+    /// plane was down is not blamed for the time no one probed it.
+    /// </summary>
+    private async Task<ServerStatus> ApplyAsync(
+        DeploymentRuntime runtime, ServerState server, HealthCheckSpec check, HealthVerdict before, HealthTracker tracker, DateTimeOffset watchedSince, CancellationToken ct)
     {
         var next = (server.State, tracker.Verdict) switch
         {
@@ -142,7 +147,7 @@ public sealed partial class HealthMonitor(
 
         if (next == server.State)
         {
-            if (server.State == ServerStatus.Booting && time.GetUtcNow() - server.LaunchedAt > check.Grace)
+            if (server.State == ServerStatus.Booting && time.GetUtcNow() - Max(server.LaunchedAt, watchedSince) > check.Grace)
             {
                 Stop(server.Name);
                 await FailAsync(runtime, server, $"the health check did not pass within {check.Grace.TotalSeconds:0}s: {tracker.LastFailure ?? "no answer"}").ConfigureAwait(false);
@@ -192,6 +197,8 @@ public sealed partial class HealthMonitor(
         }
     }
 
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
     private static ServerState? Find(DeploymentRuntime runtime, string name) =>
         runtime.State.Tiers.SelectMany(t => t.Servers).FirstOrDefault(s => s.Name == name && s.State is ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy);
 
@@ -199,6 +206,8 @@ public sealed partial class HealthMonitor(
     private sealed class ProbeLoop(DateTimeOffset started)
     {
         private long _lastBeatTicks = started.UtcTicks;
+
+        public DateTimeOffset Started { get; } = started;
 
         public CancellationTokenSource Stop { get; } = new();
 
