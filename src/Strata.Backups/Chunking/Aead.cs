@@ -48,4 +48,28 @@ internal static class Aead
 
         return plaintext;
     }
+
+    /// <summary>
+    /// Opens <paramref name="sealedBytes"/> where they lie: the plaintext replaces the ciphertext, at
+    /// <see cref="Overhead"/> onwards, so opening needs no second buffer.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are truncated, altered, moved, or sealed under another key.</exception>
+    public static void OpenInPlace(byte[] key, Span<byte> sealedBytes, ReadOnlySpan<byte> associatedData)
+    {
+        if (sealedBytes.Length < Overhead)
+        {
+            throw new InvalidDataException("is truncated");
+        }
+
+        var ciphertext = sealedBytes[Overhead..];
+        using var aes = new AesGcm(key, TagSize);
+        try
+        {
+            aes.Decrypt(sealedBytes[..NonceSize], ciphertext, sealedBytes.Slice(NonceSize, TagSize), ciphertext, associatedData);
+        }
+        catch (AuthenticationTagMismatchException ex)
+        {
+            throw new InvalidDataException("failed authentication: it was altered or moved, or the key is wrong", ex);
+        }
+    }
 }

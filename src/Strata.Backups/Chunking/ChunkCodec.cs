@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -110,41 +111,57 @@ internal sealed class ChunkCodec
     }
 
     /// <summary>
-    /// The content of a stored chunk, checked against its id. An encrypted chunk is authenticated before it is
-    /// decompressed; any chunk that decompresses past <paramref name="maxSize"/> bytes (no chunk is written larger)
-    /// is refused as soon as it does, so a decompression bomb costs at most that much memory.
+    /// The content of a stored chunk held in <paramref name="stored"/>[..<paramref name="length"/>], an array
+    /// rented from <paramref name="pool"/> that the result now owns, checked against its id. An encrypted chunk is
+    /// authenticated before it is decompressed, and decrypted where it lies; any chunk that decompresses past
+    /// <paramref name="maxSize"/> bytes (no chunk is written larger) is refused as soon as it does, so a
+    /// decompression bomb costs at most that much memory.
     /// </summary>
     /// <exception cref="InvalidDataException">The stored bytes are damaged, or need a key this codec does not have.</exception>
-    public byte[] Decode(string id, ReadOnlySpan<byte> stored, int maxSize)
+    public DecodedChunk Decode(string id, byte[] stored, int length, int maxSize, ArrayPool<byte> pool)
     {
-        if (stored.Length == 0 || (stored[0] & ~(Deflated | Encrypted | Zstd)) != 0 || (stored[0] & (Deflated | Zstd)) == (Deflated | Zstd))
+        byte[]? decompressed = null;
+        try
         {
-            throw new InvalidDataException("has an unknown format");
-        }
+            var flags = length == 0 ? (byte)0xFF : stored[0];
+            if ((flags & ~(Deflated | Encrypted | Zstd)) != 0 || (flags & (Deflated | Zstd)) == (Deflated | Zstd))
+            {
+                throw new InvalidDataException("has an unknown format");
+            }
 
-        var flags = stored[0];
-        var decryptStarted = StageTimes.Start();
-        var body = (flags & Encrypted) != 0 ? Decrypt(id, stored) : stored[1..].ToArray();
-        StageTimes.Stop(BackupStage.Decrypt, decryptStarted);
-        var decompressStarted = StageTimes.Start();
-        var content = (flags & Zstd) != 0 ? ChunkCompression.Unzstd(body, maxSize)
-            : (flags & Deflated) != 0 ? ChunkCompression.Inflate(body, maxSize)
-            : body;
-        StageTimes.Stop(BackupStage.Decompress, decompressStarted);
-        if (content.Length > maxSize)
+            var bodyStart = 1;
+            if ((flags & Encrypted) != 0)
+            {
+                var decryptStarted = StageTimes.Start();
+                Aead.OpenInPlace(_encryptionKey ?? throw new InvalidDataException("is encrypted and no key was given"), stored.AsSpan(1, length - 1), Encoding.ASCII.GetBytes(id));
+                StageTimes.Stop(BackupStage.Decrypt, decryptStarted);
+                bodyStart += Aead.Overhead;
+            }
+
+            var decompressStarted = StageTimes.Start();
+            var content = bodyStart..length;
+            if ((flags & (Zstd | Deflated)) != 0)
+            {
+                var (array, contentLength) = (flags & Zstd) != 0
+                    ? ChunkCompression.Unzstd(stored.AsSpan(content), maxSize, pool)
+                    : ChunkCompression.Inflate(new ArraySegment<byte>(stored, bodyStart, length - bodyStart), maxSize, pool);
+                (decompressed, content) = (array, 0..contentLength);
+            }
+
+            StageTimes.Stop(BackupStage.Decompress, decompressStarted);
+            var chunk = new DecodedChunk(pool, stored, decompressed, content);
+            if (chunk.Content.Length > maxSize)
+            {
+                throw new InvalidDataException($"holds more than {maxSize} bytes, more than any chunk is written with");
+            }
+
+            return IdOf(chunk.Content.Span) == id ? chunk : throw new InvalidDataException("does not match its checksum");
+        }
+        catch
         {
-            throw new InvalidDataException($"holds more than {maxSize} bytes, more than any chunk is written with");
+            DecodedChunk.Return(pool, stored);
+            DecodedChunk.Return(pool, decompressed);
+            throw;
         }
-
-        if (IdOf(content) != id)
-        {
-            throw new InvalidDataException("does not match its checksum");
-        }
-
-        return content;
     }
-
-    private byte[] Decrypt(string id, ReadOnlySpan<byte> stored) => _encryptionKey is null
-        ? throw new InvalidDataException("is encrypted and no key was given")
-        : Aead.Open(_encryptionKey, stored[1..], Encoding.ASCII.GetBytes(id));
 }

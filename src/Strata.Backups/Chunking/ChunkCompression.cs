@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using ZstdSharp;
 
@@ -45,12 +46,15 @@ internal static class ChunkCompression
         return compressor.TryWrap(content, destination[..limit], out var written) ? written : 0;
     }
 
-    /// <summary>The content of a zstd frame, refused if it declares or holds more than <paramref name="maxSize"/> bytes.</summary>
+    /// <summary>
+    /// The content of a zstd frame, decompressed into an array rented from <paramref name="pool"/> (the caller
+    /// returns it); refused if the frame declares or holds more than <paramref name="maxSize"/> bytes.
+    /// </summary>
     /// <exception cref="InvalidDataException">The frame is damaged or too large.</exception>
-    public static byte[] Unzstd(ReadOnlySpan<byte> body, int maxSize)
+    public static (byte[] Array, int Length) Unzstd(ReadOnlySpan<byte> body, int maxSize, ArrayPool<byte> pool)
     {
         var decompressor = t_decompressor ??= new Decompressor();
-        byte[] content;
+        byte[]? content = null;
         try
         {
             // Every frame written states its content size; an absent or oversized one is never written.
@@ -61,43 +65,62 @@ internal static class ChunkCompression
                     $"does not declare a size within {maxSize} bytes, the most any chunk is written with (a decompression bomb?); it was not decompressed");
             }
 
-            content = new byte[declared];
-            if (!decompressor.TryUnwrap(body, content, out var written) || written != content.Length)
+            content = pool.Rent((int)declared);
+            if (!decompressor.TryUnwrap(body, content.AsSpan(0, (int)declared), out var written) || written != (int)declared)
             {
                 throw new InvalidDataException("does not decompress to the size it declares: its compressed data is damaged");
             }
-        }
-        catch (ZstdException ex)
-        {
-            throw new InvalidDataException($"does not decompress: its compressed data is damaged ({ex.Message})", ex);
-        }
 
-        return content;
+            return (content, written);
+        }
+        catch (Exception ex)
+        {
+            DecodedChunk.Return(pool, content);
+            throw ex is ZstdException ? new InvalidDataException($"does not decompress: its compressed data is damaged ({ex.Message})", ex) : ex;
+        }
     }
 
-    /// <summary>The content of a Deflate chunk, refused as soon as it inflates past <paramref name="maxSize"/> bytes.</summary>
+    /// <summary>
+    /// The content of a Deflate chunk, inflated into an array rented from <paramref name="pool"/> (the caller
+    /// returns it), refused as soon as it inflates past <paramref name="maxSize"/> bytes.
+    /// </summary>
     /// <exception cref="InvalidDataException">The data is damaged or too large.</exception>
-    public static byte[] Inflate(byte[] body, int maxSize)
+    public static (byte[] Array, int Length) Inflate(ArraySegment<byte> body, int maxSize, ArrayPool<byte> pool)
     {
-        using var deflate = new DeflateStream(new MemoryStream(body), CompressionMode.Decompress);
-        var output = new MemoryStream(Math.Min(maxSize, body.Length * 2));
-        var buffer = new byte[64 * 1024];
-        for (var read = ReadInflated(deflate, buffer); read > 0; read = ReadInflated(deflate, buffer))
+        using var deflate = new DeflateStream(new MemoryStream(body.Array!, body.Offset, body.Count, writable: false), CompressionMode.Decompress);
+        var content = pool.Rent(maxSize);
+        try
         {
-            if (output.Length + read > maxSize)
+            var length = 0;
+            for (var read = ReadInflated(deflate, content.AsSpan(length, maxSize - length)); read > 0; read = ReadInflated(deflate, content.AsSpan(length, maxSize - length)))
+            {
+                length += read;
+            }
+
+            // Full to the limit: one byte more means the chunk is larger than any that is written.
+            Span<byte> probe = stackalloc byte[1];
+            if (length == maxSize && ReadInflated(deflate, probe) > 0)
             {
                 throw new InvalidDataException(
                     $"inflates to more than {maxSize} bytes, more than any chunk is written with (a decompression bomb?); it was not read further");
             }
 
-            output.Write(buffer, 0, read);
+            return (content, length);
         }
-
-        return output.ToArray();
+        catch
+        {
+            pool.Return(content);
+            throw;
+        }
     }
 
-    private static int ReadInflated(DeflateStream deflate, byte[] buffer)
+    private static int ReadInflated(DeflateStream deflate, Span<byte> buffer)
     {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
         try
         {
             return deflate.Read(buffer);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Strata.Storage;
@@ -26,16 +27,19 @@ internal sealed class ChunkRepository(IObjectStore store)
         return ids;
     }
 
-    /// <summary>Reads and checks one chunk; any problem becomes a <see cref="BackupCorruptException"/> naming the object.</summary>
-    public async Task<byte[]> ReadChunkAsync(ChunkCodec codec, string id, string? file, int maxChunkSize, CancellationToken ct)
+    /// <summary>
+    /// Reads and checks one chunk into arrays rented from <paramref name="pool"/>, which the caller returns by
+    /// disposing the result; any problem becomes a <see cref="BackupCorruptException"/> naming the object.
+    /// </summary>
+    public async Task<DecodedChunk> ReadChunkAsync(ChunkCodec codec, string id, string? file, int maxChunkSize, ArrayPool<byte> pool, CancellationToken ct)
     {
         var key = ChunkCodec.KeyOf(id);
-        byte[] stored;
+        (byte[] Array, int Length) stored;
         try
         {
             // Nothing larger is ever written: a chunk is stored as it is when compressing does not shrink it.
             var started = StageTimes.Start();
-            stored = await ReadAllAsync(store, key, ct, 1 + Aead.Overhead + (long)maxChunkSize).ConfigureAwait(false);
+            stored = await ReadPooledAsync(store, key, ChunkCodec.MaxStoredLength(maxChunkSize), pool, ct).ConfigureAwait(false);
             StageTimes.Stop(BackupStage.StoreRead, started);
         }
         catch (ObjectNotFoundException ex)
@@ -49,13 +53,48 @@ internal sealed class ChunkRepository(IObjectStore store)
 
         try
         {
-            return codec.Decode(id, stored, maxChunkSize);
+            return codec.Decode(id, stored.Array, stored.Length, maxChunkSize, pool);
         }
         catch (InvalidDataException ex)
         {
             throw new BackupCorruptException(key, file, ex.Message, ex);
         }
     }
+
+    /// <summary>
+    /// Reads a whole object of at most <paramref name="limit"/> bytes into an array rented from
+    /// <paramref name="pool"/>, which the caller returns.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The object is larger than the limit, or shorter than its stated size.</exception>
+    private static async Task<(byte[] Array, int Length)> ReadPooledAsync(IObjectStore store, string key, int limit, ArrayPool<byte> pool, CancellationToken ct)
+    {
+        await using var stream = await store.OpenReadAsync(key, ct).ConfigureAwait(false);
+        // A file states its size: an array of that size and one read. A response stream is read up to the limit.
+        var size = stream.CanSeek ? stream.Length : limit;
+        if (size > limit)
+        {
+            throw new InvalidDataException(TooLarge(limit));
+        }
+
+        var array = pool.Rent((int)size);
+        try
+        {
+            var length = await stream.ReadAtLeastAsync(array.AsMemory(0, (int)size), (int)size, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+            if (stream.CanSeek ? length != size : length == limit && await stream.ReadAsync(new byte[1], ct).ConfigureAwait(false) > 0)
+            {
+                throw new InvalidDataException(stream.CanSeek ? "ended before its stated size" : TooLarge(limit));
+            }
+
+            return (array, length);
+        }
+        catch
+        {
+            pool.Return(array);
+            throw;
+        }
+    }
+
+    private static string TooLarge(long limit) => $"is larger than {limit} bytes, more than any such object is written with";
 
     /// <summary>The repository's key-derivation salt, created on first use.</summary>
     public async Task<byte[]> GetOrCreateSaltAsync(CancellationToken ct)
@@ -84,7 +123,7 @@ internal sealed class ChunkRepository(IObjectStore store)
             var length = stream.Length;
             if (length > limit)
             {
-                throw new InvalidDataException($"is larger than {limit} bytes, more than any such object is written with");
+                throw new InvalidDataException(TooLarge(limit));
             }
 
             var whole = new byte[length];
@@ -106,7 +145,7 @@ internal sealed class ChunkRepository(IObjectStore store)
         {
             if (output.Length + read > limit)
             {
-                throw new InvalidDataException($"is larger than {limit} bytes, more than any such object is written with");
+                throw new InvalidDataException(TooLarge(limit));
             }
 
             output.Write(buffer, 0, read);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Strata.Backups.Chunking;
@@ -148,11 +149,12 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
             .DistinctBy(pair => pair.id)
             .ToList();
         var problems = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var pool = NewChunkPool();
         await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = options.Parallelism, CancellationToken = ct }, async (pair, token) =>
         {
             try
             {
-                await repository.ReadChunkAsync(codec, pair.id, pair.Path, options.Chunking.MaxSize, token).ConfigureAwait(false);
+                using var checkedChunk = await repository.ReadChunkAsync(codec, pair.id, pair.Path, options.Chunking.MaxSize, pool, token).ConfigureAwait(false);
             }
             catch (BackupCorruptException ex)
             {
@@ -164,90 +166,37 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
 
     private async Task WriteEntriesAsync(SnapshotManifest manifest, ChunkCodec codec, string root, CancellationToken ct)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var fetches = new Queue<Task<byte[]>>();
-        using var pending = manifest.Entries.Where(e => e.Kind == SnapshotEntryKind.File)
-            .SelectMany(e => e.Chunks!.Select(id => (id, e.Path)))
-            .GetEnumerator();
-        try
+        // Folders and links first, in manifest order (a parent before its children); then the files, several at once.
+        foreach (var entry in manifest.Entries)
         {
-            foreach (var entry in manifest.Entries)
+            var path = Path.Combine(root, entry.Path);
+            switch (entry.Kind)
             {
-                var path = Path.Combine(root, entry.Path);
-                switch (entry.Kind)
-                {
-                    case SnapshotEntryKind.Directory:
-                        Directory.CreateDirectory(path);
-                        break;
-                    case SnapshotEntryKind.Symlink:
-                        File.CreateSymbolicLink(path, entry.LinkTarget ?? throw new BackupCorruptException(entry.Path, entry.Path, "is a link without a target"));
-                        break;
-                    case SnapshotEntryKind.File:
-                        await WriteFileAsync(entry, path, codec, fetches, pending, cts.Token).ConfigureAwait(false);
-                        break;
-                }
-            }
-
-            // Last, deepest first: a folder without write permission would have refused its own content.
-            foreach (var entry in manifest.Entries.Where(e => e.Kind == SnapshotEntryKind.Directory).Reverse())
-            {
-                File.SetUnixFileMode(Path.Combine(root, entry.Path), (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
+                case SnapshotEntryKind.Directory:
+                    Directory.CreateDirectory(path);
+                    break;
+                case SnapshotEntryKind.Symlink:
+                    File.CreateSymbolicLink(path, entry.LinkTarget ?? throw new BackupCorruptException(entry.Path, entry.Path, "is a link without a target"));
+                    break;
             }
         }
-        finally
+
+        var files = manifest.Entries.Where(e => e.Kind == SnapshotEntryKind.File);
+        await new FileRestorer(repository, options, codec, NewChunkPool()).WriteAsync(files, root, ct).ConfigureAwait(false);
+
+        // Last, deepest first: a folder without write permission would have refused its own content.
+        foreach (var entry in manifest.Entries.Where(e => e.Kind == SnapshotEntryKind.Directory).Reverse())
         {
-            await cts.CancelAsync().ConfigureAwait(false);
-            await ((Task)Task.WhenAll(fetches)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            File.SetUnixFileMode(Path.Combine(root, entry.Path), (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
         }
     }
 
-    private async Task WriteFileAsync(
-        SnapshotEntry entry, string path, ChunkCodec codec, Queue<Task<byte[]>> fetches,
-        IEnumerator<(string Id, string Path)> pending, CancellationToken ct)
-    {
-        // Space for the whole file up front (it keeps its size 0 until written), so the writes below need not allocate.
-        using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, entry.Size))
-        {
-            // Each chunk goes to its offset while the next ones are fetched, decoded and checked; one write waits
-            // behind another at most, as writes to one file take turns in the kernel anyway.
-            var writes = new Queue<Task>();
-            long offset = 0;
-            foreach (var _ in entry.Chunks!)
-            {
-                // Chunks are fetched ahead in manifest order, so the head of the queue is always this file's next chunk.
-                while (fetches.Count < options.Parallelism && pending.MoveNext())
-                {
-                    var (id, owner) = pending.Current;
-                    fetches.Enqueue(Task.Run(() => repository.ReadChunkAsync(codec, id, owner, options.Chunking.MaxSize, ct), ct));
-                }
-
-                var content = await fetches.Dequeue().ConfigureAwait(false);
-                var at = offset;
-                writes.Enqueue(Task.Run(() => WriteAt(handle, content, at), ct));
-                offset += content.Length;
-                if (writes.Count >= 2)
-                {
-                    await writes.Dequeue().ConfigureAwait(false);
-                }
-            }
-
-            await Task.WhenAll(writes).ConfigureAwait(false);
-        }
-
-        if (entry.Modified is { } modified)
-        {
-            File.SetLastWriteTimeUtc(path, modified.UtcDateTime);
-        }
-
-        File.SetUnixFileMode(path, (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
-    }
-
-    private static void WriteAt(Microsoft.Win32.SafeHandles.SafeFileHandle handle, byte[] content, long offset)
-    {
-        var started = StageTimes.Start();
-        RandomAccess.Write(handle, content, offset);
-        StageTimes.Stop(BackupStage.FileWrite, started);
-    }
+    /// <summary>
+    /// Arrays for the chunks in flight: each fetch holds its stored bytes and, when compressed, its content until
+    /// the content is written. Kept per restore, so the arrays go once the restore is done.
+    /// </summary>
+    private ArrayPool<byte> NewChunkPool() =>
+        ArrayPool<byte>.Create(ChunkCodec.MaxStoredLength(options.Chunking.MaxSize), (options.Parallelism * 2) + 4);
 
     private static void DeleteTree(string folder)
     {
