@@ -50,6 +50,7 @@ internal sealed class AgentEngine : IDisposable
                 AgentLaunch launch => await LaunchAsync(launch, ct).ConfigureAwait(false),
                 AgentTerminate terminate => await DoneAsync(terminate, _provider.TerminateAsync(terminate.ServerId, Grace(terminate), ct)).ConfigureAwait(false),
                 AgentFence fence => await DoneAsync(fence, _provider.FenceAsync(fence.ServerId, ct)).ConfigureAwait(false),
+                AgentKeepOnly keep => new AgentServersReply { ReplyTo = keep.Id, Servers = await StopAllButAsync(keep.ServerIds, ct).ConfigureAwait(false) },
                 AgentListServers list => new AgentServersReply
                 {
                     ReplyTo = list.Id,
@@ -99,6 +100,28 @@ internal sealed class AgentEngine : IDisposable
         {
             RunCommand = spec.RunCommand, ConfigureCommand = spec.ConfigureCommand, Environment = spec.Environment, Configuration = spec.Configuration,
         };
+    }
+
+    /// <summary>
+    /// Kills every process of each server not kept, before anything else (so it neither serves nor writes one moment
+    /// more), then deletes it; returns them as they were.
+    /// </summary>
+    private async Task<IReadOnlyList<AgentServer>> StopAllButAsync(IReadOnlyList<string> kept, CancellationToken ct)
+    {
+        var keep = kept.ToHashSet(StringComparer.Ordinal);
+        var stopped = (await _provider.ListServersAsync(null, ct).ConfigureAwait(false))
+            .Where(s => !keep.Contains(s.Id) && s.State != ServerInstanceState.Terminated).ToList();
+        foreach (var server in stopped)
+        {
+            await _provider.FenceAsync(server.Id, ct).ConfigureAwait(false);
+        }
+
+        foreach (var server in stopped)
+        {
+            await _provider.TerminateAsync(server.Id, TimeSpan.Zero, ct).ConfigureAwait(false);
+        }
+
+        return [.. stopped.Select(ServerMapping.ToWire)];
     }
 
     private async Task<IReadOnlyList<string>> MissingAsync(IReadOnlyList<string> imageIds, CancellationToken ct)

@@ -13,6 +13,9 @@ namespace Strata.Agent;
 /// </summary>
 public static class AgentProgram
 {
+    /// <summary>The exit code of an agent that refused to run because another agent holds its folder.</summary>
+    public const int FolderInUse = 3;
+
     public static Task<int> Main(string[] args) =>
         RunAsync(args, Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error, TimeProvider.System, CancellationToken.None);
 
@@ -24,8 +27,17 @@ public static class AgentProgram
             return 2;
         }
 
-        using var engine = new AgentEngine(arguments, time);
         var writer = new AgentWriter(output);
+        var (folderLock, refusal) = await AgentFolderLock.TakeAsync(arguments.Folder, arguments.Host, time, ct).ConfigureAwait(false);
+        if (folderLock is null)
+        {
+            await error.WriteLineAsync($"strata agent: {refusal}").ConfigureAwait(false);
+            await writer.SendAsync(new AgentRefused { Reason = refusal! }, ct).ConfigureAwait(false);
+            return FolderInUse;
+        }
+
+        using var held = folderLock;
+        using var engine = new AgentEngine(arguments, time);
         var hello = HostMeasurements.Hello(arguments.Folder) with { EngineRoot = engine.EngineRoot, UploadFolder = engine.UploadFolder };
         await writer.SendAsync(hello, ct).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -100,9 +112,10 @@ internal sealed class AgentWriter(Stream output)
 /// <summary>
 /// The agent's command line: <c>--folder DIR</c> (where it lives), <c>--heartbeat-ms N</c>, <c>--address A</c> (the
 /// host's address, which every server gets; without it servers get loopback addresses as on the control plane's
-/// machine) and <c>--zone Z</c> (the host's zone).
+/// machine), <c>--zone Z</c> (the host's zone) and <c>--host NAME</c> (the host's name in the fleet, which tells an
+/// earlier agent of the same host, to be replaced, from another host's agent sharing the folder).
 /// </summary>
-internal sealed record AgentArguments(string Folder, TimeSpan HeartbeatInterval, string? Address = null, string Zone = AgentArguments.DefaultZone)
+internal sealed record AgentArguments(string Folder, TimeSpan HeartbeatInterval, string? Address = null, string Zone = AgentArguments.DefaultZone, string? Host = null)
 {
     public const string DefaultZone = "default";
 
@@ -127,8 +140,11 @@ internal sealed record AgentArguments(string Folder, TimeSpan HeartbeatInterval,
                 case "--zone" when !string.IsNullOrWhiteSpace(value):
                     arguments = arguments with { Zone = value };
                     break;
+                case "--host" when !string.IsNullOrWhiteSpace(value) && !value.Contains(' ', StringComparison.Ordinal):
+                    arguments = arguments with { Host = value };
+                    break;
                 default:
-                    problem = $"'{args[i]}' is not understood; use --folder DIR, --heartbeat-ms N (N > 0), --address IP and --zone Z";
+                    problem = $"'{args[i]}' is not understood; use --folder DIR, --heartbeat-ms N (N > 0), --address IP, --zone Z and --host NAME";
                     return false;
             }
 

@@ -21,7 +21,7 @@ public sealed class AgentTests
     public void TryParse_UnknownArgument_NamesItAndTheKnownOnes()
     {
         Assert.False(AgentArguments.TryParse(["--heartbeat-ms", "0"], out _, out var problem));
-        Assert.Contains("'--heartbeat-ms' is not understood; use --folder DIR, --heartbeat-ms N (N > 0), --address IP and --zone Z", problem);
+        Assert.Contains("'--heartbeat-ms' is not understood; use --folder DIR, --heartbeat-ms N (N > 0), --address IP, --zone Z and --host NAME", problem);
         Assert.True(AgentArguments.TryParse(["--folder", "/x", "--heartbeat-ms", "250"], out var arguments, out _));
         Assert.Equal(new AgentArguments("/x", TimeSpan.FromMilliseconds(250)), arguments);
     }
@@ -62,6 +62,32 @@ public sealed class AgentTests
 
         Assert.Equal(0, await run.WithTimeout());
         Assert.Contains("skipped a line that is not a request", error.ToString());
+    }
+
+    [Fact]
+    public async Task RunAsync_FolderHeldByTheAgentOfAnotherHost_RefusesNamingTheHolderAndTheFix()
+    {
+        using var folder = new TemporaryDirectory();
+        var time = new ManualTimeProvider();
+        var firstInput = new Pipe();
+        var firstOutput = new Pipe();
+        var first = AgentProgram.RunAsync(["--folder", folder.Path, "--host", "h1"], firstInput.Reader.AsStream(), firstOutput.Writer.AsStream(), TextWriter.Null, time, CancellationToken.None);
+        using var firstLines = new StreamReader(firstOutput.Reader.AsStream(), Encoding.UTF8);
+        Assert.IsType<AgentHello>(Read(await firstLines.ReadLineAsync().WithTimeout()));
+        var output = new MemoryStream();
+        var error = new StringWriter();
+
+        var second = await AgentProgram.RunAsync(["--folder", folder.Path, "--host", "h2"], new Pipe().Reader.AsStream(), output, error, time, CancellationToken.None).WithTimeout();
+        await firstInput.Writer.CompleteAsync();
+        await first.WithTimeout();
+        var third = AgentProgram.RunAsync(["--folder", folder.Path, "--host", "h2"], new MemoryStream(), Stream.Null, TextWriter.Null, time, CancellationToken.None);
+
+        Assert.Equal(AgentProgram.FolderInUse, second);
+        var refused = Assert.IsType<AgentRefused>(Read(Encoding.UTF8.GetString(output.ToArray()).Trim()));
+        Assert.Equal($"the folder {folder.Path} is in use by another agent (process {Environment.ProcessId}, for host h1); "
+            + "two hosts registered for one machine and one login share it: give each host its own --agent-dir", refused.Reason);
+        Assert.Contains(refused.Reason, error.ToString());
+        Assert.Equal(0, await third.WithTimeout());
     }
 
     private static AgentMessage Read(string? line) => JsonSerializer.Deserialize(line!, AgentJsonContext.Default.AgentMessage)!;

@@ -28,25 +28,12 @@ public sealed partial class HostPlacementEndToEndTests
     [Fact]
     public async Task ServerStart_ShortHostTimings_APoweredOffHostIsLostWithinThemAndTheyAreKeptForTheNextStart()
     {
-        using var block = LoopbackBlocks.Acquire();
-        var hosts = await StartHostsAsync(block, 1);
-        try
-        {
-            await using var strata = new StrataRunner();
-            var started = await strata.RunAsync(s_timeout, "server", "start", "--listen", strata.Listen, "--host-timeout", "2s", "--host-lost-after", "4s");
-            Assert.True(started.ExitCode == 0, started.ToString());
-            await AddHostsAsync(strata, hosts);
+        await using var fleet = await HostFleetScenario.StartAsync(1, "--host-timeout", "2s", "--host-lost-after", "4s");
 
-            hosts[0].PowerOff();
-            // The default (30 s) would not be reached within this deadline: only the operator's 4 s can make it lost.
-            await Eventually.WaitAsync(async () => ServersPerHost(await strata.RunAsync(s_timeout, "hosts", "--json"))["h1"].State == "lost",
-                "the powered-off host to be lost", TimeSpan.FromSeconds(20));
+        fleet.Hosts[0].PowerOff();
+        // The default (30 s) would not be reached within this deadline: only the operator's 4 s can make it lost.
+        await Eventually.WaitAsync(async () => (await fleet.HostsAsync())["h1"].State == "lost", "the powered-off host to be lost", TimeSpan.FromSeconds(20));
 
-            Assert.Equal("hostTimeout 2s\nhostLostAfter 4s\n", await File.ReadAllTextAsync(strata.Home.Combine("host-timings")));
-        }
-        finally
-        {
-            hosts.ForEach(h => h.Dispose());
-        }
+        Assert.Equal("hostTimeout 2s\nhostLostAfter 4s\n", await File.ReadAllTextAsync(fleet.Strata.Home.Combine("host-timings")));
     }
 }

@@ -31,6 +31,60 @@ public sealed class HostFleetTests
     }
 
     [Fact]
+    public async Task ConnectAsync_SecondHostOnTheSameMachineAndAgentFolder_RefusedNamingTheHostThatHoldsIt()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        var first = harness.Registration(host, "h1");
+        await harness.Fleet.ConnectAsync(first, acceptNewHostKey: true, CancellationToken.None).WithTimeout(s_timeout);
+
+        var refused = await Assert.ThrowsAsync<HostConnectException>(
+            () => harness.Fleet.ConnectAsync(harness.Registration(host, "h2") with { AgentDir = first.AgentDir }, false, CancellationToken.None)).WithTimeout(s_timeout);
+
+        Assert.Equal(HostConnectFailure.AgentFailed, refused.Failure);
+        Assert.Matches($@"^the agent on {SshdHost.User}@{host.Address}:{SshdHost.Port} refused to start: the folder {first.AgentDir} is in use by another agent \(process \d+, for host h1\); .*give each host its own --agent-dir$", refused.Message);
+        Assert.True(harness.Fleet.Find("h1")!.Connected);
+        Assert.Null(harness.Fleet.Find("h2"));
+    }
+
+    [Fact]
+    public async Task ConnectAsync_EarlierAgentOfTheHostFrozenHoldingTheFolder_ItIsKilledAndTheNewAgentTakesOver()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        var registration = harness.Registration(host);
+        await harness.Fleet.ConnectAsync(registration, acceptNewHostKey: true, CancellationToken.None).WithTimeout(s_timeout);
+        var earlier = AgentProcessOf(registration.AgentDir);
+        Assert.True(Strata.Common.Processes.ProcessSignals.Send(earlier, 19));
+
+        var status = await harness.Fleet.ConnectAsync(registration, false, CancellationToken.None).WithTimeout(s_timeout);
+
+        Assert.True(status.Connected);
+        await Eventually.WaitAsync(() => !CommandLine($"{earlier}").Contains("Strata.Agent.dll", StringComparison.Ordinal), "the frozen agent to be gone");
+        Assert.NotEqual(earlier, AgentProcessOf(registration.AgentDir));
+    }
+
+    /// <summary>The process of the agent running over a folder, found by its command line.</summary>
+    internal static int AgentProcessOf(string folder) => Assert.Single(
+        Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(p => int.TryParse(p, out _))
+            .Where(p => CommandLine(p!).Contains($"Strata.Agent.dll --folder {folder} ", StringComparison.Ordinal))
+            .Select(p => int.Parse(p!, System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static string CommandLine(string pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    [Fact]
     public async Task ConnectAsync_UnknownHostKeyNotAccepted_RefusedWithItsFingerprintAndNothingRecorded()
     {
         using var block = LoopbackBlocks.Acquire();

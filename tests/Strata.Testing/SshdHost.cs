@@ -22,6 +22,7 @@ public sealed class SshdHost : IDisposable
 
     private readonly TemporaryDirectory _folder;
     private readonly StringBuilder _log = new();
+    private readonly List<(int Pid, long? StartTime)> _survivors = [];
     private Process? _sshd;
 
     private SshdHost(string address, TemporaryDirectory folder)
@@ -124,10 +125,56 @@ public sealed class SshdHost : IDisposable
         }
     }
 
+    /// <summary>
+    /// Kills sshd, its sessions and the commands they run (the agent) with SIGKILL, but not the processes those
+    /// started in sessions of their own (the servers): a host cut off from the network that keeps running. They are
+    /// killed on <see cref="Dispose"/> if still alive.
+    /// </summary>
+    public void CutOff()
+    {
+        if (_sshd is not { } sshd)
+        {
+            return;
+        }
+
+        var tree = Descendants(sshd.Id).ToList();
+        var daemons = tree.Where(pid => CommandName(pid).StartsWith("sshd", StringComparison.Ordinal)).Prepend(sshd.Id).ToHashSet();
+        var sessions = tree.Where(pid => !daemons.Contains(pid) && ProcessStat.Read(pid) is { } stat && daemons.Contains(stat.ParentId)).ToHashSet();
+        _survivors.AddRange(tree.Where(pid => !daemons.Contains(pid) && !sessions.Contains(pid)).Select(pid => (pid, ProcessStat.Read(pid)?.StartTime)));
+        foreach (var pid in daemons.Concat(sessions))
+        {
+            ProcessSignals.Send(pid, 9);
+        }
+
+        sshd.WaitForExit();
+        sshd.Dispose();
+        _sshd = null;
+    }
+
     public void Dispose()
     {
         PowerOff();
+        foreach (var (pid, started) in _survivors)
+        {
+            if (ProcessStat.Read(pid) is { IsAlive: true } stat && stat.StartTime == started)
+            {
+                ProcessSignals.Send(pid, 9);
+            }
+        }
+
         _folder.Dispose();
+    }
+
+    private static string CommandName(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return "";
+        }
     }
 
     private async Task StartAsync()

@@ -11,10 +11,12 @@ namespace Strata.Api.Contracts.Agent;
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "type", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
 [JsonDerivedType(typeof(AgentHello), "hello")]
 [JsonDerivedType(typeof(AgentHeartbeat), "heartbeat")]
+[JsonDerivedType(typeof(AgentRefused), "refused")]
 [JsonDerivedType(typeof(AgentStop), "stop")]
 [JsonDerivedType(typeof(AgentLaunch), "launch")]
 [JsonDerivedType(typeof(AgentTerminate), "terminate")]
 [JsonDerivedType(typeof(AgentFence), "fence")]
+[JsonDerivedType(typeof(AgentKeepOnly), "keep-only")]
 [JsonDerivedType(typeof(AgentListServers), "list-servers")]
 [JsonDerivedType(typeof(AgentMissingImages), "missing-images")]
 [JsonDerivedType(typeof(AgentImageUploaded), "image-uploaded")]
@@ -64,6 +66,16 @@ public sealed record AgentHello : AgentMessage
     /// <summary>The absolute folder on the host where the control plane uploads image archives over SFTP before announcing them.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? UploadFolder { get; init; }
+}
+
+/// <summary>
+/// The agent's only line instead of <see cref="AgentHello"/> when it will not run, e.g. because another agent holds
+/// its folder; it exits after sending it.
+/// </summary>
+public sealed record AgentRefused : AgentMessage
+{
+    /// <summary>Why, and what to do about it.</summary>
+    public required string Reason { get; init; }
 }
 
 /// <summary>Sent every heartbeat interval while the agent runs; <see cref="Sequence"/> counts from 1.</summary>

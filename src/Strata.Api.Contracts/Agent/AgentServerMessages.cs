@@ -24,6 +24,16 @@ public sealed record AgentTerminate : AgentRequest
     public long? GraceMs { get; init; }
 }
 
+/// <summary>
+/// Sent on every connection before the agent's servers are listed or used: stops and deletes (at once, no grace)
+/// every server of this agent whose id is not in <see cref="ServerIds"/> (those the control plane replaced while it
+/// could not reach the host); answered by <see cref="AgentServersReply"/> with the servers it stopped.
+/// </summary>
+public sealed record AgentKeepOnly : AgentRequest
+{
+    public required IReadOnlyList<string> ServerIds { get; init; }
+}
+
 /// <summary>Kills every process of a server, keeping its record; answered by <see cref="AgentDone"/>.</summary>
 public sealed record AgentFence : AgentRequest
 {

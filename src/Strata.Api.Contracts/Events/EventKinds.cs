@@ -24,6 +24,9 @@ public static class EventKinds
     /// <summary>A server's stop hook did not succeed, so it is stopped with signals.</summary>
     public const string ServerStop = "server.stop";
 
+    /// <summary>A host came back running a server the control plane had replaced; its agent stopped it before it could serve.</summary>
+    public const string ServerFenced = "server.fenced";
+
     /// <summary>The provider runs a server the state does not know; it is terminated.</summary>
     public const string ServerOrphan = "server.orphan";
 

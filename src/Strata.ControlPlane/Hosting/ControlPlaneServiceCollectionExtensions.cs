@@ -102,6 +102,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<ServerObservation>();
         services.TryAddSingleton<DeploymentRollback>();
         services.TryAddSingleton<ITierCapacity, UnlimitedCapacity>();
+        services.TryAddSingleton<IServerReach, LocalReach>();
         services.TryAddSingleton<TierCapacityGate>();
         services.TryAddSingleton<TierReconciler>();
         services.TryAddSingleton<DeploymentReconciler>();

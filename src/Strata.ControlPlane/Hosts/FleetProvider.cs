@@ -16,7 +16,7 @@ namespace Strata.ControlPlane.Hosts;
 /// launched there by its agent, and calls about a server go where it runs. Images are baked by the embedded provider
 /// into the control plane's store, from which hosts receive them.
 /// </summary>
-internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory) : ICloudProvider, ITierCapacity, IDisposable
+internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory, TimeProvider time) : ICloudProvider, ITierCapacity, IServerReach, IDisposable
 {
     private readonly SemaphoreSlim _placing = new(1, 1);
     private ImmutableDictionary<string, HostServers> _hosts = ImmutableDictionary<string, HostServers>.Empty;
@@ -103,7 +103,19 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
     }
 
     /// <summary>Why <paramref name="count"/> more servers of the tier cannot all be placed now, or null when they can (or no hosts are registered).</summary>
-    public async Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct)
+    public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
+        DecideAsync((hosts, placed) => HostPlacement.PlaceAll(hosts, placed, TierPlacement.RequestOf(deployment, tier), count, out var shortage) is null ? shortage : null, ct);
+
+    public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
+        DecideAsync<IReadOnlyList<PlannedHost>>((hosts, placed) =>
+            [.. HostPlacement.PlaceUpTo(hosts, placed, TierPlacement.RequestOf(deployment, tier), count, out _).Select(h => new PlannedHost(h.Name, h.Zone))], ct);
+
+    /// <summary>
+    /// A placement decision over the hosts as they stand (listings refreshed, under the placement lock so that no
+    /// launch is being placed meanwhile); null when no hosts are registered.
+    /// </summary>
+    private async Task<T?> DecideAsync<T>(Func<List<PlacementHost>, List<PlacedServer>, T?> decide, CancellationToken ct)
+        where T : class
     {
         var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
         if (hosts.Count == 0)
@@ -115,27 +127,7 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
         try
         {
             await RefreshAsync(ct).ConfigureAwait(false);
-            return HostPlacement.PlaceAll(Candidates(hosts), Placed(), TierPlacement.RequestOf(deployment, tier), count, out var shortage) is null ? shortage : null;
-        }
-        finally
-        {
-            _placing.Release();
-        }
-    }
-
-    public async Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct)
-    {
-        var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
-        if (hosts.Count == 0)
-        {
-            return null;
-        }
-
-        await _placing.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            await RefreshAsync(ct).ConfigureAwait(false);
-            return [.. HostPlacement.PlaceUpTo(Candidates(hosts), Placed(), TierPlacement.RequestOf(deployment, tier), count, out _).Select(h => new PlannedHost(h.Name, h.Zone))];
+            return decide(Candidates(hosts), Placed());
         }
         finally
         {
@@ -151,6 +143,18 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
         return [.. local, .. _hosts.SelectMany(h => h.Value.Servers.Values.Select(s => lost.Contains(h.Key) ? OnLostHost(s, h.Key) : s))
             .Where(s => deployment is null || s.Deployment == deployment)];
     }
+
+    /// <summary>
+    /// A server on a host that is unreachable or lost cannot be reached: its agent is silent, so its last listing says
+    /// nothing of whether it serves. A server placed on no host, or on one heard from, can.
+    /// </summary>
+    public string? WhyUnreachable(string serverId) =>
+        HostOf(serverId) is { } host && fleet.Find(host) is { State: HostState.Unreachable or HostState.Lost } status
+            ? $"{serverId} is on host {host}, which is {(status.State == HostState.Lost ? "lost" : "unreachable")}: its agent has not been heard from since {Since(status.LastHeartbeat)}"
+            : null;
+
+    private static string Since(DateTimeOffset? heartbeat) =>
+        heartbeat is { } at ? at.UtcDateTime.ToString("HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) : "this control plane started";
 
     /// <summary>
     /// The servers of each host and what they reserve there, as last listed (a host not connected keeps its last
@@ -174,8 +178,7 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
 
     /// <summary>
     /// Terminates the server where it runs. On a lost host it is only forgotten: nothing can reach it, and should the
-    /// host come back, what its agent still runs is a server the state does not know, which the control plane
-    /// terminates as an orphan.
+    /// host come back, its agent stops it on connecting, before listing it (<see cref="StateFencing"/>).
     /// </summary>
     public async Task TerminateAsync(string serverId, TimeSpan? grace, CancellationToken ct)
     {
@@ -232,12 +235,15 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
     public void Dispose() => (embedded as IDisposable)?.Dispose();
 
     /// <summary>
-    /// Lists the servers of every connected host (or only of those connected since they were last listed, a new
-    /// agent), keeping the last listing of hosts not connected: their servers are not known to be gone.
+    /// Lists the servers of every connected host that is heard from (or only of those connected since they were last
+    /// listed, a new agent), keeping the last listing of the others: their servers are not known to be gone. An agent
+    /// silent with its connection still open (a frozen host, a network cut) would never answer, so it is not asked,
+    /// and a listing not answered within <see cref="HostsOptions.HostTimeout"/> is given up: a reconcile pass must not
+    /// wait on one host.
     /// </summary>
     private async Task RefreshAsync(CancellationToken ct, bool everyHost = false)
     {
-        foreach (var status in fleet.List())
+        foreach (var status in fleet.List().Where(h => h.State is HostState.Ready or HostState.Draining))
         {
             if (fleet.AgentOf(status.Name) is not { } agent
                 || (!everyHost && _hosts.TryGetValue(status.Name, out var known) && ReferenceEquals(known.Agent, agent)))
@@ -246,13 +252,15 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
             }
 
             IReadOnlyList<ServerInstance> servers;
+            using var timeout = new CancellationTokenSource(fleet.Options.HostTimeout, time);
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
             try
             {
-                servers = await agent.ListServersAsync(null, ct).ConfigureAwait(false);
+                servers = await agent.ListServersAsync(null, patience.Token).ConfigureAwait(false);
             }
-            catch (ProviderException)
+            catch (Exception ex) when (ex is ProviderException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
             {
-                // The host went away while asked; its last listing stands.
+                // The host went away or went silent while asked; its last listing stands.
                 continue;
             }
 

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Hosting;
+using Strata.ControlPlane.Deployments;
+using Strata.ControlPlane.Reconciliation;
 using Strata.Providers.Hosts.Fleet;
 
 namespace Strata.ControlPlane.Hosts;
@@ -6,9 +8,11 @@ namespace Strata.ControlPlane.Hosts;
 /// <summary>
 /// Has the fleet connect to every registered host when the control plane starts (trusting only recorded host keys,
 /// retrying while a host cannot be reached), and records each change of a host's state or agent in the inventory, so
-/// that <c>strata hosts</c> shows the last one known even while a host cannot be reached.
+/// that <c>strata hosts</c> shows the last one known even while a host cannot be reached. A change of a host's state
+/// has every deployment reconciled at once: a host turned unreachable takes its servers out of the load balancers
+/// then, not at the next periodic pass, and one heard from again puts them back.
 /// </summary>
-internal sealed class HostMonitor(IHostInventory inventory, HostFleet fleet) : BackgroundService
+internal sealed class HostMonitor(IHostInventory inventory, HostFleet fleet, DeploymentRegistry deployments, ReconcileTriggers triggers) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -23,11 +27,21 @@ internal sealed class HostMonitor(IHostInventory inventory, HostFleet fleet) : B
 
     private async Task RecordChangesAsync(CancellationToken ct)
     {
+        var states = new Dictionary<string, HostState>(StringComparer.Ordinal);
         try
         {
             await foreach (var status in fleet.WatchAsync(ct).ConfigureAwait(false))
             {
                 await inventory.RecordAsync(status.Name, status.State, status.Agent, status.LastHeartbeat, ct).ConfigureAwait(false);
+                if (states.TryGetValue(status.Name, out var before) && before != status.State)
+                {
+                    foreach (var runtime in deployments.All)
+                    {
+                        triggers.Now(runtime.Name);
+                    }
+                }
+
+                states[status.Name] = status.State;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -26,6 +26,7 @@ public static class HostsServiceCollectionExtensions
             })
             .Validate(o => o.Validate().Count == 0, "invalid hosts options");
         services.TryAddSingleton<IHostInventory, SqliteHostInventory>();
+        services.TryAddSingleton<IHostFencing, StateFencing>();
         services.TryAddSingleton<HostFleet>();
         services.TryAddSingleton<HostService>();
         services.AddHostedService<HostMonitor>();
@@ -35,7 +36,7 @@ public static class HostsServiceCollectionExtensions
 
     /// <summary>
     /// Wraps the provider registered last (the local one, unless another was registered before) in the
-    /// <see cref="FleetProvider"/>, which places servers on hosts once any are registered, and has tiers ask it for capacity.
+    /// <see cref="FleetProvider"/>, which places servers on hosts once any are registered, and has tiers ask it for capacity and load balancers whether a server's host is reachable.
     /// </summary>
     private static void AddFleetProvider(IServiceCollection services)
     {
@@ -45,9 +46,10 @@ public static class HostsServiceCollectionExtensions
         }
 
         services.Remove(embedded);
-        services.AddSingleton(sp => new FleetProvider(Create(sp, embedded), sp.GetRequiredService<HostFleet>(), sp.GetRequiredService<IHostInventory>()));
+        services.AddSingleton(sp => new FleetProvider(Create(sp, embedded), sp.GetRequiredService<HostFleet>(), sp.GetRequiredService<IHostInventory>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ICloudProvider>(sp => sp.GetRequiredService<FleetProvider>());
         services.Replace(ServiceDescriptor.Singleton<ITierCapacity>(sp => sp.GetRequiredService<FleetProvider>()));
+        services.Replace(ServiceDescriptor.Singleton<IServerReach>(sp => sp.GetRequiredService<FleetProvider>()));
     }
 
     private static ICloudProvider Create(IServiceProvider services, ServiceDescriptor descriptor) => descriptor switch

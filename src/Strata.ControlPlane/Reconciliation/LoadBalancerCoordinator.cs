@@ -14,9 +14,10 @@ namespace Strata.ControlPlane.Reconciliation;
 /// <summary>
 /// Keeps each load balancer of a deployment running and its pool equal to the target tier's servers in service (and
 /// passing the load balancer's own check, when it has one: see <see cref="LoadBalancerMembership"/>).
-/// A server leaves the pool, and its in-flight requests drain, before it is terminated.
+/// A server leaves the pool, and its in-flight requests drain, before it is terminated. A server that cannot be reached
+/// (<see cref="IServerReach"/>: its host is unreachable) is no member at all, whatever its last known state.
 /// </summary>
-public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers, LoadBalancerChecks checks, EventLog events, TimeProvider time)
+public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers, LoadBalancerChecks checks, IServerReach reach, EventLog events, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, LoadBalancerInstance> _instances = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _reported = new(StringComparer.Ordinal);
@@ -127,7 +128,8 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
             await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = names, Url = instance.Url }), ct).ConfigureAwait(false);
             if (!names.SequenceEqual(state.Members))
             {
-                await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerMembers, MembersText(spec, names, membership), $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
+                var text = MembersText(spec, names, [.. membership.Select(m => m.WhyNot).OfType<string>(), .. Unreachable(runtime, spec)]);
+                await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerMembers, text, $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
             }
         }
     }
@@ -136,12 +138,11 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
     /// Servers in service (and passing the load balancer's own check) are members in rotation; servers that run but
     /// are not in rotation are standby members, reachable only by a pin signed for any state, so QA can try a new
     /// server before it joins. Each comes with why it is out of rotation when its own check is the reason, judged
-    /// from the same verdict as its state.
+    /// from the same verdict as its state. Servers that cannot be reached are left out (see <see cref="Unreachable"/>).
     /// </summary>
     private List<(Member Member, string? WhyNot)> Members(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state) =>
-        [.. (runtime.State.FindTier(spec.TargetTier)?.Servers ?? [])
-            .Where(s => (s.State is ServerStatus.InService or ServerStatus.Booting or ServerStatus.Unhealthy) && s.Address is not null)
-            .OrderBy(s => s.Name, StringComparer.Ordinal)
+        [.. Running(runtime, spec)
+            .Where(s => reach.WhyUnreachable(s.Name) is null)
             .Select(s =>
             {
                 var (check, isMember) = (checks.Of(s.Name, spec.Name), state.Members.Contains(s.Name));
@@ -153,18 +154,26 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
                 return (member, LoadBalancerMembership.WhyNot(s, spec, check, isMember));
             })];
 
-    /// <summary>Why servers in service are out of a load balancer's rotation because of its own check; null when none is.</summary>
+    /// <summary>Why running servers of the load balancer's tier are left out of it because they cannot be reached.</summary>
+    private List<string> Unreachable(DeploymentRuntime runtime, LoadBalancerSpec spec) =>
+        [.. Running(runtime, spec).Select(s => reach.WhyUnreachable(s.Name)).OfType<string>()];
+
+    private static IEnumerable<ServerState> Running(DeploymentRuntime runtime, LoadBalancerSpec spec) =>
+        (runtime.State.FindTier(spec.TargetTier)?.Servers ?? [])
+            .Where(s => (s.State is ServerStatus.InService or ServerStatus.Booting or ServerStatus.Unhealthy) && s.Address is not null)
+            .OrderBy(s => s.Name, StringComparer.Ordinal);
+
+    /// <summary>Why servers are out of a load balancer's rotation because of its own check or their host; null when none is.</summary>
     public string? OutOfRotation(DeploymentRuntime runtime, LoadBalancerState state) =>
         runtime.Desired.Spec.FindLoadBalancer(state.LogicalName) is { } spec
-        && Members(runtime, spec, state).Select(m => m.WhyNot).OfType<string>().ToList() is { Count: > 0 } reasons
+        && Members(runtime, spec, state).Select(m => m.WhyNot).OfType<string>().Concat(Unreachable(runtime, spec)).ToList() is { Count: > 0 } reasons
             ? string.Join("; ", reasons)
             : null;
 
     /// <summary>"front now sends to web-1 (web-2 fails front's check: GET /ready answered 503)".</summary>
-    private static string MembersText(LoadBalancerSpec spec, List<string> names, List<(Member Member, string? WhyNot)> membership)
+    private static string MembersText(LoadBalancerSpec spec, List<string> names, List<string> outside)
     {
         var text = $"{spec.Name} now sends to {(names.Count == 0 ? "no servers" : string.Join(", ", names))}";
-        var outside = membership.Select(m => m.WhyNot).OfType<string>().ToList();
         return outside.Count == 0 ? text : $"{text} ({string.Join("; ", outside)})";
     }
 

@@ -65,7 +65,7 @@ internal sealed partial class AgentChannel : IAsyncDisposable
         var heartbeatMs = ((long)start.HeartbeatInterval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         var command = client.CreateCommand(
             $"exec {Quote(start.Runtime)} {Quote($"{start.Folder}/bin/{AgentInstaller.EntryAssembly}")} --folder {Quote(start.Folder)} "
-            + $"--heartbeat-ms {heartbeatMs} --address {Quote(start.Address)} --zone {Quote(start.Zone)}");
+            + $"--heartbeat-ms {heartbeatMs} --address {Quote(start.Address)} --zone {Quote(start.Zone)} --host {Quote(start.Host)}");
         return new AgentChannel(command, start.Host, logger, onMessage);
     }
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Renci.SshNet;
 using Renci.SshNet.Common;
+using Strata.Agent;
 using Strata.Api.Contracts.Agent;
 using Strata.Providers.Hosts.Agent;
 using Strata.Providers.Hosts.Ssh;
@@ -61,6 +62,7 @@ internal sealed class HostConnection : IAsyncDisposable
             _ = channel.Completion.ContinueWith(
                 t => connection._requests.End(t.Exception?.InnerException?.Message ?? "the agent's channel closed"), TaskScheduler.Default);
             var hello = await connection.WaitForHelloAsync(links.Options.HelloTimeout, ct).ConfigureAwait(false);
+            await FenceAsync(host.Name, address, connection._requests, links.Fencing, ct).ConfigureAwait(false);
             var images = new ImageShipper(connection._requests, links.Connector, host.Login, hello.UploadFolder!, links.Images);
             connection.Agent = new HostAgent(host.Name, address, host.ZoneOrDefault, hello.EngineRoot!, connection._requests, images);
             return connection;
@@ -80,6 +82,33 @@ internal sealed class HostConnection : IAsyncDisposable
         }
 
         _client.Dispose();
+    }
+
+    /// <summary>
+    /// Has the agent stop the servers the control plane no longer runs on the host, before the connection is used for
+    /// anything else: a host back after being lost must not serve or write with servers that were replaced.
+    /// </summary>
+    private static async Task FenceAsync(string host, string address, AgentRequests requests, IHostFencing fencing, CancellationToken ct)
+    {
+        if (await fencing.OwnedOnAsync(host, address, ct).ConfigureAwait(false) is not { } owned)
+        {
+            return;
+        }
+
+        AgentServersReply reply;
+        try
+        {
+            reply = await requests.AskAsync<AgentServersReply>(id => new AgentKeepOnly { Id = id, ServerIds = [.. owned.Order(StringComparer.Ordinal)] }, ct).ConfigureAwait(false);
+        }
+        catch (ProviderException ex)
+        {
+            throw new HostConnectException(HostConnectFailure.AgentFailed, $"the agent of host {host} could not stop the servers replaced while it was away: {ex.Message}", ex);
+        }
+
+        if (reply.Servers.Count > 0)
+        {
+            await fencing.FencedAsync(host, [.. reply.Servers.Select(ServerMapping.FromWire)], ct).ConfigureAwait(false);
+        }
     }
 
     private static async Task<AgentInstall> InstallAsync(SshClient client, SshConnector connector, HostRegistration host, CancellationToken ct)
@@ -126,7 +155,7 @@ internal sealed class HostConnection : IAsyncDisposable
 
         if (first == _hello.Task)
         {
-            var hello = _hello.Task.Result;
+            var hello = await _hello.Task.ConfigureAwait(false);
             return hello is { EngineRoot: not null, UploadFolder: not null }
                 ? hello
                 : throw new HostConnectException(HostConnectFailure.AgentFailed, $"the agent on {Registration.Login.Target} runs no servers (version {hello.Version}); reconnect the host to install this control plane's agent");
@@ -146,6 +175,9 @@ internal sealed class HostConnection : IAsyncDisposable
             case AgentHello hello:
                 _hello.TrySetResult(hello);
                 break;
+            case AgentRefused refused:
+                _hello.TrySetException(new HostConnectException(HostConnectFailure.AgentFailed, $"the agent on {Registration.Login.Target} refused to start: {refused.Reason}"));
+                break;
             case AgentReply reply:
                 _requests?.Answer(reply);
                 break;
@@ -159,4 +191,4 @@ internal sealed class HostConnection : IAsyncDisposable
 }
 
 /// <summary>What every host connection of a fleet shares: how to reach hosts, the fleet's options, its clock and log, and the images to send.</summary>
-internal sealed record HostLinks(SshConnector Connector, HostsOptions Options, TimeProvider Time, ILogger Logger, Strata.Storage.IObjectStore Images);
+internal sealed record HostLinks(SshConnector Connector, HostsOptions Options, TimeProvider Time, ILogger Logger, Strata.Storage.IObjectStore Images, IHostFencing Fencing);

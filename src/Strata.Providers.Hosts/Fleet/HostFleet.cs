@@ -35,11 +35,21 @@ public sealed partial class HostFleet : IAsyncDisposable
     /// <param name="time">The clock of heartbeats and reconnections.</param>
     /// <param name="logger">The fleet's log.</param>
     public HostFleet(IOptions<HostsOptions> options, IObjectStore images, TimeProvider time, ILogger<HostFleet> logger)
-        : this(options, images, time, logger, new Random())
+        : this(options, images, new KeepEverything(), time, logger, new Random())
     {
     }
 
-    internal HostFleet(IOptions<HostsOptions> options, IObjectStore images, TimeProvider time, ILogger<HostFleet> logger, Random random)
+    /// <param name="options">How hosts are reached and judged.</param>
+    /// <param name="images">The control plane's object store, where registered images' archives are read from to be sent to hosts.</param>
+    /// <param name="fencing">What the control plane still runs on a host, which its agent keeps on connecting; it stops every other server.</param>
+    /// <param name="time">The clock of heartbeats and reconnections.</param>
+    /// <param name="logger">The fleet's log.</param>
+    public HostFleet(IOptions<HostsOptions> options, IObjectStore images, IHostFencing fencing, TimeProvider time, ILogger<HostFleet> logger)
+        : this(options, images, fencing, time, logger, new Random())
+    {
+    }
+
+    internal HostFleet(IOptions<HostsOptions> options, IObjectStore images, IHostFencing fencing, TimeProvider time, ILogger<HostFleet> logger, Random random)
     {
         _random = random;
         _options = options.Value;
@@ -51,7 +61,7 @@ public sealed partial class HostFleet : IAsyncDisposable
         _time = time;
         _logger = logger;
         KnownHosts = new KnownHosts(_options.KnownHostsPath);
-        _links = new HostLinks(new SshConnector(KnownHosts, _options.ConnectTimeout), _options, time, logger, images);
+        _links = new HostLinks(new SshConnector(KnownHosts, _options.ConnectTimeout), _options, time, logger, images, fencing);
     }
 
     public KnownHosts KnownHosts { get; }

@@ -19,6 +19,8 @@ public sealed class HostMonitorTests
         using var host = await SshdHost.StartAsync(block, 1);
         var time = new ManualTimeProvider();
         await using var services = new ControlPlaneServices(time);
+        // As the reconcile loop does when the control plane starts: a host's agent is fenced by the loaded state.
+        await services.Get<Strata.ControlPlane.Deployments.DeploymentRegistry>().LoadAsync(CancellationToken.None).WithTimeout(s_timeout);
         var monitor = services.Get<IEnumerable<IHostedService>>().OfType<HostMonitor>().Single();
         await monitor.StartAsync(CancellationToken.None);
         var hosts = services.Get<HostService>();

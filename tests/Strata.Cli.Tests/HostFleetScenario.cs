@@ -1,0 +1,112 @@
+using System.Text.Json;
+using Strata.Testing;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>
+/// The setup the end-to-end tests of hosts share: real sshd hosts h1…hN on loopback addresses of a held block, in
+/// zones a, b, c, a, … in turn, a control plane started over them with every host added through <c>strata host add</c>,
+/// and <c>examples/hello</c> in front of them. Disposing it deletes the deployment, stops the control plane and the hosts.
+/// </summary>
+internal sealed class HostFleetScenario : IAsyncDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
+    private static readonly string[] s_zones = ["a", "b", "c"];
+
+    private readonly LoopbackBlock _block;
+
+    private HostFleetScenario(LoopbackBlock block)
+    {
+        _block = block;
+        Front = LoopbackPorts.Reserve();
+    }
+
+    public StrataRunner Strata { get; } = new();
+
+    public List<SshdHost> Hosts { get; } = [];
+
+    /// <summary>Where hello's load balancer listens.</summary>
+    public LoopbackEndpoint Front { get; }
+
+    /// <param name="serverOptions">More options of <c>strata server start</c> (host timings).</param>
+    public static async Task<HostFleetScenario> StartAsync(int hosts, params string[] serverOptions)
+    {
+        var scenario = new HostFleetScenario(LoopbackBlocks.Acquire());
+        try
+        {
+            for (var i = 1; i <= hosts; i++)
+            {
+                scenario.Hosts.Add(await SshdHost.StartAsync(scenario._block, i));
+            }
+
+            var started = await scenario.Strata.RunAsync(Timeout, ["server", "start", "--listen", scenario.Strata.Listen, .. serverOptions]);
+            Assert.True(started.ExitCode == 0, started.ToString());
+            await scenario.AddHostsAsync();
+            return scenario;
+        }
+        catch
+        {
+            await scenario.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Copies <c>examples/hello</c> with its load balancer on <see cref="Front"/> and the given replacements.</summary>
+    public string HelloSpec(IReadOnlyDictionary<string, string>? replacements = null)
+    {
+        var all = new Dictionary<string, string> { ["127.0.0.1:8080"] = $"{Front}", ["front:8080"] = $"front:{Front.Port}" };
+        foreach (var (from, to) in replacements ?? new Dictionary<string, string>())
+        {
+            all[from] = to;
+        }
+
+        return Strata.CopyExample("hello", all);
+    }
+
+    /// <summary>hello's spec without its health check: nothing but a host's state can then tell its servers are gone.</summary>
+    public string HelloSpecWithoutHealthCheck()
+    {
+        var spec = HelloSpec(new Dictionary<string, string>
+        {
+            ["    health:\n      http: /healthz\n      interval: 1s\n      timeout: 500ms\n      healthyAfter: 2\n      unhealthyAfter: 3\n"] = "",
+        });
+        Assert.DoesNotContain("health:", File.ReadAllText(spec));
+        return spec;
+    }
+
+    public string ZoneOf(string address) => s_zones[Hosts.FindIndex(h => h.Address == address) % 3];
+
+    /// <summary>Each host's state and server count, as <c>strata hosts --json</c> lists them.</summary>
+    public async Task<Dictionary<string, (string State, int Servers)>> HostsAsync()
+    {
+        var hosts = await Strata.RunAsync(Timeout, "hosts", "--json");
+        Assert.True(hosts.ExitCode == 0, hosts.ToString());
+        return JsonDocument.Parse(hosts.Out).RootElement.EnumerateArray().ToDictionary(
+            h => h.GetProperty("name").GetString()!, h => (h.GetProperty("state").GetString()!, h.GetProperty("servers").GetInt32()));
+    }
+
+    public static List<(string Name, string Zone, string Address)> InService(JsonElement status) =>
+        [.. status.GetProperty("servers").EnumerateArray().Where(s => s.GetProperty("state").GetString() == "inService")
+            .Select(s => (s.GetProperty("name").GetString()!, s.GetProperty("zone").GetString()!, s.GetProperty("address").GetString()!))];
+
+    public async ValueTask DisposeAsync()
+    {
+        await Strata.DisposeAsync();
+        Hosts.ForEach(h => h.Dispose());
+        _block.Dispose();
+    }
+
+    private async Task AddHostsAsync()
+    {
+        for (var i = 0; i < Hosts.Count; i++)
+        {
+            var name = $"h{i + 1}";
+            var added = await Strata.RunAsync(Timeout,
+                "host", "add", name, "--ssh", Hosts[i].SshTarget, "--identity", Hosts[i].IdentityFile, "--zone", s_zones[i % 3],
+                "--agent-dir", AgentDir(name), "--agent-runtime", SshdHost.Dotnet, "--accept-new-host-key");
+            Assert.True(added.ExitCode == 0, added.ToString());
+        }
+    }
+
+    public string AgentDir(string host) => Strata.Home.Combine("agents", host);
+}

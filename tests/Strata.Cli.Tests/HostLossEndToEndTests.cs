@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Strata.Testing;
+using static Strata.Cli.Tests.HostFleetScenario;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>
+/// Hosts that go silent, are lost and come back, with real sshd hosts: a host's servers leave the load balancer once
+/// it is unreachable, are replaced elsewhere once it is lost, and are stopped (fenced) when it comes back.
+/// </summary>
+[Trait("kind", "e2e")]
+public sealed class HostLossEndToEndTests
+{
+    [Fact]
+    public async Task HostPowersOff_ItsServerIsReplacedOnAnotherHostAndTheHostIsListedLost()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(4);
+        var strata = fleet.Strata;
+        var up = await strata.UpAsync(fleet.HelloSpecWithoutHealthCheck(), "hello");
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var before = await fleet.HostsAsync();
+        var hosts = fleet.Hosts;
+
+        hosts[1].PowerOff();
+        await Eventually.WaitAsync(async () => InService(await strata.StatusAsync("hello")).Select(s => s.Address).Order().SequenceEqual([hosts[0].Address, hosts[2].Address, hosts[3].Address]),
+            "the server of the powered-off host to be replaced on the spare host", TimeSpan.FromMinutes(2));
+        var servers = InService(await strata.StatusAsync("hello"));
+        var answered = await HelloEndToEndTests.AnswersAsync($"{fleet.Front.Url}/", 18);
+        await Eventually.WaitAsync(async () => (await fleet.HostsAsync())["h2"].State == "lost", "the host to be lost", TimeSpan.FromMinutes(1));
+        var after = await fleet.HostsAsync();
+
+        Assert.Equal([("h1", 1), ("h2", 1), ("h3", 1), ("h4", 0)], before.Select(h => (h.Key, h.Value.Servers)).Order());
+        Assert.Equal(servers.Select(s => $"hello from {s.Name}").Order(), answered.Distinct().Order());
+        Assert.Equal(("a", "lost"), (servers.Single(s => s.Address == hosts[3].Address).Zone, after["h2"].State));
+        Assert.Equal(1, after["h4"].Servers);
+    }
+
+    [Fact]
+    public async Task HostAgentFreezes_ItsServerLeavesTheLoadBalancerOnceUnreachableAndReturnsWhenHeardFromAgain()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(3);
+        var strata = fleet.Strata;
+        var up = await strata.UpAsync(fleet.HelloSpec(), "hello");
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var victim = InService(await strata.StatusAsync("hello")).Single(s => s.Address == fleet.Hosts[1].Address).Name;
+        var agent = AgentProcessOf(fleet.AgentDir("h2"));
+
+        // The agent stops (its host frozen, or cut off with its connection still open): its server keeps running
+        // and passes its health check, so only the host's silence can take it out of rotation.
+        Assert.True(Strata.Common.Processes.ProcessSignals.Send(agent, 19));
+        try
+        {
+            await Eventually.WaitAsync(async () => (await fleet.HostsAsync())["h2"].State == "unreachable", "h2 to be unreachable", TimeSpan.FromMinutes(1));
+            await Eventually.WaitAsync(async () => !Members(await strata.StatusAsync("hello")).Contains(victim), "the server of h2 to leave the load balancer", TimeSpan.FromSeconds(15));
+            var whileSilent = (await fleet.HostsAsync())["h2"].State;
+            var answered = await HelloEndToEndTests.AnswersAsync($"{fleet.Front.Url}/", 12);
+            var events = await strata.RunAsync(HostFleetScenario.Timeout, "events", "hello");
+
+            Assert.Equal("unreachable", whileSilent);
+            Assert.DoesNotContain($"hello from {victim}", answered);
+            Assert.Contains($"{victim} is on host h2, which is unreachable", events.Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Strata.Common.Processes.ProcessSignals.Send(agent, 18);
+        }
+
+        await Eventually.WaitAsync(async () => Members(await strata.StatusAsync("hello")).Contains(victim), "the server of h2 to be back in the load balancer", TimeSpan.FromSeconds(30));
+        Assert.Contains(InService(await strata.StatusAsync("hello")), s => s.Name == victim);
+    }
+
+    [Fact]
+    public async Task HostCutOffUntilLostThenBack_ItsReplacedServerIsStoppedBeforeItsAgentListsIt()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(4);
+        var (strata, hosts) = (fleet.Strata, fleet.Hosts);
+        var up = await strata.UpAsync(fleet.HelloSpecWithoutHealthCheck(), "hello");
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var victim = InService(await strata.StatusAsync("hello")).Single(s => s.Address == hosts[1].Address).Name;
+
+        // sshd and the agent die; the server keeps running, as on a host cut off from the network.
+        hosts[1].CutOff();
+        await Eventually.WaitAsync(async () => InService(await strata.StatusAsync("hello")).Select(s => s.Address).Order().SequenceEqual([hosts[0].Address, hosts[2].Address, hosts[3].Address]),
+            "the server of the cut-off host to be replaced on the spare host", TimeSpan.FromMinutes(2));
+        Assert.Equal("hello from " + victim, (await HelloEndToEndTests.AnswersAsync($"http://{hosts[1].Address}:8000/", 1)).Single());
+        await hosts[1].PowerOnAsync();
+        await Eventually.WaitAsync(async () => (await fleet.HostsAsync())["h2"].State == "ready", "h2 to be back", TimeSpan.FromMinutes(1));
+        var events = await strata.RunAsync(HostFleetScenario.Timeout, "events", "hello", "--json");
+        var kinds = events.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.TryGetProperty("server", out var s) && s.GetString() == victim).Select(e => e.GetProperty("kind").GetString()).ToList();
+
+        Assert.Contains("server.fenced", kinds);
+        Assert.DoesNotContain("server.orphan", kinds);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => HelloEndToEndTests.AnswersAsync($"http://{hosts[1].Address}:8000/", 1));
+        Assert.Equal(0, (await fleet.HostsAsync())["h2"].Servers);
+    }
+
+    private static List<string> Members(JsonElement status) =>
+        [.. status.GetProperty("loadBalancers").EnumerateArray().Single().GetProperty("members").EnumerateArray().Select(m => m.GetString()!)];
+
+    /// <summary>The process of the agent running over a folder, found by its command line.</summary>
+    private static int AgentProcessOf(string folder) => Assert.Single(
+        Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(p => int.TryParse(p, out _))
+            .Where(p => CommandLine(p!).Contains($"Strata.Agent.dll --folder {folder} ", StringComparison.Ordinal))
+            .Select(p => int.Parse(p!, System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static string CommandLine(string pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+}
