@@ -182,7 +182,7 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
 
         foreach (var lb in status.LoadBalancers)
         {
-            var line = $"{lb.State} {lb.Url} → {lb.Members.Count} server{(lb.Members.Count == 1 ? "" : "s")}";
+            var line = $"{lb.State}{(string.IsNullOrEmpty(lb.Url) ? "" : " " + lb.Url)} → {lb.Members.Count} server{(lb.Members.Count == 1 ? "" : "s")}";
             if (_seen.GetValueOrDefault("lb:" + lb.Name) != line)
             {
                 _seen["lb:" + lb.Name] = line;
