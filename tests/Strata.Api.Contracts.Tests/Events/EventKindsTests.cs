@@ -12,6 +12,7 @@ public sealed class EventKindsTests
         [nameof(EventKinds.ServerState)] = "server.state",
         [nameof(EventKinds.ServerFailed)] = "server.failed",
         [nameof(EventKinds.ServerError)] = "server.error",
+        [nameof(EventKinds.ServerFenced)] = "server.fenced",
         [nameof(EventKinds.ServerStop)] = "server.stop",
         [nameof(EventKinds.ServerOrphan)] = "server.orphan",
         [nameof(EventKinds.ServerLiveness)] = "server.liveness",
