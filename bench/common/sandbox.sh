@@ -54,8 +54,13 @@ trap 'exit 130' INT TERM
 
 # Build the CLI if needed (outside the timings), then run a private copy of it, so that a rebuild triggered by
 # someone else's ./strata while the benchmark runs can neither land inside a timed `up` nor swap the binary.
-"$root/strata" --version >/dev/null
-cp -a "$root/artifacts/launcher/app" "$work/cli"
+# STRATA_BENCH_APP names another published CLI folder to measure instead (an older commit's, to compare back to back).
+if [[ -n "${STRATA_BENCH_APP:-}" ]]; then
+  cp -a "$STRATA_BENCH_APP" "$work/cli"
+else
+  "$root/strata" --version >/dev/null
+  cp -a "$root/artifacts/launcher/app" "$work/cli"
+fi
 export STRATA_BENCH_CLI="$work/cli/strata"
 # In the background and waited for: bash runs a signal trap only once the foreground command ends, and timeout puts
 # the benchmark in a process group of its own, so Ctrl-C would otherwise wait for the whole run.

@@ -103,8 +103,8 @@ class Strata:
         # A loopback range of its own, so servers of another Strata home on this machine never collide with these.
         self.env = dict(os.environ, STRATA_HOME=home, DOTNET_CLI_TELEMETRY_OPTOUT="1", STRATA_LOCAL_ADDRESSES="127.66.0.1-127.66.255.254")
 
-    def run(self, *args, timeout=600, check=True, capture=True):
-        r = subprocess.run([STRATA, *args], env=self.env, timeout=timeout, text=True,
+    def run(self, *args, timeout=600, check=True, capture=True, env=None):
+        r = subprocess.run([STRATA, *args], env=dict(self.env, **(env or {})), timeout=timeout, text=True,
                            stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
                            stderr=subprocess.PIPE if capture else subprocess.DEVNULL)
         if check and r.returncode != 0:
@@ -153,6 +153,7 @@ def analyse(events, t0_wall, n):
         "orphans": sum(1 for e in fresh if e["kind"] == "server.orphan"),
         "bake": bake[0] if bake else None,
         "firstLaunched": min(launched.values()) if launched else None,
+        "firstInService": min(in_service.values()) if in_service else None,
         "lastLaunched": max(launched.values()) if launched else None,
         "lastInService": max(in_service.values()) if in_service else None,
         "lbFull": lb_full,
@@ -160,15 +161,55 @@ def analyse(events, t0_wall, n):
     }
 
 
+def cli_marks(stderr, t0_wall):
+    """Offsets (s, from invoking `up`) of the CLI's own steps, from its STRATA_TIMINGS lines on stderr."""
+    marks = {}
+    for line in stderr.splitlines():
+        parts = line.split(" ", 5)
+        if line.startswith("strata: timing +") and len(parts) == 6:
+            step = parts[5].split(" (")[0]
+            marks.setdefault(CLI_STEPS.get(step, step), ts(parts[4].replace("Z", "+00:00")) - t0_wall)
+    return marks
+
+
+# The CLI's steps (see src/Strata.Cli/CliTimeline.cs) under the names the results use.
+CLI_STEPS = {"process started": "cliProcess", "command line parsed": "cliParsed", "spec loaded": "cliSpecLoaded",
+             "control plane connected": "cliConnected", "last event read": "cliEventsRead", "applied": "cliApplied",
+             "status says Converged": "cliConverged", "done": "cliDone"}
+
+
+def proxy_marks(home, status, t0_wall, n):
+    """Offsets (s) of the built-in load balancer's start, from its own log: running, listening, and all n members set."""
+    marks = {}
+    for lb in status.get("loadBalancers", []):
+        try:
+            with open(os.path.join(home, "loadbalancers", lb["physicalName"], "proxy.log")) as f:
+                lines = f.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            t = ts(line.split(" ", 1)[0].replace("Z", "+00:00")) - t0_wall if line[:4].isdigit() else None
+            if t is None or t < 0:
+                continue
+            if "Members set:" in line:
+                marks.setdefault("lbProcessRunning", t)
+                if int(line.split("Members set: ", 1)[1].split(" ", 1)[0]) >= n:
+                    marks.setdefault("lbMembersSet", t)
+            elif " listening on " in line:
+                marks.setdefault("lbListening", t)
+    return marks
+
+
 def one_up(st, spec_dir, name, n):
     t0_wall, t0 = time.time(), time.monotonic()
-    st.run("up", spec_dir, "--listen", st.listen, "--timeout", "5m")
+    r = st.run("up", spec_dir, "--listen", st.listen, "--timeout", "5m", env={"STRATA_TIMINGS": "1"})
     elapsed = time.monotonic() - t0
     status = st.status(name)
     in_service = sum(1 for s in status["servers"] if s["state"] == "inService")
     if in_service != n:
         raise RuntimeError(f"up returned with {in_service}/{n} servers in service")
-    return elapsed, {**analyse(st.events(name), t0_wall, n), "loadavg1": os.getloadavg()[0]}, status
+    return elapsed, {**analyse(st.events(name), t0_wall, n), **cli_marks(r.stderr, t0_wall),
+                     **proxy_marks(st.home, status, t0_wall, n), "loadavg1": os.getloadavg()[0]}, status
 
 
 def write_spec(work, n, lb_port, interval="200ms", suffix=""):
@@ -227,6 +268,7 @@ def main():
     ap.add_argument("--idle-seconds", type=int, default=60)
     ap.add_argument("--settle-seconds", type=int, default=10)
     ap.add_argument("--no-cold", action="store_true")
+    ap.add_argument("--no-idle", action="store_true", help="skip the idle measurement (for a quick look at the timings)")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",")]
     home = os.path.join(a.work, "home")
@@ -281,6 +323,14 @@ def main():
     # 4. Idle cost with the idle deployment up and converged.
     # Idle is measured with Strata's default health-check interval (2 s), as a deployment would run; the timed
     # runs above check every 200 ms so that checking does not dominate the time to in service.
+    if not a.no_idle:
+        measure_idle(st, a, lb_port, results)
+    with open(os.path.join(a.work, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    report(results, sizes)
+
+
+def measure_idle(st, a, lb_port, results):
     n = a.idle_servers
     d, name = write_spec(a.work, n, lb_port, interval="2s", suffix="idle")
     elapsed, _, status = one_up(st, d, name, n)
@@ -301,9 +351,14 @@ def main():
     st.run("down", name, "--yes", "--timeout", "2m")
     results["idle"]["down"] = time.monotonic() - t
 
-    with open(os.path.join(a.work, "results.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    report(results, sizes)
+
+# The steps of one `up`, in the order they happen, as the timeline table names them.
+TIMELINE = [("cliProcess", "CLI process started"), ("cliParsed", "command line parsed"), ("cliSpecLoaded", "spec loaded (CLI)"),
+            ("cliConnected", "control plane connected"), ("cliEventsRead", "last event read"), ("cliApplied", "applied: plan answered"),
+            ("bake", "image baked"), ("firstLaunched", "first server launched"), ("lbProcessRunning", "LB process running"),
+            ("lbListening", "LB listening"), ("lastLaunched", "last server launched"), ("firstInService", "first server in service"),
+            ("lastInService", "last server in service"), ("lbMembersSet", "LB has all N members (its log)"),
+            ("lbFull", "LB members event (all N)"), ("cliConverged", "CLI sees converged"), ("cliDone", "CLI done"), ("up", "`up` returned")]
 
 
 def med(xs):
@@ -335,6 +390,15 @@ def report(res, sizes):
         col = lambda k: ms(med([r[k] for r in rs]))
         print(f"| {n} | {col('bake')} | {col('firstLaunched')} | {col('lastLaunched')} | {col('lastInService')} "
               f"| {col('lbFull')} | {col('up')} | {col('medianLaunchedToInService')} |")
+    print("\nTimeline of the warm runs (medians, ms from invoking `up`; CLI steps from its `STRATA_TIMINGS=1` marks, "
+          "load balancer steps from its own log, the rest from `strata events --json`):\n")
+    print("| step | " + " | ".join(f"N = {n}" for n in sizes) + " |")
+    print("|---|" + "---|" * len(sizes))
+    for key, label in TIMELINE:
+        cells = [med([r.get(key) for r in res["warm"][n]]) for n in sizes]
+        if all(c != c for c in cells):  # every one NaN: this CLI or proxy does not report the step
+            continue
+        print(f"| {label} | " + " | ".join("" if c != c else ms(c) for c in cells) + " |")
     print("\nAll runs (s): " + json.dumps({n: {"baseline": [round(x, 3) for x in res["baseline"][n]["allAnswer"]],
                                               "warm": [round(r["up"], 3) for r in res["warm"][n]],
                                               "cold": [round(r["up"], 3) for r in res["cold"].get(n, [])]}
@@ -344,6 +408,8 @@ def report(res, sizes):
     loads = [r["loadavg1"] for k in ("warm", "cold") for n in res[k] for r in res[k][n]]
     print(f"\n1-minute load average after each `up`: {min(loads):.1f} to {max(loads):.1f} on {m['nproc']} cores "
           "(anything well above 0 means other work shared the machine and the figures are inflated).")
+    if "idle" not in res:
+        return
     i = res["idle"]
     print(f"\nIdle, {i['servers']} servers in service, {i['seconds']} s sample: control plane "
           f"{i['controlPlane']['cpuPercent']:.2f} % of one core, RSS {i['controlPlane']['rssMeanMiB']:.0f} MiB "

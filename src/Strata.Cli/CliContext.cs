@@ -6,7 +6,10 @@ namespace Strata.Cli;
 /// <summary>What every command needs: the home folder and where to write. Machine output goes to <see cref="Out"/>, messages to <see cref="Error"/>.</summary>
 public sealed record CliContext(StrataPaths Paths, TextWriter Out, TextWriter Error)
 {
-    public static CliContext FromEnvironment() => new(StrataPaths.FromEnvironment(), Console.Out, Console.Error);
+    public static CliContext FromEnvironment() => new(StrataPaths.FromEnvironment(), Console.Out, Console.Error) { Timeline = CliTimeline.FromEnvironment(Console.Error) };
+
+    /// <summary>Where the command's time goes, marked on stderr when <see cref="CliTimeline.Variable"/> asks for it; off by default.</summary>
+    public CliTimeline Timeline { get; init; } = CliTimeline.Off;
 
     /// <summary>
     /// Runs <paramref name="action"/> with a client of this home's control plane, started first when none runs but the

@@ -40,6 +40,7 @@ public static class StrataCli
     public static async Task<int> RunAsync(string[] args, CliContext context)
     {
         var result = Build(context).Parse(args);
+        context.Timeline.Mark("command line parsed");
         if (result.Errors.Count > 0)
         {
             foreach (var error in result.Errors)
@@ -53,7 +54,9 @@ public static class StrataCli
 
         try
         {
-            return await result.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            var exit = await result.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            context.Timeline.Mark($"done (exit {exit})");
+            return exit;
         }
         catch (ControlPlaneException ex)
         {

@@ -66,6 +66,7 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
             await ObserveAsync(events).ConfigureAwait(false);
             if (await DecideAsync(deployment, status).ConfigureAwait(false) is { } exit)
             {
+                context.Timeline.Mark($"status says {status.Phase}");
                 return (status, exit);
             }
 

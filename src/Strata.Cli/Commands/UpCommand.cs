@@ -38,6 +38,7 @@ public sealed class UpCommand(CliContext context)
             return code;
         }
 
+        context.Timeline.Mark("spec loaded");
         var request = new ApplyRequest
         {
             SpecPath = _spec.SpecPath(result),
@@ -45,8 +46,11 @@ public sealed class UpCommand(CliContext context)
             SavedPlan = result.GetValue(_plan) is { } file ? PlanJson.Serialize(SavedPlan.Read(file.FullName)) : null,
         };
         using var client = await context.StartControlPlaneAsync(result.GetValue(_listen), ct).ConfigureAwait(false);
+        context.Timeline.Mark("control plane connected");
         var lastEvent = await LastEventAsync(client, spec.Name, ct).ConfigureAwait(false);
+        context.Timeline.Mark("last event read");
         var applied = await client.ApplyAsync(spec.Name, request, ct).ConfigureAwait(false);
+        context.Timeline.Mark($"applied (serial {applied.Serial})");
         await context.Error.WriteAsync(applied.PlanText).ConfigureAwait(false);
         foreach (var warning in applied.Warnings)
         {
