@@ -24,6 +24,13 @@ public sealed class DeploymentReconciler(
 
     public async Task ReconcileAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
+        if (!runtime.IsDeleting)
+        {
+            // First of all, in the background: a load balancer's process takes longer to start than a small server,
+            // and is needed only once a server is in service.
+            await loadBalancers.StartMissingAsync(runtime, ct).ConfigureAwait(false);
+        }
+
         var observed = await observation.ObserveAsync(runtime, ct).ConfigureAwait(false);
         pacer.Settle(runtime.Name, runtime.State);
         if (runtime.IsDeleting)
@@ -34,17 +41,7 @@ public sealed class DeploymentReconciler(
         }
 
         await images.EnsureAsync(runtime, ct).ConfigureAwait(false);
-        var starting = await loadBalancers.StartMissingAsync(runtime, ct).ConfigureAwait(false);
-        try
-        {
-            await tiers.ReconcileAsync(runtime, ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            // Only waits: a start that failed is reported by the reconcile below, which tries again.
-            await Task.WhenAny(starting).ConfigureAwait(false);
-        }
-
+        await tiers.ReconcileAsync(runtime, ct).ConfigureAwait(false);
         await loadBalancers.ReconcileAsync(runtime, ct).ConfigureAwait(false);
         await observation.TerminateOrphansAsync(runtime, observed, ct).ConfigureAwait(false);
     }

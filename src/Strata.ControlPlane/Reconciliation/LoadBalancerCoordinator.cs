@@ -17,9 +17,14 @@ namespace Strata.ControlPlane.Reconciliation;
 /// A server leaves the pool, and its in-flight requests drain, before it is terminated. A server that cannot be reached
 /// (<see cref="IServerReach"/>: its host is unreachable) is no member at all, whatever its last known state.
 /// </summary>
-public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers, LoadBalancerChecks checks, IServerReach reach, EventLog events, TimeProvider time)
+public sealed class LoadBalancerCoordinator(
+    ILoadBalancerDriverRegistry drivers, LoadBalancerChecks checks, IServerReach reach, EventLog events, ReconcileTriggers triggers, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, LoadBalancerInstance> _instances = new(StringComparer.Ordinal);
+
+    // First starts under way, by physical name: a pass neither waits for one nor starts it again; the start sets the
+    // members itself as soon as the load balancer answers, and a pass afterwards collects its outcome.
+    private readonly ConcurrentDictionary<string, Task> _starting = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _reported = new(StringComparer.Ordinal);
 
     // The standby members last given to each load balancer: they are not in the stored pool, which lists rotation only.
@@ -53,23 +58,39 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
     }
 
     /// <summary>
-    /// Starts the load balancers not known to be running, without waiting for them: a proxy process takes a few hundred
-    /// milliseconds to come up, which the first launches need not wait for. The returned task completes when they are
-    /// up; <see cref="ReconcileAsync"/> then adopts them and reports any failure.
+    /// Starts the load balancers not known to be running, without waiting for them: a proxy process takes longer to
+    /// come up than a small server, and was the last step of a small <c>up</c> when the pass waited for it. Each start
+    /// sets its load balancer's members as soon as it answers (servers that came into service meanwhile included) and
+    /// then asks for a pass, which reports a start that failed and tries again.
     /// </summary>
-    public async Task<Task> StartMissingAsync(DeploymentRuntime runtime, CancellationToken ct)
+    public async Task StartMissingAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
-        var starts = new List<Task>();
         foreach (var spec in runtime.Desired.Spec.LoadBalancers)
         {
             var state = runtime.State.FindLoadBalancer(spec.Name) ?? await CreateAsync(runtime, spec, ct).ConfigureAwait(false);
-            if (!_instances.ContainsKey(state.PhysicalName))
+            if (!_instances.ContainsKey(state.PhysicalName) && !_starting.ContainsKey(state.PhysicalName))
             {
-                starts.Add(drivers.Get(spec.Driver).EnsureRunningAsync(Definition(runtime, spec, state), ct));
+                _starting[state.PhysicalName] = Task.Run(() => StartAsync(runtime, spec, state, ct), CancellationToken.None);
             }
         }
+    }
 
-        return Task.WhenAll(starts);
+    private async Task StartAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, CancellationToken ct)
+    {
+        try
+        {
+            var driver = drivers.Get(spec.Driver);
+            var instance = await driver.EnsureRunningAsync(Definition(runtime, spec, state), ct).ConfigureAwait(false);
+            if (instance.State == LoadBalancerInstanceState.Running && runtime.State.FindLoadBalancer(spec.Name) is { } current)
+            {
+                _instances[state.PhysicalName] = instance;
+                await SetMembersAsync(runtime, spec, current, driver, instance, restarted: true, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            triggers.Now(runtime.Name);
+        }
     }
 
     public async Task ReconcileAsync(DeploymentRuntime runtime, CancellationToken ct)
@@ -77,13 +98,39 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         foreach (var spec in runtime.Desired.Spec.LoadBalancers)
         {
             var state = runtime.State.FindLoadBalancer(spec.Name) ?? await CreateAsync(runtime, spec, ct).ConfigureAwait(false);
-            await ReconcileOneAsync(runtime, spec, state, ct).ConfigureAwait(false);
+            if (await StartingAsync(state.PhysicalName).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            await ReconcileOneAsync(runtime, spec, runtime.State.FindLoadBalancer(spec.Name) ?? state, ct).ConfigureAwait(false);
         }
 
         foreach (var gone in runtime.State.LoadBalancers.Where(l => runtime.Desired.Spec.FindLoadBalancer(l.LogicalName) is null).ToList())
         {
             await StopAsync(runtime, gone, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// True while the load balancer's first start is under way. A finished start is collected: one that threw fails
+    /// this pass with its error, which is reported and tried again by the next.
+    /// </summary>
+    private async Task<bool> StartingAsync(string physicalName)
+    {
+        if (!_starting.TryGetValue(physicalName, out var start))
+        {
+            return false;
+        }
+
+        if (!start.IsCompleted)
+        {
+            return true;
+        }
+
+        _starting.TryRemove(KeyValuePair.Create(physicalName, start));
+        await start.ConfigureAwait(false);
+        return false;
     }
 
     private async Task<LoadBalancerState> CreateAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, CancellationToken ct)
@@ -114,10 +161,17 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
             return;
         }
 
+        // Members first: a server that just came into service waits for no statistics.
+        await SetMembersAsync(runtime, spec, state, driver, instance, previous is null || previous.ProcessId != instance.ProcessId, ct).ConfigureAwait(false);
         await SampleTrafficAsync(driver, instance, state.PhysicalName, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives the load balancer its members when they changed, or all of them when its process is new.</summary>
+    private async Task SetMembersAsync(
+        DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, ILoadBalancerDriver driver, LoadBalancerInstance instance, bool restarted, CancellationToken ct)
+    {
         var membership = Members(runtime, spec, state);
         var members = membership.Select(m => m.Member).ToList();
-        var restarted = previous is null || previous.ProcessId != instance.ProcessId;
         var names = members.Where(m => m.State == MemberState.Active).Select(m => m.Name).ToList();
         var standby = string.Join(',', members.Where(m => m.State == MemberState.Standby).Select(m => $"{m.Name}@{m.Address}"));
         var standbyChanged = _standby.GetValueOrDefault(state.PhysicalName) != standby;
@@ -240,6 +294,12 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
 
     private async Task StopAsync(DeploymentRuntime runtime, LoadBalancerState state, CancellationToken ct)
     {
+        // A start under way would otherwise record its instance, and set members, after the stop.
+        if (_starting.TryRemove(state.PhysicalName, out var start))
+        {
+            await start.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         await drivers.Get(state.Driver).StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
         _instances.TryRemove(state.PhysicalName, out _);
         _meter.Forget(state.PhysicalName);
