@@ -32,9 +32,13 @@ public sealed class UpCommand(CliContext context)
 
     private async Task<int> RunAsync(ParseResult result, CancellationToken ct)
     {
+        // Finding the running control plane (its listener checked, one request) and reading the spec are each a good
+        // part of the CLI's own start, so they run side by side; none is started before the spec is known to be valid.
+        var running = Task.Run(() => context.FindControlPlaneAsync(ct), ct);
         var (spec, values, code) = SpecOutput.Load(context, _spec, result);
         if (spec is null)
         {
+            await ReleaseAsync(running).ConfigureAwait(false);
             return code;
         }
 
@@ -45,7 +49,7 @@ public sealed class UpCommand(CliContext context)
             Parameters = SpecArguments.Given(spec, values),
             SavedPlan = result.GetValue(_plan) is { } file ? PlanJson.Serialize(SavedPlan.Read(file.FullName)) : null,
         };
-        using var client = await context.StartControlPlaneAsync(result.GetValue(_listen), ct).ConfigureAwait(false);
+        using var client = await running.ConfigureAwait(false) ?? await context.StartControlPlaneAsync(result.GetValue(_listen), ct).ConfigureAwait(false);
         context.Timeline.Mark("control plane connected");
         var lastEvent = await LastEventAsync(client, spec.Name, ct).ConfigureAwait(false);
         context.Timeline.Mark("last event read");
@@ -70,6 +74,19 @@ public sealed class UpCommand(CliContext context)
         }
 
         return exit;
+    }
+
+    /// <summary>Lets go of the control plane found while an invalid spec was read; the spec's errors are what to report.</summary>
+    private static async Task ReleaseAsync(Task<ControlPlaneClient?> running)
+    {
+        try
+        {
+            (await running.ConfigureAwait(false))?.Dispose();
+        }
+        catch (Exception ex) when (ex is UntrustedListenerException or ControlPlaneException or HttpRequestException or OperationCanceledException)
+        {
+            // Said by the next command that needs the control plane; this one stops at the spec.
+        }
     }
 
     private static async Task<long> LastEventAsync(ControlPlaneClient client, string name, CancellationToken ct)
