@@ -34,8 +34,9 @@ internal static partial class NativeZstd
         var context = t_compression ??= new CompressionContext();
         var result = ZSTD_compressCCtx(context.Pointer, ref MemoryMarshal.GetReference(destination), (nuint)destination.Length,
             ref MemoryMarshal.GetReference(source), (nuint)source.Length, level);
-        written = ZSTD_isError(result) == 0 ? (int)result : 0;
-        return ZSTD_isError(result) == 0;
+        var ok = ZSTD_isError(result) == 0;
+        written = ok ? (int)result : 0;
+        return ok;
     }
 
     /// <summary>
