@@ -59,9 +59,15 @@ internal sealed partial class DirectFile : IDisposable
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            return errno == InvalidArgument
-                ? null
-                : throw new IOException($"cannot create '{path}': {Marshal.GetPInvokeErrorMessage(errno)}");
+            if (errno != InvalidArgument)
+            {
+                throw new IOException($"cannot create '{path}': {Marshal.GetPInvokeErrorMessage(errno)}");
+            }
+
+            // Some file systems (tmpfs before Linux 6.6) refuse O_DIRECT only after creating the file. O_EXCL means a
+            // file there now is the one this call created, so it goes, and the caller creates it the usual way.
+            File.Delete(path);
+            return null;
         }
 
         var handle = new SafeFileHandle(fd, ownsHandle: true);
