@@ -176,6 +176,13 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     /// </summary>
     public void Abandon(string host) => ImmutableInterlocked.Update(ref _removed, r => r.Add(host));
 
+    /// <summary>A host registered (again) under the name: what was known of a removed one of that name is dropped.</summary>
+    public void Admit(string host)
+    {
+        ImmutableInterlocked.Update(ref _removed, r => r.Remove(host));
+        ImmutableInterlocked.TryRemove(ref _hosts, host, out _);
+    }
+
     private static string Since(DateTimeOffset? heartbeat) =>
         heartbeat is { } at ? at.UtcDateTime.ToString("HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) : "this control plane started";
 
@@ -266,7 +273,8 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     /// </summary>
     private async Task RefreshAsync(CancellationToken ct, bool everyHost = false)
     {
-        foreach (var status in fleet.List().Where(h => h.State is HostState.Ready or HostState.Draining))
+        // A host being removed is not listed again: its servers are forgotten one by one as they are terminated.
+        foreach (var status in fleet.List().Where(h => h.State is HostState.Ready or HostState.Draining && !_removed.Contains(h.Name)))
         {
             if (fleet.AgentOf(status.Name) is not { } agent
                 || (!everyHost && _hosts.TryGetValue(status.Name, out var known) && ReferenceEquals(known.Agent, agent)))
@@ -288,7 +296,6 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             }
 
             ImmutableInterlocked.Update(ref _hosts, h => h.SetItem(status.Name, new HostServers(agent, servers.ToImmutableDictionary(s => s.Id, StringComparer.Ordinal))));
-            ImmutableInterlocked.Update(ref _removed, r => r.Remove(status.Name));
         }
     }
 

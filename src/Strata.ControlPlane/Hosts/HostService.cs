@@ -26,6 +26,7 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
                 throw new ConflictException(new HostExistsException(registration.Name).Message);
             }
 
+            servers.Admit(registration.Name);
             var status = await fleet.ConnectAsync(registration, request.AcceptNewHostKey, ct).ConfigureAwait(false);
             var record = new HostRecord
             {
