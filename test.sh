@@ -34,7 +34,7 @@ fi
 declare -A tools=(
   [python3]=python3 [procps]=ps [util-linux]=unshare [haproxy]=haproxy [wrk]=wrk [restic]=restic
   [postgresql]=/usr/lib/postgresql/*/bin/postgres [nodejs]=node [npm]=npm
-  [openssh-server]=/usr/sbin/sshd [openssh-client]=ssh-keygen
+  [openssh-server]=/usr/sbin/sshd [openssh-client]=ssh-keygen [libzstd1]=/usr/lib/*/libzstd.so.1
 )
 
 missing_packages() {

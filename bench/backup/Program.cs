@@ -3,8 +3,11 @@ using Strata.Backups;
 using Strata.Backups.Snapshots;
 using Strata.Storage;
 using Strata.Storage.FileSystem;
+using Strata.Storage.S3;
 
 // Usage: snapshot STORE FOLDER KEY | restore STORE ID TARGET KEY
+// STORE is a folder (filesystem store) or s3:URL/BUCKET (an S3-compatible server, keys from AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY), as restic names its repositories.
 // Prints one line: "<id> <seconds> <bytes read> <bytes uploaded>" (snapshot) or "<seconds>" (restore).
 if (args is not ["snapshot", _, _, _] and not ["restore", _, _, _, _])
 {
@@ -12,7 +15,9 @@ if (args is not ["snapshot", _, _, _] and not ["restore", _, _, _, _])
     return 2;
 }
 
-var engine = new SnapshotEngine(ObjectStores.CreateFileSystem(new FileSystemObjectStoreOptions { RootPath = args[1] }));
+var store = OpenStore(args[1]);
+using var disposable = store as IDisposable;
+var engine = new SnapshotEngine(store);
 var clock = Stopwatch.StartNew();
 if (args[0] == "snapshot")
 {
@@ -31,3 +36,20 @@ if (StageTimes.Enabled)
 }
 
 return 0;
+
+static IObjectStore OpenStore(string location)
+{
+    if (!location.StartsWith("s3:", StringComparison.Ordinal))
+    {
+        return ObjectStores.CreateFileSystem(new FileSystemObjectStoreOptions { RootPath = location });
+    }
+
+    var url = new Uri(location["s3:".Length..]);
+    return ObjectStores.CreateS3(new S3ObjectStoreOptions
+    {
+        ServiceUrl = url.GetLeftPart(UriPartial.Authority),
+        Bucket = url.AbsolutePath.Trim('/'),
+        AccessKey = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? "",
+        SecretKey = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? "",
+    });
+}

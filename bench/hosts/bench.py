@@ -19,6 +19,7 @@ Phases:
   5. idle: N servers in service on the hosts; the control plane's and the agents' CPU and RSS sampled from /proc.
 """
 import argparse
+import fcntl
 import importlib.util
 import json
 import os
@@ -38,6 +39,19 @@ _spec.loader.exec_module(up)
 
 HOSTS = 5
 SSH_PORT = 2222
+BLOCK = 61  # the hosts' addresses are 127.61.0.1-5
+
+
+def hold_block():
+    """Holds 127.61.0.0/16 the way the tests' LoopbackBlocks do (a lock file), so tests running meanwhile never take it."""
+    folder = os.path.join(os.environ.get("TMPDIR", "/tmp"), "strata-test-loopback")
+    os.makedirs(folder, exist_ok=True)
+    held = open(os.path.join(folder, f"{BLOCK}.lock"), "a+")
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"bench/hosts: 127.{BLOCK}.0.0/16 is held by a test run ({held.name}); run the benchmark when it ends")
+    return held
 ZONES = "abcde"
 
 
@@ -259,6 +273,7 @@ def main():
     a = ap.parse_args()
     if a.servers % HOSTS:
         ap.error(f"--servers must be a multiple of {HOSTS}")
+    block = hold_block()  # noqa: F841 (held until the process ends)
     st = up.Strata(os.path.join(a.work, "home"), f"127.0.0.1:{up.free_port()}")
     results = {"servers": a.servers, "hostTimeout": a.host_timeout, "hostLostAfter": a.host_lost_after}
     hosts = [Host(a.work, i) for i in range(1, HOSTS + 1)]

@@ -6,7 +6,8 @@ namespace Strata.Backups.Chunking;
 
 /// <summary>
 /// Compresses chunks with zstd (level 1: several times faster than Deflate here and smaller too) and reads back
-/// both zstd and the Deflate chunks that stores written before it hold.
+/// both zstd and the Deflate chunks that stores written before it hold. zstd runs in the system's libzstd where it
+/// loads (<see cref="NativeZstd"/>), otherwise in the managed port; their frames are interchangeable.
 /// </summary>
 internal static class ChunkCompression
 {
@@ -34,17 +35,21 @@ internal static class ChunkCompression
             return 0;
         }
 
-        var compressor = t_compressor ??= new Compressor(Level);
         if (content.Length > SampleSize * 2 &&
-            (!compressor.TryWrap(content[..SampleSize], destination, out var sampled) || sampled > SampleSize * WorthwhileRatio))
+            (!TryZstd(content[..SampleSize], destination, out var sampled) || sampled > SampleSize * WorthwhileRatio))
         {
             return 0;
         }
 
         // Anything that would not fit in nine tenths of the content is not worth keeping.
         var limit = (int)(content.Length * WorthwhileRatio);
-        return compressor.TryWrap(content, destination[..limit], out var written) ? written : 0;
+        return TryZstd(content, destination[..limit], out var written) ? written : 0;
     }
+
+    private static bool TryZstd(ReadOnlySpan<byte> content, Span<byte> destination, out int written) =>
+        NativeZstd.IsAvailable
+            ? NativeZstd.TryCompress(content, destination, Level, out written)
+            : (t_compressor ??= new Compressor(Level)).TryWrap(content, destination, out written);
 
     /// <summary>
     /// The content of a zstd frame, decompressed into an array rented from <paramref name="pool"/> (the caller
@@ -53,7 +58,6 @@ internal static class ChunkCompression
     /// <exception cref="InvalidDataException">The frame is damaged or too large.</exception>
     public static (byte[] Array, int Length) Unzstd(ReadOnlySpan<byte> body, int maxSize, ArrayPool<byte> pool)
     {
-        var decompressor = t_decompressor ??= new Decompressor();
         byte[]? content = null;
         try
         {
@@ -66,7 +70,8 @@ internal static class ChunkCompression
             }
 
             content = pool.Rent((int)declared);
-            if (!decompressor.TryUnwrap(body, content.AsSpan(0, (int)declared), out var written) || written != (int)declared)
+            var written = Unzstd(body, content.AsSpan(0, (int)declared));
+            if (written != (int)declared)
             {
                 throw new InvalidDataException("does not decompress to the size it declares: its compressed data is damaged");
             }
@@ -78,6 +83,19 @@ internal static class ChunkCompression
             DecodedChunk.Return(pool, content);
             throw ex is ZstdException ? new InvalidDataException($"does not decompress: its compressed data is damaged ({ex.Message})", ex) : ex;
         }
+    }
+
+    // The length written, or -1 when the frame holds more than the destination.
+    private static int Unzstd(ReadOnlySpan<byte> body, Span<byte> destination)
+    {
+        if (!NativeZstd.IsAvailable)
+        {
+            return (t_decompressor ??= new Decompressor()).TryUnwrap(body, destination, out var unwrapped) ? unwrapped : -1;
+        }
+
+        return NativeZstd.TryDecompress(body, destination, out var written, out var error)
+            ? written
+            : throw new InvalidDataException($"does not decompress: its compressed data is damaged ({error})");
     }
 
     /// <summary>

@@ -1,19 +1,28 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 using Strata.Backups.Chunking;
 
 namespace Strata.Backups.Snapshots;
 
 /// <summary>
-/// Writes the files of a restore, several at once: the kernel takes writes to one file one at a time, and copying
-/// into the page cache is a large part of a restore's work, so one file at a time left a core idle. Within a file,
-/// the next chunks are fetched, authenticated, decompressed and checked against their ids while earlier ones are
-/// written at their offsets into the preallocated file.
+/// Writes the files of a restore, several at once. Within a file, the next chunks are fetched, authenticated,
+/// decompressed and checked against their ids while earlier ones are written: past the page cache
+/// (<see cref="DirectFile"/>) where the file system allows it, otherwise at their offsets into the preallocated file
+/// (the kernel takes buffered writes to one file one at a time, so several files at once keep both cores busy).
 /// </summary>
 internal sealed class FileRestorer(ChunkRepository repository, SnapshotEngineOptions options, ChunkCodec codec, ArrayPool<byte> pool)
 {
     // Parallelism chunks in flight in all: two per file, as many files as that allows.
     private const int FetchesPerFile = 2;
+
+    // Bytes gathered per write past the page cache: large enough that a GiB takes a thousand writes, small enough
+    // that the buffers (one per file being written, kept for the whole restore) add little to its memory.
+    private const int DirectWriteSize = 1024 * 1024;
+
+    // One per file being written at most; kept for the whole restore so their pages are touched once.
+    private readonly ConcurrentBag<AlignedBuffer> _buffers = [];
 
     private int FilesAtOnce => Math.Max(2, options.Parallelism / FetchesPerFile);
 
@@ -23,24 +32,51 @@ internal sealed class FileRestorer(ChunkRepository repository, SnapshotEngineOpt
 
     private async Task WriteFileAsync(SnapshotEntry entry, string path, CancellationToken ct)
     {
-        var fetches = new Queue<Task<DecodedChunk>>();
+        var buffer = !options.DirectRestoreWrites ? null : _buffers.TryTake(out var kept) ? kept : new AlignedBuffer(DirectWriteSize);
+        try
+        {
+            using var direct = buffer is null ? null : DirectFile.TryCreate(path, entry.Size, buffer);
+            await (direct is null ? WriteBufferedAsync(entry, path, ct) : WriteDirectAsync(entry, direct, ct)).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                _buffers.Add(buffer);
+            }
+        }
+
+        if (entry.Modified is { } modified)
+        {
+            File.SetLastWriteTimeUtc(path, modified.UtcDateTime);
+        }
+
+        File.SetUnixFileMode(path, (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
+    }
+
+    private async Task WriteDirectAsync(SnapshotEntry entry, DirectFile file, CancellationToken ct)
+    {
+        await foreach (var chunk in FetchInOrderAsync(entry, ct).ConfigureAwait(false))
+        {
+            using (chunk)
+            {
+                file.Append(chunk.Content.Span);
+            }
+        }
+
+        file.Complete();
+    }
+
+    private async Task WriteBufferedAsync(SnapshotEntry entry, string path, CancellationToken ct)
+    {
         var writes = new Queue<Task>();
         try
         {
             // Space for the whole file up front (it keeps its size 0 until written), so the writes need not allocate.
             using var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, entry.Size);
-            var chunks = entry.Chunks!;
-            var next = 0;
             long offset = 0;
-            for (var i = 0; i < chunks.Count; i++)
+            await foreach (var chunk in FetchInOrderAsync(entry, ct).ConfigureAwait(false))
             {
-                for (; next < chunks.Count && fetches.Count < FetchesPerFile; next++)
-                {
-                    var id = chunks[next];
-                    fetches.Enqueue(Task.Run(() => repository.ReadChunkAsync(codec, id, entry.Path, options.Chunking.MaxSize, pool, ct), ct));
-                }
-
-                var chunk = await fetches.Dequeue().ConfigureAwait(false);
                 var at = offset;
                 writes.Enqueue(Task.Run(() => WriteAt(handle, chunk, at), ct));
                 offset += chunk.Content.Length;
@@ -55,24 +91,38 @@ internal sealed class FileRestorer(ChunkRepository repository, SnapshotEngineOpt
         }
         finally
         {
-            await DrainAsync(fetches, writes).ConfigureAwait(false);
+            await Task.WhenAll(writes).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
-
-        if (entry.Modified is { } modified)
-        {
-            File.SetLastWriteTimeUtc(path, modified.UtcDateTime);
-        }
-
-        File.SetUnixFileMode(path, (UnixFileMode)(entry.Mode & ManifestCheck.PermissionBits));
     }
 
-    /// <summary>After a failure, waits for what is still running and returns the arrays of chunks fetched but not written.</summary>
-    private static async Task DrainAsync(Queue<Task<DecodedChunk>> fetches, Queue<Task> writes)
+    /// <summary>
+    /// The file's chunks in order, each fetched, authenticated, decompressed and checked against its id while the
+    /// caller writes the ones before it; the caller disposes each. Chunks fetched but not taken are returned.
+    /// </summary>
+    private async IAsyncEnumerable<DecodedChunk> FetchInOrderAsync(SnapshotEntry entry, [EnumeratorCancellation] CancellationToken ct)
     {
-        await Task.WhenAll([.. fetches, .. writes]).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        foreach (var fetched in fetches.Where(f => f.IsCompletedSuccessfully))
+        var fetches = new Queue<Task<DecodedChunk>>();
+        try
         {
-            fetched.Result.Dispose();
+            var chunks = entry.Chunks!;
+            for (var next = 0; next < chunks.Count || fetches.Count > 0;)
+            {
+                for (; next < chunks.Count && fetches.Count < FetchesPerFile; next++)
+                {
+                    var id = chunks[next];
+                    fetches.Enqueue(Task.Run(() => repository.ReadChunkAsync(codec, id, entry.Path, options.Chunking.MaxSize, pool, ct), ct));
+                }
+
+                yield return await fetches.Dequeue().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await ((Task)Task.WhenAll(fetches)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            foreach (var fetched in fetches.Where(f => f.IsCompletedSuccessfully))
+            {
+                fetched.Result.Dispose();
+            }
         }
     }
 

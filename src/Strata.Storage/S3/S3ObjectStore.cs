@@ -116,13 +116,13 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    private Task PutSingleAsync(string fullKey, ReadOnlyMemory<byte> data, CancellationToken ct) =>
+    private Task PutSingleAsync(string fullKey, byte[] data, CancellationToken ct) =>
         _client.PutObjectAsync(
             new PutObjectRequest
             {
                 BucketName = _options.Bucket,
                 Key = fullKey,
-                InputStream = new MemoryStream(data.ToArray(), writable: false),
+                InputStream = new MemoryStream(data, writable: false),
                 AutoCloseStream = true,
                 UseChunkEncoding = false,
             },
@@ -186,7 +186,9 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     private async Task<byte[]> ReadPartAsync(Stream content, CancellationToken ct)
     {
-        var buffer = new byte[_options.PartSize];
+        // A stream that knows its length gets an array of that length: a backup puts about a thousand 1 MiB chunks
+        // per GiB, and a part-sized (16 MiB) array for each made a snapshot allocate and zero 16 GiB.
+        var buffer = new byte[content.CanSeek ? Math.Clamp(content.Length - content.Position, 0, _options.PartSize) : _options.PartSize];
         var filled = 0;
         while (filled < buffer.Length)
         {
