@@ -91,6 +91,28 @@ public sealed record HostDto
     public HostUseDto Use { get; init; } = new();
 
     public required DateTimeOffset AddedAt { get; init; }
+
+    /// <summary>While the host drains (<c>strata host drain</c>): the servers still on it; null when it does not drain.</summary>
+    public HostDrainDto? Drain { get; init; }
+}
+
+/// <summary>How a host's drain stands: the servers still on it, each moved elsewhere once its replacement serves.</summary>
+public sealed record HostDrainDto
+{
+    public required IReadOnlyList<HostDrainServerDto> Servers { get; init; }
+}
+
+/// <summary>A server still on a draining host.</summary>
+public sealed record HostDrainServerDto
+{
+    public required string Deployment { get; init; }
+
+    public required string Tier { get; init; }
+
+    public required string Server { get; init; }
+
+    /// <summary>Why it cannot be moved now (its tier's <c>no capacity: …</c>, no other host can take it); null while it moves.</summary>
+    public string? Blocked { get; init; }
 }
 
 /// <summary>Source-generated JSON for the hosts API.</summary>

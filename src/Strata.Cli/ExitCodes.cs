@@ -17,13 +17,13 @@ public static class ExitCodes
     /// <summary>The control plane could not be reached or started (a home where none has run yet starts one only for <c>up</c> and <c>server start</c>).</summary>
     public const int ControlPlaneUnavailable = 3;
 
-    /// <summary>The deployment did not converge: a tier keeps failing, the wait timed out, or it was rolled back.</summary>
+    /// <summary>The deployment did not converge: a tier keeps failing, the wait timed out, or it was rolled back; or a host drain could not move every server.</summary>
     public const int NotConverged = 4;
 
     /// <summary>The deployment, tier or server named does not exist.</summary>
     public const int NotFound = 5;
 
-    /// <summary>The request conflicts with the state: a saved plan is out of date, or <c>strata server</c> while a control plane runs for the home.</summary>
+    /// <summary>The request conflicts with the state: a saved plan is out of date, <c>strata server</c> while a control plane runs for the home, or <c>host remove</c> while servers run on the host.</summary>
     public const int Conflict = 6;
 
     /// <summary>A backup, restore or restore drill failed (the message names the cause, e.g. a corrupt chunk).</summary>

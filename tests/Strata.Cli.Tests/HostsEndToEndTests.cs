@@ -103,7 +103,7 @@ public sealed class HostsEndToEndTests
     }
 
     [Fact]
-    public async Task Hosts_ViewerToken_ListsButCannotAddOrRemove()
+    public async Task Hosts_ViewerToken_ListsButCannotAddDrainResumeOrRemove()
     {
         await using var strata = await StartAsync();
         var created = await strata.RunAsync(s_timeout, "token", "create", "dashboard", "--role", "viewer");
@@ -112,11 +112,15 @@ public sealed class HostsEndToEndTests
         var list = await strata.RunWithEnvironmentAsync(s_timeout, viewer, "hosts", "--json");
         var add = await strata.RunWithEnvironmentAsync(s_timeout, viewer, "host", "add", "web1", "--ssh", "root@203.0.113.7", "--identity", strata.Home.WriteFile("key", "x"));
         var remove = await strata.RunWithEnvironmentAsync(s_timeout, viewer, "host", "remove", "web1");
+        var drain = await strata.RunWithEnvironmentAsync(s_timeout, viewer, "host", "drain", "web1");
+        var resume = await strata.RunWithEnvironmentAsync(s_timeout, viewer, "host", "resume", "web1");
 
         Assert.True(list.ExitCode == 0, list.ToString());
         Assert.True(add.ExitCode == 8, add.ToString());
         Assert.Contains("needs the admin role; the token 'dashboard' has viewer", add.Error);
         Assert.True(remove.ExitCode == 8, remove.ToString());
+        Assert.True(drain.ExitCode == 8, drain.ToString());
+        Assert.True(resume.ExitCode == 8, resume.ToString());
     }
 
     private static async Task<StrataRunner> StartAsync()

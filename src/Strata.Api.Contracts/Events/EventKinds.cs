@@ -30,6 +30,12 @@ public static class EventKinds
     /// <summary>The provider runs a server the state does not know; it is terminated.</summary>
     public const string ServerOrphan = "server.orphan";
 
+    /// <summary>A server could not be moved off a draining host: no other host can take it, so it keeps running there.</summary>
+    public const string HostDrain = "host.drain";
+
+    /// <summary>A host was removed with <c>--force</c> while it ran servers of the deployment: they are replaced elsewhere.</summary>
+    public const string HostRemoved = "host.removed";
+
     /// <summary>A tier's rolling update moved to its next phase.</summary>
     public const string TierRollout = "tier.rollout";
 

@@ -132,8 +132,12 @@ public sealed class ControlPlaneClient : IDisposable
     public Task<IReadOnlyList<HostDto>> ListHostsAsync(CancellationToken ct) =>
         _http.SendAsync(HttpMethod.Get, "api/v1/hosts", null, HostJsonContext.Default.IReadOnlyListHostDto, ct);
 
-    public Task RemoveHostAsync(string name, CancellationToken ct) =>
-        _http.SendAsync(HttpMethod.Delete, $"api/v1/hosts/{Uri.EscapeDataString(name)}", null, ct);
+    public Task RemoveHostAsync(string name, bool force, CancellationToken ct) =>
+        _http.SendAsync(HttpMethod.Delete, $"api/v1/hosts/{Uri.EscapeDataString(name)}{(force ? "?force=true" : "")}", null, ct);
+
+    /// <summary>Marks a host as draining (<paramref name="draining"/>) or ready again.</summary>
+    public Task<HostDto> SetHostDrainingAsync(string name, bool draining, CancellationToken ct) =>
+        _http.SendAsync(HttpMethod.Post, $"api/v1/hosts/{Uri.EscapeDataString(name)}/{(draining ? "drain" : "resume")}", null, HostJsonContext.Default.HostDto, ct);
 
     public Task<IReadOnlyList<AuditEntryDto>> ReadAuditAsync(string? deployment, TimeSpan? since, CancellationToken ct) =>
         _http.SendAsync(HttpMethod.Get, "api/v1/audit" + Query(("deployment", deployment), ("sinceSeconds", since is { } window ? $"{(long)window.TotalSeconds}" : null)),

@@ -5,7 +5,7 @@ using Strata.Api.Contracts;
 
 namespace Strata.Cli.Commands;
 
-/// <summary><c>strata host add|remove</c> and <c>strata hosts</c>: the machines Strata reaches over SSH.</summary>
+/// <summary><c>strata host add|drain|resume|remove</c> and <c>strata hosts</c>: the machines Strata reaches over SSH.</summary>
 public sealed class HostCommands(CliContext context)
 {
     private readonly Argument<string> _name = new("NAME") { Description = "The host's name in Strata (letters, digits, '.', '_', '-')." };
@@ -18,6 +18,7 @@ public sealed class HostCommands(CliContext context)
     private readonly Option<string?> _agentRuntime = new("--agent-runtime") { Description = "The dotnet that runs the agent on the host (default: dotnet on the login's PATH)." };
     private readonly Option<bool> _acceptNew = new("--accept-new-host-key") { Description = "Trust the host's key when none is recorded for it (a changed key is always refused)." };
     private readonly Option<bool> _json = new("--json") { Description = "Print JSON on stdout." };
+    private readonly Option<bool> _force = new("--force") { Description = "Remove the host although servers run there: they are stopped there and replaced elsewhere, as for a lost host." };
 
     public Command CreateHost()
     {
@@ -45,12 +46,16 @@ public sealed class HostCommands(CliContext context)
         });
         add.SetAction(AddAsync);
 
-        var remove = new Command("remove", "Stop the host's agent and forget the host (and its recorded host key).");
+        var remove = new Command("remove", "Stop the host's agent and forget the host (and its recorded host key); refused while servers run there, unless --force.");
         remove.Arguments.Add(_name);
+        remove.Options.Add(_force);
         remove.SetAction(RemoveAsync);
 
-        var command = new Command("host", "Manage the hosts Strata reaches over SSH (adding and removing needs an admin token).");
+        var command = new Command("host", "Manage the hosts Strata reaches over SSH (adding, draining, resuming and removing needs an admin token).");
         command.Subcommands.Add(add);
+        var drains = new HostDrainCommands(context);
+        command.Subcommands.Add(drains.CreateDrain());
+        command.Subcommands.Add(drains.CreateResume());
         command.Subcommands.Add(remove);
         return command;
     }
@@ -94,7 +99,7 @@ public sealed class HostCommands(CliContext context)
     private Task<int> RemoveAsync(ParseResult result, CancellationToken ct) => context.WithControlPlaneAsync(async client =>
     {
         var name = result.GetValue(_name)!;
-        await client.RemoveHostAsync(name, ct).ConfigureAwait(false);
+        await client.RemoveHostAsync(name, result.GetValue(_force), ct).ConfigureAwait(false);
         await context.Error.WriteLineAsync($"Removed host '{name}'.").ConfigureAwait(false);
         return ExitCodes.Success;
     }, ct);

@@ -16,13 +16,16 @@ namespace Strata.ControlPlane.Hosts;
 /// launched there by its agent, and calls about a server go where it runs. Images are baked by the embedded provider
 /// into the control plane's store, from which hosts receive them.
 /// </summary>
-internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory, TimeProvider time) : ICloudProvider, ITierCapacity, IServerReach, IDisposable
+internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory, TimeProvider time) : ICloudProvider, ITierCapacity, IServerReach, IDisposable
 {
     private readonly SemaphoreSlim _placing = new(1, 1);
     private ImmutableDictionary<string, HostServers> _hosts = ImmutableDictionary<string, HostServers>.Empty;
 
     // Servers placed whose launch is still under way, by id: counted for placement before any listing shows them.
     private ImmutableDictionary<string, PlacedServer> _held = ImmutableDictionary<string, PlacedServer>.Empty;
+
+    // Hosts removed with --force while they ran servers: those are treated as on a lost host, replaced and forgotten.
+    private ImmutableHashSet<string> _removed = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
 
     public string Name => embedded.Name;
 
@@ -138,6 +141,7 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
     public async Task<IReadOnlyList<ServerInstance>> ListServersAsync(string? deployment, CancellationToken ct)
     {
         var local = await embedded.ListServersAsync(deployment, ct).ConfigureAwait(false);
+        await AwaitFirstListingsAsync(ct).ConfigureAwait(false);
         await RefreshAsync(ct, everyHost: true).ConfigureAwait(false);
         var lost = LostHosts();
         return [.. local, .. _hosts.SelectMany(h => h.Value.Servers.Values.Select(s => lost.Contains(h.Key) ? OnLostHost(s, h.Key) : s))
@@ -148,10 +152,36 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
     /// A server on a host that is unreachable or lost cannot be reached: its agent is silent, so its last listing says
     /// nothing of whether it serves. A server placed on no host, or on one heard from, can.
     /// </summary>
-    public string? WhyUnreachable(string serverId) =>
-        HostOf(serverId) is { } host && fleet.Find(host) is { State: HostState.Unreachable or HostState.Lost } status
-            ? $"{serverId} is on host {host}, which is {(status.State == HostState.Lost ? "lost" : "unreachable")}: its agent has not been heard from since {Since(status.LastHeartbeat)}"
-            : null;
+    public string? WhyUnreachable(string serverId) => HostOf(serverId) switch
+    {
+        null => null,
+        var host when _removed.Contains(host) => $"{serverId} is on host {host}, which was removed",
+        var host when fleet.Find(host) is { State: HostState.Unreachable or HostState.Lost } status =>
+            $"{serverId} is on host {host}, which is {(status.State == HostState.Lost ? "lost" : "unreachable")}: its agent has not been heard from since {Since(status.LastHeartbeat)}",
+        _ => null,
+    };
+
+    public string? WhyMoving(string serverId) =>
+        HostOf(serverId) is { } host && fleet.Find(host) is { State: HostState.Draining } ? $"host {host} is draining" : null;
+
+    /// <summary>The servers on a host (not failed or terminated), as last listed or launched there, ordered by id.</summary>
+    public IReadOnlyList<ServerInstance> ServersOn(string host) =>
+        _hosts.TryGetValue(host, out var listed)
+            ? [.. listed.Servers.Values.Where(s => s.State is not (ServerInstanceState.Terminated or ServerInstanceState.Failed)).OrderBy(s => s.Id, StringComparer.Ordinal)]
+            : [];
+
+    /// <summary>
+    /// Treats the servers of a host being removed as on a lost host: reported stopped (so replaced elsewhere), out of
+    /// every load balancer, and only forgotten when terminated. A host registered again under the name is used anew.
+    /// </summary>
+    public void Abandon(string host) => ImmutableInterlocked.Update(ref _removed, r => r.Add(host));
+
+    /// <summary>A host registered (again) under the name: what was known of a removed one of that name is dropped.</summary>
+    public void Admit(string host)
+    {
+        ImmutableInterlocked.Update(ref _removed, r => r.Remove(host));
+        ImmutableInterlocked.TryRemove(ref _hosts, host, out _);
+    }
 
     private static string Since(DateTimeOffset? heartbeat) =>
         heartbeat is { } at ? at.UtcDateTime.ToString("HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) : "this control plane started";
@@ -243,7 +273,8 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
     /// </summary>
     private async Task RefreshAsync(CancellationToken ct, bool everyHost = false)
     {
-        foreach (var status in fleet.List().Where(h => h.State is HostState.Ready or HostState.Draining))
+        // A host being removed is not listed again: its servers are forgotten one by one as they are terminated.
+        foreach (var status in fleet.List().Where(h => h.State is HostState.Ready or HostState.Draining && !_removed.Contains(h.Name)))
         {
             if (fleet.AgentOf(status.Name) is not { } agent
                 || (!everyHost && _hosts.TryGetValue(status.Name, out var known) && ReferenceEquals(known.Agent, agent)))
@@ -268,7 +299,7 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
         }
     }
 
-    private HashSet<string> LostHosts() => [.. fleet.List().Where(h => h.State == HostState.Lost).Select(h => h.Name)];
+    private HashSet<string> LostHosts() => [.. fleet.List().Where(h => h.State == HostState.Lost).Select(h => h.Name), .. _removed];
 
     /// <summary>A server of a lost host as the control plane must treat it: not running, so that it is replaced elsewhere.</summary>
     private ServerInstance OnLostHost(ServerInstance server, string host) => server.State is ServerInstanceState.Terminated or ServerInstanceState.Failed
@@ -276,7 +307,9 @@ internal sealed class FleetProvider(ICloudProvider embedded, HostFleet fleet, IH
         : server with
         {
             State = ServerInstanceState.Stopped,
-            Message = $"host {host} is lost: its agent has not been heard from for {fleet.Options.HostLostAfter.TotalSeconds:0.#}s",
+            Message = _removed.Contains(host)
+                ? $"host {host} was removed (--force): its servers are replaced elsewhere"
+                : $"host {host} is lost: its agent has not been heard from for {fleet.Options.HostLostAfter.TotalSeconds:0.#}s",
         };
 
     private List<PlacementHost> Candidates(IReadOnlyList<HostRecord> hosts) =>

@@ -19,6 +19,8 @@ internal sealed class HostMonitor(IHostInventory inventory, HostFleet fleet, Dep
         var recording = RecordChangesAsync(stoppingToken);
         foreach (var host in await inventory.ListAsync(stoppingToken).ConfigureAwait(false))
         {
+            // Before it connects, so that a draining host is never ready for placement in between.
+            fleet.SetDraining(host.Registration.Name, host.Draining);
             fleet.Keep(host.Registration);
         }
 

@@ -6,10 +6,10 @@ using Strata.Providers.Hosts.Ssh;
 namespace Strata.ControlPlane.Hosts;
 
 /// <summary>
-/// Adds, lists and removes hosts: the inventory says what is registered, the fleet what is connected now. Adding and
-/// removing run one at a time, so that two requests for one name never race over its connection.
+/// Adds, lists, drains and removes hosts: the inventory says what is registered, the fleet what is connected now.
+/// Adding and removing run one at a time, so that two requests for one name never race over its connection.
 /// </summary>
-internal sealed class HostService(IHostInventory inventory, HostFleet fleet, FleetProvider servers, TimeProvider time)
+internal sealed class HostService(IHostInventory inventory, HostFleet fleet, FleetProvider servers, HostDrains drains, TimeProvider time)
 {
     private static readonly string[] s_defaultIdentities = ["id_ed25519", "id_ecdsa", "id_rsa"];
     private readonly SemaphoreSlim _changes = new(1, 1);
@@ -26,6 +26,7 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
                 throw new ConflictException(new HostExistsException(registration.Name).Message);
             }
 
+            servers.Admit(registration.Name);
             var status = await fleet.ConnectAsync(registration, request.AcceptNewHostKey, ct).ConfigureAwait(false);
             var record = new HostRecord
             {
@@ -44,17 +45,50 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
     {
         var records = await inventory.ListAsync(ct).ConfigureAwait(false);
         var perHost = servers.UsePerHost();
-        return [.. records.Select(r => WithUse(HostDtos.From(r, fleet.Find(r.Registration.Name) ?? Unconnected(r)), perHost.GetValueOrDefault(r.Registration.Name)))];
+        return [.. records.Select(r => Show(r, perHost))];
     }
 
-    /// <summary>Stops the host's agent, forgets the host and, unless another host shares its address and port, its key.</summary>
-    public async Task RemoveAsync(string name, CancellationToken ct)
+    /// <summary>
+    /// Keeps the host out of placement (<c>draining</c>, across restarts) and has its servers moved elsewhere, or
+    /// (<paramref name="draining"/> false) makes it ready again; returns the host as it stands then.
+    /// </summary>
+    public async Task<HostDto> SetDrainingAsync(string name, bool draining, CancellationToken ct)
+    {
+        if (!await inventory.SetDrainingAsync(name, draining, ct).ConfigureAwait(false))
+        {
+            throw NoSuchHost(name);
+        }
+
+        drains.Mark(name, draining);
+        var record = await inventory.FindAsync(name, ct).ConfigureAwait(false) ?? throw NoSuchHost(name);
+        return Show(record, servers.UsePerHost());
+    }
+
+    /// <summary>
+    /// Stops the host's agent, forgets the host and, unless another host shares its address and port, its key. A host
+    /// that runs servers is refused, naming them, unless <paramref name="force"/>: then they are replaced elsewhere.
+    /// </summary>
+    /// <exception cref="ConflictException">The host runs servers and <paramref name="force"/> is false.</exception>
+    public async Task RemoveAsync(string name, bool force, CancellationToken ct)
     {
         await _changes.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var record = await inventory.FindAsync(name, ct).ConfigureAwait(false)
-                ?? throw new NotFoundException($"no host named '{name}'; `strata hosts` lists them");
+            var record = await inventory.FindAsync(name, ct).ConfigureAwait(false) ?? throw NoSuchHost(name);
+            var on = servers.ServersOn(name);
+            if (on.Count > 0 && !force)
+            {
+                throw new ConflictException(
+                    $"host {name} still runs {Count(on.Count, "server")}: {string.Join(", ", on.Select(s => $"{s.Id} (deployment {s.Deployment}, tier {s.Tier})"))}. "
+                    + $"`strata host drain {name}` moves them to other hosts first; `strata host remove {name} --force` removes it now, "
+                    + "stopping them there and replacing them elsewhere as for a lost host");
+            }
+
+            if (on.Count > 0)
+            {
+                await drains.AbandonAsync(name, on, ct).ConfigureAwait(false);
+            }
+
             await fleet.DisconnectAsync(name).ConfigureAwait(false);
             await inventory.RemoveAsync(name, ct).ConfigureAwait(false);
             var endpoint = record.Registration.Login.Target.KnownHostsName;
@@ -63,12 +97,22 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
             {
                 fleet.KnownHosts.Remove(endpoint);
             }
+
+            drains.ReconcileAll();
         }
         finally
         {
             _changes.Release();
         }
     }
+
+    private static NotFoundException NoSuchHost(string name) => new($"no host named '{name}'; `strata hosts` lists them");
+
+    private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+
+    private HostDto Show(HostRecord record, IReadOnlyDictionary<string, FleetProvider.HostUse> perHost) =>
+        WithUse(HostDtos.From(record, fleet.Find(record.Registration.Name) ?? Unconnected(record)), perHost.GetValueOrDefault(record.Registration.Name))
+            with { Drain = drains.ProgressOf(record) };
 
     private static HostDto WithUse(HostDto host, FleetProvider.HostUse? use) => use is null ? host : host with
     {
@@ -80,7 +124,7 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
     private HostStatus Unconnected(HostRecord record) => new()
     {
         Name = record.Registration.Name,
-        State = HostStateDecision.Decide(record.LastHeartbeat, draining: false, time.GetUtcNow(), fleet.Options),
+        State = HostStateDecision.Decide(record.LastHeartbeat, record.Draining, time.GetUtcNow(), fleet.Options),
         Connected = false,
         Agent = record.Agent,
         LastHeartbeat = record.LastHeartbeat,

@@ -28,6 +28,7 @@ public static class HostsServiceCollectionExtensions
         services.TryAddSingleton<IHostInventory, SqliteHostInventory>();
         services.TryAddSingleton<IHostFencing, StateFencing>();
         services.TryAddSingleton<HostFleet>();
+        services.TryAddSingleton<HostDrains>();
         services.TryAddSingleton<HostService>();
         services.AddHostedService<HostMonitor>();
         AddFleetProvider(services);

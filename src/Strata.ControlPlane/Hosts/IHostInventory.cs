@@ -17,6 +17,9 @@ public sealed record HostRecord
     public AgentHello? Agent { get; init; }
 
     public DateTimeOffset? LastHeartbeat { get; init; }
+
+    /// <summary>Kept out of placement until resumed (<c>strata host drain</c>); kept across control-plane restarts.</summary>
+    public bool Draining { get; init; }
 }
 
 /// <summary>Raised when a host name is taken.</summary>
@@ -34,6 +37,9 @@ public interface IHostInventory
 
     /// <summary>Records what was observed of a host; false when no host has that name (removed meanwhile).</summary>
     Task<bool> RecordAsync(string name, HostState state, AgentHello? agent, DateTimeOffset? lastHeartbeat, CancellationToken ct);
+
+    /// <summary>Marks the host as draining, or no longer; false when no host has that name.</summary>
+    Task<bool> SetDrainingAsync(string name, bool draining, CancellationToken ct);
 
     /// <summary>Deletes the host; false when none has that name.</summary>
     Task<bool> RemoveAsync(string name, CancellationToken ct);

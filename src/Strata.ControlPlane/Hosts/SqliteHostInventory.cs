@@ -33,6 +33,7 @@ internal sealed class SqliteHostInventory(IOptions<SqliteStateStoreOptions> opti
             disk_free_bytes INTEGER,
             last_heartbeat TEXT,
             added_at TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS host_drains (name TEXT PRIMARY KEY);
         """;
 
     private const string Columns = "name, ssh_user, address, ssh_port, identity, agent_dir, agent_runtime, zone, region, labels, state, "
@@ -94,11 +95,22 @@ internal sealed class SqliteHostInventory(IOptions<SqliteStateStoreOptions> opti
         return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
     }
 
+    public async Task<bool> SetDrainingAsync(string name, bool draining, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = draining
+            ? "INSERT OR IGNORE INTO host_drains (name) SELECT name FROM hosts WHERE name = $name; SELECT EXISTS(SELECT 1 FROM host_drains WHERE name = $name)"
+            : "DELETE FROM host_drains WHERE name = $name; SELECT EXISTS(SELECT 1 FROM hosts WHERE name = $name)";
+        command.Parameters.AddWithValue("$name", name);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
+    }
+
     public async Task<bool> RemoveAsync(string name, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM hosts WHERE name = $name";
+        command.CommandText = "DELETE FROM host_drains WHERE name = $name; DELETE FROM hosts WHERE name = $name";
         command.Parameters.AddWithValue("$name", name);
         return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
     }
@@ -119,7 +131,7 @@ internal sealed class SqliteHostInventory(IOptions<SqliteStateStoreOptions> opti
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM hosts {clause}";
+        command.CommandText = $"SELECT {Columns}, EXISTS(SELECT 1 FROM host_drains d WHERE d.name = hosts.name) FROM hosts {clause}";
         bind(command);
         var hosts = new List<HostRecord>();
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -155,6 +167,7 @@ internal sealed class SqliteHostInventory(IOptions<SqliteStateStoreOptions> opti
             } : null,
             LastHeartbeat = Text(17) is { } heartbeat ? DateTimeOffset.Parse(heartbeat, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind) : null,
             AddedAt = DateTimeOffset.Parse(reader.GetString(18), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+            Draining = reader.GetBoolean(19),
         };
     }
 

@@ -52,7 +52,10 @@ public sealed class ServerObservation(
         foreach (var tier in runtime.State.Tiers)
         {
             var pending = tier.Servers.Where(s => s.State == ServerStatus.Pending && !lifecycle.IsBusy(s.Name) && LaunchGate.MayStart(runtime, s, now)).ToList();
-            if (pending.Count == 0 && !tier.Servers.Any(s => s.State == ServerStatus.Pending))
+            // A tier short of servers whose launches placement refused records none pending: its shortage stands
+            // (reported once) until it is at strength, with none left to move off a draining host.
+            if (pending.Count == 0 && !tier.Servers.Any(s => s.State == ServerStatus.Pending)
+                && tier.LiveServers.Count(s => s.State != ServerStatus.Failed) >= tier.Count.Desired && capacity.MovingOf(tier).Count == 0)
             {
                 capacity.Forget(runtime.Name, tier.LogicalName);
             }

@@ -31,6 +31,12 @@ public sealed record TierTarget(
 
     /// <summary>Servers older than this are replaced, the oldest first and one at a time (the tier's <c>maxAge</c>).</summary>
     public TimeSpan? MaxAge { get; init; }
+
+    /// <summary>
+    /// Servers that must leave where they run, by name, with why (e.g. their host drains): each is replaced like a
+    /// server of an old launch, with the same surge, health gate and bake. The default is none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Moving { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -64,6 +70,7 @@ public static class TierDecision
         var expired = target.MaxAge is { } maxAge
             ? live.Where(s => s.State == ServerStatus.InService && now - s.LaunchedAt >= maxAge).OrderBy(s => s.LaunchedAt).Take(1).Select(s => s.Name).ToHashSet()
             : [];
+        expired.UnionWith(live.Where(s => target.Moving.ContainsKey(s.Name)).Select(s => s.Name));
         var current = live.Where(s => IsCurrent(s, target) && !expired.Contains(s.Name)).ToList();
         var outdated = live.Where(s => !IsCurrent(s, target) || expired.Contains(s.Name)).ToList();
 
@@ -102,12 +109,17 @@ public static class TierDecision
             if (notServing || removable > 0)
             {
                 removable -= notServing ? 0 : 1;
-                yield return new TierTermination(server.Name, IsCurrent(server, target)
-                    ? "replaced for being older than the tier's maxAge"
-                    : "replaced by a server with the new image or launch settings", TerminationCause.Replacement);
+                yield return new TierTermination(server.Name, WhyReplaced(server, target), TerminationCause.Replacement);
             }
         }
     }
+
+    private static string WhyReplaced(ServerState server, TierTarget target) => server switch
+    {
+        _ when target.Moving.TryGetValue(server.Name, out var why) => $"moved elsewhere ({why}); its replacement serves",
+        _ when IsCurrent(server, target) => "replaced for being older than the tier's maxAge",
+        _ => "replaced by a server with the new image or launch settings",
+    };
 
     private static TimeSpan Since(ServerState server, DateTimeOffset now) =>
         server.StateSince is { } since ? now - since : TimeSpan.MaxValue;

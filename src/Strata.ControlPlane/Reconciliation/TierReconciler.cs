@@ -95,13 +95,14 @@ public sealed class TierReconciler(
         await CarryOutAsync(runtime, tier, tierState, target, actions, ct).ConfigureAwait(false);
     }
 
-    private static TierTarget TargetOf(DeploymentRuntime runtime, TierSpec tier, TierState tierState)
+    private TierTarget TargetOf(DeploymentRuntime runtime, TierSpec tier, TierState tierState)
     {
         var desired = runtime.Desired;
         return new TierTarget(desired.ImageDigest(tier), desired.LaunchDigest(tier), tierState.Count.Desired, tier.Update,
             References.DigestOf(runtime, tier), Rollouts.MaxNew(tierState.Rollout))
         {
             RecoveryDelay = tier.RecoveryDelay, MaxAge = tier.MaxAge, MaxReplacing = Math.Max(1, tier.MaxReplacing.Resolve(tierState.Count.Desired)),
+            Moving = capacity.MovingOf(tierState),
         };
     }
 
@@ -156,7 +157,7 @@ public sealed class TierReconciler(
     /// <summary>Records <paramref name="count"/> new pending servers of the tier, spread over its zones, and starts their launches.</summary>
     private async Task LaunchNewAsync(DeploymentRuntime runtime, TierSpec tier, TierTarget target, int count, CancellationToken ct)
     {
-        if (!await capacity.AllowAsync(runtime, tier, count, ct).ConfigureAwait(false))
+        if (!await capacity.AllowAsync(runtime, tier, count, target.Moving, ct).ConfigureAwait(false))
         {
             return;
         }

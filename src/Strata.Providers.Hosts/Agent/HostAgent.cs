@@ -72,5 +72,12 @@ public sealed class HostAgent
     public Task FenceAsync(string serverId, CancellationToken ct) =>
         _requests.AskAsync<AgentDone>(id => new AgentFence { Id = id, ServerId = serverId }, ct);
 
+    /// <summary>Kills every process of the host's servers but <paramref name="serverIds"/> and deletes them; returns those it stopped.</summary>
+    public async Task<IReadOnlyList<ServerInstance>> KeepOnlyAsync(IReadOnlyCollection<string> serverIds, CancellationToken ct)
+    {
+        var reply = await _requests.AskAsync<AgentServersReply>(id => new AgentKeepOnly { Id = id, ServerIds = [.. serverIds.Order(StringComparer.Ordinal)] }, ct).ConfigureAwait(false);
+        return [.. reply.Servers.Select(ServerMapping.FromWire)];
+    }
+
     internal void OnExited(AgentServerExited exited) => ServerStopped?.Invoke(new ServerStopped(exited.Deployment, exited.ServerId));
 }

@@ -30,6 +30,9 @@ public sealed partial class HostFleet : IAsyncDisposable
     private ImmutableDictionary<string, Keeper> _keepers = ImmutableDictionary<string, Keeper>.Empty;
     private ImmutableDictionary<string, HostStatus> _published = ImmutableDictionary<string, HostStatus>.Empty;
 
+    // Hosts kept out of placement while their servers move elsewhere; a host's connection does not change it.
+    private ImmutableHashSet<string> _draining = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+
     /// <param name="options">How hosts are reached and judged.</param>
     /// <param name="images">The control plane's object store, where registered images' archives are read from to be sent to hosts.</param>
     /// <param name="time">The clock of heartbeats and reconnections.</param>
@@ -107,6 +110,8 @@ public sealed partial class HostFleet : IAsyncDisposable
             }
         }
 
+        // A host registered again under this name starts ready.
+        ImmutableInterlocked.Update(ref _draining, d => d.Remove(name));
         HostConnection? connection;
         lock (_gate)
         {
@@ -122,6 +127,19 @@ public sealed partial class HostFleet : IAsyncDisposable
         await connection.DisposeAsync().ConfigureAwait(false);
         return true;
     }
+
+    /// <summary>
+    /// Marks a host as draining (kept out of placement: its state is <see cref="HostState.Draining"/> while it is heard
+    /// from) or ready again; the change is published at once. A host not connected yet keeps the mark for when it is.
+    /// </summary>
+    public void SetDraining(string name, bool draining)
+    {
+        ImmutableInterlocked.Update(ref _draining, d => draining ? d.Add(name) : d.Remove(name));
+        Evaluate();
+    }
+
+    /// <summary>True when the host is marked as draining, whatever its connection.</summary>
+    public bool IsDraining(string name) => _draining.Contains(name);
 
     public HostStatus? Find(string name) => _hosts.TryGetValue(name, out var connection) ? StatusOf(connection, _time.GetUtcNow()) : null;
 
@@ -282,7 +300,7 @@ public sealed partial class HostFleet : IAsyncDisposable
     private HostStatus StatusOf(HostConnection connection, DateTimeOffset now) => new()
     {
         Name = connection.Registration.Name,
-        State = HostStateDecision.Decide(connection.LastHeartbeat, draining: false, now, _options),
+        State = HostStateDecision.Decide(connection.LastHeartbeat, _draining.Contains(connection.Registration.Name), now, _options),
         Connected = connection.Connected,
         Agent = connection.Hello,
         LastHeartbeat = connection.LastHeartbeat,

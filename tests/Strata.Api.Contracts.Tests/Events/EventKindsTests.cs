@@ -15,6 +15,8 @@ public sealed class EventKindsTests
         [nameof(EventKinds.ServerFenced)] = "server.fenced",
         [nameof(EventKinds.ServerStop)] = "server.stop",
         [nameof(EventKinds.ServerOrphan)] = "server.orphan",
+        [nameof(EventKinds.HostDrain)] = "host.drain",
+        [nameof(EventKinds.HostRemoved)] = "host.removed",
         [nameof(EventKinds.ServerLiveness)] = "server.liveness",
         [nameof(EventKinds.TierRollout)] = "tier.rollout",
         [nameof(EventKinds.TierCrashLoop)] = "tier.crashloop",

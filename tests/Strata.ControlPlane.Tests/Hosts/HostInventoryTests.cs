@@ -33,6 +33,30 @@ public sealed class HostInventoryTests
     }
 
     [Fact]
+    public async Task SetDrainingAsync_MarkedHost_ReadBackDrainingUntilResumedOrRemoved()
+    {
+        await using var services = new ControlPlaneServices();
+        var inventory = services.Get<IHostInventory>();
+        await inventory.AddAsync(Record("web1"), CancellationToken.None);
+        await inventory.AddAsync(Record("web2"), CancellationToken.None);
+
+        Assert.True(await inventory.SetDrainingAsync("web1", draining: true, CancellationToken.None));
+        Assert.True(await inventory.SetDrainingAsync("web1", draining: true, CancellationToken.None));
+        Assert.False(await inventory.SetDrainingAsync("gone", draining: true, CancellationToken.None));
+        var marked = await inventory.ListAsync(CancellationToken.None);
+        Assert.True(await inventory.SetDrainingAsync("web1", draining: false, CancellationToken.None));
+        var resumed = await inventory.FindAsync("web1", CancellationToken.None);
+        await inventory.SetDrainingAsync("web2", draining: true, CancellationToken.None);
+        await inventory.RemoveAsync("web2", CancellationToken.None);
+        await inventory.AddAsync(Record("web2"), CancellationToken.None);
+        var again = await inventory.FindAsync("web2", CancellationToken.None);
+
+        Assert.Equal([("web1", true), ("web2", false)], marked.Select(h => (h.Registration.Name, h.Draining)));
+        Assert.False(resumed!.Draining);
+        Assert.False(again!.Draining);
+    }
+
+    [Fact]
     public async Task AddAsync_NameTaken_HostExistsSayingWhatToDo()
     {
         await using var services = new ControlPlaneServices();

@@ -103,6 +103,30 @@ public sealed class TierDecisionTests
     }
 
     [Fact]
+    public void Decide_ServersOnADrainingHost_AreReplacedWithSurgeAndLeaveOnlyOnceTheirReplacementsServe()
+    {
+        var servers = new[]
+        {
+            Server("web-a", ServerStatus.InService, minute: 0),
+            Server("web-b", ServerStatus.InService, minute: 1),
+            Server("web-c", ServerStatus.InService, minute: 2),
+        };
+        var target = Target(desired: 3) with { Moving = new Dictionary<string, string> { ["web-b"] = "host h2 is draining" } };
+
+        var start = TierDecision.Decide(target, servers, launchAllowed: true);
+        var booting = TierDecision.Decide(target, [.. servers, Server("web-new", ServerStatus.Booting, minute: 3)], launchAllowed: true);
+        var serving = TierDecision.Decide(target, [.. servers, Server("web-new", ServerStatus.InService, minute: 3)], launchAllowed: true);
+        var blocked = TierDecision.Decide(target, servers, launchAllowed: false);
+
+        Assert.Equal((1, 0), (start.Launch, start.Terminate.Count));
+        Assert.Equal((0, 0), (booting.Launch, booting.Terminate.Count));
+        Assert.Equal(("web-b", 0), (Assert.Single(serving.Terminate).Server, serving.Launch));
+        Assert.Equal("moved elsewhere (host h2 is draining); its replacement serves", serving.Terminate[0].Reason);
+        Assert.Equal(TerminationCause.Replacement, serving.Terminate[0].Cause);
+        Assert.Empty(blocked.Terminate);
+    }
+
+    [Fact]
     public void Decide_DeadServerWithinRecoveryDelay_HoldsItsPlace()
     {
         var now = DateTimeOffset.Parse("2026-01-01T00:10:00Z", System.Globalization.CultureInfo.InvariantCulture);

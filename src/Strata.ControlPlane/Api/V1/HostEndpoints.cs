@@ -10,8 +10,8 @@ using Strata.Providers.Hosts.Ssh;
 namespace Strata.ControlPlane.Api.V1;
 
 /// <summary>
-/// <c>/api/v1/hosts</c>: the fleet. Listing is for viewers; adding and removing a host decide what machines Strata logs
-/// in to and runs code on, so they are for admins.
+/// <c>/api/v1/hosts</c>: the fleet. Listing is for viewers; adding, draining, resuming and removing a host decide what
+/// machines Strata logs in to and runs servers on, so they are for admins.
 /// </summary>
 public static class HostEndpoints
 {
@@ -23,6 +23,8 @@ public static class HostEndpoints
         var api = routes.MapGroup("/api/v1/hosts");
         api.MapGet("", ListAsync).RequireRole(TokenRole.Viewer);
         api.MapPost("", AddAsync).RequireRole(TokenRole.Admin);
+        api.MapPost("/{host}/drain", (string host, HostService hosts, CancellationToken ct) => MarkAsync(host, draining: true, hosts, ct)).RequireRole(TokenRole.Admin);
+        api.MapPost("/{host}/resume", (string host, HostService hosts, CancellationToken ct) => MarkAsync(host, draining: false, hosts, ct)).RequireRole(TokenRole.Admin);
         api.MapDelete("/{host}", RemoveAsync).RequireRole(TokenRole.Admin);
         return api;
     }
@@ -55,9 +57,13 @@ public static class HostEndpoints
         }
     }
 
-    private static async Task<IResult> RemoveAsync(string host, HostService hosts, CancellationToken ct)
+    private static async Task<IResult> MarkAsync(string host, bool draining, HostService hosts, CancellationToken ct) =>
+        Results.Json(await hosts.SetDrainingAsync(host, draining, ct).ConfigureAwait(false), HostJsonContext.Default.HostDto);
+
+    /// <summary><c>DELETE /api/v1/hosts/{host}[?force=true]</c>: refused (409) while servers run there, unless forced.</summary>
+    private static async Task<IResult> RemoveAsync(string host, bool? force, HostService hosts, CancellationToken ct)
     {
-        await hosts.RemoveAsync(host, ct).ConfigureAwait(false);
+        await hosts.RemoveAsync(host, force ?? false, ct).ConfigureAwait(false);
         return Results.NoContent();
     }
 }

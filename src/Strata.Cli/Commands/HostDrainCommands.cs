@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Text.Json;
+using Strata.Api.Contracts;
+using Strata.Cli.Client;
+
+namespace Strata.Cli.Commands;
+
+/// <summary>
+/// <c>strata host drain NAME</c> and <c>strata host resume NAME</c>: take a host out of placement while its servers move
+/// to other hosts through the rolling-update path, and put it back. Drain waits until no server is left on the host,
+/// printing each one that leaves, or until every one left cannot be moved (no other host can take it).
+/// </summary>
+public sealed class HostDrainCommands(CliContext context)
+{
+    private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(500);
+    private readonly Argument<string> _name = new("NAME") { Description = "The host's name in Strata." };
+    private readonly Option<bool> _noWait = new("--no-wait") { Description = "Return once the host is draining, without waiting for its servers to move." };
+    private readonly Option<TimeSpan> _timeout = DurationOption.Create("--timeout", "How long to wait for the host's servers to move", TimeSpan.FromMinutes(10));
+    private readonly Option<bool> _json = new("--json") { Description = "Print the host as JSON on stdout at the end." };
+
+    public Command CreateDrain()
+    {
+        var drain = new Command("drain", "Keep the host out of placement and move its servers to other hosts (a replacement serves before each old server leaves its load balancer).");
+        drain.Arguments.Add(_name);
+        drain.Options.Add(_noWait);
+        drain.Options.Add(_timeout);
+        drain.Options.Add(_json);
+        drain.SetAction((result, ct) => context.WithControlPlaneAsync(client => DrainAsync(result, client, ct), ct));
+        return drain;
+    }
+
+    public Command CreateResume()
+    {
+        var resume = new Command("resume", "Make a draining host ready again: new servers may be placed on it.");
+        resume.Arguments.Add(_name);
+        resume.Options.Add(_json);
+        resume.SetAction((result, ct) => context.WithControlPlaneAsync(async client =>
+        {
+            var host = await client.SetHostDrainingAsync(result.GetValue(_name)!, draining: false, ct).ConfigureAwait(false);
+            await PrintJsonAsync(result, host).ConfigureAwait(false);
+            await context.Error.WriteLineAsync($"Host '{host.Name}' is {host.State}: new servers may be placed on it.").ConfigureAwait(false);
+            return ExitCodes.Success;
+        }, ct));
+        return resume;
+    }
+
+    private async Task<int> DrainAsync(ParseResult result, ControlPlaneClient client, CancellationToken ct)
+    {
+        var name = result.GetValue(_name)!;
+        var host = await client.SetHostDrainingAsync(name, draining: true, ct).ConfigureAwait(false);
+        var left = host.Drain?.Servers ?? [];
+        await context.Error.WriteLineAsync(left.Count == 0
+            ? $"Draining host '{name}': it runs no servers."
+            : $"Draining host '{name}': moving {Servers(left.Count)} to other hosts: {string.Join(", ", left.Select(Describe))}.").ConfigureAwait(false);
+        var exit = ExitCodes.Success;
+        if (!result.GetValue(_noWait))
+        {
+            (host, exit) = await WaitAsync(client, host, result.GetValue(_timeout), ct).ConfigureAwait(false);
+        }
+
+        await PrintJsonAsync(result, host).ConfigureAwait(false);
+        return exit;
+    }
+
+    /// <summary>Follows the drain until no server is left, every one left is blocked, or the timeout passes.</summary>
+    private async Task<(HostDto Host, int Exit)> WaitAsync(ControlPlaneClient client, HostDto host, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        var left = host.Drain?.Servers ?? [];
+        while (true)
+        {
+            var servers = host.Drain?.Servers ?? [];
+            foreach (var gone in left.Where(l => !servers.Any(s => s.Server == l.Server)))
+            {
+                await context.Error.WriteLineAsync($"  {Describe(gone)} left {host.Name}: its replacement serves elsewhere; {Servers(servers.Count)} to go").ConfigureAwait(false);
+            }
+
+            left = servers;
+            if (servers.Count == 0)
+            {
+                await context.Error.WriteLineAsync($"Drained host '{host.Name}': no servers left on it. It stays out of placement until `strata host resume {host.Name}`; `strata host remove {host.Name}` forgets it.").ConfigureAwait(false);
+                return (host, ExitCodes.Success);
+            }
+
+            if (servers.All(s => s.Blocked is not null))
+            {
+                foreach (var blocked in servers)
+                {
+                    await context.Error.WriteLineAsync($"strata: cannot move {blocked.Server} of tier '{blocked.Tier}' (deployment {blocked.Deployment}) off host {host.Name}: {blocked.Blocked}. It keeps running there.").ConfigureAwait(false);
+                }
+
+                await context.Error.WriteLineAsync($"Host '{host.Name}' stays draining: add a host that can take {(servers.Count == 1 ? "it" : "them")} and the drain goes on, or `strata host resume {host.Name}`.").ConfigureAwait(false);
+                return (host, ExitCodes.NotConverged);
+            }
+
+            if (DateTimeOffset.UtcNow >= deadline)
+            {
+                await context.Error.WriteLineAsync($"strata: {Servers(servers.Count)} still on host {host.Name} after {timeout.TotalSeconds:0}s: {string.Join(", ", servers.Select(Describe))}; the drain goes on (`strata hosts` shows it).").ConfigureAwait(false);
+                return (host, ExitCodes.NotConverged);
+            }
+
+            await Task.Delay(s_poll, ct).ConfigureAwait(false);
+            host = (await client.ListHostsAsync(ct).ConfigureAwait(false)).FirstOrDefault(h => h.Name == host.Name)
+                ?? throw new ControlPlaneException(System.Net.HttpStatusCode.NotFound, $"host '{host.Name}' was removed while it drained", null);
+        }
+    }
+
+    private async Task PrintJsonAsync(ParseResult result, HostDto host)
+    {
+        if (result.GetValue(_json))
+        {
+            await context.Out.WriteLineAsync(JsonSerializer.Serialize(host, HostJsonContext.Default.HostDto)).ConfigureAwait(false);
+        }
+    }
+
+    private static string Describe(HostDrainServerDto server) => $"{server.Server} ({server.Deployment}/{server.Tier})";
+
+    private static string Servers(int count) => count == 1 ? "1 server" : $"{count} servers";
+}
