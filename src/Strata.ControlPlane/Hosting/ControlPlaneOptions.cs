@@ -16,6 +16,17 @@ public sealed class ControlPlaneOptions
     public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// How long a server whose launch or termination failed is left alone before the next attempt, doubling with each
+    /// failure in a row up to <see cref="MaxOperationRetryDelay"/>: a termination sent to a host that cannot be reached
+    /// fails at once, and retried on every pass it filled the event log with hundreds of errors a second. The
+    /// default is 1 second.
+    /// </summary>
+    public TimeSpan OperationRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between attempts of a failing operation. The default is 1 minute.</summary>
+    public TimeSpan MaxOperationRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// The time between health probes of a server that is still booting, when the check's own interval is longer (as
     /// HAProxy's <c>fastinter</c>): a new server goes into service as soon as it answers, not up to an interval later.
     /// The default is 100 milliseconds.

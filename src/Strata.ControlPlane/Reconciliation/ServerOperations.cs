@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Strata.Api.Contracts.Events;
+using Strata.Common.Retries;
 using Strata.ControlPlane.Events;
+using Strata.ControlPlane.Hosting;
 
 namespace Strata.ControlPlane.Reconciliation;
 
@@ -11,19 +14,26 @@ namespace Strata.ControlPlane.Reconciliation;
 /// decided while the launch was still recording its server used to run beside it, unseen, and once the launch ended
 /// the reconciler took the terminating server for abandoned and terminated it a second time. The slot is taken before
 /// the operation starts, so an operation that ends at once can never leave it taken. An operation that throws is
-/// logged and reported as a <c>server.error</c> event, and every operation that ends asks for another pass.
+/// logged and reported as a <c>server.error</c> event, and the server is then left alone for a while that doubles
+/// with each failure in a row (<see cref="ControlPlaneOptions.OperationRetryDelay"/>); every operation that ends asks
+/// for another pass.
 /// </summary>
-public sealed partial class ServerOperations(EventLog events, ReconcileTriggers triggers, ILogger<ServerOperations> logger)
+public sealed partial class ServerOperations(
+    EventLog events, ReconcileTriggers triggers, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<ServerOperations> logger)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Failures> _failures = new(StringComparer.Ordinal);
 
-    /// <summary>True while an operation of <paramref name="server"/> runs or waits for its turn: it has an owner.</summary>
+    /// <summary>
+    /// True while an operation of <paramref name="server"/> runs or waits for its turn, or while its last one failed
+    /// less than its retry delay ago: it has an owner, and no pass starts another.
+    /// </summary>
     public bool IsBusy(string server)
     {
         lock (_lock)
         {
-            return _slots.ContainsKey(server);
+            return _slots.ContainsKey(server) || (_failures.TryGetValue(server, out var failed) && time.GetUtcNow() < failed.RetryAt);
         }
     }
 
@@ -50,11 +60,14 @@ public sealed partial class ServerOperations(EventLog events, ReconcileTriggers 
         try
         {
             await operation().ConfigureAwait(false);
+            Succeeded(server);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogOperationFailed(logger, ex, server);
-            await events.PublishAsync(runtime.Name, EventKinds.ServerError, ex.Message, new EventSubject { Resource = server, Server = server }, EventSeverity.Error).ConfigureAwait(false);
+            var retry = Failed(server);
+            await events.PublishAsync(runtime.Name, EventKinds.ServerError, $"{ex.Message} (tried again in {Strata.Spec.Grammar.SpecValues.FormatDuration(retry)})",
+                new EventSubject { Resource = server, Server = server }, EventSeverity.Error).ConfigureAwait(false);
         }
         finally
         {
@@ -70,8 +83,30 @@ public sealed partial class ServerOperations(EventLog events, ReconcileTriggers 
         }
     }
 
+    private void Succeeded(string server)
+    {
+        lock (_lock)
+        {
+            _failures.Remove(server);
+        }
+    }
+
+    /// <summary>Records one more failure in a row and returns how long the server is left alone.</summary>
+    private TimeSpan Failed(string server)
+    {
+        lock (_lock)
+        {
+            var count = (_failures.TryGetValue(server, out var before) ? before.Count : 0) + 1;
+            var delay = ExponentialBackoff.Delay(count, options.Value.OperationRetryDelay, options.Value.MaxOperationRetryDelay);
+            _failures[server] = new Failures(count, time.GetUtcNow() + delay);
+            return delay;
+        }
+    }
+
     [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "Operation on {Resource} failed")]
     private static partial void LogOperationFailed(ILogger logger, Exception exception, string resource);
+
+    private sealed record Failures(int Count, DateTimeOffset RetryAt);
 
     private sealed class Slot
     {

@@ -1,0 +1,69 @@
+using Strata.ControlPlane.Events;
+using Strata.ControlPlane.Reconciliation;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests.Reconciliation;
+
+/// <summary>
+/// A failing operation (a termination sent to a host that cannot be reached fails at once) leaves its server alone
+/// for a while that doubles with each failure in a row, so passes do not retry it as fast as they run.
+/// </summary>
+[Trait("kind", "unit")]
+public sealed class ServerOperationRetryTests : IAsyncDisposable
+{
+    private readonly ManualTimeProvider _time = new();
+    private readonly ControlPlaneServices _services;
+
+    public ServerOperationRetryTests() => _services = new ControlPlaneServices(_time);
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+
+    [Fact]
+    public async Task Start_OperationFailsTwiceThenSucceeds_ServerLeftAloneOneThenTwoSecondsThenFreeAtOnce()
+    {
+        var runtime = await _services.RuntimeAsync(Yaml);
+        var operations = _services.Get<ServerOperations>();
+        var fail = true;
+        Task Operation() => fail ? throw new InvalidOperationException("host h2 cannot be reached") : Task.CompletedTask;
+
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        var afterFirst = (operations.IsBusy("web-1"), Busy(operations, TimeSpan.FromMilliseconds(999)), Busy(operations, TimeSpan.FromMilliseconds(1)));
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        var afterSecond = (Busy(operations, TimeSpan.FromMilliseconds(1999)), Busy(operations, TimeSpan.FromMilliseconds(1)));
+        fail = false;
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+
+        Assert.Equal((true, true, false), afterFirst);
+        Assert.Equal((true, false), afterSecond);
+        Assert.False(operations.IsBusy("web-1"));
+        Assert.Equal(["host h2 cannot be reached (tried again in 1s)", "host h2 cannot be reached (tried again in 2s)"], await ErrorsAsync());
+    }
+
+    private bool Busy(ServerOperations operations, TimeSpan after)
+    {
+        _time.Advance(after);
+        return operations.IsBusy("web-1");
+    }
+
+    private async Task<List<string>> ErrorsAsync()
+    {
+        var errors = new List<string>();
+        await foreach (var e in _services.Get<EventLog>().ReadAsync("shop", 0, follow: false))
+        {
+            if (e.Kind == "server.error")
+            {
+                errors.Add(e.Message);
+            }
+        }
+
+        return errors;
+    }
+
+    private const string Yaml = """
+        deployment: shop
+        images:
+          app: { from: ./app, run: "sh run.sh" }
+        tiers:
+          web: { image: app, servers: 1 }
+        """;
+}
