@@ -12,6 +12,9 @@ public static class EventKinds
     /// <summary>A server failed (its launch or its process); <see cref="DeploymentEvent.ToState"/> is <c>Failed</c>.</summary>
     public const string ServerFailed = "server.failed";
 
+    /// <summary>A server was replaced on purpose (e.g. by a restore of its volume), not because it failed; a new server takes its place.</summary>
+    public const string ServerReplaced = "server.replaced";
+
     /// <summary>The liveness audit found a server nothing was working on and repaired it.</summary>
     public const string ServerLiveness = "server.liveness";
 

@@ -11,6 +11,7 @@ public sealed class EventKindsTests
     {
         [nameof(EventKinds.ServerState)] = "server.state",
         [nameof(EventKinds.ServerFailed)] = "server.failed",
+        [nameof(EventKinds.ServerReplaced)] = "server.replaced",
         [nameof(EventKinds.ServerError)] = "server.error",
         [nameof(EventKinds.ServerFenced)] = "server.fenced",
         [nameof(EventKinds.ServerStop)] = "server.stop",
