@@ -18,7 +18,11 @@ internal sealed class ControlPlaneServices : IAsyncDisposable
 
     /// <param name="time">The clock; the system's when null.</param>
     /// <param name="replace">Registrations made before the control plane's, which they replace (e.g. an <c>IHealthProbe</c>).</param>
-    public ControlPlaneServices(TimeProvider? time = null, Action<IServiceCollection>? replace = null)
+    /// <param name="after">
+    /// Registrations made after the control plane's, for services it registers unconditionally (the provider, the
+    /// tier capacity): the last registration is the one resolved.
+    /// </param>
+    public ControlPlaneServices(TimeProvider? time = null, Action<IServiceCollection>? replace = null, Action<IServiceCollection>? after = null)
     {
         Paths = new StrataPaths(_home.Path);
         var services = new ServiceCollection();
@@ -31,6 +35,7 @@ internal sealed class ControlPlaneServices : IAsyncDisposable
 
         // The proxy is never started here; the command only has to be valid for the load-balancer drivers to build.
         services.AddStrataControlPlane(new ControlPlaneOptions { Paths = Paths, ProxyCommand = ["strata", "proxy"] });
+        after?.Invoke(services);
         _provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = true });
     }
 

@@ -45,6 +45,9 @@ public static class EventKinds
     /// <summary>A tier's new servers do not all fit on the hosts it may use; none is launched until they do.</summary>
     public const string TierNoCapacity = "tier.no-capacity";
 
+    /// <summary>A tier's shortage of capacity ended: its new servers fit, or it needs none any more.</summary>
+    public const string TierCapacityResolved = "tier.capacity-resolved";
+
     /// <summary>An autoscaler changed a tier's desired count.</summary>
     public const string TierScaling = "tier.scaling";
 

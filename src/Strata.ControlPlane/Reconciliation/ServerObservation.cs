@@ -49,14 +49,11 @@ public sealed class ServerObservation(
     {
         var held = new HashSet<string>(StringComparer.Ordinal);
         var now = time.GetUtcNow();
+        capacity.BeginPass(runtime.Name);
         foreach (var tier in runtime.State.Tiers)
         {
             var pending = tier.Servers.Where(s => s.State == ServerStatus.Pending && !lifecycle.IsBusy(s.Name) && LaunchGate.MayStart(runtime, s, now)).ToList();
-            if (pending.Count == 0 && !tier.Servers.Any(s => s.State == ServerStatus.Pending))
-            {
-                capacity.Forget(runtime.Name, tier.LogicalName);
-            }
-            else if (pending.Count > 0 && runtime.Desired.Spec.FindTier(tier.LogicalName) is { } spec
+            if (pending.Count > 0 && runtime.Desired.Spec.FindTier(tier.LogicalName) is { } spec
                 && !await capacity.AllowAsync(runtime, spec, pending.Count, ct).ConfigureAwait(false))
             {
                 held.UnionWith(pending.Select(s => s.Name));
