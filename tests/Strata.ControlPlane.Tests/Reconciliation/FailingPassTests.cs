@@ -18,16 +18,6 @@ namespace Strata.ControlPlane.Tests.Reconciliation;
 [Trait("kind", "unit")]
 public sealed class FailingPassTests
 {
-    private const string Yaml = """
-        deployment: shop
-        images:
-          app: { from: ./app, run: "sh run.sh" }
-        tiers:
-          web:
-            image: app
-            servers: 1
-        """;
-
     [Fact]
     public void ById_ServerListedTwice_OneEntryAndTheRunningOneCounts()
     {
@@ -46,7 +36,7 @@ public sealed class FailingPassTests
         var provider = new UnforeseenFailure();
         await using var harness = new ControlPlaneServices(after: s => s.AddSingleton<ICloudProvider>(provider));
         var store = await harness.InitializedStoreAsync();
-        var runtime = AppliedDeployments.Runtime(store, Yaml, state => state.WithServer(
+        var runtime = AppliedDeployments.Runtime(store, Specs.Web(servers: 1), state => state.WithServer(
             state.FindTier("web")!.Servers[0] with { State = ServerStatus.InService, Address = "127.0.0.1" }, DateTimeOffset.UnixEpoch));
         harness.Get<DeploymentRegistry>().GetOrAdd("shop", () => runtime);
         var loop = harness.Get<ReconcileLoop>();

@@ -16,16 +16,6 @@ namespace Strata.ControlPlane.Tests.Reconciliation;
 [Trait("kind", "unit")]
 public sealed class TierCapacityGateTests
 {
-    private const string Yaml = """
-        deployment: shop
-        images:
-          app: { from: ./app, run: "sh run.sh" }
-        tiers:
-          web:
-            image: app
-            servers: { min: 1, max: 4, desired: 2 }
-        """;
-
     [Fact]
     public async Task Passes_TierShortOfCapacityForANewServer_ReportedOncePerReasonAndOnceWhenItNeedsNoneAnyMore()
     {
@@ -36,7 +26,7 @@ public sealed class TierCapacityGateTests
             s.AddSingleton<ICloudProvider>(provider);
             s.AddSingleton<ITierCapacity>(capacity);
         });
-        var runtime = await services.RuntimeAsync(Yaml, OneInServiceOneMissing);
+        var runtime = await services.RuntimeAsync(Specs.Web(servers: 2), OneInServiceOneMissing);
         provider.Running = [AppliedDeployments.RunningInstance(runtime.State.FindTier("web")!.Servers[0], DateTimeOffset.UnixEpoch, services.Paths.Root)];
 
         await PassesAsync(services, runtime, 3);
