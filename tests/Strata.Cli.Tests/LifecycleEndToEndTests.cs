@@ -64,6 +64,10 @@ public sealed class LifecycleEndToEndTests
         var one = HelloEndToEndTests.Servers(await strata.StatusAsync("life"));
         Assert.Single(one);
         Assert.All(three.Where(s => s.Name != one[0].Name), s => Assert.False(StrataRunner.IsAlive(s.Pid)));
+        // Each server scaled in leaves the load balancer before it stops, and the events say so.
+        var events = await strata.RunAsync(TimeSpan.FromSeconds(30), "events", "life");
+        Assert.All(three.Where(s => s.Name != one[0].Name), s => Assert.Contains($"({s.Name} drained: ", events.Out, StringComparison.Ordinal));
+        Assert.Contains($"front now sends to {one[0].Name} (", events.Out, StringComparison.Ordinal);
 
         var outOfRange = await strata.RunAsync(TimeSpan.FromSeconds(30), "scale", "life", "web", "9");
         Assert.Equal(ExitCodes.Usage, outOfRange.ExitCode);

@@ -209,8 +209,12 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "no load-balancing algorithm of the drivers matches this one"),
     };
 
-    /// <summary>Takes a server out of every pool it is in and waits (up to the drain timeout) for its requests to finish.</summary>
-    public async Task DrainAsync(DeploymentRuntime runtime, string server, CancellationToken ct)
+    /// <summary>
+    /// Takes a server out of every pool it is in and waits (up to the drain timeout) for its requests to finish. Each
+    /// pool's change is told at once, with <paramref name="reason"/>: the next reconcile pass finds the members as the
+    /// state has them and would say nothing.
+    /// </summary>
+    public async Task DrainAsync(DeploymentRuntime runtime, string server, string reason, CancellationToken ct)
     {
         foreach (var state in runtime.State.LoadBalancers.Where(l => l.Members.Contains(server)).ToList())
         {
@@ -226,6 +230,8 @@ public sealed class LoadBalancerCoordinator(ILoadBalancerDriverRegistry drivers,
             _standby.TryRemove(state.PhysicalName, out _);
             await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = remaining }), ct).ConfigureAwait(false);
             await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerMembers, MembersText(spec, remaining, [$"{server} drained: {reason}"]),
+                $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
             await driver.WaitUntilDrainedAsync(instance, server, spec.DrainTimeout, time, ct).ConfigureAwait(false);
         }
     }

@@ -24,7 +24,7 @@ public sealed class ServerTermination(
         }
 
         health.Stop(server.Name);
-        await loadBalancers.DrainAsync(runtime, server.Name, ct).ConfigureAwait(false);
+        await loadBalancers.DrainAsync(runtime, server.Name, reason, ct).ConfigureAwait(false);
         await shutdown.StopAsync(runtime, server.Name, server.Tier, ct).ConfigureAwait(false);
 
         // The cause is read from the state, where it was stored with the Terminating state, so a termination resumed

@@ -22,6 +22,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
     private readonly ServerProcesses _processes;
     private readonly ServerLauncher _launcher;
     private readonly ServerFence _fence;
+    private readonly ServerMarkers _markers;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly KeyedLock _locks = new();
@@ -41,8 +42,9 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
         _addresses = ServerAddresses.Create(_options, root, _records.ReadAll().Select(s => s.Address));
         _images = new LocalImages(imageStore, root);
         _volumes = new LocalVolumes(root, time);
-        _processes = new ServerProcesses(time, _options.PollInterval);
-        _fence = new ServerFence(time, _options.PollInterval);
+        _markers = new ServerMarkers(root);
+        _processes = new ServerProcesses(_markers, time, _options.PollInterval);
+        _fence = new ServerFence(_markers, time, _options.PollInterval);
         _launcher = new ServerLauncher(_options, _records, _addresses, _images, _volumes, _processes, time, logger);
         Zones = [.. _options.Zones];
         Capabilities = new ProviderCapabilities
@@ -221,7 +223,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
 
         // A child of this instance is known alive without /proc: just after it starts, /proc still shows the forked
         // copy of this process, before exec has given it the server's marker.
-        if (_processes.IsRunningChild(pid) || ProcFs.IsSameProcess(pid, record.ProcessStartTime ?? 0, record.Id))
+        if (_processes.IsRunningChild(pid) || _markers.IsSameProcess(pid, record.ProcessStartTime ?? 0, record.Id))
         {
             return record;
         }
@@ -237,7 +239,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
 
     private ServerInstance? AdoptOrphan(ServerInstance record)
     {
-        if (ProcFs.FindGroupLeader(record.Id) is not { } found)
+        if (_markers.FindGroupLeader(record.Id) is not { } found)
         {
             return null;
         }
@@ -253,7 +255,7 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
     {
         foreach (var marker in new[] { serverId, ServerLauncher.ConfigureMarkerOf(serverId) })
         {
-            if (ProcFs.FindGroupLeader(marker) is { } leftover)
+            if (_markers.FindGroupLeader(marker) is { } leftover)
             {
                 await _processes.StopGroupAsync(leftover.Pid, marker, grace, ct).ConfigureAwait(false);
             }

@@ -6,33 +6,6 @@ namespace Strata.Providers.Local;
 /// <summary>Reads process facts from <c>/proc</c>, which is how servers are recognised after a restart.</summary>
 internal static class ProcFs
 {
-    /// <summary>The environment variable that tags a server's processes with the server id.</summary>
-    public const string MarkerVariable = "STRATA_MARKER";
-
-    /// <summary>True when the process's environment holds <c>STRATA_MARKER=&lt;marker&gt;</c>.</summary>
-    public static bool HasMarker(int pid, string marker) => ProcessEnvironment.Contains(pid, MarkerVariable, marker);
-
-    /// <summary>True when <paramref name="pid"/> is alive, started at <paramref name="startTime"/> and carries the marker.</summary>
-    public static bool IsSameProcess(int pid, long startTime, string marker) => new ProcessIdentity(pid, startTime, MarkerVariable, marker).IsRunning();
-
-    /// <summary>Live processes of a group that carry the marker; other processes are never reported, so never signalled.</summary>
-    public static List<int> MarkedGroupMembers(int processGroup, string marker) =>
-        [.. Pids().Where(pid => ProcessStat.Read(pid) is { IsAlive: true } stat && stat.ProcessGroup == processGroup && HasMarker(pid, marker))];
-
-    /// <summary>The live process that leads its own group and carries the marker, if any.</summary>
-    public static (int Pid, long StartTime)? FindGroupLeader(string marker)
-    {
-        foreach (var pid in Pids())
-        {
-            if (ProcessStat.Read(pid) is { IsAlive: true } stat && stat.ProcessGroup == pid && HasMarker(pid, marker))
-            {
-                return (pid, stat.StartTime);
-            }
-        }
-
-        return null;
-    }
-
     /// <summary>
     /// True when the process's working directory, root or an open file lies inside one of <paramref name="folders"/>
     /// (full paths with symbolic links resolved, as the kernel reports them).

@@ -9,7 +9,7 @@ namespace Strata.Providers.Local;
 /// or its volumes: a worker whose parent was killed first is found that way. All are killed with SIGKILL, and the
 /// fence holds only once every one of them is gone.
 /// </summary>
-internal sealed class ServerFence(TimeProvider time, TimeSpan poll)
+internal sealed class ServerFence(ServerMarkers markers, TimeProvider time, TimeSpan poll)
 {
     private static readonly TimeSpan s_killWait = TimeSpan.FromSeconds(10);
 
@@ -21,7 +21,7 @@ internal sealed class ServerFence(TimeProvider time, TimeSpan poll)
     {
         IReadOnlyList<string> folders = [Path.GetFullPath(server.RootPath), .. volumeFolders.Select(Path.GetFullPath)];
         var deadline = time.GetTimestamp() + (long)(s_killWait.TotalSeconds * time.TimestampFrequency);
-        while (Find(server, folders) is { Count: > 0 } alive)
+        while (Find(server, folders, markers) is { Count: > 0 } alive)
         {
             if (time.GetTimestamp() >= deadline)
             {
@@ -39,7 +39,7 @@ internal sealed class ServerFence(TimeProvider time, TimeSpan poll)
     }
 
     /// <summary>The live processes of a server, never this process.</summary>
-    public static List<int> Find(ServerInstance server, IReadOnlyList<string> folders)
+    public static List<int> Find(ServerInstance server, IReadOnlyList<string> folders, ServerMarkers markers)
     {
         var self = Environment.ProcessId;
         var live = new Dictionary<int, ProcessStat>();
@@ -53,7 +53,7 @@ internal sealed class ServerFence(TimeProvider time, TimeSpan poll)
 
         var configureMarker = ServerLauncher.ConfigureMarkerOf(server.Id);
         var found = live.Keys
-            .Where(pid => ProcFs.HasMarker(pid, server.Id) || ProcFs.HasMarker(pid, configureMarker) || ProcFs.Uses(pid, folders))
+            .Where(pid => markers.IsCarriedBy(pid, server.Id) || markers.IsCarriedBy(pid, configureMarker) || ProcFs.Uses(pid, folders))
             .ToHashSet();
         AddDescendants(found, live);
         return [.. found.Order()];

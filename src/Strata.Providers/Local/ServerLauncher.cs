@@ -204,7 +204,7 @@ internal sealed class ServerLauncher
         environment["STRATA_ZONE"] = identity.Zone;
         environment["STRATA_DEPLOYMENT"] = identity.Deployment;
         environment["STRATA_CONFIG"] = identity.ConfigPath;
-        environment[ProcFs.MarkerVariable] = identity.ServerId;
+        _processes.Markers.Tag(environment, identity.ServerId);
         return environment;
     }
 
@@ -254,7 +254,8 @@ internal sealed class ServerLauncher
     private async Task ConfigureAsync(string command, ServerIdentity identity, Dictionary<string, string> environment, CancellationToken ct)
     {
         var marker = ConfigureMarkerOf(identity.ServerId);
-        var hookEnvironment = new Dictionary<string, string>(environment) { [ProcFs.MarkerVariable] = marker };
+        var hookEnvironment = new Dictionary<string, string>(environment);
+        _processes.Markers.Tag(hookEnvironment, marker);
         var log = Path.Combine(Path.GetDirectoryName(identity.ConfigPath)!, "logs", "configure.log");
         var code = await _processes.RunToCompletionAsync(command, identity.RootPath, hookEnvironment, log, marker, _options.ConfigureTimeout, ct)
             .ConfigureAwait(false);

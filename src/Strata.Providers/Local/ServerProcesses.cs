@@ -17,17 +17,22 @@ internal sealed class ServerProcesses : IDisposable
 {
     private static readonly TimeSpan s_killWait = TimeSpan.FromSeconds(5);
 
+    private readonly ServerMarkers _markers;
     private readonly TimeProvider _time;
     private readonly TimeSpan _poll;
 
     // Children started by this instance, kept so that .NET reaps them and their exit codes stay known.
     private readonly ConcurrentDictionary<int, Process> _children = new();
 
-    public ServerProcesses(TimeProvider time, TimeSpan poll)
+    public ServerProcesses(ServerMarkers markers, TimeProvider time, TimeSpan poll)
     {
+        _markers = markers;
         _time = time;
         _poll = poll;
     }
+
+    /// <summary>How this provider's processes are told from others'.</summary>
+    public ServerMarkers Markers => _markers;
 
     /// <summary>Starts <c>setsid /bin/sh -c</c> with the command, its output appended to <paramref name="logPath"/>.</summary>
     public StartedProcess Start(string command, string workingDirectory, IReadOnlyDictionary<string, string> environment, string logPath)
@@ -126,7 +131,7 @@ internal sealed class ServerProcesses : IDisposable
     /// </summary>
     public async Task StopGroupAsync(int processGroup, string marker, TimeSpan grace, CancellationToken ct)
     {
-        if (ProcFs.MarkedGroupMembers(processGroup, marker).Count == 0)
+        if (_markers.GroupMembers(processGroup, marker).Count == 0)
         {
             return;
         }
@@ -166,7 +171,7 @@ internal sealed class ServerProcesses : IDisposable
     private async Task<bool> WaitForGroupExitAsync(int processGroup, string marker, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
-        while (ProcFs.MarkedGroupMembers(processGroup, marker).Count > 0)
+        while (_markers.GroupMembers(processGroup, marker).Count > 0)
         {
             if (_time.GetTimestamp() >= deadline)
             {

@@ -64,6 +64,7 @@ public sealed class LaunchTests : IAsyncLifetime
         Assert.Equal("web-0", environment["STRATA_SERVER_NAME"]);
         Assert.Equal(server.Id, environment["STRATA_SERVER_ID"]);
         Assert.Equal(server.Id, environment["STRATA_MARKER"]);
+        Assert.Equal(Path.GetFullPath(_harness.Options.RootPath), environment["STRATA_ENGINE"]);
         Assert.Equal(server.Zone, environment["STRATA_ZONE"]);
         Assert.Equal("web", environment["STRATA_TIER"]);
         Assert.Equal("hello", environment["STRATA_DEPLOYMENT"]);

@@ -79,15 +79,19 @@ public sealed class TerminateTests : IAsyncLifetime
         Assert.Single(Processes.WithMarker(id));
     }
 
-    [Fact]
-    public async Task LaunchAsync_ProcessStartedButNotRecorded_AdoptsItInsteadOfStartingAnother()
+    // An orphan without STRATA_ENGINE was started by a version of Strata from before processes carried it.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task LaunchAsync_ProcessStartedButNotRecorded_AdoptsItInsteadOfStartingAnother(bool taggedWithEngine)
     {
         var id = LocalProviderHarness.NewId();
         var interrupted = InterruptedRecord(id);
         new ServerRecords(_harness.Options.RootPath).Write(interrupted);
-        var orphan = StartOrphan(id);
+        var orphan = StartOrphan(id, taggedWithEngine ? Path.GetFullPath(_harness.Options.RootPath) : null);
         // setsid makes it a group leader only once it runs; until then it is not yet the server a restart would find.
-        await Eventually.WaitAsync(() => ProcFs.FindGroupLeader(id)?.Pid == orphan.Id, "the orphan leads its own session");
+        var markers = new ServerMarkers(Path.GetFullPath(_harness.Options.RootPath));
+        await Eventually.WaitAsync(() => markers.FindGroupLeader(id)?.Pid == orphan.Id, "the orphan leads its own session");
 
         var server = await _harness.CreateProvider().LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000", id), CancellationToken.None).WithTimeout();
 
@@ -96,20 +100,23 @@ public sealed class TerminateTests : IAsyncLifetime
         Assert.Equal([orphan.Id], Processes.WithMarker(id));
     }
 
-    private ServerInstance InterruptedRecord(string id)
+    private ServerInstance InterruptedRecord(string id) => InterruptedRecord(_harness, _image, id);
+
+    /// <summary>The record of a launch a control plane was killed in, before it started the process or recorded it.</summary>
+    internal static ServerInstance InterruptedRecord(LocalProviderHarness harness, MachineImage image, string id)
     {
-        var folder = Path.Combine(_harness.Options.RootPath, "servers", id);
+        var folder = Path.Combine(harness.Options.RootPath, "servers", id);
         return new ServerInstance
         {
             Id = id, Name = id, Deployment = "hello", Tier = "web", Zone = "local-b",
-            Address = _harness.Options.AddressRangeEnd, ImageId = _image.Id, State = ServerInstanceState.Pending,
+            Address = harness.Options.AddressRangeEnd, ImageId = image.Id, State = ServerInstanceState.Pending,
             LaunchedAt = DateTimeOffset.UnixEpoch, RootPath = Path.Combine(folder, "root"),
             LogPath = Path.Combine(folder, "logs", "server.log"), ConfigPath = Path.Combine(folder, "config.json"),
         };
     }
 
     /// <summary>A server process as a control plane killed right after starting it would have left it.</summary>
-    private static Process StartOrphan(string id)
+    private static Process StartOrphan(string id, string? engine)
     {
         var info = new ProcessStartInfo("setsid") { UseShellExecute = false };
         foreach (var argument in new[] { "/bin/sh", "-c", "exec sleep 1000" })
@@ -118,6 +125,11 @@ public sealed class TerminateTests : IAsyncLifetime
         }
 
         info.Environment["STRATA_MARKER"] = id;
+        if (engine is not null)
+        {
+            info.Environment["STRATA_ENGINE"] = engine;
+        }
+
         return Process.Start(info)!;
     }
 }

@@ -1,0 +1,57 @@
+using Strata.Common.Processes;
+
+namespace Strata.Providers.Local;
+
+/// <summary>
+/// How one local provider tells its servers' processes from every other process on the machine: each carries
+/// <c>STRATA_MARKER</c> (the server id, or its configure hook's marker) and <c>STRATA_ENGINE</c> (the provider's root
+/// folder). A server id is unique only within one provider: two agents on one machine, or two Strata homes, may each
+/// run a <c>web-1</c>, and a search by the id alone would stop, adopt or fence the other one's process. A process
+/// without <c>STRATA_ENGINE</c> was launched by an earlier version of Strata and is known by its marker alone, as then.
+/// </summary>
+internal sealed class ServerMarkers(string engine)
+{
+    /// <summary>The environment variable that tags a server's processes with the server id.</summary>
+    public const string MarkerVariable = "STRATA_MARKER";
+
+    /// <summary>The environment variable that tags them with the root folder of the provider that launched them.</summary>
+    public const string EngineVariable = "STRATA_ENGINE";
+
+    /// <summary>The provider's root folder, as its processes carry it.</summary>
+    public string Engine { get; } = engine;
+
+    /// <summary>Tags an environment with <paramref name="marker"/> and this provider's engine.</summary>
+    public void Tag(IDictionary<string, string> environment, string marker)
+    {
+        environment[MarkerVariable] = marker;
+        environment[EngineVariable] = Engine;
+    }
+
+    /// <summary>True when the process carries <paramref name="marker"/> and was launched by this provider (or by one from before engines were tagged).</summary>
+    public bool IsCarriedBy(int pid, string marker) =>
+        ProcessEnvironment.Values(pid, MarkerVariable, EngineVariable) is [var found, var engine]
+        && found == marker
+        && (engine is null || engine == Engine);
+
+    /// <summary>True when <paramref name="pid"/> is alive, started at <paramref name="startTime"/> and carries the marker.</summary>
+    public bool IsSameProcess(int pid, long startTime, string marker) =>
+        !new ProcessIdentity(pid, startTime, MarkerVariable, marker).HasExited() && IsCarriedBy(pid, marker);
+
+    /// <summary>Live processes of a group that carry the marker; other processes are never reported, so never signalled.</summary>
+    public List<int> GroupMembers(int processGroup, string marker) =>
+        [.. ProcFs.Pids().Where(pid => ProcessStat.Read(pid) is { IsAlive: true } stat && stat.ProcessGroup == processGroup && IsCarriedBy(pid, marker))];
+
+    /// <summary>The live process that leads its own group and carries the marker, if any.</summary>
+    public (int Pid, long StartTime)? FindGroupLeader(string marker)
+    {
+        foreach (var pid in ProcFs.Pids())
+        {
+            if (ProcessStat.Read(pid) is { IsAlive: true } stat && stat.ProcessGroup == pid && IsCarriedBy(pid, marker))
+            {
+                return (pid, stat.StartTime);
+            }
+        }
+
+        return null;
+    }
+}
