@@ -23,7 +23,7 @@ public static class ExitCodes
     /// <summary>The deployment, tier or server named does not exist.</summary>
     public const int NotFound = 5;
 
-    /// <summary>The request conflicts with the state: a saved plan is out of date, <c>strata server</c> while a control plane runs for the home, or <c>host remove</c> while servers run on the host.</summary>
+    /// <summary>The request conflicts with the state: a saved plan is out of date, <c>strata server</c> while a control plane runs for the home, the control plane still runs after <c>strata server stop</c> waited for it, or <c>host remove</c> while servers run on the host.</summary>
     public const int Conflict = 6;
 
     /// <summary>A backup, restore or restore drill failed (the message names the cause, e.g. a corrupt chunk).</summary>

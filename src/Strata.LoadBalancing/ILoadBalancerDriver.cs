@@ -31,6 +31,10 @@ public interface ILoadBalancerDriver
     /// <summary>Counters per member, or <see langword="null"/> when the load balancer does not answer.</summary>
     Task<LoadBalancerStats?> GetStatsAsync(LoadBalancerInstance instance, CancellationToken ct);
 
-    /// <summary>Stops the load balancer, letting in-flight requests finish within the drain timeout. Idempotent.</summary>
+    /// <summary>
+    /// Stops the load balancer for good, letting in-flight requests finish within the drain timeout, and deletes its
+    /// files (configuration with its admin token and pin key, state, log, TLS key): afterwards
+    /// <see cref="DescribeAsync"/> returns <see langword="null"/>. Idempotent.
+    /// </summary>
     Task StopAsync(string id, CancellationToken ct);
 }

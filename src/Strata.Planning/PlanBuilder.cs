@@ -83,8 +83,8 @@ internal sealed class PlanBuilder(PlanContext context)
         var action = state is null ? ChangeAction.Create
             : replace ? ChangeAction.Replace
             : reasons.Count > 0 ? ChangeAction.Update : ChangeAction.NoOp;
-        var newUrl = action is ChangeAction.Create or ChangeAction.Replace || state?.Url is null
-            ? AttributeChange.KnownAfterApply : state.Url;
+        // The spec fixes where a new load balancer listens, so its URL is known before it runs.
+        var newUrl = action is ChangeAction.Create or ChangeAction.Replace || state?.Url is null ? spec.Url : state.Url;
         List<AttributeChange> attributes =
         [
             new("listen", state?.Listen, spec.Listen),

@@ -127,6 +127,23 @@ public sealed class ControlPlaneClientTests
         Assert.Contains("could not be read", result.Error);
     }
 
+    [Fact]
+    public async Task ServerStop_ControlPlaneStillRunsAfterTheWait_SaysSoWithItsPidAndExitsConflict()
+    {
+        using var home = new TemporaryDirectory("strata-client");
+        var paths = new StrataPaths(home.Path);
+        // A control plane that accepts the stop and keeps running: this test process, which holds the port.
+        await using var server = await FakeControlPlane.StartAsync(paths, Environment.ProcessId, (_, _) => Task.CompletedTask);
+
+        var result = await RunAsync(paths, "server", "stop", "--timeout", "1s");
+
+        Assert.True(result.ExitCode == ExitCodes.Conflict, result.ToString());
+        Assert.Equal(1, server.StopRequests);
+        Assert.Contains($"the control plane (pid {Environment.ProcessId}) is still running 1s after it was asked to stop", result.Error);
+        Assert.Contains($"kill {Environment.ProcessId}", result.Error);
+        Assert.DoesNotContain("stopped", result.Error);
+    }
+
     private static async Task<CliResult> RunAsync(StrataPaths paths, params string[] args)
     {
         using var output = new StringWriter();
@@ -162,12 +179,14 @@ public sealed class ControlPlaneClientTests
 
     /// <summary>
     /// A Kestrel listener on a loopback port recorded in the home's <c>server.json</c> under <paramref name="pid"/>,
-    /// answering <c>GET /api/v1/server</c> and serving a deployment's events with the handler given.
+    /// answering <c>GET /api/v1/server</c>, accepting <c>POST /api/v1/server/stop</c> without stopping, and serving a
+    /// deployment's events with the handler given.
     /// </summary>
     private sealed class FakeControlPlane : IAsyncDisposable
     {
         private readonly WebApplication _app;
         private int _requests;
+        private int _stopRequests;
 
         private FakeControlPlane(WebApplication app, string url)
         {
@@ -178,6 +197,8 @@ public sealed class ControlPlaneClientTests
         public string Url { get; }
 
         public int Requests => Volatile.Read(ref _requests);
+
+        public int StopRequests => Volatile.Read(ref _stopRequests);
 
         public static async Task<FakeControlPlane> StartAsync(StrataPaths paths, int pid, Func<HttpContext, CancellationToken, Task> events)
         {
@@ -194,6 +215,11 @@ public sealed class ControlPlaneClientTests
                 return next(context);
             });
             app.MapGet("/api/v1/server", () => Results.Json(info, ApiJsonContext.Default.ServerInfo));
+            app.MapPost("/api/v1/server/stop", () =>
+            {
+                Interlocked.Increment(ref fake._stopRequests);
+                return Results.Accepted();
+            });
             app.MapGet("/api/v1/deployments/{name}/events", (HttpContext context) => events(context, context.RequestAborted));
             await app.StartAsync().WithTimeout();
             File.WriteAllText(paths.TokenFile, Token);

@@ -50,6 +50,8 @@ public sealed partial class HelloEndToEndTests
         var down = await strata.RunAsync(TimeSpan.FromMinutes(1), "down", "hello", "--yes");
         Assert.True(down.ExitCode == 0, down.ToString());
         await Eventually.WaitAsync(() => servers.All(s => !StrataRunner.IsAlive(s.Pid)) && !StrataRunner.IsAlive(lbPid), "every server and the load balancer to exit");
+        // The load balancer's folder holds its admin token and pin key: nothing of it may outlive the deployment.
+        Assert.Empty(Directory.EnumerateFileSystemEntries(strata.Home.Combine("loadbalancers"), "hello-*", SearchOption.AllDirectories));
         foreach (var server in servers)
         {
             await Assert.ThrowsAnyAsync<HttpRequestException>(() => s_http.GetAsync($"http://{server.Address}:8000/"));

@@ -43,7 +43,7 @@ public sealed class HostLossEndToEndTests
         var up = await strata.UpAsync(fleet.HelloSpec(), "hello");
         Assert.True(up.ExitCode == 0, up.ToString());
         var victim = InService(await strata.StatusAsync("hello")).Single(s => s.Address == fleet.Hosts[1].Address).Name;
-        var agent = AgentProcessOf(fleet.AgentDir("h2"));
+        var agent = HostProcesses.AgentOver(fleet.AgentDir("h2"));
 
         // The agent stops (its host frozen, or cut off with its connection still open): its server keeps running
         // and passes its health check, so only the host's silence can take it out of rotation.
@@ -97,22 +97,4 @@ public sealed class HostLossEndToEndTests
 
     private static List<string> Members(JsonElement status) =>
         [.. status.GetProperty("loadBalancers").EnumerateArray().Single().GetProperty("members").EnumerateArray().Select(m => m.GetString()!)];
-
-    /// <summary>The process of the agent running over a folder, found by its command line.</summary>
-    private static int AgentProcessOf(string folder) => Assert.Single(
-        Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(p => int.TryParse(p, out _))
-            .Where(p => CommandLine(p!).Contains($"Strata.Agent.dll --folder {folder} ", StringComparison.Ordinal))
-            .Select(p => int.Parse(p!, System.Globalization.CultureInfo.InvariantCulture)));
-
-    private static string CommandLine(string pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
 }

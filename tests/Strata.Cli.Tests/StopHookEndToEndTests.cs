@@ -34,11 +34,25 @@ public sealed class StopHookEndToEndTests
         Assert.True(restore.ExitCode == 0, restore.ToString());
         var restored = System.Text.RegularExpressions.Regex.Match(restore.Out + restore.Error, @"; (\S+) runs on it").Groups[1].Value;
         Assert.True(restored.Length > 0 && restored != before, restore.ToString());
+        var replacedEvents = await EventsOfAsync(runner, before);
+        Assert.DoesNotContain(replacedEvents, e => e.Kind == "server.failed");
+        Assert.Contains(replacedEvents, e => e.Kind == "server.replaced" && e.Message.Contains($"replaced by restore of snapshot {snapshot}", StringComparison.Ordinal));
 
         var log = await DatabaseLogAsync(runner, restored);
         Assert.Contains("database system was shut down at", log, StringComparison.Ordinal);
         Assert.DoesNotContain("not properly shut down", log, StringComparison.Ordinal);
         Assert.DoesNotContain("automatic recovery in progress", log, StringComparison.Ordinal);
+    }
+
+    /// <summary>The kind and message of every event of <paramref name="server"/>.</summary>
+    private static async Task<List<(string Kind, string Message)>> EventsOfAsync(StrataRunner runner, string server)
+    {
+        var events = await runner.RunAsync(TimeSpan.FromSeconds(30), "events", Deployment, "--json");
+        Assert.True(events.ExitCode == 0, events.ToString());
+        return [.. events.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(e => e.TryGetProperty("server", out var named) && named.GetString() == server)
+            .Select(e => (e.GetProperty("kind").GetString()!, e.GetProperty("message").GetString()!))];
     }
 
     private static async Task UpAsync(StrataRunner runner, string spec)

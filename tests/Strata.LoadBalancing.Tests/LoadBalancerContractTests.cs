@@ -271,6 +271,24 @@ public abstract partial class LoadBalancerContractTests
         Assert.Equal(200, (await slow.WithTimeout()).Status);
     }
 
+    [Fact]
+    public async Task StopAsync_OneOfTwo_RemovesItsFolderWithItsSecretsAndKeepsTheOther()
+    {
+        await using var fixture = new ProxyFixture(DriverName);
+        var backend = await fixture.BackendAsync($"{DriverName}-kept-1", "127.0.0.61");
+        var stopped = await fixture.StartAsync($"{DriverName}-gone");
+        var kept = await fixture.StartAsync($"{DriverName}-kept");
+        await fixture.Driver.SetMembersAsync(kept, [backend.Member], CancellationToken.None).WithTimeout();
+        var folders = Directory.GetDirectories(fixture.Root.Path, $"{DriverName}-*", SearchOption.AllDirectories);
+
+        await fixture.Driver.StopAsync(stopped.Id, CancellationToken.None).WithTimeout();
+
+        Assert.Equal(2, folders.Length);
+        Assert.False(Directory.Exists(Assert.Single(folders, f => Path.GetFileName(f) == stopped.Id)), "the stopped load balancer's folder is still there");
+        Assert.True(Directory.Exists(Assert.Single(folders, f => Path.GetFileName(f) == kept.Id)), "the other load balancer's folder is gone");
+        Assert.Equal((200, backend.Name), await fixture.GetAsync(kept));
+    }
+
     private static string? StickyCookie(CookieContainer cookies, LoadBalancerInstance instance) =>
         cookies.GetCookies(new Uri(instance.Url!))["STRATA_STICKY"]?.Value;
 

@@ -31,6 +31,25 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Plan_NewLoadBalancers_UrlIsTheOneTheirListenAndTlsFix()
+    {
+        using var folder = new TemporaryDirectory();
+        var spec = Hello(folder) with
+        {
+            LoadBalancers =
+            [
+                LoadBalancer("front", "web"),
+                LoadBalancer("secure", "web") with { ListenHost = "127.0.0.9", ListenPort = 8443, Tls = new TlsSpec("cert.pem", "key.pem", SourceLocation.None) },
+            ],
+        };
+
+        var plan = TestDeployments.Plan(spec);
+
+        Assert.Equal("http://127.0.0.1:8080", Single(plan, "loadBalancers.front").Attributes.Single(a => a.Name == "url").After);
+        Assert.Equal("https://127.0.0.9:8443", Single(plan, "loadBalancers.secure").Attributes.Single(a => a.Name == "url").After);
+    }
+
+    [Fact]
     public void Plan_AfterApply_NoChanges()
     {
         using var folder = new TemporaryDirectory();

@@ -56,32 +56,14 @@ public sealed class HostFleetTests
         await using var harness = new FleetHarness();
         var registration = harness.Registration(host);
         await harness.Fleet.ConnectAsync(registration, acceptNewHostKey: true, CancellationToken.None).WithTimeout(s_timeout);
-        var earlier = AgentProcessOf(registration.AgentDir);
+        var earlier = HostProcesses.AgentOver(registration.AgentDir);
         Assert.True(Strata.Common.Processes.ProcessSignals.Send(earlier, 19));
 
         var status = await harness.Fleet.ConnectAsync(registration, false, CancellationToken.None).WithTimeout(s_timeout);
 
         Assert.True(status.Connected);
-        await Eventually.WaitAsync(() => !CommandLine($"{earlier}").Contains("Strata.Agent.dll", StringComparison.Ordinal), "the frozen agent to be gone");
-        Assert.NotEqual(earlier, AgentProcessOf(registration.AgentDir));
-    }
-
-    /// <summary>The process of the agent running over a folder, found by its command line.</summary>
-    internal static int AgentProcessOf(string folder) => Assert.Single(
-        Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(p => int.TryParse(p, out _))
-            .Where(p => CommandLine(p!).Contains($"Strata.Agent.dll --folder {folder} ", StringComparison.Ordinal))
-            .Select(p => int.Parse(p!, System.Globalization.CultureInfo.InvariantCulture)));
-
-    private static string CommandLine(string pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return "";
-        }
+        await Eventually.WaitAsync(() => !HostProcesses.CommandLine(earlier).Contains("Strata.Agent.dll", StringComparison.Ordinal), "the frozen agent to be gone");
+        Assert.NotEqual(earlier, HostProcesses.AgentOver(registration.AgentDir));
     }
 
     [Fact]
@@ -214,31 +196,13 @@ public sealed class HostFleetTests
         await using var harness = new FleetHarness();
         var registration = harness.Registration(host);
         await harness.Fleet.ConnectAsync(registration, true, CancellationToken.None).WithTimeout(s_timeout);
-        var running = AgentProcesses(registration.AgentDir);
+        var running = HostProcesses.AgentsStartedFrom(registration.AgentDir);
 
         Assert.True(await harness.Fleet.DisconnectAsync("h1").WithTimeout(s_timeout));
 
         Assert.Single(running);
-        Assert.Empty(AgentProcesses(registration.AgentDir));
+        Assert.Empty(HostProcesses.AgentsStartedFrom(registration.AgentDir));
         Assert.Null(harness.Fleet.Find("h1"));
-    }
-
-    /// <summary>The live agent processes whose command line names <paramref name="agentDir"/>.</summary>
-    private static List<int> AgentProcesses(string agentDir) =>
-        [.. Directory.EnumerateDirectories("/proc")
-            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && Strata.Common.Processes.ProcessStat.Read(pid) is { IsAlive: true } && CommandLine(pid).Contains($"{agentDir}/bin/Strata.Agent.dll", StringComparison.Ordinal))];
-
-    private static string CommandLine(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return "";
-        }
     }
 
     private static string KnownFingerprint(FleetHarness harness, SshdHost host)

@@ -25,25 +25,13 @@ public sealed class SshdHostTests
         // A duration no other test sleeps, so that its process is known by its command line.
         var duration = $"600.{Environment.ProcessId}{Random.Shared.Next(1000)}";
         var session = SshAsync(host, host.IdentityFile, $"sleep {duration}");
-        bool Sleeping() => Process.GetProcessesByName("sleep").Any(p => ReadCommandLine(p.Id) == $"sleep\0{duration}\0");
+        bool Sleeping() => Process.GetProcessesByName("sleep").Any(p => HostProcesses.CommandLine(p.Id) == $"sleep {duration} ");
         await Eventually.WaitAsync(Sleeping, "the command runs on the host");
 
         host.PowerOff();
 
         Assert.NotEqual(0, (await session.WithTimeout()).Code);
         Assert.False(Sleeping());
-    }
-
-    private static string? ReadCommandLine(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline");
-        }
-        catch (IOException)
-        {
-            return null;
-        }
     }
 
     private static async Task<(int Code, string Output)> SshAsync(SshdHost host, string identity, string command)

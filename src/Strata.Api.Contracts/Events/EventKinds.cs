@@ -12,6 +12,9 @@ public static class EventKinds
     /// <summary>A server failed (its launch or its process); <see cref="DeploymentEvent.ToState"/> is <c>Failed</c>.</summary>
     public const string ServerFailed = "server.failed";
 
+    /// <summary>A server was replaced on purpose (e.g. by a restore of its volume), not because it failed; a new server takes its place.</summary>
+    public const string ServerReplaced = "server.replaced";
+
     /// <summary>The liveness audit found a server nothing was working on and repaired it.</summary>
     public const string ServerLiveness = "server.liveness";
 
@@ -47,6 +50,9 @@ public static class EventKinds
 
     /// <summary>A tier's new servers do not all fit on the hosts it may use; none is launched until they do.</summary>
     public const string TierNoCapacity = "tier.no-capacity";
+
+    /// <summary>A tier's shortage of capacity ended: its new servers fit, or it needs none any more.</summary>
+    public const string TierCapacityResolved = "tier.capacity-resolved";
 
     /// <summary>An autoscaler changed a tier's desired count.</summary>
     public const string TierScaling = "tier.scaling";

@@ -5,6 +5,7 @@ using Strata.Cli.Client;
 using Strata.Common.Processes;
 using Strata.ControlPlane.Hosting;
 using Strata.Providers.Hosts.Fleet;
+using Strata.Spec.Grammar;
 
 namespace Strata.Cli.Commands;
 
@@ -24,6 +25,9 @@ public sealed class ServerCommand(CliContext context)
     private readonly Option<TimeSpan> _hostLostAfter = DurationOption.Create("--host-lost-after",
         "How long a host's agent may be silent before the host is lost and its servers are replaced elsewhere; kept for later starts", new HostsOptions().HostLostAfter);
 
+    private readonly Option<TimeSpan> _stopTimeout = DurationOption.Create("--timeout",
+        "How long to wait for the control plane to exit", TimeSpan.FromSeconds(30));
+
     public Command Create()
     {
         var command = new Command("server", "Run the control plane in the foreground (REST API, reconciler, health checks).");
@@ -38,6 +42,7 @@ public sealed class ServerCommand(CliContext context)
         start.Options.Add(_hostLostAfter);
         start.SetAction(StartAsync);
         var stop = new Command("stop", "Stop the background control plane; servers and load balancers keep running.");
+        stop.Options.Add(_stopTimeout);
         stop.SetAction(StopAsync);
         var status = new Command("status", "Show whether a control plane runs here, with its pid, URL and version.");
         status.Options.Add(_json);
@@ -146,14 +151,36 @@ public sealed class ServerCommand(CliContext context)
 
         var info = await client.TryGetServerInfoAsync(ct).ConfigureAwait(false);
         await client.StopServerAsync(ct).ConfigureAwait(false);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (info is not null && ProcessStat.Read(info.Pid) is { IsAlive: true } && DateTime.UtcNow < deadline)
+        var timeout = result.GetValue(_stopTimeout);
+        if (info is not null && !await WaitForExitAsync(info.Pid, timeout, ct).ConfigureAwait(false))
         {
-            await Task.Delay(50, ct).ConfigureAwait(false);
+            // Saying "stopped" here would send the user to start a second control plane that cannot take the home lock.
+            await context.Error.WriteLineAsync(
+                $"strata: the control plane (pid {info.Pid}) is still running {SpecValues.FormatDuration(timeout)} after it was asked to stop; "
+                + $"wait and check with `strata server status`, or end it with `kill {info.Pid}` (servers and load balancers keep running)").ConfigureAwait(false);
+            return ExitCodes.Conflict;
         }
 
-        await context.Error.WriteLineAsync($"strata: the control plane (pid {info?.Pid}) stopped; servers and load balancers keep running").ConfigureAwait(false);
+        await context.Error.WriteLineAsync($"strata: the control plane{(info is null ? "" : $" (pid {info.Pid})")} stopped; servers and load balancers keep running").ConfigureAwait(false);
         return ExitCodes.Success;
+    }
+
+    /// <summary>Whether the process exited within <paramref name="timeout"/>.</summary>
+    private static async Task<bool> WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken ct)
+    {
+        var time = TimeProvider.System;
+        var deadline = time.GetUtcNow() + timeout;
+        while (ProcessStat.Read(pid) is { IsAlive: true })
+        {
+            if (time.GetUtcNow() >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, ct).ConfigureAwait(false);
+        }
+
+        return true;
     }
 
     private async Task<int> StatusAsync(ParseResult result, CancellationToken ct)

@@ -23,15 +23,15 @@ public sealed record RestoreOutcome(string Tier, string Kind, string Id, string 
 
 /// <summary>
 /// Restores a tier from a backup. A snapshot is restored (and every chunk checked) beside the volume first; only
-/// then is the server on the volume terminated, the volume's content replaced, and the server replaced by the
-/// reconciler, as a dead server is, on the restored volume. A service backup is downloaded, checked and handed to the
-/// image's <c>restore</c> hook on a server in service.
+/// then is the server on the volume stopped, the volume's content replaced, and the server replaced on purpose
+/// (<see cref="ServerReplacement"/>: a <c>server.replaced</c> event, not <c>server.failed</c>) by one on the restored
+/// volume. A service backup is downloaded, checked and handed to the image's <c>restore</c> hook on a server in service.
 /// </summary>
 public sealed class BackupRestorer(
     ICloudProvider provider,
     BackupStores stores,
     ServerHooks hooks,
-    ServerShutdown shutdown,
+    ServerReplacement replacement,
     StoreRetry retry,
     EventLog events,
     IOptions<ControlPlaneOptions> controlPlane,
@@ -88,12 +88,14 @@ public sealed class BackupRestorer(
 
         // Nothing has changed so far; from here the server on the volume goes, so the data it sees is the snapshot's.
         var previous = volume.Server;
-        if (previous is not null)
+        if (previous is not null && runtime.State.FindServer(tier.Name, previous) is { } running)
         {
-            await shutdown.StopAsync(runtime, previous, tier.Name, ct).ConfigureAwait(false);
+            await replacement.ReplaceAsync(runtime, running, $"replaced by restore of snapshot {id}", () => VolumeFolders.ReplaceContents(volume.Path!, staging), ct).ConfigureAwait(false);
         }
-
-        VolumeFolders.ReplaceContents(volume.Path!, staging);
+        else
+        {
+            VolumeFolders.ReplaceContents(volume.Path!, staging);
+        }
         var server = await WaitForServerAsync(runtime, volume.Name, previous, ct).ConfigureAwait(false);
         return new RestoreOutcome(tier.Name, "snapshot", id, "", server, TimeSpan.Zero);
     }

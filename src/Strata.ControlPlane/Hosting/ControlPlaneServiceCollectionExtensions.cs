@@ -98,6 +98,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<ServerOperations>();
         services.TryAddSingleton<ServerLaunch>();
         services.TryAddSingleton<ServerTermination>();
+        services.TryAddSingleton<ServerReplacement>();
         services.TryAddSingleton<ServerLifecycle>();
         services.TryAddSingleton<ServerObservation>();
         services.TryAddSingleton<DeploymentRollback>();

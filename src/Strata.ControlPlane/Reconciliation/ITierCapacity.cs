@@ -35,13 +35,21 @@ internal sealed class UnlimitedCapacity : ITierCapacity
 }
 
 /// <summary>
-/// Lets a tier's new servers start only when all of them fit (<see cref="ITierCapacity"/>); otherwise none starts, the
-/// tier's message says why and a <c>tier.no-capacity</c> event is published, once per distinct reason.
+/// Lets a tier's new servers start only when all of them fit (<see cref="ITierCapacity"/>); otherwise none starts and
+/// the tier's message says why. A <c>tier.no-capacity</c> event is published when a shortage starts or its reason
+/// changes, and a <c>tier.capacity-resolved</c> event when it ends: the servers fit, or a whole pass went by without
+/// the tier asking for any (scaled in, its tier or deployment changed). A pass is bracketed by <see cref="BeginPass"/>
+/// (<see cref="ServerObservation"/>) and <see cref="EndPassAsync"/> (<see cref="TierReconciler"/>).
 /// </summary>
 public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
 {
-    // The shortage last reported per deployment and tier, so that a tier waiting for capacity is reported once.
+    // The shortage last reported per deployment and tier, so that a tier waiting for capacity is reported once, and
+    // the tiers that asked in the current pass of each deployment (passes of one deployment never overlap).
     private readonly ConcurrentDictionary<(string Deployment, string Tier), string> _reported = new();
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _asked = new();
+
+    /// <summary>A reconcile pass of the deployment starts: no tier has asked for capacity in it yet.</summary>
+    public void BeginPass(string deployment) => _asked[deployment] = new(StringComparer.Ordinal);
 
     /// <summary>The tier's live servers that must move off where they run, with why (see <see cref="ITierCapacity.WhyMoving"/>).</summary>
     public IReadOnlyDictionary<string, string> MovingOf(TierState tier) =>
@@ -59,9 +67,10 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
     public async Task<bool> AllowAsync(DeploymentRuntime runtime, TierSpec tier, int count, IReadOnlyDictionary<string, string> moving, CancellationToken ct)
     {
         var key = (runtime.Name, tier.Name);
+        _asked.GetOrAdd(runtime.Name, _ => new(StringComparer.Ordinal))[tier.Name] = true;
         if (await capacity.ShortageAsync(runtime.Name, tier, count, ct).ConfigureAwait(false) is not { } shortage)
         {
-            _reported.TryRemove(key, out _);
+            await ResolveAsync(runtime, tier.Name, $"its {count} new servers fit now", ct).ConfigureAwait(false);
             return true;
         }
 
@@ -85,9 +94,28 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
     private static string Describe(IReadOnlyDictionary<string, string> moving) =>
         string.Join(", ", moving.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key} ({m.Value})"));
 
+    /// <summary>
+    /// The pass ends: the shortage of a tier that did not ask for capacity in it is over (scaled in, or waiting for
+    /// something else first); should it ask again, a shortage then is reported anew.
+    /// </summary>
+    public async Task EndPassAsync(DeploymentRuntime runtime, CancellationToken ct)
+    {
+        var asked = _asked.GetValueOrDefault(runtime.Name);
+        foreach (var (_, tier) in _reported.Keys.Where(k => k.Deployment == runtime.Name && asked?.ContainsKey(k.Tier) != true).ToList())
+        {
+            await ResolveAsync(runtime, tier, "it is not starting new servers now", ct).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>True while the tier's new servers are held back for want of capacity: its message is the shortage.</summary>
     public bool IsShort(string deployment, string tier) => _reported.ContainsKey((deployment, tier));
 
-    /// <summary>The tier has no new servers waiting any more; a later shortage is reported again.</summary>
-    public void Forget(string deployment, string tier) => _reported.TryRemove((deployment, tier), out _);
+    private async Task ResolveAsync(DeploymentRuntime runtime, string tier, string why, CancellationToken ct)
+    {
+        if (_reported.TryRemove((runtime.Name, tier), out _))
+        {
+            await events.PublishAsync(runtime.Name, EventKinds.TierCapacityResolved, $"tier {tier} no longer waits for capacity: {why}",
+                EventSubject.OfTier(tier), cancellationToken: ct).ConfigureAwait(false);
+        }
+    }
 }

@@ -49,17 +49,11 @@ public sealed class ServerObservation(
     {
         var held = new HashSet<string>(StringComparer.Ordinal);
         var now = time.GetUtcNow();
+        capacity.BeginPass(runtime.Name);
         foreach (var tier in runtime.State.Tiers)
         {
             var pending = tier.Servers.Where(s => s.State == ServerStatus.Pending && !lifecycle.IsBusy(s.Name) && LaunchGate.MayStart(runtime, s, now)).ToList();
-            // A tier short of servers whose launches placement refused records none pending: its shortage stands
-            // (reported once) until it is at strength, with none left to move off a draining host.
-            if (pending.Count == 0 && !tier.Servers.Any(s => s.State == ServerStatus.Pending)
-                && tier.LiveServers.Count(s => s.State != ServerStatus.Failed) >= tier.Count.Desired && capacity.MovingOf(tier).Count == 0)
-            {
-                capacity.Forget(runtime.Name, tier.LogicalName);
-            }
-            else if (pending.Count > 0 && runtime.Desired.Spec.FindTier(tier.LogicalName) is { } spec
+            if (pending.Count > 0 && runtime.Desired.Spec.FindTier(tier.LogicalName) is { } spec
                 && !await capacity.AllowAsync(runtime, spec, pending.Count, ct).ConfigureAwait(false))
             {
                 held.UnionWith(pending.Select(s => s.Name));

@@ -33,6 +33,7 @@ public sealed class TierReconciler(
         }
 
         await RemoveTiersNotInSpecAsync(runtime, ct).ConfigureAwait(false);
+        await capacity.EndPassAsync(runtime, ct).ConfigureAwait(false);
     }
 
     /// <summary>Terminates every server of a deployment being deleted; their volumes go by their deletion policy.</summary>

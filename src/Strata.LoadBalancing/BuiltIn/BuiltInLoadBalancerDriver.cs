@@ -153,7 +153,9 @@ internal sealed class BuiltInLoadBalancerDriver : ILoadBalancerDriver, IDisposab
                 await StopProcessAsync(running, config?.DrainTimeout ?? TimeSpan.Zero, ct).ConfigureAwait(false);
             }
 
-            File.Delete(files.State);
+            // A stopped load balancer is one that was removed: its folder holds the admin token and pin key, which must
+            // not outlive it.
+            LoadBalancerFolder.Remove(files.Folder);
         }
         finally
         {

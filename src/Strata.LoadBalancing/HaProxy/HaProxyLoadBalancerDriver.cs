@@ -132,9 +132,10 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
                 }
 
                 HaProxyLog.Stopped(_logger, id, state.ProcessId);
-                File.Delete(files.State);
             }
 
+            // Its folder holds the TLS key and the admin socket, which must not outlive the load balancer.
+            LoadBalancerFolder.Remove(files.Folder);
             return true;
         }, ct).ConfigureAwait(false);
     }

@@ -75,6 +75,12 @@ public sealed record RolloutState
 public sealed record TierCount(int Min, int Max, int Desired);
 
 /// <summary>Where a server is in its life.</summary>
+/// <remarks>
+/// The same states as <c>Strata.Api.Contracts.Events.ServerPhase</c>, kept apart on purpose: that one is the wire
+/// contract of events (stored and served, its names never change once released, and the contracts depend on no
+/// internal model), this one the state model the reconciler decides on. <c>EventSubject.PhaseOf</c> maps one to the
+/// other and <c>EventSubjectTests</c> keeps their names in step.
+/// </remarks>
 public enum ServerStatus
 {
     Pending,

@@ -87,7 +87,7 @@ public sealed class ReferenceResolver(DeploymentSpec spec, IReferenceSource sour
             LoadBalancerAttribute.Address => balancer.ListenHost,
             LoadBalancerAttribute.Port => balancer.ListenPort.ToString(CultureInfo.InvariantCulture),
             LoadBalancerAttribute.Listen => balancer.Listen,
-            _ => $"{(balancer.Tls is null ? "http" : "https")}://{balancer.Listen}",
+            _ => balancer.Url,
         });
     }
 

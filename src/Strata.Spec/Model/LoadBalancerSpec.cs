@@ -50,6 +50,9 @@ public sealed record LoadBalancerSpec
     public SourceLocation Location { get; init; }
 
     public string Listen => $"{ListenHost}:{ListenPort}";
+
+    /// <summary>Where clients reach it, fixed by <c>listen</c> and <c>tls</c>: e.g. <c>http://127.0.0.1:8080</c>.</summary>
+    public string Url => $"{(Tls is null ? "http" : "https")}://{Listen}";
 }
 
 public sealed record TlsSpec(string Certificate, string Key, SourceLocation Location);

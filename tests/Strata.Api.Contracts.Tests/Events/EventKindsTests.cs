@@ -11,6 +11,7 @@ public sealed class EventKindsTests
     {
         [nameof(EventKinds.ServerState)] = "server.state",
         [nameof(EventKinds.ServerFailed)] = "server.failed",
+        [nameof(EventKinds.ServerReplaced)] = "server.replaced",
         [nameof(EventKinds.ServerError)] = "server.error",
         [nameof(EventKinds.ServerFenced)] = "server.fenced",
         [nameof(EventKinds.ServerStop)] = "server.stop",
@@ -22,6 +23,7 @@ public sealed class EventKindsTests
         [nameof(EventKinds.TierCrashLoop)] = "tier.crashloop",
         [nameof(EventKinds.TierWaiting)] = "tier.waiting",
         [nameof(EventKinds.TierNoCapacity)] = "tier.no-capacity",
+        [nameof(EventKinds.TierCapacityResolved)] = "tier.capacity-resolved",
         [nameof(EventKinds.TierOverloaded)] = "tier.overloaded",
         [nameof(EventKinds.TierScaling)] = "tier.scaling",
         [nameof(EventKinds.DeploymentRollback)] = "deployment.rollback",

@@ -46,7 +46,8 @@ internal sealed class ServiceBackupHarness : IAsyncDisposable
             services.AddSingleton(time);
         }
 
-        services.AddStrataControlPlane(new ControlPlaneOptions { Paths = new StrataPaths(Home.Path) });
+        // The proxy is never started here; restores reach the load-balancer drivers, which need a valid command to build.
+        services.AddStrataControlPlane(new ControlPlaneOptions { Paths = new StrataPaths(Home.Path), ProxyCommand = ["strata", "proxy"] });
         services.AddSingleton<ICloudProvider>(new OneRunningServer(ServerRoot.Path));
         _services = services.BuildServiceProvider();
     }

@@ -18,16 +18,6 @@ namespace Strata.ControlPlane.Tests.Reconciliation;
 [Trait("kind", "unit")]
 public sealed class FailingPassTests
 {
-    private const string Yaml = """
-        deployment: shop
-        images:
-          app: { from: ./app, run: "sh run.sh" }
-        tiers:
-          web:
-            image: app
-            servers: 1
-        """;
-
     [Fact]
     public void ById_ServerListedTwice_OneEntryAndTheRunningOneCounts()
     {
@@ -44,10 +34,9 @@ public sealed class FailingPassTests
     public async Task Pass_ProviderThrowsWhatNoOneExpected_ReportedAsAnEventAndTheLoopKeepsRunning()
     {
         var provider = new UnforeseenFailure();
-        await using var harness = new Harness(provider);
-        var store = harness.Get<IStateStore>();
-        await store.InitializeAsync(CancellationToken.None).WithTimeout();
-        var runtime = AppliedDeployments.Runtime(store, Yaml, state => state.WithServer(
+        await using var harness = new ControlPlaneServices(add: s => s.AddSingleton<ICloudProvider>(provider));
+        var store = await harness.InitializedStoreAsync();
+        var runtime = AppliedDeployments.Runtime(store, Specs.Web(servers: 1), state => state.WithServer(
             state.FindTier("web")!.Servers[0] with { State = ServerStatus.InService, Address = "127.0.0.1" }, DateTimeOffset.UnixEpoch));
         harness.Get<DeploymentRegistry>().GetOrAdd("shop", () => runtime);
         var loop = harness.Get<ReconcileLoop>();
@@ -76,32 +65,8 @@ public sealed class FailingPassTests
         State = state, LaunchedAt = DateTimeOffset.UnixEpoch, RootPath = "/nonexistent", LogPath = "/nonexistent/log", ConfigPath = "/nonexistent/config.json",
     };
 
-    /// <summary>The control plane's real services with <paramref name="provider"/> as its cloud provider.</summary>
-    private sealed class Harness : IAsyncDisposable
-    {
-        private readonly TemporaryDirectory _home = new("strata-pass");
-        private readonly ServiceProvider _services;
-
-        public Harness(ICloudProvider provider)
-        {
-            var services = new ServiceCollection();
-            services.AddStrataControlPlane(new ControlPlaneOptions { Paths = new StrataPaths(_home.Path), ProxyCommand = ["strata", "proxy"] });
-            services.AddSingleton(provider);
-            _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = true });
-        }
-
-        public T Get<T>()
-            where T : notnull => _services.GetRequiredService<T>();
-
-        public async ValueTask DisposeAsync()
-        {
-            await _services.DisposeAsync();
-            _home.Dispose();
-        }
-    }
-
     /// <summary>A provider whose listing fails with an exception no caller catches by type; nothing else is used.</summary>
-    private sealed class UnforeseenFailure : ICloudProvider
+    private sealed class UnforeseenFailure : PartialProvider
     {
         public const string Message = "an index that no one checked";
 
@@ -109,46 +74,14 @@ public sealed class FailingPassTests
 
         public int Listings => Volatile.Read(ref _listings);
 
-        public string Name => "unforeseen";
+        public override string Name => "unforeseen";
 
-        public ProviderCapabilities Capabilities => throw new NotSupportedException();
-
-        public IReadOnlyList<string> Zones => ["local-a"];
-
-        public Task<IReadOnlyList<ServerInstance>> ListServersAsync(string? deployment, CancellationToken ct)
+        public override Task<IReadOnlyList<ServerInstance>> ListServersAsync(string? deployment, CancellationToken ct)
         {
             Interlocked.Increment(ref _listings);
             throw new ArgumentException(Message);
         }
 
-        public Task<ServerInstance?> DescribeServerAsync(string serverId, CancellationToken ct) => Task.FromResult<ServerInstance?>(null);
-
-        public Task<MachineImage> RegisterImageAsync(string sourceFolder, CancellationToken ct) => throw new NotSupportedException();
-
-        public Task<ServerInstance> LaunchAsync(LaunchRequest request, CancellationToken ct) => throw new NotSupportedException();
-
-        public Task TerminateAsync(string serverId, TimeSpan? grace, CancellationToken ct) => throw new NotSupportedException();
-
-        public Task FenceAsync(string serverId, CancellationToken ct) => throw new NotSupportedException();
-
-        public Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string? deployment, CancellationToken ct) => throw new NotSupportedException();
-
-        public Task DeleteVolumeAsync(string volumeId, CancellationToken ct) => throw new NotSupportedException();
-
-        public Task<VolumeSnapshot> SnapshotVolumeAsync(string volumeId, CancellationToken ct) => throw new NotSupportedException();
-
-        public Task<IReadOnlyList<string>> ReadLogTailAsync(string serverId, int lines, CancellationToken ct) => throw new NotSupportedException();
-
-        public IAsyncEnumerable<string> FollowLogAsync(string serverId, int tailLines, CancellationToken ct) => throw new NotSupportedException();
-
-        public Task RotateLogsAsync(CancellationToken ct) => Task.CompletedTask;
-
-        public event Action<ServerStopped>? ServerStopped
-        {
-            add { }
-            remove { }
-        }
+        public override Task<ServerInstance?> DescribeServerAsync(string serverId, CancellationToken ct) => Task.FromResult<ServerInstance?>(null);
     }
 }

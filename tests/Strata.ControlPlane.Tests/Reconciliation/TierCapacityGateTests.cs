@@ -1,0 +1,87 @@
+using Microsoft.Extensions.DependencyInjection;
+using Strata.Api.Contracts.Events;
+using Strata.ControlPlane.Reconciliation;
+using Strata.Planning;
+using Strata.Planning.State;
+using Strata.Providers;
+using Strata.Spec.Model;
+using Strata.Testing;
+
+namespace Strata.ControlPlane.Tests.Reconciliation;
+
+/// <summary>
+/// A tier short of capacity is reported when the shortage starts or changes and when it ends, not on every reconcile
+/// pass: the passes here are the real observation and tier reconciliation, with a capacity that says what it is told.
+/// </summary>
+[Trait("kind", "unit")]
+public sealed class TierCapacityGateTests
+{
+    [Fact]
+    public async Task Passes_TierShortOfCapacityForANewServer_ReportedOncePerReasonAndOnceWhenItNeedsNoneAnyMore()
+    {
+        var capacity = new ToldCapacity { Shortage = "no capacity: no host is ready" };
+        var provider = new ListedServers();
+        await using var services = new ControlPlaneServices(new ManualTimeProvider(), add: s =>
+        {
+            s.AddSingleton<ICloudProvider>(provider);
+            s.AddSingleton<ITierCapacity>(capacity);
+        });
+        var runtime = await services.RuntimeAsync(Specs.Web(servers: 2), OneInServiceOneMissing);
+        provider.Running = [AppliedDeployments.RunningInstance(runtime.State.FindTier("web")!.Servers[0], DateTimeOffset.UnixEpoch, services.Paths.Root)];
+
+        await PassesAsync(services, runtime, 3);
+        capacity.Shortage = "no capacity: none of the 2 ready hosts matches the placement of tier 'web'";
+        await PassesAsync(services, runtime, 3);
+        await runtime.MutateAsync(s => s.WithTier(s.FindTier("web")! with { Count = new TierCount(1, 4, 1) }), CancellationToken.None).WithTimeout();
+        await PassesAsync(services, runtime, 3);
+
+        var events = await services.Get<Strata.ControlPlane.State.IStateStore>().ReadEventsAsync("shop", 0, 100, CancellationToken.None).WithTimeout();
+        var reported = events.Where(e => e.Kind is EventKinds.TierNoCapacity or EventKinds.TierCapacityResolved).Select(e => (e.Kind, e.Message)).ToList();
+        Assert.Equal(
+        [
+            (EventKinds.TierNoCapacity, "tier web: no capacity: no host is ready; none of its 1 new servers starts until all fit"),
+            (EventKinds.TierNoCapacity, "tier web: no capacity: none of the 2 ready hosts matches the placement of tier 'web'; none of its 1 new servers starts until all fit"),
+            (EventKinds.TierCapacityResolved, "tier web no longer waits for capacity: it is not starting new servers now"),
+        ], reported);
+    }
+
+    private static DeploymentState OneInServiceOneMissing(DeploymentState state)
+    {
+        var web = state.FindTier("web")!;
+        return state.WithServer(web.Servers[0] with { State = ServerStatus.InService, Address = "127.0.0.1" }, DateTimeOffset.UnixEpoch)
+            .WithoutServer(web.Servers[1].Name);
+    }
+
+    /// <summary>Reconcile passes as the loop runs them, without the images and load balancers this spec has none of.</summary>
+    private static async Task PassesAsync(ControlPlaneServices services, DeploymentRuntime runtime, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await services.Get<ServerObservation>().ObserveAsync(runtime, CancellationToken.None).WithTimeout();
+            await services.Get<TierReconciler>().ReconcileAsync(runtime, CancellationToken.None).WithTimeout();
+        }
+    }
+
+    /// <summary>A capacity that reports the shortage it is told, or none.</summary>
+    private sealed class ToldCapacity : ITierCapacity
+    {
+        public string? Shortage { get; set; }
+
+        public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct) => Task.FromResult(Shortage);
+
+        public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
+            Task.FromResult<IReadOnlyList<PlannedHost>?>(null);
+
+        public string? WhyMoving(string serverId) => null;
+    }
+
+    /// <summary>A provider that lists the servers it is told run.</summary>
+    private sealed class ListedServers : PartialProvider
+    {
+        public IReadOnlyList<ServerInstance> Running { get; set; } = [];
+
+        public override string Name => "listed";
+
+        public override Task<IReadOnlyList<ServerInstance>> ListServersAsync(string? deployment, CancellationToken ct) => Task.FromResult(Running);
+    }
+}
