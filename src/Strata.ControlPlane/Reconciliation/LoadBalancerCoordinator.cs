@@ -279,10 +279,19 @@ public sealed class LoadBalancerCoordinator(
             }
 
             var driver = drivers.Get(spec.Driver);
-            var remaining = state.Members.Where(m => m != server).ToList();
-            var members = Members(runtime, spec, state).Select(m => m.Member).Where(m => m.Name != server).ToList();
             _standby.TryRemove(state.PhysicalName, out _);
-            await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = remaining }), ct).ConfigureAwait(false);
+
+            // From the members as they are when the state changes, not as the loop began: a pass may have added a
+            // server meanwhile (the replacement of the one drained), which must stay, and be told.
+            List<string> remaining = [];
+            await runtime.MutateAsync(s =>
+            {
+                var current = s.FindLoadBalancer(state.LogicalName) ?? state;
+                remaining = [.. current.Members.Where(m => m != server)];
+                return WithLoadBalancer(s, current with { Members = remaining });
+            }, ct).ConfigureAwait(false);
+            var now = runtime.State.FindLoadBalancer(state.LogicalName) ?? state;
+            var members = Members(runtime, spec, now).Select(m => m.Member).Where(m => m.Name != server).ToList();
             await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
             await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerMembers, MembersText(spec, remaining, [$"{server} drained: {reason}"]),
                 $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
