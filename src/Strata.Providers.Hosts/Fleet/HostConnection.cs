@@ -153,7 +153,9 @@ internal sealed class HostConnection : IAsyncDisposable
                 $"the agent on {Registration.Login.Target} did not say hello within {timeout.TotalSeconds:0.#}s: {channel.Errors}", ex);
         }
 
-        if (first == _hello.Task)
+        // The reader answers hello (or refused) before the channel's end, but the two may reach WhenAny the other way
+        // round: whatever the agent said first wins.
+        if (first == _hello.Task || _hello.Task.IsCompleted)
         {
             var hello = await _hello.Task.ConfigureAwait(false);
             return hello is { EngineRoot: not null, UploadFolder: not null }
