@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.Planning;
@@ -56,7 +57,7 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
         tier.LiveServers.Select(s => (s.Name, Why: capacity.WhyMoving(s.Name))).Where(s => s.Why is not null).ToDictionary(s => s.Name, s => s.Why!, StringComparer.Ordinal);
 
     public Task<bool> AllowAsync(DeploymentRuntime runtime, TierSpec tier, int count, CancellationToken ct) =>
-        AllowAsync(runtime, tier, count, new Dictionary<string, string>(), ct);
+        AllowAsync(runtime, tier, count, ImmutableDictionary<string, string>.Empty, ct);
 
     /// <param name="runtime">The tier's deployment.</param>
     /// <param name="tier">The tier whose servers would start.</param>
@@ -91,9 +92,6 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
     /// <summary>The shortage last reported for the tier while its new servers are held back, or null.</summary>
     public string? ShortageOf(string deployment, string tier) => _reported.GetValueOrDefault((deployment, tier));
 
-    private static string Describe(IReadOnlyDictionary<string, string> moving) =>
-        string.Join(", ", moving.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key} ({m.Value})"));
-
     /// <summary>
     /// The pass ends: the shortage of a tier that did not ask for capacity in it is over (scaled in, or waiting for
     /// something else first); should it ask again, a shortage then is reported anew.
@@ -108,7 +106,10 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
     }
 
     /// <summary>True while the tier's new servers are held back for want of capacity: its message is the shortage.</summary>
-    public bool IsShort(string deployment, string tier) => _reported.ContainsKey((deployment, tier));
+    public bool IsShort(string deployment, string tier) => ShortageOf(deployment, tier) is not null;
+
+    private static string Describe(IReadOnlyDictionary<string, string> moving) =>
+        string.Join(", ", moving.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key} ({m.Value})"));
 
     private async Task ResolveAsync(DeploymentRuntime runtime, string tier, string why, CancellationToken ct)
     {

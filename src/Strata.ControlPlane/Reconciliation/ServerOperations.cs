@@ -4,6 +4,7 @@ using Strata.Api.Contracts.Events;
 using Strata.Common.Retries;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
+using Strata.Spec.Grammar;
 
 namespace Strata.ControlPlane.Reconciliation;
 
@@ -66,7 +67,7 @@ public sealed partial class ServerOperations(
         {
             LogOperationFailed(logger, ex, server);
             var retry = Failed(server);
-            await events.PublishAsync(runtime.Name, EventKinds.ServerError, $"{ex.Message} (tried again in {Strata.Spec.Grammar.SpecValues.FormatDuration(retry)})",
+            await events.PublishAsync(runtime.Name, EventKinds.ServerError, $"{ex.Message} (tried again in {SpecValues.FormatDuration(retry)})",
                 new EventSubject { Resource = server, Server = server }, EventSeverity.Error).ConfigureAwait(false);
         }
         finally
