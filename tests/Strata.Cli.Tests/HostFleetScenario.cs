@@ -85,6 +85,18 @@ internal sealed class HostFleetScenario : IAsyncDisposable
             h => h.GetProperty("name").GetString()!, h => (h.GetProperty("state").GetString()!, h.GetProperty("servers").GetInt32()));
     }
 
+    /// <summary>
+    /// The servers in service, once the load balancer's rotation holds exactly them, else none. A server is in service
+    /// when its own check passes and joins the rotation a moment later (the load balancer's check, then a pass), so a
+    /// test that sends requests right after a replacement comes into service must wait for this instead.
+    /// </summary>
+    public static List<(string Name, string Zone, string Address)> Serving(JsonElement status)
+    {
+        var servers = InService(status);
+        var members = status.GetProperty("loadBalancers").EnumerateArray().Single().GetProperty("members").EnumerateArray().Select(m => m.GetString()!);
+        return members.Order().SequenceEqual(servers.Select(s => s.Name).Order()) ? servers : [];
+    }
+
     public static List<(string Name, string Zone, string Address)> InService(JsonElement status) =>
         [.. status.GetProperty("servers").EnumerateArray().Where(s => s.GetProperty("state").GetString() == "inService")
             .Select(s => (s.GetProperty("name").GetString()!, s.GetProperty("zone").GetString()!, s.GetProperty("address").GetString()!))];

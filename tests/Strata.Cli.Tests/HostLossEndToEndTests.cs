@@ -22,9 +22,9 @@ public sealed class HostLossEndToEndTests
         var hosts = fleet.Hosts;
 
         hosts[1].PowerOff();
-        await Eventually.WaitAsync(async () => InService(await strata.StatusAsync("hello")).Select(s => s.Address).Order().SequenceEqual([hosts[0].Address, hosts[2].Address, hosts[3].Address]),
-            "the server of the powered-off host to be replaced on the spare host", TimeSpan.FromMinutes(2));
-        var servers = InService(await strata.StatusAsync("hello"));
+        await Eventually.WaitAsync(async () => Serving(await strata.StatusAsync("hello")).Select(s => s.Address).Order().SequenceEqual([hosts[0].Address, hosts[2].Address, hosts[3].Address]),
+            "the server of the powered-off host to be replaced on the spare host and in the load balancer", TimeSpan.FromMinutes(2));
+        var servers = Serving(await strata.StatusAsync("hello"));
         var answered = await HelloEndToEndTests.AnswersAsync($"{fleet.Front.Url}/", 18);
         await Eventually.WaitAsync(async () => (await fleet.HostsAsync())["h2"].State == "lost", "the host to be lost", TimeSpan.FromMinutes(1));
         var after = await fleet.HostsAsync();

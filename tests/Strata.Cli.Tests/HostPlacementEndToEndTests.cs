@@ -74,9 +74,9 @@ public sealed partial class HostPlacementEndToEndTests
             Assert.Equal(0, kill.ExitCode);
         }
 
-        await Eventually.WaitAsync(async () => HostFleetScenario.InService(await strata.StatusAsync("hello")) is { Count: 3 } s && s.All(x => x.Name != victim.Name),
-            "the killed server to be replaced", TimeSpan.FromMinutes(1));
-        var servers = HostFleetScenario.InService(await strata.StatusAsync("hello"));
+        await Eventually.WaitAsync(async () => HostFleetScenario.Serving(await strata.StatusAsync("hello")) is { Count: 3 } s && s.All(x => x.Name != victim.Name),
+            "the killed server to be replaced and in the load balancer", TimeSpan.FromMinutes(1));
+        var servers = HostFleetScenario.Serving(await strata.StatusAsync("hello"));
         var answered = await HelloEndToEndTests.AnswersAsync($"{fleet.Front.Url}/", 18);
         var events = await strata.RunAsync(s_timeout, "events", "hello");
 
