@@ -54,9 +54,23 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events, Deplo
 
     public DeploymentRuntime GetOrAdd(string name, Func<DeploymentRuntime> create) => _runtimes.GetOrAdd(name, _ => create());
 
-    /// <summary>The runtime of a deployment applied for the first time.</summary>
-    public DeploymentRuntime GetOrAddNew(string name, DesiredDeployment desired, DeploymentState state) =>
-        GetOrAdd(name, () => new DeploymentRuntime(store, NewRecord(name), desired, state, secrets: secrets));
+    /// <summary>
+    /// The runtime of a deployment applied for the first time, known to no one yet: <see cref="Add"/> it once its first
+    /// apply is made. A reconcile pass that found it earlier would see its spec without the state its plan creates and
+    /// create again what the apply creates (under load, a second load balancer under another name, whose start then
+    /// failed on the first one's port).
+    /// </summary>
+    public DeploymentRuntime CreateNew(string name, DesiredDeployment desired, DeploymentState state) =>
+        new(store, NewRecord(name), desired, state, secrets: secrets);
+
+    /// <summary>Makes a deployment made by <see cref="CreateNew"/> known to reconcile passes and the API.</summary>
+    public void Add(DeploymentRuntime runtime)
+    {
+        if (!_runtimes.TryAdd(runtime.Name, runtime))
+        {
+            throw new InvalidOperationException($"deployment '{runtime.Name}' is already known");
+        }
+    }
 
     public void Signal(string name) => Changed?.Invoke(name);
 

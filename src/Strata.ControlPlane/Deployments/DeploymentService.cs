@@ -50,11 +50,16 @@ internal sealed class DeploymentService(
         await _applyGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            var runtime = registry.Find(name);
-            var state = runtime?.State ?? DeploymentState.Empty(name);
+            var known = registry.Find(name);
+            var state = known?.State ?? DeploymentState.Empty(name);
             var plan = ChoosePlan(desired, state, request.SavedPlan, await HostsAsync(desired, ct).ConfigureAwait(false));
-            runtime ??= registry.GetOrAddNew(name, desired, state);
+            var runtime = known ?? registry.CreateNew(name, desired, state);
             var applied = await runtime.ApplyAsync(desired, s => PlanApplication.Apply(s, desired.Spec, desired.ImageDigests, plan, time.GetUtcNow(), ServerPin.NewKey), ct).ConfigureAwait(false);
+            if (known is null)
+            {
+                registry.Add(runtime);
+            }
+
             registry.Signal(name);
             return Response(desired, applied.Serial, plan);
         }

@@ -136,9 +136,12 @@ public sealed class LoadBalancerCoordinator(
     private async Task<LoadBalancerState> CreateAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, CancellationToken ct)
     {
         var name = new NameGenerator(_random, runtime.State.PhysicalNames()).Next(runtime.Name, spec.Name);
-        var state = LoadBalancerState.Create(spec, name, ServerPin.NewKey());
-        await runtime.MutateAsync(s => s with { LoadBalancers = [.. s.LoadBalancers, state] }, ct).ConfigureAwait(false);
-        return state;
+        var created = LoadBalancerState.Create(spec, name, ServerPin.NewKey());
+
+        // Looked for again under the runtime's lock: a load balancer is recorded once, whoever records it first.
+        var state = await runtime.MutateAsync(
+            s => s.FindLoadBalancer(spec.Name) is null ? s with { LoadBalancers = [.. s.LoadBalancers, created] } : s, ct).ConfigureAwait(false);
+        return state.FindLoadBalancer(spec.Name)!;
     }
 
     private async Task ReconcileOneAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, CancellationToken ct)

@@ -20,7 +20,7 @@ public sealed class DeploymentRuntimeTests : IAsyncDisposable
     [Fact]
     public async Task Amend_WhileASaveIsHeldUp_ReturnsAtOnceAndIsStoredAfterIt()
     {
-        var store = new HeldStore(await _services.InitializedStoreAsync());
+        var store = new HeldStateStore(await _services.InitializedStoreAsync());
         var runtime = AppliedDeployments.Runtime(store, s_yaml);
         var (first, second) = (runtime.State.FindTier("web")!.Servers[0], runtime.State.FindTier("web")!.Servers[1]);
         store.Hold();
@@ -38,51 +38,5 @@ public sealed class DeploymentRuntimeTests : IAsyncDisposable
         var stored = DeploymentRuntime.Deserialize((await store.GetDeploymentAsync("shop", CancellationToken.None))!.StateJson);
         Assert.Equal(ServerStatus.Booting, stored.FindServer("web", second.Name)!.State);
         Assert.Equal(ServerStatus.Configuring, stored.FindServer("web", first.Name)!.State);
-    }
-
-    /// <summary>The real store, whose deployment saves can be held up at the door.</summary>
-    private sealed class HeldStore(IStateStore inner) : IStateStore
-    {
-        private TaskCompletionSource _door = Open();
-        private volatile bool _waiting;
-
-        public bool Waiting => _waiting;
-
-        public string Name => inner.Name;
-
-        public void Hold() => _door = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Release() => _door.TrySetResult();
-
-        public async Task<DeploymentRecord> SaveDeploymentAsync(DeploymentRecord record, long expectedSerial, CancellationToken cancellationToken)
-        {
-            _waiting = true;
-            await _door.Task.WaitAsync(cancellationToken);
-            return await inner.SaveDeploymentAsync(record, expectedSerial, cancellationToken);
-        }
-
-        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
-
-        public Task<IReadOnlyList<DeploymentRecord>> ListDeploymentsAsync(CancellationToken cancellationToken) => inner.ListDeploymentsAsync(cancellationToken);
-
-        public Task<DeploymentRecord?> GetDeploymentAsync(string name, CancellationToken cancellationToken) => inner.GetDeploymentAsync(name, cancellationToken);
-
-        public Task DeleteDeploymentAsync(string name, CancellationToken cancellationToken) => inner.DeleteDeploymentAsync(name, cancellationToken);
-
-        public Task<DeploymentEvent> AppendEventAsync(DeploymentEvent deploymentEvent, CancellationToken cancellationToken) =>
-            inner.AppendEventAsync(deploymentEvent, cancellationToken);
-
-        public Task<IReadOnlyList<DeploymentEvent>> ReadEventsAsync(string deployment, long afterId, int max, CancellationToken cancellationToken) =>
-            inner.ReadEventsAsync(deployment, afterId, max, cancellationToken);
-
-        public Task<int> PruneEventsAsync(int keepPerDeployment, DateTimeOffset olderThan, CancellationToken cancellationToken) =>
-            inner.PruneEventsAsync(keepPerDeployment, olderThan, cancellationToken);
-
-        private static TaskCompletionSource Open()
-        {
-            var open = new TaskCompletionSource();
-            open.SetResult();
-            return open;
-        }
     }
 }
