@@ -14,19 +14,6 @@ namespace Strata.ControlPlane.Tests.Deployments;
 [Trait("kind", "unit")]
 public sealed class DeploymentApplyTests
 {
-    private const string Yaml = """
-        deployment: shop
-        images:
-          app: { from: ./app, run: "sh run.sh" }
-        tiers:
-          web:
-            image: app
-            servers: 1
-            ports: { http: 8000 }
-        loadBalancers:
-          front: { listen: "127.0.0.1:18080", to: web:http }
-        """;
-
     [Fact]
     public async Task Apply_NewDeploymentWhileItsFirstSaveIsHeldUp_NoPassCanFindItUntilApplied()
     {
@@ -36,11 +23,11 @@ public sealed class DeploymentApplyTests
         var registry = services.Get<DeploymentRegistry>();
         await registry.LoadAsync(CancellationToken.None).WithTimeout();
         using var folder = new TemporaryDirectory("strata-apply");
-        folder.WriteFile("app/run.sh", "exec sleep 1000\n");
-        var spec = folder.WriteFile("strata.yaml", Yaml);
+        folder.WriteFile("app/server.py", "");
+        var spec = folder.WriteFile("strata.yaml", Specs.Shop);
 
         held!.Hold();
-        var apply = services.Get<IDeploymentService>().ApplyAsync("shop", new ApplyRequest { SpecPath = spec }, CancellationToken.None);
+        var apply = services.Get<IDeploymentService>().ApplyAsync("shop", new ApplyRequest { SpecPath = spec, Parameters = new() { ["dbPassword"] = Specs.SecretPassword } }, CancellationToken.None);
         await Eventually.WaitAsync(() => held.Waiting, "the first save to reach the store");
         var whileSaving = registry.Find("shop");
         held.Release();
