@@ -93,9 +93,12 @@ internal sealed class HostFleetScenario : IAsyncDisposable
     public static List<(string Name, string Zone, string Address)> Serving(JsonElement status)
     {
         var servers = InService(status);
-        var members = status.GetProperty("loadBalancers").EnumerateArray().Single().GetProperty("members").EnumerateArray().Select(m => m.GetString()!);
-        return members.Order().SequenceEqual(servers.Select(s => s.Name).Order()) ? servers : [];
+        return Members(status).Order().SequenceEqual(servers.Select(s => s.Name).Order()) ? servers : [];
     }
+
+    /// <summary>The servers in the rotation of the deployment's one load balancer.</summary>
+    public static List<string> Members(JsonElement status) =>
+        [.. status.GetProperty("loadBalancers").EnumerateArray().Single().GetProperty("members").EnumerateArray().Select(m => m.GetString()!)];
 
     public static List<(string Name, string Zone, string Address)> InService(JsonElement status) =>
         [.. status.GetProperty("servers").EnumerateArray().Where(s => s.GetProperty("state").GetString() == "inService")

@@ -94,7 +94,4 @@ public sealed class HostLossEndToEndTests
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => HelloEndToEndTests.AnswersAsync($"http://{hosts[1].Address}:8000/", 1));
         Assert.Equal(0, (await fleet.HostsAsync())["h2"].Servers);
     }
-
-    private static List<string> Members(JsonElement status) =>
-        [.. status.GetProperty("loadBalancers").EnumerateArray().Single().GetProperty("members").EnumerateArray().Select(m => m.GetString()!)];
 }
