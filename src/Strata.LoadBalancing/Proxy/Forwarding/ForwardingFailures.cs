@@ -83,20 +83,31 @@ internal static class ForwardingFailures
         return new AttemptResult(Outcome.Completed, MemberFailed: error != ForwarderError.RequestCreation);
     }
 
-    /// <summary>Answers with a short plain-text error, or cuts the connection when the response already started.</summary>
-    public static Task WriteErrorAsync(HttpContext context, int status, string message)
+    /// <summary>
+    /// Answers with a short plain-text error, or cuts the connection when the response already started. A client that
+    /// went away meanwhile is not told anything, and that is not a failure: the caller's accounting of the member (and
+    /// of the request) must not depend on whether the answer could still be written.
+    /// </summary>
+    public static async Task WriteErrorAsync(HttpContext context, int status, string message)
     {
         if (context.Response.HasStarted)
         {
             // Headers already went out: the only honest signal left is to cut the connection.
             context.Abort();
-            return Task.CompletedTask;
+            return;
         }
 
         context.Response.Clear();
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
-        return context.Response.WriteAsync(message + "\n", context.RequestAborted);
+        try
+        {
+            await context.Response.WriteAsync(message + "\n", context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client reset its connection between the failure and this answer (it broke off its body, say).
+        }
     }
 
     /// <summary>Failures on the client's side of the exchange, and a WebSocket left idle past the idle timeout.</summary>
