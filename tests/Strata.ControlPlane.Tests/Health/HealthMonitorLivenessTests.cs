@@ -96,7 +96,12 @@ public sealed class HealthMonitorLivenessTests : IAsyncDisposable
         return monitor;
     }
 
-    private Task ProbedAtAsync(int count) => Eventually.WaitAsync(() => _probe.Count >= count, $"probe {count}");
+    /// <summary>
+    /// Until the probe loop made its probe and went back to waiting on the clock: moving the clock before its wait
+    /// began would leave the loop waiting for a time that never comes.
+    /// </summary>
+    private Task ProbedAtAsync(int count) =>
+        Eventually.WaitAsync(() => _probe.Count >= count && _clock.NextTimerDueAt > _clock.GetUtcNow(), $"probe {count} and the loop's wait for the next");
 
     private static ServerState Server(DeploymentRuntime runtime) => runtime.State.FindTier("web")!.Servers[0];
 
