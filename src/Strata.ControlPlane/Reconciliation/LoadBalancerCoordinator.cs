@@ -29,6 +29,11 @@ public sealed class LoadBalancerCoordinator(
 
     // The standby members last given to each load balancer: they are not in the stored pool, which lists rotation only.
     private readonly ConcurrentDictionary<string, string> _standby = new(StringComparer.Ordinal);
+
+    // One change of members at a time per load balancer (by physical name), each read from the state as it is once its
+    // turn comes: a pass's change read before a drain and sent after it put the drained server back into rotation.
+    // A gate lives as long as the control plane: one small object per load balancer it ever ran.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _membership = new(StringComparer.Ordinal);
     private readonly Random _random = new();
 
     private readonly TrafficMeter _meter = new();
@@ -173,6 +178,21 @@ public sealed class LoadBalancerCoordinator(
     private async Task SetMembersAsync(
         DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, ILoadBalancerDriver driver, LoadBalancerInstance instance, bool restarted, CancellationToken ct)
     {
+        var gate = MembershipGate(state.PhysicalName);
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await SetMembersInTurnAsync(runtime, spec, runtime.State.FindLoadBalancer(spec.Name) ?? state, driver, instance, restarted, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task SetMembersInTurnAsync(
+        DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, ILoadBalancerDriver driver, LoadBalancerInstance instance, bool restarted, CancellationToken ct)
+    {
         var membership = Members(runtime, spec, state);
         var members = membership.Select(m => m.Member).ToList();
         var names = members.Where(m => m.State == MemberState.Active).Select(m => m.Name).ToList();
@@ -182,7 +202,8 @@ public sealed class LoadBalancerCoordinator(
         {
             await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
             _standby[state.PhysicalName] = standby;
-            await runtime.MutateAsync(s => WithLoadBalancer(s, state with { Members = names, Url = instance.Url }), ct).ConfigureAwait(false);
+            await runtime.MutateAsync(s => WithLoadBalancer(s, (s.FindLoadBalancer(spec.Name) ?? state) with { Members = names, Url = instance.Url }), ct)
+                .ConfigureAwait(false);
             if (!names.SequenceEqual(state.Members))
             {
                 var text = MembersText(spec, names, [.. membership.Select(m => m.WhyNot).OfType<string>(), .. Unreachable(runtime, spec)]);
@@ -190,6 +211,8 @@ public sealed class LoadBalancerCoordinator(
             }
         }
     }
+
+    private SemaphoreSlim MembershipGate(string physicalName) => _membership.GetOrAdd(physicalName, _ => new SemaphoreSlim(1, 1));
 
     /// <summary>
     /// Servers in service (and passing the load balancer's own check) are members in rotation; servers that run but
@@ -282,24 +305,43 @@ public sealed class LoadBalancerCoordinator(
             }
 
             var driver = drivers.Get(spec.Driver);
-            _standby.TryRemove(state.PhysicalName, out _);
-
-            // From the members as they are when the state changes, not as the loop began: a pass may have added a
-            // server meanwhile (the replacement of the one drained), which must stay, and be told.
-            List<string> remaining = [];
-            await runtime.MutateAsync(s =>
+            var gate = MembershipGate(state.PhysicalName);
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+            try
             {
-                var current = s.FindLoadBalancer(state.LogicalName) ?? state;
-                remaining = [.. current.Members.Where(m => m != server)];
-                return WithLoadBalancer(s, current with { Members = remaining });
-            }, ct).ConfigureAwait(false);
-            var now = runtime.State.FindLoadBalancer(state.LogicalName) ?? state;
-            var members = Members(runtime, spec, now).Select(m => m.Member).Where(m => m.Name != server).ToList();
-            await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
-            await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerMembers, MembersText(spec, remaining, [$"{server} drained: {reason}"]),
-                $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
+                await TakeOutAsync(runtime, spec, state, driver, instance, server, reason, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+
             await driver.WaitUntilDrainedAsync(instance, server, spec.DrainTimeout, time, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Takes the server out of one load balancer's members, in its turn (see <see cref="MembershipGate"/>), and says so.</summary>
+    private async Task TakeOutAsync(
+        DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, ILoadBalancerDriver driver, LoadBalancerInstance instance,
+        string server, string reason, CancellationToken ct)
+    {
+        _standby.TryRemove(state.PhysicalName, out _);
+
+        // From the members as they are when the state changes, not as the drain began: a pass may have added a server
+        // meanwhile (the replacement of the one drained), which must stay, and be told.
+        await runtime.MutateAsync(s =>
+        {
+            var current = s.FindLoadBalancer(state.LogicalName) ?? state;
+            return WithLoadBalancer(s, current with { Members = [.. current.Members.Where(m => m != server)] });
+        }, ct).ConfigureAwait(false);
+        var now = runtime.State.FindLoadBalancer(state.LogicalName) ?? state;
+        var members = Members(runtime, spec, now).Select(m => m.Member).Where(m => m.Name != server).ToList();
+        await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
+
+        // What the load balancer now sends to, as it was just told.
+        var rotation = members.Where(m => m.State == MemberState.Active).Select(m => m.Name).ToList();
+        await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerMembers, MembersText(spec, rotation, [$"{server} drained: {reason}"]),
+            $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
     }
 
     public async Task StopAllAsync(DeploymentRuntime runtime, CancellationToken ct)

@@ -130,23 +130,4 @@ public sealed class LoadBalancerStartTests
 
         public Task StopAsync(string id, CancellationToken ct) => Task.CompletedTask;
     }
-
-    private sealed class OneDriver(ILoadBalancerDriver driver) : ILoadBalancerDriverRegistry
-    {
-        public IReadOnlyList<string> Names => [driver.Name];
-
-        public ILoadBalancerDriver Get(string name) => driver;
-    }
-
-    /// <summary>A provider that lists every recorded server of <c>shop</c> as running; nothing else is used.</summary>
-    private sealed class RunningServers(DeploymentRegistry registry) : PartialProvider
-    {
-        public override string Name => "running";
-
-        public override Task<IReadOnlyList<ServerInstance>> ListServersAsync(string? deployment, CancellationToken ct) =>
-            Task.FromResult<IReadOnlyList<ServerInstance>>([.. (registry.Find("shop")?.State.Tiers ?? []).SelectMany(t => t.Servers)
-                .Select(s => AppliedDeployments.RunningInstance(s, DateTimeOffset.UnixEpoch, "/nonexistent"))]);
-
-        public override Task<ServerInstance?> DescribeServerAsync(string serverId, CancellationToken ct) => Task.FromResult<ServerInstance?>(null);
-    }
 }
