@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Strata.Testing;
@@ -34,9 +35,9 @@ public sealed class GatedHelloDeployment : IAsyncDisposable
     private TcpListener? _heldListenPort;
     private int _tickets;
 
-    public GatedHelloDeployment()
+    public GatedHelloDeployment([CallerFilePath] string testFile = "", [CallerMemberName] string testMethod = "")
     {
-        Runner = new StrataRunner();
+        Runner = new StrataRunner(testFile, testMethod);
         Front = LoopbackPorts.Reserve();
         _gate = Runner.Home.Combine("gate");
         Directory.CreateDirectory(_gate);

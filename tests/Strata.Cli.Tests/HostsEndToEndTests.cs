@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Strata.Testing;
 
@@ -123,9 +124,9 @@ public sealed class HostsEndToEndTests
         Assert.True(resume.ExitCode == 8, resume.ToString());
     }
 
-    private static async Task<StrataRunner> StartAsync()
+    private static async Task<StrataRunner> StartAsync([CallerMemberName] string test = "")
     {
-        var strata = new StrataRunner();
+        var strata = new StrataRunner(testMethod: test);
         var started = await strata.RunAsync(s_timeout, "server", "start", "--listen", strata.Listen);
         Assert.True(started.ExitCode == 0, started.ToString());
         return strata;

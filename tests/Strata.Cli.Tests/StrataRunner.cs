@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Strata.Testing;
 
 namespace Strata.Cli.Tests;
@@ -20,11 +22,15 @@ public sealed class StrataRunner : IAsyncDisposable
     private static readonly string s_cli = Path.Combine(AppContext.BaseDirectory, "strata.dll");
     private readonly HashSet<string> _deployments = [];
     private readonly LoopbackBlock _addresses = LoopbackBlocks.Acquire();
+    private readonly string _test;
 
-    public StrataRunner()
+    /// <param name="testFile">The test's source file and method, filled in by the compiler: they name the folder
+    /// that keeps this runner's control-plane log and state once it is disposed (see <see cref="KeepRecord"/>).</param>
+    public StrataRunner([CallerFilePath] string testFile = "", [CallerMemberName] string testMethod = "")
     {
         Home = new TemporaryDirectory("strata-e2e");
         ControlPlane = LoopbackPorts.Reserve();
+        _test = $"{Path.GetFileNameWithoutExtension(testFile)}.{testMethod}";
     }
 
     /// <summary>
@@ -169,6 +175,7 @@ public sealed class StrataRunner : IAsyncDisposable
     {
         try
         {
+            KeepState();
             foreach (var deployment in _deployments)
             {
                 await RunAsync(TimeSpan.FromMinutes(1), "down", deployment, "--yes");
@@ -179,8 +186,55 @@ public sealed class StrataRunner : IAsyncDisposable
         finally
         {
             KillLeftovers();
+            KeepLog();
             Home.Dispose();
             _addresses.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Where the last run of this test left its control plane's state (as it was before the test's clean-up took its
+    /// deployments down) and log: <c>artifacts/test-logs/Class.Method/</c>. An end-to-end failure on a loaded machine is
+    /// rarely reproduced at will; its events and log are what explain it (read the events with <c>sqlite3 state.db
+    /// 'select time, kind, message from events'</c>).
+    /// </summary>
+    public string KeepRecord => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "test-logs", _test));
+
+    private void KeepState()
+    {
+        if (Directory.Exists(KeepRecord))
+        {
+            Directory.Delete(KeepRecord, recursive: true);
+        }
+
+        // The state holds the test deployments' secrets: the user's alone, as in a home folder.
+        Directory.CreateDirectory(KeepRecord, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var state = Home.Combine("state.db");
+        if (!File.Exists(state))
+        {
+            return;
+        }
+
+        try
+        {
+            // SQLite's online backup: a consistent copy while the control plane still writes to it.
+            using var source = new SqliteConnection($"Data Source={state};Mode=ReadOnly;Pooling=False");
+            using var copy = new SqliteConnection($"Data Source={Path.Combine(KeepRecord, "state.db")};Pooling=False");
+            source.Open();
+            source.BackupDatabase(copy);
+        }
+        catch (SqliteException ex)
+        {
+            File.WriteAllText(Path.Combine(KeepRecord, "state.error"), ex.Message);
+        }
+    }
+
+    private void KeepLog()
+    {
+        var log = Home.Combine("logs", "server.log");
+        if (File.Exists(log) && Directory.Exists(KeepRecord))
+        {
+            File.Copy(log, Path.Combine(KeepRecord, "server.log"), overwrite: true);
         }
     }
 
