@@ -49,12 +49,12 @@ public sealed class LoadBalancerCheckEndToEndTests
                 servers: 1
                 ports: { http: 8000 }
                 env: { READY_FILE: "{{ready}}" }
-                health: { http: /healthz, interval: 200ms, timeout: 150ms, healthyAfter: 1, grace: 30s }
+                health: { http: /healthz, interval: 500ms, timeout: 450ms, healthyAfter: 1, grace: 30s }
             loadBalancers:
               front:
                 listen: {{front}}
                 to: web:http
-                health: { http: /ready, interval: 200ms, timeout: 150ms, healthyAfter: 1, unhealthyAfter: 1 }
+                health: { http: /ready, interval: 500ms, timeout: 450ms, healthyAfter: 1, unhealthyAfter: 1 }
             """);
 
         var up = await strata.UpAsync(spec, Deployment, "--no-wait");

@@ -43,13 +43,13 @@ public sealed class ReferenceDependencyEndToEndTests
                 image: app
                 servers: 1
                 ports: [8000]
-                health: { http: /, interval: 200ms, timeout: 150ms, healthyAfter: 1, grace: 30s }
+                health: { http: /, interval: 500ms, timeout: 450ms, healthyAfter: 1, grace: 30s }
               web:
                 image: app
                 servers: 2
                 ports: [8000]
                 env: { DB_HOST: "${tiers.db.servers[0].address}" }
-                health: { http: /, interval: 200ms, timeout: 150ms, healthyAfter: 1, grace: 30s }
+                health: { http: /, interval: 500ms, timeout: 450ms, healthyAfter: 1, grace: 30s }
             """);
 
         var up = await strata.UpAsync(spec, Deployment);

@@ -191,7 +191,7 @@ public sealed class RestartEndToEndTests(ITestOutputHelper output)
                 servers: 1
                 ports: [8000]
                 volumes: { data: { size: 16MiB } }
-                health: { http: /, interval: 200ms, timeout: 150ms, healthyAfter: 1, unhealthyAfter: 2 }
+                health: { http: /, interval: 500ms, timeout: 450ms, healthyAfter: 1, unhealthyAfter: 2 }
             loadBalancers:
               front: { listen: "{{front}}", to: "web:8000" }
             """);
