@@ -67,6 +67,9 @@ public sealed class LifecycleEndToEndTests
         Assert.True(scaleDown.ExitCode == 0, scaleDown.ToString());
         var one = HelloEndToEndTests.Servers(await strata.StatusAsync("life"));
         Assert.Single(one);
+        // Every server the scale-in showed is told terminated, even one gone before it was seen terminating.
+        Assert.All(three.Where(s => s.Name != one[0].Name && scaleDown.Error.Contains(s.Name, StringComparison.Ordinal)),
+            s => Assert.Matches($@"{s.Name}\s+terminated", scaleDown.Error));
         Assert.All(three.Where(s => s.Name != one[0].Name), s => Assert.False(StrataRunner.IsAlive(s.Pid)));
         // Each server scaled in leaves the load balancer before it stops, and the events say so (told by its drain, with
         // why, or by the pass that saw it terminating): a change of the members leaves it out and keeps the one kept.

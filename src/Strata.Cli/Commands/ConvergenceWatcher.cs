@@ -18,6 +18,9 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     public const int FailedLaunchLimit = 3;
 
     private readonly Dictionary<string, string> _seen = new(StringComparer.Ordinal);
+
+    // The tier of each server shown and not yet gone: one that leaves the status was terminated, and is told once.
+    private readonly Dictionary<string, string> _shown = new(StringComparer.Ordinal);
     private readonly LaunchProgress _progress = new();
 
     /// <summary>
@@ -177,8 +180,18 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
             if (_seen.GetValueOrDefault(server.Name) != line)
             {
                 _seen[server.Name] = line;
+                _shown[server.Name] = server.Tier;
                 context.Error.WriteLine($"  {server.Tier,-12} {server.Name,-32} {line}");
             }
+        }
+
+        // A server leaves the status once its termination is done: between two looks it may never show as terminating.
+        var present = status.Servers.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var (name, tier) in _shown.Where(s => !present.Contains(s.Key)).ToList())
+        {
+            _shown.Remove(name);
+            _seen.Remove(name);
+            context.Error.WriteLine($"  {tier,-12} {name,-32} terminated");
         }
 
         foreach (var lb in status.LoadBalancers)
