@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Strata.Testing;
 
 namespace Strata.Cli.Tests;
@@ -49,6 +50,9 @@ public sealed partial class HelloEndToEndTests
         var lbPid = LoadBalancerPid(await strata.StatusAsync("hello"));
         var down = await strata.RunAsync(TimeSpan.FromMinutes(1), "down", "hello", "--yes");
         Assert.True(down.ExitCode == 0, down.ToString());
+        // Its progress ends with what it took down, each once.
+        Assert.All(servers, s => Assert.Single(Regex.Matches(down.Error, $@"{s.Name}\s+terminated\n")));
+        Assert.Matches(@"lb front\s+hello-front-\w+\s+stopped\n", down.Error);
         await Eventually.WaitAsync(() => servers.All(s => !StrataRunner.IsAlive(s.Pid)) && !StrataRunner.IsAlive(lbPid), "every server and the load balancer to exit");
         // The load balancer's folder holds its admin token and pin key: nothing of it may outlive the deployment.
         Assert.Empty(Directory.EnumerateFileSystemEntries(strata.Home.Combine("loadbalancers"), "hello-*", SearchOption.AllDirectories));

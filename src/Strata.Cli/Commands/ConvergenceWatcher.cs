@@ -21,6 +21,9 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
 
     // The tier of each server shown and not yet gone: one that leaves the status was terminated, and is told once.
     private readonly Dictionary<string, string> _shown = new(StringComparer.Ordinal);
+
+    // The physical name of each load balancer shown, by logical name: one that leaves the status was stopped.
+    private readonly Dictionary<string, string> _shownLoadBalancers = new(StringComparer.Ordinal);
     private readonly LaunchProgress _progress = new();
 
     /// <summary>
@@ -62,6 +65,8 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
             }
             catch (ControlPlaneException ex) when (ex.Status == System.Net.HttpStatusCode.NotFound)
             {
+                // Deleted: whatever it ran is gone.
+                ReportGone(servers: [], loadBalancers: []);
                 return (null, ExitCodes.Success);
             }
 
@@ -185,23 +190,38 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
             }
         }
 
-        // A server leaves the status once its termination is done: between two looks it may never show as terminating.
-        var present = status.Servers.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var (name, tier) in _shown.Where(s => !present.Contains(s.Key)).ToList())
-        {
-            _shown.Remove(name);
-            _seen.Remove(name);
-            context.Error.WriteLine($"  {tier,-12} {name,-32} terminated");
-        }
-
         foreach (var lb in status.LoadBalancers)
         {
             var line = $"{lb.State}{(string.IsNullOrEmpty(lb.Url) ? "" : " " + lb.Url)} → {lb.Members.Count} server{(lb.Members.Count == 1 ? "" : "s")}";
             if (_seen.GetValueOrDefault("lb:" + lb.Name) != line)
             {
                 _seen["lb:" + lb.Name] = line;
+                _shownLoadBalancers[lb.Name] = lb.PhysicalName;
                 context.Error.WriteLine($"  {"lb " + lb.Name,-12} {lb.PhysicalName,-32} {line}");
             }
+        }
+
+        ReportGone([.. status.Servers.Select(s => s.Name)], [.. status.LoadBalancers.Select(l => l.Name)]);
+    }
+
+    /// <summary>
+    /// Tells each server and load balancer shown before that is not among those still there: a server leaves the
+    /// status once its termination is done, and between two looks it may never have shown as terminating.
+    /// </summary>
+    private void ReportGone(HashSet<string> servers, HashSet<string> loadBalancers)
+    {
+        foreach (var (name, tier) in _shown.Where(s => !servers.Contains(s.Key)).ToList())
+        {
+            _shown.Remove(name);
+            _seen.Remove(name);
+            context.Error.WriteLine($"  {tier,-12} {name,-32} terminated");
+        }
+
+        foreach (var (name, physical) in _shownLoadBalancers.Where(l => !loadBalancers.Contains(l.Key)).ToList())
+        {
+            _shownLoadBalancers.Remove(name);
+            _seen.Remove("lb:" + name);
+            context.Error.WriteLine($"  {"lb " + name,-12} {physical,-32} stopped");
         }
     }
 }
