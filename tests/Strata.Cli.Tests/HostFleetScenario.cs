@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Strata.Testing;
 
@@ -15,13 +16,14 @@ internal sealed class HostFleetScenario : IAsyncDisposable
 
     private readonly LoopbackBlock _block;
 
-    private HostFleetScenario(LoopbackBlock block)
+    private HostFleetScenario(LoopbackBlock block, string testFile, string testMethod)
     {
         _block = block;
         Front = LoopbackPorts.Reserve();
+        Strata = new StrataRunner(testFile, testMethod);
     }
 
-    public StrataRunner Strata { get; } = new();
+    public StrataRunner Strata { get; }
 
     public List<SshdHost> Hosts { get; } = [];
 
@@ -29,9 +31,10 @@ internal sealed class HostFleetScenario : IAsyncDisposable
     public LoopbackEndpoint Front { get; }
 
     /// <param name="serverOptions">More options of <c>strata server start</c> (host timings).</param>
-    public static async Task<HostFleetScenario> StartAsync(int hosts, params string[] serverOptions)
+    public static async Task<HostFleetScenario> StartAsync(
+        int hosts, string[]? serverOptions = null, [CallerFilePath] string testFile = "", [CallerMemberName] string testMethod = "")
     {
-        var scenario = new HostFleetScenario(LoopbackBlocks.Acquire());
+        var scenario = new HostFleetScenario(LoopbackBlocks.Acquire(), testFile, testMethod);
         try
         {
             for (var i = 1; i <= hosts; i++)
@@ -39,7 +42,7 @@ internal sealed class HostFleetScenario : IAsyncDisposable
                 scenario.Hosts.Add(await SshdHost.StartAsync(scenario._block, i));
             }
 
-            var started = await scenario.Strata.RunAsync(Timeout, ["server", "start", "--listen", scenario.Strata.Listen, .. serverOptions]);
+            var started = await scenario.Strata.RunAsync(Timeout, ["server", "start", "--listen", scenario.Strata.Listen, .. serverOptions ?? []]);
             Assert.True(started.ExitCode == 0, started.ToString());
             await scenario.AddHostsAsync();
             return scenario;

@@ -28,7 +28,7 @@ public sealed partial class HostPlacementEndToEndTests
     [Fact]
     public async Task ServerStart_ShortHostTimings_APoweredOffHostIsLostWithinThemAndTheyAreKeptForTheNextStart()
     {
-        await using var fleet = await HostFleetScenario.StartAsync(1, "--host-timeout", "2s", "--host-lost-after", "4s");
+        await using var fleet = await HostFleetScenario.StartAsync(1, ["--host-timeout", "2s", "--host-lost-after", "4s"]);
 
         fleet.Hosts[0].PowerOff();
         // The default (30 s) would not be reached within this deadline: only the operator's 4 s can make it lost.

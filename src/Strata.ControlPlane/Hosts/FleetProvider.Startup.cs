@@ -11,8 +11,9 @@ internal sealed partial class FleetProvider
     /// Waits, when the control plane has just started, until every registered host has been listed once, or for
     /// <see cref="Providers.Hosts.Fleet.HostsOptions.HostTimeout"/> from the first listing asked for. Until its agent
     /// connects a host's servers are unknown: a listing without them would have every one of them taken for gone,
-    /// failed and replaced, and then fenced when the host connects. A host still silent after the wait is as good as
-    /// unreachable; its servers are replaced.
+    /// failed and replaced, and then fenced when the host connects. A host still silent after the wait is unreachable:
+    /// listings go on without it, and a server it may run is not taken for gone until it is lost (see
+    /// <see cref="WhyUnaccounted"/>).
     /// </summary>
     private async Task AwaitFirstListingsAsync(CancellationToken ct)
     {

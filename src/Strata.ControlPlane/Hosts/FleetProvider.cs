@@ -27,6 +27,11 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     // Hosts removed with --force while they ran servers: those are treated as on a lost host, replaced and forgotten.
     private ImmutableHashSet<string> _removed = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
 
+    // The registered hosts as of the last listing, and when this control plane began to know them: a host not heard
+    // from since then may run servers no listing shows yet (see WhyUnaccounted).
+    private ImmutableHashSet<string> _registered = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
+    private readonly DateTimeOffset _since = time.GetUtcNow();
+
     public string Name => embedded.Name;
 
     public ProviderCapabilities Capabilities => embedded.Capabilities;
@@ -141,6 +146,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     public async Task<IReadOnlyList<ServerInstance>> ListServersAsync(string? deployment, CancellationToken ct)
     {
         var local = await embedded.ListServersAsync(deployment, ct).ConfigureAwait(false);
+        _registered = [.. (await inventory.ListAsync(ct).ConfigureAwait(false)).Select(h => h.Registration.Name)];
         await AwaitFirstListingsAsync(ct).ConfigureAwait(false);
         await RefreshAsync(ct, everyHost: true).ConfigureAwait(false);
         var lost = LostHosts();
@@ -160,6 +166,26 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             $"{serverId} is on host {host}, which is {(status.State == HostState.Lost ? "lost" : "unreachable")}: its agent has not been heard from since {Since(status.LastHeartbeat)}",
         _ => null,
     };
+
+    /// <summary>
+    /// The state does not record where a server runs: after a restart the control plane learns it from each host's first
+    /// listing. Until every host has answered, a server no listing shows may be on a silent one, and is not gone:
+    /// failing it then replaced healthy servers of hosts slow to connect, and fenced them when they did. A host silent
+    /// for <see cref="Providers.Hosts.Fleet.HostsOptions.HostLostAfter"/> since this control plane started is lost, as
+    /// one that goes silent later is: what it may run is then replaced.
+    /// </summary>
+    public string? WhyUnaccounted(string serverId)
+    {
+        if (HostOf(serverId) is not null || time.GetUtcNow() - _since >= fleet.Options.HostLostAfter)
+        {
+            return null;
+        }
+
+        var silent = _registered.Where(h => !_hosts.ContainsKey(h) && !_removed.Contains(h)).Order(StringComparer.Ordinal).ToList();
+        return silent.Count == 0
+            ? null
+            : $"{serverId} may run on host{(silent.Count == 1 ? "" : "s")} {string.Join(", ", silent)}, not heard from since this control plane started";
+    }
 
     public string? WhyMoving(string serverId) =>
         HostOf(serverId) is { } host && fleet.Find(host) is { State: HostState.Draining } ? $"host {host} is draining" : null;

@@ -22,9 +22,10 @@ public sealed record DeathVerdict(ServerInstance? Running, string? Death)
 /// under load. So a server listed as not running is described again: the local provider re-reads its pid, start time
 /// and marker, and a process found gone that way (or with an exit code) is confirmed. A server the provider no longer
 /// knows at all is confirmed only when a second look, at least <see cref="ControlPlaneOptions.DeathConfirmation"/>
-/// after the first, still does not find it.
+/// after the first, still does not find it, and no host that may run it is still silent (<see cref="IServerReach.WhyUnaccounted"/>).
 /// </summary>
-public sealed class DeathVerdicts(ICloudProvider provider, ReconcileTriggers triggers, IOptions<ControlPlaneOptions> options, TimeProvider time)
+public sealed class DeathVerdicts(
+    ICloudProvider provider, IServerReach reach, ReconcileTriggers triggers, IOptions<ControlPlaneOptions> options, TimeProvider time)
 {
     private const int DeathLogLines = 3;
 
@@ -48,8 +49,10 @@ public sealed class DeathVerdicts(ICloudProvider provider, ReconcileTriggers tri
         }
 
         var first = ImmutableInterlocked.GetOrAdd(ref _suspected, server.Name, new Suspicion(deployment, now)).Since;
-        if (instance is null && now - first < options.Value.DeathConfirmation)
+        if (instance is null && (now - first < options.Value.DeathConfirmation || reach.WhyUnaccounted(server.Name) is not null))
         {
+            // Not found, but not known to be gone: looked at again until a second look confirms it, and for as long as a
+            // host that may run it has not answered since the control plane started (lost, it answers for nothing).
             triggers.After(deployment, options.Value.DeathConfirmation);
             return new DeathVerdict(null, null);
         }

@@ -9,10 +9,18 @@ public interface IServerReach
 {
     /// <summary>Why the server cannot be reached now (e.g. "host h2 is unreachable: …"), or null when it can.</summary>
     string? WhyUnreachable(string serverId);
+
+    /// <summary>
+    /// Why a server that no listing shows may still run (e.g. a host not heard from since the control plane started
+    /// may hold it), or null when a server not listed is not running anywhere.
+    /// </summary>
+    string? WhyUnaccounted(string serverId);
 }
 
 /// <summary>The control plane's machine alone: every server it runs is reachable while it runs.</summary>
 internal sealed class LocalReach : IServerReach
 {
     public string? WhyUnreachable(string serverId) => null;
+
+    public string? WhyUnaccounted(string serverId) => null;
 }

@@ -69,6 +69,25 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task JudgeAsync_DisappearedWhileAHostNotHeardFromMayRunIt_ConfirmedOnlyOnceThatHostAnswersForIt()
+    {
+        var server = await LaunchAsync("shop-web-aaaaa8");
+        await Provider.TerminateAsync(server.Name, TimeSpan.Zero, CancellationToken.None).WithTimeout();
+        var reach = new SilentHost($"{server.Name} may run on host h2, not heard from since this control plane started");
+        var verdicts = Verdicts(reach);
+
+        var first = await verdicts.JudgeAsync("shop", server, CancellationToken.None).WithTimeout();
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var whileSilent = await verdicts.JudgeAsync("shop", server, CancellationToken.None).WithTimeout();
+        reach.Why = null;
+        var once = await verdicts.JudgeAsync("shop", server, CancellationToken.None).WithTimeout();
+
+        Assert.True(first.Pending);
+        Assert.True(whileSilent.Pending);
+        Assert.Equal("the server disappeared", once.Death);
+    }
+
+    [Fact]
     public async Task JudgeAsync_Disappeared_AsksForAPassOfItsDeploymentWhenTheSecondLookIsDue()
     {
         var server = await LaunchAsync("shop-web-aaaaa7");
@@ -145,7 +164,18 @@ public sealed class DeathVerdictsTests : IAsyncDisposable
     private static Dictionary<string, ServerInstance> Observed(params ServerInstance[] instances) =>
         instances.ToDictionary(i => i.Id, StringComparer.Ordinal);
 
-    private DeathVerdicts Verdicts() => new(Provider, _triggers, Options.Create(new ControlPlaneOptions()), _clock);
+    private DeathVerdicts Verdicts(IServerReach? reach = null) =>
+        new(Provider, reach ?? new SilentHost(null), _triggers, Options.Create(new ControlPlaneOptions()), _clock);
+
+    /// <summary>Reach as the fleet tells it while a host that may run any unlisted server has not answered: <paramref name="why"/>.</summary>
+    private sealed class SilentHost(string? why) : IServerReach
+    {
+        public string? Why { get; set; } = why;
+
+        public string? WhyUnreachable(string serverId) => null;
+
+        public string? WhyUnaccounted(string serverId) => Why;
+    }
 
     private static Providers.ServerInstanceState? ServerStatusOf(DeathVerdict verdict) => verdict.Running?.State;
 
