@@ -49,16 +49,14 @@ internal static class Specs
 
     /// <summary>
     /// Deployment <c>shop</c> with one tier, <c>web</c>, of <paramref name="servers"/> servers running <c>sh run.sh</c>;
-    /// with a <paramref name="health"/> check (e.g. <c>{ http: /healthz, interval: 1s }</c>) the tier also has an
-    /// <c>http</c> port, <paramref name="port"/>.
+    /// with a <paramref name="health"/> check (e.g. <c>{ http: /healthz, interval: 1s }</c>) or a load balancer in
+    /// front (<c>front</c>, on 127.0.0.1:18080) the tier also has an <c>http</c> port, <paramref name="port"/>.
     /// </summary>
-    public static string Web(int servers, string? health = null, int port = 8000)
+    public static string Web(int servers, string? health = null, int port = 8000, bool front = false)
     {
-        var probed = health is null ? "" : $$"""
-
-                ports: { http: {{port}} }
-                health: {{health}}
-            """;
+        var ports = health is null && !front ? "" : $"\n    ports: {{ http: {port} }}";
+        var probed = health is null ? "" : $"\n    health: {health}";
+        var balanced = front ? "\nloadBalancers:\n  front: { listen: \"127.0.0.1:18080\", to: web:http }" : "";
         return $$"""
             deployment: shop
             images:
@@ -66,8 +64,8 @@ internal static class Specs
             tiers:
               web:
                 image: app
-                servers: {{servers}}{{probed}}
-            """;
+                servers: {{servers}}
+            """ + ports + probed + balanced;
     }
 
     public static DeploymentSpec Load(string yaml, ParameterValues? values = null)

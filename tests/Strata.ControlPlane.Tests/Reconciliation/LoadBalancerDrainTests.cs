@@ -17,18 +17,7 @@ namespace Strata.ControlPlane.Tests.Reconciliation;
 [Trait("kind", "unit")]
 public sealed class LoadBalancerDrainTests
 {
-    private const string Yaml = """
-        deployment: shop
-        images:
-          app: { from: ./app, run: "sh run.sh" }
-        tiers:
-          web:
-            image: app
-            servers: 2
-            ports: { http: 8000 }
-        loadBalancers:
-          front: { listen: "127.0.0.1:18080", to: web:http }
-        """;
+    private static readonly string Yaml = Specs.Web(servers: 2, front: true);
 
     /// <summary>How long a drain is given to reach the load balancer before the pass's change does: the drain must not.</summary>
     private static readonly TimeSpan s_drainChance = TimeSpan.FromMilliseconds(500);

@@ -16,18 +16,7 @@ namespace Strata.ControlPlane.Tests.Reconciliation;
 [Trait("kind", "unit")]
 public sealed class LoadBalancerStartTests
 {
-    private const string Yaml = """
-        deployment: shop
-        images:
-          app: { from: ./app, run: "sh run.sh" }
-        tiers:
-          web:
-            image: app
-            servers: 1
-            ports: { http: 8000 }
-        loadBalancers:
-          front: { listen: "127.0.0.1:18080", to: web:http }
-        """;
+    private static readonly string Yaml = Specs.Web(servers: 1, front: true);
 
     /// <summary>Long enough for a pass over one server with fakes; far shorter than a start held back by the test.</summary>
     private static readonly TimeSpan s_pass = TimeSpan.FromSeconds(10);
