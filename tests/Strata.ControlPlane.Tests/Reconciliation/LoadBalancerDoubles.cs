@@ -1,9 +1,20 @@
+using Microsoft.Extensions.DependencyInjection;
 using Strata.ControlPlane.Deployments;
 using Strata.LoadBalancing;
 using Strata.Providers;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
+
+internal static class LoadBalancerDoubles
+{
+    /// <summary>A control plane whose load balancers are run by <paramref name="driver"/> and whose provider lists every recorded server running.</summary>
+    public static ControlPlaneServices Services(ILoadBalancerDriver driver) => new(add: services =>
+    {
+        services.AddSingleton<ILoadBalancerDriverRegistry>(new OneDriver(driver));
+        services.AddSingleton<ICloudProvider>(sp => new RunningServers(sp.GetRequiredService<DeploymentRegistry>()));
+    });
+}
 
 /// <summary>A registry of one load-balancer driver, whatever name the spec gives.</summary>
 internal sealed class OneDriver(ILoadBalancerDriver driver) : ILoadBalancerDriverRegistry

@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.DependencyInjection;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Reconciliation;
 using Strata.LoadBalancing;
 using Strata.Planning.State;
-using Strata.Providers;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
@@ -26,11 +24,7 @@ public sealed class LoadBalancerDrainTests
     public async Task Drain_WhileAPassSetsMembersReadBeforeIt_DrainedServerStaysOutOfRotation()
     {
         var driver = new HeldMembersDriver();
-        await using var services = new ControlPlaneServices(add: s =>
-        {
-            s.AddSingleton<ILoadBalancerDriverRegistry>(new OneDriver(driver));
-            s.AddSingleton<ICloudProvider>(sp => new RunningServers(sp.GetRequiredService<DeploymentRegistry>()));
-        });
+        await using var services = LoadBalancerDoubles.Services(driver);
         var runtime = await services.RuntimeAsync(Yaml, s => WithWebServers(s, ServerStatus.InService, ServerStatus.Booting));
         services.Get<DeploymentRegistry>().GetOrAdd("shop", () => runtime);
         var coordinator = services.Get<LoadBalancerCoordinator>();

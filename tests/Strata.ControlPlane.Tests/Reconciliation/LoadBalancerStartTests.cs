@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.DependencyInjection;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Reconciliation;
 using Strata.LoadBalancing;
 using Strata.Planning.State;
-using Strata.Providers;
 using Strata.Testing;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
@@ -25,7 +23,7 @@ public sealed class LoadBalancerStartTests
     public async Task Reconcile_LoadBalancerSlowToStart_PassEndsAndMembersAreSetOnceItAnswers()
     {
         var driver = new HeldStartDriver();
-        await using var services = Services(driver);
+        await using var services = LoadBalancerDoubles.Services(driver);
         var runtime = await services.RuntimeAsync(Yaml, s => WithWebServer(s, ServerStatus.InService));
         services.Get<DeploymentRegistry>().GetOrAdd("shop", () => runtime);
         var reconciler = services.Get<DeploymentReconciler>();
@@ -52,7 +50,7 @@ public sealed class LoadBalancerStartTests
     {
         var driver = new HeldStartDriver();
         driver.Answer();
-        await using var services = Services(driver);
+        await using var services = LoadBalancerDoubles.Services(driver);
         var runtime = await services.RuntimeAsync(Yaml, s => WithWebServer(s, ServerStatus.Booting));
         services.Get<DeploymentRegistry>().GetOrAdd("shop", () => runtime);
 
@@ -63,12 +61,6 @@ public sealed class LoadBalancerStartTests
         Assert.Equal(MemberState.Standby, member.State);
         Assert.Empty(runtime.State.FindLoadBalancer("front")!.Members);
     }
-
-    private static ControlPlaneServices Services(HeldStartDriver driver) => new(add: services =>
-    {
-        services.AddSingleton<ILoadBalancerDriverRegistry>(new OneDriver(driver));
-        services.AddSingleton<ICloudProvider>(sp => new RunningServers(sp.GetRequiredService<DeploymentRegistry>()));
-    });
 
     private static ServerState WebServer(DeploymentRuntime runtime) => runtime.State.FindTier("web")!.Servers[0];
 
