@@ -175,20 +175,9 @@ public sealed class LoadBalancerCoordinator(
     }
 
     /// <summary>Gives the load balancer its members when they changed, or all of them when its process is new.</summary>
-    private async Task SetMembersAsync(
-        DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, ILoadBalancerDriver driver, LoadBalancerInstance instance, bool restarted, CancellationToken ct)
-    {
-        var gate = MembershipGate(state.PhysicalName);
-        await gate.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            await SetMembersInTurnAsync(runtime, spec, runtime.State.FindLoadBalancer(spec.Name) ?? state, driver, instance, restarted, ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
+    private Task SetMembersAsync(
+        DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, ILoadBalancerDriver driver, LoadBalancerInstance instance, bool restarted, CancellationToken ct) =>
+        InTurnAsync(state.PhysicalName, () => SetMembersInTurnAsync(runtime, spec, runtime.State.FindLoadBalancer(spec.Name) ?? state, driver, instance, restarted, ct), ct);
 
     private async Task SetMembersInTurnAsync(
         DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, ILoadBalancerDriver driver, LoadBalancerInstance instance, bool restarted, CancellationToken ct)
@@ -212,7 +201,20 @@ public sealed class LoadBalancerCoordinator(
         }
     }
 
-    private SemaphoreSlim MembershipGate(string physicalName) => _membership.GetOrAdd(physicalName, _ => new SemaphoreSlim(1, 1));
+    /// <summary>Runs <paramref name="change"/> of a load balancer's members in its turn: one change at a time per load balancer.</summary>
+    private async Task InTurnAsync(string physicalName, Func<Task> change, CancellationToken ct)
+    {
+        var gate = _membership.GetOrAdd(physicalName, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await change().ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
 
     /// <summary>
     /// Servers in service (and passing the load balancer's own check) are members in rotation; servers that run but
@@ -305,22 +307,12 @@ public sealed class LoadBalancerCoordinator(
             }
 
             var driver = drivers.Get(spec.Driver);
-            var gate = MembershipGate(state.PhysicalName);
-            await gate.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                await TakeOutAsync(runtime, spec, state, driver, instance, server, reason, ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                gate.Release();
-            }
-
+            await InTurnAsync(state.PhysicalName, () => TakeOutAsync(runtime, spec, state, driver, instance, server, reason, ct), ct).ConfigureAwait(false);
             await driver.WaitUntilDrainedAsync(instance, server, spec.DrainTimeout, time, ct).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Takes the server out of one load balancer's members, in its turn (see <see cref="MembershipGate"/>), and says so.</summary>
+    /// <summary>Takes the server out of one load balancer's members, in its turn (see <see cref="InTurnAsync"/>), and says so.</summary>
     private async Task TakeOutAsync(
         DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, ILoadBalancerDriver driver, LoadBalancerInstance instance,
         string server, string reason, CancellationToken ct)
@@ -329,12 +321,12 @@ public sealed class LoadBalancerCoordinator(
 
         // From the members as they are when the state changes, not as the drain began: a pass may have added a server
         // meanwhile (the replacement of the one drained), which must stay, and be told.
-        await runtime.MutateAsync(s =>
+        var changed = await runtime.MutateAsync(s =>
         {
             var current = s.FindLoadBalancer(state.LogicalName) ?? state;
             return WithLoadBalancer(s, current with { Members = [.. current.Members.Where(m => m != server)] });
         }, ct).ConfigureAwait(false);
-        var now = runtime.State.FindLoadBalancer(state.LogicalName) ?? state;
+        var now = changed.FindLoadBalancer(state.LogicalName) ?? state;
         var members = Members(runtime, spec, now).Select(m => m.Member).Where(m => m.Name != server).ToList();
         await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
 
