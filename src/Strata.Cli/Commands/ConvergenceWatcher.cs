@@ -17,13 +17,10 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     /// <summary>A tier whose launches failed this many times in a row makes the wait end as failed.</summary>
     public const int FailedLaunchLimit = 3;
 
-    private readonly Dictionary<string, string> _seen = new(StringComparer.Ordinal);
-
-    // The tier of each server shown and not yet gone: one that leaves the status was terminated, and is told once.
-    private readonly Dictionary<string, string> _shown = new(StringComparer.Ordinal);
-
-    // The physical name of each load balancer shown, by logical name: one that leaves the status was stopped.
-    private readonly Dictionary<string, string> _shownLoadBalancers = new(StringComparer.Ordinal);
+    // The last line shown of each server and load balancer (by logical name) still there: one that leaves the status
+    // was terminated or stopped, and is told once.
+    private readonly Dictionary<string, Row> _servers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Row> _loadBalancers = new(StringComparer.Ordinal);
     private readonly LaunchProgress _progress = new();
 
     /// <summary>
@@ -181,24 +178,13 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     {
         foreach (var server in status.Servers)
         {
-            var line = $"{server.State}{(server.Address is null ? "" : " at " + server.Address)}";
-            if (_seen.GetValueOrDefault(server.Name) != line)
-            {
-                _seen[server.Name] = line;
-                _shown[server.Name] = server.Tier;
-                context.Error.WriteLine($"  {server.Tier,-12} {server.Name,-32} {line}");
-            }
+            Show(_servers, server.Name, new Row(server.Tier, server.Name, $"{server.State}{(server.Address is null ? "" : " at " + server.Address)}"));
         }
 
         foreach (var lb in status.LoadBalancers)
         {
             var line = $"{lb.State}{(string.IsNullOrEmpty(lb.Url) ? "" : " " + lb.Url)} → {lb.Members.Count} server{(lb.Members.Count == 1 ? "" : "s")}";
-            if (_seen.GetValueOrDefault("lb:" + lb.Name) != line)
-            {
-                _seen["lb:" + lb.Name] = line;
-                _shownLoadBalancers[lb.Name] = lb.PhysicalName;
-                context.Error.WriteLine($"  {"lb " + lb.Name,-12} {lb.PhysicalName,-32} {line}");
-            }
+            Show(_loadBalancers, lb.Name, new Row("lb " + lb.Name, lb.PhysicalName, line));
         }
 
         ReportGone([.. status.Servers.Select(s => s.Name)], [.. status.LoadBalancers.Select(l => l.Name)]);
@@ -210,18 +196,30 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     /// </summary>
     private void ReportGone(HashSet<string> servers, HashSet<string> loadBalancers)
     {
-        foreach (var (name, tier) in _shown.Where(s => !servers.Contains(s.Key)).ToList())
-        {
-            _shown.Remove(name);
-            _seen.Remove(name);
-            context.Error.WriteLine($"  {tier,-12} {name,-32} terminated");
-        }
+        Gone(_servers, servers, "terminated");
+        Gone(_loadBalancers, loadBalancers, "stopped");
+    }
 
-        foreach (var (name, physical) in _shownLoadBalancers.Where(l => !loadBalancers.Contains(l.Key)).ToList())
+    private void Show(Dictionary<string, Row> shown, string name, Row row)
+    {
+        if (shown.GetValueOrDefault(name).Line != row.Line)
         {
-            _shownLoadBalancers.Remove(name);
-            _seen.Remove("lb:" + name);
-            context.Error.WriteLine($"  {"lb " + name,-12} {physical,-32} stopped");
+            shown[name] = row;
+            Write(row);
         }
     }
+
+    private void Gone(Dictionary<string, Row> shown, HashSet<string> present, string what)
+    {
+        foreach (var (name, row) in shown.Where(s => !present.Contains(s.Key)).ToList())
+        {
+            shown.Remove(name);
+            Write(row with { Line = what });
+        }
+    }
+
+    private void Write(Row row) => context.Error.WriteLine($"  {row.Kind,-12} {row.Name,-32} {row.Line}");
+
+    /// <summary>One line of progress: its two columns (a tier or "lb NAME", then a name) and what it says.</summary>
+    private readonly record struct Row(string Kind, string Name, string Line);
 }
