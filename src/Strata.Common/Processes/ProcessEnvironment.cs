@@ -5,6 +5,9 @@ namespace Strata.Common.Processes;
 /// <summary>Reads another process's environment from <c>/proc/&lt;pid&gt;/environ</c> (readable by its owner only).</summary>
 public static class ProcessEnvironment
 {
+    // An exec lasts microseconds; a loaded machine may hold one up for a while, but not for this long.
+    private const long ExecWaitLimitMs = 1000;
+
     /// <summary>
     /// True when the process's environment holds <c>name=value</c>. False when it does not, when the process is gone,
     /// belongs to someone else, or is exiting: an exiting process loses its environment before it leaves <c>/proc</c>.
@@ -17,12 +20,7 @@ public static class ProcessEnvironment
     /// </summary>
     public static string?[]? Values(int pid, params ReadOnlySpan<string> names)
     {
-        byte[] environ;
-        try
-        {
-            environ = File.ReadAllBytes($"/proc/{pid}/environ");
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
+        if (Read(pid) is not { } environ)
         {
             return null;
         }
@@ -47,5 +45,47 @@ public static class ProcessEnvironment
         }
 
         return values;
+    }
+
+    /// <summary>
+    /// The raw environment, re-read while the process is in the middle of an exec. An exec gives the process its new
+    /// memory before it lays its arguments and environment out in it, and for that moment the environment reads empty,
+    /// as it does for a process that is exiting: a process seen then would be taken for one without its marker, to be
+    /// started again or left unstopped. Its arguments read empty too, which tells it from a process whose environment
+    /// is truly empty; the wait is bounded in case the exec stalls.
+    /// </summary>
+    private static byte[]? Read(int pid)
+    {
+        var giveUpAt = Environment.TickCount64 + ExecWaitLimitMs;
+        var spinner = default(SpinWait);
+        while (true)
+        {
+            var environ = ReadProcFile(pid, "environ");
+            if (environ is not [] || ProcessStat.Read(pid) is not { IsExiting: false } || Environment.TickCount64 >= giveUpAt)
+            {
+                return environ;
+            }
+
+            if (ReadProcFile(pid, "cmdline") is not [])
+            {
+                // No exec under way now: the environment read empty because it is, or because an exec ended just
+                // after that read, which a second read tells apart.
+                return ReadProcFile(pid, "environ");
+            }
+
+            spinner.SpinOnce();
+        }
+    }
+
+    private static byte[]? ReadProcFile(int pid, string name)
+    {
+        try
+        {
+            return File.ReadAllBytes($"/proc/{pid}/{name}");
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

@@ -7,10 +7,17 @@ namespace Strata.Common.Processes;
 /// <param name="ParentId">The parent's pid (field 4).</param>
 /// <param name="ProcessGroup">The process group id (field 5).</param>
 /// <param name="StartTime">When the process started, in clock ticks since boot (field 22): with the pid, it names one process for the life of the machine.</param>
-public readonly record struct ProcessStat(char State, int ParentId, int ProcessGroup, long StartTime)
+/// <param name="Flags">The kernel's flags of the process (field 9, <c>PF_*</c>).</param>
+public readonly record struct ProcessStat(char State, int ParentId, int ProcessGroup, long StartTime, uint Flags = 0)
 {
+    // PF_EXITING: set as the process starts to exit, before it gives up its memory.
+    private const uint ExitingFlag = 0x4;
+
     /// <summary>False for a zombie or a dead process: it has exited, whether or not its parent has reaped it.</summary>
     public bool IsAlive => State is not ('Z' or 'X' or 'x');
+
+    /// <summary>True once the process has begun to exit (it may not be a zombie yet).</summary>
+    public bool IsExiting => !IsAlive || (Flags & ExitingFlag) != 0;
 
     /// <summary>The start time of the live process <paramref name="pid"/>, or null when it is gone, a zombie or dead.</summary>
     public static long? StartTimeOf(int pid) => Read(pid) is { IsAlive: true } stat ? stat.StartTime : null;
@@ -51,6 +58,7 @@ public readonly record struct ProcessStat(char State, int ParentId, int ProcessG
             fields[0][0],
             int.Parse(fields[4 - 3], CultureInfo.InvariantCulture),
             int.Parse(fields[5 - 3], CultureInfo.InvariantCulture),
-            long.Parse(fields[22 - 3], CultureInfo.InvariantCulture));
+            long.Parse(fields[22 - 3], CultureInfo.InvariantCulture),
+            uint.Parse(fields[9 - 3], CultureInfo.InvariantCulture));
     }
 }

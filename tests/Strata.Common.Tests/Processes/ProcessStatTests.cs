@@ -12,7 +12,7 @@ public sealed class ProcessStatTests
     {
         var stat = ProcessStat.Parse("4242 (a) (b c) S 17 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 100 18446744073709551615");
 
-        Assert.Equal(new ProcessStat('S', 17, 4242, 987654), stat);
+        Assert.Equal(new ProcessStat('S', 17, 4242, 987654, 4194560), stat);
     }
 
     [Theory]
