@@ -16,8 +16,10 @@ internal sealed class AgentFolderLock : IDisposable
     /// <summary>Who holds the lock, "PID HOST", written once it is taken; it is not the lock, so it can be read while held.</summary>
     public const string HolderFileName = "agent.holder";
 
-    // SIGTERM first, then SIGKILL for an agent that did not exit (a stopped process keeps SIGTERM pending).
+    // SIGTERM first, then SIGKILL for an agent that did not exit. A stopped agent is killed at once: woken to take
+    // SIGTERM, it could first carry out requests written to it while it was stopped, which their sender gave up on.
     private static readonly int[] s_predecessorSignals = [15, 9];
+    private static readonly int[] s_stoppedPredecessorSignals = [9];
     private static readonly TimeSpan s_predecessorExit = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan s_retry = TimeSpan.FromMilliseconds(100);
 
@@ -45,7 +47,8 @@ internal sealed class AgentFolderLock : IDisposable
         // The same host's earlier agent: its control plane has gone from it (a frozen agent does not even take its
         // stop request). Its servers are left running for this one: they are in sessions of their own.
         var pid = holder.Value.ProcessId;
-        foreach (var signal in s_predecessorSignals)
+        var signals = Common.Processes.ProcessStat.Read(pid) is { State: 'T' or 't' } ? s_stoppedPredecessorSignals : s_predecessorSignals;
+        foreach (var signal in signals)
         {
             Common.Processes.ProcessSignals.Send(pid, signal);
             if (await WaitForLockAsync(folder, time, ct).ConfigureAwait(false) is { } taken)

@@ -189,6 +189,33 @@ public sealed class HostFleetTests
     }
 
     [Fact]
+    public async Task Keep_AgentHangsWithItsConnectionOpen_ConnectedAgainAfterHostTimeoutWithANewAgentThatStopsTheSilentOne()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness(o => o.HelloTimeout = TimeSpan.FromHours(1));
+        var registration = harness.Registration(host);
+        var first = await harness.Fleet.ConnectAsync(registration, true, CancellationToken.None).WithTimeout(s_timeout);
+        var hung = HostProcesses.AgentOver(registration.AgentDir);
+        Assert.True(Strata.Common.Processes.ProcessSignals.Send(hung, 19));
+
+        harness.Time.Advance(harness.Options.HostTimeout - TimeSpan.FromSeconds(1));
+        var beforeTimeout = harness.Fleet.Find("h1")!;
+        harness.Time.Advance(TimeSpan.FromSeconds(1));
+        await Eventually.WaitAsync(() =>
+        {
+            harness.Time.Advance(TimeSpan.FromSeconds(1));
+            return harness.Fleet.Find("h1") is { Connected: true } status && !ReferenceEquals(status.Agent, first.Agent);
+        }, "the fleet connects again", s_timeout);
+        var back = harness.Fleet.Find("h1")!;
+
+        Assert.Equal((HostState.Ready, true), (beforeTimeout.State, beforeTimeout.Connected));
+        Assert.Equal(HostState.Ready, back.State);
+        Assert.NotEqual(hung, HostProcesses.AgentOver(registration.AgentDir));
+        await Eventually.WaitAsync(() => !HostProcesses.CommandLine(hung).Contains("Strata.Agent.dll", StringComparison.Ordinal), "the hung agent to be gone");
+    }
+
+    [Fact]
     public async Task DisconnectAsync_AgentRunning_ReturnsOnceTheAgentHasExited()
     {
         using var block = LoopbackBlocks.Acquire();

@@ -251,10 +251,15 @@ public sealed partial class HostFleet : IAsyncDisposable
         {
             if (connection is not null)
             {
-                await connection.Completion.WaitAsync(ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                var silentFor = await EndedOrSilentAsync(connection, ct).ConfigureAwait(false);
                 if (ct.IsCancellationRequested)
                 {
                     return;
+                }
+
+                if (silentFor is { } silence)
+                {
+                    LogSilent(_logger, host.Name, silence.TotalSeconds);
                 }
 
                 Evaluate();
@@ -266,6 +271,31 @@ public sealed partial class HostFleet : IAsyncDisposable
             connection = await ReconnectAsync(host, failures, ct).ConfigureAwait(false);
             failures = connection is null ? failures + 1 : 0;
         }
+    }
+
+    /// <summary>
+    /// Waits until the connection ends, or until its agent has been silent for <see cref="HostsOptions.HostTimeout"/>
+    /// while the connection stays open (the agent hung, or the host froze with its TCP connection kept): such a
+    /// connection would be waited on for ever, so it is given up and the host connected to again, which starts a new
+    /// agent that stops the silent one. Returns how long it was silent then; null when it ended or was cancelled.
+    /// </summary>
+    private async Task<TimeSpan?> EndedOrSilentAsync(HostConnection connection, CancellationToken ct)
+    {
+        while (!connection.Completion.IsCompleted && !ct.IsCancellationRequested)
+        {
+            var now = _time.GetUtcNow();
+            var silence = now - (connection.LastHeartbeat ?? now);
+            if (silence >= _options.HostTimeout)
+            {
+                return silence;
+            }
+
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            await Task.WhenAny(connection.Completion, Task.Delay(_options.HostTimeout - silence, _time, wake.Token)).ConfigureAwait(false);
+            await wake.CancelAsync().ConfigureAwait(false);
+        }
+
+        return null;
     }
 
     /// <summary>One attempt, after the backoff for <paramref name="failures"/>; null when it failed or was cancelled.</summary>
@@ -337,6 +367,10 @@ public sealed partial class HostFleet : IAsyncDisposable
 
     [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "Could not connect to host {Host} (attempt {Attempt}): {Reason}")]
     private static partial void LogReconnectFailed(ILogger logger, string host, int attempt, string reason);
+
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Warning,
+        Message = "The agent of host {Host} has said nothing for {Seconds:0.#} s while its connection stays open: closing the connection to start a new agent")]
+    private static partial void LogSilent(ILogger logger, string host, double seconds);
 
     /// <summary>The task that keeps one host connected, and how to stop it.</summary>
     private sealed record Keeper(CancellationTokenSource Stop, Task Task);
