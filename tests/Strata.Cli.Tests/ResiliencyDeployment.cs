@@ -21,7 +21,9 @@ namespace Strata.Cli.Tests;
 /// Its health check allows 400 ms per answer, three failures in a row: these tests run the app under wrk, with CPU
 /// burnt on purpose, on two cores that other tests share. With 150 ms and two failures, a new server of a rollout
 /// whose answers queued behind the load for two probes in a row was rightly found unhealthy, and the deployment was
-/// rolled back in the middle of a test about something else (seen at a load average of 19).
+/// rolled back in the middle of a test about something else (seen at a load average of 19). Its grace is 15 s: three
+/// new servers, whose Python had not yet bound its port 5 s after launch at a load average of 40, failed the first
+/// `up` of a test about killing servers; the version that never becomes healthy waits that much longer to fail.
 /// </remarks>
 public sealed class ResiliencyDeployment
 {
@@ -101,7 +103,7 @@ public sealed class ResiliencyDeployment
                 image: app
                 servers: {{servers}}
                 ports: [8000]
-                health: { http: /healthz, interval: 500ms, timeout: 400ms, healthyAfter: 1, unhealthyAfter: 3, grace: 5s }
+                health: { http: /healthz, interval: 500ms, timeout: 400ms, healthyAfter: 1, unhealthyAfter: 3, grace: 15s }
             {{Indent(tierExtra)}}
             loadBalancers:
               front: { listen: "{{LoadBalancer}}", to: "web:8000", driver: {{driver}} }
