@@ -58,6 +58,7 @@ internal sealed class AgentEngine : IDisposable
                 },
                 AgentMissingImages missing => new AgentImagesReply { ReplyTo = missing.Id, Missing = await MissingAsync(missing.ImageIds, ct).ConfigureAwait(false) },
                 AgentImageUploaded uploaded => await DoneAsync(uploaded, KeepUploadAsync(uploaded, ct)).ConfigureAwait(false),
+                AgentReadLog read => new AgentLogReply { ReplyTo = read.Id, Lines = await _provider.ReadLogTailAsync(read.ServerId, read.Lines, ct).ConfigureAwait(false) },
                 _ => new AgentFailed { ReplyTo = request.Id, Error = $"this agent does not carry out '{request.GetType().Name}' requests" },
             };
         }
@@ -67,6 +68,12 @@ internal sealed class AgentEngine : IDisposable
             return new AgentFailed { ReplyTo = request.Id, Error = ex.Message };
         }
     }
+
+    /// <summary>The server's last <paramref name="lines"/> log lines, then each line it writes, until cancelled.</summary>
+    public IAsyncEnumerable<string> FollowLogAsync(string serverId, int lines, CancellationToken ct) => _provider.FollowLogAsync(serverId, lines, ct);
+
+    /// <summary>Rotates the logs of the host's servers that grew too large, as the control plane does for its own.</summary>
+    public Task RotateLogsAsync(CancellationToken ct) => _provider.RotateLogsAsync(ct);
 
     public void Dispose() => (_provider as IDisposable)?.Dispose();
 

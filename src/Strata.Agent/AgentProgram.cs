@@ -16,6 +16,9 @@ public static class AgentProgram
     /// <summary>The exit code of an agent that refused to run because another agent holds its folder.</summary>
     public const int FolderInUse = 3;
 
+    /// <summary>How often the agent rotates its servers' logs that grew too large.</summary>
+    internal static readonly TimeSpan LogRotationInterval = TimeSpan.FromMinutes(1);
+
     public static Task<int> Main(string[] args) =>
         RunAsync(args, Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error, TimeProvider.System, CancellationToken.None);
 
@@ -44,12 +47,13 @@ public static class AgentProgram
         engine.ServerStopped += stopped => _ = ReportExitAsync(writer, stopped, error, stop.Token);
         var requests = new AgentRequests(engine, writer, error);
         var heartbeats = SendHeartbeatsAsync(writer, arguments.HeartbeatInterval, time, stop.Token);
+        var rotations = RotateLogsAsync(engine, time, error, stop.Token);
         var inputEnded = requests.ReadAsync(input, stop.Token);
         var first = await Task.WhenAny(heartbeats, inputEnded).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(heartbeats, inputEnded).ConfigureAwait(false);
+            await Task.WhenAll(heartbeats, inputEnded, rotations).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -70,6 +74,32 @@ public static class AgentProgram
         for (long sequence = 1; await timer.WaitForNextTickAsync(ct).ConfigureAwait(false); sequence++)
         {
             await writer.SendAsync(new AgentHeartbeat { Sequence = sequence }, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Rotates the servers' logs that grew too large every <see cref="LogRotationInterval"/>: on a host, it is the agent
+    /// that keeps them, whether or not a control plane is connected.
+    /// </summary>
+    private static async Task RotateLogsAsync(AgentEngine engine, TimeProvider time, TextWriter error, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(LogRotationInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                try
+                {
+                    await engine.RotateLogsAsync(ct).ConfigureAwait(false);
+                }
+                catch (IOException ex)
+                {
+                    await error.WriteLineAsync($"strata agent: could not rotate the servers' logs: {ex.Message}").ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
         }
     }
 

@@ -12,6 +12,7 @@ internal sealed class AgentRequests(AgentEngine engine, AgentWriter writer, Text
 {
     private readonly Lock _gate = new();
     private readonly List<Task> _inFlight = [];
+    private readonly Dictionary<long, CancellationTokenSource> _follows = [];
 
     /// <summary>Ends at <c>stop</c> or at the end of the input.</summary>
     public async Task ReadAsync(Stream input, CancellationToken ct)
@@ -34,6 +35,15 @@ internal sealed class AgentRequests(AgentEngine engine, AgentWriter writer, Text
             {
                 case AgentStop:
                     return;
+                case AgentFollowLog follow:
+                    // Registered before the next line is read, so that a stop that follows at once finds it.
+                    var following = Following(follow.Id, ct);
+                    Track(() => FollowAsync(follow, following, ct));
+                    break;
+                case AgentStopFollow stop:
+                    StopFollowing(stop.Follow);
+                    Track(() => AnswerAsync(new AgentDone { ReplyTo = stop.Id }, ct));
+                    break;
                 case AgentRequest request:
                     Start(request, ct);
                     break;
@@ -53,25 +63,84 @@ internal sealed class AgentRequests(AgentEngine engine, AgentWriter writer, Text
         }
     }
 
-    private void Start(AgentRequest request, CancellationToken ct)
+    private void Start(AgentRequest request, CancellationToken ct) => Track(() => ServeAsync(request, ct));
+
+    private void Track(Func<Task> work)
     {
         lock (_gate)
         {
             _inFlight.RemoveAll(t => t.IsCompleted);
-            _inFlight.Add(Task.Run(() => ServeAsync(request, ct), CancellationToken.None));
+            _inFlight.Add(Task.Run(work, CancellationToken.None));
         }
     }
 
-    private async Task ServeAsync(AgentRequest request, CancellationToken ct)
+    private async Task ServeAsync(AgentRequest request, CancellationToken ct) =>
+        await AnswerAsync(await engine.HandleAsync(request, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+
+    /// <summary>
+    /// Sends the log's lines as they come, each its own message, until the control plane stops the follow, the agent
+    /// stops, or the server's log is gone; then answers the request.
+    /// </summary>
+    private async Task FollowAsync(AgentFollowLog follow, CancellationTokenSource stop, CancellationToken ct)
     {
-        var reply = await engine.HandleAsync(request, ct).ConfigureAwait(false);
+        using var held = stop;
+        AgentReply reply = new AgentDone { ReplyTo = follow.Id };
+        try
+        {
+            await foreach (var line in engine.FollowLogAsync(follow.ServerId, follow.Lines, stop.Token).ConfigureAwait(false))
+            {
+                await writer.SendAsync(new AgentLogLine { Follow = follow.Id, Line = line }, stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            reply = new AgentFailed { ReplyTo = follow.Id, Error = ex.Message };
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _follows.Remove(follow.Id);
+            }
+        }
+
+        await AnswerAsync(reply, ct).ConfigureAwait(false);
+    }
+
+    private CancellationTokenSource Following(long follow, CancellationToken ct)
+    {
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        lock (_gate)
+        {
+            _follows[follow] = stop;
+        }
+
+        return stop;
+    }
+
+    private void StopFollowing(long follow)
+    {
+        lock (_gate)
+        {
+            if (_follows.Remove(follow, out var stop))
+            {
+                stop.Cancel();
+            }
+        }
+    }
+
+    private async Task AnswerAsync(AgentReply reply, CancellationToken ct)
+    {
         try
         {
             await writer.SendAsync(reply, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
-            await error.WriteLineAsync($"strata agent: could not answer request {request.Id}: {ex.Message}").ConfigureAwait(false);
+            await error.WriteLineAsync($"strata agent: could not answer request {reply.ReplyTo}: {ex.Message}").ConfigureAwait(false);
         }
     }
 }

@@ -26,8 +26,11 @@ public sealed partial class HostPlacementEndToEndTests
         var servers = (await strata.StatusAsync("hello")).GetProperty("servers").EnumerateArray()
             .Select(s => (Name: s.GetProperty("name").GetString()!, Zone: s.GetProperty("zone").GetString()!, Address: s.GetProperty("address").GetString()!)).ToList();
         var answered = await HelloEndToEndTests.AnswersAsync($"{fleet.Front.Url}/", 36);
+        var logs = await strata.RunAsync(s_timeout, "logs", "hello", servers[0].Name, "--tail", "100");
 
         Assert.True(plan.ExitCode == 0, plan.ToString());
+        Assert.True(logs.ExitCode == 0, logs.ToString());
+        Assert.Contains($"{servers[0].Name} listening on {servers[0].Address}:8000", logs.Out, StringComparison.Ordinal);
         Assert.True(HostWord().Matches(plan.Out).Select(m => m.Groups[1].Value).Order().SequenceEqual(["h1", "h2", "h3", "h4", "h5", "h6"]), plan.Out);
         Assert.Equal(6, servers.Count);
         Assert.Equal([("a", 2), ("b", 2), ("c", 2)], servers.GroupBy(s => s.Zone).Select(g => (g.Key, g.Count())).Order());

@@ -55,6 +55,49 @@ public sealed class HostAgentTests
     }
 
     [Fact]
+    public async Task Logs_ServerWritingLinesOnTheHost_TailReadAndFollowedUntilTheFollowerStops()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        var agent = await ConnectAsync(harness, host);
+        // Three lines at once, then one more each time the file "more" appears (the host is this machine).
+        using var signals = new TemporaryDirectory("strata-log-signals");
+        var more = Path.Combine(signals.Path, "more");
+        var image = await images.BakeAsync("logs");
+        await agent.LaunchAsync(images.Request("job-1", image,
+            $"echo one; echo two; echo three; n=0; while sleep 0.05; do [ -e {more} ] || continue; n=$((n+1)); rm {more}; echo more-$n; done"),
+            CancellationToken.None).WithTimeout(s_timeout);
+        await Eventually.WaitAsync(async () => (await agent.ReadLogTailAsync("job-1", 10, CancellationToken.None)).Count == 3, "the first three lines");
+
+        var tail = await agent.ReadLogTailAsync("job-1", 2, CancellationToken.None).WithTimeout(s_timeout);
+        using var stop = new CancellationTokenSource();
+        await using var follow = agent.FollowLogAsync("job-1", 1, stop.Token).GetAsyncEnumerator(stop.Token);
+        var followed = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(await follow.MoveNextAsync().AsTask().WithTimeout(s_timeout));
+            followed.Add(follow.Current);
+            await File.WriteAllTextAsync(more, "");
+        }
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => follow.MoveNextAsync().AsTask().WithTimeout(s_timeout));
+        await Eventually.WaitAsync(async () => (await agent.ReadLogTailAsync("job-1", 1, CancellationToken.None)) is ["more-3"], "the line of the last file");
+        var again = agent.FollowLogAsync("job-1", 1, CancellationToken.None).GetAsyncEnumerator();
+        Assert.True(await again.MoveNextAsync().AsTask().WithTimeout(s_timeout));
+        var lastLine = again.Current;
+        await again.DisposeAsync();
+
+        Assert.Equal(["two", "three"], tail);
+        Assert.Equal(["three", "more-1", "more-2"], followed);
+        Assert.Equal("more-3", lastLine);
+        var missing = await Assert.ThrowsAsync<ProviderException>(() => agent.ReadLogTailAsync("job-9", 1, CancellationToken.None)).WithTimeout(s_timeout);
+        Assert.Contains("job-9", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reconnect_AgentRestarted_AdoptsTheServerItsPredecessorLaunched()
     {
         using var block = LoopbackBlocks.Acquire();

@@ -64,6 +64,32 @@ public sealed record AgentImageUploaded : AgentRequest
     public required string FileName { get; init; }
 }
 
+/// <summary>The last <see cref="Lines"/> lines of a server's log; answered by <see cref="AgentLogReply"/>.</summary>
+public sealed record AgentReadLog : AgentRequest
+{
+    public required string ServerId { get; init; }
+
+    public required int Lines { get; init; }
+}
+
+/// <summary>
+/// Follows a server's log: its last <see cref="Lines"/> lines, then each line it writes, each sent as an
+/// <see cref="AgentLogLine"/> naming this request, until <see cref="AgentStopFollow"/> names it (or the server's log is
+/// gone); then answered by <see cref="AgentDone"/>.
+/// </summary>
+public sealed record AgentFollowLog : AgentRequest
+{
+    public required string ServerId { get; init; }
+
+    public required int Lines { get; init; }
+}
+
+/// <summary>Ends the <see cref="AgentFollowLog"/> whose id is <see cref="Follow"/>; answered by <see cref="AgentDone"/> at once.</summary>
+public sealed record AgentStopFollow : AgentRequest
+{
+    public required long Follow { get; init; }
+}
+
 /// <summary>Agent to control plane: the answer to the request <see cref="ReplyTo"/>.</summary>
 public abstract record AgentReply : AgentMessage
 {
@@ -86,12 +112,25 @@ public sealed record AgentImagesReply : AgentReply
     public required IReadOnlyList<string> Missing { get; init; }
 }
 
+public sealed record AgentLogReply : AgentReply
+{
+    public required IReadOnlyList<string> Lines { get; init; }
+}
+
 public sealed record AgentDone : AgentReply;
 
 /// <summary>The request could not be carried out; <see cref="Error"/> says why.</summary>
 public sealed record AgentFailed : AgentReply
 {
     public required string Error { get; init; }
+}
+
+/// <summary>Agent to control plane: one line of the log followed by the <see cref="AgentFollowLog"/> whose id is <see cref="Follow"/>.</summary>
+public sealed record AgentLogLine : AgentMessage
+{
+    public required long Follow { get; init; }
+
+    public required string Line { get; init; }
 }
 
 /// <summary>Agent to control plane, unasked: the run command of a server it launched exited.</summary>

@@ -260,8 +260,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         var host => AgentOn(host, serverId).FenceAsync(serverId, ct),
     };
 
-    // Volumes and logs of servers on hosts are not built yet: volumes stay on the control plane's machine, and a
-    // host's server shows no log here.
+    // Volumes of servers on hosts are not built yet: they stay on the control plane's machine.
     public Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct) => embedded.CreateVolumeAsync(request, ct);
 
     public Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string? deployment, CancellationToken ct) => embedded.ListVolumesAsync(deployment, ct);
@@ -270,21 +269,17 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
 
     public Task<VolumeSnapshot> SnapshotVolumeAsync(string volumeId, CancellationToken ct) => embedded.SnapshotVolumeAsync(volumeId, ct);
 
-    public Task<IReadOnlyList<string>> ReadLogTailAsync(string serverId, int lines, CancellationToken ct) =>
-        HostOf(serverId) is null ? embedded.ReadLogTailAsync(serverId, lines, ct) : Task.FromResult<IReadOnlyList<string>>([]);
-
-    public async IAsyncEnumerable<string> FollowLogAsync(string serverId, int tailLines, [EnumeratorCancellation] CancellationToken ct)
+    public Task<IReadOnlyList<string>> ReadLogTailAsync(string serverId, int lines, CancellationToken ct) => HostOf(serverId) switch
     {
-        if (HostOf(serverId) is not null)
-        {
-            yield break;
-        }
+        null => embedded.ReadLogTailAsync(serverId, lines, ct),
+        var host => LogReader(host, serverId).ReadLogTailAsync(serverId, lines, ct),
+    };
 
-        await foreach (var line in embedded.FollowLogAsync(serverId, tailLines, ct).ConfigureAwait(false))
-        {
-            yield return line;
-        }
-    }
+    public IAsyncEnumerable<string> FollowLogAsync(string serverId, int tailLines, CancellationToken ct) => HostOf(serverId) switch
+    {
+        null => embedded.FollowLogAsync(serverId, tailLines, ct),
+        var host => LogReader(host, serverId).FollowLogAsync(serverId, tailLines, ct),
+    };
 
     public Task RotateLogsAsync(CancellationToken ct) => embedded.RotateLogsAsync(ct);
 
@@ -358,6 +353,11 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
 
     private HostAgent AgentOn(string host, string serverId) =>
         fleet.AgentOf(host) ?? throw new ProviderException($"server {serverId} is on host {host}, which is not connected; retried when it is back");
+
+    private HostAgent LogReader(string host, string serverId) =>
+        fleet.AgentOf(host) is { } agent && !LostHosts().Contains(host)
+            ? agent
+            : throw new ProviderException($"server {serverId} is on host {host}, which is not connected: its log is kept there and can be read once the host is back");
 
     private static ServerInstance NoCapacity(LaunchRequest request, string shortage) => new()
     {

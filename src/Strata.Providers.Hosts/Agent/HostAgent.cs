@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Strata.Agent;
 using Strata.Api.Contracts.Agent;
 
@@ -5,12 +8,16 @@ namespace Strata.Providers.Hosts.Agent;
 
 /// <summary>
 /// The agent of one connected host, as the control plane uses it: launches, lists, terminates and fences servers run
-/// by the local provider's engine on the host, every one on the host's address. A launch's settings are resolved here,
+/// by the local provider's engine on the host, every one on the host's address, and reads or follows their logs. A launch's settings are resolved here,
 /// against the identity the engine will give the server (<see cref="LocalServerLayout"/> under the engine root the
 /// agent said hello with), so one message launches it.
 /// </summary>
 public sealed class HostAgent
 {
+    // How long the end of a follow waits for the agent to confirm it stopped sending its lines.
+    private static readonly TimeSpan s_stopFollowTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<long, ChannelWriter<string>> _follows = new();
     private readonly AgentRequests _requests;
     private readonly ImageShipper _images;
     private readonly string _engineRoot;
@@ -77,6 +84,63 @@ public sealed class HostAgent
     {
         var reply = await _requests.AskAsync<AgentServersReply>(id => new AgentKeepOnly { Id = id, ServerIds = [.. serverIds.Order(StringComparer.Ordinal)] }, ct).ConfigureAwait(false);
         return [.. reply.Servers.Select(ServerMapping.FromWire)];
+    }
+
+    /// <summary>The last <paramref name="lines"/> lines of the server's log on the host.</summary>
+    public async Task<IReadOnlyList<string>> ReadLogTailAsync(string serverId, int lines, CancellationToken ct) =>
+        (await _requests.AskAsync<AgentLogReply>(id => new AgentReadLog { Id = id, ServerId = serverId, Lines = lines }, ct).ConfigureAwait(false)).Lines;
+
+    /// <summary>
+    /// The server's last <paramref name="lines"/> log lines, then each line it writes, as the agent sends them, until
+    /// cancelled (the agent is then told to stop following), the server's log is gone or the connection ends.
+    /// </summary>
+    public async IAsyncEnumerable<string> FollowLogAsync(string serverId, int lines, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var received = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        long follow = 0;
+        var done = _requests.AskAsync<AgentDone>(id =>
+        {
+            follow = id;
+            _follows[id] = received.Writer;
+            return new AgentFollowLog { Id = id, ServerId = serverId, Lines = lines };
+        }, CancellationToken.None);
+        _ = done.ContinueWith(t => received.Writer.TryComplete(t.Exception?.InnerException), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        try
+        {
+            await foreach (var line in received.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                yield return line;
+            }
+        }
+        finally
+        {
+            _follows.TryRemove(follow, out _);
+            if (!done.IsCompleted)
+            {
+                await StopFollowingAsync(follow).ConfigureAwait(false);
+            }
+        }
+    }
+
+    internal void OnLogLine(AgentLogLine line)
+    {
+        if (_follows.TryGetValue(line.Follow, out var follower))
+        {
+            follower.TryWrite(line.Line);
+        }
+    }
+
+    /// <summary>Tells the agent to stop following; a channel that ended meanwhile has no follow left to stop.</summary>
+    private async Task StopFollowingAsync(long follow)
+    {
+        try
+        {
+            await _requests.AskAsync<AgentDone>(id => new AgentStopFollow { Id = id, Follow = follow }, CancellationToken.None)
+                .WaitAsync(s_stopFollowTimeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ProviderException or TimeoutException)
+        {
+        }
     }
 
     internal void OnExited(AgentServerExited exited) => ServerStopped?.Invoke(new ServerStopped(exited.Deployment, exited.ServerId));

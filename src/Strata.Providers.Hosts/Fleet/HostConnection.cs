@@ -186,6 +186,9 @@ internal sealed class HostConnection : IAsyncDisposable
             case AgentServerExited exited:
                 Agent?.OnExited(exited);
                 break;
+            case AgentLogLine line:
+                Agent?.OnLogLine(line);
+                break;
         }
 
         return Task.CompletedTask;

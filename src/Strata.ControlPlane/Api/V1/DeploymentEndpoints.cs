@@ -122,6 +122,7 @@ public static class DeploymentEndpoints
             InvalidSpecException invalid => (StatusCodes.Status422UnprocessableEntity, "invalid spec", invalid.Errors),
             NotFoundException => (StatusCodes.Status404NotFound, "not found", null),
             ConflictException => (StatusCodes.Status409Conflict, "conflict", null),
+            Providers.ProviderException => (StatusCodes.Status503ServiceUnavailable, "unavailable", null),
             BadHttpRequestException or ArgumentException => (StatusCodes.Status400BadRequest, "bad request", (IReadOnlyList<string>?)null),
             _ => (StatusCodes.Status500InternalServerError, "internal error", null),
         };
