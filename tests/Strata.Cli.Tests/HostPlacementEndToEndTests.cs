@@ -52,9 +52,11 @@ public sealed partial class HostPlacementEndToEndTests
         await Eventually.WaitAsync(async () => (message = TierMessage(await strata.StatusAsync("hello"), "web")) is not null, "the tier reports why it does not launch");
         var events = await strata.RunAsync(s_timeout, "events", "hello", "--json");
         var status = await strata.StatusAsync("hello");
+        var waited = await strata.RunAsync(s_timeout, "up", spec, "--listen", strata.Listen, "--timeout", "3s");
 
         Assert.True(message == "no capacity: every host tier 'web' may use (h1, h2, h3) has a server on port 8000 already (3 of the 4 new servers would fit)",
             $"{message}\n{status}\n{events.Out}");
+        Assert.Contains($"hello did not converge within 3s (tier web: {message}); `strata status hello` shows where it is", waited.Error, StringComparison.Ordinal);
         Assert.Single(events.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => JsonDocument.Parse(line).RootElement.GetProperty("kind").GetString() == "tier.no-capacity");
         Assert.All(status.GetProperty("servers").EnumerateArray(), s => Assert.True(
             s.GetProperty("state").GetString() == "pending" && s.GetProperty("address").ValueKind == JsonValueKind.Null, s.ToString()));

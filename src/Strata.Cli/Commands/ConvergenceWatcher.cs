@@ -52,6 +52,7 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     private async Task<(DeploymentStatusDto? Status, int ExitCode)> WatchAsync(string deployment, ChannelReader<DeploymentEvent> events, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + timeout;
+        string? lastWhy = null;
         while (DateTime.UtcNow < deadline)
         {
             var looked = Stopwatch.GetTimestamp();
@@ -68,6 +69,7 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
             }
 
             Report(status);
+            lastWhy = WhyNotConverged(status);
             await ObserveAsync(events).ConfigureAwait(false);
             if (await DecideAsync(deployment, status).ConfigureAwait(false) is { } exit)
             {
@@ -78,9 +80,17 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
             await NextLookAsync(events, looked, ct).ConfigureAwait(false);
         }
 
-        await context.Error.WriteLineAsync($"strata: {deployment} did not converge within {timeout.TotalSeconds:0}s; `strata status {deployment}` shows where it is").ConfigureAwait(false);
+        // The deployment's message says what it waits for (a tier without capacity, a server failing its check).
+        var why = string.IsNullOrEmpty(lastWhy) ? "" : $" ({lastWhy})";
+        await context.Error.WriteLineAsync($"strata: {deployment} did not converge within {timeout.TotalSeconds:0}s{why}; `strata status {deployment}` shows where it is").ConfigureAwait(false);
         return (null, ExitCodes.NotConverged);
     }
+
+    /// <summary>What the deployment waits for, as its message or its tiers' say; null when nothing says.</summary>
+    private static string? WhyNotConverged(DeploymentStatusDto status) =>
+        status.Message is { Length: > 0 } message ? message
+        : status.Tiers.Where(t => !string.IsNullOrEmpty(t.Message)).Select(t => $"tier {t.Name}: {t.Message}").ToList() is { Count: > 0 } tiers ? string.Join("; ", tiers)
+        : null;
 
     /// <summary>The exit code the wait ends with at this status, or null while it goes on.</summary>
     private async Task<int?> DecideAsync(string deployment, DeploymentStatusDto status)

@@ -185,7 +185,7 @@ public sealed class LoadBalancerCoordinator(
         var membership = Members(runtime, spec, state);
         var members = membership.Select(m => m.Member).ToList();
         var names = members.Where(m => m.State == MemberState.Active).Select(m => m.Name).ToList();
-        var standby = string.Join(',', members.Where(m => m.State == MemberState.Standby).Select(m => $"{m.Name}@{m.Address}"));
+        var standby = StandbyOf(members);
         var standbyChanged = _standby.GetValueOrDefault(state.PhysicalName) != standby;
         if (restarted || !names.SequenceEqual(state.Members) || state.Url != instance.Url || standbyChanged)
         {
@@ -200,6 +200,9 @@ public sealed class LoadBalancerCoordinator(
             }
         }
     }
+
+    private static string StandbyOf(IEnumerable<Member> members) =>
+        string.Join(',', members.Where(m => m.State == MemberState.Standby).Select(m => $"{m.Name}@{m.Address}"));
 
     /// <summary>Runs <paramref name="change"/> of a load balancer's members in its turn: one change at a time per load balancer.</summary>
     private async Task InTurnAsync(string physicalName, Func<Task> change, CancellationToken ct)
@@ -317,8 +320,6 @@ public sealed class LoadBalancerCoordinator(
         DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, ILoadBalancerDriver driver, LoadBalancerInstance instance,
         string server, string reason, CancellationToken ct)
     {
-        _standby.TryRemove(state.PhysicalName, out _);
-
         // From the members as they are when the state changes, not as the drain began: a pass may have added a server
         // meanwhile (the replacement of the one drained), which must stay, and be told.
         var changed = await runtime.MutateAsync(s =>
@@ -329,9 +330,12 @@ public sealed class LoadBalancerCoordinator(
         var now = changed.FindLoadBalancer(state.LogicalName) ?? state;
         var members = Members(runtime, spec, now).Select(m => m.Member).Where(m => m.Name != server).ToList();
         await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
+        _standby[state.PhysicalName] = StandbyOf(members);
 
-        // What the load balancer now sends to, as it was just told.
+        // What the load balancer now sends to, as it was just told, is what the state says it sends to: a server that
+        // came into service meanwhile is a member from now on, not from the next pass (which would say so again).
         var rotation = members.Where(m => m.State == MemberState.Active).Select(m => m.Name).ToList();
+        await runtime.MutateAsync(s => WithLoadBalancer(s, (s.FindLoadBalancer(state.LogicalName) ?? now) with { Members = rotation }), ct).ConfigureAwait(false);
         await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerMembers, MembersText(spec, rotation, [$"{server} drained: {reason}"]),
             $"loadBalancers.{spec.Name}", cancellationToken: ct).ConfigureAwait(false);
     }

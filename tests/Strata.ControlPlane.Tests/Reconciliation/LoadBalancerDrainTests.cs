@@ -53,6 +53,30 @@ public sealed class LoadBalancerDrainTests
         Assert.Equal([staying.Name], runtime.State.FindLoadBalancer("front")!.Members);
     }
 
+    [Fact]
+    public async Task Drain_ReplacementInServiceBeforeAPassMadeItAMember_IsAMemberInTheStateAtOnce()
+    {
+        var driver = new HeldMembersDriver();
+        await using var services = LoadBalancerDoubles.Services(driver);
+        var runtime = await services.RuntimeAsync(Yaml, s => WithWebServers(s, ServerStatus.InService, ServerStatus.Booting));
+        services.Get<DeploymentRegistry>().GetOrAdd("shop", () => runtime);
+        var coordinator = services.Get<LoadBalancerCoordinator>();
+        var (leaving, replacement) = (runtime.State.FindTier("web")!.Servers[0], runtime.State.FindTier("web")!.Servers[1]);
+        await coordinator.ReconcileAsync(runtime, CancellationToken.None).WithTimeout();
+
+        // The replacement comes into service and the old server is drained before a pass looks again.
+        await runtime.MutateAsync(s => s.WithServer(replacement with { State = ServerStatus.InService }, DateTimeOffset.UnixEpoch), CancellationToken.None);
+        await runtime.MutateAsync(s => s.WithServer(leaving with { State = ServerStatus.Terminating }, DateTimeOffset.UnixEpoch), CancellationToken.None);
+        await coordinator.DrainAsync(runtime, leaving.Name, "replaced", CancellationToken.None).WithTimeout();
+        var members = runtime.State.FindLoadBalancer("front")!.Members;
+        var told = driver.Sets.Count;
+        await coordinator.ReconcileAsync(runtime, CancellationToken.None).WithTimeout();
+
+        Assert.Equal([replacement.Name], members);
+        Assert.Equal([replacement.Name], driver.Sets.Last().Where(m => m.State == MemberState.Active).Select(m => m.Name));
+        Assert.Equal(told, driver.Sets.Count);
+    }
+
     private static DeploymentState WithWebServers(DeploymentState state, ServerStatus first, ServerStatus second)
     {
         var web = state.FindTier("web")!;
