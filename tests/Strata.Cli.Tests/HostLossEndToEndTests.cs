@@ -55,7 +55,7 @@ public sealed class HostLossEndToEndTests
             await Eventually.WaitAsync(async () => (await strata.RunAsync(HostFleetScenario.Timeout, "events", "hello")).Out.Contains($"{victim} is on host h2, which is unreachable", StringComparison.Ordinal),
                 "the server of h2 to leave the load balancer as h2 is unreachable", TimeSpan.FromMinutes(1));
             await Eventually.WaitAsync(async () => (await fleet.HostsAsync())["h2"].State == "ready" && Members(await strata.StatusAsync("hello")).Contains(victim),
-                "h2 to be ready again and its server back in the load balancer", TimeSpan.FromMinutes(1));
+                "h2 to be ready again and its server back in the load balancer", TimeSpan.FromMinutes(2));
             var answered = await HelloEndToEndTests.AnswersAsync($"{fleet.Front.Url}/", 12);
 
             Assert.NotEqual(hung, HostProcesses.AgentOver(fleet.AgentDir("h2")));
