@@ -54,6 +54,12 @@ public static class EventKinds
     /// <summary>A tier's shortage of capacity ended: its new servers fit, or it needs none any more.</summary>
     public const string TierCapacityResolved = "tier.capacity-resolved";
 
+    /// <summary>
+    /// No host can take a tier's new server beside its old ones during an update: each old server stops before its
+    /// replacement starts, so the tier runs one server short meanwhile.
+    /// </summary>
+    public const string TierUpdateInPlace = "tier.update-in-place";
+
     /// <summary>An autoscaler changed a tier's desired count.</summary>
     public const string TierScaling = "tier.scaling";
 

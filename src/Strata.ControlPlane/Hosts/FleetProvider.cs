@@ -110,9 +110,13 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         }
     }
 
-    /// <summary>Why <paramref name="count"/> more servers of the tier cannot all be placed now, or null when they can (or no hosts are registered).</summary>
-    public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
-        DecideAsync((hosts, placed) => HostPlacement.PlaceAll(hosts, placed, TierPlacement.RequestOf(deployment, tier), count, out var shortage) is null ? shortage : null, ct);
+    /// <summary>
+    /// Why <paramref name="count"/> more servers of the tier cannot all be placed now, the places of the
+    /// <paramref name="leaving"/> servers counted as free, or null when they can (or no hosts are registered).
+    /// </summary>
+    public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, IReadOnlySet<string> leaving, CancellationToken ct) =>
+        DecideAsync((hosts, placed) =>
+            HostPlacement.PlaceAll(hosts, [.. placed.Where(p => !leaving.Contains(p.ServerId))], TierPlacement.RequestOf(deployment, tier), count, out var shortage) is null ? shortage : null, ct);
 
     public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
         DecideAsync<IReadOnlyList<PlannedHost>>((hosts, placed) =>

@@ -11,8 +11,12 @@ namespace Strata.ControlPlane.Reconciliation;
 /// <summary>Whether a tier's new servers fit where they would run, asked before any of them is launched so a tier never half-starts.</summary>
 public interface ITierCapacity
 {
-    /// <summary>Why <paramref name="count"/> more servers of <paramref name="tier"/> cannot all be placed now (starting <c>no capacity:</c>), or null when they can.</summary>
-    Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct);
+    /// <summary>
+    /// Why <paramref name="count"/> more servers of <paramref name="tier"/> cannot all be placed now (starting
+    /// <c>no capacity:</c>), or null when they can. The places of the <paramref name="leaving"/> servers (of the tier,
+    /// stopping or about to) count as free.
+    /// </summary>
+    Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, IReadOnlySet<string> leaving, CancellationToken ct);
 
     /// <summary>
     /// The hosts up to <paramref name="count"/> new servers of the tier would go to now, in order (fewer when not all
@@ -27,7 +31,7 @@ public interface ITierCapacity
 /// <summary>The control plane's machine alone: servers are limited by the provider's own resources, not by placement.</summary>
 internal sealed class UnlimitedCapacity : ITierCapacity
 {
-    public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct) => Task.FromResult<string?>(null);
+    public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, IReadOnlySet<string> leaving, CancellationToken ct) => Task.FromResult<string?>(null);
 
     public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<PlannedHost>?>(null);
@@ -49,6 +53,10 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
     private readonly ConcurrentDictionary<(string Deployment, string Tier), string> _reported = new();
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _asked = new();
 
+    // Tiers whose update replaces in place, with the update (image and launch digests) decided for.
+    private readonly ConcurrentDictionary<(string Deployment, string Tier), string> _inPlace = new();
+    private static readonly IReadOnlySet<string> s_none = ImmutableHashSet<string>.Empty;
+
     /// <summary>A reconcile pass of the deployment starts: no tier has asked for capacity in it yet.</summary>
     public void BeginPass(string deployment) => _asked[deployment] = new(StringComparer.Ordinal);
 
@@ -69,10 +77,20 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
     {
         var key = (runtime.Name, tier.Name);
         _asked.GetOrAdd(runtime.Name, _ => new(StringComparer.Ordinal))[tier.Name] = true;
-        if (await capacity.ShortageAsync(runtime.Name, tier, count, ct).ConfigureAwait(false) is not { } shortage)
+        if (await capacity.ShortageAsync(runtime.Name, tier, count, s_none, ct).ConfigureAwait(false) is not { } shortage)
         {
             await ResolveAsync(runtime, tier.Name, $"its {count} new servers fit now", ct).ConfigureAwait(false);
             return true;
+        }
+
+        if (Leaving(runtime, tier.Name) is { Count: > 0 } leaving
+            && await capacity.ShortageAsync(runtime.Name, tier, count, leaving, ct).ConfigureAwait(false) is null)
+        {
+            // The new servers take the places of servers of the tier that are stopping (an update in place): a wait
+            // of seconds, not a shortage to report.
+            runtime.SetWaiting(tier.Name, $"waiting for {string.Join(", ", leaving.Order(StringComparer.Ordinal))} to stop: "
+                + $"{(count == 1 ? "the new server takes" : "the new servers take")} {(leaving.Count == 1 ? "its place" : "their places")}");
+            return false;
         }
 
         runtime.SetWaiting(tier.Name, shortage);
@@ -88,6 +106,49 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
 
         return false;
     }
+
+    /// <summary>
+    /// Whether the tier's update replaces its old servers in place: no host can take a new server beside them, but
+    /// one could once an old server left (every host it may use has a server of the tier on its port, or lacks the
+    /// resources for one more). Without this the update would wait for capacity forever. Decided when the update
+    /// starts and kept until no old server is left, so that the place an old server frees goes to its replacement
+    /// and is not taken for room to surge into; reported once per update.
+    /// </summary>
+    /// <param name="runtime">The tier's deployment.</param>
+    /// <param name="tier">The tier.</param>
+    /// <param name="update">What the tier updates to (its image and launch digests).</param>
+    /// <param name="outdated">The tier's live servers of an old launch, those that must move elsewhere left out.</param>
+    /// <param name="ct">Cancels the check.</param>
+    public async Task<bool> InPlaceAsync(DeploymentRuntime runtime, TierSpec tier, string update, IReadOnlyList<string> outdated, CancellationToken ct)
+    {
+        var key = (runtime.Name, tier.Name);
+        if (outdated.Count == 0)
+        {
+            _inPlace.TryRemove(key, out _);
+            return false;
+        }
+
+        if (_inPlace.TryGetValue(key, out var known) && known == update)
+        {
+            return true;
+        }
+
+        if (await capacity.ShortageAsync(runtime.Name, tier, 1, s_none, ct).ConfigureAwait(false) is not { } shortage
+            || await capacity.ShortageAsync(runtime.Name, tier, 1, outdated.ToHashSet(StringComparer.Ordinal), ct).ConfigureAwait(false) is not null)
+        {
+            return false;
+        }
+
+        _inPlace[key] = update;
+        await events.PublishAsync(runtime.Name, EventKinds.TierUpdateInPlace,
+            $"tier {tier.Name}: no host can take a new server beside the old ones ({shortage}); the update replaces them in place: "
+            + "each old server leaves the load balancer and stops before its replacement starts, so the tier runs one server short meanwhile",
+            EventSubject.OfTier(tier.Name), EventSeverity.Warning, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    private static HashSet<string> Leaving(DeploymentRuntime runtime, string tier) =>
+        runtime.State.FindTier(tier)?.Servers.Where(s => s.State == ServerStatus.Terminating).Select(s => s.Name).ToHashSet(StringComparer.Ordinal) ?? [];
 
     /// <summary>The shortage last reported for the tier while its new servers are held back, or null.</summary>
     public string? ShortageOf(string deployment, string tier) => _reported.GetValueOrDefault((deployment, tier));

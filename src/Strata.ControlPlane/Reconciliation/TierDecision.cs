@@ -37,6 +37,12 @@ public sealed record TierTarget(
     /// server of an old launch, with the same surge, health gate and bake. The default is none.
     /// </summary>
     public IReadOnlyDictionary<string, string> Moving { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// No host can take a new server beside the old ones (see <see cref="TierCapacityGate.InPlaceAsync"/>): the update
+    /// surges by none and lets one server be unavailable, so each old server stops before its replacement starts.
+    /// </summary>
+    public bool InPlace { get; init; }
 }
 
 /// <summary>
@@ -96,7 +102,7 @@ public static class TierDecision
 
     private static IEnumerable<TierTermination> RollingTerminations(TierTarget target, List<ServerState> current, List<ServerState> outdated, DateTimeOffset now)
     {
-        var unavailable = target.Update.MaxUnavailable.Resolve(target.Desired);
+        var unavailable = Unavailable(target);
 
         // Old servers go once enough new ones serve: in service new + in service old - removed >= desired - unavailable.
         // A new server counts only once it has baked (stayed in service for the bake time) without failing.
@@ -127,10 +133,12 @@ public static class TierDecision
     /// <summary>The extra servers an update may launch above desired; at least one when none may be unavailable.</summary>
     private static int Surge(TierTarget target)
     {
-        var surge = target.Update.MaxSurge.Resolve(target.Desired);
-        var unavailable = target.Update.MaxUnavailable.Resolve(target.Desired);
-        return surge == 0 && unavailable == 0 ? 1 : surge;
+        var surge = target.InPlace ? 0 : target.Update.MaxSurge.Resolve(target.Desired);
+        return surge == 0 && Unavailable(target) == 0 ? 1 : surge;
     }
+
+    private static int Unavailable(TierTarget target) =>
+        Math.Max(target.InPlace ? 1 : 0, target.Update.MaxUnavailable.Resolve(target.Desired));
 
     /// <summary>
     /// Whether a server runs the target launch. Values from other tiers are resolved when a server launches, so a

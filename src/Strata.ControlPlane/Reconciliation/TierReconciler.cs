@@ -83,7 +83,7 @@ public sealed class TierReconciler(
             runtime.ClearWaiting(tier.Name);
         }
 
-        var target = TargetOf(runtime, tier, tierState);
+        var target = await TargetOfAsync(runtime, tier, tierState, ct).ConfigureAwait(false);
         if (tierState.Rollout is { } rollout && !await StepRolloutAsync(runtime, tierState, rollout, target, ct).ConfigureAwait(false))
         {
             return;
@@ -96,15 +96,18 @@ public sealed class TierReconciler(
         await CarryOutAsync(runtime, tier, tierState, target, actions, ct).ConfigureAwait(false);
     }
 
-    private TierTarget TargetOf(DeploymentRuntime runtime, TierSpec tier, TierState tierState)
+    private async Task<TierTarget> TargetOfAsync(DeploymentRuntime runtime, TierSpec tier, TierState tierState, CancellationToken ct)
     {
         var desired = runtime.Desired;
-        return new TierTarget(desired.ImageDigest(tier), desired.LaunchDigest(tier), tierState.Count.Desired, tier.Update,
+        var target = new TierTarget(desired.ImageDigest(tier), desired.LaunchDigest(tier), tierState.Count.Desired, tier.Update,
             References.DigestOf(runtime, tier), Rollouts.MaxNew(tierState.Rollout))
         {
             RecoveryDelay = tier.RecoveryDelay, MaxAge = tier.MaxAge, MaxReplacing = Math.Max(1, tier.MaxReplacing.Resolve(tierState.Count.Desired)),
             Moving = capacity.MovingOf(tierState),
         };
+        var outdated = tierState.LiveServers.Where(s => !TierDecision.IsCurrent(s, target) && !target.Moving.ContainsKey(s.Name)).Select(s => s.Name).ToList();
+        var inPlace = await capacity.InPlaceAsync(runtime, tier, $"{target.ImageDigest}/{target.LaunchDigest}/{target.ReferenceDigest}", outdated, ct).ConfigureAwait(false);
+        return target with { InPlace = inPlace };
     }
 
     /// <summary>Reports (once, when it starts) that unhealthy servers are held back from replacement.</summary>

@@ -45,6 +45,63 @@ public sealed class TierCapacityGateTests
         ], reported);
     }
 
+    [Fact]
+    public async Task InPlace_EveryHostHoldsAnOldServersPlace_DecidedAndReportedOnceAndKeptUntilNoOldServerIsLeft()
+    {
+        var capacity = new ToldCapacity { Shortage = PortsTaken, FreedBy = new HashSet<string> { "shop-web-old1", "shop-web-old2" } };
+        await using var services = new ControlPlaneServices(new ManualTimeProvider(), add: s => s.AddSingleton<ITierCapacity>(capacity));
+        var runtime = await services.RuntimeAsync(Specs.Web(servers: 2));
+        var gate = services.Get<TierCapacityGate>();
+        var web = runtime.Desired.Spec.FindTier("web")!;
+
+        var first = await gate.InPlaceAsync(runtime, web, "v2", ["shop-web-old1", "shop-web-old2"], CancellationToken.None).WithTimeout();
+        // The first old server stopped: its place is free, which is its replacement's, not room to surge into.
+        capacity.Shortage = null;
+        var midway = await gate.InPlaceAsync(runtime, web, "v2", ["shop-web-old2"], CancellationToken.None).WithTimeout();
+        var done = await gate.InPlaceAsync(runtime, web, "v2", [], CancellationToken.None).WithTimeout();
+        var nextUpdateWithRoom = await gate.InPlaceAsync(runtime, web, "v3", ["shop-web-new1"], CancellationToken.None).WithTimeout();
+
+        Assert.Equal((true, true, false, false), (first, midway, done, nextUpdateWithRoom));
+        var events = await services.Get<Strata.ControlPlane.State.IStateStore>().ReadEventsAsync("shop", 0, 100, CancellationToken.None).WithTimeout();
+        var reported = Assert.Single(events, e => e.Kind == EventKinds.TierUpdateInPlace);
+        Assert.Equal(
+            $"tier web: no host can take a new server beside the old ones ({PortsTaken}); the update replaces them in place: each old server leaves "
+            + "the load balancer and stops before its replacement starts, so the tier runs one server short meanwhile",
+            reported.Message);
+    }
+
+    [Fact]
+    public async Task InPlace_NoHostCouldTakeANewServerEvenWithoutTheOldOnes_NotInPlace()
+    {
+        var capacity = new ToldCapacity { Shortage = "no capacity: none of the 2 ready hosts matches the placement of tier 'web'" };
+        await using var services = new ControlPlaneServices(new ManualTimeProvider(), add: s => s.AddSingleton<ITierCapacity>(capacity));
+        var runtime = await services.RuntimeAsync(Specs.Web(servers: 2));
+
+        var inPlace = await services.Get<TierCapacityGate>().InPlaceAsync(runtime, runtime.Desired.Spec.FindTier("web")!, "v2", ["shop-web-old1"], CancellationToken.None).WithTimeout();
+
+        Assert.False(inPlace);
+    }
+
+    [Fact]
+    public async Task Allow_NewServerFitsOnlyInThePlaceOfAServerStopping_WaitsForItWithoutReportingAShortage()
+    {
+        await using var services = new ControlPlaneServices(new ManualTimeProvider(), add: s => s.AddSingleton<ITierCapacity>(new ToldCapacity { Shortage = PortsTaken }));
+        var runtime = await services.RuntimeAsync(Specs.Web(servers: 2), OneInServiceOneMissing);
+        var stopping = runtime.State.FindTier("web")!.Servers[0] with { State = ServerStatus.Terminating };
+        await runtime.SetServerAsync(stopping, DateTimeOffset.UnixEpoch, CancellationToken.None).WithTimeout();
+        var capacity = (ToldCapacity)services.Get<ITierCapacity>();
+        capacity.FreedBy = new HashSet<string> { stopping.Name };
+
+        var allowed = await services.Get<TierCapacityGate>().AllowAsync(runtime, runtime.Desired.Spec.FindTier("web")!, 1, CancellationToken.None).WithTimeout();
+
+        Assert.False(allowed);
+        Assert.Equal($"waiting for {stopping.Name} to stop: the new server takes its place", runtime.Waiting["web"]);
+        var events = await services.Get<Strata.ControlPlane.State.IStateStore>().ReadEventsAsync("shop", 0, 100, CancellationToken.None).WithTimeout();
+        Assert.DoesNotContain(events, e => e.Kind == EventKinds.TierNoCapacity);
+    }
+
+    private const string PortsTaken = "no capacity: every host tier 'web' may use (h1, h2) has a server on port 8000 already";
+
     private static DeploymentState OneInServiceOneMissing(DeploymentState state)
     {
         var web = state.FindTier("web")!;
@@ -62,12 +119,15 @@ public sealed class TierCapacityGateTests
         }
     }
 
-    /// <summary>A capacity that reports the shortage it is told, or none.</summary>
+    /// <summary>A capacity that reports the shortage it is told, or none once one of the servers it is told of leaves.</summary>
     private sealed class ToldCapacity : ITierCapacity
     {
         public string? Shortage { get; set; }
 
-        public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, CancellationToken ct) => Task.FromResult(Shortage);
+        public IReadOnlySet<string> FreedBy { get; set; } = new HashSet<string>();
+
+        public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, IReadOnlySet<string> leaving, CancellationToken ct) =>
+            Task.FromResult(leaving.Overlaps(FreedBy) ? null : Shortage);
 
         public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
             Task.FromResult<IReadOnlyList<PlannedHost>?>(null);

@@ -218,6 +218,39 @@ public sealed class TierDecisionTests
     }
 
     [Fact]
+    public void Decide_RollingInPlace_StopsTheOldestOldServerAndLaunchesItsReplacementWithoutSurge()
+    {
+        var servers = new[] { Old("web-old1", ServerStatus.InService, 0), Old("web-old2", ServerStatus.InService, 1) };
+
+        var actions = TierDecision.Decide(Target(desired: 2, surge: 1, unavailable: 0) with { InPlace = true }, servers, launchAllowed: true);
+
+        Assert.Equal(["web-old1"], actions.Terminate.Select(t => t.Server));
+        Assert.Equal(1, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_RollingInPlaceWhileTheReplacementBoots_KeepsTheOtherOldServer()
+    {
+        var servers = new[] { Old("web-old2", ServerStatus.InService, 1), Server("web-new1", ServerStatus.Booting, 2) };
+
+        var actions = TierDecision.Decide(Target(desired: 2, surge: 1, unavailable: 0) with { InPlace = true }, servers, launchAllowed: true);
+
+        Assert.Empty(actions.Terminate);
+        Assert.Equal(0, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_RollingInPlaceOnceTheReplacementServes_StopsTheNextOldServer()
+    {
+        var servers = new[] { Old("web-old2", ServerStatus.InService, 1), Server("web-new1", ServerStatus.InService, 2) };
+
+        var actions = TierDecision.Decide(Target(desired: 2, surge: 1, unavailable: 0) with { InPlace = true }, servers, launchAllowed: true);
+
+        Assert.Equal(["web-old2"], actions.Terminate.Select(t => t.Server));
+        Assert.Equal(1, actions.Launch);
+    }
+
+    [Fact]
     public void Decide_RollingWhileNewServerBoots_NeitherLaunchesNorTerminates()
     {
         var servers = new[]
