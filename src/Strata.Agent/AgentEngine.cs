@@ -56,7 +56,12 @@ internal sealed class AgentEngine : IDisposable
                     ReplyTo = list.Id,
                     Servers = [.. (await _provider.ListServersAsync(list.Deployment, ct).ConfigureAwait(false)).Select(ServerMapping.ToWire)],
                 },
-                AgentMissingImages missing => new AgentImagesReply { ReplyTo = missing.Id, Missing = await MissingAsync(missing.ImageIds, ct).ConfigureAwait(false) },
+                AgentMissingImages missing => new AgentImagesReply
+                {
+                    ReplyTo = missing.Id,
+                    Missing = await MissingAsync(missing.ImageIds, ct).ConfigureAwait(false),
+                    DiskFreeBytes = new DriveInfo(UploadFolder).AvailableFreeSpace,
+                },
                 AgentImageUploaded uploaded => await DoneAsync(uploaded, KeepUploadAsync(uploaded, ct)).ConfigureAwait(false),
                 AgentReadLog read => new AgentLogReply { ReplyTo = read.Id, Lines = await _provider.ReadLogTailAsync(read.ServerId, read.Lines, ct).ConfigureAwait(false) },
                 _ => new AgentFailed { ReplyTo = request.Id, Error = $"this agent does not carry out '{request.GetType().Name}' requests" },

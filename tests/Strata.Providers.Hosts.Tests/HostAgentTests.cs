@@ -189,6 +189,44 @@ public sealed class HostAgentTests
         Assert.False(Directory.Exists(Path.Combine(registration.AgentDir, "images", "images")));
     }
 
+    [Fact]
+    public async Task LaunchAsync_HostDiskTooFullForTheImage_FailsNamingFreeAndNeededSpaceAndSendsNothing()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        ProviderException refused;
+        string[] uploads;
+        long sent;
+        using var mountPoint = new TemporaryDirectory("strata-small-disk");
+        var harness = new FleetHarness();
+        var registration = harness.Registration(host) with { Zone = "a", AgentDir = mountPoint.Combine("agent") };
+        // The agent's folder is a small disk of its own: 8 MiB, of which the agent's files take about 3.
+        using (var disk = SmallDisk.Mount(registration.AgentDir, 8))
+        {
+            // An upload cut off with an earlier agent's connection: the agent that starts deletes it.
+            File.WriteAllBytes(Path.Combine(Directory.CreateDirectory(Path.Combine(registration.AgentDir, "uploads")).FullName, "left-over.tar"), new byte[1 << 20]);
+            await using (harness)
+            await using (var images = new ImageBakery(harness.Images))
+            {
+                await harness.Fleet.ConnectAsync(registration, true, CancellationToken.None).WithTimeout(s_timeout);
+                var agent = harness.Fleet.AgentOf("h1")!;
+                var image = await images.BakeAsync(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3 << 20)));
+                // As the state gives it after a restart: without its size, which the store tells.
+                refused = await Assert.ThrowsAsync<ProviderException>(() => agent.LaunchAsync(images.Request("web-1", image with { SizeBytes = 0 }, null), CancellationToken.None)).WithTimeout(s_timeout);
+                uploads = [.. Directory.EnumerateFiles(Path.Combine(registration.AgentDir, "uploads")).Select(Path.GetFileName)!];
+                sent = agent.ImageBytesSent;
+            }
+        }
+
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(refused.Message,
+            $@"^the disk of {SshdHost.User}@{host.Address}:{SshdHost.Port} is too full for image sha256:[0-9a-f]{{64}}: [\d.]+ MiB free where its agent keeps images and servers "
+            + $@"\({registration.AgentDir}\), and a first launch of the image \([\d.]+ MiB\) needs about [\d.]+ MiB \(the upload, the copy the agent keeps, the extracted image "
+            + @"and the server's copy\); nothing was sent\. Free space on the host, or drain it$"),
+            refused.Message);
+        Assert.Empty(uploads);
+        Assert.Equal(0, sent);
+    }
+
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private static async Task<HostAgent> ConnectAsync(FleetHarness harness, SshdHost host)
@@ -202,5 +240,31 @@ public sealed class HostAgentTests
         string? body = null;
         await Eventually.WaitAsync(async () => (body = await s_http.GetStringAsync(url)) is not null, $"{url} answers");
         return body!;
+    }
+
+    /// <summary>A tmpfs of a few MiB mounted over a folder (the tests run as root, as test.sh runs them), unmounted on dispose.</summary>
+    private sealed class SmallDisk : IDisposable
+    {
+        private readonly string _path;
+
+        private SmallDisk(string path) => _path = path;
+
+        public static SmallDisk Mount(string path, int mebibytes)
+        {
+            Directory.CreateDirectory(path);
+            Run("mount", "-t", "tmpfs", "-o", $"size={mebibytes}m", "tmpfs", path);
+            return new SmallDisk(path);
+        }
+
+        // Lazily: a server or agent still exiting may hold a file there a moment longer.
+        public void Dispose() => Run("umount", "-l", _path);
+
+        private static void Run(string command, params string[] args)
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(command, args) { RedirectStandardError = true })!;
+            var error = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, $"{command} {string.Join(' ', args)} failed (this test mounts a small disk and needs root, as test.sh runs it): {error}");
+        }
     }
 }

@@ -110,6 +110,12 @@ public sealed record AgentImagesReply : AgentReply
 {
     /// <summary>The images asked about that the host does not have.</summary>
     public required IReadOnlyList<string> Missing { get; init; }
+
+    /// <summary>
+    /// Free bytes on the disk where the agent keeps images and servers, measured as it answers; null from an agent
+    /// that does not say (then nothing is checked before a transfer).
+    /// </summary>
+    public long? DiskFreeBytes { get; init; }
 }
 
 public sealed record AgentLogReply : AgentReply

@@ -39,6 +39,7 @@ internal static partial class AgentInstaller
         var folder = Resolve(agentDir, sftp.WorkingDirectory);
         var bin = folder + "/bin";
         await CreateFoldersAsync(sftp, bin, ct).ConfigureAwait(false);
+        await DeleteLeftOverUploadsAsync(sftp, folder + "/uploads", ct).ConfigureAwait(false);
         var present = await HashesOnHostAsync(ssh, bin, ct).ConfigureAwait(false);
         var (copied, bytes) = (0, 0L);
         foreach (var file in s_files.Value.Where(f => present.GetValueOrDefault(f.Name) != f.Sha256))
@@ -57,6 +58,43 @@ internal static partial class AgentInstaller
         }
 
         return new AgentInstall(folder, Build, copied, bytes, stale.Count);
+    }
+
+    /// <summary>The bytes of the agent's files, all of which a first install writes.</summary>
+    public static long BundleBytes => s_files.Value.Sum(f => (long)f.Content.Length);
+
+    /// <summary>
+    /// The bytes free for the login on the disk that holds <paramref name="folder"/> (<c>df -Pk</c> over SSH), or null
+    /// when the host does not say. SFTP reports a full disk only as <c>Failure</c>: this tells why.
+    /// </summary>
+    public static async Task<long?> FreeBytesAsync(SshClient ssh, string folder, CancellationToken ct)
+    {
+        using var command = ssh.CreateCommand($"df -Pk -- {AgentChannel.Quote(folder)} 2>/dev/null | tail -n 1");
+        await command.ExecuteAsync(ct).ConfigureAwait(false);
+        return command.Result.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, _, _, var available, ..]
+            && long.TryParse(available, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var kib)
+            ? kib * 1024
+            : null;
+    }
+
+    /// <summary>
+    /// Image uploads cut off with a connection to a former agent would fill the host's disk for nothing (perhaps
+    /// leaving no room for this install): the control plane sends an image again to the agent it now speaks to.
+    /// </summary>
+    private static async Task DeleteLeftOverUploadsAsync(SftpClient sftp, string uploads, CancellationToken ct)
+    {
+        if (!await sftp.ExistsAsync(uploads, ct).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        await foreach (var file in sftp.ListDirectoryAsync(uploads, ct).ConfigureAwait(false))
+        {
+            if (file.IsRegularFile)
+            {
+                await sftp.DeleteFileAsync(file.FullName, ct).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>The folder on the host: <c>~/x</c> and <c>x</c> are below <paramref name="home"/>.</summary>
@@ -109,9 +147,31 @@ internal static partial class AgentInstaller
     private static async Task UploadAsync(SftpClient sftp, Stream content, string path, CancellationToken ct)
     {
         var temporary = path + ".uploading";
-        await sftp.UploadFileAsync(content, temporary, true, null, ct).ConfigureAwait(false);
+        try
+        {
+            await sftp.UploadFileAsync(content, temporary, true, null, ct).ConfigureAwait(false);
+        }
+        catch (Renci.SshNet.Common.SshException)
+        {
+            // What was written of it (a full disk) would only take room from the next attempt.
+            await DeleteQuietlyAsync(sftp, temporary).ConfigureAwait(false);
+            throw;
+        }
+
         // The POSIX rename replaces a file already there; SFTP's own refuses to.
         sftp.RenameFile(temporary, path, isPosix: true);
+    }
+
+    private static async Task DeleteQuietlyAsync(SftpClient sftp, string path)
+    {
+        try
+        {
+            await sftp.DeleteFileAsync(path, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Renci.SshNet.Common.SshException)
+        {
+            // Gone already, or the connection with it: the next install replaces it anyway.
+        }
     }
 
     // sha256sum prints "HASH  ./NAME" (a name with a backslash or newline is escaped and starts with '\': not ours).

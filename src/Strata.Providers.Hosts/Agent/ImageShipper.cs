@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Renci.SshNet;
+using Renci.SshNet.Common;
 using Strata.Api.Contracts.Agent;
 using Strata.Providers.Hosts.Ssh;
 using Strata.Storage;
@@ -18,13 +20,27 @@ internal sealed class ImageShipper(AgentRequests requests, SshConnector connecto
     /// <summary>The bytes of image archives written over SFTP to this host so far.</summary>
     public long BytesSent => Interlocked.Read(ref _bytesSent);
 
-    /// <exception cref="ProviderException">The agent could not be asked, or the image could not be sent or kept.</exception>
+    /// <summary>
+    /// What a first launch of an image takes on the host's disk, in archives: the upload and the copy the agent keeps
+    /// of it, then its extracted tree and the server's own copy (the upload is deleted before extraction).
+    /// </summary>
+    internal const int FirstLaunchArchives = 3;
+
+    /// <exception cref="ProviderException">
+    /// The agent could not be asked, the host's disk has no room for the image (nothing is sent), or the image could
+    /// not be sent (what was written is deleted) or kept.
+    /// </exception>
     public async Task EnsureAsync(MachineImage image, CancellationToken ct)
     {
-        var reply = await requests.AskAsync<AgentImagesReply>(id => new AgentMissingImages { Id = id, ImageIds = [image.Id] }, ct).ConfigureAwait(false);
+        var reply = await AskAsync(image, ct).ConfigureAwait(false);
         if (reply.Missing.Count == 0)
         {
             return;
+        }
+
+        if (reply.DiskFreeBytes is { } free && await SizeOfAsync(image, ct).ConfigureAwait(false) is var size && free < Needed(size))
+        {
+            throw new ProviderException(NoRoom(image, size, free, "nothing was sent"));
         }
 
         var transfer = _transfers.GetOrAdd(image.Id, _ => new Lazy<Task>(() => SendAsync(image)));
@@ -42,26 +58,93 @@ internal sealed class ImageShipper(AgentRequests requests, SshConnector connecto
         }
     }
 
+    private Task<AgentImagesReply> AskAsync(MachineImage image, CancellationToken ct) =>
+        requests.AskAsync<AgentImagesReply>(id => new AgentMissingImages { Id = id, ImageIds = [image.Id] }, ct);
+
     // Shared by every launch waiting for the image, so one caller's cancellation must not abort it for the others.
     private async Task SendAsync(MachineImage image)
     {
         var ct = CancellationToken.None;
         var fileName = $"{image.Digest}-{Guid.NewGuid():N}.tar";
+        SftpClient? sftp = null;
         try
         {
-            using var sftp = await connector.ConnectSftpAsync(login, ct).ConfigureAwait(false);
+            sftp = await connector.ConnectSftpAsync(login, ct).ConfigureAwait(false);
             await using var archive = await store.OpenReadAsync(ImageArchives.KeyOf(image), ct).ConfigureAwait(false);
             var written = new BytesWritten();
             await sftp.UploadFileAsync(archive, $"{uploadFolder}/{fileName}", true, written, ct).ConfigureAwait(false);
             Interlocked.Add(ref _bytesSent, written.Total);
         }
-        catch (Exception ex) when (ex is Renci.SshNet.Common.SshException or IOException or ObjectNotFoundException)
+        catch (Exception ex) when (ex is SshException or IOException or ObjectNotFoundException)
         {
-            throw new ProviderException($"image {image.Id} could not be sent to {login.Target}: {ex.Message}", ex);
+            throw new ProviderException(await WhyNotSentAsync(image, sftp, $"{uploadFolder}/{fileName}", ex).ConfigureAwait(false), ex);
+        }
+        finally
+        {
+            sftp?.Dispose();
         }
 
         await requests.AskAsync<AgentDone>(id => new AgentImageUploaded { Id = id, ImageId = image.Id, FileName = fileName }, ct).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Deletes what a failed upload wrote, so that nothing half-written fills the host's disk, and says why it failed:
+    /// SFTP reports a full disk only as <c>Failure</c>, so the agent is asked how much room is left.
+    /// </summary>
+    private async Task<string> WhyNotSentAsync(MachineImage image, SftpClient? sftp, string path, Exception ex)
+    {
+        var deleted = "";
+        try
+        {
+            if (sftp is { IsConnected: true } && await sftp.ExistsAsync(path).ConfigureAwait(false))
+            {
+                await sftp.DeleteFileAsync(path, CancellationToken.None).ConfigureAwait(false);
+                deleted = "; what was written is deleted";
+            }
+        }
+        catch (Exception e) when (e is SshException or IOException)
+        {
+            // The connection is gone: the agent deletes uploads left over when it starts.
+        }
+
+        AgentImagesReply? after = null;
+        try
+        {
+            after = await AskAsync(image, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ProviderException)
+        {
+            // The agent cannot be asked either: the SFTP error is all there is to say.
+        }
+
+        var size = await SizeOfAsync(image, CancellationToken.None).ConfigureAwait(false);
+        return after?.DiskFreeBytes is { } free && free < Needed(size)
+            ? NoRoom(image, size, free, $"the upload failed ({ex.Message}){deleted}")
+            : $"image {image.Id} could not be sent to {login.Target}: {ex.Message}{deleted}";
+    }
+
+    /// <summary>The archive's size in the store: an image taken from the state after a restart does not carry it.</summary>
+    private async Task<long> SizeOfAsync(MachineImage image, CancellationToken ct)
+    {
+        var key = ImageArchives.KeyOf(image);
+        await foreach (var stored in store.ListAsync(key, ct).ConfigureAwait(false))
+        {
+            if (stored.Key == key)
+            {
+                return stored.Size;
+            }
+        }
+
+        return image.SizeBytes;
+    }
+
+    private static long Needed(long archiveBytes) => archiveBytes * FirstLaunchArchives;
+
+    private string NoRoom(MachineImage image, long archiveBytes, long free, string what) =>
+        $"the disk of {login.Target} is too full for image {image.Id}: {ServerResources.FormatBytes(free)} free where its agent keeps images and servers "
+        + $"({Path.GetDirectoryName(uploadFolder)}), and a first launch of the image ({ServerResources.FormatBytes(archiveBytes)}) needs about "
+        + $"{ServerResources.FormatBytes(Needed(archiveBytes))} (the upload, the copy the agent keeps, the extracted image and the server's copy); {what}. "
+        + "Free space on the host, or drain it";
 
     /// <summary>Keeps SFTP's count of bytes written as it reports it (synchronously, unlike <see cref="Progress{T}"/>).</summary>
     private sealed class BytesWritten : IProgress<Renci.SshNet.UploadFileProgressReport>

@@ -120,8 +120,24 @@ internal sealed class HostConnection : IAsyncDisposable
         }
         catch (SshException ex)
         {
-            throw new HostConnectException(HostConnectFailure.AgentFailed,
-                $"cannot install the agent in {host.AgentDir} on {host.Login.Target}: {ex.Message}. Give a folder the login may write with --agent-dir", ex);
+            var free = await FreeBytesAsync(client, AgentInstaller.Resolve(host.AgentDir, sftp.WorkingDirectory), ct).ConfigureAwait(false);
+            throw new HostConnectException(HostConnectFailure.AgentFailed, free < AgentInstaller.BundleBytes
+                ? $"cannot install the agent in {host.AgentDir} on {host.Login.Target}: its disk is full ({ServerResources.FormatBytes(free.Value)} free, "
+                    + $"the agent takes {ServerResources.FormatBytes(AgentInstaller.BundleBytes)}; {ex.Message}). Free space there, or give a folder on another disk with --agent-dir"
+                : $"cannot install the agent in {host.AgentDir} on {host.Login.Target}: {ex.Message}. Give a folder the login may write with --agent-dir", ex);
+        }
+    }
+
+    /// <summary>The free bytes on the disk of the agent's folder (or the nearest folder above it that exists), or null.</summary>
+    private static async Task<long?> FreeBytesAsync(SshClient client, string folder, CancellationToken ct)
+    {
+        try
+        {
+            return await AgentInstaller.FreeBytesAsync(client, folder, ct).ConfigureAwait(false);
+        }
+        catch (SshException)
+        {
+            return null;
         }
     }
 
