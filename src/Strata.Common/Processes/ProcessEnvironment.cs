@@ -58,6 +58,7 @@ public static class ProcessEnvironment
     {
         var giveUpAt = Environment.TickCount64 + ExecWaitLimitMs;
         var spinner = default(SpinWait);
+        var emptyWithArguments = 0;
         while (true)
         {
             var environ = ReadProcFile(pid, "environ");
@@ -66,16 +67,25 @@ public static class ProcessEnvironment
                 return environ;
             }
 
-            if (ReadProcFile(pid, "cmdline") is not [])
+            if (ReadProcFile(pid, "cmdline") is [])
             {
-                // No exec under way now: the environment read empty because it is, or because an exec ended just
-                // after that read, which a second read tells apart.
-                return ReadProcFile(pid, "environ");
+                emptyWithArguments = 0;
+                spinner.SpinOnce();
+            }
+            else if (++emptyWithArguments == EmptyReadsToBelieve)
+            {
+                return environ;
             }
 
-            spinner.SpinOnce();
+            // Otherwise no exec was under way when the arguments were read: the environment is empty, or an exec
+            // ended between the two reads, or (a shell that execs again at once) one began between them. Only an
+            // environment read empty each time, with the arguments read there each time, is taken to be empty.
         }
     }
+
+    // Each read of an empty environment with its arguments there: a process that execs again and again lands a read
+    // in an exec, and the next just after it, now and then on a loaded machine (1 in 10,000); never thrice in a row.
+    private const int EmptyReadsToBelieve = 3;
 
     private static byte[]? ReadProcFile(int pid, string name)
     {
