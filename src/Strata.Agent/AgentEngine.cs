@@ -60,7 +60,7 @@ internal sealed class AgentEngine : IDisposable
                 {
                     ReplyTo = missing.Id,
                     Missing = await MissingAsync(missing.ImageIds, ct).ConfigureAwait(false),
-                    DiskFreeBytes = new DriveInfo(UploadFolder).AvailableFreeSpace,
+                    DiskFreeBytes = FreeBytes(UploadFolder),
                 },
                 AgentImageUploaded uploaded => await DoneAsync(uploaded, KeepUploadAsync(uploaded, ct)).ConfigureAwait(false),
                 AgentReadLog read => new AgentLogReply { ReplyTo = read.Id, Lines = await _provider.ReadLogTailAsync(read.ServerId, read.Lines, ct).ConfigureAwait(false) },
@@ -184,6 +184,19 @@ internal sealed class AgentEngine : IDisposable
         return imageId.StartsWith(MachineImage.DigestPrefix, StringComparison.Ordinal) && digest.Length == 64 && digest.All(char.IsAsciiHexDigitLower)
             ? digest
             : throw new ArgumentException($"'{imageId}' is not an image id (sha256:<64 lowercase hex digits>)");
+    }
+
+    /// <summary>Free bytes on the disk of a folder, or null when it cannot be measured (the folder was removed): the answer must not fail for it.</summary>
+    private static long? FreeBytes(string folder)
+    {
+        try
+        {
+            return new DriveInfo(folder).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     private static TimeSpan? Grace(AgentTerminate terminate) => terminate.GraceMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null;

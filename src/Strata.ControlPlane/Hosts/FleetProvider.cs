@@ -24,6 +24,10 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     // Servers placed whose launch is still under way, by id: counted for placement before any listing shows them.
     private ImmutableDictionary<string, PlacedServer> _held = ImmutableDictionary<string, PlacedServer>.Empty;
 
+    // Servers whose termination is under way, by id: they hold their ports and reservation until it returns, whatever
+    // a listing meanwhile says (the run command may have exited while what it started still holds the port).
+    private ImmutableDictionary<string, PlacedServer> _stopping = ImmutableDictionary<string, PlacedServer>.Empty;
+
     // Hosts removed with --force while they ran servers: those are treated as on a lost host, replaced and forgotten.
     private ImmutableHashSet<string> _removed = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
 
@@ -250,7 +254,20 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
 
         if (!LostHosts().Contains(host))
         {
-            await AgentOn(host, serverId).TerminateAsync(serverId, grace, ct).ConfigureAwait(false);
+            if (_hosts.TryGetValue(host, out var listed) && listed.Servers.TryGetValue(serverId, out var server)
+                && server.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
+            {
+                ImmutableInterlocked.TryAdd(ref _stopping, serverId, new PlacedServer(serverId, host, server.Deployment, server.Tier, server.Ports, server.Resources));
+            }
+
+            try
+            {
+                await AgentOn(host, serverId).TerminateAsync(serverId, grace, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                ImmutableInterlocked.TryRemove(ref _stopping, serverId, out _);
+            }
         }
 
         ImmutableInterlocked.Update(ref _hosts, h => h.TryGetValue(host, out var servers) ? h.SetItem(host, servers.Without(serverId)) : h);
@@ -349,7 +366,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         // its replacement serves) leaves them free, or its replacement could never be placed where it ran.
         var listed = _hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
             .Select(s => new PlacedServer(s.Id, h.Key, s.Deployment, s.Tier, s.Ports, s.Resources))).ToList();
-        return [.. listed, .. _held.Values.Where(held => !listed.Any(s => s.ServerId == held.ServerId))];
+        return [.. listed, .. _held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId))];
     }
 
     private string? HostOf(string serverId) =>

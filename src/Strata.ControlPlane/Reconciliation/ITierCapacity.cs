@@ -53,7 +53,7 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
     private readonly ConcurrentDictionary<(string Deployment, string Tier), string> _reported = new();
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _asked = new();
 
-    // Tiers whose update replaces in place, with the update (image and launch digests) decided for.
+    // Tiers whose update replaces in place, with the update (image, launch and reference digests) reported for.
     private readonly ConcurrentDictionary<(string Deployment, string Tier), string> _inPlace = new();
     private static readonly IReadOnlySet<string> s_none = ImmutableHashSet<string>.Empty;
 
@@ -108,42 +108,40 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
     }
 
     /// <summary>
-    /// Whether the tier's update replaces its old servers in place: no host can take a new server beside them, but
-    /// one could once an old server left (every host it may use has a server of the tier on its port, or lacks the
-    /// resources for one more). Without this the update would wait for capacity forever. Decided when the update
-    /// starts and kept until no old server is left, so that the place an old server frees goes to its replacement
-    /// and is not taken for room to surge into; reported once per update.
+    /// Whether the tier's update replaces its old servers in place: the hosts it may use have room for its desired
+    /// servers but not for the update's surge beside them (every host has one of its servers on the port, or lacks
+    /// the resources for one more). Without this the update would wait for capacity forever. The tier's own servers
+    /// are set aside in both questions, so the answer is one of capacity, not of how far the update has got: it holds
+    /// from the update's first pass to its last, and after a restart. Reported once per update.
     /// </summary>
     /// <param name="runtime">The tier's deployment.</param>
     /// <param name="tier">The tier.</param>
-    /// <param name="update">What the tier updates to (its image and launch digests).</param>
+    /// <param name="target">What the tier updates to; <see cref="TierTarget.InPlace"/> is not looked at.</param>
     /// <param name="outdated">The tier's live servers of an old launch, those that must move elsewhere left out.</param>
     /// <param name="ct">Cancels the check.</param>
-    public async Task<bool> InPlaceAsync(DeploymentRuntime runtime, TierSpec tier, string update, IReadOnlyList<string> outdated, CancellationToken ct)
+    public async Task<bool> InPlaceAsync(DeploymentRuntime runtime, TierSpec tier, TierTarget target, IReadOnlyList<string> outdated, CancellationToken ct)
     {
         var key = (runtime.Name, tier.Name);
-        if (outdated.Count == 0)
+        var surge = TierDecision.SurgeOf(target);
+        var own = runtime.State.FindTier(tier.Name)?.Servers.Select(s => s.Name).ToHashSet(StringComparer.Ordinal) ?? [];
+        if (outdated.Count == 0 || surge == 0
+            || await capacity.ShortageAsync(runtime.Name, tier, target.Desired + surge, own, ct).ConfigureAwait(false) is not { } shortage
+            || await capacity.ShortageAsync(runtime.Name, tier, target.Desired, own, ct).ConfigureAwait(false) is not null)
         {
             _inPlace.TryRemove(key, out _);
             return false;
         }
 
-        if (_inPlace.TryGetValue(key, out var known) && known == update)
+        var update = $"{target.ImageDigest}/{target.LaunchDigest}/{target.ReferenceDigest}";
+        if (!_inPlace.TryGetValue(key, out var known) || known != update)
         {
-            return true;
+            _inPlace[key] = update;
+            await events.PublishAsync(runtime.Name, EventKinds.TierUpdateInPlace,
+                $"tier {tier.Name}: the hosts it may use have room for its {target.Desired} servers but not for {surge} more beside them ({shortage}); "
+                + "the update replaces them in place: each old server leaves the load balancer and stops before its replacement starts, so the tier runs one server short meanwhile",
+                EventSubject.OfTier(tier.Name), EventSeverity.Warning, ct).ConfigureAwait(false);
         }
 
-        if (await capacity.ShortageAsync(runtime.Name, tier, 1, s_none, ct).ConfigureAwait(false) is not { } shortage
-            || await capacity.ShortageAsync(runtime.Name, tier, 1, outdated.ToHashSet(StringComparer.Ordinal), ct).ConfigureAwait(false) is not null)
-        {
-            return false;
-        }
-
-        _inPlace[key] = update;
-        await events.PublishAsync(runtime.Name, EventKinds.TierUpdateInPlace,
-            $"tier {tier.Name}: no host can take a new server beside the old ones ({shortage}); the update replaces them in place: "
-            + "each old server leaves the load balancer and stops before its replacement starts, so the tier runs one server short meanwhile",
-            EventSubject.OfTier(tier.Name), EventSeverity.Warning, ct).ConfigureAwait(false);
         return true;
     }
 

@@ -109,8 +109,22 @@ public static class TierDecision
         var baked = current.Count(s => s.State == ServerStatus.InService && (s.StateSince is not { } since || now - since >= target.Update.Bake));
         var serving = baked + outdated.Count(s => s.State == ServerStatus.InService);
         var removable = serving - (target.Desired - unavailable);
+        if (target.MaxNew is { } cap && current.Count >= cap)
+        {
+            // A canary waits for promotion: nothing replaces the old servers it leaves, which keep the tier at full
+            // strength meanwhile, whatever an update in progress may leave unavailable.
+            removable = Math.Min(removable, serving - target.Desired);
+        }
+
         foreach (var server in ScaleInOrder(outdated))
         {
+            if (target.InPlace && target.Moving.ContainsKey(server.Name) && server.State == ServerStatus.InService)
+            {
+                // Its place is on a host that takes no new server: replacing it in place would only stop it. It moves
+                // with a surge once no other old server is left, or says why it cannot.
+                continue;
+            }
+
             var notServing = server.State != ServerStatus.InService;
             if (notServing || removable > 0)
             {
@@ -131,10 +145,13 @@ public static class TierDecision
         server.StateSince is { } since ? now - since : TimeSpan.MaxValue;
 
     /// <summary>The extra servers an update may launch above desired; at least one when none may be unavailable.</summary>
-    private static int Surge(TierTarget target)
+    private static int Surge(TierTarget target) => target.InPlace ? 0 : SurgeOf(target with { InPlace = false });
+
+    /// <summary>The extra servers an update of the tier launches above desired when it does not replace in place.</summary>
+    public static int SurgeOf(TierTarget target)
     {
-        var surge = target.InPlace ? 0 : target.Update.MaxSurge.Resolve(target.Desired);
-        return surge == 0 && Unavailable(target) == 0 ? 1 : surge;
+        var surge = target.Update.MaxSurge.Resolve(target.Desired);
+        return surge == 0 && target.Update.MaxUnavailable.Resolve(target.Desired) == 0 ? 1 : surge;
     }
 
     private static int Unavailable(TierTarget target) =>

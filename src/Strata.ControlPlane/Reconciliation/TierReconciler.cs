@@ -106,7 +106,7 @@ public sealed class TierReconciler(
             Moving = capacity.MovingOf(tierState),
         };
         var outdated = tierState.LiveServers.Where(s => !TierDecision.IsCurrent(s, target) && !target.Moving.ContainsKey(s.Name)).Select(s => s.Name).ToList();
-        var inPlace = await capacity.InPlaceAsync(runtime, tier, $"{target.ImageDigest}/{target.LaunchDigest}/{target.ReferenceDigest}", outdated, ct).ConfigureAwait(false);
+        var inPlace = await capacity.InPlaceAsync(runtime, tier, target, outdated, ct).ConfigureAwait(false);
         return target with { InPlace = inPlace };
     }
 

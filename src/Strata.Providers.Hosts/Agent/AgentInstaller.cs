@@ -69,7 +69,9 @@ internal static partial class AgentInstaller
     /// </summary>
     public static async Task<long?> FreeBytesAsync(SshClient ssh, string folder, CancellationToken ct)
     {
-        using var command = ssh.CreateCommand($"df -Pk -- {AgentChannel.Quote(folder)} 2>/dev/null | tail -n 1");
+        // The folder may not exist (a full disk can fail its creation): its nearest existing parent is on the same disk.
+        using var command = ssh.CreateCommand(
+            $"d={AgentChannel.Quote(folder)}; while [ ! -d \"$d\" ]; do d=$(dirname -- \"$d\"); done; df -Pk -- \"$d\" 2>/dev/null | tail -n 1");
         await command.ExecuteAsync(ct).ConfigureAwait(false);
         return command.Result.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, _, _, var available, ..]
             && long.TryParse(available, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var kib)
@@ -92,7 +94,14 @@ internal static partial class AgentInstaller
         {
             if (file.IsRegularFile)
             {
-                await sftp.DeleteFileAsync(file.FullName, ct).ConfigureAwait(false);
+                try
+                {
+                    await sftp.DeleteFileAsync(file.FullName, ct).ConfigureAwait(false);
+                }
+                catch (Renci.SshNet.Common.SftpPathNotFoundException)
+                {
+                    // An earlier agent kept or dropped it meanwhile.
+                }
             }
         }
     }

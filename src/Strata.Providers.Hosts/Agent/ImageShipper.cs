@@ -67,17 +67,17 @@ internal sealed class ImageShipper(AgentRequests requests, SshConnector connecto
         var ct = CancellationToken.None;
         var fileName = $"{image.Digest}-{Guid.NewGuid():N}.tar";
         SftpClient? sftp = null;
+        var written = new BytesWritten();
         try
         {
             sftp = await connector.ConnectSftpAsync(login, ct).ConfigureAwait(false);
             await using var archive = await store.OpenReadAsync(ImageArchives.KeyOf(image), ct).ConfigureAwait(false);
-            var written = new BytesWritten();
             await sftp.UploadFileAsync(archive, $"{uploadFolder}/{fileName}", true, written, ct).ConfigureAwait(false);
             Interlocked.Add(ref _bytesSent, written.Total);
         }
         catch (Exception ex) when (ex is SshException or IOException or ObjectNotFoundException)
         {
-            throw new ProviderException(await WhyNotSentAsync(image, sftp, $"{uploadFolder}/{fileName}", ex).ConfigureAwait(false), ex);
+            throw new ProviderException(await WhyNotSentAsync(image, sftp, $"{uploadFolder}/{fileName}", written.Total, ex).ConfigureAwait(false), ex);
         }
         finally
         {
@@ -88,11 +88,21 @@ internal sealed class ImageShipper(AgentRequests requests, SshConnector connecto
     }
 
     /// <summary>
-    /// Deletes what a failed upload wrote, so that nothing half-written fills the host's disk, and says why it failed:
-    /// SFTP reports a full disk only as <c>Failure</c>, so the agent is asked how much room is left.
+    /// Says why an upload failed and deletes what it wrote, so that nothing half-written fills the host's disk. SFTP
+    /// reports a full disk only as <c>Failure</c>, so the agent is asked first whether the rest of the image had room.
     /// </summary>
-    private async Task<string> WhyNotSentAsync(MachineImage image, SftpClient? sftp, string path, Exception ex)
+    private async Task<string> WhyNotSentAsync(MachineImage image, SftpClient? sftp, string path, long written, Exception ex)
     {
+        long? free = null;
+        try
+        {
+            free = (await AskAsync(image, CancellationToken.None).ConfigureAwait(false)).DiskFreeBytes;
+        }
+        catch (ProviderException)
+        {
+            // The agent cannot be asked either: the SFTP error is all there is to say.
+        }
+
         var deleted = "";
         try
         {
@@ -104,22 +114,12 @@ internal sealed class ImageShipper(AgentRequests requests, SshConnector connecto
         }
         catch (Exception e) when (e is SshException or IOException)
         {
-            // The connection is gone: the agent deletes uploads left over when it starts.
-        }
-
-        AgentImagesReply? after = null;
-        try
-        {
-            after = await AskAsync(image, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (ProviderException)
-        {
-            // The agent cannot be asked either: the SFTP error is all there is to say.
+            // The connection is gone: uploads left over are deleted when the host is connected again.
         }
 
         var size = await SizeOfAsync(image, CancellationToken.None).ConfigureAwait(false);
-        return after?.DiskFreeBytes is { } free && free < Needed(size)
-            ? NoRoom(image, size, free, $"the upload failed ({ex.Message}){deleted}")
+        return free is { } left && left < size - written
+            ? NoRoom(image, size, left + written, $"the upload filled it ({ex.Message}){deleted}")
             : $"image {image.Id} could not be sent to {login.Target}: {ex.Message}{deleted}";
     }
 
@@ -127,12 +127,19 @@ internal sealed class ImageShipper(AgentRequests requests, SshConnector connecto
     private async Task<long> SizeOfAsync(MachineImage image, CancellationToken ct)
     {
         var key = ImageArchives.KeyOf(image);
-        await foreach (var stored in store.ListAsync(key, ct).ConfigureAwait(false))
+        try
         {
-            if (stored.Key == key)
+            await foreach (var stored in store.ListAsync(key, ct).ConfigureAwait(false))
             {
-                return stored.Size;
+                if (stored.Key == key)
+                {
+                    return stored.Size;
+                }
             }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectStoreUnavailableException or ObjectStoreAccessDeniedException)
+        {
+            // The store cannot say: the transfer itself will tell whether the archive is there.
         }
 
         return image.SizeBytes;

@@ -128,7 +128,7 @@ internal sealed class HostConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>The free bytes on the disk of the agent's folder (or the nearest folder above it that exists), or null.</summary>
+    /// <summary>The free bytes on the disk of the agent's folder (or of the nearest folder above it that exists), or null.</summary>
     private static async Task<long?> FreeBytesAsync(SshClient client, string folder, CancellationToken ct)
     {
         try

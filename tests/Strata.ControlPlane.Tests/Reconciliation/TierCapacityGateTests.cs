@@ -46,41 +46,62 @@ public sealed class TierCapacityGateTests
     }
 
     [Fact]
-    public async Task InPlace_EveryHostHoldsAnOldServersPlace_DecidedAndReportedOnceAndKeptUntilNoOldServerIsLeft()
+    public async Task InPlace_HostsHaveRoomForTheTierButNotItsSurge_InPlaceFromFirstPassToLastAndReportedOnce()
     {
-        var capacity = new ToldCapacity { Shortage = PortsTaken, FreedBy = new HashSet<string> { "shop-web-old1", "shop-web-old2" } };
+        var capacity = new ToldCapacity { Shortage = PortsTaken, Room = 2 };
         await using var services = new ControlPlaneServices(new ManualTimeProvider(), add: s => s.AddSingleton<ITierCapacity>(capacity));
         var runtime = await services.RuntimeAsync(Specs.Web(servers: 2));
+        capacity.FreedBy = runtime.State.FindTier("web")!.Servers.Select(s => s.Name).ToHashSet();
         var gate = services.Get<TierCapacityGate>();
         var web = runtime.Desired.Spec.FindTier("web")!;
 
-        var first = await gate.InPlaceAsync(runtime, web, "v2", ["shop-web-old1", "shop-web-old2"], CancellationToken.None).WithTimeout();
-        // The first old server stopped: its place is free, which is its replacement's, not room to surge into.
-        capacity.Shortage = null;
-        var midway = await gate.InPlaceAsync(runtime, web, "v2", ["shop-web-old2"], CancellationToken.None).WithTimeout();
-        var done = await gate.InPlaceAsync(runtime, web, "v2", [], CancellationToken.None).WithTimeout();
-        var nextUpdateWithRoom = await gate.InPlaceAsync(runtime, web, "v3", ["shop-web-new1"], CancellationToken.None).WithTimeout();
+        var first = await gate.InPlaceAsync(runtime, web, Update("v2"), ["old1", "old2"], CancellationToken.None).WithTimeout();
+        var midway = await gate.InPlaceAsync(runtime, web, Update("v2"), ["old2"], CancellationToken.None).WithTimeout();
+        var done = await gate.InPlaceAsync(runtime, web, Update("v2"), [], CancellationToken.None).WithTimeout();
+        var next = await gate.InPlaceAsync(runtime, web, Update("v3"), ["new1", "new2"], CancellationToken.None).WithTimeout();
 
-        Assert.Equal((true, true, false, false), (first, midway, done, nextUpdateWithRoom));
+        Assert.Equal((true, true, false, true), (first, midway, done, next));
         var events = await services.Get<Strata.ControlPlane.State.IStateStore>().ReadEventsAsync("shop", 0, 100, CancellationToken.None).WithTimeout();
-        var reported = Assert.Single(events, e => e.Kind == EventKinds.TierUpdateInPlace);
+        var reported = events.Where(e => e.Kind == EventKinds.TierUpdateInPlace).ToList();
+        Assert.Equal(2, reported.Count);
         Assert.Equal(
-            $"tier web: no host can take a new server beside the old ones ({PortsTaken}); the update replaces them in place: each old server leaves "
-            + "the load balancer and stops before its replacement starts, so the tier runs one server short meanwhile",
-            reported.Message);
+            $"tier web: the hosts it may use have room for its 2 servers but not for 1 more beside them ({PortsTaken}); the update replaces them in place: "
+            + "each old server leaves the load balancer and stops before its replacement starts, so the tier runs one server short meanwhile",
+            reported[0].Message);
     }
 
     [Fact]
-    public async Task InPlace_NoHostCouldTakeANewServerEvenWithoutTheOldOnes_NotInPlace()
+    public async Task InPlace_RoomForTheSurgeOnceTheTiersServersAreSetAside_NotInPlaceHoweverFarTheUpdateGot()
     {
-        var capacity = new ToldCapacity { Shortage = "no capacity: none of the 2 ready hosts matches the placement of tier 'web'" };
+        // Three hosts for two servers: the surge fits beside them, even when (midway) every host holds one.
+        var capacity = new ToldCapacity { Shortage = PortsTaken, Room = 3 };
         await using var services = new ControlPlaneServices(new ManualTimeProvider(), add: s => s.AddSingleton<ITierCapacity>(capacity));
         var runtime = await services.RuntimeAsync(Specs.Web(servers: 2));
+        capacity.FreedBy = runtime.State.FindTier("web")!.Servers.Select(s => s.Name).ToHashSet();
 
-        var inPlace = await services.Get<TierCapacityGate>().InPlaceAsync(runtime, runtime.Desired.Spec.FindTier("web")!, "v2", ["shop-web-old1"], CancellationToken.None).WithTimeout();
+        var inPlace = await services.Get<TierCapacityGate>().InPlaceAsync(runtime, runtime.Desired.Spec.FindTier("web")!, Update("v2"), ["old1"], CancellationToken.None).WithTimeout();
 
         Assert.False(inPlace);
     }
+
+    [Fact]
+    public async Task InPlace_NoRoomEvenForTheTiersDesiredServers_NotInPlace()
+    {
+        var capacity = new ToldCapacity { Shortage = "no capacity: none of the 2 ready hosts matches the placement of tier 'web'", Room = 0 };
+        await using var services = new ControlPlaneServices(new ManualTimeProvider(), add: s => s.AddSingleton<ITierCapacity>(capacity));
+        var runtime = await services.RuntimeAsync(Specs.Web(servers: 2));
+        capacity.FreedBy = runtime.State.FindTier("web")!.Servers.Select(s => s.Name).ToHashSet();
+
+        var inPlace = await services.Get<TierCapacityGate>().InPlaceAsync(runtime, runtime.Desired.Spec.FindTier("web")!, Update("v2"), ["old1"], CancellationToken.None).WithTimeout();
+
+        Assert.False(inPlace);
+    }
+
+    private static TierTarget Update(string image) => new(image, "launch", 2, new UpdatePolicySpec
+    {
+        MaxSurge = new CountOrPercent(1, IsPercent: false),
+        MaxUnavailable = new CountOrPercent(0, IsPercent: false),
+    });
 
     [Fact]
     public async Task Allow_NewServerFitsOnlyInThePlaceOfAServerStopping_WaitsForItWithoutReportingAShortage()
@@ -119,15 +140,18 @@ public sealed class TierCapacityGateTests
         }
     }
 
-    /// <summary>A capacity that reports the shortage it is told, or none once one of the servers it is told of leaves.</summary>
+    /// <summary>A capacity that reports the shortage it is told, or none once one of the servers it is told of leaves and the new servers are few enough.</summary>
     private sealed class ToldCapacity : ITierCapacity
     {
         public string? Shortage { get; set; }
 
         public IReadOnlySet<string> FreedBy { get; set; } = new HashSet<string>();
 
+        /// <summary>How many new servers fit once the servers it is told of leave.</summary>
+        public int Room { get; set; } = int.MaxValue;
+
         public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, IReadOnlySet<string> leaving, CancellationToken ct) =>
-            Task.FromResult(leaving.Overlaps(FreedBy) ? null : Shortage);
+            Task.FromResult(leaving.Overlaps(FreedBy) && count <= Room ? null : Shortage);
 
         public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
             Task.FromResult<IReadOnlyList<PlannedHost>?>(null);

@@ -251,6 +251,28 @@ public sealed class TierDecisionTests
     }
 
     [Fact]
+    public void Decide_CanaryInPlaceOnceItHasBaked_KeepsTheOldServerItDoesNotReplaceUntilPromoted()
+    {
+        var servers = new[] { Old("web-old2", ServerStatus.InService, 1), Server("web-new1", ServerStatus.InService, 2) };
+
+        var actions = TierDecision.Decide(Target(desired: 2, surge: 1, unavailable: 0) with { InPlace = true, MaxNew = 1 }, servers, launchAllowed: true);
+
+        Assert.Empty(actions.Terminate);
+        Assert.Equal(0, actions.Launch);
+    }
+
+    [Fact]
+    public void Decide_InPlaceWithAServerOnADrainingHost_ReplacesTheOthersFirstAndLeavesItWhereItIs()
+    {
+        var servers = new[] { Old("web-old1", ServerStatus.InService, 0), Old("web-old2", ServerStatus.InService, 1) };
+        var target = Target(desired: 2, surge: 1, unavailable: 0) with { InPlace = true, Moving = new Dictionary<string, string> { ["web-old1"] = "host h2 is draining" } };
+
+        var actions = TierDecision.Decide(target, servers, launchAllowed: true);
+
+        Assert.Equal(["web-old2"], actions.Terminate.Select(t => t.Server));
+    }
+
+    [Fact]
     public void Decide_RollingWhileNewServerBoots_NeitherLaunchesNorTerminates()
     {
         var servers = new[]
