@@ -24,6 +24,7 @@ public sealed class EventKindsTests
         [nameof(EventKinds.TierWaiting)] = "tier.waiting",
         [nameof(EventKinds.TierNoCapacity)] = "tier.no-capacity",
         [nameof(EventKinds.TierCapacityResolved)] = "tier.capacity-resolved",
+        [nameof(EventKinds.TierUpdateInPlace)] = "tier.update-in-place",
         [nameof(EventKinds.TierOverloaded)] = "tier.overloaded",
         [nameof(EventKinds.TierScaling)] = "tier.scaling",
         [nameof(EventKinds.DeploymentRollback)] = "deployment.rollback",
