@@ -63,6 +63,9 @@ internal sealed class AgentEngine : IDisposable
                     DiskFreeBytes = FreeBytes(UploadFolder),
                 },
                 AgentImageUploaded uploaded => await DoneAsync(uploaded, KeepUploadAsync(uploaded, ct)).ConfigureAwait(false),
+                AgentCreateVolume create => new AgentVolumeReply { ReplyTo = create.Id, Volume = ToWire(await CreateVolumeAsync(create, ct).ConfigureAwait(false)) },
+                AgentFillVolume fill => await DoneAsync(fill, FillVolumeAsync(fill, ct)).ConfigureAwait(false),
+                AgentDeleteVolume delete => await DoneAsync(delete, _provider.DeleteVolumeAsync(delete.VolumeId, ct)).ConfigureAwait(false),
                 AgentReadLog read => new AgentLogReply { ReplyTo = read.Id, Lines = await _provider.ReadLogTailAsync(read.ServerId, read.Lines, ct).ConfigureAwait(false) },
                 _ => new AgentFailed { ReplyTo = request.Id, Error = $"this agent does not carry out '{request.GetType().Name}' requests" },
             };
@@ -150,16 +153,52 @@ internal sealed class AgentEngine : IDisposable
         return missing;
     }
 
+    private Task<VolumeInfo> CreateVolumeAsync(AgentCreateVolume create, CancellationToken ct) =>
+        _provider.CreateVolumeAsync(new VolumeRequest { VolumeId = create.VolumeId, Name = create.Name, Deployment = create.Deployment, SizeMiB = create.SizeMiB }, ct);
+
+    /// <summary>
+    /// Replaces a volume's content with the uploaded archive's and deletes the upload either way. The archive is
+    /// extracted beside the volume first, so that a damaged one leaves the volume as it was.
+    /// </summary>
+    private async Task FillVolumeAsync(AgentFillVolume fill, CancellationToken ct)
+    {
+        var path = Path.Combine(UploadFolder, UploadName(fill.FileName));
+        try
+        {
+            var volume = (await _provider.ListVolumesAsync(null, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == fill.VolumeId)
+                ?? throw new ArgumentException($"there is no volume '{fill.VolumeId}' on this host");
+            var user = (await _provider.ListServersAsync(null, ct).ConfigureAwait(false))
+                .FirstOrDefault(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running
+                    && s.Volumes.Any(v => v.VolumeId == fill.VolumeId));
+            if (user is not null)
+            {
+                throw new InvalidOperationException($"volume '{fill.VolumeId}' is attached to server {user.Id}, which runs; its content is not replaced under it");
+            }
+
+            await VolumeContent.ReplaceAsync(volume.Path, path, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static AgentVolume ToWire(VolumeInfo volume) => new()
+    {
+        Id = volume.Id, Name = volume.Name, Deployment = volume.Deployment, SizeMiB = volume.SizeMiB, Path = volume.Path, CreatedAt = volume.CreatedAt,
+    };
+
+    /// <summary>A plain file name in the upload folder, or an <see cref="ArgumentException"/>: nothing outside it is touched.</summary>
+    private static string UploadName(string fileName) =>
+        fileName.Length == 0 || fileName != Path.GetFileName(fileName) || fileName.StartsWith('.')
+            ? throw new ArgumentException($"'{fileName}' is not a file name in the upload folder")
+            : fileName;
+
     /// <summary>Checks the upload against its digest, keeps it in the image store and deletes the upload either way.</summary>
     private async Task KeepUploadAsync(AgentImageUploaded uploaded, CancellationToken ct)
     {
         var digest = DigestOf(uploaded.ImageId);
-        if (uploaded.FileName.Length == 0 || uploaded.FileName != Path.GetFileName(uploaded.FileName) || uploaded.FileName.StartsWith('.'))
-        {
-            throw new ArgumentException($"'{uploaded.FileName}' is not a file name in the upload folder");
-        }
-
-        var path = Path.Combine(UploadFolder, uploaded.FileName);
+        var path = Path.Combine(UploadFolder, UploadName(uploaded.FileName));
         try
         {
             await using var content = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);

@@ -62,6 +62,7 @@ public sealed record HostDto
 
     public required string Address { get; init; }
 
+    /// <summary>The host's zone: the one it was added with, or <c>default</c>, where its servers then are.</summary>
     public string? Zone { get; init; }
 
     public string? Region { get; init; }

@@ -30,6 +30,9 @@ public sealed record VolumeInfo
     public required string Path { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>The host the volume is on, where the provider has hosts; null for one on the control plane's machine.</summary>
+    public string? Host { get; init; }
 }
 
 /// <summary>A point-in-time copy of a volume.</summary>

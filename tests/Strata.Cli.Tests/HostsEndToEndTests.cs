@@ -52,6 +52,7 @@ public sealed class HostsEndToEndTests
 
         var unknown = await strata.RunAsync(s_timeout, AddArguments(strata, host, "web1"));
         var accepted = await strata.RunAsync(s_timeout, [.. AddArguments(strata, host, "web1"), "--accept-new-host-key"]);
+        var listed = await strata.RunAsync(s_timeout, "hosts", "--json");
         var trusted = host.HostKeyFingerprint;
         await host.ReplaceHostKeyAsync();
         var changed = await strata.RunAsync(s_timeout, [.. AddArguments(strata, host, "web2"), "--accept-new-host-key"]);
@@ -60,6 +61,8 @@ public sealed class HostsEndToEndTests
         Assert.Contains($"is not known: it offers ssh-ed25519 {trusted}", unknown.Error);
         Assert.Contains("--accept-new-host-key", unknown.Error);
         Assert.True(accepted.ExitCode == 0, accepted.ToString());
+        // Added without --zone: its servers are in the zone "default", and so is the host as listed.
+        Assert.Equal("default", Assert.Single(JsonDocument.Parse(listed.Out).RootElement.EnumerateArray()).GetProperty("zone").GetString());
         Assert.True(changed.ExitCode == 9, changed.ToString());
         Assert.Contains($"has CHANGED: it offers ssh-ed25519 {host.HostKeyFingerprint}, but {trusted} is recorded", changed.Error);
     }

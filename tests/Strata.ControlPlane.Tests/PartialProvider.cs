@@ -29,7 +29,7 @@ internal abstract class PartialProvider : ICloudProvider
 
     public Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct) => throw new NotSupportedException();
 
-    public Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string? deployment, CancellationToken ct) => throw new NotSupportedException();
+    public virtual Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string? deployment, CancellationToken ct) => throw new NotSupportedException();
 
     public Task DeleteVolumeAsync(string volumeId, CancellationToken ct) => throw new NotSupportedException();
 

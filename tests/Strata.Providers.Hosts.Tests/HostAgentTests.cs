@@ -227,6 +227,46 @@ public sealed class HostAgentTests
         Assert.Equal(0, sent);
     }
 
+    [Fact]
+    public async Task Volumes_CreatedAndFilledOnTheHost_ServerServesTheSentContentWhichStaysUntilTheVolumeIsDeleted()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        using var content = new TemporaryDirectory("strata-volume");
+        content.WriteFile("rows.txt", "row 1\nrow 2\n");
+        content.WriteFile("nested/deeper/more.txt", "more");
+        File.SetUnixFileMode(content.Combine("rows.txt"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var agent = await ConnectAsync(harness, host);
+        var request = new VolumeRequest { VolumeId = "demo-db-data-x1", Name = "data", Deployment = "demo", SizeMiB = 64 };
+
+        var volume = await agent.CreateVolumeAsync(request, CancellationToken.None).WithTimeout(s_timeout);
+        var again = await agent.CreateVolumeAsync(request, CancellationToken.None).WithTimeout(s_timeout);
+        await agent.FillVolumeAsync(volume.Id, content.Path, CancellationToken.None).WithTimeout(s_timeout);
+        var launch = images.HttpServer("db-1", await images.BakeAsync("db")) with { Volumes = [new VolumeAttachment(volume.Id, "data")] };
+        await agent.LaunchAsync(launch, CancellationToken.None).WithTimeout(s_timeout);
+        var served = await GetWhenUpAsync($"http://{host.Address}:8000/data/rows.txt");
+        var nested = await s_http.GetStringAsync($"http://{host.Address}:8000/data/nested/deeper/more.txt");
+        var underServer = await Assert.ThrowsAsync<ProviderException>(() => agent.FillVolumeAsync(volume.Id, content.Path, CancellationToken.None).WithTimeout(s_timeout));
+        await agent.TerminateAsync("db-1", TimeSpan.FromSeconds(5), CancellationToken.None).WithTimeout(s_timeout);
+        var kept = File.ReadAllText(Path.Combine(volume.Path, "rows.txt"));
+        var mode = File.GetUnixFileMode(Path.Combine(volume.Path, "rows.txt"));
+        await agent.DeleteVolumeAsync(volume.Id, CancellationToken.None).WithTimeout(s_timeout);
+        await agent.DeleteVolumeAsync(volume.Id, CancellationToken.None).WithTimeout(s_timeout);
+
+        Assert.Equal(("h1", "data", 64L), (volume.Host, volume.Name, volume.SizeMiB));
+        Assert.Equal(volume.Path, again.Path);
+        // The volume is a folder of the host's agent, not of the control plane's.
+        Assert.StartsWith(harness.Registration(host).AgentDir + "/", volume.Path, StringComparison.Ordinal);
+        Assert.Equal(("row 1\nrow 2\n", "more"), (served, nested));
+        Assert.Contains("is attached to server db-1, which runs", underServer.Message);
+        Assert.Equal("row 1\nrow 2\n", kept);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
+        Assert.False(Directory.Exists(volume.Path));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(harness.Registration(host).AgentDir, "uploads")));
+    }
+
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private static async Task<HostAgent> ConnectAsync(FleetHarness harness, SshdHost host)

@@ -78,7 +78,8 @@ public sealed class BackupRestorer(
         var volume = runtime.State.Volumes.Where(v => v.Tier == tier.Name && v.LogicalName == manifest.Volume && v.Path is not null)
             .OrderBy(v => v.Server is null ? 1 : 0).FirstOrDefault()
             ?? throw new InvalidOperationException($"tier {tier.Name} has no '{manifest.Volume}' volume to restore into; run `strata up` first");
-        var staging = VolumeFolders.StagingFor(volume.Path!);
+        await VolumeWhereabouts.EnsureHereAsync(provider, runtime.Name, volume.Name, $"a restore of snapshot {id}", ct).ConfigureAwait(false);
+        var staging = VolumeContent.StagingFor(volume.Path!);
         var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, tier.Name, manifest.Volume));
         await retry.ExecuteAsync(runtime.Name, $"restore of snapshot {id}", async token =>
         {
@@ -90,11 +91,11 @@ public sealed class BackupRestorer(
         var previous = volume.Server;
         if (previous is not null && runtime.State.FindServer(tier.Name, previous) is { } running)
         {
-            await replacement.ReplaceAsync(runtime, running, $"replaced by restore of snapshot {id}", () => VolumeFolders.ReplaceContents(volume.Path!, staging), ct).ConfigureAwait(false);
+            await replacement.ReplaceAsync(runtime, running, $"replaced by restore of snapshot {id}", () => VolumeContent.ReplaceContents(volume.Path!, staging), ct).ConfigureAwait(false);
         }
         else
         {
-            VolumeFolders.ReplaceContents(volume.Path!, staging);
+            VolumeContent.ReplaceContents(volume.Path!, staging);
         }
         var server = await WaitForServerAsync(runtime, volume.Name, previous, ct).ConfigureAwait(false);
         return new RestoreOutcome(tier.Name, "snapshot", id, "", server, TimeSpan.Zero);

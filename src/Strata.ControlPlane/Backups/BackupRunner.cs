@@ -97,6 +97,7 @@ public sealed partial class BackupRunner(
         var server = await BackupPolicies.ServerAsync(provider, runtime, policy.Tier.Name, ct).ConfigureAwait(false);
         var volume = runtime.State.Volumes.FirstOrDefault(v => v.Server == server.Id && v.LogicalName == policy.Policy.Volume && v.Path is not null)
             ?? throw new InvalidOperationException($"server {server.Id} has no volume '{policy.Policy.Volume}' attached");
+        await VolumeWhereabouts.EnsureHereAsync(provider, runtime.Name, volume.Name, "a snapshot", ct).ConfigureAwait(false);
         var request = new SnapshotRequest(
             volume.Path!, runtime.Name, policy.Tier.Name, server.Id, volume.LogicalName, BackupPolicies.EncryptionKey(runtime, policy.Policy),
             Freeze: HookStep(runtime, policy, server, "freeze"),

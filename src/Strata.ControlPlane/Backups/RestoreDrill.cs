@@ -98,10 +98,10 @@ public sealed partial class RestoreDrill(
             attachments.Add(new VolumeAttachment(volumeId, volume.Mount));
             if (policy.Policy.Kind == BackupKind.Snapshot && volume.Name == backup.Volume)
             {
-                var staging = VolumeFolders.StagingFor(info.Path);
+                var staging = VolumeContent.StagingFor(info.Path);
                 var key = BackupPolicies.EncryptionKey(runtime, policy.Policy);
                 await new SnapshotEngine(stores.Primary(runtime), timeProvider: time).RestoreAsync(backup.Id, staging, key, ct).ConfigureAwait(false);
-                VolumeFolders.ReplaceContents(info.Path, staging);
+                VolumeContent.ReplaceContents(info.Path, staging);
             }
         }
 

@@ -1,6 +1,7 @@
 using Strata.Backups.Snapshots;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning.State;
+using Strata.Providers;
 
 namespace Strata.ControlPlane.Backups;
 
@@ -37,13 +38,13 @@ internal sealed class VolumeBackups(BackupStores stores, StoreRetry retry, Disas
         }
 
         // The engine restores into a folder that must not exist yet; the volume folder does, so restore beside it and move in.
-        var staging = VolumeFolders.StagingFor(volumePath);
+        var staging = VolumeContent.StagingFor(volumePath);
         await retry.ExecuteAsync(runtime.Name, $"restore of snapshot {id}", async token =>
         {
             await engine.RestoreAsync(id, staging, key, token).ConfigureAwait(false);
             return id;
         }, ct).ConfigureAwait(false);
-        VolumeFolders.ReplaceContents(volumePath, staging);
+        VolumeContent.ReplaceContents(volumePath, staging);
     }
 
     private static async Task<string?> LatestAsync(SnapshotEngine engine, string deployment, VolumeState volume, string? key, CancellationToken ct)

@@ -68,7 +68,13 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             return await embedded.LaunchAsync(request, ct).ConfigureAwait(false);
         }
 
-        var (host, shortage) = await PlaceAsync(request, hosts, ct).ConfigureAwait(false);
+        var volumes = await VolumesOnHostsAsync(request, ct).ConfigureAwait(false);
+        if (volumes.Select(v => v.Host).Distinct().ToList() is { Count: > 1 } apart)
+        {
+            return NoCapacity(request, $"its volumes are on different hosts ({string.Join(", ", apart)}), and a server runs on one");
+        }
+
+        var (host, shortage) = await PlaceAsync(request, hosts, volumes.FirstOrDefault(), ct).ConfigureAwait(false);
         if (host is null)
         {
             return NoCapacity(request, shortage!);
@@ -77,6 +83,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         try
         {
             var agent = AgentOn(host, request.ServerId);
+            await MoveVolumesAsync(request, agent, volumes, ct).ConfigureAwait(false);
             var instance = await agent.LaunchAsync(request, ct).ConfigureAwait(false);
             ImmutableInterlocked.Update(ref _hosts, h => h.TryGetValue(host, out var servers) ? h.SetItem(host, servers.With(instance)) : h);
             return instance;
@@ -88,7 +95,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     }
 
     /// <summary>The host the server runs on already, or the one placement chooses, held for it; or null with the shortage.</summary>
-    private async Task<(string? Host, string? Shortage)> PlaceAsync(LaunchRequest request, IReadOnlyList<HostRecord> hosts, CancellationToken ct)
+    private async Task<(string? Host, string? Shortage)> PlaceAsync(LaunchRequest request, IReadOnlyList<HostRecord> hosts, HostVolume? pinned, CancellationToken ct)
     {
         await _placing.WaitAsync(ct).ConfigureAwait(false);
         try
@@ -100,9 +107,15 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             }
 
             var rules = new PlacementRequest(request.Deployment, request.Tier, request.Ports, request.Placement, request.Resources);
-            if (HostPlacement.Choose(Candidates(hosts), Placed(), rules, out var shortage) is not { } host)
+            var candidates = Candidates(hosts);
+            if (pinned is not null && WhyNotOn(pinned, candidates, hosts) is { } away)
             {
-                return (null, shortage);
+                return (null, away);
+            }
+
+            if (HostPlacement.Choose(pinned is null ? candidates : [.. candidates.Where(h => h.Name == pinned.Host)], Placed(), rules, out var shortage) is not { } host)
+            {
+                return (null, pinned is null ? shortage : $"{shortage} (its volume {pinned.VolumeId} is on host {pinned.Host}, and it runs where its data is)");
             }
 
             ImmutableInterlocked.TryAdd(ref _held, request.ServerId, new PlacedServer(request.ServerId, host, request.Deployment, request.Tier, request.Ports, request.Resources));
@@ -118,19 +131,30 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     /// Why <paramref name="count"/> more servers of the tier cannot all be placed now, the places of the
     /// <paramref name="leaving"/> servers counted as free, or null when they can (or no hosts are registered).
     /// </summary>
-    public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, IReadOnlySet<string> leaving, CancellationToken ct) =>
-        DecideAsync((hosts, placed) =>
-            HostPlacement.PlaceAll(hosts, [.. placed.Where(p => !leaving.Contains(p.ServerId))], TierPlacement.RequestOf(deployment, tier), count, out var shortage) is null ? shortage : null, ct);
+    /// <remarks>
+    /// A tier with a volume on a host that cannot take servers now is short as well: its new servers would take that
+    /// volume, and run only where it is (see <see cref="WhyNotOn"/>), so none starts, rather than each failing.
+    /// </remarks>
+    public async Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, IReadOnlySet<string> leaving, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(tier);
+        var volumes = tier.Volumes.Count == 0
+            ? []
+            : (await inventory.ListVolumesAsync(ct).ConfigureAwait(false)).Where(v => v.Deployment == deployment && v.Tier == tier.Name).ToList();
+        return await DecideAsync((records, hosts, placed) =>
+            volumes.Select(v => WhyNotOn(v, hosts, records)).FirstOrDefault(why => why is not null)
+            ?? (HostPlacement.PlaceAll(hosts, [.. placed.Where(p => !leaving.Contains(p.ServerId))], TierPlacement.RequestOf(deployment, tier), count, out var shortage) is null ? shortage : null), ct).ConfigureAwait(false);
+    }
 
     public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
-        DecideAsync<IReadOnlyList<PlannedHost>>((hosts, placed) =>
-            [.. HostPlacement.PlaceUpTo(hosts, placed, TierPlacement.RequestOf(deployment, tier), count, out _).Select(h => new PlannedHost(h.Name, h.Zone))], ct);
+        DecideAsync<IReadOnlyList<PlannedHost>>((_, hosts, placed) =>
+            [.. HostPlacement.PlaceUpTo(hosts, placed, TierPlacement.RequestOf(deployment, tier), count, out var _).Select(h => new PlannedHost(h.Name, h.Zone))], ct);
 
     /// <summary>
     /// A placement decision over the hosts as they stand (listings refreshed, under the placement lock so that no
     /// launch is being placed meanwhile); null when no hosts are registered.
     /// </summary>
-    private async Task<T?> DecideAsync<T>(Func<List<PlacementHost>, List<PlacedServer>, T?> decide, CancellationToken ct)
+    private async Task<T?> DecideAsync<T>(Func<IReadOnlyList<HostRecord>, List<PlacementHost>, List<PlacedServer>, T?> decide, CancellationToken ct)
         where T : class
     {
         var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
@@ -143,7 +167,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         try
         {
             await RefreshAsync(ct).ConfigureAwait(false);
-            return decide(Candidates(hosts), Placed());
+            return decide(hosts, Candidates(hosts), Placed());
         }
         finally
         {
@@ -195,8 +219,9 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             : $"{serverId} may run on host{(silent.Count == 1 ? "" : "s")} {string.Join(", ", silent)}, not heard from since this control plane started";
     }
 
+    /// <summary>A server on a draining host must move, unless it keeps volumes there (volumes do not move between hosts).</summary>
     public string? WhyMoving(string serverId) =>
-        HostOf(serverId) is { } host && fleet.Find(host) is { State: HostState.Draining } ? $"host {host} is draining" : null;
+        HostOf(serverId) is { } host && fleet.Find(host) is { State: HostState.Draining } && !KeepsVolumes(host, serverId) ? $"host {host} is draining" : null;
 
     /// <summary>The servers on a host (not failed or terminated), as last listed or launched there, ordered by id.</summary>
     public IReadOnlyList<ServerInstance> ServersOn(string host) =>
@@ -276,19 +301,11 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     public Task FenceAsync(string serverId, CancellationToken ct) => HostOf(serverId) switch
     {
         null => embedded.FenceAsync(serverId, ct),
-        // Servers on hosts hold no volumes of the control plane's; a lost host cannot be reached to be fenced.
+        // A lost host cannot be reached to be fenced: should it come back, its agent stops the server on connecting,
+        // and the server's volumes stay on it, waiting for the server's replacement.
         var host when LostHosts().Contains(host) => Task.CompletedTask,
         var host => AgentOn(host, serverId).FenceAsync(serverId, ct),
     };
-
-    // Volumes of servers on hosts are not built yet: they stay on the control plane's machine.
-    public Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct) => embedded.CreateVolumeAsync(request, ct);
-
-    public Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string? deployment, CancellationToken ct) => embedded.ListVolumesAsync(deployment, ct);
-
-    public Task DeleteVolumeAsync(string volumeId, CancellationToken ct) => embedded.DeleteVolumeAsync(volumeId, ct);
-
-    public Task<VolumeSnapshot> SnapshotVolumeAsync(string volumeId, CancellationToken ct) => embedded.SnapshotVolumeAsync(volumeId, ct);
 
     public Task<IReadOnlyList<string>> ReadLogTailAsync(string serverId, int lines, CancellationToken ct) => HostOf(serverId) switch
     {

@@ -40,7 +40,10 @@ internal sealed class HostDrains(
         {
             Servers = [.. servers.ServersOn(name).Select(s => new HostDrainServerDto
             {
-                Deployment = s.Deployment, Tier = s.Tier, Server = s.Id, Blocked = capacity.ShortageOf(s.Deployment, s.Tier),
+                Deployment = s.Deployment, Tier = s.Tier, Server = s.Id,
+                Blocked = s.Volumes.Count > 0
+                    ? $"it keeps its volumes on {name}, and volumes do not move between hosts: it stays (remove its tier, or the host with --force)"
+                    : capacity.ShortageOf(s.Deployment, s.Tier),
             })],
         };
     }

@@ -66,9 +66,10 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
 
     /// <summary>
     /// Stops the host's agent, forgets the host and, unless another host shares its address and port, its key. A host
-    /// that runs servers is refused, naming them, unless <paramref name="force"/>: then they are replaced elsewhere.
+    /// that runs servers or keeps volumes is refused, naming them, unless <paramref name="force"/>: then its servers are
+    /// replaced elsewhere, and those of its volumes wait for a host of that name to be added again (their data is there).
     /// </summary>
-    /// <exception cref="ConflictException">The host runs servers and <paramref name="force"/> is false.</exception>
+    /// <exception cref="ConflictException">The host runs servers or keeps volumes and <paramref name="force"/> is false.</exception>
     public async Task RemoveAsync(string name, bool force, CancellationToken ct)
     {
         await _changes.WaitAsync(ct).ConfigureAwait(false);
@@ -76,6 +77,15 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
         {
             var record = await inventory.FindAsync(name, ct).ConfigureAwait(false) ?? throw NoSuchHost(name);
             var on = servers.ServersOn(name);
+            var kept = (await inventory.ListVolumesAsync(ct).ConfigureAwait(false)).Where(v => v.Host == name).ToList();
+            if (kept.Count > 0 && !force)
+            {
+                throw new ConflictException(
+                    $"host {name} keeps {Count(kept.Count, "volume")}: {string.Join(", ", kept.Select(v => $"{v.VolumeId} (deployment {v.Deployment})"))}, "
+                    + "and volumes do not move between hosts. Remove their tiers or deployments first (their deletion policies apply); "
+                    + $"`strata host remove {name} --force` removes it now, and their servers wait for a host named {name} to be added again with its data");
+            }
+
             if (on.Count > 0 && !force)
             {
                 throw new ConflictException(
@@ -194,7 +204,7 @@ internal static class HostDtos
             Name = registration.Name,
             Ssh = registration.Login.Target.ToString(),
             Address = registration.Login.Target.Address,
-            Zone = registration.Zone,
+            Zone = registration.ZoneOrDefault,
             Region = registration.Region,
             Labels = registration.Labels,
             State = HostStates.Name(status.State),

@@ -22,6 +22,12 @@ public sealed record HostRecord
     public bool Draining { get; init; }
 }
 
+/// <summary>
+/// A volume kept on a host: where it is, the tier whose servers attach it, and what its agent said of it once it was created there; <see cref="Volume"/>
+/// is null while it is being moved there from the control plane's machine (where it is still whole).
+/// </summary>
+public sealed record HostVolume(string VolumeId, string Host, string Deployment, string Tier, Providers.VolumeInfo? Volume);
+
 /// <summary>Raised when a host name is taken.</summary>
 public sealed class HostExistsException(string name) : Exception($"a host named '{name}' is registered; remove it first (`strata host remove {name}`) or choose another name");
 
@@ -43,4 +49,13 @@ public interface IHostInventory
 
     /// <summary>Deletes the host; false when none has that name.</summary>
     Task<bool> RemoveAsync(string name, CancellationToken ct);
+
+    /// <summary>Records where a volume is (or is being moved to); replaces what was recorded of it.</summary>
+    Task RecordVolumeAsync(HostVolume volume, CancellationToken ct);
+
+    /// <summary>The volumes kept on hosts, by id.</summary>
+    Task<IReadOnlyList<HostVolume>> ListVolumesAsync(CancellationToken ct);
+
+    /// <summary>Forgets a volume (deleted, or its host removed); forgetting an unknown one does nothing.</summary>
+    Task ForgetVolumeAsync(string volumeId, CancellationToken ct);
 }

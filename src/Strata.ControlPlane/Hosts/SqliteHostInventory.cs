@@ -34,6 +34,7 @@ internal sealed class SqliteHostInventory(IOptions<SqliteStateStoreOptions> opti
             last_heartbeat TEXT,
             added_at TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS host_drains (name TEXT PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS host_volumes (volume_id TEXT PRIMARY KEY, host TEXT NOT NULL, deployment TEXT NOT NULL, tier TEXT NOT NULL, info TEXT);
         """;
 
     private const string Columns = "name, ssh_user, address, ssh_port, identity, agent_dir, agent_runtime, zone, region, labels, state, "
@@ -113,6 +114,45 @@ internal sealed class SqliteHostInventory(IOptions<SqliteStateStoreOptions> opti
         command.CommandText = "DELETE FROM host_drains WHERE name = $name; DELETE FROM hosts WHERE name = $name";
         command.Parameters.AddWithValue("$name", name);
         return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
+    }
+
+    public async Task RecordVolumeAsync(HostVolume volume, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(volume);
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT OR REPLACE INTO host_volumes (volume_id, host, deployment, tier, info) VALUES ($id, $host, $deployment, $tier, $info)";
+        command.Parameters.AddWithValue("$id", volume.VolumeId);
+        command.Parameters.AddWithValue("$host", volume.Host);
+        command.Parameters.AddWithValue("$deployment", volume.Deployment);
+        command.Parameters.AddWithValue("$tier", volume.Tier);
+        command.Parameters.AddWithValue("$info", volume.Volume is { } info ? JsonSerializer.Serialize(info, HostStoreJsonContext.Default.VolumeInfo) : DBNull.Value);
+        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<HostVolume>> ListVolumesAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT volume_id, host, deployment, tier, info FROM host_volumes ORDER BY volume_id";
+        var volumes = new List<HostVolume>();
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var info = reader.IsDBNull(4) ? null : JsonSerializer.Deserialize(reader.GetString(4), HostStoreJsonContext.Default.VolumeInfo);
+            volumes.Add(new HostVolume(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), info));
+        }
+
+        return volumes;
+    }
+
+    public async Task ForgetVolumeAsync(string volumeId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM host_volumes WHERE volume_id = $id";
+        command.Parameters.AddWithValue("$id", volumeId);
+        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     private static void BindObserved(SqliteCommand command, HostState state, AgentHello? agent, DateTimeOffset? lastHeartbeat)
@@ -197,4 +237,5 @@ public static class HostStates
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(Providers.VolumeInfo))]
 internal sealed partial class HostStoreJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

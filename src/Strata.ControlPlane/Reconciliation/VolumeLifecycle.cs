@@ -32,8 +32,9 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
             }, ct).ConfigureAwait(false);
             if (record.Path != info.Path)
             {
+                // A volume moved to a host has its path there: only a new one (no path yet) starts from a snapshot.
                 await runtime.MutateAsync(s => s.WithVolume(record with { Path = info.Path }), ct).ConfigureAwait(false);
-                if (volume.RestoreFrom is { } snapshot)
+                if (record.Path is null && volume.RestoreFrom is { } snapshot)
                 {
                     // A new volume of a spec that names a snapshot starts from it, as CloudFormation snapshot parameters do.
                     await volumeBackups.RestoreAsync(runtime, record with { Path = info.Path }, info.Path, snapshot, ct).ConfigureAwait(false);
@@ -72,6 +73,7 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
         {
             if (!replaced && volume.DeletionPolicy == DeletionPolicy.Snapshot && volume.Path is { } path)
             {
+                await Backups.VolumeWhereabouts.EnsureHereAsync(provider, runtime.Name, volume.Name, "the final snapshot", ct).ConfigureAwait(false);
                 var snapshot = await volumeBackups.TakeFinalSnapshotAsync(runtime, volume, path, ct).ConfigureAwait(false);
                 await events.PublishAsync(runtime.Name, EventKinds.VolumeSnapshot, $"final snapshot {snapshot} of {volume.Name} taken before deleting it", $"volumes.{volume.Tier}.{volume.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
             }

@@ -80,7 +80,7 @@ internal static partial class AgentInstaller
     }
 
     /// <summary>
-    /// Image uploads cut off with a connection to a former agent would fill the host's disk for nothing (perhaps
+    /// Uploads (images, volume content) cut off with a connection to a former agent would fill the host's disk for nothing (perhaps
     /// leaving no room for this install): the control plane sends an image again to the agent it now speaks to.
     /// </summary>
     private static async Task DeleteLeftOverUploadsAsync(SftpClient sftp, string uploads, CancellationToken ct)

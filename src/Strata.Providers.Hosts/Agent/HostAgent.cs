@@ -20,11 +20,12 @@ public sealed class HostAgent
     private readonly ConcurrentDictionary<long, ChannelWriter<string>> _follows = new();
     private readonly AgentRequests _requests;
     private readonly ImageShipper _images;
+    private readonly VolumeShipper _volumes;
     private readonly string _engineRoot;
 
-    internal HostAgent(string host, string address, string zone, string engineRoot, AgentRequests requests, ImageShipper images)
+    internal HostAgent(string host, string address, string zone, string engineRoot, AgentRequests requests, ImageShipper images, VolumeShipper volumes)
     {
-        (Host, Address, Zone, _engineRoot, _requests, _images) = (host, address, zone, engineRoot, requests, images);
+        (Host, Address, Zone, _engineRoot, _requests, _images, _volumes) = (host, address, zone, engineRoot, requests, images, volumes);
     }
 
     /// <summary>The host's name in the fleet.</summary>
@@ -85,6 +86,27 @@ public sealed class HostAgent
         var reply = await _requests.AskAsync<AgentServersReply>(id => new AgentKeepOnly { Id = id, ServerIds = [.. serverIds.Order(StringComparer.Ordinal)] }, ct).ConfigureAwait(false);
         return [.. reply.Servers.Select(ServerMapping.FromWire)];
     }
+
+    /// <summary>Creates a volume (a folder) on the host, or returns the one created before under its id.</summary>
+    public async Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var reply = await _requests.AskAsync<AgentVolumeReply>(
+            id => new AgentCreateVolume { Id = id, VolumeId = request.VolumeId, Name = request.Name, Deployment = request.Deployment, SizeMiB = request.SizeMiB },
+            ct).ConfigureAwait(false);
+        var volume = reply.Volume;
+        return new VolumeInfo
+        {
+            Id = volume.Id, Name = volume.Name, Deployment = volume.Deployment, SizeMiB = volume.SizeMiB, Path = volume.Path, CreatedAt = volume.CreatedAt, Host = Host,
+        };
+    }
+
+    /// <summary>Replaces the content of a volume on the host with that of a folder of the control plane's machine.</summary>
+    public Task FillVolumeAsync(string volumeId, string sourceFolder, CancellationToken ct) => _volumes.SendAsync(volumeId, sourceFolder, ct);
+
+    /// <summary>Deletes a volume and its data on the host; an unknown one is nothing to delete.</summary>
+    public Task DeleteVolumeAsync(string volumeId, CancellationToken ct) =>
+        _requests.AskAsync<AgentDone>(id => new AgentDeleteVolume { Id = id, VolumeId = volumeId }, ct);
 
     /// <summary>The last <paramref name="lines"/> lines of the server's log on the host.</summary>
     public async Task<IReadOnlyList<string>> ReadLogTailAsync(string serverId, int lines, CancellationToken ct) =>

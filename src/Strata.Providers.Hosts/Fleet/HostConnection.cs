@@ -64,7 +64,8 @@ internal sealed class HostConnection : IAsyncDisposable
             var hello = await connection.WaitForHelloAsync(links.Options.HelloTimeout, ct).ConfigureAwait(false);
             await FenceAsync(host.Name, address, connection._requests, links.Fencing, ct).ConfigureAwait(false);
             var images = new ImageShipper(connection._requests, links.Connector, host.Login, hello.UploadFolder!, links.Images);
-            connection.Agent = new HostAgent(host.Name, address, host.ZoneOrDefault, hello.EngineRoot!, connection._requests, images);
+            var volumes = new VolumeShipper(connection._requests, links.Connector, host.Login, hello.UploadFolder!);
+            connection.Agent = new HostAgent(host.Name, address, host.ZoneOrDefault, hello.EngineRoot!, connection._requests, images, volumes);
             return connection;
         }
         catch

@@ -2,7 +2,10 @@ using Strata.Providers;
 
 namespace Strata.ControlPlane.Tests.Backups;
 
-/// <summary>A provider whose every server is running in one folder: launching real processes is not what these tests are about.</summary>
+/// <summary>
+/// A provider whose every server is running in one folder: launching real processes is not what these tests are about.
+/// Its volumes are folders the tests make on this machine, none of them on a host.
+/// </summary>
 internal sealed class OneRunningServer(string root) : PartialProvider
 {
     public override string Name => "one-running-server";
@@ -13,4 +16,6 @@ internal sealed class OneRunningServer(string root) : PartialProvider
         State = ServerInstanceState.Running, LaunchedAt = DateTimeOffset.UnixEpoch, RootPath = root,
         LogPath = Path.Combine(root, "log"), ConfigPath = Path.Combine(root, "config.json"),
     });
+
+    public override Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string? deployment, CancellationToken ct) => Task.FromResult<IReadOnlyList<VolumeInfo>>([]);
 }

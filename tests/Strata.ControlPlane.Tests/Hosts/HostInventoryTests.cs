@@ -33,6 +33,32 @@ public sealed class HostInventoryTests
     }
 
     [Fact]
+    public async Task RecordVolumeAsync_MovingThenMovedThenForgotten_ReadBackAsRecordedEachTime()
+    {
+        await using var services = new ControlPlaneServices();
+        var inventory = services.Get<IHostInventory>();
+        var info = new Providers.VolumeInfo
+        {
+            Id = "vault-store-data-x1", Name = "data", Deployment = "vault", SizeMiB = 16, Path = "/srv/strata/engine/volumes/vault-store-data-x1/data",
+            CreatedAt = s_added, Host = "web1",
+        };
+
+        await inventory.RecordVolumeAsync(new HostVolume(info.Id, "web1", "vault", "store", null), CancellationToken.None);
+        var moving = await inventory.ListVolumesAsync(CancellationToken.None);
+        await inventory.RecordVolumeAsync(new HostVolume(info.Id, "web1", "vault", "store", info), CancellationToken.None);
+        await inventory.RecordVolumeAsync(new HostVolume("vault-store-data-a0", "web2", "vault", "store", null), CancellationToken.None);
+        var moved = await inventory.ListVolumesAsync(CancellationToken.None);
+        await inventory.ForgetVolumeAsync(info.Id, CancellationToken.None);
+        await inventory.ForgetVolumeAsync("never-recorded", CancellationToken.None);
+        var left = await inventory.ListVolumesAsync(CancellationToken.None);
+
+        Assert.Equal([new HostVolume(info.Id, "web1", "vault", "store", null)], moving);
+        Assert.Equal(["vault-store-data-a0", info.Id], moved.Select(v => v.VolumeId));
+        Assert.Equal(info, moved[1].Volume);
+        Assert.Equal([new HostVolume("vault-store-data-a0", "web2", "vault", "store", null)], left);
+    }
+
+    [Fact]
     public async Task SetDrainingAsync_MarkedHost_ReadBackDrainingUntilResumedOrRemoved()
     {
         await using var services = new ControlPlaneServices();

@@ -1,0 +1,136 @@
+using Strata.Providers;
+using Strata.Providers.Hosts.Agent;
+using Strata.Providers.Hosts.Fleet;
+using Strata.Providers.Hosts.Placement;
+
+namespace Strata.ControlPlane.Hosts;
+
+/// <summary>
+/// Volumes once hosts may be registered. A volume lives where its server runs: created on the control plane's machine
+/// (where a snapshot it starts from is restored into it), it is moved to the host its first server is placed on, and
+/// from then on every server that attaches it is placed on that host, which the inventory records across restarts.
+/// Volumes do not move between hosts: a server whose volume is on a host that is down waits for the host.
+/// </summary>
+internal sealed partial class FleetProvider
+{
+    public async Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        // One being moved (no record of the host's yet) is still whole on the control plane's machine.
+        return await FindVolumeAsync(request.VolumeId, ct).ConfigureAwait(false) is { Volume: { } onHost }
+            ? onHost
+            : await embedded.CreateVolumeAsync(request, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<VolumeInfo>> ListVolumesAsync(string? deployment, CancellationToken ct)
+    {
+        var onHosts = (await inventory.ListVolumesAsync(ct).ConfigureAwait(false)).Select(v => v.Volume).OfType<VolumeInfo>()
+            .Where(v => deployment is null || v.Deployment == deployment).ToList();
+        var local = (await embedded.ListVolumesAsync(deployment, ct).ConfigureAwait(false)).Where(v => onHosts.All(h => h.Id != v.Id));
+        return [.. local, .. onHosts];
+    }
+
+    /// <summary>Deletes the volume where it is; one on a host that is not connected is deleted once the host is back.</summary>
+    public async Task DeleteVolumeAsync(string volumeId, CancellationToken ct)
+    {
+        if (await FindVolumeAsync(volumeId, ct).ConfigureAwait(false) is { } placed)
+        {
+            // A host removed with --force is not Strata's any more: what it kept is forgotten with it.
+            if (!_removed.Contains(placed.Host))
+            {
+                var agent = fleet.AgentOf(placed.Host) is { } connected && !LostHosts().Contains(placed.Host)
+                    ? connected
+                    : throw new ProviderException($"volume {volumeId} is on host {placed.Host}, which is not connected; it is deleted once the host is back");
+                await agent.DeleteVolumeAsync(volumeId, ct).ConfigureAwait(false);
+            }
+
+            await inventory.ForgetVolumeAsync(volumeId, ct).ConfigureAwait(false);
+        }
+
+        await embedded.DeleteVolumeAsync(volumeId, ct).ConfigureAwait(false);
+    }
+
+    public async Task<VolumeSnapshot> SnapshotVolumeAsync(string volumeId, CancellationToken ct) =>
+        await FindVolumeAsync(volumeId, ct).ConfigureAwait(false) is { } placed
+            ? throw new NotSupportedException($"volume {volumeId} is on host {placed.Host}: snapshots of volumes on hosts are not built yet")
+            : await embedded.SnapshotVolumeAsync(volumeId, ct).ConfigureAwait(false);
+
+    /// <summary>Whether a server keeps volumes on the host it runs on, as last listed: it cannot be moved off that host.</summary>
+    public bool KeepsVolumes(string host, string serverId) =>
+        _hosts.TryGetValue(host, out var listed) && listed.Servers.TryGetValue(serverId, out var server) && server.Volumes.Count > 0;
+
+    private async Task<HostVolume?> FindVolumeAsync(string volumeId, CancellationToken ct) =>
+        (await inventory.ListVolumesAsync(ct).ConfigureAwait(false)).FirstOrDefault(v => v.VolumeId == volumeId);
+
+    /// <summary>The request's volumes that are on a host (or being moved to one).</summary>
+    private async Task<List<HostVolume>> VolumesOnHostsAsync(LaunchRequest request, CancellationToken ct)
+    {
+        if (request.Volumes.Count == 0)
+        {
+            return [];
+        }
+
+        var ids = request.Volumes.Select(v => v.VolumeId).ToHashSet(StringComparer.Ordinal);
+        return [.. (await inventory.ListVolumesAsync(ct).ConfigureAwait(false)).Where(v => ids.Contains(v.VolumeId))];
+    }
+
+    /// <summary>Why a server whose volume is on a host cannot be placed there now, or null when the host is a candidate.</summary>
+    private string? WhyNotOn(HostVolume pinned, List<PlacementHost> candidates, IReadOnlyList<HostRecord> registered)
+    {
+        if (candidates.Any(h => h.Name == pinned.Host))
+        {
+            return null;
+        }
+
+        // A host not connected since this control plane started is in the state last recorded of it.
+        var recorded = registered.FirstOrDefault(h => h.Registration.Name == pinned.Host);
+        var state = _removed.Contains(pinned.Host) || recorded is null ? "removed" : (fleet.Find(pinned.Host)?.State ?? recorded.State) switch
+        {
+            HostState.Lost => "lost",
+            HostState.Unreachable => "unreachable",
+            HostState.Draining => "draining",
+            _ => "not connected",
+        };
+        return $"its volume {pinned.VolumeId} is on host {pinned.Host}, which is {state}: the server runs where its data is, "
+            + "and waits for the host (volumeRecovery: wait)";
+    }
+
+    /// <summary>
+    /// Moves the request's volumes that are still on the control plane's machine to the host the server was placed on.
+    /// Each step can be repeated: the host is recorded first (so that a retry after a crash goes to the same host),
+    /// then the volume is created there and filled, then recorded as there, and only then deleted here.
+    /// </summary>
+    private async Task MoveVolumesAsync(LaunchRequest request, HostAgent agent, List<HostVolume> onHosts, CancellationToken ct)
+    {
+        var local = await embedded.ListVolumesAsync(request.Deployment, ct).ConfigureAwait(false);
+        foreach (var attachment in request.Volumes)
+        {
+            var staged = local.FirstOrDefault(v => v.Id == attachment.VolumeId);
+            if (onHosts.FirstOrDefault(v => v.VolumeId == attachment.VolumeId) is { Volume: not null })
+            {
+                if (staged is not null)
+                {
+                    // Moved before a crash that came before its copy here was deleted.
+                    await embedded.DeleteVolumeAsync(staged.Id, ct).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            if (staged is null)
+            {
+                throw new ProviderException($"volume {attachment.VolumeId} of server {request.ServerId} exists neither on a host nor on the control plane's machine");
+            }
+
+            await inventory.RecordVolumeAsync(new HostVolume(staged.Id, agent.Host, staged.Deployment, request.Tier, null), ct).ConfigureAwait(false);
+            var created = await agent.CreateVolumeAsync(new VolumeRequest { VolumeId = staged.Id, Name = staged.Name, Deployment = staged.Deployment, SizeMiB = staged.SizeMiB }, ct).ConfigureAwait(false);
+            if (!VolumeContent.IsEmpty(staged.Path))
+            {
+                await agent.FillVolumeAsync(staged.Id, staged.Path, ct).ConfigureAwait(false);
+            }
+
+            await inventory.RecordVolumeAsync(new HostVolume(staged.Id, agent.Host, staged.Deployment, request.Tier, created), ct).ConfigureAwait(false);
+            await embedded.DeleteVolumeAsync(staged.Id, ct).ConfigureAwait(false);
+        }
+    }
+}

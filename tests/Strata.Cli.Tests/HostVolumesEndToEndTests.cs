@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Strata.Testing;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>
+/// A tier with a volume on a fleet of real sshd hosts: the volume is made on the host its server is placed on, and
+/// the server's replacements go to that host, where its data is, across control-plane restarts.
+/// </summary>
+[Trait("kind", "e2e")]
+public sealed class HostVolumesEndToEndTests
+{
+    private const string Deployment = "vault";
+
+    private const string Run = """
+        set -eu
+        echo "$STRATA_SERVER_NAME" >> "$STRATA_VOLUME_DATA/boots"
+        echo "volume holds boots of $(tr '\n' ' ' < "$STRATA_VOLUME_DATA/boots")"
+        exec sleep 100000
+        """;
+
+    [Fact]
+    public async Task ServerKilledBeforeAndAfterARestartOfTheControlPlane_ReplacedOnItsVolumesHostWithTheDataAndTheHostCannotBeRemoved()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(2);
+        var strata = fleet.Strata;
+        var up = await strata.UpAsync(WriteSpec(strata), Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var first = Single(await strata.StatusAsync(Deployment));
+        var host = $"h{fleet.Hosts.FindIndex(h => h.Address == first.Address) + 1}";
+        var onHost = Directory.GetDirectories(Path.Combine(fleet.AgentDir(host), "engine", "volumes"));
+        var local = Directory.Exists(strata.Home.Combine("local", "volumes")) ? Directory.GetDirectories(strata.Home.Combine("local", "volumes")) : [];
+
+        Process.GetProcessById(first.Pid).Kill();
+        var second = await WaitForReplacementAsync(strata, first.Name);
+        var restart = await RestartControlPlaneAsync(strata);
+        Process.GetProcessById(second.Pid).Kill();
+        var third = await WaitForReplacementAsync(strata, second.Name);
+        var remove = await strata.RunAsync(HostFleetScenario.Timeout, "host", "remove", host);
+
+        Assert.True(onHost.Length == 1, $"one volume on {host} expected, found: {string.Join(", ", onHost)}");
+        Assert.Empty(local);
+        Assert.True(restart.ExitCode == 0, restart.ToString());
+        Assert.Equal([first.Address, first.Address], new[] { second.Address, third.Address });
+        Assert.Contains($"volume holds boots of {first.Name} {second.Name} {third.Name}", await LogAsync(strata, third.Name), StringComparison.Ordinal);
+        Assert.True(remove.ExitCode != 0, remove.ToString());
+        Assert.Contains($"host {host} keeps 1 volume: {Path.GetFileName(onHost[0])} (deployment {Deployment})", remove.Error);
+    }
+
+    [Fact]
+    public async Task HostOfTheVolumeLost_NoServerStartsElsewhereUntilTheHostIsBackThenItRunsThereWithTheData()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(2, ["--host-timeout", "2s", "--host-lost-after", "4s"]);
+        var strata = fleet.Strata;
+        var up = await strata.UpAsync(WriteSpec(strata), Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var first = Single(await strata.StatusAsync(Deployment));
+        var index = fleet.Hosts.FindIndex(h => h.Address == first.Address);
+        var host = $"h{index + 1}";
+        var volume = Path.GetFileName(Assert.Single(Directory.GetDirectories(Path.Combine(fleet.AgentDir(host), "engine", "volumes"))));
+        var waiting = $"its volume {volume} is on host {host}, which is lost: the server runs where its data is";
+
+        fleet.Hosts[index].PowerOff();
+        await Eventually.WaitAsync(async () => (await strata.StatusAsync(Deployment)).ToString().Contains(waiting, StringComparison.Ordinal),
+            "the tier to wait for the volume's host", TimeSpan.FromMinutes(2));
+        // Long past a launch's pacing: a server that was going to start elsewhere, or fail, has done so.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var whileLost = HelloEndToEndTests.Servers(await strata.StatusAsync(Deployment));
+        await fleet.Hosts[index].PowerOnAsync();
+        var back = await WaitForReplacementAsync(strata, first.Name);
+        var events = (await strata.RunAsync(HostFleetScenario.Timeout, "events", Deployment)).Out;
+
+        Assert.DoesNotContain(whileLost, s => s.State is "inService" or "booting" or "configuring");
+        Assert.Equal(first.Address, back.Address);
+        Assert.Contains($"volume holds boots of {first.Name} {back.Name}", await LogAsync(strata, back.Name), StringComparison.Ordinal);
+        Assert.Contains($"tier.no-capacity", events, StringComparison.Ordinal);
+        Assert.DoesNotContain("crashloop", events, StringComparison.Ordinal);
+        Assert.DoesNotContain($"failed: {waiting}", events, StringComparison.Ordinal);
+    }
+
+    private static async Task<CliResult> RestartControlPlaneAsync(StrataRunner strata)
+    {
+        var pid = await strata.ControlPlanePidAsync();
+        Process.GetProcessById(pid).Kill();
+        await Eventually.WaitAsync(() => !StrataRunner.IsAlive(pid), "the control plane to die");
+        return await strata.RunAsync(HostFleetScenario.Timeout, "server", "start", "--listen", strata.Listen);
+    }
+
+    private static string WriteSpec(StrataRunner strata)
+    {
+        strata.Home.WriteFile("vault/app/run.sh", Run);
+        return strata.Home.WriteFile("vault/strata.yaml", """
+            deployment: vault
+            images:
+              app:
+                from: ./app
+                run: sh run.sh
+            tiers:
+              store:
+                image: app
+                servers: 1
+                volumes:
+                  data: { size: 16MiB, mount: data }
+                recoveryDelay: 1s
+                update: { maxSurge: 0, maxUnavailable: 1 }
+            """);
+    }
+
+    private static HelloEndToEndTests.ServerRow Single(JsonElement status)
+    {
+        var servers = HelloEndToEndTests.Servers(status);
+        Assert.True(servers.Count == 1, status.ToString());
+        return servers[0];
+    }
+
+    private static async Task<HelloEndToEndTests.ServerRow> WaitForReplacementAsync(StrataRunner strata, string replaced)
+    {
+        HelloEndToEndTests.ServerRow? found = null;
+        try
+        {
+            await Eventually.WaitAsync(async () =>
+            {
+                var servers = HelloEndToEndTests.Servers(await strata.StatusAsync(Deployment));
+                found = servers.Count == 1 && servers[0] is { State: "inService" } s && s.Name != replaced ? s : null;
+                return found is not null;
+            }, $"one server in service in place of {replaced}", TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException ex)
+        {
+            var events = await strata.RunAsync(TimeSpan.FromSeconds(30), "events", Deployment);
+            throw new TimeoutException($"{ex.Message}\n--- status\n{await strata.StatusAsync(Deployment)}\n--- events\n{events.Out}", ex);
+        }
+
+        return found!;
+    }
+
+    private static async Task<string> LogAsync(StrataRunner strata, string server)
+    {
+        var logs = await strata.RunAsync(TimeSpan.FromSeconds(30), "logs", Deployment, server);
+        Assert.True(logs.ExitCode == 0, logs.ToString());
+        return logs.Out;
+    }
+}
