@@ -138,7 +138,7 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
             _inPlace[key] = update;
             await events.PublishAsync(runtime.Name, EventKinds.TierUpdateInPlace,
                 $"tier {tier.Name}: the hosts it may use have room for its {target.Desired} servers but not for {surge} more beside them ({shortage}); "
-                + "the update replaces them in place: each old server leaves the load balancer and stops before its replacement starts, so the tier runs one server short meanwhile",
+                + "its servers are replaced in place (an update, or a rotation past maxAge): each old server leaves the load balancer and stops before its replacement starts, so the tier runs one server short meanwhile",
                 EventSubject.OfTier(tier.Name), EventSeverity.Warning, ct).ConfigureAwait(false);
         }
 

@@ -73,9 +73,7 @@ public static class TierDecision
             .ToList();
         // Rotation: the oldest server past its maximum age is treated like one of an old launch, so it is replaced
         // with the same surge, health gate and bake, one at a time.
-        var expired = target.MaxAge is { } maxAge
-            ? live.Where(s => s.State == ServerStatus.InService && now - s.LaunchedAt >= maxAge).OrderBy(s => s.LaunchedAt).Take(1).Select(s => s.Name).ToHashSet()
-            : [];
+        var expired = live.Where(s => IsExpired(s, target, now)).OrderBy(s => s.LaunchedAt).Take(1).Select(s => s.Name).ToHashSet();
         expired.UnionWith(live.Where(s => target.Moving.ContainsKey(s.Name)).Select(s => s.Name));
         var current = live.Where(s => IsCurrent(s, target) && !expired.Contains(s.Name)).ToList();
         var outdated = live.Where(s => !IsCurrent(s, target) || expired.Contains(s.Name)).ToList();
@@ -161,6 +159,10 @@ public static class TierDecision
     /// Whether a server runs the target launch. Values from other tiers are resolved when a server launches, so a
     /// server not launched yet is current whatever they are.
     /// </summary>
+    /// <summary>Whether an in-service server is past the tier's <c>maxAge</c>: it is due for rotation.</summary>
+    public static bool IsExpired(ServerState server, TierTarget target, DateTimeOffset now) =>
+        target.MaxAge is { } maxAge && server.State == ServerStatus.InService && now - server.LaunchedAt >= maxAge;
+
     public static bool IsCurrent(ServerState server, TierTarget target) =>
         server.ImageDigest == target.ImageDigest && server.LaunchDigest == target.LaunchDigest
         && (server.ReferenceDigest == target.ReferenceDigest || server.State is ServerStatus.Pending or ServerStatus.Configuring);

@@ -105,7 +105,11 @@ public sealed class TierReconciler(
             RecoveryDelay = tier.RecoveryDelay, MaxAge = tier.MaxAge, MaxReplacing = Math.Max(1, tier.MaxReplacing.Resolve(tierState.Count.Desired)),
             Moving = capacity.MovingOf(tierState),
         };
-        var outdated = tierState.LiveServers.Where(s => !TierDecision.IsCurrent(s, target) && !target.Moving.ContainsKey(s.Name)).Select(s => s.Name).ToList();
+        // A rotation past maxAge replaces like an update, so full hosts have it replace in place as well.
+        var now = time.GetUtcNow();
+        var outdated = tierState.LiveServers
+            .Where(s => (!TierDecision.IsCurrent(s, target) || TierDecision.IsExpired(s, target, now)) && !target.Moving.ContainsKey(s.Name))
+            .Select(s => s.Name).ToList();
         var inPlace = await capacity.InPlaceAsync(runtime, tier, target, outdated, ct).ConfigureAwait(false);
         return target with { InPlace = inPlace };
     }

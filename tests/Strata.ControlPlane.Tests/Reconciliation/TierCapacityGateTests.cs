@@ -65,9 +65,38 @@ public sealed class TierCapacityGateTests
         var reported = events.Where(e => e.Kind == EventKinds.TierUpdateInPlace).ToList();
         Assert.Equal(2, reported.Count);
         Assert.Equal(
-            $"tier web: the hosts it may use have room for its 2 servers but not for 1 more beside them ({PortsTaken}); the update replaces them in place: "
+            $"tier web: the hosts it may use have room for its 2 servers but not for 1 more beside them ({PortsTaken}); its servers are replaced in place (an update, or a rotation past maxAge): "
             + "each old server leaves the load balancer and stops before its replacement starts, so the tier runs one server short meanwhile",
             reported[0].Message);
+    }
+
+    [Fact]
+    public async Task Passes_ServerPastMaxAgeOnHostsWithNoRoomForASurge_RotatedInPlaceInsteadOfWaitingForever()
+    {
+        var time = new ManualTimeProvider();
+        var capacity = new ToldCapacity { Shortage = PortsTaken, Room = 1 };
+        var provider = new ListedServers();
+        await using var services = new ControlPlaneServices(time, add: s =>
+        {
+            s.AddSingleton<ICloudProvider>(provider);
+            s.AddSingleton<ITierCapacity>(capacity);
+        });
+        var runtime = await services.RuntimeAsync(Specs.Web(servers: 1) + "\n    maxAge: 1h", state =>
+        {
+            var server = state.FindTier("web")!.Servers[0];
+            return state.WithServer(server with { State = ServerStatus.InService, Address = "127.0.0.1", LaunchedAt = time.GetUtcNow().AddHours(-2) }, DateTimeOffset.UnixEpoch);
+        });
+        var old = runtime.State.FindTier("web")!.Servers[0];
+        capacity.FreedBy = new HashSet<string> { old.Name };
+        provider.Running = [AppliedDeployments.RunningInstance(old, DateTimeOffset.UnixEpoch, services.Paths.Root)];
+
+        await PassesAsync(services, runtime, 1);
+
+        var web = runtime.State.FindTier("web")!;
+        Assert.Equal([(old.Name, ServerStatus.Terminating)], web.Servers.Select(s => (s.Name, s.State)));
+        var events = await services.Get<Strata.ControlPlane.State.IStateStore>().ReadEventsAsync("shop", 0, 100, CancellationToken.None).WithTimeout();
+        Assert.Contains(events, e => e.Kind == EventKinds.TierUpdateInPlace && e.Message.Contains("rotation past maxAge", StringComparison.Ordinal));
+        Assert.DoesNotContain(events, e => e.Kind == EventKinds.TierNoCapacity);
     }
 
     [Fact]
