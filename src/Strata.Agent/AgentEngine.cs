@@ -225,6 +225,9 @@ internal sealed class AgentEngine : IDisposable
             : throw new ArgumentException($"'{imageId}' is not an image id (sha256:<64 lowercase hex digits>)");
     }
 
+    /// <summary>Free bytes on the disk that holds the engine (images, servers, volumes), or null when it cannot be measured.</summary>
+    public long? DiskFreeBytes() => FreeBytes(UploadFolder);
+
     /// <summary>Free bytes on the disk of a folder, or null when it cannot be measured (the folder was removed): the answer must not fail for it.</summary>
     private static long? FreeBytes(string folder)
     {

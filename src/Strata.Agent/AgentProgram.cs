@@ -46,7 +46,7 @@ public static class AgentProgram
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         engine.ServerStopped += stopped => _ = ReportExitAsync(writer, stopped, error, stop.Token);
         var requests = new AgentRequests(engine, writer, error);
-        var heartbeats = SendHeartbeatsAsync(writer, arguments.HeartbeatInterval, time, stop.Token);
+        var heartbeats = SendHeartbeatsAsync(writer, engine, arguments.HeartbeatInterval, time, stop.Token);
         var rotations = RotateLogsAsync(engine, time, error, stop.Token);
         var inputEnded = requests.ReadAsync(input, stop.Token);
         var first = await Task.WhenAny(heartbeats, inputEnded).ConfigureAwait(false);
@@ -68,12 +68,13 @@ public static class AgentProgram
         return 0;
     }
 
-    private static async Task SendHeartbeatsAsync(AgentWriter writer, TimeSpan interval, TimeProvider time, CancellationToken ct)
+    /// <summary>Heartbeats, each with the free disk measured then: placement must not choose a host by what it had at hello.</summary>
+    private static async Task SendHeartbeatsAsync(AgentWriter writer, AgentEngine engine, TimeSpan interval, TimeProvider time, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(interval, time);
         for (long sequence = 1; await timer.WaitForNextTickAsync(ct).ConfigureAwait(false); sequence++)
         {
-            await writer.SendAsync(new AgentHeartbeat { Sequence = sequence }, ct).ConfigureAwait(false);
+            await writer.SendAsync(new AgentHeartbeat { Sequence = sequence, DiskFreeBytes = engine.DiskFreeBytes() }, ct).ConfigureAwait(false);
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Strata.Testing;
 
 namespace Strata.Cli.Tests;
@@ -27,23 +26,26 @@ public sealed class HostVolumesEndToEndTests
         var strata = fleet.Strata;
         var up = await strata.UpAsync(WriteSpec(strata), Deployment);
         Assert.True(up.ExitCode == 0, up.ToString());
-        var first = Single(await strata.StatusAsync(Deployment));
+        var first = SingleServerTier.Single(await strata.StatusAsync(Deployment));
         var host = $"h{fleet.Hosts.FindIndex(h => h.Address == first.Address) + 1}";
         var onHost = Directory.GetDirectories(Path.Combine(fleet.AgentDir(host), "engine", "volumes"));
         var local = Directory.Exists(strata.Home.Combine("local", "volumes")) ? Directory.GetDirectories(strata.Home.Combine("local", "volumes")) : [];
+        // A server that reserves CPU on that host: left to placement alone, the tier's next server would go to the other.
+        var filler = await strata.UpAsync(WriteFiller(strata, fleet.ZoneOf(first.Address)), "filler");
+        Assert.True(filler.ExitCode == 0, filler.ToString());
 
         Process.GetProcessById(first.Pid).Kill();
-        var second = await WaitForReplacementAsync(strata, first.Name);
+        var second = await SingleServerTier.WaitForReplacementAsync(strata, Deployment, first.Name);
         var restart = await RestartControlPlaneAsync(strata);
         Process.GetProcessById(second.Pid).Kill();
-        var third = await WaitForReplacementAsync(strata, second.Name);
+        var third = await SingleServerTier.WaitForReplacementAsync(strata, Deployment, second.Name);
         var remove = await strata.RunAsync(HostFleetScenario.Timeout, "host", "remove", host);
 
         Assert.True(onHost.Length == 1, $"one volume on {host} expected, found: {string.Join(", ", onHost)}");
         Assert.Empty(local);
         Assert.True(restart.ExitCode == 0, restart.ToString());
         Assert.Equal([first.Address, first.Address], new[] { second.Address, third.Address });
-        Assert.Contains($"volume holds boots of {first.Name} {second.Name} {third.Name}", await LogAsync(strata, third.Name), StringComparison.Ordinal);
+        Assert.Contains($"volume holds boots of {first.Name} {second.Name} {third.Name}", await SingleServerTier.LogAsync(strata, Deployment, third.Name), StringComparison.Ordinal);
         Assert.True(remove.ExitCode != 0, remove.ToString());
         Assert.Contains($"host {host} keeps 1 volume: {Path.GetFileName(onHost[0])} (deployment {Deployment})", remove.Error);
     }
@@ -55,11 +57,11 @@ public sealed class HostVolumesEndToEndTests
         var strata = fleet.Strata;
         var up = await strata.UpAsync(WriteSpec(strata), Deployment);
         Assert.True(up.ExitCode == 0, up.ToString());
-        var first = Single(await strata.StatusAsync(Deployment));
+        var first = SingleServerTier.Single(await strata.StatusAsync(Deployment));
         var index = fleet.Hosts.FindIndex(h => h.Address == first.Address);
         var host = $"h{index + 1}";
         var volume = Path.GetFileName(Assert.Single(Directory.GetDirectories(Path.Combine(fleet.AgentDir(host), "engine", "volumes"))));
-        var waiting = $"its volume {volume} is on host {host}, which is lost: the server runs where its data is";
+        var waiting = $"no capacity: its volume {volume} is on host {host}, which is lost: the server runs only where its data is";
 
         fleet.Hosts[index].PowerOff();
         await Eventually.WaitAsync(async () => (await strata.StatusAsync(Deployment)).ToString().Contains(waiting, StringComparison.Ordinal),
@@ -68,12 +70,12 @@ public sealed class HostVolumesEndToEndTests
         await Task.Delay(TimeSpan.FromSeconds(5));
         var whileLost = HelloEndToEndTests.Servers(await strata.StatusAsync(Deployment));
         await fleet.Hosts[index].PowerOnAsync();
-        var back = await WaitForReplacementAsync(strata, first.Name);
+        var back = await SingleServerTier.WaitForReplacementAsync(strata, Deployment, first.Name);
         var events = (await strata.RunAsync(HostFleetScenario.Timeout, "events", Deployment)).Out;
 
         Assert.DoesNotContain(whileLost, s => s.State is "inService" or "booting" or "configuring");
         Assert.Equal(first.Address, back.Address);
-        Assert.Contains($"volume holds boots of {first.Name} {back.Name}", await LogAsync(strata, back.Name), StringComparison.Ordinal);
+        Assert.Contains($"volume holds boots of {first.Name} {back.Name}", await SingleServerTier.LogAsync(strata, Deployment, back.Name), StringComparison.Ordinal);
         Assert.Contains($"tier.no-capacity", events, StringComparison.Ordinal);
         Assert.DoesNotContain("crashloop", events, StringComparison.Ordinal);
         Assert.DoesNotContain($"failed: {waiting}", events, StringComparison.Ordinal);
@@ -85,6 +87,22 @@ public sealed class HostVolumesEndToEndTests
         Process.GetProcessById(pid).Kill();
         await Eventually.WaitAsync(() => !StrataRunner.IsAlive(pid), "the control plane to die");
         return await strata.RunAsync(HostFleetScenario.Timeout, "server", "start", "--listen", strata.Listen);
+    }
+
+    private static string WriteFiller(StrataRunner strata, string zone)
+    {
+        strata.Home.WriteFile("filler/app/run.sh", "exec sleep 100000");
+        return strata.Home.WriteFile("filler/strata.yaml", $$"""
+            deployment: filler
+            images:
+              app: { from: ./app, run: sh run.sh }
+            tiers:
+              busy:
+                image: app
+                servers: 1
+                placement: { zones: [{{zone}}] }
+                resources: { cpu: 0.5 }
+            """);
     }
 
     private static string WriteSpec(StrataRunner strata)
@@ -102,43 +120,9 @@ public sealed class HostVolumesEndToEndTests
                 servers: 1
                 volumes:
                   data: { size: 16MiB, mount: data }
+                placement: { spread: host }
                 recoveryDelay: 1s
                 update: { maxSurge: 0, maxUnavailable: 1 }
             """);
-    }
-
-    private static HelloEndToEndTests.ServerRow Single(JsonElement status)
-    {
-        var servers = HelloEndToEndTests.Servers(status);
-        Assert.True(servers.Count == 1, status.ToString());
-        return servers[0];
-    }
-
-    private static async Task<HelloEndToEndTests.ServerRow> WaitForReplacementAsync(StrataRunner strata, string replaced)
-    {
-        HelloEndToEndTests.ServerRow? found = null;
-        try
-        {
-            await Eventually.WaitAsync(async () =>
-            {
-                var servers = HelloEndToEndTests.Servers(await strata.StatusAsync(Deployment));
-                found = servers.Count == 1 && servers[0] is { State: "inService" } s && s.Name != replaced ? s : null;
-                return found is not null;
-            }, $"one server in service in place of {replaced}", TimeSpan.FromSeconds(120));
-        }
-        catch (TimeoutException ex)
-        {
-            var events = await strata.RunAsync(TimeSpan.FromSeconds(30), "events", Deployment);
-            throw new TimeoutException($"{ex.Message}\n--- status\n{await strata.StatusAsync(Deployment)}\n--- events\n{events.Out}", ex);
-        }
-
-        return found!;
-    }
-
-    private static async Task<string> LogAsync(StrataRunner strata, string server)
-    {
-        var logs = await strata.RunAsync(TimeSpan.FromSeconds(30), "logs", Deployment, server);
-        Assert.True(logs.ExitCode == 0, logs.ToString());
-        return logs.Out;
     }
 }

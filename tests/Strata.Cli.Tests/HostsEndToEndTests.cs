@@ -127,6 +127,41 @@ public sealed class HostsEndToEndTests
         Assert.True(resume.ExitCode == 8, resume.ToString());
     }
 
+    [Fact]
+    public async Task Up_OneHostsDiskTooFullForTheImage_ServersArePlacedOnTheHostWithRoomAndNoneFails()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var full = await SshdHost.StartAsync(block, 1);
+        using var roomy = await SshdHost.StartAsync(block, 2);
+        await using var strata = await StartAsync();
+        // web1's agent folder is a small disk of its own: 12 MiB, of which the agent's files take about 3; a first
+        // launch of the 4 MiB image there needs about three times its size.
+        using var disk = SmallDisk.Mount(strata.Home.Combine("agents", "web1"), 12);
+        var added = new[]
+        {
+            await strata.RunAsync(s_timeout, [.. AddArguments(strata, full, "web1"), "--accept-new-host-key"]),
+            await strata.RunAsync(s_timeout, [.. AddArguments(strata, roomy, "web2"), "--accept-new-host-key"]),
+        };
+        strata.Home.WriteFile("big/app/data.bin", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3 << 20)));
+        var spec = strata.Home.WriteFile("big/strata.yaml", """
+            deployment: big
+            images:
+              app: { from: ./app, run: "exec sleep 100000" }
+            tiers:
+              work: { image: app, servers: 2 }
+            """);
+
+        var up = await strata.UpAsync(spec, "big");
+        var servers = HelloEndToEndTests.Servers(await strata.StatusAsync("big"));
+        var events = await strata.RunAsync(s_timeout, "events", "big");
+
+        Assert.All(added, a => Assert.True(a.ExitCode == 0, a.ToString()));
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Equal([roomy.Address, roomy.Address], servers.Select(s => s.Address));
+        Assert.DoesNotContain("server.failed", events.Out, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(strata.Home.Combine("agents", "web1", "uploads")));
+    }
+
     private static async Task<StrataRunner> StartAsync([CallerMemberName] string test = "")
     {
         var strata = new StrataRunner(testMethod: test);

@@ -41,14 +41,14 @@ public sealed class VolumeHandOverEndToEndTests
         var spec = WriteSpec(strata);
         var up = await strata.UpAsync(spec, Deployment);
         Assert.True(up.ExitCode == 0, up.ToString());
-        var first = Single(await strata.StatusAsync(Deployment));
+        var first = SingleServerTier.Single(await strata.StatusAsync(Deployment));
 
         Process.GetProcessById(first.Pid).Kill();
-        var replacement = await WaitForReplacementAsync(strata, first.Name);
+        var replacement = await SingleServerTier.WaitForReplacementAsync(strata, Deployment, first.Name);
 
         var failures = (await EventsAsync(strata)).Where(e => e.GetProperty("kind").GetString() == "server.failed").ToList();
         Assert.True(failures.Count == 1, string.Join('\n', failures));
-        Assert.Contains($"volume holds data of {first.Name}", await LogAsync(strata, replacement.Name), StringComparison.Ordinal);
+        Assert.Contains($"volume holds data of {first.Name}", await SingleServerTier.LogAsync(strata, Deployment, replacement.Name), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class VolumeHandOverEndToEndTests
         var spec = WriteSpec(strata);
         var up = await strata.UpAsync(spec, Deployment);
         Assert.True(up.ExitCode == 0, up.ToString());
-        var first = Single(await strata.StatusAsync(Deployment));
+        var first = SingleServerTier.Single(await strata.StatusAsync(Deployment));
 
         WriteSpec(strata, generation: 2);
         var rolling = await strata.UpAsync(spec, Deployment, "--no-wait");
@@ -71,9 +71,9 @@ public sealed class VolumeHandOverEndToEndTests
 
         var start = await strata.RunAsync(TimeSpan.FromMinutes(1), "server", "start", "--listen", strata.Listen);
         Assert.True(start.ExitCode == 0, start.ToString());
-        var replacement = await WaitForReplacementAsync(strata, first.Name);
+        var replacement = await SingleServerTier.WaitForReplacementAsync(strata, Deployment, first.Name);
 
-        Assert.Contains($"volume holds data of {first.Name}", await LogAsync(strata, replacement.Name), StringComparison.Ordinal);
+        Assert.Contains($"volume holds data of {first.Name}", await SingleServerTier.LogAsync(strata, Deployment, replacement.Name), StringComparison.Ordinal);
         var volumes = Directory.GetDirectories(strata.Home.Combine("local", "volumes"));
         Assert.True(volumes.Length == 1, $"one volume expected, found: {string.Join(", ", volumes)}");
         Assert.Equal($"{first.Name}\n", File.ReadAllText(Path.Combine(volumes[0], "data", "born")));
@@ -101,41 +101,6 @@ public sealed class VolumeHandOverEndToEndTests
                 recoveryDelay: 1s
                 update: { maxSurge: 0, maxUnavailable: 1 }
             """);
-    }
-
-    private static HelloEndToEndTests.ServerRow Single(JsonElement status)
-    {
-        var servers = HelloEndToEndTests.Servers(status);
-        Assert.True(servers.Count == 1, status.ToString());
-        return servers[0];
-    }
-
-    private static async Task<HelloEndToEndTests.ServerRow> WaitForReplacementAsync(StrataRunner strata, string replaced)
-    {
-        HelloEndToEndTests.ServerRow? found = null;
-        try
-        {
-            await Eventually.WaitAsync(async () =>
-            {
-                var servers = HelloEndToEndTests.Servers(await strata.StatusAsync(Deployment));
-                found = servers.Count == 1 && servers[0] is { State: "inService" } s && s.Name != replaced ? s : null;
-                return found is not null;
-            }, $"one server in service in place of {replaced}", TimeSpan.FromSeconds(120));
-        }
-        catch (TimeoutException ex)
-        {
-            var events = string.Join('\n', (await EventsAsync(strata)).Select(e => $"{e.GetProperty("kind")} {e.GetProperty("message")}"));
-            throw new TimeoutException($"{ex.Message}\n--- status\n{await strata.StatusAsync(Deployment)}\n--- events\n{events}", ex);
-        }
-
-        return found!;
-    }
-
-    private static async Task<string> LogAsync(StrataRunner strata, string server)
-    {
-        var logs = await strata.RunAsync(TimeSpan.FromSeconds(30), "logs", Deployment, server);
-        Assert.True(logs.ExitCode == 0, logs.ToString());
-        return logs.Out;
     }
 
     private static async Task<List<JsonElement>> EventsAsync(StrataRunner strata)

@@ -91,6 +91,10 @@ public sealed record AgentRefused : AgentMessage
 public sealed record AgentHeartbeat : AgentMessage
 {
     public required long Sequence { get; init; }
+
+    /// <summary>Free space where the agent keeps images, servers and volumes, in bytes, as it sends the heartbeat; null when it cannot be measured.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? DiskFreeBytes { get; init; }
 }
 
 /// <summary>Source-generated JSON for the agent protocol: one compact object per line.</summary>

@@ -9,12 +9,16 @@ namespace Strata.ControlPlane.Backups;
 /// </summary>
 internal static class VolumeWhereabouts
 {
+    /// <summary>What the deletion policy <c>snapshot</c> takes before a volume is deleted.</summary>
+    public const string FinalSnapshot = "the final snapshot";
+
     /// <exception cref="InvalidOperationException">The volume is on a host.</exception>
     public static async Task EnsureHereAsync(ICloudProvider provider, string deployment, string volumeId, string what, CancellationToken ct)
     {
         if ((await provider.ListVolumesAsync(deployment, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == volumeId)?.Host is { } host)
         {
-            throw new InvalidOperationException($"{what} of volume {volumeId} is not possible: the volume is on host {host}, and snapshots of volumes on hosts are not built yet");
+            throw new InvalidOperationException($"{what} of volume {volumeId} is not possible: the volume is on host {host}, and snapshots of volumes on hosts are not built yet"
+                + (what == FinalSnapshot ? "; to remove it, set its deletionPolicy to retain or delete and apply" : ""));
         }
     }
 }

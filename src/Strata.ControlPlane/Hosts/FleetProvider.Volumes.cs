@@ -35,8 +35,9 @@ internal sealed partial class FleetProvider
     {
         if (await FindVolumeAsync(volumeId, ct).ConfigureAwait(false) is { } placed)
         {
-            // A host removed with --force is not Strata's any more: what it kept is forgotten with it.
-            if (!_removed.Contains(placed.Host))
+            // A host removed with --force (before or since this control plane started) is not Strata's any more:
+            // what it kept is forgotten with it.
+            if (!_removed.Contains(placed.Host) && await inventory.FindAsync(placed.Host, ct).ConfigureAwait(false) is not null)
             {
                 var agent = fleet.AgentOf(placed.Host) is { } connected && !LostHosts().Contains(placed.Host)
                     ? connected
@@ -74,6 +75,37 @@ internal sealed partial class FleetProvider
         return [.. (await inventory.ListVolumesAsync(ct).ConfigureAwait(false)).Where(v => ids.Contains(v.VolumeId))];
     }
 
+    /// <summary>
+    /// Why the tier's next server cannot start where the volume it would take is: a volume of the tier that no running
+    /// server holds (its server failed, or was on a lost host) is on a host that is not ready, or that has no room for
+    /// the server. Volumes their servers hold do not hold the tier back.
+    /// </summary>
+    private string? WhyVolumesWait(List<HostVolume> volumes, IReadOnlyList<HostRecord> records, List<PlacementHost> hosts, List<PlacedServer> placed, PlacementRequest request)
+    {
+        foreach (var volume in volumes.Where(v => !InUse(v.VolumeId)))
+        {
+            if (WhyNotOn(volume, hosts, records) is { } away)
+            {
+                return away;
+            }
+
+            if (HostPlacement.Choose([.. hosts.Where(h => h.Name == volume.Host)], placed, request, out var shortage) is null)
+            {
+                return $"{shortage} (its volume {volume.VolumeId} is on host {volume.Host}, and it runs only where its data is)";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether a server that starts or runs on a host not lost holds the volume.</summary>
+    private bool InUse(string volumeId)
+    {
+        var lost = LostHosts();
+        return _hosts.Any(h => !lost.Contains(h.Key) && h.Value.Servers.Values.Any(s =>
+            s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running && s.Volumes.Any(v => v.VolumeId == volumeId)));
+    }
+
     /// <summary>Why a server whose volume is on a host cannot be placed there now, or null when the host is a candidate.</summary>
     private string? WhyNotOn(HostVolume pinned, List<PlacementHost> candidates, IReadOnlyList<HostRecord> registered)
     {
@@ -91,14 +123,15 @@ internal sealed partial class FleetProvider
             HostState.Draining => "draining",
             _ => "not connected",
         };
-        return $"its volume {pinned.VolumeId} is on host {pinned.Host}, which is {state}: the server runs where its data is, "
-            + "and waits for the host (volumeRecovery: wait)";
+        return $"no capacity: its volume {pinned.VolumeId} is on host {pinned.Host}, which is {state}: the server runs only where its data is, "
+            + (state == "draining" ? $"and waits until `strata host resume {pinned.Host}`" : "and waits for the host to be back");
     }
 
     /// <summary>
     /// Moves the request's volumes that are still on the control plane's machine to the host the server was placed on.
-    /// Each step can be repeated: the host is recorded first (so that a retry after a crash goes to the same host),
-    /// then the volume is created there and filled, then recorded as there, and only then deleted here.
+    /// Each step can be repeated: the volume is created there and filled, then recorded as there, and only then
+    /// deleted here. Until it is recorded the copy here is the volume: a move that fails (the host's disk, a link tar
+    /// cannot carry) pins nothing, and a crash midway leaves at most an unused copy on that host.
     /// </summary>
     private async Task MoveVolumesAsync(LaunchRequest request, HostAgent agent, List<HostVolume> onHosts, CancellationToken ct)
     {
@@ -111,7 +144,7 @@ internal sealed partial class FleetProvider
                 if (staged is not null)
                 {
                     // Moved before a crash that came before its copy here was deleted.
-                    await embedded.DeleteVolumeAsync(staged.Id, ct).ConfigureAwait(false);
+                    await DeleteStagedAsync(staged.Id, ct).ConfigureAwait(false);
                 }
 
                 continue;
@@ -122,7 +155,6 @@ internal sealed partial class FleetProvider
                 throw new ProviderException($"volume {attachment.VolumeId} of server {request.ServerId} exists neither on a host nor on the control plane's machine");
             }
 
-            await inventory.RecordVolumeAsync(new HostVolume(staged.Id, agent.Host, staged.Deployment, request.Tier, null), ct).ConfigureAwait(false);
             var created = await agent.CreateVolumeAsync(new VolumeRequest { VolumeId = staged.Id, Name = staged.Name, Deployment = staged.Deployment, SizeMiB = staged.SizeMiB }, ct).ConfigureAwait(false);
             if (!VolumeContent.IsEmpty(staged.Path))
             {
@@ -130,7 +162,22 @@ internal sealed partial class FleetProvider
             }
 
             await inventory.RecordVolumeAsync(new HostVolume(staged.Id, agent.Host, staged.Deployment, request.Tier, created), ct).ConfigureAwait(false);
-            await embedded.DeleteVolumeAsync(staged.Id, ct).ConfigureAwait(false);
+            await DeleteStagedAsync(staged.Id, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the copy left here of a volume now on a host. A failed server's record here may still name it, which
+    /// refuses the delete: the move stands, and the next launch that attaches the volume tries again.
+    /// </summary>
+    private async Task DeleteStagedAsync(string volumeId, CancellationToken ct)
+    {
+        try
+        {
+            await embedded.DeleteVolumeAsync(volumeId, ct).ConfigureAwait(false);
+        }
+        catch (ProviderException)
+        {
         }
     }
 }

@@ -106,16 +106,15 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
                 return (placed, null);
             }
 
-            var rules = new PlacementRequest(request.Deployment, request.Tier, request.Ports, request.Placement, request.Resources);
             var candidates = Candidates(hosts);
             if (pinned is not null && WhyNotOn(pinned, candidates, hosts) is { } away)
             {
                 return (null, away);
             }
 
-            if (HostPlacement.Choose(pinned is null ? candidates : [.. candidates.Where(h => h.Name == pinned.Host)], Placed(), rules, out var shortage) is not { } host)
+            if (Choose(request, pinned is null ? candidates : [.. candidates.Where(h => h.Name == pinned.Host)], out var shortage) is not { } host)
             {
-                return (null, pinned is null ? shortage : $"{shortage} (its volume {pinned.VolumeId} is on host {pinned.Host}, and it runs where its data is)");
+                return (null, pinned is null ? shortage : $"{shortage} (its volume {pinned.VolumeId} is on host {pinned.Host}, and it runs only where its data is)");
             }
 
             ImmutableInterlocked.TryAdd(ref _held, request.ServerId, new PlacedServer(request.ServerId, host, request.Deployment, request.Tier, request.Ports, request.Resources));
@@ -126,6 +125,33 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             _placing.Release();
         }
     }
+
+    /// <summary>
+    /// The host for the server among <paramref name="eligible"/>, leaving out those whose disk, as their agents last
+    /// measured it, is too full for the image: choosing one again and again would only fail each launch there.
+    /// </summary>
+    private string? Choose(LaunchRequest request, List<PlacementHost> eligible, out string? shortage)
+    {
+        var full = eligible.Select(h => (Host: h, Short: DiskShort(h.Name, request.Image))).Where(h => h.Short is not null).ToList();
+        var roomy = eligible.Where(h => full.All(f => f.Host != h)).ToList();
+        var rules = new PlacementRequest(request.Deployment, request.Tier, request.Ports, request.Placement, request.Resources);
+        var host = HostPlacement.Choose(roomy, Placed(), rules, out shortage);
+        if (host is null && full.Count > 0)
+        {
+            var where = string.Join("; ", full.Select(f => f.Short));
+            shortage = roomy.Count == 0
+                ? $"no capacity: image {request.Image.Name} does not fit on the disk of any host tier '{request.Tier}' may use ({where}); free space on a host, or add one"
+                : $"{shortage}; the other hosts are too full for image {request.Image.Name} ({where})";
+        }
+
+        return host;
+    }
+
+    /// <summary>How a host's disk is too full for a server of the image, or null when it has room (or its free space is not known).</summary>
+    private string? DiskShort(string host, MachineImage image) =>
+        fleet.AgentOf(host) is { } agent && fleet.Find(host)?.DiskFreeBytes is { } free && agent.DiskNeededFor(image) is var needed && needed > free
+            ? $"{host}: {ServerResources.FormatBytes(free)} of disk free, about {ServerResources.FormatBytes(needed)} needed"
+            : null;
 
     /// <summary>
     /// Why <paramref name="count"/> more servers of the tier cannot all be placed now, the places of the
@@ -141,9 +167,13 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         var volumes = tier.Volumes.Count == 0
             ? []
             : (await inventory.ListVolumesAsync(ct).ConfigureAwait(false)).Where(v => v.Deployment == deployment && v.Tier == tier.Name).ToList();
+        var request = TierPlacement.RequestOf(deployment, tier);
         return await DecideAsync((records, hosts, placed) =>
-            volumes.Select(v => WhyNotOn(v, hosts, records)).FirstOrDefault(why => why is not null)
-            ?? (HostPlacement.PlaceAll(hosts, [.. placed.Where(p => !leaving.Contains(p.ServerId))], TierPlacement.RequestOf(deployment, tier), count, out var shortage) is null ? shortage : null), ct).ConfigureAwait(false);
+        {
+            var staying = placed.Where(p => !leaving.Contains(p.ServerId)).ToList();
+            return WhyVolumesWait(volumes, records, hosts, staying, request)
+                ?? (HostPlacement.PlaceAll(hosts, staying, request, count, out var shortage) is null ? shortage : null);
+        }, ct).ConfigureAwait(false);
     }
 
     public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>

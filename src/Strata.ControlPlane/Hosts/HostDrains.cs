@@ -42,7 +42,7 @@ internal sealed class HostDrains(
             {
                 Deployment = s.Deployment, Tier = s.Tier, Server = s.Id,
                 Blocked = s.Volumes.Count > 0
-                    ? $"it keeps its volumes on {name}, and volumes do not move between hosts: it stays (remove its tier, or the host with --force)"
+                    ? $"it keeps its volumes on {name}, and volumes do not move between hosts: it stays until its tier or deployment is removed"
                     : capacity.ShortageOf(s.Deployment, s.Tier),
             })],
         };

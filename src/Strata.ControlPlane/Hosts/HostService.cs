@@ -214,7 +214,7 @@ internal static class HostDtos
             LastHeartbeat = status.LastHeartbeat ?? record.LastHeartbeat,
             Capacity = agent is null ? null : new HostCapacityDto
             {
-                Cores = agent.Cores, MemoryBytes = agent.MemoryBytes, DiskBytes = agent.DiskBytes, DiskFreeBytes = agent.DiskFreeBytes,
+                Cores = agent.Cores, MemoryBytes = agent.MemoryBytes, DiskBytes = agent.DiskBytes, DiskFreeBytes = status.DiskFreeBytes ?? agent.DiskFreeBytes,
             },
             AddedAt = record.AddedAt,
         };

@@ -155,14 +155,14 @@ public static class TierDecision
     private static int Unavailable(TierTarget target) =>
         Math.Max(target.InPlace ? 1 : 0, target.Update.MaxUnavailable.Resolve(target.Desired));
 
-    /// <summary>
-    /// Whether a server runs the target launch. Values from other tiers are resolved when a server launches, so a
-    /// server not launched yet is current whatever they are.
-    /// </summary>
     /// <summary>Whether an in-service server is past the tier's <c>maxAge</c>: it is due for rotation.</summary>
     public static bool IsExpired(ServerState server, TierTarget target, DateTimeOffset now) =>
         target.MaxAge is { } maxAge && server.State == ServerStatus.InService && now - server.LaunchedAt >= maxAge;
 
+    /// <summary>
+    /// Whether a server runs the target launch. Values from other tiers are resolved when a server launches, so a
+    /// server not launched yet is current whatever they are.
+    /// </summary>
     public static bool IsCurrent(ServerState server, TierTarget target) =>
         server.ImageDigest == target.ImageDigest && server.LaunchDigest == target.LaunchDigest
         && (server.ReferenceDigest == target.ReferenceDigest || server.State is ServerStatus.Pending or ServerStatus.Configuring);

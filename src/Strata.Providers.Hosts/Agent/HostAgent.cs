@@ -37,6 +37,16 @@ public sealed class HostAgent
     /// <summary>The host's zone, which its servers are in.</summary>
     public string Zone { get; }
 
+    /// <summary>
+    /// About what launching a server of the image takes on the host's disk: its own copy when the host has the image,
+    /// and the transfer, the agent's copy and the extracted image as well when it does not (see <see cref="ImageShipper.FirstLaunchArchives"/>).
+    /// </summary>
+    public long DiskNeededFor(MachineImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return image.SizeBytes * (_images.Has(image.Id) ? 1 : ImageShipper.FirstLaunchArchives);
+    }
+
     /// <summary>The bytes of image archives sent to the host over this connection.</summary>
     public long ImageBytesSent => _images.BytesSent;
 

@@ -15,10 +15,16 @@ namespace Strata.Providers.Hosts.Agent;
 internal sealed class ImageShipper(AgentRequests requests, SshConnector connector, SshLogin login, string uploadFolder, IObjectStore store)
 {
     private readonly ConcurrentDictionary<string, Lazy<Task>> _transfers = new(StringComparer.Ordinal);
+
+    // Images the agent had, or was sent, over this connection: a launch of one needs room only for the server's copy.
+    private readonly ConcurrentDictionary<string, bool> _present = new(StringComparer.Ordinal);
     private long _bytesSent;
 
     /// <summary>The bytes of image archives written over SFTP to this host so far.</summary>
     public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    /// <summary>Whether the host had the image, or was sent it, over this connection (it may have been deleted since).</summary>
+    public bool Has(string imageId) => _present.ContainsKey(imageId);
 
     /// <summary>
     /// What a first launch of an image takes on the host's disk, in archives: the upload and the copy the agent keeps
@@ -35,6 +41,7 @@ internal sealed class ImageShipper(AgentRequests requests, SshConnector connecto
         var reply = await AskAsync(image, ct).ConfigureAwait(false);
         if (reply.Missing.Count == 0)
         {
+            _present[image.Id] = true;
             return;
         }
 
@@ -47,6 +54,7 @@ internal sealed class ImageShipper(AgentRequests requests, SshConnector connecto
         try
         {
             await transfer.Value.WaitAsync(ct).ConfigureAwait(false);
+            _present[image.Id] = true;
         }
         finally
         {

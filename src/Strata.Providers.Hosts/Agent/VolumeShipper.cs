@@ -30,8 +30,9 @@ internal sealed class VolumeShipper(AgentRequests requests, SshConnector connect
                 throw;
             }
         }
-        catch (Exception ex) when (ex is SshException or IOException or HostConnectException)
+        catch (Exception ex) when (ex is SshException or IOException or HostConnectException or UnauthorizedAccessException or InvalidOperationException)
         {
+            // Reading the volume here (a file it may not read, a link tar cannot carry) fails the move as sending does.
             throw new ProviderException($"the content of volume {volumeId} could not be sent to {login.Target}: {ex.Message}", ex);
         }
 
@@ -41,18 +42,20 @@ internal sealed class VolumeShipper(AgentRequests requests, SshConnector connect
     private static async Task UploadAsync(Renci.SshNet.SftpClient sftp, string sourceFolder, string remote, CancellationToken ct)
     {
         var pipe = new Pipe();
-        var writing = WriteAsync(sourceFolder, pipe.Writer, ct);
-        await using (var reader = pipe.Reader.AsStream())
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var writing = WriteAsync(sourceFolder, pipe.Writer, stop.Token);
+        try
         {
-            try
-            {
-                await sftp.UploadFileAsync(reader, remote, false, null, ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                // Unblocks the writer should the upload have ended first, so that the failure that ended it is the one told.
-                await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-            }
+            await using var reader = pipe.Reader.AsStream();
+            await sftp.UploadFileAsync(reader, remote, false, null, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The upload ended first: the writer must stop reading the volume, and what it says is not the failure.
+            await stop.CancelAsync().ConfigureAwait(false);
+            await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+            await writing.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
         }
 
         await writing.ConfigureAwait(false);

@@ -20,6 +20,9 @@ internal sealed class HostConnection : IAsyncDisposable
     private AgentRequests? _requests;
     private long _lastHeartbeatTicks;
 
+    // The free disk the last heartbeat reported, or -1 before one did.
+    private long _diskFree = -1;
+
     private HostConnection(HostRegistration registration, SshClient client, TimeProvider time)
     {
         Registration = registration;
@@ -34,6 +37,9 @@ internal sealed class HostConnection : IAsyncDisposable
     public DateTimeOffset? LastHeartbeat => Interlocked.Read(ref _lastHeartbeatTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     public bool Connected => _channel is { Completion.IsCompleted: false };
+
+    /// <summary>Free disk where the agent keeps its servers, as its last heartbeat (or its hello) said.</summary>
+    public long? DiskFreeBytes => Interlocked.Read(ref _diskFree) is var free and >= 0 ? free : Hello?.DiskFreeBytes;
 
     /// <summary>What installing the agent copied when this connection was opened.</summary>
     public AgentInstall? Install { get; private set; }
@@ -193,6 +199,9 @@ internal sealed class HostConnection : IAsyncDisposable
         {
             case AgentHello hello:
                 _hello.TrySetResult(hello);
+                break;
+            case AgentHeartbeat { DiskFreeBytes: { } free }:
+                Interlocked.Exchange(ref _diskFree, free);
                 break;
             case AgentRefused refused:
                 _hello.TrySetException(new HostConnectException(HostConnectFailure.AgentFailed, $"the agent on {Registration.Login.Target} refused to start: {refused.Reason}"));

@@ -334,6 +334,7 @@ public sealed partial class HostFleet : IAsyncDisposable
         Connected = connection.Connected,
         Agent = connection.Hello,
         LastHeartbeat = connection.LastHeartbeat,
+        DiskFreeBytes = connection.DiskFreeBytes,
         Install = connection.Install,
     };
 

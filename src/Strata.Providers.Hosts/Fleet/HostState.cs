@@ -86,6 +86,9 @@ public sealed record HostStatus
 
     public DateTimeOffset? LastHeartbeat { get; init; }
 
+    /// <summary>Free disk where the agent keeps its servers, as its last heartbeat (or its hello) said; null when not connected since this control plane started.</summary>
+    public long? DiskFreeBytes { get; init; }
+
     /// <summary>What connecting copied of the agent's files (nothing when the host had this build); null until installed.</summary>
     public Agent.AgentInstall? Install { get; init; }
 }
