@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
+using Strata.Common.Processes;
 using Strata.Testing;
 
 namespace Strata.Cli.Tests;
@@ -169,12 +169,11 @@ public sealed class GatedHelloDeployment : IAsyncDisposable
                     continue;
                 }
 
-                var environment = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, "environ"))).Split('\0');
-                var marker = environment.FirstOrDefault(e => e.StartsWith("STRATA_MARKER=", StringComparison.Ordinal));
-                var log = environment.FirstOrDefault(e => e.StartsWith("STRATA_LOG=", StringComparison.Ordinal));
-                if (marker is not null && log is not null && log.Contains(Runner.Home.Path, StringComparison.Ordinal))
+                // Read as the provider reads it: a process caught in the middle of an exec has an empty environment.
+                if (ProcessEnvironment.Values(pid, "STRATA_MARKER", "STRATA_LOG") is [{ } marker, { } log]
+                    && log.Contains(Runner.Home.Path, StringComparison.Ordinal))
                 {
-                    names.Add(marker["STRATA_MARKER=".Length..]);
+                    names.Add(marker);
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -195,7 +194,7 @@ public sealed class GatedHelloDeployment : IAsyncDisposable
             try
             {
                 if (int.TryParse(Path.GetFileName(dir), out var pid) && StrataRunner.IsAlive(pid)
-                    && Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, "environ"))).Split('\0').Contains($"STRATA_LB_ID={physicalName}", StringComparer.Ordinal))
+                    && ProcessEnvironment.Contains(pid, "STRATA_LB_ID", physicalName))
                 {
                     count++;
                 }

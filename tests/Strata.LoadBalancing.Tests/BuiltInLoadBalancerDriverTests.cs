@@ -237,6 +237,5 @@ public sealed class BuiltInLoadBalancerDriverTests
     }
 
     private static string? EnvironmentVariable(int processId, string name) =>
-        File.ReadAllText($"/proc/{processId}/environ").Split('\0')
-            .FirstOrDefault(entry => entry.StartsWith(name + "=", StringComparison.Ordinal))?[(name.Length + 1)..];
+        ProcessEnvironment.Values(processId, name)?[0];
 }

@@ -18,7 +18,7 @@ public abstract class CloseAfterResponseTests
     private const string BackendScript = """
         import http.server, sys
         http.server.HTTPServer.request_queue_size = 1
-        posts = open(sys.argv[3], "a", buffering=1)
+        posts = open(sys.argv[2], "a", buffering=1)
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 self.send_response(200)
@@ -31,7 +31,9 @@ public abstract class CloseAfterResponseTests
                 self.close_connection = True
             def log_message(self, *args):
                 pass
-        http.server.HTTPServer((sys.argv[2], int(sys.argv[1])), Handler).serve_forever()
+        server = http.server.HTTPServer((sys.argv[1], 0), Handler)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
         """;
 
     [Fact]
@@ -179,13 +181,7 @@ public abstract class CloseAfterResponseTests
     {
         posts = fixture.Root.Combine($"{name}.posts");
         File.WriteAllText(posts, "");
-        var port = LoopbackPorts.GetFree(address);
-        var process = Process.Start(new ProcessStartInfo("python3")
-        {
-            ArgumentList = { "-c", BackendScript, port.ToString(CultureInfo.InvariantCulture), address, posts },
-            RedirectStandardError = true,
-        })!;
-        process.BeginErrorReadLine();
+        var (process, port) = PythonBackend.Start(BackendScript, address, posts);
         member = new Member { Name = name, Address = address, Port = port };
         return new Backend(process);
     }

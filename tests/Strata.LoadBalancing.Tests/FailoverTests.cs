@@ -74,7 +74,7 @@ public abstract class FailoverTests
     // loaded machine drops no connection before the proxy sees it; no log line per request.
     private const string BackendScript = """
         import http.server, sys
-        body = open(sys.argv[3] + "/index.html", "rb").read()
+        body = open(sys.argv[2] + "/index.html", "rb").read()
         response = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -83,7 +83,9 @@ public abstract class FailoverTests
             def log_message(self, *args):
                 pass
         http.server.ThreadingHTTPServer.request_queue_size = 128
-        http.server.ThreadingHTTPServer((sys.argv[2], int(sys.argv[1])), Handler).serve_forever()
+        server = http.server.ThreadingHTTPServer((sys.argv[1], 0), Handler)
+        print(server.server_address[1], flush=True)
+        server.serve_forever()
         """;
 
     private static (Process Process, Member Member) StartPythonBackend(ProxyFixture fixture, string name, string address)
@@ -91,16 +93,7 @@ public abstract class FailoverTests
         var folder = fixture.Root.Combine("www", name);
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "index.html"), name);
-        var port = LoopbackPorts.GetFree(address);
-        var start = new ProcessStartInfo(Tool("python3", "python3"))
-        {
-            ArgumentList = { "-c", BackendScript, port.ToString(System.Globalization.CultureInfo.InvariantCulture), address, folder },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var process = Process.Start(start)!;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var (process, port) = PythonBackend.Start(BackendScript, address, folder);
         return (process, new Member { Name = name, Address = address, Port = port });
     }
 

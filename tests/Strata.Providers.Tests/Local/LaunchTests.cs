@@ -1,4 +1,4 @@
-using System.Text;
+using Strata.Common.Processes;
 using Strata.Testing;
 
 namespace Strata.Providers.Tests.Local;
@@ -58,7 +58,8 @@ public sealed class LaunchTests : IAsyncLifetime
 
         Assert.Equal(server.Address, seen!.Address);
         Assert.Equal(server.RootPath, seen.RootPath);
-        var environment = ReadEnvironment(server.ProcessId!.Value);
+        var environment = ReadEnvironment(server.ProcessId!.Value, "STRATA_ADDRESS", "GREETING", "STRATA_SERVER_NAME", "STRATA_SERVER_ID",
+            "STRATA_MARKER", "STRATA_ENGINE", "STRATA_ZONE", "STRATA_TIER", "STRATA_DEPLOYMENT", "STRATA_CONFIG");
         Assert.Equal(server.Address, environment["STRATA_ADDRESS"]);
         Assert.Equal("hi", environment["GREETING"]);
         Assert.Equal("web-0", environment["STRATA_SERVER_NAME"]);
@@ -314,9 +315,8 @@ public sealed class LaunchTests : IAsyncLifetime
         Assert.Contains("local-a, local-b, local-c", error.Message);
     }
 
-    private static Dictionary<string, string> ReadEnvironment(int pid) =>
-        Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/environ"))
-            .Split('\0', StringSplitOptions.RemoveEmptyEntries)
-            .Select(entry => entry.Split('=', 2))
-            .ToDictionary(kv => kv[0], kv => kv[1]);
+    // Read as the provider reads it: the run command may be in the middle of its exec, when the environment reads empty.
+    private static Dictionary<string, string?> ReadEnvironment(int pid, params string[] names) =>
+        names.Zip(ProcessEnvironment.Values(pid, names) ?? throw new InvalidOperationException($"process {pid} is gone"))
+            .ToDictionary(pair => pair.First, pair => pair.Second);
 }

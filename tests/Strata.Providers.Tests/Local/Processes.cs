@@ -1,4 +1,4 @@
-using System.Text;
+using Strata.Common.Processes;
 
 namespace Strata.Providers.Tests.Local;
 
@@ -29,17 +29,10 @@ internal static class Processes
                 continue;
             }
 
-            try
+            // Read as the provider reads it: a process caught in the middle of an exec has an empty environment.
+            if (ProcessEnvironment.Contains(pid, "STRATA_MARKER", marker) && IsAlive(pid))
             {
-                var environ = Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/environ")).Split('\0');
-                if (environ.Contains($"STRATA_MARKER={marker}") && IsAlive(pid))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // The process ended while we looked.
+                found.Add(pid);
             }
         }
 
