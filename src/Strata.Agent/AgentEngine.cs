@@ -65,6 +65,7 @@ internal sealed class AgentEngine : IDisposable
                 AgentImageUploaded uploaded => await DoneAsync(uploaded, KeepUploadAsync(uploaded, ct)).ConfigureAwait(false),
                 AgentCreateVolume create => new AgentVolumeReply { ReplyTo = create.Id, Volume = ToWire(await CreateVolumeAsync(create, ct).ConfigureAwait(false)) },
                 AgentFillVolume fill => await DoneAsync(fill, FillVolumeAsync(fill, ct)).ConfigureAwait(false),
+                AgentPackVolume pack => await DoneAsync(pack, PackVolumeAsync(pack, ct)).ConfigureAwait(false),
                 AgentDeleteVolume delete => await DoneAsync(delete, _provider.DeleteVolumeAsync(delete.VolumeId, ct)).ConfigureAwait(false),
                 AgentReadLog read => new AgentLogReply { ReplyTo = read.Id, Lines = await _provider.ReadLogTailAsync(read.ServerId, read.Lines, ct).ConfigureAwait(false) },
                 _ => new AgentFailed { ReplyTo = request.Id, Error = $"this agent does not carry out '{request.GetType().Name}' requests" },
@@ -165,8 +166,7 @@ internal sealed class AgentEngine : IDisposable
         var path = Path.Combine(UploadFolder, UploadName(fill.FileName));
         try
         {
-            var volume = (await _provider.ListVolumesAsync(null, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == fill.VolumeId)
-                ?? throw new ArgumentException($"there is no volume '{fill.VolumeId}' on this host");
+            var volume = await FindVolumeAsync(fill.VolumeId, ct).ConfigureAwait(false);
             var user = (await _provider.ListServersAsync(null, ct).ConfigureAwait(false))
                 .FirstOrDefault(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running
                     && s.Volumes.Any(v => v.VolumeId == fill.VolumeId));
@@ -182,6 +182,27 @@ internal sealed class AgentEngine : IDisposable
             File.Delete(path);
         }
     }
+
+    /// <summary>Writes the volume's content as a tar archive into the upload folder; one not written whole is deleted.</summary>
+    private async Task PackVolumeAsync(AgentPackVolume pack, CancellationToken ct)
+    {
+        var path = Path.Combine(UploadFolder, UploadName(pack.FileName));
+        var volume = await FindVolumeAsync(pack.VolumeId, ct).ConfigureAwait(false);
+        try
+        {
+            await using var archive = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+            await VolumeContent.WriteAsync(volume.Path, archive, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
+    }
+
+    private async Task<VolumeInfo> FindVolumeAsync(string volumeId, CancellationToken ct) =>
+        (await _provider.ListVolumesAsync(null, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == volumeId)
+        ?? throw new ArgumentException($"there is no volume '{volumeId}' on this host");
 
     private static AgentVolume ToWire(VolumeInfo volume) => new()
     {

@@ -16,6 +16,13 @@ public static class VolumeContent
         TarFile.CreateFromDirectoryAsync(folder, destination, includeBaseDirectory: false, ct);
 
     /// <summary>
+    /// Extracts an archive written by <see cref="WriteAsync"/> into <paramref name="folder"/>; an entry that would land
+    /// outside the folder fails the extraction.
+    /// </summary>
+    public static Task ExtractAsync(Stream archive, string folder, CancellationToken ct) =>
+        TarFile.ExtractToDirectoryAsync(archive, folder, overwriteFiles: false, ct);
+
+    /// <summary>
     /// Replaces everything in <paramref name="volumePath"/> with the archive's content. The archive is extracted beside
     /// the volume first, so that a damaged one (or an entry that would land outside it) leaves the volume as it was.
     /// </summary>

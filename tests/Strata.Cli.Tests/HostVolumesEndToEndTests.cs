@@ -81,6 +81,51 @@ public sealed class HostVolumesEndToEndTests
         Assert.DoesNotContain($"failed: {waiting}", events, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SnapshotOfAVolumeOnAHost_TakenRestoredAndTakenLastOnDown_CopiesTheHostsContentAndLeavesNoArchives()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(1);
+        var strata = fleet.Strata;
+        var spec = WriteSpec(strata, """
+
+                deletionPolicy: snapshot
+                backups:
+                  nightly: { snapshot: data, cron: "0 3 * * *" }
+            """);
+        var up = await strata.UpAsync(spec, Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var first = SingleServerTier.Single(await strata.StatusAsync(Deployment));
+
+        var backup = await strata.RunAsync(HostFleetScenario.Timeout, "backup", "run", Deployment, "--tier", "store", "--json");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        var snapshot = backup.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Single(l => l.GetProperty("type").GetString() == "backup").GetProperty("backup").GetProperty("id").GetString()!;
+        Process.GetProcessById(first.Pid).Kill();
+        var second = await SingleServerTier.WaitForReplacementAsync(strata, Deployment, first.Name);
+        var restore = await strata.RunAsync(TimeSpan.FromMinutes(2), "restore", Deployment, "--tier", "store", "--snapshot", snapshot);
+        var third = SingleServerTier.Single(await strata.StatusAsync(Deployment));
+        var restoredLog = await SingleServerTier.LogAsync(strata, Deployment, third.Name);
+        var down = await strata.RunAsync(TimeSpan.FromMinutes(2), "down", Deployment, "--yes");
+        var emptied = Directory.GetDirectories(Path.Combine(fleet.AgentDir("h1"), "engine", "volumes"));
+        var again = await strata.UpAsync(spec, Deployment);
+        var list = await strata.RunAsync(HostFleetScenario.Timeout, "backups", "list", Deployment, "--json");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        var snapshots = System.Text.Json.JsonDocument.Parse(list.Out).RootElement.GetProperty("backups").EnumerateArray()
+            .Where(b => b.GetProperty("kind").GetString() == "snapshot").Select(b => b.GetProperty("id").GetString()).ToList();
+
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        Assert.NotEqual(second.Name, third.Name);
+        // The snapshot holds the first server's boot only: the second's came after it, and the restore took it away.
+        Assert.Contains($"volume holds boots of {first.Name} {third.Name}", restoredLog, StringComparison.Ordinal);
+        Assert.True(down.ExitCode == 0, down.ToString());
+        // The one taken by hand, and the final one taken of the volume on the host before it was deleted.
+        Assert.True(snapshots.Count == 2 && snapshots.Contains(snapshot), list.ToString());
+        Assert.Empty(emptied);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Empty(Directory.GetFiles(Path.Combine(fleet.AgentDir("h1"), "uploads")));
+        Assert.Empty(Directory.Exists(strata.Home.Combine("tmp")) ? Directory.GetFileSystemEntries(strata.Home.Combine("tmp")) : []);
+    }
+
     private static async Task<CliResult> RestartControlPlaneAsync(StrataRunner strata)
     {
         var pid = await strata.ControlPlanePidAsync();
@@ -105,7 +150,7 @@ public sealed class HostVolumesEndToEndTests
             """);
     }
 
-    private static string WriteSpec(StrataRunner strata)
+    private static string WriteSpec(StrataRunner strata, string more = "")
     {
         strata.Home.WriteFile("vault/app/run.sh", Run);
         return strata.Home.WriteFile("vault/strata.yaml", """
@@ -123,6 +168,6 @@ public sealed class HostVolumesEndToEndTests
                 placement: { spread: host }
                 recoveryDelay: 1s
                 update: { maxSurge: 0, maxUnavailable: 1 }
-            """);
+            """ + more);
     }
 }

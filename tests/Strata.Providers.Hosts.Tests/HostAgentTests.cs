@@ -267,6 +267,40 @@ public sealed class HostAgentTests
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(harness.Registration(host).AgentDir, "uploads")));
     }
 
+    [Fact]
+    public async Task Volumes_ReadBackWhileItsServerWrites_CopiesTheContentWithModesAndLeavesNoArchiveOnTheHost()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        using var content = new TemporaryDirectory("strata-volume");
+        content.WriteFile("rows.txt", "row 1\n");
+        content.WriteFile("nested/deeper/more.txt", "more");
+        File.SetUnixFileMode(content.Combine("rows.txt"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var agent = await ConnectAsync(harness, host);
+        var volume = await agent.CreateVolumeAsync(new VolumeRequest { VolumeId = "demo-db-data-r1", Name = "data", Deployment = "demo" }, CancellationToken.None).WithTimeout(s_timeout);
+        await agent.FillVolumeAsync(volume.Id, content.Path, CancellationToken.None).WithTimeout(s_timeout);
+        // A server that appends to the volume all the while: a copy reads a volume in use, as a snapshot does.
+        var writer = images.Request("db-1", await images.BakeAsync("db"), "while :; do echo x >> data/log.txt; sleep 0.01; done") with
+        {
+            Volumes = [new VolumeAttachment(volume.Id, "data")],
+        };
+        await agent.LaunchAsync(writer, CancellationToken.None).WithTimeout(s_timeout);
+        await Eventually.WaitAsync(() => File.Exists(Path.Combine(volume.Path, "log.txt")), "the server to write to its volume");
+        using var copy = new TemporaryDirectory("strata-volume-copy");
+
+        await agent.ReadVolumeAsync(volume.Id, copy.Path, CancellationToken.None).WithTimeout(s_timeout);
+        var missing = await Assert.ThrowsAsync<ProviderException>(() => agent.ReadVolumeAsync("demo-db-data-none", copy.Combine("other"), CancellationToken.None).WithTimeout(s_timeout));
+
+        Assert.Equal("row 1\n", File.ReadAllText(copy.Combine("rows.txt")));
+        Assert.Equal("more", File.ReadAllText(copy.Combine("nested/deeper/more.txt")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(copy.Combine("rows.txt")));
+        Assert.Contains("x\n", File.ReadAllText(copy.Combine("log.txt")));
+        Assert.Contains("there is no volume 'demo-db-data-none' on this host", missing.Message);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(harness.Registration(host).AgentDir, "uploads")));
+    }
+
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private static async Task<HostAgent> ConnectAsync(FleetHarness harness, SshdHost host)

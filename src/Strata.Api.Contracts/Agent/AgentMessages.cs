@@ -25,6 +25,7 @@ namespace Strata.Api.Contracts.Agent;
 [JsonDerivedType(typeof(AgentStopFollow), "stop-follow")]
 [JsonDerivedType(typeof(AgentCreateVolume), "create-volume")]
 [JsonDerivedType(typeof(AgentFillVolume), "fill-volume")]
+[JsonDerivedType(typeof(AgentPackVolume), "pack-volume")]
 [JsonDerivedType(typeof(AgentDeleteVolume), "delete-volume")]
 [JsonDerivedType(typeof(AgentServerReply), "server")]
 [JsonDerivedType(typeof(AgentServersReply), "servers")]

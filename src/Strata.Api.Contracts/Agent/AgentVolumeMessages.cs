@@ -26,6 +26,19 @@ public sealed record AgentFillVolume : AgentRequest
     public required string FileName { get; init; }
 }
 
+/// <summary>
+/// Writes a tar archive of a volume's content to the upload folder under <see cref="FileName"/>, for the control plane
+/// to read (and delete) there; answered by <see cref="AgentDone"/>. An archive that could not be written whole is
+/// deleted. The volume may be in use: what is read is what the files hold as the archive is written.
+/// </summary>
+public sealed record AgentPackVolume : AgentRequest
+{
+    public required string VolumeId { get; init; }
+
+    /// <summary>A plain file name in the agent's upload folder.</summary>
+    public required string FileName { get; init; }
+}
+
 /// <summary>Deletes a volume and its data (an unknown one is nothing to delete); answered by <see cref="AgentDone"/>.</summary>
 public sealed record AgentDeleteVolume : AgentRequest
 {

@@ -78,8 +78,10 @@ public sealed class BackupRestorer(
         var volume = runtime.State.Volumes.Where(v => v.Tier == tier.Name && v.LogicalName == manifest.Volume && v.Path is not null)
             .OrderBy(v => v.Server is null ? 1 : 0).FirstOrDefault()
             ?? throw new InvalidOperationException($"tier {tier.Name} has no '{manifest.Volume}' volume to restore into; run `strata up` first");
-        await VolumeWhereabouts.EnsureHereAsync(provider, runtime.Name, volume.Name, $"a restore of snapshot {id}", ct).ConfigureAwait(false);
-        var staging = VolumeContent.StagingFor(volume.Path!);
+        // A volume on a host is restored here, into a folder of the control plane's, then copied there in its place.
+        var host = await VolumeWhereabouts.HostOfAsync(provider, runtime.Name, volume.Name, ct).ConfigureAwait(false);
+        using var scratch = host is null ? null : new ScratchFolder(controlPlane.Value.Paths.Root);
+        var staging = scratch is null ? VolumeContent.StagingFor(volume.Path!) : Path.Combine(scratch.Path, "volume");
         var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, tier.Name, manifest.Volume));
         await retry.ExecuteAsync(runtime.Name, $"restore of snapshot {id}", async token =>
         {
@@ -88,15 +90,19 @@ public sealed class BackupRestorer(
         }, ct).ConfigureAwait(false);
 
         // Nothing has changed so far; from here the server on the volume goes, so the data it sees is the snapshot's.
+        Func<CancellationToken, Task> putInPlace = host is null
+            ? _ => { VolumeContent.ReplaceContents(volume.Path!, staging); return Task.CompletedTask; }
+            : token => VolumeWhereabouts.CopyThereAsync(provider, volume.Name, host, staging, token);
         var previous = volume.Server;
         if (previous is not null && runtime.State.FindServer(tier.Name, previous) is { } running)
         {
-            await replacement.ReplaceAsync(runtime, running, $"replaced by restore of snapshot {id}", () => VolumeContent.ReplaceContents(volume.Path!, staging), ct).ConfigureAwait(false);
+            await replacement.ReplaceAsync(runtime, running, $"replaced by restore of snapshot {id}", putInPlace, ct).ConfigureAwait(false);
         }
         else
         {
-            VolumeContent.ReplaceContents(volume.Path!, staging);
+            await putInPlace(ct).ConfigureAwait(false);
         }
+
         var server = await WaitForServerAsync(runtime, volume.Name, previous, ct).ConfigureAwait(false);
         return new RestoreOutcome(tier.Name, "snapshot", id, "", server, TimeSpan.Zero);
     }

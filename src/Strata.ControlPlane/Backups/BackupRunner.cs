@@ -97,11 +97,19 @@ public sealed partial class BackupRunner(
         var server = await BackupPolicies.ServerAsync(provider, runtime, policy.Tier.Name, ct).ConfigureAwait(false);
         var volume = runtime.State.Volumes.FirstOrDefault(v => v.Server == server.Id && v.LogicalName == policy.Policy.Volume && v.Path is not null)
             ?? throw new InvalidOperationException($"server {server.Id} has no volume '{policy.Policy.Volume}' attached");
-        await VolumeWhereabouts.EnsureHereAsync(provider, runtime.Name, volume.Name, "a snapshot", ct).ConfigureAwait(false);
+        var (freeze, thaw) = (HookStep(runtime, policy, server, "freeze"), HookStep(runtime, policy, server, "thaw"));
+
+        // A volume on a host is copied here first, frozen for the copy only; the snapshot then reads the copy.
+        var host = await VolumeWhereabouts.HostOfAsync(provider, runtime.Name, volume.Name, ct).ConfigureAwait(false);
+        using var copy = host is null ? null : new ScratchFolder(options.Value.Paths.Root);
+        if (copy is not null)
+        {
+            await VolumeWhereabouts.CopyHereAsync(provider, volume.Name, host!, copy.Path, freeze, thaw, ct).ConfigureAwait(false);
+            (freeze, thaw) = (null, null);
+        }
+
         var request = new SnapshotRequest(
-            volume.Path!, runtime.Name, policy.Tier.Name, server.Id, volume.LogicalName, BackupPolicies.EncryptionKey(runtime, policy.Policy),
-            Freeze: HookStep(runtime, policy, server, "freeze"),
-            Thaw: HookStep(runtime, policy, server, "thaw"));
+            copy?.Path ?? volume.Path!, runtime.Name, policy.Tier.Name, server.Id, volume.LogicalName, BackupPolicies.EncryptionKey(runtime, policy.Policy), freeze, thaw);
         var result = await retry.ExecuteAsync(runtime.Name, $"snapshot of {policy.Tier.Name}/{volume.LogicalName}",
             token => new SnapshotEngine(stores.Primary(runtime), timeProvider: time).SnapshotAsync(request, progress, token), ct).ConfigureAwait(false);
         var manifest = result.Manifest;

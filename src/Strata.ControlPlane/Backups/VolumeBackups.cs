@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using Strata.Backups.Snapshots;
+using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning.State;
 using Strata.Providers;
@@ -6,12 +8,23 @@ using Strata.Providers;
 namespace Strata.ControlPlane.Backups;
 
 /// <summary>Final snapshots and restores of volumes through the snapshot engine and the deployment's backup store.</summary>
-internal sealed class VolumeBackups(BackupStores stores, StoreRetry retry, DisasterRecoveryCopier disasterRecovery, TimeProvider time) : IVolumeBackups
+internal sealed class VolumeBackups(
+    ICloudProvider provider, BackupStores stores, StoreRetry retry, DisasterRecoveryCopier disasterRecovery, IOptions<ControlPlaneOptions> options, TimeProvider time)
+    : IVolumeBackups
 {
     public async Task<string> TakeFinalSnapshotAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, CancellationToken ct)
     {
         var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, volume.Tier, volume.LogicalName));
-        var request = new SnapshotRequest(volumePath, runtime.Name, volume.Tier, volume.Server ?? volume.Name, volume.LogicalName, key);
+
+        // A volume on a host is copied here first; its server is gone, so nothing needs to pause for the copy.
+        var host = await VolumeWhereabouts.HostOfAsync(provider, runtime.Name, volume.Name, ct).ConfigureAwait(false);
+        using var copy = host is null ? null : new ScratchFolder(options.Value.Paths.Root);
+        if (copy is not null)
+        {
+            await VolumeWhereabouts.CopyHereAsync(provider, volume.Name, host!, copy.Path, null, null, ct).ConfigureAwait(false);
+        }
+
+        var request = new SnapshotRequest(copy?.Path ?? volumePath, runtime.Name, volume.Tier, volume.Server ?? volume.Name, volume.LogicalName, key);
         var result = await retry.ExecuteAsync(runtime.Name, $"final snapshot of {volume.Name}",
             token => new SnapshotEngine(stores.Primary(runtime), timeProvider: time).SnapshotAsync(request, null, token), ct).ConfigureAwait(false);
 

@@ -3,22 +3,61 @@ using Strata.Providers;
 namespace Strata.ControlPlane.Backups;
 
 /// <summary>
-/// Snapshots read and restores write a volume's folder on the control plane's machine; a volume kept on a host is
-/// not there, and its path names a folder of the host. Such a volume is refused with the reason, never read or
-/// written at a path of another machine.
+/// Snapshots read and restores write a volume's folder on the control plane's machine. A volume kept on a host is not
+/// here, and its path names a folder of the host: its content is copied here to be read, and copied back to be
+/// written, through the provider that keeps it there; it is never read or written at a path of another machine.
 /// </summary>
 internal static class VolumeWhereabouts
 {
-    /// <summary>What the deletion policy <c>snapshot</c> takes before a volume is deleted.</summary>
-    public const string FinalSnapshot = "the final snapshot";
+    /// <summary>The host that keeps the volume, or null when it is on the control plane's machine.</summary>
+    public static async Task<string?> HostOfAsync(ICloudProvider provider, string deployment, string volumeId, CancellationToken ct) =>
+        (await provider.ListVolumesAsync(deployment, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == volumeId)?.Host;
 
-    /// <exception cref="InvalidOperationException">The volume is on a host.</exception>
-    public static async Task EnsureHereAsync(ICloudProvider provider, string deployment, string volumeId, string what, CancellationToken ct)
+    /// <summary>
+    /// Copies a volume kept on <paramref name="host"/> into the empty folder <paramref name="folder"/> here, between
+    /// <paramref name="freeze"/> and <paramref name="thaw"/>: the application pauses for the copy only, not for the
+    /// snapshot that reads it afterwards. Thaw runs whatever the copy's outcome.
+    /// </summary>
+    public static async Task CopyHereAsync(
+        ICloudProvider provider, string volumeId, string host, string folder,
+        Func<CancellationToken, Task>? freeze, Func<CancellationToken, Task>? thaw, CancellationToken ct)
     {
-        if ((await provider.ListVolumesAsync(deployment, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == volumeId)?.Host is { } host)
+        if (freeze is not null)
         {
-            throw new InvalidOperationException($"{what} of volume {volumeId} is not possible: the volume is on host {host}, and snapshots of volumes on hosts are not built yet"
-                + (what == FinalSnapshot ? "; to remove it, set its deletionPolicy to retain or delete and apply" : ""));
+            await freeze(ct).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await CopiesOf(provider, volumeId, host).CopyOutAsync(volumeId, folder, ct).ConfigureAwait(false);
+        }
+        catch (ProviderException ex)
+        {
+            throw new InvalidOperationException(ex.Message, ex);
+        }
+        finally
+        {
+            if (thaw is not null)
+            {
+                await thaw(CancellationToken.None).ConfigureAwait(false);
+            }
         }
     }
+
+    /// <summary>Replaces the content of a volume kept on <paramref name="host"/> with that of <paramref name="folder"/> here.</summary>
+    public static async Task CopyThereAsync(ICloudProvider provider, string volumeId, string host, string folder, CancellationToken ct)
+    {
+        try
+        {
+            await CopiesOf(provider, volumeId, host).CopyInAsync(volumeId, folder, ct).ConfigureAwait(false);
+        }
+        catch (ProviderException ex)
+        {
+            throw new InvalidOperationException(ex.Message, ex);
+        }
+    }
+
+    private static IVolumeCopies CopiesOf(ICloudProvider provider, string volumeId, string host) =>
+        provider as IVolumeCopies
+        ?? throw new InvalidOperationException($"volume {volumeId} is on host {host}, and the provider cannot copy its content to the control plane's machine");
 }

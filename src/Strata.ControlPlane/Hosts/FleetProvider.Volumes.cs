@@ -39,10 +39,7 @@ internal sealed partial class FleetProvider
             // what it kept is forgotten with it.
             if (!_removed.Contains(placed.Host) && await inventory.FindAsync(placed.Host, ct).ConfigureAwait(false) is not null)
             {
-                var agent = fleet.AgentOf(placed.Host) is { } connected && !LostHosts().Contains(placed.Host)
-                    ? connected
-                    : throw new ProviderException($"volume {volumeId} is on host {placed.Host}, which is not connected; it is deleted once the host is back");
-                await agent.DeleteVolumeAsync(volumeId, ct).ConfigureAwait(false);
+                await (await VolumeAgentAsync(volumeId, "it is deleted once the host is back", ct).ConfigureAwait(false)).DeleteVolumeAsync(volumeId, ct).ConfigureAwait(false);
             }
 
             await inventory.ForgetVolumeAsync(volumeId, ct).ConfigureAwait(false);
@@ -51,9 +48,25 @@ internal sealed partial class FleetProvider
         await embedded.DeleteVolumeAsync(volumeId, ct).ConfigureAwait(false);
     }
 
+    public async Task CopyOutAsync(string volumeId, string folder, CancellationToken ct) =>
+        await (await VolumeAgentAsync(volumeId, "its content can be read only once the host is back", ct).ConfigureAwait(false)).ReadVolumeAsync(volumeId, folder, ct).ConfigureAwait(false);
+
+    public async Task CopyInAsync(string volumeId, string folder, CancellationToken ct) =>
+        await (await VolumeAgentAsync(volumeId, "its content can be written only once the host is back", ct).ConfigureAwait(false)).FillVolumeAsync(volumeId, folder, ct).ConfigureAwait(false);
+
+    /// <summary>The agent of the host that keeps the volume, when it is connected and not lost.</summary>
+    private async Task<HostAgent> VolumeAgentAsync(string volumeId, string untilBack, CancellationToken ct)
+    {
+        var placed = await FindVolumeAsync(volumeId, ct).ConfigureAwait(false)
+            ?? throw new ProviderException($"volume {volumeId} is not kept on a host");
+        return fleet.AgentOf(placed.Host) is { } agent && !LostHosts().Contains(placed.Host)
+            ? agent
+            : throw new ProviderException($"volume {volumeId} is on host {placed.Host}, which is not connected; {untilBack}");
+    }
+
     public async Task<VolumeSnapshot> SnapshotVolumeAsync(string volumeId, CancellationToken ct) =>
         await FindVolumeAsync(volumeId, ct).ConfigureAwait(false) is { } placed
-            ? throw new NotSupportedException($"volume {volumeId} is on host {placed.Host}: snapshots of volumes on hosts are not built yet")
+            ? throw new NotSupportedException($"volume {volumeId} is on host {placed.Host}, whose agent takes no snapshots itself; backups copy its content instead")
             : await embedded.SnapshotVolumeAsync(volumeId, ct).ConfigureAwait(false);
 
     /// <summary>Whether a server keeps volumes on the host it runs on, as last listed: it cannot be moved off that host.</summary>

@@ -19,7 +19,7 @@ public sealed class ServerReplacement(
     /// terminates it as replaced for <paramref name="reason"/> (e.g. <c>replaced by restore of snapshot ID</c>).
     /// Throws what <paramref name="whileStopped"/> or the stop threw; the server is then left as it is recorded.
     /// </summary>
-    public async Task ReplaceAsync(DeploymentRuntime runtime, ServerState server, string reason, Action whileStopped, CancellationToken ct)
+    public async Task ReplaceAsync(DeploymentRuntime runtime, ServerState server, string reason, Func<CancellationToken, Task> whileStopped, CancellationToken ct)
     {
         // The slot swallows an operation's exception (it reports it as server.error); the caller needs it instead.
         var outcome = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -38,11 +38,11 @@ public sealed class ServerReplacement(
         await outcome.Task.ConfigureAwait(false);
     }
 
-    private async Task StopAndReplaceAsync(DeploymentRuntime runtime, ServerState server, string reason, Action whileStopped, CancellationToken ct)
+    private async Task StopAndReplaceAsync(DeploymentRuntime runtime, ServerState server, string reason, Func<CancellationToken, Task> whileStopped, CancellationToken ct)
     {
         health.Stop(server.Name);
         await shutdown.StopAsync(runtime, server.Name, server.Tier, ct).ConfigureAwait(false);
-        whileStopped();
+        await whileStopped(ct).ConfigureAwait(false);
 
         // Only now may the tier launch the replacement and hand it the volumes: their new content is in place.
         var current = runtime.State.FindServer(server.Tier, server.Name) ?? server;

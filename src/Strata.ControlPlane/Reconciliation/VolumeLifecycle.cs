@@ -73,7 +73,6 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
         {
             if (!replaced && volume.DeletionPolicy == DeletionPolicy.Snapshot && volume.Path is { } path)
             {
-                await Backups.VolumeWhereabouts.EnsureHereAsync(provider, runtime.Name, volume.Name, Backups.VolumeWhereabouts.FinalSnapshot, ct).ConfigureAwait(false);
                 var snapshot = await volumeBackups.TakeFinalSnapshotAsync(runtime, volume, path, ct).ConfigureAwait(false);
                 await events.PublishAsync(runtime.Name, EventKinds.VolumeSnapshot, $"final snapshot {snapshot} of {volume.Name} taken before deleting it", $"volumes.{volume.Tier}.{volume.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
             }

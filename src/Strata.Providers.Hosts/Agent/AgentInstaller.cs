@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Renci.SshNet;
 using Strata.Agent;
+using Strata.Providers.Hosts.Ssh;
 
 namespace Strata.Providers.Hosts.Agent;
 
@@ -163,24 +164,12 @@ internal static partial class AgentInstaller
         catch (Renci.SshNet.Common.SshException)
         {
             // What was written of it (a full disk) would only take room from the next attempt.
-            await DeleteQuietlyAsync(sftp, temporary).ConfigureAwait(false);
+            await SftpFiles.DeleteQuietlyAsync(sftp, temporary).ConfigureAwait(false);
             throw;
         }
 
         // The POSIX rename replaces a file already there; SFTP's own refuses to.
         sftp.RenameFile(temporary, path, isPosix: true);
-    }
-
-    private static async Task DeleteQuietlyAsync(SftpClient sftp, string path)
-    {
-        try
-        {
-            await sftp.DeleteFileAsync(path, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Renci.SshNet.Common.SshException)
-        {
-            // Gone already, or the connection with it: the next install replaces it anyway.
-        }
     }
 
     // sha256sum prints "HASH  ./NAME" (a name with a backslash or newline is escaped and starts with '\': not ours).

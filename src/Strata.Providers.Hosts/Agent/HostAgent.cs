@@ -114,6 +114,9 @@ public sealed class HostAgent
     /// <summary>Replaces the content of a volume on the host with that of a folder of the control plane's machine.</summary>
     public Task FillVolumeAsync(string volumeId, string sourceFolder, CancellationToken ct) => _volumes.SendAsync(volumeId, sourceFolder, ct);
 
+    /// <summary>Copies the content of a volume on the host into the empty folder <paramref name="targetFolder"/> of the control plane's machine.</summary>
+    public Task ReadVolumeAsync(string volumeId, string targetFolder, CancellationToken ct) => _volumes.ReceiveAsync(volumeId, targetFolder, ct);
+
     /// <summary>Deletes a volume and its data on the host; an unknown one is nothing to delete.</summary>
     public Task DeleteVolumeAsync(string volumeId, CancellationToken ct) =>
         _requests.AskAsync<AgentDone>(id => new AgentDeleteVolume { Id = id, VolumeId = volumeId }, ct);

@@ -111,19 +111,7 @@ internal sealed class ImageShipper(AgentRequests requests, SshConnector connecto
             // The agent cannot be asked either: the SFTP error is all there is to say.
         }
 
-        var deleted = "";
-        try
-        {
-            if (sftp is { IsConnected: true } && await sftp.ExistsAsync(path).ConfigureAwait(false))
-            {
-                await sftp.DeleteFileAsync(path, CancellationToken.None).ConfigureAwait(false);
-                deleted = "; what was written is deleted";
-            }
-        }
-        catch (Exception e) when (e is SshException or IOException)
-        {
-            // The connection is gone: uploads left over are deleted when the host is connected again.
-        }
+        var deleted = await SftpFiles.DeleteQuietlyAsync(sftp, path).ConfigureAwait(false) ? "; what was written is deleted" : "";
 
         var size = await SizeOfAsync(image, CancellationToken.None).ConfigureAwait(false);
         return free is { } left && left < size - written

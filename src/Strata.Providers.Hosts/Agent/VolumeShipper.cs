@@ -6,9 +6,11 @@ using Strata.Providers.Hosts.Ssh;
 namespace Strata.Providers.Hosts.Agent;
 
 /// <summary>
-/// Sends a volume's content from the control plane's machine to one host: written as a tar while SFTP streams it into
-/// the agent's upload folder (nothing is staged on the control plane's disk), then the agent replaces the volume's
-/// content with it. An upload that fails is deleted, so nothing half-written stays on the host.
+/// Moves a volume's content between the control plane's machine and one host, as one tar stream. To the host: written
+/// as a tar while SFTP streams it into the agent's upload folder (nothing is staged on the control plane's disk), then
+/// the agent replaces the volume's content with it. From the host: the agent writes the archive into its upload
+/// folder, and SFTP streams it here into a folder while it is extracted. Either way the archive on the host is
+/// deleted, whether the transfer succeeded or failed, so nothing half-written stays there.
 /// </summary>
 internal sealed class VolumeShipper(AgentRequests requests, SshConnector connector, SshLogin login, string uploadFolder)
 {
@@ -22,11 +24,13 @@ internal sealed class VolumeShipper(AgentRequests requests, SshConnector connect
             using var sftp = await connector.ConnectSftpAsync(login, ct).ConfigureAwait(false);
             try
             {
-                await UploadAsync(sftp, sourceFolder, remote, ct).ConfigureAwait(false);
+                await PipedAsync(
+                    (tar, token) => VolumeContent.WriteAsync(sourceFolder, tar, token),
+                    (tar, token) => sftp.UploadFileAsync(tar, remote, false, null, token), ct).ConfigureAwait(false);
             }
             catch
             {
-                await DeleteQuietlyAsync(sftp, remote).ConfigureAwait(false);
+                await SftpFiles.DeleteQuietlyAsync(sftp, remote).ConfigureAwait(false);
                 throw;
             }
         }
@@ -39,36 +43,67 @@ internal sealed class VolumeShipper(AgentRequests requests, SshConnector connect
         await requests.AskAsync<AgentDone>(id => new AgentFillVolume { Id = id, VolumeId = volumeId, FileName = fileName }, ct).ConfigureAwait(false);
     }
 
-    private static async Task UploadAsync(Renci.SshNet.SftpClient sftp, string sourceFolder, string remote, CancellationToken ct)
+    /// <summary>Copies the volume's content on the host into the empty folder <paramref name="targetFolder"/> here.</summary>
+    /// <exception cref="ProviderException">The agent could not write the archive, or it could not be read or extracted here.</exception>
+    public async Task ReceiveAsync(string volumeId, string targetFolder, CancellationToken ct)
+    {
+        var fileName = $"volume-{volumeId}-{Guid.NewGuid():N}.out.tar";
+        var remote = $"{uploadFolder}/{fileName}";
+        await requests.AskAsync<AgentDone>(id => new AgentPackVolume { Id = id, VolumeId = volumeId, FileName = fileName }, ct).ConfigureAwait(false);
+        try
+        {
+            using var sftp = await connector.ConnectSftpAsync(login, ct).ConfigureAwait(false);
+            try
+            {
+                await PipedAsync(
+                    (tar, token) => sftp.DownloadFileAsync(remote, tar, token),
+                    (tar, token) => VolumeContent.ExtractAsync(tar, targetFolder, token), ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                await SftpFiles.DeleteQuietlyAsync(sftp, remote).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is SshException or IOException or HostConnectException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            throw new ProviderException($"the content of volume {volumeId} could not be read from {login.Target}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="produce"/>, writing into a pipe, beside <paramref name="consume"/>, reading from it, so that
+    /// nothing is staged on disk. When the consumer fails first, the producer is stopped and its own failure (a
+    /// broken pipe) is not the one reported.
+    /// </summary>
+    private static async Task PipedAsync(Func<Stream, CancellationToken, Task> produce, Func<Stream, CancellationToken, Task> consume, CancellationToken ct)
     {
         var pipe = new Pipe();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var writing = WriteAsync(sourceFolder, pipe.Writer, stop.Token);
+        var producing = ProduceAsync(produce, pipe.Writer, stop.Token);
         try
         {
             await using var reader = pipe.Reader.AsStream();
-            await sftp.UploadFileAsync(reader, remote, false, null, ct).ConfigureAwait(false);
+            await consume(reader, ct).ConfigureAwait(false);
         }
         catch
         {
-            // The upload ended first: the writer must stop reading the volume, and what it says is not the failure.
             await stop.CancelAsync().ConfigureAwait(false);
             await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-            await writing.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+            await producing.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
             throw;
         }
 
-        await writing.ConfigureAwait(false);
+        await producing.ConfigureAwait(false);
     }
 
-    private static async Task WriteAsync(string sourceFolder, PipeWriter writer, CancellationToken ct)
+    private static async Task ProduceAsync(Func<Stream, CancellationToken, Task> produce, PipeWriter writer, CancellationToken ct)
     {
         await Task.Yield();
         Exception? failure = null;
         try
         {
             await using var stream = writer.AsStream(leaveOpen: true);
-            await VolumeContent.WriteAsync(sourceFolder, stream, ct).ConfigureAwait(false);
+            await produce(stream, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -78,21 +113,6 @@ internal sealed class VolumeShipper(AgentRequests requests, SshConnector connect
         finally
         {
             await writer.CompleteAsync(failure).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task DeleteQuietlyAsync(Renci.SshNet.SftpClient sftp, string remote)
-    {
-        try
-        {
-            if (sftp.IsConnected && await sftp.ExistsAsync(remote).ConfigureAwait(false))
-            {
-                await sftp.DeleteFileAsync(remote, CancellationToken.None).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is SshException or IOException)
-        {
-            // The connection is gone: uploads left over are deleted when the host is connected again.
         }
     }
 }
