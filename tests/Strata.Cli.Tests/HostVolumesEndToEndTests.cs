@@ -126,6 +126,35 @@ public sealed class HostVolumesEndToEndTests
         Assert.Empty(Directory.Exists(strata.Home.Combine("tmp")) ? Directory.GetFileSystemEntries(strata.Home.Combine("tmp")) : []);
     }
 
+    [Fact]
+    public async Task HostOfTheVolumeLostWithRestoreLatest_ServerStartsOnAnotherHostFromTheNewestSnapshotAndSaysHowOldItIs()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(2, ["--host-timeout", "2s", "--host-lost-after", "4s"]);
+        var strata = fleet.Strata;
+        var up = await strata.UpAsync(WriteSpec(strata, """
+
+                volumeRecovery: restoreLatest
+                backups:
+                  nightly: { snapshot: data, cron: "0 3 * * *" }
+            """), Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var first = SingleServerTier.Single(await strata.StatusAsync(Deployment));
+        var index = fleet.Hosts.FindIndex(h => h.Address == first.Address);
+        var lostVolume = Path.GetFileName(Assert.Single(Directory.GetDirectories(Path.Combine(fleet.AgentDir($"h{index + 1}"), "engine", "volumes"))));
+        var backup = await strata.RunAsync(HostFleetScenario.Timeout, "backup", "run", Deployment, "--tier", "store");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+
+        fleet.Hosts[index].PowerOff();
+        var second = await SingleServerTier.WaitForReplacementAsync(strata, Deployment, first.Name);
+        var events = (await strata.RunAsync(HostFleetScenario.Timeout, "events", Deployment)).Out;
+
+        Assert.NotEqual(first.Address, second.Address);
+        Assert.Contains($"volume holds boots of {first.Name} {second.Name}", await SingleServerTier.LogAsync(strata, Deployment, second.Name), StringComparison.Ordinal);
+        Assert.Contains("volume.recovered", events, StringComparison.Ordinal);
+        Assert.Contains($"in place of {lostVolume} on lost host h{index + 1}: recovery point ", events, StringComparison.Ordinal);
+        Assert.DoesNotContain("tier.no-capacity", events, StringComparison.Ordinal);
+    }
+
     private static async Task<CliResult> RestartControlPlaneAsync(StrataRunner strata)
     {
         var pid = await strata.ControlPlanePidAsync();

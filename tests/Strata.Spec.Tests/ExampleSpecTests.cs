@@ -65,6 +65,7 @@ public sealed class ExampleSpecTests
         var web = spec.FindTier("web")!;
         Assert.Equal(new ServerCount(1, 8, 3), web.Servers);
         Assert.Equal(DeletionPolicy.Snapshot, db.DeletionPolicy);
+        Assert.Equal(VolumeRecovery.RestoreLatest, db.VolumeRecovery);
         Assert.Equal(1L << 30, Assert.Single(db.Volumes).SizeBytes);
         Assert.Equal([BackupKind.Snapshot, BackupKind.Service], db.Backups.Select(b => b.Kind));
         Assert.Equal(TimeSpan.FromHours(24), db.Backups[1].VerifyEvery);

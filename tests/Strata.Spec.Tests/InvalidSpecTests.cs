@@ -376,6 +376,27 @@ public sealed class InvalidSpecTests
             """, "5:37", "tiers.db.deletionPolicy: 'snapshots' is not one of delete, retain, snapshot"
         },
         {
+            "volume recovery not a choice", Image + """
+            tiers:
+              db: { image: app, volumeRecovery: restore }
+            """, "5:37", "tiers.db.volumeRecovery: 'restore' is not one of wait, restoreLatest"
+        },
+        {
+            "volume recovery without volumes", Image + """
+            tiers:
+              db: { image: app, volumeRecovery: restoreLatest }
+            """, "5:37", "tiers.db.volumeRecovery: restoreLatest restores a tier's volumes, and tier db has none"
+        },
+        {
+            "volume recovery without snapshots", Image + """
+            tiers:
+              db:
+                image: app
+                volumes: { data: { size: 1GiB } }
+                volumeRecovery: restoreLatest
+            """, "8:21", "tiers.db.volumeRecovery: restoreLatest restores volume 'data' from its newest snapshot, and no backup policy of tier db takes snapshots of it"
+        },
+        {
             "protocol not a choice", Image + """
             tiers:
               api: { image: app, protocol: h2 }

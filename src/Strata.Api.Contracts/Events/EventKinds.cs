@@ -90,6 +90,9 @@ public static class EventKinds
     /// <summary>A final snapshot of a volume was taken before it was deleted.</summary>
     public const string VolumeSnapshot = "volume.snapshot";
 
+    /// <summary>A volume on a lost host was given up for a new one restored from the newest snapshot; names its recovery point.</summary>
+    public const string VolumeRecovered = "volume.recovered";
+
     public const string BackupCompleted = "backup.completed";
 
     public const string BackupFailed = "backup.failed";

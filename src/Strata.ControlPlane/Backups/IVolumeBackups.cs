@@ -15,4 +15,13 @@ public interface IVolumeBackups
 
     /// <summary>Fills an empty volume folder from a snapshot id (or the latest snapshot of that tier and volume when null).</summary>
     Task RestoreAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, string? snapshotId, CancellationToken ct);
+
+    /// <summary>
+    /// Fills an empty volume folder from the newest snapshot of that tier and volume in the primary store, or in the
+    /// disaster-recovery store when the primary has none or cannot be reached; says which it was and when it was taken.
+    /// </summary>
+    Task<RecoveredSnapshot> RecoverAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, CancellationToken ct);
 }
+
+/// <summary>The snapshot a volume was recovered from: its id, the store (<c>primary</c> or <c>dr</c>) and when it was taken.</summary>
+public sealed record RecoveredSnapshot(string Id, string Store, DateTimeOffset Created);

@@ -60,7 +60,44 @@ internal sealed class VolumeBackups(
         VolumeContent.ReplaceContents(volumePath, staging);
     }
 
-    private static async Task<string?> LatestAsync(SnapshotEngine engine, string deployment, VolumeState volume, string? key, CancellationToken ct)
+    public async Task<RecoveredSnapshot> RecoverAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, CancellationToken ct)
+    {
+        var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, volume.Tier, volume.LogicalName));
+        Exception? primaryFailure = null;
+        SnapshotInfo? latest = null;
+        try
+        {
+            latest = await LatestInfoAsync(new SnapshotEngine(stores.Primary(runtime), timeProvider: time), runtime.Name, volume, key, ct).ConfigureAwait(false);
+        }
+        catch (Storage.ObjectStoreUnavailableException ex)
+        {
+            // The primary store may have been lost with the host's region: the disaster-recovery copy is there for that.
+            primaryFailure = ex;
+        }
+
+        if (latest is not null)
+        {
+            await RestoreAsync(runtime, volume, volumePath, latest.Id, ct).ConfigureAwait(false);
+            return new RecoveredSnapshot(latest.Id, "primary", latest.Created);
+        }
+
+        var dr = stores.DisasterRecovery(runtime);
+        latest = dr is null ? null : await LatestInfoAsync(new SnapshotEngine(dr, timeProvider: time), runtime.Name, volume, key, ct).ConfigureAwait(false);
+        if (latest is null)
+        {
+            throw new InvalidOperationException($"volume {volume.LogicalName} of tier {volume.Tier} is to be restored from its newest snapshot, and "
+                + (primaryFailure is null ? "the primary store holds none" : $"the primary store cannot be reached ({primaryFailure.Message})")
+                + (dr is null ? " (the deployment has no disasterRecovery store)" : ", nor does the disasterRecovery store"));
+        }
+
+        await RestoreAsync(runtime, volume, volumePath, RestoreSource.DisasterRecoveryPrefix + latest.Id, ct).ConfigureAwait(false);
+        return new RecoveredSnapshot(latest.Id, "dr", latest.Created);
+    }
+
+    private static async Task<string?> LatestAsync(SnapshotEngine engine, string deployment, VolumeState volume, string? key, CancellationToken ct) =>
+        (await LatestInfoAsync(engine, deployment, volume, key, ct).ConfigureAwait(false))?.Id;
+
+    private static async Task<SnapshotInfo?> LatestInfoAsync(SnapshotEngine engine, string deployment, VolumeState volume, string? key, CancellationToken ct)
     {
         SnapshotInfo? latest = null;
         await foreach (var info in engine.ListAsync(new SnapshotFilter(deployment, volume.Tier, volume.LogicalName), (_, _, _) => key, ct).ConfigureAwait(false))
@@ -68,7 +105,7 @@ internal sealed class VolumeBackups(
             latest = latest is null || info.Created > latest.Created ? info : latest;
         }
 
-        return latest?.Id;
+        return latest;
     }
 }
 

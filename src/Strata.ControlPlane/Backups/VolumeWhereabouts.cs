@@ -57,7 +57,7 @@ internal static class VolumeWhereabouts
         }
     }
 
-    private static IVolumeCopies CopiesOf(ICloudProvider provider, string volumeId, string host) =>
-        provider as IVolumeCopies
+    private static IRemoteVolumes CopiesOf(ICloudProvider provider, string volumeId, string host) =>
+        provider as IRemoteVolumes
         ?? throw new InvalidOperationException($"volume {volumeId} is on host {host}, and the provider cannot copy its content to the control plane's machine");
 }

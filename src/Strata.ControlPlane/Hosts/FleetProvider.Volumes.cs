@@ -54,6 +54,15 @@ internal sealed partial class FleetProvider
     public async Task CopyInAsync(string volumeId, string folder, CancellationToken ct) =>
         await (await VolumeAgentAsync(volumeId, "its content can be written only once the host is back", ct).ConfigureAwait(false)).FillVolumeAsync(volumeId, folder, ct).ConfigureAwait(false);
 
+    public async Task<string?> LostHostOfAsync(string volumeId, CancellationToken ct) =>
+        await FindVolumeAsync(volumeId, ct).ConfigureAwait(false) is { } placed && await IsGoneAsync(placed.Host, ct).ConfigureAwait(false) ? placed.Host : null;
+
+    public Task AbandonAsync(string volumeId, CancellationToken ct) => inventory.ForgetVolumeAsync(volumeId, ct);
+
+    /// <summary>Whether a host is lost, or was removed from the fleet (before or since this control plane started).</summary>
+    private async Task<bool> IsGoneAsync(string host, CancellationToken ct) =>
+        LostHosts().Contains(host) || _removed.Contains(host) || await inventory.FindAsync(host, ct).ConfigureAwait(false) is null;
+
     /// <summary>The agent of the host that keeps the volume, when it is connected and not lost.</summary>
     private async Task<HostAgent> VolumeAgentAsync(string volumeId, string untilBack, CancellationToken ct)
     {
@@ -91,12 +100,21 @@ internal sealed partial class FleetProvider
     /// <summary>
     /// Why the tier's next server cannot start where the volume it would take is: a volume of the tier that no running
     /// server holds (its server failed, or was on a lost host) is on a host that is not ready, or that has no room for
-    /// the server. Volumes their servers hold do not hold the tier back.
+    /// the server. Volumes their servers hold do not hold the tier back, nor volumes on lost hosts of a tier that
+    /// restores them from snapshots (<paramref name="restoresLost"/>).
     /// </summary>
-    private string? WhyVolumesWait(List<HostVolume> volumes, IReadOnlyList<HostRecord> records, List<PlacementHost> hosts, List<PlacedServer> placed, PlacementRequest request)
+    private string? WhyVolumesWait(
+        List<HostVolume> volumes, bool restoresLost, IReadOnlyList<HostRecord> records, List<PlacementHost> hosts, List<PlacedServer> placed, PlacementRequest request)
     {
+        var lost = LostHosts();
         foreach (var volume in volumes.Where(v => !InUse(v.VolumeId)))
         {
+            if (restoresLost && (lost.Contains(volume.Host) || _removed.Contains(volume.Host) || records.All(r => r.Registration.Name != volume.Host)))
+            {
+                // Its server starts elsewhere, on a new volume restored from the newest snapshot.
+                continue;
+            }
+
             if (WhyNotOn(volume, hosts, records) is { } away)
             {
                 return away;

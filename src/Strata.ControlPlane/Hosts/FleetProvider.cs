@@ -16,7 +16,7 @@ namespace Strata.ControlPlane.Hosts;
 /// launched there by its agent, and calls about a server go where it runs. Images are baked by the embedded provider
 /// into the control plane's store, from which hosts receive them.
 /// </summary>
-internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory, TimeProvider time) : ICloudProvider, IVolumeCopies, ITierCapacity, IServerReach, IDisposable
+internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory, TimeProvider time) : ICloudProvider, IRemoteVolumes, ITierCapacity, IServerReach, IDisposable
 {
     private readonly SemaphoreSlim _placing = new(1, 1);
     private ImmutableDictionary<string, HostServers> _hosts = ImmutableDictionary<string, HostServers>.Empty;
@@ -171,7 +171,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         return await DecideAsync((records, hosts, placed) =>
         {
             var staying = placed.Where(p => !leaving.Contains(p.ServerId)).ToList();
-            return WhyVolumesWait(volumes, records, hosts, staying, request)
+            return WhyVolumesWait(volumes, tier.VolumeRecovery == VolumeRecovery.RestoreLatest, records, hosts, staying, request)
                 ?? (HostPlacement.PlaceAll(hosts, staying, request, count, out var shortage) is null ? shortage : null);
         }, ct).ConfigureAwait(false);
     }

@@ -11,7 +11,7 @@ namespace Strata.ControlPlane.Reconciliation;
 /// snapshot the spec names) and attached at launch; handed over to its replacement when it fails; and, when it is
 /// terminated, kept for its replacement or deleted by their policy, as the cause of the termination says.
 /// </summary>
-public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBackups volumeBackups, EventLog events)
+public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBackups volumeBackups, EventLog events, TimeProvider time)
 {
     // Only names new volumes; nothing a test must control.
     private readonly Random _random = new();
@@ -21,6 +21,11 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
         var attachments = new List<VolumeAttachment>();
         foreach (var volume in tier.Volumes)
         {
+            if (tier.VolumeRecovery == VolumeRecovery.RestoreLatest && provider is IRemoteVolumes remote)
+            {
+                await GiveUpLostAsync(runtime, tier, volume, server.Name, remote, ct).ConfigureAwait(false);
+            }
+
             var state = await runtime.MutateAsync(s => VolumeBook.Attach(s, runtime.Name, tier, volume, server.Name, _random), ct).ConfigureAwait(false);
             var record = state.Volumes.First(v => v.Server == server.Name && v.LogicalName == volume.Name);
             var info = await provider.CreateVolumeAsync(new VolumeRequest
@@ -33,18 +38,75 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
             if (record.Path != info.Path)
             {
                 // A volume moved to a host has its path there: only a new one (no path yet) starts from a snapshot.
-                await runtime.MutateAsync(s => s.WithVolume(record with { Path = info.Path }), ct).ConfigureAwait(false);
-                if (record.Path is null && volume.RestoreFrom is { } snapshot)
+                // Its path is recorded once it is filled, so that a restart in between fills it again.
+                if (record.Path is null)
                 {
-                    // A new volume of a spec that names a snapshot starts from it, as CloudFormation snapshot parameters do.
-                    await volumeBackups.RestoreAsync(runtime, record with { Path = info.Path }, info.Path, snapshot, ct).ConfigureAwait(false);
+                    await FillNewAsync(runtime, volume, record with { Path = info.Path }, ct).ConfigureAwait(false);
                 }
+
+                await runtime.MutateAsync(s => s.WithVolume(record with { Path = info.Path, RecoveringFrom = null }), ct).ConfigureAwait(false);
             }
 
             attachments.Add(new VolumeAttachment(record.Name, volume.Mount));
         }
 
         return attachments;
+    }
+
+    /// <summary>A new volume starts from the newest snapshot when it replaces one on a lost host, else from the snapshot the spec names, if any.</summary>
+    private async Task FillNewAsync(DeploymentRuntime runtime, VolumeSpec volume, VolumeState record, CancellationToken ct)
+    {
+        if (record.RecoveringFrom is { } lost)
+        {
+            var snapshot = await volumeBackups.RecoverAsync(runtime, record, record.Path!, ct).ConfigureAwait(false);
+            var age = time.GetUtcNow() - snapshot.Created;
+            await events.PublishAsync(runtime.Name, EventKinds.VolumeRecovered,
+                $"volume {record.Name} restored from snapshot {snapshot.Id} ({snapshot.Store} store, taken {snapshot.Created:yyyy-MM-dd HH:mm:ss}Z) in place of {lost}: "
+                + $"recovery point {Ago(age)} ago; what was written since is on the lost host only",
+                $"volumes.{record.Tier}.{record.LogicalName}", EventSeverity.Warning, ct).ConfigureAwait(false);
+        }
+        else if (volume.RestoreFrom is { } snapshot)
+        {
+            // A new volume of a spec that names a snapshot starts from it, as CloudFormation snapshot parameters do.
+            await volumeBackups.RestoreAsync(runtime, record, record.Path!, snapshot, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static string Ago(TimeSpan age) => age switch
+    {
+        { TotalHours: >= 1 } => $"{(long)age.TotalHours}h{age.Minutes:00}m",
+        { TotalMinutes: >= 1 } => $"{age.Minutes}m{age.Seconds:00}s",
+        _ => $"{Math.Max(0, age.Seconds)}s",
+    };
+
+    /// <summary>
+    /// Gives up the tier's free volume that is on a lost host, for a new one recovered from the newest snapshot. The
+    /// new volume is recorded (as recovering) in the same step that forgets the lost one, and only then is the lost one
+    /// abandoned by the provider: a restart at any point either finds the lost volume still there or recovers the new.
+    /// </summary>
+    private async Task GiveUpLostAsync(DeploymentRuntime runtime, TierSpec tier, VolumeSpec volume, string server, IRemoteVolumes remote, CancellationToken ct)
+    {
+        if (runtime.State.Volumes.Any(v => v.Server == server && v.LogicalName == volume.Name && v.Tier == tier.Name))
+        {
+            return;
+        }
+
+        foreach (var free in runtime.State.Volumes.Where(v => v.Server is null && v.Tier == tier.Name && v.LogicalName == volume.Name).ToList())
+        {
+            if (await remote.LostHostOfAsync(free.Name, ct).ConfigureAwait(false) is not { } host)
+            {
+                continue;
+            }
+
+            await runtime.MutateAsync(s =>
+            {
+                var next = VolumeBook.Attach(s.WithoutVolume(free.Name), runtime.Name, tier, volume, server, _random);
+                var created = next.Volumes.First(v => v.Server == server && v.LogicalName == volume.Name);
+                return next.WithVolume(created with { RecoveringFrom = $"{free.Name} on lost host {host}" });
+            }, ct).ConfigureAwait(false);
+            await remote.AbandonAsync(free.Name, ct).ConfigureAwait(false);
+            return;
+        }
     }
 
     /// <summary>Frees the volumes of a failed server for its replacement, once nothing of the server can write to them.</summary>

@@ -71,4 +71,10 @@ public sealed record VolumeState
 
     /// <summary>Where the provider keeps it, e.g. a folder for the local provider.</summary>
     public string? Path { get; init; }
+
+    /// <summary>
+    /// The volume on a lost host this new one takes the place of (e.g. <c>vault-store-data-x1 on host h1</c>): until
+    /// it has a <see cref="Path"/>, it is to be restored from the newest snapshot, also after a restart.
+    /// </summary>
+    public string? RecoveringFrom { get; init; }
 }

@@ -8,7 +8,7 @@ namespace Strata.Spec.Loading;
 internal static class TierReader
 {
     private static readonly string[] s_keys =
-        ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxReplacing", "maxAge", "deletionPolicy", "backups", "zones", "placement", "resources", "dependsOn", "protocol"];
+        ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxReplacing", "maxAge", "deletionPolicy", "volumeRecovery", "backups", "zones", "placement", "resources", "dependsOn", "protocol"];
 
     private static readonly string[] s_serverKeys = ["min", "max", "desired"];
     private static readonly string[] s_volumeKeys = ["size", "mount", "restoreFrom", "deletionPolicy"];
@@ -20,6 +20,11 @@ internal static class TierReader
     internal static readonly Dictionary<string, DeletionPolicy> DeletionPolicies = new(StringComparer.Ordinal)
     {
         ["delete"] = DeletionPolicy.Delete, ["retain"] = DeletionPolicy.Retain, ["snapshot"] = DeletionPolicy.Snapshot,
+    };
+
+    internal static readonly Dictionary<string, VolumeRecovery> VolumeRecoveries = new(StringComparer.Ordinal)
+    {
+        ["wait"] = VolumeRecovery.Wait, ["restoreLatest"] = VolumeRecovery.RestoreLatest,
     };
 
     internal static readonly Dictionary<string, TierProtocol> Protocols = new(StringComparer.Ordinal)
@@ -70,6 +75,7 @@ internal static class TierReader
             MaxReplacing = ReadMaxReplacing(map["maxReplacing"], path + ".maxReplacing", context),
             MaxAge = context.Duration(map["maxAge"], path + ".maxAge", positive: true),
             DeletionPolicy = context.Choice(map["deletionPolicy"], path + ".deletionPolicy", DeletionPolicies) ?? DeletionPolicy.Delete,
+            VolumeRecovery = context.Choice(map["volumeRecovery"], path + ".volumeRecovery", VolumeRecoveries) ?? VolumeRecovery.Wait,
             Protocol = context.Choice(map["protocol"], path + ".protocol", Protocols) ?? TierProtocol.Http1,
             Backups = BackupReader.Read(map["backups"], path + ".backups", key.Location, context, volumes, image),
             Zones = ReadNames(map["zones"], path + ".zones", "zone", context),
@@ -88,7 +94,31 @@ internal static class TierReader
         }
 
         CheckScheduleBounds(tier, context);
+        CheckVolumeRecovery(tier, map, context);
         return image is null ? null : tier;
+    }
+
+    /// <summary>A tier that restores its volumes from their newest snapshot needs volumes, and snapshots of each.</summary>
+    private static void CheckVolumeRecovery(TierSpec tier, MapReader map, ReadContext context)
+    {
+        if (tier.VolumeRecovery != VolumeRecovery.RestoreLatest || map["volumeRecovery"] is not { } node)
+        {
+            return;
+        }
+
+        var path = $"tiers.{tier.Name}.volumeRecovery";
+        if (tier.Volumes.Count == 0)
+        {
+            context.Error(node.Location, DiagnosticCodes.NotAllowed, $"{path}: restoreLatest restores a tier's volumes, and tier {tier.Name} has none", "remove volumeRecovery, or give the tier a volume");
+            return;
+        }
+
+        foreach (var volume in tier.Volumes.Where(v => tier.Backups.All(b => b.Kind != BackupKind.Snapshot || b.Volume != v.Name)))
+        {
+            context.Error(node.Location, DiagnosticCodes.MissingKey,
+                $"{path}: restoreLatest restores volume '{volume.Name}' from its newest snapshot, and no backup policy of tier {tier.Name} takes snapshots of it",
+                $"add one, e.g. backups: {{ nightly: {{ snapshot: {volume.Name}, cron: \"0 3 * * *\" }} }}");
+        }
     }
 
     private static ImageSpec? ReadImage(MapReader map, string path, ReadContext context)

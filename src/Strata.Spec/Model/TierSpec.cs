@@ -2,6 +2,16 @@ namespace Strata.Spec.Model;
 
 public enum DeletionPolicy { Delete, Retain, Snapshot }
 
+/// <summary>What a tier's server does when the host that keeps its volume is lost.</summary>
+public enum VolumeRecovery
+{
+    /// <summary>It waits for the host to be back, where its data is.</summary>
+    Wait,
+
+    /// <summary>It starts elsewhere on a new volume restored from the newest snapshot (primary store, else the disaster-recovery store).</summary>
+    RestoreLatest,
+}
+
 /// <summary>The protocol a tier's servers speak on their ports, which load balancers in front of them use.</summary>
 public enum TierProtocol
 {
@@ -51,6 +61,9 @@ public sealed record TierSpec
 
     /// <summary>What happens to the tier's volumes when it goes away. The default is <see cref="DeletionPolicy.Delete"/>.</summary>
     public DeletionPolicy DeletionPolicy { get; init; } = DeletionPolicy.Delete;
+
+    /// <summary>What a server does when the host that keeps its volume is lost. The default is <see cref="VolumeRecovery.Wait"/>.</summary>
+    public VolumeRecovery VolumeRecovery { get; init; } = VolumeRecovery.Wait;
 
     /// <summary>What the servers speak on their ports. The default is <see cref="TierProtocol.Http1"/>.</summary>
     public TierProtocol Protocol { get; init; } = TierProtocol.Http1;

@@ -36,6 +36,7 @@ public sealed class EventKindsTests
         [nameof(EventKinds.LoadBalancerCheck)] = "loadbalancer.check",
         [nameof(EventKinds.ImageBaked)] = "image.baked",
         [nameof(EventKinds.VolumeSnapshot)] = "volume.snapshot",
+        [nameof(EventKinds.VolumeRecovered)] = "volume.recovered",
         [nameof(EventKinds.BackupCompleted)] = "backup.completed",
         [nameof(EventKinds.BackupFailed)] = "backup.failed",
         [nameof(EventKinds.BackupRestored)] = "backup.restored",

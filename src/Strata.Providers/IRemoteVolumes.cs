@@ -3,9 +3,9 @@ namespace Strata.Providers;
 /// <summary>
 /// A provider that may keep volumes on other machines than the control plane's (see <see cref="VolumeInfo.Host"/>).
 /// Snapshots read and restores write a folder on the control plane's machine, so the content of such a volume is
-/// copied here to be read, and back to be written.
+/// copied here to be read, and back to be written; and a machine that keeps one may be lost, with its data.
 /// </summary>
-public interface IVolumeCopies
+public interface IRemoteVolumes
 {
     /// <summary>Copies the content of a volume kept on a host into the empty folder <paramref name="folder"/> here.</summary>
     /// <exception cref="ProviderException">The volume's host is not connected, or the content could not be read; the message says why.</exception>
@@ -17,4 +17,13 @@ public interface IVolumeCopies
     /// </summary>
     /// <exception cref="ProviderException">The volume's host is not connected, or the content could not be put in place; the message says why.</exception>
     Task CopyInAsync(string volumeId, string folder, CancellationToken ct);
+
+    /// <summary>The host that keeps the volume when that host is lost (or was removed from the fleet), else null.</summary>
+    Task<string?> LostHostOfAsync(string volumeId, CancellationToken ct);
+
+    /// <summary>
+    /// Gives up a volume kept on a lost host: it is forgotten, so that no server waits for it or is placed where it
+    /// was. Its folder stays on that host, should the host ever come back.
+    /// </summary>
+    Task AbandonAsync(string volumeId, CancellationToken ct);
 }
