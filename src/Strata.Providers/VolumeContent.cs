@@ -16,15 +16,77 @@ public static class VolumeContent
         TarFile.CreateFromDirectoryAsync(folder, destination, includeBaseDirectory: false, ct);
 
     /// <summary>
-    /// Extracts an archive written by <see cref="WriteAsync"/> into <paramref name="folder"/>; an entry that would land
-    /// outside the folder fails the extraction.
+    /// Extracts an archive written by <see cref="WriteAsync"/> into the empty folder <paramref name="folder"/>. The
+    /// archive may come from a machine that is not trusted (a host, whose volume its workload writes), so nothing of
+    /// it may land outside the folder: a name that is absolute or climbs with <c>..</c>, an entry below a symbolic
+    /// link it made, a hard link or a device entry fail the extraction (<see cref="InvalidDataException"/>). Modes
+    /// are kept to the permission bits (no setuid, setgid or sticky), and folders get theirs once they are filled.
     /// </summary>
-    public static Task ExtractAsync(Stream archive, string folder, CancellationToken ct) =>
-        TarFile.ExtractToDirectoryAsync(archive, folder, overwriteFiles: false, ct);
+    public static async Task ExtractAsync(Stream archive, string folder, CancellationToken ct)
+    {
+        var root = Path.GetFullPath(folder);
+        var links = new List<string>();
+        var folders = new List<(string Path, TarEntry Entry)>();
+        await using var reader = new TarReader(archive, leaveOpen: true);
+        while (await reader.GetNextEntryAsync(copyData: false, ct).ConfigureAwait(false) is { } entry)
+        {
+            if (RelativeName(entry.Name) is not { } relative)
+            {
+                continue;
+            }
+
+            if (links.FirstOrDefault(link => relative.StartsWith(link + "/", StringComparison.Ordinal)) is { } below)
+            {
+                throw new InvalidDataException($"'{entry.Name}' is below the symbolic link '{below}' of the same archive: refused, it could lead outside the volume");
+            }
+
+            var target = Path.Combine(root, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            switch (entry.EntryType)
+            {
+                case TarEntryType.Directory:
+                    Directory.CreateDirectory(target);
+                    folders.Add((target, entry));
+                    break;
+                case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.Fifo:
+                    await entry.ExtractToFileAsync(target, overwrite: false, ct).ConfigureAwait(false);
+                    File.SetUnixFileMode(target, entry.Mode & PermissionBits);
+                    break;
+                case TarEntryType.SymbolicLink:
+                    File.CreateSymbolicLink(target, entry.LinkName);
+                    links.Add(relative);
+                    break;
+                default:
+                    throw new InvalidDataException($"'{entry.Name}' is a {entry.EntryType} entry, which a volume's content may not hold");
+            }
+        }
+
+        // Deepest first, so that a folder made read-only does not stop its parent's time from being set.
+        foreach (var (path, entry) in Enumerable.Reverse(folders))
+        {
+            File.SetUnixFileMode(path, entry.Mode & PermissionBits);
+            Directory.SetLastWriteTimeUtc(path, entry.ModificationTime.UtcDateTime);
+        }
+    }
+
+    private const UnixFileMode PermissionBits = (UnixFileMode)0b111_111_111;
+
+    /// <summary>The entry's name relative to the volume, or null for the volume itself; refused when it could leave it.</summary>
+    private static string? RelativeName(string name)
+    {
+        var parts = name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToList();
+        if (name.StartsWith('/') || parts.Contains(".."))
+        {
+            throw new InvalidDataException($"'{name}' would land outside the volume: refused");
+        }
+
+        return parts.Count == 0 ? null : string.Join('/', parts);
+    }
 
     /// <summary>
     /// Replaces everything in <paramref name="volumePath"/> with the archive's content. The archive is extracted beside
-    /// the volume first, so that a damaged one (or an entry that would land outside it) leaves the volume as it was.
+    /// the volume first (as <see cref="ExtractAsync"/> does), so that a damaged one (or an entry that would land
+    /// outside it) leaves the volume as it was.
     /// </summary>
     public static async Task ReplaceAsync(string volumePath, string archivePath, CancellationToken ct)
     {
@@ -32,11 +94,12 @@ public static class VolumeContent
         Directory.CreateDirectory(staging);
         try
         {
-            await TarFile.ExtractToDirectoryAsync(archivePath, staging, overwriteFiles: false, ct).ConfigureAwait(false);
+            await using var archive = File.OpenRead(archivePath);
+            await ExtractAsync(archive, staging, ct).ConfigureAwait(false);
         }
         catch
         {
-            Directory.Delete(staging, recursive: true);
+            Strata.Common.Files.FolderTree.Delete(staging);
             throw;
         }
 

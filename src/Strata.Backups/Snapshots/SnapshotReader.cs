@@ -136,7 +136,7 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
         }
         catch
         {
-            DeleteTree(temp);
+            Strata.Common.Files.FolderTree.Delete(temp);
             throw;
         }
     }
@@ -197,23 +197,4 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
     /// </summary>
     private ArrayPool<byte> NewChunkPool() =>
         ArrayPool<byte>.Create(ChunkCodec.MaxStoredLength(options.Chunking.MaxSize), (options.Parallelism * 2) + 4);
-
-    private static void DeleteTree(string folder)
-    {
-        if (!Directory.Exists(folder))
-        {
-            return;
-        }
-
-        // Restored modes may forbid deleting; the half-restored copy must go regardless.
-        foreach (var directory in Directory.EnumerateDirectories(folder, "*", SearchOption.AllDirectories).Prepend(folder))
-        {
-            if (new DirectoryInfo(directory).LinkTarget is null)
-            {
-                File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-        }
-
-        Directory.Delete(folder, recursive: true);
-    }
 }

@@ -159,9 +159,7 @@ internal sealed class ScratchFolder : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(Path))
-        {
-            Directory.Delete(Path, recursive: true);
-        }
+        // A copy of a volume may hold folders whose modes forbid deleting what is in them.
+        Strata.Common.Files.FolderTree.Delete(Path);
     }
 }

@@ -17,9 +17,13 @@ public interface IVolumeBackups
     Task RestoreAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, string? snapshotId, CancellationToken ct);
 
     /// <summary>
-    /// Fills an empty volume folder from the newest snapshot of that tier and volume in the primary store, or in the
-    /// disaster-recovery store when the primary has none or cannot be reached; says which it was and when it was taken.
+    /// The newest snapshot of the tier's volume in the primary store, or in the disaster-recovery store when the
+    /// primary has none or cannot be reached; null when neither has one.
     /// </summary>
+    Task<RecoveredSnapshot?> FindNewestAsync(DeploymentRuntime runtime, string tier, string volume, CancellationToken ct);
+
+    /// <summary>Fills an empty volume folder from the newest snapshot (see <see cref="FindNewestAsync"/>); says which it was.</summary>
+    /// <exception cref="InvalidOperationException">Neither store holds a snapshot of the volume.</exception>
     Task<RecoveredSnapshot> RecoverAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, CancellationToken ct);
 }
 

@@ -60,47 +60,43 @@ internal sealed class VolumeBackups(
         VolumeContent.ReplaceContents(volumePath, staging);
     }
 
-    public async Task<RecoveredSnapshot> RecoverAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, CancellationToken ct)
+    public async Task<RecoveredSnapshot?> FindNewestAsync(DeploymentRuntime runtime, string tier, string volume, CancellationToken ct)
     {
-        var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, volume.Tier, volume.LogicalName));
-        Exception? primaryFailure = null;
-        SnapshotInfo? latest = null;
+        var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, tier, volume));
         try
         {
-            latest = await LatestInfoAsync(new SnapshotEngine(stores.Primary(runtime), timeProvider: time), runtime.Name, volume, key, ct).ConfigureAwait(false);
+            if (await LatestInfoAsync(new SnapshotEngine(stores.Primary(runtime), timeProvider: time), runtime.Name, tier, volume, key, ct).ConfigureAwait(false) is { } primary)
+            {
+                return new RecoveredSnapshot(primary.Id, "primary", primary.Created);
+            }
         }
-        catch (Storage.ObjectStoreUnavailableException ex)
+        catch (Storage.ObjectStoreUnavailableException)
         {
             // The primary store may have been lost with the host's region: the disaster-recovery copy is there for that.
-            primaryFailure = ex;
         }
 
-        if (latest is not null)
-        {
-            await RestoreAsync(runtime, volume, volumePath, latest.Id, ct).ConfigureAwait(false);
-            return new RecoveredSnapshot(latest.Id, "primary", latest.Created);
-        }
+        return stores.DisasterRecovery(runtime) is { } dr
+            && await LatestInfoAsync(new SnapshotEngine(dr, timeProvider: time), runtime.Name, tier, volume, key, ct).ConfigureAwait(false) is { } copy
+            ? new RecoveredSnapshot(copy.Id, "dr", copy.Created)
+            : null;
+    }
 
-        var dr = stores.DisasterRecovery(runtime);
-        latest = dr is null ? null : await LatestInfoAsync(new SnapshotEngine(dr, timeProvider: time), runtime.Name, volume, key, ct).ConfigureAwait(false);
-        if (latest is null)
-        {
-            throw new InvalidOperationException($"volume {volume.LogicalName} of tier {volume.Tier} is to be restored from its newest snapshot, and "
-                + (primaryFailure is null ? "the primary store holds none" : $"the primary store cannot be reached ({primaryFailure.Message})")
-                + (dr is null ? " (the deployment has no disasterRecovery store)" : ", nor does the disasterRecovery store"));
-        }
-
-        await RestoreAsync(runtime, volume, volumePath, RestoreSource.DisasterRecoveryPrefix + latest.Id, ct).ConfigureAwait(false);
-        return new RecoveredSnapshot(latest.Id, "dr", latest.Created);
+    public async Task<RecoveredSnapshot> RecoverAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, CancellationToken ct)
+    {
+        var newest = await FindNewestAsync(runtime, volume.Tier, volume.LogicalName, ct).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"volume {volume.LogicalName} of tier {volume.Tier} is to be restored from its newest snapshot, and neither the primary nor the disasterRecovery store holds one");
+        var source = newest.Store == "dr" ? RestoreSource.DisasterRecoveryPrefix + newest.Id : newest.Id;
+        await RestoreAsync(runtime, volume, volumePath, source, ct).ConfigureAwait(false);
+        return newest;
     }
 
     private static async Task<string?> LatestAsync(SnapshotEngine engine, string deployment, VolumeState volume, string? key, CancellationToken ct) =>
-        (await LatestInfoAsync(engine, deployment, volume, key, ct).ConfigureAwait(false))?.Id;
+        (await LatestInfoAsync(engine, deployment, volume.Tier, volume.LogicalName, key, ct).ConfigureAwait(false))?.Id;
 
-    private static async Task<SnapshotInfo?> LatestInfoAsync(SnapshotEngine engine, string deployment, VolumeState volume, string? key, CancellationToken ct)
+    private static async Task<SnapshotInfo?> LatestInfoAsync(SnapshotEngine engine, string deployment, string tier, string volume, string? key, CancellationToken ct)
     {
         SnapshotInfo? latest = null;
-        await foreach (var info in engine.ListAsync(new SnapshotFilter(deployment, volume.Tier, volume.LogicalName), (_, _, _) => key, ct).ConfigureAwait(false))
+        await foreach (var info in engine.ListAsync(new SnapshotFilter(deployment, tier, volume), (_, _, _) => key, ct).ConfigureAwait(false))
         {
             latest = latest is null || info.Created > latest.Created ? info : latest;
         }

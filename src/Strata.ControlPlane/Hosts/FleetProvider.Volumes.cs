@@ -55,13 +55,19 @@ internal sealed partial class FleetProvider
         await (await VolumeAgentAsync(volumeId, "its content can be written only once the host is back", ct).ConfigureAwait(false)).FillVolumeAsync(volumeId, folder, ct).ConfigureAwait(false);
 
     public async Task<string?> LostHostOfAsync(string volumeId, CancellationToken ct) =>
-        await FindVolumeAsync(volumeId, ct).ConfigureAwait(false) is { } placed && await IsGoneAsync(placed.Host, ct).ConfigureAwait(false) ? placed.Host : null;
+        await FindVolumeAsync(volumeId, ct).ConfigureAwait(false) is { } placed && IsGone(placed.Host, await inventory.ListAsync(ct).ConfigureAwait(false))
+            ? placed.Host
+            : null;
 
     public Task AbandonAsync(string volumeId, CancellationToken ct) => inventory.ForgetVolumeAsync(volumeId, ct);
 
-    /// <summary>Whether a host is lost, or was removed from the fleet (before or since this control plane started).</summary>
-    private async Task<bool> IsGoneAsync(string host, CancellationToken ct) =>
-        LostHosts().Contains(host) || _removed.Contains(host) || await inventory.FindAsync(host, ct).ConfigureAwait(false) is null;
+    /// <summary>
+    /// Whether a host is lost, or was removed from the fleet (before or since this control plane started). A host not
+    /// connected since this control plane started is in the state last recorded of it.
+    /// </summary>
+    private bool IsGone(string host, IReadOnlyList<HostRecord> registered) =>
+        _removed.Contains(host) || registered.FirstOrDefault(h => h.Registration.Name == host) is not { } recorded
+        || (fleet.Find(host)?.State ?? recorded.State) == HostState.Lost;
 
     /// <summary>The agent of the host that keeps the volume, when it is connected and not lost.</summary>
     private async Task<HostAgent> VolumeAgentAsync(string volumeId, string untilBack, CancellationToken ct)
@@ -82,8 +88,7 @@ internal sealed partial class FleetProvider
     public bool KeepsVolumes(string host, string serverId) =>
         _hosts.TryGetValue(host, out var listed) && listed.Servers.TryGetValue(serverId, out var server) && server.Volumes.Count > 0;
 
-    private async Task<HostVolume?> FindVolumeAsync(string volumeId, CancellationToken ct) =>
-        (await inventory.ListVolumesAsync(ct).ConfigureAwait(false)).FirstOrDefault(v => v.VolumeId == volumeId);
+    private Task<HostVolume?> FindVolumeAsync(string volumeId, CancellationToken ct) => inventory.FindVolumeAsync(volumeId, ct);
 
     /// <summary>The request's volumes that are on a host (or being moved to one).</summary>
     private async Task<List<HostVolume>> VolumesOnHostsAsync(LaunchRequest request, CancellationToken ct)
@@ -106,10 +111,9 @@ internal sealed partial class FleetProvider
     private string? WhyVolumesWait(
         List<HostVolume> volumes, bool restoresLost, IReadOnlyList<HostRecord> records, List<PlacementHost> hosts, List<PlacedServer> placed, PlacementRequest request)
     {
-        var lost = LostHosts();
         foreach (var volume in volumes.Where(v => !InUse(v.VolumeId)))
         {
-            if (restoresLost && (lost.Contains(volume.Host) || _removed.Contains(volume.Host) || records.All(r => r.Registration.Name != volume.Host)))
+            if (restoresLost && IsGone(volume.Host, records))
             {
                 // Its server starts elsewhere, on a new volume restored from the newest snapshot.
                 continue;

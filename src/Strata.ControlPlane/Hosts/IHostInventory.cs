@@ -56,6 +56,9 @@ public interface IHostInventory
     /// <summary>The volumes kept on hosts, by id.</summary>
     Task<IReadOnlyList<HostVolume>> ListVolumesAsync(CancellationToken ct);
 
+    /// <summary>Where the volume is (or is being moved to), or null when it is on no host.</summary>
+    Task<HostVolume?> FindVolumeAsync(string volumeId, CancellationToken ct);
+
     /// <summary>Forgets a volume (deleted, or its host removed); forgetting an unknown one does nothing.</summary>
     Task ForgetVolumeAsync(string volumeId, CancellationToken ct);
 }

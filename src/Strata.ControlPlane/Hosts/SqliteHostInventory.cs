@@ -130,11 +130,17 @@ internal sealed class SqliteHostInventory(IOptions<SqliteStateStoreOptions> opti
         await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<HostVolume>> ListVolumesAsync(CancellationToken ct)
+    public Task<IReadOnlyList<HostVolume>> ListVolumesAsync(CancellationToken ct) => ReadVolumesAsync("", _ => { }, ct);
+
+    public async Task<HostVolume?> FindVolumeAsync(string volumeId, CancellationToken ct) =>
+        (await ReadVolumesAsync("WHERE volume_id = $id", c => c.Parameters.AddWithValue("$id", volumeId), ct).ConfigureAwait(false)).SingleOrDefault();
+
+    private async Task<IReadOnlyList<HostVolume>> ReadVolumesAsync(string clause, Action<SqliteCommand> bind, CancellationToken ct)
     {
         await using var connection = await OpenAsync(ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT volume_id, host, deployment, tier, info FROM host_volumes ORDER BY volume_id";
+        command.CommandText = $"SELECT volume_id, host, deployment, tier, info FROM host_volumes {clause} ORDER BY volume_id";
+        bind(command);
         var volumes = new List<HostVolume>();
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))

@@ -37,6 +37,34 @@ public static class VolumeBook
     }
 
     /// <summary>
+    /// Attaches to <paramref name="server"/> a new volume that takes the place of <paramref name="lost"/> (free, on the
+    /// lost <paramref name="host"/>), recorded as recovering from it; the state as it was when <paramref name="lost"/>
+    /// is no longer free (another server took it meanwhile) or the server already has the volume.
+    /// </summary>
+    public static DeploymentState Recover(DeploymentState state, string deployment, TierSpec tier, VolumeSpec volume, string server, string lost, string host, Random random)
+    {
+        if (state.Volumes.Any(v => v.Server == server && v.LogicalName == volume.Name && v.Tier == tier.Name)
+            || state.Volumes.FirstOrDefault(v => v.Name == lost) is not { Server: null })
+        {
+            return state;
+        }
+
+        var name = new NameGenerator(random, state.PhysicalNames()).Next(deployment, $"{tier.Name}-{volume.Name}");
+        var created = new VolumeState
+        {
+            Name = name,
+            Tier = tier.Name,
+            LogicalName = volume.Name,
+            Server = server,
+            SizeBytes = volume.SizeBytes,
+            DeletionPolicy = volume.DeletionPolicy ?? tier.DeletionPolicy,
+            RecoveringFrom = lost,
+            RecoveringFromHost = host,
+        };
+        return state.WithoutVolume(lost) with { Volumes = [.. state.WithoutVolume(lost).Volumes, created] };
+    }
+
+    /// <summary>
     /// The server of the tier that still holds a volume <paramref name="server"/> should take over, or null. A
     /// server being replaced, or a failed one not yet fenced, keeps its volumes until nothing of it runs; a new server
     /// that took a fresh volume meanwhile would start without the data, and two servers must never share one.

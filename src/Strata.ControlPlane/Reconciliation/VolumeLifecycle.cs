@@ -44,7 +44,8 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
                     await FillNewAsync(runtime, volume, record with { Path = info.Path }, ct).ConfigureAwait(false);
                 }
 
-                await runtime.MutateAsync(s => s.WithVolume(record with { Path = info.Path, RecoveringFrom = null }), ct).ConfigureAwait(false);
+                await runtime.MutateAsync(s => s.WithVolume((s.Volumes.FirstOrDefault(v => v.Name == record.Name) ?? record)
+                    with { Path = info.Path, RecoveringFrom = null, RecoveringFromHost = null }), ct).ConfigureAwait(false);
             }
 
             attachments.Add(new VolumeAttachment(record.Name, volume.Mount));
@@ -58,10 +59,16 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
     {
         if (record.RecoveringFrom is { } lost)
         {
+            // Forgotten again here: a restart may have come between recording this volume and forgetting the lost one.
+            if (provider is IRemoteVolumes remote)
+            {
+                await remote.AbandonAsync(lost, ct).ConfigureAwait(false);
+            }
+
             var snapshot = await volumeBackups.RecoverAsync(runtime, record, record.Path!, ct).ConfigureAwait(false);
             var age = time.GetUtcNow() - snapshot.Created;
             await events.PublishAsync(runtime.Name, EventKinds.VolumeRecovered,
-                $"volume {record.Name} restored from snapshot {snapshot.Id} ({snapshot.Store} store, taken {snapshot.Created:yyyy-MM-dd HH:mm:ss}Z) in place of {lost}: "
+                $"volume {record.Name} restored from snapshot {snapshot.Id} ({snapshot.Store} store, taken {snapshot.Created:yyyy-MM-dd HH:mm:ss}Z) in place of {lost} on lost host {record.RecoveringFromHost}: "
                 + $"recovery point {Ago(age)} ago; what was written since is on the lost host only",
                 $"volumes.{record.Tier}.{record.LogicalName}", EventSeverity.Warning, ct).ConfigureAwait(false);
         }
@@ -83,6 +90,7 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
     /// Gives up the tier's free volume that is on a lost host, for a new one recovered from the newest snapshot. The
     /// new volume is recorded (as recovering) in the same step that forgets the lost one, and only then is the lost one
     /// abandoned by the provider: a restart at any point either finds the lost volume still there or recovers the new.
+    /// A volume without a snapshot to recover from is not given up: the server waits for its host, saying why.
     /// </summary>
     private async Task GiveUpLostAsync(DeploymentRuntime runtime, TierSpec tier, VolumeSpec volume, string server, IRemoteVolumes remote, CancellationToken ct)
     {
@@ -98,13 +106,18 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
                 continue;
             }
 
-            await runtime.MutateAsync(s =>
+            if (await volumeBackups.FindNewestAsync(runtime, tier.Name, volume.Name, ct).ConfigureAwait(false) is null)
             {
-                var next = VolumeBook.Attach(s.WithoutVolume(free.Name), runtime.Name, tier, volume, server, _random);
-                var created = next.Volumes.First(v => v.Server == server && v.LogicalName == volume.Name);
-                return next.WithVolume(created with { RecoveringFrom = $"{free.Name} on lost host {host}" });
-            }, ct).ConfigureAwait(false);
-            await remote.AbandonAsync(free.Name, ct).ConfigureAwait(false);
+                throw new InvalidOperationException($"volume {free.Name} is on lost host {host}, and neither the primary nor the disasterRecovery store holds a snapshot of "
+                    + $"volume {volume.Name} of tier {tier.Name} to restore it from: the server waits for the host to be back");
+            }
+
+            var state = await runtime.MutateAsync(s => VolumeBook.Recover(s, runtime.Name, tier, volume, server, free.Name, host, _random), ct).ConfigureAwait(false);
+            if (state.Volumes.Any(v => v.Server == server && v.RecoveringFrom == free.Name))
+            {
+                await remote.AbandonAsync(free.Name, ct).ConfigureAwait(false);
+            }
+
             return;
         }
     }

@@ -73,8 +73,11 @@ public sealed record VolumeState
     public string? Path { get; init; }
 
     /// <summary>
-    /// The volume on a lost host this new one takes the place of (e.g. <c>vault-store-data-x1 on host h1</c>): until
-    /// it has a <see cref="Path"/>, it is to be restored from the newest snapshot, also after a restart.
+    /// The volume on a lost host this new one takes the place of: until it has a <see cref="Path"/>, it is to be
+    /// restored from the newest snapshot, and the lost one forgotten, also after a restart.
     /// </summary>
     public string? RecoveringFrom { get; init; }
+
+    /// <summary>The lost host that keeps <see cref="RecoveringFrom"/>.</summary>
+    public string? RecoveringFromHost { get; init; }
 }

@@ -44,7 +44,7 @@ public sealed class HostAgent
     public long DiskNeededFor(MachineImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        return image.SizeBytes * (_images.Has(image.Id) ? 1 : ImageShipper.FirstLaunchArchives);
+        return _images.Has(image.Id) ? image.SizeBytes : ImageShipper.Needed(image.SizeBytes);
     }
 
     /// <summary>The bytes of image archives sent to the host over this connection.</summary>

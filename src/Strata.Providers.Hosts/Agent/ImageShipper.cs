@@ -141,7 +141,8 @@ internal sealed class ImageShipper(AgentRequests requests, SshConnector connecto
         return image.SizeBytes;
     }
 
-    private static long Needed(long archiveBytes) => archiveBytes * FirstLaunchArchives;
+    /// <summary>What a first launch of an image of <paramref name="archiveBytes"/> takes on a host that lacks it.</summary>
+    internal static long Needed(long archiveBytes) => archiveBytes * FirstLaunchArchives;
 
     private string NoRoom(MachineImage image, long archiveBytes, long free, string what) =>
         $"the disk of {login.Target} is too full for image {image.Id}: {ServerResources.FormatBytes(free)} free where its agent keeps images and servers "

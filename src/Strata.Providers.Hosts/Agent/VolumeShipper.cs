@@ -49,12 +49,13 @@ internal sealed class VolumeShipper(AgentRequests requests, SshConnector connect
     {
         var fileName = $"volume-{volumeId}-{Guid.NewGuid():N}.out.tar";
         var remote = $"{uploadFolder}/{fileName}";
-        await requests.AskAsync<AgentDone>(id => new AgentPackVolume { Id = id, VolumeId = volumeId, FileName = fileName }, ct).ConfigureAwait(false);
         try
         {
+            // Connected before the archive is written, so that whatever happens next it can be deleted.
             using var sftp = await connector.ConnectSftpAsync(login, ct).ConfigureAwait(false);
             try
             {
+                await requests.AskAsync<AgentDone>(id => new AgentPackVolume { Id = id, VolumeId = volumeId, FileName = fileName }, ct).ConfigureAwait(false);
                 await PipedAsync(
                     (tar, token) => sftp.DownloadFileAsync(remote, tar, token),
                     (tar, token) => VolumeContent.ExtractAsync(tar, targetFolder, token), ct).ConfigureAwait(false);
@@ -64,8 +65,9 @@ internal sealed class VolumeShipper(AgentRequests requests, SshConnector connect
                 await SftpFiles.DeleteQuietlyAsync(sftp, remote).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is SshException or IOException or HostConnectException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception ex) when (ex is not (ProviderException or OperationCanceledException or OutOfMemoryException))
         {
+            // A damaged or hostile archive fails in many ways (InvalidDataException, ArgumentOutOfRangeException…): each is this copy's failure.
             throw new ProviderException($"the content of volume {volumeId} could not be read from {login.Target}: {ex.Message}", ex);
         }
     }

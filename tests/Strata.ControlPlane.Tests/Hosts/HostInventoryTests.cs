@@ -48,13 +48,17 @@ public sealed class HostInventoryTests
         await inventory.RecordVolumeAsync(new HostVolume(info.Id, "web1", "vault", "store", info), CancellationToken.None);
         await inventory.RecordVolumeAsync(new HostVolume("vault-store-data-a0", "web2", "vault", "store", null), CancellationToken.None);
         var moved = await inventory.ListVolumesAsync(CancellationToken.None);
+        var found = await inventory.FindVolumeAsync(info.Id, CancellationToken.None);
         await inventory.ForgetVolumeAsync(info.Id, CancellationToken.None);
+        var gone = await inventory.FindVolumeAsync(info.Id, CancellationToken.None);
         await inventory.ForgetVolumeAsync("never-recorded", CancellationToken.None);
         var left = await inventory.ListVolumesAsync(CancellationToken.None);
 
         Assert.Equal([new HostVolume(info.Id, "web1", "vault", "store", null)], moving);
         Assert.Equal(["vault-store-data-a0", info.Id], moved.Select(v => v.VolumeId));
         Assert.Equal(info, moved[1].Volume);
+        Assert.Equal(moved[1], found);
+        Assert.Null(gone);
         Assert.Equal([new HostVolume("vault-store-data-a0", "web2", "vault", "store", null)], left);
     }
 

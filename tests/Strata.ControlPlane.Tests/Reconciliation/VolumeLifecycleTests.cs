@@ -61,6 +61,27 @@ public sealed class VolumeLifecycleTests : IAsyncDisposable
         Assert.Equal("kept", File.ReadAllText(Path.Combine(taken.Path!, "rows")));
     }
 
+    [Fact]
+    public async Task Recover_FreeVolumeOnALostHost_ReplacedByARecoveringOneUnlessAnotherServerTookItMeanwhile()
+    {
+        var (runtime, volumes, first) = await RuntimeAsync("delete");
+        var tier = Tier(runtime);
+        await volumes.AttachAsync(runtime, tier, first, CancellationToken.None).WithTimeout();
+        var lost = Assert.Single(runtime.State.Volumes);
+        var free = runtime.State.WithVolume(lost with { Server = null });
+        var second = runtime.State.FindTier("db")!.Servers[1].Name;
+
+        var recovered = VolumeBook.Recover(free, "data", tier, tier.Volumes[0], second, lost.Name, "h1", new Random(7));
+        var taken = VolumeBook.Recover(runtime.State, "data", tier, tier.Volumes[0], second, lost.Name, "h1", new Random(7));
+        var again = VolumeBook.Recover(recovered, "data", tier, tier.Volumes[0], second, lost.Name, "h1", new Random(7));
+
+        var created = Assert.Single(recovered.Volumes);
+        Assert.NotEqual(lost.Name, created.Name);
+        Assert.Equal((second, lost.Name, "h1", (string?)null), (created.Server, created.RecoveringFrom, created.RecoveringFromHost, created.Path));
+        Assert.Same(runtime.State, taken);
+        Assert.Same(recovered, again);
+    }
+
     public ValueTask DisposeAsync() => _services.DisposeAsync();
 
     private async Task<(DeploymentRuntime Runtime, VolumeLifecycle Volumes, ServerState Server)> RuntimeAsync(string policy)
