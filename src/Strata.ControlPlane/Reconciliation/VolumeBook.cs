@@ -23,18 +23,18 @@ public static class VolumeBook
             return state.WithVolume(detached with { Server = server });
         }
 
-        var name = new NameGenerator(random, state.PhysicalNames()).Next(deployment, $"{tier.Name}-{volume.Name}");
-        var created = new VolumeState
-        {
-            Name = name,
-            Tier = tier.Name,
-            LogicalName = volume.Name,
-            Server = server,
-            SizeBytes = volume.SizeBytes,
-            DeletionPolicy = volume.DeletionPolicy ?? tier.DeletionPolicy,
-        };
-        return state with { Volumes = [.. state.Volumes, created] };
+        return state with { Volumes = [.. state.Volumes, NewVolume(state, deployment, tier, volume, server, random)] };
     }
+
+    private static VolumeState NewVolume(DeploymentState state, string deployment, TierSpec tier, VolumeSpec volume, string server, Random random) => new()
+    {
+        Name = new NameGenerator(random, state.PhysicalNames()).Next(deployment, $"{tier.Name}-{volume.Name}"),
+        Tier = tier.Name,
+        LogicalName = volume.Name,
+        Server = server,
+        SizeBytes = volume.SizeBytes,
+        DeletionPolicy = volume.DeletionPolicy ?? tier.DeletionPolicy,
+    };
 
     /// <summary>
     /// Attaches to <paramref name="server"/> a new volume that takes the place of <paramref name="lost"/> (free, on the
@@ -49,18 +49,7 @@ public static class VolumeBook
             return state;
         }
 
-        var name = new NameGenerator(random, state.PhysicalNames()).Next(deployment, $"{tier.Name}-{volume.Name}");
-        var created = new VolumeState
-        {
-            Name = name,
-            Tier = tier.Name,
-            LogicalName = volume.Name,
-            Server = server,
-            SizeBytes = volume.SizeBytes,
-            DeletionPolicy = volume.DeletionPolicy ?? tier.DeletionPolicy,
-            RecoveringFrom = lost,
-            RecoveringFromHost = host,
-        };
+        var created = NewVolume(state, deployment, tier, volume, server, random) with { RecoveringFrom = lost, RecoveringFromHost = host };
         return state.WithoutVolume(lost) with { Volumes = [.. state.WithoutVolume(lost).Volumes, created] };
     }
 

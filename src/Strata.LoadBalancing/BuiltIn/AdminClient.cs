@@ -26,6 +26,12 @@ internal sealed class AdminClient(HttpClient http)
         {
             return false;
         }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The client's own timeout: a proxy still starting on a loaded machine (its runtime compiling) may take
+            // a connection and answer late. It is not answering yet; the start waits on until its own deadline.
+            return false;
+        }
     }
 
     public async Task<IReadOnlyList<MemberDocument>> PutMembersAsync(string adminUrl, string token, string id, IReadOnlyList<MemberDocument> members, CancellationToken ct)
