@@ -173,6 +173,36 @@ public sealed class HaProxyLoadBalancerDriverTests
     }
 
     /// <summary>
+    /// The control plane reads statistics while it sets members. A reading that took the driver's state before it
+    /// waited for a change of members wrote that old state back, and the members set meanwhile vanished from every
+    /// later reading (though haproxy still served them): a tier then saw no request rate and never scaled.
+    /// </summary>
+    [Fact]
+    public async Task GetStatsAsync_WhileMembersAreSet_NeverLosesThem()
+    {
+        await using var fixture = new ProxyFixture("haproxy");
+        var instance = await fixture.StartAsync("hx-stats-race");
+        var backends = new List<Member>();
+        for (var i = 1; i <= 3; i++)
+        {
+            backends.Add((await fixture.BackendAsync($"web-{i}", $"127.0.0.{120 + i}")).Member);
+        }
+
+        for (var round = 0; round < 12; round++)
+        {
+            var members = backends.Take((round % 3) + 1).ToList();
+            // The change takes the driver first; the readings start while it is under way and wait for it.
+            var setting = fixture.Driver.SetMembersAsync(instance, members, CancellationToken.None);
+            var readings = Enumerable.Range(0, 4).Select(_ => fixture.Driver.GetStatsAsync(instance, CancellationToken.None)).ToList();
+            await setting.WithTimeout();
+            await Task.WhenAll(readings).WithTimeout();
+
+            var after = await fixture.Driver.GetStatsAsync(instance, CancellationToken.None).WithTimeout();
+            Assert.Equal(members.Select(m => m.Name).Order(), after!.Members.Select(m => m.Name).Order());
+        }
+    }
+
+    /// <summary>
     /// The control plane adds a booting server as a standby member before it listens, and HAProxy checks a server as soon
     /// as it leaves maintenance, with its check health reset to <c>rise</c>: that one refused check marked the member
     /// down, and once it joined as the tier's only server HAProxy answered 503 until two more checks passed.

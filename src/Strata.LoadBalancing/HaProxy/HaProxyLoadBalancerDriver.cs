@@ -105,13 +105,15 @@ internal sealed class HaProxyLoadBalancerDriver : ILoadBalancerDriver
     {
         ArgumentNullException.ThrowIfNull(instance);
         var files = FilesOf(instance.Id);
-        if (files.ReadState() is not { } state || !HaProxyProcess.IsRunning(state))
-        {
-            return null;
-        }
-
         return await UnderGateAsync(instance.Id, async () =>
         {
+            // Read under the gate: a state read before it may predate members set meanwhile, and the sweep writes
+            // the state back; members lost that way stay in haproxy but vanish from every later reading.
+            if (files.ReadState() is not { } state || !HaProxyProcess.IsRunning(state))
+            {
+                return null;
+            }
+
             state = await SweepAsync(state, files, ct).ConfigureAwait(false);
             var csv = await ApiOf(files).SendAsync("show stat", ct).ConfigureAwait(false);
             return (LoadBalancerStats?)HaProxyStats.Parse(instance.Id, csv, _timeProvider.GetUtcNow(), state.Members);
