@@ -7,6 +7,9 @@ namespace Strata.Providers;
 /// </summary>
 public interface IRemoteVolumes
 {
+    /// <summary>The host that keeps the volume, or null when it is on the control plane's machine (or unknown).</summary>
+    Task<string?> HostOfAsync(string volumeId, CancellationToken ct);
+
     /// <summary>Copies the content of a volume kept on a host into the empty folder <paramref name="folder"/> here.</summary>
     /// <exception cref="ProviderException">The volume's host is not connected, or the content could not be read; the message says why.</exception>
     Task CopyOutAsync(string volumeId, string folder, CancellationToken ct);
@@ -17,6 +20,10 @@ public interface IRemoteVolumes
     /// </summary>
     /// <exception cref="ProviderException">The volume's host is not connected, or the content could not be put in place; the message says why.</exception>
     Task CopyInAsync(string volumeId, string folder, CancellationToken ct);
+
+    /// <summary>Succeeds when the host that keeps the volume is connected, so its content can be read or written now.</summary>
+    /// <exception cref="ProviderException">The volume's host is not connected; the message says why.</exception>
+    Task CheckConnectedAsync(string volumeId, CancellationToken ct);
 
     /// <summary>The host that keeps the volume when that host is lost (or was removed from the fleet), else null.</summary>
     Task<string?> LostHostOfAsync(string volumeId, CancellationToken ct);

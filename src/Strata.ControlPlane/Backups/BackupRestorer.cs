@@ -79,7 +79,7 @@ public sealed class BackupRestorer(
             .OrderBy(v => v.Server is null ? 1 : 0).FirstOrDefault()
             ?? throw new InvalidOperationException($"tier {tier.Name} has no '{manifest.Volume}' volume to restore into; run `strata up` first");
         // A volume on a host is restored here, into a folder of the control plane's, then copied there in its place.
-        var host = await VolumeWhereabouts.HostOfAsync(provider, runtime.Name, volume.Name, ct).ConfigureAwait(false);
+        var host = await VolumeWhereabouts.HostOfAsync(provider, volume.Name, ct).ConfigureAwait(false);
         using var scratch = host is null ? null : new ScratchFolder(controlPlane.Value.Paths.Root);
         var staging = scratch is null ? VolumeContent.StagingFor(volume.Path!) : Path.Combine(scratch.Path, "volume");
         var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, tier.Name, manifest.Volume));
@@ -94,6 +94,12 @@ public sealed class BackupRestorer(
             ? _ => { VolumeContent.ReplaceContents(volume.Path!, staging); return Task.CompletedTask; }
             : token => VolumeWhereabouts.CopyThereAsync(provider, volume.Name, host, staging, token);
         var previous = volume.Server;
+        if (host is not null)
+        {
+            // The server on the volume is not stopped for a restore that cannot reach the volume.
+            await VolumeWhereabouts.CheckWritableAsync(provider, volume.Name, host, ct).ConfigureAwait(false);
+        }
+
         if (previous is not null && runtime.State.FindServer(tier.Name, previous) is { } running)
         {
             await replacement.ReplaceAsync(runtime, running, $"replaced by restore of snapshot {id}", putInPlace, ct).ConfigureAwait(false);

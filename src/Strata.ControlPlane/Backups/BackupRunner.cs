@@ -100,16 +100,14 @@ public sealed partial class BackupRunner(
         var (freeze, thaw) = (HookStep(runtime, policy, server, "freeze"), HookStep(runtime, policy, server, "thaw"));
 
         // A volume on a host is copied here first, frozen for the copy only; the snapshot then reads the copy.
-        var host = await VolumeWhereabouts.HostOfAsync(provider, runtime.Name, volume.Name, ct).ConfigureAwait(false);
-        using var copy = host is null ? null : new ScratchFolder(options.Value.Paths.Root);
-        if (copy is not null)
+        using var readable = await VolumeWhereabouts.ReadableAsync(provider, volume.Name, volume.Path!, options.Value.Paths.Root, freeze, thaw, ct).ConfigureAwait(false);
+        if (readable.IsCopy)
         {
-            await VolumeWhereabouts.CopyHereAsync(provider, volume.Name, host!, copy.Path, freeze, thaw, ct).ConfigureAwait(false);
             (freeze, thaw) = (null, null);
         }
 
         var request = new SnapshotRequest(
-            copy?.Path ?? volume.Path!, runtime.Name, policy.Tier.Name, server.Id, volume.LogicalName, BackupPolicies.EncryptionKey(runtime, policy.Policy), freeze, thaw);
+            readable.Path, runtime.Name, policy.Tier.Name, server.Id, volume.LogicalName, BackupPolicies.EncryptionKey(runtime, policy.Policy), freeze, thaw);
         var result = await retry.ExecuteAsync(runtime.Name, $"snapshot of {policy.Tier.Name}/{volume.LogicalName}",
             token => new SnapshotEngine(stores.Primary(runtime), timeProvider: time).SnapshotAsync(request, progress, token), ct).ConfigureAwait(false);
         var manifest = result.Manifest;
@@ -144,22 +142,4 @@ public sealed partial class BackupRunner(
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Backup {Policy} of {Deployment}/{Tier} failed")]
     private static partial void LogBackupFailed(ILogger logger, Exception exception, string deployment, string tier, string policy);
-}
-
-/// <summary>A private folder under the Strata home for a backup file in transit; deleted with everything in it.</summary>
-internal sealed class ScratchFolder : IDisposable
-{
-    public ScratchFolder(string home)
-    {
-        Path = System.IO.Path.Combine(home, "tmp", $"backup-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public void Dispose()
-    {
-        // A copy of a volume may hold folders whose modes forbid deleting what is in them.
-        Strata.Common.Files.FolderTree.Delete(Path);
-    }
 }

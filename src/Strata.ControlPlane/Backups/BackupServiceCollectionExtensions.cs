@@ -31,6 +31,8 @@ public static class BackupServiceCollectionExtensions
         services.TryAddSingleton<DisasterRecoveryCopier>();
         services.TryAddSingleton<DisasterRecoveryReplication>();
         services.TryAddSingleton<BackupScheduler>();
+        // First, so that it is done before anything that copies into a scratch folder starts.
+        services.AddHostedService<ScratchFolderSweep>();
         services.AddHostedService(sp => sp.GetRequiredService<DisasterRecoveryReplication>());
         services.AddHostedService(sp => sp.GetRequiredService<BackupScheduler>());
         return services;

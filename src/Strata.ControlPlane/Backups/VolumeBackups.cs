@@ -17,14 +17,8 @@ internal sealed class VolumeBackups(
         var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, volume.Tier, volume.LogicalName));
 
         // A volume on a host is copied here first; its server is gone, so nothing needs to pause for the copy.
-        var host = await VolumeWhereabouts.HostOfAsync(provider, runtime.Name, volume.Name, ct).ConfigureAwait(false);
-        using var copy = host is null ? null : new ScratchFolder(options.Value.Paths.Root);
-        if (copy is not null)
-        {
-            await VolumeWhereabouts.CopyHereAsync(provider, volume.Name, host!, copy.Path, null, null, ct).ConfigureAwait(false);
-        }
-
-        var request = new SnapshotRequest(copy?.Path ?? volumePath, runtime.Name, volume.Tier, volume.Server ?? volume.Name, volume.LogicalName, key);
+        using var readable = await VolumeWhereabouts.ReadableAsync(provider, volume.Name, volumePath, options.Value.Paths.Root, null, null, ct).ConfigureAwait(false);
+        var request = new SnapshotRequest(readable.Path, runtime.Name, volume.Tier, volume.Server ?? volume.Name, volume.LogicalName, key);
         var result = await retry.ExecuteAsync(runtime.Name, $"final snapshot of {volume.Name}",
             token => new SnapshotEngine(stores.Primary(runtime), timeProvider: time).SnapshotAsync(request, null, token), ct).ConfigureAwait(false);
 

@@ -10,8 +10,51 @@ namespace Strata.ControlPlane.Backups;
 internal static class VolumeWhereabouts
 {
     /// <summary>The host that keeps the volume, or null when it is on the control plane's machine.</summary>
-    public static async Task<string?> HostOfAsync(ICloudProvider provider, string deployment, string volumeId, CancellationToken ct) =>
-        (await provider.ListVolumesAsync(deployment, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == volumeId)?.Host;
+    public static Task<string?> HostOfAsync(ICloudProvider provider, string volumeId, CancellationToken ct) =>
+        provider is IRemoteVolumes remote ? remote.HostOfAsync(volumeId, ct) : Task.FromResult<string?>(null);
+
+    /// <summary>
+    /// The folder a snapshot reads the volume from: its own (<paramref name="path"/>), or, for a volume kept on a host,
+    /// a copy of it here taken between <paramref name="freeze"/> and <paramref name="thaw"/> (see
+    /// <see cref="CopyHereAsync"/>) and deleted with the result.
+    /// </summary>
+    public static async Task<ReadableVolume> ReadableAsync(
+        ICloudProvider provider, string volumeId, string path, string home,
+        Func<CancellationToken, Task>? freeze, Func<CancellationToken, Task>? thaw, CancellationToken ct)
+    {
+        if (await HostOfAsync(provider, volumeId, ct).ConfigureAwait(false) is not { } host)
+        {
+            return new ReadableVolume(path, null);
+        }
+
+        var copy = new ScratchFolder(home);
+        try
+        {
+            await CopyHereAsync(provider, volumeId, host, copy.Path, freeze, thaw, ct).ConfigureAwait(false);
+            return new ReadableVolume(copy.Path, copy);
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Fails, before anything is changed, when the volume's content cannot be written now: it is kept on a host that
+    /// is not connected.
+    /// </summary>
+    public static async Task CheckWritableAsync(ICloudProvider provider, string volumeId, string host, CancellationToken ct)
+    {
+        try
+        {
+            await CopiesOf(provider, volumeId, host).CheckConnectedAsync(volumeId, ct).ConfigureAwait(false);
+        }
+        catch (ProviderException ex)
+        {
+            throw new InvalidOperationException(ex.Message, ex);
+        }
+    }
 
     /// <summary>
     /// Copies a volume kept on <paramref name="host"/> into the empty folder <paramref name="folder"/> here, between
@@ -60,4 +103,15 @@ internal static class VolumeWhereabouts
     private static IRemoteVolumes CopiesOf(ICloudProvider provider, string volumeId, string host) =>
         provider as IRemoteVolumes
         ?? throw new InvalidOperationException($"volume {volumeId} is on host {host}, and the provider cannot copy its content to the control plane's machine");
+}
+
+/// <summary>A volume's content readable on the control plane's machine: its own folder, or a copy deleted on dispose.</summary>
+internal sealed class ReadableVolume(string path, ScratchFolder? copy) : IDisposable
+{
+    public string Path => path;
+
+    /// <summary>Whether this is a copy, whose freeze and thaw hooks ran around the copy and not again around its read.</summary>
+    public bool IsCopy => copy is not null;
+
+    public void Dispose() => copy?.Dispose();
 }

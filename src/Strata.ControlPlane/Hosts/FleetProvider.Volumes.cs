@@ -37,7 +37,7 @@ internal sealed partial class FleetProvider
         {
             // A host removed with --force (before or since this control plane started) is not Strata's any more:
             // what it kept is forgotten with it.
-            if (!_removed.Contains(placed.Host) && await inventory.FindAsync(placed.Host, ct).ConfigureAwait(false) is not null)
+            if (StateOf(placed.Host, await inventory.ListAsync(ct).ConfigureAwait(false)) is not null)
             {
                 await (await VolumeAgentAsync(volumeId, "it is deleted once the host is back", ct).ConfigureAwait(false)).DeleteVolumeAsync(volumeId, ct).ConfigureAwait(false);
             }
@@ -54,6 +54,13 @@ internal sealed partial class FleetProvider
     public async Task CopyInAsync(string volumeId, string folder, CancellationToken ct) =>
         await (await VolumeAgentAsync(volumeId, "its content can be written only once the host is back", ct).ConfigureAwait(false)).FillVolumeAsync(volumeId, folder, ct).ConfigureAwait(false);
 
+    public async Task CheckConnectedAsync(string volumeId, CancellationToken ct) =>
+        await VolumeAgentAsync(volumeId, "its content can be written only once the host is back", ct).ConfigureAwait(false);
+
+    /// <summary>One being moved (no record of the host's yet) is still whole on the control plane's machine.</summary>
+    public async Task<string?> HostOfAsync(string volumeId, CancellationToken ct) =>
+        await FindVolumeAsync(volumeId, ct).ConfigureAwait(false) is { Volume: not null } placed ? placed.Host : null;
+
     public async Task<string?> LostHostOfAsync(string volumeId, CancellationToken ct) =>
         await FindVolumeAsync(volumeId, ct).ConfigureAwait(false) is { } placed && IsGone(placed.Host, await inventory.ListAsync(ct).ConfigureAwait(false))
             ? placed.Host
@@ -61,13 +68,17 @@ internal sealed partial class FleetProvider
 
     public Task AbandonAsync(string volumeId, CancellationToken ct) => inventory.ForgetVolumeAsync(volumeId, ct);
 
+    /// <summary>Whether a host is lost, or was removed from the fleet.</summary>
+    private bool IsGone(string host, IReadOnlyList<HostRecord> registered) => StateOf(host, registered) is null or HostState.Lost;
+
     /// <summary>
-    /// Whether a host is lost, or was removed from the fleet (before or since this control plane started). A host not
-    /// connected since this control plane started is in the state last recorded of it.
+    /// The state of a host that keeps volumes, or null when it was removed from the fleet (before or since this control
+    /// plane started). A host not connected since this control plane started is in the state last recorded of it.
     /// </summary>
-    private bool IsGone(string host, IReadOnlyList<HostRecord> registered) =>
+    private HostState? StateOf(string host, IReadOnlyList<HostRecord> registered) =>
         _removed.Contains(host) || registered.FirstOrDefault(h => h.Registration.Name == host) is not { } recorded
-        || (fleet.Find(host)?.State ?? recorded.State) == HostState.Lost;
+            ? null
+            : fleet.Find(host)?.State ?? recorded.State;
 
     /// <summary>The agent of the host that keeps the volume, when it is connected and not lost.</summary>
     private async Task<HostAgent> VolumeAgentAsync(string volumeId, string untilBack, CancellationToken ct)
@@ -149,10 +160,9 @@ internal sealed partial class FleetProvider
             return null;
         }
 
-        // A host not connected since this control plane started is in the state last recorded of it.
-        var recorded = registered.FirstOrDefault(h => h.Registration.Name == pinned.Host);
-        var state = _removed.Contains(pinned.Host) || recorded is null ? "removed" : (fleet.Find(pinned.Host)?.State ?? recorded.State) switch
+        var state = StateOf(pinned.Host, registered) switch
         {
+            null => "removed",
             HostState.Lost => "lost",
             HostState.Unreachable => "unreachable",
             HostState.Draining => "draining",

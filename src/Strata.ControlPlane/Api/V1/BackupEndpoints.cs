@@ -33,7 +33,8 @@ public static class BackupEndpoints
         return Results.Json(new BackupListDto([.. backups.Select(ToDto)]), BackupJsonContext.Default.BackupListDto);
     }
 
-    private static async Task RunAsync(string name, string? tier, string? policy, HttpContext context, DeploymentRegistry registry, BackupRunner runner, CancellationToken ct)
+    private static async Task RunAsync(
+        string name, string? tier, string? policy, HttpContext context, DeploymentRegistry registry, BackupRunner runner, TimeProvider time, CancellationToken ct)
     {
         var runtime = Find(registry, name);
         var policies = BackupPolicies.Select(runtime, tier, policy);
@@ -43,14 +44,16 @@ public static class BackupEndpoints
             {
                 Type = "progress",
                 Progress = new BackupProgressDto(p.FilesRead, p.BytesRead, p.ChunksUploaded, p.ChunksReused, p.BytesUploaded),
-            }));
+            }), time);
             IReadOnlyList<BackupOutcome> outcomes;
             try
             {
                 outcomes = await runner.RunAsync(runtime, policies, progress, ct).ConfigureAwait(false);
+                await progress.FlushAsync().ConfigureAwait(false);
             }
             catch (BackupRunFailedException ex)
             {
+                await progress.FlushAsync().ConfigureAwait(false);
                 foreach (var outcome in ex.Completed)
                 {
                     await write(BackupLine(outcome)).ConfigureAwait(false);
@@ -166,20 +169,4 @@ public static class BackupEndpoints
         Bytes = b.Bytes, Sha256 = b.Sha256, Encrypted = b.Encrypted,
         Stores = [.. new[] { b.InPrimary ? "primary" : null, b.InDisasterRecovery ? "dr" : null }.OfType<string>()],
     };
-
-    /// <summary>Passes at most one progress report per half second on, so a large volume does not flood the stream.</summary>
-    private sealed class ThrottledProgress(Func<BackupProgress, Task> report) : IProgress<BackupProgress>
-    {
-        private long _last;
-
-        public void Report(BackupProgress value)
-        {
-            var now = Environment.TickCount64;
-            if (now - Interlocked.Read(ref _last) >= 500)
-            {
-                Interlocked.Exchange(ref _last, now);
-                _ = report(value);
-            }
-        }
-    }
 }
