@@ -46,7 +46,7 @@ internal sealed class UnlimitedCapacity : ITierCapacity
 /// the tier asking for any (scaled in, its tier or deployment changed). A pass is bracketed by <see cref="BeginPass"/>
 /// (<see cref="ServerObservation"/>) and <see cref="EndPassAsync"/> (<see cref="TierReconciler"/>).
 /// </summary>
-public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
+public sealed class TierCapacityGate(ITierCapacity capacity, Backups.IVolumeBackups volumeBackups, EventLog events)
 {
     // The shortage last reported per deployment and tier, so that a tier waiting for capacity is reported once, and
     // the tiers that asked in the current pass of each deployment (passes of one deployment never overlap).
@@ -77,20 +77,26 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
     {
         var key = (runtime.Name, tier.Name);
         _asked.GetOrAdd(runtime.Name, _ => new(StringComparer.Ordinal))[tier.Name] = true;
-        if (await capacity.ShortageAsync(runtime.Name, tier, count, s_none, ct).ConfigureAwait(false) is not { } shortage)
+        var (asked, unrecoverable) = await AsPlacedAsync(runtime, tier, ct).ConfigureAwait(false);
+        if (await capacity.ShortageAsync(runtime.Name, asked, count, s_none, ct).ConfigureAwait(false) is not { } shortage)
         {
             await ResolveAsync(runtime, tier.Name, $"its {count} new servers fit now", ct).ConfigureAwait(false);
             return true;
         }
 
         if (Leaving(runtime, tier.Name) is { Count: > 0 } leaving
-            && await capacity.ShortageAsync(runtime.Name, tier, count, leaving, ct).ConfigureAwait(false) is null)
+            && await capacity.ShortageAsync(runtime.Name, asked, count, leaving, ct).ConfigureAwait(false) is null)
         {
             // The new servers take the places of servers of the tier that are stopping (an update in place): a wait
             // of seconds, not a shortage to report.
             runtime.SetWaiting(tier.Name, $"waiting for {string.Join(", ", leaving.Order(StringComparer.Ordinal))} to stop: "
                 + $"{(count == 1 ? "the new server takes" : "the new servers take")} {(leaving.Count == 1 ? "its place" : "their places")}");
             return false;
+        }
+
+        if (unrecoverable is { } why && shortage.Contains(why.VolumeId, StringComparison.Ordinal))
+        {
+            shortage = $"{shortage}; {why.Reason}";
         }
 
         runtime.SetWaiting(tier.Name, shortage);
@@ -105,6 +111,45 @@ public sealed class TierCapacityGate(ITierCapacity capacity, EventLog events)
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The tier as placement is to see it. One that restores volumes lost with their host from the newest snapshot
+    /// (<c>volumeRecovery: restoreLatest</c>) but has no snapshot of a free volume of it to restore from waits for the
+    /// host as one that says <c>wait</c> does, rather than failing launch after launch; the volume and why are given
+    /// for the shortage that names it. Stores are read only while the tier has free volumes: a server failed, or its
+    /// host was lost.
+    /// </summary>
+    private async Task<(TierSpec Tier, (string VolumeId, string Reason)? Unrecoverable)> AsPlacedAsync(DeploymentRuntime runtime, TierSpec tier, CancellationToken ct)
+    {
+        if (tier.VolumeRecovery != VolumeRecovery.RestoreLatest)
+        {
+            return (tier, null);
+        }
+
+        foreach (var free in runtime.State.Volumes.Where(v => v.Server is null && v.Tier == tier.Name).DistinctBy(v => v.LogicalName))
+        {
+            if (!await HasSnapshotAsync(runtime, tier.Name, free.LogicalName, ct).ConfigureAwait(false))
+            {
+                var reason = $"volumeRecovery restoreLatest finds no snapshot of volume {free.LogicalName} to restore it from, in the primary or the disasterRecovery store";
+                return (tier with { VolumeRecovery = VolumeRecovery.Wait }, (free.Name, reason));
+            }
+        }
+
+        return (tier, null);
+    }
+
+    private async Task<bool> HasSnapshotAsync(DeploymentRuntime runtime, string tier, string volume, CancellationToken ct)
+    {
+        try
+        {
+            return await volumeBackups.FindNewestAsync(runtime, tier, volume, ct).ConfigureAwait(false) is not null;
+        }
+        catch (Storage.ObjectStoreUnavailableException)
+        {
+            // Neither store answers: nothing can be restored now, so the server waits for its host.
+            return false;
+        }
     }
 
     /// <summary>

@@ -150,6 +150,50 @@ public sealed class TierCapacityGateTests
         Assert.DoesNotContain(events, e => e.Kind == EventKinds.TierNoCapacity);
     }
 
+    [Fact]
+    public async Task Allow_RestoreLatestWithoutASnapshotOfItsFreeVolume_WaitsForTheHostAndSaysWhy_UntilASnapshotExists()
+    {
+        var capacity = new VolumeOnLostHost();
+        await using var services = new ControlPlaneServices(new ManualTimeProvider(), add: s => s.AddSingleton<ITierCapacity>(capacity));
+        var runtime = await services.RuntimeAsync(RestoresLatest);
+        var free = new VolumeState { Name = "data-db-vol1", Tier = "db", LogicalName = "pg", DeletionPolicy = DeletionPolicy.Delete, Path = "/on/host/h1" };
+        await runtime.MutateAsync(s => s with { Volumes = [.. s.Volumes, free] }, CancellationToken.None).WithTimeout();
+        capacity.VolumeId = free.Name;
+        var gate = services.Get<TierCapacityGate>();
+        var db = runtime.Desired.Spec.FindTier("db")!;
+
+        var withoutSnapshot = await gate.AllowAsync(runtime, db, 1, CancellationToken.None).WithTimeout();
+        var waitedAs = capacity.AskedWith;
+        var folder = Directory.CreateDirectory(Path.Combine(services.Paths.Root, "copy")).FullName;
+        File.WriteAllText(Path.Combine(folder, "rows"), "kept");
+        await services.Get<Strata.ControlPlane.Backups.IVolumeBackups>().TakeFinalSnapshotAsync(runtime, free, folder, CancellationToken.None).WithTimeout();
+        var withSnapshot = await gate.AllowAsync(runtime, db, 1, CancellationToken.None).WithTimeout();
+
+        Assert.False(withoutSnapshot);
+        Assert.Equal(VolumeRecovery.Wait, waitedAs);
+        Assert.True(withSnapshot);
+        Assert.Equal(VolumeRecovery.RestoreLatest, capacity.AskedWith);
+        var events = await services.Get<Strata.ControlPlane.State.IStateStore>().ReadEventsAsync("data", 0, 100, CancellationToken.None).WithTimeout();
+        var reported = Assert.Single(events, e => e.Kind == EventKinds.TierNoCapacity);
+        Assert.Equal($"tier db: {VolumeOnLostHost.Waits(free.Name)}; volumeRecovery restoreLatest finds no snapshot of volume pg to restore it from, "
+            + "in the primary or the disasterRecovery store; none of its 1 new servers starts until all fit", reported.Message);
+    }
+
+    private const string RestoresLatest = """
+        deployment: data
+        images:
+          app: { from: ./app, run: "sh run.sh" }
+        tiers:
+          db:
+            image: app
+            servers: 1
+            volumeRecovery: restoreLatest
+            volumes:
+              pg: { size: 1MiB, mount: pgdata }
+            backups:
+              nightly: { snapshot: pg, cron: "0 3 * * *" }
+        """;
+
     private const string PortsTaken = "no capacity: every host tier 'web' may use (h1, h2) has a server on port 8000 already";
 
     private static DeploymentState OneInServiceOneMissing(DeploymentState state)
@@ -181,6 +225,31 @@ public sealed class TierCapacityGateTests
 
         public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, IReadOnlySet<string> leaving, CancellationToken ct) =>
             Task.FromResult(leaving.Overlaps(FreedBy) && count <= Room ? null : Shortage);
+
+        public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
+            Task.FromResult<IReadOnlyList<PlannedHost>?>(null);
+
+        public string? WhyMoving(string serverId) => null;
+    }
+
+    /// <summary>
+    /// A volume on a lost host, as placement on hosts sees it: a tier that waits for the host is short of capacity, one
+    /// that restores the volume from its newest snapshot is not.
+    /// </summary>
+    private sealed class VolumeOnLostHost : ITierCapacity
+    {
+        public string VolumeId { get; set; } = "";
+
+        public VolumeRecovery? AskedWith { get; private set; }
+
+        public static string Waits(string volume) =>
+            $"no capacity: its volume {volume} is on host h1, which is lost: the server runs only where its data is, and waits for the host to be back";
+
+        public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, IReadOnlySet<string> leaving, CancellationToken ct)
+        {
+            AskedWith = tier.VolumeRecovery;
+            return Task.FromResult(tier.VolumeRecovery == VolumeRecovery.Wait ? Waits(VolumeId) : null);
+        }
 
         public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
             Task.FromResult<IReadOnlyList<PlannedHost>?>(null);
