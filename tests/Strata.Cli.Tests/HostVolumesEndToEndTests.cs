@@ -98,8 +98,14 @@ public sealed class HostVolumesEndToEndTests
 
         var backup = await strata.RunAsync(HostFleetScenario.Timeout, "backup", "run", Deployment, "--tier", "store", "--json");
         Assert.True(backup.ExitCode == 0, backup.ToString());
-        var snapshot = backup.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
-            .Single(l => l.GetProperty("type").GetString() == "backup").GetProperty("backup").GetProperty("id").GetString()!;
+        var lines = backup.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        var taken = lines.Single(l => l.GetProperty("type").GetString() == "backup").GetProperty("backup");
+        var snapshot = taken.GetProperty("id").GetString()!;
+        // The last progress line, before the result, shows the snapshot's final counts.
+        var lastProgress = lines.FindLastIndex(l => l.GetProperty("type").GetString() == "progress");
+        Assert.InRange(lastProgress, 0, lines.IndexOf(lines.Single(l => l.GetProperty("type").GetString() == "backup")) - 1);
+        Assert.Equal(taken.GetProperty("bytes").GetInt64(), lines[lastProgress].GetProperty("progress").GetProperty("bytesRead").GetInt64());
+        Assert.True(lines[lastProgress].GetProperty("progress").GetProperty("bytesUploaded").GetInt64() > 0, backup.Out); // a first snapshot uploads all it read
         Process.GetProcessById(first.Pid).Kill();
         var second = await SingleServerTier.WaitForReplacementAsync(strata, Deployment, first.Name);
         var restore = await strata.RunAsync(TimeSpan.FromMinutes(2), "restore", Deployment, "--tier", "store", "--snapshot", snapshot);

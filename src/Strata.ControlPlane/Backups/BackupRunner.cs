@@ -111,6 +111,8 @@ public sealed partial class BackupRunner(
         var result = await retry.ExecuteAsync(runtime.Name, $"snapshot of {policy.Tier.Name}/{volume.LogicalName}",
             token => new SnapshotEngine(stores.Primary(runtime), timeProvider: time).SnapshotAsync(request, progress, token), ct).ConfigureAwait(false);
         var manifest = result.Manifest;
+        // The engine reports as it reads; the chunks still uploading after its last read are counted here.
+        progress?.Report(new BackupProgress(manifest.FileCount, result.BytesRead, result.ChunksUploaded, result.ChunksReused, result.BytesUploaded));
         return new BackupOutcome(policy.Tier.Name, policy.Policy.Name, policy.Kind, manifest.Id, server.Id, manifest.Created, manifest.TotalBytes, null, volume.LogicalName, null, manifest.FileCount);
     }
 
