@@ -80,6 +80,12 @@ public sealed class BackupRestorer(
             ?? throw new InvalidOperationException($"tier {tier.Name} has no '{manifest.Volume}' volume to restore into; run `strata up` first");
         // A volume on a host is restored here, into a folder of the control plane's, then copied there in its place.
         var host = await VolumeWhereabouts.HostOfAsync(provider, volume.Name, ct).ConfigureAwait(false);
+        if (host is not null)
+        {
+            // Before the snapshot is downloaded, and again before the server is stopped (below).
+            await VolumeWhereabouts.CheckWritableAsync(provider, volume.Name, host, ct).ConfigureAwait(false);
+        }
+
         using var scratch = host is null ? null : new ScratchFolder(controlPlane.Value.Paths.Root);
         var staging = scratch is null ? VolumeContent.StagingFor(volume.Path!) : Path.Combine(scratch.Path, "volume");
         var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, tier.Name, manifest.Volume));

@@ -29,8 +29,8 @@ internal sealed class ScratchFolder : IDisposable
     /// Deletes the scratch folders a control plane that was killed or crashed in the middle of a backup, restore or
     /// copy left behind (a copy of a volume can be as large as the volume); only before any of those can start.
     /// </summary>
-    /// <returns>The paths deleted.</returns>
-    public static IReadOnlyList<string> DeleteLeftovers(string home)
+    /// <returns>Each leftover, with why it could not be deleted (null when it was).</returns>
+    public static IReadOnlyList<(string Path, Exception? Error)> DeleteLeftovers(string home)
     {
         var folder = FolderOf(home);
         if (!Directory.Exists(folder))
@@ -38,10 +38,19 @@ internal sealed class ScratchFolder : IDisposable
             return [];
         }
 
-        var leftovers = Directory.GetDirectories(folder, Prefix + "*");
-        foreach (var leftover in leftovers)
+        var leftovers = new List<(string, Exception?)>();
+        foreach (var leftover in Directory.GetDirectories(folder, Prefix + "*"))
         {
-            FolderTree.Delete(leftover);
+            try
+            {
+                FolderTree.Delete(leftover);
+                leftovers.Add((leftover, null));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Left for the next start; the others are deleted still.
+                leftovers.Add((leftover, ex));
+            }
         }
 
         return leftovers;
@@ -55,17 +64,17 @@ internal sealed partial class ScratchFolderSweep(IOptions<ControlPlaneOptions> o
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        try
+        // A folder that cannot be deleted now must not keep the control plane down.
+        foreach (var (leftover, error) in ScratchFolder.DeleteLeftovers(options.Value.Paths.Root))
         {
-            foreach (var leftover in ScratchFolder.DeleteLeftovers(options.Value.Paths.Root))
+            if (error is null)
             {
                 LogDeleted(logger, leftover);
             }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Left for the next start: a folder that cannot be deleted now must not keep the control plane down.
-            LogNotDeleted(logger, ex);
+            else
+            {
+                LogNotDeleted(logger, error, leftover);
+            }
         }
 
         return Task.CompletedTask;
@@ -76,6 +85,6 @@ internal sealed partial class ScratchFolderSweep(IOptions<ControlPlaneOptions> o
     [LoggerMessage(EventId = 430, Level = LogLevel.Information, Message = "Deleted {Folder}, left by an earlier run in the middle of a backup, restore or copy")]
     private static partial void LogDeleted(ILogger logger, string folder);
 
-    [LoggerMessage(EventId = 431, Level = LogLevel.Warning, Message = "Scratch folders left by an earlier run could not all be deleted")]
-    private static partial void LogNotDeleted(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 431, Level = LogLevel.Warning, Message = "Could not delete {Folder}, left by an earlier run; it is tried again at the next start")]
+    private static partial void LogNotDeleted(ILogger logger, Exception exception, string folder);
 }

@@ -55,7 +55,7 @@ internal sealed partial class FleetProvider
         await (await VolumeAgentAsync(volumeId, "its content can be written only once the host is back", ct).ConfigureAwait(false)).FillVolumeAsync(volumeId, folder, ct).ConfigureAwait(false);
 
     public async Task CheckConnectedAsync(string volumeId, CancellationToken ct) =>
-        await VolumeAgentAsync(volumeId, "its content can be written only once the host is back", ct).ConfigureAwait(false);
+        await VolumeAgentAsync(volumeId, "its content can be read or written only once the host is back", ct).ConfigureAwait(false);
 
     /// <summary>One being moved (no record of the host's yet) is still whole on the control plane's machine.</summary>
     public async Task<string?> HostOfAsync(string volumeId, CancellationToken ct) =>

@@ -4,6 +4,7 @@ using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.Planning;
 using Strata.Planning.State;
+using Strata.Providers;
 using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Reconciliation;
@@ -46,7 +47,7 @@ internal sealed class UnlimitedCapacity : ITierCapacity
 /// the tier asking for any (scaled in, its tier or deployment changed). A pass is bracketed by <see cref="BeginPass"/>
 /// (<see cref="ServerObservation"/>) and <see cref="EndPassAsync"/> (<see cref="TierReconciler"/>).
 /// </summary>
-public sealed class TierCapacityGate(ITierCapacity capacity, Backups.IVolumeBackups volumeBackups, EventLog events)
+public sealed class TierCapacityGate(ITierCapacity capacity, ICloudProvider provider, Backups.IVolumeBackups volumeBackups, EventLog events)
 {
     // The shortage last reported per deployment and tier, so that a tier waiting for capacity is reported once, and
     // the tiers that asked in the current pass of each deployment (passes of one deployment never overlap).
@@ -94,9 +95,9 @@ public sealed class TierCapacityGate(ITierCapacity capacity, Backups.IVolumeBack
             return false;
         }
 
-        if (unrecoverable is { } why && shortage.Contains(why.VolumeId, StringComparison.Ordinal))
+        if (unrecoverable.FirstOrDefault(u => shortage.Contains($"volume {u.VolumeId} is on host", StringComparison.Ordinal)) is { Reason: { } why })
         {
-            shortage = $"{shortage}; {why.Reason}";
+            shortage = $"{shortage}; {why}";
         }
 
         runtime.SetWaiting(tier.Name, shortage);
@@ -115,40 +116,54 @@ public sealed class TierCapacityGate(ITierCapacity capacity, Backups.IVolumeBack
 
     /// <summary>
     /// The tier as placement is to see it. One that restores volumes lost with their host from the newest snapshot
-    /// (<c>volumeRecovery: restoreLatest</c>) but has no snapshot of a free volume of it to restore from waits for the
-    /// host as one that says <c>wait</c> does, rather than failing launch after launch; the volume and why are given
-    /// for the shortage that names it. Stores are read only while the tier has free volumes: a server failed, or its
-    /// host was lost.
+    /// (<c>volumeRecovery: restoreLatest</c>) but cannot for a free volume on a lost host (no snapshot of it, or no
+    /// store that answers) waits for the host as one that says <c>wait</c> does, rather than failing launch after
+    /// launch; each such volume is given with why, for the shortage that names it. Stores are read only while the
+    /// tier has a free volume on a lost host.
     /// </summary>
-    private async Task<(TierSpec Tier, (string VolumeId, string Reason)? Unrecoverable)> AsPlacedAsync(DeploymentRuntime runtime, TierSpec tier, CancellationToken ct)
+    private async Task<(TierSpec Tier, List<(string VolumeId, string Reason)> Unrecoverable)> AsPlacedAsync(DeploymentRuntime runtime, TierSpec tier, CancellationToken ct)
     {
-        if (tier.VolumeRecovery != VolumeRecovery.RestoreLatest)
+        var unrecoverable = new List<(string VolumeId, string Reason)>();
+        if (tier.VolumeRecovery != VolumeRecovery.RestoreLatest || provider is not IRemoteVolumes remote)
         {
-            return (tier, null);
+            return (tier, unrecoverable);
         }
 
-        foreach (var free in runtime.State.Volumes.Where(v => v.Server is null && v.Tier == tier.Name).DistinctBy(v => v.LogicalName))
+        var reasons = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var free in runtime.State.Volumes.Where(v => v.Server is null && v.Tier == tier.Name).ToList())
         {
-            if (!await HasSnapshotAsync(runtime, tier.Name, free.LogicalName, ct).ConfigureAwait(false))
+            if (await remote.LostHostOfAsync(free.Name, ct).ConfigureAwait(false) is null)
             {
-                var reason = $"volumeRecovery restoreLatest finds no snapshot of volume {free.LogicalName} to restore it from, in the primary or the disasterRecovery store";
-                return (tier with { VolumeRecovery = VolumeRecovery.Wait }, (free.Name, reason));
+                continue;
+            }
+
+            if (!reasons.TryGetValue(free.LogicalName, out var reason))
+            {
+                reasons[free.LogicalName] = reason = await WhyNotRecoverableAsync(runtime, tier.Name, free.LogicalName, ct).ConfigureAwait(false);
+            }
+
+            if (reason is not null)
+            {
+                unrecoverable.Add((free.Name, reason));
             }
         }
 
-        return (tier, null);
+        return (unrecoverable.Count == 0 ? tier : tier with { VolumeRecovery = VolumeRecovery.Wait }, unrecoverable);
     }
 
-    private async Task<bool> HasSnapshotAsync(DeploymentRuntime runtime, string tier, string volume, CancellationToken ct)
+    /// <summary>Why the volume cannot be restored from its newest snapshot now, or null when it can.</summary>
+    private async Task<string?> WhyNotRecoverableAsync(DeploymentRuntime runtime, string tier, string volume, CancellationToken ct)
     {
         try
         {
-            return await volumeBackups.FindNewestAsync(runtime, tier, volume, ct).ConfigureAwait(false) is not null;
+            return await volumeBackups.FindNewestAsync(runtime, tier, volume, ct).ConfigureAwait(false) is null
+                ? $"volumeRecovery restoreLatest finds no snapshot of volume {volume} to restore it from in the deployment's backup stores"
+                : null;
         }
-        catch (Storage.ObjectStoreUnavailableException)
+        catch (Exception ex) when (Backups.BackupRunner.IsBackupFailure(ex))
         {
-            // Neither store answers: nothing can be restored now, so the server waits for its host.
-            return false;
+            // A store that cannot be read (or a snapshot that cannot be) holds back this tier's recovery, not the pass.
+            return $"volumeRecovery restoreLatest cannot look for a snapshot of volume {volume}: {ex.Message}";
         }
     }
 

@@ -43,6 +43,7 @@ public sealed class ScratchFolderTests : IDisposable
         await new ScratchFolderSweep(options, NullLogger<ScratchFolderSweep>.Instance).StartAsync(CancellationToken.None);
 
         Assert.False(Directory.Exists(leftover));
+        Assert.Empty(Directory.GetDirectories(Path.Combine(_home.Path, "tmp"), "backup-*"));
         Assert.True(File.Exists(image));
         Assert.True(Directory.Exists(other));
     }

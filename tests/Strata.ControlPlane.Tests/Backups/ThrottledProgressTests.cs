@@ -85,4 +85,29 @@ public sealed class ThrottledProgressTests
 
         Assert.Equal([0, 1], order);
     }
+
+    [Fact]
+    public async Task Flush_AfterAWriteFailed_DoesNotThrow_AndLaterReportsAreStillWritten()
+    {
+        var progress = new ThrottledProgress(p =>
+        {
+            if (p.FilesRead == 0)
+            {
+                throw new IOException("the client went away");
+            }
+
+            lock (_written)
+            {
+                _written.Add(p.FilesRead);
+            }
+
+            return Task.CompletedTask;
+        }, _clock);
+
+        progress.Report(Files(0));
+        progress.Report(Files(1));
+        await progress.FlushAsync();
+
+        Assert.Equal([1], _written);
+    }
 }

@@ -151,19 +151,16 @@ public sealed class TierCapacityGateTests
     }
 
     [Fact]
-    public async Task Allow_RestoreLatestWithoutASnapshotOfItsFreeVolume_WaitsForTheHostAndSaysWhy_UntilASnapshotExists()
+    public async Task Allow_RestoreLatestWithoutASnapshotOfItsVolumeOnALostHost_WaitsForTheHostAndSaysWhy_UntilASnapshotExists()
     {
-        var capacity = new VolumeOnLostHost();
-        await using var services = new ControlPlaneServices(new ManualTimeProvider(), add: s => s.AddSingleton<ITierCapacity>(capacity));
-        var runtime = await services.RuntimeAsync(RestoresLatest);
-        var free = new VolumeState { Name = "data-db-vol1", Tier = "db", LogicalName = "pg", DeletionPolicy = DeletionPolicy.Delete, Path = "/on/host/h1" };
-        await runtime.MutateAsync(s => s with { Volumes = [.. s.Volumes, free] }, CancellationToken.None).WithTimeout();
-        capacity.VolumeId = free.Name;
+        var fleet = new VolumeOnLostHost();
+        await using var services = FleetServices(fleet);
+        var (runtime, free) = await WithFreeVolumeAsync(services, fleet, lost: true);
         var gate = services.Get<TierCapacityGate>();
         var db = runtime.Desired.Spec.FindTier("db")!;
 
         var withoutSnapshot = await gate.AllowAsync(runtime, db, 1, CancellationToken.None).WithTimeout();
-        var waitedAs = capacity.AskedWith;
+        var waitedAs = fleet.AskedWith;
         var folder = Directory.CreateDirectory(Path.Combine(services.Paths.Root, "copy")).FullName;
         File.WriteAllText(Path.Combine(folder, "rows"), "kept");
         await services.Get<Strata.ControlPlane.Backups.IVolumeBackups>().TakeFinalSnapshotAsync(runtime, free, folder, CancellationToken.None).WithTimeout();
@@ -172,11 +169,40 @@ public sealed class TierCapacityGateTests
         Assert.False(withoutSnapshot);
         Assert.Equal(VolumeRecovery.Wait, waitedAs);
         Assert.True(withSnapshot);
-        Assert.Equal(VolumeRecovery.RestoreLatest, capacity.AskedWith);
+        Assert.Equal(VolumeRecovery.RestoreLatest, fleet.AskedWith);
         var events = await services.Get<Strata.ControlPlane.State.IStateStore>().ReadEventsAsync("data", 0, 100, CancellationToken.None).WithTimeout();
         var reported = Assert.Single(events, e => e.Kind == EventKinds.TierNoCapacity);
-        Assert.Equal($"tier db: {VolumeOnLostHost.Waits(free.Name)}; volumeRecovery restoreLatest finds no snapshot of volume pg to restore it from, "
-            + "in the primary or the disasterRecovery store; none of its 1 new servers starts until all fit", reported.Message);
+        Assert.Equal($"tier db: {VolumeOnLostHost.Waits(free.Name)}; volumeRecovery restoreLatest finds no snapshot of volume pg to restore it from "
+            + "in the deployment's backup stores; none of its 1 new servers starts until all fit", reported.Message);
+    }
+
+    [Fact]
+    public async Task Allow_RestoreLatestWithAFreeVolumeOnAHostNotLost_IsPlacedAsItSays()
+    {
+        var fleet = new VolumeOnLostHost();
+        await using var services = FleetServices(fleet);
+        var (runtime, _) = await WithFreeVolumeAsync(services, fleet, lost: false);
+
+        var allowed = await services.Get<TierCapacityGate>().AllowAsync(runtime, runtime.Desired.Spec.FindTier("db")!, 1, CancellationToken.None).WithTimeout();
+
+        Assert.True(allowed);
+        Assert.Equal(VolumeRecovery.RestoreLatest, fleet.AskedWith);
+    }
+
+    private static ControlPlaneServices FleetServices(VolumeOnLostHost fleet) => new(new ManualTimeProvider(), add: s =>
+    {
+        s.AddSingleton<ICloudProvider>(fleet);
+        s.AddSingleton<ITierCapacity>(fleet);
+    });
+
+    /// <summary>Deployment <c>data</c> whose volume <c>pg</c> of tier <c>db</c> no server holds, kept on host h1.</summary>
+    private static async Task<(DeploymentRuntime Runtime, VolumeState Free)> WithFreeVolumeAsync(ControlPlaneServices services, VolumeOnLostHost fleet, bool lost)
+    {
+        var runtime = await services.RuntimeAsync(RestoresLatest);
+        var free = new VolumeState { Name = "data-db-vol1", Tier = "db", LogicalName = "pg", DeletionPolicy = DeletionPolicy.Delete, Path = "/on/host/h1" };
+        await runtime.MutateAsync(s => s with { Volumes = [.. s.Volumes, free] }, CancellationToken.None).WithTimeout();
+        (fleet.VolumeId, fleet.Lost) = (free.Name, lost);
+        return (runtime, free);
     }
 
     private const string RestoresLatest = """
@@ -233,12 +259,16 @@ public sealed class TierCapacityGateTests
     }
 
     /// <summary>
-    /// A volume on a lost host, as placement on hosts sees it: a tier that waits for the host is short of capacity, one
-    /// that restores the volume from its newest snapshot is not.
+    /// A fleet with one volume kept on host h1, lost or not, as placement sees it: a tier that waits for a lost host is
+    /// short of capacity, one that restores the volume from its newest snapshot is not. Its content is never copied.
     /// </summary>
-    private sealed class VolumeOnLostHost : ITierCapacity
+    private sealed class VolumeOnLostHost : PartialProvider, ITierCapacity, IRemoteVolumes
     {
+        public override string Name => "fleet";
+
         public string VolumeId { get; set; } = "";
+
+        public bool Lost { get; set; }
 
         public VolumeRecovery? AskedWith { get; private set; }
 
@@ -248,13 +278,26 @@ public sealed class TierCapacityGateTests
         public Task<string?> ShortageAsync(string deployment, TierSpec tier, int count, IReadOnlySet<string> leaving, CancellationToken ct)
         {
             AskedWith = tier.VolumeRecovery;
-            return Task.FromResult(tier.VolumeRecovery == VolumeRecovery.Wait ? Waits(VolumeId) : null);
+            return Task.FromResult(Lost && tier.VolumeRecovery == VolumeRecovery.Wait ? Waits(VolumeId) : null);
         }
 
         public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
             Task.FromResult<IReadOnlyList<PlannedHost>?>(null);
 
         public string? WhyMoving(string serverId) => null;
+
+        // The snapshot in the test is taken of a folder here.
+        public Task<string?> HostOfAsync(string volumeId, CancellationToken ct) => Task.FromResult<string?>(null);
+
+        public Task<string?> LostHostOfAsync(string volumeId, CancellationToken ct) => Task.FromResult(Lost && volumeId == VolumeId ? "h1" : null);
+
+        public Task CheckConnectedAsync(string volumeId, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task CopyOutAsync(string volumeId, string folder, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task CopyInAsync(string volumeId, string folder, CancellationToken ct) => throw new NotSupportedException();
+
+        public Task AbandonAsync(string volumeId, CancellationToken ct) => throw new NotSupportedException();
     }
 
     /// <summary>A provider that lists the servers it is told run.</summary>

@@ -45,26 +45,30 @@ public static class BackupEndpoints
                 Type = "progress",
                 Progress = new BackupProgressDto(p.FilesRead, p.BytesRead, p.ChunksUploaded, p.ChunksReused, p.BytesUploaded),
             }), time);
-            IReadOnlyList<BackupOutcome> outcomes;
+            IReadOnlyList<BackupOutcome>? outcomes = null;
+            BackupRunFailedException? failed = null;
             try
             {
                 outcomes = await runner.RunAsync(runtime, policies, progress, ct).ConfigureAwait(false);
-                await progress.FlushAsync().ConfigureAwait(false);
             }
             catch (BackupRunFailedException ex)
             {
+                failed = ex;
+            }
+            finally
+            {
+                // The last progress line comes before the results, and no write of it outlives the request.
                 await progress.FlushAsync().ConfigureAwait(false);
-                foreach (var outcome in ex.Completed)
-                {
-                    await write(BackupLine(outcome)).ConfigureAwait(false);
-                }
-
-                throw;
             }
 
-            foreach (var outcome in outcomes)
+            foreach (var outcome in outcomes ?? failed!.Completed)
             {
                 await write(BackupLine(outcome)).ConfigureAwait(false);
+            }
+
+            if (failed is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
             }
         }, ct).ConfigureAwait(false);
     }

@@ -29,9 +29,13 @@ internal sealed class ThrottledProgress(Func<BackupProgress, Task> report, TimeP
         }
     }
 
-    /// <summary>Waits for the reports passed on, after passing on the last one if it was held back.</summary>
-    public Task FlushAsync()
+    /// <summary>
+    /// Waits for the reports passed on, after passing on the last one if it was held back. Never throws: progress is
+    /// told as well as it can be, and a stream that cannot be written fails the writes that follow by itself.
+    /// </summary>
+    public async Task FlushAsync()
     {
+        Task writing;
         lock (_gate)
         {
             if (_latest is not null && !ReferenceEquals(_latest, _passed))
@@ -39,8 +43,10 @@ internal sealed class ThrottledProgress(Func<BackupProgress, Task> report, TimeP
                 PassOn(_latest);
             }
 
-            return _writing;
+            writing = _writing;
         }
+
+        await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     private void PassOn(BackupProgress value)
@@ -52,7 +58,7 @@ internal sealed class ThrottledProgress(Func<BackupProgress, Task> report, TimeP
     // One write at a time, each after the one before, so the stream carries them in order.
     private async Task AfterAsync(Task previous, BackupProgress value)
     {
-        await previous.ConfigureAwait(false);
+        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await report(value).ConfigureAwait(false);
     }
 }
