@@ -11,9 +11,50 @@ public static class VolumeContent
     /// <summary>Whether the folder holds anything: an empty volume need not be sent anywhere.</summary>
     public static bool IsEmpty(string folder) => !Directory.EnumerateFileSystemEntries(folder).Any();
 
-    /// <summary>Writes everything under <paramref name="folder"/> (not the folder itself) to <paramref name="destination"/>.</summary>
-    public static Task WriteAsync(string folder, Stream destination, CancellationToken ct) =>
-        TarFile.CreateFromDirectoryAsync(folder, destination, includeBaseDirectory: false, ct);
+    /// <summary>
+    /// Writes everything under <paramref name="folder"/> (not the folder itself) to <paramref name="destination"/>.
+    /// The folder may be in use: each file is written as long as it was when its entry began (see
+    /// <see cref="SizedFileStream"/>), so the archive stays whole while an application appends to its files.
+    /// </summary>
+    public static async Task WriteAsync(string folder, Stream destination, CancellationToken ct)
+    {
+        var root = new DirectoryInfo(Path.GetFullPath(folder));
+        await using var writer = new TarWriter(destination, TarEntryFormat.Pax, leaveOpen: true);
+        foreach (var item in Walk(root))
+        {
+            var name = Path.GetRelativePath(root.FullName, item.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (item is not FileInfo file || (file.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) != 0)
+            {
+                // Folders and links carry no data that could change under the writer.
+                await writer.WriteEntryAsync(item.FullName, item is DirectoryInfo { LinkTarget: null } ? name + "/" : name, ct).ConfigureAwait(false);
+                continue;
+            }
+
+            await using var data = new SizedFileStream(file.FullName);
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, name)
+            {
+                Mode = file.UnixFileMode,
+                ModificationTime = file.LastWriteTimeUtc,
+                DataStream = data,
+            }, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Every entry below the folder, each folder before what it holds; links to folders are not followed.</summary>
+    private static IEnumerable<FileSystemInfo> Walk(DirectoryInfo folder)
+    {
+        foreach (var child in folder.EnumerateFileSystemInfos().OrderBy(c => c.Name, StringComparer.Ordinal))
+        {
+            yield return child;
+            if (child is DirectoryInfo { LinkTarget: null } below)
+            {
+                foreach (var inner in Walk(below))
+                {
+                    yield return inner;
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// Extracts an archive written by <see cref="WriteAsync"/> into the empty folder <paramref name="folder"/>. The
@@ -61,6 +102,8 @@ public static class VolumeContent
             }
         }
 
+        await EnsureNothingFollowsAsync(archive, ct).ConfigureAwait(false);
+
         // Deepest first, so that a folder made read-only does not stop its parent's time from being set.
         foreach (var (path, entry) in Enumerable.Reverse(folders))
         {
@@ -70,6 +113,24 @@ public static class VolumeContent
     }
 
     private const UnixFileMode PermissionBits = (UnixFileMode)0b111_111_111;
+
+    /// <summary>
+    /// An archive ends with blocks of zeros. An entry whose data runs past its stated size (a file that grew while a
+    /// writer copied it) shifts every header after it, and the reader may take a block of the shifted data for the
+    /// end: what follows then must not be dropped in silence.
+    /// </summary>
+    private static async Task EnsureNothingFollowsAsync(Stream archive, CancellationToken ct)
+    {
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = await archive.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.AsSpan(0, read).ContainsAnyExcept((byte)0))
+            {
+                throw new InvalidDataException("the archive goes on after what reads as its end: it is damaged, and nothing of it is taken");
+            }
+        }
+    }
 
     /// <summary>The entry's name relative to the volume, or null for the volume itself; refused when it could leave it.</summary>
     private static string? RelativeName(string name)

@@ -37,6 +37,95 @@ public sealed class VolumeContentTests
         Assert.False(Directory.Exists(target.Combine("nested")));
     }
 
+    [Fact]
+    public async Task WriteAsync_FileAppendedToWhileWritten_ArchiveStaysWholeWithEveryEntryAfterIt()
+    {
+        using var source = new TemporaryDirectory("strata-content");
+        await File.WriteAllBytesAsync(source.Combine("a-log.bin"), new byte[4 << 20]);
+        source.WriteFile("z/later.txt", "later");
+        using var stop = new CancellationTokenSource();
+        // The application of a volume in use: it appends all the while its volume is copied.
+        var appending = Task.Run(async () =>
+        {
+            await using var log = new FileStream(source.Combine("a-log.bin"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            while (!stop.IsCancellationRequested)
+            {
+                await log.WriteAsync("x\n"u8.ToArray());
+                await log.FlushAsync();
+            }
+        });
+
+        try
+        {
+            for (var copy = 0; copy < 10; copy++)
+            {
+                using var target = new TemporaryDirectory("strata-content-copy");
+                // Through a pipe, as to and from a host: neither end can seek.
+                var pipe = new System.IO.Pipelines.Pipe();
+                var writing = Task.Run(async () =>
+                {
+                    await using var into = pipe.Writer.AsStream();
+                    await VolumeContent.WriteAsync(source.Path, into, CancellationToken.None);
+                });
+                await using (var archive = pipe.Reader.AsStream())
+                {
+                    await VolumeContent.ExtractAsync(archive, target.Path, CancellationToken.None);
+                }
+
+                await writing;
+                Assert.Equal("later", File.ReadAllText(target.Combine("z/later.txt")));
+                Assert.True(new FileInfo(target.Combine("a-log.bin")).Length >= 4 << 20);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await appending;
+        }
+    }
+
+    [Fact]
+    public async Task ExtractAsync_EntryWhoseDataRunsPastItsSize_RefusedRatherThanCutShort()
+    {
+        // What a writer that copies a growing file to its end makes: the data outruns the size in the header, and
+        // every header after it is shifted. The reader takes the zeros it lands on for the archive's end.
+        using var archive = new MemoryStream();
+        await using (var writer = new TarWriter(archive, TarEntryFormat.Ustar, leaveOpen: true))
+        {
+            await writer.WriteEntryAsync(new UstarTarEntry(TarEntryType.RegularFile, "a.txt") { DataStream = new GrownStream("0123456789"u8.ToArray(), 600) });
+            await writer.WriteEntryAsync(new UstarTarEntry(TarEntryType.RegularFile, "b.txt") { DataStream = new MemoryStream("b"u8.ToArray()) });
+        }
+
+        archive.Position = 0;
+        using var target = new TemporaryDirectory("strata-content-copy");
+
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(() => VolumeContent.ExtractAsync(archive, target.Path, CancellationToken.None));
+
+        Assert.Contains("the archive goes on after what reads as its end", refused.Message);
+    }
+
+    [Fact]
+    public void SizedFileStream_FileShrunkAfterItWasOpened_GivesItsMeasuredLengthPaddedWithZeros()
+    {
+        using var source = new TemporaryDirectory("strata-content");
+        var path = source.WriteFile("data", new string('d', 1000));
+        using var data = new SizedFileStream(path);
+        File.WriteAllText(path, "short");
+        using var read = new MemoryStream();
+
+        data.CopyTo(read);
+
+        Assert.Equal(1000, read.Length);
+        Assert.Equal("short", System.Text.Encoding.ASCII.GetString(read.ToArray(), 0, 5));
+        Assert.All(read.ToArray()[5..], b => Assert.Equal(0, b));
+    }
+
+    /// <summary>A file's data that says it has <c>data.Length</c> bytes and gives <paramref name="grown"/> zeros more, as a file appended to after it was measured does.</summary>
+    private sealed class GrownStream(byte[] data, int grown) : MemoryStream([.. data, .. new byte[grown]])
+    {
+        public override long Length => data.Length;
+    }
+
     public static TheoryData<string, string> Hostile => new()
     {
         { "below a link", "is below the symbolic link 's1/s2/up'" },
