@@ -17,6 +17,19 @@ internal sealed class SizedFileStream : Stream
         Length = _file.Length;
     }
 
+    /// <summary>The file's content as it is now, or null when the file was deleted (a volume in use) before it could be opened.</summary>
+    public static SizedFileStream? OpenOrNull(string path)
+    {
+        try
+        {
+            return new SizedFileStream(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
     public override long Length { get; }
 
     public override bool CanRead => true;

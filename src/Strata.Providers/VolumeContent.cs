@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using Strata.Common.Files;
 
 namespace Strata.Providers;
 
@@ -18,42 +19,63 @@ public static class VolumeContent
     /// </summary>
     public static async Task WriteAsync(string folder, Stream destination, CancellationToken ct)
     {
-        var root = new DirectoryInfo(Path.GetFullPath(folder));
         await using var writer = new TarWriter(destination, TarEntryFormat.Pax, leaveOpen: true);
-        foreach (var item in Walk(root))
+        foreach (var (name, item) in FolderWalk.DepthFirst(Path.GetFullPath(folder)))
         {
-            var name = Path.GetRelativePath(root.FullName, item.FullName).Replace(Path.DirectorySeparatorChar, '/');
-            if (item is not FileInfo file || (file.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) != 0)
+            if (EntryFor(name, item) is not { } entry)
             {
-                // Folders and links carry no data that could change under the writer.
-                await writer.WriteEntryAsync(item.FullName, item is DirectoryInfo { LinkTarget: null } ? name + "/" : name, ct).ConfigureAwait(false);
                 continue;
             }
 
-            await using var data = new SizedFileStream(file.FullName);
-            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, name)
+            try
             {
-                Mode = file.UnixFileMode,
-                ModificationTime = file.LastWriteTimeUtc,
-                DataStream = data,
-            }, ct).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Every entry below the folder, each folder before what it holds; links to folders are not followed.</summary>
-    private static IEnumerable<FileSystemInfo> Walk(DirectoryInfo folder)
-    {
-        foreach (var child in folder.EnumerateFileSystemInfos().OrderBy(c => c.Name, StringComparer.Ordinal))
-        {
-            yield return child;
-            if (child is DirectoryInfo { LinkTarget: null } below)
+                await writer.WriteEntryAsync(entry, ct).ConfigureAwait(false);
+            }
+            finally
             {
-                foreach (var inner in Walk(below))
+                if (entry.DataStream is { } data)
                 {
-                    yield return inner;
+                    await data.DisposeAsync().ConfigureAwait(false);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The entry for one item of a volume in use, as it is now: nothing when it was deleted since its folder was
+    /// listed, and nothing for a socket, a pipe or a device, which hold no content (a pipe would block its reader).
+    /// </summary>
+    private static PaxTarEntry? EntryFor(string name, FileSystemInfo item)
+    {
+        if (FileFacts.TryOf(item.FullName) is not { } facts)
+        {
+            return null;
+        }
+
+        var (type, entryName) = facts.Kind switch
+        {
+            FileKind.Directory => (TarEntryType.Directory, name + "/"),
+            FileKind.SymbolicLink => (TarEntryType.SymbolicLink, name),
+            FileKind.Regular => (TarEntryType.RegularFile, name),
+            _ => (default(TarEntryType?), name),
+        };
+        if (type is null || (type == TarEntryType.SymbolicLink && item.LinkTarget is null))
+        {
+            return null;
+        }
+
+        var entry = new PaxTarEntry(type.Value, entryName) { Mode = facts.Mode, ModificationTime = facts.Modified };
+        if (type == TarEntryType.SymbolicLink)
+        {
+            entry.LinkName = item.LinkTarget!;
+        }
+        else if (type == TarEntryType.RegularFile)
+        {
+            entry.DataStream = SizedFileStream.OpenOrNull(item.FullName);
+            return entry.DataStream is null ? null : entry;
+        }
+
+        return entry;
     }
 
     /// <summary>
@@ -160,7 +182,7 @@ public static class VolumeContent
         }
         catch
         {
-            Strata.Common.Files.FolderTree.Delete(staging);
+            FolderTree.Delete(staging);
             throw;
         }
 

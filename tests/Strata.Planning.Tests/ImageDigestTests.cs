@@ -115,6 +115,18 @@ public sealed class ImageDigestTests
     }
 
     [Fact]
+    public void Compute_PipeInTheFolder_RefusedNamingIt()
+    {
+        using var folder = new TemporaryDirectory();
+        folder.WriteFile("app.py", "x");
+        SpecialFiles.MakePipe(folder.Combine("control"));
+
+        var error = Assert.Throws<ImageDigestException>(() => ImageDigest.Compute(folder.Path));
+
+        Assert.Equal($"'control' in the image source folder '{folder.Path}' is a pipe, a socket or a device, which an image cannot carry: remove it (a server can create it when it starts)", error.Message);
+    }
+
+    [Fact]
     public void Compute_MissingFolder_ThrowsClearError()
     {
         using var folder = new TemporaryDirectory();

@@ -38,6 +38,26 @@ public sealed class VolumeContentTests
     }
 
     [Fact]
+    public async Task WriteAsync_PipeAndSocketInTheVolume_LeftOutAndEverythingElseCopied()
+    {
+        using var source = new TemporaryDirectory("strata-content");
+        source.WriteFile("a.txt", "a");
+        SpecialFiles.MakePipe(source.Combine("b.pipe"));
+        using var socket = SpecialFiles.MakeSocket(source.Combine("c.sock"));
+        source.WriteFile("d/e.txt", "e");
+        using var archive = new MemoryStream();
+
+        // Opening the pipe to read it would wait for a writer that never comes.
+        await VolumeContent.WriteAsync(source.Path, archive, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        archive.Position = 0;
+        using var target = new TemporaryDirectory("strata-content-copy");
+        await VolumeContent.ExtractAsync(archive, target.Path, CancellationToken.None);
+        Assert.Equal(["a.txt", "d", "d/e.txt"], FolderWalk.DepthFirst(target.Path).Select(e => e.Path));
+        Assert.Equal("e", File.ReadAllText(target.Combine("d/e.txt")));
+    }
+
+    [Fact]
     public async Task WriteAsync_FileAppendedToWhileWritten_ArchiveStaysWholeWithEveryEntryAfterIt()
     {
         using var source = new TemporaryDirectory("strata-content");

@@ -99,6 +99,9 @@ public static class EventKinds
 
     public const string BackupRestored = "backup.restored";
 
+    /// <summary>A restore that was asked for properly failed on its way (a damaged backup, a host out of reach, no server in service after it); names the cause.</summary>
+    public const string BackupRestoreFailed = "backup.restore-failed";
+
     public const string BackupPruned = "backup.pruned";
 
     public const string BackupReplicated = "backup.replicated";

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Strata.Backups.Chunking;
+using Strata.Common.Files;
 
 namespace Strata.Backups.Snapshots;
 
@@ -15,15 +16,18 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
     public async Task<List<EntryDraft>> ReadAsync(string folder, IReadOnlyDictionary<string, SnapshotEntry> parent, CancellationToken ct)
     {
         var entries = new List<EntryDraft>();
-        foreach (var (path, info) in FolderScanner.Scan(folder))
+        foreach (var (path, info) in FolderWalk.DepthFirst(folder))
         {
             ct.ThrowIfCancellationRequested();
-            EntryDraft? entry = info switch
+            EntryDraft? entry = FileFacts.TryOf(info.FullName) switch
             {
-                { LinkTarget: { } target } => new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Symlink, LinkTarget = target }, null),
-                DirectoryInfo => new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Directory, Mode = PermissionsOf(info) }, null),
-                FileInfo file when IsRegular(file) => await ReadFileAsync(path, file, parent.GetValueOrDefault(path), ct).ConfigureAwait(false),
-                // Sockets, pipes and devices have no content to back up.
+                // Gone since its folder was listed (the folder is in use): it is not part of this snapshot.
+                null => null,
+                { Kind: FileKind.SymbolicLink } when info.LinkTarget is { } target =>
+                    new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Symlink, LinkTarget = target }, null),
+                { Kind: FileKind.Directory } facts => new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Directory, Mode = PermissionsOf(facts) }, null),
+                { Kind: FileKind.Regular } facts => await ReadFileAsync(path, info.FullName, facts, parent.GetValueOrDefault(path), ct).ConfigureAwait(false),
+                // Sockets, pipes and devices have no content to back up (and opening a pipe would wait for a writer).
                 _ => null,
             };
             if (entry is not null)
@@ -36,20 +40,17 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
     }
 
     // Setuid, setgid and sticky bits are never recorded, so a restore never creates them and a manifest with them is forged.
-    private static int PermissionsOf(FileSystemInfo info) => (int)info.UnixFileMode & ManifestCheck.PermissionBits;
+    private static int PermissionsOf(FileFacts facts) => (int)facts.Mode & ManifestCheck.PermissionBits;
 
-    private static bool IsRegular(FileInfo file) =>
-        (file.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0 && file.Exists;
-
-    private async Task<EntryDraft> ReadFileAsync(string path, FileInfo file, SnapshotEntry? previous, CancellationToken ct)
+    private async Task<EntryDraft?> ReadFileAsync(string path, string fullName, FileFacts facts, SnapshotEntry? previous, CancellationToken ct)
     {
         // Stamped before reading: a write during the read changes the change time, so the next snapshot reads it again.
-        var stamp = FileStamp.Of(file.FullName);
+        var stamp = FileStamp.From(facts);
         var entry = new SnapshotEntry
         {
             Path = path,
             Kind = SnapshotEntryKind.File,
-            Mode = PermissionsOf(file),
+            Mode = PermissionsOf(facts),
             Size = stamp.Size,
             Modified = stamp.Modified,
             Inode = stamp.Inode,
@@ -62,16 +63,31 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
             return new EntryDraft(entry with { Chunks = chunks }, null);
         }
 
-        var pending = await CutAsync(file.FullName, path, ct).ConfigureAwait(false);
+        if (await CutAsync(fullName, path, ct).ConfigureAwait(false) is not { } pending)
+        {
+            return null;
+        }
+
         run.FileRead();
         // The size is what was read: a file that grew or shrank since it was stamped is recorded as it was read.
         return new EntryDraft(entry with { Size = pending.Sum(p => (long)p.Length) }, pending);
     }
 
-    private async Task<List<PendingChunk>> CutAsync(string fullName, string path, CancellationToken ct)
+    /// <summary>Cuts a file into chunks and hands them on; null when it was deleted before it could be opened.</summary>
+    private async Task<List<PendingChunk>?> CutAsync(string fullName, string path, CancellationToken ct)
     {
         var pending = new List<PendingChunk>();
-        await using var stream = new FileStream(fullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(fullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+
+        await using var _ = stream;
         int start = 0, filled = 0;
         var ended = false;
         while (true)

@@ -43,8 +43,11 @@ public sealed class BackupCommands(CliContext context)
         list.Arguments.Add(_deployment);
         list.Options.Add(_json);
         list.SetAction((result, ct) => context.WithControlPlaneAsync(client => ListAsync(result, client, ct), ct));
-        var command = new Command("backups", "List backups.");
+        var command = new Command("backups", "List backups: `strata backups DEPLOYMENT` is `strata backups list DEPLOYMENT`.");
         command.Subcommands.Add(list);
+        command.Arguments.Add(_deployment);
+        command.Options.Add(_json);
+        command.Action = list.Action;
         return command;
     }
 

@@ -75,6 +75,11 @@ public static class Table
         }
 
         lines.Add("");
+        lines.Add($"{"TIER",-20} {"IN SERVICE",-11} {"DESIRED",-8} MIN-MAX");
+        // A tier's message says why it is short of its desired count (a launch error, a dependency or a host it waits for).
+        lines.AddRange(status.Tiers.Select(t => $"{t.Name,-20} {t.InService,-11} {t.Desired,-8} {t.Min}-{t.Max}"
+            + (t.Message is null ? "" : $"{Environment.NewLine}  └ {t.Message}")));
+        lines.Add("");
         lines.Add($"{"SERVER",-30} {"TIER",-10} {"ADDRESS",-15} {"STATE",-12} {"PID",-8} ZONE");
         lines.AddRange(status.Servers.Select(s => $"{s.Name,-30} {s.Tier,-10} {s.Address ?? "-",-15} {s.State,-12} {s.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",-8} {s.Zone}"
             + (s.Message is null ? "" : $"{Environment.NewLine}  └ {s.Message}")));

@@ -57,9 +57,22 @@ public sealed class BackupRestorer(
             : stores.Primary(runtime);
         var storeName = fromDisasterRecovery ? "dr" : "primary";
         var started = time.GetTimestamp();
-        var outcome = snapshotId is not null
-            ? await RestoreSnapshotAsync(runtime, tierSpec, store, snapshotId, owner, ct).ConfigureAwait(false)
-            : await RestoreServiceAsync(runtime, tierSpec, store, backupId!, owner, ct).ConfigureAwait(false);
+        RestoreOutcome outcome;
+        try
+        {
+            outcome = snapshotId is not null
+                ? await RestoreSnapshotAsync(runtime, tierSpec, store, snapshotId, owner, ct).ConfigureAwait(false)
+                : await RestoreServiceAsync(runtime, tierSpec, store, backupId!, owner, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not (NotFoundException or ArgumentException or OperationCanceledException))
+        {
+            // A request that names what does not exist is answered, not recorded; a restore that failed on its way is
+            // part of the deployment's history.
+            var what = snapshotId is not null ? $"snapshot {snapshotId}" : $"service backup {backupId}";
+            await events.PublishAsync(runtime.Name, EventKinds.BackupRestoreFailed, $"restore of tier {tier} from {what} ({storeName} store) failed: {ex.Message}", $"tiers.{tier}", EventSeverity.Error, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
         outcome = outcome with { Store = storeName, Duration = time.GetElapsedTime(started) };
         await events.PublishAsync(runtime.Name, EventKinds.BackupRestored, $"tier {tier} restored from {outcome.Kind} backup {outcome.Id} ({storeName} store) on {outcome.Server} in {outcome.Duration.TotalSeconds:0.#}s", $"tiers.{tier}", cancellationToken: ct).ConfigureAwait(false);
         return outcome;

@@ -78,7 +78,7 @@ public sealed partial class BackupRunner(
             {
                 LastBackupId = outcome.Id, LastBackupAt = outcome.Created, LastBackupBytes = outcome.Bytes, LastAttemptAt = started, LastError = null,
             }, ct).ConfigureAwait(false);
-            await events.PublishAsync(runtime.Name, EventKinds.BackupCompleted, $"{policy.Kind} backup {outcome.Id} of tier {outcome.Tier} ({policy.Policy.Name}) taken on {outcome.Server}: {outcome.Bytes} bytes{(outcome.Files is { } files ? $" in {files} files" : "")}", Resource(policy), cancellationToken: ct).ConfigureAwait(false);
+            await events.PublishAsync(runtime.Name, EventKinds.BackupCompleted, $"{policy.Kind} backup {outcome.Id} of tier {outcome.Tier} ({policy.Policy.Name}) taken on {outcome.Server}: {outcome.Bytes} bytes{(outcome.Files is { } files ? $" in {files} file{(files == 1 ? "" : "s")}" : "")}", Resource(policy), cancellationToken: ct).ConfigureAwait(false);
             await retention.PruneAsync(runtime, policy, stores.Primary(runtime), ct).ConfigureAwait(false);
             await replication.EnqueueAsync(new ReplicationItem(runtime, policy, outcome.Id), ct).ConfigureAwait(false);
             return outcome;

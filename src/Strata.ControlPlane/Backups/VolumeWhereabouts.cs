@@ -46,14 +46,7 @@ internal static class VolumeWhereabouts
     /// </summary>
     public static async Task CheckWritableAsync(ICloudProvider provider, string volumeId, string host, CancellationToken ct)
     {
-        try
-        {
-            await CopiesOf(provider, volumeId, host).CheckConnectedAsync(volumeId, ct).ConfigureAwait(false);
-        }
-        catch (ProviderException ex)
-        {
-            throw new InvalidOperationException(ex.Message, ex);
-        }
+        await ThroughHostAsync(provider, volumeId, host, copies => copies.CheckConnectedAsync(volumeId, ct)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -72,11 +65,7 @@ internal static class VolumeWhereabouts
 
         try
         {
-            await CopiesOf(provider, volumeId, host).CopyOutAsync(volumeId, folder, ct).ConfigureAwait(false);
-        }
-        catch (ProviderException ex)
-        {
-            throw new InvalidOperationException(ex.Message, ex);
+            await ThroughHostAsync(provider, volumeId, host, copies => copies.CopyOutAsync(volumeId, folder, ct)).ConfigureAwait(false);
         }
         finally
         {
@@ -90,19 +79,26 @@ internal static class VolumeWhereabouts
     /// <summary>Replaces the content of a volume kept on <paramref name="host"/> with that of <paramref name="folder"/> here.</summary>
     public static async Task CopyThereAsync(ICloudProvider provider, string volumeId, string host, string folder, CancellationToken ct)
     {
+        await ThroughHostAsync(provider, volumeId, host, copies => copies.CopyInAsync(volumeId, folder, ct)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Asks the provider that keeps the volume on a host; what it cannot do (a host that is not connected) fails the
+    /// backup or restore as an operation that cannot be done now, not as a fault of the control plane.
+    /// </summary>
+    private static async Task ThroughHostAsync(ICloudProvider provider, string volumeId, string host, Func<IRemoteVolumes, Task> action)
+    {
+        var copies = provider as IRemoteVolumes
+            ?? throw new InvalidOperationException($"volume {volumeId} is on host {host}, and the provider cannot copy its content to the control plane's machine");
         try
         {
-            await CopiesOf(provider, volumeId, host).CopyInAsync(volumeId, folder, ct).ConfigureAwait(false);
+            await action(copies).ConfigureAwait(false);
         }
         catch (ProviderException ex)
         {
             throw new InvalidOperationException(ex.Message, ex);
         }
     }
-
-    private static IRemoteVolumes CopiesOf(ICloudProvider provider, string volumeId, string host) =>
-        provider as IRemoteVolumes
-        ?? throw new InvalidOperationException($"volume {volumeId} is on host {host}, and the provider cannot copy its content to the control plane's machine");
 }
 
 /// <summary>A volume's content readable on the control plane's machine: its own folder, or a copy deleted on dispose.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Strata.Common.Files;
 
 namespace Strata.ControlPlane.Hosting;
 
@@ -48,28 +49,13 @@ public static partial class HomeFolder
     /// <summary>The owner's uid and the permission bits of a path (following a symbolic link).</summary>
     public static (uint Owner, UnixFileMode Mode) OwnerAndMode(string path)
     {
-        // statx's buffer has one layout on every architecture: stx_uid at byte 20, stx_mode at byte 28.
-        var buffer = new byte[256];
-        if (Statx(AtFdCwd, path, 0, StatxMode | StatxUid, buffer) != 0)
-        {
-            throw new IOException($"cannot read the owner of {path} (errno {Marshal.GetLastPInvokeError()})");
-        }
-
-        var owner = BitConverter.ToUInt32(buffer, 20);
-        var mode = (UnixFileMode)(BitConverter.ToUInt16(buffer, 28) & 0xFFF);
-        return (owner, mode);
+        var facts = FileFacts.Of(path, followLinks: true);
+        return (facts.Owner, facts.Mode);
     }
 
     public static uint GetEffectiveUserId() => GetEuid();
 
     private static string Octal(UnixFileMode mode) => Convert.ToString((int)mode, 8).PadLeft(4, '0');
-
-    private const int AtFdCwd = -100;
-    private const uint StatxMode = 0x2;
-    private const uint StatxUid = 0x8;
-
-    [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
-    private static extern int Statx(int directory, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, [Out] byte[] buffer);
 
     [DllImport("libc", EntryPoint = "geteuid")]
     private static extern uint GetEuid();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Strata.Common.Files;
 
 namespace Strata.Planning.Images;
 
@@ -34,6 +35,13 @@ public static class ImageDigest
         {
             foreach (var (relative, entry) in Walk(root))
             {
+                // .NET lists a pipe, a socket or a device as a file, and reading a pipe would wait for a writer.
+                if (entry is FileInfo { LinkTarget: null } && FileFacts.Of(entry.FullName).Kind == FileKind.Special)
+                {
+                    throw new ImageDigestException(folder,
+                        $"'{relative}' in the image source folder '{folder}' is a pipe, a socket or a device, which an image cannot carry: remove it (a server can create it when it starts)");
+                }
+
                 AddEntry(hash, relative, entry, buffer);
             }
         }

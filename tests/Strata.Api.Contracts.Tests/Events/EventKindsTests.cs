@@ -40,6 +40,7 @@ public sealed class EventKindsTests
         [nameof(EventKinds.BackupCompleted)] = "backup.completed",
         [nameof(EventKinds.BackupFailed)] = "backup.failed",
         [nameof(EventKinds.BackupRestored)] = "backup.restored",
+        [nameof(EventKinds.BackupRestoreFailed)] = "backup.restore-failed",
         [nameof(EventKinds.BackupPruned)] = "backup.pruned",
         [nameof(EventKinds.BackupReplicated)] = "backup.replicated",
         [nameof(EventKinds.BackupReplicationFailed)] = "backup.replication-failed",

@@ -50,6 +50,22 @@ public sealed class SnapshotEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task SnapshotAsync_PipeAndSocketInTheVolume_LeftOutAndTheRestRestored()
+    {
+        var withoutThem = TestVolumes.Describe(_volume);
+        // An application's socket or pipe in its data folder: it has no content, and opening a pipe waits for a writer.
+        SpecialFiles.MakePipe(_work.Combine("volume", "pg", "control.pipe"));
+        using var socket = SpecialFiles.MakeSocket(_work.Combine("volume", ".s.PGSQL.5432"));
+
+        var result = await _engine.SnapshotAsync(TestVolumes.Request(_volume)).WithTimeout();
+        await _engine.RestoreAsync(result.Manifest.Id, _work.Combine("restored")).WithTimeout();
+
+        Assert.DoesNotContain(result.Manifest.Entries, e => e.Path.EndsWith("control.pipe") || e.Path.EndsWith(".s.PGSQL.5432"));
+        Assert.Equal(5, result.Manifest.FileCount);
+        Assert.Equal(withoutThem, TestVolumes.Describe(_work.Combine("restored")));
+    }
+
+    [Fact]
     public async Task SnapshotAsync_Compressible_StoresLessThanRead()
     {
         var result = await _engine.SnapshotAsync(TestVolumes.Request(_volume)).WithTimeout();

@@ -1,6 +1,9 @@
+using Strata.Api.Contracts;
+using Strata.Api.Contracts.Events;
 using Strata.Backups;
 using Strata.Backups.Services;
 using Strata.ControlPlane.Backups;
+using Strata.ControlPlane.Deployments;
 using Strata.Storage;
 using Strata.Storage.FileSystem;
 using Strata.Testing;
@@ -83,5 +86,24 @@ public sealed class ServiceBackupProtectionTests : IAsyncLifetime
         Assert.False(File.Exists(_harness.ServerRoot.Combine("restored.sql")));
         await restorer.RestoreAsync(runtime, new RestoreSelection("db", null, theirs.Id, FromDeployment: "other"), CancellationToken.None).WithTimeout();
         Assert.Equal("their rows", await File.ReadAllTextAsync(_harness.ServerRoot.Combine("restored.sql")));
+    }
+
+    [Fact]
+    public async Task RestoreAsync_RestoreHookFails_RecordedAsRestoreFailedWithTheCause_RefusalIsNot()
+    {
+        var runtime = await _harness.DeployAsync();
+        var policy = BackupPolicies.Select(runtime, "db", "hourly").Single();
+        var outcome = await _harness.Get<BackupRunner>().RunPolicyAsync(runtime, policy, null, CancellationToken.None).WithTimeout();
+        _harness.ServerRoot.WriteFile("restore.sh", "echo 'relation customers already exists' >&2; exit 3\n");
+        var restorer = _harness.Get<BackupRestorer>();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => restorer.RestoreAsync(runtime, new RestoreSelection("db", null, outcome.Id), CancellationToken.None)).WithTimeout();
+        await Assert.ThrowsAsync<NotFoundException>(() => restorer.RestoreAsync(runtime, new RestoreSelection("db", null, "20260101T000000Z-1a2b3c4d"), CancellationToken.None)).WithTimeout();
+
+        var events = await _harness.Get<Strata.ControlPlane.State.IStateStore>().ReadEventsAsync("shop", 0, 1000, CancellationToken.None).WithTimeout();
+        var failed = Assert.Single(events, e => e.Kind == EventKinds.BackupRestoreFailed);
+        Assert.StartsWith($"restore of tier db from service backup {outcome.Id} (primary store) failed: ", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("relation customers already exists", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(EventSeverity.Error, failed.Severity);
     }
 }
