@@ -188,6 +188,7 @@ internal sealed class AgentEngine : IDisposable
     {
         var path = Path.Combine(UploadFolder, UploadName(pack.FileName));
         var volume = await FindVolumeAsync(pack.VolumeId, ct).ConfigureAwait(false);
+        CheckRoomToPack(pack.VolumeId, volume.Path);
         try
         {
             await using var archive = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
@@ -199,6 +200,27 @@ internal sealed class AgentEngine : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The archive is written on the disk this host's servers write to: one that filled it would make them fail
+    /// mid-write (a database out of space) for the sake of a backup. A pack that would leave less than
+    /// <see cref="KeptFreeShare"/> of the disk free is refused before anything is written.
+    /// </summary>
+    private void CheckRoomToPack(string volumeId, string volumePath)
+    {
+        var drive = new DriveInfo(UploadFolder);
+        var (free, kept, needed) = (drive.AvailableFreeSpace, (long)(drive.TotalSize * KeptFreeShare), VolumeContent.ArchiveBytes(volumePath));
+        if (needed > free - kept)
+        {
+            throw new InvalidOperationException(
+                $"its disk is too full to copy volume '{volumeId}': the copy needs about {ServerResources.FormatBytes(needed)} in {UploadFolder}, "
+                + $"where {ServerResources.FormatBytes(free)} is free and {ServerResources.FormatBytes(kept)} ({(int)(KeptFreeShare * 100)} % of the disk) is kept for the servers; "
+                + "nothing was written. Free space on the host");
+        }
+    }
+
+    /// <summary>The share of the disk a volume's copy leaves free for the servers (5 %).</summary>
+    private const double KeptFreeShare = 0.05;
 
     private async Task<VolumeInfo> FindVolumeAsync(string volumeId, CancellationToken ct) =>
         (await _provider.ListVolumesAsync(null, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == volumeId)

@@ -24,8 +24,9 @@ internal sealed class SizedFileStream : Stream
         {
             return new SizedFileStream(path);
         }
-        catch (FileNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
+            // Deleted since it was examined, or its folder with it.
             return null;
         }
     }

@@ -42,6 +42,25 @@ public static class VolumeContent
     }
 
     /// <summary>
+    /// About how many bytes <see cref="WriteAsync"/> writes for the folder as it is now: each entry's headers (a PAX
+    /// header and a tar header, 512 bytes each) and each regular file's data padded to a 512-byte block, plus the end.
+    /// </summary>
+    public static long ArchiveBytes(string folder)
+    {
+        const long Block = 512;
+        var bytes = 2 * Block;
+        foreach (var (_, item) in FolderWalk.DepthFirst(Path.GetFullPath(folder)))
+        {
+            if (FileFacts.TryOf(item.FullName) is { } facts)
+            {
+                bytes += (2 * Block) + (facts.Kind == FileKind.Regular ? (facts.Size + Block - 1) / Block * Block : 0);
+            }
+        }
+
+        return bytes;
+    }
+
+    /// <summary>
     /// The entry for one item of a volume in use, as it is now: nothing when it was deleted since its folder was
     /// listed, and nothing for a socket, a pipe or a device, which hold no content (a pipe would block its reader).
     /// </summary>

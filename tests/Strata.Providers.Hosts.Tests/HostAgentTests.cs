@@ -301,6 +301,43 @@ public sealed class HostAgentTests
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(harness.Registration(host).AgentDir, "uploads")));
     }
 
+    [Fact]
+    public async Task Volumes_ReadBackWhenItsCopyWouldFillTheHostsDisk_RefusedNamingTheSpaceAndNothingWritten()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        using var mountPoint = new TemporaryDirectory("strata-small-disk");
+        using var copy = new TemporaryDirectory("strata-volume-copy");
+        ProviderException refused;
+        string[] uploads;
+        var harness = new FleetHarness();
+        var registration = harness.Registration(host) with { Zone = "a", AgentDir = mountPoint.Combine("agent") };
+        // 16 MiB, of which the agent's files take about 3: a volume of 8 MiB leaves too little for its archive.
+        using (var disk = SmallDisk.Mount(registration.AgentDir, 16))
+        {
+            await using (harness)
+            {
+                await harness.Fleet.ConnectAsync(registration, true, CancellationToken.None).WithTimeout(s_timeout);
+                var agent = harness.Fleet.AgentOf("h1")!;
+                var volume = await agent.CreateVolumeAsync(new VolumeRequest { VolumeId = "demo-db-data-f1", Name = "data", Deployment = "demo" }, CancellationToken.None).WithTimeout(s_timeout);
+                // What the database on it wrote.
+                File.WriteAllBytes(Path.Combine(volume.Path, "table.dat"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(8 << 20));
+                refused = await Assert.ThrowsAsync<ProviderException>(() => agent.ReadVolumeAsync(volume.Id, copy.Combine("volume"), CancellationToken.None)).WithTimeout(s_timeout);
+                uploads = [.. Directory.EnumerateFiles(Path.Combine(registration.AgentDir, "uploads")).Select(Path.GetFileName)!];
+                File.Delete(Path.Combine(volume.Path, "table.dat"));
+                File.WriteAllText(Path.Combine(volume.Path, "small.txt"), "fits");
+                await agent.ReadVolumeAsync(volume.Id, copy.Combine("volume"), CancellationToken.None).WithTimeout(s_timeout);
+            }
+        }
+
+        Assert.Matches(
+            $@"^host h1: its disk is too full to copy volume 'demo-db-data-f1': the copy needs about 8(\.\d+)? MiB in {registration.AgentDir}/uploads, "
+            + @"where [\d.]+ MiB is free and 819(\.\d+)? KiB \(5 % of the disk\) is kept for the servers; nothing was written\. Free space on the host",
+            refused.Message);
+        Assert.Empty(uploads);
+        Assert.Equal("fits", File.ReadAllText(copy.Combine("volume", "small.txt")));
+    }
+
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private static async Task<HostAgent> ConnectAsync(FleetHarness harness, SshdHost host)

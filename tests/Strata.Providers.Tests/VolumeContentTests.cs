@@ -58,6 +58,70 @@ public sealed class VolumeContentTests
     }
 
     [Fact]
+    public async Task WriteAsync_FileAndFolderDeletedAfterTheyWereListed_LeftOutAndTheRestCopied()
+    {
+        using var source = new TemporaryDirectory("strata-content");
+        source.WriteFile("a.txt", "a");
+        source.WriteFile("b/c.txt", "c");
+        source.WriteFile("d.txt", "d");
+        using var target = new TemporaryDirectory("strata-content-copy");
+        using var archive = new MemoryStream();
+        // The application deletes a folder and a file while the copy runs: both were listed with a.txt.
+        await using (var deleting = new OnFirstWrite(archive, () =>
+        {
+            Directory.Delete(source.Combine("b"), recursive: true);
+            File.Delete(source.Combine("d.txt"));
+        }))
+        {
+            await VolumeContent.WriteAsync(source.Path, deleting, CancellationToken.None);
+        }
+
+        archive.Position = 0;
+        await VolumeContent.ExtractAsync(archive, target.Path, CancellationToken.None);
+
+        Assert.Equal(["a.txt"], FolderWalk.DepthFirst(target.Path).Select(e => e.Path));
+    }
+
+    /// <summary>A stream that runs an action before its first write, as an application acting while a copy runs.</summary>
+    private sealed class OnFirstWrite(Stream inner, Action action) : Stream
+    {
+        private Action? _action = action;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => inner.Length;
+
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+
+        public override void Flush() => inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Interlocked.Exchange(ref _action, null)?.Invoke();
+            inner.Write(buffer, offset, count);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Exchange(ref _action, null)?.Invoke();
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+
+    [Fact]
     public async Task WriteAsync_FileAppendedToWhileWritten_ArchiveStaysWholeWithEveryEntryAfterIt()
     {
         using var source = new TemporaryDirectory("strata-content");

@@ -82,8 +82,9 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
         {
             stream = new FileStream(fullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
         }
-        catch (FileNotFoundException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
+            // Deleted since it was examined, or its folder with it.
             return null;
         }
 

@@ -41,8 +41,9 @@ public static class FolderWalk
         {
             return folder.EnumerateFileSystemInfos().OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
         }
-        catch (DirectoryNotFoundException) when (!isRoot)
+        catch (IOException) when (!isRoot && FileFacts.TryOf(folder.FullName)?.Kind != FileKind.Directory)
         {
+            // Deleted since its parent was listed, or replaced by something that is not a folder.
             return [];
         }
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.Api.Contracts;
 using Strata.Api.Contracts.Events;
@@ -27,7 +28,7 @@ public sealed record RestoreOutcome(string Tier, string Kind, string Id, string 
 /// (<see cref="ServerReplacement"/>: a <c>server.replaced</c> event, not <c>server.failed</c>) by one on the restored
 /// volume. A service backup is downloaded, checked and handed to the image's <c>restore</c> hook on a server in service.
 /// </summary>
-public sealed class BackupRestorer(
+public sealed partial class BackupRestorer(
     ICloudProvider provider,
     BackupStores stores,
     ServerHooks hooks,
@@ -36,7 +37,8 @@ public sealed class BackupRestorer(
     EventLog events,
     IOptions<ControlPlaneOptions> controlPlane,
     IOptions<BackupOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<BackupRestorer> logger)
 {
     /// <summary>Restores a snapshot or a service backup of <paramref name="tier"/>.</summary>
     /// <exception cref="NotFoundException">The tier or the backup does not exist.</exception>
@@ -64,12 +66,12 @@ public sealed class BackupRestorer(
                 ? await RestoreSnapshotAsync(runtime, tierSpec, store, snapshotId, owner, ct).ConfigureAwait(false)
                 : await RestoreServiceAsync(runtime, tierSpec, store, backupId!, owner, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not (NotFoundException or ArgumentException or OperationCanceledException))
+        catch (Exception ex) when (!ct.IsCancellationRequested && ex is not (NotFoundException or ArgumentException))
         {
-            // A request that names what does not exist is answered, not recorded; a restore that failed on its way is
-            // part of the deployment's history.
+            // A request that names what does not exist is answered, not recorded, and one called off is not a failure;
+            // a restore that failed on its way is part of the deployment's history.
             var what = snapshotId is not null ? $"snapshot {snapshotId}" : $"service backup {backupId}";
-            await events.PublishAsync(runtime.Name, EventKinds.BackupRestoreFailed, $"restore of tier {tier} from {what} ({storeName} store) failed: {ex.Message}", $"tiers.{tier}", EventSeverity.Error, CancellationToken.None).ConfigureAwait(false);
+            await PublishQuietlyAsync(runtime, EventKinds.BackupRestoreFailed, $"restore of tier {tier} from {what} ({storeName} store) failed: {ex.Message}", tier).ConfigureAwait(false);
             throw;
         }
 
@@ -77,6 +79,23 @@ public sealed class BackupRestorer(
         await events.PublishAsync(runtime.Name, EventKinds.BackupRestored, $"tier {tier} restored from {outcome.Kind} backup {outcome.Id} ({storeName} store) on {outcome.Server} in {outcome.Duration.TotalSeconds:0.#}s", $"tiers.{tier}", cancellationToken: ct).ConfigureAwait(false);
         return outcome;
     }
+
+    /// <summary>Records an event without letting a state store that cannot take it hide the failure being reported.</summary>
+    private async Task PublishQuietlyAsync(DeploymentRuntime runtime, string kind, string message, string tier)
+    {
+        try
+        {
+            await events.PublishAsync(runtime.Name, kind, message, $"tiers.{tier}", EventSeverity.Error, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The caller rethrows the failure itself; what kept it out of the events goes to the log.
+            LogEventLost(logger, ex, runtime.Name, kind);
+        }
+    }
+
+    [LoggerMessage(EventId = 440, Level = LogLevel.Warning, Message = "A {Kind} event of {Deployment} could not be recorded")]
+    private static partial void LogEventLost(ILogger logger, Exception exception, string deployment, string kind);
 
     private async Task<RestoreOutcome> RestoreSnapshotAsync(DeploymentRuntime runtime, TierSpec tier, Storage.IObjectStore store, string id, string owner, CancellationToken ct)
     {

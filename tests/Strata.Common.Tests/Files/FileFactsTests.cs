@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using Strata.Common.Files;
 using Strata.Testing;
 
@@ -25,30 +27,36 @@ public sealed class FileFactsTests
     }
 
     [Fact]
-    public void Of_RegularFile_SizeModeOwnerAndTimesAsSet()
+    public void Of_RegularFile_SizeModeOwnerInodeAndTimesAsStatSaysThem()
     {
         using var folder = new TemporaryDirectory();
         var file = folder.WriteFile("data.txt", "12345");
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
         var modified = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc).AddTicks(1234567);
         File.SetLastWriteTimeUtc(file, modified);
+        // Owner and group told apart (the tests run as root, where both would be 0).
+        Run("chown", "1234:5678", file);
 
         var facts = FileFacts.Of(file);
 
+        var stat = Run("stat", "-c", "%i %Z", file).Split(' ');
         Assert.Equal(5, facts.Size);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead, facts.Mode);
         Assert.Equal(new DateTimeOffset(modified), facts.Modified);
-        Assert.Equal(CurrentUserId(), facts.Owner);
-        Assert.NotEqual(0, facts.Inode);
-        Assert.True(facts.Changed > DateTimeOffset.UtcNow.AddMinutes(-5), $"change time {facts.Changed:O} is not recent");
+        Assert.Equal(1234u, facts.Owner);
+        Assert.Equal(long.Parse(stat[0], CultureInfo.InvariantCulture), facts.Inode);
+        // The change time (set by chown, and never by setting times), not the access or birth time.
+        Assert.Equal(long.Parse(stat[1], CultureInfo.InvariantCulture), facts.Changed.ToUnixTimeSeconds());
+        Assert.NotEqual(facts.Modified, facts.Changed);
     }
 
-    private static uint CurrentUserId()
+    private static string Run(string command, params string[] arguments)
     {
-        using var id = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("id", ["-u"]) { RedirectStandardOutput = true })!;
-        var output = id.StandardOutput.ReadToEnd();
-        id.WaitForExit();
-        return uint.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        using var process = Process.Start(new ProcessStartInfo(command, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{command} {string.Join(' ', arguments)}: {process.StandardError.ReadToEnd()} (this test needs root, as test.sh runs it)");
+        return output.Trim();
     }
 
     [Fact]
