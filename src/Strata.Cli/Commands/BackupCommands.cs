@@ -144,7 +144,7 @@ public sealed class BackupCommands(CliContext context)
     {
         var text = line switch
         {
-            { Progress: { } p } => $"  {p.FilesRead} files, {Size(p.BytesRead)} read, {p.ChunksUploaded} chunks uploaded ({Size(p.BytesUploaded)}), {p.ChunksReused} reused",
+            { Progress: { } p } => $"  {Count(p.FilesRead, "file")}, {Size(p.BytesRead)} read, {Count(p.ChunksUploaded, "chunk")} uploaded ({Size(p.BytesUploaded)}), {p.ChunksReused} reused",
             { Backup: { } b } => $"backup {b.Id}: {b.Kind} of tier {b.Tier} ({b.Policy}) on {b.Server}, {Size(b.Bytes)}",
             { Restore: { } r } => $"restored tier {r.Tier} from {r.Kind} {r.Id} ({r.Store} store) in {r.DurationSeconds:0.#}s; {r.Server} runs on it",
             { Drill: { } d } => $"drill {(d.Passed ? "passed" : "FAILED")}: {d.Tier}/{d.Policy} {d.BackupId}: {d.Message}",
@@ -152,6 +152,8 @@ public sealed class BackupCommands(CliContext context)
         };
         await (line.Progress is not null || line.Error is not null ? context.Error : context.Out).WriteLineAsync(text).ConfigureAwait(false);
     }
+
+    private static string Count(long count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     internal static string Size(long bytes) => bytes switch
     {
