@@ -10,9 +10,13 @@ public interface IRemoteVolumes
     /// <summary>The host that keeps the volume, or null when it is on the control plane's machine (or unknown).</summary>
     Task<string?> HostOfAsync(string volumeId, CancellationToken ct);
 
-    /// <summary>Copies the content of a volume kept on a host into the empty folder <paramref name="folder"/> here.</summary>
+    /// <summary>
+    /// Copies the content of a volume kept on a host into the empty folder <paramref name="folder"/> here.
+    /// <paramref name="taken"/>, when given, is called once the content has been read on the host (into an archive
+    /// there), before it is transferred: the application using the volume may go on from then.
+    /// </summary>
     /// <exception cref="ProviderException">The volume's host is not connected, or the content could not be read; the message says why.</exception>
-    Task CopyOutAsync(string volumeId, string folder, CancellationToken ct);
+    Task CopyOutAsync(string volumeId, string folder, Func<CancellationToken, Task>? taken, CancellationToken ct);
 
     /// <summary>
     /// Replaces the content of a volume kept on a host with that of <paramref name="folder"/> here. No running server

@@ -290,15 +290,25 @@ public sealed class HostAgentTests
         await Eventually.WaitAsync(() => File.Exists(Path.Combine(volume.Path, "log.txt")), "the server to write to its volume");
         using var copy = new TemporaryDirectory("strata-volume-copy");
 
-        await agent.ReadVolumeAsync(volume.Id, copy.Path, CancellationToken.None).WithTimeout(s_timeout);
-        var missing = await Assert.ThrowsAsync<ProviderException>(() => agent.ReadVolumeAsync("demo-db-data-none", copy.Combine("other"), CancellationToken.None).WithTimeout(s_timeout));
+        var uploads = Path.Combine(harness.Registration(host).AgentDir, "uploads");
+        (string[] Uploads, int Copied)? whenTaken = null;
+
+        // Told when the host has read the volume (its archive is written), before the transfer: a thaw hook runs then.
+        await agent.ReadVolumeAsync(volume.Id, copy.Path, _ =>
+        {
+            whenTaken = ([.. Directory.EnumerateFiles(uploads).Select(Path.GetFileName)!], Directory.EnumerateFileSystemEntries(copy.Path).Count());
+            return Task.CompletedTask;
+        }, CancellationToken.None).WithTimeout(s_timeout);
+        var missing = await Assert.ThrowsAsync<ProviderException>(() => agent.ReadVolumeAsync("demo-db-data-none", copy.Combine("other"), null, CancellationToken.None).WithTimeout(s_timeout));
 
         Assert.Equal("row 1\n", File.ReadAllText(copy.Combine("rows.txt")));
         Assert.Equal("more", File.ReadAllText(copy.Combine("nested/deeper/more.txt")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(copy.Combine("rows.txt")));
         Assert.Contains("x\n", File.ReadAllText(copy.Combine("log.txt")));
         Assert.Contains("there is no volume 'demo-db-data-none' on this host", missing.Message);
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(harness.Registration(host).AgentDir, "uploads")));
+        Assert.Matches(@"^volume-demo-db-data-r1-[0-9a-f]{32}\.out\.tar$", Assert.Single(whenTaken!.Value.Uploads));
+        Assert.Equal(0, whenTaken.Value.Copied);
+        Assert.Empty(Directory.EnumerateFiles(uploads));
     }
 
     [Fact]
@@ -322,11 +332,11 @@ public sealed class HostAgentTests
                 var volume = await agent.CreateVolumeAsync(new VolumeRequest { VolumeId = "demo-db-data-f1", Name = "data", Deployment = "demo" }, CancellationToken.None).WithTimeout(s_timeout);
                 // What the database on it wrote.
                 File.WriteAllBytes(Path.Combine(volume.Path, "table.dat"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(8 << 20));
-                refused = await Assert.ThrowsAsync<ProviderException>(() => agent.ReadVolumeAsync(volume.Id, copy.Combine("volume"), CancellationToken.None)).WithTimeout(s_timeout);
+                refused = await Assert.ThrowsAsync<ProviderException>(() => agent.ReadVolumeAsync(volume.Id, copy.Combine("volume"), null, CancellationToken.None)).WithTimeout(s_timeout);
                 uploads = [.. Directory.EnumerateFiles(Path.Combine(registration.AgentDir, "uploads")).Select(Path.GetFileName)!];
                 File.Delete(Path.Combine(volume.Path, "table.dat"));
                 File.WriteAllText(Path.Combine(volume.Path, "small.txt"), "fits");
-                await agent.ReadVolumeAsync(volume.Id, copy.Combine("volume"), CancellationToken.None).WithTimeout(s_timeout);
+                await agent.ReadVolumeAsync(volume.Id, copy.Combine("volume"), null, CancellationToken.None).WithTimeout(s_timeout);
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Strata.Providers;
 
 namespace Strata.ControlPlane.Backups;
@@ -51,8 +52,9 @@ internal static class VolumeWhereabouts
 
     /// <summary>
     /// Copies a volume kept on <paramref name="host"/> into the empty folder <paramref name="folder"/> here, between
-    /// <paramref name="freeze"/> and <paramref name="thaw"/>: the application pauses for the copy only, not for the
-    /// snapshot that reads it afterwards. Thaw runs whatever the copy's outcome.
+    /// <paramref name="freeze"/> and <paramref name="thaw"/>: the application pauses while its host reads the volume
+    /// into an archive, not for the transfer nor for the snapshot that reads the copy afterwards. Thaw runs once,
+    /// whatever the copy's outcome, and a thaw that fails fails the copy.
     /// </summary>
     public static async Task CopyHereAsync(
         ICloudProvider provider, string volumeId, string host, string folder,
@@ -63,17 +65,45 @@ internal static class VolumeWhereabouts
             await freeze(ct).ConfigureAwait(false);
         }
 
+        var thawing = new ThawOnce(thaw);
         try
         {
-            await ThroughHostAsync(provider, volumeId, host, copies => copies.CopyOutAsync(volumeId, folder, ct)).ConfigureAwait(false);
+            await ThroughHostAsync(provider, volumeId, host, copies => copies.CopyOutAsync(volumeId, folder, _ => thawing.RunAsync(), ct)).ConfigureAwait(false);
         }
         finally
         {
-            if (thaw is not null)
+            await thawing.RunAsync().ConfigureAwait(false);
+            thawing.ThrowIfFailed();
+        }
+    }
+
+    /// <summary>
+    /// Runs a thaw hook at most once, as soon as the content is taken or when the copy ends; its failure is kept to
+    /// be raised as the copy's own, not as a failure to read the volume.
+    /// </summary>
+    private sealed class ThawOnce(Func<CancellationToken, Task>? thaw)
+    {
+        private int _ran;
+        private ExceptionDispatchInfo? _failure;
+
+        public async Task RunAsync()
+        {
+            if (thaw is null || Interlocked.Exchange(ref _ran, 1) == 1)
+            {
+                return;
+            }
+
+            try
             {
                 await thaw(CancellationToken.None).ConfigureAwait(false);
             }
+            catch (Exception ex)
+            {
+                _failure = ExceptionDispatchInfo.Capture(ex);
+            }
         }
+
+        public void ThrowIfFailed() => _failure?.Throw();
     }
 
     /// <summary>Replaces the content of a volume kept on <paramref name="host"/> with that of <paramref name="folder"/> here.</summary>

@@ -48,8 +48,8 @@ internal sealed partial class FleetProvider
         await embedded.DeleteVolumeAsync(volumeId, ct).ConfigureAwait(false);
     }
 
-    public async Task CopyOutAsync(string volumeId, string folder, CancellationToken ct) =>
-        await (await VolumeAgentAsync(volumeId, "its content can be read only once the host is back", ct).ConfigureAwait(false)).ReadVolumeAsync(volumeId, folder, ct).ConfigureAwait(false);
+    public async Task CopyOutAsync(string volumeId, string folder, Func<CancellationToken, Task>? taken, CancellationToken ct) =>
+        await (await VolumeAgentAsync(volumeId, "its content can be read only once the host is back", ct).ConfigureAwait(false)).ReadVolumeAsync(volumeId, folder, taken, ct).ConfigureAwait(false);
 
     public async Task CopyInAsync(string volumeId, string folder, CancellationToken ct) =>
         await (await VolumeAgentAsync(volumeId, "its content can be written only once the host is back", ct).ConfigureAwait(false)).FillVolumeAsync(volumeId, folder, ct).ConfigureAwait(false);

@@ -114,8 +114,12 @@ public sealed class HostAgent
     /// <summary>Replaces the content of a volume on the host with that of a folder of the control plane's machine.</summary>
     public Task FillVolumeAsync(string volumeId, string sourceFolder, CancellationToken ct) => _volumes.SendAsync(volumeId, sourceFolder, ct);
 
-    /// <summary>Copies the content of a volume on the host into the empty folder <paramref name="targetFolder"/> of the control plane's machine.</summary>
-    public Task ReadVolumeAsync(string volumeId, string targetFolder, CancellationToken ct) => _volumes.ReceiveAsync(volumeId, targetFolder, ct);
+    /// <summary>
+    /// Copies the content of a volume on the host into the empty folder <paramref name="targetFolder"/> of the control
+    /// plane's machine; <paramref name="taken"/> is called once the host has read it, before the transfer.
+    /// </summary>
+    public Task ReadVolumeAsync(string volumeId, string targetFolder, Func<CancellationToken, Task>? taken, CancellationToken ct) =>
+        _volumes.ReceiveAsync(volumeId, targetFolder, taken, ct);
 
     /// <summary>Deletes a volume and its data on the host; an unknown one is nothing to delete.</summary>
     public Task DeleteVolumeAsync(string volumeId, CancellationToken ct) =>

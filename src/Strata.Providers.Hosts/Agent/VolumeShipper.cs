@@ -43,9 +43,13 @@ internal sealed class VolumeShipper(AgentRequests requests, SshConnector connect
         await requests.AskAsync<AgentDone>(id => new AgentFillVolume { Id = id, VolumeId = volumeId, FileName = fileName }, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Copies the volume's content on the host into the empty folder <paramref name="targetFolder"/> here.</summary>
+    /// <summary>
+    /// Copies the volume's content on the host into the empty folder <paramref name="targetFolder"/> here.
+    /// <paramref name="taken"/> is called once the agent has written the archive, before it is downloaded: the volume's
+    /// application need not wait for the transfer. It is not to throw: what it throws fails the copy.
+    /// </summary>
     /// <exception cref="ProviderException">The agent could not write the archive, or it could not be read or extracted here.</exception>
-    public async Task ReceiveAsync(string volumeId, string targetFolder, CancellationToken ct)
+    public async Task ReceiveAsync(string volumeId, string targetFolder, Func<CancellationToken, Task>? taken, CancellationToken ct)
     {
         var fileName = $"volume-{volumeId}-{Guid.NewGuid():N}.out.tar";
         var remote = $"{uploadFolder}/{fileName}";
@@ -56,6 +60,11 @@ internal sealed class VolumeShipper(AgentRequests requests, SshConnector connect
             try
             {
                 await requests.AskAsync<AgentDone>(id => new AgentPackVolume { Id = id, VolumeId = volumeId, FileName = fileName }, ct).ConfigureAwait(false);
+                if (taken is not null)
+                {
+                    await taken(ct).ConfigureAwait(false);
+                }
+
                 await PipedAsync(
                     (tar, token) => sftp.DownloadFileAsync(remote, tar, token),
                     (tar, token) => VolumeContent.ExtractAsync(tar, targetFolder, token), ct).ConfigureAwait(false);

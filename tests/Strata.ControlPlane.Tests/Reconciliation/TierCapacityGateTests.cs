@@ -293,7 +293,7 @@ public sealed class TierCapacityGateTests
 
         public Task CheckConnectedAsync(string volumeId, CancellationToken ct) => throw new NotSupportedException();
 
-        public Task CopyOutAsync(string volumeId, string folder, CancellationToken ct) => throw new NotSupportedException();
+        public Task CopyOutAsync(string volumeId, string folder, Func<CancellationToken, Task>? taken, CancellationToken ct) => throw new NotSupportedException();
 
         public Task CopyInAsync(string volumeId, string folder, CancellationToken ct) => throw new NotSupportedException();
 
