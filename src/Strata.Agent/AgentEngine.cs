@@ -208,19 +208,25 @@ internal sealed class AgentEngine : IDisposable
     /// </summary>
     private void CheckRoomToPack(string volumeId, string volumePath)
     {
+        // Made again if someone deleted it: a missing folder would read as a missing drive.
+        Directory.CreateDirectory(UploadFolder);
         var drive = new DriveInfo(UploadFolder);
-        var (free, kept, needed) = (drive.AvailableFreeSpace, (long)(drive.TotalSize * KeptFreeShare), VolumeContent.ArchiveBytes(volumePath));
+        var kept = Math.Min((long)(drive.TotalSize * KeptFreeShare), KeptFreeAtMost);
+        var (free, needed) = (drive.AvailableFreeSpace, VolumeContent.ArchiveBytes(volumePath));
         if (needed > free - kept)
         {
             throw new InvalidOperationException(
                 $"its disk is too full to copy volume '{volumeId}': the copy needs about {ServerResources.FormatBytes(needed)} in {UploadFolder}, "
-                + $"where {ServerResources.FormatBytes(free)} is free and {ServerResources.FormatBytes(kept)} ({(int)(KeptFreeShare * 100)} % of the disk) is kept for the servers; "
+                + $"where {ServerResources.FormatBytes(free)} is free and {ServerResources.FormatBytes(kept)} ({(int)(KeptFreeShare * 100)} % of the disk, at most {ServerResources.FormatBytes(KeptFreeAtMost)}) is kept for the servers; "
                 + "nothing was written. Free space on the host");
         }
     }
 
-    /// <summary>The share of the disk a volume's copy leaves free for the servers (5 %).</summary>
+    /// <summary>The share of the disk a volume's copy leaves free for the servers (5 %), up to <see cref="KeptFreeAtMost"/>.</summary>
     private const double KeptFreeShare = 0.05;
+
+    /// <summary>Free space enough for the servers on any disk while a copy is written (20 GiB).</summary>
+    private const long KeptFreeAtMost = 20L << 30;
 
     private async Task<VolumeInfo> FindVolumeAsync(string volumeId, CancellationToken ct) =>
         (await _provider.ListVolumesAsync(null, ct).ConfigureAwait(false)).FirstOrDefault(v => v.Id == volumeId)

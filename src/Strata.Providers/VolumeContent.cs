@@ -42,23 +42,30 @@ public static class VolumeContent
     }
 
     /// <summary>
-    /// About how many bytes <see cref="WriteAsync"/> writes for the folder as it is now: each entry's headers (a PAX
-    /// header and a tar header, 512 bytes each) and each regular file's data padded to a 512-byte block, plus the end.
+    /// At least as many bytes as <see cref="WriteAsync"/> writes for the folder as it is now: for each entry a tar
+    /// header, a PAX header and its records (the name, the link's target, the time: about 64 bytes more than the names),
+    /// and a regular file's data, each padded to a 512-byte block; then the two blocks of the end.
     /// </summary>
     public static long ArchiveBytes(string folder)
     {
-        const long Block = 512;
-        var bytes = 2 * Block;
-        foreach (var (_, item) in FolderWalk.DepthFirst(Path.GetFullPath(folder)))
+        var bytes = 2 * TarBlock;
+        foreach (var (name, item) in FolderWalk.DepthFirst(Path.GetFullPath(folder)))
         {
-            if (FileFacts.TryOf(item.FullName) is { } facts)
+            if (FileFacts.TryOf(item.FullName) is not { } facts)
             {
-                bytes += (2 * Block) + (facts.Kind == FileKind.Regular ? (facts.Size + Block - 1) / Block * Block : 0);
+                continue;
             }
+
+            var records = System.Text.Encoding.UTF8.GetByteCount(name) + System.Text.Encoding.UTF8.GetByteCount(item.LinkTarget ?? "") + 64;
+            bytes += (2 * TarBlock) + Padded(records) + (facts.Kind == FileKind.Regular ? Padded(facts.Size) : 0);
         }
 
         return bytes;
     }
+
+    private const long TarBlock = 512;
+
+    private static long Padded(long bytes) => (bytes + TarBlock - 1) / TarBlock * TarBlock;
 
     /// <summary>
     /// The entry for one item of a volume in use, as it is now: nothing when it was deleted since its folder was

@@ -342,7 +342,7 @@ public sealed class HostAgentTests
 
         Assert.Matches(
             $@"^host h1: its disk is too full to copy volume 'demo-db-data-f1': the copy needs about 8(\.\d+)? MiB in {registration.AgentDir}/uploads, "
-            + @"where [\d.]+ MiB is free and 819(\.\d+)? KiB \(5 % of the disk\) is kept for the servers; nothing was written\. Free space on the host",
+            + @"where [\d.]+ MiB is free and 819(\.\d+)? KiB \(5 % of the disk, at most 20 GiB\) is kept for the servers; nothing was written\. Free space on the host",
             refused.Message);
         Assert.Empty(uploads);
         Assert.Equal("fits", File.ReadAllText(copy.Combine("volume", "small.txt")));

@@ -122,6 +122,26 @@ public sealed class VolumeContentTests
     }
 
     [Fact]
+    public async Task ArchiveBytes_EmptyFilesLongNamesAndLinks_NeverLessThanWhatIsWritten()
+    {
+        using var source = new TemporaryDirectory("strata-content");
+        for (var i = 0; i < 50; i++)
+        {
+            source.WriteFile($"empty/{i}", "");
+        }
+
+        var deep = string.Join('/', Enumerable.Repeat(new string('n', 120), 6));
+        source.WriteFile($"{deep}/file.txt", new string('x', 700));
+        File.CreateSymbolicLink(source.Combine("link"), deep + "/file.txt");
+        using var archive = new MemoryStream();
+        await VolumeContent.WriteAsync(source.Path, archive, CancellationToken.None);
+
+        var estimate = VolumeContent.ArchiveBytes(source.Path);
+
+        Assert.InRange(estimate, archive.Length, archive.Length + (60 * 1024));
+    }
+
+    [Fact]
     public async Task WriteAsync_FileAppendedToWhileWritten_ArchiveStaysWholeWithEveryEntryAfterIt()
     {
         using var source = new TemporaryDirectory("strata-content");

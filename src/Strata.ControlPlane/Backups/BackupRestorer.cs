@@ -58,6 +58,7 @@ public sealed partial class BackupRestorer(
             ? stores.DisasterRecovery(runtime) ?? throw new ArgumentException($"deployment {runtime.Name} has no disasterRecovery store to restore from")
             : stores.Primary(runtime);
         var storeName = fromDisasterRecovery ? "dr" : "primary";
+        using var holding = runtime.TierData.Enter(tier, $"a restore from {(snapshotId is not null ? $"snapshot {snapshotId}" : $"service backup {backupId}")}");
         var started = time.GetTimestamp();
         RestoreOutcome outcome;
         try
@@ -66,7 +67,7 @@ public sealed partial class BackupRestorer(
                 ? await RestoreSnapshotAsync(runtime, tierSpec, store, snapshotId, owner, ct).ConfigureAwait(false)
                 : await RestoreServiceAsync(runtime, tierSpec, store, backupId!, owner, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!ct.IsCancellationRequested && ex is not (NotFoundException or ArgumentException))
+        catch (Exception ex) when (!ct.IsCancellationRequested && ex is not (NotFoundException or ArgumentException or ConflictException))
         {
             // A request that names what does not exist is answered, not recorded, and one called off is not a failure;
             // a restore that failed on its way is part of the deployment's history.

@@ -68,6 +68,7 @@ public sealed partial class BackupRunner(
     /// <summary>Takes one backup; a failure is recorded and published before it is thrown.</summary>
     public async Task<BackupOutcome> RunPolicyAsync(DeploymentRuntime runtime, TierPolicy policy, IProgress<BackupProgress>? progress, CancellationToken ct)
     {
+        using var holding = await runtime.TierData.EnterAsync(policy.Tier.Name, $"a {policy.Kind} backup ({policy.Policy.Name})", ct).ConfigureAwait(false);
         var started = time.GetUtcNow();
         try
         {

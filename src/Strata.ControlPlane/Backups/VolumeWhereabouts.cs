@@ -83,27 +83,37 @@ internal static class VolumeWhereabouts
     /// </summary>
     private sealed class ThawOnce(Func<CancellationToken, Task>? thaw)
     {
-        private int _ran;
+        private readonly Lock _lock = new();
+        private Task? _running;
         private ExceptionDispatchInfo? _failure;
 
-        public async Task RunAsync()
+        /// <summary>Starts the thaw the first time, and waits for that same thaw every time.</summary>
+        public Task RunAsync()
         {
-            if (thaw is null || Interlocked.Exchange(ref _ran, 1) == 1)
+            if (thaw is null)
             {
-                return;
+                return Task.CompletedTask;
             }
 
+            lock (_lock)
+            {
+                return _running ??= ThawAsync();
+            }
+        }
+
+        public void ThrowIfFailed() => _failure?.Throw();
+
+        private async Task ThawAsync()
+        {
             try
             {
-                await thaw(CancellationToken.None).ConfigureAwait(false);
+                await thaw!(CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
                 _failure = ExceptionDispatchInfo.Capture(ex);
             }
         }
-
-        public void ThrowIfFailed() => _failure?.Throw();
     }
 
     /// <summary>Replaces the content of a volume kept on <paramref name="host"/> with that of <paramref name="folder"/> here.</summary>

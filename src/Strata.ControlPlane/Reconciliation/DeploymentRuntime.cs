@@ -40,6 +40,9 @@ public sealed class DeploymentRuntime
         State = Scrubber.Scrub(state);
     }
 
+    /// <summary>Backups and restores of each tier's data, one at a time.</summary>
+    public Backups.TierDataGate TierData { get; } = new();
+
     /// <summary>Scrubs the secret values of <see cref="Desired"/> and <see cref="Previous"/> from captured text.</summary>
     public SecretScrubber Scrubber { get; private set; } = SecretScrubber.None;
 

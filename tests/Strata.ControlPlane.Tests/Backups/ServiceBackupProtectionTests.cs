@@ -106,4 +106,31 @@ public sealed class ServiceBackupProtectionTests : IAsyncLifetime
         Assert.Contains("relation customers already exists", failed.Message, StringComparison.Ordinal);
         Assert.Equal(EventSeverity.Error, failed.Severity);
     }
+
+    [Fact]
+    public async Task RestoreAsync_UnderWay_SecondRestoreRefusedAndABackupWaitsForItsEnd()
+    {
+        var runtime = await _harness.DeployAsync();
+        var policy = BackupPolicies.Select(runtime, "db", "hourly").Single();
+        var runner = _harness.Get<BackupRunner>();
+        var outcome = await runner.RunPolicyAsync(runtime, policy, null, CancellationToken.None).WithTimeout();
+        // The restore goes on until the test lets it; the backup hook notes whether the restore had ended when it ran.
+        _harness.ServerRoot.WriteFile("restore.sh", "touch restoring; while [ ! -f go ]; do sleep 0.05; done; cp \"$STRATA_BACKUP_FILE\" restored.sql\n");
+        _harness.ServerRoot.WriteFile("backup.sh", $"test -f restored.sql && echo after > backup-ran; printf \"%s\" \"{Dump}\" > \"$STRATA_BACKUP_FILE\"\n");
+        var restorer = _harness.Get<BackupRestorer>();
+
+        var first = restorer.RestoreAsync(runtime, new RestoreSelection("db", null, outcome.Id), CancellationToken.None);
+        await Eventually.WaitAsync(() => File.Exists(_harness.ServerRoot.Combine("restoring")), "the first restore's hook to run");
+        var second = await Assert.ThrowsAsync<ConflictException>(() => restorer.RestoreAsync(runtime, new RestoreSelection("db", null, outcome.Id), CancellationToken.None)).WithTimeout();
+        var backup = runner.RunPolicyAsync(runtime, policy, null, CancellationToken.None);
+        await Eventually.WaitAsync(() => runtime.TierData.WaitingFor("db") == 1, "the backup to wait for the restore");
+        File.WriteAllText(_harness.ServerRoot.Combine("go"), "");
+        await first.WithTimeout();
+        await backup.WithTimeout();
+
+        Assert.Equal($"a restore from service backup {outcome.Id} of tier db is under way; try again when it has ended (see `strata events`)", second.Message);
+        Assert.Equal("after\n", File.ReadAllText(_harness.ServerRoot.Combine("backup-ran")));
+        var events = await _harness.Get<Strata.ControlPlane.State.IStateStore>().ReadEventsAsync("shop", 0, 1000, CancellationToken.None).WithTimeout();
+        Assert.DoesNotContain(events, e => e.Kind == EventKinds.BackupRestoreFailed);
+    }
 }
