@@ -79,11 +79,45 @@ public sealed class VolumeHandOverEndToEndTests
         Assert.Equal($"{first.Name}\n", File.ReadAllText(Path.Combine(volumes[0], "data", "born")));
     }
 
+    [Fact]
+    public async Task UpdateWithTheDefaultPolicy_EachReplacementStartsOnTheVolumeOfTheServerItReplaces()
+    {
+        await using var strata = new StrataRunner();
+        var spec = WriteSpec(strata, servers: 2, policy: "", slowFirstStop: false);
+        var up = await strata.UpAsync(spec, Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var first = HelloEndToEndTests.Servers(await strata.StatusAsync(Deployment)).Select(s => s.Name).Order(StringComparer.Ordinal).ToList();
+
+        WriteSpec(strata, generation: 2, servers: 2, policy: "", slowFirstStop: false);
+        var plan = await strata.RunAsync(TimeSpan.FromSeconds(30), "plan", spec);
+        Assert.Contains("rolling replacement of 2 servers, in place: each stops before its replacement starts on its volumes", plan.Out, StringComparison.Ordinal);
+        var update = await strata.UpAsync(spec, Deployment);
+        Assert.True(update.ExitCode == 0, update.ToString());
+
+        // A surge would have started each new server beside the old one, on a new and empty volume.
+        var now = HelloEndToEndTests.Servers(await strata.StatusAsync(Deployment));
+        Assert.True(now.Count == 2 && now.All(s => s.State == "inService" && !first.Contains(s.Name)), string.Join(", ", now));
+        var born = new List<string>();
+        foreach (var server in now)
+        {
+            var log = await SingleServerTier.LogAsync(strata, Deployment, server.Name);
+            born.Add(first.Single(old => log.Contains($"volume holds data of {old}", StringComparison.Ordinal)));
+        }
+
+        Assert.Equal(first, born.Order(StringComparer.Ordinal).ToList());
+        Assert.Equal(2, Directory.GetDirectories(strata.Home.Combine("local", "volumes")).Length);
+        var failures = (await EventsAsync(strata)).Where(e => e.GetProperty("kind").GetString() == "server.failed").ToList();
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
     /// <summary>Writes the spec; another <paramref name="generation"/> changes the launch settings, so servers are replaced.</summary>
-    private static string WriteSpec(StrataRunner strata, int generation = 1)
+    /// <param name="policy">The tier's update policy line; empty for the default.</param>
+    /// <param name="slowFirstStop">Whether a server's first stop takes 30 s (<see cref="Stop"/>).</param>
+    private static string WriteSpec(
+        StrataRunner strata, int generation = 1, int servers = 1, string policy = "update: { maxSurge: 0, maxUnavailable: 1 }", bool slowFirstStop = true)
     {
         strata.Home.WriteFile("vault/app/run.sh", Run);
-        strata.Home.WriteFile("vault/app/stop.sh", Stop);
+        strata.Home.WriteFile("vault/app/stop.sh", slowFirstStop ? Stop : "true");
         return strata.Home.WriteFile("vault/strata.yaml", $$"""
             deployment: vault
             images:
@@ -94,12 +128,12 @@ public sealed class VolumeHandOverEndToEndTests
             tiers:
               store:
                 image: app
-                servers: 1
+                servers: {{servers}}
                 env: { GENERATION: "{{generation}}" }
                 volumes:
                   data: { size: 16MiB, mount: data }
                 recoveryDelay: 1s
-                update: { maxSurge: 0, maxUnavailable: 1 }
+                {{policy}}
             """);
     }
 

@@ -46,10 +46,11 @@ public sealed class DeploymentStateTests
     {
         var state = Deployment() with { Volumes = [Volume("shop-db-pg-a", "shop-db-a"), Volume("shop-db-pg-b", "shop-db-b")] };
 
-        var next = state.WithVolumesDetachedFrom("shop-db-a");
+        var next = state.WithVolumesDetachedFrom("shop-db-a", s_now);
 
         Assert.Equal([null, "shop-db-b"], next.Volumes.Select(v => v.Server));
-        Assert.Same(next, next.WithVolumesDetachedFrom("shop-db-a"));
+        Assert.Equal([s_now, null], next.Volumes.Select(v => v.ReleasedAt));
+        Assert.Same(next, next.WithVolumesDetachedFrom("shop-db-a", s_now.AddMinutes(1)));
     }
 
     private static DeploymentState Deployment(params ServerState[] servers) => DeploymentState.Empty("shop") with

@@ -163,6 +163,21 @@ public sealed class PlannerTests
         Assert.Empty(tier.Children);
     }
 
+    [Fact]
+    public void Plan_LaunchSettingsOfATierWithVolumesChanged_SaysItIsReplacedInPlace()
+    {
+        using var folder = new TemporaryDirectory();
+        var spec = StatusPage(folder);
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var db = spec.Tiers.Single(t => t.Name == "db");
+        var changed = spec with { Tiers = [.. spec.Tiers.Select(t => t == db ? db with { Env = new Dictionary<string, Template> { ["MODE"] = T("fast") } } : t)] };
+
+        var tier = Single(TestDeployments.Plan(changed, state), "tiers.db");
+
+        Assert.Equal(ChangeAction.Replace, tier.Action);
+        Assert.Equal("launch settings changed (env): rolling replacement of 1 server, in place: each stops before its replacement starts on its volumes", tier.Reason);
+    }
+
     [Theory]
     [InlineData(DeletionPolicy.Snapshot, "snapshot then delete")]
     [InlineData(DeletionPolicy.Retain, "retain and detach")]

@@ -68,6 +68,16 @@ public sealed class InvalidSpecTests
             """, "7:25", "tiers.web.update.maxSurge: '150%' is not a count or a percentage"
         },
         {
+            "surge on a tier with volumes", Image + """
+            tiers:
+              db:
+                image: app
+                volumes: { data: { size: 1GiB } }
+                update: { maxSurge: 1 }
+            """, "8:25",
+            "tiers.db.update.maxSurge: tier db has volumes, so it is updated in place: each server stops before its replacement starts on its volumes, and no server is added beside the old ones"
+        },
+        {
             "desired below min", Image + """
             tiers:
               web:

@@ -39,8 +39,9 @@ public sealed record TierTarget(
     public IReadOnlyDictionary<string, string> Moving { get; init; } = new Dictionary<string, string>();
 
     /// <summary>
-    /// No host can take a new server beside the old ones (see <see cref="TierCapacityGate.InPlaceAsync"/>): the update
-    /// surges by none and lets one server be unavailable, so each old server stops before its replacement starts.
+    /// The tier has volumes, which go to each server's replacement, or no host can take a new server beside the old
+    /// ones (see <see cref="TierCapacityGate.InPlaceAsync"/>): the update surges by none and lets one server be
+    /// unavailable, so each old server stops before its replacement starts.
     /// </summary>
     public bool InPlace { get; init; }
 }

@@ -110,7 +110,11 @@ public sealed class TierReconciler(
         var outdated = tierState.LiveServers
             .Where(s => (!TierDecision.IsCurrent(s, target) || TierDecision.IsExpired(s, target, now)) && !target.Moving.ContainsKey(s.Name))
             .Select(s => s.Name).ToList();
-        var inPlace = await capacity.InPlaceAsync(runtime, tier, target, outdated, ct).ConfigureAwait(false);
+        // A tier with volumes always replaces in place: a server's volumes go to its replacement, which can take them
+        // only once the old server is gone; a surge would start beside it on new, empty volumes.
+        var inPlace = tier.Volumes.Count > 0
+            ? outdated.Count > 0
+            : await capacity.InPlaceAsync(runtime, tier, target, outdated, ct).ConfigureAwait(false);
         return target with { InPlace = inPlace };
     }
 

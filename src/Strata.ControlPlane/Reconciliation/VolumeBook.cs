@@ -5,8 +5,8 @@ using Strata.Spec.Model;
 namespace Strata.ControlPlane.Reconciliation;
 
 /// <summary>
-/// Which volume a server gets: its own when it has one, else a detached (retained) volume of the same tier and
-/// name, so a replacement takes over the data of the server it replaces, else a new one.
+/// Which volume a server gets: its own when it has one, else the detached (retained) volume of the same tier and
+/// name released last, so a replacement takes over the data of the server it replaces, else a new one.
 /// </summary>
 public static class VolumeBook
 {
@@ -17,7 +17,9 @@ public static class VolumeBook
             return state;
         }
 
-        var detached = state.Volumes.FirstOrDefault(v => v.Server is null && v.Tier == tier.Name && v.LogicalName == volume.Name);
+        // The one released last is that of the server this one replaces; older ones were left by servers gone before.
+        var detached = state.Volumes.Where(v => v.Server is null && v.Tier == tier.Name && v.LogicalName == volume.Name)
+            .OrderByDescending(v => v.ReleasedAt ?? DateTimeOffset.MinValue).FirstOrDefault();
         if (detached is not null)
         {
             return state.WithVolume(detached with { Server = server });

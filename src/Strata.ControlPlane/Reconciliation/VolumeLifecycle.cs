@@ -133,7 +133,7 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
         }
 
         // Nothing of it runs: its replacement takes over its volumes, so the data survives.
-        await runtime.MutateAsync(s => s.WithVolumesDetachedFrom(server), ct).ConfigureAwait(false);
+        await runtime.MutateAsync(s => s.WithVolumesDetachedFrom(server, time.GetUtcNow()), ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -159,7 +159,7 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
             }
             else
             {
-                await runtime.MutateAsync(s => s.WithVolume(volume with { Server = null }), ct).ConfigureAwait(false);
+                await runtime.MutateAsync(s => s.WithVolume(volume with { Server = null, ReleasedAt = time.GetUtcNow() }), ct).ConfigureAwait(false);
             }
         }
     }

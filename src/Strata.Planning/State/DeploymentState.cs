@@ -88,10 +88,10 @@ public sealed record DeploymentState
     public DeploymentState WithoutVolume(string name) =>
         this with { Volumes = [.. Volumes.Where(v => v.Name != name)] };
 
-    /// <summary>This state with the volumes the server holds detached, free for the server that takes them over.</summary>
-    public DeploymentState WithVolumesDetachedFrom(string server) =>
+    /// <summary>This state with the volumes the server holds detached at <paramref name="now"/>, free for the server that takes them over.</summary>
+    public DeploymentState WithVolumesDetachedFrom(string server, DateTimeOffset now) =>
         Volumes.Any(v => v.Server == server)
-            ? this with { Volumes = [.. Volumes.Select(v => v.Server == server ? v with { Server = null } : v)] }
+            ? this with { Volumes = [.. Volumes.Select(v => v.Server == server ? v with { Server = null, ReleasedAt = now } : v)] }
             : this;
 
     /// <summary>Every physical name in use: servers, load balancers and volumes.</summary>

@@ -65,6 +65,12 @@ public sealed record VolumeState
     /// <summary>The server it is attached to, or null when detached (retained).</summary>
     public string? Server { get; init; }
 
+    /// <summary>
+    /// When it was last detached from its server, or null (attached, or detached before this was recorded): a
+    /// replacement takes the volume released last, that of the server it replaces, before any older one.
+    /// </summary>
+    public DateTimeOffset? ReleasedAt { get; init; }
+
     public long SizeBytes { get; init; }
 
     public required DeletionPolicy DeletionPolicy { get; init; }

@@ -138,7 +138,9 @@ internal static class TierPlanner
         var imageChanged = imageDigest is not null && state.ImageDigest != imageDigest;
         if (replaced > 0)
         {
-            reasons.Add($"{ReplacementCause(imageChanged, state, parts)}: rolling replacement of {Words.Servers(replaced)}");
+            // A tier with volumes replaces in place: each server's volumes go to its replacement (see TierDecision).
+            var how = tier.Volumes.Count > 0 ? ", in place: each stops before its replacement starts on its volumes" : "";
+            reasons.Add($"{ReplacementCause(imageChanged, state, parts)}: rolling replacement of {Words.Servers(replaced)}{how}");
         }
 
         var liveBefore = fates.Count(f => f.Old is not null);

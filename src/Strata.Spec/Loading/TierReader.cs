@@ -95,7 +95,25 @@ internal static class TierReader
 
         CheckScheduleBounds(tier, context);
         CheckVolumeRecovery(tier, map, context);
+        CheckVolumeUpdate(tier, map, context);
         return image is null ? null : tier;
+    }
+
+    /// <summary>
+    /// A tier with volumes is updated in place: a server's volumes go to its replacement, which starts only once the
+    /// old server has stopped. A surge would start new servers beside the old ones, on new and empty volumes.
+    /// </summary>
+    private static void CheckVolumeUpdate(TierSpec tier, MapReader map, ReadContext context)
+    {
+        if (tier.Volumes.Count == 0 || tier.Update.MaxSurge.Value == 0 || map["update"] is not SpecMapping update
+            || update.Entries.FirstOrDefault(e => e.Key.Value == "maxSurge").Value is not { } surge)
+        {
+            return;
+        }
+
+        context.Error(surge.Location, DiagnosticCodes.Conflict,
+            $"tiers.{tier.Name}.update.maxSurge: tier {tier.Name} has volumes, so it is updated in place: each server stops before its replacement starts on its volumes, and no server is added beside the old ones",
+            "remove maxSurge (or set it to 0); maxUnavailable says how many servers are replaced at once, at least 1");
     }
 
     /// <summary>A tier that restores its volumes from their newest snapshot needs volumes, and snapshots of each.</summary>

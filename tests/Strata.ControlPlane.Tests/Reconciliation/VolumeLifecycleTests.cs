@@ -62,6 +62,23 @@ public sealed class VolumeLifecycleTests : IAsyncDisposable
     }
 
     [Fact]
+    public void Attach_SeveralDetachedVolumes_TakesTheOneReleasedLast()
+    {
+        var tier = new TierSpec { Name = "db", Image = "app", Servers = ServerCount.Fixed(1), Volumes = [new VolumeSpec { Name = "data", SizeBytes = 1 << 20, Mount = "data" }] };
+        VolumeState Free(string name, DateTimeOffset? released) =>
+            new() { Name = name, Tier = "db", LogicalName = "data", DeletionPolicy = DeletionPolicy.Delete, ReleasedAt = released };
+        // An old one left without a release time, as volumes were before it was recorded; the replaced server's; an older one.
+        var state = DeploymentState.Empty("data") with
+        {
+            Volumes = [Free("data-db-data-old", null), Free("data-db-data-replaced", DateTimeOffset.UnixEpoch.AddHours(2)), Free("data-db-data-older", DateTimeOffset.UnixEpoch.AddHours(1))],
+        };
+
+        var next = VolumeBook.Attach(state, "data", tier, tier.Volumes[0], "data-db-new", new Random(7));
+
+        Assert.Equal("data-db-data-replaced", Assert.Single(next.Volumes, v => v.Server == "data-db-new").Name);
+    }
+
+    [Fact]
     public async Task Recover_FreeVolumeOnALostHost_ReplacedByARecoveringOneUnlessAnotherServerTookItMeanwhile()
     {
         var (runtime, volumes, first) = await RuntimeAsync("delete");
