@@ -65,13 +65,13 @@ public static class PlanApplication
             ? Math.Clamp(existing.Count.Desired, tier.Servers.Min, tier.Servers.Max)
             : tier.Servers.Desired;
         var image = spec.FindImage(tier.Image)!;
-        var launchDigest = SpecDigests.Launch(tier, image);
+        var launchDigest = SpecDigests.Launch(tier, image, spec.ResolvedParameters);
         return new TierState
         {
             LogicalName = tier.Name,
             ImageDigest = imageDigest,
             LaunchDigest = launchDigest,
-            LaunchParts = SpecDigests.LaunchParts(tier, image),
+            LaunchParts = SpecDigests.LaunchParts(tier, image, spec.ResolvedParameters),
             SettingsDigest = SpecDigests.TierSettings(tier),
             Rollout = StartRollout(existing, imageDigest, launchDigest, tier.Update, now),
             Count = new TierCount(tier.Servers.Min, tier.Servers.Max, desiredCount),
@@ -108,7 +108,7 @@ public static class PlanApplication
                 Zone = c.Attributes.FirstOrDefault(a => a.Name == "zone")?.After ?? tier.Zones.FirstOrDefault() ?? "local-a",
                 State = ServerStatus.Pending,
                 ImageDigest = imageDigest,
-                LaunchDigest = SpecDigests.Launch(tier, spec.FindImage(tier.Image)!),
+                LaunchDigest = SpecDigests.Launch(tier, spec.FindImage(tier.Image)!, spec.ResolvedParameters),
                 LaunchedAt = now,
             });
 

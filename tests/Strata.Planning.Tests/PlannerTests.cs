@@ -164,6 +164,41 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Plan_ValueOfAParameterTheEnvReads_ChangedReplacesTheTierAndLoadedOldStateDoesNot()
+    {
+        using var folder = new TemporaryDirectory();
+        var spec = StatusPage(folder);
+        var web = spec.Tiers.Single(t => t.Name == "web");
+        spec = spec with { Tiers = [.. spec.Tiers.Select(t => t == web ? web with { Env = new Dictionary<string, Template>(web.Env) { ["TITLE"] = T("${params.title}") } } : t)] };
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var retitled = spec with { ResolvedParameters = new Dictionary<string, string>(spec.ResolvedParameters) { ["title"] = "Our status" } };
+
+        var tier = Single(TestDeployments.Plan(retitled, state), "tiers.web");
+
+        Assert.Equal(ChangeAction.Replace, tier.Action);
+        Assert.Equal("launch settings changed (params): rolling replacement of 2 servers", tier.Reason);
+        Assert.Same(state, LaunchDigestUpgrade.Apply(state, spec));
+
+        // A state applied before parameter values were part of a launch: digests without them, and no params part.
+        var webState = state.FindTier("web")!;
+        var image = spec.FindImage(spec.Tiers.Single(t => t.Name == "web").Image)!;
+        var oldLaunch = SpecDigests.Launch(spec.Tiers.Single(t => t.Name == "web"), image);
+        var old = state.WithTier(webState with
+        {
+            LaunchDigest = oldLaunch,
+            LaunchParts = webState.LaunchParts.Where(p => p.Key != SpecDigests.ParametersPartName).ToDictionary(),
+            Servers = [.. webState.Servers.Select(s => s with { LaunchDigest = oldLaunch })],
+        });
+        Assert.Equal(ChangeAction.Replace, Single(TestDeployments.Plan(spec, old), "tiers.web").Action);
+
+        var upgraded = LaunchDigestUpgrade.Apply(old, spec);
+
+        Assert.Equal(ChangeAction.NoOp, Single(TestDeployments.Plan(spec, upgraded), "tiers.web").Action);
+        Assert.All(upgraded.FindTier("web")!.Servers, s => Assert.Equal(webState.LaunchDigest, s.LaunchDigest));
+        Assert.Equal(ChangeAction.Replace, Single(TestDeployments.Plan(retitled, upgraded), "tiers.web").Action);
+    }
+
+    [Fact]
     public void Plan_LaunchSettingsOfATierWithVolumesChanged_SaysItIsReplacedInPlace()
     {
         using var folder = new TemporaryDirectory();

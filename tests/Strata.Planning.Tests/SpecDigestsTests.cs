@@ -41,6 +41,27 @@ public sealed class SpecDigestsTests
     }
 
     [Fact]
+    public void Launch_ValueOfAParameterTheEnvReadsChanged_DigestChangesAndNamesTheParamsPart()
+    {
+        var tier = Tier("web", "web") with { Env = new Dictionary<string, Template> { ["VERSION"] = T("v${params.version}") } };
+        var one = new Dictionary<string, string> { ["version"] = "1", ["unread"] = "a" };
+        var two = new Dictionary<string, string> { ["version"] = "2", ["unread"] = "a" };
+
+        Assert.NotEqual(SpecDigests.Launch(tier, s_image, one), SpecDigests.Launch(tier, s_image, two));
+        Assert.Equal(SpecDigests.Launch(tier, s_image, one), SpecDigests.Launch(tier, s_image, new Dictionary<string, string> { ["version"] = "1", ["unread"] = "b" }));
+        var changed = SpecDigests.LaunchParts(tier, s_image, one).Where(p => SpecDigests.LaunchParts(tier, s_image, two)[p.Key] != p.Value).Select(p => p.Key);
+        Assert.Equal([SpecDigests.ParametersPartName], changed);
+    }
+
+    [Fact]
+    public void Launch_NoTemplateReadsAParameter_DigestAsWithoutParameters()
+    {
+        var tier = Tier("web", "web") with { Env = new Dictionary<string, Template> { ["NAME"] = T("${deployment.name}") } };
+
+        Assert.Equal(SpecDigests.Launch(tier, s_image), SpecDigests.Launch(tier, s_image, new Dictionary<string, string> { ["version"] = "1" }));
+    }
+
+    [Fact]
     public void TierSettings_HealthChanged_SettingsChangeButLaunchDoesNot()
     {
         var tier = Tier("web", "web");

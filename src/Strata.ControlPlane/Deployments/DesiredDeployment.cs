@@ -31,7 +31,7 @@ public sealed record DesiredDeployment
     /// <summary>This spec as it is stored, to be restored for a rollback.</summary>
     public State.AppliedInput ToInput() => new(SpecPath, SpecText, Parameters, ImageDigests);
 
-    public string LaunchDigest(TierSpec tier) => SpecDigests.Launch(tier, Spec.FindImage(tier.Image)!);
+    public string LaunchDigest(TierSpec tier) => SpecDigests.Launch(tier, Spec.FindImage(tier.Image)!, Spec.ResolvedParameters);
 
     public string ImageDigest(TierSpec tier) => ImageDigests.TryGetValue(tier.Image, out var digest) ? digest : "";
 }

@@ -66,7 +66,7 @@ public static class Rollouts
             {
                 ImageDigest = image,
                 LaunchDigest = launch,
-                LaunchParts = SpecDigests.LaunchParts(tier, to.Spec.FindImage(tier.Image)!),
+                LaunchParts = SpecDigests.LaunchParts(tier, to.Spec.FindImage(tier.Image)!, to.Spec.ResolvedParameters),
                 SettingsDigest = SpecDigests.TierSettings(tier),
                 Rollout = rollout,
             });

@@ -1,4 +1,5 @@
 using Strata.Planning.Images;
+using Strata.Spec.Interpolation;
 using Strata.Spec.Model;
 
 namespace Strata.Planning.State;
@@ -6,15 +7,17 @@ namespace Strata.Planning.State;
 /// <summary>
 /// Deterministic digests of spec parts, shared by the planner and the runtime so that both agree on what changed.
 /// Each is SHA-256 over a canonical form (<c>sha256:</c> + hex) that ignores source locations and map order.
-/// Templates are hashed as written: a change to a <c>${…}</c> expression is a change, a new address behind it is not.
+/// Templates are hashed as written: a change to a <c>${…}</c> expression is a change, a new address behind it is not;
+/// the values of the parameters a launch template reads are part of the launch, since a new value is a new launch.
 /// </summary>
 public static class SpecDigests
 {
     /// <summary>
-    /// Everything that needs new servers when it changes: the image's run command, hooks and environment, and the
-    /// tier's environment, ports and volumes.
+    /// Everything that needs new servers when it changes: the image's run command, hooks and environment, the tier's
+    /// environment, ports and volumes, and the values of the <paramref name="parameters"/> those templates read.
     /// </summary>
-    public static string Launch(TierSpec tier, ImageSpec image) => Launch(LaunchParts(tier, image));
+    public static string Launch(TierSpec tier, ImageSpec image, IReadOnlyDictionary<string, string>? parameters = null) =>
+        Launch(LaunchParts(tier, image, parameters));
 
     internal static string Launch(IReadOnlyDictionary<string, string> parts)
     {
@@ -24,10 +27,11 @@ public static class SpecDigests
 
     /// <summary>
     /// The parts of <see cref="Launch"/>, each with its own digest, by name: <c>run</c>, <c>hooks</c>, <c>env</c>
-    /// (image and tier), <c>ports</c> and <c>volumes</c>. Recorded in <see cref="TierState.LaunchParts"/> so that a
+    /// (image and tier), <c>ports</c>, <c>volumes</c> and, when those templates read parameters, <c>params</c> (their
+    /// values as given in <paramref name="parameters"/>). Recorded in <see cref="TierState.LaunchParts"/> so that a
     /// plan can say which of them changed.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> LaunchParts(TierSpec tier, ImageSpec image)
+    public static IReadOnlyDictionary<string, string> LaunchParts(TierSpec tier, ImageSpec image, IReadOnlyDictionary<string, string>? parameters = null)
     {
         ArgumentNullException.ThrowIfNull(tier);
         ArgumentNullException.ThrowIfNull(image);
@@ -65,7 +69,41 @@ public static class SpecDigests
         }
 
         parts["volumes"] = volumes.Finish();
+        if (ParametersPart(tier, image, parameters) is { } values)
+        {
+            // Only when read, so that the digests of tiers that read no parameter stay what they were.
+            parts[ParametersPartName] = values;
+        }
+
         return parts;
+    }
+
+    /// <summary>The launch part of the parameter values the launch templates read.</summary>
+    public const string ParametersPartName = "params";
+
+    private static string? ParametersPart(TierSpec tier, ImageSpec image, IReadOnlyDictionary<string, string>? parameters)
+    {
+        if (parameters is null)
+        {
+            return null;
+        }
+
+        var names = image.Hooks.Values.Concat(image.Env.Values).Concat(tier.Env.Values).Prepend(image.Run)
+            .SelectMany(TemplateReferences.Of)
+            .Select(r => Reference.Parse(r.Expression)).OfType<ParameterReference>().Select(p => p.Name)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (names.Count == 0)
+        {
+            return null;
+        }
+
+        using var hash = new CanonicalHash();
+        foreach (var name in names)
+        {
+            hash.Add("param", name).Add("param.value", parameters.GetValueOrDefault(name));
+        }
+
+        return hash.Finish();
     }
 
     /// <summary>

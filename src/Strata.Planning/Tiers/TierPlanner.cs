@@ -92,7 +92,7 @@ internal static class TierPlanner
     private static TierOutcome PlanExisting(
         PlanContext context, TierSpec tier, TierState state, ImageSpec image, string? imageDigest)
     {
-        var parts = SpecDigests.LaunchParts(tier, image);
+        var parts = SpecDigests.LaunchParts(tier, image, context.Spec.ResolvedParameters);
         var launch = SpecDigests.Launch(parts);
         var imageChanged = imageDigest is not null && state.ImageDigest != imageDigest;
         var launchChanged = state.LaunchDigest != launch;
