@@ -1,3 +1,5 @@
+using Strata.Common.Files;
+
 namespace Strata.Providers;
 
 /// <summary>
@@ -11,25 +13,24 @@ internal sealed class SizedFileStream : Stream
     private readonly FileStream _file;
     private long _position;
 
-    public SizedFileStream(string path)
+    private static readonly FileStreamOptions s_options = new()
     {
-        _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, useAsync: true);
-        Length = _file.Length;
+        Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete, BufferSize = 1 << 16, Options = FileOptions.Asynchronous,
+    };
+
+    public SizedFileStream(string path)
+        : this(new FileStream(path, s_options))
+    {
+    }
+
+    private SizedFileStream(FileStream file)
+    {
+        _file = file;
+        Length = file.Length;
     }
 
     /// <summary>The file's content as it is now, or null when the file was deleted (a volume in use) before it could be opened.</summary>
-    public static SizedFileStream? OpenOrNull(string path)
-    {
-        try
-        {
-            return new SizedFileStream(path);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            // Deleted since it was examined, or its folder with it.
-            return null;
-        }
-    }
+    public static SizedFileStream? OpenOrNull(string path) => FileFacts.OpenReadOrNull(path, s_options) is { } file ? new SizedFileStream(file) : null;
 
     public override long Length { get; }
 

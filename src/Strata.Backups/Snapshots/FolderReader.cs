@@ -11,6 +11,12 @@ namespace Strata.Backups.Snapshots;
 /// </summary>
 internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun run, ChannelWriter<PendingChunk> chunks)
 {
+    // Read in the chunker's own buffer, once and in order: no stream buffer.
+    private static readonly FileStreamOptions s_readOptions = new()
+    {
+        Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, BufferSize = 1, Options = FileOptions.SequentialScan,
+    };
+
     private readonly byte[] _buffer = new byte[chunker.Options.MaxSize * 2];
 
     public async Task<List<EntryDraft>> ReadAsync(string folder, IReadOnlyDictionary<string, SnapshotEntry> parent, CancellationToken ct)
@@ -77,14 +83,8 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
     private async Task<List<PendingChunk>?> CutAsync(string fullName, string path, CancellationToken ct)
     {
         var pending = new List<PendingChunk>();
-        FileStream stream;
-        try
+        if (FileFacts.OpenReadOrNull(fullName, s_readOptions) is not { } stream)
         {
-            stream = new FileStream(fullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            // Deleted since it was examined, or its folder with it.
             return null;
         }
 

@@ -58,6 +58,22 @@ public readonly partial record struct FileFacts(
             TimeAt(buffer[96..]));
     }
 
+    /// <summary>
+    /// Opens a file to read, or null when it is gone: a folder in use (a volume) may lose a file, or the folder that
+    /// held it, between its listing and its read, and a copy of the folder then goes on without it.
+    /// </summary>
+    public static FileStream? OpenReadOrNull(string path, FileStreamOptions options)
+    {
+        try
+        {
+            return new FileStream(path, options);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
     private static FileKind KindOf(ushort mode) => (mode & 0xF000) switch
     {
         0x8000 => FileKind.Regular,

@@ -58,7 +58,8 @@ public sealed partial class BackupRestorer(
             ? stores.DisasterRecovery(runtime) ?? throw new ArgumentException($"deployment {runtime.Name} has no disasterRecovery store to restore from")
             : stores.Primary(runtime);
         var storeName = fromDisasterRecovery ? "dr" : "primary";
-        using var holding = runtime.TierData.Enter(tier, $"a restore from {(snapshotId is not null ? $"snapshot {snapshotId}" : $"service backup {backupId}")}");
+        var what = snapshotId is not null ? $"snapshot {snapshotId}" : $"service backup {backupId}";
+        using var holding = runtime.TierData.Enter(tier, $"a restore from {what}");
         var started = time.GetTimestamp();
         RestoreOutcome outcome;
         try
@@ -71,7 +72,6 @@ public sealed partial class BackupRestorer(
         {
             // A request that names what does not exist is answered, not recorded, and one called off is not a failure;
             // a restore that failed on its way is part of the deployment's history.
-            var what = snapshotId is not null ? $"snapshot {snapshotId}" : $"service backup {backupId}";
             await PublishQuietlyAsync(runtime, EventKinds.BackupRestoreFailed, $"restore of tier {tier} from {what} ({storeName} store) failed: {ex.Message}", tier).ConfigureAwait(false);
             throw;
         }
