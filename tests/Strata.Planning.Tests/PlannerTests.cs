@@ -196,6 +196,26 @@ public sealed class PlannerTests
         Assert.Equal(ChangeAction.NoOp, Single(TestDeployments.Plan(spec, upgraded), "tiers.web").Action);
         Assert.All(upgraded.FindTier("web")!.Servers, s => Assert.Equal(webState.LaunchDigest, s.LaunchDigest));
         Assert.Equal(ChangeAction.Replace, Single(TestDeployments.Plan(retitled, upgraded), "tiers.web").Action);
+        Assert.Same(upgraded, LaunchDigestUpgrade.Apply(upgraded, spec));
+
+        // A rollout under way from the previous apply (another env) to the last: both launches, and the servers of each, are renamed.
+        var before = spec with { Tiers = [.. spec.Tiers.Select(t => t.Name == "web" ? t with { Env = new Dictionary<string, Template>(t.Env) { ["MODE"] = T("old") } } : t)] };
+        var beforeTier = before.Tiers.Single(t => t.Name == "web");
+        var (fromOld, fromNew) = (SpecDigests.Launch(beforeTier, image), SpecDigests.Launch(beforeTier, image, before.ResolvedParameters));
+        var rolling = old.WithTier(old.FindTier("web")! with
+        {
+            Rollout = new RolloutState
+            {
+                FromImageDigest = "i", FromLaunchDigest = fromOld, ToImageDigest = "i", ToLaunchDigest = oldLaunch,
+                Phase = RolloutPhase.Rolling, StartedAt = DateTimeOffset.UnixEpoch,
+            },
+            Servers = [.. old.FindTier("web")!.Servers.Select((s, i) => i == 0 ? s with { LaunchDigest = fromOld } : s)],
+        });
+
+        var rolled = LaunchDigestUpgrade.Apply(rolling, spec, before).FindTier("web")!;
+
+        Assert.Equal((fromNew, webState.LaunchDigest, webState.LaunchDigest), (rolled.Rollout!.FromLaunchDigest, rolled.Rollout.ToLaunchDigest, rolled.LaunchDigest));
+        Assert.Equal([fromNew, webState.LaunchDigest], rolled.Servers.Select(s => s.LaunchDigest));
     }
 
     [Fact]

@@ -32,8 +32,8 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events, Deplo
             try
             {
                 var desired = SpecSource.Parse(record.SpecText, record.SpecPath, record.Parameters, CurrentDigests(state));
-                state = LaunchDigestUpgrade.Apply(state, desired.Spec);
                 var previous = record.Previous is null ? null : SpecSource.Restore(record.Previous);
+                state = LaunchDigestUpgrade.Apply(state, desired.Spec, previous?.Spec);
                 _runtimes[record.Name] = new DeploymentRuntime(store, record, desired, state, previous, secrets);
             }
             catch (InvalidSpecException ex)

@@ -253,6 +253,12 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     public string? WhyMoving(string serverId) =>
         HostOf(serverId) is { } host && fleet.Find(host) is { State: HostState.Draining } && !KeepsVolumes(host, serverId) ? $"host {host} is draining" : null;
 
+    /// <summary>A server that keeps volumes on a host that takes no new server now could not be started again there.</summary>
+    public string? WhyPinned(string serverId) =>
+        HostOf(serverId) is { } host && KeepsVolumes(host, serverId) && fleet.Find(host) is { State: not HostState.Ready } status
+            ? $"its volumes are on host {host}, which is {status.State.ToString().ToLowerInvariant()}"
+            : null;
+
     /// <summary>The servers on a host (not failed or terminated), as last listed or launched there, ordered by id.</summary>
     public IReadOnlyList<ServerInstance> ServersOn(string host) =>
         _hosts.TryGetValue(host, out var listed)

@@ -27,6 +27,12 @@ public interface ITierCapacity
 
     /// <summary>Why the server must move off where it runs (e.g. "host h2 is draining"), or null when it may stay.</summary>
     string? WhyMoving(string serverId);
+
+    /// <summary>
+    /// Why the server, which keeps volumes where it runs, could not be started again there now (e.g. "its volumes are
+    /// on host h2, which is draining"), or null when it could: its volumes go only to its replacement.
+    /// </summary>
+    string? WhyPinned(string serverId) => null;
 }
 
 /// <summary>The control plane's machine alone: servers are limited by the provider's own resources, not by placement.</summary>
@@ -64,6 +70,10 @@ public sealed class TierCapacityGate(ITierCapacity capacity, ICloudProvider prov
     /// <summary>The tier's live servers that must move off where they run, with why (see <see cref="ITierCapacity.WhyMoving"/>).</summary>
     public IReadOnlyDictionary<string, string> MovingOf(TierState tier) =>
         tier.LiveServers.Select(s => (s.Name, Why: capacity.WhyMoving(s.Name))).Where(s => s.Why is not null).ToDictionary(s => s.Name, s => s.Why!, StringComparer.Ordinal);
+
+    /// <summary>The tier's live servers whose replacement could not start where their volumes are now, with why (see <see cref="ITierCapacity.WhyPinned"/>).</summary>
+    public IReadOnlyDictionary<string, string> PinnedOf(TierState tier) =>
+        tier.LiveServers.Select(s => (s.Name, Why: capacity.WhyPinned(s.Name))).Where(s => s.Why is not null).ToDictionary(s => s.Name, s => s.Why!, StringComparer.Ordinal);
 
     public Task<bool> AllowAsync(DeploymentRuntime runtime, TierSpec tier, int count, CancellationToken ct) =>
         AllowAsync(runtime, tier, count, ImmutableDictionary<string, string>.Empty, ct);

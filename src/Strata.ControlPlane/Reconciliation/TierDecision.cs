@@ -11,6 +11,9 @@ public sealed record TierActions(int Launch, IReadOnlyList<TierTermination> Term
 
     /// <summary>Unhealthy servers due for replacement held back by <see cref="TierTarget.MaxReplacing"/>: the tier is overloaded.</summary>
     public int HeldBack { get; init; }
+
+    /// <summary>Why old servers are not replaced in place now (see <see cref="TierTarget.Pinned"/>), or null.</summary>
+    public string? Pinned { get; init; }
 }
 
 /// <summary>A server to terminate, why (for people) and its <see cref="TerminationCause"/> (for its volumes).</summary>
@@ -44,6 +47,13 @@ public sealed record TierTarget(
     /// unavailable, so each old server stops before its replacement starts.
     /// </summary>
     public bool InPlace { get; init; }
+
+    /// <summary>
+    /// Servers that keep volumes where their replacement could not start now (their host takes no new server), by
+    /// name, with why: an in-place replacement would only stop them, so they run on until it could start. The default
+    /// is none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Pinned { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -91,12 +101,19 @@ public static class TierDecision
             terminate.AddRange(RollingTerminations(target, current, outdated, now));
         }
 
+        var pinned = target.InPlace
+            ? outdated.Where(s => s.State == ServerStatus.InService && target.Pinned.ContainsKey(s.Name)).Select(s => $"{s.Name} ({target.Pinned[s.Name]})").ToList()
+            : [];
         var surge = Surge(target);
         var wanted = Math.Max(0, Math.Min(target.Desired, target.MaxNew ?? int.MaxValue) - current.Count - holding);
         var room = Math.Max(0, target.Desired + surge - (live.Count - terminate.Count(t => live.Any(s => s.Name == t.Server))));
         var launch = launchAllowed ? Math.Min(wanted, room) : 0;
         var waiting = !launchAllowed && wanted > 0 ? "waiting before launching again after failures" : null;
-        return new TierActions(launch, terminate, waiting) { HeldBack = paced.HeldBack };
+        return new TierActions(launch, terminate, waiting)
+        {
+            HeldBack = paced.HeldBack,
+            Pinned = pinned.Count == 0 ? null : $"the update does not replace {string.Join(", ", pinned)} until its replacement can start where its volumes are",
+        };
     }
 
     private static IEnumerable<TierTermination> RollingTerminations(TierTarget target, List<ServerState> current, List<ServerState> outdated, DateTimeOffset now)
@@ -117,6 +134,12 @@ public static class TierDecision
 
         foreach (var server in ScaleInOrder(outdated))
         {
+            if (target.InPlace && target.Pinned.ContainsKey(server.Name) && server.State == ServerStatus.InService)
+            {
+                // Stopping it would take its volumes' only place: it serves until a replacement can start there.
+                continue;
+            }
+
             if (target.InPlace && target.Moving.ContainsKey(server.Name) && server.State == ServerStatus.InService)
             {
                 // Its place is on a host that takes no new server: replacing it in place would only stop it. It moves

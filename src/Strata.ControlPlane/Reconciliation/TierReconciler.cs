@@ -78,11 +78,6 @@ public sealed class TierReconciler(
             return;
         }
 
-        if (!capacity.IsShort(runtime.Name, tier.Name))
-        {
-            runtime.ClearWaiting(tier.Name);
-        }
-
         var target = await TargetOfAsync(runtime, tier, tierState, ct).ConfigureAwait(false);
         if (tierState.Rollout is { } rollout && !await StepRolloutAsync(runtime, tierState, rollout, target, ct).ConfigureAwait(false))
         {
@@ -92,6 +87,15 @@ public sealed class TierReconciler(
         runtime.Failures.TryGetValue(tier.Name, out var failures);
         var now = time.GetUtcNow();
         var actions = TierDecision.Decide(target, tierState.Servers, failures is null || now >= failures.NotBefore, now);
+        if (actions.Pinned is { } pinned)
+        {
+            await SetTierMessageAsync(runtime, tier.Name, pinned, ct).ConfigureAwait(false);
+        }
+        else if (!capacity.IsShort(runtime.Name, tier.Name))
+        {
+            runtime.ClearWaiting(tier.Name);
+        }
+
         await ReportOverloadAsync(runtime, tierState, target, actions, ct).ConfigureAwait(false);
         await CarryOutAsync(runtime, tier, tierState, target, actions, ct).ConfigureAwait(false);
     }
@@ -112,10 +116,12 @@ public sealed class TierReconciler(
             .Select(s => s.Name).ToList();
         // A tier with volumes always replaces in place: a server's volumes go to its replacement, which can take them
         // only once the old server is gone; a surge would start beside it on new, empty volumes.
-        var inPlace = tier.Volumes.Count > 0
-            ? outdated.Count > 0
-            : await capacity.InPlaceAsync(runtime, tier, target, outdated, ct).ConfigureAwait(false);
-        return target with { InPlace = inPlace };
+        if (tier.Volumes.Count > 0)
+        {
+            return target with { InPlace = outdated.Count > 0, Pinned = capacity.PinnedOf(tierState) };
+        }
+
+        return target with { InPlace = await capacity.InPlaceAsync(runtime, tier, target, outdated, ct).ConfigureAwait(false) };
     }
 
     /// <summary>Reports (once, when it starts) that unhealthy servers are held back from replacement.</summary>

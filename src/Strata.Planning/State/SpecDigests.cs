@@ -27,8 +27,8 @@ public static class SpecDigests
 
     /// <summary>
     /// The parts of <see cref="Launch"/>, each with its own digest, by name: <c>run</c>, <c>hooks</c>, <c>env</c>
-    /// (image and tier), <c>ports</c>, <c>volumes</c> and, when those templates read parameters, <c>params</c> (their
-    /// values as given in <paramref name="parameters"/>). Recorded in <see cref="TierState.LaunchParts"/> so that a
+    /// (image and tier), <c>ports</c>, <c>volumes</c> and, when the run command, the configure hook or the environment
+    /// read parameters, <c>params</c> (their values as given in <paramref name="parameters"/>). Recorded in <see cref="TierState.LaunchParts"/> so that a
     /// plan can say which of them changed.
     /// </summary>
     public static IReadOnlyDictionary<string, string> LaunchParts(TierSpec tier, ImageSpec image, IReadOnlyDictionary<string, string>? parameters = null)
@@ -88,7 +88,9 @@ public static class SpecDigests
             return null;
         }
 
-        var names = image.Hooks.Values.Concat(image.Env.Values).Concat(tier.Env.Values).Prepend(image.Run)
+        // What a server is started with; the other hooks are resolved from the spec each time they run.
+        var launched = image.Hooks.Where(h => h.Key == "configure").Select(h => h.Value).Prepend(image.Run);
+        var names = launched.Concat(image.Env.Values).Concat(tier.Env.Values)
             .SelectMany(TemplateReferences.Of)
             .Select(r => Reference.Parse(r.Expression)).OfType<ParameterReference>().Select(p => p.Name)
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();

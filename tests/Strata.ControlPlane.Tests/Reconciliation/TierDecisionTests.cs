@@ -229,6 +229,24 @@ public sealed class TierDecisionTests
     }
 
     [Fact]
+    public void Decide_RollingInPlaceWithAServerPinnedWhereItsReplacementCannotStart_StopsOnlyTheOtherAndSaysWhy()
+    {
+        var servers = new[] { Old("db-old1", ServerStatus.InService, 0), Old("db-old2", ServerStatus.InService, 1) };
+        var target = Target(desired: 2, surge: 1, unavailable: 0) with
+        {
+            InPlace = true,
+            Pinned = new Dictionary<string, string> { ["db-old1"] = "its volumes are on host h1, which is draining" },
+        };
+
+        var actions = TierDecision.Decide(target, servers, launchAllowed: true);
+
+        Assert.Equal(["db-old2"], actions.Terminate.Select(t => t.Server));
+        Assert.Equal(1, actions.Launch);
+        Assert.Equal("the update does not replace db-old1 (its volumes are on host h1, which is draining) until its replacement can start where its volumes are", actions.Pinned);
+        Assert.Null(TierDecision.Decide(target with { InPlace = false }, servers, launchAllowed: true).Pinned);
+    }
+
+    [Fact]
     public void Decide_RollingInPlaceWhileTheReplacementBoots_KeepsTheOtherOldServer()
     {
         var servers = new[] { Old("web-old2", ServerStatus.InService, 1), Server("web-new1", ServerStatus.Booting, 2) };
