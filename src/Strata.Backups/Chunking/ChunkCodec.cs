@@ -5,8 +5,8 @@ using System.Text;
 namespace Strata.Backups.Chunking;
 
 /// <summary>
-/// How a chunk is named and stored. Without a key a chunk's id is the SHA-256 of its content; with a key it is a keyed
-/// hash (<see cref="ChunkIdAlgorithm"/>) under a derived key, so that ids reveal nothing about the content, and the stored bytes are
+/// How a chunk is named and stored. Without a key a chunk's id is the SHA-256 of its content; with a key it is an
+/// HMAC-SHA256 under a derived key, so that ids reveal nothing about the content, and the stored bytes are
 /// AES-256-GCM ciphertext bound to the id (its associated data), so a chunk stored under another id fails to open.
 /// Chunks are shared by every file and snapshot that contains the same bytes, so a chunk cannot be bound to one
 /// file or position: the sealed manifest binds each file to its ordered chunk ids instead. Stored layout: one
@@ -25,15 +25,12 @@ internal sealed class ChunkCodec
 
     private readonly byte[]? _encryptionKey;
     private readonly byte[]? _idKey;
-    private readonly bool _blake3;
 
-    private ChunkCodec(byte[]? encryptionKey, byte[]? idKey, byte[]? manifestKey, byte[]? serviceKey, string? keyCheck, byte[]? salt = null, string? chunkIds = null)
+    private ChunkCodec(byte[]? encryptionKey, byte[]? idKey, byte[]? manifestKey, byte[]? serviceKey, string? keyCheck, byte[]? salt = null)
     {
         Salt = salt;
         _encryptionKey = encryptionKey;
         _idKey = idKey;
-        ChunkIds = idKey is null ? null : ChunkIdAlgorithm.Of(chunkIds);
-        _blake3 = ChunkIds == ChunkIdAlgorithm.Blake3;
         ManifestKey = manifestKey;
         ServiceBackupKey = serviceKey;
         KeyCheck = keyCheck;
@@ -52,16 +49,10 @@ internal sealed class ChunkCodec
 
     public bool IsEncrypted => _encryptionKey is not null;
 
-    /// <summary>How chunks are named (<see cref="ChunkIdAlgorithm"/>) when encrypted; null without encryption (SHA-256).</summary>
-    public string? ChunkIds { get; }
-
     /// <summary>A value derived from the key that tells a wrong key from a right one before any chunk is read.</summary>
     public string? KeyCheck { get; }
 
-    /// <param name="secret">The store's encryption key.</param>
-    /// <param name="salt">The store's salt.</param>
-    /// <param name="chunkIds">How chunks are named (<see cref="ChunkIdAlgorithm"/>); null for HMAC-SHA256.</param>
-    public static ChunkCodec WithKey(string secret, byte[] salt, string? chunkIds = null)
+    public static ChunkCodec WithKey(string secret, byte[] salt)
     {
         ArgumentException.ThrowIfNullOrEmpty(secret);
         var master = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(secret), salt, Pbkdf2Iterations, HashAlgorithmName.SHA256, 32);
@@ -70,12 +61,8 @@ internal sealed class ChunkCodec
         var check = HKDF.Expand(HashAlgorithmName.SHA256, master, 32, "strata key check"u8.ToArray());
         var manifest = HKDF.Expand(HashAlgorithmName.SHA256, master, 32, "strata manifest"u8.ToArray());
         var service = HKDF.Expand(HashAlgorithmName.SHA256, master, 32, "strata service backup"u8.ToArray());
-        return new ChunkCodec(encryption, id, manifest, service, Convert.ToHexStringLower(SHA256.HashData(check)), salt, chunkIds);
+        return new ChunkCodec(encryption, id, manifest, service, Convert.ToHexStringLower(SHA256.HashData(check)), salt);
     }
-
-    /// <summary>The same keys, naming chunks with <paramref name="chunkIds"/>: a store's other snapshots may name them otherwise.</summary>
-    public ChunkCodec Naming(string? chunkIds) =>
-        _idKey is null || ChunkIdAlgorithm.Of(chunkIds) == ChunkIds ? this : new(_encryptionKey, _idKey, ManifestKey, ServiceBackupKey, KeyCheck, Salt, chunkIds);
 
     public static string KeyOf(string id) => $"{ChunkPrefix}{id[..2]}/{id}";
 
@@ -85,17 +72,9 @@ internal sealed class ChunkCodec
     public string IdOf(ReadOnlySpan<byte> content)
     {
         var started = StageTimes.Start();
-        var id = Convert.ToHexStringLower(_idKey is null ? SHA256.HashData(content) : _blake3 ? KeyedBlake3(_idKey, content) : HMACSHA256.HashData(_idKey, content));
+        var id = Convert.ToHexStringLower(_idKey is null ? SHA256.HashData(content) : HMACSHA256.HashData(_idKey, content));
         StageTimes.Stop(BackupStage.Hash, started);
         return id;
-    }
-
-    private static byte[] KeyedBlake3(byte[] key, ReadOnlySpan<byte> content)
-    {
-        using var hasher = Blake3.Hasher.NewKeyed(key);
-        hasher.Update(content);
-        var hash = hasher.Finalize();
-        return hash.AsSpan().ToArray();
     }
 
     /// <summary>The most bytes <see cref="Encode"/> writes for content of <paramref name="length"/> bytes.</summary>

@@ -96,21 +96,20 @@ internal sealed class ChunkRepository(IObjectStore store)
 
     private static string TooLarge(long limit) => $"is larger than {limit} bytes, more than any such object is written with";
 
-    /// <summary>The repository's key-derivation salt and chunk naming, created on first use: a new store names chunks with keyed BLAKE3.</summary>
-    public async Task<RepositoryConfig> GetOrCreateConfigAsync(CancellationToken ct)
+    /// <summary>The repository's key-derivation salt, created on first use.</summary>
+    public async Task<byte[]> GetOrCreateSaltAsync(CancellationToken ct)
     {
         if (await store.ExistsAsync(ConfigKey, ct).ConfigureAwait(false))
         {
             var existing = JsonSerializer.Deserialize(await ReadAllAsync(store, ConfigKey, ct).ConfigureAwait(false), BackupJsonContext.Default.RepositoryConfig)
                 ?? throw new BackupFailedException($"'{ConfigKey}' in the {store.Name} store is empty");
-            ChunkIdAlgorithm.Of(existing.ChunkIds);
-            return existing;
+            return Convert.FromBase64String(existing.Salt);
         }
 
-        var config = new RepositoryConfig { FormatVersion = 2, Salt = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), ChunkIds = ChunkIdAlgorithm.Blake3 };
+        var config = new RepositoryConfig { FormatVersion = 1, Salt = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
         await store.PutAsync(ConfigKey, new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(config, BackupJsonContext.Default.RepositoryConfig)), ct)
             .ConfigureAwait(false);
-        return config;
+        return Convert.FromBase64String(config.Salt);
     }
 
     /// <summary>Reads a whole object, refusing one larger than <paramref name="limit"/> bytes as soon as it is.</summary>

@@ -71,7 +71,7 @@ public sealed class ServiceBackupStore(IObjectStore store, TimeProvider? timePro
         var created = _time.GetUtcNow();
         var id = BackupNames.NewId(created);
         var folder = $"{Root}{request.Deployment}/{request.Tier}/{request.Name}/";
-        var codec = encryptionKey is null ? null : ChunkCodec.WithKey(encryptionKey, Convert.FromBase64String((await new ChunkRepository(store).GetOrCreateConfigAsync(ct).ConfigureAwait(false)).Salt));
+        var codec = encryptionKey is null ? null : ChunkCodec.WithKey(encryptionKey, await new ChunkRepository(store).GetOrCreateSaltAsync(ct).ConfigureAwait(false));
         var (size, sha) = codec is null
             ? await UploadHashedAsync(info.FullName, folder + id + ".data", ct).ConfigureAwait(false)
             : await UploadSealedAsync(info.FullName, folder + id + ".data", codec, ct).ConfigureAwait(false);

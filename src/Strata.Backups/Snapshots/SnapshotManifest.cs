@@ -32,11 +32,7 @@ public sealed record SnapshotManifest
     public IEnumerable<string> ChunkIds() => Entries.SelectMany(e => e.Chunks ?? []).Distinct(StringComparer.Ordinal);
 }
 
-/// <summary>How an encrypted snapshot's keys are derived and checked, and how its chunks are named.</summary>
-/// <param name="Salt">The store's key-derivation salt, base64.</param>
-/// <param name="KeyCheck">Tells a wrong key from the right one before any chunk is read.</param>
-/// <param name="ChunkIds">How its chunks are named (<c>ChunkIdAlgorithm</c>); null for HMAC-SHA256, as every snapshot before keyed BLAKE3.</param>
-public sealed record SnapshotEncryption(string Salt, string KeyCheck, string? ChunkIds = null);
+public sealed record SnapshotEncryption(string Salt, string KeyCheck);
 
 public enum SnapshotEntryKind
 {

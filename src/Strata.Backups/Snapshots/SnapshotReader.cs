@@ -110,7 +110,7 @@ internal sealed class SnapshotReader(ChunkRepository repository, SnapshotEngineO
         // Deriving a key takes a deliberate 200,000 PBKDF2 rounds; a store has one salt, so one derivation serves every manifest.
         var codec = _codecs.GetOrAdd((encryption.Salt, encryptionKey), k => ChunkCodec.WithKey(k.Key, Convert.FromBase64String(k.Salt)));
         return CryptographicOperations.FixedTimeEquals(Convert.FromHexString(codec.KeyCheck!), Convert.FromHexString(encryption.KeyCheck))
-            ? codec.Naming(encryption.ChunkIds)
+            ? codec
             : throw new BackupFailedException($"the encryption key does not match snapshot '{id}'");
     }
 

@@ -23,9 +23,8 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader 
         var started = time.GetTimestamp();
         var created = time.GetUtcNow();
         var id = BackupNames.NewId(created);
-        var config = request.EncryptionKey is null ? null : await repository.GetOrCreateConfigAsync(ct).ConfigureAwait(false);
-        var salt = config is null ? null : Convert.FromBase64String(config.Salt);
-        var codec = config is null ? ChunkCodec.Plain : ChunkCodec.WithKey(request.EncryptionKey!, salt!, config.ChunkIds);
+        var salt = request.EncryptionKey is null ? null : await repository.GetOrCreateSaltAsync(ct).ConfigureAwait(false);
+        var codec = salt is null ? ChunkCodec.Plain : ChunkCodec.WithKey(request.EncryptionKey!, salt);
 
         // The lock tells a concurrent prune that chunks it sees as unreferenced may be about to be used.
         var lockKey = SnapshotKeys.Lock(id);
@@ -242,10 +241,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader 
         Volume = request.Volume,
         Created = created,
         EngineVersion = EngineVersion,
-        // Manifests of stores that name chunks with HMAC-SHA256 stay as they were written before other names existed.
-        Encryption = codec.IsEncrypted
-            ? new SnapshotEncryption(Convert.ToBase64String(salt!), codec.KeyCheck!, codec.ChunkIds == ChunkIdAlgorithm.HmacSha256 ? null : codec.ChunkIds)
-            : null,
+        Encryption = codec.IsEncrypted ? new SnapshotEncryption(Convert.ToBase64String(salt!), codec.KeyCheck!) : null,
         Entries = entries,
         TotalBytes = entries.Sum(e => e.Size),
         FileCount = entries.Count(e => e.Kind == SnapshotEntryKind.File),
