@@ -29,12 +29,18 @@ public static class Rollouts
                                     && (s.StateSince is not { } since || now - since >= target.Update.Bake));
         if (live.All(s => TierDecision.IsCurrent(s, target)) && baked >= target.Desired)
         {
-            var done = rollout.Phase == RolloutPhase.RollingBack ? $"rolled back tier {tier.LogicalName}: {rollout.Reason}" : $"rollout of tier {tier.LogicalName} completed";
+            var done = rollout.Phase == RolloutPhase.RollingBack ? RolledBack(tier.LogicalName, rollout.Reason) : $"rollout of tier {tier.LogicalName} completed";
             return new RolloutStep(null, done, null);
         }
 
         return new RolloutStep(rollout, null, null);
     }
+
+    /// <summary>The rollback's reason names the tier that caused it already when it is this one.</summary>
+    private static string RolledBack(string tier, string? reason) =>
+        reason is not null && reason.StartsWith($"tier {tier}: ", StringComparison.Ordinal)
+            ? $"rolled back {reason}"
+            : $"rolled back tier {tier}: {reason}";
 
     /// <summary>At most one new server while a canary waits for promotion.</summary>
     public static int? MaxNew(RolloutState? rollout) => rollout?.Phase == RolloutPhase.AwaitingPromotion ? 1 : null;
