@@ -69,6 +69,49 @@ public sealed record DeploymentStatusDto
 
     /// <summary>Each backup policy's last backup, last failure and last restore drill.</summary>
     public IReadOnlyList<BackupStatusDto> Backups { get; init; } = [];
+
+    /// <summary>The deployment's volumes, with the snapshot each was restored from when its host was lost.</summary>
+    public IReadOnlyList<VolumeStatusDto> Volumes { get; init; } = [];
+}
+
+public sealed record VolumeStatusDto
+{
+    public required string Name { get; init; }
+
+    public required string Tier { get; init; }
+
+    /// <summary>The volume's name in the tier spec.</summary>
+    public required string Volume { get; init; }
+
+    /// <summary>The server it is attached to; null while detached (kept for a replacement, or retained).</summary>
+    public string? Server { get; init; }
+
+    /// <summary>The snapshot it was restored from in place of a volume on a lost host; null when it was not.</summary>
+    public VolumeRecoveryDto? Recovered { get; init; }
+}
+
+/// <summary>
+/// A volume restored from its newest snapshot in place of one on a lost host. The recovery point is when the snapshot
+/// was taken: what the lost volume had gained since is on the lost host only.
+/// </summary>
+public sealed record VolumeRecoveryDto
+{
+    public required string Snapshot { get; init; }
+
+    /// <summary><c>primary</c> or <c>dr</c>.</summary>
+    public required string Store { get; init; }
+
+    /// <summary>When the snapshot was taken: the recovery point.</summary>
+    public required DateTimeOffset RecoveryPoint { get; init; }
+
+    public required DateTimeOffset RestoredAt { get; init; }
+
+    /// <summary>How old the data was when it was restored: <see cref="RestoredAt"/> less <see cref="RecoveryPoint"/>.</summary>
+    public required double RecoveryPointAgeSeconds { get; init; }
+
+    public required string LostVolume { get; init; }
+
+    public required string LostHost { get; init; }
 }
 
 public sealed record TierStatusDto

@@ -159,6 +159,9 @@ public sealed class HostVolumesEndToEndTests
         Assert.Contains("volume.recovered", events, StringComparison.Ordinal);
         Assert.Contains($"in place of {lostVolume} on lost host h{index + 1}: recovery point ", events, StringComparison.Ordinal);
         Assert.DoesNotContain("tier.no-capacity", events, StringComparison.Ordinal);
+        var recovered = Assert.Single((await strata.StatusAsync(Deployment)).GetProperty("volumes").EnumerateArray()).GetProperty("recovered");
+        Assert.Equal((lostVolume, $"h{index + 1}", "primary"), (recovered.GetProperty("lostVolume").GetString(), recovered.GetProperty("lostHost").GetString(), recovered.GetProperty("store").GetString()));
+        Assert.InRange(recovered.GetProperty("recoveryPointAgeSeconds").GetDouble(), 0, 600);
     }
 
     private static async Task<CliResult> RestartControlPlaneAsync(StrataRunner strata)

@@ -39,4 +39,38 @@ public sealed class StatusTableTests
             lines[..7]);
         Assert.StartsWith("vault-web-k3p2ab", lines[8], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Status_VolumeRestoredInPlaceOfOneOnALostHost_SaysFromWhatAndItsRecoveryPoint()
+    {
+        var taken = new DateTimeOffset(2026, 12, 6, 3, 0, 2, TimeSpan.Zero);
+        var status = new DeploymentStatusDto
+        {
+            Name = "vault", Phase = DeploymentPhase.Converged, Serial = 9, Tiers = [], Servers = [], LoadBalancers = [],
+            Outputs = new Dictionary<string, string>(),
+            Volumes =
+            [
+                new VolumeStatusDto { Name = "vault-store-data-aaaaaa", Tier = "store", Volume = "data", Server = "vault-store-bbbbbb" },
+                new VolumeStatusDto
+                {
+                    Name = "vault-store-data-y2y2y2", Tier = "store", Volume = "data", Server = "vault-store-cccccc",
+                    Recovered = new VolumeRecoveryDto
+                    {
+                        Snapshot = "20261206T030002Z-1a2b3c4d", Store = "dr", RecoveryPoint = taken, RestoredAt = taken.AddMinutes(4).AddSeconds(10),
+                        RecoveryPointAgeSeconds = 250, LostVolume = "vault-store-data-x1x1x1", LostHost = "h1",
+                    },
+                },
+            ],
+        };
+
+        var lines = Table.Status(status).Split(Environment.NewLine);
+
+        Assert.Equal(
+            [
+                "volume vault-store-data-y2y2y2 (store/data) was restored at 2026-12-06 03:04:12Z from snapshot 20261206T030002Z-1a2b3c4d (dr store) in place of vault-store-data-x1x1x1 on lost host h1:",
+                "  recovery point 2026-12-06 03:00:02Z, 4m10s before it was restored; what was written after it is on the lost host only",
+            ],
+            lines[^2..]);
+        Assert.DoesNotContain(lines, l => l.Contains("vault-store-data-aaaaaa", StringComparison.Ordinal));
+    }
 }

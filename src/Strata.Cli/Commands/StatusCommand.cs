@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Strata.Api.Contracts;
 using Strata.Cli.Client;
+using Strata.Common.Text;
 
 namespace Strata.Cli.Commands;
 
@@ -83,6 +84,15 @@ public static class Table
         lines.Add($"{"SERVER",-30} {"TIER",-10} {"ADDRESS",-15} {"STATE",-12} {"PID",-8} ZONE");
         lines.AddRange(status.Servers.Select(s => $"{s.Name,-30} {s.Tier,-10} {s.Address ?? "-",-15} {s.State,-12} {s.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",-8} {s.Zone}"
             + (s.Message is null ? "" : $"{Environment.NewLine}  └ {s.Message}")));
+        foreach (var volume in status.Volumes.Where(v => v.Recovered is not null))
+        {
+            var r = volume.Recovered!;
+            lines.Add("");
+            lines.Add($"volume {volume.Name} ({volume.Tier}/{volume.Volume}) was restored at {r.RestoredAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z from snapshot {r.Snapshot} ({r.Store} store)"
+                + $" in place of {r.LostVolume} on lost host {r.LostHost}:");
+            lines.Add($"  recovery point {r.RecoveryPoint.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, {Ages.Of(TimeSpan.FromSeconds(r.RecoveryPointAgeSeconds))} before it was restored; what was written after it is on the lost host only");
+        }
+
         foreach (var lb in status.LoadBalancers)
         {
             lines.Add("");

@@ -64,8 +64,24 @@ public static class DeploymentStatusBuilder
             LoadBalancers = [.. state.LoadBalancers.Select(l => LoadBalancerOf(runtime, loadBalancers, l))],
             Outputs = Outputs(runtime),
             Backups = BackupStatus(runtime),
+            Volumes = [.. state.Volumes.Select(VolumeOf)],
         };
     }
+
+    private static VolumeStatusDto VolumeOf(VolumeState v) => new()
+    {
+        Name = v.Name,
+        Tier = v.Tier,
+        Volume = v.LogicalName,
+        Server = v.Server,
+        Recovered = v.Recovered is { } r
+            ? new VolumeRecoveryDto
+            {
+                Snapshot = r.Snapshot, Store = r.Store, RecoveryPoint = r.TakenAt, RestoredAt = r.RestoredAt,
+                RecoveryPointAgeSeconds = Math.Max(0, (r.RestoredAt - r.TakenAt).TotalSeconds), LostVolume = r.LostVolume, LostHost = r.LostHost,
+            }
+            : null,
+    };
 
     private static TierStatusDto TierOf(DeploymentRuntime runtime, TierState t) => new()
     {

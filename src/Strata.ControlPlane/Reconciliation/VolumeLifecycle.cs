@@ -1,4 +1,5 @@
 using Strata.Api.Contracts.Events;
+using Strata.Common.Text;
 using Strata.ControlPlane.Events;
 using Strata.Planning.State;
 using Strata.Providers;
@@ -66,10 +67,14 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
             }
 
             var snapshot = await volumeBackups.RecoverAsync(runtime, record, record.Path!, ct).ConfigureAwait(false);
-            var age = time.GetUtcNow() - snapshot.Created;
+            var now = time.GetUtcNow();
+            var age = now - snapshot.Created;
+            var recovered = new LostVolumeRecovery(snapshot.Id, snapshot.Store, snapshot.Created, now, lost, record.RecoveringFromHost ?? "");
+            await runtime.MutateAsync(s => s.Volumes.FirstOrDefault(v => v.Name == record.Name) is { } current ? s.WithVolume(current with { Recovered = recovered }) : s, ct)
+                .ConfigureAwait(false);
             await events.PublishAsync(runtime.Name, EventKinds.VolumeRecovered,
                 $"volume {record.Name} restored from snapshot {snapshot.Id} ({snapshot.Store} store, taken {snapshot.Created:yyyy-MM-dd HH:mm:ss}Z) in place of {lost} on lost host {record.RecoveringFromHost}: "
-                + $"recovery point {Ago(age)} ago; what was written since is on the lost host only",
+                + $"recovery point {Ages.Of(age)} ago; what was written since is on the lost host only",
                 $"volumes.{record.Tier}.{record.LogicalName}", EventSeverity.Warning, ct).ConfigureAwait(false);
         }
         else if (volume.RestoreFrom is { } snapshot)
@@ -78,13 +83,6 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
             await volumeBackups.RestoreAsync(runtime, record, record.Path!, snapshot, ct).ConfigureAwait(false);
         }
     }
-
-    private static string Ago(TimeSpan age) => age switch
-    {
-        { TotalHours: >= 1 } => $"{(long)age.TotalHours}h{age.Minutes:00}m",
-        { TotalMinutes: >= 1 } => $"{age.Minutes}m{age.Seconds:00}s",
-        _ => $"{Math.Max(0, age.Seconds)}s",
-    };
 
     /// <summary>
     /// Gives up the tier's free volume that is on a lost host, for a new one recovered from the newest snapshot. The

@@ -86,4 +86,14 @@ public sealed record VolumeState
 
     /// <summary>The lost host that keeps <see cref="RecoveringFrom"/>.</summary>
     public string? RecoveringFromHost { get; init; }
+
+    /// <summary>The snapshot it was restored from in place of a volume on a lost host, or null when it was not.</summary>
+    public LostVolumeRecovery? Recovered { get; init; }
 }
+
+/// <summary>
+/// A volume restored from its newest snapshot in place of one on a lost host: which snapshot, from which store
+/// (<c>primary</c> or <c>dr</c>), when it was taken (the recovery point: what was written after it is lost with the
+/// host) and when it was restored, in place of which volume on which host.
+/// </summary>
+public sealed record LostVolumeRecovery(string Snapshot, string Store, DateTimeOffset TakenAt, DateTimeOffset RestoredAt, string LostVolume, string LostHost);
