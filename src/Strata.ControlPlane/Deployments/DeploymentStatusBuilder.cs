@@ -90,7 +90,8 @@ public static class DeploymentStatusBuilder
         Max = t.Count.Max,
         Desired = t.Count.Desired,
         InService = t.Servers.Count(s => s.State == ServerStatus.InService),
-        Message = runtime.Failures.GetValueOrDefault(t.LogicalName)?.Message ?? runtime.Waiting.GetValueOrDefault(t.LogicalName),
+        Message = runtime.Failures.GetValueOrDefault(t.LogicalName)?.Message ?? runtime.Waiting.GetValueOrDefault(t.LogicalName)
+            ?? runtime.Pinned.GetValueOrDefault(t.LogicalName),
     };
 
     private static ServerDto ServerOf(ServerState s) => new()

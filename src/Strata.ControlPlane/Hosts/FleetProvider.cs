@@ -253,9 +253,13 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     public string? WhyMoving(string serverId) =>
         HostOf(serverId) is { } host && fleet.Find(host) is { State: HostState.Draining } && !KeepsVolumes(host, serverId) ? $"host {host} is draining" : null;
 
-    /// <summary>A server that keeps volumes on a host that takes no new server now could not be started again there.</summary>
+    /// <summary>
+    /// A server that keeps volumes on a host that drains or is unreachable could not be started again there now. One on
+    /// a lost or removed host is not pinned: it is replaced as a failed server is.
+    /// </summary>
     public string? WhyPinned(string serverId) =>
-        HostOf(serverId) is { } host && KeepsVolumes(host, serverId) && fleet.Find(host) is { State: not HostState.Ready } status
+        HostOf(serverId) is { } host && !_removed.Contains(host) && KeepsVolumes(host, serverId)
+            && fleet.Find(host) is { State: HostState.Draining or HostState.Unreachable } status
             ? $"its volumes are on host {host}, which is {status.State.ToString().ToLowerInvariant()}"
             : null;
 

@@ -25,6 +25,7 @@ public sealed class DeploymentRuntime
     // reader always sees one whole snapshot and no update is lost.
     private ImmutableDictionary<string, LaunchFailures> _failures = ImmutableDictionary.Create<string, LaunchFailures>(StringComparer.Ordinal);
     private ImmutableDictionary<string, string> _waiting = ImmutableDictionary.Create<string, string>(StringComparer.Ordinal);
+    private ImmutableDictionary<string, string> _pinned = ImmutableDictionary.Create<string, string>(StringComparer.Ordinal);
     private ImmutableHashSet<string> _overloaded = ImmutableHashSet.Create<string>(StringComparer.Ordinal);
 
     public DeploymentRuntime(
@@ -74,17 +75,20 @@ public sealed class DeploymentRuntime
     public void ClearLaunchFailures(string tier) => ImmutableInterlocked.TryRemove(ref _failures, tier, out _);
 
     /// <summary>Records why a tier waits; false when that was already the recorded reason (so it is reported once).</summary>
-    public bool SetWaiting(string tier, string message)
+    public bool SetWaiting(string tier, string message) => SetMessage(ref _waiting, tier, message);
+
+    /// <summary>Records a tier's message in <paramref name="messages"/>; false when it was the recorded one already.</summary>
+    private static bool SetMessage(ref ImmutableDictionary<string, string> messages, string tier, string message)
     {
         while (true)
         {
-            var current = Volatile.Read(ref _waiting);
+            var current = Volatile.Read(ref messages);
             if (current.GetValueOrDefault(tier) == message)
             {
                 return false;
             }
 
-            if (Interlocked.CompareExchange(ref _waiting, current.SetItem(tier, message), current) == current)
+            if (Interlocked.CompareExchange(ref messages, current.SetItem(tier, message), current) == current)
             {
                 return true;
             }
@@ -104,6 +108,21 @@ public sealed class DeploymentRuntime
 
         ImmutableInterlocked.Update(ref _overloaded, s => s.Remove(tier));
         return false;
+    }
+
+    /// <summary>Why an in-place update of a tier leaves servers where they are, as last reported (see <see cref="TierTarget.Pinned"/>). A snapshot.</summary>
+    public IReadOnlyDictionary<string, string> Pinned => Volatile.Read(ref _pinned);
+
+    /// <summary>Records why a tier's update leaves servers where they are, or that it no longer does (null); true only when a new reason starts, so it is reported once.</summary>
+    public bool SetPinned(string tier, string? message)
+    {
+        if (message is null)
+        {
+            ImmutableInterlocked.TryRemove(ref _pinned, tier, out _);
+            return false;
+        }
+
+        return SetMessage(ref _pinned, tier, message);
     }
 
     /// <summary>The tier no longer waits; a later wait is reported again.</summary>

@@ -78,6 +78,11 @@ public sealed class TierReconciler(
             return;
         }
 
+        if (!capacity.IsShort(runtime.Name, tier.Name))
+        {
+            runtime.ClearWaiting(tier.Name);
+        }
+
         var target = await TargetOfAsync(runtime, tier, tierState, ct).ConfigureAwait(false);
         if (tierState.Rollout is { } rollout && !await StepRolloutAsync(runtime, tierState, rollout, target, ct).ConfigureAwait(false))
         {
@@ -87,13 +92,9 @@ public sealed class TierReconciler(
         runtime.Failures.TryGetValue(tier.Name, out var failures);
         var now = time.GetUtcNow();
         var actions = TierDecision.Decide(target, tierState.Servers, failures is null || now >= failures.NotBefore, now);
-        if (actions.Pinned is { } pinned)
+        if (runtime.SetPinned(tier.Name, actions.Pinned))
         {
-            await SetTierMessageAsync(runtime, tier.Name, pinned, ct).ConfigureAwait(false);
-        }
-        else if (!capacity.IsShort(runtime.Name, tier.Name))
-        {
-            runtime.ClearWaiting(tier.Name);
+            await events.PublishAsync(runtime.Name, EventKinds.TierWaiting, actions.Pinned!, EventSubject.OfTier(tier.Name), cancellationToken: ct).ConfigureAwait(false);
         }
 
         await ReportOverloadAsync(runtime, tierState, target, actions, ct).ConfigureAwait(false);

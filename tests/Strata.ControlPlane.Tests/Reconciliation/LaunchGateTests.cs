@@ -92,6 +92,18 @@ public sealed class LaunchGateTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task SetPinned_SameReasonAgain_ReportedOnceAndAgainOnlyAfterItEndedOrChanged()
+    {
+        var runtime = await RuntimeAsync(state => state);
+
+        Assert.Equal(
+            [true, false, true, false, true],
+            [runtime.SetPinned("db", "a"), runtime.SetPinned("db", "a"), runtime.SetPinned("db", "b"), runtime.SetPinned("db", null), runtime.SetPinned("db", "b")]);
+        Assert.Equal("b", runtime.Pinned["db"]);
+        Assert.Empty(runtime.Waiting);
+    }
+
+    [Fact]
     public async Task MarkFailedAsync_ManyLaunchesFailingAtOnce_EveryFailureCounted()
     {
         var runtime = await RuntimeAsync(state => state);
