@@ -61,8 +61,9 @@ public sealed record RestoreResultDto(string Tier, string Kind, string Id, strin
 public sealed record DrillResultDto(string Tier, string Policy, string Kind, string? BackupId, bool Passed, double RestoreSeconds, string Message);
 
 /// <summary>
-/// One line of the NDJSON answer of a backup, restore or drill: <c>progress</c> while data moves, then one
-/// <c>backup</c>, <c>restore</c> or <c>drill</c> line per result, and an <c>error</c> line if it failed.
+/// One line of the NDJSON answer of a backup, restore or drill: <c>waiting</c> while a backup waits for a backup or
+/// restore of its tier under way, <c>progress</c> while data moves, then one <c>backup</c>, <c>restore</c> or
+/// <c>drill</c> line per result, and an <c>error</c> line if it failed.
 /// </summary>
 public sealed record BackupStreamLine
 {
@@ -82,6 +83,10 @@ public sealed record BackupStreamLine
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Error { get; init; }
+
+    /// <summary>What the backup waits for before it starts, e.g. <c>a restore from snapshot … of tier db is under way; …</c>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Waiting { get; init; }
 }
 
 /// <summary>One backup policy in the status document: its last backup, last failure and last restore drill.</summary>

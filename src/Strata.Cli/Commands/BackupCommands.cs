@@ -148,9 +148,10 @@ public sealed class BackupCommands(CliContext context)
             { Backup: { } b } => $"backup {b.Id}: {b.Kind} of tier {b.Tier} ({b.Policy}) on {b.Server}, {Size(b.Bytes)}",
             { Restore: { } r } => $"restored tier {r.Tier} from {r.Kind} {r.Id} ({r.Store} store) in {r.DurationSeconds:0.#}s; {r.Server} runs on it",
             { Drill: { } d } => $"drill {(d.Passed ? "passed" : "FAILED")}: {d.Tier}/{d.Policy} {d.BackupId}: {d.Message}",
+            { Waiting: { } w } => $"  waiting: {w}",
             _ => $"strata: {line.Error}",
         };
-        await (line.Progress is not null || line.Error is not null ? context.Error : context.Out).WriteLineAsync(text).ConfigureAwait(false);
+        await (line.Progress is not null || line.Error is not null || line.Waiting is not null ? context.Error : context.Out).WriteLineAsync(text).ConfigureAwait(false);
     }
 
     private static string Count(long count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";

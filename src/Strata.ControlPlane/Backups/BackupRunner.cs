@@ -44,9 +44,10 @@ public sealed partial class BackupRunner(
     ILogger<BackupRunner> logger)
 {
     /// <summary>Runs the selected policies one after another.</summary>
+    /// <param name="waiting">Told, when a policy waits for a backup or restore of its tier under way, what it waits for.</param>
     /// <exception cref="BackupRunFailedException">At least one failed; the message says which and why.</exception>
     public async Task<IReadOnlyList<BackupOutcome>> RunAsync(
-        DeploymentRuntime runtime, IReadOnlyList<TierPolicy> policies, IProgress<BackupProgress>? progress, CancellationToken ct)
+        DeploymentRuntime runtime, IReadOnlyList<TierPolicy> policies, IProgress<BackupProgress>? progress, Func<string, Task>? waiting, CancellationToken ct)
     {
         var completed = new List<BackupOutcome>();
         var failures = new List<string>();
@@ -54,7 +55,7 @@ public sealed partial class BackupRunner(
         {
             try
             {
-                completed.Add(await RunPolicyAsync(runtime, policy, progress, ct).ConfigureAwait(false));
+                completed.Add(await RunPolicyAsync(runtime, policy, progress, waiting, ct).ConfigureAwait(false));
             }
             catch (Exception ex) when (IsBackupFailure(ex))
             {
@@ -66,9 +67,13 @@ public sealed partial class BackupRunner(
     }
 
     /// <summary>Takes one backup; a failure is recorded and published before it is thrown.</summary>
-    public async Task<BackupOutcome> RunPolicyAsync(DeploymentRuntime runtime, TierPolicy policy, IProgress<BackupProgress>? progress, CancellationToken ct)
+    public async Task<BackupOutcome> RunPolicyAsync(
+        DeploymentRuntime runtime, TierPolicy policy, IProgress<BackupProgress>? progress, Func<string, Task>? waiting, CancellationToken ct)
     {
-        using var holding = await runtime.TierData.EnterAsync(policy.Tier.Name, $"a {policy.Kind} backup ({policy.Policy.Name})", ct).ConfigureAwait(false);
+        var what = $"a {policy.Kind} backup ({policy.Policy.Name})";
+        using var holding = await runtime.TierData.EnterAsync(
+            policy.Tier.Name, what, waiting is null ? null : busy => waiting($"{busy} of tier {policy.Tier.Name} is under way; {what} starts when it has ended"), ct)
+            .ConfigureAwait(false);
         var started = time.GetUtcNow();
         try
         {

@@ -52,7 +52,7 @@ public sealed class BackupScheduler(
         {
             try
             {
-                await runner.RunPolicyAsync(runtime, policy, null, ct).ConfigureAwait(false);
+                await runner.RunPolicyAsync(runtime, policy, null, null, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (BackupRunner.IsBackupFailure(ex))
             {

@@ -12,14 +12,25 @@ public sealed class TierDataGate
 {
     private readonly ConcurrentDictionary<string, TierWork> _tiers = new(StringComparer.Ordinal);
 
-    /// <summary>Holds the tier's data for <paramref name="what"/> (e.g. <c>a restore of snapshot …</c>), waiting for the work under way.</summary>
-    public async Task<IDisposable> EnterAsync(string tier, string what, CancellationToken ct)
+    /// <summary>
+    /// Holds the tier's data for <paramref name="what"/> (e.g. <c>a restore of snapshot …</c>), waiting for the work
+    /// under way; <paramref name="busy"/>, when given, is told what that is before the wait begins.
+    /// </summary>
+    public async Task<IDisposable> EnterAsync(string tier, string what, Func<string, Task>? busy, CancellationToken ct)
     {
         var work = _tiers.GetOrAdd(tier, _ => new TierWork());
         Interlocked.Increment(ref work.Waiting);
         try
         {
-            await work.Gate.WaitAsync(ct).ConfigureAwait(false);
+            if (!work.Gate.Wait(0))
+            {
+                if (busy is not null)
+                {
+                    await busy(work.Current ?? "a backup or restore").ConfigureAwait(false);
+                }
+
+                await work.Gate.WaitAsync(ct).ConfigureAwait(false);
+            }
         }
         finally
         {

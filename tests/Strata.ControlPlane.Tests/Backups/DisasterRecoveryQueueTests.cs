@@ -59,7 +59,7 @@ public sealed class DisasterRecoveryQueueTests : IAsyncLifetime
         await replication.StartAsync(CancellationToken.None).WithTimeout();
         try
         {
-            var backup = await _harness.Get<BackupRunner>().RunPolicyAsync(runtime, BackupPolicies.Select(runtime, "db", "hourly").Single(), null, CancellationToken.None).WithTimeout();
+            var backup = await _harness.Get<BackupRunner>().RunPolicyAsync(runtime, BackupPolicies.Select(runtime, "db", "hourly").Single(), null, null, CancellationToken.None).WithTimeout();
 
             await Eventually.WaitAsync(async () => (await queue.ListAsync(CancellationToken.None)) is [{ Attempts: 1 }], "the failed copy to be queued again");
             var pending = Assert.Single(await queue.ListAsync(CancellationToken.None).WithTimeout());

@@ -28,10 +28,10 @@ public sealed class ServiceBackupFailureTests : IAsyncLifetime
         var policy = BackupPolicies.Select(runtime, "db", "hourly").Single();
         var runner = _harness.Get<BackupRunner>();
         _harness.ServerRoot.WriteFile("backup.sh", "printf 'dump of %s' \"$STRATA_TIER\" > \"$STRATA_BACKUP_FILE\"\n");
-        var earlier = await runner.RunPolicyAsync(runtime, policy, null, CancellationToken.None).WithTimeout();
+        var earlier = await runner.RunPolicyAsync(runtime, policy, null, null, CancellationToken.None).WithTimeout();
 
         _harness.ServerRoot.WriteFile("backup.sh", failingHook + "\n");
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => runner.RunPolicyAsync(runtime, policy, null, CancellationToken.None).WithTimeout());
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => runner.RunPolicyAsync(runtime, policy, null, null, CancellationToken.None).WithTimeout());
 
         Assert.True(BackupRunner.IsBackupFailure(error), error.ToString());
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);

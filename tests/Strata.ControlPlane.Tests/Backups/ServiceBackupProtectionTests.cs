@@ -61,7 +61,7 @@ public sealed class ServiceBackupProtectionTests : IAsyncLifetime
         var runtime = await _harness.DeployAsync();
         var policy = BackupPolicies.Select(runtime, "db", "hourly").Single();
 
-        var outcome = await _harness.Get<BackupRunner>().RunPolicyAsync(runtime, policy, null, CancellationToken.None).WithTimeout();
+        var outcome = await _harness.Get<BackupRunner>().RunPolicyAsync(runtime, policy, null, null, CancellationToken.None).WithTimeout();
 
         var info = await new ServiceBackupStore(Store).GetAsync(outcome.Id).WithTimeout();
         var stored = await File.ReadAllTextAsync(Path.Combine(_harness.Home.Path, "backups", info.DataKey));
@@ -93,7 +93,7 @@ public sealed class ServiceBackupProtectionTests : IAsyncLifetime
     {
         var runtime = await _harness.DeployAsync();
         var policy = BackupPolicies.Select(runtime, "db", "hourly").Single();
-        var outcome = await _harness.Get<BackupRunner>().RunPolicyAsync(runtime, policy, null, CancellationToken.None).WithTimeout();
+        var outcome = await _harness.Get<BackupRunner>().RunPolicyAsync(runtime, policy, null, null, CancellationToken.None).WithTimeout();
         _harness.ServerRoot.WriteFile("restore.sh", "echo 'relation customers already exists' >&2; exit 3\n");
         var restorer = _harness.Get<BackupRestorer>();
 
@@ -113,7 +113,7 @@ public sealed class ServiceBackupProtectionTests : IAsyncLifetime
         var runtime = await _harness.DeployAsync();
         var policy = BackupPolicies.Select(runtime, "db", "hourly").Single();
         var runner = _harness.Get<BackupRunner>();
-        var outcome = await runner.RunPolicyAsync(runtime, policy, null, CancellationToken.None).WithTimeout();
+        var outcome = await runner.RunPolicyAsync(runtime, policy, null, null, CancellationToken.None).WithTimeout();
         // The restore goes on until the test lets it; the backup hook notes whether the restore had ended when it ran.
         _harness.ServerRoot.WriteFile("restore.sh", "touch restoring; while [ ! -f go ]; do sleep 0.05; done; cp \"$STRATA_BACKUP_FILE\" restored.sql\n");
         _harness.ServerRoot.WriteFile("backup.sh", $"test -f restored.sql && echo after > backup-ran; printf \"%s\" \"{Dump}\" > \"$STRATA_BACKUP_FILE\"\n");
@@ -122,7 +122,7 @@ public sealed class ServiceBackupProtectionTests : IAsyncLifetime
         var first = restorer.RestoreAsync(runtime, new RestoreSelection("db", null, outcome.Id), CancellationToken.None);
         await Eventually.WaitAsync(() => File.Exists(_harness.ServerRoot.Combine("restoring")), "the first restore's hook to run");
         var second = await Assert.ThrowsAsync<ConflictException>(() => restorer.RestoreAsync(runtime, new RestoreSelection("db", null, outcome.Id), CancellationToken.None)).WithTimeout();
-        var backup = runner.RunPolicyAsync(runtime, policy, null, CancellationToken.None);
+        var backup = runner.RunPolicyAsync(runtime, policy, null, null, CancellationToken.None);
         await Eventually.WaitAsync(() => runtime.TierData.WaitingFor("db") == 1, "the backup to wait for the restore");
         File.WriteAllText(_harness.ServerRoot.Combine("go"), "");
         await first.WithTimeout();

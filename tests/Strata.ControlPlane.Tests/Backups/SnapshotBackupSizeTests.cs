@@ -51,9 +51,9 @@ public sealed class SnapshotBackupSizeTests : IAsyncLifetime
         var runner = _harness.Get<BackupRunner>();
         var policy = BackupPolicies.Select(runtime, "db", "hourly").Single();
 
-        var first = await runner.RunPolicyAsync(runtime, policy, null, CancellationToken.None).WithTimeout();
+        var first = await runner.RunPolicyAsync(runtime, policy, null, null, CancellationToken.None).WithTimeout();
         // Unchanged files are taken from the first snapshot's manifest without being read again.
-        var second = await runner.RunPolicyAsync(runtime, policy, null, CancellationToken.None).WithTimeout();
+        var second = await runner.RunPolicyAsync(runtime, policy, null, null, CancellationToken.None).WithTimeout();
 
         Assert.Equal((22L, 22L), (first.Bytes, second.Bytes));
         var listed = await _harness.Get<BackupListing>().ListAsync(runtime, CancellationToken.None).WithTimeout();

@@ -49,7 +49,12 @@ public static class BackupEndpoints
             BackupRunFailedException? failed = null;
             try
             {
-                outcomes = await runner.RunAsync(runtime, policies, progress, ct).ConfigureAwait(false);
+                outcomes = await runner.RunAsync(runtime, policies, progress, async waiting =>
+                {
+                    // After the progress of the policy before, so the stream tells them in order.
+                    await progress.FlushAsync().ConfigureAwait(false);
+                    await write(new BackupStreamLine { Type = "waiting", Waiting = waiting }).ConfigureAwait(false);
+                }, ct).ConfigureAwait(false);
             }
             catch (BackupRunFailedException ex)
             {
