@@ -1,8 +1,16 @@
 #!/bin/sh
-# First boot: create the cluster when the volume is empty (a volume restored from a snapshot is kept as it is).
+# First boot: create the cluster when the volume is empty. A volume that holds one (that of the server this one
+# replaces, or one restored from a snapshot) is kept as it is, but for the password of the 'status' user: set to
+# DB_PASSWORD, so that changing the dbPassword parameter (which replaces this tier and the web tier) rotates it.
 set -eu
 . ./env.sh
 if [ -s "$PGDATA/PG_VERSION" ]; then
+  # The old server's lock file is stale (this volume is attached to this server only), and single-user mode, which
+  # needs no password and listens on nothing, refuses to start beside one. The password goes through stdin, never
+  # a command line; a quote in it is doubled, as SQL wants, and -j ends the statement at ';' and an empty line only.
+  rm -f "$PGDATA/postmaster.pid"
+  quoted=$(printf '%s' "$DB_PASSWORD" | sed "s/'/''/g")
+  printf "ALTER ROLE status PASSWORD '%s';\n\n" "$quoted" | as_db_owner "$PGBIN/postgres" --single -j -D "$PGDATA" postgres >/dev/null
   exit 0
 fi
 mkdir -p "$PGDATA"
