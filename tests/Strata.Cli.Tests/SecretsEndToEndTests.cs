@@ -88,6 +88,16 @@ public sealed class SecretsEndToEndTests
         var status = await runner.StatusAsync("status-page");
         var db = status.GetProperty("servers").EnumerateArray().Single(s => s.GetProperty("tier").GetString() == "db");
         Assert.Equal("inService", db.GetProperty("state").GetString());
+
+        // A new password replaces both tiers (they read it in env), the database in place on its volume: its configure
+        // rotates the password there, so the new web server reads the same rows with it.
+        var rotated = await runner.UpAsync(spec, "status-page", "--param", "dbPassword=pw-2 it's", "--param", "webServers=1");
+
+        Assert.True(rotated.ExitCode == 0, rotated.ToString());
+        Assert.Contains("rolling replacement of 1 server, in place", rotated.Out + rotated.Error, StringComparison.Ordinal);
+        using var http = new HttpClient();
+        var page = await http.GetStringAsync($"http://{front}/");
+        Assert.Contains("operational", page, StringComparison.Ordinal);
     }
 
     private static string WriteSpec(StrataRunner runner, LoopbackEndpoint front)
