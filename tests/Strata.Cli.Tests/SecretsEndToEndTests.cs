@@ -90,15 +90,22 @@ public sealed class SecretsEndToEndTests
         Assert.Equal("inService", db.GetProperty("state").GetString());
 
         // A new password replaces both tiers (they read it in env), the database in place on its volume: its configure
-        // rotates the password there, so the new web server reads the same rows with it.
+        // rotates the password there, so the new web server reads the same rows, on the same volume, with it.
+        var volume = DatabaseVolume(status);
         var rotated = await runner.UpAsync(spec, "status-page", "--param", "dbPassword=pw-2 it's", "--param", "webServers=1");
 
         Assert.True(rotated.ExitCode == 0, rotated.ToString());
         Assert.Contains("rolling replacement of 1 server, in place", rotated.Out + rotated.Error, StringComparison.Ordinal);
+        var after = await runner.StatusAsync("status-page");
+        Assert.NotEqual(db.GetProperty("name").GetString(), after.GetProperty("servers").EnumerateArray().Single(s => s.GetProperty("tier").GetString() == "db").GetProperty("name").GetString());
+        Assert.Equal(volume, DatabaseVolume(after));
         using var http = new HttpClient();
         var page = await http.GetStringAsync($"http://{front}/");
         Assert.Contains("operational", page, StringComparison.Ordinal);
     }
+
+    private static string? DatabaseVolume(System.Text.Json.JsonElement status) =>
+        status.GetProperty("volumes").EnumerateArray().Single(v => v.GetProperty("tier").GetString() == "db").GetProperty("name").GetString();
 
     private static string WriteSpec(StrataRunner runner, LoopbackEndpoint front)
     {

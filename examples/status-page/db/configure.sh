@@ -8,9 +8,15 @@ if [ -s "$PGDATA/PG_VERSION" ]; then
   # The old server's lock file is stale (this volume is attached to this server only), and single-user mode, which
   # needs no password and listens on nothing, refuses to start beside one. The password goes through stdin, never
   # a command line; a quote in it is doubled, as SQL wants, and -j ends the statement at ';' and an empty line only.
+  # A failed statement must fail configure (single-user mode goes on after errors otherwise), and never be logged,
+  # since it holds the password. A newline would end the statement early under -j: such a password is refused.
+  nl='
+'
+  case "$DB_PASSWORD" in *"$nl"*) echo "DB_PASSWORD holds a newline; choose a password without one" >&2; exit 1 ;; esac
   rm -f "$PGDATA/postmaster.pid"
   quoted=$(printf '%s' "$DB_PASSWORD" | sed "s/'/''/g")
-  printf "ALTER ROLE status PASSWORD '%s';\n\n" "$quoted" | as_db_owner "$PGBIN/postgres" --single -j -D "$PGDATA" postgres >/dev/null
+  printf "ALTER ROLE status PASSWORD '%s';\n\n" "$quoted" \
+    | as_db_owner "$PGBIN/postgres" --single -j -c exit_on_error=on -c log_min_error_statement=panic -D "$PGDATA" postgres >/dev/null
   exit 0
 fi
 mkdir -p "$PGDATA"

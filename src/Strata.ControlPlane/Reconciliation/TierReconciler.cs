@@ -39,6 +39,12 @@ public sealed class TierReconciler(
     /// <summary>Terminates every server of a deployment being deleted; their volumes go by their deletion policy.</summary>
     public async Task TearDownAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
+        foreach (var tier in runtime.State.Tiers)
+        {
+            // No update goes on: nothing is left where its volumes are for one.
+            runtime.SetPinned(tier.LogicalName, null);
+        }
+
         foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers).Where(s => !lifecycle.IsBusy(s.Name)))
         {
             if (server.State != ServerStatus.Terminating || server.Termination != TerminationCause.Removal)
@@ -235,6 +241,7 @@ public sealed class TierReconciler(
     {
         foreach (var tier in runtime.State.Tiers.Where(t => runtime.Desired.Spec.FindTier(t.LogicalName) is null).ToList())
         {
+            runtime.SetPinned(tier.LogicalName, null);
             if (tier.Servers.Count == 0)
             {
                 await runtime.MutateAsync(s => s.WithoutTier(tier.LogicalName), ct).ConfigureAwait(false);
