@@ -65,13 +65,14 @@ public static class PlanApplication
             ? Math.Clamp(existing.Count.Desired, tier.Servers.Min, tier.Servers.Max)
             : tier.Servers.Desired;
         var image = spec.FindImage(tier.Image)!;
-        var launchDigest = SpecDigests.Launch(tier, image, spec.ResolvedParameters);
+        var launchParts = SpecDigests.LaunchParts(tier, image, spec.ResolvedParameters);
+        var launchDigest = SpecDigests.Launch(launchParts);
         return new TierState
         {
             LogicalName = tier.Name,
             ImageDigest = imageDigest,
             LaunchDigest = launchDigest,
-            LaunchParts = SpecDigests.LaunchParts(tier, image, spec.ResolvedParameters),
+            LaunchParts = launchParts,
             SettingsDigest = SpecDigests.TierSettings(tier),
             Rollout = StartRollout(existing, imageDigest, launchDigest, tier.Update, now),
             Count = new TierCount(tier.Servers.Min, tier.Servers.Max, desiredCount),

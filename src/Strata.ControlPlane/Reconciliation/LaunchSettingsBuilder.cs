@@ -27,7 +27,7 @@ public static class LaunchSettingsBuilder
         environment["STRATA_SERVER_NAME"] = identity.ServerId;
         var commands = new ShellCommandRenderer();
         var run = Render(commands, image.Run, resolver);
-        var configureCommand = image.Hooks.TryGetValue("configure", out var configure) ? Render(commands, configure, resolver) : null;
+        var configureCommand = image.Hooks.TryGetValue(ImageSpec.ConfigureHook, out var configure) ? Render(commands, configure, resolver) : null;
         foreach (var (key, value) in commands.Environment)
         {
             environment[key] = value;

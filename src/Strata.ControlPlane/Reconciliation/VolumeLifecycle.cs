@@ -40,13 +40,9 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
             {
                 // A volume moved to a host has its path there: only a new one (no path yet) starts from a snapshot.
                 // Its path is recorded once it is filled, so that a restart in between fills it again.
-                if (record.Path is null)
-                {
-                    await FillNewAsync(runtime, volume, record with { Path = info.Path }, ct).ConfigureAwait(false);
-                }
-
-                await runtime.MutateAsync(s => s.WithVolume((s.Volumes.FirstOrDefault(v => v.Name == record.Name) ?? record)
-                    with { Path = info.Path, RecoveringFrom = null, RecoveringFromHost = null }), ct).ConfigureAwait(false);
+                var recovered = record.Path is null ? await FillNewAsync(runtime, volume, record with { Path = info.Path }, ct).ConfigureAwait(false) : null;
+                await runtime.MutateAsync(s => s.WithVolume(Filled(s.Volumes.FirstOrDefault(v => v.Name == record.Name) ?? record, info.Path, recovered)), ct)
+                    .ConfigureAwait(false);
             }
 
             attachments.Add(new VolumeAttachment(record.Name, volume.Mount));
@@ -55,8 +51,15 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
         return attachments;
     }
 
-    /// <summary>A new volume starts from the newest snapshot when it replaces one on a lost host, else from the snapshot the spec names, if any.</summary>
-    private async Task FillNewAsync(DeploymentRuntime runtime, VolumeSpec volume, VolumeState record, CancellationToken ct)
+    /// <summary>A volume filled and in place at <paramref name="path"/>, with the snapshot it was recovered from, if it was.</summary>
+    private static VolumeState Filled(VolumeState volume, string path, LostVolumeRecovery? recovered) =>
+        volume with { Path = path, RecoveringFrom = null, RecoveringFromHost = null, Recovered = recovered ?? volume.Recovered };
+
+    /// <summary>
+    /// A new volume starts from the newest snapshot when it replaces one on a lost host (which snapshot is returned,
+    /// to be recorded with the volume's path), else from the snapshot the spec names, if any.
+    /// </summary>
+    private async Task<LostVolumeRecovery?> FillNewAsync(DeploymentRuntime runtime, VolumeSpec volume, VolumeState record, CancellationToken ct)
     {
         if (record.RecoveringFrom is { } lost)
         {
@@ -69,19 +72,20 @@ public sealed class VolumeLifecycle(ICloudProvider provider, Backups.IVolumeBack
             var snapshot = await volumeBackups.RecoverAsync(runtime, record, record.Path!, ct).ConfigureAwait(false);
             var now = time.GetUtcNow();
             var age = now - snapshot.Created;
-            var recovered = new LostVolumeRecovery(snapshot.Id, snapshot.Store, snapshot.Created, now, lost, record.RecoveringFromHost ?? "");
-            await runtime.MutateAsync(s => s.Volumes.FirstOrDefault(v => v.Name == record.Name) is { } current ? s.WithVolume(current with { Recovered = recovered }) : s, ct)
-                .ConfigureAwait(false);
             await events.PublishAsync(runtime.Name, EventKinds.VolumeRecovered,
                 $"volume {record.Name} restored from snapshot {snapshot.Id} ({snapshot.Store} store, taken {snapshot.Created:yyyy-MM-dd HH:mm:ss}Z) in place of {lost} on lost host {record.RecoveringFromHost}: "
                 + $"recovery point {Ages.Of(age)} ago; what was written since is on the lost host only",
                 $"volumes.{record.Tier}.{record.LogicalName}", EventSeverity.Warning, ct).ConfigureAwait(false);
+            return new LostVolumeRecovery(snapshot.Id, snapshot.Store, snapshot.Created, now, lost, record.RecoveringFromHost ?? "");
         }
-        else if (volume.RestoreFrom is { } snapshot)
+
+        if (volume.RestoreFrom is { } named)
         {
             // A new volume of a spec that names a snapshot starts from it, as CloudFormation snapshot parameters do.
-            await volumeBackups.RestoreAsync(runtime, record, record.Path!, snapshot, ct).ConfigureAwait(false);
+            await volumeBackups.RestoreAsync(runtime, record, record.Path!, named, ct).ConfigureAwait(false);
         }
+
+        return null;
     }
 
     /// <summary>

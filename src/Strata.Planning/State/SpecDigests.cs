@@ -89,7 +89,7 @@ public static class SpecDigests
         }
 
         // What a server is started with; the other hooks are resolved from the spec each time they run.
-        var launched = image.Hooks.Where(h => h.Key == "configure").Select(h => h.Value).Prepend(image.Run);
+        var launched = image.Hooks.Where(h => h.Key == ImageSpec.ConfigureHook).Select(h => h.Value).Prepend(image.Run);
         var names = launched.Concat(image.Env.Values).Concat(tier.Env.Values)
             .SelectMany(TemplateReferences.Of)
             .Select(r => Reference.Parse(r.Expression)).OfType<ParameterReference>().Select(p => p.Name)

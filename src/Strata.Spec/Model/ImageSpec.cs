@@ -18,7 +18,10 @@ public sealed record ImageSpec
 
     public SourceLocation Location { get; init; }
 
+    /// <summary>The hook run once, at a server's first boot, before <see cref="Run"/>.</summary>
+    public const string ConfigureHook = "configure";
+
     /// <summary>The hook names the spec accepts.</summary>
     public static IReadOnlyList<string> KnownHooks { get; } =
-        ["configure", "check", "backup", "restore", "stop", "freeze", "thaw", "verify", "scaleCheck"];
+        [ConfigureHook, "check", "backup", "restore", "stop", "freeze", "thaw", "verify", "scaleCheck"];
 }
