@@ -97,10 +97,32 @@ public sealed record HostDto
     public HostDrainDto? Drain { get; init; }
 }
 
-/// <summary>How a host's drain stands: the servers still on it, each moved elsewhere once its replacement serves.</summary>
+/// <summary>
+/// How a host's drain stands: the servers still on it, each moved elsewhere once its replacement serves (or, for one
+/// that keeps volumes, stopped so that its replacement starts elsewhere with them), and the volumes still on it that
+/// move with such a replacement.
+/// </summary>
 public sealed record HostDrainDto
 {
     public required IReadOnlyList<HostDrainServerDto> Servers { get; init; }
+
+    public IReadOnlyList<HostDrainVolumeDto> Volumes { get; init; } = [];
+}
+
+/// <summary>A volume still on a draining host whose server has stopped there: it moves to the host its replacement is placed on.</summary>
+public sealed record HostDrainVolumeDto
+{
+    public required string Deployment { get; init; }
+
+    public required string Tier { get; init; }
+
+    public required string Volume { get; init; }
+
+    /// <summary>The server that takes it on another host, once it is attached to one.</summary>
+    public string? Server { get; init; }
+
+    /// <summary>Why it cannot be moved now (its tier's <c>no capacity: …</c>); null while it moves.</summary>
+    public string? Blocked { get; init; }
 }
 
 /// <summary>A server still on a draining host.</summary>
@@ -114,6 +136,9 @@ public sealed record HostDrainServerDto
 
     /// <summary>Why it cannot be moved now (its tier's <c>no capacity: …</c>, no other host can take it); null while it moves.</summary>
     public string? Blocked { get; init; }
+
+    /// <summary>It keeps volumes on the host: it stops before its replacement starts elsewhere with them.</summary>
+    public bool KeepsVolumes { get; init; }
 }
 
 /// <summary>Source-generated JSON for the hosts API.</summary>

@@ -19,6 +19,15 @@ public sealed class HostVolumesEndToEndTests
         exec sleep 100000
         """;
 
+    // The same, with 3 MB of random data written on the first boot whose digest each boot shows.
+    private const string BlobRun = """
+        set -eu
+        [ -f "$STRATA_VOLUME_DATA/blob" ] || head -c 3000000 /dev/urandom > "$STRATA_VOLUME_DATA/blob"
+        echo "$STRATA_SERVER_NAME" >> "$STRATA_VOLUME_DATA/boots"
+        echo "volume holds boots of $(tr '\n' ' ' < "$STRATA_VOLUME_DATA/boots")and blob $(sha256sum < "$STRATA_VOLUME_DATA/blob" | cut -c1-16)"
+        exec sleep 100000
+        """;
+
     [Fact]
     public async Task ServerKilledBeforeAndAfterARestartOfTheControlPlane_ReplacedOnItsVolumesHostWithTheDataAndTheHostCannotBeRemoved()
     {
@@ -48,6 +57,60 @@ public sealed class HostVolumesEndToEndTests
         Assert.Contains($"volume holds boots of {first.Name} {second.Name} {third.Name}", await SingleServerTier.LogAsync(strata, Deployment, third.Name), StringComparison.Ordinal);
         Assert.True(remove.ExitCode != 0, remove.ToString());
         Assert.Contains($"host {host} keeps 1 volume: {Path.GetFileName(onHost[0])} (deployment {Deployment})", remove.Error);
+    }
+
+    [Fact]
+    public async Task HostOfTheVolumeDrained_ServerMovesToTheOtherHostWithItsDataAndTheHostCanThenBeRemoved()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(2);
+        var strata = fleet.Strata;
+        var up = await strata.UpAsync(WriteSpec(strata, run: BlobRun), Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var first = SingleServerTier.Single(await strata.StatusAsync(Deployment));
+        var from = $"h{fleet.Hosts.FindIndex(h => h.Address == first.Address) + 1}";
+        var to = from == "h1" ? "h2" : "h1";
+        var blob = System.Text.RegularExpressions.Regex.Match(await SingleServerTier.LogAsync(strata, Deployment, first.Name), "and blob ([0-9a-f]{16})").Groups[1].Value;
+
+        var drain = await strata.RunAsync(HostFleetScenario.Timeout * 2, "host", "drain", from);
+        var moved = await SingleServerTier.WaitForReplacementAsync(strata, Deployment, first.Name);
+        var volume = Assert.Single((await strata.StatusAsync(Deployment)).GetProperty("volumes").EnumerateArray()).GetProperty("name").GetString();
+        var log = await SingleServerTier.LogAsync(strata, Deployment, moved.Name);
+        var hosts = await fleet.HostsAsync();
+        var remove = await strata.RunAsync(HostFleetScenario.Timeout, "host", "remove", from);
+        var events = await strata.RunAsync(HostFleetScenario.Timeout, "events", Deployment);
+
+        Assert.Matches("^[0-9a-f]{16}$", blob);
+        Assert.True(drain.ExitCode == 0, $"{drain}\n{events.Out}");
+        Assert.Contains($"{first.Name} ({Deployment}/store) stopped on {from}: its replacement starts on another host with its volumes; 1 volume to go", drain.Error, StringComparison.Ordinal);
+        Assert.Contains($"volume {volume} ({Deployment}/store) left {from}: the replacement of its server starts on it elsewhere; 0 servers to go", drain.Error, StringComparison.Ordinal);
+        Assert.Equal(fleet.Hosts[to == "h1" ? 0 : 1].Address, moved.Address);
+        Assert.Contains($"volume holds boots of {first.Name} {moved.Name} and blob {blob}", log, StringComparison.Ordinal);
+        Assert.Equal(0, hosts[from].Servers);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(fleet.AgentDir(from), "engine", "volumes")));
+        Assert.Single(Directory.GetDirectories(Path.Combine(fleet.AgentDir(to), "engine", "volumes")));
+        Assert.Empty(Directory.Exists(strata.Home.Combine("local", "volumes")) ? Directory.GetDirectories(strata.Home.Combine("local", "volumes")) : []);
+        Assert.True(remove.ExitCode == 0, remove.ToString());
+        Assert.Contains($"moved elsewhere (host {from} is draining): it stops first, and its replacement starts on another host with its volumes", events.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HostOfTheVolumeDrainedWithNoOtherHost_ServerKeepsRunningThereAndTheDrainSaysWhy()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(1);
+        var strata = fleet.Strata;
+        var up = await strata.UpAsync(WriteSpec(strata), Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var first = SingleServerTier.Single(await strata.StatusAsync(Deployment));
+
+        var drain = await strata.RunAsync(HostFleetScenario.Timeout, "host", "drain", "h1");
+        var after = SingleServerTier.Single(await strata.StatusAsync(Deployment));
+        var events = await strata.RunAsync(HostFleetScenario.Timeout, "events", Deployment);
+
+        Assert.Equal(ExitCodes.NotConverged, drain.ExitCode);
+        Assert.Contains($"strata: cannot move {first.Name} of tier 'store' (deployment {Deployment}) off host h1: no capacity: ", drain.Error, StringComparison.Ordinal);
+        Assert.Equal((first.Name, first.Pid), (after.Name, after.Pid));
+        Assert.Contains($"tier store cannot move {first.Name} (host h1 is draining) elsewhere: no capacity: ", events.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("terminat", events.Out, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -188,9 +251,9 @@ public sealed class HostVolumesEndToEndTests
             """);
     }
 
-    private static string WriteSpec(StrataRunner strata, string more = "")
+    private static string WriteSpec(StrataRunner strata, string more = "", string run = Run)
     {
-        strata.Home.WriteFile("vault/app/run.sh", Run);
+        strata.Home.WriteFile("vault/app/run.sh", run);
         return strata.Home.WriteFile("vault/strata.yaml", """
             deployment: vault
             images:

@@ -62,40 +62,38 @@ public sealed class HostDrainCommands(CliContext context)
         return exit;
     }
 
-    /// <summary>Follows the drain until no server is left, every one left is blocked, or the timeout passes.</summary>
+    /// <summary>Follows the drain until no server or moving volume is left, every one left is blocked, or the timeout passes.</summary>
     private async Task<(HostDto Host, int Exit)> WaitAsync(ControlPlaneClient client, HostDto host, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTimeOffset.UtcNow + timeout;
-        var left = host.Drain?.Servers ?? [];
+        var left = host.Drain ?? new HostDrainDto { Servers = [] };
         while (true)
         {
-            var servers = host.Drain?.Servers ?? [];
-            foreach (var gone in left.Where(l => !servers.Any(s => s.Server == l.Server)))
-            {
-                await context.Error.WriteLineAsync($"  {Describe(gone)} left {host.Name}: its replacement serves elsewhere; {Servers(servers.Count)} to go").ConfigureAwait(false);
-            }
-
-            left = servers;
-            if (servers.Count == 0)
+            var now = host.Drain ?? new HostDrainDto { Servers = [] };
+            await ReportGoneAsync(host.Name, left, now).ConfigureAwait(false);
+            left = now;
+            var blocked = now.Servers.Select(s => (What: s.Server, s.Deployment, s.Tier, s.Blocked, Stays: "It keeps running there."))
+                .Concat(now.Volumes.Select(v => (What: $"volume {v.Volume}", v.Deployment, v.Tier, v.Blocked, Stays: "It stays there, whole."))).ToList();
+            if (blocked.Count == 0)
             {
                 await context.Error.WriteLineAsync($"Drained host '{host.Name}': no servers left on it. It stays out of placement until `strata host resume {host.Name}`; `strata host remove {host.Name}` forgets it.").ConfigureAwait(false);
                 return (host, ExitCodes.Success);
             }
 
-            if (servers.All(s => s.Blocked is not null))
+            if (blocked.All(b => b.Blocked is not null))
             {
-                foreach (var blocked in servers)
+                foreach (var (what, deployment, tier, why, stays) in blocked)
                 {
-                    await context.Error.WriteLineAsync($"strata: cannot move {blocked.Server} of tier '{blocked.Tier}' (deployment {blocked.Deployment}) off host {host.Name}: {blocked.Blocked}. It keeps running there.").ConfigureAwait(false);
+                    await context.Error.WriteLineAsync($"strata: cannot move {what} of tier '{tier}' (deployment {deployment}) off host {host.Name}: {why}. {stays}").ConfigureAwait(false);
                 }
 
-                await context.Error.WriteLineAsync($"Host '{host.Name}' stays draining: add a host that can take {(servers.Count == 1 ? "it" : "them")} and the drain goes on, or `strata host resume {host.Name}`.").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"Host '{host.Name}' stays draining: add a host that can take {(blocked.Count == 1 ? "it" : "them")} and the drain goes on, or `strata host resume {host.Name}`.").ConfigureAwait(false);
                 return (host, ExitCodes.NotConverged);
             }
 
             if (DateTimeOffset.UtcNow >= deadline)
             {
-                await context.Error.WriteLineAsync($"strata: {Servers(servers.Count)} still on host {host.Name} after {timeout.TotalSeconds:0}s: {string.Join(", ", servers.Select(Describe))}; the drain goes on (`strata hosts` shows it).").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"strata: {ToGo(now)} still on host {host.Name} after {timeout.TotalSeconds:0}s: {string.Join(", ", blocked.Select(b => $"{b.What} ({b.Deployment}/{b.Tier})"))}; the drain goes on (`strata hosts` shows it).").ConfigureAwait(false);
                 return (host, ExitCodes.NotConverged);
             }
 
@@ -104,6 +102,28 @@ public sealed class HostDrainCommands(CliContext context)
                 ?? throw new ControlPlaneException(System.Net.HttpStatusCode.NotFound, $"host '{host.Name}' was removed while it drained", null);
         }
     }
+
+    /// <summary>Says which servers and volumes left the host since the drain was last read.</summary>
+    private async Task ReportGoneAsync(string host, HostDrainDto before, HostDrainDto now)
+    {
+        foreach (var gone in before.Servers.Where(l => !now.Servers.Any(s => s.Server == l.Server)))
+        {
+            await context.Error.WriteLineAsync(gone.KeepsVolumes
+                ? $"  {Describe(gone)} stopped on {host}: its replacement starts on another host with its volumes; {ToGo(now)} to go"
+                : $"  {Describe(gone)} left {host}: its replacement serves elsewhere; {ToGo(now)} to go").ConfigureAwait(false);
+        }
+
+        foreach (var gone in before.Volumes.Where(l => !now.Volumes.Any(v => v.Volume == l.Volume)))
+        {
+            await context.Error.WriteLineAsync($"  volume {gone.Volume} ({gone.Deployment}/{gone.Tier}) left {host}: the replacement of its server starts on it elsewhere; {ToGo(now)} to go").ConfigureAwait(false);
+        }
+    }
+
+    private static string ToGo(HostDrainDto drain) => drain.Volumes.Count == 0
+        ? Servers(drain.Servers.Count)
+        : drain.Servers.Count == 0 ? Count(drain.Volumes.Count, "volume") : $"{Servers(drain.Servers.Count)} and {Count(drain.Volumes.Count, "volume")}";
+
+    private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     private async Task PrintJsonAsync(ParseResult result, HostDto host)
     {

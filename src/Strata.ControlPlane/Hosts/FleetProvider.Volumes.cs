@@ -9,7 +9,8 @@ namespace Strata.ControlPlane.Hosts;
 /// Volumes once hosts may be registered. A volume lives where its server runs: created on the control plane's machine
 /// (where a snapshot it starts from is restored into it), it is moved to the host its first server is placed on, and
 /// from then on every server that attaches it is placed on that host, which the inventory records across restarts.
-/// Volumes do not move between hosts: a server whose volume is on a host that is down waits for the host.
+/// A volume leaves its host only when the host drains: the server that holds it stops, and the volume is copied to
+/// the host its replacement is placed on. A server whose volume is on a host that is down waits for the host.
 /// </summary>
 internal sealed partial class FleetProvider
 {
@@ -130,6 +131,12 @@ internal sealed partial class FleetProvider
                 continue;
             }
 
+            if (IsMovable(volume))
+            {
+                // It goes to whichever host its next server is placed on.
+                continue;
+            }
+
             if (WhyNotOn(volume, hosts, records) is { } away)
             {
                 return away;
@@ -144,11 +151,15 @@ internal sealed partial class FleetProvider
         return null;
     }
 
-    /// <summary>Whether a server that starts or runs on a host not lost holds the volume.</summary>
+    /// <summary>Whether the volume's host drains while its agent answers: the volume moves with its next server.</summary>
+    private bool IsMovable(HostVolume volume) =>
+        !_removed.Contains(volume.Host) && fleet.Find(volume.Host) is { State: HostState.Draining } && fleet.AgentOf(volume.Host) is not null;
+
+    /// <summary>Whether a server being launched, or one that starts or runs on a host not lost, holds the volume.</summary>
     private bool InUse(string volumeId)
     {
         var lost = LostHosts();
-        return _hosts.Any(h => !lost.Contains(h.Key) && h.Value.Servers.Values.Any(s =>
+        return _heldVolumes.Values.Any(v => v.Contains(volumeId)) || _hosts.Any(h => !lost.Contains(h.Key) && h.Value.Servers.Values.Any(s =>
             s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running && s.Volumes.Any(v => v.VolumeId == volumeId)));
     }
 
@@ -169,7 +180,7 @@ internal sealed partial class FleetProvider
             _ => "not connected",
         };
         return $"no capacity: its volume {pinned.VolumeId} is on host {pinned.Host}, which is {state}: the server runs only where its data is, "
-            + (state == "draining" ? $"and waits until `strata host resume {pinned.Host}`" : "and waits for the host to be back");
+            + (state == "draining" ? "and its volume moves with it once the host's agent is connected again" : "and waits for the host to be back");
     }
 
     /// <summary>
@@ -184,7 +195,14 @@ internal sealed partial class FleetProvider
         foreach (var attachment in request.Volumes)
         {
             var staged = local.FirstOrDefault(v => v.Id == attachment.VolumeId);
-            if (onHosts.FirstOrDefault(v => v.VolumeId == attachment.VolumeId) is { Volume: not null })
+            var placed = onHosts.FirstOrDefault(v => v.VolumeId == attachment.VolumeId && v.Volume is not null);
+            if (placed is not null && placed.Host != agent.Host)
+            {
+                await MoveBetweenHostsAsync(placed, agent, staged, ct).ConfigureAwait(false);
+                continue;
+            }
+
+            if (placed is not null)
             {
                 if (staged is not null)
                 {
@@ -208,6 +226,51 @@ internal sealed partial class FleetProvider
 
             await inventory.RecordVolumeAsync(new HostVolume(staged.Id, agent.Host, staged.Deployment, request.Tier, created), ct).ConfigureAwait(false);
             await DeleteStagedAsync(staged.Id, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Moves a volume off its draining host to the one its new server was placed on, through the control plane's
+    /// machine: copied from the old host into a staging copy here, then sent and recorded as on the new host, and only
+    /// then deleted on the old one. Until it is recorded the old host's copy is the volume, whole: a copy that fails
+    /// (the new host's disk, the link) leaves it where it was, and the launch fails with why.
+    /// </summary>
+    private async Task MoveBetweenHostsAsync(HostVolume placed, HostAgent to, VolumeInfo? staged, CancellationToken ct)
+    {
+        if (!IsMovable(placed) || fleet.AgentOf(placed.Host) is not { } from)
+        {
+            throw new ProviderException($"volume {placed.VolumeId} is on host {placed.Host}, which is not draining with its agent connected: a volume leaves its host only when the host drains");
+        }
+
+        if (_hosts.TryGetValue(placed.Host, out var listed) && listed.Servers.Values.Any(s =>
+            s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running && s.Volumes.Any(v => v.VolumeId == placed.VolumeId)))
+        {
+            throw new ProviderException($"volume {placed.VolumeId} is still held by a server on host {placed.Host}: it moves once that server has stopped");
+        }
+
+        if (staged is not null)
+        {
+            // Left here by a move to a host before a crash: the copy on the draining host is the volume.
+            await DeleteStagedAsync(staged.Id, ct).ConfigureAwait(false);
+        }
+
+        var volume = placed.Volume!;
+        using (var staging = new Backups.ScratchFolder(home))
+        {
+            await from.ReadVolumeAsync(volume.Id, staging.Path, null, ct).ConfigureAwait(false);
+            var created = await to.CreateVolumeAsync(new VolumeRequest { VolumeId = volume.Id, Name = volume.Name, Deployment = volume.Deployment, SizeMiB = volume.SizeMiB }, ct).ConfigureAwait(false);
+            // Always filled, even when empty: a copy left on that host by an earlier move must not come back.
+            await to.FillVolumeAsync(volume.Id, staging.Path, ct).ConfigureAwait(false);
+            await inventory.RecordVolumeAsync(placed with { Host = to.Host, Volume = created }, ct).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await from.DeleteVolumeAsync(volume.Id, ct).ConfigureAwait(false);
+        }
+        catch (ProviderException)
+        {
+            // The volume is on the new host now; the draining host keeps an unused copy, which goes with the host.
         }
     }
 

@@ -16,13 +16,22 @@ namespace Strata.ControlPlane.Hosts;
 /// launched there by its agent, and calls about a server go where it runs. Images are baked by the embedded provider
 /// into the control plane's store, from which hosts receive them.
 /// </summary>
-internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory, TimeProvider time) : ICloudProvider, IRemoteVolumes, ITierCapacity, IServerReach, IDisposable
+/// <param name="embedded">The provider of the control plane's machine.</param>
+/// <param name="fleet">The hosts' connections.</param>
+/// <param name="inventory">The registered hosts and the volumes on them.</param>
+/// <param name="time">The clock.</param>
+/// <param name="home">The Strata home, under which a volume moving between hosts is staged.</param>
+internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory, TimeProvider time, string home)
+    : ICloudProvider, IRemoteVolumes, ITierCapacity, IServerReach, IDisposable
 {
     private readonly SemaphoreSlim _placing = new(1, 1);
     private ImmutableDictionary<string, HostServers> _hosts = ImmutableDictionary<string, HostServers>.Empty;
 
     // Servers placed whose launch is still under way, by id: counted for placement before any listing shows them.
     private ImmutableDictionary<string, PlacedServer> _held = ImmutableDictionary<string, PlacedServer>.Empty;
+
+    // The volumes of the servers held, by server id: in use, wherever the inventory records them meanwhile.
+    private ImmutableDictionary<string, ImmutableArray<string>> _heldVolumes = ImmutableDictionary<string, ImmutableArray<string>>.Empty;
 
     // Servers whose termination is under way, by id: they hold their ports and reservation until it returns, whatever
     // a listing meanwhile says (the run command may have exited while what it started still holds the port).
@@ -68,13 +77,15 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             return await embedded.LaunchAsync(request, ct).ConfigureAwait(false);
         }
 
+        // Volumes on a draining host go wherever the server is placed; the others pin it to their host.
         var volumes = await VolumesOnHostsAsync(request, ct).ConfigureAwait(false);
-        if (volumes.Select(v => v.Host).Distinct().ToList() is { Count: > 1 } apart)
+        var staying = volumes.Where(v => !IsMovable(v)).ToList();
+        if (staying.Select(v => v.Host).Distinct().ToList() is { Count: > 1 } apart)
         {
             return NoCapacity(request, $"its volumes are on different hosts ({string.Join(", ", apart)}), and a server runs on one");
         }
 
-        var (host, shortage) = await PlaceAsync(request, hosts, volumes.FirstOrDefault(), ct).ConfigureAwait(false);
+        var (host, shortage) = await PlaceAsync(request, hosts, staying.FirstOrDefault(), ct).ConfigureAwait(false);
         if (host is null)
         {
             return NoCapacity(request, shortage!);
@@ -91,6 +102,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         finally
         {
             ImmutableInterlocked.TryRemove(ref _held, request.ServerId, out _);
+            ImmutableInterlocked.TryRemove(ref _heldVolumes, request.ServerId, out _);
         }
     }
 
@@ -118,6 +130,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             }
 
             ImmutableInterlocked.TryAdd(ref _held, request.ServerId, new PlacedServer(request.ServerId, host, request.Deployment, request.Tier, request.Ports, request.Resources));
+            ImmutableInterlocked.TryAdd(ref _heldVolumes, request.ServerId, [.. request.Volumes.Select(v => v.VolumeId)]);
             return (host, null);
         }
         finally
@@ -249,18 +262,22 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             : $"{serverId} may run on host{(silent.Count == 1 ? "" : "s")} {string.Join(", ", silent)}, not heard from since this control plane started";
     }
 
-    /// <summary>A server on a draining host must move, unless it keeps volumes there (volumes do not move between hosts).</summary>
+    /// <summary>
+    /// A server on a draining host must move. One that keeps volumes there takes them along: it stops, and its
+    /// replacement starts on another host with its volumes copied there (see <see cref="MoveVolumesAsync"/>).
+    /// </summary>
     public string? WhyMoving(string serverId) =>
-        HostOf(serverId) is { } host && fleet.Find(host) is { State: HostState.Draining } && !KeepsVolumes(host, serverId) ? $"host {host} is draining" : null;
+        HostOf(serverId) is { } host && fleet.Find(host) is { State: HostState.Draining } ? $"host {host} is draining" : null;
 
     /// <summary>
-    /// A server that keeps volumes on a host that drains or is unreachable could not be started again there now. One on
-    /// a lost or removed host is not pinned: it is replaced as a failed server is.
+    /// A server that keeps volumes on an unreachable host could not be started again anywhere now: its volumes can be
+    /// neither used there nor copied away. One on a lost or removed host is not pinned: it is replaced as a failed
+    /// server is.
     /// </summary>
     public string? WhyPinned(string serverId) =>
         HostOf(serverId) is { } host && !_removed.Contains(host) && KeepsVolumes(host, serverId)
-            && fleet.Find(host) is { State: HostState.Draining or HostState.Unreachable } status
-            ? $"its volumes are on host {host}, which is {status.State.ToString().ToLowerInvariant()}"
+            && fleet.Find(host) is { State: HostState.Unreachable }
+            ? $"its volumes are on host {host}, which is unreachable"
             : null;
 
     /// <summary>The servers on a host (not failed or terminated), as last listed or launched there, ordered by id.</summary>

@@ -3,6 +3,7 @@ using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
+using Strata.Planning.State;
 using Strata.Providers;
 using Strata.Providers.Hosts.Fleet;
 
@@ -11,7 +12,8 @@ namespace Strata.ControlPlane.Hosts;
 /// <summary>
 /// Takes hosts out of service: draining keeps a host out of placement while each deployment's reconcile moves its
 /// servers elsewhere through the rolling-update path (<see cref="ITierCapacity.WhyMoving"/>: a replacement serves
-/// before the old server leaves the load balancer); resuming makes it ready again; abandoning (a forced removal)
+/// before the old server leaves the load balancer, or, for a server that keeps volumes, the server stops and its
+/// replacement starts elsewhere with its volumes copied there); resuming makes it ready again; abandoning (a forced removal)
 /// treats its servers as on a lost host, replaced elsewhere, and has its agent stop them.
 /// </summary>
 internal sealed class HostDrains(
@@ -27,8 +29,13 @@ internal sealed class HostDrains(
         ReconcileAll();
     }
 
-    /// <summary>The servers still on a draining host, each with why it cannot be moved now (if so); null when it does not drain.</summary>
-    public HostDrainDto? ProgressOf(HostRecord host)
+    /// <summary>
+    /// The servers still on a draining host, and the volumes there whose servers stopped so that their replacements
+    /// start elsewhere with them, each with why it cannot be moved now (if so); null when the host does not drain.
+    /// </summary>
+    /// <param name="host">The host.</param>
+    /// <param name="volumes">The volumes recorded on hosts.</param>
+    public HostDrainDto? ProgressOf(HostRecord host, IReadOnlyList<HostVolume> volumes)
     {
         var name = host.Registration.Name;
         if (!fleet.IsDraining(name) && !host.Draining)
@@ -36,15 +43,40 @@ internal sealed class HostDrains(
             return null;
         }
 
+        var on = servers.ServersOn(name);
         return new HostDrainDto
         {
-            Servers = [.. servers.ServersOn(name).Select(s => new HostDrainServerDto
+            Servers = [.. on.Select(s => new HostDrainServerDto
             {
-                Deployment = s.Deployment, Tier = s.Tier, Server = s.Id,
-                Blocked = s.Volumes.Count > 0
-                    ? $"it keeps its volumes on {name}, and volumes do not move between hosts: it stays until its tier or deployment is removed"
-                    : capacity.ShortageOf(s.Deployment, s.Tier),
+                Deployment = s.Deployment, Tier = s.Tier, Server = s.Id, KeepsVolumes = s.Volumes.Count > 0,
+                Blocked = capacity.ShortageOf(s.Deployment, s.Tier),
             })],
+            Volumes = [.. volumes.Where(v => v.Host == name && v.Volume is not null).Select(v => Moving(v, on)).OfType<HostDrainVolumeDto>()],
+        };
+    }
+
+    /// <summary>
+    /// The volume as it moves off its draining host, or null when it does not: its server still runs there (the server
+    /// is listed), or no server of its tier is to take it (a volume no server holds of a tier at full strength stays).
+    /// </summary>
+    private HostDrainVolumeDto? Moving(HostVolume volume, IReadOnlyList<ServerInstance> on)
+    {
+        var runtime = deployments.Find(volume.Deployment);
+        if (runtime?.State.Volumes.FirstOrDefault(v => v.Name == volume.VolumeId) is not { } recorded || on.Any(s => s.Id == recorded.Server))
+        {
+            return null;
+        }
+
+        var tier = runtime.State.FindTier(volume.Tier);
+        if (recorded.Server is null && (tier is null || tier.LiveServers.Count() >= tier.Count.Desired))
+        {
+            return null;
+        }
+
+        return new HostDrainVolumeDto
+        {
+            Deployment = volume.Deployment, Tier = volume.Tier, Volume = volume.VolumeId, Server = recorded.Server,
+            Blocked = capacity.ShortageOf(volume.Deployment, volume.Tier) ?? runtime.Failures.GetValueOrDefault(volume.Tier)?.Message,
         };
     }
 

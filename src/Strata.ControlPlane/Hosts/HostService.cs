@@ -45,7 +45,8 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
     {
         var records = await inventory.ListAsync(ct).ConfigureAwait(false);
         var perHost = servers.UsePerHost();
-        return [.. records.Select(r => Show(r, perHost))];
+        var volumes = await inventory.ListVolumesAsync(ct).ConfigureAwait(false);
+        return [.. records.Select(r => Show(r, perHost, volumes))];
     }
 
     /// <summary>
@@ -61,7 +62,7 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
 
         drains.Mark(name, draining);
         var record = await inventory.FindAsync(name, ct).ConfigureAwait(false) ?? throw NoSuchHost(name);
-        return Show(record, servers.UsePerHost());
+        return Show(record, servers.UsePerHost(), await inventory.ListVolumesAsync(ct).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -82,7 +83,8 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
             {
                 throw new ConflictException(
                     $"host {name} keeps {Count(kept.Count, "volume")}: {string.Join(", ", kept.Select(v => $"{v.VolumeId} (deployment {v.Deployment})"))}, "
-                    + "and volumes do not move between hosts. Remove their tiers or deployments first (their deletion policies apply); "
+                    + $"and a volume leaves its host only with the server that holds it: `strata host drain {name}` moves such servers to other hosts with their volumes; "
+                    + "remove the tiers or deployments of volumes no server holds (their deletion policies apply); "
                     + $"`strata host remove {name} --force` removes it now, and their servers wait for a host named {name} to be added again with its data");
             }
 
@@ -120,9 +122,9 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
 
     private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
-    private HostDto Show(HostRecord record, IReadOnlyDictionary<string, FleetProvider.HostUse> perHost) =>
+    private HostDto Show(HostRecord record, IReadOnlyDictionary<string, FleetProvider.HostUse> perHost, IReadOnlyList<HostVolume> volumes) =>
         WithUse(HostDtos.From(record, fleet.Find(record.Registration.Name) ?? Unconnected(record)), perHost.GetValueOrDefault(record.Registration.Name))
-            with { Drain = drains.ProgressOf(record) };
+            with { Drain = drains.ProgressOf(record, volumes) };
 
     private static HostDto WithUse(HostDto host, FleetProvider.HostUse? use) => use is null ? host : host with
     {

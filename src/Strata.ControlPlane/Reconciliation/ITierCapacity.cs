@@ -86,7 +86,6 @@ public sealed class TierCapacityGate(ITierCapacity capacity, ICloudProvider prov
     /// <param name="ct">Cancels the check.</param>
     public async Task<bool> AllowAsync(DeploymentRuntime runtime, TierSpec tier, int count, IReadOnlyDictionary<string, string> moving, CancellationToken ct)
     {
-        var key = (runtime.Name, tier.Name);
         _asked.GetOrAdd(runtime.Name, _ => new(StringComparer.Ordinal))[tier.Name] = true;
         var (asked, unrecoverable) = await AsPlacedAsync(runtime, tier, ct).ConfigureAwait(false);
         if (await capacity.ShortageAsync(runtime.Name, asked, count, s_none, ct).ConfigureAwait(false) is not { } shortage)
@@ -110,18 +109,54 @@ public sealed class TierCapacityGate(ITierCapacity capacity, ICloudProvider prov
             shortage = $"{shortage}; {why}";
         }
 
-        runtime.SetWaiting(tier.Name, shortage);
-        if (!_reported.TryGetValue(key, out var reported) || reported != shortage)
+        await ReportAsync(runtime, tier.Name, count, moving, shortage, ct).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>
+    /// For a tier whose servers keep volumes: those of its servers that must move (<see cref="MovingOf"/>) which no
+    /// other host could take now, each with why. Such a server stops before its replacement starts elsewhere with its
+    /// volumes, so none is stopped unless all of them fit; otherwise they keep running where they are, and the shortage
+    /// is reported as a launch's is (a <c>host.drain</c> event, the tier's message, the drain's progress).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> UnmovableAsync(
+        DeploymentRuntime runtime, TierSpec tier, IReadOnlyDictionary<string, string> moving, CancellationToken ct)
+    {
+        if (moving.Count == 0)
         {
-            _reported[key] = shortage;
-            var (kind, message) = moving.Count == 0
-                ? (EventKinds.TierNoCapacity, $"tier {tier.Name}: {shortage}; none of its {count} new servers starts until all fit")
-                : (EventKinds.HostDrain, $"tier {tier.Name} cannot move {Describe(moving)} elsewhere: {shortage}; "
-                    + $"{(moving.Count == 1 ? "it keeps" : "they keep")} running where {(moving.Count == 1 ? "it is" : "they are")} until a host can take {(moving.Count == 1 ? "it" : "them")}");
-            await events.PublishAsync(runtime.Name, kind, message, EventSubject.OfTier(tier.Name), EventSeverity.Warning, ct).ConfigureAwait(false);
+            return ImmutableDictionary<string, string>.Empty;
         }
 
-        return false;
+        _asked.GetOrAdd(runtime.Name, _ => new(StringComparer.Ordinal))[tier.Name] = true;
+        var (asked, _) = await AsPlacedAsync(runtime, tier, ct).ConfigureAwait(false);
+        // Their replacements start with those the tier lacks already, and a launch starts all of them or none.
+        var state = runtime.State.FindTier(tier.Name);
+        var count = moving.Count + Math.Max(0, (state?.Count.Desired ?? 0) - (state?.LiveServers.Count() ?? 0));
+        if (await capacity.ShortageAsync(runtime.Name, asked, count, s_none, ct).ConfigureAwait(false) is not { } shortage)
+        {
+            await ResolveAsync(runtime, tier.Name, $"{Describe(moving)} can move with {(moving.Count == 1 ? "its" : "their")} volumes now", ct).ConfigureAwait(false);
+            return ImmutableDictionary<string, string>.Empty;
+        }
+
+        await ReportAsync(runtime, tier.Name, count, moving, shortage, ct).ConfigureAwait(false);
+        return moving.ToDictionary(m => m.Key, m => $"{m.Value}, and no other host can take it with its volumes: {shortage}", StringComparer.Ordinal);
+    }
+
+    /// <summary>Sets the tier's message to the shortage, and publishes it when it starts or its reason changes.</summary>
+    private async Task ReportAsync(DeploymentRuntime runtime, string tier, int count, IReadOnlyDictionary<string, string> moving, string shortage, CancellationToken ct)
+    {
+        runtime.SetWaiting(tier, shortage);
+        if (_reported.TryGetValue((runtime.Name, tier), out var reported) && reported == shortage)
+        {
+            return;
+        }
+
+        _reported[(runtime.Name, tier)] = shortage;
+        var (kind, message) = moving.Count == 0
+            ? (EventKinds.TierNoCapacity, $"tier {tier}: {shortage}; none of its {count} new servers starts until all fit")
+            : (EventKinds.HostDrain, $"tier {tier} cannot move {Describe(moving)} elsewhere: {shortage}; "
+                + $"{(moving.Count == 1 ? "it keeps" : "they keep")} running where {(moving.Count == 1 ? "it is" : "they are")} until a host can take {(moving.Count == 1 ? "it" : "them")}");
+        await events.PublishAsync(runtime.Name, kind, message, EventSubject.OfTier(tier), EventSeverity.Warning, ct).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -54,6 +54,12 @@ public sealed record TierTarget(
     /// is none.
     /// </summary>
     public IReadOnlyDictionary<string, string> Pinned { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The tier's servers keep volumes, which go to each one's replacement: one that must move (see <see cref="Moving"/>)
+    /// stops like an old server of an in-place update, and its replacement starts elsewhere with its volumes.
+    /// </summary>
+    public bool KeepsVolumes { get; init; }
 }
 
 /// <summary>
@@ -112,7 +118,7 @@ public static class TierDecision
         return new TierActions(launch, terminate, waiting)
         {
             HeldBack = paced.HeldBack,
-            Pinned = pinned.Count == 0 ? null : $"the update does not replace {string.Join(", ", pinned)} until its replacement can start where its volumes are",
+            Pinned = pinned.Count == 0 ? null : $"the update does not replace {string.Join(", ", pinned)} until its replacement can start with its volumes",
         };
     }
 
@@ -140,7 +146,7 @@ public static class TierDecision
                 continue;
             }
 
-            if (target.InPlace && target.Moving.ContainsKey(server.Name) && server.State == ServerStatus.InService)
+            if (target.InPlace && !target.KeepsVolumes && target.Moving.ContainsKey(server.Name) && server.State == ServerStatus.InService)
             {
                 // Its place is on a host that takes no new server: replacing it in place would only stop it. It moves
                 // with a surge once no other old server is left, or says why it cannot.
@@ -158,7 +164,9 @@ public static class TierDecision
 
     private static string WhyReplaced(ServerState server, TierTarget target) => server switch
     {
-        _ when target.Moving.TryGetValue(server.Name, out var why) => $"moved elsewhere ({why}); its replacement serves",
+        _ when target.Moving.TryGetValue(server.Name, out var why) => target.KeepsVolumes
+            ? $"moved elsewhere ({why}): it stops first, and its replacement starts on another host with its volumes"
+            : $"moved elsewhere ({why}); its replacement serves",
         _ when IsCurrent(server, target) => "replaced for being older than the tier's maxAge",
         _ => "replaced by a server with the new image or launch settings",
     };

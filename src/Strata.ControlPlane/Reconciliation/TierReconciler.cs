@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.Planning.Naming;
@@ -122,10 +123,14 @@ public sealed class TierReconciler(
             .Where(s => (!TierDecision.IsCurrent(s, target) || TierDecision.IsExpired(s, target, now)) && !target.Moving.ContainsKey(s.Name))
             .Select(s => s.Name).ToList();
         // A tier with volumes always replaces in place: a server's volumes go to its replacement, which can take them
-        // only once the old server is gone; a surge would start beside it on new, empty volumes.
+        // only once the old server is gone; a surge would start beside it on new, empty volumes. One that must move
+        // (its host drains) is stopped only when another host can take its replacement.
         if (tier.Volumes.Count > 0)
         {
-            return target with { InPlace = outdated.Count > 0, Pinned = capacity.PinnedOf(tierState) };
+            var unmovable = await capacity.UnmovableAsync(runtime, tier, target.Moving, ct).ConfigureAwait(false);
+            var moving = target.Moving.Where(m => !unmovable.ContainsKey(m.Key)).ToDictionary(StringComparer.Ordinal);
+            var pinned = capacity.PinnedOf(tierState).Concat(unmovable).DistinctBy(p => p.Key, StringComparer.Ordinal).ToDictionary(StringComparer.Ordinal);
+            return target with { InPlace = outdated.Count > 0 || moving.Count > 0, Moving = moving, Pinned = pinned, KeepsVolumes = true };
         }
 
         return target with { InPlace = await capacity.InPlaceAsync(runtime, tier, target, outdated, ct).ConfigureAwait(false) };
@@ -182,7 +187,9 @@ public sealed class TierReconciler(
     /// <summary>Records <paramref name="count"/> new pending servers of the tier, spread over its zones, and starts their launches.</summary>
     private async Task LaunchNewAsync(DeploymentRuntime runtime, TierSpec tier, TierTarget target, int count, CancellationToken ct)
     {
-        if (!await capacity.AllowAsync(runtime, tier, count, target.Moving, ct).ConfigureAwait(false))
+        // A server that keeps volumes has stopped before its replacement is asked for: it no longer runs where it was.
+        var moving = target.KeepsVolumes ? ImmutableDictionary<string, string>.Empty : target.Moving;
+        if (!await capacity.AllowAsync(runtime, tier, count, moving, ct).ConfigureAwait(false))
         {
             return;
         }

@@ -235,14 +235,14 @@ public sealed class TierDecisionTests
         var target = Target(desired: 2, surge: 1, unavailable: 0) with
         {
             InPlace = true,
-            Pinned = new Dictionary<string, string> { ["db-old1"] = "its volumes are on host h1, which is draining" },
+            Pinned = new Dictionary<string, string> { ["db-old1"] = "its volumes are on host h1, which is unreachable" },
         };
 
         var actions = TierDecision.Decide(target, servers, launchAllowed: true);
 
         Assert.Equal(["db-old2"], actions.Terminate.Select(t => t.Server));
         Assert.Equal(1, actions.Launch);
-        Assert.Equal("the update does not replace db-old1 (its volumes are on host h1, which is draining) until its replacement can start where its volumes are", actions.Pinned);
+        Assert.Equal("the update does not replace db-old1 (its volumes are on host h1, which is unreachable) until its replacement can start with its volumes", actions.Pinned);
         Assert.Null(TierDecision.Decide(target with { InPlace = false }, servers, launchAllowed: true).Pinned);
     }
 
@@ -288,6 +288,41 @@ public sealed class TierDecisionTests
         var actions = TierDecision.Decide(target, servers, launchAllowed: true);
 
         Assert.Equal(["web-old2"], actions.Terminate.Select(t => t.Server));
+    }
+
+    [Fact]
+    public void Decide_ServerKeepingVolumesOnADrainingHost_StopsItSoItsReplacementStartsElsewhereWithThem()
+    {
+        var servers = new[] { Server("db-a", ServerStatus.InService, 0), Server("db-b", ServerStatus.InService, 1) };
+        var target = Target(desired: 2, surge: 0, unavailable: 0) with
+        {
+            InPlace = true, KeepsVolumes = true, Moving = new Dictionary<string, string> { ["db-b"] = "host h2 is draining" },
+        };
+
+        var actions = TierDecision.Decide(target, servers, launchAllowed: true);
+        var boots = TierDecision.Decide(target, [servers[0], servers[1] with { State = ServerStatus.Terminating }, Server("db-c", ServerStatus.Booting, 2)], launchAllowed: true);
+
+        Assert.Equal(("db-b", TerminationCause.Replacement), (actions.Terminate.Single().Server, actions.Terminate.Single().Cause));
+        Assert.Equal("moved elsewhere (host h2 is draining): it stops first, and its replacement starts on another host with its volumes", actions.Terminate.Single().Reason);
+        Assert.Equal(1, actions.Launch);
+        Assert.Equal((0, 0), (boots.Terminate.Count, boots.Launch));
+    }
+
+    [Fact]
+    public void Decide_ServerKeepingVolumesThatNoOtherHostCanTake_StaysAndSaysWhyOnlyWhenAnUpdateWouldReplaceIt()
+    {
+        var servers = new[] { Old("db-old1", ServerStatus.InService, 0), Server("db-b", ServerStatus.InService, 1) };
+        var target = Target(desired: 2, surge: 0, unavailable: 0) with
+        {
+            InPlace = true, KeepsVolumes = true,
+            Pinned = new Dictionary<string, string> { ["db-old1"] = "host h2 is draining, and no other host can take it with its volumes: no capacity" },
+        };
+
+        var actions = TierDecision.Decide(target, servers, launchAllowed: true);
+
+        Assert.Empty(actions.Terminate);
+        Assert.Equal(0, actions.Launch);
+        Assert.Equal("the update does not replace db-old1 (host h2 is draining, and no other host can take it with its volumes: no capacity) until its replacement can start with its volumes", actions.Pinned);
     }
 
     [Fact]
