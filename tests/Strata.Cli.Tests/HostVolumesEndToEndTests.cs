@@ -91,6 +91,7 @@ public sealed class HostVolumesEndToEndTests
         Assert.Empty(Directory.Exists(strata.Home.Combine("local", "volumes")) ? Directory.GetDirectories(strata.Home.Combine("local", "volumes")) : []);
         Assert.True(remove.ExitCode == 0, remove.ToString());
         Assert.Contains($"moved elsewhere (host {from} is draining): it stops first, and its replacement starts on another host with its volumes", events.Out, StringComparison.Ordinal);
+        Assert.Matches($@"volume\.moved +volume {volume} moved from draining host {from} to host {to} for {moved.Name}: 2\.\d MiB copied in \d+\.\ds", events.Out);
     }
 
     [Fact]

@@ -93,6 +93,9 @@ public static class EventKinds
     /// <summary>A volume on a lost host was given up for a new one restored from the newest snapshot; names its recovery point.</summary>
     public const string VolumeRecovered = "volume.recovered";
 
+    /// <summary>A volume was copied off its draining host to the host its server's replacement was placed on.</summary>
+    public const string VolumeMoved = "volume.moved";
+
     public const string BackupCompleted = "backup.completed";
 
     public const string BackupFailed = "backup.failed";

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Strata.Backups.Chunking;
 using Strata.Common.Files;
@@ -6,10 +7,12 @@ namespace Strata.Backups.Snapshots;
 
 /// <summary>
 /// The reading side of a snapshot: walks the folder, takes files unchanged since the parent snapshot from its
-/// manifest, and cuts every other file into chunks that it hands to the uploaders in pooled buffers. It only reads
-/// and cuts; naming (hashing), compressing and encrypting happen in the uploaders, on the other cores.
+/// manifest, and cuts every other file into chunks that it hands to the uploaders in pooled buffers, up to
+/// <c>filesAtOnce</c> files at once, each in a read buffer of its own. It only reads and cuts; naming (hashing),
+/// compressing and encrypting happen in the uploaders, on the other cores. The entries come out in the walk's order
+/// whatever order the files are cut in.
 /// </summary>
-internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun run, ChannelWriter<PendingChunk> chunks)
+internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun run, ChannelWriter<PendingChunk> chunks, int filesAtOnce)
 {
     // Read in the chunker's own buffer, once and in order: no stream buffer.
     private static readonly FileStreamOptions s_readOptions = new()
@@ -17,38 +20,72 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
         Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, BufferSize = 1, Options = FileOptions.SequentialScan,
     };
 
-    private readonly byte[] _buffer = new byte[chunker.Options.MaxSize * 2];
+    // The read buffers of the files being cut; one is taken for each file and given back when it is cut.
+    private readonly ConcurrentBag<byte[]> _buffers = [];
+    private readonly SemaphoreSlim _cutting = new(filesAtOnce, filesAtOnce);
 
     public async Task<List<EntryDraft>> ReadAsync(string folder, IReadOnlyDictionary<string, SnapshotEntry> parent, CancellationToken ct)
     {
-        var entries = new List<EntryDraft>();
-        foreach (var (path, info) in FolderWalk.DepthFirst(folder))
+        // The first file that fails stops the walk and the other files' cuts: the snapshot has failed.
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var entries = new List<Task<EntryDraft?>>();
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            EntryDraft? entry = FileFacts.TryOf(info.FullName) switch
-            {
-                // Gone since its folder was listed (the folder is in use): it is not part of this snapshot.
-                null => null,
-                { Kind: FileKind.SymbolicLink } when info.LinkTarget is { } target =>
-                    new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Symlink, LinkTarget = target }, null),
-                { Kind: FileKind.Directory } facts => new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Directory, Mode = PermissionsOf(facts) }, null),
-                { Kind: FileKind.Regular } facts => await ReadFileAsync(path, info.FullName, facts, parent.GetValueOrDefault(path), ct).ConfigureAwait(false),
-                // Sockets, pipes and devices have no content to back up (and opening a pipe would wait for a writer).
-                _ => null,
-            };
-            if (entry is not null)
-            {
-                entries.Add(entry);
-            }
+            await WalkAsync(folder, parent, entries, failed).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // A cut failed, and its error is thrown below.
+        }
+        catch
+        {
+            await failed.CancelAsync().ConfigureAwait(false);
+            await SettleAsync(entries).ConfigureAwait(false);
+            throw;
         }
 
-        return entries;
+        // Every cut started has ended before the entries are read: none writes to the channel afterwards.
+        await SettleAsync(entries).ConfigureAwait(false);
+        if (entries.FirstOrDefault(e => e.IsFaulted && e.Exception!.InnerException is not OperationCanceledException) is { } fault)
+        {
+            await fault.ConfigureAwait(false);
+        }
+
+        ct.ThrowIfCancellationRequested();
+        return [.. entries.Select(e => e.Result).OfType<EntryDraft>()];
     }
+
+    private async Task WalkAsync(string folder, IReadOnlyDictionary<string, SnapshotEntry> parent, List<Task<EntryDraft?>> entries, CancellationTokenSource failed)
+    {
+        foreach (var (path, info) in FolderWalk.DepthFirst(folder))
+        {
+            failed.Token.ThrowIfCancellationRequested();
+            entries.Add(FileFacts.TryOf(info.FullName) switch
+            {
+                // Gone since its folder was listed (the folder is in use): it is not part of this snapshot.
+                null => Task.FromResult<EntryDraft?>(null),
+                { Kind: FileKind.SymbolicLink } when info.LinkTarget is { } target =>
+                    Task.FromResult<EntryDraft?>(new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Symlink, LinkTarget = target }, null)),
+                { Kind: FileKind.Directory } facts =>
+                    Task.FromResult<EntryDraft?>(new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Directory, Mode = PermissionsOf(facts) }, null)),
+                { Kind: FileKind.Regular } facts => await ReadFileAsync(path, info.FullName, facts, parent.GetValueOrDefault(path), failed).ConfigureAwait(false),
+                // Sockets, pipes and devices have no content to back up (and opening a pipe would wait for a writer).
+                _ => Task.FromResult<EntryDraft?>(null),
+            });
+        }
+    }
+
+    private static Task SettleAsync(List<Task<EntryDraft?>> entries) =>
+        ((Task)Task.WhenAll(entries)).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     // Setuid, setgid and sticky bits are never recorded, so a restore never creates them and a manifest with them is forged.
     private static int PermissionsOf(FileFacts facts) => (int)facts.Mode & ManifestCheck.PermissionBits;
 
-    private async Task<EntryDraft?> ReadFileAsync(string path, string fullName, FileFacts facts, SnapshotEntry? previous, CancellationToken ct)
+    /// <summary>
+    /// The file's entry: at once when it is unchanged since the parent snapshot, otherwise a cut of the file, started
+    /// once fewer than <c>filesAtOnce</c> files are being cut.
+    /// </summary>
+    private async Task<Task<EntryDraft?>> ReadFileAsync(string path, string fullName, FileFacts facts, SnapshotEntry? previous, CancellationTokenSource failed)
     {
         // Stamped before reading: a write during the read changes the change time, so the next snapshot reads it again.
         var stamp = FileStamp.From(facts);
@@ -66,21 +103,39 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
         {
             run.Reused(chunks.Count);
             run.FileRead();
-            return new EntryDraft(entry with { Chunks = chunks }, null);
+            return Task.FromResult<EntryDraft?>(new EntryDraft(entry with { Chunks = chunks }, null));
         }
 
-        if (await CutAsync(fullName, path, ct).ConfigureAwait(false) is not { } pending)
+        await _cutting.WaitAsync(failed.Token).ConfigureAwait(false);
+        return Task.Run(async () =>
         {
-            return null;
-        }
+            var buffer = _buffers.TryTake(out var free) ? free : new byte[chunker.Options.MaxSize * 2];
+            try
+            {
+                if (await CutAsync(fullName, path, buffer, failed.Token).ConfigureAwait(false) is not { } pending)
+                {
+                    return null;
+                }
 
-        run.FileRead();
-        // The size is what was read: a file that grew or shrank since it was stamped is recorded as it was read.
-        return new EntryDraft(entry with { Size = pending.Sum(p => (long)p.Length) }, pending);
+                run.FileRead();
+                // The size is what was read: a file that grew or shrank since it was stamped is recorded as it was read.
+                return new EntryDraft(entry with { Size = pending.Sum(p => (long)p.Length) }, pending);
+            }
+            catch
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+            finally
+            {
+                _buffers.Add(buffer);
+                _cutting.Release();
+            }
+        }, CancellationToken.None);
     }
 
     /// <summary>Cuts a file into chunks and hands them on; null when it was deleted before it could be opened.</summary>
-    private async Task<List<PendingChunk>?> CutAsync(string fullName, string path, CancellationToken ct)
+    private async Task<List<PendingChunk>?> CutAsync(string fullName, string path, byte[] buffer, CancellationToken ct)
     {
         var pending = new List<PendingChunk>();
         if (FileFacts.OpenReadOrNull(fullName, s_readOptions) is not { } stream)
@@ -96,9 +151,9 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
             // Refilled only when less than a largest chunk is left, so the remainder moves rarely and never far.
             if (!ended && filled - start < chunker.Options.MaxSize)
             {
-                Buffer.BlockCopy(_buffer, start, _buffer, 0, filled - start);
+                Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
                 (filled, start) = (filled - start, 0);
-                (filled, ended) = await FillAsync(stream, filled, ct).ConfigureAwait(false);
+                (filled, ended) = await FillAsync(stream, buffer, filled, ct).ConfigureAwait(false);
             }
 
             if (filled == start)
@@ -107,10 +162,10 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
             }
 
             var cutStarted = StageTimes.Start();
-            var length = chunker.Cut(_buffer.AsSpan(start, filled - start));
+            var length = chunker.Cut(buffer.AsSpan(start, filled - start));
             StageTimes.Stop(BackupStage.Chunk, cutStarted);
             var content = run.Buffers.Rent(length);
-            Buffer.BlockCopy(_buffer, start, content, 0, length);
+            Buffer.BlockCopy(buffer, start, content, 0, length);
             var chunk = new PendingChunk(content, length, path);
             pending.Add(chunk);
             start += length;
@@ -119,14 +174,14 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
         }
     }
 
-    private async Task<(int Filled, bool Ended)> FillAsync(FileStream stream, int filled, CancellationToken ct)
+    private static async Task<(int Filled, bool Ended)> FillAsync(FileStream stream, byte[] buffer, int filled, CancellationToken ct)
     {
         var started = StageTimes.Start();
         try
         {
-            while (filled < _buffer.Length)
+            while (filled < buffer.Length)
             {
-                var read = await stream.ReadAsync(_buffer.AsMemory(filled), ct).ConfigureAwait(false);
+                var read = await stream.ReadAsync(buffer.AsMemory(filled), ct).ConfigureAwait(false);
                 if (read == 0)
                 {
                     return (filled, true);

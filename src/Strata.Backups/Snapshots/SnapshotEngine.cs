@@ -24,6 +24,11 @@ public sealed class SnapshotEngine
             throw new ArgumentException($"Parallelism must be at least 1 (got {options.Parallelism})", nameof(options));
         }
 
+        if (options.FilesAtOnce < 1)
+        {
+            throw new ArgumentException($"FilesAtOnce must be at least 1 (got {options.FilesAtOnce})", nameof(options));
+        }
+
         _repository = new ChunkRepository(store);
         _reader = new SnapshotReader(_repository, options);
         _writer = new SnapshotWriter(_repository, _reader, options, timeProvider ?? TimeProvider.System);

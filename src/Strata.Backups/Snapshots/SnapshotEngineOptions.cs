@@ -11,11 +11,19 @@ public sealed record SnapshotEngineOptions
 
     /// <summary>
     /// How many chunks are hashed, compressed, encrypted and uploaded (or downloaded and checked) at once. A snapshot
-    /// holds at most three times this many chunks in memory (plus two work buffers per uploader and the reader's
-    /// buffer), each at most <see cref="ChunkingOptions.MaxSize"/>.
+    /// holds at most three times this many chunks in memory (plus two work buffers per uploader and each reader's
+    /// buffer of twice <see cref="ChunkingOptions.MaxSize"/>), each at most <see cref="ChunkingOptions.MaxSize"/>.
     /// </summary>
     /// <value>The default is twice the processor count, at least 4.</value>
     public int Parallelism { get; init; } = Math.Max(4, Environment.ProcessorCount * 2);
+
+    /// <summary>
+    /// How many files a snapshot reads and cuts into chunks at once. Cutting runs over every byte of a changed file
+    /// on the thread that reads it; with one reader, a snapshot that reads a few large changed files (and finds most
+    /// of their chunks stored already) waits on that one thread while the others have little to do.
+    /// </summary>
+    /// <value>The default is the processor count, at least 1 and at most 4.</value>
+    public int FilesAtOnce { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
     /// <summary>
     /// Whether a file whose size, inode, modification time and change time are those recorded in the volume's

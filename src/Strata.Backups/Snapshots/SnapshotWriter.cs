@@ -120,7 +120,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader 
         var uploaders = Enumerable.Range(0, options.Parallelism)
             .Select(_ => Task.Run(() => UploadLoopAsync(channel.Reader, codec, state, cts), CancellationToken.None))
             .ToList();
-        var folderReader = new FolderReader(_chunker, state, channel.Writer);
+        var folderReader = new FolderReader(_chunker, state, channel.Writer, options.FilesAtOnce);
         var reading = Task.Run(() => FreezeReadThawAsync(request, () => folderReader.ReadAsync(request.Folder, parent, cts.Token), channel.Writer, cts), CancellationToken.None);
         List<Task> all = [reading, .. uploaders];
         await Task.WhenAll(all).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

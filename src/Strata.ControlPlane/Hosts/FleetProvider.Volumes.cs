@@ -1,3 +1,5 @@
+using Strata.Api.Contracts.Events;
+using Strata.ControlPlane.Events;
 using Strata.Providers;
 using Strata.Providers.Hosts.Agent;
 using Strata.Providers.Hosts.Fleet;
@@ -198,7 +200,7 @@ internal sealed partial class FleetProvider
             var placed = onHosts.FirstOrDefault(v => v.VolumeId == attachment.VolumeId && v.Volume is not null);
             if (placed is not null && placed.Host != agent.Host)
             {
-                await MoveBetweenHostsAsync(placed, agent, staged, ct).ConfigureAwait(false);
+                await MoveBetweenHostsAsync(request, placed, agent, staged, ct).ConfigureAwait(false);
                 continue;
             }
 
@@ -235,7 +237,7 @@ internal sealed partial class FleetProvider
     /// then deleted on the old one. Until it is recorded the old host's copy is the volume, whole: a copy that fails
     /// (the new host's disk, the link) leaves it where it was, and the launch fails with why.
     /// </summary>
-    private async Task MoveBetweenHostsAsync(HostVolume placed, HostAgent to, VolumeInfo? staged, CancellationToken ct)
+    private async Task MoveBetweenHostsAsync(LaunchRequest request, HostVolume placed, HostAgent to, VolumeInfo? staged, CancellationToken ct)
     {
         if (!IsMovable(placed) || fleet.AgentOf(placed.Host) is not { } from)
         {
@@ -255,14 +257,21 @@ internal sealed partial class FleetProvider
         }
 
         var volume = placed.Volume!;
+        var started = time.GetTimestamp();
+        long bytes;
         using (var staging = new Backups.ScratchFolder(home))
         {
             await from.ReadVolumeAsync(volume.Id, staging.Path, null, ct).ConfigureAwait(false);
+            bytes = VolumeContent.ArchiveBytes(staging.Path);
             var created = await to.CreateVolumeAsync(new VolumeRequest { VolumeId = volume.Id, Name = volume.Name, Deployment = volume.Deployment, SizeMiB = volume.SizeMiB }, ct).ConfigureAwait(false);
             // Always filled, even when empty: a copy left on that host by an earlier move must not come back.
             await to.FillVolumeAsync(volume.Id, staging.Path, ct).ConfigureAwait(false);
             await inventory.RecordVolumeAsync(placed with { Host = to.Host, Volume = created }, ct).ConfigureAwait(false);
         }
+
+        await events.PublishAsync(request.Deployment, EventKinds.VolumeMoved,
+            $"volume {volume.Id} moved from draining host {placed.Host} to host {to.Host} for {request.ServerId}: {ServerResources.FormatBytes(bytes)} copied in {time.GetElapsedTime(started).TotalSeconds:0.0}s",
+            EventSubject.OfServer(request.Tier, request.ServerId), cancellationToken: CancellationToken.None).ConfigureAwait(false);
 
         try
         {

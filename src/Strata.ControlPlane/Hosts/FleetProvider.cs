@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning;
 using Strata.Providers;
@@ -19,9 +20,10 @@ namespace Strata.ControlPlane.Hosts;
 /// <param name="embedded">The provider of the control plane's machine.</param>
 /// <param name="fleet">The hosts' connections.</param>
 /// <param name="inventory">The registered hosts and the volumes on them.</param>
+/// <param name="events">Where a volume's move between hosts is told.</param>
 /// <param name="time">The clock.</param>
 /// <param name="home">The Strata home, under which a volume moving between hosts is staged.</param>
-internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory, TimeProvider time, string home)
+internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory, EventLog events, TimeProvider time, string home)
     : ICloudProvider, IRemoteVolumes, ITierCapacity, IServerReach, IDisposable
 {
     private readonly SemaphoreSlim _placing = new(1, 1);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Providers;
@@ -49,8 +50,8 @@ public static class HostsServiceCollectionExtensions
 
         services.Remove(embedded);
         services.AddSingleton(sp => new FleetProvider(
-            Create(sp, embedded), sp.GetRequiredService<HostFleet>(), sp.GetRequiredService<IHostInventory>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.Paths.Root));
+            Create(sp, embedded), sp.GetRequiredService<HostFleet>(), sp.GetRequiredService<IHostInventory>(), sp.GetRequiredService<EventLog>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.Paths.Root));
         services.AddSingleton<ICloudProvider>(sp => sp.GetRequiredService<FleetProvider>());
         services.Replace(ServiceDescriptor.Singleton<ITierCapacity>(sp => sp.GetRequiredService<FleetProvider>()));
         services.Replace(ServiceDescriptor.Singleton<IServerReach>(sp => sp.GetRequiredService<FleetProvider>()));

@@ -37,6 +37,7 @@ public sealed class EventKindsTests
         [nameof(EventKinds.ImageBaked)] = "image.baked",
         [nameof(EventKinds.VolumeSnapshot)] = "volume.snapshot",
         [nameof(EventKinds.VolumeRecovered)] = "volume.recovered",
+        [nameof(EventKinds.VolumeMoved)] = "volume.moved",
         [nameof(EventKinds.BackupCompleted)] = "backup.completed",
         [nameof(EventKinds.BackupFailed)] = "backup.failed",
         [nameof(EventKinds.BackupRestored)] = "backup.restored",

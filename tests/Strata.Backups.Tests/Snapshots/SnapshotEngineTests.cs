@@ -23,6 +23,9 @@ public sealed class SnapshotEngineTests : IDisposable
         TestVolumes.Fill(_volume);
     }
 
+    private SnapshotEngine Engine(int filesAtOnce) =>
+        new(_store, new SnapshotEngineOptions { Chunking = TestVolumes.SmallChunks, Parallelism = 4, FilesAtOnce = filesAtOnce, SkipUnchangedFiles = false });
+
     public void Dispose()
     {
         File.SetUnixFileMode(_work.Combine("volume", "empty"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -107,6 +110,27 @@ public sealed class SnapshotEngineTests : IDisposable
         Assert.True(second.BytesUploaded < 0.03 * first.BytesRead + 60_000, $"uploaded {second.BytesUploaded} bytes of {first.BytesRead}");
         await _engine.RestoreAsync(second.Manifest.Id, _work.Combine("restored")).WithTimeout();
         Assert.Equal(data, await File.ReadAllBytesAsync(_work.Combine("restored", "big.bin")));
+    }
+
+    [Fact]
+    public async Task SnapshotAsync_ManyFilesCutAtOnce_SameManifestAsOneAtATimeAndRestoresIdentically()
+    {
+        var random = new Random(11);
+        for (var i = 0; i < 40; i++)
+        {
+            var bytes = new byte[random.Next(0, 120_000)];
+            random.NextBytes(bytes);
+            var folder = _work.Combine("volume", $"d{i % 5}");
+            Directory.CreateDirectory(folder);
+            await File.WriteAllBytesAsync(Path.Combine(folder, $"f{i}.bin"), bytes);
+        }
+
+        var one = await Engine(filesAtOnce: 1).SnapshotAsync(TestVolumes.Request(_volume)).WithTimeout();
+        var many = await Engine(filesAtOnce: 4).SnapshotAsync(TestVolumes.Request(_volume)).WithTimeout();
+        await Engine(filesAtOnce: 4).RestoreAsync(many.Manifest.Id, _work.Combine("restored")).WithTimeout();
+
+        Assert.Equal(one.Manifest.Entries.Select(e => (e.Path, e.Size, string.Join(",", e.Chunks ?? []))), many.Manifest.Entries.Select(e => (e.Path, e.Size, string.Join(",", e.Chunks ?? []))));
+        Assert.Equal(TestVolumes.Describe(_volume), TestVolumes.Describe(_work.Combine("restored")));
     }
 
     [Fact]
