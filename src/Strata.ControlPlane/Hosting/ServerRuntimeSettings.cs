@@ -3,11 +3,12 @@ namespace Strata.ControlPlane.Hosting;
 /// <summary>
 /// .NET runtime settings for the control-plane process, which runs for weeks and mostly waits: a small first GC
 /// generation and no profile-guided recompilation keep its memory down (about 15 MiB less with 50 servers), and
-/// thread-pool workers that sleep at once instead of spinning for more work keep its idle processor use down. They
+/// thread-pool workers that sleep at once instead of spinning for more work keep its idle processor use down. Most
 /// are environment variables the runtime reads when it starts, so the CLI sets them when it starts the server in the
 /// background (a service manager can set the same); the server then removes them from its own environment, so that
 /// the processes it starts (the built-in load balancer, which wants the defaults under load, and hooks) do not
-/// inherit them.
+/// inherit them. The spin limit is read from the app's configuration, and is set by the server process itself
+/// (<see cref="ApplyToServerProcess"/>).
 /// </summary>
 public static class ServerRuntimeSettings
 {
@@ -18,6 +19,32 @@ public static class ServerRuntimeSettings
         ["DOTNET_TieredPGO"] = "0",
         ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
     };
+
+    /// <summary>
+    /// The thread pool's spin limit, as the app's configuration names it. The .NET 10 runtime reads it from there only
+    /// (not from <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c>, kept above for runtimes that do): a worker out of
+    /// work otherwise spins and yields the processor for a while before it sleeps. With 200 servers probed every 2 s,
+    /// that spinning was about a third of the idle control plane's processor time (12.9 % of a core, 8.9 % without).
+    /// </summary>
+    public const string SpinLimitSwitch = "System.Threading.ThreadPool.UnfairSemaphoreSpinLimit";
+
+    /// <summary>
+    /// Sets, in this process, the settings the runtime reads from the app's configuration, when the command line runs
+    /// the control plane itself (<c>strata server</c> with no subcommand). To be called first thing in <c>Main</c>:
+    /// the thread pool reads them when it starts its first worker. The load balancer and the CLI keep the defaults.
+    /// </summary>
+    /// <returns>Whether the settings were set.</returns>
+    public static bool ApplyToServerProcess(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Count == 0 || args[0] != "server" || (args.Count > 1 && !args[1].StartsWith('-')))
+        {
+            return false;
+        }
+
+        AppContext.SetData(SpinLimitSwitch, 0);
+        return true;
+    }
 
     /// <summary>Adds the settings to the environment of a server process about to be started.</summary>
     public static void ApplyTo(IDictionary<string, string?> environment)

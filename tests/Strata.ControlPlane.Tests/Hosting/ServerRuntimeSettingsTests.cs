@@ -18,6 +18,17 @@ public sealed class ServerRuntimeSettingsTests
         Assert.Equal("0", environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"]);
     }
 
+    [Theory]
+    [InlineData(new[] { "server" }, true)]
+    [InlineData(new[] { "server", "--listen", "127.0.0.1:7400" }, true)]
+    [InlineData(new[] { "server", "start", "--listen", "127.0.0.1:7400" }, false)]
+    [InlineData(new[] { "server", "stop" }, false)]
+    [InlineData(new[] { "proxy", "--config", "proxy.json" }, false)]
+    [InlineData(new[] { "up", "server" }, false)]
+    [InlineData(new string[0], false)]
+    public void ApplyToServerProcess_OnlyTheControlPlaneItself(string[] args, bool applies) =>
+        Assert.Equal(applies, ServerRuntimeSettings.ApplyToServerProcess(args));
+
     [Fact]
     public void KeepFromChildren_OwnValues_RemovedOthersKept()
     {
