@@ -28,7 +28,7 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
     {
         // The first file that fails stops the walk and the other files' cuts: the snapshot has failed.
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var entries = new List<Task<EntryDraft?>>();
+        var entries = new List<Walked>();
         try
         {
             await WalkAsync(folder, parent, entries, failed).ConfigureAwait(false);
@@ -46,16 +46,16 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
 
         // Every cut started has ended before the entries are read: none writes to the channel afterwards.
         await SettleAsync(entries).ConfigureAwait(false);
-        if (entries.FirstOrDefault(e => e.IsFaulted && e.Exception!.InnerException is not OperationCanceledException) is { } fault)
+        if (entries.FirstOrDefault(e => e.Cut is { IsFaulted: true } cut && cut.Exception!.InnerException is not OperationCanceledException).Cut is { } fault)
         {
             await fault.ConfigureAwait(false);
         }
 
         ct.ThrowIfCancellationRequested();
-        return [.. entries.Select(e => e.Result).OfType<EntryDraft>()];
+        return [.. entries.Select(e => e.Cut is { } cut ? cut.Result : e.Ready).OfType<EntryDraft>()];
     }
 
-    private async Task WalkAsync(string folder, IReadOnlyDictionary<string, SnapshotEntry> parent, List<Task<EntryDraft?>> entries, CancellationTokenSource failed)
+    private async Task WalkAsync(string folder, IReadOnlyDictionary<string, SnapshotEntry> parent, List<Walked> entries, CancellationTokenSource failed)
     {
         foreach (var (path, info) in FolderWalk.DepthFirst(folder))
         {
@@ -63,20 +63,21 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
             entries.Add(FileFacts.TryOf(info.FullName) switch
             {
                 // Gone since its folder was listed (the folder is in use): it is not part of this snapshot.
-                null => Task.FromResult<EntryDraft?>(null),
+                null => default,
                 { Kind: FileKind.SymbolicLink } when info.LinkTarget is { } target =>
-                    Task.FromResult<EntryDraft?>(new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Symlink, LinkTarget = target }, null)),
+                    new(new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Symlink, LinkTarget = target }, null), null),
                 { Kind: FileKind.Directory } facts =>
-                    Task.FromResult<EntryDraft?>(new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Directory, Mode = PermissionsOf(facts) }, null)),
+                    new(new(new SnapshotEntry { Path = path, Kind = SnapshotEntryKind.Directory, Mode = PermissionsOf(facts) }, null), null),
                 { Kind: FileKind.Regular } facts => await ReadFileAsync(path, info.FullName, facts, parent.GetValueOrDefault(path), failed).ConfigureAwait(false),
                 // Sockets, pipes and devices have no content to back up (and opening a pipe would wait for a writer).
-                _ => Task.FromResult<EntryDraft?>(null),
+                _ => default,
             });
         }
     }
 
-    private static Task SettleAsync(List<Task<EntryDraft?>> entries) =>
-        ((Task)Task.WhenAll(entries)).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    private static Task SettleAsync(List<Walked> entries) =>
+        ((Task)Task.WhenAll(entries.Select(e => e.Cut).OfType<Task<EntryDraft?>>()))
+            .ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     // Setuid, setgid and sticky bits are never recorded, so a restore never creates them and a manifest with them is forged.
     private static int PermissionsOf(FileFacts facts) => (int)facts.Mode & ManifestCheck.PermissionBits;
@@ -85,7 +86,7 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
     /// The file's entry: at once when it is unchanged since the parent snapshot, otherwise a cut of the file, started
     /// once fewer than <c>filesAtOnce</c> files are being cut.
     /// </summary>
-    private async Task<Task<EntryDraft?>> ReadFileAsync(string path, string fullName, FileFacts facts, SnapshotEntry? previous, CancellationTokenSource failed)
+    private async Task<Walked> ReadFileAsync(string path, string fullName, FileFacts facts, SnapshotEntry? previous, CancellationTokenSource failed)
     {
         // Stamped before reading: a write during the read changes the change time, so the next snapshot reads it again.
         var stamp = FileStamp.From(facts);
@@ -103,11 +104,11 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
         {
             run.Reused(chunks.Count);
             run.FileRead();
-            return Task.FromResult<EntryDraft?>(new EntryDraft(entry with { Chunks = chunks }, null));
+            return new(new EntryDraft(entry with { Chunks = chunks }, null), null);
         }
 
         await _cutting.WaitAsync(failed.Token).ConfigureAwait(false);
-        return Task.Run(async () =>
+        return new(null, Task.Run(async () =>
         {
             var buffer = _buffers.TryTake(out var free) ? free : new byte[chunker.Options.MaxSize * 2];
             try
@@ -131,7 +132,7 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
                 _buffers.Add(buffer);
                 _cutting.Release();
             }
-        }, CancellationToken.None);
+        }, CancellationToken.None));
     }
 
     /// <summary>Cuts a file into chunks and hands them on; null when it was deleted before it could be opened.</summary>
@@ -197,4 +198,7 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
             StageTimes.Stop(BackupStage.Read, started);
         }
     }
+
+    /// <summary>An entry of the walk: ready at once (a folder, a link, an unchanged file), or a file being cut; neither when left out.</summary>
+    private readonly record struct Walked(EntryDraft? Ready, Task<EntryDraft?>? Cut);
 }

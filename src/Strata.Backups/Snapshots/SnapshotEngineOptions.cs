@@ -11,8 +11,10 @@ public sealed record SnapshotEngineOptions
 
     /// <summary>
     /// How many chunks are hashed, compressed, encrypted and uploaded (or downloaded and checked) at once. A snapshot
-    /// holds at most three times this many chunks in memory (plus two work buffers per uploader and each reader's
-    /// buffer of twice <see cref="ChunkingOptions.MaxSize"/>), each at most <see cref="ChunkingOptions.MaxSize"/>.
+    /// holds at most three times this many chunks in memory, plus one for each file being cut (see
+    /// <see cref="FilesAtOnce"/>), each at most <see cref="ChunkingOptions.MaxSize"/>; and two work buffers per uploader
+    /// and each file's read buffer of twice <see cref="ChunkingOptions.MaxSize"/> (32 MiB for four files at the default
+    /// sizes).
     /// </summary>
     /// <value>The default is twice the processor count, at least 4.</value>
     public int Parallelism { get; init; } = Math.Max(4, Environment.ProcessorCount * 2);

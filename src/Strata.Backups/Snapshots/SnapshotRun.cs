@@ -33,6 +33,7 @@ internal sealed class SnapshotRun(HashSet<string> stored, ArrayPool<byte> buffer
     private long _chunksUploaded;
     private long _chunksReused;
     private long _bytesUploaded;
+    private readonly Lock _reporting = new();
 
     public ArrayPool<byte> Buffers => buffers;
     public long BytesRead => Interlocked.Read(ref _bytesRead);
@@ -76,7 +77,18 @@ internal sealed class SnapshotRun(HashSet<string> stored, ArrayPool<byte> buffer
         Interlocked.Add(ref _bytesUploaded, bytes);
     }
 
-    // Only the reader reports, so that no report arrives after the snapshot has thawed the volume.
-    private void Report() => progress?.Report(new BackupProgress(
-        Interlocked.Read(ref _filesRead), BytesRead, ChunksUploaded, ChunksReused, BytesUploaded));
+    // Only the reader reports, so that no report arrives after the snapshot has thawed the volume. It cuts several
+    // files at once: one report at a time, each reading the counters then, so that none is older than the one before.
+    private void Report()
+    {
+        if (progress is null)
+        {
+            return;
+        }
+
+        lock (_reporting)
+        {
+            progress.Report(new BackupProgress(Interlocked.Read(ref _filesRead), BytesRead, ChunksUploaded, ChunksReused, BytesUploaded));
+        }
+    }
 }

@@ -7,8 +7,8 @@ namespace Strata.ControlPlane.Hosting;
 /// are environment variables the runtime reads when it starts, so the CLI sets them when it starts the server in the
 /// background (a service manager can set the same); the server then removes them from its own environment, so that
 /// the processes it starts (the built-in load balancer, which wants the defaults under load, and hooks) do not
-/// inherit them. The spin limit is read from the app's configuration, and is set by the server process itself
-/// (<see cref="ApplyToServerProcess"/>).
+/// inherit them. The spin limit is read later, when the thread pool starts its first worker, so the server process
+/// sets it in its app configuration itself (<see cref="ApplyToServerProcess"/>).
 /// </summary>
 public static class ServerRuntimeSettings
 {
@@ -21,10 +21,12 @@ public static class ServerRuntimeSettings
     };
 
     /// <summary>
-    /// The thread pool's spin limit, as the app's configuration names it. The .NET 10 runtime reads it from there only
-    /// (not from <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c>, kept above for runtimes that do): a worker out of
-    /// work otherwise spins and yields the processor for a while before it sleeps. With 200 servers probed every 2 s,
-    /// that spinning was about a third of the idle control plane's processor time (12.9 % of a core, 8.9 % without).
+    /// The thread pool's spin limit, as the app's configuration names it. The runtime reads the spin limit when the
+    /// thread pool starts its first worker, from this switch or else from <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit</c>
+    /// in the process's environment as it is then; by then the server has removed that variable from its environment
+    /// (<see cref="KeepFromChildren()"/>), so only the switch reaches it. A worker out of work otherwise spins and
+    /// yields the processor for a while before it sleeps: with 200 servers probed every 2 s, that spinning was about
+    /// a third of the idle control plane's processor time (12.9 % of a core, 9.5 % without).
     /// </summary>
     public const string SpinLimitSwitch = "System.Threading.ThreadPool.UnfairSemaphoreSpinLimit";
 

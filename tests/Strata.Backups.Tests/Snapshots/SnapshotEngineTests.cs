@@ -134,6 +134,26 @@ public sealed class SnapshotEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task SnapshotAsync_ManyFilesCutAtOnce_ProgressNeverGoesBack()
+    {
+        var random = new Random(12);
+        for (var i = 0; i < 60; i++)
+        {
+            var bytes = new byte[random.Next(20_000, 90_000)];
+            random.NextBytes(bytes);
+            await File.WriteAllBytesAsync(_work.Combine("volume", $"p{i}.bin"), bytes);
+        }
+
+        var reports = new System.Collections.Concurrent.ConcurrentQueue<BackupProgress>();
+        await Engine(filesAtOnce: 4).SnapshotAsync(TestVolumes.Request(_volume), new SynchronousProgress(reports.Enqueue)).WithTimeout();
+
+        var list = reports.ToList();
+        Assert.True(list.Count > 60, $"{list.Count} reports");
+        Assert.All(list.Zip(list.Skip(1)), pair => Assert.True(
+            pair.Second.FilesRead >= pair.First.FilesRead && pair.Second.BytesRead >= pair.First.BytesRead, $"{pair.First} then {pair.Second}"));
+    }
+
+    [Fact]
     public async Task ListAsync_SnapshotCancelledMidway_IsNotListed()
     {
         var big = new byte[3_000_000];
