@@ -15,7 +15,7 @@ public sealed class ServerRuntimeSettingsTests
         Assert.Equal("/srv/strata", environment["STRATA_HOME"]);
         Assert.Equal("0x400000", environment["DOTNET_GCgen0size"]);
         Assert.Equal("0", environment["DOTNET_TieredPGO"]);
-        Assert.Equal("0", environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"]);
+        Assert.Equal("10", environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"]);
     }
 
     [Theory]
