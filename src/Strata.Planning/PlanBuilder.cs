@@ -1,3 +1,4 @@
+using Strata.Common.Text;
 using Strata.Planning.Parameters;
 using Strata.Planning.State;
 using Strata.Planning.Tiers;
@@ -222,7 +223,7 @@ internal static class Words
 {
     public static string Camel(string pascal) => pascal.Length == 0 ? pascal : char.ToLowerInvariant(pascal[0]) + pascal[1..];
 
-    public static string Servers(int count) => count == 1 ? "1 server" : $"{count} servers";
+    public static string Servers(int count) => Counts.Of(count, "server");
 
     public static string Effect(DeletionPolicy policy) => policy switch
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Strata.Api.Contracts;
 using Strata.Cli.Client;
+using Strata.Common.Text;
 
 namespace Strata.Cli.Commands;
 
@@ -121,9 +122,7 @@ public sealed class HostDrainCommands(CliContext context)
 
     private static string ToGo(HostDrainDto drain) => drain.Volumes.Count == 0
         ? Servers(drain.Servers.Count)
-        : drain.Servers.Count == 0 ? Count(drain.Volumes.Count, "volume") : $"{Servers(drain.Servers.Count)} and {Count(drain.Volumes.Count, "volume")}";
-
-    private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+        : drain.Servers.Count == 0 ? Counts.Of(drain.Volumes.Count, "volume") : $"{Servers(drain.Servers.Count)} and {Counts.Of(drain.Volumes.Count, "volume")}";
 
     private async Task PrintJsonAsync(ParseResult result, HostDto host)
     {
@@ -135,5 +134,5 @@ public sealed class HostDrainCommands(CliContext context)
 
     private static string Describe(HostDrainServerDto server) => $"{server.Server} ({server.Deployment}/{server.Tier})";
 
-    private static string Servers(int count) => count == 1 ? "1 server" : $"{count} servers";
+    private static string Servers(int count) => Counts.Of(count, "server");
 }

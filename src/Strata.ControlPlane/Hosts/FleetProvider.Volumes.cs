@@ -161,9 +161,12 @@ internal sealed partial class FleetProvider
     private bool InUse(string volumeId)
     {
         var lost = LostHosts();
-        return _heldVolumes.Values.Any(v => v.Contains(volumeId)) || _hosts.Any(h => !lost.Contains(h.Key) && h.Value.Servers.Values.Any(s =>
-            s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running && s.Volumes.Any(v => v.VolumeId == volumeId)));
+        return _heldVolumes.Values.Any(v => v.Contains(volumeId)) || _hosts.Any(h => !lost.Contains(h.Key) && h.Value.Servers.Values.Any(s => Holds(s, volumeId)));
     }
+
+    /// <summary>Whether the server, starting or running, holds the volume.</summary>
+    private static bool Holds(ServerInstance server, string volumeId) =>
+        server.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running && server.Volumes.Any(v => v.VolumeId == volumeId);
 
     /// <summary>Why a server whose volume is on a host cannot be placed there now, or null when the host is a candidate.</summary>
     private string? WhyNotOn(HostVolume pinned, List<PlacementHost> candidates, IReadOnlyList<HostRecord> registered)
@@ -244,8 +247,7 @@ internal sealed partial class FleetProvider
             throw new ProviderException($"volume {placed.VolumeId} is on host {placed.Host}, which is not draining with its agent connected: a volume leaves its host only when the host drains");
         }
 
-        if (_hosts.TryGetValue(placed.Host, out var listed) && listed.Servers.Values.Any(s =>
-            s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running && s.Volumes.Any(v => v.VolumeId == placed.VolumeId)))
+        if (_hosts.TryGetValue(placed.Host, out var listed) && listed.Servers.Values.Any(s => Holds(s, placed.VolumeId)))
         {
             throw new ProviderException($"volume {placed.VolumeId} is still held by a server on host {placed.Host}: it moves once that server has stopped");
         }

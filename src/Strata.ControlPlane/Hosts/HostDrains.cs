@@ -38,7 +38,7 @@ internal sealed class HostDrains(
     public HostDrainDto? ProgressOf(HostRecord host, IReadOnlyList<HostVolume> volumes)
     {
         var name = host.Registration.Name;
-        if (!fleet.IsDraining(name) && !host.Draining)
+        if (!Drains(host))
         {
             return null;
         }
@@ -55,6 +55,9 @@ internal sealed class HostDrains(
         };
     }
 
+    /// <summary>Whether the host drains, as this control plane has marked it or the inventory recorded it.</summary>
+    public bool Drains(HostRecord host) => host.Draining || fleet.IsDraining(host.Registration.Name);
+
     /// <summary>
     /// The volume as it moves off its draining host, or null when it does not: its server still runs there (the server
     /// is listed), or no server of its tier is to take it (a volume no server holds of a tier at full strength stays).
@@ -68,7 +71,7 @@ internal sealed class HostDrains(
         }
 
         var tier = runtime.State.FindTier(volume.Tier);
-        if (recorded.Server is null && (tier is null || tier.LiveServers.Count() >= tier.Count.Desired))
+        if (recorded.Server is null && (tier is null || tier.Lacking() == 0))
         {
             return null;
         }

@@ -1,4 +1,5 @@
 using Strata.Api.Contracts;
+using Strata.Common.Text;
 using Strata.ControlPlane.Deployments;
 using Strata.Providers.Hosts.Fleet;
 using Strata.Providers.Hosts.Ssh;
@@ -45,7 +46,7 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
     {
         var records = await inventory.ListAsync(ct).ConfigureAwait(false);
         var perHost = servers.UsePerHost();
-        var volumes = await inventory.ListVolumesAsync(ct).ConfigureAwait(false);
+        var volumes = await VolumesForDrainsAsync(records, ct).ConfigureAwait(false);
         return [.. records.Select(r => Show(r, perHost, volumes))];
     }
 
@@ -62,7 +63,7 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
 
         drains.Mark(name, draining);
         var record = await inventory.FindAsync(name, ct).ConfigureAwait(false) ?? throw NoSuchHost(name);
-        return Show(record, servers.UsePerHost(), await inventory.ListVolumesAsync(ct).ConfigureAwait(false));
+        return Show(record, servers.UsePerHost(), await VolumesForDrainsAsync([record], ct).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -82,7 +83,7 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
             if (kept.Count > 0 && !force)
             {
                 throw new ConflictException(
-                    $"host {name} keeps {Count(kept.Count, "volume")}: {string.Join(", ", kept.Select(v => $"{v.VolumeId} (deployment {v.Deployment})"))}, "
+                    $"host {name} keeps {Counts.Of(kept.Count, "volume")}: {string.Join(", ", kept.Select(v => $"{v.VolumeId} (deployment {v.Deployment})"))}, "
                     + $"and a volume leaves its host only with the server that holds it: `strata host drain {name}` moves such servers to other hosts with their volumes; "
                     + "remove the tiers or deployments of volumes no server holds (their deletion policies apply); "
                     + $"`strata host remove {name} --force` removes it now, and their servers wait for a host named {name} to be added again with its data");
@@ -91,7 +92,7 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
             if (on.Count > 0 && !force)
             {
                 throw new ConflictException(
-                    $"host {name} still runs {Count(on.Count, "server")}: {string.Join(", ", on.Select(s => $"{s.Id} (deployment {s.Deployment}, tier {s.Tier})"))}. "
+                    $"host {name} still runs {Counts.Of(on.Count, "server")}: {string.Join(", ", on.Select(s => $"{s.Id} (deployment {s.Deployment}, tier {s.Tier})"))}. "
                     + $"`strata host drain {name}` moves them to other hosts first; `strata host remove {name} --force` removes it now, "
                     + "stopping them there and replacing them elsewhere as for a lost host");
             }
@@ -118,9 +119,11 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
         }
     }
 
-    private static NotFoundException NoSuchHost(string name) => new($"no host named '{name}'; `strata hosts` lists them");
+    /// <summary>The volumes recorded on hosts, read only when one of <paramref name="records"/> drains (its progress follows them).</summary>
+    private async Task<IReadOnlyList<HostVolume>> VolumesForDrainsAsync(IReadOnlyList<HostRecord> records, CancellationToken ct) =>
+        records.Any(drains.Drains) ? await inventory.ListVolumesAsync(ct).ConfigureAwait(false) : [];
 
-    private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+    private static NotFoundException NoSuchHost(string name) => new($"no host named '{name}'; `strata hosts` lists them");
 
     private HostDto Show(HostRecord record, IReadOnlyDictionary<string, FleetProvider.HostUse> perHost, IReadOnlyList<HostVolume> volumes) =>
         WithUse(HostDtos.From(record, fleet.Find(record.Registration.Name) ?? Unconnected(record)), perHost.GetValueOrDefault(record.Registration.Name))

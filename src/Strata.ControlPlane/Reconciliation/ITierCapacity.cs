@@ -130,8 +130,7 @@ public sealed class TierCapacityGate(ITierCapacity capacity, ICloudProvider prov
         _asked.GetOrAdd(runtime.Name, _ => new(StringComparer.Ordinal))[tier.Name] = true;
         var (asked, _) = await AsPlacedAsync(runtime, tier, ct).ConfigureAwait(false);
         // Their replacements start with those the tier lacks already, and a launch starts all of them or none.
-        var state = runtime.State.FindTier(tier.Name);
-        var count = moving.Count + Math.Max(0, (state?.Count.Desired ?? 0) - (state?.LiveServers.Count() ?? 0));
+        var count = moving.Count + (runtime.State.FindTier(tier.Name)?.Lacking() ?? 0);
         if (await capacity.ShortageAsync(runtime.Name, asked, count, s_none, ct).ConfigureAwait(false) is not { } shortage)
         {
             await ResolveAsync(runtime, tier.Name, $"{Describe(moving)} can move with {(moving.Count == 1 ? "its" : "their")} volumes now", ct).ConfigureAwait(false);

@@ -37,6 +37,9 @@ public sealed record TierState
 
     /// <summary>Servers that count towards the tier: everything not terminating or terminated.</summary>
     public IEnumerable<ServerState> LiveServers => Servers.Where(s => s.IsLive);
+
+    /// <summary>How many servers the tier lacks: its desired count less its live servers, never below zero.</summary>
+    public int Lacking() => Math.Max(0, Count.Desired - LiveServers.Count());
 }
 
 /// <summary>Where a rolling replacement of a tier's servers is.</summary>
