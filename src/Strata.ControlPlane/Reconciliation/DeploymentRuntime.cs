@@ -58,6 +58,15 @@ public sealed class DeploymentRuntime
 
     public bool IsDeleting => _record.Status == DeploymentStatus.Deleting;
 
+    /// <summary>
+    /// Whether a reconcile pass of this control plane has finished for the deployment: until then, nothing has resumed
+    /// what it runs (probe loops, launches), so nothing can be overdue.
+    /// </summary>
+    public bool Reconciled { get; private set; }
+
+    /// <summary>Records that a reconcile pass finished.</summary>
+    public void MarkReconciled() => Reconciled = true;
+
     /// <summary>Per-tier launch failures, for backoff; in memory, so a restart retries at once. A snapshot.</summary>
     public IReadOnlyDictionary<string, LaunchFailures> Failures => Volatile.Read(ref _failures);
 

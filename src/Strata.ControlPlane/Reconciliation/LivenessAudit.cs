@@ -32,13 +32,18 @@ public static class LivenessAudit
     /// <param name="lastProbe">When the server's probe loop last finished a probe; null when no loop runs.</param>
     /// <param name="slack">How long past a deadline an owner is given before the audit steps in.</param>
     /// <param name="now">The time.</param>
+    /// <param name="since">
+    /// When this control plane started: no owner can have acted before, so deadlines count from then at the earliest
+    /// (a server in service for minutes has no probe loop in the first moments after a restart, and needs none yet).
+    /// </param>
     public static IReadOnlyList<LivenessFinding> Find(
-        DeploymentRuntime runtime, Func<string, bool> hasOperation, Func<string, DateTimeOffset?> lastProbe, TimeSpan slack, DateTimeOffset now)
+        DeploymentRuntime runtime, Func<string, bool> hasOperation, Func<string, DateTimeOffset?> lastProbe, TimeSpan slack, DateTimeOffset now,
+        DateTimeOffset since = default)
     {
         var findings = new List<LivenessFinding>();
         foreach (var server in runtime.State.Tiers.SelectMany(t => t.Servers))
         {
-            if (!hasOperation(server.Name) && Check(runtime, server, lastProbe, slack, now) is { } finding)
+            if (!hasOperation(server.Name) && Check(runtime, server, lastProbe, slack, now, since) is { } finding)
             {
                 findings.Add(finding);
             }
@@ -47,9 +52,10 @@ public static class LivenessAudit
         return findings;
     }
 
-    private static LivenessFinding? Check(DeploymentRuntime runtime, ServerState server, Func<string, DateTimeOffset?> lastProbe, TimeSpan slack, DateTimeOffset now)
+    private static LivenessFinding? Check(
+        DeploymentRuntime runtime, ServerState server, Func<string, DateTimeOffset?> lastProbe, TimeSpan slack, DateTimeOffset now, DateTimeOffset since)
     {
-        var idle = now - (server.StateSince ?? server.LaunchedAt);
+        var idle = now - Later(server.StateSince ?? server.LaunchedAt, since);
         var check = runtime.DesiredFor(server).Spec.FindTier(server.Tier)?.Health;
         switch (server.State)
         {
@@ -58,7 +64,7 @@ public static class LivenessAudit
                 return null;
             case ServerStatus.Pending or ServerStatus.Configuring or ServerStatus.Terminating when idle > slack:
                 return new(server, LivenessRepair.Reconcile, $"{Describe(server.State)} for {Seconds(idle)} with no operation under way");
-            case ServerStatus.Booting when check is not null && now - server.LaunchedAt > check.Grace + slack:
+            case ServerStatus.Booting when check is not null && now - Later(server.LaunchedAt, since) > check.Grace + slack:
                 return new(server, LivenessRepair.Fail, $"the health check did not pass within {check.Grace.TotalSeconds:0}s");
             case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy when check is not null:
                 return ProbeFinding(server, lastProbe(server.Name), check.Interval + check.Timeout + slack, idle, slack, now);
@@ -81,4 +87,6 @@ public static class LivenessAudit
     };
 
     private static string Seconds(TimeSpan span) => $"{span.TotalSeconds:0}s";
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 }

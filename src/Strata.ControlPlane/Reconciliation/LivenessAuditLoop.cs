@@ -20,7 +20,8 @@ public sealed partial class LivenessAuditLoop(
         using var timer = new PeriodicTimer(options.Value.LivenessAuditInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            foreach (var runtime in registry.All.Where(r => !r.IsDeleting))
+            // A deployment no pass has resumed since this control plane started has nothing overdue yet.
+            foreach (var runtime in registry.All.Where(r => !r.IsDeleting && r.Reconciled))
             {
                 await AuditAsync(runtime, stoppingToken).ConfigureAwait(false);
             }

@@ -102,6 +102,7 @@ public sealed partial class ReconcileLoop : BackgroundService
         try
         {
             await _reconciler.ReconcileAsync(runtime, ct).ConfigureAwait(false);
+            runtime.MarkReconciled();
             if (runtime.IsDeleting && runtime.State.Tiers.All(t => t.Servers.Count == 0) && runtime.State.LoadBalancers.Count == 0)
             {
                 await _registry.RemoveAsync(runtime, ct).ConfigureAwait(false);

@@ -41,6 +41,24 @@ public sealed class LivenessAuditTests : IAsyncDisposable
         Assert.Empty(LivenessAudit.Find(runtime, _ => true, _ => null, s_slack, s_since.AddMinutes(10)));
     }
 
+    [Theory]
+    [InlineData(ServerStatus.InService, false, 4, false)]
+    [InlineData(ServerStatus.InService, false, 6, true)]
+    [InlineData(ServerStatus.Booting, true, 64, false)]
+    [InlineData(ServerStatus.Booting, true, 66, true)]
+    public async Task Find_ControlPlaneJustStarted_DeadlinesCountFromItsStart(ServerStatus state, bool probing, int secondsSinceStart, bool found)
+    {
+        // The server entered its state long before this control plane started, whose probe loops start with its first
+        // pass; a server booting then has its whole grace from the start.
+        var runtime = await RuntimeWithAsync(state);
+        var started = s_since.AddMinutes(10);
+        var now = started.AddSeconds(secondsSinceStart);
+
+        var findings = LivenessAudit.Find(runtime, _ => false, _ => probing ? now : null, s_slack, now, started);
+
+        Assert.Equal(found, findings.Count == 1);
+    }
+
     [Fact]
     public async Task Find_ProbeFinishedWithinIntervalAndTimeout_FindsNothing()
     {
