@@ -17,6 +17,7 @@ internal sealed class AgentEngine : IDisposable
 {
     private readonly ICloudProvider _provider;
     private readonly IObjectStore _images;
+    private readonly AgentLoadBalancers _loadBalancers;
 
     public AgentEngine(AgentArguments arguments, TimeProvider time)
     {
@@ -27,6 +28,7 @@ internal sealed class AgentEngine : IDisposable
         _images = ObjectStores.CreateFileSystem(new FileSystemObjectStoreOptions { RootPath = Path.Combine(folder, "images") });
         var options = new LocalProviderOptions { RootPath = EngineRoot, SharedAddress = arguments.Address, Zones = [arguments.Zone] };
         _provider = LocalProviderFactory.Create(options, _images, time);
+        _loadBalancers = new AgentLoadBalancers(folder, time);
     }
 
     public string EngineRoot { get; }
@@ -67,6 +69,7 @@ internal sealed class AgentEngine : IDisposable
                 AgentFillVolume fill => await DoneAsync(fill, FillVolumeAsync(fill, ct)).ConfigureAwait(false),
                 AgentPackVolume pack => await DoneAsync(pack, PackVolumeAsync(pack, ct)).ConfigureAwait(false),
                 AgentDeleteVolume delete => await DoneAsync(delete, _provider.DeleteVolumeAsync(delete.VolumeId, ct)).ConfigureAwait(false),
+                AgentLoadBalancerCall call => await _loadBalancers.CallAsync(call, ct).ConfigureAwait(false),
                 AgentReadLog read => new AgentLogReply { ReplyTo = read.Id, Lines = await _provider.ReadLogTailAsync(read.ServerId, read.Lines, ct).ConfigureAwait(false) },
                 _ => new AgentFailed { ReplyTo = request.Id, Error = $"this agent does not carry out '{request.GetType().Name}' requests" },
             };
@@ -84,7 +87,11 @@ internal sealed class AgentEngine : IDisposable
     /// <summary>Rotates the logs of the host's servers that grew too large, as the control plane does for its own.</summary>
     public Task RotateLogsAsync(CancellationToken ct) => _provider.RotateLogsAsync(ct);
 
-    public void Dispose() => (_provider as IDisposable)?.Dispose();
+    public void Dispose()
+    {
+        (_provider as IDisposable)?.Dispose();
+        _loadBalancers.Dispose();
+    }
 
     private async Task<AgentReply> LaunchAsync(AgentLaunch launch, CancellationToken ct)
     {

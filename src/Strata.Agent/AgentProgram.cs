@@ -19,8 +19,10 @@ public static class AgentProgram
     /// <summary>How often the agent rotates its servers' logs that grew too large.</summary>
     internal static readonly TimeSpan LogRotationInterval = TimeSpan.FromMinutes(1);
 
-    public static Task<int> Main(string[] args) =>
-        RunAsync(args, Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error, TimeProvider.System, CancellationToken.None);
+    /// <summary>Runs the agent, or with <c>proxy --config FILE</c> a built-in load balancer it started on the host.</summary>
+    public static Task<int> Main(string[] args) => args is ["proxy", "--config", var config]
+        ? LoadBalancing.Proxy.ProxyProgram.RunAsync(config, CancellationToken.None)
+        : RunAsync(args, Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error, TimeProvider.System, CancellationToken.None);
 
     public static async Task<int> RunAsync(string[] args, Stream input, Stream output, TextWriter error, TimeProvider time, CancellationToken ct)
     {

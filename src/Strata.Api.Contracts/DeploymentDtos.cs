@@ -163,8 +163,14 @@ public sealed record LoadBalancerDto
 
     public string? Url { get; init; }
 
-    /// <summary><c>running</c>, <c>stopped</c> or <c>failed</c>; <c>starting</c> until the control plane has started or adopted it.</summary>
+    /// <summary>
+    /// <c>running</c>, <c>stopped</c> or <c>failed</c>; <c>starting</c> until the control plane has started or adopted
+    /// it; <c>down</c> when it cannot run now (its host cannot be reached, or no host can take it), with <see cref="Message"/> saying why.
+    /// </summary>
     public required string State { get; init; }
+
+    /// <summary>The host it runs on, for a load balancer with placement; null on the control plane's machine.</summary>
+    public string? Host { get; init; }
 
     public int? Pid { get; init; }
 

@@ -107,6 +107,21 @@ public sealed record HostDrainDto
     public required IReadOnlyList<HostDrainServerDto> Servers { get; init; }
 
     public IReadOnlyList<HostDrainVolumeDto> Volumes { get; init; } = [];
+
+    /// <summary>The load balancers with placement still on the host: each moves to another host that matches it.</summary>
+    public IReadOnlyList<HostDrainLoadBalancerDto> LoadBalancers { get; init; } = [];
+}
+
+/// <summary>A load balancer still on a draining host.</summary>
+public sealed record HostDrainLoadBalancerDto
+{
+    public required string Deployment { get; init; }
+
+    /// <summary>Its name in the spec, e.g. <c>front</c>.</summary>
+    public required string LoadBalancer { get; init; }
+
+    /// <summary>Why it cannot be moved now (no other host matches its placement with its port free); null while it moves.</summary>
+    public string? Blocked { get; init; }
 }
 
 /// <summary>A volume still on a draining host whose server has stopped there: it moves to the host its replacement is placed on.</summary>

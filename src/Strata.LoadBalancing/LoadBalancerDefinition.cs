@@ -12,7 +12,7 @@ public sealed partial record LoadBalancerDefinition
     /// <summary>The deployment it belongs to, e.g. <c>hello</c>.</summary>
     public required string Deployment { get; init; }
 
-    /// <summary>A loopback IP address, e.g. <c>127.0.0.1</c>.</summary>
+    /// <summary>A loopback IP address, e.g. <c>127.0.0.1</c>, or on a host the host's own address.</summary>
     public required string ListenHost { get; init; }
 
     /// <summary>The port clients connect to; 0 lets the system pick one (reported in <see cref="LoadBalancerInstance.Url"/>).</summary>
@@ -100,9 +100,10 @@ public sealed partial record LoadBalancerDefinition
             yield return $"load balancer '{Id}': deployment is required";
         }
 
-        if (!IPAddress.TryParse(ListenHost, out var address) || !IPAddress.IsLoopback(address))
+        // A load balancer on a host listens on the host's own address, which the control plane reaches it at.
+        if (!IPAddress.TryParse(ListenHost, out var address) || !(IPAddress.IsLoopback(address) || IsOwnAddress(address)))
         {
-            yield return $"load balancer '{Id}': listen host '{ListenHost}' must be a loopback IP address such as 127.0.0.1";
+            yield return $"load balancer '{Id}': listen host '{ListenHost}' must be a loopback IP address such as 127.0.0.1, or an address of this machine";
         }
 
         if (ListenPort is < 0 or > 65535)
@@ -158,6 +159,11 @@ public sealed partial record LoadBalancerDefinition
             yield return error;
         }
     }
+
+    private static bool IsOwnAddress(IPAddress address) =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Any(a => a.Address.Equals(address));
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
     private static partial Regex IdPattern();

@@ -84,8 +84,9 @@ internal sealed class PlanBuilder(PlanContext context)
         var action = state is null ? ChangeAction.Create
             : replace ? ChangeAction.Replace
             : reasons.Count > 0 ? ChangeAction.Update : ChangeAction.NoOp;
-        // The spec fixes where a new load balancer listens, so its URL is known before it runs.
-        var newUrl = action is ChangeAction.Create or ChangeAction.Replace || state?.Url is null ? spec.Url : state.Url;
+        // The spec fixes where a new load balancer listens, so its URL is known before it runs; one placed on a host
+        // listens at the host's address, known once the host is chosen.
+        var newUrl = action is ChangeAction.Create or ChangeAction.Replace || state?.Url is null ? spec.Url ?? AttributeChange.KnownAfterApply : state.Url;
         List<AttributeChange> attributes =
         [
             new("listen", state?.Listen, spec.Listen),
@@ -93,6 +94,11 @@ internal sealed class PlanBuilder(PlanContext context)
             new("target", before, target),
             new("url", state?.Url, newUrl),
         ];
+        if (spec.Placement is not null || state?.Host is not null)
+        {
+            var host = action is ChangeAction.Create or ChangeAction.Replace || state?.Host is null ? AttributeChange.KnownAfterApply : state.Host;
+            attributes.Add(new("host", state?.Host, spec.Placement is null ? null : host));
+        }
         if (state is null)
         {
             // The state keeps only a digest of these settings, so they are shown when there is no before to compare.
@@ -132,7 +138,9 @@ internal sealed class PlanBuilder(PlanContext context)
 
         if (state.SettingsDigest != SpecDigests.LoadBalancerSettings(spec))
         {
-            reasons.Add("settings changed in place (algorithm, health, tls, stickiness, drain)");
+            reasons.Add(spec.Placement is null && state.Host is null
+                ? "settings changed in place (algorithm, health, tls, stickiness, drain)"
+                : "settings changed in place (algorithm, health, tls, stickiness, drain, placement: it moves when its host no longer matches)");
         }
 
         return (reasons, replace);

@@ -43,7 +43,7 @@ internal sealed class PlanContext
         Current = current;
         Options = options;
         Names = new NameGenerator(options.Random ?? new Random(), current.PhysicalNames());
-        _display = options.DisplayValue ?? ValueDisplay.For(spec);
+        _display = options.DisplayValue ?? ValueDisplay.For(spec, current);
         VolumesByTier = current.Volumes.ToLookup(v => v.Tier, StringComparer.Ordinal);
     }
 

@@ -11,11 +11,14 @@ internal static partial class ValueDisplay
     /// <summary>
     /// Shows values through the spec's evaluator, which knows parameter values and redacts secrets; a template it
     /// cannot evaluate (only in a spec that did not load cleanly) falls back to a conservative reading of the text.
+    /// A load balancer placed on a host already has that host's address.
     /// </summary>
-    public static Func<Template, string> For(DeploymentSpec spec)
+    public static Func<Template, string> For(DeploymentSpec spec, State.DeploymentState? current = null)
     {
         var secrets = spec.Parameters.Where(p => p.Secret).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
-        var resolver = ReferenceResolver.ForPlan(spec);
+        var resolver = current is null
+            ? ReferenceResolver.ForPlan(spec)
+            : new ReferenceResolver(spec, ReferenceSource.PlanWith(name => current.FindLoadBalancer(name)?.Address));
         return template =>
         {
             if (!template.HasExpressions)

@@ -1,3 +1,4 @@
+using Strata.Spec.Interpolation;
 using Strata.Spec.Model;
 
 namespace Strata.Spec.Tests;
@@ -99,5 +100,61 @@ public sealed class PlacementTests
         Assert.Contains("strata.yaml:16:23: error: tiers.worker.resources.cpu: 2000 cores is out of range", rendered);
         Assert.Contains("strata.yaml:16:37: error: tiers.worker.resources.memory: must be larger than 0", rendered);
         Assert.Contains("strata.yaml:19:16: error: tiers.batch.resources: says neither cpu nor memory", rendered);
+    }
+
+    private const string Balanced = """
+        deployment: demo
+        images:
+          app: { from: ./app, run: "python3 server.py" }
+        tiers:
+          web: { image: app, ports: { http: 8000 } }
+        loadBalancers:
+          front:
+            to: web:http
+
+        """;
+
+    [Fact]
+    public void Parse_LoadBalancerPlacement_ListensOnAPortOfItsHost()
+    {
+        var result = SpecFiles.Parse(Balanced + "    listen: 8080\n    placement: { zones: [b], labels: { edge: \"yes\" } }\n");
+
+        var front = Assert.Single(result.Spec!.LoadBalancers);
+        Assert.Equal(["b"], front.Placement!.Zones);
+        Assert.Equal("yes", front.Placement.Labels["edge"]);
+        Assert.Equal(("", 8080, "host:8080", null), (front.ListenHost, front.ListenPort, front.Listen, front.Url));
+        Assert.Equal("http://127.61.0.2:8080", front.UrlAt("127.61.0.2"));
+    }
+
+    [Fact]
+    public void Parse_LoadBalancerPlacementWithAnAddressOrSpread_EachProblemWithWhatToWrite()
+    {
+        var result = SpecFiles.Parse(Balanced + "    listen: 127.0.0.1:8080\n    placement: { zones: [b], spread: host }\n");
+
+        var rendered = SpecFiles.Render(result);
+        Assert.Null(result.Spec);
+        Assert.Contains("strata.yaml:9:13: error: loadBalancers.front.listen: a load balancer with placement listens on the address of the host it is placed on\n  hint: write the port alone, e.g. listen: 8080", rendered);
+        Assert.Contains("unknown key 'spread' in loadBalancers.front.placement", rendered);
+    }
+
+    [Fact]
+    public void Resolve_PlacedLoadBalancer_UnknownUntilItsHostIsKnown()
+    {
+        var spec = SpecFiles.Parse(Balanced + "    listen: 8080\n    placement: { zones: [b] }\n").Spec!;
+        var url = TemplateParser.Parse("${loadBalancers.front.url}").Parts.Single().Expression as PathExpression;
+
+        Assert.Equal(ReferenceValue.Unknown, ReferenceResolver.ForPlan(spec).Resolve(url!));
+        Assert.Equal("http://127.61.0.2:8080", new ReferenceResolver(spec, new PlacedSource("127.61.0.2")).Resolve(url!)!.Text);
+    }
+
+    private sealed class PlacedSource(string address) : IReferenceSource
+    {
+        public string Name => "test";
+
+        public LiveServer? Self => null;
+
+        public IReadOnlyList<LiveServer>? ServersOf(string tier) => null;
+
+        public string? AddressOfLoadBalancer(string loadBalancer) => address;
     }
 }

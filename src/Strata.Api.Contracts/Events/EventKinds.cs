@@ -84,6 +84,12 @@ public static class EventKinds
     /// <summary>A load balancer's own check of a server changed verdict.</summary>
     public const string LoadBalancerCheck = "loadbalancer.check";
 
+    /// <summary>A load balancer with placement was placed on a host, or moved to another one.</summary>
+    public const string LoadBalancerPlaced = "loadbalancer.placed";
+
+    /// <summary>A host that came back stopped a load balancer that was placed elsewhere while it was away.</summary>
+    public const string LoadBalancerFenced = "loadbalancer.fenced";
+
     /// <summary>An image was baked into a machine image.</summary>
     public const string ImageBaked = "image.baked";
 

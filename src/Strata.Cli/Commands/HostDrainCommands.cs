@@ -73,8 +73,10 @@ public sealed class HostDrainCommands(CliContext context)
             var now = host.Drain ?? new HostDrainDto { Servers = [] };
             await ReportGoneAsync(host.Name, left, now).ConfigureAwait(false);
             left = now;
-            var blocked = now.Servers.Select(s => (What: s.Server, s.Deployment, s.Tier, s.Blocked, Stays: "It keeps running there."))
-                .Concat(now.Volumes.Select(v => (What: $"volume {v.Volume}", v.Deployment, v.Tier, v.Blocked, Stays: "It stays there, whole."))).ToList();
+            var blocked = now.Servers.Select(s => (What: s.Server, Of: OfTier(s.Deployment, s.Tier), s.Blocked, Stays: "It keeps running there."))
+                .Concat(now.Volumes.Select(v => (What: $"volume {v.Volume}", Of: OfTier(v.Deployment, v.Tier), v.Blocked, Stays: "It stays there, whole.")))
+                .Concat(now.LoadBalancers.Select(l => (What: $"load balancer {l.LoadBalancer}", Of: $"(deployment {l.Deployment})", l.Blocked, Stays: "It keeps serving there.")))
+                .ToList();
             if (blocked.Count == 0)
             {
                 await context.Error.WriteLineAsync($"Drained host '{host.Name}': no servers left on it. It stays out of placement until `strata host resume {host.Name}`; `strata host remove {host.Name}` forgets it.").ConfigureAwait(false);
@@ -83,9 +85,9 @@ public sealed class HostDrainCommands(CliContext context)
 
             if (blocked.All(b => b.Blocked is not null))
             {
-                foreach (var (what, deployment, tier, why, stays) in blocked)
+                foreach (var (what, of, why, stays) in blocked)
                 {
-                    await context.Error.WriteLineAsync($"strata: cannot move {what} of tier '{tier}' (deployment {deployment}) off host {host.Name}: {why}. {stays}").ConfigureAwait(false);
+                    await context.Error.WriteLineAsync($"strata: cannot move {what} {of} off host {host.Name}: {why}. {stays}").ConfigureAwait(false);
                 }
 
                 await context.Error.WriteLineAsync($"Host '{host.Name}' stays draining: add a host that can take {(blocked.Count == 1 ? "it" : "them")} and the drain goes on, or `strata host resume {host.Name}`.").ConfigureAwait(false);
@@ -94,7 +96,7 @@ public sealed class HostDrainCommands(CliContext context)
 
             if (DateTimeOffset.UtcNow >= deadline)
             {
-                await context.Error.WriteLineAsync($"strata: {ToGo(now)} still on host {host.Name} after {timeout.TotalSeconds:0}s: {string.Join(", ", blocked.Select(b => $"{b.What} ({b.Deployment}/{b.Tier})"))}; the drain goes on (`strata hosts` shows it).").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"strata: {ToGo(now)} still on host {host.Name} after {timeout.TotalSeconds:0}s: {string.Join(", ", blocked.Select(b => $"{b.What} {b.Of}"))}; the drain goes on (`strata hosts` shows it).").ConfigureAwait(false);
                 return (host, ExitCodes.NotConverged);
             }
 
@@ -118,11 +120,36 @@ public sealed class HostDrainCommands(CliContext context)
         {
             await context.Error.WriteLineAsync($"  volume {gone.Volume} ({gone.Deployment}/{gone.Tier}) left {host}: the replacement of its server starts on it elsewhere; {ToGo(now)} to go").ConfigureAwait(false);
         }
+
+        foreach (var gone in before.LoadBalancers.Where(l => !now.LoadBalancers.Any(b => b.Deployment == l.Deployment && b.LoadBalancer == l.LoadBalancer)))
+        {
+            await context.Error.WriteLineAsync($"  load balancer {gone.LoadBalancer} ({gone.Deployment}) left {host}: it serves from another host (`strata status {gone.Deployment}` gives its address); {ToGo(now)} to go").ConfigureAwait(false);
+        }
     }
 
-    private static string ToGo(HostDrainDto drain) => drain.Volumes.Count == 0
-        ? Servers(drain.Servers.Count)
-        : drain.Servers.Count == 0 ? Counts.Of(drain.Volumes.Count, "volume") : $"{Servers(drain.Servers.Count)} and {Counts.Of(drain.Volumes.Count, "volume")}";
+    private static string OfTier(string deployment, string tier) => $"of tier '{tier}' (deployment {deployment})";
+
+    /// <summary>"2 servers", "1 server and 1 volume", "no servers": what is left, with the servers always named.</summary>
+    private static string ToGo(HostDrainDto drain)
+    {
+        var parts = new List<string> { Servers(drain.Servers.Count) };
+        if (drain.Volumes.Count > 0)
+        {
+            parts.Add(Counts.Of(drain.Volumes.Count, "volume"));
+        }
+
+        if (drain.LoadBalancers.Count > 0)
+        {
+            parts.Add(Counts.Of(drain.LoadBalancers.Count, "load balancer"));
+        }
+
+        if (drain.Servers.Count == 0 && parts.Count > 1)
+        {
+            parts.RemoveAt(0);
+        }
+
+        return parts.Count == 1 ? parts[0] : $"{string.Join(", ", parts[..^1])} and {parts[^1]}";
+    }
 
     private async Task PrintJsonAsync(ParseResult result, HostDto host)
     {

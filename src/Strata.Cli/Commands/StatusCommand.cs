@@ -96,7 +96,8 @@ public static class Table
         foreach (var lb in status.LoadBalancers)
         {
             lines.Add("");
-            lines.Add($"load balancer {lb.Name} ({lb.Driver}, {lb.State}): {lb.Url ?? "-"} → {(lb.Members.Count == 0 ? "no servers" : string.Join(", ", lb.Members))}");
+            var where = lb.Host is null ? "" : $" on host {lb.Host}";
+            lines.Add($"load balancer {lb.Name} ({lb.Driver}, {lb.State}{where}): {lb.Url ?? "-"} → {(lb.Members.Count == 0 ? "no servers" : string.Join(", ", lb.Members))}");
             if (lb.Message is not null)
             {
                 lines.Add($"  └ {lb.Message}");

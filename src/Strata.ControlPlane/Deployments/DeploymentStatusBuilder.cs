@@ -110,16 +110,18 @@ public static class DeploymentStatusBuilder
     private static LoadBalancerDto LoadBalancerOf(DeploymentRuntime runtime, LoadBalancerCoordinator loadBalancers, LoadBalancerState l)
     {
         var instance = loadBalancers.Find(l.PhysicalName);
+        var down = instance is null ? loadBalancers.WhyDown(l.PhysicalName) : null;
         return new LoadBalancerDto
         {
             Name = l.LogicalName,
             PhysicalName = l.PhysicalName,
             Driver = l.Driver,
             Url = l.Url,
-            State = instance?.State.ToString().ToLowerInvariant() ?? "starting",
+            State = instance?.State.ToString().ToLowerInvariant() ?? (down is null ? "starting" : "down"),
+            Host = l.Host,
             Pid = instance?.ProcessId,
             Members = l.Members,
-            Message = instance?.Message ?? loadBalancers.OutOfRotation(runtime, l),
+            Message = down ?? instance?.Message ?? loadBalancers.OutOfRotation(runtime, l),
             CertificateNotAfter = instance?.CertificateNotAfter,
             Traffic = loadBalancers.TrafficOf(l.PhysicalName),
         };

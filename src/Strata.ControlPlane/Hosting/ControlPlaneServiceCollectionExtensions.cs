@@ -86,6 +86,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<LoadBalancerChecks>();
         services.TryAddSingleton<HealthMonitor>();
         services.TryAddSingleton<ImageCatalog>();
+        services.TryAddSingleton<LoadBalancerPlacement>();
         services.TryAddSingleton<LoadBalancerCoordinator>();
         services.TryAddSingleton<ServerShutdown>();
         services.TryAddSingleton<DeathVerdicts>();
@@ -104,6 +105,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<DeploymentRollback>();
         services.TryAddSingleton<ITierCapacity, UnlimitedCapacity>();
         services.TryAddSingleton<IServerReach, LocalReach>();
+        services.TryAddSingleton<ILoadBalancerHosts, NoLoadBalancerHosts>();
         services.TryAddSingleton<TierCapacityGate>();
         services.TryAddSingleton<TierReconciler>();
         services.TryAddSingleton<DeploymentReconciler>();

@@ -442,7 +442,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         // its replacement serves) leaves them free, or its replacement could never be placed where it ran.
         var listed = _hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
             .Select(s => new PlacedServer(s.Id, h.Key, s.Deployment, s.Tier, s.Ports, s.Resources))).ToList();
-        return [.. listed, .. _held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId))];
+        return [.. listed, .. _held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId)), .. _loadBalancers.Values];
     }
 
     private string? HostOf(string serverId) =>

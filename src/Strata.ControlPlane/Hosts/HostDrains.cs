@@ -17,7 +17,8 @@ namespace Strata.ControlPlane.Hosts;
 /// treats its servers as on a lost host, replaced elsewhere, and has its agent stop them.
 /// </summary>
 internal sealed class HostDrains(
-    HostFleet fleet, FleetProvider servers, TierCapacityGate capacity, EventLog events, DeploymentRegistry deployments, ReconcileTriggers triggers)
+    HostFleet fleet, FleetProvider servers, TierCapacityGate capacity, EventLog events, DeploymentRegistry deployments, ReconcileTriggers triggers,
+    LoadBalancerCoordinator loadBalancers)
 {
     /// <summary>
     /// Marks the host as draining, so every deployment moves its servers off it, or ready again (new servers may be
@@ -52,8 +53,16 @@ internal sealed class HostDrains(
                 Blocked = capacity.ShortageOf(s.Deployment, s.Tier),
             })],
             Volumes = [.. volumes.Where(v => v.Host == name && v.Volume is not null).Select(v => Moving(v, on)).OfType<HostDrainVolumeDto>()],
+            LoadBalancers = [.. LoadBalancersOn(name).Select(l => new HostDrainLoadBalancerDto
+            {
+                Deployment = l.Deployment, LoadBalancer = l.State.LogicalName, Blocked = loadBalancers.WhyStuck(l.State.PhysicalName),
+            })],
         };
     }
+
+    /// <summary>The load balancers the deployments' state places on the host.</summary>
+    public IEnumerable<(string Deployment, LoadBalancerState State)> LoadBalancersOn(string host) =>
+        deployments.All.SelectMany(d => d.State.LoadBalancers.Where(l => l.Host == host).Select(l => (d.Name, l)));
 
     /// <summary>Whether the host drains, as this control plane has marked it or the inventory recorded it.</summary>
     public bool Drains(HostRecord host) => host.Draining || fleet.IsDraining(host.Registration.Name);
@@ -85,8 +94,9 @@ internal sealed class HostDrains(
 
     /// <summary>
     /// For <c>strata host remove --force</c>: the host's servers are reported stopped and out of rotation, so that they
-    /// are replaced elsewhere as for a lost host (an event of each deployment says so), then its agent, if it can be
-    /// reached, stops them: nothing is left running on a machine Strata no longer manages.
+    /// are replaced elsewhere as for a lost host (an event of each deployment says so), and its load balancers move to
+    /// other hosts; then its agent, if it can be reached, stops them all: nothing is left running on a machine Strata
+    /// no longer manages.
     /// </summary>
     public async Task AbandonAsync(string name, IReadOnlyList<ServerInstance> on, CancellationToken ct)
     {
@@ -104,6 +114,7 @@ internal sealed class HostDrains(
             try
             {
                 await agent.KeepOnlyAsync([], ct).ConfigureAwait(false);
+                await agent.KeepOnlyLoadBalancersAsync([], ct).ConfigureAwait(false);
             }
             catch (ProviderException)
             {

@@ -97,7 +97,16 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
                     + "stopping them there and replacing them elsewhere as for a lost host");
             }
 
-            if (on.Count > 0)
+            var balancers = drains.LoadBalancersOn(name).ToList();
+            if (balancers.Count > 0 && !force)
+            {
+                throw new ConflictException(
+                    $"host {name} runs {Counts.Of(balancers.Count, "load balancer")}: {string.Join(", ", balancers.Select(l => $"{l.State.LogicalName} (deployment {l.Deployment})"))}. "
+                    + $"`strata host drain {name}` moves them to other hosts first; `strata host remove {name} --force` removes it now, "
+                    + "and they move to another host as from a lost host");
+            }
+
+            if (on.Count > 0 || balancers.Count > 0)
             {
                 await drains.AbandonAsync(name, on, ct).ConfigureAwait(false);
             }

@@ -55,6 +55,7 @@ public static class HostsServiceCollectionExtensions
         services.AddSingleton<ICloudProvider>(sp => sp.GetRequiredService<FleetProvider>());
         services.Replace(ServiceDescriptor.Singleton<ITierCapacity>(sp => sp.GetRequiredService<FleetProvider>()));
         services.Replace(ServiceDescriptor.Singleton<IServerReach>(sp => sp.GetRequiredService<FleetProvider>()));
+        services.Replace(ServiceDescriptor.Singleton<ILoadBalancerHosts>(sp => sp.GetRequiredService<FleetProvider>()));
     }
 
     private static ICloudProvider Create(IServiceProvider services, ServiceDescriptor descriptor) => descriptor switch

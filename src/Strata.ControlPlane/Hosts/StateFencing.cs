@@ -25,6 +25,28 @@ internal sealed class StateFencing(DeploymentRegistry deployments, EventLog even
             .ToHashSet(StringComparer.Ordinal);
     }
 
+    public async Task<IReadOnlySet<string>?> LoadBalancersOwnedOnAsync(string host, CancellationToken ct)
+    {
+        await deployments.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
+        return deployments.All.SelectMany(d => d.State.LoadBalancers).Where(l => l.Host == host).Select(l => l.PhysicalName).ToHashSet(StringComparer.Ordinal);
+    }
+
+    public async Task LoadBalancersFencedAsync(string host, IReadOnlyList<string> stopped, CancellationToken ct)
+    {
+        foreach (var id in stopped)
+        {
+            if (deployments.All.FirstOrDefault(d => d.State.LoadBalancers.Any(l => l.PhysicalName == id)) is not { } owner)
+            {
+                continue;
+            }
+
+            var now = owner.State.LoadBalancers.First(l => l.PhysicalName == id);
+            await events.PublishAsync(owner.Name, EventKinds.LoadBalancerFenced,
+                $"host {host} is back: its agent stopped load balancer {now.LogicalName} there, which runs on {now.Host ?? "the control plane's machine"} since, before it could serve",
+                $"loadBalancers.{now.LogicalName}", EventSeverity.Warning, ct).ConfigureAwait(false);
+        }
+    }
+
     public async Task FencedAsync(string host, IReadOnlyList<ServerInstance> stopped, CancellationToken ct)
     {
         foreach (var server in stopped.Where(s => deployments.Find(s.Deployment) is not null))

@@ -14,12 +14,14 @@ namespace Strata.ControlPlane.Reconciliation;
 internal sealed class LiveReferences : IReferenceSource
 {
     private readonly Dictionary<string, IReadOnlyList<LiveServer>> _servers;
+    private readonly DeploymentState _state;
 
     private LiveReferences(string deployment, DeploymentState state, ServerIdentity? self)
     {
         Name = self is null ? $"deployment {deployment}" : $"server {self.ServerId}";
         Self = self is null ? null : new LiveServer(self.ServerId, self.Address, self.Tier, self.Zone);
         _servers = Addressed(state);
+        _state = state;
     }
 
     public string Name { get; }
@@ -31,6 +33,8 @@ internal sealed class LiveReferences : IReferenceSource
         new(spec, new LiveReferences(spec.Name, state, self));
 
     public IReadOnlyList<LiveServer>? ServersOf(string tier) => _servers.GetValueOrDefault(tier);
+
+    public string? AddressOfLoadBalancer(string loadBalancer) => _state.FindLoadBalancer(loadBalancer)?.Address;
 
     /// <summary>
     /// Each tier's servers that have an address, oldest first, so <c>servers[0]</c> stays put while it lives. A tier

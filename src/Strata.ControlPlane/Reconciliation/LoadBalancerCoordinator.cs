@@ -15,10 +15,11 @@ namespace Strata.ControlPlane.Reconciliation;
 /// Keeps each load balancer of a deployment running and its pool equal to the target tier's servers in service (and
 /// passing the load balancer's own check, when it has one: see <see cref="LoadBalancerMembership"/>).
 /// A server leaves the pool, and its in-flight requests drain, before it is terminated. A server that cannot be reached
-/// (<see cref="IServerReach"/>: its host is unreachable) is no member at all, whatever its last known state.
+/// (<see cref="IServerReach"/>: its host is unreachable) is no member at all, whatever its last known state. Where a
+/// load balancer runs, the control plane's machine or a host, is <see cref="LoadBalancerPlacement"/>'s to say.
 /// </summary>
 public sealed class LoadBalancerCoordinator(
-    ILoadBalancerDriverRegistry drivers, LoadBalancerChecks checks, IServerReach reach, EventLog events, ReconcileTriggers triggers, TimeProvider time)
+    LoadBalancerPlacement placement, LoadBalancerChecks checks, IServerReach reach, EventLog events, ReconcileTriggers triggers, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, LoadBalancerInstance> _instances = new(StringComparer.Ordinal);
 
@@ -26,6 +27,12 @@ public sealed class LoadBalancerCoordinator(
     // members itself as soon as the load balancer answers, and a pass afterwards collects its outcome.
     private readonly ConcurrentDictionary<string, Task> _starting = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _reported = new(StringComparer.Ordinal);
+
+    // Why a load balancer cannot run now (its host cannot be reached, or no host can take it), by physical name.
+    private readonly ConcurrentDictionary<string, string> _down = new(StringComparer.Ordinal);
+
+    // Why a load balancer that must leave its host (draining, say) cannot, while it runs on there, by physical name.
+    private readonly ConcurrentDictionary<string, string> _stuck = new(StringComparer.Ordinal);
 
     // The standby members last given to each load balancer: they are not in the stored pool, which lists rotation only.
     private readonly ConcurrentDictionary<string, string> _standby = new(StringComparer.Ordinal);
@@ -39,8 +46,20 @@ public sealed class LoadBalancerCoordinator(
     private readonly TrafficMeter _meter = new();
     private readonly ConcurrentDictionary<string, LoadBalancerTrafficDto?> _traffic = new(StringComparer.Ordinal);
 
+    /// <summary>Why a load balancer cannot run now, or null when nothing keeps it from running.</summary>
+    public string? WhyDown(string physicalName) => _down.GetValueOrDefault(physicalName);
+
+    /// <summary>Why a load balancer that must leave its host cannot now, or null when it need not or can.</summary>
+    public string? WhyStuck(string physicalName) => _stuck.GetValueOrDefault(physicalName);
+
     /// <summary>The running instance of a load balancer by physical name, as last seen.</summary>
     public LoadBalancerInstance? Find(string physicalName) => _instances.GetValueOrDefault(physicalName);
+
+    /// <summary>The counters of a running load balancer, from the driver it runs under; null when it does not answer or cannot be reached.</summary>
+    public async Task<LoadBalancerStats?> StatsAsync(LoadBalancerState state, CancellationToken ct) =>
+        Find(state.PhysicalName) is { State: LoadBalancerInstanceState.Running } instance && placement.DriverOf(state) is { } driver
+            ? await driver.GetStatsAsync(instance, ct).ConfigureAwait(false)
+            : null;
 
     /// <summary>Traffic between the last two reconcile passes, or null before two were made.</summary>
     public LoadBalancerTrafficDto? TrafficOf(string physicalName) => _traffic.GetValueOrDefault(physicalName);
@@ -84,8 +103,13 @@ public sealed class LoadBalancerCoordinator(
     {
         try
         {
-            var driver = drivers.Get(spec.Driver);
-            var instance = await driver.EnsureRunningAsync(Definition(runtime, spec, state), ct).ConfigureAwait(false);
+            var (driver, placed, _, _) = await placement.DriverForAsync(runtime, spec, state, ct).ConfigureAwait(false);
+            if (driver is null)
+            {
+                return;
+            }
+
+            var instance = await driver.EnsureRunningAsync(Definition(runtime, spec, placed), ct).ConfigureAwait(false);
             if (instance.State == LoadBalancerInstanceState.Running && runtime.State.FindLoadBalancer(spec.Name) is { } current)
             {
                 _instances[state.PhysicalName] = instance;
@@ -159,7 +183,18 @@ public sealed class LoadBalancerCoordinator(
             await runtime.MutateAsync(s => WithLoadBalancer(s, s.FindLoadBalancer(keyed.LogicalName)! with { PinKey = keyed.PinKey }), ct).ConfigureAwait(false);
         }
 
-        var driver = drivers.Get(spec.Driver);
+        var (driver, placed, why, stuck) = await placement.DriverForAsync(runtime, spec, state, ct).ConfigureAwait(false);
+        await StuckAsync(runtime, state, stuck, ct).ConfigureAwait(false);
+        if (driver is null)
+        {
+            _instances.TryRemove(state.PhysicalName, out _);
+            _down[state.PhysicalName] = why!;
+            await ReportOnceAsync(runtime, state, $"load balancer {spec.Name} is not running: {why}", ct).ConfigureAwait(false);
+            return;
+        }
+
+        _down.TryRemove(state.PhysicalName, out _);
+        state = placed;
         var instance = await driver.EnsureRunningAsync(Definition(runtime, spec, state), ct).ConfigureAwait(false);
         var previous = _instances.GetValueOrDefault(state.PhysicalName);
         _instances[state.PhysicalName] = instance;
@@ -266,7 +301,7 @@ public sealed class LoadBalancerCoordinator(
     {
         Id = state.PhysicalName,
         Deployment = runtime.Name,
-        ListenHost = spec.ListenHost,
+        ListenHost = state.Address ?? spec.ListenHost,
         ListenPort = spec.ListenPort,
         Algorithm = BalancingAlgorithmOf(spec.Algorithm),
         DrainTimeout = spec.DrainTimeout,
@@ -309,7 +344,11 @@ public sealed class LoadBalancerCoordinator(
                 continue;
             }
 
-            var driver = drivers.Get(spec.Driver);
+            if (placement.DriverOf(state) is not { } driver)
+            {
+                continue;
+            }
+
             await InTurnAsync(state.PhysicalName, () => TakeOutAsync(runtime, spec, state, driver, instance, server, reason, ct), ct).ConfigureAwait(false);
             await driver.WaitUntilDrainedAsync(instance, server, spec.DrainTimeout, time, ct).ConfigureAwait(false);
         }
@@ -356,12 +395,31 @@ public sealed class LoadBalancerCoordinator(
             await start.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        await drivers.Get(state.Driver).StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
+        await placement.StopAsync(state, ct).ConfigureAwait(false);
         _instances.TryRemove(state.PhysicalName, out _);
+        _down.TryRemove(state.PhysicalName, out _);
+        _stuck.TryRemove(state.PhysicalName, out _);
         _meter.Forget(state.PhysicalName);
         _traffic.TryRemove(state.PhysicalName, out _);
         await runtime.MutateAsync(s => s with { LoadBalancers = [.. s.LoadBalancers.Where(l => l.PhysicalName != state.PhysicalName)] }, ct).ConfigureAwait(false);
         await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerStopped, $"load balancer {state.LogicalName} stopped", $"loadBalancers.{state.LogicalName}", cancellationToken: ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Records, and says once, why the load balancer cannot leave its host; forgets it once it can.</summary>
+    private async Task StuckAsync(DeploymentRuntime runtime, LoadBalancerState state, string? stuck, CancellationToken ct)
+    {
+        if (stuck is null)
+        {
+            _stuck.TryRemove(state.PhysicalName, out _);
+            return;
+        }
+
+        if (_stuck.GetValueOrDefault(state.PhysicalName) != stuck)
+        {
+            _stuck[state.PhysicalName] = stuck;
+            await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerPlaced, $"load balancer {state.LogicalName} stays on host {state.Host}: {stuck}",
+                $"loadBalancers.{state.LogicalName}", EventSeverity.Warning, ct).ConfigureAwait(false);
+        }
     }
 
     private async Task ReportOnceAsync(DeploymentRuntime runtime, LoadBalancerState state, string message, CancellationToken ct)

@@ -9,7 +9,7 @@ namespace Strata.ControlPlane.Scaling;
 /// Measures a tier for its autoscaler: CPU and memory of each server's process tree from /proc, and request rate,
 /// p99 latency and error rate from the load balancers that send to it, as differences since the last measurement.
 /// </summary>
-public sealed class TierMeasurements(ILoadBalancerDriverRegistry drivers, LoadBalancerCoordinator loadBalancers, TimeProvider time)
+public sealed class TierMeasurements(LoadBalancerCoordinator loadBalancers, TimeProvider time)
 {
     private readonly ProcessTreeSampler _sampler = new(new ProcessTreeSamplerOptions(), time);
     private readonly TrafficMeter _meter = new();
@@ -59,8 +59,7 @@ public sealed class TierMeasurements(ILoadBalancerDriverRegistry drivers, LoadBa
         var windows = new List<TrafficRates>();
         foreach (var lb in runtime.State.LoadBalancers.Where(l => l.TargetTier == tier.LogicalName))
         {
-            if (loadBalancers.Find(lb.PhysicalName) is { State: LoadBalancerInstanceState.Running } instance
-                && await drivers.Get(lb.Driver).GetStatsAsync(instance, ct).ConfigureAwait(false) is { } stats
+            if (await loadBalancers.StatsAsync(lb, ct).ConfigureAwait(false) is { } stats
                 && _meter.Observe(lb.PhysicalName, stats) is { } rates)
             {
                 windows.Add(rates);

@@ -24,6 +24,12 @@ public sealed record LoadBalancerState
 
     public string? Url { get; init; }
 
+    /// <summary>The host a load balancer with <c>placement</c> was placed on; null for one on the control plane's machine.</summary>
+    public string? Host { get; init; }
+
+    /// <summary>The address of <see cref="Host"/>, which the load balancer listens on; null without a host.</summary>
+    public string? Address { get; init; }
+
     /// <summary>
     /// The key QA pins for this load balancer are signed with (base64, 32 bytes), made when the load balancer is first
     /// created. It lives in the state store and the load balancer's own owner-only files, never in a spec or event.

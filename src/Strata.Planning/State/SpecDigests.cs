@@ -144,8 +144,7 @@ public static class SpecDigests
         if (tier.Placement is { } placement)
         {
             // Added only when set, like maxReplacing: new servers follow changed rules, the ones placed stay.
-            hash.Add("placement", $"{string.Join(',', placement.Zones)}|{string.Join(',', placement.Regions)}|"
-                + $"{string.Join(',', placement.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))}|{placement.Spread}");
+            hash.Add("placement", PlacementText(placement));
         }
 
         if (tier.Resources is { } resources)
@@ -184,8 +183,17 @@ public static class SpecDigests
             hash.Add("maxRequestBody", loadBalancer.MaxRequestBodyBytes);
         }
 
+        if (loadBalancer.Placement is { } placement)
+        {
+            hash.Add("placement", PlacementText(placement));
+        }
+
         return hash.Finish();
     }
+
+    private static string PlacementText(PlacementSpec placement) =>
+        $"{string.Join(',', placement.Zones)}|{string.Join(',', placement.Regions)}|"
+        + $"{string.Join(',', placement.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))}|{placement.Spread}";
 
     /// <summary>
     /// The whole spec, including the content of its image folders, so that a saved plan can tell that either the

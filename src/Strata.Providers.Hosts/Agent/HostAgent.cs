@@ -3,6 +3,8 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Strata.Agent;
 using Strata.Api.Contracts.Agent;
+using Strata.LoadBalancing;
+using Strata.LoadBalancing.Remote;
 
 namespace Strata.Providers.Hosts.Agent;
 
@@ -160,6 +162,25 @@ public sealed class HostAgent
             }
         }
     }
+
+    /// <summary>The driver of that name (<c>builtin</c>, <c>haproxy</c>) as the agent runs it on the host.</summary>
+    public ILoadBalancerDriver LoadBalancerDriver(string name) => new AgentLoadBalancerDriver(this, name);
+
+    /// <summary>Stops every load balancer on the host but <paramref name="kept"/> (by physical name); returns those it stopped.</summary>
+    public async Task<IReadOnlyList<string>> KeepOnlyLoadBalancersAsync(IReadOnlyCollection<string> kept, CancellationToken ct)
+    {
+        var reply = await CallLoadBalancerAsync(
+            "builtin", AgentLoadBalancerOperation.KeepOnly, "", LoadBalancerWire.Write([.. kept.Order(StringComparer.Ordinal)]), ct).ConfigureAwait(false);
+        return LoadBalancerWire.ReadNames(reply.Body);
+    }
+
+    internal Task<AgentLoadBalancerReply> CallLoadBalancerAsync(
+        string driver, AgentLoadBalancerOperation operation, string id, System.Text.Json.JsonElement? body, CancellationToken ct,
+        string? certificatePem = null, string? keyPem = null) =>
+        _requests.AskAsync<AgentLoadBalancerReply>(requestId => new AgentLoadBalancerCall
+        {
+            Id = requestId, Driver = driver, Operation = operation, LoadBalancerId = id, Body = body, CertificatePem = certificatePem, KeyPem = keyPem,
+        }, ct);
 
     internal void OnLogLine(AgentLogLine line)
     {

@@ -5,6 +5,7 @@ using Renci.SshNet;
 using Renci.SshNet.Common;
 using Strata.Agent;
 using Strata.Api.Contracts.Agent;
+using Strata.LoadBalancing.Remote;
 using Strata.Providers.Hosts.Agent;
 using Strata.Providers.Hosts.Ssh;
 
@@ -115,6 +116,37 @@ internal sealed class HostConnection : IAsyncDisposable
         if (reply.Servers.Count > 0)
         {
             await fencing.FencedAsync(host, [.. reply.Servers.Select(ServerMapping.FromWire)], ct).ConfigureAwait(false);
+        }
+
+        await FenceLoadBalancersAsync(host, requests, fencing, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Has the agent stop the load balancers placed elsewhere while the host was away.</summary>
+    private static async Task FenceLoadBalancersAsync(string host, AgentRequests requests, IHostFencing fencing, CancellationToken ct)
+    {
+        if (await fencing.LoadBalancersOwnedOnAsync(host, ct).ConfigureAwait(false) is not { } owned)
+        {
+            return;
+        }
+
+        IReadOnlyList<string> stopped;
+        try
+        {
+            var reply = await requests.AskAsync<AgentLoadBalancerReply>(id => new AgentLoadBalancerCall
+            {
+                Id = id, Driver = "builtin", Operation = AgentLoadBalancerOperation.KeepOnly, LoadBalancerId = "",
+                Body = LoadBalancerWire.Write([.. owned.Order(StringComparer.Ordinal)]),
+            }, ct).ConfigureAwait(false);
+            stopped = LoadBalancerWire.ReadNames(reply.Body);
+        }
+        catch (ProviderException ex)
+        {
+            throw new HostConnectException(HostConnectFailure.AgentFailed, $"the agent of host {host} could not stop the load balancers placed elsewhere while it was away: {ex.Message}", ex);
+        }
+
+        if (stopped.Count > 0)
+        {
+            await fencing.LoadBalancersFencedAsync(host, stopped, ct).ConfigureAwait(false);
         }
     }
 

@@ -15,6 +15,12 @@ public interface IHostFencing
 
     /// <summary>The agent of <paramref name="host"/> stopped these servers, which the control plane no longer ran there.</summary>
     Task FencedAsync(string host, IReadOnlyList<ServerInstance> stopped, CancellationToken ct);
+
+    /// <summary>The physical names of the load balancers the control plane runs on the host; null to keep every one.</summary>
+    Task<IReadOnlySet<string>?> LoadBalancersOwnedOnAsync(string host, CancellationToken ct) => Task.FromResult<IReadOnlySet<string>?>(null);
+
+    /// <summary>The agent of <paramref name="host"/> stopped these load balancers, which the control plane no longer ran there.</summary>
+    Task LoadBalancersFencedAsync(string host, IReadOnlyList<string> stopped, CancellationToken ct) => Task.CompletedTask;
 }
 
 /// <summary>No fencing: a fleet used on its own keeps whatever its agents run.</summary>

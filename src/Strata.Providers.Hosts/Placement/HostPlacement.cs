@@ -11,10 +11,16 @@ public sealed record PlacedServer(string ServerId, string Host, string Deploymen
     public ServerResources Reserved => Resources ?? ServerResources.None;
 }
 
-/// <summary>New servers of one tier to place, each reserving <paramref name="Resources"/> (none when null).</summary>
-public sealed record PlacementRequest(string Deployment, string Tier, IReadOnlyList<int> Ports, PlacementRules Rules, ServerResources? Resources = null)
+/// <summary>
+/// New servers of one tier to place, each reserving <paramref name="Resources"/> (none when null); a load balancer is
+/// placed as one such server, named in messages by <paramref name="Subject"/> (e.g. <c>load balancer 'front'</c>).
+/// </summary>
+public sealed record PlacementRequest(string Deployment, string Tier, IReadOnlyList<int> Ports, PlacementRules Rules, ServerResources? Resources = null, string? Subject = null)
 {
     public ServerResources Reserves => Resources ?? ServerResources.None;
+
+    /// <summary>What is placed, for messages: <c>tier 'web'</c> unless <see cref="Subject"/> says otherwise.</summary>
+    public string Who => Subject ?? $"tier '{Tier}'";
 }
 
 /// <summary>
@@ -69,9 +75,9 @@ public static class HostPlacement
         shortage = (hosts.Count, matching.Count, free.Count, fitting.Count) switch
         {
             (0, _, _, _) => "no capacity: no host is ready",
-            (_, 0, _, _) => $"no capacity: none of the {hosts.Count} ready hosts matches the placement of tier '{request.Tier}' ({Describe(request.Rules)})",
-            (_, _, 0, _) => $"no capacity: every host tier '{request.Tier}' may use ({string.Join(", ", matching.Select(h => h.Name))}) has a server on port {string.Join("/", request.Ports)} already",
-            (_, _, _, 0) => $"no capacity: tier '{request.Tier}' reserves {request.Reserves} per server, which no host it may use has free ({string.Join("; ", free.Select(h => Exhausted(h, placed, request.Reserves)))})",
+            (_, 0, _, _) => $"no capacity: none of the {hosts.Count} ready hosts matches the placement of {request.Who} ({Describe(request.Rules)})",
+            (_, _, 0, _) => $"no capacity: every host {request.Who} may use ({string.Join(", ", matching.Select(h => h.Name))}) has {Holders(matching, placed, request)} on port {string.Join("/", request.Ports)} already",
+            (_, _, _, 0) => $"no capacity: {request.Who} reserves {request.Reserves} per server, which no host it may use has free ({string.Join("; ", free.Select(h => Exhausted(h, placed, request.Reserves)))})",
             _ => null,
         };
         if (fitting.Count == 0)
@@ -90,6 +96,15 @@ public static class HostPlacement
         var zone = fitting.Select(h => h.Zone).Distinct().OrderBy(InZone).ThenBy(z => z, StringComparer.Ordinal).First();
         return LeastLoaded(fitting.Where(h => h.Zone == zone), placed, _ => 0).Name;
     }
+
+    /// <summary>The tier of a load balancer placed as a server: <c>loadBalancers.NAME</c>, which no tier's name can be.</summary>
+    public static string LoadBalancerTier(string name) => $"loadBalancers.{name}";
+
+    /// <summary>What holds the wanted ports on the hosts: servers, and load balancers when one of them does.</summary>
+    private static string Holders(List<PlacementHost> hosts, IReadOnlyList<PlacedServer> placed, PlacementRequest request) =>
+        placed.Any(s => s.Tier.StartsWith("loadBalancers.", StringComparison.Ordinal) && hosts.Any(h => h.Name == s.Host) && s.Ports.Intersect(request.Ports).Any())
+            ? "a server or a load balancer"
+            : "a server";
 
     /// <summary>What the servers on a host reserve together.</summary>
     public static ServerResources ReservedOn(string host, IEnumerable<PlacedServer> placed)
@@ -135,7 +150,8 @@ public static class HostPlacement
         return $"{host.Name}: {string.Join(" and ", parts)}";
     }
 
-    private static bool Matches(PlacementHost host, PlacementRules rules) =>
+    /// <summary>Whether the host is in the zones and regions of <paramref name="rules"/> and carries their labels.</summary>
+    public static bool Matches(PlacementHost host, PlacementRules rules) =>
         (rules.Zones.Count == 0 || rules.Zones.Contains(host.Zone))
         && (rules.Regions.Count == 0 || (host.Region is { } region && rules.Regions.Contains(region)))
         && rules.Labels.All(l => host.Labels.TryGetValue(l.Key, out var value) && value == l.Value);

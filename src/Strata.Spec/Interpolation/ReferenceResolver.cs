@@ -20,21 +20,29 @@ public interface IReferenceSource
 
     /// <summary>The servers of <paramref name="tier"/> that references read, in index order; null while none is known.</summary>
     IReadOnlyList<LiveServer>? ServersOf(string tier);
+
+    /// <summary>The address of the host a load balancer with <c>placement</c> runs on; null while none is known.</summary>
+    string? AddressOfLoadBalancer(string loadBalancer) => null;
 }
 
 /// <summary>The sources the spec itself offers.</summary>
 public static class ReferenceSource
 {
     /// <summary>No server exists yet: every value that needs one is known after apply.</summary>
-    public static IReferenceSource Plan { get; } = new PlanSource();
+    public static IReferenceSource Plan { get; } = new PlanSource(_ => null);
 
-    private sealed class PlanSource : IReferenceSource
+    /// <summary>A plan of a deployment whose load balancers with placement run at the addresses <paramref name="addressOfLoadBalancer"/> gives.</summary>
+    public static IReferenceSource PlanWith(Func<string, string?> addressOfLoadBalancer) => new PlanSource(addressOfLoadBalancer);
+
+    private sealed class PlanSource(Func<string, string?> addressOfLoadBalancer) : IReferenceSource
     {
         public string Name => "plan";
 
         public LiveServer? Self => null;
 
         public IReadOnlyList<LiveServer>? ServersOf(string tier) => null;
+
+        public string? AddressOfLoadBalancer(string loadBalancer) => addressOfLoadBalancer(loadBalancer);
     }
 }
 
@@ -82,12 +90,19 @@ public sealed class ReferenceResolver(DeploymentSpec spec, IReferenceSource sour
             return null;
         }
 
+        // One placed on a host listens on the host's address, known once the host is chosen.
+        var address = balancer.Placement is null ? balancer.ListenHost : source.AddressOfLoadBalancer(balancer.Name);
+        if (address is null && reference.Attribute != LoadBalancerAttribute.Port)
+        {
+            return ReferenceValue.Unknown;
+        }
+
         return ReferenceValue.Known(reference.Attribute switch
         {
-            LoadBalancerAttribute.Address => balancer.ListenHost,
+            LoadBalancerAttribute.Address => address!,
             LoadBalancerAttribute.Port => balancer.ListenPort.ToString(CultureInfo.InvariantCulture),
-            LoadBalancerAttribute.Listen => balancer.Listen,
-            _ => balancer.Url,
+            LoadBalancerAttribute.Listen => $"{address}:{balancer.ListenPort}",
+            _ => balancer.UrlAt(address!),
         });
     }
 

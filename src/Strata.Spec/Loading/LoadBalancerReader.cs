@@ -10,7 +10,7 @@ namespace Strata.Spec.Loading;
 /// <summary>Reads the <c>loadBalancers</c> section.</summary>
 internal static class LoadBalancerReader
 {
-    private static readonly string[] s_keys = ["listen", "to", "algorithm", "driver", "health", "tls", "sticky", "drainTimeout", "maxConnections", "responseHeaderTimeout", "maxRequestBody"];
+    private static readonly string[] s_keys = ["listen", "to", "algorithm", "driver", "health", "tls", "sticky", "drainTimeout", "maxConnections", "responseHeaderTimeout", "maxRequestBody", "placement"];
     private static readonly string[] s_tlsKeys = ["certificate", "key"];
 
     private static readonly Dictionary<string, LoadBalancingAlgorithm> s_algorithms = new(StringComparer.Ordinal)
@@ -57,7 +57,8 @@ internal static class LoadBalancerReader
     private static LoadBalancerSpec? ReadOne(SpecScalar key, MapReader map, ReadContext context)
     {
         var path = $"loadBalancers.{key.Value}";
-        var listen = ReadListen(map.Required("listen", "write listen: 127.0.0.1:8080"), path + ".listen", context);
+        var placement = PlacementReader.Read(map["placement"], path + ".placement", map.KeyOf("placement")?.Location ?? key.Location, null, context, forLoadBalancer: true);
+        var listen = ReadListen(map.Required("listen", placement is null ? "write listen: 127.0.0.1:8080" : "write listen: 8080 (a port of its host)"), path + ".listen", placement is not null, context);
         var target = ReadTarget(map.Required("to", "write to: <tier>:<port>, e.g. to: web:8000"), path + ".to", context);
         var ports = target is null ? [] : context.Tiers.GetValueOrDefault(target.Value.Tier)?.Ports ?? [];
         var tls = MapReader.Open(map["tls"], path + ".tls", map.KeyOf("tls")?.Location ?? key.Location, context, s_tlsKeys);
@@ -78,6 +79,7 @@ internal static class LoadBalancerReader
             ResponseHeaderTimeout = context.Duration(map["responseHeaderTimeout"], path + ".responseHeaderTimeout", positive: true)
                 ?? LoadBalancerSpec.DefaultResponseHeaderTimeout,
             MaxRequestBodyBytes = ReadBodyLimit(map["maxRequestBody"], path + ".maxRequestBody", context),
+            Placement = placement,
             Location = key.Location,
         };
         return listen is null || target is null ? null : balancer;
@@ -95,8 +97,11 @@ internal static class LoadBalancerReader
         return size ?? LoadBalancerSpec.DefaultMaxRequestBodyBytes;
     }
 
-    /// <summary>Reads <c>127.0.0.1:8080</c>, or a bare port on 127.0.0.1.</summary>
-    private static (string Host, int Port)? ReadListen(SpecNode? node, string path, ReadContext context)
+    /// <summary>
+    /// Reads <c>127.0.0.1:8080</c>, or a bare port on 127.0.0.1; a load balancer placed on a host takes a port only,
+    /// which it listens on at its host's address.
+    /// </summary>
+    private static (string Host, int Port)? ReadListen(SpecNode? node, string path, bool placed, ReadContext context)
     {
         if (context.Text(node, path) is not { } text)
         {
@@ -104,12 +109,24 @@ internal static class LoadBalancerReader
         }
 
         var colon = text.LastIndexOf(':');
+        if (placed && colon >= 0)
+        {
+            context.Error(node!.Location, DiagnosticCodes.InvalidValue, $"{path}: a load balancer with placement listens on the address of the host it is placed on",
+                $"write the port alone, e.g. listen: {text[(colon + 1)..].Trim()}");
+            return null;
+        }
+
         var host = colon < 0 ? "127.0.0.1" : text[..colon].Trim();
         var portText = colon < 0 ? text : text[(colon + 1)..];
         if (!int.TryParse(portText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
         {
             context.Error(node!.Location, DiagnosticCodes.InvalidValue, $"{path}: '{text}' is not an address and port", "write 127.0.0.1:8080 (a port from 1 to 65535)");
             return null;
+        }
+
+        if (placed)
+        {
+            return ("", port);
         }
 
         if (!IPAddress.TryParse(host, out var address) || address.AddressFamily != AddressFamily.InterNetwork || address.GetAddressBytes()[0] != 127 || host.Count(c => c == '.') != 3)

@@ -4,10 +4,16 @@ using Strata.Spec.Yaml;
 
 namespace Strata.Spec.Loading;
 
-/// <summary>Reads a tier's <c>placement</c>: <c>{ zones: [...], regions: [...], labels: {k: v}, spread: zone|host }</c>.</summary>
+/// <summary>
+/// Reads a tier's <c>placement</c>: <c>{ zones: [...], regions: [...], labels: {k: v}, spread: zone|host }</c>, and a
+/// load balancer's, which has no <c>spread</c>.
+/// </summary>
 internal static class PlacementReader
 {
     private static readonly string[] s_keys = ["zones", "regions", "labels", "spread"];
+
+    // A load balancer is one process: there is nothing to spread.
+    private static readonly string[] s_loadBalancerKeys = ["zones", "regions", "labels"];
 
     private static readonly Dictionary<string, PlacementSpread> s_spreads = new(StringComparer.Ordinal)
     {
@@ -19,9 +25,10 @@ internal static class PlacementReader
     /// <param name="owner">Where the tier is, for a value that is missing.</param>
     /// <param name="tierZones">The tier's own <c>zones</c> node, which may not be given beside <c>placement.zones</c>.</param>
     /// <param name="context">Where diagnostics go.</param>
-    public static PlacementSpec? Read(SpecNode? node, string path, SourceLocation owner, SpecNode? tierZones, ReadContext context)
+    /// <param name="forLoadBalancer">A load balancer's placement, which has no <c>spread</c>.</param>
+    public static PlacementSpec? Read(SpecNode? node, string path, SourceLocation owner, SpecNode? tierZones, ReadContext context, bool forLoadBalancer = false)
     {
-        if (node is null || MapReader.Open(node, path, owner, context, s_keys, emptyAllowed: true) is not { } map)
+        if (node is null || MapReader.Open(node, path, owner, context, forLoadBalancer ? s_loadBalancerKeys : s_keys, emptyAllowed: true) is not { } map)
         {
             return null;
         }

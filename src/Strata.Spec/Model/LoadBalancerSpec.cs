@@ -7,7 +7,10 @@ public sealed record LoadBalancerSpec
 {
     public required string Name { get; init; }
 
-    /// <summary>The listen address, always loopback for the local provider, e.g. <c>127.0.0.1</c>.</summary>
+    /// <summary>
+    /// The listen address, always loopback for the local provider, e.g. <c>127.0.0.1</c>; empty with
+    /// <see cref="Placement"/>, where the load balancer listens on the address of the host it is placed on.
+    /// </summary>
     public required string ListenHost { get; init; }
 
     public required int ListenPort { get; init; }
@@ -47,12 +50,25 @@ public sealed record LoadBalancerSpec
 
     public const long DefaultMaxRequestBodyBytes = 32L * 1024 * 1024;
 
+    /// <summary>
+    /// Runs the load balancer on a registered host that matches these rules (zones, regions, labels) instead of on the
+    /// control plane's machine; null, the default, keeps it there.
+    /// </summary>
+    public PlacementSpec? Placement { get; init; }
+
     public SourceLocation Location { get; init; }
 
-    public string Listen => $"{ListenHost}:{ListenPort}";
+    /// <summary><c>127.0.0.1:8080</c>, or with <see cref="Placement"/> <c>host:8080</c> (the address of its host).</summary>
+    public string Listen => Placement is null ? $"{ListenHost}:{ListenPort}" : $"host:{ListenPort}";
 
-    /// <summary>Where clients reach it, fixed by <c>listen</c> and <c>tls</c>: e.g. <c>http://127.0.0.1:8080</c>.</summary>
-    public string Url => $"{(Tls is null ? "http" : "https")}://{Listen}";
+    /// <summary>
+    /// Where clients reach it, fixed by <c>listen</c> and <c>tls</c>: e.g. <c>http://127.0.0.1:8080</c>; null with
+    /// <see cref="Placement"/>, known once a host is chosen.
+    /// </summary>
+    public string? Url => Placement is null ? UrlAt(ListenHost) : null;
+
+    /// <summary>The URL of the load balancer listening on <paramref name="address"/>.</summary>
+    public string UrlAt(string address) => $"{(Tls is null ? "http" : "https")}://{address}:{ListenPort}";
 }
 
 public sealed record TlsSpec(string Certificate, string Key, SourceLocation Location);

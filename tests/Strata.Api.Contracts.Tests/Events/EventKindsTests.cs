@@ -34,6 +34,8 @@ public sealed class EventKindsTests
         [nameof(EventKinds.LoadBalancerStopped)] = "loadbalancer.stopped",
         [nameof(EventKinds.LoadBalancerFailed)] = "loadbalancer.failed",
         [nameof(EventKinds.LoadBalancerCheck)] = "loadbalancer.check",
+        [nameof(EventKinds.LoadBalancerPlaced)] = "loadbalancer.placed",
+        [nameof(EventKinds.LoadBalancerFenced)] = "loadbalancer.fenced",
         [nameof(EventKinds.ImageBaked)] = "image.baked",
         [nameof(EventKinds.VolumeSnapshot)] = "volume.snapshot",
         [nameof(EventKinds.VolumeRecovered)] = "volume.recovered",

@@ -1,0 +1,139 @@
+using Strata.Api.Contracts.Events;
+using Strata.ControlPlane.Events;
+using Strata.LoadBalancing;
+using Strata.Planning.State;
+using Strata.Spec.Model;
+
+namespace Strata.ControlPlane.Reconciliation;
+
+/// <summary>
+/// Which driver runs a load balancer: the control plane's own (<see cref="ILoadBalancerDriverRegistry"/>) for one
+/// without <c>placement</c>, the one of its host's agent (<see cref="ILoadBalancerHosts"/>) for one with it. A load
+/// balancer with placement is placed on a host the first time, stays there, and moves (stopped on the old host when it
+/// can be reached, started on the new one, at the new host's address) when its host is lost, removed or draining, or no
+/// longer matches its placement. The host is recorded in the state, so a restarted control plane finds it there.
+/// </summary>
+public sealed class LoadBalancerPlacement(ILoadBalancerDriverRegistry drivers, ILoadBalancerHosts hosts, EventLog events)
+{
+    /// <summary>
+    /// A load balancer's driver, and its state as placed; or no driver with why it cannot run now. <paramref name="Stuck"/>
+    /// says why one that must move cannot, while it runs on where it is (its host drains, say, and no other host fits).
+    /// </summary>
+    public readonly record struct Placed(ILoadBalancerDriver? Driver, LoadBalancerState State, string? Why, string? Stuck = null);
+
+    /// <summary>The driver to run <paramref name="spec"/> with, placing or moving it first as its placement needs.</summary>
+    public async Task<Placed> DriverForAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(state);
+        if (spec.Placement is null)
+        {
+            if (state.Host is not null)
+            {
+                state = await LeaveHostAsync(runtime, state, null, null, ct).ConfigureAwait(false);
+            }
+
+            return new(drivers.Get(spec.Driver), state, null);
+        }
+
+        var why = state.Host is null ? null : await hosts.WhyMoveAsync(state.Host, spec.Placement, ct).ConfigureAwait(false);
+        if (state.Host is null || why is not null)
+        {
+            var (host, shortage) = await hosts.PlaceAsync(runtime.Name, spec, state.PhysicalName, ct).ConfigureAwait(false);
+            if (host is null)
+            {
+                var stuck = why is null ? shortage : $"{why}, and it cannot move: {shortage}";
+                return state.Host is { } current && hosts.DriverOn(current, spec.Driver, out _) is { } staying
+                    ? new(staying, state, null, stuck)
+                    : new(null, state, stuck);
+            }
+
+            state = await MoveAsync(runtime, spec, state, host, why, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            hosts.Hold(runtime.Name, spec, state.PhysicalName, state.Host);
+        }
+
+        var driver = hosts.DriverOn(state.Host!, spec.Driver, out var unreachable);
+        return new(driver, state, driver is null ? $"it runs on host {state.Host}, which cannot be reached now ({unreachable})" : null);
+    }
+
+    /// <summary>The driver a load balancer runs under as recorded, or null when its host cannot be reached now.</summary>
+    public ILoadBalancerDriver? DriverOf(LoadBalancerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state.Host is null ? drivers.Get(state.Driver) : hosts.DriverOn(state.Host, state.Driver, out _);
+    }
+
+    /// <summary>
+    /// Stops a load balancer for good where it runs. One whose host cannot be reached is only forgotten: the host's agent
+    /// stops it when the host is back (see <see cref="ILoadBalancerHosts"/> and the fencing of hosts).
+    /// </summary>
+    public async Task StopAsync(LoadBalancerState state, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (DriverOf(state) is { } driver)
+        {
+            await driver.StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
+        }
+
+        if (state.Host is not null)
+        {
+            hosts.Release(state.PhysicalName);
+        }
+    }
+
+    /// <summary>Records the load balancer on its new host, after stopping it where it ran, and says so.</summary>
+    private async Task<LoadBalancerState> MoveAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, LoadBalancerHost host, string? why, CancellationToken ct)
+    {
+        var from = state.Host;
+        if (from is null)
+        {
+            // Run on the control plane's machine before it had a placement: that process must not serve on.
+            await drivers.Get(state.Driver).StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
+        }
+
+        state = await LeaveHostAsync(runtime, state, host.Name, host.Address, ct).ConfigureAwait(false);
+        var listen = $"{host.Address}:{spec.ListenPort}";
+        var message = from is null
+            ? $"load balancer {spec.Name} placed on host {host.Name} (zone {host.Zone}): it listens at {listen}"
+            : $"load balancer {spec.Name} moved from host {from} to host {host.Name} (zone {host.Zone}) because {why}: it listens at {listen} now";
+        await events.PublishAsync(runtime.Name, EventKinds.LoadBalancerPlaced, message, $"loadBalancers.{spec.Name}",
+            from is null ? EventSeverity.Info : EventSeverity.Warning, ct).ConfigureAwait(false);
+        return state;
+    }
+
+    /// <summary>
+    /// Stops the load balancer on the host it was recorded on, when that host can be reached (otherwise its agent stops
+    /// it once the host is back), and records it on <paramref name="host"/> (null: the control plane's machine).
+    /// </summary>
+    private async Task<LoadBalancerState> LeaveHostAsync(DeploymentRuntime runtime, LoadBalancerState state, string? host, string? address, CancellationToken ct)
+    {
+        if (state.Host is { } old && old != host)
+        {
+            if (hosts.DriverOn(old, state.Driver, out _) is { } driver)
+            {
+                try
+                {
+                    await driver.StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
+                }
+                catch (Providers.ProviderException)
+                {
+                    // The host went away meanwhile: its agent stops the load balancer when it is back.
+                }
+            }
+
+            if (host is null)
+            {
+                hosts.Release(state.PhysicalName);
+            }
+        }
+
+        var changed = await runtime.MutateAsync(
+            s => s with { LoadBalancers = [.. s.LoadBalancers.Select(l => l.PhysicalName == state.PhysicalName ? l with { Host = host, Address = address, Url = null, Members = [] } : l)] },
+            ct).ConfigureAwait(false);
+        return changed.FindLoadBalancer(state.LogicalName) ?? state;
+    }
+}
