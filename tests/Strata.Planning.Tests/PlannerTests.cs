@@ -319,6 +319,23 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Plan_LoadBalancerChangeApplied_NextPlanChangesNothing()
+    {
+        using var folder = new TemporaryDirectory();
+        var spec = Hello(folder);
+        var state = AppliedState.After(spec, TestDeployments.Plan(spec), DeploymentState.Empty(spec.Name));
+        var changed = spec with { LoadBalancers = [spec.LoadBalancers[0] with { ListenPort = 9090, Sticky = true }] };
+
+        var first = TestDeployments.Plan(changed, state);
+        var applied = AppliedState.After(changed, first, state);
+        var second = TestDeployments.Plan(changed, applied);
+
+        Assert.Equal(ChangeAction.Replace, Single(first, "loadBalancers.front").Action);
+        Assert.Equal(ChangeAction.NoOp, Single(second, "loadBalancers.front").Action);
+        Assert.Equal("127.0.0.1:9090", applied.FindLoadBalancer("front")!.Listen);
+    }
+
+    [Fact]
     public void Plan_LoadBalancerRemoved_Deletes()
     {
         using var folder = new TemporaryDirectory();

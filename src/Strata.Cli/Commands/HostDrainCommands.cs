@@ -49,10 +49,11 @@ public sealed class HostDrainCommands(CliContext context)
     {
         var name = result.GetValue(_name)!;
         var host = await client.SetHostDrainingAsync(name, draining: true, ct).ConfigureAwait(false);
-        var left = host.Drain?.Servers ?? [];
-        await context.Error.WriteLineAsync(left.Count == 0
+        var left = host.Drain ?? new HostDrainDto { Servers = [] };
+        var moving = left.Servers.Select(Describe).Concat(left.LoadBalancers.Select(l => $"load balancer {l.LoadBalancer} ({l.Deployment})")).ToList();
+        await context.Error.WriteLineAsync(moving.Count == 0
             ? $"Draining host '{name}': it runs no servers."
-            : $"Draining host '{name}': moving {Servers(left.Count)} to other hosts: {string.Join(", ", left.Select(Describe))}.").ConfigureAwait(false);
+            : $"Draining host '{name}': moving {ToGo(left)} to other hosts: {string.Join(", ", moving)}.").ConfigureAwait(false);
         var exit = ExitCodes.Success;
         if (!result.GetValue(_noWait))
         {

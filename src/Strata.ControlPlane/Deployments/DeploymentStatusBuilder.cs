@@ -36,13 +36,22 @@ public static class DeploymentStatusBuilder
         return runtime.Failures.Count > 0 ? DeploymentPhase.Degraded : DeploymentPhase.Converging;
     }
 
-    /// <summary>A load balancer is ready when it runs and sends to every server of its tier that is in service.</summary>
+    /// <summary>
+    /// A load balancer is ready when it runs where the spec asks (its listen address, or a host of its placement) and
+    /// sends to every server of its tier that is in service. Until a change of listen or placement is carried out, the
+    /// state still has the old URL.
+    /// </summary>
     private static bool LoadBalancerReady(DeploymentRuntime runtime, LoadBalancerSpec spec)
     {
         var state = runtime.State.FindLoadBalancer(spec.Name);
         var inService = runtime.State.FindTier(spec.TargetTier)?.Servers.Count(s => s.State == ServerStatus.InService) ?? 0;
-        return state?.Url is not null && state.Members.Count == inService;
+        var wanted = spec.Placement is null ? spec.Url : state?.Address is { } address ? spec.UrlAt(address) : null;
+        return state?.Url is not null && SameEndpoint(state.Url, wanted) && state.Members.Count == inService;
     }
+
+    private static bool SameEndpoint(string url, string? wanted) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var a) && Uri.TryCreate(wanted, UriKind.Absolute, out var b)
+        && a.Scheme == b.Scheme && a.Host == b.Host && a.Port == b.Port;
 
     private static bool IsCurrent(DeploymentRuntime runtime, TierState tier, ServerState server) =>
         server.ImageDigest == tier.ImageDigest && server.LaunchDigest == tier.LaunchDigest;

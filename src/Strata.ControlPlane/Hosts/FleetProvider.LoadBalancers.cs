@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using Strata.ControlPlane.Reconciliation;
 using Strata.LoadBalancing;
 using Strata.Providers;
@@ -8,14 +9,25 @@ using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Hosts;
 
+/// <summary>A load balancer the deployments' state records on a host.</summary>
+internal sealed record RecordedLoadBalancer(string Deployment, string LogicalName, string PhysicalName, string Host, int Port);
+
 /// <summary>
 /// Load balancers with <c>placement</c>: each is placed as a server of its own that needs its listen port and reserves
 /// nothing, so no server and no other load balancer takes that port of its host, and it is run by the host's agent.
+/// The ports held are those of the load balancers the deployments' state records on hosts (from the first placement
+/// after a restart on, whichever deployment is reconciled first), and those just placed, until recorded.
 /// </summary>
 internal sealed partial class FleetProvider : ILoadBalancerHosts
 {
-    // Load balancers on hosts, by physical name: each holds its listen port on its host.
+    // Load balancers placed whose host is not recorded yet, by physical name: each holds its listen port on its host.
     private ImmutableDictionary<string, PlacedServer> _loadBalancers = ImmutableDictionary<string, PlacedServer>.Empty;
+
+    // The load balancers the deployments' state records on hosts; none until the fleet is told where to read them.
+    private Func<IEnumerable<RecordedLoadBalancer>> _recorded = () => [];
+
+    /// <summary>Where the load balancers recorded on hosts are read (the deployments' state).</summary>
+    public void ReadLoadBalancersFrom(Func<IEnumerable<RecordedLoadBalancer>> recorded) => _recorded = recorded;
 
     public async Task<(LoadBalancerHost? Host, string? Shortage)> PlaceAsync(string deployment, LoadBalancerSpec spec, string physicalName, CancellationToken ct)
     {
@@ -46,19 +58,12 @@ internal sealed partial class FleetProvider : ILoadBalancerHosts
         }
     }
 
-    public void Hold(string deployment, LoadBalancerSpec spec, string physicalName, string host)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        var held = new PlacedServer(physicalName, host, deployment, HostPlacement.LoadBalancerTier(spec.Name), [spec.ListenPort]);
-        ImmutableInterlocked.Update(ref _loadBalancers, l => l.TryGetValue(physicalName, out var known) && known.Host == host && known.Ports.SequenceEqual(held.Ports) ? l : l.SetItem(physicalName, held));
-    }
-
     public void Release(string physicalName) => ImmutableInterlocked.TryRemove(ref _loadBalancers, physicalName, out _);
 
     public ILoadBalancerDriver? DriverOn(string host, string driver, out string? why)
     {
         why = _removed.Contains(host) ? $"host {host} was removed"
-            : fleet.Find(host) is not { } status ? $"host {host} is not registered"
+            : fleet.Find(host) is not { } status ? $"host {host} has not connected since this control plane started"
             : status.State is HostState.Unreachable or HostState.Lost ? $"host {host} is {(status.State == HostState.Lost ? "lost" : "unreachable")}: its agent has not been heard from since {Since(status.LastHeartbeat)}"
             : fleet.AgentOf(host) is null ? $"host {host} is not connected"
             : null;
@@ -77,19 +82,28 @@ internal sealed partial class FleetProvider : ILoadBalancerHosts
         // Not heard from since this control plane started: it stays until the host is lost, as its servers do.
         if (fleet.Find(host) is not { } status)
         {
-            return null;
+            return time.GetUtcNow() - _since >= fleet.Options.HostLostAfter
+                ? $"host {host} is lost: it has not connected since this control plane started, {(time.GetUtcNow() - _since).TotalSeconds:0}s ago"
+                : null;
         }
 
         var registration = record.Registration;
-        var rules = RulesOf(placement);
         return status.State switch
         {
             HostState.Lost => $"host {host} is lost: its agent has not been heard from for {fleet.Options.HostLostAfter.TotalSeconds:0.#}s",
             HostState.Draining => $"host {host} is draining",
-            _ when !HostPlacement.Matches(new PlacementHost(host, registration.ZoneOrDefault, registration.Region, registration.Labels), rules) =>
+            _ when !HostPlacement.Matches(new PlacementHost(host, registration.ZoneOrDefault, registration.Region, registration.Labels), RulesOf(placement)) =>
                 $"host {host} no longer matches its placement",
             _ => null,
         };
+    }
+
+    /// <summary>The load balancers on hosts, each holding its port there: those recorded, and those placed but not recorded yet.</summary>
+    private IEnumerable<PlacedServer> LoadBalancersPlaced()
+    {
+        var placed = _loadBalancers;
+        return placed.Values.Concat(_recorded().Where(l => !placed.ContainsKey(l.PhysicalName))
+            .Select(l => new PlacedServer(l.PhysicalName, l.Host, l.Deployment, HostPlacement.LoadBalancerTier(l.LogicalName), [l.Port])));
     }
 
     private static PlacementRequest RequestOf(string deployment, LoadBalancerSpec spec) =>
@@ -97,4 +111,8 @@ internal sealed partial class FleetProvider : ILoadBalancerHosts
 
     private static PlacementRules RulesOf(PlacementSpec placement) =>
         new() { Zones = placement.Zones, Regions = placement.Regions, Labels = placement.Labels };
+
+    /// <summary>The port of a recorded listen endpoint, <c>host:8080</c>; null when it has none.</summary>
+    public static int? PortOf(string listen) =>
+        int.TryParse(listen.AsSpan(listen.LastIndexOf(':') + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : null;
 }

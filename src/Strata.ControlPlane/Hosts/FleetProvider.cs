@@ -432,7 +432,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
 
     private List<PlacementHost> Candidates(IReadOnlyList<HostRecord> hosts) =>
         [.. hosts.Select(h => (h.Registration, Status: fleet.Find(h.Registration.Name)))
-            .Where(h => h.Status is { State: HostState.Ready, Connected: true, Agent: not null })
+            .Where(h => h.Status is { State: HostState.Ready, Connected: true, Agent: not null } && !_removed.Contains(h.Registration.Name))
             .Select(h => new PlacementHost(h.Registration.Name, h.Registration.ZoneOrDefault, h.Registration.Region, h.Registration.Labels,
                 h.Status!.Agent!.Cores, h.Status.Agent.MemoryBytes))];
 
@@ -442,7 +442,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         // its replacement serves) leaves them free, or its replacement could never be placed where it ran.
         var listed = _hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
             .Select(s => new PlacedServer(s.Id, h.Key, s.Deployment, s.Tier, s.Ports, s.Resources))).ToList();
-        return [.. listed, .. _held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId)), .. _loadBalancers.Values];
+        return [.. listed, .. _held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId)), .. LoadBalancersPlaced()];
     }
 
     private string? HostOf(string serverId) =>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
@@ -49,9 +50,17 @@ public static class HostsServiceCollectionExtensions
         }
 
         services.Remove(embedded);
-        services.AddSingleton(sp => new FleetProvider(
-            Create(sp, embedded), sp.GetRequiredService<HostFleet>(), sp.GetRequiredService<IHostInventory>(), sp.GetRequiredService<EventLog>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.Paths.Root));
+        services.AddSingleton(sp =>
+        {
+            var provider = new FleetProvider(
+                Create(sp, embedded), sp.GetRequiredService<HostFleet>(), sp.GetRequiredService<IHostInventory>(), sp.GetRequiredService<EventLog>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.Paths.Root);
+            var deployments = sp.GetRequiredService<DeploymentRegistry>();
+            provider.ReadLoadBalancersFrom(() => deployments.All.SelectMany(d => d.State.LoadBalancers
+                .Where(l => l.Host is not null && FleetProvider.PortOf(l.Listen) is not null)
+                .Select(l => new RecordedLoadBalancer(d.Name, l.LogicalName, l.PhysicalName, l.Host!, FleetProvider.PortOf(l.Listen)!.Value))));
+            return provider;
+        });
         services.AddSingleton<ICloudProvider>(sp => sp.GetRequiredService<FleetProvider>());
         services.Replace(ServiceDescriptor.Singleton<ITierCapacity>(sp => sp.GetRequiredService<FleetProvider>()));
         services.Replace(ServiceDescriptor.Singleton<IServerReach>(sp => sp.GetRequiredService<FleetProvider>()));

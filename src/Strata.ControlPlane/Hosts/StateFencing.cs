@@ -42,7 +42,7 @@ internal sealed class StateFencing(DeploymentRegistry deployments, EventLog even
 
             var now = owner.State.LoadBalancers.First(l => l.PhysicalName == id);
             await events.PublishAsync(owner.Name, EventKinds.LoadBalancerFenced,
-                $"host {host} is back: its agent stopped load balancer {now.LogicalName} there, which runs on {now.Host ?? "the control plane's machine"} since, before it could serve",
+                $"host {host} is back: its agent stopped load balancer {now.LogicalName} there, which runs on {now.Host ?? "the control plane's machine"} since",
                 $"loadBalancers.{now.LogicalName}", EventSeverity.Warning, ct).ConfigureAwait(false);
         }
     }

@@ -59,13 +59,13 @@ public sealed class DeploymentRuntime
     public bool IsDeleting => _record.Status == DeploymentStatus.Deleting;
 
     /// <summary>
-    /// Whether a reconcile pass of this control plane has finished for the deployment: until then, nothing has resumed
-    /// what it runs (probe loops, launches), so nothing can be overdue.
+    /// When the first reconcile pass of this control plane ended for the deployment, successful or not; null before:
+    /// until then nothing has resumed what it runs (probe loops, launches), so nothing can be overdue.
     /// </summary>
-    public bool Reconciled { get; private set; }
+    public DateTimeOffset? ReconciledAt { get; private set; }
 
-    /// <summary>Records that a reconcile pass finished.</summary>
-    public void MarkReconciled() => Reconciled = true;
+    /// <summary>Records that a reconcile pass ended (the first time only).</summary>
+    public void MarkReconciled(DateTimeOffset at) => ReconciledAt ??= at;
 
     /// <summary>Per-tier launch failures, for backoff; in memory, so a restart retries at once. A snapshot.</summary>
     public IReadOnlyDictionary<string, LaunchFailures> Failures => Volatile.Read(ref _failures);

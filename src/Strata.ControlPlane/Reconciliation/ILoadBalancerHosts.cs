@@ -19,10 +19,10 @@ public interface ILoadBalancerHosts
     /// </summary>
     Task<(LoadBalancerHost? Host, string? Shortage)> PlaceAsync(string deployment, LoadBalancerSpec spec, string physicalName, CancellationToken ct);
 
-    /// <summary>Holds the port of a load balancer recorded on a host (after a restart of the control plane).</summary>
-    void Hold(string deployment, LoadBalancerSpec spec, string physicalName, string host);
-
-    /// <summary>Frees what <see cref="PlaceAsync"/> or <see cref="Hold"/> held.</summary>
+    /// <summary>
+    /// Frees what <see cref="PlaceAsync"/> held, once the deployment's state records the load balancer on its host (which
+    /// holds the port from then on, also after a restart) or it was given up.
+    /// </summary>
     void Release(string physicalName);
 
     /// <summary>The driver of that name on the host, or null with <paramref name="why"/> when the host cannot be reached now.</summary>
@@ -42,10 +42,6 @@ internal sealed class NoLoadBalancerHosts : ILoadBalancerHosts
 
     public Task<(LoadBalancerHost? Host, string? Shortage)> PlaceAsync(string deployment, LoadBalancerSpec spec, string physicalName, CancellationToken ct) =>
         Task.FromResult<(LoadBalancerHost?, string?)>((null, None));
-
-    public void Hold(string deployment, LoadBalancerSpec spec, string physicalName, string host)
-    {
-    }
 
     public void Release(string physicalName)
     {

@@ -33,8 +33,9 @@ public static class LivenessAudit
     /// <param name="slack">How long past a deadline an owner is given before the audit steps in.</param>
     /// <param name="now">The time.</param>
     /// <param name="since">
-    /// When this control plane started: no owner can have acted before, so deadlines count from then at the earliest
-    /// (a server in service for minutes has no probe loop in the first moments after a restart, and needs none yet).
+    /// When this control plane's first pass of the deployment ended: no owner can have acted before, so deadlines
+    /// count from then at the earliest (a server in service for minutes has no probe loop in the first moments after a
+    /// restart, and needs none yet).
     /// </param>
     public static IReadOnlyList<LivenessFinding> Find(
         DeploymentRuntime runtime, Func<string, bool> hasOperation, Func<string, DateTimeOffset?> lastProbe, TimeSpan slack, DateTimeOffset now,

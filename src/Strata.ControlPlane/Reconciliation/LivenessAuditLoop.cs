@@ -21,7 +21,7 @@ public sealed partial class LivenessAuditLoop(
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             // A deployment no pass has resumed since this control plane started has nothing overdue yet.
-            foreach (var runtime in registry.All.Where(r => !r.IsDeleting && r.Reconciled))
+            foreach (var runtime in registry.All.Where(r => !r.IsDeleting && r.ReconciledAt is not null))
             {
                 await AuditAsync(runtime, stoppingToken).ConfigureAwait(false);
             }

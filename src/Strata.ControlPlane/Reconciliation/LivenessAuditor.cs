@@ -20,12 +20,11 @@ public sealed class LivenessAuditor(
     public const string Kind = EventKinds.ServerLiveness;
 
     private ImmutableHashSet<(string Server, LivenessRepair Repair)> _reported = [];
-    private readonly DateTimeOffset _since = time.GetUtcNow();
 
     /// <summary>Audits one deployment and repairs what it finds; true when the deployment needs a reconcile pass.</summary>
     public async Task<bool> AuditAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
-        var findings = LivenessAudit.Find(runtime, lifecycle.IsBusy, health.LastProbe, options.Value.LivenessSlack, time.GetUtcNow(), _since);
+        var findings = LivenessAudit.Find(runtime, lifecycle.IsBusy, health.LastProbe, options.Value.LivenessSlack, time.GetUtcNow(), runtime.ReconciledAt ?? default);
         var reported = Volatile.Read(ref _reported);
         foreach (var finding in findings)
         {

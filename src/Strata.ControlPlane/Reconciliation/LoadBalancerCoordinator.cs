@@ -7,6 +7,7 @@ using Strata.LoadBalancing;
 using Strata.LoadBalancing.Pinning;
 using Strata.Planning.Naming;
 using Strata.Planning.State;
+using Strata.Providers;
 using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Reconciliation;
@@ -92,7 +93,9 @@ public sealed class LoadBalancerCoordinator(
         foreach (var spec in runtime.Desired.Spec.LoadBalancers)
         {
             var state = runtime.State.FindLoadBalancer(spec.Name) ?? await CreateAsync(runtime, spec, ct).ConfigureAwait(false);
-            if (!_instances.ContainsKey(state.PhysicalName) && !_starting.ContainsKey(state.PhysicalName))
+
+            // One that cannot run now (no host for it, or its host unreachable) is tried by each pass, not started anew after each.
+            if (!_instances.ContainsKey(state.PhysicalName) && !_starting.ContainsKey(state.PhysicalName) && !_down.ContainsKey(state.PhysicalName))
             {
                 _starting[state.PhysicalName] = Task.Run(() => StartAsync(runtime, spec, state, ct), CancellationToken.None);
             }
@@ -101,11 +104,15 @@ public sealed class LoadBalancerCoordinator(
 
     private async Task StartAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, CancellationToken ct)
     {
+        string? host = null;
         try
         {
-            var (driver, placed, _, _) = await placement.DriverForAsync(runtime, spec, state, ct).ConfigureAwait(false);
+            var (driver, placed, why, _) = await placement.DriverForAsync(runtime, spec, state, ct).ConfigureAwait(false);
+            host = placed.Host;
             if (driver is null)
             {
+                // Said by the pass this start asks for, which tries it again; starts are not repeated meanwhile.
+                _down[state.PhysicalName] = why!;
                 return;
             }
 
@@ -115,6 +122,11 @@ public sealed class LoadBalancerCoordinator(
                 _instances[state.PhysicalName] = instance;
                 await SetMembersAsync(runtime, spec, current, driver, instance, restarted: true, ct).ConfigureAwait(false);
             }
+        }
+        catch (ProviderException) when (host is not null)
+        {
+            // Its host went away while it started: the next pass finds the host unreachable and says so.
+            _instances.TryRemove(state.PhysicalName, out _);
         }
         finally
         {
@@ -205,8 +217,17 @@ public sealed class LoadBalancerCoordinator(
         }
 
         // Members first: a server that just came into service waits for no statistics.
-        await SetMembersAsync(runtime, spec, state, driver, instance, previous is null || previous.ProcessId != instance.ProcessId, ct).ConfigureAwait(false);
-        await SampleTrafficAsync(driver, instance, state.PhysicalName, ct).ConfigureAwait(false);
+        try
+        {
+            await SetMembersAsync(runtime, spec, state, driver, instance, previous is null || previous.ProcessId != instance.ProcessId, ct).ConfigureAwait(false);
+            await SampleTrafficAsync(driver, instance, state.PhysicalName, ct).ConfigureAwait(false);
+        }
+        catch (ProviderException ex) when (state.Host is not null)
+        {
+            // Its host went away during the pass: the next one finds it unreachable, and the load balancer down.
+            _instances.TryRemove(state.PhysicalName, out _);
+            await ReportOnceAsync(runtime, state, $"load balancer {spec.Name} is not running: {ex.Message}", ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Gives the load balancer its members when they changed, or all of them when its process is new.</summary>
@@ -349,8 +370,15 @@ public sealed class LoadBalancerCoordinator(
                 continue;
             }
 
-            await InTurnAsync(state.PhysicalName, () => TakeOutAsync(runtime, spec, state, driver, instance, server, reason, ct), ct).ConfigureAwait(false);
-            await driver.WaitUntilDrainedAsync(instance, server, spec.DrainTimeout, time, ct).ConfigureAwait(false);
+            try
+            {
+                await InTurnAsync(state.PhysicalName, () => TakeOutAsync(runtime, spec, state, driver, instance, server, reason, ct), ct).ConfigureAwait(false);
+                await driver.WaitUntilDrainedAsync(instance, server, spec.DrainTimeout, time, ct).ConfigureAwait(false);
+            }
+            catch (ProviderException) when (state.Host is not null)
+            {
+                // A load balancer whose host went away sends the server nothing more; the server may stop.
+            }
         }
     }
 

@@ -27,6 +27,11 @@ public sealed class LoadBalancerPlacement(ILoadBalancerDriverRegistry drivers, I
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(state);
+        if (state.Driver != spec.Driver)
+        {
+            state = await ChangeDriverAsync(runtime, spec, state, ct).ConfigureAwait(false);
+        }
+
         if (spec.Placement is null)
         {
             if (state.Host is not null)
@@ -41,19 +46,24 @@ public sealed class LoadBalancerPlacement(ILoadBalancerDriverRegistry drivers, I
         if (state.Host is null || why is not null)
         {
             var (host, shortage) = await hosts.PlaceAsync(runtime.Name, spec, state.PhysicalName, ct).ConfigureAwait(false);
-            if (host is null)
+            if (host is null || host.Name == state.Host)
             {
-                var stuck = why is null ? shortage : $"{why}, and it cannot move: {shortage}";
+                hosts.Release(state.PhysicalName);
+                var stuck = why is null ? shortage : $"{why}, and it cannot move: {shortage ?? "no other host can take it"}";
                 return state.Host is { } current && hosts.DriverOn(current, spec.Driver, out _) is { } staying
                     ? new(staying, state, null, stuck)
                     : new(null, state, stuck);
             }
 
-            state = await MoveAsync(runtime, spec, state, host, why, ct).ConfigureAwait(false);
-        }
-        else
-        {
-            hosts.Hold(runtime.Name, spec, state.PhysicalName, state.Host);
+            try
+            {
+                state = await MoveAsync(runtime, spec, state, host, why, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Recorded on its host, whose port the state holds from now on; or given up, to be placed again.
+                hosts.Release(state.PhysicalName);
+            }
         }
 
         var driver = hosts.DriverOn(state.Host!, spec.Driver, out var unreachable);
@@ -74,15 +84,35 @@ public sealed class LoadBalancerPlacement(ILoadBalancerDriverRegistry drivers, I
     public async Task StopAsync(LoadBalancerState state, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(state);
-        if (DriverOf(state) is { } driver)
-        {
-            await driver.StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
-        }
+        await StopQuietlyAsync(state, ct).ConfigureAwait(false);
+        hosts.Release(state.PhysicalName);
+    }
 
-        if (state.Host is not null)
+    /// <summary>Stops the load balancer where it runs as recorded; one on a host that cannot be reached is stopped by its agent once the host is back.</summary>
+    private async Task StopQuietlyAsync(LoadBalancerState state, CancellationToken ct)
+    {
+        try
         {
-            hosts.Release(state.PhysicalName);
+            if (DriverOf(state) is { } driver)
+            {
+                await driver.StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
+            }
         }
+        catch (Providers.ProviderException) when (state.Host is not null)
+        {
+            // The host went away meanwhile: it no longer runs the load balancer for this control plane, and its agent
+            // stops it once the host is back (the hosts' fencing).
+        }
+    }
+
+    /// <summary>Stops the load balancer under its old driver where it runs, and records the new one.</summary>
+    private async Task<LoadBalancerState> ChangeDriverAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, CancellationToken ct)
+    {
+        await StopQuietlyAsync(state, ct).ConfigureAwait(false);
+        var changed = await runtime.MutateAsync(
+            s => s with { LoadBalancers = [.. s.LoadBalancers.Select(l => l.PhysicalName == state.PhysicalName ? l with { Driver = spec.Driver, Url = null, Members = [] } : l)] },
+            ct).ConfigureAwait(false);
+        return changed.FindLoadBalancer(state.LogicalName) ?? state;
     }
 
     /// <summary>Records the load balancer on its new host, after stopping it where it ran, and says so.</summary>
@@ -113,22 +143,7 @@ public sealed class LoadBalancerPlacement(ILoadBalancerDriverRegistry drivers, I
     {
         if (state.Host is { } old && old != host)
         {
-            if (hosts.DriverOn(old, state.Driver, out _) is { } driver)
-            {
-                try
-                {
-                    await driver.StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
-                }
-                catch (Providers.ProviderException)
-                {
-                    // The host went away meanwhile: its agent stops the load balancer when it is back.
-                }
-            }
-
-            if (host is null)
-            {
-                hosts.Release(state.PhysicalName);
-            }
+            await StopQuietlyAsync(state, ct).ConfigureAwait(false);
         }
 
         var changed = await runtime.MutateAsync(

@@ -102,7 +102,6 @@ public sealed partial class ReconcileLoop : BackgroundService
         try
         {
             await _reconciler.ReconcileAsync(runtime, ct).ConfigureAwait(false);
-            runtime.MarkReconciled();
             if (runtime.IsDeleting && runtime.State.Tiers.All(t => t.Servers.Count == 0) && runtime.State.LoadBalancers.Count == 0)
             {
                 await _registry.RemoveAsync(runtime, ct).ConfigureAwait(false);
@@ -115,6 +114,11 @@ public sealed partial class ReconcileLoop : BackgroundService
             // restarted by its service manager, it would stop again on the same pass).
             LogPassFailed(_logger, ex, name);
             await _events.PublishAsync(name, EventKinds.DeploymentError, ex.Message, severity: EventSeverity.Error, cancellationToken: ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A deployment whose passes keep failing is audited all the same: the audit is the net for what they leave.
+            runtime.MarkReconciled(_time.GetUtcNow());
         }
     }
 
