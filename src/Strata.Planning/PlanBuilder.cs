@@ -96,7 +96,7 @@ internal sealed class PlanBuilder(PlanContext context)
         ];
         if (spec.Placement is not null || state?.Host is not null)
         {
-            var host = action is ChangeAction.Create or ChangeAction.Replace || state?.Host is null ? AttributeChange.KnownAfterApply : state.Host;
+            var host = action is ChangeAction.Create or ChangeAction.Replace || state?.Host is null ? PlannedHostOf(spec) : state.Host;
             attributes.Add(new("host", state?.Host, spec.Placement is null ? null : host));
         }
         if (state is null)
@@ -115,6 +115,15 @@ internal sealed class PlanBuilder(PlanContext context)
             Attributes = attributes,
         };
     }
+
+    /// <summary>The host a load balancer with placement would be placed on, as the control plane previewed it.</summary>
+    private string PlannedHostOf(LoadBalancerSpec spec) =>
+        context.Options.Hosts?.GetValueOrDefault($"loadBalancers.{spec.Name}") switch
+        {
+            null => AttributeChange.KnownAfterApply,
+            [] => "(no capacity)",
+            [var host, ..] => $"{host.Name} (zone {host.Zone})",
+        };
 
     /// <summary>What changed in a load balancer that exists, and whether that needs a new one (listen address, driver).</summary>
     private static (List<string> Reasons, bool Replace) LoadBalancerChanges(LoadBalancerSpec spec, LoadBalancerState state, string? before, string target)

@@ -37,8 +37,9 @@ public sealed class PlanOptions
 
     /// <summary>
     /// Where each tier's new servers would be placed, in order, when hosts are registered; the plan shows each new
-    /// server's host (and takes its zone), and <c>(no capacity)</c> for new servers beyond a tier's list. The default
-    /// is null: no hosts, servers run on the control plane's machine.
+    /// server's host (and takes its zone), and <c>(no capacity)</c> for new servers beyond a tier's list. A load balancer
+    /// with placement has its host under <c>loadBalancers.NAME</c> (no tier has a dot in its name). The default is
+    /// null: no hosts, servers run on the control plane's machine.
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<PlannedHost>>? Hosts { get; init; }
 

@@ -30,6 +30,7 @@ public sealed class HostLoadBalancerEndToEndTests
 
         Assert.True(plan.ExitCode == 0, plan.ToString());
         Assert.Contains("url       = (known after apply)", plan.Out, StringComparison.Ordinal);
+        Assert.Contains("host      = h2 (zone b)", plan.Out, StringComparison.Ordinal);
         Assert.Equal(("h2", url, "running"), (front.GetProperty("host").GetString(), front.GetProperty("url").GetString(), front.GetProperty("state").GetString()));
         Assert.Equal(InService(await strata.StatusAsync("hello")).Select(s => $"hello from {s.Name}").Order(), answered.Distinct().Order());
         Assert.Single(proxies);
@@ -104,7 +105,11 @@ public sealed class HostLoadBalancerEndToEndTests
 
         var refused = await strata.RunAsync(HostFleetScenario.Timeout, "host", "remove", host);
         var drain = await strata.RunAsync(TimeSpan.FromMinutes(2), "host", "drain", host);
-        var front = FrontOf(await strata.StatusAsync("hello"));
+        JsonElement front = default;
+
+        // The drain ends once the load balancer has left the host; it starts on the other one just after.
+        await Eventually.WaitAsync(async () => (front = FrontOf(await strata.StatusAsync("hello"))).GetProperty("state").GetString() == "running"
+            && front.GetProperty("url").GetString() is not null && Members(await strata.StatusAsync("hello")).Count == 2, "the load balancer to serve from another host");
         var answered = await HelloEndToEndTests.AnswersAsync($"{front.GetProperty("url").GetString()}/", 6);
         var removed = await strata.RunAsync(HostFleetScenario.Timeout, "host", "remove", host);
         var events = await strata.RunAsync(HostFleetScenario.Timeout, "events", "hello");

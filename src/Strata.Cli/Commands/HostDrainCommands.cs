@@ -124,7 +124,7 @@ public sealed class HostDrainCommands(CliContext context)
 
         foreach (var gone in before.LoadBalancers.Where(l => !now.LoadBalancers.Any(b => b.Deployment == l.Deployment && b.LoadBalancer == l.LoadBalancer)))
         {
-            await context.Error.WriteLineAsync($"  load balancer {gone.LoadBalancer} ({gone.Deployment}) left {host}: it serves from another host (`strata status {gone.Deployment}` gives its address); {ToGo(now)} to go").ConfigureAwait(false);
+            await context.Error.WriteLineAsync($"  load balancer {gone.LoadBalancer} ({gone.Deployment}) left {host}: it starts on another host (`strata status {gone.Deployment}` gives its address); {ToGo(now)} to go").ConfigureAwait(false);
         }
     }
 

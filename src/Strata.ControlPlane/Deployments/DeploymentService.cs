@@ -8,6 +8,7 @@ using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
 using Strata.LoadBalancing.Pinning;
 using Strata.Planning;
+using Strata.Providers.Hosts.Placement;
 using Strata.Planning.Images;
 using Strata.Planning.Parameters;
 using Strata.Planning.Rendering;
@@ -26,6 +27,7 @@ internal sealed class DeploymentService(
     DeploymentRollback rollback,
     InstallationKey key,
     ITierCapacity capacity,
+    ILoadBalancerHosts loadBalancerHosts,
     TimeProvider time) : IDeploymentService
 {
     private readonly SemaphoreSlim _applyGate = new(1, 1);
@@ -106,6 +108,13 @@ internal sealed class DeploymentService(
             }
 
             hosts[tier.Name] = planned;
+        }
+
+        foreach (var lb in desired.Spec.LoadBalancers.Where(l => l.Placement is not null))
+        {
+            hosts[HostPlacement.LoadBalancerTier(lb.Name)] = await loadBalancerHosts.PreviewAsync(desired.Spec.Name, lb, [.. desired.Spec.LoadBalancers.Select(l => l.Name)], ct).ConfigureAwait(false) is { } host
+                ? [host]
+                : [];
         }
 
         return hosts;

@@ -58,6 +58,17 @@ internal sealed partial class FleetProvider : ILoadBalancerHosts
         }
     }
 
+    public Task<Planning.PlannedHost?> PreviewAsync(string deployment, LoadBalancerSpec spec, IReadOnlyCollection<string> kept, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var holding = kept.Where(k => k != spec.Name).Select(HostPlacement.LoadBalancerTier).ToHashSet(StringComparer.Ordinal);
+        bool Counts(PlacedServer p) => p.Deployment != deployment || !p.Tier.StartsWith("loadBalancers.", StringComparison.Ordinal) || holding.Contains(p.Tier);
+        return DecideAsync<Planning.PlannedHost>((records, hosts, placed) =>
+            HostPlacement.Choose(hosts, [.. placed.Where(Counts)], RequestOf(deployment, spec), out _) is { } host
+                ? new Planning.PlannedHost(host, hosts.First(h => h.Name == host).Zone)
+                : null, ct);
+    }
+
     public void Release(string physicalName) => ImmutableInterlocked.TryRemove(ref _loadBalancers, physicalName, out _);
 
     public ILoadBalancerDriver? DriverOn(string host, string driver, out string? why)

@@ -20,6 +20,12 @@ public interface ILoadBalancerHosts
     Task<(LoadBalancerHost? Host, string? Shortage)> PlaceAsync(string deployment, LoadBalancerSpec spec, string physicalName, CancellationToken ct);
 
     /// <summary>
+    /// The host the load balancer would be placed on now, for a plan to show; null when none would take it. Of the
+    /// deployment's other load balancers, only those named in <paramref name="kept"/> (still in its spec) hold their ports.
+    /// </summary>
+    Task<Planning.PlannedHost?> PreviewAsync(string deployment, LoadBalancerSpec spec, IReadOnlyCollection<string> kept, CancellationToken ct);
+
+    /// <summary>
     /// Frees what <see cref="PlaceAsync"/> held, once the deployment's state records the load balancer on its host (which
     /// holds the port from then on, also after a restart) or it was given up.
     /// </summary>
@@ -42,6 +48,9 @@ internal sealed class NoLoadBalancerHosts : ILoadBalancerHosts
 
     public Task<(LoadBalancerHost? Host, string? Shortage)> PlaceAsync(string deployment, LoadBalancerSpec spec, string physicalName, CancellationToken ct) =>
         Task.FromResult<(LoadBalancerHost?, string?)>((null, None));
+
+    public Task<Planning.PlannedHost?> PreviewAsync(string deployment, LoadBalancerSpec spec, IReadOnlyCollection<string> kept, CancellationToken ct) =>
+        Task.FromResult<Planning.PlannedHost?>(null);
 
     public void Release(string physicalName)
     {
