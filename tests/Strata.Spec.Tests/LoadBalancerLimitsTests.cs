@@ -3,7 +3,8 @@ namespace Strata.Spec.Tests;
 [Trait("kind", "unit")]
 public sealed class LoadBalancerLimitsTests
 {
-    private const string Head = """
+    /// <summary>A spec up to its <c>loadBalancers:</c> key, with a tier <c>web</c> serving port 8000.</summary>
+    internal const string Head = """
         deployment: demo
         images:
           app: { from: ./app, run: "python3 server.py" }

@@ -102,17 +102,7 @@ public sealed class PlacementTests
         Assert.Contains("strata.yaml:19:16: error: tiers.batch.resources: says neither cpu nor memory", rendered);
     }
 
-    private const string Balanced = """
-        deployment: demo
-        images:
-          app: { from: ./app, run: "python3 server.py" }
-        tiers:
-          web: { image: app, ports: { http: 8000 } }
-        loadBalancers:
-          front:
-            to: web:http
-
-        """;
+    private const string Balanced = LoadBalancerLimitsTests.Head + "  front:\n    to: web:http\n";
 
     [Fact]
     public void Parse_LoadBalancerPlacement_ListensOnAPortOfItsHost()
