@@ -55,14 +55,7 @@ public static class PlanApplication
             }
         }
 
-        // A load balancer that exists takes the spec's listen, target and settings, so the next plan compares against
-        // what was applied. Its driver changes when the control plane has stopped it under the old one.
-        return next with
-        {
-            LoadBalancers = [.. next.LoadBalancers.Select(l => spec.FindLoadBalancer(l.LogicalName) is { } lb
-                ? l with { Listen = lb.Listen, TargetTier = lb.TargetTier, TargetPort = lb.TargetPort, SettingsDigest = SpecDigests.LoadBalancerSettings(lb) }
-                : l)],
-        };
+        return next with { LoadBalancers = [.. next.LoadBalancers.Select(l => spec.FindLoadBalancer(l.LogicalName) is { } lb ? l.AppliedFrom(lb) : l)] };
     }
 
     private static TierState Tier(DeploymentSpec spec, TierSpec tier, TierState? existing, string imageDigest, DateTimeOffset now)

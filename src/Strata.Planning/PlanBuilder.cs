@@ -96,7 +96,8 @@ internal sealed class PlanBuilder(PlanContext context)
         ];
         if (spec.Placement is not null || state?.Host is not null)
         {
-            var host = action is ChangeAction.Create or ChangeAction.Replace || state?.Host is null ? PlannedHostOf(spec) : state.Host;
+            // A replaced load balancer stays on its host unless that no longer matches; a new one goes where the preview says.
+            var host = state?.Host ?? PlannedHostOf(spec);
             attributes.Add(new("host", state?.Host, spec.Placement is null ? null : host));
         }
         if (state is null)

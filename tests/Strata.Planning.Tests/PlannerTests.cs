@@ -336,6 +336,22 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Plan_PlacedLoadBalancerReplaced_StaysOnItsHost()
+    {
+        using var folder = new TemporaryDirectory();
+        var spec = Hello(folder);
+        var placed = spec with { LoadBalancers = [spec.LoadBalancers[0] with { ListenHost = "", Placement = new PlacementSpec() }] };
+        var state = AppliedState.After(placed, TestDeployments.Plan(placed), DeploymentState.Empty(spec.Name));
+        state = state with { LoadBalancers = [state.LoadBalancers[0] with { Host = "h1", Address = "10.0.0.1" }] };
+
+        var plan = TestDeployments.Plan(placed with { LoadBalancers = [placed.LoadBalancers[0] with { ListenPort = 9090 }] }, state);
+
+        var lb = Single(plan, "loadBalancers.front");
+        Assert.Equal(ChangeAction.Replace, lb.Action);
+        Assert.Equal(new AttributeChange("host", "h1", "h1"), lb.Attributes.Single(a => a.Name == "host"));
+    }
+
+    [Fact]
     public void Plan_LoadBalancerRemoved_Deletes()
     {
         using var folder = new TemporaryDirectory();

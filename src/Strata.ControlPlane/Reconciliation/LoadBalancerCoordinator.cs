@@ -94,8 +94,10 @@ public sealed class LoadBalancerCoordinator(
         {
             var state = runtime.State.FindLoadBalancer(spec.Name) ?? await CreateAsync(runtime, spec, ct).ConfigureAwait(false);
 
-            // One that cannot run now (no host for it, or its host unreachable) is tried by each pass, not started anew after each.
-            if (!_instances.ContainsKey(state.PhysicalName) && !_starting.ContainsKey(state.PhysicalName) && !_down.ContainsKey(state.PhysicalName))
+            // One that cannot run now (no host for it, or its host unreachable) is tried by each pass, not started anew
+            // after each; one whose host can be reached again is started at once.
+            var down = _down.ContainsKey(state.PhysicalName) && (state.Host is null || placement.DriverOf(state) is null);
+            if (!_instances.ContainsKey(state.PhysicalName) && !_starting.ContainsKey(state.PhysicalName) && !down)
             {
                 _starting[state.PhysicalName] = Task.Run(() => StartAsync(runtime, spec, state, ct), CancellationToken.None);
             }

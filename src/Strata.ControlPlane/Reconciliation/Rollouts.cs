@@ -78,7 +78,7 @@ public static class Rollouts
             });
         }
 
-        return next;
+        return next with { LoadBalancers = [.. next.LoadBalancers.Select(l => to.Spec.FindLoadBalancer(l.LogicalName) is { } lb ? l.AppliedFrom(lb) : l)] };
     }
 
     /// <summary>Lets a canary's tier roll on.</summary>

@@ -39,6 +39,16 @@ public sealed record LoadBalancerState
     /// <summary>Physical names of the servers currently in the pool.</summary>
     public IReadOnlyList<string> Members { get; init; } = [];
 
+    /// <summary>
+    /// This load balancer as <paramref name="spec"/> has it applied: its listen, target and settings, so that the next
+    /// plan compares against what was applied. Its driver changes only once the control plane has stopped it under the old one.
+    /// </summary>
+    public LoadBalancerState AppliedFrom(LoadBalancerSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return this with { Listen = spec.Listen, TargetTier = spec.TargetTier, TargetPort = spec.TargetPort, SettingsDigest = SpecDigests.LoadBalancerSettings(spec) };
+    }
+
     /// <summary>The record of a load balancer about to be created: named, keyed, with an empty pool.</summary>
     public static LoadBalancerState Create(LoadBalancerSpec spec, string physicalName, string pinKey)
     {

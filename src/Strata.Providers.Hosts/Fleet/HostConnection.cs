@@ -12,7 +12,7 @@ using Strata.Providers.Hosts.Ssh;
 namespace Strata.Providers.Hosts.Fleet;
 
 /// <summary>One host's SSH connection and the agent channel on it, with what the agent has said.</summary>
-internal sealed class HostConnection : IAsyncDisposable
+internal sealed partial class HostConnection : IAsyncDisposable
 {
     private readonly SshClient _client;
     private readonly TimeProvider _time;
@@ -70,6 +70,7 @@ internal sealed class HostConnection : IAsyncDisposable
                 t => connection._requests.End(t.Exception?.InnerException?.Message ?? "the agent's channel closed"), TaskScheduler.Default);
             var hello = await connection.WaitForHelloAsync(links.Options.HelloTimeout, ct).ConfigureAwait(false);
             await FenceAsync(host.Name, address, connection._requests, links.Fencing, ct).ConfigureAwait(false);
+            await FenceLoadBalancersAsync(host.Name, connection._requests, links.Fencing, links.Logger, ct).ConfigureAwait(false);
             var images = new ImageShipper(connection._requests, links.Connector, host.Login, hello.UploadFolder!, links.Images);
             var volumes = new VolumeShipper(connection._requests, links.Connector, host.Login, hello.UploadFolder!);
             connection.Agent = new HostAgent(host.Name, address, host.ZoneOrDefault, hello.EngineRoot!, connection._requests, images, volumes);
@@ -117,12 +118,10 @@ internal sealed class HostConnection : IAsyncDisposable
         {
             await fencing.FencedAsync(host, [.. reply.Servers.Select(ServerMapping.FromWire)], ct).ConfigureAwait(false);
         }
-
-        await FenceLoadBalancersAsync(host, requests, fencing, ct).ConfigureAwait(false);
     }
 
     /// <summary>Has the agent stop the load balancers placed elsewhere while the host was away.</summary>
-    private static async Task FenceLoadBalancersAsync(string host, AgentRequests requests, IHostFencing fencing, CancellationToken ct)
+    private static async Task FenceLoadBalancersAsync(string host, AgentRequests requests, IHostFencing fencing, ILogger logger, CancellationToken ct)
     {
         if (await fencing.LoadBalancersOwnedOnAsync(host, ct).ConfigureAwait(false) is not { } owned)
         {
@@ -141,8 +140,9 @@ internal sealed class HostConnection : IAsyncDisposable
             }, ct).ConfigureAwait(false);
             stopped = LoadBalancerWire.ReadNames(reply.Body);
         }
-        catch (ProviderException)
+        catch (ProviderException ex)
         {
+            LogLoadBalancerFenceFailed(logger, host, ex.Message);
             return;
         }
 
@@ -253,6 +253,10 @@ internal sealed class HostConnection : IAsyncDisposable
 
         return Task.CompletedTask;
     }
+
+    [LoggerMessage(EventId = 7011, Level = LogLevel.Warning,
+        Message = "The agent of host {Host} could not stop the load balancers placed elsewhere while it was away: {Reason}; tried again when it next connects")]
+    private static partial void LogLoadBalancerFenceFailed(ILogger logger, string host, string reason);
 }
 
 /// <summary>What every host connection of a fleet shares: how to reach hosts, the fleet's options, its clock and log, and the images to send.</summary>
