@@ -19,6 +19,10 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events, Deplo
 
     public IEnumerable<DeploymentRuntime> All => _runtimes.Values;
 
+    /// <summary>Every load balancer the deployments' state places on a host, with its deployment.</summary>
+    public IEnumerable<(string Deployment, LoadBalancerState State)> LoadBalancersOnHosts() =>
+        All.SelectMany(d => d.State.LoadBalancers.Where(l => l.Host is not null).Select(l => (d.Name, l)));
+
     public DeploymentRuntime? Find(string name) => _runtimes.GetValueOrDefault(name);
 
     public Task WhenLoaded => _loaded.Task;

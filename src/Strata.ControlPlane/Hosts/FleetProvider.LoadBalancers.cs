@@ -62,7 +62,7 @@ internal sealed partial class FleetProvider : ILoadBalancerHosts
     {
         ArgumentNullException.ThrowIfNull(spec);
         var holding = kept.Where(k => k != spec.Name).Select(HostPlacement.LoadBalancerTier).ToHashSet(StringComparer.Ordinal);
-        bool Counts(PlacedServer p) => p.Deployment != deployment || !p.Tier.StartsWith("loadBalancers.", StringComparison.Ordinal) || holding.Contains(p.Tier);
+        bool Counts(PlacedServer p) => p.Deployment != deployment || !HostPlacement.IsLoadBalancer(p) || holding.Contains(p.Tier);
         return DecideAsync<Planning.PlannedHost>((records, hosts, placed) =>
             HostPlacement.Choose(hosts, [.. placed.Where(Counts)], RequestOf(deployment, spec), out _) is { } host
                 ? new Planning.PlannedHost(host, hosts.First(h => h.Name == host).Zone)

@@ -62,7 +62,7 @@ internal sealed class HostDrains(
 
     /// <summary>The load balancers the deployments' state places on the host.</summary>
     public IEnumerable<(string Deployment, LoadBalancerState State)> LoadBalancersOn(string host) =>
-        deployments.All.SelectMany(d => d.State.LoadBalancers.Where(l => l.Host == host).Select(l => (d.Name, l)));
+        deployments.LoadBalancersOnHosts().Where(l => l.State.Host == host);
 
     /// <summary>Whether the host drains, as this control plane has marked it or the inventory recorded it.</summary>
     public bool Drains(HostRecord host) => host.Draining || fleet.IsDraining(host.Registration.Name);

@@ -56,9 +56,9 @@ public static class HostsServiceCollectionExtensions
                 Create(sp, embedded), sp.GetRequiredService<HostFleet>(), sp.GetRequiredService<IHostInventory>(), sp.GetRequiredService<EventLog>(),
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.Paths.Root);
             var deployments = sp.GetRequiredService<DeploymentRegistry>();
-            provider.ReadLoadBalancersFrom(() => deployments.All.SelectMany(d => d.State.LoadBalancers
-                .Where(l => l.Host is not null && FleetProvider.PortOf(l.Listen) is not null)
-                .Select(l => new RecordedLoadBalancer(d.Name, l.LogicalName, l.PhysicalName, l.Host!, FleetProvider.PortOf(l.Listen)!.Value))));
+            provider.ReadLoadBalancersFrom(() => deployments.LoadBalancersOnHosts()
+                .Where(l => FleetProvider.PortOf(l.State.Listen) is not null)
+                .Select(l => new RecordedLoadBalancer(l.Deployment, l.State.LogicalName, l.State.PhysicalName, l.State.Host!, FleetProvider.PortOf(l.State.Listen)!.Value)));
             return provider;
         });
         services.AddSingleton<ICloudProvider>(sp => sp.GetRequiredService<FleetProvider>());

@@ -28,7 +28,7 @@ internal sealed class StateFencing(DeploymentRegistry deployments, EventLog even
     public async Task<IReadOnlySet<string>?> LoadBalancersOwnedOnAsync(string host, CancellationToken ct)
     {
         await deployments.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
-        return deployments.All.SelectMany(d => d.State.LoadBalancers).Where(l => l.Host == host).Select(l => l.PhysicalName).ToHashSet(StringComparer.Ordinal);
+        return deployments.LoadBalancersOnHosts().Where(l => l.State.Host == host).Select(l => l.State.PhysicalName).ToHashSet(StringComparer.Ordinal);
     }
 
     public async Task LoadBalancersFencedAsync(string host, IReadOnlyList<string> stopped, CancellationToken ct)

@@ -109,9 +109,14 @@ public sealed class LoadBalancerPlacement(ILoadBalancerDriverRegistry drivers, I
     private async Task<LoadBalancerState> ChangeDriverAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, CancellationToken ct)
     {
         await StopQuietlyAsync(state, ct).ConfigureAwait(false);
+        return await RecordAsync(runtime, state, l => l with { Driver = spec.Driver, Url = null, Members = [] }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Changes the load balancer's record in the deployment's state; returns it as recorded.</summary>
+    private static async Task<LoadBalancerState> RecordAsync(DeploymentRuntime runtime, LoadBalancerState state, Func<LoadBalancerState, LoadBalancerState> change, CancellationToken ct)
+    {
         var changed = await runtime.MutateAsync(
-            s => s with { LoadBalancers = [.. s.LoadBalancers.Select(l => l.PhysicalName == state.PhysicalName ? l with { Driver = spec.Driver, Url = null, Members = [] } : l)] },
-            ct).ConfigureAwait(false);
+            s => s with { LoadBalancers = [.. s.LoadBalancers.Select(l => l.PhysicalName == state.PhysicalName ? change(l) : l)] }, ct).ConfigureAwait(false);
         return changed.FindLoadBalancer(state.LogicalName) ?? state;
     }
 
@@ -119,12 +124,6 @@ public sealed class LoadBalancerPlacement(ILoadBalancerDriverRegistry drivers, I
     private async Task<LoadBalancerState> MoveAsync(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state, LoadBalancerHost host, string? why, CancellationToken ct)
     {
         var from = state.Host;
-        if (from is null)
-        {
-            // Run on the control plane's machine before it had a placement: that process must not serve on.
-            await drivers.Get(state.Driver).StopAsync(state.PhysicalName, ct).ConfigureAwait(false);
-        }
-
         state = await LeaveHostAsync(runtime, state, host.Name, host.Address, ct).ConfigureAwait(false);
         var listen = $"{host.Address}:{spec.ListenPort}";
         var message = from is null
@@ -136,19 +135,17 @@ public sealed class LoadBalancerPlacement(ILoadBalancerDriverRegistry drivers, I
     }
 
     /// <summary>
-    /// Stops the load balancer on the host it was recorded on, when that host can be reached (otherwise its agent stops
-    /// it once the host is back), and records it on <paramref name="host"/> (null: the control plane's machine).
+    /// Stops the load balancer where it was recorded, on the control plane's machine (one run there before it had a
+    /// placement must not serve on) or on a host when that can be reached (otherwise its agent stops it once the host
+    /// is back), and records it on <paramref name="host"/> (null: the control plane's machine).
     /// </summary>
     private async Task<LoadBalancerState> LeaveHostAsync(DeploymentRuntime runtime, LoadBalancerState state, string? host, string? address, CancellationToken ct)
     {
-        if (state.Host is { } old && old != host)
+        if (state.Host != host)
         {
             await StopQuietlyAsync(state, ct).ConfigureAwait(false);
         }
 
-        var changed = await runtime.MutateAsync(
-            s => s with { LoadBalancers = [.. s.LoadBalancers.Select(l => l.PhysicalName == state.PhysicalName ? l with { Host = host, Address = address, Url = null, Members = [] } : l)] },
-            ct).ConfigureAwait(false);
-        return changed.FindLoadBalancer(state.LogicalName) ?? state;
+        return await RecordAsync(runtime, state, l => l with { Host = host, Address = address, Url = null, Members = [] }, ct).ConfigureAwait(false);
     }
 }

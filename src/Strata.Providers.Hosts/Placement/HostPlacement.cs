@@ -100,9 +100,12 @@ public static class HostPlacement
     /// <summary>The tier of a load balancer placed as a server: <c>loadBalancers.NAME</c>, which no tier's name can be.</summary>
     public static string LoadBalancerTier(string name) => $"loadBalancers.{name}";
 
+    /// <summary>Whether a placed entry is a load balancer's (see <see cref="LoadBalancerTier"/>), not a server's.</summary>
+    public static bool IsLoadBalancer(PlacedServer placed) => placed.Tier.StartsWith("loadBalancers.", StringComparison.Ordinal);
+
     /// <summary>What holds the wanted ports on the hosts: servers, and load balancers when one of them does.</summary>
     private static string Holders(List<PlacementHost> hosts, IReadOnlyList<PlacedServer> placed, PlacementRequest request) =>
-        placed.Any(s => s.Tier.StartsWith("loadBalancers.", StringComparison.Ordinal) && hosts.Any(h => h.Name == s.Host) && s.Ports.Intersect(request.Ports).Any())
+        placed.Any(s => IsLoadBalancer(s) && hosts.Any(h => h.Name == s.Host) && s.Ports.Intersect(request.Ports).Any())
             ? "a server or a load balancer"
             : "a server";
 
