@@ -61,6 +61,41 @@ public sealed record RestoreResultDto(string Tier, string Kind, string Id, strin
 public sealed record DrillResultDto(string Tier, string Policy, string Kind, string? BackupId, bool Passed, double RestoreSeconds, string Message);
 
 /// <summary>
+/// The outcome of <c>strata drill region</c>: whether the scratch copy came back outside the region and served, the
+/// recovery time (seconds from the drill's start to serving; null when it failed) and the recovery point (how old the
+/// oldest restored snapshot was, in seconds; null without one), and what ran where.
+/// </summary>
+public sealed record RegionDrillResultDto
+{
+    public required string Deployment { get; init; }
+
+    public required string Region { get; init; }
+
+    public required bool Passed { get; init; }
+
+    public required string Message { get; init; }
+
+    public double? RecoveryTimeSeconds { get; init; }
+
+    public double? RecoveryPointSeconds { get; init; }
+
+    public IReadOnlyList<RegionDrillServerDto> Servers { get; init; } = [];
+
+    public IReadOnlyList<RegionDrillVolumeDto> Volumes { get; init; } = [];
+
+    public IReadOnlyList<RegionDrillLoadBalancerDto> LoadBalancers { get; init; } = [];
+}
+
+/// <summary>A scratch server of a region drill: where it ran and how long its tier took to be healthy.</summary>
+public sealed record RegionDrillServerDto(string Tier, string Name, string? Host, string Zone, string? Region, string Address, double HealthySeconds);
+
+/// <summary>A scratch volume of a region drill and the disaster-recovery snapshot it was filled from (null: it started empty).</summary>
+public sealed record RegionDrillVolumeDto(string Tier, string Volume, string Server, string? Snapshot, DateTimeOffset? TakenAt);
+
+/// <summary>A scratch load balancer of a region drill, the host it ran on (null: the control plane's machine) and the status it answered.</summary>
+public sealed record RegionDrillLoadBalancerDto(string Name, string Url, string? Host, int StatusCode);
+
+/// <summary>
 /// One line of the NDJSON answer of a backup, restore or drill: <c>waiting</c> while a backup waits for a backup or
 /// restore of its tier under way, <c>progress</c> while data moves, then one <c>backup</c>, <c>restore</c> or
 /// <c>drill</c> line per result, and an <c>error</c> line if it failed.
@@ -80,6 +115,13 @@ public sealed record BackupStreamLine
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DrillResultDto? Drill { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RegionDrillResultDto? RegionDrill { get; init; }
+
+    /// <summary>A step of a region drill as it is taken, e.g. <c>tier db: starting 1 server outside region eu</c>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Step { get; init; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Error { get; init; }

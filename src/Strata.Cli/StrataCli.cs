@@ -24,6 +24,7 @@ public static class StrataCli
         root.Subcommands.Add(new BackupCommands(context).CreateBackup());
         root.Subcommands.Add(new BackupCommands(context).CreateBackups());
         root.Subcommands.Add(new BackupCommands(context).CreateRestore());
+        root.Subcommands.Add(new BackupCommands(context).CreateDrill());
         root.Subcommands.Add(new DownCommand(context).Create());
         root.Subcommands.Add(new ServerCommand(context).Create());
         root.Subcommands.Add(new TokenCommands(context).Create());

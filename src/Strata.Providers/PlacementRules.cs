@@ -13,6 +13,12 @@ public sealed record PlacementRules
     /// <summary>The regions allowed; empty allows every region.</summary>
     public IReadOnlyList<string> Regions { get; init; } = [];
 
+    /// <summary>
+    /// Regions left out, whatever <see cref="Regions"/> says: a host in one of them never qualifies, one without a
+    /// region does. A region drill places its scratch copy with them, as if those regions were lost.
+    /// </summary>
+    public IReadOnlyList<string> OutsideRegions { get; init; } = [];
+
     /// <summary>Labels a host must carry, each with this value.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 

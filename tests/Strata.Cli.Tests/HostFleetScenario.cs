@@ -31,8 +31,9 @@ internal sealed class HostFleetScenario : IAsyncDisposable
     public LoopbackEndpoint Front { get; }
 
     /// <param name="serverOptions">More options of <c>strata server start</c> (host timings).</param>
+    /// <param name="regions">The region of each host in turn, when hosts have one.</param>
     public static async Task<HostFleetScenario> StartAsync(
-        int hosts, string[]? serverOptions = null, [CallerFilePath] string testFile = "", [CallerMemberName] string testMethod = "")
+        int hosts, string[]? serverOptions = null, string[]? regions = null, [CallerFilePath] string testFile = "", [CallerMemberName] string testMethod = "")
     {
         var scenario = new HostFleetScenario(LoopbackBlocks.Acquire(), testFile, testMethod);
         try
@@ -44,7 +45,7 @@ internal sealed class HostFleetScenario : IAsyncDisposable
 
             var started = await scenario.Strata.RunAsync(Timeout, ["server", "start", "--listen", scenario.Strata.Listen, .. serverOptions ?? []]);
             Assert.True(started.ExitCode == 0, started.ToString());
-            await scenario.AddHostsAsync();
+            await scenario.AddHostsAsync(regions);
             return scenario;
         }
         catch
@@ -114,14 +115,15 @@ internal sealed class HostFleetScenario : IAsyncDisposable
         _block.Dispose();
     }
 
-    private async Task AddHostsAsync()
+    private async Task AddHostsAsync(string[]? regions)
     {
         for (var i = 0; i < Hosts.Count; i++)
         {
             var name = $"h{i + 1}";
-            var added = await Strata.RunAsync(Timeout,
+            string[] region = regions is null ? [] : ["--region", regions[i]];
+            var added = await Strata.RunAsync(Timeout, [
                 "host", "add", name, "--ssh", Hosts[i].SshTarget, "--identity", Hosts[i].IdentityFile, "--zone", s_zones[i % 3],
-                "--agent-dir", AgentDir(name), "--agent-runtime", SshdHost.Dotnet, "--accept-new-host-key");
+                "--agent-dir", AgentDir(name), "--agent-runtime", SshdHost.Dotnet, "--accept-new-host-key", .. region]);
             Assert.True(added.ExitCode == 0, added.ToString());
         }
     }

@@ -56,6 +56,20 @@ public sealed class HostPlacementTests
     }
 
     [Fact]
+    public void Choose_OutsideRegions_LeavesOutTheirHostsButNotHostsWithoutARegion()
+    {
+        PlacementHost[] hosts = [.. s_sixHostsInThreeZones, new("h7", "d", null, s_none)];
+        var outsideEu = new PlacementRules { OutsideRegions = ["eu"] };
+
+        var placed = HostPlacement.PlaceAll(hosts, [], Web(outsideEu), 2, out var shortage)!;
+        Assert.Null(HostPlacement.Choose(hosts, [], Web(outsideEu with { Regions = ["eu"] }), out var none));
+
+        Assert.Null(shortage);
+        Assert.Equal(["h6", "h7"], placed.Select(h => h.Name).Order());
+        Assert.Equal("no capacity: none of the 7 ready hosts matches the placement of tier 'web' (regions eu; outside region eu)", none);
+    }
+
+    [Fact]
     public void PlaceAll_MoreServersThanHostsWithThePortFree_NoneWithTheShortage()
     {
         PlacedServer[] placed = [new("x1", "h1", "other", "proxy", [8000])];

@@ -122,4 +122,10 @@ public static class EventKinds
     public const string BackupDrillPassed = "backup.drill-passed";
 
     public const string BackupDrillFailed = "backup.drill-failed";
+
+    /// <summary>A region drill's scratch copy came back outside the region and served; gives the recovery time and point.</summary>
+    public const string RegionDrillPassed = "region.drill-passed";
+
+    /// <summary>A region drill's scratch copy could not come back outside the region, or did not serve; says why.</summary>
+    public const string RegionDrillFailed = "region.drill-failed";
 }

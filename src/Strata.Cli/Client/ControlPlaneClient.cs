@@ -161,6 +161,9 @@ public sealed class ControlPlaneClient : IDisposable
     public IAsyncEnumerable<BackupStreamLine> VerifyBackupAsync(string name, string? tier, string? policy, CancellationToken ct) =>
         _http.StreamAsync(HttpMethod.Post, $"{Deployment(name)}/backups/verify{Query(("tier", tier), ("policy", policy))}", null, BackupJsonContext.Default.BackupStreamLine, ct);
 
+    public IAsyncEnumerable<BackupStreamLine> DrillRegionAsync(string name, string region, CancellationToken ct) =>
+        _http.StreamAsync(HttpMethod.Post, $"{Deployment(name)}/drills/region{Query(("region", region))}", null, BackupJsonContext.Default.BackupStreamLine, ct);
+
     public IAsyncEnumerable<BackupStreamLine> RestoreAsync(string name, RestoreRequest request, CancellationToken ct) =>
         _http.StreamAsync(HttpMethod.Post, $"{Deployment(name)}/restore", JsonContent.Create(request, BackupJsonContext.Default.RestoreRequest), BackupJsonContext.Default.BackupStreamLine, ct);
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Strata.Api.Contracts;
 using Strata.Cli.Client;
+using Strata.Common.Text;
 
 namespace Strata.Cli.Commands;
 
@@ -88,6 +89,22 @@ public sealed class BackupCommands(CliContext context)
         return command;
     }
 
+    public Command CreateDrill()
+    {
+        var region = new Argument<string>("REGION") { Description = "The region to do without: every host in it counts as lost." };
+        var command = new Command(
+            "region",
+            "Region loss drill: start a scratch copy of the deployment on hosts outside REGION, its volumes from the disaster-recovery store, "
+            + "check that it serves through its load balancers, report the recovery time and point, tear it down.");
+        command.Arguments.Add(_deployment);
+        command.Arguments.Add(region);
+        command.Options.Add(_json);
+        command.SetAction((result, ct) => StreamAsync(result, (client, name) => client.DrillRegionAsync(name, result.GetValue(region)!, ct), ct));
+        var drill = new Command("drill", "Rehearse a disaster for real on a scratch copy of a deployment.");
+        drill.Subcommands.Add(command);
+        return drill;
+    }
+
     private void AddCommon(Command command)
     {
         command.Arguments.Add(_deployment);
@@ -122,7 +139,7 @@ public sealed class BackupCommands(CliContext context)
         var exit = ExitCodes.Success;
         await foreach (var line in request(client, result.GetValue(_deployment)!).ConfigureAwait(false))
         {
-            if (line.Type == "error" || line.Drill is { Passed: false })
+            if (line.Type == "error" || line.Drill is { Passed: false } || line.RegionDrill is { Passed: false })
             {
                 exit = Failed;
             }
@@ -149,9 +166,27 @@ public sealed class BackupCommands(CliContext context)
             { Restore: { } r } => $"restored tier {r.Tier} from {r.Kind} {r.Id} ({r.Store} store) in {r.DurationSeconds:0.#}s; {r.Server} runs on it",
             { Drill: { } d } => $"drill {(d.Passed ? "passed" : "FAILED")}: {d.Tier}/{d.Policy} {d.BackupId}: {d.Message}",
             { Waiting: { } w } => $"  waiting: {w}",
+            { Step: { } step } => $"  {step}",
+            { RegionDrill: { } r } => RegionDrillText(r),
             _ => $"strata: {line.Error}",
         };
-        await (line.Progress is not null || line.Error is not null || line.Waiting is not null ? context.Error : context.Out).WriteLineAsync(text).ConfigureAwait(false);
+        await (line.Progress is not null || line.Error is not null || line.Waiting is not null || line.Step is not null ? context.Error : context.Out).WriteLineAsync(text).ConfigureAwait(false);
+    }
+
+    private static string RegionDrillText(RegionDrillResultDto r)
+    {
+        if (!r.Passed)
+        {
+            return $"region drill of {r.Region} FAILED: {r.Message}";
+        }
+
+        var lines = new List<string> { $"region drill of {r.Region} passed: {r.Message}", $"  recovery time   {r.RecoveryTimeSeconds:0.0}s, from the drill's start to serving" };
+        lines.Add(r.RecoveryPointSeconds is { } rpo
+            ? $"  recovery point  {Ages.Of(TimeSpan.FromSeconds(rpo))}: the data restored is that old"
+            : "  recovery point  none: no volume data to restore");
+        lines.AddRange(r.Servers.Select(s => $"  {s.Tier,-10} {s.Name,-34} host {s.Host ?? "?"} (zone {s.Zone}, region {s.Region ?? "none"}) {s.Address}, healthy after {s.HealthySeconds:0.0}s"));
+        lines.AddRange(r.LoadBalancers.Select(l => $"  {l.Name,-10} {l.Url} on {(l.Host is null ? "the control plane's machine" : $"host {l.Host}")}: HTTP {l.StatusCode}"));
+        return string.Join(Environment.NewLine, lines);
     }
 
     private static string Count(long count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";

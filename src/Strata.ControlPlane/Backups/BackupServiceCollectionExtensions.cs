@@ -26,7 +26,11 @@ public static class BackupServiceCollectionExtensions
         services.TryAddSingleton<BackupListing>();
         services.TryAddSingleton<BackupRunner>();
         services.TryAddSingleton<BackupRestorer>();
+        services.TryAddSingleton<Drills.ScratchHealth>();
         services.TryAddSingleton<RestoreDrill>();
+        services.TryAddSingleton<Drills.RegionDrillServers>();
+        services.TryAddSingleton<Drills.RegionDrillLoadBalancers>();
+        services.TryAddSingleton<Drills.RegionDrill>();
         services.TryAddSingleton<DisasterRecoveryQueue>();
         services.TryAddSingleton<DisasterRecoveryCopier>();
         services.TryAddSingleton<DisasterRecoveryReplication>();
@@ -35,6 +39,7 @@ public static class BackupServiceCollectionExtensions
         services.AddHostedService<ScratchFolderSweep>();
         services.AddHostedService(sp => sp.GetRequiredService<DisasterRecoveryReplication>());
         services.AddHostedService(sp => sp.GetRequiredService<BackupScheduler>());
+        services.AddHostedService<Drills.RegionDrillSweep>();
         return services;
     }
 }

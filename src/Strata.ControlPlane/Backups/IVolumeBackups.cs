@@ -22,6 +22,12 @@ public interface IVolumeBackups
     /// </summary>
     Task<RecoveredSnapshot?> FindNewestAsync(DeploymentRuntime runtime, string tier, string volume, CancellationToken ct);
 
+    /// <summary>
+    /// The newest snapshot of the tier's volume in the disaster-recovery store alone, as after the loss of the region
+    /// of the primary; null when the deployment has no such store or it holds none.
+    /// </summary>
+    Task<RecoveredSnapshot?> FindNewestCopyAsync(DeploymentRuntime runtime, string tier, string volume, CancellationToken ct);
+
     /// <summary>Fills an empty volume folder from the newest snapshot (see <see cref="FindNewestAsync"/>); says which it was.</summary>
     /// <exception cref="InvalidOperationException">Neither store holds a snapshot of the volume.</exception>
     Task<RecoveredSnapshot> RecoverAsync(DeploymentRuntime runtime, VolumeState volume, string volumePath, CancellationToken ct);

@@ -4,7 +4,7 @@ using Strata.Api.Contracts.Events;
 using Strata.Backups.Services;
 using Strata.Backups.Snapshots;
 using Strata.ControlPlane.Events;
-using Strata.ControlPlane.Health;
+using Strata.ControlPlane.Drills;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Providers;
@@ -27,11 +27,10 @@ public sealed partial class RestoreDrill(
     BackupStores stores,
     BackupListing listing,
     ServerHooks hooks,
-    IHealthProbe probe,
+    ScratchHealth health,
     BackupCatalog catalog,
     EventLog events,
     IOptions<ControlPlaneOptions> controlPlane,
-    IOptions<BackupOptions> options,
     TimeProvider time,
     ILogger<RestoreDrill> logger)
 {
@@ -60,11 +59,11 @@ public sealed partial class RestoreDrill(
         {
             var started = time.GetTimestamp();
             var instance = await LaunchAsync(runtime, policy, backup, serverId, volumes, ct).ConfigureAwait(false);
-            await WaitHealthyAsync(runtime, policy.Tier, instance, ct).ConfigureAwait(false);
+            await health.WaitAsync(runtime, policy.Tier, instance, ct).ConfigureAwait(false);
             if (policy.Policy.Kind == BackupKind.Service)
             {
                 await RestoreServiceAsync(runtime, policy, backup, instance, ct).ConfigureAwait(false);
-                await WaitHealthyAsync(runtime, policy.Tier, instance, ct).ConfigureAwait(false);
+                await health.WaitAsync(runtime, policy.Tier, instance, ct).ConfigureAwait(false);
             }
 
             var duration = time.GetElapsedTime(started);
@@ -128,38 +127,6 @@ public sealed partial class RestoreDrill(
         var file = Path.Combine(scratch.Path, "backup");
         await new ServiceBackupStore(stores.Primary(runtime), time).DownloadAsync(backup.Id, file, BackupPolicies.EncryptionKey(runtime, policy.Policy), ct).ConfigureAwait(false);
         await hooks.RunAsync(runtime, policy.Tier, instance, "restore", new Dictionary<string, string> { ["STRATA_BACKUP_FILE"] = file }, ct).ConfigureAwait(false);
-    }
-
-    private async Task WaitHealthyAsync(DeploymentRuntime runtime, TierSpec tier, ServerInstance instance, CancellationToken ct)
-    {
-        if (tier.Health is not { } check)
-        {
-            return;
-        }
-
-        var target = ProbeTarget.For(runtime, tier, instance);
-        var deadline = time.GetUtcNow() + options.Value.HealthTimeout;
-        var last = "";
-        var passes = 0;
-        while (time.GetUtcNow() < deadline)
-        {
-            var result = await probe.ProbeAsync(check, target, ct).ConfigureAwait(false);
-            passes = result.Passed ? passes + 1 : 0;
-            if (passes >= check.HealthyAfter)
-            {
-                return;
-            }
-
-            last = result.Detail ?? last;
-            if (await provider.DescribeServerAsync(instance.Id, ct).ConfigureAwait(false) is not { State: ServerInstanceState.Running } now)
-            {
-                throw new InvalidOperationException($"the scratch server {instance.Id} stopped before it was healthy");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(500), time, ct).ConfigureAwait(false);
-        }
-
-        throw new InvalidOperationException($"the scratch server {instance.Id} was not healthy within {options.Value.HealthTimeout}: {last}");
     }
 
     /// <summary>Stops the scratch server and deletes its volumes; a drill never leaves anything behind, even when cancelled.</summary>

@@ -69,6 +69,12 @@ internal sealed class VolumeBackups(
             // The primary store may have been lost with the host's region: the disaster-recovery copy is there for that.
         }
 
+        return await FindNewestCopyAsync(runtime, tier, volume, ct).ConfigureAwait(false);
+    }
+
+    public async Task<RecoveredSnapshot?> FindNewestCopyAsync(DeploymentRuntime runtime, string tier, string volume, CancellationToken ct)
+    {
+        var key = BackupPolicies.EncryptionKey(runtime, BackupPolicies.SnapshotPolicy(runtime, tier, volume));
         return stores.DisasterRecovery(runtime) is { } dr
             && await LatestInfoAsync(new SnapshotEngine(dr, timeProvider: time), runtime.Name, tier, volume, key, ct).ConfigureAwait(false) is { } copy
             ? new RecoveredSnapshot(copy.Id, "dr", copy.Created)

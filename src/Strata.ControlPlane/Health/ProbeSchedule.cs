@@ -14,10 +14,12 @@ namespace Strata.ControlPlane.Health;
 /// the control plane is never so busy with probes in flight that it cannot read their answers in time. Server checks
 /// and load-balancer checks run their probes through <see cref="RunAsync"/>, and so share the one bound.
 /// </summary>
-public sealed class ProbeSchedule : IDisposable
+public sealed class ProbeSchedule
 {
     private readonly IHealthProbe _probe;
     private readonly TimeProvider _time;
+    // Never disposed: its wait handle is never asked for, so it holds nothing to free, and probe loops still winding
+    // down when the control plane stops would find it disposed and log their last wait as an error.
     private readonly SemaphoreSlim _slots;
     private readonly TimeSpan _step;
     private readonly TimeSpan _bootInterval;
@@ -90,8 +92,6 @@ public sealed class ProbeSchedule : IDisposable
         var past = (now.UtcTicks - phase.Ticks) % interval.Ticks;
         return TimeSpan.FromTicks(interval.Ticks - (past < 0 ? past + interval.Ticks : past));
     }
-
-    public void Dispose() => _slots.Dispose();
 
     // FNV-1a over the key's UTF-16 code units: string.GetHashCode differs from one process to the next.
     private static ulong Fnv1a(string key)

@@ -29,27 +29,39 @@ internal sealed partial class FleetProvider : ILoadBalancerHosts
     /// <summary>Where the load balancers recorded on hosts are read (the deployments' state).</summary>
     public void ReadLoadBalancersFrom(Func<IEnumerable<RecordedLoadBalancer>> recorded) => _recorded = recorded;
 
-    public async Task<(LoadBalancerHost? Host, string? Shortage)> PlaceAsync(string deployment, LoadBalancerSpec spec, string physicalName, CancellationToken ct)
+    public Task<(LoadBalancerHost? Host, string? Shortage)> PlaceAsync(string deployment, LoadBalancerSpec spec, string physicalName, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        return ChooseAsync(RequestOf(deployment, spec), physicalName, ct);
+    }
+
+    public Task<(LoadBalancerHost? Host, string? Shortage)> PlaceScratchAsync(string deployment, string name, PlacementRules rules, CancellationToken ct) =>
+        ChooseAsync(new PlacementRequest(deployment, HostPlacement.LoadBalancerTier(name), [], rules, null, $"load balancer '{name}'"), null, ct);
+
+    /// <summary>A ready host for the load balancer <paramref name="request"/> describes, its port held there for <paramref name="holder"/> when given.</summary>
+    private async Task<(LoadBalancerHost? Host, string? Shortage)> ChooseAsync(PlacementRequest request, string? holder, CancellationToken ct)
+    {
         var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
         if (hosts.Count == 0)
         {
-            return (null, $"no capacity: no hosts are registered, and load balancer '{spec.Name}' has a placement (add one with strata host add, or remove the placement to run it on the control plane's machine)");
+            return (null, $"no capacity: no hosts are registered, and {request.Who} has a placement (add one with strata host add, or remove the placement to run it on the control plane's machine)");
         }
 
         await _placing.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             await RefreshAsync(ct).ConfigureAwait(false);
-            var request = RequestOf(deployment, spec);
-            var others = Placed().Where(p => p.ServerId != physicalName).ToList();
+            var others = Placed().Where(p => p.ServerId != holder).ToList();
             if (HostPlacement.Choose(Candidates(hosts), others, request, out var shortage) is not { } host || fleet.AgentOf(host) is not { } agent)
             {
                 return (null, shortage ?? "no capacity: the host chosen went away");
             }
 
-            ImmutableInterlocked.Update(ref _loadBalancers, l => l.SetItem(physicalName, new PlacedServer(physicalName, host, deployment, request.Tier, request.Ports)));
+            if (holder is not null)
+            {
+                ImmutableInterlocked.Update(ref _loadBalancers, l => l.SetItem(holder, new PlacedServer(holder, host, request.Deployment, request.Tier, request.Ports)));
+            }
+
             return (new LoadBalancerHost(host, agent.Address, agent.Zone), null);
         }
         finally

@@ -445,7 +445,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         return [.. listed, .. _held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId)), .. LoadBalancersPlaced()];
     }
 
-    private string? HostOf(string serverId) =>
+    public string? HostOf(string serverId) =>
         _held.TryGetValue(serverId, out var held) ? held.Host : _hosts.FirstOrDefault(h => h.Value.Servers.ContainsKey(serverId)).Key;
 
     private HostAgent AgentOn(string host, string serverId) =>

@@ -20,6 +20,12 @@ public interface ILoadBalancerHosts
     Task<(LoadBalancerHost? Host, string? Shortage)> PlaceAsync(string deployment, LoadBalancerSpec spec, string physicalName, CancellationToken ct);
 
     /// <summary>
+    /// A ready host matching <paramref name="rules"/> for a scratch load balancer (a drill's), which listens on a port
+    /// the system picks and so holds none; null with the reason when none qualifies.
+    /// </summary>
+    Task<(LoadBalancerHost? Host, string? Shortage)> PlaceScratchAsync(string deployment, string name, Providers.PlacementRules rules, CancellationToken ct);
+
+    /// <summary>
     /// The host the load balancer would be placed on now, for a plan to show; null when none would take it. Of the
     /// deployment's other load balancers, only those named in <paramref name="kept"/> (still in its spec) hold their ports.
     /// </summary>
@@ -47,6 +53,9 @@ internal sealed class NoLoadBalancerHosts : ILoadBalancerHosts
     private const string None = "no capacity: no hosts are registered (strata host add); without placement the load balancer runs on the control plane's machine";
 
     public Task<(LoadBalancerHost? Host, string? Shortage)> PlaceAsync(string deployment, LoadBalancerSpec spec, string physicalName, CancellationToken ct) =>
+        Task.FromResult<(LoadBalancerHost?, string?)>((null, None));
+
+    public Task<(LoadBalancerHost? Host, string? Shortage)> PlaceScratchAsync(string deployment, string name, Providers.PlacementRules rules, CancellationToken ct) =>
         Task.FromResult<(LoadBalancerHost?, string?)>((null, None));
 
     public Task<Planning.PlannedHost?> PreviewAsync(string deployment, LoadBalancerSpec spec, IReadOnlyCollection<string> kept, CancellationToken ct) =>

@@ -15,6 +15,9 @@ public interface IServerReach
     /// may hold it), or null when a server not listed is not running anywhere.
     /// </summary>
     string? WhyUnaccounted(string serverId);
+
+    /// <summary>The host the server runs on, or null when it runs on the control plane's machine (or is not known).</summary>
+    string? HostOf(string serverId) => null;
 }
 
 /// <summary>The control plane's machine alone: every server it runs is reachable while it runs.</summary>

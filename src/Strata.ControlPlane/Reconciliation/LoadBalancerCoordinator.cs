@@ -320,25 +320,30 @@ public sealed class LoadBalancerCoordinator(
         return outside.Count == 0 ? text : $"{text} ({string.Join("; ", outside)})";
     }
 
-    private LoadBalancerDefinition Definition(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state) => new()
+    private static LoadBalancerDefinition Definition(DeploymentRuntime runtime, LoadBalancerSpec spec, LoadBalancerState state) =>
+        DefinitionOf(runtime.Desired.Spec, spec, state.PhysicalName, runtime.Name, state.Address ?? spec.ListenHost, spec.ListenPort, state.PinKey);
+
+    /// <summary>What the drivers run for <paramref name="spec"/> of <paramref name="deployment"/>, listening at <paramref name="listenHost"/>:<paramref name="listenPort"/>.</summary>
+    internal static LoadBalancerDefinition DefinitionOf(
+        DeploymentSpec deployment, LoadBalancerSpec spec, string id, string deploymentName, string listenHost, int listenPort, string? pinKey) => new()
     {
-        Id = state.PhysicalName,
-        Deployment = runtime.Name,
-        ListenHost = state.Address ?? spec.ListenHost,
-        ListenPort = spec.ListenPort,
+        Id = id,
+        Deployment = deploymentName,
+        ListenHost = listenHost,
+        ListenPort = listenPort,
         Algorithm = BalancingAlgorithmOf(spec.Algorithm),
         DrainTimeout = spec.DrainTimeout,
         Sticky = spec.Sticky,
-        PinKey = state.PinKey,
+        PinKey = pinKey,
         MaxConnections = spec.MaxConnections,
         ResponseHeaderTimeout = spec.ResponseHeaderTimeout,
         MaxRequestBodyBytes = spec.MaxRequestBodyBytes,
-        BackendProtocol = runtime.Desired.Spec.FindTier(spec.TargetTier)?.Protocol == TierProtocol.H2c ? BackendProtocol.H2c : BackendProtocol.Http1,
+        BackendProtocol = deployment.FindTier(spec.TargetTier)?.Protocol == TierProtocol.H2c ? BackendProtocol.H2c : BackendProtocol.Http1,
         Tls = spec.Tls is { } tls
             ? new TlsSettings
             {
-                CertificatePath = Path.GetFullPath(Path.Combine(runtime.Desired.Spec.BaseDirectory, tls.Certificate)),
-                KeyPath = Path.GetFullPath(Path.Combine(runtime.Desired.Spec.BaseDirectory, tls.Key)),
+                CertificatePath = Path.GetFullPath(Path.Combine(deployment.BaseDirectory, tls.Certificate)),
+                KeyPath = Path.GetFullPath(Path.Combine(deployment.BaseDirectory, tls.Key)),
             }
             : null,
     };

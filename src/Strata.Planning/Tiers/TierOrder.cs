@@ -11,6 +11,13 @@ namespace Strata.Planning.Tiers;
 /// </summary>
 public static class TierOrder
 {
+    /// <summary>The spec's tiers, each after the tiers it needs first.</summary>
+    public static IReadOnlyList<TierSpec> Of(DeploymentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return Sort(spec, null);
+    }
+
     internal static IReadOnlyList<TierSpec> Sort(DeploymentSpec spec, IReadOnlyList<string>? given)
     {
         var byName = new Dictionary<string, TierSpec>(StringComparer.Ordinal);

@@ -157,6 +157,7 @@ public static class HostPlacement
     public static bool Matches(PlacementHost host, PlacementRules rules) =>
         (rules.Zones.Count == 0 || rules.Zones.Contains(host.Zone))
         && (rules.Regions.Count == 0 || (host.Region is { } region && rules.Regions.Contains(region)))
+        && (host.Region is not { } own || !rules.OutsideRegions.Contains(own))
         && rules.Labels.All(l => host.Labels.TryGetValue(l.Key, out var value) && value == l.Value);
 
     private static string Describe(PlacementRules rules)
@@ -170,6 +171,11 @@ public static class HostPlacement
         if (rules.Regions.Count > 0)
         {
             parts.Add($"regions {string.Join(", ", rules.Regions)}");
+        }
+
+        if (rules.OutsideRegions.Count > 0)
+        {
+            parts.Add($"outside region{(rules.OutsideRegions.Count == 1 ? "" : "s")} {string.Join(", ", rules.OutsideRegions)}");
         }
 
         parts.AddRange(rules.Labels.Select(l => $"label {l.Key}={l.Value}"));

@@ -50,6 +50,8 @@ public sealed class EventKindsTests
         [nameof(EventKinds.BackupStoreUnavailable)] = "backup.store-unavailable",
         [nameof(EventKinds.BackupDrillPassed)] = "backup.drill-passed",
         [nameof(EventKinds.BackupDrillFailed)] = "backup.drill-failed",
+        [nameof(EventKinds.RegionDrillPassed)] = "region.drill-passed",
+        [nameof(EventKinds.RegionDrillFailed)] = "region.drill-failed",
     };
 
     [Fact]

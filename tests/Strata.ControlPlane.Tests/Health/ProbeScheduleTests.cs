@@ -75,7 +75,7 @@ public sealed class ProbeScheduleTests
     [Fact]
     public async Task EnterAsync_AllSlotsHeld_WaitsUntilOneIsGivenBack()
     {
-        using var schedule = Schedule(cores: 2, perCore: 3);
+        var schedule = Schedule(cores: 2, perCore: 3);
         var held = new List<IDisposable>();
         for (var i = 0; i < schedule.Limit; i++)
         {

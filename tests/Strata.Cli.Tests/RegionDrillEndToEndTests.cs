@@ -1,0 +1,154 @@
+using System.Text.Json;
+using Strata.Testing;
+
+namespace Strata.Cli.Tests;
+
+/// <summary>
+/// <c>strata drill region</c> with real sshd hosts in two regions: the scratch copy of a two-tier deployment comes back
+/// in the other region from the disaster-recovery store, its web tier reaching its own scratch database, its load
+/// balancer serving; nothing of it is left afterwards, and the deployment itself is untouched.
+/// </summary>
+[Trait("kind", "e2e")]
+public sealed class RegionDrillEndToEndTests
+{
+    private const string Deployment = "notes";
+
+    [Fact]
+    public async Task DrillRegion_HostsInTwoRegions_CopyComesBackInTheOtherFromTheDisasterRecoveryStoreServesAndIsTornDown()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(3, regions: ["eu", "eu", "us"]);
+        var strata = fleet.Strata;
+        var up = await strata.UpAsync(WriteSpec(fleet, disasterRecovery: true, dbRegions: null), Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var backup = await BackupIdAsync(strata);
+        var before = ServerNames(await strata.StatusAsync(Deployment));
+
+        var drill = await strata.RunAsync(HostFleetScenario.Timeout, "drill", "region", Deployment, "eu", "--json");
+        var lines = drill.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var steps = lines.Where(l => l.GetProperty("type").GetString() == "step").Select(l => l.GetProperty("step").GetString()!).ToList();
+        var result = lines.Single(l => l.GetProperty("type").GetString() == "regionDrill").GetProperty("regionDrill");
+        var events = await strata.RunAsync(HostFleetScenario.Timeout, "events", Deployment);
+
+        Assert.True(drill.ExitCode == 0, drill.ToString());
+        Assert.True(result.GetProperty("passed").GetBoolean(), result.ToString());
+        Assert.All(result.GetProperty("servers").EnumerateArray(), s => Assert.Equal(("h3", "us"), (s.GetProperty("host").GetString(), s.GetProperty("region").GetString())));
+        Assert.Equal(["db", "web"], result.GetProperty("servers").EnumerateArray().Select(s => s.GetProperty("tier").GetString()).Order());
+        Assert.Equal(backup, Assert.Single(result.GetProperty("volumes").EnumerateArray()).GetProperty("snapshot").GetString());
+        Assert.InRange(result.GetProperty("recoveryPointSeconds").GetDouble(), 0, 600);
+        Assert.InRange(result.GetProperty("recoveryTimeSeconds").GetDouble(), 0.1, 120);
+        var lb = Assert.Single(result.GetProperty("loadBalancers").EnumerateArray());
+        Assert.Equal(200, lb.GetProperty("statusCode").GetInt32());
+        Assert.NotEqual($"http://{fleet.Front}", lb.GetProperty("url").GetString());
+
+        // Both verify hooks passed: the database's data is the snapshot's, and the web tier reached that database.
+        Assert.Contains("tier db: verify hook passed", steps);
+        Assert.Contains("tier web: verify hook passed", steps);
+        Assert.Contains("region.drill-passed", events.Out, StringComparison.Ordinal);
+        Assert.Contains("came back outside region eu in ", events.Out, StringComparison.Ordinal);
+
+        Assert.Equal(before, ServerNames(await strata.StatusAsync(Deployment)));
+        Assert.Empty(Leftovers(fleet));
+    }
+
+    [Fact]
+    public async Task DrillRegion_DatabasePinnedToTheRegionWithoutADisasterRecoveryStore_FailsSayingBothAndStartsNothing()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(2, regions: ["eu", "us"]);
+        var strata = fleet.Strata;
+        var up = await strata.UpAsync(WriteSpec(fleet, disasterRecovery: false, dbRegions: "[eu]"), Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+
+        var unknown = await strata.RunAsync(HostFleetScenario.Timeout, "drill", "region", Deployment, "mars");
+        var drill = await strata.RunAsync(HostFleetScenario.Timeout, "drill", "region", Deployment, "eu");
+
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("no host is in region 'mars'; the hosts' regions are eu, us", unknown.Error, StringComparison.Ordinal);
+        Assert.Equal(7, drill.ExitCode);
+        Assert.Contains("region drill of eu FAILED: tier db may run only in region eu (placement.regions)", drill.Out, StringComparison.Ordinal);
+        Assert.Contains("volume data of tier db would be lost with region eu: the deployment has no disasterRecovery store", drill.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("starting 1 server", drill.Error, StringComparison.Ordinal);
+        Assert.Empty(Leftovers(fleet));
+    }
+
+    /// <summary>Takes a snapshot of the database and waits for its copy in the disaster-recovery store; returns its id.</summary>
+    private static async Task<string> BackupIdAsync(StrataRunner strata)
+    {
+        var run = await strata.RunAsync(HostFleetScenario.Timeout, "backup", "run", Deployment, "--tier", "db");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        string? id = null;
+        await Eventually.WaitAsync(async () =>
+        {
+            var list = await strata.RunAsync(HostFleetScenario.Timeout, "backups", Deployment, "--json");
+            var copied = JsonDocument.Parse(list.Out).RootElement.GetProperty("backups").EnumerateArray()
+                .FirstOrDefault(b => b.GetProperty("stores").EnumerateArray().Any(s => s.GetString() == "dr"));
+            id = copied.ValueKind == JsonValueKind.Object ? copied.GetProperty("id").GetString() : null;
+            return id is not null;
+        }, "the snapshot to be copied to the disaster-recovery store");
+        return id!;
+    }
+
+    private static List<string> ServerNames(JsonElement status) =>
+        [.. status.GetProperty("servers").EnumerateArray().Select(s => s.GetProperty("name").GetString()!).Order()];
+
+    /// <summary>Scratch servers, volumes and load balancers on any host or the control plane's machine.</summary>
+    private static List<string> Leftovers(HostFleetScenario fleet)
+    {
+        var folders = fleet.Hosts.Select((_, i) => fleet.AgentDir($"h{i + 1}"))
+            .SelectMany(a => new[] { Path.Combine(a, "engine", "servers"), Path.Combine(a, "engine", "volumes"), Path.Combine(a, "lb", "builtin") })
+            .Append(fleet.Strata.Home.Combine("loadbalancers"))
+            .Append(fleet.Strata.Home.Combine("local", "volumes"));
+        return [.. folders.Where(Directory.Exists).SelectMany(Directory.GetDirectories).Where(d => d.Contains("-rdrill-", StringComparison.Ordinal) || d.Contains("region-drill", StringComparison.Ordinal))];
+    }
+
+    /// <summary>
+    /// A database that seeds its volume on its first boot, and whose verify hook refuses a seed it wrote itself (a
+    /// volume that came back empty); a web tier whose verify hook reads that seed through its reference to the database.
+    /// </summary>
+    private static string WriteSpec(HostFleetScenario fleet, bool disasterRecovery, string? dbRegions)
+    {
+        var home = fleet.Strata.Home;
+        home.WriteFile("notes/db/run.sh", """
+            [ -f data/seed ] || echo "seeded by $STRATA_SERVER_NAME" > data/seed
+            exec python3 -m http.server 7000 --bind "$STRATA_ADDRESS" --directory data
+            """);
+        home.WriteFile("notes/db/verify.sh", """grep -q "seeded by" data/seed && ! grep -q "$STRATA_SERVER_NAME" data/seed""");
+        home.WriteFile("notes/web/run.sh", """
+            mkdir -p www && echo ok > www/healthz
+            exec python3 -m http.server 8000 --bind "$STRATA_ADDRESS" --directory www
+            """);
+        home.WriteFile("notes/web/verify.sh", """
+            python3 -c 'import os, sys, urllib.request; sys.exit(0 if b"seeded by" in urllib.request.urlopen(os.environ["DB_URL"], timeout=5).read() else 1)'
+            """);
+        var dr = disasterRecovery ? $"  disasterRecovery: {{ type: filesystem, path: {home.Combine("store-dr")} }}\n" : "";
+        var placement = dbRegions is null ? "" : $"    placement: {{ regions: {dbRegions} }}\n";
+        return home.WriteFile("notes/strata.yaml", $$"""
+            deployment: {{Deployment}}
+            images:
+              db: { from: ./db, run: sh run.sh, hooks: { verify: sh verify.sh } }
+              web: { from: ./web, run: sh run.sh, hooks: { verify: sh verify.sh } }
+            storage:
+              backups: { type: filesystem, path: {{home.Combine("store")}} }
+            {{dr}}tiers:
+              db:
+                image: db
+                servers: 1
+                ports: { api: 7000 }
+                volumes:
+                  data: { size: 16MiB, mount: data }
+                health: { tcp: 7000, interval: 1s }
+                backups:
+                  hourly: { snapshot: data, every: 1h }
+            {{placement}}  web:
+                image: web
+                servers: { min: 1, max: 2, desired: 2 }
+                ports: { http: 8000 }
+                env:
+                  DB_URL: http://${tiers.db.servers[0].address}:7000/seed
+                health: { http: /healthz, interval: 1s }
+            loadBalancers:
+              front:
+                listen: {{fleet.Front}}
+                to: web:http
+            """);
+    }
+}
