@@ -18,6 +18,7 @@ internal sealed class AgentEngine : IDisposable
     private readonly ICloudProvider _provider;
     private readonly IObjectStore _images;
     private readonly AgentLoadBalancers _loadBalancers;
+    private readonly LocalServerShell _shell = new();
 
     public AgentEngine(AgentArguments arguments, TimeProvider time)
     {
@@ -70,6 +71,7 @@ internal sealed class AgentEngine : IDisposable
                 AgentPackVolume pack => await DoneAsync(pack, PackVolumeAsync(pack, ct)).ConfigureAwait(false),
                 AgentDeleteVolume delete => await DoneAsync(delete, _provider.DeleteVolumeAsync(delete.VolumeId, ct)).ConfigureAwait(false),
                 AgentLoadBalancerCall call => await _loadBalancers.CallAsync(call, ct).ConfigureAwait(false),
+                AgentRunCommand run => await RunCommandAsync(run, ct).ConfigureAwait(false),
                 AgentReadLog read => new AgentLogReply { ReplyTo = read.Id, Lines = await _provider.ReadLogTailAsync(read.ServerId, read.Lines, ct).ConfigureAwait(false) },
                 _ => new AgentFailed { ReplyTo = request.Id, Error = $"this agent does not carry out '{request.GetType().Name}' requests" },
             };
@@ -91,6 +93,19 @@ internal sealed class AgentEngine : IDisposable
     {
         (_provider as IDisposable)?.Dispose();
         _loadBalancers.Dispose();
+    }
+
+    /// <summary>Runs a command in the root of a server of this host; one this host does not know is refused.</summary>
+    private async Task<AgentReply> RunCommandAsync(AgentRunCommand run, CancellationToken ct)
+    {
+        var server = await _provider.DescribeServerAsync(run.ServerId, ct).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"there is no server {run.ServerId} on this host");
+        var result = await _shell.RunAsync(new ShellRequest
+        {
+            ServerId = run.ServerId, WorkingDirectory = server.RootPath, Command = run.Command, Environment = run.Environment,
+            Timeout = TimeSpan.FromMilliseconds(Math.Max(1, run.TimeoutMs)),
+        }, ct).ConfigureAwait(false);
+        return new AgentCommandReply { ReplyTo = run.Id, ExitCode = result.ExitCode, TimedOut = result.TimedOut, Output = result.Output, Text = result.Text };
     }
 
     private async Task<AgentReply> LaunchAsync(AgentLaunch launch, CancellationToken ct)

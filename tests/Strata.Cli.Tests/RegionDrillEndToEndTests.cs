@@ -23,6 +23,11 @@ public sealed class RegionDrillEndToEndTests
         var backup = await BackupIdAsync(strata);
         var before = ServerNames(await strata.StatusAsync(Deployment));
 
+        // Written after the backup into the deployment's own database: the copy must not see it.
+        var db = (await strata.StatusAsync(Deployment)).GetProperty("servers").EnumerateArray().Single(s => s.GetProperty("tier").GetString() == "db");
+        var dbHost = fleet.Hosts.FindIndex(h => h.Address == db.GetProperty("address").GetString()) + 1;
+        File.AppendAllText(Path.Combine(fleet.AgentDir($"h{dbHost}"), "engine", "servers", db.GetProperty("name").GetString()!, "root", "data", "seed"), "changed after the backup\n");
+
         var drill = await strata.RunAsync(HostFleetScenario.Timeout, "drill", "region", Deployment, "eu", "--json");
         var lines = drill.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var steps = lines.Where(l => l.GetProperty("type").GetString() == "step").Select(l => l.GetProperty("step").GetString()!).ToList();
@@ -40,7 +45,8 @@ public sealed class RegionDrillEndToEndTests
         Assert.Equal(200, lb.GetProperty("statusCode").GetInt32());
         Assert.NotEqual($"http://{fleet.Front}", lb.GetProperty("url").GetString());
 
-        // Both verify hooks passed: the database's data is the snapshot's, and the web tier reached that database.
+        // Both verify hooks passed, run by the agent of h3: the database's data is the snapshot's, and the web tier
+        // reached that database, not the deployment's own.
         Assert.Contains("tier db: verify hook passed", steps);
         Assert.Contains("tier web: verify hook passed", steps);
         Assert.Contains("region.drill-passed", events.Out, StringComparison.Ordinal);
@@ -51,7 +57,7 @@ public sealed class RegionDrillEndToEndTests
     }
 
     [Fact]
-    public async Task DrillRegion_DatabasePinnedToTheRegionWithoutADisasterRecoveryStore_FailsSayingBothAndStartsNothing()
+    public async Task DrillRegion_DatabasePinnedToTheRegionWaitingForItsVolumeWithoutADisasterRecoveryStore_FailsSayingAllAndStartsNothing()
     {
         await using var fleet = await HostFleetScenario.StartAsync(2, regions: ["eu", "us"]);
         var strata = fleet.Strata;
@@ -64,7 +70,10 @@ public sealed class RegionDrillEndToEndTests
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("no host is in region 'mars'; the hosts' regions are eu, us", unknown.Error, StringComparison.Ordinal);
         Assert.Equal(7, drill.ExitCode);
-        Assert.Contains("region drill of eu FAILED: tier db may run only in region eu (placement.regions)", drill.Out, StringComparison.Ordinal);
+        Assert.Contains("region drill of eu FAILED: ", drill.Out, StringComparison.Ordinal);
+        Assert.Contains("tier db may run only in region eu (placement.regions)", drill.Out, StringComparison.Ordinal);
+        Assert.Contains("tier db would wait for its volume notes-db-data-", drill.Out, StringComparison.Ordinal);
+        Assert.Contains("on host h1 in region eu (volumeRecovery: wait)", drill.Out, StringComparison.Ordinal);
         Assert.Contains("volume data of tier db would be lost with region eu: the deployment has no disasterRecovery store", drill.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("starting 1 server", drill.Error, StringComparison.Ordinal);
         Assert.Empty(Leftovers(fleet));
@@ -101,8 +110,9 @@ public sealed class RegionDrillEndToEndTests
     }
 
     /// <summary>
-    /// A database that seeds its volume on its first boot, and whose verify hook refuses a seed it wrote itself (a
-    /// volume that came back empty); a web tier whose verify hook reads that seed through its reference to the database.
+    /// A database that seeds its volume on its first boot, and whose verify hook (run by a host's agent, which it checks)
+    /// refuses a seed it wrote itself (a volume that came back empty) or one changed after the backup; a web tier whose
+    /// verify hook reads that seed through its reference to the database.
     /// </summary>
     private static string WriteSpec(HostFleetScenario fleet, bool disasterRecovery, string? dbRegions)
     {
@@ -111,16 +121,26 @@ public sealed class RegionDrillEndToEndTests
             [ -f data/seed ] || echo "seeded by $STRATA_SERVER_NAME" > data/seed
             exec python3 -m http.server 7000 --bind "$STRATA_ADDRESS" --directory data
             """);
-        home.WriteFile("notes/db/verify.sh", """grep -q "seeded by" data/seed && ! grep -q "$STRATA_SERVER_NAME" data/seed""");
+        home.WriteFile("notes/db/verify.sh", """
+            # Run by the agent (an ancestor of this script), on the snapshot's data.
+            p=$PPID; agent=no
+            for i in 1 2 3 4 5 6; do
+              if tr '\0' ' ' < /proc/$p/cmdline | grep -q Strata.Agent; then agent=yes; break; fi
+              p=$(cut -d' ' -f4 /proc/$p/stat)
+            done
+            echo "run by the agent: $agent; seed: $(cat data/seed)"
+            [ $agent = yes ] && grep -q "seeded by" data/seed && ! grep -q -e "$STRATA_SERVER_NAME" -e changed data/seed
+            """);
         home.WriteFile("notes/web/run.sh", """
             mkdir -p www && echo ok > www/healthz
             exec python3 -m http.server 8000 --bind "$STRATA_ADDRESS" --directory www
             """);
         home.WriteFile("notes/web/verify.sh", """
-            python3 -c 'import os, sys, urllib.request; sys.exit(0 if b"seeded by" in urllib.request.urlopen(os.environ["DB_URL"], timeout=5).read() else 1)'
+            python3 -c 'import os, sys, urllib.request; seed = urllib.request.urlopen(os.environ["DB_URL"], timeout=5).read(); sys.exit(0 if b"seeded by" in seed and b"changed" not in seed else 1)'
             """);
         var dr = disasterRecovery ? $"  disasterRecovery: {{ type: filesystem, path: {home.Combine("store-dr")} }}\n" : "";
-        var placement = dbRegions is null ? "" : $"    placement: {{ regions: {dbRegions} }}\n";
+        // Pinned to one region, it waits for its volume there; otherwise it comes back elsewhere from the newest snapshot.
+        var placement = dbRegions is null ? "    volumeRecovery: restoreLatest\n" : $"    placement: {{ regions: {dbRegions} }}\n";
         return home.WriteFile("notes/strata.yaml", $$"""
             deployment: {{Deployment}}
             images:

@@ -237,7 +237,7 @@ public sealed partial class BackupRestorer(
         }
 
         var server = await BackupPolicies.ServerAsync(provider, runtime, tier.Name, ct).ConfigureAwait(false);
-        await hooks.RunAsync(runtime, tier, server, "restore", new Dictionary<string, string> { ["STRATA_BACKUP_FILE"] = file }, ct).ConfigureAwait(false);
+        await hooks.RunAsync(runtime, tier, server, "restore", ServerHooks.BackupFile(file), null, ct).ConfigureAwait(false);
         return new RestoreOutcome(tier.Name, "service", id, "", server.Id, TimeSpan.Zero);
     }
 }

@@ -124,14 +124,14 @@ public sealed partial class BackupRunner(
 
     /// <summary>The hook as a snapshot step, or null when the image has no such hook.</summary>
     private Func<CancellationToken, Task>? HookStep(DeploymentRuntime runtime, TierPolicy policy, ServerInstance server, string hook) =>
-        ServerHooks.Find(runtime, policy.Tier, hook) is null ? null : token => hooks.RunAsync(runtime, policy.Tier, server, hook, null, token);
+        ServerHooks.Find(runtime, policy.Tier, hook) is null ? null : token => hooks.RunAsync(runtime, policy.Tier, server, hook, null, null, token);
 
     private async Task<BackupOutcome> ServiceBackupAsync(DeploymentRuntime runtime, TierPolicy policy, CancellationToken ct)
     {
         var server = await BackupPolicies.ServerAsync(provider, runtime, policy.Tier.Name, ct).ConfigureAwait(false);
         using var scratch = new ScratchFolder(options.Value.Paths.Root);
         var file = Path.Combine(scratch.Path, "backup");
-        await hooks.RunAsync(runtime, policy.Tier, server, "backup", new Dictionary<string, string> { ["STRATA_BACKUP_FILE"] = file }, ct).ConfigureAwait(false);
+        await hooks.RunAsync(runtime, policy.Tier, server, "backup", null, ServerHooks.BackupFile(file), ct).ConfigureAwait(false);
         var image = $"{policy.Tier.Image}@{runtime.Desired.ImageDigest(policy.Tier)}";
         var request = new ServiceBackupRequest(runtime.Name, policy.Tier.Name, server.Id, policy.Policy.Name, image);
         var info = await retry.ExecuteAsync(runtime.Name, $"upload of the {policy.Policy.Name} backup of {policy.Tier.Name}",

@@ -30,6 +30,7 @@ public static class BackupServiceCollectionExtensions
         services.TryAddSingleton<RestoreDrill>();
         services.TryAddSingleton<Drills.RegionDrillServers>();
         services.TryAddSingleton<Drills.RegionDrillLoadBalancers>();
+        services.TryAddSingleton<Drills.RegionDrillJournal>();
         services.TryAddSingleton<Drills.RegionDrill>();
         services.TryAddSingleton<DisasterRecoveryQueue>();
         services.TryAddSingleton<DisasterRecoveryCopier>();

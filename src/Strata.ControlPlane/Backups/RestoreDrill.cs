@@ -69,7 +69,7 @@ public sealed partial class RestoreDrill(
             var duration = time.GetElapsedTime(started);
             if (ServerHooks.Find(runtime, policy.Tier, "verify") is not null)
             {
-                await hooks.RunAsync(runtime, policy.Tier, instance, "verify", null, ct).ConfigureAwait(false);
+                await hooks.RunAsync(runtime, policy.Tier, instance, "verify", null, null, ct).ConfigureAwait(false);
             }
 
             return new DrillOutcome(policy.Tier.Name, policy.Policy.Name, policy.Kind, backup.Id, true, duration, $"backup {backup.Id} restored and healthy in {duration.TotalSeconds:0.#}s", serverId);
@@ -126,7 +126,7 @@ public sealed partial class RestoreDrill(
         using var scratch = new ScratchFolder(controlPlane.Value.Paths.Root);
         var file = Path.Combine(scratch.Path, "backup");
         await new ServiceBackupStore(stores.Primary(runtime), time).DownloadAsync(backup.Id, file, BackupPolicies.EncryptionKey(runtime, policy.Policy), ct).ConfigureAwait(false);
-        await hooks.RunAsync(runtime, policy.Tier, instance, "restore", new Dictionary<string, string> { ["STRATA_BACKUP_FILE"] = file }, ct).ConfigureAwait(false);
+        await hooks.RunAsync(runtime, policy.Tier, instance, "restore", ServerHooks.BackupFile(file), null, ct).ConfigureAwait(false);
     }
 
     /// <summary>Stops the scratch server and deletes its volumes; a drill never leaves anything behind, even when cancelled.</summary>

@@ -1,7 +1,6 @@
-using System.Diagnostics;
-using System.Text;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Reconciliation;
+using Strata.Planning.State;
 using Strata.Providers;
 using Strata.Spec.Model;
 
@@ -14,7 +13,7 @@ public sealed class BackupHookException(string message) : Exception(message);
 /// Runs an image's hooks (<c>backup</c>, <c>restore</c>, <c>freeze</c>, <c>thaw</c>, <c>verify</c>) the way the
 /// server's own commands run (see <see cref="ServerCommand"/>).
 /// </summary>
-public sealed class ServerHooks(IOptions<BackupOptions> options)
+public sealed class ServerHooks(IServerShell shell, IOptions<BackupOptions> options)
 {
     private const int OutputTail = 2000;
 
@@ -22,64 +21,56 @@ public sealed class ServerHooks(IOptions<BackupOptions> options)
     public static Template? Find(DeploymentRuntime runtime, TierSpec tier, string hook) =>
         runtime.Desired.Spec.FindImage(tier.Image)?.Hooks.GetValueOrDefault(hook);
 
-    /// <summary>Runs a hook to completion.</summary>
-    /// <exception cref="BackupHookException">The hook exited non-zero or ran longer than the hook timeout.</exception>
-    public async Task RunAsync(DeploymentRuntime runtime, TierSpec tier, ServerInstance server, string hook, IReadOnlyDictionary<string, string>? extra, CancellationToken ct)
+    /// <summary>The file a <c>backup</c> hook writes, or a <c>restore</c> hook reads: <c>STRATA_BACKUP_FILE</c>, at <paramref name="localPath"/> on this machine.</summary>
+    public static ShellFile BackupFile(string localPath) => new("STRATA_BACKUP_FILE", localPath);
+
+    /// <summary>
+    /// Runs a hook to completion on the server's machine (see <see cref="IServerShell"/>), handing it
+    /// <paramref name="input"/> or taking <paramref name="output"/> from it.
+    /// </summary>
+    /// <exception cref="BackupHookException">The hook could not run, exited non-zero or ran longer than the hook timeout.</exception>
+    public Task RunAsync(
+        DeploymentRuntime runtime, TierSpec tier, ServerInstance server, string hook, ShellFile? input, ShellFile? output, CancellationToken ct) =>
+        RunAsync(runtime, null, tier, server, hook, input, output, ct);
+
+    /// <summary>Runs a hook as <see cref="RunAsync(DeploymentRuntime, TierSpec, ServerInstance, string, ShellFile?, ShellFile?, CancellationToken)"/> does, its references resolved against <paramref name="state"/>.</summary>
+    public async Task RunAsync(
+        DeploymentRuntime runtime, DeploymentState? state, TierSpec tier, ServerInstance server, string hook, ShellFile? input, ShellFile? output, CancellationToken ct)
     {
         var template = Find(runtime, tier, hook) ?? throw new BackupHookException($"the image of tier {tier.Name} has no '{hook}' hook");
         ServerCommand command;
         try
         {
-            command = ServerCommand.For(runtime, tier, server, template, extra);
+            command = ServerCommand.For(runtime, tier, server, template, state);
         }
         catch (InvalidOperationException ex)
         {
             throw new BackupHookException($"the '{hook}' hook cannot run yet: {ex.Message}");
         }
 
-        await RunProcessAsync(command.StartInfo(server.RootPath), $"{hook} hook of {server.Id}", ct).ConfigureAwait(false);
-    }
-
-    private async Task RunProcessAsync(ProcessStartInfo start, string what, CancellationToken ct)
-    {
-        using var process = Process.Start(start) ?? throw new BackupHookException($"the {what} could not be started");
-        var output = new StringBuilder();
-        var stdout = PumpAsync(process.StandardOutput, output);
-        var stderr = PumpAsync(process.StandardError, output);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(options.Value.HookTimeout);
+        var what = $"{hook} hook of {server.Id}";
+        ShellResult result;
         try
         {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            result = await shell.RunAsync(new ShellRequest
+            {
+                ServerId = server.Id, WorkingDirectory = server.RootPath, Command = command.Text, Environment = command.Environment,
+                Timeout = options.Value.HookTimeout, Input = input, Output = output,
+            }, ct).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (ProviderException ex)
         {
-            process.Kill(entireProcessTree: true);
-            ct.ThrowIfCancellationRequested();
+            throw new BackupHookException($"the {what} could not run: {ex.Message}");
+        }
+
+        if (result.TimedOut)
+        {
             throw new BackupHookException($"the {what} ran longer than {options.Value.HookTimeout} and was stopped");
         }
 
-        await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
-        if (process.ExitCode != 0)
+        if (result.ExitCode != 0)
         {
-            string text;
-            lock (output)
-            {
-                text = output.ToString().Trim();
-            }
-
-            throw new BackupHookException($"the {what} exited with code {process.ExitCode}: {(text.Length > OutputTail ? text[^OutputTail..] : text)}");
-        }
-    }
-
-    private static async Task PumpAsync(StreamReader reader, StringBuilder output)
-    {
-        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
-        {
-            lock (output)
-            {
-                output.AppendLine(line);
-            }
+            throw new BackupHookException($"the {what} exited with code {result.ExitCode}: {(result.Text.Length > OutputTail ? result.Text[^OutputTail..] : result.Text)}");
         }
     }
 }

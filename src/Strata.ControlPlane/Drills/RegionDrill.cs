@@ -28,6 +28,7 @@ public sealed partial class RegionDrill(
     BackupStores stores,
     RegionDrillServers servers,
     RegionDrillLoadBalancers loadBalancers,
+    RegionDrillJournal journal,
     DeploymentRegistry registry,
     EventLog events,
     TimeProvider time,
@@ -35,11 +36,23 @@ public sealed partial class RegionDrill(
 {
     // One at a time: a drill's scratch copy takes room on the hosts that the deployments themselves may need.
     private readonly SemaphoreSlim _running = new(1, 1);
+    private readonly SemaphoreSlim _sweeping = new(1, 1);
+
+    /// <summary>Whether a region drill is under way.</summary>
+    public bool IsRunning => _running.CurrentCount == 0;
 
     /// <summary>The hosts, once the region is known to be one of theirs.</summary>
-    /// <exception cref="ArgumentException">No host is registered, or none is in <paramref name="region"/>.</exception>
-    public async Task<IReadOnlyList<HostRecord>> CheckAsync(string region, CancellationToken ct)
+    /// <exception cref="ArgumentException">
+    /// No host is registered, none is in <paramref name="region"/>, or a deployment has the scratch copy's name.
+    /// </exception>
+    public async Task<IReadOnlyList<HostRecord>> CheckAsync(DeploymentRuntime runtime, string region, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(runtime);
+        if (registry.Find(RegionDrillScratch.NameOf(runtime.Name)) is not null)
+        {
+            throw new ArgumentException($"a deployment is named {RegionDrillScratch.NameOf(runtime.Name)}, the name of {runtime.Name}'s scratch copy in a region drill: rename it to drill {runtime.Name}");
+        }
+
         var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
         if (hosts.Count == 0)
         {
@@ -61,7 +74,7 @@ public sealed partial class RegionDrill(
     {
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(progress);
-        var hosts = await CheckAsync(region, ct).ConfigureAwait(false);
+        var hosts = await CheckAsync(runtime, region, ct).ConfigureAwait(false);
         if (!await _running.WaitAsync(0, ct).ConfigureAwait(false))
         {
             throw new ConflictException("a region drill is under way; one runs at a time");
@@ -69,8 +82,9 @@ public sealed partial class RegionDrill(
 
         try
         {
-            var scratch = new RegionDrillScratch(provider, runtime.Name);
-            await SweepLeftoversAsync(ct).ConfigureAwait(false);
+            // Room on the hosts first: what an interrupted drill left there would count against this one.
+            await SweepAsync(ct).ConfigureAwait(false);
+            var scratch = RegionDrillScratch.Begin(provider, journal, loadBalancers.DriverOf, runtime.Name);
             var outcome = await DrillAsync(runtime, region, hosts, scratch, progress, ct).ConfigureAwait(false);
             await RecordAsync(runtime, outcome).ConfigureAwait(false);
             return outcome;
@@ -82,32 +96,32 @@ public sealed partial class RegionDrill(
     }
 
     /// <summary>
-    /// Removes what a drill interrupted by a stop of the control plane left behind, unless a drill runs now. Returns how
-    /// many servers, volumes and load balancers were removed.
+    /// Tears down what drills interrupted by a stop of the control plane left, as the journal has it; never fails.
+    /// Returns how many drills' leftovers were removed entirely.
     /// </summary>
     public async Task<int> SweepAsync(CancellationToken ct)
     {
-        if (!await _running.WaitAsync(0, ct).ConfigureAwait(false))
-        {
-            return 0;
-        }
-
+        await _sweeping.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            return await SweepLeftoversAsync(ct).ConfigureAwait(false);
+            var removed = 0;
+            foreach (var record in journal.Leftovers())
+            {
+                var left = await RegionDrillScratch.Resume(provider, journal, loadBalancers.DriverOf, record).TearDownAsync().ConfigureAwait(false);
+                removed += left.Count == 0 ? 1 : 0;
+            }
+
+            return removed;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogSweepFailed(logger, ex);
+            return 0;
         }
         finally
         {
-            _running.Release();
+            _sweeping.Release();
         }
-    }
-
-    /// <summary>Scratch deployments are those named so that no deployment of the registry is, whatever a user called theirs.</summary>
-    private async Task<int> SweepLeftoversAsync(CancellationToken ct)
-    {
-        var kept = registry.All.SelectMany(r => r.State.LoadBalancers.Select(l => l.PhysicalName)).ToHashSet(StringComparer.Ordinal);
-        return await servers.SweepAsync(d => d.EndsWith(RegionDrillScratch.Suffix, StringComparison.Ordinal) && registry.Find(d) is null, ct).ConfigureAwait(false)
-            + await loadBalancers.SweepAsync(kept, ct).ConfigureAwait(false);
     }
 
     private async Task<RegionDrillOutcome> DrillAsync(
@@ -115,20 +129,22 @@ public sealed partial class RegionDrill(
     {
         var startedAt = time.GetUtcNow();
         var started = time.GetTimestamp();
-        var run = new RegionDrillRun(runtime, region, hosts, scratch, progress);
+        var run = new RegionDrillRun(runtime, region, hosts, scratch, step => TellAsync(progress, step));
         string? failure = null;
+        IReadOnlyList<string> left = [];
         try
         {
             var sources = await SourcesAsync(runtime, region, ct).ConfigureAwait(false);
-            await progress($"starting a scratch copy of {runtime.Name} outside region {region}, as {scratch.Deployment}").ConfigureAwait(false);
-            foreach (var tier in TierOrder.Of(runtime.Desired.Spec).Where(t => ServersFor(t) > 0))
+            await run.Progress($"starting a scratch copy of {runtime.Name} outside region {region}, as {scratch.Deployment}").ConfigureAwait(false);
+            foreach (var tier in TierOrder.Of(runtime.Desired.Spec).Where(t => ServersFor(runtime, t) > 0))
             {
-                await servers.StartTierAsync(run, tier, ServersFor(tier), sources, ct).ConfigureAwait(false);
+                await servers.StartTierAsync(run, tier, ServersFor(runtime, tier), sources, ct).ConfigureAwait(false);
             }
 
             await loadBalancers.StartAsync(run, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RegionDrillFailedException or InvalidOperationException or ProviderException or IOException || BackupRunner.IsBackupFailure(ex))
+        catch (Exception ex) when (ex is RegionDrillFailedException or InvalidOperationException or ProviderException or IOException or ArgumentException
+            or System.ComponentModel.Win32Exception || BackupRunner.IsBackupFailure(ex))
         {
             LogDrillFailed(logger, ex, runtime.Name, region);
             failure = ex.Message;
@@ -136,13 +152,13 @@ public sealed partial class RegionDrill(
         finally
         {
             await TellAsync(progress, $"tearing down {scratch.Deployment}").ConfigureAwait(false);
-            if (await scratch.TearDownAsync().ConfigureAwait(false) is { Count: > 0 } left)
-            {
-                failure = $"{failure ?? "the copy served"}; left behind, removed by the next drill: {string.Join("; ", left)}";
-            }
+            left = await scratch.TearDownAsync().ConfigureAwait(false);
         }
 
-        return Outcome(run, failure, failure is null ? run.ServedAfter(started, time) : null, startedAt);
+        var outcome = Outcome(run, failure, failure is null ? run.ServedAfter(started, time) : null, startedAt);
+        return left.Count == 0
+            ? outcome
+            : outcome with { Message = $"{outcome.Message}; not torn down yet, tried again every ten minutes: {string.Join("; ", left)}" };
     }
 
     /// <summary>Tells a step if whoever asked is still there: the teardown goes on whether or not it can be told.</summary>
@@ -162,7 +178,10 @@ public sealed partial class RegionDrill(
     /// Each tier's minimum count, at least one server: enough to prove the tier comes back without taking from the
     /// hosts what the deployment itself may need. A tier scaled to no servers stays at none.
     /// </summary>
-    private static int ServersFor(TierSpec tier) => tier.Servers.Desired == 0 ? 0 : Math.Max(1, tier.Servers.Min);
+    private static int ServersFor(DeploymentRuntime runtime, TierSpec tier) =>
+        (runtime.State.FindTier(tier.Name)?.Count ?? new TierCount(tier.Servers.Min, tier.Servers.Max, tier.Servers.Desired)) is var count && count.Desired == 0
+            ? 0
+            : Math.Max(1, count.Min);
 
     /// <summary>
     /// The snapshot each volume starts from, by tier and volume: the newest copy in the disaster-recovery store of a
@@ -173,8 +192,13 @@ public sealed partial class RegionDrill(
     {
         var sources = new Dictionary<(string, string), RecoveredSnapshot?>();
         var problems = new List<string>();
-        foreach (var tier in runtime.Desired.Spec.Tiers.Where(t => ServersFor(t) > 0))
+        foreach (var tier in runtime.Desired.Spec.Tiers.Where(t => ServersFor(runtime, t) > 0))
         {
+            if (await WaitingVolumeAsync(runtime, tier, region, ct).ConfigureAwait(false) is { } waiting)
+            {
+                problems.Add(waiting);
+            }
+
             if (tier.Placement?.Regions is { Count: > 0 } allowed && allowed.All(r => r == region))
             {
                 problems.Add($"tier {tier.Name} may run only in region {region} (placement.regions): it cannot come back elsewhere");
@@ -187,6 +211,30 @@ public sealed partial class RegionDrill(
         }
 
         return problems.Count == 0 ? sources : throw new RegionDrillFailedException(string.Join("; ", problems));
+    }
+
+    /// <summary>
+    /// Why a tier that waits for its volumes (<c>volumeRecovery: wait</c>, the default) would not come back: one of its
+    /// volumes is on a host of the region, and would be waited for; null when none is.
+    /// </summary>
+    private async Task<string?> WaitingVolumeAsync(DeploymentRuntime runtime, TierSpec tier, string region, CancellationToken ct)
+    {
+        if (tier.VolumeRecovery != VolumeRecovery.Wait || provider is not IRemoteVolumes remote)
+        {
+            return null;
+        }
+
+        foreach (var volume in runtime.State.Volumes.Where(v => v.Tier == tier.Name))
+        {
+            var host = await remote.HostOfAsync(volume.Name, ct).ConfigureAwait(false);
+            if (host is not null && (await inventory.FindAsync(host, ct).ConfigureAwait(false))?.Registration.Region == region)
+            {
+                return $"tier {tier.Name} would wait for its volume {volume.Name} on host {host} in region {region} (volumeRecovery: wait): "
+                    + "with volumeRecovery: restoreLatest it comes back elsewhere from the newest snapshot";
+            }
+        }
+
+        return null;
     }
 
     private async Task<RecoveredSnapshot?> SourceAsync(DeploymentRuntime runtime, TierSpec tier, VolumeSpec volume, string region, List<string> problems, CancellationToken ct)
@@ -238,6 +286,9 @@ public sealed partial class RegionDrill(
 
     [LoggerMessage(EventId = 450, Level = LogLevel.Warning, Message = "Region drill of {Deployment} losing {Region} failed")]
     private static partial void LogDrillFailed(ILogger logger, Exception exception, string deployment, string region);
+
+    [LoggerMessage(EventId = 453, Level = LogLevel.Warning, Message = "What an interrupted region drill left could not be read; tried again later")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>Why a region drill cannot pass, found before or while it starts its copy.</summary>

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Backups;
-using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.LoadBalancing;
 using Strata.Providers;
@@ -15,7 +14,7 @@ namespace Strata.ControlPlane.Drills;
 /// tier, and passes once a request through it gets an answer that is not a 5xx.
 /// </summary>
 public sealed class RegionDrillLoadBalancers(
-    ILoadBalancerDriverRegistry drivers, ILoadBalancerHosts hosts, IOptions<BackupOptions> options, IOptions<ControlPlaneOptions> controlPlane, TimeProvider time)
+    ILoadBalancerDriverRegistry drivers, ILoadBalancerHosts hosts, IOptions<BackupOptions> options, TimeProvider time)
 {
     private static readonly TimeSpan s_requestTimeout = TimeSpan.FromSeconds(5);
 
@@ -26,7 +25,7 @@ public sealed class RegionDrillLoadBalancers(
             await run.Progress($"load balancer {lb.Name}: starting outside region {run.Region}").ConfigureAwait(false);
             var (driver, host, address) = await PlaceAsync(run, lb, ct).ConfigureAwait(false);
             var id = run.Scratch.NameFor(lb.Name);
-            run.Scratch.LoadBalancer(driver, id);
+            run.Scratch.LoadBalancer(new ScratchLoadBalancer(lb.Driver, host, id));
             var definition = LoadBalancerCoordinator.DefinitionOf(run.Runtime.Desired.Spec, lb, id, run.Scratch.Deployment, address, 0, null);
             var instance = await driver.EnsureRunningAsync(definition, ct).ConfigureAwait(false);
             if (instance is not { State: LoadBalancerInstanceState.Running, Url: { } url })
@@ -104,26 +103,16 @@ public sealed class RegionDrillLoadBalancers(
         throw new RegionDrillFailedException($"load balancer {lb.Name} did not serve at {target} within {options.Value.HealthTimeout}: {last}");
     }
 
-    /// <summary>
-    /// Stops the scratch load balancers an interrupted drill left on the control plane's machine, found by their
-    /// drivers' folders, but those <paramref name="kept"/> (the deployments' own). Those it left on a host are stopped
-    /// by the host's agent when it next connects, as any load balancer the state does not place there. Returns how many.
-    /// </summary>
-    internal async Task<int> SweepAsync(IReadOnlySet<string> kept, CancellationToken ct)
+    /// <summary>The driver a scratch load balancer runs under, or why it cannot be reached now.</summary>
+    internal (ILoadBalancerDriver? Driver, string? Why) DriverOf(ScratchLoadBalancer lb)
     {
-        var root = controlPlane.Value.Paths.LoadBalancersRoot;
-        var removed = 0;
-        foreach (var (driver, folder) in new[] { ("builtin", root), ("haproxy", Path.Combine(root, "haproxy")) })
+        if (lb.Host is null)
         {
-            var ids = Directory.Exists(folder) ? Directory.GetDirectories(folder, "*" + RegionDrillScratch.Marker + "*").Select(Path.GetFileName).OfType<string>() : [];
-            foreach (var id in ids.Where(i => !kept.Contains(i)))
-            {
-                await drivers.Get(driver).StopAsync(id, ct).ConfigureAwait(false);
-                removed++;
-            }
+            return (drivers.Get(lb.Driver), null);
         }
 
-        return removed;
+        var driver = hosts.DriverOn(lb.Host, lb.Driver, out var why);
+        return (driver, why);
     }
 
     private static string? PathOf(HealthCheckSpec? check) => check is { Kind: HealthCheckKind.Http, Path: { } path } ? path : null;

@@ -23,7 +23,10 @@ public sealed class RegionDrillServers(
         var started = time.GetTimestamp();
         var references = run.References;
         var instances = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => LaunchAsync(run, tier, count, references, sources, ct))).ConfigureAwait(false);
-        await Task.WhenAll(instances.Select(i => health.WaitAsync(run.Runtime, tier, i, ct))).ConfigureAwait(false);
+
+        // From here on, the tier's own commands (a command check, the verify hook) see the scratch copy, peers included.
+        run.Started(tier, instances);
+        await Task.WhenAll(instances.Select(i => health.WaitAsync(run.Runtime, run.References, tier, i, ct))).ConfigureAwait(false);
         var healthyAfter = time.GetElapsedTime(started);
         foreach (var instance in instances)
         {
@@ -39,13 +42,11 @@ public sealed class RegionDrillServers(
             // The image's own proof that the data it came back with is usable, as a restore drill runs it.
             foreach (var instance in instances)
             {
-                await hooks.RunAsync(run.Runtime, tier, instance, "verify", null, ct).ConfigureAwait(false);
+                await hooks.RunAsync(run.Runtime, run.References, tier, instance, "verify", null, null, ct).ConfigureAwait(false);
             }
 
             await run.Progress($"tier {tier.Name}: verify hook passed").ConfigureAwait(false);
         }
-
-        run.Started(tier, instances);
     }
 
     private async Task<ServerInstance> LaunchAsync(
@@ -54,9 +55,10 @@ public sealed class RegionDrillServers(
         var id = run.Scratch.NameFor(tier.Name);
         run.Scratch.Server(id);
         var attachments = new List<VolumeAttachment>();
-        foreach (var volume in tier.Volumes)
+        for (var i = 0; i < tier.Volumes.Count; i++)
         {
-            attachments.Add(await VolumeAsync(run, tier, volume, id, sources.GetValueOrDefault((tier.Name, volume.Name)), ct).ConfigureAwait(false));
+            var volume = tier.Volumes[i];
+            attachments.Add(await VolumeAsync(run, tier, volume, $"{id}-v{i}", id, sources.GetValueOrDefault((tier.Name, volume.Name)), ct).ConfigureAwait(false));
         }
 
         var desired = run.Runtime.Desired;
@@ -76,16 +78,25 @@ public sealed class RegionDrillServers(
         return instance.State == ServerInstanceState.Running
             ? instance
             : throw new RegionDrillFailedException(
-                $"tier {tier.Name} cannot come back outside region {run.Region} with {count} server{(count == 1 ? "" : "s")} (its minimum): {instance.Message ?? $"its scratch server {id} is {instance.State}"}");
+                $"tier {tier.Name} cannot come back outside region {run.Region} with {count} server{(count == 1 ? "" : "s")} (its minimum, at least one): {Shortage(instance.Message) ?? $"its scratch server {id} is {instance.State}"}");
     }
 
+    /// <summary>
+    /// A shortage of ports, said with what it means here: the copy cannot share a port of a host with the servers that
+    /// run there, the deployment's own included, though in a real loss those outside the region would serve on.
+    /// </summary>
+    private static string? Shortage(string? message) =>
+        message is not null && message.Contains(" on port ", StringComparison.Ordinal)
+            ? $"{message} (the copy needs each tier's ports free on the hosts outside the region, beside the servers already there)"
+            : message;
+
     /// <summary>A new volume for the scratch server, filled from <paramref name="source"/> in the disaster-recovery store when given.</summary>
-    private async Task<VolumeAttachment> VolumeAsync(RegionDrillRun run, TierSpec tier, VolumeSpec volume, string server, RecoveredSnapshot? source, CancellationToken ct)
+    private async Task<VolumeAttachment> VolumeAsync(
+        RegionDrillRun run, TierSpec tier, VolumeSpec volume, string id, string server, RecoveredSnapshot? source, CancellationToken ct)
     {
-        var id = $"{server}-{RegionDrillScratch.Truncate(volume.Name, 12)}";
+        run.Scratch.Volume(id);
         var info = await provider.CreateVolumeAsync(
             new VolumeRequest { VolumeId = id, Name = volume.Name, Deployment = run.Scratch.Deployment, SizeMiB = volume.SizeBytes / (1024 * 1024) }, ct).ConfigureAwait(false);
-        run.Scratch.Volume(id);
         if (source is not null)
         {
             var record = new VolumeState { Name = id, Tier = tier.Name, LogicalName = volume.Name, DeletionPolicy = DeletionPolicy.Delete };
@@ -102,27 +113,5 @@ public sealed class RegionDrillServers(
         return string.Concat(run.Volumes.Where(v => v.Server == server).Select(v => v.Snapshot is null
             ? $", volume {v.Volume} empty (no snapshot policy)"
             : $", volume {v.Volume} from snapshot {v.Snapshot} (dr store, taken {v.TakenAt:yyyy-MM-dd HH:mm:ss}Z, {Ages.Of(now - v.TakenAt!.Value)} ago)"));
-    }
-
-    /// <summary>
-    /// Removes the servers and volumes of the deployments <paramref name="isLeftover"/> picks, wherever they are (an
-    /// interrupted drill's: the control plane stopped during it). Returns how many were removed.
-    /// </summary>
-    internal async Task<int> SweepAsync(Func<string, bool> isLeftover, CancellationToken ct)
-    {
-        var removed = 0;
-        foreach (var server in (await provider.ListServersAsync(null, ct).ConfigureAwait(false)).Where(s => isLeftover(s.Deployment)))
-        {
-            await provider.TerminateAsync(server.Id, null, ct).ConfigureAwait(false);
-            removed++;
-        }
-
-        foreach (var volume in (await provider.ListVolumesAsync(null, ct).ConfigureAwait(false)).Where(v => isLeftover(v.Deployment)))
-        {
-            await provider.DeleteVolumeAsync(volume.Id, ct).ConfigureAwait(false);
-            removed++;
-        }
-
-        return removed;
     }
 }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Strata.ControlPlane.Deployments;
-using Strata.Providers;
 
 namespace Strata.ControlPlane.Drills;
 
@@ -42,13 +41,14 @@ internal sealed partial class RegionDrillSweep(RegionDrill drill, DeploymentRegi
                 LogSwept(logger, removed);
             }
         }
-        catch (Exception ex) when (ex is ProviderException or IOException or InvalidOperationException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Whatever it was, the control plane runs on, and the next sweep tries again.
             LogSweepFailed(logger, ex);
         }
     }
 
-    [LoggerMessage(EventId = 451, Level = LogLevel.Information, Message = "Removed {Count} servers, volumes and load balancers left by an interrupted region drill")]
+    [LoggerMessage(EventId = 451, Level = LogLevel.Information, Message = "Removed what interrupted region drills left behind ({Count} of them)")]
     private static partial void LogSwept(ILogger logger, int count);
 
     [LoggerMessage(EventId = 452, Level = LogLevel.Warning, Message = "Could not remove what an interrupted region drill left; tried again later")]

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
+using Strata.Planning.State;
 using Strata.Providers;
 using Strata.Spec.Model;
 
@@ -16,8 +17,13 @@ public sealed class ScratchHealth(ICloudProvider provider, IHealthProbe probe, I
 {
     /// <summary>Returns once the server is healthy (at once for a tier without a check).</summary>
     /// <exception cref="InvalidOperationException">The server stopped, or was not healthy in time: the message says which, with the last probe's answer.</exception>
-    public async Task WaitAsync(DeploymentRuntime runtime, TierSpec tier, ServerInstance instance, CancellationToken ct)
+    public Task WaitAsync(DeploymentRuntime runtime, TierSpec tier, ServerInstance instance, CancellationToken ct) =>
+        WaitAsync(runtime, null, tier, instance, ct);
+
+    /// <summary>As <see cref="WaitAsync(DeploymentRuntime, TierSpec, ServerInstance, CancellationToken)"/>, a command check's references resolved against <paramref name="state"/>.</summary>
+    public async Task WaitAsync(DeploymentRuntime runtime, DeploymentState? state, TierSpec tier, ServerInstance instance, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(tier);
         ArgumentNullException.ThrowIfNull(instance);
         if (tier.Health is not { } check)
@@ -25,7 +31,7 @@ public sealed class ScratchHealth(ICloudProvider provider, IHealthProbe probe, I
             return;
         }
 
-        var target = ProbeTarget.For(runtime, tier, instance);
+        var target = ProbeTarget.For(runtime, state ?? runtime.State, tier, instance);
         var deadline = time.GetUtcNow() + options.Value.HealthTimeout;
         var last = "";
         var passes = 0;

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using Strata.ControlPlane.Reconciliation;
+using Strata.Planning.State;
 using Strata.Providers;
 using Strata.Spec.Model;
 
@@ -23,6 +23,9 @@ public sealed record ProbeTarget(string Address, int? DefaultPort, string? Worki
     /// <summary>The check's command resolved for this server (see <see cref="ServerCommand"/>); null when it cannot be resolved yet.</summary>
     public string? Command { get; init; }
 
+    /// <summary>The server whose machine runs <see cref="Command"/>.</summary>
+    public string ServerId { get; init; } = "";
+
     /// <summary>Why <see cref="Command"/> is null, reported as the probe's failure.</summary>
     public string? CommandUnresolved { get; init; }
 
@@ -30,25 +33,29 @@ public sealed record ProbeTarget(string Address, int? DefaultPort, string? Worki
     public static ProbeTarget For(DeploymentRuntime runtime, TierSpec tier, ServerInstance server) =>
         For(runtime, tier, tier.Health, server, tier.Ports.FirstOrDefault()?.Port);
 
+    /// <summary>The target of <paramref name="tier"/>'s check on a drill's scratch server, its references resolved against the scratch copy's <paramref name="state"/>.</summary>
+    public static ProbeTarget For(DeploymentRuntime runtime, DeploymentState state, TierSpec tier, ServerInstance server) =>
+        For(runtime, tier, tier.Health, server, tier.Ports.FirstOrDefault()?.Port, state);
+
     /// <summary>
     /// The target of <paramref name="check"/> on a server of <paramref name="tier"/>, e.g. a load balancer's own check
     /// (whose http port defaults to the port it sends to, <paramref name="port"/>).
     /// </summary>
-    public static ProbeTarget For(DeploymentRuntime runtime, TierSpec tier, HealthCheckSpec? check, ServerInstance server, int? port)
+    public static ProbeTarget For(DeploymentRuntime runtime, TierSpec tier, HealthCheckSpec? check, ServerInstance server, int? port, DeploymentState? state = null)
     {
         if (check?.Command is not { } template)
         {
-            return new ProbeTarget(server.Address, port, server.RootPath, new Dictionary<string, string>());
+            return new ProbeTarget(server.Address, port, server.RootPath, new Dictionary<string, string>()) { ServerId = server.Id };
         }
 
         try
         {
-            var command = ServerCommand.For(runtime, tier, server, template);
-            return new ProbeTarget(server.Address, port, server.RootPath, command.Environment) { Command = command.Text };
+            var command = ServerCommand.For(runtime, tier, server, template, state);
+            return new ProbeTarget(server.Address, port, server.RootPath, command.Environment) { Command = command.Text, ServerId = server.Id };
         }
         catch (InvalidOperationException ex)
         {
-            return new ProbeTarget(server.Address, port, server.RootPath, new Dictionary<string, string>()) { CommandUnresolved = ex.Message };
+            return new ProbeTarget(server.Address, port, server.RootPath, new Dictionary<string, string>()) { CommandUnresolved = ex.Message, ServerId = server.Id };
         }
     }
 }
@@ -59,7 +66,7 @@ public interface IHealthProbe
     Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken);
 }
 
-internal sealed class HealthProbe : IHealthProbe
+internal sealed class HealthProbe(IServerShell shell) : IHealthProbe
 {
     public async Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
     {
@@ -71,7 +78,7 @@ internal sealed class HealthProbe : IHealthProbe
             {
                 HealthCheckKind.Http => await ProbeHttpAsync(check, target, timeout.Token).ConfigureAwait(false),
                 HealthCheckKind.Tcp => await ProbeTcpAsync(check, target, timeout.Token).ConfigureAwait(false),
-                _ => await ProbeCommandAsync(target, timeout.Token).ConfigureAwait(false),
+                _ => await ProbeCommandAsync(check, target, cancellationToken).ConfigureAwait(false),
             };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -95,32 +102,34 @@ internal sealed class HealthProbe : IHealthProbe
         return ProbeResult.Pass;
     }
 
-    private static async Task<ProbeResult> ProbeCommandAsync(ProbeTarget target, CancellationToken ct)
+    /// <summary>Runs the check's command where the server runs, stopped at the check's timeout.</summary>
+    private async Task<ProbeResult> ProbeCommandAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
     {
         if (target.Command is null)
         {
             return ProbeResult.Fail($"the check command cannot run yet: {target.CommandUnresolved ?? "it was not resolved for this server"}");
         }
 
-        var start = new ServerCommand(target.Command, target.Environment).StartInfo(target.WorkingDirectory ?? "/");
-
-        using var process = Process.Start(start) ?? throw new IOException("could not start the check command");
+        ShellResult result;
         try
         {
-            var stderr = process.StandardError.ReadToEndAsync(ct);
-            _ = process.StandardOutput.ReadToEndAsync(ct);
-            await process.WaitForExitAsync(ct).ConfigureAwait(false);
-            return process.ExitCode == 0
-                ? ProbeResult.Pass
-                : ProbeResult.Fail($"check command exited with code {process.ExitCode}: {LastLine(await stderr.ConfigureAwait(false))}");
-        }
-        finally
-        {
-            if (!process.HasExited)
+            result = await shell.RunAsync(new ShellRequest
             {
-                process.Kill(entireProcessTree: true);
-            }
+                ServerId = target.ServerId, WorkingDirectory = target.WorkingDirectory ?? "/", Command = target.Command, Environment = target.Environment,
+                Timeout = check.Timeout,
+            }, ct).ConfigureAwait(false);
         }
+        catch (ProviderException ex)
+        {
+            return ProbeResult.Fail($"the check command could not run: {ex.Message}");
+        }
+
+        return result switch
+        {
+            { TimedOut: true } => ProbeResult.Fail($"timed out after {check.Timeout.TotalMilliseconds:0} ms") with { TimedOut = true },
+            { ExitCode: 0 } => ProbeResult.Pass,
+            _ => ProbeResult.Fail($"check command exited with code {result.ExitCode}: {LastLine(result.Text)}"),
+        };
     }
 
     private static string LastLine(string text) =>

@@ -105,6 +105,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<DeploymentRollback>();
         services.TryAddSingleton<ITierCapacity, UnlimitedCapacity>();
         services.TryAddSingleton<IServerReach, LocalReach>();
+        services.TryAddSingleton<IServerShell, LocalServerShell>();
         services.TryAddSingleton<ILoadBalancerHosts, NoLoadBalancerHosts>();
         services.TryAddSingleton<TierCapacityGate>();
         services.TryAddSingleton<TierReconciler>();

@@ -24,9 +24,10 @@ namespace Strata.ControlPlane.Hosts;
 /// <param name="time">The clock.</param>
 /// <param name="home">The Strata home, under which a volume moving between hosts is staged.</param>
 internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet fleet, IHostInventory inventory, EventLog events, TimeProvider time, string home)
-    : ICloudProvider, IRemoteVolumes, ITierCapacity, IServerReach, IDisposable
+    : ICloudProvider, IRemoteVolumes, ITierCapacity, IServerReach, IServerShell, IDisposable
 {
     private readonly SemaphoreSlim _placing = new(1, 1);
+    private readonly LocalServerShell _localShell = new();
     private ImmutableDictionary<string, HostServers> _hosts = ImmutableDictionary<string, HostServers>.Empty;
 
     // Servers placed whose launch is still under way, by id: counted for placement before any listing shows them.
@@ -443,6 +444,13 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         var listed = _hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
             .Select(s => new PlacedServer(s.Id, h.Key, s.Deployment, s.Tier, s.Ports, s.Resources))).ToList();
         return [.. listed, .. _held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId)), .. LoadBalancersPlaced()];
+    }
+
+    /// <summary>Runs the command where the server runs: through its host's agent, or here.</summary>
+    public Task<ShellResult> RunAsync(ShellRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return HostOf(request.ServerId) is { } host ? AgentOn(host, request.ServerId).RunCommandAsync(request, ct) : _localShell.RunAsync(request, ct);
     }
 
     public string? HostOf(string serverId) =>

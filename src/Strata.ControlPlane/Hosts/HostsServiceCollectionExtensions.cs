@@ -64,6 +64,7 @@ public static class HostsServiceCollectionExtensions
         services.AddSingleton<ICloudProvider>(sp => sp.GetRequiredService<FleetProvider>());
         services.Replace(ServiceDescriptor.Singleton<ITierCapacity>(sp => sp.GetRequiredService<FleetProvider>()));
         services.Replace(ServiceDescriptor.Singleton<IServerReach>(sp => sp.GetRequiredService<FleetProvider>()));
+        services.Replace(ServiceDescriptor.Singleton<IServerShell>(sp => sp.GetRequiredService<FleetProvider>()));
         services.Replace(ServiceDescriptor.Singleton<ILoadBalancerHosts>(sp => sp.GetRequiredService<FleetProvider>()));
     }
 

@@ -10,9 +10,10 @@ namespace Strata.ControlPlane.Hosts;
 /// <summary>
 /// Fences hosts by the deployments' state: a host's agent keeps the servers recorded on its address that are still to
 /// run (and those not launched yet, whose address is not known), and stops the others, such as the servers of a lost
-/// host that were failed and replaced elsewhere. Each one stopped is an event of its deployment.
+/// host that were failed and replaced elsewhere. The scratch servers and load balancers of a region drill under way are
+/// kept too. Each one stopped is an event of its deployment.
 /// </summary>
-internal sealed class StateFencing(DeploymentRegistry deployments, EventLog events) : IHostFencing
+internal sealed class StateFencing(DeploymentRegistry deployments, Drills.RegionDrillJournal drills, EventLog events) : IHostFencing
 {
     public async Task<IReadOnlySet<string>?> OwnedOnAsync(string host, string address, CancellationToken ct)
     {
@@ -22,13 +23,15 @@ internal sealed class StateFencing(DeploymentRegistry deployments, EventLog even
             .Where(s => s.State is ServerStatus.Pending or ServerStatus.Configuring or ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy)
             .Where(s => s.Address is null || s.Address == address)
             .Select(s => s.Name)
+            .Concat(drills.ActiveServers)
             .ToHashSet(StringComparer.Ordinal);
     }
 
     public async Task<IReadOnlySet<string>?> LoadBalancersOwnedOnAsync(string host, CancellationToken ct)
     {
         await deployments.WhenLoaded.WaitAsync(ct).ConfigureAwait(false);
-        return deployments.LoadBalancersOnHosts().Where(l => l.State.Host == host).Select(l => l.State.PhysicalName).ToHashSet(StringComparer.Ordinal);
+        return deployments.LoadBalancersOnHosts().Where(l => l.State.Host == host).Select(l => l.State.PhysicalName)
+            .Concat(drills.ActiveLoadBalancersOn(host)).ToHashSet(StringComparer.Ordinal);
     }
 
     public async Task LoadBalancersFencedAsync(string host, IReadOnlyList<string> stopped, CancellationToken ct)

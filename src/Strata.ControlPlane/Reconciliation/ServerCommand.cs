@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Strata.Planning.State;
 using Strata.Providers;
 using Strata.Spec.Interpolation;
 using Strata.Spec.Model;
@@ -12,20 +12,24 @@ namespace Strata.ControlPlane.Reconciliation;
 /// (see <see cref="ShellCommandRenderer"/>).
 /// </summary>
 /// <param name="Text">The command text given to the shell; it holds no secret value.</param>
-/// <param name="Environment">The whole environment of the shell.</param>
+/// <param name="Environment">The server's own variables; the machine it runs on adds its basic ones.</param>
 public sealed record ServerCommand(string Text, IReadOnlyDictionary<string, string> Environment)
 {
-    /// <summary>Resolves <paramref name="template"/> for <paramref name="server"/>, with <paramref name="extra"/> variables.</summary>
+    /// <summary>
+    /// Resolves <paramref name="template"/> for <paramref name="server"/>, its references against <paramref name="state"/>
+    /// (the deployment's own state when null; a drill's scratch copy gives its own).
+    /// </summary>
     /// <exception cref="InvalidOperationException">A value the command or the server's environment uses is not known yet.</exception>
-    public static ServerCommand For(
-        DeploymentRuntime runtime, TierSpec tier, ServerInstance server, Template template, IReadOnlyDictionary<string, string>? extra = null)
+    public static ServerCommand For(DeploymentRuntime runtime, TierSpec tier, ServerInstance server, Template template, DeploymentState? state = null)
     {
+        ArgumentNullException.ThrowIfNull(runtime);
+        var references = state ?? runtime.State;
         var identity = Identity(tier, server);
         var commands = new ShellCommandRenderer();
-        var resolver = LiveReferences.Resolver(runtime.Desired.Spec, runtime.State, identity);
+        var resolver = LiveReferences.Resolver(runtime.Desired.Spec, references, identity);
         var text = LaunchSettingsBuilder.Render(commands, template, resolver);
-        var environment = ServerEnvironment(runtime, tier, server, identity);
-        foreach (var (key, value) in commands.Environment.Concat(extra ?? new Dictionary<string, string>()))
+        var environment = ServerEnvironment(runtime, references, tier, server, identity);
+        foreach (var (key, value) in commands.Environment)
         {
             environment[key] = value;
         }
@@ -33,27 +37,14 @@ public sealed record ServerCommand(string Text, IReadOnlyDictionary<string, stri
         return new ServerCommand(text, environment);
     }
 
-    /// <summary>A start for <c>/bin/sh -c</c> in <paramref name="workingDirectory"/>, output redirected, environment exactly <see cref="Environment"/>.</summary>
-    public ProcessStartInfo StartInfo(string workingDirectory)
+    /// <summary>
+    /// The server's own variables, which its commands see over their machine's basic ones (see <see cref="IServerShell"/>):
+    /// its launch environment, volumes and <c>STRATA_*</c>.
+    /// </summary>
+    private static Dictionary<string, string> ServerEnvironment(DeploymentRuntime runtime, DeploymentState state, TierSpec tier, ServerInstance server, ServerIdentity identity)
     {
-        var start = new ProcessStartInfo("/bin/sh")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(Text);
-        ChildEnvironment.Apply(start.Environment, Environment);
-        return start;
-    }
-
-    /// <summary>The environment the server's own commands see: the inherited basics, its launch environment, volumes and <c>STRATA_*</c>.</summary>
-    private static Dictionary<string, string> ServerEnvironment(DeploymentRuntime runtime, TierSpec tier, ServerInstance server, ServerIdentity identity)
-    {
-        var environment = ChildEnvironment.Inherit(ChildEnvironment.DefaultInherited);
-        var settings = LaunchSettingsBuilder.Build(runtime.Desired, runtime.State, tier, identity);
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        var settings = LaunchSettingsBuilder.Build(runtime.Desired, state, tier, identity);
         foreach (var (key, value) in settings.Environment.Concat(VolumeVariables(tier, server)))
         {
             // The launch's own secret variables belong to its run command; this command gets its own.

@@ -50,7 +50,7 @@ public sealed partial class ServerShutdown(
         string? problem;
         try
         {
-            await hooks.RunAsync(runtime, tier, instance, StopHook, null, limit.Token).ConfigureAwait(false);
+            await hooks.RunAsync(runtime, tier, instance, StopHook, null, null, limit.Token).ConfigureAwait(false);
             return;
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,6 +22,7 @@ public sealed partial class AutoscalingLoop(
     DeploymentRegistry registry,
     TierMeasurements measurements,
     ICloudProvider provider,
+    IServerShell shell,
     Events.EventLog events,
     IOptions<AutoscalingOptions> options,
     TimeProvider time,
@@ -166,18 +166,17 @@ public sealed partial class AutoscalingLoop(
             return null;
         }
 
-        using var process = Process.Start(command.StartInfo(instance.RootPath))!;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(options.Value.HookTimeout);
         try
         {
-            var output = await process.StandardOutput.ReadToEndAsync(timeout.Token).ConfigureAwait(false);
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-            return process.ExitCode == 0 ? HookAnswer.Parse(output) : null;
+            var result = await shell.RunAsync(new ShellRequest
+            {
+                ServerId = instance.Id, WorkingDirectory = instance.RootPath, Command = command.Text, Environment = command.Environment,
+                Timeout = options.Value.HookTimeout,
+            }, ct).ConfigureAwait(false);
+            return result.Succeeded ? HookAnswer.Parse(result.Output) : null;
         }
-        catch (Exception ex) when (ex is OperationCanceledException or FormatException)
+        catch (Exception ex) when (ex is ProviderException or FormatException)
         {
-            process.Kill(entireProcessTree: true);
             LogHookIgnored(logger, server.Name, ex.Message);
             return null;
         }

@@ -23,11 +23,13 @@ public sealed class HostAgent
     private readonly AgentRequests _requests;
     private readonly ImageShipper _images;
     private readonly VolumeShipper _volumes;
+    private readonly CommandShipper _commands;
     private readonly string _engineRoot;
 
-    internal HostAgent(string host, string address, string zone, string engineRoot, AgentRequests requests, ImageShipper images, VolumeShipper volumes)
+    internal HostAgent(
+        string host, string address, string zone, string engineRoot, AgentRequests requests, ImageShipper images, VolumeShipper volumes, CommandShipper commands)
     {
-        (Host, Address, Zone, _engineRoot, _requests, _images, _volumes) = (host, address, zone, engineRoot, requests, images, volumes);
+        (Host, Address, Zone, _engineRoot, _requests, _images, _volumes, _commands) = (host, address, zone, engineRoot, requests, images, volumes, commands);
     }
 
     /// <summary>The host's name in the fleet.</summary>
@@ -126,6 +128,9 @@ public sealed class HostAgent
     /// <summary>Deletes a volume and its data on the host; an unknown one is nothing to delete.</summary>
     public Task DeleteVolumeAsync(string volumeId, CancellationToken ct) =>
         _requests.AskAsync<AgentDone>(id => new AgentDeleteVolume { Id = id, VolumeId = volumeId }, ct);
+
+    /// <summary>Runs a command on a server of the host, in its root (see <see cref="IServerShell"/>).</summary>
+    public Task<ShellResult> RunCommandAsync(ShellRequest request, CancellationToken ct) => _commands.RunAsync(request, ct);
 
     /// <summary>The last <paramref name="lines"/> lines of the server's log on the host.</summary>
     public async Task<IReadOnlyList<string>> ReadLogTailAsync(string serverId, int lines, CancellationToken ct) =>

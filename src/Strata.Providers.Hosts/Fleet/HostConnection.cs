@@ -73,7 +73,8 @@ internal sealed partial class HostConnection : IAsyncDisposable
             await FenceLoadBalancersAsync(host.Name, connection._requests, links.Fencing, links.Logger, ct).ConfigureAwait(false);
             var images = new ImageShipper(connection._requests, links.Connector, host.Login, hello.UploadFolder!, links.Images);
             var volumes = new VolumeShipper(connection._requests, links.Connector, host.Login, hello.UploadFolder!);
-            connection.Agent = new HostAgent(host.Name, address, host.ZoneOrDefault, hello.EngineRoot!, connection._requests, images, volumes);
+            var commands = new CommandShipper(host.Name, connection._requests, links.Connector, host.Login, hello.UploadFolder!);
+            connection.Agent = new HostAgent(host.Name, address, host.ZoneOrDefault, hello.EngineRoot!, connection._requests, images, volumes, commands);
             return connection;
         }
         catch

@@ -147,7 +147,7 @@ public sealed class LivenessAuditorTests : IAsyncLifetime
     /// </summary>
     private sealed class DroppingProbe : IHealthProbe
     {
-        private readonly HealthProbe _real = new();
+        private readonly HealthProbe _real = new(new Strata.Providers.LocalServerShell());
         private int _calls;
 
         public int DropFirst { get; set; }

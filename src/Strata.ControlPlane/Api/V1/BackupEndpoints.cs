@@ -107,7 +107,12 @@ public static class BackupEndpoints
         }
 
         // Said as a problem before the stream starts: a region no host is in is a mistake, not a failed drill.
-        await drill.CheckAsync(region, ct).ConfigureAwait(false);
+        await drill.CheckAsync(runtime, region, ct).ConfigureAwait(false);
+        if (drill.IsRunning)
+        {
+            throw new ConflictException("a region drill is under way; one runs at a time");
+        }
+
         await StreamAsync(context, async write =>
         {
             var outcome = await drill.RunAsync(runtime, region, step => write(new BackupStreamLine { Type = "step", Step = step }), ct).ConfigureAwait(false);
@@ -188,7 +193,7 @@ public static class BackupEndpoints
         {
             await body(WriteAsync).ConfigureAwait(false);
         }
-        catch (Exception ex) when (BackupRunner.IsBackupFailure(ex) || ex is BackupRunFailedException or NotFoundException or ArgumentException or ConflictException)
+        catch (Exception ex) when (BackupRunner.IsBackupFailure(ex) || ex is BackupRunFailedException or NotFoundException or ArgumentException or ConflictException or Providers.ProviderException)
         {
             await WriteAsync(new BackupStreamLine { Type = "error", Error = ex.Message }).ConfigureAwait(false);
         }
