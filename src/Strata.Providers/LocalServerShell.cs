@@ -41,6 +41,14 @@ public sealed class LocalServerShell : IServerShell
         }
 
         await pumps.WaitAsync(s_drain, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        if (!pumps.IsCompleted)
+        {
+            // Something the command left running holds its output open: stop reading, so no pipe stays behind.
+            process.StandardOutput.Close();
+            process.StandardError.Close();
+            _ = pumps.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+
         return new ShellResult(timedOut ? -1 : process.ExitCode, timedOut, output.ToString(), text.ToString().Trim());
     }
 

@@ -31,11 +31,20 @@ public sealed class ServerHooks(IServerShell shell, IOptions<BackupOptions> opti
     /// <exception cref="BackupHookException">The hook could not run, exited non-zero or ran longer than the hook timeout.</exception>
     public Task RunAsync(
         DeploymentRuntime runtime, TierSpec tier, ServerInstance server, string hook, ShellFile? input, ShellFile? output, CancellationToken ct) =>
-        RunAsync(runtime, null, tier, server, hook, input, output, ct);
+        RunAsync(runtime, null, tier, server, hook, input, output, options.Value.HookTimeout, ct);
+
+    /// <summary>Runs a hook as the other overload does, stopped on its machine after <paramref name="timeout"/> (a stop hook's shorter limit).</summary>
+    public Task RunAsync(DeploymentRuntime runtime, TierSpec tier, ServerInstance server, string hook, TimeSpan timeout, CancellationToken ct) =>
+        RunAsync(runtime, null, tier, server, hook, null, null, timeout, ct);
 
     /// <summary>Runs a hook as <see cref="RunAsync(DeploymentRuntime, TierSpec, ServerInstance, string, ShellFile?, ShellFile?, CancellationToken)"/> does, its references resolved against <paramref name="state"/>.</summary>
-    public async Task RunAsync(
-        DeploymentRuntime runtime, DeploymentState? state, TierSpec tier, ServerInstance server, string hook, ShellFile? input, ShellFile? output, CancellationToken ct)
+    public Task RunAsync(
+        DeploymentRuntime runtime, DeploymentState? state, TierSpec tier, ServerInstance server, string hook, ShellFile? input, ShellFile? output, CancellationToken ct) =>
+        RunAsync(runtime, state, tier, server, hook, input, output, options.Value.HookTimeout, ct);
+
+    private async Task RunAsync(
+        DeploymentRuntime runtime, DeploymentState? state, TierSpec tier, ServerInstance server, string hook, ShellFile? input, ShellFile? output,
+        TimeSpan timeout, CancellationToken ct)
     {
         var template = Find(runtime, tier, hook) ?? throw new BackupHookException($"the image of tier {tier.Name} has no '{hook}' hook");
         ServerCommand command;
@@ -55,7 +64,7 @@ public sealed class ServerHooks(IServerShell shell, IOptions<BackupOptions> opti
             result = await shell.RunAsync(new ShellRequest
             {
                 ServerId = server.Id, WorkingDirectory = server.RootPath, Command = command.Text, Environment = command.Environment,
-                Timeout = options.Value.HookTimeout, Input = input, Output = output,
+                Timeout = timeout, Input = input, Output = output,
             }, ct).ConfigureAwait(false);
         }
         catch (ProviderException ex)
@@ -65,7 +74,7 @@ public sealed class ServerHooks(IServerShell shell, IOptions<BackupOptions> opti
 
         if (result.TimedOut)
         {
-            throw new BackupHookException($"the {what} ran longer than {options.Value.HookTimeout} and was stopped");
+            throw new BackupHookException($"the {what} ran longer than {timeout} and was stopped");
         }
 
         if (result.ExitCode != 0)

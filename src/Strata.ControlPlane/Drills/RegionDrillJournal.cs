@@ -9,6 +9,9 @@ namespace Strata.ControlPlane.Drills;
 /// <summary>What one region drill started, by id: written down before each is started.</summary>
 public sealed record RegionDrillRecord
 {
+    /// <summary>This drill's own id: two drills of one deployment (one interrupted, one under way) are told apart by it.</summary>
+    public required string Id { get; init; }
+
     /// <summary>The scratch deployment, <c>&lt;deployment&gt;-region-drill</c>.</summary>
     public required string Deployment { get; init; }
 
@@ -44,25 +47,22 @@ public sealed class RegionDrillJournal(IOptions<ControlPlaneOptions> options)
     /// <summary>The load balancers of the drills under way on <paramref name="host"/>: its fencing keeps them.</summary>
     public IEnumerable<string> ActiveLoadBalancersOn(string host) => _active.Values.SelectMany(r => r.LoadBalancers).Where(l => l.Host == host).Select(l => l.Id);
 
-    /// <summary>Whether a drill of this scratch deployment is under way in this control plane.</summary>
-    public bool IsActive(string deployment) => _active.ContainsKey(deployment);
-
     /// <summary>Records what a drill under way has started so far (or, with <paramref name="active"/> false, what is left of a finished one).</summary>
     public void Write(RegionDrillRecord record, bool active)
     {
         ArgumentNullException.ThrowIfNull(record);
         if (active)
         {
-            _active[record.Deployment] = record;
+            _active[record.Id] = record;
         }
         else
         {
-            _active.TryRemove(record.Deployment, out _);
+            _active.TryRemove(record.Id, out _);
         }
 
         lock (_files)
         {
-            var path = PathOf(record.Deployment);
+            var path = PathOf(record);
             if (record.IsEmpty && !active)
             {
                 File.Delete(path);
@@ -71,7 +71,14 @@ public sealed class RegionDrillJournal(IOptions<ControlPlaneOptions> options)
 
             Directory.CreateDirectory(Folder);
             var temporary = path + ".tmp";
-            File.WriteAllText(temporary, JsonSerializer.Serialize(record, DrillJournalJsonContext.Default.RegionDrillRecord));
+            using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+            {
+                JsonSerializer.Serialize(file, record, DrillJournalJsonContext.Default.RegionDrillRecord);
+
+                // On the disk before anything it names is started: a power cut must not lose what is running.
+                file.Flush(flushToDisk: true);
+            }
+
             File.Move(temporary, path, overwrite: true);
         }
     }
@@ -91,7 +98,7 @@ public sealed class RegionDrillJournal(IOptions<ControlPlaneOptions> options)
             {
                 try
                 {
-                    if (JsonSerializer.Deserialize(File.ReadAllText(file), DrillJournalJsonContext.Default.RegionDrillRecord) is { } record && !_active.ContainsKey(record.Deployment))
+                    if (JsonSerializer.Deserialize(File.ReadAllText(file), DrillJournalJsonContext.Default.RegionDrillRecord) is { } record && !_active.ContainsKey(record.Id))
                     {
                         records.Add(record);
                     }
@@ -107,7 +114,7 @@ public sealed class RegionDrillJournal(IOptions<ControlPlaneOptions> options)
         }
     }
 
-    private string PathOf(string deployment) => Path.Combine(Folder, deployment + ".json");
+    private string PathOf(RegionDrillRecord record) => Path.Combine(Folder, $"{record.Deployment}-{record.Id}.json");
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

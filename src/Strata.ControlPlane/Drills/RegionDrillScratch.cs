@@ -21,28 +21,33 @@ internal sealed class RegionDrillScratch
     private readonly RegionDrillJournal _journal;
     private readonly Func<ScratchLoadBalancer, (ILoadBalancerDriver? Driver, string? Why)> _driverOf;
     private readonly string _owner;
+    private readonly bool _live;
     private readonly Lock _lock = new();
     private RegionDrillRecord _record;
 
     private RegionDrillScratch(
-        ICloudProvider provider, RegionDrillJournal journal, Func<ScratchLoadBalancer, (ILoadBalancerDriver?, string?)> driverOf, string owner, RegionDrillRecord record)
+        ICloudProvider provider, RegionDrillJournal journal, Func<ScratchLoadBalancer, (ILoadBalancerDriver?, string?)> driverOf, string owner, RegionDrillRecord record, bool live)
     {
-        (_provider, _journal, _driverOf, _owner, _record) = (provider, journal, driverOf, owner, record);
+        (_provider, _journal, _driverOf, _owner, _record, _live) = (provider, journal, driverOf, owner, record, live);
     }
 
     /// <summary>The scratch of a new drill of <paramref name="deployment"/>, written to the journal as under way.</summary>
     public static RegionDrillScratch Begin(
         ICloudProvider provider, RegionDrillJournal journal, Func<ScratchLoadBalancer, (ILoadBalancerDriver?, string?)> driverOf, string deployment)
     {
-        var scratch = new RegionDrillScratch(provider, journal, driverOf, deployment, new RegionDrillRecord { Deployment = NameOf(deployment) });
-        journal.Write(scratch._record, active: true);
+        var record = new RegionDrillRecord { Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)), Deployment = NameOf(deployment) };
+        var scratch = new RegionDrillScratch(provider, journal, driverOf, deployment, record, live: true);
+        journal.Write(record, active: true);
         return scratch;
     }
 
-    /// <summary>What an interrupted drill left, as the journal has it, to be torn down.</summary>
+    /// <summary>
+    /// What an interrupted drill left, as the journal has it, to be torn down: what it recorded alone, never what is
+    /// listed under its scratch deployment, which a drill of the same deployment may be using now.
+    /// </summary>
     public static RegionDrillScratch Resume(
         ICloudProvider provider, RegionDrillJournal journal, Func<ScratchLoadBalancer, (ILoadBalancerDriver?, string?)> driverOf, RegionDrillRecord record) =>
-        new(provider, journal, driverOf, record.Deployment, record);
+        new(provider, journal, driverOf, record.Deployment, record, live: false);
 
     /// <summary>The scratch deployment's name: <c>&lt;deployment&gt;-region-drill</c>.</summary>
     public string Deployment => _record.Deployment;
@@ -59,7 +64,9 @@ internal sealed class RegionDrillScratch
 
     public void LoadBalancer(ScratchLoadBalancer loadBalancer) => Change(r => r with { LoadBalancers = [.. r.LoadBalancers, loadBalancer] });
 
-    private void Change(Func<RegionDrillRecord, RegionDrillRecord> change, bool active = true)
+    private void Change(Func<RegionDrillRecord, RegionDrillRecord> change) => Change(change, _live);
+
+    private void Change(Func<RegionDrillRecord, RegionDrillRecord> change, bool active)
     {
         lock (_lock)
         {
@@ -85,11 +92,14 @@ internal sealed class RegionDrillScratch
             }).ConfigureAwait(false);
         }
 
-        var servers = _record.Servers.Union(await ListedAsync(t => _provider.ListServersAsync(Deployment, t), s => s.Id).ConfigureAwait(false)).ToList();
-        await Task.WhenAll(servers.Select(id => RemoveAsync(left, $"server {id}", r => r with { Servers = [.. r.Servers.Where(s => s != id)] },
+        // A live drill also looks under its scratch deployment: a launch cut short may have left a server its record lacks.
+        var listedServers = _live ? await ListedAsync(t => _provider.ListServersAsync(Deployment, t), s => s.Id).ConfigureAwait(false) : [];
+        Change(r => r with { Servers = [.. r.Servers.Union(listedServers)] });
+        await Task.WhenAll(_record.Servers.Select(id => RemoveAsync(left, $"server {id}", r => r with { Servers = [.. r.Servers.Where(s => s != id)] },
             token => _provider.TerminateAsync(id, null, token)))).ConfigureAwait(false);
-        var volumes = _record.Volumes.Union(await ListedAsync(t => _provider.ListVolumesAsync(Deployment, t), v => v.Id).ConfigureAwait(false)).ToList();
-        foreach (var id in volumes)
+        var listedVolumes = _live ? await ListedAsync(t => _provider.ListVolumesAsync(Deployment, t), v => v.Id).ConfigureAwait(false) : [];
+        Change(r => r with { Volumes = [.. r.Volumes.Union(listedVolumes)] });
+        foreach (var id in _record.Volumes)
         {
             await RemoveAsync(left, $"volume {id}", r => r with { Volumes = [.. r.Volumes.Where(v => v != id)] }, token => _provider.DeleteVolumeAsync(id, token)).ConfigureAwait(false);
         }

@@ -446,11 +446,21 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         return [.. listed, .. _held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId)), .. LoadBalancersPlaced()];
     }
 
-    /// <summary>Runs the command where the server runs: through its host's agent, or here.</summary>
+    /// <summary>
+    /// Runs the command where the server runs: through its host's agent, or here. A server that a host not heard from
+    /// since this control plane started may hold is refused rather than run here.
+    /// </summary>
     public Task<ShellResult> RunAsync(ShellRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return HostOf(request.ServerId) is { } host ? AgentOn(host, request.ServerId).RunCommandAsync(request, ct) : _localShell.RunAsync(request, ct);
+        if (HostOf(request.ServerId) is { } host)
+        {
+            return AgentOn(host, request.ServerId).RunCommandAsync(request, ct);
+        }
+
+        return WhyUnaccounted(request.ServerId) is { } why
+            ? throw new ProviderException($"{why}: its command is not run until that host is listed")
+            : _localShell.RunAsync(request, ct);
     }
 
     public string? HostOf(string serverId) =>

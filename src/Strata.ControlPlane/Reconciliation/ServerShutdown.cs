@@ -50,7 +50,8 @@ public sealed partial class ServerShutdown(
         string? problem;
         try
         {
-            await hooks.RunAsync(runtime, tier, instance, StopHook, null, null, limit.Token).ConfigureAwait(false);
+            // Stopped at the limit on its machine too, which may be a host's: it must not outlive the server it stops.
+            await hooks.RunAsync(runtime, tier, instance, StopHook, timeout, limit.Token).ConfigureAwait(false);
             return;
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)

@@ -173,6 +173,11 @@ public sealed partial class AutoscalingLoop(
                 ServerId = instance.Id, WorkingDirectory = instance.RootPath, Command = command.Text, Environment = command.Environment,
                 Timeout = options.Value.HookTimeout,
             }, ct).ConfigureAwait(false);
+            if (result.TimedOut)
+            {
+                LogHookIgnored(logger, server.Name, $"it ran longer than {options.Value.HookTimeout} and was stopped");
+            }
+
             return result.Succeeded ? HookAnswer.Parse(result.Output) : null;
         }
         catch (Exception ex) when (ex is ProviderException or FormatException)

@@ -1,4 +1,3 @@
-using Renci.SshNet;
 using Renci.SshNet.Common;
 using Strata.Api.Contracts.Agent;
 using Strata.Providers.Hosts.Ssh;
@@ -26,32 +25,66 @@ internal sealed class CommandShipper(string host, AgentRequests requests, SshCon
         var id = Guid.NewGuid().ToString("N");
         var input = request.Input is null ? null : $"{uploadFolder}/command-{id}.in";
         var output = request.Output is null ? null : $"{uploadFolder}/command-{id}.out";
-        SftpClient? sftp = null;
         try
         {
-            sftp = await connector.ConnectSftpAsync(login, ct).ConfigureAwait(false);
             if (input is not null)
             {
-                await using var file = File.OpenRead(request.Input!.LocalPath);
-                await sftp.UploadFileAsync(file, input, false, null, ct).ConfigureAwait(false);
+                await UploadAsync(request.Input!.LocalPath, input, ct).ConfigureAwait(false);
             }
 
             var environment = new Dictionary<string, string>(request.Environment, StringComparer.Ordinal);
             AddPath(environment, request.Input, input);
             AddPath(environment, request.Output, output);
             var result = await AskAsync(request, environment, ct).ConfigureAwait(false);
-            if (output is not null && result.Succeeded && await sftp.ExistsAsync(output).ConfigureAwait(false))
-            {
-                // A command that wrote nothing leaves nothing here, as it would on this machine.
-                await using var file = File.Create(request.Output!.LocalPath);
-                await sftp.DownloadFileAsync(output, file, ct).ConfigureAwait(false);
-            }
 
+            // A fresh connection: the command may have run for long, and one kept idle meanwhile may have been dropped.
+            await CollectAsync(input, result.Succeeded ? output : null, output, request.Output?.LocalPath, ct).ConfigureAwait(false);
             return result;
         }
         catch (Exception ex) when (ex is SshException or IOException or HostConnectException or UnauthorizedAccessException)
         {
             throw new ProviderException($"the command of server {request.ServerId} could not run on host {host}: {ex.Message}", ex);
+        }
+        catch
+        {
+            // What the host still holds of a failed run goes; uploads left over are also deleted when the host reconnects.
+            await DeleteQuietlyAsync([input, output]).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task UploadAsync(string localPath, string remote, CancellationToken ct)
+    {
+        using var sftp = await connector.ConnectSftpAsync(login, ct).ConfigureAwait(false);
+        try
+        {
+            await using var file = File.OpenRead(localPath);
+            await sftp.UploadFileAsync(file, remote, false, null, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await SftpFiles.DeleteQuietlyAsync(sftp, remote).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Downloads <paramref name="download"/> (when the command wrote it) to <paramref name="localPath"/>, then deletes the run's files on the host.</summary>
+    private async Task CollectAsync(string? input, string? download, string? output, string? localPath, CancellationToken ct)
+    {
+        if (input is null && output is null)
+        {
+            return;
+        }
+
+        using var sftp = await connector.ConnectSftpAsync(login, ct).ConfigureAwait(false);
+        try
+        {
+            if (download is not null && await sftp.ExistsAsync(download, ct).ConfigureAwait(false))
+            {
+                // A command that wrote nothing leaves nothing here, as it would on this machine.
+                await using var file = File.Create(localPath!);
+                await sftp.DownloadFileAsync(download, file, ct).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -59,8 +92,28 @@ internal sealed class CommandShipper(string host, AgentRequests requests, SshCon
             {
                 await SftpFiles.DeleteQuietlyAsync(sftp, path).ConfigureAwait(false);
             }
+        }
+    }
 
-            sftp?.Dispose();
+    private async Task DeleteQuietlyAsync(string?[] paths)
+    {
+        if (paths.All(p => p is null))
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            using var sftp = await connector.ConnectSftpAsync(login, timeout.Token).ConfigureAwait(false);
+            foreach (var path in paths.OfType<string>())
+            {
+                await SftpFiles.DeleteQuietlyAsync(sftp, path).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is SshException or IOException or HostConnectException or OperationCanceledException or UnauthorizedAccessException)
+        {
+            // The host is out of reach: its uploads are deleted when it reconnects.
         }
     }
 
