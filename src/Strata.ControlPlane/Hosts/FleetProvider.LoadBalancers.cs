@@ -121,6 +121,11 @@ internal sealed partial class FleetProvider : ILoadBalancerHosts
         };
     }
 
+    public string? WhyPortTaken(string host, int port, string physicalName) =>
+        Placed().FirstOrDefault(p => p.Host == host && p.ServerId != physicalName && p.Ports.Contains(port)) is { } holder
+            ? $"port {port} of host {host} is held by {(HostPlacement.IsLoadBalancer(holder) ? "load balancer" : "server")} {holder.ServerId}"
+            : null;
+
     /// <summary>The load balancers on hosts, each holding its port there: those recorded, and those placed but not recorded yet.</summary>
     private IEnumerable<PlacedServer> LoadBalancersPlaced()
     {

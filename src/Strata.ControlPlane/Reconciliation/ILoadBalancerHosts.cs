@@ -45,6 +45,12 @@ public interface ILoadBalancerHosts
     /// or no longer matches <paramref name="placement"/>), or null when it stays.
     /// </summary>
     Task<string?> WhyMoveAsync(string host, PlacementSpec placement, CancellationToken ct);
+
+    /// <summary>
+    /// Why the load balancer <paramref name="physicalName"/> cannot listen on <paramref name="port"/> of its host: a
+    /// server or another load balancer there holds that port (its port was changed to one in use there); null when none does.
+    /// </summary>
+    string? WhyPortTaken(string host, int port, string physicalName) => null;
 }
 
 /// <summary>The control plane's machine alone: no host can take a load balancer.</summary>

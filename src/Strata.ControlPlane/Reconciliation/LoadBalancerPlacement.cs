@@ -42,7 +42,9 @@ public sealed class LoadBalancerPlacement(ILoadBalancerDriverRegistry drivers, I
             return new(drivers.Get(spec.Driver), state, null);
         }
 
-        var why = state.Host is null ? null : await hosts.WhyMoveAsync(state.Host, spec.Placement, ct).ConfigureAwait(false);
+        var why = state.Host is null
+            ? null
+            : await hosts.WhyMoveAsync(state.Host, spec.Placement, ct).ConfigureAwait(false) ?? hosts.WhyPortTaken(state.Host, spec.ListenPort, state.PhysicalName);
         if (state.Host is null || why is not null)
         {
             var (host, shortage) = await hosts.PlaceAsync(runtime.Name, spec, state.PhysicalName, ct).ConfigureAwait(false);
