@@ -51,7 +51,7 @@ public sealed class TamperedManifestTests : IDisposable
         var tokens = JsonTokens(JsonDocument.Parse(stored).RootElement).ToList();
         foreach (var revealing in new[] { "secret.conf", "log.txt", "run.sh", "modified", "size", "shop-db-1" })
         {
-            Assert.DoesNotContain(tokens, token => token.Contains(revealing, StringComparison.OrdinalIgnoreCase));
+            Assert.DoesNotContain(tokens, token => Reveals(token, revealing));
         }
 
         foreach (var number in new[] { "16384", $"{result.Manifest.TotalBytes}" })
@@ -271,6 +271,18 @@ public sealed class TamperedManifestTests : IDisposable
     private void AssertNothingRestored() => Assert.Empty(Directory.EnumerateFileSystemEntries(_work.Combine("restore")));
 
     /// <summary>Every property name and every value of a JSON document, numbers as written.</summary>
+    /// <summary>
+    /// Whether a manifest token shows <paramref name="revealing"/>. A sealed (base64) token is looked into as the bytes
+    /// it holds: random ciphertext spelled as base64 holds a word such as "size" in about one manifest of a hundred.
+    /// </summary>
+    private static bool Reveals(string token, string revealing)
+    {
+        var bytes = new byte[token.Length];
+        return token.Length > 64 && Convert.TryFromBase64String(token, bytes, out var written)
+            ? bytes.AsSpan(0, written).IndexOf(System.Text.Encoding.UTF8.GetBytes(revealing)) >= 0
+            : token.Contains(revealing, StringComparison.OrdinalIgnoreCase);
+    }
+
     private static IEnumerable<string> JsonTokens(JsonElement element)
     {
         switch (element.ValueKind)
