@@ -44,6 +44,15 @@ internal sealed class AgentRequests(AgentEngine engine, AgentWriter writer, Text
                     StopFollowing(stop.Follow);
                     Track(() => AnswerAsync(new AgentDone { ReplyTo = stop.Id }, ct));
                     break;
+                case AgentRunCommand run:
+                    // Registered as a follow is, so that a cancel that follows at once finds it.
+                    var running = Following(run.Id, ct);
+                    Track(() => RunAsync(run, running, ct));
+                    break;
+                case AgentCancelCommand cancel:
+                    StopFollowing(cancel.Command);
+                    Track(() => AnswerAsync(new AgentDone { ReplyTo = cancel.Id }, ct));
+                    break;
                 case AgentRequest request:
                     Start(request, ct);
                     break;
@@ -104,6 +113,26 @@ internal sealed class AgentRequests(AgentEngine engine, AgentWriter writer, Text
             lock (_gate)
             {
                 _follows.Remove(follow.Id);
+            }
+        }
+
+        await AnswerAsync(reply, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a command until it ends, its timeout stops it, or the control plane cancels it; then answers.</summary>
+    private async Task RunAsync(AgentRunCommand run, CancellationTokenSource cancel, CancellationToken ct)
+    {
+        using var held = cancel;
+        AgentReply reply;
+        try
+        {
+            reply = await engine.HandleAsync(run, cancel.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _follows.Remove(run.Id);
             }
         }
 

@@ -29,3 +29,12 @@ public sealed record AgentCommandReply : AgentReply
 
     public required string Text { get; init; }
 }
+
+/// <summary>
+/// Stops the <see cref="AgentRunCommand"/> whose id is <see cref="Command"/> and everything it started, as its timeout
+/// would (its caller gave up: a cancelled backup, a stop hook past its limit); answered by <see cref="AgentDone"/> at once.
+/// </summary>
+public sealed record AgentCancelCommand : AgentRequest
+{
+    public required long Command { get; init; }
+}

@@ -29,6 +29,7 @@ namespace Strata.Api.Contracts.Agent;
 [JsonDerivedType(typeof(AgentDeleteVolume), "delete-volume")]
 [JsonDerivedType(typeof(AgentLoadBalancerCall), "load-balancer")]
 [JsonDerivedType(typeof(AgentRunCommand), "run-command")]
+[JsonDerivedType(typeof(AgentCancelCommand), "cancel-command")]
 [JsonDerivedType(typeof(AgentServerReply), "server")]
 [JsonDerivedType(typeof(AgentServersReply), "servers")]
 [JsonDerivedType(typeof(AgentImagesReply), "images")]

@@ -129,17 +129,46 @@ internal sealed class CommandShipper(string host, AgentRequests requests, SshCon
     {
         using var answer = CancellationTokenSource.CreateLinkedTokenSource(ct);
         answer.CancelAfter(request.Timeout + s_answerGrace);
+        long? sent = null;
         try
         {
-            var reply = await requests.AskAsync<AgentCommandReply>(id => new AgentRunCommand
+            var reply = await requests.AskAsync<AgentCommandReply>(id =>
             {
-                Id = id, ServerId = request.ServerId, Command = request.Command, Environment = environment, TimeoutMs = (long)request.Timeout.TotalMilliseconds,
+                sent = id;
+                return new AgentRunCommand
+                {
+                    Id = id, ServerId = request.ServerId, Command = request.Command, Environment = environment, TimeoutMs = (long)request.Timeout.TotalMilliseconds,
+                };
             }, answer.Token).ConfigureAwait(false);
             return new ShellResult(reply.ExitCode, reply.TimedOut, reply.Output, reply.Text);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
+            // Given up here: the command must not run on there for the rest of its timeout.
+            if (sent is { } command)
+            {
+                _ = CancelAsync(command);
+            }
+
+            if (ct.IsCancellationRequested)
+            {
+                throw;
+            }
+
             throw new ProviderException($"host {host} did not answer about the command of server {request.ServerId} within {(request.Timeout + s_answerGrace).TotalSeconds:0}s");
+        }
+    }
+
+    private async Task CancelAsync(long command)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(s_answerGrace);
+            await requests.AskAsync<AgentDone>(id => new AgentCancelCommand { Id = id, Command = command }, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ProviderException or OperationCanceledException)
+        {
+            // The host is out of reach: the agent stops the command at its own timeout.
         }
     }
 }
