@@ -44,15 +44,7 @@ public sealed class HostCommandsEndToEndTests
             mkdir -p data && echo "written at first boot" > data/content
             exec sleep 100000
             """);
-        home.WriteFile("cmds/app/parent.sh", """
-            # Says Strata.Agent when the agent is an ancestor of this script.
-            p=$PPID
-            for i in 1 2 3 4 5 6; do
-              if tr '\0' ' ' < /proc/$p/cmdline | grep -q Strata.Agent; then echo Strata.Agent; exit 0; fi
-              p=$(cut -d' ' -f4 /proc/$p/stat)
-            done
-            echo "not the agent"
-            """);
+        home.WriteFile("cmds/app/parent.sh", HostFleetScenario.AgentAncestorScript);
         home.WriteFile("cmds/app/backup.sh", """
             { cat data/content; echo "backup hook run by $(sh parent.sh)"; } > "$STRATA_BACKUP_FILE"
             """);

@@ -23,6 +23,19 @@ internal sealed class HostFleetScenario : IAsyncDisposable
         Strata = new StrataRunner(testFile, testMethod);
     }
 
+    /// <summary>
+    /// A script that prints <c>Strata.Agent</c> when a host's agent is an ancestor of the process that runs it (else
+    /// <c>not the agent</c>): a hook or check written to a server's image proves with it where it was run.
+    /// </summary>
+    public const string AgentAncestorScript = """
+        p=$PPID
+        for i in 1 2 3 4 5 6; do
+          if tr '\0' ' ' < /proc/$p/cmdline | grep -q Strata.Agent; then echo Strata.Agent; exit 0; fi
+          p=$(cut -d' ' -f4 /proc/$p/stat)
+        done
+        echo "not the agent"
+        """;
+
     public StrataRunner Strata { get; }
 
     public List<SshdHost> Hosts { get; } = [];

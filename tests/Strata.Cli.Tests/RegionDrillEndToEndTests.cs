@@ -121,15 +121,12 @@ public sealed class RegionDrillEndToEndTests
             [ -f data/seed ] || echo "seeded by $STRATA_SERVER_NAME" > data/seed
             exec python3 -m http.server 7000 --bind "$STRATA_ADDRESS" --directory data
             """);
+        home.WriteFile("notes/db/agent.sh", HostFleetScenario.AgentAncestorScript);
         home.WriteFile("notes/db/verify.sh", """
             # Run by the agent (an ancestor of this script), on the snapshot's data.
-            p=$PPID; agent=no
-            for i in 1 2 3 4 5 6; do
-              if tr '\0' ' ' < /proc/$p/cmdline | grep -q Strata.Agent; then agent=yes; break; fi
-              p=$(cut -d' ' -f4 /proc/$p/stat)
-            done
-            echo "run by the agent: $agent; seed: $(cat data/seed)"
-            [ $agent = yes ] && grep -q "seeded by" data/seed && ! grep -q -e "$STRATA_SERVER_NAME" -e changed data/seed
+            agent=$(sh agent.sh)
+            echo "run by: $agent; seed: $(cat data/seed)"
+            [ "$agent" = Strata.Agent ] && grep -q "seeded by" data/seed && ! grep -q -e "$STRATA_SERVER_NAME" -e changed data/seed
             """);
         home.WriteFile("notes/web/run.sh", """
             mkdir -p www && echo ok > www/healthz

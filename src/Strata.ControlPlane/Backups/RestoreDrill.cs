@@ -151,12 +151,11 @@ public sealed partial class RestoreDrill(
             outcome.Passed ? EventSeverity.Info : EventSeverity.Error, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private static string DrillDeployment(DeploymentRuntime runtime) => Truncate(runtime.Name, 40) + "-drill";
+    private static string DrillDeployment(DeploymentRuntime runtime) => ScratchNames.Truncate(runtime.Name, 40) + "-drill";
 
     private string ScratchName(DeploymentRuntime runtime, TierPolicy policy) =>
-        $"{Truncate(runtime.Name, 20)}-{Truncate(policy.Tier.Name, 15)}-drill-{Convert.ToHexStringLower(BitConverter.GetBytes(time.GetTimestamp()))[..6]}";
+        $"{ScratchNames.Truncate(runtime.Name, 20)}-{ScratchNames.Truncate(policy.Tier.Name, 15)}-drill-{Convert.ToHexStringLower(BitConverter.GetBytes(time.GetTimestamp()))[..6]}";
 
-    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length].TrimEnd('-');
 
     [LoggerMessage(EventId = 420, Level = LogLevel.Warning, Message = "Restore drill of {Deployment}/{Tier} with backup {BackupId} failed")]
     private static partial void LogDrillFailed(ILogger logger, Exception exception, string deployment, string tier, string? backupId);

@@ -52,11 +52,11 @@ internal sealed class RegionDrillScratch
     /// <summary>The scratch deployment's name: <c>&lt;deployment&gt;-region-drill</c>.</summary>
     public string Deployment => _record.Deployment;
 
-    public static string NameOf(string deployment) => Truncate(deployment, 40) + Suffix;
+    public static string NameOf(string deployment) => ScratchNames.Truncate(deployment, 40) + Suffix;
 
     /// <summary>A new scratch name for a server or load balancer of <paramref name="logicalName"/>, e.g. <c>shop-db-rdrill-3f9a1c</c>.</summary>
     public string NameFor(string logicalName) =>
-        $"{Truncate(_owner, 20)}-{Truncate(logicalName, 15)}-rdrill-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        $"{ScratchNames.Truncate(_owner, 20)}-{ScratchNames.Truncate(logicalName, 15)}-rdrill-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
 
     public void Server(string id) => Change(r => r with { Servers = [.. r.Servers, id] });
 
@@ -140,5 +140,4 @@ internal sealed class RegionDrillScratch
         }
     }
 
-    internal static string Truncate(string text, int length) => text.Length <= length ? text : text[..length].TrimEnd('-');
 }
