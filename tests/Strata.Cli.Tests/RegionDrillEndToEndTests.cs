@@ -46,7 +46,7 @@ public sealed class RegionDrillEndToEndTests
         Assert.NotEqual($"http://{fleet.Front}", lb.GetProperty("url").GetString());
 
         // Both verify hooks passed, run by the agent of h3: the database's data is the snapshot's, and the web tier
-        // reached that database, not the deployment's own.
+        // reached that database, not the deployment's own, and its load balancer reference named the copy's.
         Assert.Contains("tier db: verify hook passed", steps);
         Assert.Contains("tier web: verify hook passed", steps);
         Assert.Contains("region.drill-passed", events.Out, StringComparison.Ordinal);
@@ -76,6 +76,43 @@ public sealed class RegionDrillEndToEndTests
         Assert.Contains("on host h1 in region eu (volumeRecovery: wait)", drill.Out, StringComparison.Ordinal);
         Assert.Contains("volume data of tier db would be lost with region eu: the deployment has no disasterRecovery store", drill.Out, StringComparison.Ordinal);
         Assert.DoesNotContain("starting 1 server", drill.Error, StringComparison.Ordinal);
+        Assert.Empty(Leftovers(fleet));
+    }
+
+    [Fact]
+    public async Task DrillRegion_InterruptedWhileTheCopyStarts_RecordedAsFailedAndNothingIsLeft()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(3, regions: ["eu", "eu", "us"]);
+        var strata = fleet.Strata;
+        var up = await strata.UpAsync(WriteSpec(fleet, disasterRecovery: true, dbRegions: null, webCopyHangs: true), Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        await BackupIdAsync(strata);
+
+        // The copy's web server never answers its health check: Ctrl-C once it is being started.
+        using var drill = strata.Start("drill", "region", Deployment, "eu");
+        string? line;
+        while ((line = await drill.StandardError.ReadLineAsync().WithTimeout(HostFleetScenario.Timeout)) is not null && !line.Contains("tier web: starting", StringComparison.Ordinal))
+        {
+        }
+
+        Assert.NotNull(line);
+        using (var signal = System.Diagnostics.Process.Start("kill", ["-INT", drill.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await signal.WaitForExitAsync().WithTimeout();
+        }
+
+        _ = drill.StandardOutput.ReadToEndAsync();
+        _ = drill.StandardError.ReadToEndAsync();
+        await drill.WaitForExitAsync().WithTimeout(TimeSpan.FromSeconds(30));
+
+        string events = "";
+        await Eventually.WaitAsync(async () =>
+        {
+            events = (await strata.RunAsync(HostFleetScenario.Timeout, "events", Deployment)).Out;
+            return events.Contains("region.drill-failed", StringComparison.Ordinal);
+        }, "the interrupted drill to be recorded");
+        Assert.Contains("region drill of eu: FAILED: cancelled after ", events, StringComparison.Ordinal);
+        Assert.NotEqual(0, drill.ExitCode);
         Assert.Empty(Leftovers(fleet));
     }
 
@@ -114,7 +151,7 @@ public sealed class RegionDrillEndToEndTests
     /// refuses a seed it wrote itself (a volume that came back empty) or one changed after the backup; a web tier whose
     /// verify hook reads that seed through its reference to the database.
     /// </summary>
-    private static string WriteSpec(HostFleetScenario fleet, bool disasterRecovery, string? dbRegions)
+    private static string WriteSpec(HostFleetScenario fleet, bool disasterRecovery, string? dbRegions, bool webCopyHangs = false)
     {
         var home = fleet.Strata.Home;
         home.WriteFile("notes/db/run.sh", """
@@ -128,12 +165,16 @@ public sealed class RegionDrillEndToEndTests
             echo "run by: $agent; seed: $(cat data/seed)"
             [ "$agent" = Strata.Agent ] && grep -q "seeded by" data/seed && ! grep -q -e "$STRATA_SERVER_NAME" -e changed data/seed
             """);
-        home.WriteFile("notes/web/run.sh", """
+        home.WriteFile("notes/web/run.sh", (webCopyHangs ? "case $STRATA_SERVER_NAME in *-rdrill-*) exec sleep 600;; esac\n" : "") + """
             mkdir -p www && echo ok > www/healthz
             exec python3 -m http.server 8000 --bind "$STRATA_ADDRESS" --directory www
             """);
         home.WriteFile("notes/web/verify.sh", """
-            python3 -c 'import os, sys, urllib.request; seed = urllib.request.urlopen(os.environ["DB_URL"], timeout=5).read(); sys.exit(0 if b"seeded by" in seed and b"changed" not in seed else 1)'
+            python3 -c 'import os, sys, urllib.request; seed = urllib.request.urlopen(os.environ["DB_URL"], timeout=5).read(); sys.exit(0 if b"seeded by" in seed and b"changed" not in seed else 1)' || exit 1
+            # Its load balancer is the copy's, listening already (its members come once the tiers are healthy).
+            echo "front: $FRONT_URL"
+            [ "$FRONT_URL" != "http://$REAL_FRONT" ] || exit 2
+            python3 -c 'import os, socket, urllib.parse; u = urllib.parse.urlsplit(os.environ["FRONT_URL"]); socket.create_connection((u.hostname, u.port), timeout=5).close()'
             """);
         var dr = disasterRecovery ? $"  disasterRecovery: {{ type: filesystem, path: {home.Combine("store-dr")} }}\n" : "";
         // Pinned to one region, it waits for its volume there; otherwise it comes back elsewhere from the newest snapshot.
@@ -161,6 +202,8 @@ public sealed class RegionDrillEndToEndTests
                 ports: { http: 8000 }
                 env:
                   DB_URL: http://${tiers.db.servers[0].address}:7000/seed
+                  FRONT_URL: ${loadBalancers.front.url}
+                  REAL_FRONT: {{fleet.Front}}
                 health: { http: /healthz, interval: 1s }
             loadBalancers:
               front:

@@ -137,7 +137,20 @@ public sealed class PlacementTests
         Assert.Equal("http://127.61.0.2:8080", new ReferenceResolver(spec, new PlacedSource("127.61.0.2")).Resolve(url!)!.Text);
     }
 
-    private sealed class PlacedSource(string address) : IReferenceSource
+    [Fact]
+    public void Resolve_LoadBalancerListeningElsewhereThanItsSpecSays_EveryAttributeNamesWhereItListens()
+    {
+        var spec = SpecFiles.Parse(Balanced + "    listen: 127.0.0.1:8080\n").Spec!;
+        var resolver = new ReferenceResolver(spec, new PlacedSource(null, new LoadBalancerListener("127.61.0.3", 41234)));
+        string Resolve(string attribute) => resolver.Resolve((PathExpression)TemplateParser.Parse($"${{loadBalancers.front.{attribute}}}").Parts.Single().Expression!)!.Text!;
+
+        Assert.Equal(
+            ("http://127.61.0.3:41234", "127.61.0.3", "41234", "127.61.0.3:41234"),
+            (Resolve("url"), Resolve("address"), Resolve("port"), Resolve("listen")));
+        Assert.Equal("http://127.0.0.1:8080", ReferenceResolver.ForPlan(spec).Resolve((PathExpression)TemplateParser.Parse("${loadBalancers.front.url}").Parts.Single().Expression!)!.Text);
+    }
+
+    private sealed class PlacedSource(string? address, LoadBalancerListener? listener = null) : IReferenceSource
     {
         public string Name => "test";
 
@@ -146,5 +159,7 @@ public sealed class PlacementTests
         public IReadOnlyList<LiveServer>? ServersOf(string tier) => null;
 
         public string? AddressOfLoadBalancer(string loadBalancer) => address;
+
+        public LoadBalancerListener? ListenerOfLoadBalancer(string loadBalancer) => listener;
     }
 }

@@ -87,6 +87,9 @@ public sealed partial class RegionDrill(
             var scratch = RegionDrillScratch.Begin(provider, journal, loadBalancers.DriverOf, runtime.Name);
             var outcome = await DrillAsync(runtime, region, hosts, scratch, progress, ct).ConfigureAwait(false);
             await RecordAsync(runtime, outcome).ConfigureAwait(false);
+
+            // A drill cut short is recorded as failed, with what was torn down; whoever cancelled it hears so.
+            ct.ThrowIfCancellationRequested();
             return outcome;
         }
         finally
@@ -136,18 +139,24 @@ public sealed partial class RegionDrill(
         {
             var sources = await SourcesAsync(runtime, region, ct).ConfigureAwait(false);
             await run.Progress($"starting a scratch copy of {runtime.Name} outside region {region}, as {scratch.Deployment}").ConfigureAwait(false);
-            foreach (var tier in TierOrder.Of(runtime.Desired.Spec).Where(t => ServersFor(runtime, t) > 0))
+            var tiers = TierOrder.Of(runtime.Desired.Spec).Where(t => ServersFor(runtime, t) > 0).ToList();
+            var balancers = await loadBalancers.StartAsync(run, tiers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal), ct).ConfigureAwait(false);
+            foreach (var tier in tiers)
             {
                 await servers.StartTierAsync(run, tier, ServersFor(runtime, tier), sources, ct).ConfigureAwait(false);
             }
 
-            await loadBalancers.StartAsync(run, ct).ConfigureAwait(false);
+            await loadBalancers.ServeAsync(run, balancers, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RegionDrillFailedException or InvalidOperationException or ProviderException or IOException or ArgumentException
             or System.ComponentModel.Win32Exception || BackupRunner.IsBackupFailure(ex))
         {
             LogDrillFailed(logger, ex, runtime.Name, region);
             failure = ex.Message;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            failure = $"cancelled after {time.GetElapsedTime(started).TotalSeconds:0.0}s, before it finished: whoever asked for it went away, or the control plane is stopping";
         }
         finally
         {

@@ -3,6 +3,7 @@ using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Reconciliation;
 using Strata.LoadBalancing;
 using Strata.Providers;
+using Strata.Spec.Interpolation;
 using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Drills;
@@ -10,17 +11,23 @@ namespace Strata.ControlPlane.Drills;
 /// <summary>
 /// A region drill's scratch load balancers: one per load balancer of the deployment, with its settings and driver,
 /// listening on a port the system picks (the deployment's own keeps its port): on the control plane's machine for one
-/// without placement, else on a host its placement allows outside the region. Each gets the scratch servers of its
-/// tier, and passes once a request through it gets an answer that is not a 5xx.
+/// without placement, else on a host its placement allows outside the region. They start before the tiers, so that a
+/// server's <c>${loadBalancers.…}</c> names the copy; each then gets the scratch servers of its tier, and passes once
+/// a request through it gets an answer that is not a 5xx.
 /// </summary>
 public sealed class RegionDrillLoadBalancers(
     ILoadBalancerDriverRegistry drivers, ILoadBalancerHosts hosts, IOptions<BackupOptions> options, TimeProvider time)
 {
     private static readonly TimeSpan s_requestTimeout = TimeSpan.FromSeconds(5);
 
-    internal async Task StartAsync(RegionDrillRun run, CancellationToken ct)
+    /// <summary>
+    /// Starts a scratch copy of each load balancer whose tier gets servers, before any tier: the servers' references
+    /// to a load balancer then name its copy, where it listens, and never the deployment's own.
+    /// </summary>
+    internal async Task<IReadOnlyList<Started>> StartAsync(RegionDrillRun run, IReadOnlySet<string> tiers, CancellationToken ct)
     {
-        foreach (var lb in run.Runtime.Desired.Spec.LoadBalancers.Where(l => run.ServersOf(l.TargetTier).Count > 0))
+        var started = new List<Started>();
+        foreach (var lb in run.Runtime.Desired.Spec.LoadBalancers.Where(l => tiers.Contains(l.TargetTier)))
         {
             await run.Progress($"load balancer {lb.Name}: starting outside region {run.Region}").ConfigureAwait(false);
             var (driver, host, address) = await PlaceAsync(run, lb, ct).ConfigureAwait(false);
@@ -33,6 +40,18 @@ public sealed class RegionDrillLoadBalancers(
                 throw new RegionDrillFailedException($"load balancer {lb.Name} did not start outside region {run.Region}: {instance.Message ?? instance.State.ToString()}");
             }
 
+            run.Listening(lb.Name, new LoadBalancerListener(address, new Uri(url).Port));
+            started.Add(new Started(lb, driver, instance, host, url));
+        }
+
+        return started;
+    }
+
+    /// <summary>Gives each scratch load balancer the scratch servers of its tier and waits until a request through it is answered.</summary>
+    internal async Task ServeAsync(RegionDrillRun run, IReadOnlyList<Started> started, CancellationToken ct)
+    {
+        foreach (var (lb, driver, instance, host, url) in started)
+        {
             var members = run.ServersOf(lb.TargetTier).Select(s => new Member { Name = s.Name, Address = s.Address!, Port = lb.TargetPort }).ToList();
             await driver.SetMembersAsync(instance, members, ct).ConfigureAwait(false);
             var status = await WaitServingAsync(run, lb, url, ct).ConfigureAwait(false);
@@ -43,6 +62,9 @@ public sealed class RegionDrillLoadBalancers(
 
         run.Serving(time.GetTimestamp());
     }
+
+    /// <summary>A scratch load balancer that runs, still without members.</summary>
+    internal sealed record Started(LoadBalancerSpec Spec, ILoadBalancerDriver Driver, LoadBalancerInstance Instance, string? Host, string Url);
 
     /// <summary>The driver to run the scratch copy of <paramref name="lb"/> under, the host it runs on (null: this machine) and the address it listens on.</summary>
     private async Task<(ILoadBalancerDriver Driver, string? Host, string Address)> PlaceAsync(RegionDrillRun run, LoadBalancerSpec lb, CancellationToken ct)

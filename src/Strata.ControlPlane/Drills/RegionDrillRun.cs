@@ -2,6 +2,7 @@ using Strata.ControlPlane.Hosts;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning.State;
 using Strata.Providers;
+using Strata.Spec.Interpolation;
 using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Drills;
@@ -77,6 +78,13 @@ internal sealed class RegionDrillRun(DeploymentRuntime runtime, string region, I
         }) with { Servers = servers };
         References = References with { Tiers = [.. References.Tiers.Where(t => t.LogicalName != tier.Name), state] };
     }
+
+    /// <summary>Records where a scratch load balancer listens, for the references of the tiers started after it.</summary>
+    public void Listening(string loadBalancer, LoadBalancerListener listener) =>
+        References = References with
+        {
+            ListenerOverrides = new Dictionary<string, LoadBalancerListener>(References.ListenerOverrides) { [loadBalancer] = listener },
+        };
 
     /// <summary>The scratch servers of a tier, as its load balancers' members.</summary>
     public IReadOnlyList<ServerState> ServersOf(string tier) => References.FindTier(tier)?.Servers ?? [];

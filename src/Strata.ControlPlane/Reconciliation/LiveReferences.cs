@@ -36,6 +36,8 @@ internal sealed class LiveReferences : IReferenceSource
 
     public string? AddressOfLoadBalancer(string loadBalancer) => _state.FindLoadBalancer(loadBalancer)?.Address;
 
+    public LoadBalancerListener? ListenerOfLoadBalancer(string loadBalancer) => _state.ListenerOverrides.GetValueOrDefault(loadBalancer);
+
     /// <summary>
     /// Each tier's servers that have an address, oldest first, so <c>servers[0]</c> stays put while it lives. A tier
     /// without one is left out, so that even <c>servers[*]</c> of it is unknown and its dependents wait.

@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using Strata.Planning.Parameters;
+using Strata.Spec.Interpolation;
 
 namespace Strata.Planning.State;
 
@@ -37,6 +39,14 @@ public sealed record DeploymentState
 
     /// <summary>Output values as last computed, by name. Secret outputs hold <c>(secret)</c>.</summary>
     public IReadOnlyDictionary<string, string> Outputs { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Where load balancers listen, by logical name, when that is not where the spec says: only a region drill's
+    /// scratch copy sets it, so that its servers' <c>${loadBalancers.…}</c> name its own load balancers, which listen
+    /// on ports of their own, not the deployment's. Never stored.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, LoadBalancerListener> ListenerOverrides { get; init; } = new Dictionary<string, LoadBalancerListener>();
 
     /// <summary>The state of a deployment that has never been applied: serial 0 and nothing in it.</summary>
     public static DeploymentState Empty(string name) => new() { Name = name };

@@ -23,7 +23,16 @@ public interface IReferenceSource
 
     /// <summary>The address of the host a load balancer with <c>placement</c> runs on; null while none is known.</summary>
     string? AddressOfLoadBalancer(string loadBalancer) => null;
+
+    /// <summary>
+    /// Where a load balancer listens when that is not where its spec says (a drill's scratch copy listens on a port
+    /// of its own); null, the default: where the spec says.
+    /// </summary>
+    LoadBalancerListener? ListenerOfLoadBalancer(string loadBalancer) => null;
 }
+
+/// <summary>The address and port a load balancer listens on.</summary>
+public sealed record LoadBalancerListener(string Address, int Port);
 
 /// <summary>The sources the spec itself offers.</summary>
 public static class ReferenceSource
@@ -91,7 +100,9 @@ public sealed class ReferenceResolver(DeploymentSpec spec, IReferenceSource sour
         }
 
         // One placed on a host listens on the host's address, known once the host is chosen.
-        var address = balancer.Placement is null ? balancer.ListenHost : source.AddressOfLoadBalancer(balancer.Name);
+        var listener = source.ListenerOfLoadBalancer(balancer.Name);
+        var address = listener?.Address ?? (balancer.Placement is null ? balancer.ListenHost : source.AddressOfLoadBalancer(balancer.Name));
+        var port = listener?.Port ?? balancer.ListenPort;
         if (address is null && reference.Attribute != LoadBalancerAttribute.Port)
         {
             return ReferenceValue.Unknown;
@@ -100,9 +111,9 @@ public sealed class ReferenceResolver(DeploymentSpec spec, IReferenceSource sour
         return ReferenceValue.Known(reference.Attribute switch
         {
             LoadBalancerAttribute.Address => address!,
-            LoadBalancerAttribute.Port => balancer.ListenPort.ToString(CultureInfo.InvariantCulture),
-            LoadBalancerAttribute.Listen => $"{address}:{balancer.ListenPort}",
-            _ => balancer.UrlAt(address!),
+            LoadBalancerAttribute.Port => port.ToString(CultureInfo.InvariantCulture),
+            LoadBalancerAttribute.Listen => $"{address}:{port}",
+            _ => balancer.UrlAt(address!, port),
         });
     }
 

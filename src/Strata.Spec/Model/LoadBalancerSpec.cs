@@ -68,7 +68,10 @@ public sealed record LoadBalancerSpec
     public string? Url => Placement is null ? UrlAt(ListenHost) : null;
 
     /// <summary>The URL of the load balancer listening on <paramref name="address"/>.</summary>
-    public string UrlAt(string address) => $"{(Tls is null ? "http" : "https")}://{address}:{ListenPort}";
+    public string UrlAt(string address) => UrlAt(address, ListenPort);
+
+    /// <summary>The URL of the load balancer listening on <paramref name="address"/>:<paramref name="port"/>.</summary>
+    public string UrlAt(string address, int port) => $"{(Tls is null ? "http" : "https")}://{address}:{port}";
 }
 
 public sealed record TlsSpec(string Certificate, string Key, SourceLocation Location);
