@@ -124,7 +124,10 @@ public sealed record HostDrainLoadBalancerDto
     public string? Blocked { get; init; }
 }
 
-/// <summary>A volume still on a draining host whose server has stopped there: it moves to the host its replacement is placed on.</summary>
+/// <summary>
+/// A volume still on a draining host whose server has stopped there, which moves to the host its replacement is
+/// placed on; or one no server holds, which moves by itself (<see cref="Idle"/>).
+/// </summary>
 public sealed record HostDrainVolumeDto
 {
     public required string Deployment { get; init; }
@@ -135,6 +138,12 @@ public sealed record HostDrainVolumeDto
 
     /// <summary>The server that takes it on another host, once it is attached to one.</summary>
     public string? Server { get; init; }
+
+    /// <summary>
+    /// No server holds it, nor is one to (retained by a scale-in, or of a tier that starts none now): it is copied by
+    /// itself to a host where a server of its tier could start.
+    /// </summary>
+    public bool Idle { get; init; }
 
     /// <summary>Why it cannot be moved now (its tier's <c>no capacity: …</c>); null while it moves.</summary>
     public string? Blocked { get; init; }

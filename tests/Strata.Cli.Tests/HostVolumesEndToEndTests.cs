@@ -95,6 +95,50 @@ public sealed class HostVolumesEndToEndTests
     }
 
     [Fact]
+    public async Task HostOfAVolumeNoServerHoldsDrained_VolumeMovesToTheFreeHostAndTheHostCanBeRemovedThenAScaleOutRunsThereWithTheData()
+    {
+        await using var fleet = await HostFleetScenario.StartAsync(3);
+        var strata = fleet.Strata;
+        var up = await strata.UpAsync(WriteSpec(strata, "\n    deletionPolicy: retain", BlobRun, servers: "{ min: 1, max: 2, desired: 2 }"), Deployment);
+        Assert.True(up.ExitCode == 0, up.ToString());
+        var before = HelloEndToEndTests.Servers(await strata.StatusAsync(Deployment)).ToList();
+        var logs = new Dictionary<string, string>();
+        foreach (var server in before)
+        {
+            logs[server.Name] = await SingleServerTier.LogAsync(strata, Deployment, server.Name);
+        }
+
+        // One server leaves; its volume is retained, held by no server, on its host.
+        var scale = await strata.RunAsync(HostFleetScenario.Timeout, "scale", Deployment, "store", "1");
+        var kept = SingleServerTier.Single(await strata.StatusAsync(Deployment));
+        var gone = before.Single(s => s.Name != kept.Name);
+        var blob = System.Text.RegularExpressions.Regex.Match(logs[gone.Name], "and blob ([0-9a-f]{16})").Groups[1].Value;
+        var from = HostOf(fleet, gone.Address);
+        var free = Enumerable.Range(1, 3).Select(i => $"h{i}").Single(h => h != from && h != HostOf(fleet, kept.Address));
+        var volume = Path.GetFileName(Assert.Single(Directory.GetDirectories(Path.Combine(fleet.AgentDir(from), "engine", "volumes"))));
+
+        var drain = await strata.RunAsync(HostFleetScenario.Timeout * 2, "host", "drain", from);
+        var remove = await strata.RunAsync(HostFleetScenario.Timeout, "host", "remove", from);
+        var scaleOut = await strata.RunAsync(HostFleetScenario.Timeout * 2, "scale", Deployment, "store", "2");
+        var added = HelloEndToEndTests.Servers(await strata.StatusAsync(Deployment)).Single(s => s.Name != kept.Name);
+        var events = await strata.RunAsync(HostFleetScenario.Timeout, "events", Deployment);
+
+        Assert.True(scale.ExitCode == 0, scale.ToString());
+        Assert.Matches("^[0-9a-f]{16}$", blob);
+        Assert.True(drain.ExitCode == 0, $"{drain}\n{events.Out}");
+        Assert.True(drain.Error.Contains($"volume {volume} ({Deployment}/store), which no server holds, left {from}: it was copied to a host where a server of its tier can start; 0 servers to go", StringComparison.Ordinal), drain.ToString());
+        Assert.Contains($"Draining host '{from}': moving 1 volume to other hosts: volume {volume} ({Deployment}/store, which no server holds).", drain.Error, StringComparison.Ordinal);
+        Assert.Matches($@"volume\.moved +volume {volume}, which no server holds, moved from draining host {from} to host {free}: 2\.\d MiB copied in \d+\.\ds", events.Out);
+        Assert.Equal([volume], Directory.GetDirectories(Path.Combine(fleet.AgentDir(free), "engine", "volumes")).Select(Path.GetFileName));
+        Assert.True(remove.ExitCode == 0, remove.ToString());
+        Assert.True(scaleOut.ExitCode == 0, scaleOut.ToString());
+        Assert.Equal(free, HostOf(fleet, added.Address));
+        Assert.Contains($"volume holds boots of {gone.Name} {added.Name} and blob {blob}", await SingleServerTier.LogAsync(strata, Deployment, added.Name), StringComparison.Ordinal);
+    }
+
+    private static string HostOf(HostFleetScenario fleet, string address) => $"h{fleet.Hosts.FindIndex(h => h.Address == address) + 1}";
+
+    [Fact]
     public async Task HostOfTheVolumeDrainedWithNoOtherHost_ServerKeepsRunningThereAndTheDrainSaysWhy()
     {
         await using var fleet = await HostFleetScenario.StartAsync(1);
@@ -252,7 +296,7 @@ public sealed class HostVolumesEndToEndTests
             """);
     }
 
-    private static string WriteSpec(StrataRunner strata, string more = "", string run = Run)
+    private static string WriteSpec(StrataRunner strata, string more = "", string run = Run, string servers = "1")
     {
         strata.Home.WriteFile("vault/app/run.sh", run);
         return strata.Home.WriteFile("vault/strata.yaml", """
@@ -264,12 +308,12 @@ public sealed class HostVolumesEndToEndTests
             tiers:
               store:
                 image: app
-                servers: 1
+                servers: SERVERS
                 volumes:
                   data: { size: 16MiB, mount: data }
                 placement: { spread: host }
                 recoveryDelay: 1s
                 update: { maxSurge: 0, maxUnavailable: 1 }
-            """ + more);
+            """.Replace("SERVERS", servers, StringComparison.Ordinal) + more);
     }
 }

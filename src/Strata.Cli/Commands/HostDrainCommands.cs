@@ -50,7 +50,9 @@ public sealed class HostDrainCommands(CliContext context)
         var name = result.GetValue(_name)!;
         var host = await client.SetHostDrainingAsync(name, draining: true, ct).ConfigureAwait(false);
         var left = host.Drain ?? new HostDrainDto { Servers = [] };
-        var moving = left.Servers.Select(Describe).Concat(left.LoadBalancers.Select(l => $"load balancer {l.LoadBalancer} ({l.Deployment})")).ToList();
+        var moving = left.Servers.Select(Describe)
+            .Concat(left.Volumes.Where(v => v.Idle).Select(v => $"volume {v.Volume} ({v.Deployment}/{v.Tier}, which no server holds)"))
+            .Concat(left.LoadBalancers.Select(l => $"load balancer {l.LoadBalancer} ({l.Deployment})")).ToList();
         await context.Error.WriteLineAsync(moving.Count == 0
             ? $"Draining host '{name}': it runs no servers."
             : $"Draining host '{name}': moving {ToGo(left)} to other hosts: {string.Join(", ", moving)}.").ConfigureAwait(false);
@@ -119,7 +121,9 @@ public sealed class HostDrainCommands(CliContext context)
 
         foreach (var gone in before.Volumes.Where(l => !now.Volumes.Any(v => v.Volume == l.Volume)))
         {
-            await context.Error.WriteLineAsync($"  volume {gone.Volume} ({gone.Deployment}/{gone.Tier}) left {host}: the replacement of its server starts on it elsewhere; {ToGo(now)} to go").ConfigureAwait(false);
+            await context.Error.WriteLineAsync(gone.Idle
+                ? $"  volume {gone.Volume} ({gone.Deployment}/{gone.Tier}), which no server holds, left {host}: it was copied to a host where a server of its tier can start; {ToGo(now)} to go"
+                : $"  volume {gone.Volume} ({gone.Deployment}/{gone.Tier}) left {host}: the replacement of its server starts on it elsewhere; {ToGo(now)} to go").ConfigureAwait(false);
         }
 
         foreach (var gone in before.LoadBalancers.Where(l => !now.LoadBalancers.Any(b => b.Deployment == l.Deployment && b.LoadBalancer == l.LoadBalancer)))

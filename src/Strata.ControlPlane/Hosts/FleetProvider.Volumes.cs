@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.Providers;
@@ -12,7 +13,8 @@ namespace Strata.ControlPlane.Hosts;
 /// (where a snapshot it starts from is restored into it), it is moved to the host its first server is placed on, and
 /// from then on every server that attaches it is placed on that host, which the inventory records across restarts.
 /// A volume leaves its host only when the host drains: the server that holds it stops, and the volume is copied to
-/// the host its replacement is placed on. A server whose volume is on a host that is down waits for the host.
+/// the host its replacement is placed on; one no server holds is copied to a host its tier may use. A server whose
+/// volume is on a host that is down waits for the host.
 /// </summary>
 internal sealed partial class FleetProvider
 {
@@ -161,7 +163,7 @@ internal sealed partial class FleetProvider
     private bool InUse(string volumeId)
     {
         var lost = LostHosts();
-        return _heldVolumes.Values.Any(v => v.Contains(volumeId)) || _hosts.Any(h => !lost.Contains(h.Key) && h.Value.Servers.Values.Any(s => Holds(s, volumeId)));
+        return _heldVolumes.Values.Any(v => v.Contains(volumeId)) || _movingVolumes.ContainsKey(volumeId) || _hosts.Any(h => !lost.Contains(h.Key) && h.Value.Servers.Values.Any(s => Holds(s, volumeId)));
     }
 
     /// <summary>Whether the server, starting or running, holds the volume.</summary>
@@ -258,30 +260,112 @@ internal sealed partial class FleetProvider
             await DeleteStagedAsync(staged.Id, ct).ConfigureAwait(false);
         }
 
+        var (bytes, took) = await CopyBetweenHostsAsync(placed, from, to, ct).ConfigureAwait(false);
+        await events.PublishAsync(request.Deployment, EventKinds.VolumeMoved,
+            $"volume {placed.VolumeId} moved from draining host {placed.Host} to host {to.Host} for {request.ServerId}: {ServerResources.FormatBytes(bytes)} copied in {took.TotalSeconds:0.0}s",
+            EventSubject.OfServer(request.Tier, request.ServerId), cancellationToken: CancellationToken.None).ConfigureAwait(false);
+        await DeleteMovedAsync(placed, from, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Copies a volume off its draining host onto <paramref name="to"/> through a staging copy here, and records it
+    /// there; returns the bytes sent and how long it took. Until it is recorded the old host's copy is the volume.
+    /// </summary>
+    private async Task<(long Bytes, TimeSpan Took)> CopyBetweenHostsAsync(HostVolume placed, HostAgent from, HostAgent to, CancellationToken ct)
+    {
         var volume = placed.Volume!;
         var started = time.GetTimestamp();
-        long bytes;
-        using (var staging = new Backups.ScratchFolder(home))
-        {
-            await from.ReadVolumeAsync(volume.Id, staging.Path, null, ct).ConfigureAwait(false);
-            bytes = VolumeContent.ArchiveBytes(staging.Path);
-            var created = await to.CreateVolumeAsync(new VolumeRequest { VolumeId = volume.Id, Name = volume.Name, Deployment = volume.Deployment, SizeMiB = volume.SizeMiB }, ct).ConfigureAwait(false);
-            // Always filled, even when empty: a copy left on that host by an earlier move must not come back.
-            await to.FillVolumeAsync(volume.Id, staging.Path, ct).ConfigureAwait(false);
-            await inventory.RecordVolumeAsync(placed with { Host = to.Host, Volume = created }, ct).ConfigureAwait(false);
-        }
+        using var staging = new Backups.ScratchFolder(home);
+        await from.ReadVolumeAsync(volume.Id, staging.Path, null, ct).ConfigureAwait(false);
+        var bytes = VolumeContent.ArchiveBytes(staging.Path);
+        var created = await to.CreateVolumeAsync(new VolumeRequest { VolumeId = volume.Id, Name = volume.Name, Deployment = volume.Deployment, SizeMiB = volume.SizeMiB }, ct).ConfigureAwait(false);
+        // Always filled, even when empty: a copy left on that host by an earlier move must not come back.
+        await to.FillVolumeAsync(volume.Id, staging.Path, ct).ConfigureAwait(false);
+        await inventory.RecordVolumeAsync(placed with { Host = to.Host, Volume = created }, ct).ConfigureAwait(false);
+        return (bytes, time.GetElapsedTime(started));
+    }
 
-        await events.PublishAsync(request.Deployment, EventKinds.VolumeMoved,
-            $"volume {volume.Id} moved from draining host {placed.Host} to host {to.Host} for {request.ServerId}: {ServerResources.FormatBytes(bytes)} copied in {time.GetElapsedTime(started).TotalSeconds:0.0}s",
-            EventSubject.OfServer(request.Tier, request.ServerId), cancellationToken: CancellationToken.None).ConfigureAwait(false);
-
+    /// <summary>Deletes the old copy of a moved volume on its draining host.</summary>
+    private static async Task DeleteMovedAsync(HostVolume placed, HostAgent from, CancellationToken ct)
+    {
         try
         {
-            await from.DeleteVolumeAsync(volume.Id, ct).ConfigureAwait(false);
+            await from.DeleteVolumeAsync(placed.VolumeId, ct).ConfigureAwait(false);
         }
         catch (ProviderException)
         {
             // The volume is on the new host now; the draining host keeps an unused copy, which goes with the host.
+        }
+    }
+
+    /// <summary>
+    /// Moves a volume that no server holds, nor is being launched with, off its draining host: to the host a server of
+    /// its tier would be placed on now (<paramref name="tier"/>; null for a volume of no tier any more: the least used
+    /// ready host), so that a server that attaches it later can start there. Returns the host it went to, or null with
+    /// why it stays for now (null too when a server took it meanwhile, and it moves with that server). A launch that
+    /// would take it while it moves waits for the move.
+    /// </summary>
+    public async Task<(string? Host, string? Why)> MoveIdleVolumeAsync(HostVolume volume, PlacementRequest? tier, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(volume);
+        var (from, to, why) = await ChooseIdleMoveAsync(volume, tier, ct).ConfigureAwait(false);
+        if (from is null || to is null)
+        {
+            return (null, why);
+        }
+
+        try
+        {
+            var (bytes, took) = await CopyBetweenHostsAsync(volume, from, to, ct).ConfigureAwait(false);
+            await events.PublishAsync(volume.Deployment, EventKinds.VolumeMoved,
+                $"volume {volume.VolumeId}, which no server holds, moved from draining host {volume.Host} to host {to.Host}: {ServerResources.FormatBytes(bytes)} copied in {took.TotalSeconds:0.0}s",
+                $"volumes.{volume.Tier}", cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            await DeleteMovedAsync(volume, from, ct).ConfigureAwait(false);
+            return (to.Host, null);
+        }
+        finally
+        {
+            ImmutableInterlocked.TryRemove(ref _movingVolumes, volume.VolumeId, out _);
+        }
+    }
+
+    /// <summary>Under the placement lock: the agents to move the idle volume between, marked as moving; or why not now.</summary>
+    private async Task<(HostAgent? From, HostAgent? To, string? Why)> ChooseIdleMoveAsync(HostVolume volume, PlacementRequest? tier, CancellationToken ct)
+    {
+        await _placing.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await RefreshAsync(ct).ConfigureAwait(false);
+            var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
+            if (await FindVolumeAsync(volume.VolumeId, ct).ConfigureAwait(false) is not { Volume: not null } current || current.Host != volume.Host)
+            {
+                // Moved or deleted meanwhile: nothing to say.
+                return (null, null, null);
+            }
+
+            if (InUse(volume.VolumeId))
+            {
+                // A server being launched took it: it moves with that server.
+                return (null, null, null);
+            }
+
+            if (!IsMovable(volume) || fleet.AgentOf(volume.Host) is not { } from)
+            {
+                return (null, null, $"host {volume.Host} is not draining with its agent connected");
+            }
+
+            var request = tier ?? new PlacementRequest(volume.Deployment, volume.Tier, [], new PlacementRules());
+            if (HostPlacement.Choose(Candidates(hosts), Placed(), request, out var shortage) is not { } host || fleet.AgentOf(host) is not { } to)
+            {
+                return (null, null, $"{shortage ?? "no capacity: no other host is ready"} (no server of its tier could start on another host, and the volume goes where one can)");
+            }
+
+            ImmutableInterlocked.TryAdd(ref _movingVolumes, volume.VolumeId, host);
+            return (from, to, null);
+        }
+        finally
+        {
+            _placing.Release();
         }
     }
 

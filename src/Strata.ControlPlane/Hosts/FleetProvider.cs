@@ -36,6 +36,9 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     // The volumes of the servers held, by server id: in use, wherever the inventory records them meanwhile.
     private ImmutableDictionary<string, ImmutableArray<string>> _heldVolumes = ImmutableDictionary<string, ImmutableArray<string>>.Empty;
 
+    // Volumes no server holds being moved off a draining host, by id, with the host they go to: no launch takes them meanwhile.
+    private ImmutableDictionary<string, string> _movingVolumes = ImmutableDictionary<string, string>.Empty;
+
     // Servers whose termination is under way, by id: they hold their ports and reservation until it returns, whatever
     // a listing meanwhile says (the run command may have exited while what it started still holds the port).
     private ImmutableDictionary<string, PlacedServer> _stopping = ImmutableDictionary<string, PlacedServer>.Empty;
@@ -80,15 +83,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             return await embedded.LaunchAsync(request, ct).ConfigureAwait(false);
         }
 
-        // Volumes on a draining host go wherever the server is placed; the others pin it to their host.
-        var volumes = await VolumesOnHostsAsync(request, ct).ConfigureAwait(false);
-        var staying = volumes.Where(v => !IsMovable(v)).ToList();
-        if (staying.Select(v => v.Host).Distinct().ToList() is { Count: > 1 } apart)
-        {
-            return NoCapacity(request, $"its volumes are on different hosts ({string.Join(", ", apart)}), and a server runs on one");
-        }
-
-        var (host, shortage) = await PlaceAsync(request, hosts, staying.FirstOrDefault(), ct).ConfigureAwait(false);
+        var (host, volumes, shortage) = await PlaceAsync(request, hosts, ct).ConfigureAwait(false);
         if (host is null)
         {
             return NoCapacity(request, shortage!);
@@ -109,32 +104,50 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         }
     }
 
-    /// <summary>The host the server runs on already, or the one placement chooses, held for it; or null with the shortage.</summary>
-    private async Task<(string? Host, string? Shortage)> PlaceAsync(LaunchRequest request, IReadOnlyList<HostRecord> hosts, HostVolume? pinned, CancellationToken ct)
+    /// <summary>
+    /// The host the server runs on already, or the one placement chooses, held for it, with the request's volumes on
+    /// hosts as they are recorded then; or null with the shortage. The volumes are read under the placement lock, so
+    /// that a volume moved off a draining host meanwhile (<see cref="MoveIdleVolumeAsync"/>) is seen where it is now.
+    /// </summary>
+    private async Task<(string? Host, List<HostVolume> Volumes, string? Shortage)> PlaceAsync(LaunchRequest request, IReadOnlyList<HostRecord> hosts, CancellationToken ct)
     {
         await _placing.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             await RefreshAsync(ct).ConfigureAwait(false);
+            var volumes = await VolumesOnHostsAsync(request, ct).ConfigureAwait(false);
             if (HostOf(request.ServerId) is { } placed)
             {
-                return (placed, null);
+                return (placed, volumes, null);
             }
 
+            if (volumes.FirstOrDefault(v => _movingVolumes.ContainsKey(v.VolumeId)) is { } moving)
+            {
+                return (null, volumes, $"no capacity: its volume {moving.VolumeId} is being moved off draining host {moving.Host} to host {_movingVolumes[moving.VolumeId]}, where the server starts once it is there");
+            }
+
+            // Volumes on a draining host go wherever the server is placed; the others pin it to their host.
+            var staying = volumes.Where(v => !IsMovable(v)).ToList();
+            if (staying.Select(v => v.Host).Distinct().ToList() is { Count: > 1 } apart)
+            {
+                return (null, volumes, $"its volumes are on different hosts ({string.Join(", ", apart)}), and a server runs on one");
+            }
+
+            var pinned = staying.FirstOrDefault();
             var candidates = Candidates(hosts);
             if (pinned is not null && WhyNotOn(pinned, candidates, hosts) is { } away)
             {
-                return (null, away);
+                return (null, volumes, away);
             }
 
             if (Choose(request, pinned is null ? candidates : [.. candidates.Where(h => h.Name == pinned.Host)], out var shortage) is not { } host)
             {
-                return (null, pinned is null ? shortage : $"{shortage} (its volume {pinned.VolumeId} is on host {pinned.Host}, and it runs only where its data is)");
+                return (null, volumes, pinned is null ? shortage : $"{shortage} (its volume {pinned.VolumeId} is on host {pinned.Host}, and it runs only where its data is)");
             }
 
             ImmutableInterlocked.TryAdd(ref _held, request.ServerId, new PlacedServer(request.ServerId, host, request.Deployment, request.Tier, request.Ports, request.Resources));
             ImmutableInterlocked.TryAdd(ref _heldVolumes, request.ServerId, [.. request.Volumes.Select(v => v.VolumeId)]);
-            return (host, null);
+            return (host, volumes, null);
         }
         finally
         {

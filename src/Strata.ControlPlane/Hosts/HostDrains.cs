@@ -18,7 +18,7 @@ namespace Strata.ControlPlane.Hosts;
 /// </summary>
 internal sealed class HostDrains(
     HostFleet fleet, FleetProvider servers, TierCapacityGate capacity, EventLog events, DeploymentRegistry deployments, ReconcileTriggers triggers,
-    LoadBalancerCoordinator loadBalancers)
+    LoadBalancerCoordinator loadBalancers, IdleVolumeMoves idleVolumes)
 {
     /// <summary>
     /// Marks the host as draining, so every deployment moves its servers off it, or ready again (new servers may be
@@ -28,6 +28,10 @@ internal sealed class HostDrains(
     {
         fleet.SetDraining(name, draining);
         ReconcileAll();
+        if (draining)
+        {
+            idleVolumes.Wake();
+        }
     }
 
     /// <summary>
@@ -68,27 +72,25 @@ internal sealed class HostDrains(
     public bool Drains(HostRecord host) => host.Draining || fleet.IsDraining(host.Registration.Name);
 
     /// <summary>
-    /// The volume as it moves off its draining host, or null when it does not: its server still runs there (the server
-    /// is listed), or no server of its tier is to take it (a volume no server holds of a tier at full strength stays).
+    /// The volume as it moves off its draining host, or null when its server still runs there (the server is listed):
+    /// one whose server stopped moves with its replacement, one no server holds by itself (<see cref="IdleVolumeMoves"/>).
     /// </summary>
     private HostDrainVolumeDto? Moving(HostVolume volume, IReadOnlyList<ServerInstance> on)
     {
         var runtime = deployments.Find(volume.Deployment);
-        if (runtime?.State.Volumes.FirstOrDefault(v => v.Name == volume.VolumeId) is not { } recorded || on.Any(s => s.Id == recorded.Server))
+        var recorded = runtime?.State.Volumes.FirstOrDefault(v => v.Name == volume.VolumeId);
+        if (recorded is not null && on.Any(s => s.Id == recorded.Server))
         {
             return null;
         }
 
-        var tier = runtime.State.FindTier(volume.Tier);
-        if (recorded.Server is null && (tier is null || tier.Lacking() == 0))
-        {
-            return null;
-        }
-
+        var idle = idleVolumes.IsIdle(volume);
         return new HostDrainVolumeDto
         {
-            Deployment = volume.Deployment, Tier = volume.Tier, Volume = volume.VolumeId, Server = recorded.Server,
-            Blocked = capacity.ShortageOf(volume.Deployment, volume.Tier) ?? runtime.Failures.GetValueOrDefault(volume.Tier)?.Message,
+            Deployment = volume.Deployment, Tier = volume.Tier, Volume = volume.VolumeId, Server = recorded?.Server, Idle = idle,
+            Blocked = idle
+                ? idleVolumes.WhyStays(volume.VolumeId)
+                : capacity.ShortageOf(volume.Deployment, volume.Tier) ?? runtime?.Failures.GetValueOrDefault(volume.Tier)?.Message,
         };
     }
 

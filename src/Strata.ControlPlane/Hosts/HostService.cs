@@ -84,8 +84,7 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
             {
                 throw new ConflictException(
                     $"host {name} keeps {Counts.Of(kept.Count, "volume")}: {string.Join(", ", kept.Select(v => $"{v.VolumeId} (deployment {v.Deployment})"))}, "
-                    + $"and a volume leaves its host only with the server that holds it: `strata host drain {name}` moves such servers to other hosts with their volumes; "
-                    + "remove the tiers or deployments of volumes no server holds (their deletion policies apply); "
+                    + $"`strata host drain {name}` moves them to other hosts (with the servers that hold them); "
                     + $"`strata host remove {name} --force` removes it now, and their servers wait for a host named {name} to be added again with its data");
             }
 

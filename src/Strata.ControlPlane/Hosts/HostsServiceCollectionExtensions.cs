@@ -34,6 +34,8 @@ public static class HostsServiceCollectionExtensions
         services.TryAddSingleton<HostDrains>();
         services.TryAddSingleton<HostService>();
         services.AddHostedService<HostMonitor>();
+        services.TryAddSingleton<IdleVolumeMoves>();
+        services.AddHostedService(sp => sp.GetRequiredService<IdleVolumeMoves>());
         AddFleetProvider(services);
         return services;
     }
