@@ -89,7 +89,11 @@ public sealed partial class RegionDrill(
             await RecordAsync(runtime, outcome).ConfigureAwait(false);
 
             // A drill cut short is recorded as failed, with what was torn down; whoever cancelled it hears so.
-            ct.ThrowIfCancellationRequested();
+            if (!outcome.Passed)
+            {
+                ct.ThrowIfCancellationRequested();
+            }
+
             return outcome;
         }
         finally
@@ -148,15 +152,15 @@ public sealed partial class RegionDrill(
 
             await loadBalancers.ServeAsync(run, balancers, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RegionDrillFailedException or InvalidOperationException or ProviderException or IOException or ArgumentException
-            or System.ComponentModel.Win32Exception || BackupRunner.IsBackupFailure(ex))
+        catch (Exception ex) when (ct.IsCancellationRequested && (ex is OperationCanceledException || IsFailure(ex)))
+        {
+            // Cut short: what failed then failed because of it.
+            failure = $"cancelled after {time.GetElapsedTime(started).TotalSeconds:0.0}s, before it finished: whoever asked for it went away, or the control plane is stopping";
+        }
+        catch (Exception ex) when (IsFailure(ex))
         {
             LogDrillFailed(logger, ex, runtime.Name, region);
             failure = ex.Message;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            failure = $"cancelled after {time.GetElapsedTime(started).TotalSeconds:0.0}s, before it finished: whoever asked for it went away, or the control plane is stopping";
         }
         finally
         {
@@ -169,6 +173,10 @@ public sealed partial class RegionDrill(
             ? outcome
             : outcome with { Message = $"{outcome.Message}; not torn down yet, tried again every ten minutes: {string.Join("; ", left)}" };
     }
+
+    private static bool IsFailure(Exception ex) =>
+        ex is RegionDrillFailedException or InvalidOperationException or ProviderException or IOException or ArgumentException
+            or System.ComponentModel.Win32Exception || BackupRunner.IsBackupFailure(ex);
 
     /// <summary>Tells a step if whoever asked is still there: the teardown goes on whether or not it can be told.</summary>
     private static async Task TellAsync(Func<string, Task> progress, string step)

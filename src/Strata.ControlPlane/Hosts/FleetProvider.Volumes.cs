@@ -38,6 +38,7 @@ internal sealed partial class FleetProvider
     /// <summary>Deletes the volume where it is; one on a host that is not connected is deleted once the host is back.</summary>
     public async Task DeleteVolumeAsync(string volumeId, CancellationToken ct)
     {
+        using var _ = await LockVolumeAsync(volumeId, ct).ConfigureAwait(false);
         if (await FindVolumeAsync(volumeId, ct).ConfigureAwait(false) is { } placed)
         {
             // A host removed with --force (before or since this control plane started) is not Strata's any more:
@@ -53,11 +54,17 @@ internal sealed partial class FleetProvider
         await embedded.DeleteVolumeAsync(volumeId, ct).ConfigureAwait(false);
     }
 
-    public async Task CopyOutAsync(string volumeId, string folder, Func<CancellationToken, Task>? taken, CancellationToken ct) =>
+    public async Task CopyOutAsync(string volumeId, string folder, Func<CancellationToken, Task>? taken, CancellationToken ct)
+    {
+        using var _ = await LockVolumeAsync(volumeId, ct).ConfigureAwait(false);
         await (await VolumeAgentAsync(volumeId, "its content can be read only once the host is back", ct).ConfigureAwait(false)).ReadVolumeAsync(volumeId, folder, taken, ct).ConfigureAwait(false);
+    }
 
-    public async Task CopyInAsync(string volumeId, string folder, CancellationToken ct) =>
+    public async Task CopyInAsync(string volumeId, string folder, CancellationToken ct)
+    {
+        using var _ = await LockVolumeAsync(volumeId, ct).ConfigureAwait(false);
         await (await VolumeAgentAsync(volumeId, "its content can be written only once the host is back", ct).ConfigureAwait(false)).FillVolumeAsync(volumeId, folder, ct).ConfigureAwait(false);
+    }
 
     public async Task CheckConnectedAsync(string volumeId, CancellationToken ct) =>
         await VolumeAgentAsync(volumeId, "its content can be read or written only once the host is back", ct).ConfigureAwait(false);
@@ -71,7 +78,11 @@ internal sealed partial class FleetProvider
             ? placed.Host
             : null;
 
-    public Task AbandonAsync(string volumeId, CancellationToken ct) => inventory.ForgetVolumeAsync(volumeId, ct);
+    public async Task AbandonAsync(string volumeId, CancellationToken ct)
+    {
+        using var _ = await LockVolumeAsync(volumeId, ct).ConfigureAwait(false);
+        await inventory.ForgetVolumeAsync(volumeId, ct).ConfigureAwait(false);
+    }
 
     /// <summary>Whether a host is lost, or was removed from the fleet.</summary>
     private bool IsGone(string host, IReadOnlyList<HostRecord> registered) => StateOf(host, registered) is null or HostState.Lost;
@@ -129,6 +140,11 @@ internal sealed partial class FleetProvider
     {
         foreach (var volume in volumes.Where(v => !InUse(v.VolumeId)))
         {
+            if (_movingVolumes.TryGetValue(volume.VolumeId, out var to))
+            {
+                return $"no capacity: its volume {volume.VolumeId} is being moved off draining host {volume.Host} to host {to}, where the server starts once it has arrived";
+            }
+
             if (restoresLost && IsGone(volume.Host, records))
             {
                 // Its server starts elsewhere, on a new volume restored from the newest snapshot.
@@ -163,7 +179,7 @@ internal sealed partial class FleetProvider
     private bool InUse(string volumeId)
     {
         var lost = LostHosts();
-        return _heldVolumes.Values.Any(v => v.Contains(volumeId)) || _movingVolumes.ContainsKey(volumeId) || _hosts.Any(h => !lost.Contains(h.Key) && h.Value.Servers.Values.Any(s => Holds(s, volumeId)));
+        return _heldVolumes.Values.Any(v => v.Contains(volumeId)) || _hosts.Any(h => !lost.Contains(h.Key) && h.Value.Servers.Values.Any(s => Holds(s, volumeId)));
     }
 
     /// <summary>Whether the server, starting or running, holds the volume.</summary>
@@ -205,7 +221,11 @@ internal sealed partial class FleetProvider
             var placed = onHosts.FirstOrDefault(v => v.VolumeId == attachment.VolumeId && v.Volume is not null);
             if (placed is not null && placed.Host != agent.Host)
             {
-                await MoveBetweenHostsAsync(request, placed, agent, staged, ct).ConfigureAwait(false);
+                using (await LockVolumeAsync(placed.VolumeId, ct).ConfigureAwait(false))
+                {
+                    await MoveBetweenHostsAsync(request, placed, agent, staged, ct).ConfigureAwait(false);
+                }
+
                 continue;
             }
 
@@ -295,77 +315,6 @@ internal sealed partial class FleetProvider
         catch (ProviderException)
         {
             // The volume is on the new host now; the draining host keeps an unused copy, which goes with the host.
-        }
-    }
-
-    /// <summary>
-    /// Moves a volume that no server holds, nor is being launched with, off its draining host: to the host a server of
-    /// its tier would be placed on now (<paramref name="tier"/>; null for a volume of no tier any more: the least used
-    /// ready host), so that a server that attaches it later can start there. Returns the host it went to, or null with
-    /// why it stays for now (null too when a server took it meanwhile, and it moves with that server). A launch that
-    /// would take it while it moves waits for the move.
-    /// </summary>
-    public async Task<(string? Host, string? Why)> MoveIdleVolumeAsync(HostVolume volume, PlacementRequest? tier, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(volume);
-        var (from, to, why) = await ChooseIdleMoveAsync(volume, tier, ct).ConfigureAwait(false);
-        if (from is null || to is null)
-        {
-            return (null, why);
-        }
-
-        try
-        {
-            var (bytes, took) = await CopyBetweenHostsAsync(volume, from, to, ct).ConfigureAwait(false);
-            await events.PublishAsync(volume.Deployment, EventKinds.VolumeMoved,
-                $"volume {volume.VolumeId}, which no server holds, moved from draining host {volume.Host} to host {to.Host}: {ServerResources.FormatBytes(bytes)} copied in {took.TotalSeconds:0.0}s",
-                $"volumes.{volume.Tier}", cancellationToken: CancellationToken.None).ConfigureAwait(false);
-            await DeleteMovedAsync(volume, from, ct).ConfigureAwait(false);
-            return (to.Host, null);
-        }
-        finally
-        {
-            ImmutableInterlocked.TryRemove(ref _movingVolumes, volume.VolumeId, out _);
-        }
-    }
-
-    /// <summary>Under the placement lock: the agents to move the idle volume between, marked as moving; or why not now.</summary>
-    private async Task<(HostAgent? From, HostAgent? To, string? Why)> ChooseIdleMoveAsync(HostVolume volume, PlacementRequest? tier, CancellationToken ct)
-    {
-        await _placing.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            await RefreshAsync(ct).ConfigureAwait(false);
-            var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
-            if (await FindVolumeAsync(volume.VolumeId, ct).ConfigureAwait(false) is not { Volume: not null } current || current.Host != volume.Host)
-            {
-                // Moved or deleted meanwhile: nothing to say.
-                return (null, null, null);
-            }
-
-            if (InUse(volume.VolumeId))
-            {
-                // A server being launched took it: it moves with that server.
-                return (null, null, null);
-            }
-
-            if (!IsMovable(volume) || fleet.AgentOf(volume.Host) is not { } from)
-            {
-                return (null, null, $"host {volume.Host} is not draining with its agent connected");
-            }
-
-            var request = tier ?? new PlacementRequest(volume.Deployment, volume.Tier, [], new PlacementRules());
-            if (HostPlacement.Choose(Candidates(hosts), Placed(), request, out var shortage) is not { } host || fleet.AgentOf(host) is not { } to)
-            {
-                return (null, null, $"{shortage ?? "no capacity: no other host is ready"} (no server of its tier could start on another host, and the volume goes where one can)");
-            }
-
-            ImmutableInterlocked.TryAdd(ref _movingVolumes, volume.VolumeId, host);
-            return (from, to, null);
-        }
-        finally
-        {
-            _placing.Release();
         }
     }
 

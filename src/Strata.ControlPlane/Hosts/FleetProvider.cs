@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Strata.ControlPlane.Events;
@@ -38,6 +39,9 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
 
     // Volumes no server holds being moved off a draining host, by id, with the host they go to: no launch takes them meanwhile.
     private ImmutableDictionary<string, string> _movingVolumes = ImmutableDictionary<string, string>.Empty;
+
+    // One lock per volume on a host: a move, a copy in or out, a deletion or an abandonment runs alone on it.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _volumeLocks = new(StringComparer.Ordinal);
 
     // Servers whose termination is under way, by id: they hold their ports and reservation until it returns, whatever
     // a listing meanwhile says (the run command may have exited while what it started still holds the port).
@@ -123,7 +127,8 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
 
             if (volumes.FirstOrDefault(v => _movingVolumes.ContainsKey(v.VolumeId)) is { } moving)
             {
-                return (null, volumes, $"no capacity: its volume {moving.VolumeId} is being moved off draining host {moving.Host} to host {_movingVolumes[moving.VolumeId]}, where the server starts once it is there");
+                // The capacity gate has the tier wait for it; only a launch that raced the move's start comes here.
+                return (null, volumes, $"no capacity: its volume {moving.VolumeId} is being moved off draining host {moving.Host} to host {_movingVolumes[moving.VolumeId]}, where the server starts once it has arrived");
             }
 
             // Volumes on a draining host go wherever the server is placed; the others pin it to their host.

@@ -88,7 +88,7 @@ internal sealed class HostDrains(
         return new HostDrainVolumeDto
         {
             Deployment = volume.Deployment, Tier = volume.Tier, Volume = volume.VolumeId, Server = recorded?.Server, Idle = idle,
-            Blocked = idle
+            Blocked = idle || recorded is null
                 ? idleVolumes.WhyStays(volume.VolumeId)
                 : capacity.ShortageOf(volume.Deployment, volume.Tier) ?? runtime?.Failures.GetValueOrDefault(volume.Tier)?.Message,
         };

@@ -11,7 +11,8 @@ namespace Strata.ControlPlane.Hosts;
 /// Moves the volumes that no server holds off draining hosts: a volume retained by a scale-in, or one whose tier
 /// starts no server now, would otherwise keep its host forever (<c>strata host remove</c> refuses a host with
 /// volumes). Each goes to the host a server of its tier would be placed on now, so a server that attaches it later
-/// starts there; one of a tier or deployment that is gone goes to the least used ready host. A volume a server holds
+/// starts there; one of a tier that is gone goes to the least used ready host, and one its deployment has no record of
+/// stays. A volume a server holds
 /// moves with that server (<see cref="HostDrains"/>). Runs when a host starts draining and every few seconds while one
 /// does; nothing is read while none does.
 /// </summary>
@@ -20,6 +21,10 @@ internal sealed partial class IdleVolumeMoves(
     : BackgroundService
 {
     private static readonly TimeSpan s_interval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_retryAfterFailure = TimeSpan.FromMinutes(1);
+
+    // When a volume whose move failed is tried again, by volume id.
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _retryAt = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
 
     // Why a volume stays on its draining host for now, by volume id: shown by the drain's progress.
@@ -42,24 +47,42 @@ internal sealed partial class IdleVolumeMoves(
     public string? WhyStays(string volumeId) => _staying.GetValueOrDefault(volumeId);
 
     /// <summary>
-    /// Whether no server holds the volume, nor is any to take it (its tier lacks no server, or is gone): it moves by
-    /// itself. A volume whose server stopped, with the server's replacement to come, moves with the replacement.
+    /// Whether no server holds the volume, nor is any to take it: its tier lacks no server, and each of its servers
+    /// (failed and starting ones included) has a volume of that name of its own, or the tier is gone. A volume whose
+    /// server stopped or failed, with a replacement to come, moves with the replacement. One of a deployment this
+    /// control plane does not know stays (see <see cref="WhyStays"/>).
     /// </summary>
     public bool IsIdle(HostVolume volume)
     {
         ArgumentNullException.ThrowIfNull(volume);
-        var state = deployments.Find(volume.Deployment)?.State;
-        return state?.Volumes.FirstOrDefault(v => v.Name == volume.VolumeId) is not { } recorded
-            || (recorded.Server is null && (state.FindTier(volume.Tier) is not { } tier || tier.Lacking() == 0));
+        if (deployments.Find(volume.Deployment)?.State is not { } state || state.Volumes.FirstOrDefault(v => v.Name == volume.VolumeId) is not { } recorded)
+        {
+            return false;
+        }
+
+        return recorded.Server is null
+            && (state.FindTier(volume.Tier) is not { } tier
+                || (tier.Lacking() == 0 && tier.Servers.All(s => state.Volumes.Any(v => v.Server == s.Name && v.LogicalName == recorded.LogicalName))));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
+            // Until the deployments are loaded every volume would look like one of no deployment.
+            await deployments.WhenLoaded.WaitAsync(stoppingToken).ConfigureAwait(false);
             while (!stoppingToken.IsCancellationRequested)
             {
-                await MoveAllAsync(stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await MoveAllAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    // The inventory could not be read (a busy database): the next round tries again.
+                    LogRoundFailed(logger, ex);
+                }
+
                 using var interval = new CancellationTokenSource(s_interval, time);
                 using var tick = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, interval.Token);
                 try
@@ -84,6 +107,7 @@ internal sealed partial class IdleVolumeMoves(
         if (draining.Count == 0)
         {
             _staying.Clear();
+            _retryAt.Clear();
             return;
         }
 
@@ -93,18 +117,33 @@ internal sealed partial class IdleVolumeMoves(
             _staying.TryRemove(gone, out _);
         }
 
-        foreach (var volume in volumes.Where(IsIdle))
+        foreach (var volume in volumes)
         {
-            var tier = deployments.Find(volume.Deployment)?.Desired.Spec.FindTier(volume.Tier);
+            if (deployments.Find(volume.Deployment) is not { } runtime || runtime.State.Volumes.All(v => v.Name != volume.VolumeId))
+            {
+                Record(volume.VolumeId, $"deployment {volume.Deployment} has no record of it (it was retained when the deployment went away): "
+                    + "it stays; `strata host remove --force` forgets it with the host");
+                continue;
+            }
+
+            if (!IsIdle(volume) || (_retryAt.TryGetValue(volume.VolumeId, out var retry) && time.GetUtcNow() < retry))
+            {
+                continue;
+            }
+
+            var tier = runtime.Desired.Spec.FindTier(volume.Tier);
             try
             {
                 var (_, why) = await provider.MoveIdleVolumeAsync(volume, tier is null ? null : TierPlacement.RequestOf(volume.Deployment, tier), ct).ConfigureAwait(false);
                 Record(volume.VolumeId, why);
+                _retryAt.TryRemove(volume.VolumeId, out _);
             }
-            catch (Exception ex) when (ex is ProviderException or IOException or InvalidOperationException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
+                // Not every few seconds: a host whose disk is full would be sent the whole volume again and again.
                 LogMoveFailed(logger, ex, volume.VolumeId, volume.Host);
-                Record(volume.VolumeId, $"its last move failed, tried again in a few seconds: {ex.Message}");
+                _retryAt[volume.VolumeId] = time.GetUtcNow() + s_retryAfterFailure;
+                Record(volume.VolumeId, $"its last move failed, tried again in {s_retryAfterFailure.TotalMinutes:0} minute: {ex.Message}");
             }
         }
     }
@@ -120,6 +159,9 @@ internal sealed partial class IdleVolumeMoves(
             _staying[volumeId] = why;
         }
     }
+
+    [LoggerMessage(EventId = 461, Level = LogLevel.Warning, Message = "Looking for volumes to move off draining hosts failed; tried again in a few seconds")]
+    private static partial void LogRoundFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 460, Level = LogLevel.Warning, Message = "Volume {Volume}, which no server holds, could not be moved off draining host {Host}")]
     private static partial void LogMoveFailed(ILogger logger, Exception exception, string volume, string host);
