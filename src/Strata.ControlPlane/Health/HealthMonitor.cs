@@ -92,6 +92,19 @@ public sealed partial class HealthMonitor(
         {
             while (!ct.IsCancellationRequested)
             {
+                // A check changed in place (strata up: "settings changed in place") applies from the next probe on.
+                if (runtime.Desired.Spec.FindTier(launched.Tier)?.Health is not { } current)
+                {
+                    return;
+                }
+
+                if (current != check)
+                {
+                    check = current;
+                    tracker = tracker with { HealthyAfter = check.HealthyAfter, UnhealthyAfter = check.UnhealthyAfter };
+                    target = null;
+                }
+
                 // Resolved once; again only while a value the command uses is not known yet (a peer still booting).
                 target = target is { CommandUnresolved: null } ? target : Target(runtime, launched, instance);
                 var before = tracker.Verdict;

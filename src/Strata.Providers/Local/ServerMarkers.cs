@@ -17,6 +17,10 @@ internal sealed class ServerMarkers(string engine)
     /// <summary>The environment variable that tags them with the root folder of the provider that launched them.</summary>
     public const string EngineVariable = "STRATA_ENGINE";
 
+    // Processes known to carry a marker, by pid and start time; cleared when it grows past the limit.
+    private const int VerifiedLimit = 100_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Pid, long StartTime), string> _verified = new();
+
     /// <summary>The provider's root folder, as its processes carry it.</summary>
     public string Engine { get; } = engine;
 
@@ -34,8 +38,33 @@ internal sealed class ServerMarkers(string engine)
         && (engine is null || engine == Engine);
 
     /// <summary>True when <paramref name="pid"/> is alive, started at <paramref name="startTime"/> and carries the marker.</summary>
-    public bool IsSameProcess(int pid, long startTime, string marker) =>
-        !new ProcessIdentity(pid, startTime, MarkerVariable, marker).HasExited() && IsCarriedBy(pid, marker);
+    public bool IsSameProcess(int pid, long startTime, string marker)
+    {
+        if (new ProcessIdentity(pid, startTime, MarkerVariable, marker).HasExited())
+        {
+            return false;
+        }
+
+        // A pid with its start time names one process for good: once it was seen carrying the marker, its stat alone
+        // says it is still that process. A server list asks this of every server every few seconds.
+        if (startTime != 0 && _verified.TryGetValue((pid, startTime), out var seen) && seen == marker)
+        {
+            return true;
+        }
+
+        if (!IsCarriedBy(pid, marker))
+        {
+            return false;
+        }
+
+        if (_verified.Count >= VerifiedLimit)
+        {
+            _verified.Clear();
+        }
+
+        _verified[(pid, startTime)] = marker;
+        return true;
+    }
 
     /// <summary>Live processes of a group that carry the marker; other processes are never reported, so never signalled.</summary>
     public List<int> GroupMembers(int processGroup, string marker) =>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Strata.Common.Files;
 
@@ -13,6 +14,12 @@ internal sealed class ServerRecords
 
     private readonly string _folder;
 
+    // The records as last read, by server id, with the time and length their file had then.
+    private readonly ConcurrentDictionary<string, ReadRecord> _read = new(StringComparer.Ordinal);
+
+    // Bumped by every write and deletion here, so that a read that raced one is not remembered.
+    private long _writes;
+
     public ServerRecords(string rootPath)
     {
         Root = rootPath;
@@ -25,14 +32,43 @@ internal sealed class ServerRecords
 
     public string FolderOf(string serverId) => LocalServerLayout.FolderOf(Root, serverId);
 
+    /// <summary>
+    /// The server's record. One read before is given again while the file's time and length are those it had: the
+    /// control plane lists every server every few seconds, and parsing hundreds of records each time cost more than
+    /// anything else it does while idle. This provider's own writes replace the remembered copy.
+    /// </summary>
     public ServerInstance? Read(string serverId)
     {
+        var file = new FileInfo(Path.Combine(FolderOf(serverId), RecordFile));
+        if (!file.Exists)
+        {
+            _read.TryRemove(serverId, out _);
+            return null;
+        }
+
+        if (_read.TryGetValue(serverId, out var known) && known.Written == file.LastWriteTimeUtc && known.Length == file.Length)
+        {
+            return known.Record;
+        }
+
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(FolderOf(serverId), RecordFile)), LocalJsonContext.Default.ServerInstance);
+            var (written, writes) = (file.LastWriteTimeUtc, Volatile.Read(ref _writes));
+            var bytes = File.ReadAllBytes(file.FullName);
+            var record = JsonSerializer.Deserialize(bytes, LocalJsonContext.Default.ServerInstance);
+            file.Refresh();
+
+            // Remembered only when nothing wrote it meanwhile: neither this provider nor, by its time, anyone else.
+            if (record is not null && file.Exists && file.LastWriteTimeUtc == written && file.Length == bytes.Length && Volatile.Read(ref _writes) == writes)
+            {
+                _read[serverId] = new ReadRecord(written, bytes.Length, record);
+            }
+
+            return record;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
+            _read.TryRemove(serverId, out _);
             return null;
         }
     }
@@ -57,6 +93,8 @@ internal sealed class ServerRecords
     {
         var folder = FolderOf(record.Id);
         Directory.CreateDirectory(folder);
+        Interlocked.Increment(ref _writes);
+        _read.TryRemove(record.Id, out _);
         AtomicFile.Write(Path.Combine(folder, RecordFile), JsonSerializer.SerializeToUtf8Bytes(record, LocalJsonContext.Default.ServerInstance), RecordWrites.Readable);
     }
 
@@ -81,5 +119,12 @@ internal sealed class ServerRecords
         }
     }
 
-    public void Delete(string serverId) => AtomicFile.DeleteFolder(FolderOf(serverId));
+    public void Delete(string serverId)
+    {
+        Interlocked.Increment(ref _writes);
+        _read.TryRemove(serverId, out _);
+        AtomicFile.DeleteFolder(FolderOf(serverId));
+    }
+
+    private sealed record ReadRecord(DateTime Written, long Length, ServerInstance Record);
 }

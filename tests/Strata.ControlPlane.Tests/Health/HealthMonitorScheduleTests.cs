@@ -64,6 +64,34 @@ public sealed class HealthMonitorScheduleTests : IAsyncDisposable
         StopAll(monitor, runtime);
     }
 
+    [Fact]
+    public async Task Ensure_CheckChangedInPlaceWhileServersRun_NextProbesFollowTheNewInterval()
+    {
+        var probe = new ScriptedProbe(_clock);
+        var monitor = new ProbingServices(_services, probe, _clock, new ControlPlaneOptions { Cores = 2 }).NewMonitor();
+        var runtime = await InServiceAsync();
+        var server = runtime.State.FindTier("web")!.Servers[0];
+        monitor.Ensure(runtime, server, AppliedDeployments.RunningInstance(server, _clock.GetUtcNow(), _services.Paths.Root));
+        await Eventually.WaitAsync(() => probe.Count == 1 && _clock.PendingTimers == 1, "the first probe");
+
+        var spec = runtime.Desired.Spec;
+        var tier = spec.FindTier("web")!;
+        var slower = spec with { Tiers = [tier with { Health = tier.Health! with { Interval = TimeSpan.FromSeconds(10), Path = "/ready" } }] };
+        await runtime.ApplyAsync(runtime.Desired with { Spec = slower }, s => s, CancellationToken.None);
+        for (var second = 1; second <= 30; second++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(1));
+            await Eventually.WaitAsync(() => _clock.PendingTimers == 1, $"the probe loop to wait again after {second} s");
+        }
+
+        // The probe already waiting when the check changed ran on the old interval; every one after, on the new.
+        var later = probe.Seen.Skip(2).ToList();
+        Assert.Equal(3, later.Count);
+        Assert.All(later, p => Assert.Equal("/ready", p.Check.Path));
+        Assert.All(later.Zip(later.Skip(1)), pair => Assert.Equal(TimeSpan.FromSeconds(10), pair.Second.At - pair.First.At));
+        monitor.Stop(server.Name);
+    }
+
     private Task<DeploymentRuntime> InServiceAsync() => _services.RuntimeAsync(s_yaml, s =>
     {
         var tier = s.FindTier("web")!;
