@@ -73,12 +73,12 @@ public sealed partial class HealthMonitor(
     /// Probes once in a slot of the <see cref="ProbeSchedule"/>; null when the result is inconclusive: a timeout that
     /// the control plane's own delay explains blames nobody, and the server is probed again.
     /// </summary>
-    private async Task<ProbeResult?> ProbeAsync(HealthCheckSpec check, ProbeTarget target, DateTimeOffset due, ProbeLoop loop, CancellationToken ct)
+    private async Task<ProbeResult?> ProbeAsync(HealthCheckSpec check, ProbeTarget target, TimeSpan delay, ProbeLoop loop, CancellationToken ct)
     {
-        var lateStart = time.GetUtcNow() - due;
-        var probed = await schedule.RunAsync(check, target, ct).ConfigureAwait(false);
+        var due = time.GetUtcNow() + delay;
+        var probed = await schedule.RunAsync(check, target, delay, ct).ConfigureAwait(false);
         loop.LastBeat = probed.Finished;
-        return ProbeTiming.IsInconclusive(probed.Result, lateStart, probed.Finished - probed.Started, check.Timeout) ? null : probed.Result;
+        return ProbeTiming.IsInconclusive(probed.Result, probed.Started - due, probed.Finished - probed.Started, check.Timeout) ? null : probed.Result;
     }
 
     private async Task RunAsync(DeploymentRuntime runtime, ServerState launched, HealthCheckSpec check, ServerInstance instance, ProbeLoop loop)
@@ -87,7 +87,7 @@ public sealed partial class HealthMonitor(
         var ct = loop.Stop.Token;
         var tracker = new HealthTracker(check.HealthyAfter, check.UnhealthyAfter);
         ProbeTarget? target = null;
-        var due = time.GetUtcNow();
+        var delay = TimeSpan.Zero;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -108,20 +108,18 @@ public sealed partial class HealthMonitor(
                 // Resolved once; again only while a value the command uses is not known yet (a peer still booting).
                 target = target is { CommandUnresolved: null } ? target : Target(runtime, launched, instance);
                 var before = tracker.Verdict;
-                if (await ProbeAsync(check, target, due, loop, ct).ConfigureAwait(false) is { } result)
+                if (await ProbeAsync(check, target, delay, loop, ct).ConfigureAwait(false) is { } result)
                 {
                     tracker = tracker.Record(result);
                 }
 
-                if (Find(runtime, name) is not { } server)
+                if (Find(runtime, launched.Tier, name) is not { } server)
                 {
                     return;
                 }
 
                 var state = await ApplyAsync(runtime, server, check, before, tracker, loop.Started, ct).ConfigureAwait(false);
-                var delay = schedule.NextDelay(name, state, check.Interval, time.GetUtcNow());
-                due = time.GetUtcNow() + delay;
-                await Task.Delay(delay, time, ct).ConfigureAwait(false);
+                delay = schedule.NextDelay(name, state, check.Interval, time.GetUtcNow());
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -162,6 +160,8 @@ public sealed partial class HealthMonitor(
         {
             if (server.State == ServerStatus.Booting && time.GetUtcNow() - Max(server.LaunchedAt, watchedSince) > check.Grace)
             {
+                // Off the probe thread this runs on (see ProbeSchedule.RunAsync): recording a failure writes the state.
+                await Task.Yield();
                 Stop(server.Name);
                 await FailAsync(runtime, server, $"the health check did not pass within {check.Grace.TotalSeconds:0}s: {tracker.LastFailure ?? "no answer"}").ConfigureAwait(false);
             }
@@ -169,6 +169,8 @@ public sealed partial class HealthMonitor(
             return server.State;
         }
 
+        // Off the probe thread this runs on (see ProbeSchedule.RunAsync): the change is written to the state.
+        await Task.Yield();
         var message = next == ServerStatus.Unhealthy ? tracker.LastFailure : null;
         var applied = false;
         await runtime.MutateAsync(s =>
@@ -212,8 +214,8 @@ public sealed partial class HealthMonitor(
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
-    private static ServerState? Find(DeploymentRuntime runtime, string name) =>
-        runtime.State.Tiers.SelectMany(t => t.Servers).FirstOrDefault(s => s.Name == name && s.State is ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy);
+    private static ServerState? Find(DeploymentRuntime runtime, string tier, string name) =>
+        runtime.State.FindTier(tier)?.Servers.FirstOrDefault(s => s.Name == name && s.State is ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy);
 
     /// <summary>One server's probe loop: how to stop it and when it last made progress (read by the liveness audit).</summary>
     private sealed class ProbeLoop(DateTimeOffset started)

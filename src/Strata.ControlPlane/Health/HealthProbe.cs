@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning.State;
@@ -64,24 +65,39 @@ public sealed record ProbeTarget(string Address, int? DefaultPort, string? Worki
 public interface IHealthProbe
 {
     Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The same probe on the calling thread, which it blocks until the answer or the check's timeout: how the probe
+    /// threads run it (see <see cref="ProbeWorkers"/>). By default it waits for <see cref="ProbeAsync"/>.
+    /// </summary>
+    ProbeResult Probe(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken) =>
+        ProbeAsync(check, target, cancellationToken).GetAwaiter().GetResult();
 }
 
 internal sealed class HealthProbe(IServerShell shell) : IHealthProbe
 {
-    public async Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
+    /// <summary>An http or tcp probe on a thread-pool thread, which it blocks (a drill's few probes); a command's asynchronously.</summary>
+    public Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken) =>
+        check.Kind is HealthCheckKind.Http or HealthCheckKind.Tcp
+            ? Task.Run(() => Probe(check, target, cancellationToken), cancellationToken)
+            : ProbeCommandAsync(check, target, cancellationToken);
+
+    /// <summary>
+    /// Blocking sockets whose send and receive timeouts (which bound the connect too) are what is left of the check's
+    /// timeout: a blocked probe thread is woken by the kernel when its answer arrives, with nothing else in between.
+    /// </summary>
+    public ProbeResult Probe(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(check.Timeout);
         try
         {
             return check.Kind switch
             {
-                HealthCheckKind.Http => await ProbeHttpAsync(check, target, timeout.Token).ConfigureAwait(false),
-                HealthCheckKind.Tcp => await ProbeTcpAsync(check, target, timeout.Token).ConfigureAwait(false),
-                _ => await ProbeCommandAsync(check, target, cancellationToken).ConfigureAwait(false),
+                HealthCheckKind.Http => HttpCheck.Probe(target.Address, check.Port ?? target.DefaultPort ?? 80, check.Path ?? "/", check.Timeout),
+                HealthCheckKind.Tcp => ProbeTcp(check, target),
+                _ => ProbeCommandAsync(check, target, cancellationToken).GetAwaiter().GetResult(),
             };
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
         {
             return ProbeResult.Fail($"timed out after {check.Timeout.TotalMilliseconds:0} ms") with { TimedOut = true };
         }
@@ -91,14 +107,10 @@ internal sealed class HealthProbe(IServerShell shell) : IHealthProbe
         }
     }
 
-    private static Task<ProbeResult> ProbeHttpAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct) =>
-        HttpCheck.ProbeAsync(target.Address, check.Port ?? target.DefaultPort ?? 80, check.Path ?? "/", ct);
-
-    private static async Task<ProbeResult> ProbeTcpAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
+    private static ProbeResult ProbeTcp(HealthCheckSpec check, ProbeTarget target)
     {
         var port = check.Port ?? target.DefaultPort ?? throw new InvalidOperationException("a tcp check needs a port");
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(target.Address, port, ct).ConfigureAwait(false);
+        using var socket = HttpCheck.Connect(target.Address, port, Stopwatch.GetTimestamp() + (long)(check.Timeout.TotalSeconds * Stopwatch.Frequency));
         return ProbeResult.Pass;
     }
 

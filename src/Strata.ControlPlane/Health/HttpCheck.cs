@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -15,15 +17,17 @@ internal static class HttpCheck
     private const int StatusLineLimit = 4096;
     private const int DrainLimit = 64 * 1024;
 
-    public static async Task<ProbeResult> ProbeAsync(string host, int port, string path, CancellationToken ct)
+    /// <summary>Probes on the calling thread, which it blocks for at most <paramref name="timeout"/>.</summary>
+    /// <exception cref="SocketException">The connection failed, or timed out (<see cref="SocketError.TimedOut"/>).</exception>
+    public static ProbeResult Probe(string host, int port, string path, TimeSpan timeout)
     {
-        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(host, port, ct).ConfigureAwait(false);
-        await socket.SendAsync(Request(host, port, path), SocketFlags.None, ct).ConfigureAwait(false);
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        using var socket = Connect(host, port, deadline);
+        socket.Send(Request(host, port, path));
         var buffer = ArrayPool<byte>.Shared.Rent(StatusLineLimit);
         try
         {
-            var status = await ReadStatusAsync(socket, buffer, ct).ConfigureAwait(false);
+            var status = ReadStatus(socket, buffer, deadline);
             Drain(socket, buffer);
             return status switch
             {
@@ -38,6 +42,32 @@ internal static class HttpCheck
         }
     }
 
+    /// <summary>
+    /// A blocking socket connected to the address by <paramref name="deadline"/> (a <see cref="Stopwatch"/>
+    /// timestamp): on Linux the send timeout bounds a blocking connect. It is never made non-blocking: .NET then waits
+    /// for every later call through its event loop and the thread pool, which is what this avoids.
+    /// </summary>
+    public static Socket Connect(string host, int port, long deadline)
+    {
+        var address = IPAddress.TryParse(host, out var parsed) ? parsed : Dns.GetHostAddresses(host)[0];
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            socket.SendTimeout = socket.ReceiveTimeout = Remaining(deadline);
+            socket.Connect(address, port);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Milliseconds left until the deadline, at least one (zero would mean no timeout at all).</summary>
+    private static int Remaining(long deadline) =>
+        (int)Math.Clamp((deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency, 1, int.MaxValue);
+
     private static byte[] Request(string host, int port, string path)
     {
         var authority = host.Contains(':', StringComparison.Ordinal) ? $"[{host}]:{port}" : $"{host}:{port}";
@@ -46,12 +76,13 @@ internal static class HttpCheck
     }
 
     /// <summary>Reads until the first line is complete; null when the peer closes first or the line is not a status line.</summary>
-    private static async Task<int?> ReadStatusAsync(Socket socket, byte[] buffer, CancellationToken ct)
+    private static int? ReadStatus(Socket socket, byte[] buffer, long deadline)
     {
         var filled = 0;
         while (filled < StatusLineLimit)
         {
-            var read = await socket.ReceiveAsync(buffer.AsMemory(filled, StatusLineLimit - filled), SocketFlags.None, ct).ConfigureAwait(false);
+            socket.ReceiveTimeout = Remaining(deadline);
+            var read = socket.Receive(buffer, filled, StatusLineLimit - filled, SocketFlags.None);
             if (read == 0)
             {
                 break;

@@ -80,6 +80,7 @@ public sealed partial class LoadBalancerChecks(ProbeSchedule schedule, EventLog 
     {
         var key = (name, loadBalancer);
         (HealthCheckSpec Check, ProbeTarget Target)? probing = null;
+        var delay = TimeSpan.Zero;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -96,9 +97,15 @@ public sealed partial class LoadBalancerChecks(ProbeSchedule schedule, EventLog 
                 }
 
                 probing = Prepare(runtime, key, tier, spec, check, instance, probing);
-                var probed = await schedule.RunAsync(check, probing.Value.Target, ct).ConfigureAwait(false);
+                var probed = await schedule.RunAsync(check, probing.Value.Target, delay, ct).ConfigureAwait(false);
+                if (Find(runtime, name) is null)
+                {
+                    // Left service while it waited: the next round forgets it.
+                    continue;
+                }
+
                 await RecordAsync(runtime, server, loadBalancer, probed.Result, ct).ConfigureAwait(false);
-                await Task.Delay(schedule.NextDelay($"{name}/{loadBalancer}", ServerStatus.InService, check.Interval, time.GetUtcNow()), time, ct).ConfigureAwait(false);
+                delay = schedule.NextDelay($"{name}/{loadBalancer}", ServerStatus.InService, check.Interval, time.GetUtcNow());
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -133,6 +140,8 @@ public sealed partial class LoadBalancerChecks(ProbeSchedule schedule, EventLog 
             return;
         }
 
+        // Off the probe thread this runs on (see ProbeSchedule.RunAsync): the event is written to the state database.
+        await Task.Yield();
         Changed?.Invoke(runtime.Name);
         if (before.Verdict == HealthVerdict.Unknown && after.Verdict == HealthVerdict.Healthy)
         {

@@ -10,7 +10,7 @@ namespace Strata.ControlPlane.Health;
 /// stable phase within the interval, taken from its key, on a grid of <see cref="ControlPlaneOptions.ProbeSpreadStep"/>.
 /// Probes that all fired on the same tick made 200 single-threaded apps answer at the same instant on two busy cores,
 /// and healthy ones timed out. At most <see cref="Limit"/> probes run at once (<see cref="ControlPlaneOptions.ProbesPerCore"/>
-/// per core): a probe's timeout starts once it holds a slot, so the wait for one never counts against the server, and
+/// per core), each on a probe thread of its own: a probe's timeout starts once it has one, so the wait for one never counts against the server, and
 /// the control plane is never so busy with probes in flight that it cannot read their answers in time. Server checks
 /// and load-balancer checks run their probes through <see cref="RunAsync"/>, and so share the one bound.
 /// </summary>
@@ -18,54 +18,103 @@ public sealed class ProbeSchedule
 {
     private readonly IHealthProbe _probe;
     private readonly TimeProvider _time;
-    // Never disposed: its wait handle is never asked for, so it holds nothing to free, and probe loops still winding
-    // down when the control plane stops would find it disposed and log their last wait as an error.
-    private readonly SemaphoreSlim _slots;
+    private readonly ProbeWorkers _workers;
     private readonly TimeSpan _step;
     private readonly TimeSpan _bootInterval;
-    private int _waiting;
 
     public ProbeSchedule(IHealthProbe probe, IOptions<ControlPlaneOptions> options, TimeProvider time)
     {
         _probe = probe;
         _time = time;
         var value = options.Value;
-        Limit = Math.Max(1, value.Cores ?? Environment.ProcessorCount) * Math.Max(1, value.ProbesPerCore);
-        _slots = new SemaphoreSlim(Limit, Limit);
+        _workers = new ProbeWorkers(Math.Max(1, value.Cores ?? Environment.ProcessorCount) * Math.Max(1, value.ProbesPerCore));
         _step = value.ProbeSpreadStep;
         _bootInterval = value.BootProbeInterval;
     }
 
     /// <summary>How many probes may run at once.</summary>
-    public int Limit { get; }
+    public int Limit => _workers.Limit;
 
     /// <summary>Probes waiting for a slot now.</summary>
-    public int Waiting => Volatile.Read(ref _waiting);
+    public int Waiting => _workers.Waiting;
 
-    /// <summary>Waits for a slot to run one probe in; dispose the result to give it back.</summary>
-    public async Task<IDisposable> EnterAsync(CancellationToken ct)
+    /// <summary>
+    /// Runs one probe on a probe thread (<see cref="ProbeWorkers"/>) once <paramref name="delay"/> has passed: its
+    /// timeout starts once it has a thread. The caller goes on on that thread when the probe is done, up to its next
+    /// wait, so that a probe loop needs no thread-pool thread at all: it must hand anything slow (a state change to
+    /// record) to the thread pool itself. The wait is a timer of the clock that only hands the probe to a thread.
+    /// </summary>
+    public Task<ScheduledProbe> RunAsync(HealthCheckSpec check, ProbeTarget target, TimeSpan delay, CancellationToken ct)
     {
-        Interlocked.Increment(ref _waiting);
-        try
+        var probe = new PendingProbe(this, check, target, ct);
+        if (delay <= TimeSpan.Zero)
         {
-            await _slots.WaitAsync(ct).ConfigureAwait(false);
+            probe.Post();
         }
-        finally
+        else
         {
-            Interlocked.Decrement(ref _waiting);
+            probe.PostAfter(delay);
         }
 
-        return new Slot(_slots);
+        return probe.Done;
     }
 
-    /// <summary>Runs one probe in a slot: its timeout starts once it holds one.</summary>
-    public async Task<ScheduledProbe> RunAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
+    /// <summary>Runs one probe as soon as a probe thread is free (see <see cref="RunAsync(HealthCheckSpec, ProbeTarget, TimeSpan, CancellationToken)"/>).</summary>
+    public Task<ScheduledProbe> RunAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct) => RunAsync(check, target, TimeSpan.Zero, ct);
+
+    /// <summary>One probe from its wait until its result; cancelled with its token, whether it waits for its time or a thread.</summary>
+    private sealed class PendingProbe(ProbeSchedule schedule, HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
     {
-        using (await EnterAsync(ct).ConfigureAwait(false))
+        // Continuations run on the probe thread: that the loop needs no thread-pool thread to go on is the point.
+        private readonly TaskCompletionSource<ScheduledProbe> _done = new();
+        private ITimer? _timer;
+        private CancellationTokenRegistration _cancel;
+
+        public Task<ScheduledProbe> Done => _done.Task;
+
+        public void PostAfter(TimeSpan delay)
         {
-            var started = _time.GetUtcNow();
-            var result = await _probe.ProbeAsync(check, target, ct).ConfigureAwait(false);
-            return new ScheduledProbe(result, started, _time.GetUtcNow());
+            _timer = schedule._time.CreateTimer(static state => ((PendingProbe)state!).Due(), this, delay, Timeout.InfiniteTimeSpan);
+            _cancel = ct.UnsafeRegister(static state => ((PendingProbe)state!).Cancel(), this);
+        }
+
+        public void Post() => schedule._workers.Post(Run);
+
+        private void Due()
+        {
+            _timer?.Dispose();
+            Post();
+        }
+
+        private void Cancel()
+        {
+            _timer?.Dispose();
+            _done.TrySetCanceled(ct);
+        }
+
+        private void Run()
+        {
+            _cancel.Dispose();
+            if (ct.IsCancellationRequested)
+            {
+                _done.TrySetCanceled(ct);
+                return;
+            }
+
+            try
+            {
+                var started = schedule._time.GetUtcNow();
+                var result = schedule._probe.Probe(check, target, ct);
+                _done.TrySetResult(new ScheduledProbe(result, started, schedule._time.GetUtcNow()));
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                _done.TrySetCanceled(ct);
+            }
+            catch (Exception ex)
+            {
+                _done.TrySetException(ex);
+            }
         }
     }
 
@@ -103,19 +152,6 @@ public sealed class ProbeSchedule
         }
 
         return hash;
-    }
-
-    private sealed class Slot(SemaphoreSlim slots) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                slots.Release();
-            }
-        }
     }
 }
 

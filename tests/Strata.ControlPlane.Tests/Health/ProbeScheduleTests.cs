@@ -73,66 +73,112 @@ public sealed class ProbeScheduleTests
     }
 
     [Fact]
-    public async Task EnterAsync_AllSlotsHeld_WaitsUntilOneIsGivenBack()
+    public async Task RunAsync_EveryProbeThreadBusy_NextWaitsUntilOneIsFree()
     {
-        var schedule = Schedule(cores: 2, perCore: 3);
-        var held = new List<IDisposable>();
-        for (var i = 0; i < schedule.Limit; i++)
-        {
-            held.Add(await schedule.EnterAsync(CancellationToken.None).WithTimeout());
-        }
+        var clock = new ManualTimeProvider(s_onTick);
+        var probe = new GatedProbe(clock, TimeSpan.Zero);
+        var schedule = Schedule(cores: 2, perCore: 3, probe, clock);
+        var running = Enumerable.Range(0, schedule.Limit).Select(_ => schedule.RunAsync(s_check, s_target, CancellationToken.None)).ToList();
+        await Eventually.WaitAsync(() => probe.Running == 6, "six probes to run at once");
 
-        var next = schedule.EnterAsync(CancellationToken.None);
-        await Eventually.WaitAsync(() => schedule.Waiting == 1, "the seventh probe to wait for a slot");
+        var next = schedule.RunAsync(s_check, s_target, CancellationToken.None);
+        await Eventually.WaitAsync(() => schedule.Waiting == 1, "the seventh probe to wait for a thread");
         Assert.False(next.IsCompleted);
-        held[0].Dispose();
-        held[0].Dispose();
-        held.Add(await next.WithTimeout());
+        probe.Open(1);
+        await Eventually.WaitAsync(() => probe.Running == 6 && schedule.Waiting == 0, "the seventh probe to take the thread given back");
+        probe.Open(6);
+        await Task.WhenAll(running.Append(next)).WithTimeout();
 
         Assert.Equal(6, schedule.Limit);
-        Assert.Equal(0, schedule.Waiting);
-        Assert.False(schedule.EnterAsync(CancellationToken.None).IsCompleted, "a slot given back twice counts once");
+        Assert.Equal(7, probe.Count);
+        Assert.Equal(6, probe.MaxRunning);
     }
 
     [Fact]
-    public async Task RunAsync_AllSlotsHeld_ProbesOnceOneIsFreeAndTimesTheRunFromThen()
+    public async Task RunAsync_EveryProbeThreadBusy_ProbesOnceOneIsFreeAndTimesTheRunFromThen()
     {
         var clock = new ManualTimeProvider(s_onTick);
-        var probe = new ClockProbe(clock, TimeSpan.FromMilliseconds(300));
+        var probe = new GatedProbe(clock, TimeSpan.FromMilliseconds(300));
         var schedule = Schedule(cores: 1, perCore: 1, probe, clock);
-        var held = await schedule.EnterAsync(CancellationToken.None).WithTimeout();
+        var first = schedule.RunAsync(s_check, s_target, CancellationToken.None);
+        await Eventually.WaitAsync(() => probe.Running == 1, "the first probe to run");
 
-        var run = schedule.RunAsync(new HealthCheckSpec { Kind = HealthCheckKind.Http, Path = "/healthz" }, s_target, CancellationToken.None);
-        Assert.False(run.IsCompleted, "a probe ran without a slot");
+        var run = schedule.RunAsync(s_check, s_target, CancellationToken.None);
+        Assert.False(run.IsCompleted, "a probe ran without a thread");
         clock.Advance(TimeSpan.FromSeconds(2));
-        held.Dispose();
+        probe.Open(2);
+        await first.WithTimeout();
         var probed = await run.WithTimeout();
 
-        Assert.Equal(1, probe.Count);
-        Assert.Equal(s_onTick + TimeSpan.FromSeconds(2), probed.Started);
+        Assert.Equal(2, probe.Count);
+        Assert.Equal(s_onTick + TimeSpan.FromSeconds(2.3), probed.Started);
         Assert.Equal(TimeSpan.FromMilliseconds(300), probed.Finished - probed.Started);
         Assert.True(probed.Result.Passed);
     }
 
-    private static ProbeSchedule Schedule(int cores = 2, int perCore = 8, ClockProbe? probe = null, ManualTimeProvider? clock = null)
+    [Fact]
+    public async Task RunAsync_CancelledWhileWaitingForAThread_NeverProbes()
+    {
+        var clock = new ManualTimeProvider(s_onTick);
+        var probe = new GatedProbe(clock, TimeSpan.Zero);
+        var schedule = Schedule(cores: 1, perCore: 1, probe, clock);
+        var first = schedule.RunAsync(s_check, s_target, CancellationToken.None);
+        await Eventually.WaitAsync(() => probe.Running == 1, "the first probe to run");
+        using var cancel = new CancellationTokenSource();
+
+        var waiting = schedule.RunAsync(s_check, s_target, cancel.Token);
+        await cancel.CancelAsync();
+        probe.Open(1);
+        await first.WithTimeout();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WithTimeout());
+        Assert.Equal(1, probe.Count);
+    }
+
+    private static readonly HealthCheckSpec s_check = new() { Kind = HealthCheckKind.Http, Path = "/healthz" };
+
+    private static ProbeSchedule Schedule(int cores = 2, int perCore = 8, IHealthProbe? probe = null, ManualTimeProvider? clock = null)
     {
         clock ??= new ManualTimeProvider(s_onTick);
         var options = new ControlPlaneOptions { Cores = cores, ProbesPerCore = perCore, ProbeSpreadStep = s_step };
-        return new(probe ?? new ClockProbe(clock, TimeSpan.Zero), Options.Create(options), clock);
+        return new(probe ?? new GatedProbe(clock, TimeSpan.Zero), Options.Create(options), clock);
     }
 
-    /// <summary>Passes every probe after moving the manual clock on by how long it takes.</summary>
-    private sealed class ClockProbe(ManualTimeProvider clock, TimeSpan takes) : IHealthProbe
+    /// <summary>
+    /// Blocks each probe (on its probe thread) until opened, then passes it after moving the manual clock on by how
+    /// long it takes; counts how many run at once.
+    /// </summary>
+    private sealed class GatedProbe(ManualTimeProvider clock, TimeSpan takes) : IHealthProbe
     {
+        private readonly SemaphoreSlim _gate = new(0);
         private int _count;
+        private int _running;
+        private int _maxRunning;
 
         public int Count => Volatile.Read(ref _count);
 
-        public Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
+        public int Running => Volatile.Read(ref _running);
+
+        public int MaxRunning => Volatile.Read(ref _maxRunning);
+
+        public void Open(int probes) => _gate.Release(probes);
+
+        public Task<ProbeResult> ProbeAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken) =>
+            Task.FromResult(Probe(check, target, cancellationToken));
+
+        public ProbeResult Probe(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
         {
-            Interlocked.Increment(ref _count);
+            var running = Interlocked.Increment(ref _running);
+            lock (_gate)
+            {
+                _maxRunning = Math.Max(_maxRunning, running);
+            }
+
+            _gate.Wait(TimeSpan.FromSeconds(30), CancellationToken.None);
+            Interlocked.Decrement(ref _running);
             clock.Advance(takes);
-            return Task.FromResult(ProbeResult.Pass);
+            Interlocked.Increment(ref _count);
+            return ProbeResult.Pass;
         }
     }
 }
