@@ -29,12 +29,23 @@ public sealed record CliContext(StrataPaths Paths, TextWriter Out, TextWriter Er
     public Task<ControlPlaneClient> StartControlPlaneAsync(string? listen, CancellationToken ct) => ControlPlaneLauncher.EnsureRunningAsync(this, listen, ct);
 
     /// <summary>Control-plane options for this home folder, starting load balancers through this program.</summary>
-    public ControlPlaneOptions ControlPlaneOptions(string? listen = null) => new()
+    /// <exception cref="CliUsageException">A setting of the environment is invalid (e.g. <c>STRATA_LOCAL_ADDRESSES</c>).</exception>
+    public ControlPlaneOptions ControlPlaneOptions(string? listen = null)
     {
-        Listen = listen ?? Strata.ControlPlane.Hosting.ControlPlaneOptions.DefaultListen,
-        Paths = Paths,
-        ProxyCommand = [.. SelfCommand(), "proxy"],
-    };
+        try
+        {
+            return new()
+            {
+                Listen = listen ?? Strata.ControlPlane.Hosting.ControlPlaneOptions.DefaultListen,
+                Paths = Paths,
+                ProxyCommand = [.. SelfCommand(), "proxy"],
+            };
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliUsageException($"{ex.Message}; the control plane was not started");
+        }
+    }
 
     /// <summary>The command line that runs this same program again (apphost, or <c>dotnet strata.dll</c>).</summary>
     public static IReadOnlyList<string> SelfCommand()
@@ -44,3 +55,6 @@ public sealed record CliContext(StrataPaths Paths, TextWriter Out, TextWriter Er
         return Path.GetFileNameWithoutExtension(process) == "dotnet" && entry is not null ? [process, entry] : [process];
     }
 }
+
+/// <summary>What the user gave cannot work, said before anything is done; the command exits with <see cref="ExitCodes.Usage"/>.</summary>
+public sealed class CliUsageException(string message) : Exception(message);

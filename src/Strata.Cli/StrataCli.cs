@@ -69,6 +69,11 @@ public static class StrataCli
 
             return ex.ExitCode;
         }
+        catch (CliUsageException ex)
+        {
+            await context.Error.WriteLineAsync($"strata: {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
         catch (UntrustedListenerException ex)
         {
             await context.Error.WriteLineAsync($"strata: {ex.Message}").ConfigureAwait(false);

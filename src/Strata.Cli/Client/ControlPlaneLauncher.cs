@@ -40,6 +40,8 @@ public static class ControlPlaneLauncher
             return running;
         }
 
+        // What the control plane would refuse to start with is said here, not left in its log.
+        _ = context.ControlPlaneOptions(listen);
         context.Paths.EnsureExists();
         var pid = Start(context.Paths, listen ?? ListenRecord.TryRead(context.Paths));
         await context.Error.WriteLineAsync($"strata: started the control plane in the background (pid {pid}; log {context.Paths.ServerLog})").ConfigureAwait(false);
