@@ -62,7 +62,10 @@ public sealed class ProbeSchedule
     /// <summary>Runs one probe as soon as a probe thread is free (see <see cref="RunAsync(HealthCheckSpec, ProbeTarget, TimeSpan, CancellationToken)"/>).</summary>
     public Task<ScheduledProbe> RunAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct) => RunAsync(check, target, TimeSpan.Zero, ct);
 
-    /// <summary>One probe from its wait until its result; cancelled with its token, whether it waits for its time or a thread.</summary>
+    /// <summary>
+    /// One probe from its wait until its result: cancelled with its token while it waits for its time; one that waits
+    /// for a thread, or runs, ends when a thread reaches it, or by the check's timeout.
+    /// </summary>
     private sealed class PendingProbe(ProbeSchedule schedule, HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
     {
         // Continuations run on the probe thread: that the loop needs no thread-pool thread to go on is the point.
@@ -74,8 +77,10 @@ public sealed class ProbeSchedule
 
         public void PostAfter(TimeSpan delay)
         {
-            _timer = schedule._time.CreateTimer(static state => ((PendingProbe)state!).Due(), this, delay, Timeout.InfiniteTimeSpan);
+            // Registered before the timer exists, so that the probe it posts, however soon, always finds the
+            // registration to remove: one left behind would stay on the loop's token for the server's life.
             _cancel = ct.UnsafeRegister(static state => ((PendingProbe)state!).Cancel(), this);
+            _timer = schedule._time.CreateTimer(static state => ((PendingProbe)state!).Due(), this, delay, Timeout.InfiniteTimeSpan);
         }
 
         public void Post() => schedule._workers.Post(Run);

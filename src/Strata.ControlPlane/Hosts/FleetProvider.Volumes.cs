@@ -223,7 +223,16 @@ internal sealed partial class FleetProvider
             {
                 using (await LockVolumeAsync(placed.VolumeId, ct).ConfigureAwait(false))
                 {
-                    await MoveBetweenHostsAsync(request, placed, agent, staged, ct).ConfigureAwait(false);
+                    // As it is now: what held the lock before (a deletion, an abandonment) may have changed it.
+                    if (await FindVolumeAsync(placed.VolumeId, ct).ConfigureAwait(false) is not { Volume: not null } current)
+                    {
+                        throw new ProviderException($"volume {placed.VolumeId} of server {request.ServerId} is no longer recorded on any host");
+                    }
+
+                    if (current.Host != agent.Host)
+                    {
+                        await MoveBetweenHostsAsync(request, current, agent, staged, ct).ConfigureAwait(false);
+                    }
                 }
 
                 continue;

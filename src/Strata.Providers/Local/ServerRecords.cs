@@ -96,6 +96,9 @@ internal sealed class ServerRecords
         Interlocked.Increment(ref _writes);
         _read.TryRemove(record.Id, out _);
         AtomicFile.Write(Path.Combine(folder, RecordFile), JsonSerializer.SerializeToUtf8Bytes(record, LocalJsonContext.Default.ServerInstance), RecordWrites.Readable);
+
+        // Again once it is in place: a read between the first bump and the rename saw the old file.
+        Interlocked.Increment(ref _writes);
     }
 
     /// <summary>Removes everything but the record itself, for a launch that starts over.</summary>
@@ -124,6 +127,7 @@ internal sealed class ServerRecords
         Interlocked.Increment(ref _writes);
         _read.TryRemove(serverId, out _);
         AtomicFile.DeleteFolder(FolderOf(serverId));
+        Interlocked.Increment(ref _writes);
     }
 
     private sealed record ReadRecord(DateTime Written, long Length, ServerInstance Record);
