@@ -68,6 +68,10 @@ internal sealed class HostDrains(
     public IEnumerable<(string Deployment, LoadBalancerState State)> LoadBalancersOn(string host) =>
         deployments.LoadBalancersOnHosts().Where(l => l.State.Host == host);
 
+    /// <summary>Whether no deployment records the volume (one retained when its deployment was deleted): no drain moves it.</summary>
+    public bool IsUnrecorded(HostVolume volume) =>
+        deployments.Find(volume.Deployment)?.State.Volumes.Any(v => v.Name == volume.VolumeId) != true;
+
     /// <summary>Whether the host drains, as this control plane has marked it or the inventory recorded it.</summary>
     public bool Drains(HostRecord host) => host.Draining || fleet.IsDraining(host.Registration.Name);
 

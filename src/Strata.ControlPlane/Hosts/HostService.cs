@@ -82,10 +82,14 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
             var kept = (await inventory.ListVolumesAsync(ct).ConfigureAwait(false)).Where(v => v.Host == name).ToList();
             if (kept.Count > 0 && !force)
             {
-                throw new ConflictException(
-                    $"host {name} keeps {Counts.Of(kept.Count, "volume")}: {string.Join(", ", kept.Select(v => $"{v.VolumeId} (deployment {v.Deployment})"))}, "
-                    + $"`strata host drain {name}` moves them to other hosts (with the servers that hold them); "
-                    + $"`strata host remove {name} --force` removes it now, and their servers wait for a host named {name} to be added again with its data");
+                // Volumes retained by a deployment since deleted are moved by no drain: only a forced removal lets them go.
+                var (listed, advice) = kept.All(drains.IsUnrecorded)
+                    ? (kept.Select(v => $"{v.VolumeId} (retained by deployment {v.Deployment}, which has no record of it any more)"),
+                        $"`strata host remove {name} --force` removes the host and forgets {(kept.Count == 1 ? "it" : "them")} (the data stays in the agent's folder there)")
+                    : (kept.Select(v => $"{v.VolumeId} (deployment {v.Deployment})"),
+                        $"`strata host drain {name}` moves them to other hosts (with the servers that hold them); "
+                        + $"`strata host remove {name} --force` removes it now, and their servers wait for a host named {name} to be added again with its data");
+                throw new ConflictException($"host {name} keeps {Counts.Of(kept.Count, "volume")}: {string.Join(", ", listed)}. {advice}");
             }
 
             if (on.Count > 0 && !force)

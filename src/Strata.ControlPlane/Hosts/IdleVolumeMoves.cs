@@ -121,8 +121,8 @@ internal sealed partial class IdleVolumeMoves(
         {
             if (deployments.Find(volume.Deployment) is not { } runtime || runtime.State.Volumes.All(v => v.Name != volume.VolumeId))
             {
-                Record(volume.VolumeId, $"deployment {volume.Deployment} has no record of it (it was retained when the deployment went away): "
-                    + "it stays; `strata host remove --force` forgets it with the host");
+                Record(volume.VolumeId, $"deployment {volume.Deployment} has no record of it (it was retained when the deployment was deleted), "
+                    + $"so no server will take it: `strata host remove {volume.Host} --force` forgets it with the host");
                 continue;
             }
 
