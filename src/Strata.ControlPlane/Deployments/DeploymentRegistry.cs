@@ -12,6 +12,9 @@ namespace Strata.ControlPlane.Deployments;
 public sealed class DeploymentRegistry(IStateStore store, EventLog events, DeploymentSecrets secrets)
 {
     private readonly ConcurrentDictionary<string, DeploymentRuntime> _runtimes = new(StringComparer.Ordinal);
+
+    // The state of deployments whose applied spec could not be reloaded: they still exist, with what their state records.
+    private readonly ConcurrentDictionary<string, DeploymentState> _unloaded = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Raised when a deployment was added or changed and should be reconciled.</summary>
@@ -26,6 +29,16 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events, Deplo
     public DeploymentRuntime? Find(string name) => _runtimes.GetValueOrDefault(name);
 
     public Task WhenLoaded => _loaded.Task;
+
+    /// <summary>
+    /// Whether a deployment records the volume in its state: a loaded one, or one whose applied spec could not be
+    /// reloaded. Ask once <see cref="WhenLoaded"/> is done: before, no deployment is known.
+    /// </summary>
+    public bool RecordsVolume(string deployment, string volumeId) =>
+        (Find(deployment)?.State ?? _unloaded.GetValueOrDefault(deployment))?.Volumes.Any(v => v.Name == volumeId) == true;
+
+    /// <summary>Whether the deployment exists but its applied spec could not be reloaded (an event of it says why).</summary>
+    public bool IsUnloaded(string deployment) => Find(deployment) is null && _unloaded.ContainsKey(deployment);
 
     public async Task LoadAsync(CancellationToken ct)
     {
@@ -42,6 +55,7 @@ public sealed class DeploymentRegistry(IStateStore store, EventLog events, Deplo
             }
             catch (InvalidSpecException ex)
             {
+                _unloaded[record.Name] = state;
                 // The spec was valid when applied; an image folder may have gone since. Keep the servers running.
                 await events.PublishAsync(record.Name, EventKinds.DeploymentError, $"cannot reload the applied spec: {string.Join("; ", ex.Errors)}", severity: EventSeverity.Error, cancellationToken: ct).ConfigureAwait(false);
             }

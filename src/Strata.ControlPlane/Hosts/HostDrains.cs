@@ -69,8 +69,10 @@ internal sealed class HostDrains(
         deployments.LoadBalancersOnHosts().Where(l => l.State.Host == host);
 
     /// <summary>Whether no deployment records the volume (one retained when its deployment was deleted): no drain moves it.</summary>
-    public bool IsUnrecorded(HostVolume volume) =>
-        deployments.Find(volume.Deployment)?.State.Volumes.Any(v => v.Name == volume.VolumeId) != true;
+    public bool IsUnrecorded(HostVolume volume) => !deployments.RecordsVolume(volume.Deployment, volume.VolumeId);
+
+    /// <summary>Waits until the deployments are loaded: until then none is known, and every volume would look unrecorded.</summary>
+    public Task WhenLoadedAsync(CancellationToken ct) => deployments.WhenLoaded.WaitAsync(ct);
 
     /// <summary>Whether the host drains, as this control plane has marked it or the inventory recorded it.</summary>
     public bool Drains(HostRecord host) => host.Draining || fleet.IsDraining(host.Registration.Name);

@@ -74,6 +74,7 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
     /// <exception cref="ConflictException">The host runs servers or keeps volumes and <paramref name="force"/> is false.</exception>
     public async Task RemoveAsync(string name, bool force, CancellationToken ct)
     {
+        await drains.WhenLoadedAsync(ct).ConfigureAwait(false);
         await _changes.WaitAsync(ct).ConfigureAwait(false);
         try
         {

@@ -119,6 +119,13 @@ internal sealed partial class IdleVolumeMoves(
 
         foreach (var volume in volumes)
         {
+            if (deployments.IsUnloaded(volume.Deployment))
+            {
+                Record(volume.VolumeId, $"deployment {volume.Deployment}'s applied spec could not be reloaded (its events say why): "
+                    + "its volumes stay where they are until it is applied again");
+                continue;
+            }
+
             if (deployments.Find(volume.Deployment) is not { } runtime || runtime.State.Volumes.All(v => v.Name != volume.VolumeId))
             {
                 Record(volume.VolumeId, $"deployment {volume.Deployment} has no record of it (it was retained when the deployment was deleted), "

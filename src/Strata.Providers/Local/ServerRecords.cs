@@ -62,6 +62,11 @@ internal sealed class ServerRecords
             if (record is not null && file.Exists && file.LastWriteTimeUtc == written && file.Length == bytes.Length && Volatile.Read(ref _writes) == writes)
             {
                 _read[serverId] = new ReadRecord(written, bytes.Length, record);
+                if (Volatile.Read(ref _writes) != writes)
+                {
+                    // A write came between the check and the store: what was stored may be older than it.
+                    _read.TryRemove(serverId, out _);
+                }
             }
 
             return record;
