@@ -110,7 +110,7 @@ internal sealed class HealthProbe(IServerShell shell) : IHealthProbe
     private static ProbeResult ProbeTcp(HealthCheckSpec check, ProbeTarget target)
     {
         var port = check.Port ?? target.DefaultPort ?? throw new InvalidOperationException("a tcp check needs a port");
-        using var socket = HttpCheck.Connect(target.Address, port, Stopwatch.GetTimestamp() + (long)(check.Timeout.TotalSeconds * Stopwatch.Frequency));
+        using var socket = HttpCheck.Connect(target.Address, port, HttpCheck.DeadlineAfter(check.Timeout));
         return ProbeResult.Pass;
     }
 

@@ -21,7 +21,7 @@ internal static class HttpCheck
     /// <exception cref="SocketException">The connection failed, or timed out (<see cref="SocketError.TimedOut"/>).</exception>
     public static ProbeResult Probe(string host, int port, string path, TimeSpan timeout)
     {
-        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var deadline = DeadlineAfter(timeout);
         using var socket = Connect(host, port, deadline);
         socket.Send(Request(host, port, path));
         var buffer = ArrayPool<byte>.Shared.Rent(StatusLineLimit);
@@ -63,6 +63,9 @@ internal static class HttpCheck
             throw;
         }
     }
+
+    /// <summary>The <see cref="Stopwatch"/> timestamp <paramref name="timeout"/> from now, as <see cref="Connect"/> takes it.</summary>
+    public static long DeadlineAfter(TimeSpan timeout) => Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>Milliseconds left until the deadline, at least one (zero would mean no timeout at all).</summary>
     private static int Remaining(long deadline) =>

@@ -23,8 +23,8 @@ internal sealed partial class FleetProvider
     public async Task<(string? Host, string? Why)> MoveIdleVolumeAsync(HostVolume volume, PlacementRequest? tier, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(volume);
-        var (from, to, why) = await ChooseIdleMoveAsync(volume, tier, ct).ConfigureAwait(false);
-        if (from is null || to is null)
+        var (from, to, locked, why) = await ChooseIdleMoveAsync(volume, tier, ct).ConfigureAwait(false);
+        if (from is null || to is null || locked is null)
         {
             return (null, why);
         }
@@ -41,15 +41,16 @@ internal sealed partial class FleetProvider
         finally
         {
             ImmutableInterlocked.TryRemove(ref _movingVolumes, volume.VolumeId, out _);
-            LockOf(volume.VolumeId).Release();
+            locked.Dispose();
         }
     }
 
     /// <summary>
-    /// Under the placement lock: the agents to move the idle volume between, with the volume locked and marked as
-    /// moving; or, with nothing taken, why it stays (null when something else has it now).
+    /// Under the placement lock: the agents to move the idle volume between, with the volume's lock (dispose it once
+    /// the move ends) and the volume marked as moving; or, with nothing taken, why it stays (null when something else
+    /// has it now).
     /// </summary>
-    private async Task<(HostAgent? From, HostAgent? To, string? Why)> ChooseIdleMoveAsync(HostVolume volume, PlacementRequest? tier, CancellationToken ct)
+    private async Task<(HostAgent? From, HostAgent? To, IDisposable? Locked, string? Why)> ChooseIdleMoveAsync(HostVolume volume, PlacementRequest? tier, CancellationToken ct)
     {
         await _placing.WaitAsync(ct).ConfigureAwait(false);
         try
@@ -60,29 +61,29 @@ internal sealed partial class FleetProvider
             if (volumes.FirstOrDefault(v => v.VolumeId == volume.VolumeId) is not { Volume: not null } current || current.Host != volume.Host || InUse(volume.VolumeId))
             {
                 // Moved, deleted, or taken by a server being launched (it moves with that server) meanwhile.
-                return (null, null, null);
+                return (null, null, null, null);
             }
 
             if (!IsMovable(volume) || fleet.AgentOf(volume.Host) is not { } from)
             {
-                return (null, null, $"host {volume.Host} is not draining with its agent connected");
+                return (null, null, null, $"host {volume.Host} is not draining with its agent connected");
             }
 
             var request = tier ?? new PlacementRequest(volume.Deployment, volume.Tier, [], new PlacementRules());
             if (HostPlacement.Choose(Candidates(hosts), [.. Placed(), .. Parked(volume, volumes, request)], request, out var shortage) is not { } host
                 || fleet.AgentOf(host) is not { } to)
             {
-                return (null, null, $"{shortage ?? "no capacity: no other host is ready"} (it goes where a server of its tier could start)");
+                return (null, null, null, $"{shortage ?? "no capacity: no other host is ready"} (it goes where a server of its tier could start)");
             }
 
-            if (!LockOf(volume.VolumeId).Wait(0))
+            if (_volumeLocks.TryAcquire(volume.VolumeId) is not { } locked)
             {
                 // A backup, restore or deletion of it runs: tried again later.
-                return (null, null, null);
+                return (null, null, null, null);
             }
 
             ImmutableInterlocked.TryAdd(ref _movingVolumes, volume.VolumeId, host);
-            return (from, to, null);
+            return (from, to, locked, null);
         }
         finally
         {
@@ -97,27 +98,4 @@ internal sealed partial class FleetProvider
     private IEnumerable<PlacedServer> Parked(HostVolume volume, IReadOnlyList<HostVolume> volumes, PlacementRequest request) =>
         volumes.Where(v => v.VolumeId != volume.VolumeId && v.Deployment == volume.Deployment && v.Tier == volume.Tier && v.Volume?.Name == volume.Volume?.Name && !InUse(v.VolumeId))
             .Select(v => new PlacedServer($"volume {v.VolumeId}", _movingVolumes.GetValueOrDefault(v.VolumeId) ?? v.Host, v.Deployment, v.Tier, request.Ports, request.Resources));
-
-    private SemaphoreSlim LockOf(string volumeId) => _volumeLocks.GetOrAdd(volumeId, _ => new SemaphoreSlim(1, 1));
-
-    /// <summary>Takes the volume's lock, waiting for a move of it to end; dispose the result to give it back.</summary>
-    private async Task<IDisposable> LockVolumeAsync(string volumeId, CancellationToken ct)
-    {
-        var gate = LockOf(volumeId);
-        await gate.WaitAsync(ct).ConfigureAwait(false);
-        return new VolumeLock(gate);
-    }
-
-    private sealed class VolumeLock(SemaphoreSlim gate) : IDisposable
-    {
-        private int _released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _released, 1) == 0)
-            {
-                gate.Release();
-            }
-        }
-    }
 }

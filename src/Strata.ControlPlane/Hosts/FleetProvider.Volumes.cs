@@ -38,7 +38,7 @@ internal sealed partial class FleetProvider
     /// <summary>Deletes the volume where it is; one on a host that is not connected is deleted once the host is back.</summary>
     public async Task DeleteVolumeAsync(string volumeId, CancellationToken ct)
     {
-        using var _ = await LockVolumeAsync(volumeId, ct).ConfigureAwait(false);
+        using var _ = await _volumeLocks.AcquireAsync(volumeId, ct).ConfigureAwait(false);
         if (await FindVolumeAsync(volumeId, ct).ConfigureAwait(false) is { } placed)
         {
             // A host removed with --force (before or since this control plane started) is not Strata's any more:
@@ -56,13 +56,13 @@ internal sealed partial class FleetProvider
 
     public async Task CopyOutAsync(string volumeId, string folder, Func<CancellationToken, Task>? taken, CancellationToken ct)
     {
-        using var _ = await LockVolumeAsync(volumeId, ct).ConfigureAwait(false);
+        using var _ = await _volumeLocks.AcquireAsync(volumeId, ct).ConfigureAwait(false);
         await (await VolumeAgentAsync(volumeId, "its content can be read only once the host is back", ct).ConfigureAwait(false)).ReadVolumeAsync(volumeId, folder, taken, ct).ConfigureAwait(false);
     }
 
     public async Task CopyInAsync(string volumeId, string folder, CancellationToken ct)
     {
-        using var _ = await LockVolumeAsync(volumeId, ct).ConfigureAwait(false);
+        using var _ = await _volumeLocks.AcquireAsync(volumeId, ct).ConfigureAwait(false);
         await (await VolumeAgentAsync(volumeId, "its content can be written only once the host is back", ct).ConfigureAwait(false)).FillVolumeAsync(volumeId, folder, ct).ConfigureAwait(false);
     }
 
@@ -80,7 +80,7 @@ internal sealed partial class FleetProvider
 
     public async Task AbandonAsync(string volumeId, CancellationToken ct)
     {
-        using var _ = await LockVolumeAsync(volumeId, ct).ConfigureAwait(false);
+        using var _ = await _volumeLocks.AcquireAsync(volumeId, ct).ConfigureAwait(false);
         await inventory.ForgetVolumeAsync(volumeId, ct).ConfigureAwait(false);
     }
 
@@ -221,7 +221,7 @@ internal sealed partial class FleetProvider
             var placed = onHosts.FirstOrDefault(v => v.VolumeId == attachment.VolumeId && v.Volume is not null);
             if (placed is not null && placed.Host != agent.Host)
             {
-                using (await LockVolumeAsync(placed.VolumeId, ct).ConfigureAwait(false))
+                using (await _volumeLocks.AcquireAsync(placed.VolumeId, ct).ConfigureAwait(false))
                 {
                     // As it is now: what held the lock before (a deletion, an abandonment) may have changed it.
                     if (await FindVolumeAsync(placed.VolumeId, ct).ConfigureAwait(false) is not { Volume: not null } current)

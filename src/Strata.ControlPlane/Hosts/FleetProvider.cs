@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using Strata.Common.Concurrency;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning;
@@ -41,7 +41,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     private ImmutableDictionary<string, string> _movingVolumes = ImmutableDictionary<string, string>.Empty;
 
     // One lock per volume on a host: a move, a copy in or out, a deletion or an abandonment runs alone on it.
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _volumeLocks = new(StringComparer.Ordinal);
+    private readonly KeyedLock _volumeLocks = new();
 
     // Servers whose termination is under way, by id: they hold their ports and reservation until it returns, whatever
     // a listing meanwhile says (the run command may have exited while what it started still holds the port).

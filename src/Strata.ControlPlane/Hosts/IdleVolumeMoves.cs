@@ -126,14 +126,15 @@ internal sealed partial class IdleVolumeMoves(
                 continue;
             }
 
-            if (deployments.Find(volume.Deployment) is not { } runtime || runtime.State.Volumes.All(v => v.Name != volume.VolumeId))
+            if (!deployments.RecordsVolume(volume.Deployment, volume.VolumeId))
             {
                 Record(volume.VolumeId, $"deployment {volume.Deployment} has no record of it (it was retained when the deployment was deleted), "
                     + $"so no server will take it: `strata host remove {volume.Host} --force` forgets it with the host");
                 continue;
             }
 
-            if (!IsIdle(volume) || (_retryAt.TryGetValue(volume.VolumeId, out var retry) && time.GetUtcNow() < retry))
+            if (deployments.Find(volume.Deployment) is not { } runtime || !IsIdle(volume)
+                || (_retryAt.TryGetValue(volume.VolumeId, out var retry) && time.GetUtcNow() < retry))
             {
                 continue;
             }

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Strata.Common.Concurrency;
 using Strata.Storage;
 
 namespace Strata.Providers.Local;
