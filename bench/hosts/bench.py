@@ -145,7 +145,7 @@ def write_spec(work, name, tiers, per_tier, first_port, image_dir, interval="250
     d = os.path.join(work, f"spec-{name}")
     shutil.rmtree(d, ignore_errors=True)
     shutil.copytree(image_dir, os.path.join(d, "app"))
-    lines = [f"deployment: {name}", "images:", '  app: { from: ./app, run: "exec python3 app.py" }', "tiers:"]
+    lines = [f"deployment: {name}", "images:", f'  app: {{ from: ./app, run: "{up.APP_COMMAND}" }}', "tiers:"]
     for t in range(tiers):
         lines += [f"  w{t}:", "    image: app", f"    servers: {per_tier}", f"    ports: {{ http: {first_port + t} }}",
                   f"    env: {{ PORT: \"{first_port + t}\" }}",
@@ -171,7 +171,7 @@ def phase_up(st, work, n, runs, results):
     d = write_spec(work, "hostsup", n // HOSTS, HOSTS, 8000, os.path.join(ROOT, "bench", "up", "app"))
     results["up"] = []
     for r in range(runs):
-        t0 = time.monotonic()
+        t0, t0_wall = time.monotonic(), time.time()
         st.run("up", d, "--listen", st.listen, "--timeout", "10m")
         elapsed = time.monotonic() - t0
         status = st.status("hostsup")
@@ -183,11 +183,13 @@ def phase_up(st, work, n, runs, results):
         events = st.events("hostsup")
         fresh = [e for e in events if up.ts(e["time"]) >= time.time() - elapsed - 1]
         replaced = len({e.get("resource") for e in fresh if e["kind"] == "server.failed"})
+        marks = {k: v for k, v in up.analyse(events, t0_wall, n).items() if k not in ("replaced", "orphans", "lbFull")}
         t1 = time.monotonic()
         st.run("down", "hostsup", "--yes", "--timeout", "5m")
         results["up"].append({"up": elapsed, "down": time.monotonic() - t1, "perHost": per_host, "failed": replaced,
-                              "loadavg1": os.getloadavg()[0]})
-        log(f"up N={n} run {r + 1}: {elapsed:.2f} s, per host {per_host}, failed {replaced}, down {time.monotonic() - t1:.2f} s")
+                              "marks": marks, "loadavg1": os.getloadavg()[0]})
+        log(f"up N={n} run {r + 1}: {elapsed:.2f} s, per host {per_host}, failed {replaced}, down {time.monotonic() - t1:.2f} s; "
+            + ", ".join(f"{k} {v:.2f}" for k, v in marks.items() if v is not None))
 
 
 def phase_transfer(st, work, results):
@@ -270,7 +272,11 @@ def main():
     ap.add_argument("--host-timeout", default="3s")
     ap.add_argument("--host-lost-after", type=int, default=10, help="seconds")
     ap.add_argument("--idle-seconds", type=int, default=60)
+    ap.add_argument("--phases", default="up,transfer,loss,idle", help="a comma-separated subset of up,transfer,loss,idle")
     a = ap.parse_args()
+    phases = set(a.phases.split(","))
+    if not phases or phases - {"up", "transfer", "loss", "idle"}:
+        ap.error("--phases takes a comma-separated subset of up,transfer,loss,idle")
     if a.servers % HOSTS:
         ap.error(f"--servers must be a multiple of {HOSTS}")
     block = hold_block()  # noqa: F841 (held until the process ends)
@@ -291,10 +297,14 @@ def main():
                "--identity", h.identity, "--zone", h.zone, "--agent-dir", h.agent_dir, "--accept-new-host-key")
         results["hostAdd"].append(time.monotonic() - t0)
     log(f"hosts added in {[round(x, 2) for x in results['hostAdd']]} s")
-    phase_up(st, a.work, a.servers, a.runs, results)
-    phase_transfer(st, a.work, results)
-    phase_loss(st, a.work, hosts, a.loss_rounds, a.host_lost_after, results)
-    phase_idle(st, a.work, hosts, a.servers, a.idle_seconds, results)
+    if "up" in phases:
+        phase_up(st, a.work, a.servers, a.runs, results)
+    if "transfer" in phases:
+        phase_transfer(st, a.work, results)
+    if "loss" in phases and a.loss_rounds > 0:
+        phase_loss(st, a.work, hosts, a.loss_rounds, a.host_lost_after, results)
+    if "idle" in phases:
+        phase_idle(st, a.work, hosts, a.servers, a.idle_seconds, results)
     with open(os.path.join(a.work, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     report(results)
@@ -302,28 +312,40 @@ def main():
 
 def report(res):
     n, base = res["servers"], statistics.median(res["baseline"])
+    if res.get("up"):
+        report_up(res, n, base)
+    print(f"Hosts added (agent installed over SFTP) in {[round(x, 2) for x in res['hostAdd']]} s.")
+    if "transfer" in res:
+        t = res["transfer"]
+        print(f"Image of 16 MiB of random data to {HOSTS} hosts: first deployment {t['transfer1']['loopbackBytes'] / 2**20:.1f} "
+              f"MiB on loopback, second {t['transfer2']['loopbackBytes'] / 2**20:.2f} MiB: "
+              f"{t['secondOverFirst'] * 100:.2f} % (target < 1 %).")
+    if res.get("loss"):
+        losses = [r["seconds"] for r in res["loss"]]
+        print(f"Host loss to all its servers serving elsewhere (hostLostAfter {res['hostLostAfter']} s, host timeout "
+              f"{res['hostTimeout']}): median {statistics.median(losses):.2f} s of {[round(x, 2) for x in losses]} "
+              f"(target < hostLostAfter + 1 s + app start).")
+    if "idle" in res:
+        i = res["idle"]
+        agents = [v for k, v in i.items() if k.startswith("agent-")]
+        print(f"Idle, {i['servers']} servers on {HOSTS} hosts, {i['seconds']} s: control plane {i['controlPlane']['cpuPercent']:.2f} % "
+              f"of one core (target < 1 %), RSS {i['controlPlane']['rssMeanMiB']:.0f} MiB (target < 200); agents "
+              f"{statistics.mean(a['cpuPercent'] for a in agents):.2f} % of a core and {statistics.mean(a['rssMeanMiB'] for a in agents):.0f} MiB each.")
+    loads = [r["loadavg1"] for r in res.get("up", []) + res.get("loss", [])] + ([res["idle"]["loadavg1"]] if "idle" in res else [])
+    if loads:
+        print(f"1-minute load average during the phases: {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores.")
+
+
+def report_up(res, n, base):
     ups = [r["up"] for r in res["up"]]
     warm = statistics.median(ups)
+    marks = {k: statistics.median(v) for k in res["up"][0]["marks"]
+             if (v := [r["marks"][k] for r in res["up"] if r["marks"].get(k) is not None])}
     print(f"\n`up` of {n} servers across {HOSTS} hosts (medians of {len(ups)}): app alone {base * 1000:.0f} ms, "
           f"`up` {warm * 1000:.0f} ms, overhead {(warm - base) * 1000:.0f} ms = {(warm - base) * 1000 / n:.1f} ms per "
           f"server (target < 10). Runs: {[round(x, 2) for x in ups]} s; servers failed per run: "
           f"{[r['failed'] for r in res['up']]}; per host: {res['up'][0]['perHost']}.")
-    print(f"Hosts added (agent installed over SFTP) in {[round(x, 2) for x in res['hostAdd']]} s.")
-    t = res["transfer"]
-    print(f"Image of 16 MiB of random data to {HOSTS} hosts: first deployment {t['transfer1']['loopbackBytes'] / 2**20:.1f} "
-          f"MiB on loopback, second {t['transfer2']['loopbackBytes'] / 2**20:.2f} MiB: "
-          f"{t['secondOverFirst'] * 100:.2f} % (target < 1 %).")
-    losses = [r["seconds"] for r in res["loss"]]
-    print(f"Host loss to all its servers serving elsewhere (hostLostAfter {res['hostLostAfter']} s, host timeout "
-          f"{res['hostTimeout']}): median {statistics.median(losses):.2f} s of {[round(x, 2) for x in losses]} "
-          f"(target < hostLostAfter + 1 s + app start).")
-    i = res["idle"]
-    agents = [v for k, v in i.items() if k.startswith("agent-")]
-    print(f"Idle, {i['servers']} servers on {HOSTS} hosts, {i['seconds']} s: control plane {i['controlPlane']['cpuPercent']:.2f} % "
-          f"of one core (target < 1 %), RSS {i['controlPlane']['rssMeanMiB']:.0f} MiB (target < 200); agents "
-          f"{statistics.mean(a['cpuPercent'] for a in agents):.2f} % of a core and {statistics.mean(a['rssMeanMiB'] for a in agents):.0f} MiB each.")
-    loads = [r["loadavg1"] for r in res["up"] + res["loss"]] + [i["loadavg1"]]
-    print(f"1-minute load average during the phases: {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores.")
+    print("Milestones (medians, s from invoking `up`): " + ", ".join(f"{k} {v:.2f}" for k, v in marks.items()) + ".")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Run through bench/recovery/run.sh (which sets the environment and cleans up). Ev
 in a private STRATA_HOME under /tmp with its own address range; every process this script starts is stopped at the
 end, also on failure.
 
-  1. baseline: the app started alone (`/bin/sh -c 'exec python3 app.py'`), timed until it answers GET / with 200.
+  1. baseline: the app started alone (`/bin/sh -c 'exec PYTHON app.py'`, the interpreter running this script), timed until it answers GET / with 200.
   2. recovery: 3 servers behind the load balancer; `kill -9` of one server's process group, then GET / through the
      load balancer in a tight loop until an answer names a server that did not exist before the kill. Recovery
      overhead = that time - the app's own start time. The events (`strata events --json`) split it into
@@ -16,6 +16,7 @@ end, also on failure.
 import argparse
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -26,6 +27,10 @@ import threading
 import time
 from datetime import datetime
 from urllib.request import urlopen
+
+# The interpreter running the benchmark, by its path, for the app alone and under Strata alike: `python3` through a
+# version manager's shim (pyenv's is a shell script) costs each start several times the interpreter's own.
+APP_COMMAND = f"exec {shlex.quote(sys.executable)} app.py"
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -103,7 +108,7 @@ def write_spec(work, name, servers, lb_port, scaling=""):
     shutil.copytree(os.path.join(HERE, "app"), os.path.join(d, "app"))
     with open(os.path.join(HERE, "strata.yaml.in")) as f:
         text = (f.read().replace("@NAME@", name).replace("@SERVERS@", servers).replace("@LBPORT@", str(lb_port))
-                .replace("@SCALING@", scaling))
+                .replace("@SCALING@", scaling).replace("@COMMAND@", APP_COMMAND))
     with open(os.path.join(d, "strata.yaml"), "w") as f:
         f.write(text)
     return d
@@ -125,7 +130,7 @@ def baseline(app_dir):
     """Seconds from spawning the app alone until it answers GET / with 200."""
     env = dict(os.environ, STRATA_ADDRESS=BASELINE_ADDRESS, PORT="8000")
     t0 = time.monotonic()
-    p = subprocess.Popen(["/bin/sh", "-c", "exec python3 app.py"], cwd=app_dir, env=env,
+    p = subprocess.Popen(["/bin/sh", "-c", APP_COMMAND], cwd=app_dir, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = t0 + 30

@@ -6,7 +6,7 @@ private STRATA_HOME under /tmp; every process this script starts is stopped at t
 
 Phases:
   1. baseline: start N copies of the trivial app in parallel (each on its own 127.77.x.y address, through
-     `/bin/sh -c 'exec python3 app.py'` like Strata does) and time until every one answers GET / with 200.
+     `/bin/sh -c 'exec PYTHON app.py'` like Strata does) and time until every one answers GET / with 200.
   2. warm: control plane started beforehand (`strata server start`), then `strata up` timed, `down` between runs.
   3. cold: `strata server stop` first, so `strata up --listen` also starts the control plane.
   4. idle: 50 servers up and converged; the control plane's CPU (utime+stime) and RSS sampled from /proc.
@@ -14,6 +14,7 @@ Phases:
 import argparse
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -27,6 +28,9 @@ from urllib.request import urlopen
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+# The interpreter running the benchmark, by its path, for the apps alone and under Strata alike: `python3` through a
+# version manager's shim (pyenv's is a shell script) costs each start several times the interpreter's own.
+APP_COMMAND = f"exec {shlex.quote(sys.executable)} app.py"
 STRATA = os.environ.get("STRATA_BENCH_CLI") or os.path.join(ROOT, "strata")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -60,7 +64,7 @@ def baseline(n, app_dir):
     for i in range(n):
         env = dict(os.environ, STRATA_ADDRESS=f"127.77.{i // 250}.{i % 250 + 1}", PORT="8000")
         procs.append((time.monotonic(), subprocess.Popen(
-            ["/bin/sh", "-c", "exec python3 app.py"], cwd=app_dir, env=env,
+            ["/bin/sh", "-c", APP_COMMAND], cwd=app_dir, env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)))
 
     def poll(i):
@@ -219,7 +223,7 @@ def write_spec(work, n, lb_port, interval="200ms", suffix=""):
     shutil.copytree(os.path.join(HERE, "app"), os.path.join(d, "app"))
     with open(os.path.join(HERE, "strata.yaml.in")) as f:
         text = (f.read().replace("@NAME@", name).replace("@N@", str(n)).replace("@LBPORT@", str(lb_port))
-                .replace("@INTERVAL@", interval))
+                .replace("@INTERVAL@", interval).replace("@COMMAND@", APP_COMMAND))
     with open(os.path.join(d, "strata.yaml"), "w") as f:
         f.write(text)
     return d, name

@@ -22,7 +22,7 @@ internal sealed partial class FleetProvider
         {
             var hosts = await inventory.ListAsync(ct).ConfigureAwait(false);
             await RefreshAsync(ct).ConfigureAwait(false);
-            if (hosts.All(h => _hosts.ContainsKey(h.Registration.Name) || _removed.Contains(h.Registration.Name))
+            if (hosts.All(h => _listings.Hosts.ContainsKey(h.Registration.Name) || _removed.Contains(h.Registration.Name))
                 || time.GetUtcNow() - _firstAsked >= fleet.Options.HostTimeout)
             {
                 _everyHostListed = true;

@@ -113,7 +113,7 @@ internal sealed partial class FleetProvider
 
     /// <summary>Whether a server keeps volumes on the host it runs on, as last listed: it cannot be moved off that host.</summary>
     public bool KeepsVolumes(string host, string serverId) =>
-        _hosts.TryGetValue(host, out var listed) && listed.Servers.TryGetValue(serverId, out var server) && server.Volumes.Count > 0;
+        _listings.Hosts.TryGetValue(host, out var listed) && listed.Servers.TryGetValue(serverId, out var server) && server.Volumes.Count > 0;
 
     private Task<HostVolume?> FindVolumeAsync(string volumeId, CancellationToken ct) => inventory.FindVolumeAsync(volumeId, ct);
 
@@ -179,7 +179,7 @@ internal sealed partial class FleetProvider
     private bool InUse(string volumeId)
     {
         var lost = LostHosts();
-        return _heldVolumes.Values.Any(v => v.Contains(volumeId)) || _hosts.Any(h => !lost.Contains(h.Key) && h.Value.Servers.Values.Any(s => Holds(s, volumeId)));
+        return _heldVolumes.Values.Any(v => v.Contains(volumeId)) || _listings.Hosts.Any(h => !lost.Contains(h.Key) && h.Value.Servers.Values.Any(s => Holds(s, volumeId)));
     }
 
     /// <summary>Whether the server, starting or running, holds the volume.</summary>
@@ -278,7 +278,7 @@ internal sealed partial class FleetProvider
             throw new ProviderException($"volume {placed.VolumeId} is on host {placed.Host}, which is not draining with its agent connected: a volume leaves its host only when the host drains");
         }
 
-        if (_hosts.TryGetValue(placed.Host, out var listed) && listed.Servers.Values.Any(s => Holds(s, placed.VolumeId)))
+        if (_listings.Hosts.TryGetValue(placed.Host, out var listed) && listed.Servers.Values.Any(s => Holds(s, placed.VolumeId)))
         {
             throw new ProviderException($"volume {placed.VolumeId} is still held by a server on host {placed.Host}: it moves once that server has stopped");
         }

@@ -29,7 +29,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
 {
     private readonly SemaphoreSlim _placing = new(1, 1);
     private readonly LocalServerShell _localShell = new();
-    private ImmutableDictionary<string, HostServers> _hosts = ImmutableDictionary<string, HostServers>.Empty;
+    private readonly HostServerListings _listings = new();
 
     // Servers placed whose launch is still under way, by id: counted for placement before any listing shows them.
     private ImmutableDictionary<string, PlacedServer> _held = ImmutableDictionary<string, PlacedServer>.Empty;
@@ -98,7 +98,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             var agent = AgentOn(host, request.ServerId);
             await MoveVolumesAsync(request, agent, volumes, ct).ConfigureAwait(false);
             var instance = await agent.LaunchAsync(request, ct).ConfigureAwait(false);
-            ImmutableInterlocked.Update(ref _hosts, h => h.TryGetValue(host, out var servers) ? h.SetItem(host, servers.With(instance)) : h);
+            _listings.Launched(host, instance);
             return instance;
         }
         finally
@@ -246,7 +246,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         await AwaitFirstListingsAsync(ct).ConfigureAwait(false);
         await RefreshAsync(ct, everyHost: true).ConfigureAwait(false);
         var lost = LostHosts();
-        return [.. local, .. _hosts.SelectMany(h => h.Value.Servers.Values.Select(s => lost.Contains(h.Key) ? OnLostHost(s, h.Key) : s))
+        return [.. local, .. _listings.Hosts.SelectMany(h => h.Value.Servers.Values.Select(s => lost.Contains(h.Key) ? OnLostHost(s, h.Key) : s))
             .Where(s => deployment is null || s.Deployment == deployment)];
     }
 
@@ -277,7 +277,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             return null;
         }
 
-        var silent = _registered.Where(h => !_hosts.ContainsKey(h) && !_removed.Contains(h)).Order(StringComparer.Ordinal).ToList();
+        var silent = _registered.Where(h => !_listings.Hosts.ContainsKey(h) && !_removed.Contains(h)).Order(StringComparer.Ordinal).ToList();
         return silent.Count == 0
             ? null
             : $"{serverId} may run on host{(silent.Count == 1 ? "" : "s")} {string.Join(", ", silent)}, not heard from since this control plane started";
@@ -303,7 +303,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
 
     /// <summary>The servers on a host (not failed or terminated), as last listed or launched there, ordered by id.</summary>
     public IReadOnlyList<ServerInstance> ServersOn(string host) =>
-        _hosts.TryGetValue(host, out var listed)
+        _listings.Hosts.TryGetValue(host, out var listed)
             ? [.. listed.Servers.Values.Where(s => s.State is not (ServerInstanceState.Terminated or ServerInstanceState.Failed)).OrderBy(s => s.Id, StringComparer.Ordinal)]
             : [];
 
@@ -317,7 +317,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     public void Admit(string host)
     {
         ImmutableInterlocked.Update(ref _removed, r => r.Remove(host));
-        ImmutableInterlocked.TryRemove(ref _hosts, host, out _);
+        _listings.Forget(host);
     }
 
     private static string Since(DateTimeOffset? heartbeat) =>
@@ -331,10 +331,10 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     public IReadOnlyDictionary<string, HostUse> UsePerHost()
     {
         var placed = Placed();
-        return _hosts.Keys.Union(_held.Values.Select(h => h.Host)).ToDictionary(
+        return _listings.Hosts.Keys.Union(_held.Values.Select(h => h.Host)).ToDictionary(
             host => host,
             host => new HostUse(
-                _hosts.TryGetValue(host, out var listed) ? listed.Servers.Values.Count(s => s.State is not (ServerInstanceState.Terminated or ServerInstanceState.Failed)) : 0,
+                _listings.Hosts.TryGetValue(host, out var listed) ? listed.Servers.Values.Count(s => s.State is not (ServerInstanceState.Terminated or ServerInstanceState.Failed)) : 0,
                 HostPlacement.ReservedOn(host, placed)),
             StringComparer.Ordinal);
     }
@@ -357,7 +357,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
 
         if (!LostHosts().Contains(host))
         {
-            if (_hosts.TryGetValue(host, out var listed) && listed.Servers.TryGetValue(serverId, out var server)
+            if (_listings.Hosts.TryGetValue(host, out var listed) && listed.Servers.TryGetValue(serverId, out var server)
                 && server.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
             {
                 ImmutableInterlocked.TryAdd(ref _stopping, serverId, new PlacedServer(serverId, host, server.Deployment, server.Tier, server.Ports, server.Resources));
@@ -373,7 +373,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             }
         }
 
-        ImmutableInterlocked.Update(ref _hosts, h => h.TryGetValue(host, out var servers) ? h.SetItem(host, servers.Without(serverId)) : h);
+        _listings.Removed(host, serverId);
     }
 
     public Task FenceAsync(string serverId, CancellationToken ct) => HostOf(serverId) switch
@@ -414,12 +414,13 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
         foreach (var status in fleet.List().Where(h => h.State is HostState.Ready or HostState.Draining && !_removed.Contains(h.Name)))
         {
             if (fleet.AgentOf(status.Name) is not { } agent
-                || (!everyHost && _hosts.TryGetValue(status.Name, out var known) && ReferenceEquals(known.Agent, agent)))
+                || (!everyHost && _listings.Hosts.TryGetValue(status.Name, out var known) && ReferenceEquals(known.Agent, agent)))
             {
                 continue;
             }
 
             IReadOnlyList<ServerInstance> servers;
+            var asked = _listings.Asking();
             using var timeout = new CancellationTokenSource(fleet.Options.HostTimeout, time);
             using var patience = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
             try
@@ -432,7 +433,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
                 continue;
             }
 
-            ImmutableInterlocked.Update(ref _hosts, h => h.SetItem(status.Name, new HostServers(agent, servers.ToImmutableDictionary(s => s.Id, StringComparer.Ordinal))));
+            _listings.Apply(status.Name, agent, servers, asked);
         }
     }
 
@@ -459,7 +460,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     {
         // Only a server whose process starts or runs holds its ports: one that exited (failed, awaiting clean-up until
         // its replacement serves) leaves them free, or its replacement could never be placed where it ran.
-        var listed = _hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
+        var listed = _listings.Hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
             .Select(s => new PlacedServer(s.Id, h.Key, s.Deployment, s.Tier, s.Ports, s.Resources))).ToList();
         return [.. listed, .. _held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId)), .. LoadBalancersPlaced()];
     }
@@ -482,7 +483,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     }
 
     public string? HostOf(string serverId) =>
-        _held.TryGetValue(serverId, out var held) ? held.Host : _hosts.FirstOrDefault(h => h.Value.Servers.ContainsKey(serverId)).Key;
+        _held.TryGetValue(serverId, out var held) ? held.Host : _listings.Hosts.FirstOrDefault(h => h.Value.Servers.ContainsKey(serverId)).Key;
 
     private HostAgent AgentOn(string host, string serverId) =>
         fleet.AgentOf(host) ?? throw new ProviderException($"server {serverId} is on host {host}, which is not connected; retried when it is back");
@@ -501,12 +502,4 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
 
     /// <summary>How many servers a host runs and what they reserve there.</summary>
     public sealed record HostUse(int Servers, ServerResources Reserved);
-
-    /// <summary>A host's servers as last listed or launched, and the agent they were listed through.</summary>
-    private sealed record HostServers(HostAgent Agent, ImmutableDictionary<string, ServerInstance> Servers)
-    {
-        public HostServers With(ServerInstance server) => this with { Servers = Servers.SetItem(server.Id, server) };
-
-        public HostServers Without(string serverId) => this with { Servers = Servers.Remove(serverId) };
-    }
 }

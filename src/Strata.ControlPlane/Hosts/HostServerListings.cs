@@ -1,0 +1,100 @@
+using System.Collections.Immutable;
+using Strata.Providers;
+
+namespace Strata.ControlPlane.Hosts;
+
+/// <summary>
+/// What each host runs, as its agent last listed it, with what this control plane changed there since. Listings are
+/// asked for while launches and terminations go on: one asked before a launch returned and answered after it would
+/// drop the new server, which then held no port for placement (a second server of its tier was placed on its host and
+/// could not bind the port) and looked gone. So every launch and termination is recorded with a serial, a listing
+/// applies the changes made since it was asked for, and a listing older than the one standing is not applied at all.
+/// </summary>
+internal sealed class HostServerListings
+{
+    private readonly Lock _gate = new();
+    private long _serial;
+    private ImmutableList<ServerChange> _changes = [];
+
+    /// <summary>Each listed host's servers: a snapshot, read without locking.</summary>
+    public ImmutableDictionary<string, HostServers> Hosts { get; private set; } = ImmutableDictionary<string, HostServers>.Empty;
+
+    /// <summary>The serial to pass to <see cref="Apply"/>: take it before the agent is asked.</summary>
+    public long Asking()
+    {
+        lock (_gate)
+        {
+            return _serial;
+        }
+    }
+
+    /// <summary>
+    /// The listing of the host by <paramref name="agent"/> (its connection: a new one's listing always applies), asked
+    /// for at <paramref name="asked"/>, with the changes made since.
+    /// </summary>
+    public void Apply(string host, object agent, IEnumerable<ServerInstance> listed, long asked)
+    {
+        lock (_gate)
+        {
+            if (Hosts.TryGetValue(host, out var current) && ReferenceEquals(current.Agent, agent) && current.ListedAt > asked)
+            {
+                return;
+            }
+
+            var servers = listed.ToImmutableDictionary(s => s.Id, StringComparer.Ordinal);
+            foreach (var change in _changes.Where(c => c.Host == host && c.Serial > asked))
+            {
+                // A server the listing shows is as the agent saw it, which is newer than its launch.
+                servers = change.Launched is not { } launched ? servers.Remove(change.ServerId)
+                    : servers.ContainsKey(change.ServerId) ? servers
+                    : servers.SetItem(change.ServerId, launched);
+            }
+
+            Hosts = Hosts.SetItem(host, new HostServers(agent, servers, asked));
+            _changes = _changes.RemoveAll(c => c.Host == host && c.Serial <= asked);
+        }
+    }
+
+    /// <summary>A server the host's agent has launched.</summary>
+    public void Launched(string host, ServerInstance server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        Record(host, server.Id, server);
+    }
+
+    /// <summary>A server the host's agent has terminated, or that is forgotten.</summary>
+    public void Removed(string host, string serverId) => Record(host, serverId, null);
+
+    /// <summary>Drops all that is known of the host's servers: it is registered anew.</summary>
+    public void Forget(string host)
+    {
+        lock (_gate)
+        {
+            Hosts = Hosts.Remove(host);
+            _changes = _changes.RemoveAll(c => c.Host == host);
+        }
+    }
+
+    private void Record(string host, string serverId, ServerInstance? launched)
+    {
+        lock (_gate)
+        {
+            _changes = _changes.Add(new ServerChange(++_serial, host, serverId, launched));
+            if (Hosts.TryGetValue(host, out var servers))
+            {
+                Hosts = Hosts.SetItem(host, launched is null ? servers.Without(serverId) : servers.With(launched));
+            }
+        }
+    }
+
+    /// <summary>A launch (with the server as launched) or a termination (null) on a host, numbered in order.</summary>
+    private sealed record ServerChange(long Serial, string Host, string ServerId, ServerInstance? Launched);
+}
+
+/// <summary>A host's servers as last listed (asked for at <paramref name="ListedAt"/>) or changed since, and the agent connection that listed them.</summary>
+internal sealed record HostServers(object Agent, ImmutableDictionary<string, ServerInstance> Servers, long ListedAt)
+{
+    public HostServers With(ServerInstance server) => this with { Servers = Servers.SetItem(server.Id, server) };
+
+    public HostServers Without(string serverId) => this with { Servers = Servers.Remove(serverId) };
+}

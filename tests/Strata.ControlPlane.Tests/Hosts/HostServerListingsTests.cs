@@ -1,0 +1,105 @@
+using Strata.ControlPlane.Hosts;
+using Strata.Providers;
+
+namespace Strata.ControlPlane.Tests.Hosts;
+
+[Trait("kind", "unit")]
+public sealed class HostServerListingsTests
+{
+    private readonly object _agent = new();
+
+    [Fact]
+    public void Apply_ListingAskedBeforeALaunchAnsweredAfterIt_KeepsTheLaunchedServer()
+    {
+        var listings = new HostServerListings();
+        listings.Apply("h1", _agent, [Server("web-1")], listings.Asking());
+
+        var asked = listings.Asking();
+        listings.Launched("h1", Server("web-2"));
+        listings.Apply("h1", _agent, [Server("web-1")], asked);
+
+        Assert.Equal(["web-1", "web-2"], Ids("h1", listings));
+    }
+
+    [Fact]
+    public void Apply_ListingAskedBeforeATerminationAnsweredAfterIt_DoesNotBringTheServerBack()
+    {
+        var listings = new HostServerListings();
+        listings.Apply("h1", _agent, [Server("web-1"), Server("web-2")], listings.Asking());
+
+        var asked = listings.Asking();
+        listings.Removed("h1", "web-2");
+        listings.Apply("h1", _agent, [Server("web-1"), Server("web-2")], asked);
+
+        Assert.Equal(["web-1"], Ids("h1", listings));
+    }
+
+    [Fact]
+    public void Apply_ListingAskedAfterALaunch_IsTakenAsTheAgentSeesIt()
+    {
+        var listings = new HostServerListings();
+        listings.Apply("h1", _agent, [], listings.Asking());
+        listings.Launched("h1", Server("web-1"));
+
+        // The server exited since: the agent's word stands, and the launch is no longer applied to later listings.
+        listings.Apply("h1", _agent, [Server("web-1", ServerInstanceState.Failed)], listings.Asking());
+        Assert.Equal(ServerInstanceState.Failed, listings.Hosts["h1"].Servers["web-1"].State);
+
+        listings.Apply("h1", _agent, [], listings.Asking());
+        Assert.Empty(Ids("h1", listings));
+    }
+
+    [Fact]
+    public void Apply_OlderListingAnsweredAfterANewerOne_IsIgnoredAndANewConnectionsListingStands()
+    {
+        var listings = new HostServerListings();
+        var older = listings.Asking();
+        listings.Launched("h1", Server("web-1"));
+        var newer = listings.Asking();
+        listings.Apply("h1", _agent, [Server("web-1")], newer);
+
+        listings.Apply("h1", _agent, [], older);
+        Assert.Equal(["web-1"], Ids("h1", listings));
+
+        // The agent reconnected: what its new connection lists is what the host runs.
+        var reconnected = new object();
+        listings.Apply("h1", reconnected, [Server("web-9")], listings.Asking());
+        Assert.Equal(["web-9"], Ids("h1", listings));
+        Assert.Same(reconnected, listings.Hosts["h1"].Agent);
+    }
+
+    [Fact]
+    public void Launched_OnAHostNeverListed_IsAppliedToItsFirstListing()
+    {
+        var listings = new HostServerListings();
+        var asked = listings.Asking();
+        listings.Launched("h2", Server("web-3"));
+
+        Assert.False(listings.Hosts.ContainsKey("h2"));
+        listings.Apply("h2", _agent, [], asked);
+        Assert.Equal(["web-3"], Ids("h2", listings));
+    }
+
+    [Fact]
+    public void Forget_DropsTheHostAndItsPendingChanges()
+    {
+        var listings = new HostServerListings();
+        var asked = listings.Asking();
+        listings.Apply("h1", _agent, [Server("web-1")], asked);
+        listings.Launched("h1", Server("web-2"));
+
+        listings.Forget("h1");
+        Assert.False(listings.Hosts.ContainsKey("h1"));
+        listings.Apply("h1", _agent, [], asked);
+        Assert.Empty(Ids("h1", listings));
+    }
+
+    private static List<string> Ids(string host, HostServerListings listings) =>
+        [.. listings.Hosts[host].Servers.Keys.Order(StringComparer.Ordinal)];
+
+    private static ServerInstance Server(string id, ServerInstanceState state = ServerInstanceState.Running) => new()
+    {
+        Id = id, Name = id, Deployment = "shop", Tier = "web", Zone = "a", Address = "127.61.0.1", ImageId = "sha256:test",
+        State = state, LaunchedAt = DateTimeOffset.UnixEpoch, RootPath = "/srv", LogPath = "/srv/log", ConfigPath = "/srv/config.json",
+    };
+}
