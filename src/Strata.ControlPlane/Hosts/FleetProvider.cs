@@ -187,6 +187,12 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             ? $"{host}: {ServerResources.FormatBytes(free)} of disk free, about {ServerResources.FormatBytes(needed)} needed"
             : null;
 
+    /// <summary>The cores of the ready hosts servers are placed on; null when none is (servers run on this machine, or nowhere yet).</summary>
+    public int? BootCores =>
+        fleet.List().Where(h => h is { State: HostState.Ready, Connected: true, Agent: not null } && !_removed.Contains(h.Name)).Sum(h => h.Agent!.Cores) is > 0 and var cores
+            ? cores
+            : null;
+
     /// <summary>
     /// Why <paramref name="count"/> more servers of the tier cannot all be placed now, the places of the
     /// <paramref name="leaving"/> servers counted as free, or null when they can (or no hosts are registered).

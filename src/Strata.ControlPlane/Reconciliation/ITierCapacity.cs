@@ -33,6 +33,12 @@ public interface ITierCapacity
     /// on host h2, which is draining"), or null when it could: its volumes go only to its replacement.
     /// </summary>
     string? WhyPinned(string serverId) => null;
+
+    /// <summary>
+    /// The processor cores the servers launched now boot on: those of the ready hosts they are placed on, or null for
+    /// this machine's (see <see cref="LaunchPacer"/>).
+    /// </summary>
+    int? BootCores => null;
 }
 
 /// <summary>The control plane's machine alone: servers are limited by the provider's own resources, not by placement.</summary>

@@ -5,12 +5,14 @@ using Strata.Planning.State;
 namespace Strata.ControlPlane.Reconciliation;
 
 /// <summary>
-/// Bounds how many servers are coming up at once on this host (launching or booting), so that a hundred launches do
-/// not start a hundred interpreters together and starve them all, and the control plane with them. The bound starts
-/// at <see cref="ControlPlaneOptions.LaunchesPerCore"/> per core and adapts to how fast servers come into service:
-/// while boots take less than <see cref="SaturatedGraceShare"/> of their health check's grace and every slot is used,
-/// it grows by one per server in service; past that share the machine is saturated and it shrinks by one, never below
-/// one per core. Boots slowing down as more run at once is the machine being used, not harm (compared with the
+/// Bounds how many servers are coming up at once (launching or booting), so that a hundred launches do not start a
+/// hundred interpreters together and starve them all, and the control plane with them. The bound is per core of the
+/// machines servers boot on: this one, or the ready hosts servers are placed on (<see cref="ITierCapacity.BootCores"/>;
+/// placement spreads launches over them, least loaded first), so that five hosts bring servers up five times as fast
+/// as one. It starts at <see cref="ControlPlaneOptions.LaunchesPerCore"/> per core and adapts to how fast servers come
+/// into service: while boots take less than <see cref="SaturatedGraceShare"/> of their health check's grace and every
+/// slot is used, it grows by one per server in service; past that share the machines are saturated and it shrinks by
+/// one, never below one per core. Boots slowing down as more run at once is the machine being used, not harm (compared with the
 /// fastest boot seen, as before, the bound fell to its floor on any busy machine and launches crawled); a boot that
 /// nears its grace risks being failed, and that is harm. A slot is held from the launch until the server is in
 /// service, failed or gone; a launch waiting for one looks at its deployment's state every
@@ -34,19 +36,23 @@ public sealed class LaunchPacer
     private readonly Queue<TaskCompletionSource> _waiting = new();
     private readonly TimeProvider _time;
     private readonly TimeSpan _recheck;
-    private readonly int _min;
-    private readonly int _max;
-    private int _limit;
+    private readonly ITierCapacity? _capacity;
+    private readonly int? _cores;
+    private readonly int _maxPerCore;
+    private double _perCore;
     private double? _average;
 
-    public LaunchPacer(IOptions<ControlPlaneOptions> options, TimeProvider time)
+    /// <param name="options">The pacing options; <see cref="ControlPlaneOptions.Cores"/>, when set, is the cores to pace for whatever the hosts.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="capacity">Where servers are placed, which tells the cores they boot on; null for this machine's.</param>
+    public LaunchPacer(IOptions<ControlPlaneOptions> options, TimeProvider time, ITierCapacity? capacity = null)
     {
         _time = time;
+        _capacity = capacity;
         _recheck = options.Value.BootProbeInterval;
-        var cores = Math.Max(1, options.Value.Cores ?? Environment.ProcessorCount);
-        _min = cores;
-        _max = Math.Max(_min, cores * options.Value.MaxLaunchesPerCore);
-        _limit = Math.Clamp(cores * options.Value.LaunchesPerCore, _min, _max);
+        _cores = options.Value.Cores;
+        _maxPerCore = Math.Max(1, options.Value.MaxLaunchesPerCore);
+        _perCore = Math.Clamp(options.Value.LaunchesPerCore, 1, _maxPerCore);
     }
 
     /// <summary>Servers coming up at once now allowed.</summary>
@@ -54,12 +60,17 @@ public sealed class LaunchPacer
     {
         get
         {
+            var cores = Cores();
             lock (_gate)
             {
-                return _limit;
+                return LimitNow(cores);
             }
         }
     }
+
+    private int Cores() => Math.Max(1, _cores ?? _capacity?.BootCores ?? Environment.ProcessorCount);
+
+    private int LimitNow(int cores) => Math.Clamp((int)Math.Round(_perCore * cores), cores, cores * _maxPerCore);
 
     /// <summary>
     /// Waits for a slot for <paramref name="server"/>; false (and no slot held) when, by then, the server is no longer
@@ -72,9 +83,10 @@ public sealed class LaunchPacer
         while (true)
         {
             TaskCompletionSource turn;
+            var cores = Cores();
             lock (_gate)
             {
-                if (_coming.ContainsKey(key) || _coming.Count < _limit)
+                if (_coming.ContainsKey(key) || _coming.Count < LimitNow(cores))
                 {
                     _coming[key] = new Coming(_time.GetUtcNow(), grace);
                     break;
@@ -116,6 +128,7 @@ public sealed class LaunchPacer
     public void Settle(string deployment, DeploymentState state)
     {
         List<(string, string)> done;
+        var cores = Cores();
         lock (_gate)
         {
             _settled[deployment] = _time.GetUtcNow();
@@ -126,7 +139,7 @@ public sealed class LaunchPacer
                 if (servers.GetValueOrDefault(key.Item2) is { State: ServerStatus.InService, StateSince: { } since })
                 {
                     var coming = _coming[key];
-                    Learn((since - coming.Since) / coming.Grace);
+                    Learn((since - coming.Since) / coming.Grace, cores);
                 }
             }
         }
@@ -149,16 +162,17 @@ public sealed class LaunchPacer
     }
 
     /// <param name="graceShare">How much of its grace the boot took.</param>
-    private void Learn(double graceShare)
+    /// <param name="cores">The cores servers boot on now: the bound moves by one slot of all of them.</param>
+    private void Learn(double graceShare, int cores)
     {
         _average = _average is { } average ? ((1 - NewestWeight) * average) + (NewestWeight * graceShare) : graceShare;
         if (_average > SaturatedGraceShare)
         {
-            _limit = Math.Max(_min, _limit - 1);
+            _perCore = Math.Max(1, (LimitNow(cores) - 1.0) / cores);
         }
-        else if (_coming.Count >= _limit)
+        else if (_coming.Count >= LimitNow(cores))
         {
-            _limit = Math.Min(_max, _limit + 1);
+            _perCore = Math.Min(_maxPerCore, (LimitNow(cores) + 1.0) / cores);
         }
     }
 

@@ -78,10 +78,13 @@ public sealed class HealthMonitorScheduleTests : IAsyncDisposable
         var tier = spec.FindTier("web")!;
         var slower = spec with { Tiers = [tier with { Health = tier.Health! with { Interval = TimeSpan.FromSeconds(10), Path = "/ready" } }] };
         await runtime.ApplyAsync(runtime.Desired with { Spec = slower }, s => s, CancellationToken.None);
-        for (var second = 1; second <= 30; second++)
+        // The clock moves to each probe's time exactly: a probe reads the clock on its own thread, and one that read it
+        // while a longer step was still under way would see a time in the middle of that step.
+        var end = _clock.GetUtcNow() + TimeSpan.FromSeconds(30);
+        while (_clock.NextTimerDueAt is { } due && due <= end)
         {
-            _clock.Advance(TimeSpan.FromSeconds(1));
-            await Eventually.WaitAsync(() => _clock.PendingTimers == 1, $"the probe loop to wait again after {second} s");
+            _clock.Advance(due - _clock.GetUtcNow());
+            await Eventually.WaitAsync(() => _clock.PendingTimers == 1 && _clock.NextTimerDueAt > due, $"the probe loop to wait again after the probe at {due:HH:mm:ss.ff}");
         }
 
         // The probe already waiting when the check changed ran on the old interval; every one after, on the new.

@@ -37,6 +37,25 @@ public sealed class LaunchPacerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task EnterAsync_ServersPlacedOnHosts_BoundIsPerCoreOfTheReadyHosts()
+    {
+        var runtime = await _services.RuntimeAsync(s_yaml);
+        var hosts = new HostCores { Cores = 3 };
+        var pacer = new LaunchPacer(Options.Create(new ControlPlaneOptions { LaunchesPerCore = 2, MaxLaunchesPerCore = 8 }), _clock, hosts);
+        var servers = runtime.State.FindTier("web")!.Servers;
+
+        var entries = servers.Select(s => pacer.EnterAsync(runtime, s, CancellationToken.None)).ToList();
+        Assert.Equal(6, entries.Count(e => e.IsCompleted));
+        Assert.Equal(6, pacer.Limit);
+
+        // A host more: two slots more, and the waiting launches see them on their next look.
+        hosts.Cores = 4;
+        _clock.Advance(TimeSpan.FromMilliseconds(100));
+        await Eventually.WaitAsync(() => entries.Count(e => e.IsCompleted) == 8, "two more launches on the added host's cores");
+        Assert.Equal(8, pacer.Limit);
+    }
+
+    [Fact]
     public async Task Settle_BootsTakeMostOfTheirGrace_BoundShrinksButNeverBelowOnePerCore()
     {
         var runtime = await _services.RuntimeAsync(s_yaml);
@@ -178,4 +197,19 @@ public sealed class LaunchPacerTests : IAsyncDisposable
 
     private Task InServiceAsync(DeploymentRuntime runtime, string name) => runtime.MutateAsync(
         s => s.WithServer(s.FindServer("web", name)! with { State = ServerStatus.InService }, _clock.GetUtcNow()), CancellationToken.None);
+
+    /// <summary>Placement on hosts whose cores add up to <see cref="Cores"/>.</summary>
+    private sealed class HostCores : ITierCapacity
+    {
+        public int Cores { get; set; }
+
+        public int? BootCores => Cores;
+
+        public Task<string?> ShortageAsync(string deployment, Spec.Model.TierSpec tier, int count, IReadOnlySet<string> leaving, CancellationToken ct) => Task.FromResult<string?>(null);
+
+        public Task<IReadOnlyList<Planning.PlannedHost>?> PreviewAsync(string deployment, Spec.Model.TierSpec tier, int count, CancellationToken ct) =>
+            Task.FromResult<IReadOnlyList<Planning.PlannedHost>?>(null);
+
+        public string? WhyMoving(string serverId) => null;
+    }
 }
