@@ -167,8 +167,10 @@ def lo_bytes():
     raise RuntimeError("no lo interface in /proc/net/dev")
 
 
-def phase_up(st, work, n, runs, results):
-    d = write_spec(work, "hostsup", n // HOSTS, HOSTS, 8000, os.path.join(ROOT, "bench", "up", "app"))
+def phase_up(st, work, n, runs, interval, results):
+    # A booting server is probed every 100 ms whatever its interval (the control plane's BootProbeInterval), so the
+    # interval of servers in service only sets the load that probing them puts on the apps and the control plane.
+    d = write_spec(work, "hostsup", n // HOSTS, HOSTS, 8000, os.path.join(ROOT, "bench", "up", "app"), interval=interval, timeout="1s")
     results["up"] = []
     for r in range(runs):
         t0, t0_wall = time.monotonic(), time.time()
@@ -272,6 +274,7 @@ def main():
     ap.add_argument("--host-timeout", default="3s")
     ap.add_argument("--host-lost-after", type=int, default=10, help="seconds")
     ap.add_argument("--idle-seconds", type=int, default=60)
+    ap.add_argument("--interval", default="2s", help="the health check interval of the up phase's servers once in service")
     ap.add_argument("--phases", default="up,transfer,loss,idle", help="a comma-separated subset of up,transfer,loss,idle")
     a = ap.parse_args()
     phases = set(a.phases.split(","))
@@ -281,7 +284,7 @@ def main():
         ap.error(f"--servers must be a multiple of {HOSTS}")
     block = hold_block()  # noqa: F841 (held until the process ends)
     st = up.Strata(os.path.join(a.work, "home"), f"127.0.0.1:{up.free_port()}")
-    results = {"servers": a.servers, "hostTimeout": a.host_timeout, "hostLostAfter": a.host_lost_after}
+    results = {"servers": a.servers, "hostTimeout": a.host_timeout, "hostLostAfter": a.host_lost_after, "interval": a.interval}
     hosts = [Host(a.work, i) for i in range(1, HOSTS + 1)]
     for h in hosts:
         h.power_on()
@@ -298,7 +301,7 @@ def main():
         results["hostAdd"].append(time.monotonic() - t0)
     log(f"hosts added in {[round(x, 2) for x in results['hostAdd']]} s")
     if "up" in phases:
-        phase_up(st, a.work, a.servers, a.runs, results)
+        phase_up(st, a.work, a.servers, a.runs, a.interval, results)
     if "transfer" in phases:
         phase_transfer(st, a.work, results)
     if "loss" in phases and a.loss_rounds > 0:

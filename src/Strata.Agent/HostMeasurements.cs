@@ -18,10 +18,24 @@ internal static class HostMeasurements
             Build = AgentBundle.RunningBuild(),
             Hostname = Environment.MachineName,
             Cores = Environment.ProcessorCount,
+            BootId = BootId(),
             MemoryBytes = MemTotal(File.ReadAllText("/proc/meminfo")),
             DiskBytes = drive.TotalSize,
             DiskFreeBytes = drive.AvailableFreeSpace,
         };
+    }
+
+    private static string? BootId()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim() is { Length: > 0 } id ? id : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A kernel without it: the host's cores count as its own.
+            return null;
+        }
     }
 
     /// <summary>The <c>MemTotal</c> line of <c>/proc/meminfo</c> (<c>MemTotal:  16318412 kB</c>), in bytes.</summary>

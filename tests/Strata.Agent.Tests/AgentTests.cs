@@ -18,6 +18,17 @@ public sealed class AgentTests
     }
 
     [Fact]
+    public void Hello_OnLinux_TellsTheKernelsBootIdSoHostsSharingAMachineAreKnown()
+    {
+        using var folder = new TemporaryDirectory();
+
+        var hello = HostMeasurements.Hello(folder.Path);
+
+        Assert.Equal(File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim(), hello.BootId);
+        Assert.Equal(Environment.ProcessorCount, hello.Cores);
+    }
+
+    [Fact]
     public void TryParse_UnknownArgument_NamesItAndTheKnownOnes()
     {
         Assert.False(AgentArguments.TryParse(["--heartbeat-ms", "0"], out _, out var problem));

@@ -65,6 +65,13 @@ public sealed record AgentHello : AgentMessage
     /// <summary>Logical CPU cores the agent may use.</summary>
     public required int Cores { get; init; }
 
+    /// <summary>
+    /// The running kernel's boot id (<c>/proc/sys/kernel/random/boot_id</c>): hosts that report the same one are
+    /// containers or users of one machine and share its cores. Null from an older agent, or where it cannot be read.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? BootId { get; init; }
+
     /// <summary>Total memory, in bytes (<c>MemTotal</c> of <c>/proc/meminfo</c>).</summary>
     public required long MemoryBytes { get; init; }
 

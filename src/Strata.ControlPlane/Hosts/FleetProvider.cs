@@ -187,9 +187,14 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             ? $"{host}: {ServerResources.FormatBytes(free)} of disk free, about {ServerResources.FormatBytes(needed)} needed"
             : null;
 
-    /// <summary>The cores of the ready hosts servers are placed on; null when none is (servers run on this machine, or nowhere yet).</summary>
+    /// <summary>
+    /// The cores of the ready hosts servers are placed on, those of hosts that share a kernel (containers of one
+    /// machine, say) counted once; null when no host is ready (servers run on this machine, or nowhere yet).
+    /// </summary>
     public int? BootCores =>
-        fleet.List().Where(h => h is { State: HostState.Ready, Connected: true, Agent: not null } && !_removed.Contains(h.Name)).Sum(h => h.Agent!.Cores) is > 0 and var cores
+        fleet.List().Where(h => h is { State: HostState.Ready, Connected: true, Agent: not null } && !_removed.Contains(h.Name))
+            .GroupBy(h => h.Agent!.BootId ?? $"host:{h.Name}", StringComparer.Ordinal)
+            .Sum(machine => machine.Max(h => h.Agent!.Cores)) is > 0 and var cores
             ? cores
             : null;
 
