@@ -9,6 +9,18 @@ public sealed class KeyedLock
 {
     private readonly Dictionary<string, (SemaphoreSlim Gate, int Users)> _gates = new(StringComparer.Ordinal);
 
+    /// <summary>Keys held or waited for now.</summary>
+    internal int Keys
+    {
+        get
+        {
+            lock (_gates)
+            {
+                return _gates.Count;
+            }
+        }
+    }
+
     /// <summary>Waits for the key's lock; dispose the result to give it back.</summary>
     public async Task<IDisposable> AcquireAsync(string key, CancellationToken ct)
     {

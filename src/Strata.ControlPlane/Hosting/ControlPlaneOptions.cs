@@ -66,7 +66,11 @@ public sealed class ControlPlaneOptions
     /// </summary>
     public TimeSpan DeathConfirmation { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The cores launch pacing and probe slots count on. The default is <see cref="Environment.ProcessorCount"/>.</summary>
+    /// <summary>
+    /// The cores probe slots and launch pacing count on, whatever the hosts. The default is this machine's
+    /// (<see cref="Environment.ProcessorCount"/>) for probes, and for launch pacing those of the ready hosts servers are
+    /// placed on (see <see cref="Reconciliation.LaunchPacer"/>), or this machine's when there are none.
+    /// </summary>
     public int? Cores { get; set; }
 
     /// <summary>

@@ -324,6 +324,9 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     /// </summary>
     public void Abandon(string host) => ImmutableInterlocked.Update(ref _removed, r => r.Add(host));
 
+    /// <summary>A host removed with nothing left on it: what its last listing said is dropped.</summary>
+    public void Forget(string host) => _listings.Forget(host);
+
     /// <summary>A host registered (again) under the name: what was known of a removed one of that name is dropped.</summary>
     public void Admit(string host)
     {
@@ -444,7 +447,11 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
                 continue;
             }
 
-            _listings.Apply(status.Name, agent, servers, asked);
+            if (ReferenceEquals(fleet.AgentOf(status.Name), agent))
+            {
+                // Not when the agent reconnected meanwhile: what the old connection said is older than the new one.
+                _listings.Apply(status.Name, agent, servers, asked);
+            }
         }
     }
 

@@ -29,14 +29,15 @@ internal sealed class HostServerListings
     }
 
     /// <summary>
-    /// The listing of the host by <paramref name="agent"/> (its connection: a new one's listing always applies), asked
-    /// for at <paramref name="asked"/>, with the changes made since.
+    /// The listing of the host by <paramref name="agent"/> (its connection), asked for at <paramref name="asked"/>, with
+    /// the changes made since; ignored when a listing asked for later stands already.
     /// </summary>
     public void Apply(string host, object agent, IEnumerable<ServerInstance> listed, long asked)
     {
         lock (_gate)
         {
-            if (Hosts.TryGetValue(host, out var current) && ReferenceEquals(current.Agent, agent) && current.ListedAt > asked)
+            // Whatever connection it came through: the changes it would need were dropped when the newer one applied.
+            if (Hosts.TryGetValue(host, out var current) && current.ListedAt > asked)
             {
                 return;
             }
@@ -44,9 +45,10 @@ internal sealed class HostServerListings
             var servers = listed.ToImmutableDictionary(s => s.Id, StringComparer.Ordinal);
             foreach (var change in _changes.Where(c => c.Host == host && c.Serial > asked))
             {
-                // A server the listing shows is as the agent saw it, which is newer than its launch.
+                // A server the listing shows is as the agent saw it, newer than its launch, unless it is an earlier
+                // run of the server (one launched again under its id after it failed).
                 servers = change.Launched is not { } launched ? servers.Remove(change.ServerId)
-                    : servers.ContainsKey(change.ServerId) ? servers
+                    : servers.TryGetValue(change.ServerId, out var seen) && seen.LaunchedAt >= launched.LaunchedAt ? servers
                     : servers.SetItem(change.ServerId, launched);
             }
 

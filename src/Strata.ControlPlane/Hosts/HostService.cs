@@ -117,6 +117,12 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
 
             await fleet.DisconnectAsync(name).ConfigureAwait(false);
             await inventory.RemoveAsync(name, ct).ConfigureAwait(false);
+            if (on.Count == 0 && balancers.Count == 0)
+            {
+                // A forced removal's servers are forgotten one by one as they are terminated.
+                servers.Forget(name);
+            }
+
             var endpoint = record.Registration.Login.Target.KnownHostsName;
             var others = await inventory.ListAsync(ct).ConfigureAwait(false);
             if (!others.Any(o => o.Registration.Login.Target.KnownHostsName == endpoint))

@@ -69,6 +69,36 @@ public sealed class HostServerListingsTests
     }
 
     [Fact]
+    public void Apply_OldConnectionsListingAnsweredAfterTheNewOnes_IsIgnored()
+    {
+        var listings = new HostServerListings();
+        var old = new object();
+        var askedOld = listings.Asking();
+        listings.Launched("h1", Server("web-1"));
+        var reconnected = new object();
+        listings.Apply("h1", reconnected, [Server("web-1")], listings.Asking());
+
+        listings.Apply("h1", old, [], askedOld);
+
+        Assert.Equal(["web-1"], Ids("h1", listings));
+        Assert.Same(reconnected, listings.Hosts["h1"].Agent);
+    }
+
+    [Fact]
+    public void Apply_ListingShowsTheEarlierRunOfAServerLaunchedAgain_KeepsTheNewRun()
+    {
+        var listings = new HostServerListings();
+        listings.Apply("h1", _agent, [Server("web-1", ServerInstanceState.Failed)], listings.Asking());
+
+        var asked = listings.Asking();
+        var again = Server("web-1") with { LaunchedAt = DateTimeOffset.UnixEpoch.AddMinutes(5) };
+        listings.Launched("h1", again);
+        listings.Apply("h1", _agent, [Server("web-1", ServerInstanceState.Failed)], asked);
+
+        Assert.Equal(ServerInstanceState.Running, listings.Hosts["h1"].Servers["web-1"].State);
+    }
+
+    [Fact]
     public void Launched_OnAHostNeverListed_IsAppliedToItsFirstListing()
     {
         var listings = new HostServerListings();
