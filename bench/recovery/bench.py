@@ -14,9 +14,9 @@ end, also on failure.
      through the load balancer in a loop until an answer names a second server. Fresh `up` for every run.
 """
 import argparse
+import importlib.util
 import json
 import os
-import shlex
 import shutil
 import signal
 import socket
@@ -28,12 +28,14 @@ import time
 from datetime import datetime
 from urllib.request import urlopen
 
-# The interpreter running the benchmark, by its path, for the app alone and under Strata alike: `python3` through a
-# version manager's shim (pyenv's is a shell script) costs each start several times the interpreter's own.
-APP_COMMAND = f"exec {shlex.quote(sys.executable)} app.py"
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+
+# The app's command line (the interpreter by its path, not a version manager's shim) is the up benchmark's.
+_spec = importlib.util.spec_from_file_location("upbench", os.path.join(ROOT, "bench", "up", "bench.py"))
+_up = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_up)
+APP_COMMAND = _up.APP_COMMAND
 STRATA = os.environ.get("STRATA_BENCH_CLI") or os.path.join(ROOT, "strata")
 ADDRESSES = "127.252.0.1-127.252.255.254"
 BASELINE_ADDRESS = "127.251.0.1"
