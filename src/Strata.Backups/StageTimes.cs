@@ -9,6 +9,7 @@ public enum BackupStage
     Read,
     Chunk,
     Hash,
+    Digest,
     Compress,
     Decompress,
     Encrypt,

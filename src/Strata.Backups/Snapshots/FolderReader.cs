@@ -12,7 +12,7 @@ namespace Strata.Backups.Snapshots;
 /// compressing and encrypting happen in the uploaders, on the other cores. The entries come out in the walk's order
 /// whatever order the files are cut in.
 /// </summary>
-internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun run, ChannelWriter<PendingChunk> chunks, int filesAtOnce)
+internal sealed class FolderReader(ContentDefinedChunker chunker, ChunkCodec codec, SnapshotRun run, ChannelWriter<PendingChunk> chunks, int filesAtOnce)
 {
     // Read in the chunker's own buffer, once and in order: no stream buffer.
     private static readonly FileStreamOptions s_readOptions = new()
@@ -104,7 +104,13 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
         {
             run.Reused(chunks.Count);
             run.FileRead();
-            return new(new EntryDraft(entry with { Chunks = chunks }, null), null);
+            var layout = ParentLayout.IsConsistent(previous);
+            return new(new EntryDraft(entry with
+            {
+                Chunks = chunks,
+                ChunkLengths = layout ? previous.ChunkLengths : null,
+                ChunkDigests = layout ? previous.ChunkDigests : null,
+            }, null), null);
         }
 
         await _cutting.WaitAsync(failed.Token).ConfigureAwait(false);
@@ -113,7 +119,7 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
             var buffer = _buffers.TryTake(out var free) ? free : new byte[chunker.Options.MaxSize * 2];
             try
             {
-                if (await CutAsync(fullName, path, buffer, failed.Token).ConfigureAwait(false) is not { } pending)
+                if (await CutAsync(fullName, path, ParentLayout.Of(previous), buffer, failed.Token).ConfigureAwait(false) is not { } pending)
                 {
                     return null;
                 }
@@ -135,8 +141,11 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
         }, CancellationToken.None));
     }
 
-    /// <summary>Cuts a file into chunks and hands them on; null when it was deleted before it could be opened.</summary>
-    private async Task<List<PendingChunk>?> CutAsync(string fullName, string path, byte[] buffer, CancellationToken ct)
+    /// <summary>
+    /// Cuts a file into chunks and hands them on; null when it was deleted before it could be opened. A chunk of
+    /// the parent snapshot found unchanged at its place in the file is taken as it is, not cut or named again.
+    /// </summary>
+    private async Task<List<PendingChunk>?> CutAsync(string fullName, string path, ParentLayout? parent, byte[] buffer, CancellationToken ct)
     {
         var pending = new List<PendingChunk>();
         if (FileFacts.OpenReadOrNull(fullName, s_readOptions) is not { } stream)
@@ -146,6 +155,7 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
 
         await using var _ = stream;
         int start = 0, filled = 0;
+        long offset = 0;
         var ended = false;
         while (true)
         {
@@ -162,6 +172,16 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
                 return pending;
             }
 
+            if (parent?.ChunkAt(offset) is { } index && Unchanged(parent, index, offset, buffer.AsSpan(start, filled - start)) is { } digest)
+            {
+                var matched = parent.Length(index);
+                pending.Add(PendingChunk.Matched(parent.Id(index), digest, matched, path));
+                (start, offset) = (start + matched, offset + matched);
+                run.Matched(matched);
+                run.Read(matched);
+                continue;
+            }
+
             var cutStarted = StageTimes.Start();
             var length = chunker.Cut(buffer.AsSpan(start, filled - start));
             StageTimes.Stop(BackupStage.Chunk, cutStarted);
@@ -169,10 +189,30 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, SnapshotRun ru
             Buffer.BlockCopy(buffer, start, content, 0, length);
             var chunk = new PendingChunk(content, length, path);
             pending.Add(chunk);
-            start += length;
+            (start, offset) = (start + length, offset + length);
             run.Read(length);
             await chunks.WriteAsync(chunk, ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The digest of the parent's chunk at <paramref name="offset"/> when <paramref name="ahead"/> (what is left of
+    /// the file from there, or at least a largest chunk of it) starts with the same bytes and the chunker would cut
+    /// it in the same place; otherwise null. The chunker looks only at the chunk's own bytes and at how far the input
+    /// goes, up to a largest chunk: with both the same the cut is the same, so a snapshot taken this way records the
+    /// chunks a snapshot reading the whole file would, and deduplicates as well.
+    /// </summary>
+    private string? Unchanged(ParentLayout parent, int index, long offset, ReadOnlySpan<byte> ahead)
+    {
+        var length = parent.Length(index);
+        var lookahead = chunker.Options.MaxSize;
+        if (length > ahead.Length || Math.Min(ahead.Length, lookahead) != Math.Min(parent.FileSize - offset, lookahead) || !run.WasStored(parent.Id(index)))
+        {
+            return null;
+        }
+
+        var digest = codec.DigestOf(ahead[..length]);
+        return digest == parent.Digest(index) ? digest : null;
     }
 
     private static async Task<(int Filled, bool Ended)> FillAsync(FileStream stream, byte[] buffer, int filled, CancellationToken ct)

@@ -62,6 +62,16 @@ public sealed record SnapshotEntry
 
     /// <summary>For files, the ids of the chunks that hold the content, in order.</summary>
     public IReadOnlyList<string>? Chunks { get; init; }
+
+    /// <summary>
+    /// For files, the length of each chunk and its digest (<see cref="Chunking.ChunkCodec.DigestOf"/>), beside
+    /// <see cref="Chunks"/>: what lets the next snapshot take the unchanged chunks of a changed file from this one.
+    /// Absent from snapshots taken before they were recorded; a snapshot reads such a parent's changed files whole.
+    /// </summary>
+    public IReadOnlyList<int>? ChunkLengths { get; init; }
+
+    /// <inheritdoc cref="ChunkLengths"/>
+    public IReadOnlyList<string>? ChunkDigests { get; init; }
 }
 
 /// <summary>What a listing says about one completed snapshot.</summary>

@@ -21,7 +21,11 @@ public sealed record BackupProgress(long FilesRead, long BytesRead, long ChunksU
 /// <summary>The outcome of a snapshot.</summary>
 /// <param name="BytesUploaded">The bytes added to the store (compressed, encrypted chunks plus the manifest).</param>
 public sealed record SnapshotResult(
-    SnapshotManifest Manifest, string ManifestKey, long BytesRead, long BytesUploaded, int ChunksUploaded, int ChunksReused, TimeSpan Duration);
+    SnapshotManifest Manifest, string ManifestKey, long BytesRead, long BytesUploaded, int ChunksUploaded, int ChunksReused, TimeSpan Duration)
+{
+    /// <summary>Of the bytes read, those of changed files' chunks found unchanged at their place in the parent snapshot: neither cut nor named again.</summary>
+    public long BytesMatched { get; init; }
+}
 
 /// <summary>The outcome of a verification: every chunk that is missing or damaged.</summary>
 public sealed record VerifyResult(string SnapshotId, int ChunksChecked, IReadOnlyList<string> Problems)

@@ -7,18 +7,29 @@ namespace Strata.Backups.Snapshots;
 /// One chunk cut by the reader, in a pooled buffer until an uploader has named and stored it; its id is set by
 /// the uploader, and read only once every uploader has finished.
 /// </summary>
-internal sealed class PendingChunk(byte[] buffer, int length, string file)
+internal sealed class PendingChunk(byte[]? buffer, int length, string file)
 {
     public byte[]? Buffer { get; set; } = buffer;
     public int Length => length;
     public string File => file;
     public string? Id { get; set; }
+    public string? Digest { get; set; }
+
+    /// <summary>A chunk found unchanged at its place in the parent snapshot: named already, never handed to an uploader.</summary>
+    public static PendingChunk Matched(string id, string digest, int length, string file) => new(null, length, file) { Id = id, Digest = digest };
 }
 
 /// <summary>An entry as the reader leaves it: complete, or a file whose chunk ids the uploaders are still working out.</summary>
 internal sealed record EntryDraft(SnapshotEntry Entry, List<PendingChunk>? Pending)
 {
-    public SnapshotEntry Complete() => Pending is null ? Entry : Entry with { Chunks = Pending.ConvertAll(p => p.Id!) };
+    public SnapshotEntry Complete() => Pending is null
+        ? Entry
+        : Entry with
+        {
+            Chunks = Pending.ConvertAll(p => p.Id!),
+            ChunkLengths = Pending.ConvertAll(p => p.Length),
+            ChunkDigests = Pending.ConvertAll(p => p.Digest!),
+        };
 }
 
 /// <summary>
@@ -32,6 +43,7 @@ internal sealed class SnapshotRun(HashSet<string> stored, ArrayPool<byte> buffer
     private long _bytesRead;
     private long _chunksUploaded;
     private long _chunksReused;
+    private long _bytesMatched;
     private long _bytesUploaded;
     private readonly Lock _reporting = new();
 
@@ -40,6 +52,7 @@ internal sealed class SnapshotRun(HashSet<string> stored, ArrayPool<byte> buffer
     public long BytesUploaded => Interlocked.Read(ref _bytesUploaded);
     public long ChunksUploaded => Interlocked.Read(ref _chunksUploaded);
     public long ChunksReused => Interlocked.Read(ref _chunksReused);
+    public long BytesMatched => Interlocked.Read(ref _bytesMatched);
 
     /// <summary>Whether the store held this chunk when the snapshot started.</summary>
     public bool WasStored(string id) => stored.Contains(id);
@@ -64,6 +77,13 @@ internal sealed class SnapshotRun(HashSet<string> stored, ArrayPool<byte> buffer
 
     /// <summary>A file taken whole from the parent snapshot: none of its chunks is read or uploaded.</summary>
     public void Reused(int chunks) => Interlocked.Add(ref _chunksReused, chunks);
+
+    /// <summary>A chunk of a changed file found unchanged at its place in the parent snapshot, read but neither cut nor named.</summary>
+    public void Matched(int length)
+    {
+        Interlocked.Increment(ref _chunksReused);
+        Interlocked.Add(ref _bytesMatched, length);
+    }
 
     public void FileRead()
     {

@@ -56,7 +56,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader 
             StageTimes.Stop(BackupStage.Manifest, manifestStarted);
             return new SnapshotResult(
                 manifest, manifestKey, state.BytesRead, state.BytesUploaded + json.Length, (int)state.ChunksUploaded,
-                (int)state.ChunksReused, time.GetElapsedTime(started));
+                (int)state.ChunksReused, time.GetElapsedTime(started)) { BytesMatched = state.BytesMatched };
         }
         finally
         {
@@ -120,7 +120,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader 
         var uploaders = Enumerable.Range(0, options.Parallelism)
             .Select(_ => Task.Run(() => UploadLoopAsync(channel.Reader, codec, state, cts), CancellationToken.None))
             .ToList();
-        var folderReader = new FolderReader(_chunker, state, channel.Writer, options.FilesAtOnce);
+        var folderReader = new FolderReader(_chunker, codec, state, channel.Writer, options.FilesAtOnce);
         var reading = Task.Run(() => FreezeReadThawAsync(request, () => folderReader.ReadAsync(request.Folder, parent, cts.Token), channel.Writer, cts), CancellationToken.None);
         List<Task> all = [reading, .. uploaders];
         await Task.WhenAll(all).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -180,6 +180,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader 
             {
                 var content = chunk.Buffer.AsMemory(0, chunk.Length);
                 chunk.Id = codec.IdOf(content.Span);
+                chunk.Digest = codec.DigestOf(content.Span);
                 if (state.Claim(chunk.Id))
                 {
                     var length = codec.Encode(chunk.Id, content.Span, stored, scratch);

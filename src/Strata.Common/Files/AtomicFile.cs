@@ -31,6 +31,7 @@ public static class AtomicFile
             {
                 write(stream);
                 stream.Flush(flushToDisk: options.Durable);
+                StartWriteback(stream, options);
             }
 
             Commit(temporary, full, options);
@@ -58,6 +59,7 @@ public static class AtomicFile
                 await write(stream, ct).ConfigureAwait(false);
                 await stream.FlushAsync(ct).ConfigureAwait(false);
                 stream.Flush(flushToDisk: options.Durable);
+                StartWriteback(stream, options);
             }
 
             Commit(temporary, full, options);
@@ -110,6 +112,14 @@ public static class AtomicFile
         }
 
         return new FileStream(path, streamOptions);
+    }
+
+    private static void StartWriteback(FileStream stream, AtomicFileOptions options)
+    {
+        if (options.StartWriteback && !options.Durable)
+        {
+            FileWriteback.Start(stream.SafeFileHandle);
+        }
     }
 
     private static void Commit(string temporary, string target, AtomicFileOptions options)

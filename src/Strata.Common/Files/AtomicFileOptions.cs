@@ -16,4 +16,12 @@ public sealed record AtomicFileOptions
     /// </summary>
     /// <value>The default is true.</value>
     public bool Durable { get; init; } = true;
+
+    /// <summary>
+    /// For a write that is not <see cref="Durable"/>: whether the kernel is asked to start writing the content to
+    /// disk as soon as it is written, without waiting for it, so that one later flush of many such files (a syncfs)
+    /// finds little left to write.
+    /// </summary>
+    /// <value>The default is false.</value>
+    public bool StartWriteback { get; init; }
 }

@@ -10,7 +10,8 @@ namespace Strata.Storage.FileSystem;
 /// </summary>
 internal sealed class FileSystemObjectStore : IFlushableObjectStore
 {
-    private static readonly AtomicFileOptions s_unflushed = AtomicFileOptions.OwnerOnly with { Durable = false };
+    // Written back as they come, so that the one flush at the end waits for the last objects only.
+    private static readonly AtomicFileOptions s_unflushed = AtomicFileOptions.OwnerOnly with { Durable = false, StartWriteback = true };
 
     internal const string TypeName = "filesystem";
 
