@@ -8,7 +8,8 @@ namespace Strata.Backups.Snapshots;
 /// <summary>
 /// The reading side of a snapshot: walks the folder, takes files unchanged since the parent snapshot from its
 /// manifest, and cuts every other file into chunks that it hands to the uploaders in pooled buffers, up to
-/// <c>filesAtOnce</c> files at once, each in a read buffer of its own. It only reads and cuts; naming (hashing),
+/// <c>filesAtOnce</c> files at once, each in a read buffer of its own. It only reads and cuts (and takes, from a
+/// changed file, the parent's chunks that are unchanged in place, by their keyed digests); naming (hashing),
 /// compressing and encrypting happen in the uploaders, on the other cores. The entries come out in the walk's order
 /// whatever order the files are cut in.
 /// </summary>
@@ -104,13 +105,8 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, ChunkCodec cod
         {
             run.Reused(chunks.Count);
             run.FileRead();
-            var layout = ParentLayout.IsConsistent(previous);
-            return new(new EntryDraft(entry with
-            {
-                Chunks = chunks,
-                ChunkLengths = layout ? previous.ChunkLengths : null,
-                ChunkDigests = layout ? previous.ChunkDigests : null,
-            }, null), null);
+            // Same size: the lists stay as consistent as they were, and every use of them checks (ParentLayout).
+            return new(new EntryDraft(entry with { Chunks = chunks, ChunkLengths = previous.ChunkLengths, ChunkDigests = previous.ChunkDigests }, null), null);
         }
 
         await _cutting.WaitAsync(failed.Token).ConfigureAwait(false);
@@ -172,7 +168,7 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, ChunkCodec cod
                 return pending;
             }
 
-            if (parent?.ChunkAt(offset) is { } index && Unchanged(parent, index, offset, buffer.AsSpan(start, filled - start)) is { } digest)
+            if (parent?.ChunkAt(offset) is { } index && MatchingDigest(parent, index, offset, buffer.AsSpan(start, filled - start)) is { } digest)
             {
                 var matched = parent.Length(index);
                 pending.Add(PendingChunk.Matched(parent.Id(index), digest, matched, path));
@@ -202,17 +198,18 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, ChunkCodec cod
     /// goes, up to a largest chunk: with both the same the cut is the same, so a snapshot taken this way records the
     /// chunks a snapshot reading the whole file would, and deduplicates as well.
     /// </summary>
-    private string? Unchanged(ParentLayout parent, int index, long offset, ReadOnlySpan<byte> ahead)
+    private string? MatchingDigest(ParentLayout parent, int index, long offset, ReadOnlySpan<byte> ahead)
     {
         var length = parent.Length(index);
         var lookahead = chunker.Options.MaxSize;
-        if (length > ahead.Length || Math.Min(ahead.Length, lookahead) != Math.Min(parent.FileSize - offset, lookahead) || !run.WasStored(parent.Id(index)))
+        var sameLookahead = Math.Min(ahead.Length, lookahead) == Math.Min(parent.FileSize - offset, lookahead);
+        if (length > ahead.Length || length > lookahead || !sameLookahead || !run.WasStored(parent.Id(index)))
         {
             return null;
         }
 
         var digest = codec.DigestOf(ahead[..length]);
-        return digest == parent.Digest(index) ? digest : null;
+        return digest is not null && digest == parent.Digest(index) ? digest : null;
     }
 
     private static async Task<(int Filled, bool Ended)> FillAsync(FileStream stream, byte[] buffer, int filled, CancellationToken ct)

@@ -15,6 +15,12 @@ public sealed record SnapshotManifest
     public required DateTimeOffset Created { get; init; }
     public required string EngineVersion { get; init; }
 
+    /// <summary>
+    /// The chunk sizes the files were cut with; absent from snapshots taken before they were recorded. A snapshot
+    /// cut with other sizes lends no chunk of a changed file: its chunks are not where a whole read would cut.
+    /// </summary>
+    public Chunking.ChunkingOptions? Chunking { get; init; }
+
     /// <summary>Present when chunks are encrypted: the salt the key was derived with and a check value for the key.</summary>
     public SnapshotEncryption? Encryption { get; init; }
 
@@ -64,9 +70,9 @@ public sealed record SnapshotEntry
     public IReadOnlyList<string>? Chunks { get; init; }
 
     /// <summary>
-    /// For files, the length of each chunk and its digest (<see cref="Chunking.ChunkCodec.DigestOf"/>), beside
-    /// <see cref="Chunks"/>: what lets the next snapshot take the unchanged chunks of a changed file from this one.
-    /// Absent from snapshots taken before they were recorded; a snapshot reads such a parent's changed files whole.
+    /// For files, the length of each chunk and (with a key) its digest (<see cref="Chunking.ChunkCodec.DigestOf"/>),
+    /// beside <see cref="Chunks"/>: what lets the next snapshot take the unchanged chunks of a changed file from this
+    /// one. Absent from snapshots taken before they were recorded; a snapshot reads such a parent's changed files whole.
     /// </summary>
     public IReadOnlyList<int>? ChunkLengths { get; init; }
 

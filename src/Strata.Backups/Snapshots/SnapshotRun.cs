@@ -4,8 +4,9 @@ using System.Collections.Concurrent;
 namespace Strata.Backups.Snapshots;
 
 /// <summary>
-/// One chunk cut by the reader, in a pooled buffer until an uploader has named and stored it; its id is set by
-/// the uploader, and read only once every uploader has finished.
+/// One chunk cut by the reader, in a pooled buffer until an uploader has named and stored it; its id and digest are
+/// set by the uploader (or by the reader, for a chunk matched in the parent snapshot, which has no buffer), and read
+/// only once every uploader has finished.
 /// </summary>
 internal sealed class PendingChunk(byte[]? buffer, int length, string file)
 {
@@ -28,7 +29,8 @@ internal sealed record EntryDraft(SnapshotEntry Entry, List<PendingChunk>? Pendi
         {
             Chunks = Pending.ConvertAll(p => p.Id!),
             ChunkLengths = Pending.ConvertAll(p => p.Length),
-            ChunkDigests = Pending.ConvertAll(p => p.Digest!),
+            // Digests are recorded only with a key (see ChunkCodec.DigestOf).
+            ChunkDigests = Pending.TrueForAll(p => p.Digest is not null) ? Pending.ConvertAll(p => p.Digest!) : null,
         };
 }
 

@@ -44,7 +44,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader 
                 await flushable.FlushAsync(ct).ConfigureAwait(false);
             }
 
-            var manifest = BuildManifest(request, id, created, entries, codec, salt);
+            var manifest = BuildManifest(request, id, created, entries, codec, salt, options.Chunking);
             var manifestKey = SnapshotKeys.Manifest(request.Deployment, request.Tier, request.Volume, id);
             if (codec.IsEncrypted)
             {
@@ -103,7 +103,9 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader 
         try
         {
             var parent = newest is null ? null : await reader.OpenAsync(await reader.ReadStoredAsync(newest, ct).ConfigureAwait(false), request.EncryptionKey, ct).ConfigureAwait(false);
-            return parent?.Entries.ToDictionary(e => e.Path, StringComparer.Ordinal) ?? none;
+            // Cut with other sizes, its chunks are not where this snapshot would cut: none is matched by its place.
+            var sameCut = parent?.Chunking == options.Chunking;
+            return parent?.Entries.ToDictionary(e => e.Path, e => sameCut ? e : e with { ChunkDigests = null }, StringComparer.Ordinal) ?? none;
         }
         catch (Exception ex) when (ex is BackupFailedException or BackupCorruptException or ObjectNotFoundException)
         {
@@ -232,7 +234,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader 
     }
 
     private static SnapshotManifest BuildManifest(
-        SnapshotRequest request, string id, DateTimeOffset created, List<SnapshotEntry> entries, ChunkCodec codec, byte[]? salt) => new()
+        SnapshotRequest request, string id, DateTimeOffset created, List<SnapshotEntry> entries, ChunkCodec codec, byte[]? salt, ChunkingOptions chunking) => new()
     {
         FormatVersion = StoredManifest.CurrentFormat,
         Id = id,
@@ -242,6 +244,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader 
         Volume = request.Volume,
         Created = created,
         EngineVersion = EngineVersion,
+        Chunking = chunking,
         Encryption = codec.IsEncrypted ? new SnapshotEncryption(Convert.ToBase64String(salt!), codec.KeyCheck!) : null,
         Entries = entries,
         TotalBytes = entries.Sum(e => e.Size),

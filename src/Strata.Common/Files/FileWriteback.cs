@@ -13,12 +13,13 @@ internal static partial class FileWriteback
 {
     private const uint SyncFileRangeWrite = 2;
 
+    /// <remarks>It may wait while the disk's queue is full: the writer then goes at the disk's pace, which it would reach anyway.</remarks>
     public static void Start(SafeFileHandle file)
     {
         // Advisory: a file system that does not support it (or any error) leaves the later flush to do the work.
-        _ = SyncFileRange((int)file.DangerousGetHandle(), 0, 0, SyncFileRangeWrite);
+        _ = SyncFileRange(file, 0, 0, SyncFileRangeWrite);
     }
 
-    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
-    private static partial int SyncFileRange(int descriptor, long offset, long bytes, uint flags);
+    [LibraryImport("libc", EntryPoint = "sync_file_range")]
+    private static partial int SyncFileRange(SafeFileHandle descriptor, long offset, long bytes, uint flags);
 }

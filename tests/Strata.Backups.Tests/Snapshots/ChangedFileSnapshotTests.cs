@@ -7,9 +7,9 @@ using Strata.Testing;
 namespace Strata.Backups.Tests.Snapshots;
 
 /// <summary>
-/// A changed file is read again, but its chunks found unchanged at their place in the parent snapshot are taken
-/// without being cut or named again; the snapshot records exactly the chunks a snapshot reading the whole file
-/// would, whatever the change.
+/// A changed file is read again, but (with a key) its chunks found unchanged at their place in the parent snapshot
+/// are taken without being cut or named again; the snapshot records exactly the chunks a snapshot reading the whole
+/// file would, whatever the change.
 /// </summary>
 [Trait("kind", "unit")]
 public sealed class ChangedFileSnapshotTests : IDisposable
@@ -41,10 +41,10 @@ public sealed class ChangedFileSnapshotTests : IDisposable
         { "append", Key },
         { "truncate", Key },
         { "insert at the start", Key },
-        { "insert in the middle", null },
+        { "insert in the middle", Key },
         { "delete in the middle", Key },
         { "rewrite unchanged", Key },
-        { "several overwrites", null },
+        { "several overwrites", Key },
     };
 
     [Theory]
@@ -52,11 +52,11 @@ public sealed class ChangedFileSnapshotTests : IDisposable
     public async Task SnapshotAsync_FileChanged_RecordsTheChunksOfAWholeReadAndRestores(string change, string? key)
     {
         var content = RandomBytes(Size, seed: 7);
-        await File.WriteAllBytesAsync(_file, content);
+        await File.WriteAllBytesAsync(_file, content).WithTimeout();
         var engine = TestVolumes.Engine(_store);
         await engine.SnapshotAsync(TestVolumes.Request(_volume, key)).WithTimeout();
         var changed = Change(content, change);
-        await File.WriteAllBytesAsync(_file, changed);
+        await File.WriteAllBytesAsync(_file, changed).WithTimeout();
 
         var incremental = await engine.SnapshotAsync(TestVolumes.Request(_volume, key)).WithTimeout();
         var whole = await WholeReadEngine().SnapshotAsync(TestVolumes.Request(_volume, key)).WithTimeout();
@@ -67,6 +67,13 @@ public sealed class ChangedFileSnapshotTests : IDisposable
         Assert.Equal(expected.ChunkLengths, actual.ChunkLengths);
         Assert.Equal(expected.ChunkDigests, actual.ChunkDigests);
         Assert.Equal(changed.Length, incremental.BytesRead);
+        if (key is null)
+        {
+            // Nothing is secret without a key, so no digest is recorded and nothing is matched by it.
+            Assert.Null(actual.ChunkDigests);
+            Assert.Equal(0, incremental.BytesMatched);
+        }
+
         await AssertRestoresAsync(engine, incremental, key, changed);
     }
 
@@ -75,11 +82,11 @@ public sealed class ChangedFileSnapshotTests : IDisposable
     public async Task SnapshotAsync_SmallOverwrite_TakesTheOtherChunksFromTheParent()
     {
         var content = RandomBytes(Size, seed: 3);
-        await File.WriteAllBytesAsync(_file, content);
+        await File.WriteAllBytesAsync(_file, content).WithTimeout();
         var engine = TestVolumes.Engine(_store);
         var first = await engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
         var changed = Change(content, "overwrite in the middle");
-        await File.WriteAllBytesAsync(_file, changed);
+        await File.WriteAllBytesAsync(_file, changed).WithTimeout();
 
         var second = await engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
 
@@ -98,23 +105,45 @@ public sealed class ChangedFileSnapshotTests : IDisposable
     public async Task SnapshotAsync_ParentChunkMissingFromTheStore_CutsAndStoresItAgain()
     {
         var content = RandomBytes(Size, seed: 5);
-        await File.WriteAllBytesAsync(_file, content);
+        await File.WriteAllBytesAsync(_file, content).WithTimeout();
         var engine = TestVolumes.Engine(_store);
-        var first = await engine.SnapshotAsync(TestVolumes.Request(_volume)).WithTimeout();
+        var first = await engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
         var victim = first.Manifest.Entries.Single(e => e.Path == "data.bin").Chunks![0];
-        await _store.DeleteAsync(ChunkCodec.KeyOf(victim), CancellationToken.None);
+        await _store.DeleteAsync(ChunkCodec.KeyOf(victim), CancellationToken.None).WithTimeout();
         var changed = Change(content, "overwrite the last bytes");
-        await File.WriteAllBytesAsync(_file, changed);
+        await File.WriteAllBytesAsync(_file, changed).WithTimeout();
 
-        var second = await engine.SnapshotAsync(TestVolumes.Request(_volume)).WithTimeout();
+        var second = await engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
 
-        Assert.True(await _store.ExistsAsync(ChunkCodec.KeyOf(victim), CancellationToken.None));
-        await AssertRestoresAsync(engine, second, null, changed);
+        Assert.True(await _store.ExistsAsync(ChunkCodec.KeyOf(victim), CancellationToken.None).WithTimeout());
+        Assert.InRange(second.BytesMatched, 1, Size - 1);
+        await AssertRestoresAsync(engine, second, Key, changed);
     }
 
-    // A parent recorded before chunk lengths and digests were (or with lists that disagree) lends no chunk of a changed file.
+    // Cut with other sizes, the parent's chunks are not where this snapshot cuts (and may be larger than it
+    // allows): none is matched, and the snapshot records what a whole read does.
     [Fact]
-    public async Task SnapshotAsync_ParentWithoutLayout_ReadsTheChangedFileWhole()
+    public async Task SnapshotAsync_ParentCutWithOtherSizes_MatchesNothingAndRestores()
+    {
+        var content = RandomBytes(Size, seed: 9);
+        await File.WriteAllBytesAsync(_file, content).WithTimeout();
+        var larger = new ChunkingOptions { MinSize = 4096, AverageSize = 16384, MaxSize = 65536 };
+        await new SnapshotEngine(_store, new SnapshotEngineOptions { Chunking = larger }).SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
+        var changed = Change(content, "overwrite in the middle");
+        await File.WriteAllBytesAsync(_file, changed).WithTimeout();
+        var engine = TestVolumes.Engine(_store);
+
+        var second = await engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
+        var whole = await WholeReadEngine().SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
+
+        Assert.Equal(0, second.BytesMatched);
+        Assert.Equal(whole.Manifest.Entries.Single(e => e.Path == "data.bin").Chunks, second.Manifest.Entries.Single(e => e.Path == "data.bin").Chunks);
+        await AssertRestoresAsync(engine, second, Key, changed);
+    }
+
+    // A parent recorded before chunk lengths and digests were (or with lists that disagree) has no layout to lend from.
+    [Fact]
+    public void ParentLayout_ListsMissingOrInconsistent_IsNone()
     {
         var entry = new SnapshotEntry { Path = "data.bin", Kind = SnapshotEntryKind.File, Size = 10, Chunks = ["a", "b"], ChunkLengths = [4, 5], ChunkDigests = ["x", "y"] };
 
@@ -182,6 +211,6 @@ public sealed class ChangedFileSnapshotTests : IDisposable
     {
         var target = _work.Combine($"restored-{result.Manifest.Id}");
         await engine.RestoreAsync(result.Manifest.Id, target, key).WithTimeout();
-        Assert.Equal(expected, await File.ReadAllBytesAsync(Path.Combine(target, "data.bin")));
+        Assert.Equal(expected, await File.ReadAllBytesAsync(Path.Combine(target, "data.bin")).WithTimeout());
     }
 }
