@@ -63,7 +63,7 @@ internal sealed class ChunkCodec
         var check = HKDF.Expand(HashAlgorithmName.SHA256, master, 32, "strata key check"u8.ToArray());
         var manifest = HKDF.Expand(HashAlgorithmName.SHA256, master, 32, "strata manifest"u8.ToArray());
         var service = HKDF.Expand(HashAlgorithmName.SHA256, master, 32, "strata service backup"u8.ToArray());
-        var digest = HKDF.Expand(HashAlgorithmName.SHA256, master, 32, "strata chunk digest"u8.ToArray());
+        var digest = HKDF.Expand(HashAlgorithmName.SHA256, master, 64, "strata chunk digest"u8.ToArray());
         return new ChunkCodec(encryption, id, manifest, service, Convert.ToHexStringLower(SHA256.HashData(check)), salt, digest);
     }
 
@@ -83,13 +83,15 @@ internal sealed class ChunkCodec
     /// <summary>
     /// A keyed 128-bit digest of a chunk's content, recorded in the (sealed) manifest beside each chunk's id, or
     /// null without a key. It lets the next snapshot of a changed file recognise, at the same place in the file, a
-    /// chunk whose bytes did not change without cutting and naming it again: GHASH, the universal hash of AES-GCM
-    /// (a GMAC under a key of its own, the chunk as associated data), which the processor computes several times
-    /// faster than the HMAC that names a chunk. Its nonce is fixed, since the same bytes must give the same digest;
-    /// that is safe while the digests stay secret, as they do in sealed manifests: without the key, two different
-    /// chunks of at most a largest chunk's length have the same digest with a probability below 2^-100, however
-    /// they were chosen. Without a key nothing is secret (the store and its chunk ids can be read), so a writer of
-    /// the volume could forge a match: no digest is recorded, and changed files are read whole.
+    /// chunk whose bytes did not change without cutting and naming it again. It is GHASH, the universal hash of
+    /// AES-GCM (a GMAC under a key of its own, the chunk as associated data, which the processor computes several
+    /// times faster than the HMAC that names a chunk), then one AES block under a second key. The nonce is fixed, since
+    /// the same bytes must give the same digest; the final block is what makes that safe: a bare fixed-nonce GMAC
+    /// is linear in the content, and two digests of known chunks would give its hash key away. Without the keys,
+    /// two different chunks (of any size a chunk can have) share a digest with a probability below 2^-100 for each
+    /// comparison, whatever their content. Without an encryption key nothing is secret (the store and its chunk ids
+    /// can be read), so a writer of the volume could forge a match: no digest is recorded, and changed files are
+    /// read whole.
     /// </summary>
     public string? DigestOf(ReadOnlySpan<byte> content)
     {
@@ -100,14 +102,20 @@ internal sealed class ChunkCodec
 
         var started = StageTimes.Start();
         Span<byte> nonce = stackalloc byte[Aead.NonceSize];
-        Span<byte> tag = stackalloc byte[Aead.TagSize];
+        Span<byte> hash = stackalloc byte[Aead.TagSize];
         nonce.Clear();
-        using (var gmac = new AesGcm(_digestKey, Aead.TagSize))
+        using (var gmac = new AesGcm(_digestKey.AsSpan(0, 32), Aead.TagSize))
         {
-            gmac.Encrypt(nonce, [], [], tag, content);
+            gmac.Encrypt(nonce, [], [], hash, content);
         }
 
-        var digest = Convert.ToHexStringLower(tag);
+        using (var block = Aes.Create())
+        {
+            block.Key = _digestKey[32..];
+            block.EncryptEcb(hash, hash, PaddingMode.None);
+        }
+
+        var digest = Convert.ToHexStringLower(hash);
         StageTimes.Stop(BackupStage.Digest, started);
         return digest;
     }

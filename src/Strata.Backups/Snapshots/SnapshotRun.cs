@@ -30,7 +30,7 @@ internal sealed record EntryDraft(SnapshotEntry Entry, List<PendingChunk>? Pendi
             Chunks = Pending.ConvertAll(p => p.Id!),
             ChunkLengths = Pending.ConvertAll(p => p.Length),
             // Digests are recorded only with a key (see ChunkCodec.DigestOf).
-            ChunkDigests = Pending.TrueForAll(p => p.Digest is not null) ? Pending.ConvertAll(p => p.Digest!) : null,
+            ChunkDigests = Pending.Count > 0 && Pending.TrueForAll(p => p.Digest is not null) ? Pending.ConvertAll(p => p.Digest!) : null,
         };
 }
 

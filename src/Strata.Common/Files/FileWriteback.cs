@@ -16,10 +16,23 @@ internal static partial class FileWriteback
     /// <remarks>It may wait while the disk's queue is full: the writer then goes at the disk's pace, which it would reach anyway.</remarks>
     public static void Start(SafeFileHandle file)
     {
-        // Advisory: a file system that does not support it (or any error) leaves the later flush to do the work.
-        _ = SyncFileRange(file, 0, 0, SyncFileRangeWrite);
+        // Held for the call, so that the descriptor cannot be closed and reused under it.
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            // Advisory: a file system that does not support it (or any error) leaves the later flush to do the work.
+            _ = SyncFileRange((int)file.DangerousGetHandle(), 0, 0, SyncFileRangeWrite);
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "sync_file_range")]
-    private static partial int SyncFileRange(SafeFileHandle descriptor, long offset, long bytes, uint flags);
+    private static partial int SyncFileRange(int descriptor, long offset, long bytes, uint flags);
 }

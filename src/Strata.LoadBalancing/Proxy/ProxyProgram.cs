@@ -13,6 +13,9 @@ public static class ProxyExitCodes
 
     /// <summary>A listen address is in use or not allowed; the reason is on stderr and in the state file.</summary>
     public const int CannotListen = 3;
+
+    /// <summary>Its files could not be written or read while it ran; the reason is on stderr.</summary>
+    public const int Failed = 4;
 }
 
 /// <summary>
@@ -21,15 +24,24 @@ public static class ProxyExitCodes
 /// </summary>
 public static class ProxyProgram
 {
-    /// <summary>Runs the proxy; returns one of <see cref="ProxyExitCodes"/>.</summary>
+    /// <summary>
+    /// Runs the proxy; returns one of <see cref="ProxyExitCodes"/>. It is the whole process (started straight from
+    /// <c>Main</c>, with no command-line layer around it), so every way it ends is an exit code and a line on stderr,
+    /// never an unhandled exception: the driver reads the last line of the log as the reason a start failed.
+    /// </summary>
     /// <param name="configPath">The config written by the driver; state, members and log live next to it.</param>
     public static async Task<int> RunAsync(string configPath, CancellationToken ct)
     {
-        ArgumentException.ThrowIfNullOrEmpty(configPath);
+        if (string.IsNullOrEmpty(configPath))
+        {
+            await Console.Error.WriteLineAsync("strata proxy: invalid config: no config file was given").ConfigureAwait(false);
+            return ProxyExitCodes.InvalidConfig;
+        }
+
         ProxyConfig config;
         try
         {
-            config = ProxyConfig.Load(configPath);
+            config = ProxyConfig.Load(Path.GetFullPath(configPath));
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
         {
@@ -40,8 +52,21 @@ public static class ProxyProgram
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        var server = new ProxyServer(config, new ProxyFiles(configPath), TimeProvider.System);
-        return await server.RunAsync(stopping.Token).ConfigureAwait(false);
+        var server = new ProxyServer(config, new ProxyFiles(Path.GetFullPath(configPath)), TimeProvider.System);
+        try
+        {
+            return await server.RunAsync(stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Told to stop while still starting (a driver stopping or replacing it): that is a stop, not a crash.
+            return ProxyExitCodes.Ok;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"strata proxy: load balancer {config.Id} failed: {ex.Message}").ConfigureAwait(false);
+            return ProxyExitCodes.Failed;
+        }
 
         void Stop(PosixSignalContext context)
         {
