@@ -51,12 +51,8 @@ public sealed class ChangedFileSnapshotTests : IDisposable
     [MemberData(nameof(Changes))]
     public async Task SnapshotAsync_FileChanged_RecordsTheChunksOfAWholeReadAndRestores(string change, string? key)
     {
-        var content = RandomBytes(Size, seed: 7);
-        await File.WriteAllBytesAsync(_file, content).WithTimeout();
         var engine = TestVolumes.Engine(_store);
-        await engine.SnapshotAsync(TestVolumes.Request(_volume, key)).WithTimeout();
-        var changed = Change(content, change);
-        await File.WriteAllBytesAsync(_file, changed).WithTimeout();
+        var (_, changed) = await SnapshotThenChangeAsync(engine, seed: 7, change, key);
 
         var incremental = await engine.SnapshotAsync(TestVolumes.Request(_volume, key)).WithTimeout();
         var whole = await WholeReadEngine().SnapshotAsync(TestVolumes.Request(_volume, key)).WithTimeout();
@@ -81,12 +77,8 @@ public sealed class ChangedFileSnapshotTests : IDisposable
     [Fact]
     public async Task SnapshotAsync_SmallOverwrite_TakesTheOtherChunksFromTheParent()
     {
-        var content = RandomBytes(Size, seed: 3);
-        await File.WriteAllBytesAsync(_file, content).WithTimeout();
         var engine = TestVolumes.Engine(_store);
-        var first = await engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
-        var changed = Change(content, "overwrite in the middle");
-        await File.WriteAllBytesAsync(_file, changed).WithTimeout();
+        var (first, changed) = await SnapshotThenChangeAsync(engine, seed: 3, "overwrite in the middle", Key);
 
         var second = await engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
 
@@ -104,14 +96,10 @@ public sealed class ChangedFileSnapshotTests : IDisposable
     [Fact]
     public async Task SnapshotAsync_ParentChunkMissingFromTheStore_CutsAndStoresItAgain()
     {
-        var content = RandomBytes(Size, seed: 5);
-        await File.WriteAllBytesAsync(_file, content).WithTimeout();
         var engine = TestVolumes.Engine(_store);
-        var first = await engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
+        var (first, changed) = await SnapshotThenChangeAsync(engine, seed: 5, "overwrite the last bytes", Key);
         var victim = first.Manifest.Entries.Single(e => e.Path == "data.bin").Chunks![0];
         await _store.DeleteAsync(ChunkCodec.KeyOf(victim), CancellationToken.None).WithTimeout();
-        var changed = Change(content, "overwrite the last bytes");
-        await File.WriteAllBytesAsync(_file, changed).WithTimeout();
 
         var second = await engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
 
@@ -125,12 +113,8 @@ public sealed class ChangedFileSnapshotTests : IDisposable
     [Fact]
     public async Task SnapshotAsync_ParentCutWithOtherSizes_MatchesNothingAndRestores()
     {
-        var content = RandomBytes(Size, seed: 9);
-        await File.WriteAllBytesAsync(_file, content).WithTimeout();
         var larger = new ChunkingOptions { MinSize = 4096, AverageSize = 16384, MaxSize = 65536 };
-        await new SnapshotEngine(_store, new SnapshotEngineOptions { Chunking = larger }).SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
-        var changed = Change(content, "overwrite in the middle");
-        await File.WriteAllBytesAsync(_file, changed).WithTimeout();
+        var (_, changed) = await SnapshotThenChangeAsync(new SnapshotEngine(_store, new SnapshotEngineOptions { Chunking = larger }), seed: 9, "overwrite in the middle", Key);
         var engine = TestVolumes.Engine(_store);
 
         var second = await engine.SnapshotAsync(TestVolumes.Request(_volume, Key)).WithTimeout();
@@ -167,6 +151,17 @@ public sealed class ChangedFileSnapshotTests : IDisposable
         Assert.Equal(1, layout.ChunkAt(3));
         Assert.Equal(2, layout.ChunkAt(6));
         Assert.Null(layout.ChunkAt(10));
+    }
+
+    /// <summary>Writes the file, takes the parent snapshot of it with <paramref name="engine"/>, then changes the file.</summary>
+    private async Task<(SnapshotResult Parent, byte[] Changed)> SnapshotThenChangeAsync(SnapshotEngine engine, int seed, string change, string? key)
+    {
+        var content = RandomBytes(Size, seed);
+        await File.WriteAllBytesAsync(_file, content).WithTimeout();
+        var parent = await engine.SnapshotAsync(TestVolumes.Request(_volume, key)).WithTimeout();
+        var changed = Change(content, change);
+        await File.WriteAllBytesAsync(_file, changed).WithTimeout();
+        return (parent, changed);
     }
 
     private SnapshotEngine WholeReadEngine() =>
