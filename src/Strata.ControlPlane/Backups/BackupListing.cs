@@ -46,7 +46,7 @@ public sealed class BackupListing(BackupStores stores, StoreRetry retry, TimePro
 
         await foreach (var b in new ServiceBackupStore(store, time).ListAsync(runtime.Name, ct: ct).ConfigureAwait(false))
         {
-            backups.Add(new StoredBackup("service", b.Id, b.Tier, b.Name, null, b.Server, b.Created, b.Size, b.Sha256, b.Image, false, false, false));
+            backups.Add(new StoredBackup("service", b.Id, b.Tier, b.Name, null, b.Server, b.Created, b.Size, b.Sha256, b.Image, b.Encryption is not null, false, false));
         }
 
         return backups;

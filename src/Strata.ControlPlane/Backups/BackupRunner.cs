@@ -16,7 +16,8 @@ namespace Strata.ControlPlane.Backups;
 /// to read), a service backup's that of the file its hook wrote.</param>
 /// <param name="Files">For a snapshot, how many files it describes.</param>
 public sealed record BackupOutcome(
-    string Tier, string Policy, string Kind, string Id, string Server, DateTimeOffset Created, long Bytes, string? Sha256, string? Volume, string? Image, int? Files = null);
+    string Tier, string Policy, string Kind, string Id, string Server, DateTimeOffset Created, long Bytes, string? Sha256, string? Volume, string? Image, int? Files = null,
+    bool Encrypted = false);
 
 /// <summary>One or more backups of a run failed; the others were made. Every earlier backup is kept.</summary>
 public sealed class BackupRunFailedException(string message, IReadOnlyList<BackupOutcome> completed) : Exception(message)
@@ -119,7 +120,8 @@ public sealed partial class BackupRunner(
         var manifest = result.Manifest;
         // The engine reports as it reads; the chunks still uploading after its last read are counted here.
         progress?.Report(new BackupProgress(manifest.FileCount, result.BytesRead, result.ChunksUploaded, result.ChunksReused, result.BytesUploaded));
-        return new BackupOutcome(policy.Tier.Name, policy.Policy.Name, policy.Kind, manifest.Id, server.Id, manifest.Created, manifest.TotalBytes, null, volume.LogicalName, null, manifest.FileCount);
+        return new BackupOutcome(policy.Tier.Name, policy.Policy.Name, policy.Kind, manifest.Id, server.Id, manifest.Created, manifest.TotalBytes, null, volume.LogicalName, null, manifest.FileCount,
+            manifest.Encryption is not null);
     }
 
     /// <summary>The hook as a snapshot step, or null when the image has no such hook.</summary>
@@ -136,7 +138,8 @@ public sealed partial class BackupRunner(
         var request = new ServiceBackupRequest(runtime.Name, policy.Tier.Name, server.Id, policy.Policy.Name, image);
         var info = await retry.ExecuteAsync(runtime.Name, $"upload of the {policy.Policy.Name} backup of {policy.Tier.Name}",
             token => new ServiceBackupStore(stores.Primary(runtime), time).UploadAsync(file, request, BackupPolicies.EncryptionKey(runtime, policy.Policy), token), ct).ConfigureAwait(false);
-        return new BackupOutcome(policy.Tier.Name, policy.Policy.Name, policy.Kind, info.Id, server.Id, info.Created, info.Size, info.Sha256, null, info.Image);
+        return new BackupOutcome(
+            policy.Tier.Name, policy.Policy.Name, policy.Kind, info.Id, server.Id, info.Created, info.Size, info.Sha256, null, info.Image, Encrypted: info.Encryption is not null);
     }
 
     private Task RecordAsync(DeploymentRuntime runtime, TierPolicy policy, Func<BackupRecord, BackupRecord> change, CancellationToken ct) =>

@@ -67,6 +67,8 @@ public sealed class ServiceBackupProtectionTests : IAsyncLifetime
         var stored = await File.ReadAllTextAsync(Path.Combine(_harness.Home.Path, "backups", info.DataKey));
         Assert.DoesNotContain("alice", stored, StringComparison.Ordinal);
         Assert.NotNull(info.Encryption);
+        Assert.True(outcome.Encrypted);
+        Assert.True(Assert.Single(await _harness.Get<BackupListing>().ListAsync(runtime, CancellationToken.None).WithTimeout(), b => b.Id == outcome.Id).Encrypted);
         await _harness.Get<BackupRestorer>().RestoreAsync(runtime, new RestoreSelection("db", null, outcome.Id), CancellationToken.None).WithTimeout();
         Assert.Equal(Dump, await File.ReadAllTextAsync(_harness.ServerRoot.Combine("restored.sql")));
     }

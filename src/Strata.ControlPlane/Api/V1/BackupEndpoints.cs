@@ -205,7 +205,7 @@ public static class BackupEndpoints
         Backup = new BackupDto
         {
             Id = outcome.Id, Kind = outcome.Kind, Tier = outcome.Tier, Policy = outcome.Policy, Volume = outcome.Volume, Server = outcome.Server,
-            Image = outcome.Image, Created = outcome.Created, Bytes = outcome.Bytes, Sha256 = outcome.Sha256, Stores = ["primary"],
+            Image = outcome.Image, Created = outcome.Created, Bytes = outcome.Bytes, Sha256 = outcome.Sha256, Encrypted = outcome.Encrypted, Stores = ["primary"],
         },
     };
 
