@@ -168,7 +168,7 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, ChunkCodec cod
                 return pending;
             }
 
-            if (parent?.ChunkAt(offset) is { } index && IsUnchanged(parent, index, offset, buffer.AsSpan(start, filled - start), out var digest))
+            if (parent?.ChunkAt(offset) is { } index && MatchingDigest(parent, index, offset, buffer.AsSpan(start, filled - start)) is { } digest)
             {
                 var matched = parent.Length(index);
                 pending.Add(PendingChunk.Matched(parent.Id(index), digest, matched, path));
@@ -192,33 +192,24 @@ internal sealed class FolderReader(ContentDefinedChunker chunker, ChunkCodec cod
     }
 
     /// <summary>
-    /// Whether <paramref name="ahead"/> (what is left of the file from <paramref name="offset"/>, or at least a
-    /// largest chunk of it) starts with the parent's chunk that started there, and the chunker would cut it in the same
-    /// place. The chunker looks only at the chunk's own bytes and at how far the input goes, up to a largest chunk:
-    /// with both the same the cut is the same, so a snapshot taken this way records the chunks a snapshot reading the
-    /// whole file would, and deduplicates as well. The bytes are compared by the parent's keyed digest where it has
-    /// one (<paramref name="digest"/> is then the chunk's), by the chunk's id otherwise (a SHA-256 or HMAC of its
-    /// content: as sure, and it still saves the cut, the copy and the upload).
+    /// The digest of the parent's chunk at <paramref name="offset"/> when <paramref name="ahead"/> (what is left of
+    /// the file from there, or at least a largest chunk of it) starts with the same bytes and the chunker would cut
+    /// it in the same place; otherwise null. The chunker looks only at the chunk's own bytes and at how far the input
+    /// goes, up to a largest chunk: with both the same the cut is the same, so a snapshot taken this way records the
+    /// chunks a snapshot reading the whole file would, and deduplicates as well.
     /// </summary>
-    private bool IsUnchanged(ParentLayout parent, int index, long offset, ReadOnlySpan<byte> ahead, out string? digest)
+    private string? MatchingDigest(ParentLayout parent, int index, long offset, ReadOnlySpan<byte> ahead)
     {
-        digest = null;
         var length = parent.Length(index);
         var lookahead = chunker.Options.MaxSize;
         var sameLookahead = Math.Min(ahead.Length, lookahead) == Math.Min(parent.FileSize - offset, lookahead);
         if (length > ahead.Length || length > lookahead || !sameLookahead || !run.WasStored(parent.Id(index)))
         {
-            return false;
+            return null;
         }
 
-        var chunk = ahead[..length];
-        if (parent.Digest(index) is { } recorded)
-        {
-            digest = codec.DigestOf(chunk);
-            return digest == recorded;
-        }
-
-        return codec.IdOf(chunk) == parent.Id(index);
+        var digest = codec.DigestOf(ahead[..length]);
+        return digest is not null && digest == parent.Digest(index) ? digest : null;
     }
 
     private static async Task<(int Filled, bool Ended)> FillAsync(FileStream stream, byte[] buffer, int filled, CancellationToken ct)

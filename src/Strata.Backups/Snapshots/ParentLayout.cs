@@ -1,19 +1,19 @@
 namespace Strata.Backups.Snapshots;
 
 /// <summary>
-/// Where a file's chunks lay in the parent snapshot: each chunk's place in the file, length, id and (with a key)
-/// digest, walked once from the start of the file as a changed file is read again. Only a file whose entry records
-/// them consistently with its size has a layout.
+/// Where a file's chunks lay in the parent snapshot: each chunk's place in the file, length, id and digest, walked
+/// once from the start of the file as a changed file is read again. Only a file whose entry records all of them,
+/// consistently with its size, has a layout.
 /// </summary>
 internal sealed class ParentLayout
 {
     private readonly IReadOnlyList<string> _ids;
     private readonly IReadOnlyList<int> _lengths;
-    private readonly IReadOnlyList<string>? _digests;
+    private readonly IReadOnlyList<string> _digests;
     private int _next;
     private long _nextStart;
 
-    private ParentLayout(SnapshotEntry entry, IReadOnlyList<string> ids, IReadOnlyList<int> lengths, IReadOnlyList<string>? digests)
+    private ParentLayout(SnapshotEntry entry, IReadOnlyList<string> ids, IReadOnlyList<int> lengths, IReadOnlyList<string> digests)
     {
         FileSize = entry.Size;
         (_ids, _lengths, _digests) = (ids, lengths, digests);
@@ -23,15 +23,12 @@ internal sealed class ParentLayout
     public long FileSize { get; }
 
     public static ParentLayout? Of(SnapshotEntry? entry) =>
-        IsConsistent(entry) ? new ParentLayout(entry!, entry!.Chunks!, entry.ChunkLengths!, entry.ChunkDigests) : null;
+        IsConsistent(entry) ? new ParentLayout(entry!, entry!.Chunks!, entry.ChunkLengths!, entry.ChunkDigests!) : null;
 
-    /// <summary>
-    /// Whether the entry is a file whose chunk ids, lengths and (when recorded: only with a key) digests agree with
-    /// each other and with its size.
-    /// </summary>
+    /// <summary>Whether the entry is a file whose chunk ids, lengths and digests agree with each other and with its size.</summary>
     public static bool IsConsistent(SnapshotEntry? entry) =>
-        entry is { Kind: SnapshotEntryKind.File, Chunks: { } ids, ChunkLengths: { } lengths }
-        && lengths.Count == ids.Count && (entry.ChunkDigests is null || entry.ChunkDigests.Count == ids.Count)
+        entry is { Kind: SnapshotEntryKind.File, Chunks: { } ids, ChunkLengths: { } lengths, ChunkDigests: { } digests }
+        && lengths.Count == ids.Count && digests.Count == ids.Count
         && lengths.All(length => length > 0) && lengths.Sum(length => (long)length) == entry.Size;
 
     /// <summary>
@@ -53,6 +50,5 @@ internal sealed class ParentLayout
 
     public int Length(int index) => _lengths[index];
 
-    /// <summary>The chunk's keyed digest, or null when the parent recorded none (it had no key).</summary>
-    public string? Digest(int index) => _digests?[index];
+    public string Digest(int index) => _digests[index];
 }

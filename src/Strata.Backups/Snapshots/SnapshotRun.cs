@@ -17,7 +17,7 @@ internal sealed class PendingChunk(byte[]? buffer, int length, string file)
     public string? Digest { get; set; }
 
     /// <summary>A chunk found unchanged at its place in the parent snapshot: named already, never handed to an uploader.</summary>
-    public static PendingChunk Matched(string id, string? digest, int length, string file) => new(null, length, file) { Id = id, Digest = digest };
+    public static PendingChunk Matched(string id, string digest, int length, string file) => new(null, length, file) { Id = id, Digest = digest };
 }
 
 /// <summary>An entry as the reader leaves it: complete, or a file whose chunk ids the uploaders are still working out.</summary>

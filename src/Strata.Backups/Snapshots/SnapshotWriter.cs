@@ -105,7 +105,7 @@ internal sealed class SnapshotWriter(ChunkRepository repository, SnapshotReader 
             var parent = newest is null ? null : await reader.OpenAsync(await reader.ReadStoredAsync(newest, ct).ConfigureAwait(false), request.EncryptionKey, ct).ConfigureAwait(false);
             // Cut with other sizes, its chunks are not where this snapshot would cut: none is matched by its place.
             var sameCut = parent?.Chunking == options.Chunking;
-            return parent?.Entries.ToDictionary(e => e.Path, e => sameCut ? e : e with { ChunkLengths = null, ChunkDigests = null }, StringComparer.Ordinal) ?? none;
+            return parent?.Entries.ToDictionary(e => e.Path, e => sameCut ? e : e with { ChunkDigests = null }, StringComparer.Ordinal) ?? none;
         }
         catch (Exception ex) when (ex is BackupFailedException or BackupCorruptException or ObjectNotFoundException)
         {
