@@ -13,17 +13,14 @@ internal sealed class ParentLayout
     private int _next;
     private long _nextStart;
 
-    private ParentLayout(SnapshotEntry entry, IReadOnlyList<string> ids, IReadOnlyList<int> lengths, IReadOnlyList<string> digests)
-    {
-        FileSize = entry.Size;
-        (_ids, _lengths, _digests) = (ids, lengths, digests);
-    }
+    private ParentLayout(SnapshotEntry entry) =>
+        (FileSize, _ids, _lengths, _digests) = (entry.Size, entry.Chunks!, entry.ChunkLengths!, entry.ChunkDigests!);
 
     /// <summary>The file's size when the parent snapshot read it.</summary>
     public long FileSize { get; }
 
     public static ParentLayout? Of(SnapshotEntry? entry) =>
-        IsConsistent(entry) ? new ParentLayout(entry!, entry!.Chunks!, entry.ChunkLengths!, entry.ChunkDigests!) : null;
+        IsConsistent(entry) ? new ParentLayout(entry!) : null;
 
     /// <summary>Whether the entry is a file whose chunk ids, lengths and digests agree with each other and with its size.</summary>
     public static bool IsConsistent(SnapshotEntry? entry) =>

@@ -38,10 +38,11 @@ public static class ProxyProgram
             return ProxyExitCodes.InvalidConfig;
         }
 
+        var path = Path.GetFullPath(configPath);
         ProxyConfig config;
         try
         {
-            config = ProxyConfig.Load(Path.GetFullPath(configPath));
+            config = ProxyConfig.Load(path);
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
         {
@@ -52,7 +53,7 @@ public static class ProxyProgram
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        var server = new ProxyServer(config, new ProxyFiles(Path.GetFullPath(configPath)), TimeProvider.System);
+        var server = new ProxyServer(config, new ProxyFiles(path), TimeProvider.System);
         try
         {
             return await server.RunAsync(stopping.Token).ConfigureAwait(false);
