@@ -17,6 +17,13 @@ public interface IObjectStore
     /// <exception cref="ObjectNotFoundException">No object has this key.</exception>
     Task<Stream> OpenReadAsync(string key, CancellationToken ct);
 
+    /// <summary>
+    /// Opens an object whose every byte the caller checks itself, as a backup chunk is checked against its keyed hash
+    /// or its seal: the store may leave out a check of its own on the way. Otherwise as <see cref="OpenReadAsync"/>.
+    /// </summary>
+    /// <exception cref="ObjectNotFoundException">No object has this key.</exception>
+    Task<Stream> OpenReadCheckedByCallerAsync(string key, CancellationToken ct) => OpenReadAsync(key, ct);
+
     Task<bool> ExistsAsync(string key, CancellationToken ct);
 
     /// <summary>Lists the objects whose key starts with <paramref name="prefix"/> (empty for all), sorted by key (ordinal).</summary>

@@ -17,6 +17,8 @@ public sealed class CountingHttpRelay : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly HttpClient _upstream;
     private int _requests;
+    private int _failuresLeft;
+    private int _corruptionsLeft;
 
     private CountingHttpRelay(WebApplication app, HttpClient upstream)
     {
@@ -29,6 +31,18 @@ public sealed class CountingHttpRelay : IAsyncDisposable
 
     /// <summary>How many requests have reached the relay.</summary>
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>
+    /// Makes the next <paramref name="count"/> requests fail as a busy S3 server fails them: the relay reads the
+    /// whole body (so the client has sent it) and answers 503 SlowDown without forwarding.
+    /// </summary>
+    public void FailNext(int count) => Volatile.Write(ref _failuresLeft, count);
+
+    /// <summary>
+    /// Flips the first byte of the next <paramref name="count"/> response bodies that have one, as a fault on the way
+    /// would: the length and the headers stay as sent.
+    /// </summary>
+    public void CorruptNext(int count) => Volatile.Write(ref _corruptionsLeft, count);
 
     /// <summary>Starts a relay to <paramref name="upstream"/> (scheme, host and port) on a port of its own.</summary>
     public static async Task<CountingHttpRelay> StartAsync(string upstream)
@@ -55,10 +69,38 @@ public sealed class CountingHttpRelay : IAsyncDisposable
         _upstream.Dispose();
     }
 
+    private static bool Take(ref int count)
+    {
+        var left = Volatile.Read(ref count);
+        while (left > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref count, left - 1, left);
+            if (seen == left)
+            {
+                return true;
+            }
+
+            left = seen;
+        }
+
+        return false;
+    }
+
     private async Task ForwardAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
         var incoming = context.Request;
+        if (Take(ref _failuresLeft))
+        {
+            await incoming.Body.CopyToAsync(Stream.Null, context.RequestAborted).ConfigureAwait(false);
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.ContentType = "application/xml";
+            await context.Response.WriteAsync(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+                context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
         using var request = new HttpRequestMessage(new HttpMethod(incoming.Method), incoming.Path + incoming.QueryString);
         if (incoming.ContentLength > 0 || incoming.Headers.TransferEncoding.Count > 0)
         {
@@ -81,6 +123,14 @@ public sealed class CountingHttpRelay : IAsyncDisposable
         }
 
         context.Response.Headers.Remove("transfer-encoding");
+        if (response.Content.Headers.ContentLength > 0 && Take(ref _corruptionsLeft))
+        {
+            var body = await response.Content.ReadAsByteArrayAsync(context.RequestAborted).ConfigureAwait(false);
+            body[0] ^= 0xFF;
+            await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
         await response.Content.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
 }

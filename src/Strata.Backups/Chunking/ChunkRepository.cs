@@ -68,7 +68,8 @@ internal sealed class ChunkRepository(IObjectStore store)
     /// <exception cref="InvalidDataException">The object is larger than the limit, or shorter than its stated size.</exception>
     private static async Task<(byte[] Array, int Length)> ReadPooledAsync(IObjectStore store, string key, int limit, ArrayPool<byte> pool, CancellationToken ct)
     {
-        await using var stream = await store.OpenReadAsync(key, ct).ConfigureAwait(false);
+        // Only chunks are read here, and each is checked whole against its id (and its seal) once read.
+        await using var stream = await store.OpenReadCheckedByCallerAsync(key, ct).ConfigureAwait(false);
         // A file states its size: an array of that size and one read. A response stream is read up to the limit.
         var size = stream.CanSeek ? stream.Length : limit;
         if (size > limit)

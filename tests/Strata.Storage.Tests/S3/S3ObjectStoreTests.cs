@@ -81,6 +81,87 @@ public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContra
         Assert.Equal(1, relay.Requests);
     }
 
+    [Theory]
+    [InlineData(100_000, 0)]
+    [InlineData(3 << 20, 0)]
+    [InlineData(100_000, 10)]
+    public async Task PutAsync_FirstAttemptRefusedAfterItsBody_RetrySendsTheStreamAgainFromWhereItStood(int size, int start)
+    {
+        // A seekable stream at its start goes up without a copy, so a retry must read it again from its start rather
+        // than from where the refused attempt left it; one read partly already is stored from where it stood.
+        var options = server.Options();
+        options.RetryBaseDelay = TimeSpan.FromMilliseconds(1);
+        await using var relay = await CountingHttpRelay.StartAsync(server.ServiceUrl);
+        options.ServiceUrl = relay.Url;
+        using var store = (IDisposable)ObjectStores.CreateS3(options);
+        var data = new byte[size];
+        new Random(size).NextBytes(data);
+        var content = new MemoryStream(data, writable: false) { Position = start };
+        relay.FailNext(1);
+
+        await ((IObjectStore)store).PutAsync("retried", content, CancellationToken.None).WithTimeout();
+
+        Assert.Equal(2, relay.Requests);
+        await using var read = await ((IObjectStore)store).OpenReadAsync("retried", CancellationToken.None).WithTimeout();
+        var copy = new MemoryStream();
+        await read.CopyToAsync(copy).WithTimeout();
+        Assert.True(copy.ToArray().AsSpan().SequenceEqual(data.AsSpan(start)), $"{copy.Length} of {size - start} bytes read back, or other bytes");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(5 << 20)]
+    public async Task OpenReadCheckedByCallerAsync_AnySize_ReadsTheWholeObjectInOneRequest(int size)
+    {
+        await using var relay = await CountingHttpRelay.StartAsync(server.ServiceUrl);
+        var options = server.Options();
+        options.ServiceUrl = relay.Url;
+        using var store = (IDisposable)ObjectStores.CreateS3(options);
+        var data = new byte[size];
+        new Random(size).NextBytes(data);
+        await ((IObjectStore)store).PutAsync("checked-by-caller", new MemoryStream(data), CancellationToken.None).WithTimeout();
+        var before = relay.Requests;
+
+        await using var read = await ((IObjectStore)store).OpenReadCheckedByCallerAsync("checked-by-caller", CancellationToken.None).WithTimeout();
+        var copy = new MemoryStream();
+        await read.CopyToAsync(copy).WithTimeout();
+
+        Assert.True(copy.ToArray().AsSpan().SequenceEqual(data), $"{copy.Length} of {size} bytes read back, or other bytes");
+        Assert.Equal(1, relay.Requests - before);
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() =>
+            ((IObjectStore)store).OpenReadCheckedByCallerAsync("missing", CancellationToken.None).WithTimeout());
+    }
+
+    [Fact]
+    public async Task OpenRead_BodyCorruptedOnTheWay_RefusedByThePlainReadLeftToTheCallerOtherwise()
+    {
+        await using var relay = await CountingHttpRelay.StartAsync(server.ServiceUrl);
+        var options = server.Options();
+        options.ServiceUrl = relay.Url;
+        options.MaxRetryAttempts = 0;
+        using var store = (IDisposable)ObjectStores.CreateS3(options);
+        var data = new byte[100_000];
+        new Random(5).NextBytes(data);
+        await ((IObjectStore)store).PutAsync("corrupted", new MemoryStream(data), CancellationToken.None).WithTimeout();
+
+        relay.CorruptNext(1);
+        await using (var plain = await ((IObjectStore)store).OpenReadAsync("corrupted", CancellationToken.None).WithTimeout())
+        {
+            // The SDK's check of the body against its ETag.
+            var error = await Assert.ThrowsAsync<Amazon.Runtime.AmazonClientException>(() => plain.CopyToAsync(Stream.Null).WithTimeout());
+            Assert.Contains("hash", error.Message, StringComparison.Ordinal);
+        }
+
+        relay.CorruptNext(1);
+        await using var checkedByCaller = await ((IObjectStore)store).OpenReadCheckedByCallerAsync("corrupted", CancellationToken.None).WithTimeout();
+        var copy = new MemoryStream();
+        await checkedByCaller.CopyToAsync(copy).WithTimeout();
+        Assert.Equal(data.Length, copy.Length);
+        Assert.Equal((byte)(data[0] ^ 0xFF), copy.ToArray()[0]);
+        Assert.True(copy.ToArray().AsSpan(1).SequenceEqual(data.AsSpan(1)));
+    }
+
     /// <summary>Writes an object under a prefix of its own; returns the options that reach that prefix.</summary>
     private async Task<S3ObjectStoreOptions> PutWithGoodCredentialsAsync(string key, string text)
     {

@@ -7,8 +7,9 @@ namespace Strata.Storage.Tests.S3;
 public sealed class S3AllocationCounting;
 
 /// <summary>
-/// A put allocates about the size of what it puts: backups put about a thousand 1 MiB chunks per GiB, and an array
-/// of the multipart part size (16 MiB) for each made an S3 snapshot of 1 GiB peak at 500 MiB.
+/// A put of a stream that can be read again allocates far less than what it puts: backups put about a thousand 1 MiB
+/// chunks per GiB, and an array of the multipart part size (16 MiB) for each made an S3 snapshot of 1 GiB peak at 500
+/// MiB; a copy of each chunk, at 310 MiB.
 /// </summary>
 [Trait("kind", "e2e")]
 [Collection(nameof(S3AllocationCounting))]
@@ -29,7 +30,7 @@ public sealed class S3PutMemoryTests(S3rverProcess server) : IClassFixture<S3rve
     }
 
     [Fact]
-    public async Task PutAsync_TenObjectsOf1MiB_AllocatesLessThanFourTimesTheirSize()
+    public async Task PutAsync_TenObjectsOf1MiB_AllocatesLessThanOneOfThem()
     {
         var content = new byte[ObjectSize];
         new Random(11).NextBytes(content);
@@ -42,7 +43,7 @@ public sealed class S3PutMemoryTests(S3rverProcess server) : IClassFixture<S3rve
         }
 
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-        Assert.True(allocated < 4L * Objects * ObjectSize, $"{Objects} puts of {ObjectSize >> 20} MiB allocated {allocated >> 20} MiB");
+        Assert.True(allocated < ObjectSize, $"{Objects} puts of {ObjectSize >> 20} MiB allocated {allocated >> 10} KiB");
         await using var stored = await _store.OpenReadAsync("chunk-9", CancellationToken.None).WithTimeout();
         var read = new MemoryStream();
         await stored.CopyToAsync(read);
