@@ -44,6 +44,11 @@ public sealed class CountingHttpRelay : IAsyncDisposable
     /// </summary>
     public void CorruptNext(int count) => Volatile.Write(ref _corruptionsLeft, count);
 
+    /// <summary>
+    /// Whether response bodies are relayed without their length (chunked), as some servers and proxies send them.
+    /// </summary>
+    public bool WithoutContentLength { get; set; }
+
     /// <summary>Starts a relay to <paramref name="upstream"/> (scheme, host and port) on a port of its own.</summary>
     public static async Task<CountingHttpRelay> StartAsync(string upstream)
     {
@@ -119,7 +124,10 @@ public sealed class CountingHttpRelay : IAsyncDisposable
         context.Response.StatusCode = (int)response.StatusCode;
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
         {
-            context.Response.Headers[name] = values.ToArray();
+            if (!(WithoutContentLength && name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)))
+            {
+                context.Response.Headers[name] = values.ToArray();
+            }
         }
 
         context.Response.Headers.Remove("transfer-encoding");

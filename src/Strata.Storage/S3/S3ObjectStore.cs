@@ -47,12 +47,13 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(content);
         var fullKey = FullKey(key);
-        if (content.CanSeek && content.Position == 0 && content.Length < _options.PartSize)
+        if (content is MemoryStream { Position: 0 } && content.Length < _options.PartSize)
         {
-            // A stream that can be read again goes up as it is, from its start at each attempt: backups put about a
-            // thousand 1 MiB chunks per GiB, and a copy of each was a large-object array the collector reclaimed late
-            // (an S3 snapshot of 1 GiB peaked above 300 MiB). The SDK sends a seekable stream from its start, so one
-            // read partly already is copied from where it stands instead.
+            // Bytes in memory go up as they are, from their start at each attempt: backups put about a thousand 1 MiB
+            // chunks per GiB, and a copy of each was a large-object array the collector reclaimed late (an S3 snapshot
+            // of 1 GiB peaked above 300 MiB). The SDK sends a seekable stream from its start, so one read partly
+            // already is copied from where it stands instead; and a file is copied, since the SDK would read it twice
+            // (once to sign it) and it could change in between.
             await RunAsync($"put '{key}'", token =>
             {
                 content.Position = 0;
