@@ -121,10 +121,10 @@ public sealed class BackupCommands(CliContext context)
             return ExitCodes.Success;
         }
 
-        await context.Out.WriteLineAsync($"{"ID",-34} {"KIND",-8} {"TIER",-10} {"POLICY",-18} {"CREATED",-20} {"SIZE",10}  STORES").ConfigureAwait(false);
+        await context.Out.WriteLineAsync($"{"ID",-26} {"KIND",-8} {"TIER",-10} {"POLICY",-18} {"CREATED",-20} {"SIZE",10}  {"ENCRYPTED",-9}  STORES").ConfigureAwait(false);
         foreach (var b in list.Backups)
         {
-            await context.Out.WriteLineAsync($"{b.Id,-34} {b.Kind,-8} {b.Tier,-10} {b.Policy ?? b.Volume ?? "",-18} {b.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),-20} {Size(b.Bytes),10}  {string.Join(',', b.Stores)}").ConfigureAwait(false);
+            await context.Out.WriteLineAsync($"{b.Id,-26} {b.Kind,-8} {b.Tier,-10} {b.Policy ?? b.Volume ?? "",-18} {b.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),-20} {Size(b.Bytes),10}  {(b.Encrypted ? "yes" : "no"),-9}  {string.Join(',', b.Stores)}").ConfigureAwait(false);
         }
 
         return ExitCodes.Success;
@@ -162,7 +162,7 @@ public sealed class BackupCommands(CliContext context)
         var text = line switch
         {
             { Progress: { } p } => $"  {Count(p.FilesRead, "file")}, {Size(p.BytesRead)} read, {Count(p.ChunksUploaded, "chunk")} uploaded ({Size(p.BytesUploaded)}), {p.ChunksReused} reused",
-            { Backup: { } b } => $"backup {b.Id}: {b.Kind} of tier {b.Tier} ({b.Policy}) on {b.Server}, {Size(b.Bytes)}",
+            { Backup: { } b } => $"backup {b.Id}: {b.Kind} of tier {b.Tier} ({b.Policy}) on {b.Server}, {Size(b.Bytes)}, {(b.Encrypted ? "encrypted" : "not encrypted")}",
             { Restore: { } r } => $"restored tier {r.Tier} from {r.Kind} {r.Id} ({r.Store} store) in {r.DurationSeconds:0.#}s; {r.Server} runs on it",
             { Drill: { } d } => $"drill {(d.Passed ? "passed" : "FAILED")}: {d.Tier}/{d.Policy} {d.BackupId}: {d.Message}",
             { Waiting: { } w } => $"  waiting: {w}",
