@@ -289,9 +289,11 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
                     args.Outcome.Exception is { } ex && IsTransient(ex, args.Context.CancellationToken)),
                 OnRetry = args =>
                 {
-                    LogRetrying(args.Context.OperationKey ?? "request", _endpoint, args.AttemptNumber + 1, args.RetryDelay,
-                        args.Outcome.Exception?.Message ?? "");
-                    return ValueTask.CompletedTask;
+                    var operation = args.Context.OperationKey ?? "request";
+                    var error = args.Outcome.Exception?.Message ?? "";
+                    LogRetrying(operation, _endpoint, args.AttemptNumber + 1, args.RetryDelay, error);
+                    return ObjectStoreRetries.NotifyAsync(
+                        new ObjectStoreRetry(Name, _endpoint, operation, args.AttemptNumber + 1, options.MaxRetryAttempts + 1, args.RetryDelay, error));
                 },
             });
         }

@@ -46,6 +46,52 @@ public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContra
     }
 
     [Fact]
+    public async Task PutAsync_UnreachableEndpoint_TellsTheObserverOfItsFlowOfEachRetryAndNobodyElse()
+    {
+        var options = server.Options();
+        options.ServiceUrl = LoopbackPorts.Reserve().Url;
+        options.MaxRetryAttempts = 2;
+        using var unreachable = (IDisposable)ObjectStores.CreateS3(options);
+        var store = (IObjectStore)unreachable;
+        var heard = new System.Collections.Concurrent.ConcurrentQueue<ObjectStoreRetry>();
+        var heardBesides = new System.Collections.Concurrent.ConcurrentQueue<ObjectStoreRetry>();
+        Task besides;
+
+        using (ObjectStoreRetries.Observe(retry =>
+        {
+            heard.Enqueue(retry);
+            return ValueTask.CompletedTask;
+        }))
+        {
+            // Another flow, with an observer of its own that fails: its store's request is not failed by that.
+            besides = Task.Run(async () =>
+            {
+                using var _ = ObjectStoreRetries.Observe(retry =>
+                {
+                    heardBesides.Enqueue(retry);
+                    throw new ObjectDisposedException("the response");
+                });
+                await Assert.ThrowsAsync<ObjectStoreUnavailableException>(() => store.ExistsAsync("other", CancellationToken.None).WithTimeout());
+            });
+            await Assert.ThrowsAsync<ObjectStoreUnavailableException>(() => store.PutAsync("k", new MemoryStream([1]), CancellationToken.None).WithTimeout());
+        }
+
+        await besides;
+        await Assert.ThrowsAsync<ObjectStoreUnavailableException>(() => store.PutAsync("after", new MemoryStream([1]), CancellationToken.None).WithTimeout());
+
+        Assert.Equal([1, 2], heard.Select(r => r.Attempt));
+        Assert.All(heard, r =>
+        {
+            Assert.Equal(("s3", 3, "put 'k'"), (r.Store, r.Attempts, r.Operation));
+            Assert.StartsWith(options.ServiceUrl, r.Endpoint, StringComparison.Ordinal);
+        });
+        Assert.Contains("object store at " + options.ServiceUrl, heard.First().ToString(), StringComparison.Ordinal);
+        Assert.Contains("(attempt 2 of 3)", heard.First().ToString(), StringComparison.Ordinal);
+        Assert.Equal([1, 2], heardBesides.Select(r => r.Attempt));
+        Assert.All(heardBesides, r => Assert.Equal("head 'other'", r.Operation));
+    }
+
+    [Fact]
     public async Task OpenReadAsync_WrongCredentials_FailsWithoutRetrying()
     {
         var options = await PutWithGoodCredentialsAsync("k", "written with good credentials");

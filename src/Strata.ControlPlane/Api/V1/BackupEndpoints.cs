@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Strata.Api.Contracts;
 using Strata.Backups.Snapshots;
 using Strata.ControlPlane.Access;
@@ -9,6 +10,7 @@ using Strata.ControlPlane.Backups;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Drills;
 using Strata.ControlPlane.Reconciliation;
+using Strata.Storage;
 
 namespace Strata.ControlPlane.Api.V1;
 
@@ -191,12 +193,47 @@ public static class BackupEndpoints
 
         try
         {
-            await body(WriteAsync).ConfigureAwait(false);
+            using (ObjectStoreRetries.Observe(StoreRetryLines(WriteAsync, context.RequestServices.GetRequiredService<TimeProvider>())))
+            {
+                await body(WriteAsync).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (BackupRunner.IsBackupFailure(ex) || ex is BackupRunFailedException or NotFoundException or ArgumentException or ConflictException or Providers.ProviderException)
         {
             await WriteAsync(new BackupStreamLine { Type = "error", Error = ex.Message }).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A store retrying a request becomes a waiting line, at most one a second: several chunks in flight fail together
+    /// when a store stops answering, and one line says it as well as four.
+    /// </summary>
+    private static Func<ObjectStoreRetry, ValueTask> StoreRetryLines(Func<BackupStreamLine, Task> write, TimeProvider time)
+    {
+        var gate = new object();
+        long? last = null;
+        bool TakeTurn()
+        {
+            lock (gate)
+            {
+                var now = time.GetTimestamp();
+                if (last is { } said && time.GetElapsedTime(said, now) < TimeSpan.FromSeconds(1))
+                {
+                    return false;
+                }
+
+                last = now;
+                return true;
+            }
+        }
+
+        return async retry =>
+        {
+            if (TakeTurn())
+            {
+                await write(new BackupStreamLine { Type = "waiting", Waiting = retry.ToString() }).ConfigureAwait(false);
+            }
+        };
     }
 
     private static BackupStreamLine BackupLine(BackupOutcome outcome) => new()

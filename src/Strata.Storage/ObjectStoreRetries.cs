@@ -1,0 +1,72 @@
+namespace Strata.Storage;
+
+/// <summary>
+/// Tells whoever waits on an object store that it is retrying: a store that does not answer is retried for tens of
+/// seconds, and a person running a backup or a restore should hear of it as it happens, not only from the control
+/// plane's log. An observer set with <see cref="Observe"/> hears of every retry made in its asynchronous flow (the
+/// calls it awaits and the work they start), and of no other.
+/// </summary>
+public static class ObjectStoreRetries
+{
+    private static readonly AsyncLocal<Registration?> s_observer = new();
+
+    /// <summary>
+    /// Sets the observer of this flow until the result is disposed; the previous one then comes back. Work this flow
+    /// started that outlives the scope (a copy left running in the background) then tells nobody.
+    /// </summary>
+    public static IDisposable Observe(Func<ObjectStoreRetry, ValueTask> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        var registration = new Registration(observer, s_observer.Value);
+        s_observer.Value = registration;
+        return registration;
+    }
+
+    /// <summary>Tells this flow's observer, if any, of a retry about to wait. An observer's own failure is not the store's.</summary>
+    public static async ValueTask NotifyAsync(ObjectStoreRetry retry)
+    {
+        if (s_observer.Value is not { Active: true } registration)
+        {
+            return;
+        }
+
+        try
+        {
+            await registration.Observer(retry).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The one waiting has gone (its request ended or was aborted): the retry goes on without telling anyone.
+        }
+    }
+
+    private sealed class Registration(Func<ObjectStoreRetry, ValueTask> observer, Registration? previous) : IDisposable
+    {
+        private volatile bool _active = true;
+
+        public Func<ObjectStoreRetry, ValueTask> Observer => observer;
+
+        public bool Active => _active;
+
+        public void Dispose()
+        {
+            _active = false;
+            s_observer.Value = previous;
+        }
+    }
+}
+
+/// <summary>A request to an object store that failed and is about to be tried again.</summary>
+/// <param name="Store">The store type (<c>s3</c>).</param>
+/// <param name="Endpoint">Where it was asked.</param>
+/// <param name="Operation">What was asked, e.g. <c>put 'chunks/ab/…'</c>.</param>
+/// <param name="Attempt">The attempt that failed, from 1.</param>
+/// <param name="Attempts">How many attempts are made at most.</param>
+/// <param name="Delay">How long before the next one.</param>
+/// <param name="Error">Why it failed.</param>
+public sealed record ObjectStoreRetry(string Store, string Endpoint, string Operation, int Attempt, int Attempts, TimeSpan Delay, string Error)
+{
+    /// <summary>One line for a person: the store, the error, when the next attempt comes.</summary>
+    public override string ToString() =>
+        $"the {Store} object store at {Endpoint} did not answer ({Error}); trying again in {Delay.TotalSeconds:0.#}s (attempt {Attempt + 1} of {Attempts})";
+}
