@@ -1,25 +1,29 @@
+using Microsoft.Extensions.Logging;
 using Strata.Storage.FileSystem;
 using Strata.Storage.S3;
 
 namespace Strata.Storage;
 
-/// <summary>Creates object stores by type name. New store types are added to <see cref="s_creators"/>.</summary>
-internal sealed class ObjectStoreFactory : IObjectStoreFactory
+/// <summary>
+/// Creates object stores by type name. New store types are added to <see cref="_creators"/>. Stores log through
+/// <paramref name="loggerFactory"/> (an S3 store's retries, for one), where one is given.
+/// </summary>
+internal sealed class ObjectStoreFactory(ILoggerFactory? loggerFactory = null) : IObjectStoreFactory
 {
-    private static readonly Dictionary<string, Func<IReadOnlyDictionary<string, string>, IObjectStore>> s_creators =
+    private readonly Dictionary<string, Func<IReadOnlyDictionary<string, string>, IObjectStore>> _creators =
         new(StringComparer.Ordinal)
         {
             [FileSystemObjectStore.TypeName] = CreateFileSystem,
-            [S3ObjectStore.TypeName] = CreateS3,
+            [S3ObjectStore.TypeName] = settings => CreateS3(settings, loggerFactory),
         };
 
-    public IReadOnlyList<string> KnownTypes { get; } = [.. s_creators.Keys.Order(StringComparer.Ordinal)];
+    public IReadOnlyList<string> KnownTypes => [.. _creators.Keys.Order(StringComparer.Ordinal)];
 
     public IObjectStore Create(string type, IReadOnlyDictionary<string, string> settings)
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(settings);
-        if (!s_creators.TryGetValue(type, out var create))
+        if (!_creators.TryGetValue(type, out var create))
         {
             throw new ArgumentException($"unknown store type '{type}'; known: {string.Join(", ", KnownTypes)}", nameof(type));
         }
@@ -37,7 +41,7 @@ internal sealed class ObjectStoreFactory : IObjectStoreFactory
         return new FileSystemObjectStore(new FileSystemObjectStoreOptions { RootPath = root });
     }
 
-    private static IObjectStore CreateS3(IReadOnlyDictionary<string, string> settings)
+    private static IObjectStore CreateS3(IReadOnlyDictionary<string, string> settings, ILoggerFactory? loggerFactory)
     {
         var options = new S3ObjectStoreOptions
         {
@@ -53,6 +57,6 @@ internal sealed class ObjectStoreFactory : IObjectStoreFactory
             throw new ArgumentException($"invalid s3 object store settings: {string.Join("; ", problems)}", nameof(settings));
         }
 
-        return new S3ObjectStore(options);
+        return new S3ObjectStore(options, loggerFactory?.CreateLogger<S3ObjectStore>());
     }
 }

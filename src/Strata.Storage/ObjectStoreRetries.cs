@@ -22,36 +22,45 @@ public static class ObjectStoreRetries
         return registration;
     }
 
-    /// <summary>Tells this flow's observer, if any, of a retry about to wait. An observer's own failure is not the store's.</summary>
+    /// <summary>
+    /// Tells this flow's observer, if any, of a retry about to wait. The observer's own failure is not the store's: it
+    /// is never let out to fail the request being retried.
+    /// </summary>
     public static async ValueTask NotifyAsync(ObjectStoreRetry retry)
     {
-        if (s_observer.Value is not { Active: true } registration)
+        if (s_observer.Value?.Observer is not { } observer)
         {
             return;
         }
 
         try
         {
-            await registration.Observer(retry).ConfigureAwait(false);
+            await observer(retry).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or StackOverflowException))
         {
-            // The one waiting has gone (its request ended or was aborted): the retry goes on without telling anyone.
+            // Whoever waited has gone, or could not be told: the retry goes on without telling anyone.
         }
     }
 
     private sealed class Registration(Func<ObjectStoreRetry, ValueTask> observer, Registration? previous) : IDisposable
     {
-        private volatile bool _active = true;
+        private volatile Func<ObjectStoreRetry, ValueTask>? _observer = observer;
+        private Registration? _previous = previous;
 
-        public Func<ObjectStoreRetry, ValueTask> Observer => observer;
-
-        public bool Active => _active;
+        /// <summary>The observer while the scope lasts; null after it, also for work of its flow that outlives it.</summary>
+        public Func<ObjectStoreRetry, ValueTask>? Observer => _observer;
 
         public void Dispose()
         {
-            _active = false;
-            s_observer.Value = previous;
+            _observer = null;
+            // Only the flow whose observer this is gets its previous one back; nothing is kept alive through it after.
+            if (s_observer.Value == this)
+            {
+                s_observer.Value = _previous;
+            }
+
+            _previous = null;
         }
     }
 }
@@ -68,5 +77,5 @@ public sealed record ObjectStoreRetry(string Store, string Endpoint, string Oper
 {
     /// <summary>One line for a person: the store, the error, when the next attempt comes.</summary>
     public override string ToString() =>
-        $"the {Store} object store at {Endpoint} did not answer ({Error}); trying again in {Delay.TotalSeconds:0.#}s (attempt {Attempt + 1} of {Attempts})";
+        $"the {Store} object store at {Endpoint} failed ({Error}); trying again in {Delay.TotalSeconds:0.#}s (attempt {Attempt + 1} of {Attempts})";
 }

@@ -55,7 +55,8 @@ public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContra
         var store = (IObjectStore)unreachable;
         var heard = new System.Collections.Concurrent.ConcurrentQueue<ObjectStoreRetry>();
         var heardBesides = new System.Collections.Concurrent.ConcurrentQueue<ObjectStoreRetry>();
-        Task besides;
+        var scopeEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task besides, outliving;
 
         using (ObjectStoreRetries.Observe(retry =>
         {
@@ -73,10 +74,18 @@ public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContra
                 });
                 await Assert.ThrowsAsync<ObjectStoreUnavailableException>(() => store.ExistsAsync("other", CancellationToken.None).WithTimeout());
             });
+            // Work of this flow that outlives the scope: its retries come after the scope has ended, and tell nobody.
+            outliving = Task.Run(async () =>
+            {
+                await scopeEnded.Task;
+                await Assert.ThrowsAsync<ObjectStoreUnavailableException>(() => store.PutAsync("late", new MemoryStream([1]), CancellationToken.None).WithTimeout());
+            });
             await Assert.ThrowsAsync<ObjectStoreUnavailableException>(() => store.PutAsync("k", new MemoryStream([1]), CancellationToken.None).WithTimeout());
         }
 
-        await besides;
+        scopeEnded.SetResult();
+        await outliving.WithTimeout();
+        await besides.WithTimeout();
         await Assert.ThrowsAsync<ObjectStoreUnavailableException>(() => store.PutAsync("after", new MemoryStream([1]), CancellationToken.None).WithTimeout());
 
         Assert.Equal([1, 2], heard.Select(r => r.Attempt));
@@ -85,7 +94,7 @@ public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContra
             Assert.Equal(("s3", 3, "put 'k'"), (r.Store, r.Attempts, r.Operation));
             Assert.StartsWith(options.ServiceUrl, r.Endpoint, StringComparison.Ordinal);
         });
-        Assert.Contains("object store at " + options.ServiceUrl, heard.First().ToString(), StringComparison.Ordinal);
+        Assert.Contains("the s3 object store at " + options.ServiceUrl, heard.First().ToString(), StringComparison.Ordinal);
         Assert.Contains("(attempt 2 of 3)", heard.First().ToString(), StringComparison.Ordinal);
         Assert.Equal([1, 2], heardBesides.Select(r => r.Attempt));
         Assert.All(heardBesides, r => Assert.Equal("head 'other'", r.Operation));

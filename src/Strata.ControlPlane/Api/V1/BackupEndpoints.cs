@@ -193,47 +193,23 @@ public static class BackupEndpoints
 
         try
         {
-            using (ObjectStoreRetries.Observe(StoreRetryLines(WriteAsync, context.RequestServices.GetRequiredService<TimeProvider>())))
+            var retries = new StoreRetryLines(WriteAsync, context.RequestServices.GetRequiredService<TimeProvider>());
+            try
             {
-                await body(WriteAsync).ConfigureAwait(false);
+                using (ObjectStoreRetries.Observe(retries.ObserveAsync))
+                {
+                    await body(WriteAsync).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                await retries.CloseAsync().ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (BackupRunner.IsBackupFailure(ex) || ex is BackupRunFailedException or NotFoundException or ArgumentException or ConflictException or Providers.ProviderException)
         {
             await WriteAsync(new BackupStreamLine { Type = "error", Error = ex.Message }).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// A store retrying a request becomes a waiting line, at most one a second: several chunks in flight fail together
-    /// when a store stops answering, and one line says it as well as four.
-    /// </summary>
-    private static Func<ObjectStoreRetry, ValueTask> StoreRetryLines(Func<BackupStreamLine, Task> write, TimeProvider time)
-    {
-        var gate = new object();
-        long? last = null;
-        bool TakeTurn()
-        {
-            lock (gate)
-            {
-                var now = time.GetTimestamp();
-                if (last is { } said && time.GetElapsedTime(said, now) < TimeSpan.FromSeconds(1))
-                {
-                    return false;
-                }
-
-                last = now;
-                return true;
-            }
-        }
-
-        return async retry =>
-        {
-            if (TakeTurn())
-            {
-                await write(new BackupStreamLine { Type = "waiting", Waiting = retry.ToString() }).ConfigureAwait(false);
-            }
-        };
     }
 
     private static BackupStreamLine BackupLine(BackupOutcome outcome) => new()
