@@ -32,9 +32,7 @@ public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContra
     [Fact]
     public async Task PutAsync_UnreachableEndpoint_RetriesThenThrowsUnavailableNamingEndpoint()
     {
-        var options = server.Options();
-        options.ServiceUrl = LoopbackPorts.Reserve().Url;
-        options.MaxRetryAttempts = 3;
+        var options = UnreachableOptions(retries: 3);
         using var unreachable = (IDisposable)ObjectStores.CreateS3(options);
 
         var error = await Assert.ThrowsAsync<ObjectStoreUnavailableException>(() =>
@@ -48,9 +46,7 @@ public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContra
     [Fact]
     public async Task PutAsync_UnreachableEndpoint_TellsTheObserverOfItsFlowOfEachRetryAndNobodyElse()
     {
-        var options = server.Options();
-        options.ServiceUrl = LoopbackPorts.Reserve().Url;
-        options.MaxRetryAttempts = 2;
+        var options = UnreachableOptions(retries: 2);
         using var unreachable = (IDisposable)ObjectStores.CreateS3(options);
         var store = (IObjectStore)unreachable;
         var heard = new System.Collections.Concurrent.ConcurrentQueue<ObjectStoreRetry>();
@@ -217,6 +213,15 @@ public sealed class S3ObjectStoreTests(S3rverProcess server) : ObjectStoreContra
         Assert.Equal(data.Length, copy.Length);
         Assert.Equal((byte)(data[0] ^ 0xFF), copy.ToArray()[0]);
         Assert.True(copy.ToArray().AsSpan(1).SequenceEqual(data.AsSpan(1)));
+    }
+
+    /// <summary>Options of a store at a loopback port nothing listens on.</summary>
+    private S3ObjectStoreOptions UnreachableOptions(int retries)
+    {
+        var options = server.Options();
+        options.ServiceUrl = LoopbackPorts.Reserve().Url;
+        options.MaxRetryAttempts = retries;
+        return options;
     }
 
     /// <summary>Writes an object under a prefix of its own; returns the options that reach that prefix.</summary>
