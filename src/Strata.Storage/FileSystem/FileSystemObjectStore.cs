@@ -40,7 +40,7 @@ internal sealed class FileSystemObjectStore : IFlushableObjectStore
         // The root may not exist yet when nothing was written; then there is nothing to flush.
         if (Directory.Exists(_root))
         {
-            FileSystemSync.Flush(_root);
+            FolderSync.FlushFileSystem(_root);
         }
 
         return Task.CompletedTask;
