@@ -5,30 +5,30 @@ using Strata.Storage.S3;
 namespace Strata.Storage;
 
 /// <summary>
-/// Creates object stores by type name. New store types are added to <see cref="_creators"/>. Stores log through
+/// Creates object stores by type name. New store types are added to <see cref="s_creators"/>. Stores log through
 /// <paramref name="loggerFactory"/> (an S3 store's retries, for one), where one is given.
 /// </summary>
 internal sealed class ObjectStoreFactory(ILoggerFactory? loggerFactory = null) : IObjectStoreFactory
 {
-    private readonly Dictionary<string, Func<IReadOnlyDictionary<string, string>, IObjectStore>> _creators =
+    private static readonly Dictionary<string, Func<IReadOnlyDictionary<string, string>, ILoggerFactory?, IObjectStore>> s_creators =
         new(StringComparer.Ordinal)
         {
-            [FileSystemObjectStore.TypeName] = CreateFileSystem,
-            [S3ObjectStore.TypeName] = settings => CreateS3(settings, loggerFactory),
+            [FileSystemObjectStore.TypeName] = (settings, _) => CreateFileSystem(settings),
+            [S3ObjectStore.TypeName] = CreateS3,
         };
 
-    public IReadOnlyList<string> KnownTypes => [.. _creators.Keys.Order(StringComparer.Ordinal)];
+    public IReadOnlyList<string> KnownTypes { get; } = [.. s_creators.Keys.Order(StringComparer.Ordinal)];
 
     public IObjectStore Create(string type, IReadOnlyDictionary<string, string> settings)
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(settings);
-        if (!_creators.TryGetValue(type, out var create))
+        if (!s_creators.TryGetValue(type, out var create))
         {
             throw new ArgumentException($"unknown store type '{type}'; known: {string.Join(", ", KnownTypes)}", nameof(type));
         }
 
-        return create(settings);
+        return create(settings, loggerFactory);
     }
 
     private static IObjectStore CreateFileSystem(IReadOnlyDictionary<string, string> settings)

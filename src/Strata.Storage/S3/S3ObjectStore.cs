@@ -57,7 +57,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
             await RunAsync($"put '{key}'", token =>
             {
                 content.Position = 0;
-                return PutSingleAsync(fullKey, content, closeAfter: false, token);
+                return PutSingleAsync(fullKey, content, token);
             }, ct).ConfigureAwait(false);
             return;
         }
@@ -65,7 +65,7 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
         var first = await ReadPartAsync(content, ct).ConfigureAwait(false);
         if (first.Length < _options.PartSize)
         {
-            await RunAsync($"put '{key}'", token => PutSingleAsync(fullKey, new MemoryStream(first, writable: false), closeAfter: true, token), ct)
+            await RunAsync($"put '{key}'", token => PutSingleAsync(fullKey, new MemoryStream(first, writable: false), token), ct)
                 .ConfigureAwait(false);
             return;
         }
@@ -136,14 +136,15 @@ internal sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    private Task PutSingleAsync(string fullKey, Stream body, bool closeAfter, CancellationToken ct) =>
+    // The body stays open: it is the caller's, or an array in memory that holds nothing to release.
+    private Task PutSingleAsync(string fullKey, Stream body, CancellationToken ct) =>
         _client.PutObjectAsync(
             new PutObjectRequest
             {
                 BucketName = _options.Bucket,
                 Key = fullKey,
                 InputStream = body,
-                AutoCloseStream = closeAfter,
+                AutoCloseStream = false,
                 UseChunkEncoding = false,
             },
             ct);
