@@ -6,6 +6,7 @@ using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning.State;
 using Strata.Providers;
+using Strata.Providers.Probes;
 using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Health;

@@ -1,22 +1,10 @@
-using System.Diagnostics;
-using System.Net.Sockets;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning.State;
 using Strata.Providers;
+using Strata.Providers.Probes;
 using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Health;
-
-/// <summary>The outcome of one probe: whether it passed and, when not, why.</summary>
-public readonly record struct ProbeResult(bool Passed, string? Detail)
-{
-    public static ProbeResult Pass { get; } = new(true, null);
-
-    /// <summary>True when the probe failed because it ran out of time, rather than on an answer or a refused connection.</summary>
-    public bool TimedOut { get; init; }
-
-    public static ProbeResult Fail(string detail) => new(false, detail);
-}
 
 /// <summary>What a probe is aimed at: the server's address and, for command checks, its root folder and environment.</summary>
 public sealed record ProbeTarget(string Address, int? DefaultPort, string? WorkingDirectory, IReadOnlyDictionary<string, string> Environment)
@@ -86,33 +74,13 @@ internal sealed class HealthProbe(IServerShell shell) : IHealthProbe
     /// Blocking sockets whose send and receive timeouts (which bound the connect too) are what is left of the check's
     /// timeout: a blocked probe thread is woken by the kernel when its answer arrives, with nothing else in between.
     /// </summary>
-    public ProbeResult Probe(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
+    public ProbeResult Probe(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken) => check.Kind switch
     {
-        try
-        {
-            return check.Kind switch
-            {
-                HealthCheckKind.Http => HttpCheck.Probe(target.Address, check.Port ?? target.DefaultPort ?? 80, check.Path ?? "/", check.Timeout),
-                HealthCheckKind.Tcp => ProbeTcp(check, target),
-                _ => ProbeCommandAsync(check, target, cancellationToken).GetAwaiter().GetResult(),
-            };
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
-        {
-            return ProbeResult.Fail($"timed out after {check.Timeout.TotalMilliseconds:0} ms") with { TimedOut = true };
-        }
-        catch (Exception ex) when (ex is SocketException or IOException)
-        {
-            return ProbeResult.Fail(ex.Message);
-        }
-    }
-
-    private static ProbeResult ProbeTcp(HealthCheckSpec check, ProbeTarget target)
-    {
-        var port = check.Port ?? target.DefaultPort ?? throw new InvalidOperationException("a tcp check needs a port");
-        using var socket = HttpCheck.Connect(target.Address, port, HttpCheck.DeadlineAfter(check.Timeout));
-        return ProbeResult.Pass;
-    }
+        HealthCheckKind.Http => SocketProbe.Probe(SocketProbeKind.Http, target.Address, check.Port ?? target.DefaultPort ?? 80, check.Path ?? "/", check.Timeout),
+        HealthCheckKind.Tcp => SocketProbe.Probe(
+            SocketProbeKind.Tcp, target.Address, check.Port ?? target.DefaultPort ?? throw new InvalidOperationException("a tcp check needs a port"), "", check.Timeout),
+        _ => ProbeCommandAsync(check, target, cancellationToken).GetAwaiter().GetResult(),
+    };
 
     /// <summary>Runs the check's command where the server runs, stopped at the check's timeout.</summary>
     private async Task<ProbeResult> ProbeCommandAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)
@@ -138,7 +106,7 @@ internal sealed class HealthProbe(IServerShell shell) : IHealthProbe
 
         return result switch
         {
-            { TimedOut: true } => ProbeResult.Fail($"timed out after {check.Timeout.TotalMilliseconds:0} ms") with { TimedOut = true },
+            { TimedOut: true } => SocketProbe.TimedOut(check.Timeout),
             { ExitCode: 0 } => ProbeResult.Pass,
             _ => ProbeResult.Fail($"check command exited with code {result.ExitCode}: {LastLine(result.Text)}"),
         };

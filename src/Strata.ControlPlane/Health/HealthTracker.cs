@@ -1,3 +1,5 @@
+using Strata.Providers.Probes;
+
 namespace Strata.ControlPlane.Health;
 
 /// <summary>The health verdict of a server after counting consecutive probe results against the thresholds.</summary>

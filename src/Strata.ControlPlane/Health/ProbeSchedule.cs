@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Hosting;
 using Strata.Planning.State;
+using Strata.Providers.Probes;
 using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Health;

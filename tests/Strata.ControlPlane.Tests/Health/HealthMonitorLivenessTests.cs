@@ -1,9 +1,10 @@
+using ServerState = Strata.Planning.State.ServerState;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Planning.State;
 using Strata.Providers;
+using Strata.Providers.Probes;
 using Strata.Testing;
-using ServerState = Strata.Planning.State.ServerState;
 
 namespace Strata.ControlPlane.Tests.Health;
 

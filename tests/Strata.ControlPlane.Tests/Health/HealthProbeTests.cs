@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Strata.ControlPlane.Health;
+using Strata.Providers.Probes;
 using Strata.Spec.Model;
 using Strata.Testing;
 
@@ -148,16 +149,6 @@ public sealed class HealthProbeTests : IAsyncLifetime
         Assert.False(result.Passed);
         Assert.Equal("GET / did not answer with an HTTP status line", result.Detail);
     }
-
-    [Theory]
-    [InlineData("HTTP/1.1 200 OK", 200)]
-    [InlineData("HTTP/1.0 302", 302)]
-    [InlineData("HTTP/1.1 2x0 OK", null)]
-    [InlineData("HTTP/2 200", null)]
-    [InlineData("HTTP/1.1 2000 OK", null)]
-    [InlineData("", null)]
-    public void ParseStatus_Line_ReturnsCode(string line, int? expected) =>
-        Assert.Equal(expected, HttpCheck.ParseStatus(System.Text.Encoding.ASCII.GetBytes(line)));
 
     [Fact]
     public async Task ProbeAsync_TcpToListeningPort_Passes()

@@ -1,4 +1,5 @@
 using Strata.ControlPlane.Health;
+using Strata.Providers.Probes;
 
 namespace Strata.ControlPlane.Tests.Health;
 

@@ -1,12 +1,13 @@
+using ServerState = Strata.Planning.State.ServerState;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
 using Strata.LoadBalancing;
 using Strata.Planning.State;
 using Strata.Providers;
+using Strata.Providers.Probes;
 using Strata.Spec.Model;
 using Strata.Testing;
-using ServerState = Strata.Planning.State.ServerState;
 
 namespace Strata.ControlPlane.Tests.Health;
 

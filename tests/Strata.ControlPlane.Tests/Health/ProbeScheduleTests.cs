@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Hosting;
 using Strata.Planning.State;
+using Strata.Providers.Probes;
 using Strata.Spec.Model;
 using Strata.Testing;
 

@@ -4,6 +4,7 @@ using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
+using Strata.Providers.Probes;
 using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Tests.Health;

@@ -2,15 +2,16 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using ServerState = Strata.Planning.State.ServerState;
 using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Reconciliation;
 using Strata.ControlPlane.State;
 using Strata.Planning.State;
 using Strata.Providers;
+using Strata.Providers.Probes;
 using Strata.Spec.Model;
 using Strata.Testing;
-using ServerState = Strata.Planning.State.ServerState;
 
 namespace Strata.ControlPlane.Tests.Reconciliation;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Strata.ControlPlane.Health;
+using Strata.Providers.Probes;
 
-namespace Strata.ControlPlane.Tests.Health;
+namespace Strata.Providers.Tests.Probes;
 
 /// <summary>The probe threads run every probe posted to them, also when threads end and wake around each post.</summary>
 [Trait("kind", "unit")]

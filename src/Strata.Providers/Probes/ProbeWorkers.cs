@@ -1,4 +1,4 @@
-namespace Strata.ControlPlane.Health;
+namespace Strata.Providers.Probes;
 
 /// <summary>
 /// Threads of their own that run health probes with blocking sockets, at most <see cref="Limit"/> at once; more wait in
@@ -8,7 +8,7 @@ namespace Strata.ControlPlane.Health;
 /// probed every 2 s). A blocked thread is woken by the kernel exactly when its answer arrives. A thread that has had
 /// no probe to run for 30 seconds ends, so an idle control plane keeps none.
 /// </summary>
-internal sealed class ProbeWorkers(int limit, TimeSpan? idleTimeout = null)
+public sealed class ProbeWorkers(int limit, TimeSpan? idleTimeout = null)
 {
     private readonly TimeSpan _idleTimeout = idleTimeout ?? TimeSpan.FromSeconds(30);
 

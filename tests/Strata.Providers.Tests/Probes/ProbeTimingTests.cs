@@ -1,6 +1,6 @@
-using Strata.ControlPlane.Health;
+using Strata.Providers.Probes;
 
-namespace Strata.ControlPlane.Tests.Health;
+namespace Strata.Providers.Tests.Probes;
 
 [Trait("kind", "unit")]
 public sealed class ProbeTimingTests

@@ -1,4 +1,4 @@
-namespace Strata.ControlPlane.Health;
+namespace Strata.Providers.Probes;
 
 /// <summary>
 /// Whether a probe that timed out tells anything about the server. The control plane shares the machine with the

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Strata.ControlPlane.Health;
+namespace Strata.Providers.Probes;
 
 /// <summary>
 /// An HTTP health check that speaks just enough HTTP/1.1: one <c>GET</c> with <c>Connection: close</c>, the status
@@ -12,7 +12,7 @@ namespace Strata.ControlPlane.Health;
 /// every server every few seconds; HttpClient's pool, redirect and logging handlers cost several times the probe
 /// itself at that rate. As with HAProxy's <c>httpchk</c>, a 2xx or 3xx status passes and redirects are not followed.
 /// </summary>
-internal static class HttpCheck
+public static class HttpCheck
 {
     private const int StatusLineLimit = 4096;
     private const int DrainLimit = 64 * 1024;
