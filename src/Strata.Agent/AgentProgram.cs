@@ -47,7 +47,8 @@ public static class AgentProgram
         await writer.SendAsync(hello, ct).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         engine.ServerStopped += stopped => _ = ReportExitAsync(writer, stopped, error, stop.Token);
-        var requests = new AgentRequests(engine, writer, error);
+        using var health = new HealthWatches(report => SendReport(writer, report, error, stop.Token), time);
+        var requests = new AgentRequests(engine, health, writer, error);
         var heartbeats = SendHeartbeatsAsync(writer, engine, arguments.HeartbeatInterval, time, stop.Token);
         var rotations = RotateLogsAsync(engine, time, error, stop.Token);
         var inputEnded = requests.ReadAsync(input, stop.Token);
@@ -103,6 +104,20 @@ public static class AgentProgram
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>Sends a health result from the probe thread that got it, which waits for the write: results of one server stay in order.</summary>
+    private static void SendReport(AgentWriter writer, AgentHealth report, TextWriter error, CancellationToken ct)
+    {
+        try
+        {
+            writer.SendAsync(report, ct).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The channel is gone; the next control plane watches the server again.
+            error.WriteLine($"strata agent: could not report the health of {report.ServerId}: {ex.Message}");
         }
     }
 

@@ -8,7 +8,7 @@ namespace Strata.Agent;
 /// holds up neither heartbeats nor other requests. A line that is no message, or of a type this agent does not know,
 /// is reported on stderr and skipped: a newer control plane must not end an older agent's channel.
 /// </summary>
-internal sealed class AgentRequests(AgentEngine engine, AgentWriter writer, TextWriter error)
+internal sealed class AgentRequests(AgentEngine engine, HealthWatches health, AgentWriter writer, TextWriter error)
 {
     private readonly Lock _gate = new();
     private readonly List<Task> _inFlight = [];
@@ -52,6 +52,19 @@ internal sealed class AgentRequests(AgentEngine engine, AgentWriter writer, Text
                 case AgentCancelCommand cancel:
                     StopFollowing(cancel.Command);
                     Track(() => AnswerAsync(new AgentDone { ReplyTo = cancel.Id }, ct));
+                    break;
+                case AgentWatchHealth watch:
+                    health.Start(watch);
+                    Track(() => AnswerAsync(new AgentDone { ReplyTo = watch.Id }, ct));
+                    break;
+                case AgentUnwatchHealth unwatch:
+                    health.Stop(unwatch.ServerId);
+                    Track(() => AnswerAsync(new AgentDone { ReplyTo = unwatch.Id }, ct));
+                    break;
+                case AgentTerminate terminate:
+                    // A server being stopped fails its check: nobody is to hear of it.
+                    health.Stop(terminate.ServerId);
+                    Start(terminate, ct);
                     break;
                 case AgentRequest request:
                     Start(request, ct);

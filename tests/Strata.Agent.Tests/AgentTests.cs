@@ -101,5 +101,35 @@ public sealed class AgentTests
         Assert.Equal(0, await third.WithTimeout());
     }
 
+    [Fact]
+    public async Task RunAsync_WatchHealthOfAPortNobodyListensOn_AnswersDoneAndSendsTheFailure()
+    {
+        using var folder = new TemporaryDirectory();
+        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var input = new Pipe();
+        var output = new Pipe();
+        var run = AgentProgram.RunAsync(["--folder", folder.Path, "--heartbeat-ms", "60000"], input.Reader.AsStream(), output.Writer.AsStream(), TextWriter.Null,
+            new ManualTimeProvider(), CancellationToken.None);
+        using var lines = new StreamReader(output.Reader.AsStream(), Encoding.UTF8);
+        Assert.IsType<AgentHello>(Read(await lines.ReadLineAsync().WithTimeout()));
+
+        var watch = new AgentWatchHealth
+        {
+            Id = 5, ServerId = "web-1", Kind = AgentProbeKind.Tcp, Address = "127.0.0.1", Port = port, IntervalMs = 1000, BootIntervalMs = 100,
+            TimeoutMs = 1000, HealthyAfter = 1, UnhealthyAfter = 1, SpreadStepMs = 10,
+        };
+        await input.Writer.WriteAsync(JsonSerializer.SerializeToUtf8Bytes<AgentMessage>(watch, AgentJsonContext.Default.AgentMessage).Append((byte)'\n').ToArray());
+        var said = new[] { Read(await lines.ReadLineAsync().WithTimeout()), Read(await lines.ReadLineAsync().WithTimeout()) };
+        await input.Writer.CompleteAsync();
+
+        Assert.Equal(0, await run.WithTimeout());
+        Assert.Equal(5, Assert.Single(said.OfType<AgentDone>()).ReplyTo);
+        var health = Assert.Single(said.OfType<AgentHealth>());
+        Assert.Equal(("web-1", 5L, false), (health.ServerId, health.Watch, health.Passed));
+    }
+
     private static AgentMessage Read(string? line) => JsonSerializer.Deserialize(line!, AgentJsonContext.Default.AgentMessage)!;
 }

@@ -35,6 +35,38 @@ public sealed class HostAgentTests
     }
 
     [Fact]
+    public async Task WatchHealthAsync_ServerOnTheHost_ItsAgentProbesItAndSendsOnlyWhatChanges()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await using var harness = new FleetHarness();
+        await using var images = new ImageBakery(harness.Images);
+        var agent = await ConnectAsync(harness, host);
+        var reports = new System.Collections.Concurrent.ConcurrentQueue<Strata.Api.Contracts.Agent.AgentHealth>();
+        agent.Health += reports.Enqueue;
+        await agent.LaunchAsync(images.HttpServer("web-1", await images.BakeAsync("up")), CancellationToken.None).WithTimeout(s_timeout);
+        await GetWhenUpAsync($"http://{host.Address}:8000/hello.txt");
+        var spec = new Probes.ProbeWatchSpec
+        {
+            Kind = Probes.SocketProbeKind.Http, Address = host.Address, Port = 8000, Path = "/hello.txt", Interval = TimeSpan.FromMilliseconds(200),
+            Timeout = TimeSpan.FromSeconds(1), HealthyAfter = 2, UnhealthyAfter = 2,
+        };
+
+        long watch = 0;
+        Assert.Null(await agent.WatchHealthAsync("web-1", spec, id => watch = id, CancellationToken.None).WithTimeout(s_timeout));
+        await Eventually.WaitAsync(() => reports.Count(r => r.Passed) == 2, "two passes from the host");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var whileUp = reports.Count;
+        await agent.TerminateAsync("web-1", TimeSpan.FromSeconds(5), CancellationToken.None).WithTimeout(s_timeout);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        // Five probes passed in that second; none of them was sent. The terminated server's failures are not sent either.
+        Assert.Equal(2, whileUp);
+        Assert.Equal(2, reports.Count);
+        Assert.All(reports, r => Assert.Equal(("web-1", watch), (r.ServerId, r.Watch)));
+    }
+
+    [Fact]
     public async Task ServerStopped_RunCommandExitsOnTheHost_ReportedThroughTheChannelAndListedStopped()
     {
         using var block = LoopbackBlocks.Acquire();

@@ -4,7 +4,7 @@ namespace Strata.Api.Contracts.Agent;
 
 /// <summary>
 /// One line of the agent protocol: a JSON object per line, with <c>type</c> naming the message, on the SSH channel's
-/// stdout (agent to control plane: <c>hello</c>, <c>heartbeat</c>, replies, <c>server-exited</c>, <c>log-line</c>) and stdin (control
+/// stdout (agent to control plane: <c>hello</c>, <c>heartbeat</c>, replies, <c>server-exited</c>, <c>log-line</c>, <c>health</c>) and stdin (control
 /// plane to agent: requests, <c>stop</c>). The agent also stops when its stdin ends. A side that reads a type it does not
 /// know skips the line and goes on.
 /// </summary>
@@ -30,6 +30,8 @@ namespace Strata.Api.Contracts.Agent;
 [JsonDerivedType(typeof(AgentLoadBalancerCall), "load-balancer")]
 [JsonDerivedType(typeof(AgentRunCommand), "run-command")]
 [JsonDerivedType(typeof(AgentCancelCommand), "cancel-command")]
+[JsonDerivedType(typeof(AgentWatchHealth), "watch-health")]
+[JsonDerivedType(typeof(AgentUnwatchHealth), "unwatch-health")]
 [JsonDerivedType(typeof(AgentServerReply), "server")]
 [JsonDerivedType(typeof(AgentServersReply), "servers")]
 [JsonDerivedType(typeof(AgentImagesReply), "images")]
@@ -41,6 +43,7 @@ namespace Strata.Api.Contracts.Agent;
 [JsonDerivedType(typeof(AgentFailed), "failed")]
 [JsonDerivedType(typeof(AgentServerExited), "server-exited")]
 [JsonDerivedType(typeof(AgentLogLine), "log-line")]
+[JsonDerivedType(typeof(AgentHealth), "health")]
 public abstract record AgentMessage;
 
 /// <summary>Control plane to agent: finish and exit (the channel is about to close).</summary>

@@ -19,8 +19,15 @@ namespace Strata.ControlPlane.Health;
 /// of the load balancers in front of its tier start and stop with it (see <see cref="LoadBalancerChecks"/>).
 /// </summary>
 public sealed partial class HealthMonitor(
-    ProbeSchedule schedule, LoadBalancerChecks loadBalancerChecks, IServerFailures failures, EventLog events, TimeProvider time, ILogger<HealthMonitor> logger)
+    ProbeSchedule schedule, LoadBalancerChecks loadBalancerChecks, IServerFailures failures, IHostedProbes hosted, EventLog events, TimeProvider time,
+    ILogger<HealthMonitor> logger)
 {
+    /// <summary>
+    /// How long a loop whose check runs on the server's host waits for a result before it looks again at the server
+    /// and its check (a result that stays alike is not sent); a booting server is looked at every interval, for its grace.
+    /// </summary>
+    internal static readonly TimeSpan HostedQuietWait = TimeSpan.FromSeconds(10);
+
     private readonly ConcurrentDictionary<string, ProbeLoop> _probes = new(StringComparer.Ordinal);
 
     /// <summary>Called after a server's state changed through a health verdict, so its deployment is reconciled.</summary>
@@ -52,7 +59,7 @@ public sealed partial class HealthMonitor(
     /// When the server's probe loop last finished a probe (or started, before its first): null when no loop runs.
     /// A loop whose last probe is older than its interval and timeout is stuck, whatever it waits for.
     /// </summary>
-    public DateTimeOffset? LastProbe(string server) => _probes.TryGetValue(server, out var loop) ? loop.LastBeat : null;
+    public DateTimeOffset? LastProbe(string server) => _probes.TryGetValue(server, out var loop) ? (loop.WaitingOnHost ? time.GetUtcNow() : loop.LastBeat) : null;
 
     /// <summary>
     /// Gives up the server's probe loop (not its load balancers' checks), so the next <see cref="Ensure"/> starts a
@@ -82,6 +89,63 @@ public sealed partial class HealthMonitor(
         return ProbeTiming.IsInconclusive(probed.Result, probed.Started - due, probed.Finished - probed.Started, check.Timeout) ? null : probed.Result;
     }
 
+    /// <summary>
+    /// The server's next result: from its host, when the host's agent runs its check (null when none came, as results
+    /// that stay alike are not sent), else from a probe of the control plane's.
+    /// </summary>
+    private async Task<ProbeResult?> NextResultAsync(HealthCheckSpec check, ProbeTarget target, TimeSpan delay, ProbeLoop loop, CancellationToken ct)
+    {
+        if (HostedWatch(check, target, loop) is { } watch)
+        {
+            loop.WaitingOnHost = true;
+            ProbeResult? result;
+            try
+            {
+                result = await watch.NextAsync(loop.State == ServerStatus.Booting ? check.Interval : HostedQuietWait, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                loop.WaitingOnHost = false;
+                loop.LastBeat = time.GetUtcNow();
+            }
+
+            if (watch.Refused is null)
+            {
+                return result;
+            }
+        }
+
+        return await ProbeAsync(check, target, delay, loop, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The watch of the loop's http or tcp check on the server's host, asked for again when the check changed; null
+    /// when the control plane probes the server itself (it runs here, or its host's agent refused).
+    /// </summary>
+    private IProbeWatch? HostedWatch(HealthCheckSpec check, ProbeTarget target, ProbeLoop loop)
+    {
+        if (loop.Watched == check)
+        {
+            return loop.Watch is { Refused: null } watch ? watch : null;
+        }
+
+        loop.Watch?.Dispose();
+        loop.Watched = check;
+        loop.Watch = check.Kind switch
+        {
+            HealthCheckKind.Http => hosted.Watch(target.ServerId, WatchSpec(check, target, SocketProbeKind.Http, check.Port ?? target.DefaultPort ?? 80)),
+            HealthCheckKind.Tcp when (check.Port ?? target.DefaultPort) is { } port => hosted.Watch(target.ServerId, WatchSpec(check, target, SocketProbeKind.Tcp, port)),
+            _ => null,
+        };
+        return loop.Watch;
+    }
+
+    private ProbeWatchSpec WatchSpec(HealthCheckSpec check, ProbeTarget target, SocketProbeKind kind, int port) => new()
+    {
+        Kind = kind, Address = target.Address, Port = port, Path = check.Path ?? "/", Interval = check.Interval, Timeout = check.Timeout,
+        BootInterval = schedule.BootInterval, HealthyAfter = check.HealthyAfter, UnhealthyAfter = check.UnhealthyAfter, SpreadStep = schedule.SpreadStep,
+    };
+
     private async Task RunAsync(DeploymentRuntime runtime, ServerState launched, HealthCheckSpec check, ServerInstance instance, ProbeLoop loop)
     {
         var name = launched.Name;
@@ -109,7 +173,7 @@ public sealed partial class HealthMonitor(
                 // Resolved once; again only while a value the command uses is not known yet (a peer still booting).
                 target = target is { CommandUnresolved: null } ? target : Target(runtime, launched, instance);
                 var before = tracker.Verdict;
-                if (await ProbeAsync(check, target, delay, loop, ct).ConfigureAwait(false) is { } result)
+                if (await NextResultAsync(check, target, delay, loop, ct).ConfigureAwait(false) is { } result)
                 {
                     tracker = tracker.Record(result);
                 }
@@ -119,8 +183,8 @@ public sealed partial class HealthMonitor(
                     return;
                 }
 
-                var state = await ApplyAsync(runtime, server, check, before, tracker, loop.Started, ct).ConfigureAwait(false);
-                delay = schedule.NextDelay(name, state, check.Interval, time.GetUtcNow());
+                loop.State = await ApplyAsync(runtime, server, check, before, tracker, loop.Started, ct).ConfigureAwait(false);
+                delay = schedule.NextDelay(name, loop.State, check.Interval, time.GetUtcNow());
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -135,6 +199,7 @@ public sealed partial class HealthMonitor(
         {
             // A loop that ends by itself (the server was not probeable, or an error) gives up its entry, so the next
             // pass's Ensure starts another: a stale entry left a booting server with no probe and no grace deadline.
+            loop.Watch?.Dispose();
             if (_probes.TryRemove(KeyValuePair.Create(name, loop)))
             {
                 loop.Stop.Dispose();
@@ -218,12 +283,31 @@ public sealed partial class HealthMonitor(
     private static ServerState? Find(DeploymentRuntime runtime, string tier, string name) =>
         runtime.State.FindTier(tier)?.Servers.FirstOrDefault(s => s.Name == name && s.State is ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy);
 
-    /// <summary>One server's probe loop: how to stop it and when it last made progress (read by the liveness audit).</summary>
+    /// <summary>
+    /// One server's probe loop: how to stop it, when it last made progress (read by the liveness audit), and the watch
+    /// of its check on the server's host, if its host's agent runs it.
+    /// </summary>
     private sealed class ProbeLoop(DateTimeOffset started)
     {
         private long _lastBeatTicks = started.UtcTicks;
+        private volatile bool _waitingOnHost;
 
         public DateTimeOffset Started { get; } = started;
+
+        /// <summary>The server's state after the loop's last look.</summary>
+        public ServerStatus State { get; set; } = ServerStatus.Booting;
+
+        /// <summary>The check <see cref="Watch"/> was asked for; null before the first.</summary>
+        public HealthCheckSpec? Watched { get; set; }
+
+        public IProbeWatch? Watch { get; set; }
+
+        /// <summary>True while the loop waits for its host's next result: it is not stuck, the results it waits for are alike.</summary>
+        public bool WaitingOnHost
+        {
+            get => _waitingOnHost;
+            set => _waitingOnHost = value;
+        }
 
         public CancellationTokenSource Stop { get; } = new();
 

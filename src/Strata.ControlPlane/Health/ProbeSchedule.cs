@@ -36,6 +36,12 @@ public sealed class ProbeSchedule
     /// <summary>How many probes may run at once.</summary>
     public int Limit => _workers.Limit;
 
+    /// <summary>The time between probes of a booting server (see <see cref="ControlPlaneOptions.BootProbeInterval"/>).</summary>
+    public TimeSpan BootInterval => _bootInterval;
+
+    /// <summary>The grid probes are spread over their interval on (see <see cref="ControlPlaneOptions.ProbeSpreadStep"/>).</summary>
+    public TimeSpan SpreadStep => _step;
+
     /// <summary>Probes waiting for a slot now.</summary>
     public int Waiting => _workers.Waiting;
 
@@ -129,36 +135,7 @@ public sealed class ProbeSchedule
     /// (when shorter than the check's), otherwise at its phase of <paramref name="interval"/>.
     /// </summary>
     public TimeSpan NextDelay(string key, ServerStatus state, TimeSpan interval, DateTimeOffset now) =>
-        state == ServerStatus.Booting && _bootInterval < interval ? _bootInterval : UntilPhase(interval, Phase(key, interval, _step), now);
-
-    /// <summary>
-    /// The offset within <paramref name="interval"/> at which <paramref name="key"/> is probed: one of the interval's
-    /// steps of <paramref name="step"/>, the same for the same key in every process (so a restart keeps the spread).
-    /// </summary>
-    public static TimeSpan Phase(string key, TimeSpan interval, TimeSpan step)
-    {
-        var slots = step <= TimeSpan.Zero ? 1 : Math.Max(1, interval.Ticks / step.Ticks);
-        return TimeSpan.FromTicks(step.Ticks * (long)(Fnv1a(key) % (ulong)slots));
-    }
-
-    /// <summary>The time until the next instant that lies <paramref name="phase"/> past a wall-clock tick of <paramref name="interval"/>.</summary>
-    public static TimeSpan UntilPhase(TimeSpan interval, TimeSpan phase, DateTimeOffset now)
-    {
-        var past = (now.UtcTicks - phase.Ticks) % interval.Ticks;
-        return TimeSpan.FromTicks(interval.Ticks - (past < 0 ? past + interval.Ticks : past));
-    }
-
-    // FNV-1a over the key's UTF-16 code units: string.GetHashCode differs from one process to the next.
-    private static ulong Fnv1a(string key)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in key)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
-        return hash;
-    }
+        state == ServerStatus.Booting && _bootInterval < interval ? _bootInterval : ProbePhase.Until(interval, ProbePhase.Of(key, interval, _step), now);
 }
 
 /// <summary>What a probe found, and when it held its slot: <see cref="Started"/> once it had one, until <see cref="Finished"/>.</summary>

@@ -106,6 +106,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton<ITierCapacity, UnlimitedCapacity>();
         services.TryAddSingleton<IServerReach, LocalReach>();
         services.TryAddSingleton<IServerShell, LocalServerShell>();
+        services.TryAddSingleton<IHostedProbes, LocalProbes>();
         services.TryAddSingleton<ILoadBalancerHosts, NoLoadBalancerHosts>();
         services.TryAddSingleton<TierCapacityGate>();
         services.TryAddSingleton<TierReconciler>();

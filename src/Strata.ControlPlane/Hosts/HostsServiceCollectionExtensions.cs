@@ -1,8 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Strata.ControlPlane.Deployments;
 using Strata.ControlPlane.Events;
+using Strata.ControlPlane.Health;
 using Strata.ControlPlane.Hosting;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Providers;
@@ -68,6 +70,11 @@ public static class HostsServiceCollectionExtensions
         services.Replace(ServiceDescriptor.Singleton<IServerReach>(sp => sp.GetRequiredService<FleetProvider>()));
         services.Replace(ServiceDescriptor.Singleton<IServerShell>(sp => sp.GetRequiredService<FleetProvider>()));
         services.Replace(ServiceDescriptor.Singleton<ILoadBalancerHosts>(sp => sp.GetRequiredService<FleetProvider>()));
+        services.Replace(ServiceDescriptor.Singleton<IHostedProbes>(sp =>
+        {
+            var provider = sp.GetRequiredService<FleetProvider>();
+            return new AgentProbes(sp.GetRequiredService<HostFleet>(), provider.HostOf, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<AgentProbes>>());
+        }));
     }
 
     private static ICloudProvider Create(IServiceProvider services, ServiceDescriptor descriptor) => descriptor switch

@@ -5,6 +5,7 @@ using Strata.Agent;
 using Strata.Api.Contracts.Agent;
 using Strata.LoadBalancing;
 using Strata.LoadBalancing.Remote;
+using Strata.Providers.Probes;
 
 namespace Strata.Providers.Hosts.Agent;
 
@@ -57,6 +58,9 @@ public sealed class HostAgent
     /// <summary>Raised when the agent reports that the run command of a server it launched exited.</summary>
     public event Action<ServerStopped>? ServerStopped;
 
+    /// <summary>Raised on the channel's reader for each health result the agent sends (see <see cref="WatchHealthAsync"/>); handlers must return at once.</summary>
+    public event Action<AgentHealth>? Health;
+
     /// <summary>
     /// Sends the image if the host lacks it, then launches the server (or returns the one launched before under its
     /// id). As with the local provider, a server that does not come up is returned <see cref="ServerInstanceState.Failed"/>.
@@ -100,6 +104,33 @@ public sealed class HostAgent
         var reply = await _requests.AskAsync<AgentServersReply>(id => new AgentKeepOnly { Id = id, ServerIds = [.. serverIds.Order(StringComparer.Ordinal)] }, ct).ConfigureAwait(false);
         return [.. reply.Servers.Select(ServerMapping.FromWire)];
     }
+
+    /// <summary>
+    /// Has the agent probe the server with <paramref name="spec"/> from now on, replacing its earlier watch. The watch's
+    /// id, which its results (<see cref="Health"/>) carry, is given to <paramref name="sending"/> before the request is
+    /// sent: the first result may come before the answer. Returns why the agent refused (one older than watches), or null.
+    /// </summary>
+    /// <exception cref="ProviderException">The agent could not be asked.</exception>
+    public async Task<string?> WatchHealthAsync(string serverId, ProbeWatchSpec spec, Action<long> sending, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(sending);
+        var reply = await _requests.AskAsync<AgentReply>(id =>
+        {
+            sending(id);
+            return new AgentWatchHealth
+            {
+                Id = id, ServerId = serverId, Kind = spec.Kind == SocketProbeKind.Tcp ? AgentProbeKind.Tcp : AgentProbeKind.Http, Address = spec.Address,
+                Port = spec.Port, Path = spec.Path, IntervalMs = Milliseconds(spec.Interval), BootIntervalMs = Milliseconds(spec.BootInterval ?? spec.Interval),
+                TimeoutMs = Milliseconds(spec.Timeout), HealthyAfter = spec.HealthyAfter, UnhealthyAfter = spec.UnhealthyAfter, SpreadStepMs = Milliseconds(spec.SpreadStep),
+            };
+        }, ct).ConfigureAwait(false);
+        return (reply as AgentFailed)?.Error;
+    }
+
+    /// <summary>Has the agent stop probing the server.</summary>
+    public Task UnwatchHealthAsync(string serverId, CancellationToken ct) =>
+        _requests.AskAsync<AgentDone>(id => new AgentUnwatchHealth { Id = id, ServerId = serverId }, ct);
 
     /// <summary>Creates a volume (a folder) on the host, or returns the one created before under its id.</summary>
     public async Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken ct)
@@ -207,6 +238,10 @@ public sealed class HostAgent
         {
         }
     }
+
+    internal void OnHealth(AgentHealth health) => Health?.Invoke(health);
+
+    private static long Milliseconds(TimeSpan span) => (long)Math.Ceiling(span.TotalMilliseconds);
 
     internal void OnExited(AgentServerExited exited) => ServerStopped?.Invoke(new ServerStopped(exited.Deployment, exited.ServerId));
 }

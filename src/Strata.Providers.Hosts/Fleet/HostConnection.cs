@@ -250,6 +250,9 @@ internal sealed partial class HostConnection : IAsyncDisposable
             case AgentLogLine line:
                 Agent?.OnLogLine(line);
                 break;
+            case AgentHealth health:
+                Agent?.OnHealth(health);
+                break;
         }
 
         return Task.CompletedTask;

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Strata.Api.Contracts.Agent;
 using Strata.Common.Retries;
 using Strata.Providers.Hosts.Agent;
 using Strata.Providers.Hosts.Ssh;
@@ -71,6 +72,15 @@ public sealed partial class HostFleet : IAsyncDisposable
 
     /// <summary>Raised when a host's agent reports that the run command of one of its servers exited.</summary>
     public event Action<ServerStopped>? ServerStopped;
+
+    /// <summary>Raised, with the host's name, for each health result a host's agent sends (see <see cref="HostAgent.WatchHealthAsync"/>); handlers must return at once.</summary>
+    public event Action<string, AgentHealth>? HealthReported;
+
+    /// <summary>
+    /// Raised with the host's name when a new agent of the host said hello and can be used: it knows nothing of the
+    /// health checks an earlier one ran.
+    /// </summary>
+    public event Action<string>? AgentConnected;
 
     /// <summary>The options the fleet decides states by.</summary>
     public HostsOptions Options => _options;
@@ -215,10 +225,12 @@ public sealed partial class HostFleet : IAsyncDisposable
         }
 
         connection.Agent!.ServerStopped += stopped => ServerStopped?.Invoke(stopped);
+        connection.Agent.Health += health => HealthReported?.Invoke(host.Name, health);
 
         LogConnected(_logger, host.Name, host.Login.Target.ToString(), connection.Hello!.Version, connection.Hello.Build ?? "unknown",
             connection.Install!.FilesCopied, connection.Install.BytesCopied);
         Evaluate();
+        AgentConnected?.Invoke(host.Name);
     }
 
     private void KeepConnected(HostRegistration host, HostConnection? connection)

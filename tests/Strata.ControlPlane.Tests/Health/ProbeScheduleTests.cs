@@ -16,45 +16,6 @@ public sealed class ProbeScheduleTests
     private static readonly ProbeTarget s_target = new("127.0.0.1", 8000, null, new Dictionary<string, string>());
 
     [Fact]
-    public void Phase_SameKey_SameStepWithinTheInterval()
-    {
-        var interval = TimeSpan.FromSeconds(1);
-
-        var first = ProbeSchedule.Phase("shop-web-k3x9q", interval, s_step);
-        var again = ProbeSchedule.Phase("shop-web-k3x9q", interval, s_step);
-
-        Assert.Equal(first, again);
-        Assert.InRange(first, TimeSpan.Zero, interval - s_step);
-        Assert.Equal(0, first.Ticks % s_step.Ticks);
-    }
-
-    [Fact]
-    public void Phase_TwoHundredServersOnOneInterval_SpreadOverEveryStep()
-    {
-        var interval = TimeSpan.FromMilliseconds(200);
-        var random = new Random(16);
-        var names = Enumerable.Range(0, 200).Select(_ => "bench-web-" + new string([.. Enumerable.Range(0, 5).Select(_ => (char)('a' + random.Next(26)))])).ToList();
-
-        var perStep = names.GroupBy(n => ProbeSchedule.Phase(n, interval, s_step)).Select(g => g.Count()).ToList();
-
-        // 20 steps of 10 ms for 200 servers: about 10 a step, never the 200 at once that one tick gave.
-        Assert.Equal(20, perStep.Count);
-        Assert.True(perStep.Max() <= 20, $"one step holds {perStep.Max()} of the 200 probes");
-    }
-
-    [Theory]
-    [InlineData(300, 730, 1570)]
-    [InlineData(300, 100, 200)]
-    [InlineData(300, 300, 2000)]
-    [InlineData(0, 1999, 1)]
-    public void UntilPhase_WaitsForTheNextInstantAtThePhasePastATick(int phaseMs, int msPastTick, int expectedMs)
-    {
-        var delay = ProbeSchedule.UntilPhase(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(phaseMs), s_onTick.AddMilliseconds(msPastTick));
-
-        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), delay);
-    }
-
-    [Fact]
     public void NextDelay_Booting_ProbesAtBootInterval()
     {
         var delay = Schedule().NextDelay("shop-web-a", ServerStatus.Booting, TimeSpan.FromSeconds(2), s_onTick.AddMilliseconds(730));
@@ -66,7 +27,7 @@ public sealed class ProbeScheduleTests
     public void NextDelay_BootIntervalLongerThanCheck_KeepsTheCheckPhase()
     {
         var interval = TimeSpan.FromMilliseconds(50);
-        var phase = ProbeSchedule.Phase("shop-web-a", interval, s_step);
+        var phase = ProbePhase.Of("shop-web-a", interval, s_step);
 
         var delay = Schedule().NextDelay("shop-web-a", ServerStatus.Booting, interval, s_onTick + phase);
 

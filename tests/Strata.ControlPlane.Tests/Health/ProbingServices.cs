@@ -13,14 +13,15 @@ namespace Strata.ControlPlane.Tests.Health;
 /// The control plane's health monitor and load-balancer checks over a test's probe and clock, with everything else
 /// (the event log, the failure path) from the control plane's real services.
 /// </summary>
-internal sealed class ProbingServices(ControlPlaneServices services, IHealthProbe probe, TimeProvider clock, ControlPlaneOptions? options = null)
+internal sealed class ProbingServices(
+    ControlPlaneServices services, IHealthProbe probe, TimeProvider clock, ControlPlaneOptions? options = null, IHostedProbes? hosted = null)
 {
     public ProbeSchedule Schedule { get; } = new(probe, Options.Create(options ?? new ControlPlaneOptions()), clock);
 
     public LoadBalancerChecks NewChecks() => new(Schedule, services.Get<EventLog>(), clock, NullLogger<LoadBalancerChecks>.Instance);
 
     public HealthMonitor NewMonitor() =>
-        new(Schedule, NewChecks(), services.Get<IServerFailures>(), services.Get<EventLog>(), clock, NullLogger<HealthMonitor>.Instance);
+        new(Schedule, NewChecks(), services.Get<IServerFailures>(), hosted ?? new LocalProbes(), services.Get<EventLog>(), clock, NullLogger<HealthMonitor>.Instance);
 }
 
 /// <summary>Answers every probe with <see cref="Next"/> and records what it was asked to probe, and when.</summary>
