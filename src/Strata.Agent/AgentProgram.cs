@@ -47,9 +47,10 @@ public static class AgentProgram
         await writer.SendAsync(hello, ct).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         engine.ServerStopped += stopped => _ = ReportExitAsync(writer, stopped, error, stop.Token);
-        using var health = new HealthWatches(report => SendReport(writer, report, error, stop.Token), time);
+        var stopping = stop.Token;
+        using var health = new HealthWatches(report => SendReport(writer, report, error, stopping), time);
         var requests = new AgentRequests(engine, health, writer, error);
-        var heartbeats = SendHeartbeatsAsync(writer, engine, arguments.HeartbeatInterval, time, stop.Token);
+        var heartbeats = SendHeartbeatsAsync(writer, engine, health, arguments.HeartbeatInterval, time, stop.Token);
         var rotations = RotateLogsAsync(engine, time, error, stop.Token);
         var inputEnded = requests.ReadAsync(input, stop.Token);
         var first = await Task.WhenAny(heartbeats, inputEnded).ConfigureAwait(false);
@@ -71,13 +72,16 @@ public static class AgentProgram
         return 0;
     }
 
-    /// <summary>Heartbeats, each with the free disk measured then: placement must not choose a host by what it had at hello.</summary>
-    private static async Task SendHeartbeatsAsync(AgentWriter writer, AgentEngine engine, TimeSpan interval, TimeProvider time, CancellationToken ct)
+    /// <summary>
+    /// Heartbeats, each with the free disk measured then (placement must not choose a host by what it had at hello) and
+    /// the health checks run then.
+    /// </summary>
+    private static async Task SendHeartbeatsAsync(AgentWriter writer, AgentEngine engine, HealthWatches health, TimeSpan interval, TimeProvider time, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(interval, time);
         for (long sequence = 1; await timer.WaitForNextTickAsync(ct).ConfigureAwait(false); sequence++)
         {
-            await writer.SendAsync(new AgentHeartbeat { Sequence = sequence, DiskFreeBytes = engine.DiskFreeBytes() }, ct).ConfigureAwait(false);
+            await writer.SendAsync(new AgentHeartbeat { Sequence = sequence, DiskFreeBytes = engine.DiskFreeBytes(), Watching = health.Ids() }, ct).ConfigureAwait(false);
         }
     }
 

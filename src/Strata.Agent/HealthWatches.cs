@@ -21,6 +21,9 @@ internal sealed class HealthWatches(Action<AgentHealth> send, TimeProvider time,
     /// <summary>How many servers are watched now.</summary>
     public int Count => _watches.Count;
 
+    /// <summary>The ids of the requests whose checks run now.</summary>
+    public IReadOnlyList<long> Ids() => [.. _watches.Values.Select(w => w.Id)];
+
     /// <summary>Starts probing the server as the request says, replacing its earlier watch; its first probe runs at once.</summary>
     public void Start(AgentWatchHealth request)
     {
@@ -63,6 +66,8 @@ internal sealed class HealthWatches(Action<AgentHealth> send, TimeProvider time,
     /// <summary>One server's probes: a timer that hands each probe to a probe thread, which sets the timer again when done.</summary>
     private sealed class Watch(HealthWatches owner, string serverId, long id, ProbeWatchSpec spec) : IDisposable
     {
+        public long Id => id;
+
         private readonly Lock _gate = new();
         private readonly TimeSpan _phase = ProbePhase.Of(serverId, spec.Interval, spec.SpreadStep);
         private ProbeReportFilter _filter = new(spec.HealthyAfter, spec.UnhealthyAfter);
@@ -114,15 +119,38 @@ internal sealed class HealthWatches(Action<AgentHealth> send, TimeProvider time,
             }
 
             var started = owner._time.GetUtcNow();
-            var result = SocketProbe.Probe(spec.Kind, spec.Address, spec.Port, spec.Path, spec.Timeout);
+            var result = Probe();
             var finished = owner._time.GetUtcNow();
-            if (!ProbeTiming.IsInconclusive(result, started - _due, finished - started, spec.Timeout))
+            try
             {
-                Count(result);
+                if (!ProbeTiming.IsInconclusive(result, started - _due, finished - started, spec.Timeout))
+                {
+                    Count(result);
+                }
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The result could not be sent: the channel is going away, and with it the agent. A probe thread must not throw.
             }
 
             var fast = !_filter.Booted && spec.BootInterval is { } boot && boot < spec.Interval;
             Schedule(fast ? spec.BootInterval!.Value : ProbePhase.Until(spec.Interval, _phase, owner._time.GetUtcNow()));
+        }
+
+        /// <summary>
+        /// The probe's result; one that could not run at all (a name that does not resolve) is a failure too: a probe
+        /// thread must not throw, and the watch must go on.
+        /// </summary>
+        private ProbeResult Probe()
+        {
+            try
+            {
+                return SocketProbe.Probe(spec.Kind, spec.Address, spec.Port, spec.Path, spec.Timeout);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return ProbeResult.Fail($"the probe could not run: {ex.Message}");
+            }
         }
 
         private void Count(ProbeResult result)

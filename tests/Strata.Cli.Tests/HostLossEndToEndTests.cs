@@ -67,6 +67,23 @@ public sealed class HostLossEndToEndTests
         {
             Strata.Common.Processes.ProcessSignals.Send(hung, 18);
         }
+
+        // The server's check runs on its host, by the new agent now: frozen, the server stops answering it and is
+        // found unhealthy and replaced, though its process lives and its host is reachable.
+        var frozen = HostProcesses.ServerProcesses(victim);
+        Assert.NotEmpty(frozen);
+        Assert.All(frozen, pid => Assert.True(Strata.Common.Processes.ProcessSignals.Send(pid, 19)));
+        try
+        {
+            await Eventually.WaitAsync(async () => (await strata.RunAsync(HostFleetScenario.Timeout, "events", "hello")).Out.Contains($"{victim} is unhealthy: timed out after 500 ms", StringComparison.Ordinal),
+                "the frozen server to be found unhealthy by its host's agent", TimeSpan.FromMinutes(1));
+            await Eventually.WaitAsync(async () => Serving(await strata.StatusAsync("hello")) is { Count: 3 } serving && serving.All(s => s.Name != victim),
+                "three servers serving, the frozen one replaced", TimeSpan.FromMinutes(2));
+        }
+        finally
+        {
+            frozen.ForEach(pid => Strata.Common.Processes.ProcessSignals.Send(pid, 18));
+        }
     }
 
     [Fact]

@@ -31,6 +31,22 @@ public static class HostProcesses
         }
     }
 
+    /// <summary>The processes whose environment names them server <paramref name="server"/> (<c>STRATA_SERVER_NAME</c>): its run command and what that started.</summary>
+    public static List<int> ServerProcesses(string server) =>
+        [.. Pids().Where(pid => Environment(pid).Contains($"\0STRATA_SERVER_NAME={server}\0", StringComparison.Ordinal))];
+
+    private static string Environment(int pid)
+    {
+        try
+        {
+            return "\0" + File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/environ");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+
     private static IEnumerable<int> Pids() =>
         Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0).Where(pid => pid > 0);
 }

@@ -111,6 +111,14 @@ public sealed record AgentHeartbeat : AgentMessage
     /// <summary>Free space where the agent keeps images, servers and volumes, in bytes, as it sends the heartbeat; null when it cannot be measured.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? DiskFreeBytes { get; init; }
+
+    /// <summary>
+    /// The ids of the <see cref="AgentWatchHealth"/> requests whose checks the agent runs now, in no order: a watch the
+    /// control plane counts on and the agent does not run (a request lost in a race, a check that stopped) is asked
+    /// again. Null from an agent older than health watches.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<long>? Watching { get; init; }
 }
 
 /// <summary>Source-generated JSON for the agent protocol: one compact object per line.</summary>

@@ -79,8 +79,20 @@ internal sealed class HealthProbe(IServerShell shell) : IHealthProbe
         HealthCheckKind.Http => SocketProbe.Probe(SocketProbeKind.Http, target.Address, check.Port ?? target.DefaultPort ?? 80, check.Path ?? "/", check.Timeout),
         HealthCheckKind.Tcp => SocketProbe.Probe(
             SocketProbeKind.Tcp, target.Address, check.Port ?? target.DefaultPort ?? throw new InvalidOperationException("a tcp check needs a port"), "", check.Timeout),
-        _ => ProbeCommandAsync(check, target, cancellationToken).GetAwaiter().GetResult(),
+        _ => ProbeCommand(check, target, cancellationToken),
     };
+
+    private ProbeResult ProbeCommand(HealthCheckSpec check, ProbeTarget target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ProbeCommandAsync(check, target, cancellationToken).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException)
+        {
+            return ProbeResult.Fail(ex.Message);
+        }
+    }
 
     /// <summary>Runs the check's command where the server runs, stopped at the check's timeout.</summary>
     private async Task<ProbeResult> ProbeCommandAsync(HealthCheckSpec check, ProbeTarget target, CancellationToken ct)

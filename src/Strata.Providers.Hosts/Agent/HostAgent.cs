@@ -62,6 +62,12 @@ public sealed class HostAgent
     public event Action<AgentHealth>? Health;
 
     /// <summary>
+    /// Raised on the channel's reader with each heartbeat's ids of the watches the agent runs (null from an agent older
+    /// than watches); handlers must return at once.
+    /// </summary>
+    public event Action<IReadOnlyList<long>?>? Watching;
+
+    /// <summary>
     /// Sends the image if the host lacks it, then launches the server (or returns the one launched before under its
     /// id). As with the local provider, a server that does not come up is returned <see cref="ServerInstanceState.Failed"/>.
     /// </summary>
@@ -240,6 +246,8 @@ public sealed class HostAgent
     }
 
     internal void OnHealth(AgentHealth health) => Health?.Invoke(health);
+
+    internal void OnHeartbeat(AgentHeartbeat heartbeat) => Watching?.Invoke(heartbeat.Watching);
 
     private static long Milliseconds(TimeSpan span) => (long)Math.Ceiling(span.TotalMilliseconds);
 

@@ -235,8 +235,13 @@ internal sealed partial class HostConnection : IAsyncDisposable
             case AgentHello hello:
                 _hello.TrySetResult(hello);
                 break;
-            case AgentHeartbeat { DiskFreeBytes: { } free }:
-                Interlocked.Exchange(ref _diskFree, free);
+            case AgentHeartbeat heartbeat:
+                if (heartbeat.DiskFreeBytes is { } free)
+                {
+                    Interlocked.Exchange(ref _diskFree, free);
+                }
+
+                Agent?.OnHeartbeat(heartbeat);
                 break;
             case AgentRefused refused:
                 _hello.TrySetException(new HostConnectException(HostConnectFailure.AgentFailed, $"the agent on {Registration.Login.Target} refused to start: {refused.Reason}"));

@@ -77,6 +77,12 @@ public sealed partial class HostFleet : IAsyncDisposable
     public event Action<string, AgentHealth>? HealthReported;
 
     /// <summary>
+    /// Raised, with the host's name, on each heartbeat with the ids of the health watches its agent runs (null from an
+    /// agent older than watches); handlers must return at once.
+    /// </summary>
+    public event Action<string, IReadOnlyList<long>?>? WatchesListed;
+
+    /// <summary>
     /// Raised with the host's name when a new agent of the host said hello and can be used: it knows nothing of the
     /// health checks an earlier one ran.
     /// </summary>
@@ -226,6 +232,7 @@ public sealed partial class HostFleet : IAsyncDisposable
 
         connection.Agent!.ServerStopped += stopped => ServerStopped?.Invoke(stopped);
         connection.Agent.Health += health => HealthReported?.Invoke(host.Name, health);
+        connection.Agent.Watching += watching => WatchesListed?.Invoke(host.Name, watching);
 
         LogConnected(_logger, host.Name, host.Login.Target.ToString(), connection.Hello!.Version, connection.Hello.Build ?? "unknown",
             connection.Install!.FilesCopied, connection.Install.BytesCopied);
