@@ -34,6 +34,10 @@ internal sealed class AgentEngine : IDisposable
 
     public string EngineRoot { get; }
 
+    /// <summary>The digest of the listing of every server, as <see cref="AgentListServers"/> would answer now (see <see cref="ServerMapping.Digest"/>).</summary>
+    public async Task<string> ServersDigestAsync(CancellationToken ct) =>
+        ServerMapping.Digest((await _provider.ListServersAsync(null, ct).ConfigureAwait(false)).Select(ServerMapping.ToWire));
+
     public string UploadFolder { get; }
 
     /// <summary>Raised when the run command of a server this engine launched exits.</summary>
@@ -41,6 +45,12 @@ internal sealed class AgentEngine : IDisposable
     {
         add => _provider.ServerStopped += value;
         remove => _provider.ServerStopped -= value;
+    }
+
+    private async Task<AgentServersReply> ListAsync(AgentListServers list, CancellationToken ct)
+    {
+        List<AgentServer> servers = [.. (await _provider.ListServersAsync(list.Deployment, ct).ConfigureAwait(false)).Select(ServerMapping.ToWire)];
+        return new AgentServersReply { ReplyTo = list.Id, Servers = servers, Digest = list.Deployment is null ? ServerMapping.Digest(servers) : null };
     }
 
     /// <summary>Carries out a request; a failure is the answer <see cref="AgentFailed"/>, naming the reason.</summary>
@@ -54,11 +64,7 @@ internal sealed class AgentEngine : IDisposable
                 AgentTerminate terminate => await DoneAsync(terminate, _provider.TerminateAsync(terminate.ServerId, Grace(terminate), ct)).ConfigureAwait(false),
                 AgentFence fence => await DoneAsync(fence, _provider.FenceAsync(fence.ServerId, ct)).ConfigureAwait(false),
                 AgentKeepOnly keep => new AgentServersReply { ReplyTo = keep.Id, Servers = await StopAllButAsync(keep.ServerIds, ct).ConfigureAwait(false) },
-                AgentListServers list => new AgentServersReply
-                {
-                    ReplyTo = list.Id,
-                    Servers = [.. (await _provider.ListServersAsync(list.Deployment, ct).ConfigureAwait(false)).Select(ServerMapping.ToWire)],
-                },
+                AgentListServers list => await ListAsync(list, ct).ConfigureAwait(false),
                 AgentMissingImages missing => new AgentImagesReply
                 {
                     ReplyTo = missing.Id,

@@ -81,7 +81,23 @@ public static class AgentProgram
         using var timer = new PeriodicTimer(interval, time);
         for (long sequence = 1; await timer.WaitForNextTickAsync(ct).ConfigureAwait(false); sequence++)
         {
-            await writer.SendAsync(new AgentHeartbeat { Sequence = sequence, DiskFreeBytes = engine.DiskFreeBytes(), Watching = health.Ids() }, ct).ConfigureAwait(false);
+            await writer.SendAsync(new AgentHeartbeat
+            {
+                Sequence = sequence, DiskFreeBytes = engine.DiskFreeBytes(), Watching = health.Ids(), ServersDigest = await DigestAsync(engine, ct).ConfigureAwait(false),
+            }, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The digest of the servers' listing, or null when it cannot be taken now (the control plane then lists them).</summary>
+    private static async Task<string?> DigestAsync(AgentEngine engine, CancellationToken ct)
+    {
+        try
+        {
+            return await engine.ServersDigestAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or Providers.ProviderException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

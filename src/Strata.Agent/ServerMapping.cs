@@ -6,6 +6,23 @@ namespace Strata.Agent;
 /// <summary>Servers between the engine's model and the agent protocol, both ways: the agent writes them, the control plane reads them.</summary>
 public static class ServerMapping
 {
+    /// <summary>
+    /// What a listing of servers says, in 32 hex digits (of its SHA-256): the same servers in the same states give the
+    /// same digest, whatever their order.
+    /// </summary>
+    public static string Digest(IEnumerable<AgentServer> servers)
+    {
+        ArgumentNullException.ThrowIfNull(servers);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var server in servers.OrderBy(s => s.Id, StringComparer.Ordinal))
+        {
+            hash.AppendData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(server, AgentJsonContext.Default.AgentServer));
+            hash.AppendData("\n"u8);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset().AsSpan(0, 16));
+    }
+
     public static AgentServer ToWire(ServerInstance server)
     {
         ArgumentNullException.ThrowIfNull(server);

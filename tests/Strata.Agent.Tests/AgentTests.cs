@@ -131,5 +131,22 @@ public sealed class AgentTests
         Assert.Equal(("web-1", 5L, false), (health.ServerId, health.Watch, health.Passed));
     }
 
+    [Fact]
+    public void Digest_SameServersInAnotherOrder_SameDigest_AStateChanged_Another()
+    {
+        AgentServer Server(string id, AgentServerState state) => new()
+        {
+            Id = id, Name = id, Deployment = "demo", Tier = "web", Zone = "a", Address = "127.0.0.1", ImageId = "sha256:1", State = state,
+            LaunchedAt = new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero), RootPath = "/r", LogPath = "/l", ConfigPath = "/c",
+        };
+
+        var digest = ServerMapping.Digest([Server("web-1", AgentServerState.Running), Server("web-2", AgentServerState.Running)]);
+
+        Assert.Equal(32, digest.Length);
+        Assert.Equal(digest, ServerMapping.Digest([Server("web-2", AgentServerState.Running), Server("web-1", AgentServerState.Running)]));
+        Assert.NotEqual(digest, ServerMapping.Digest([Server("web-1", AgentServerState.Running), Server("web-2", AgentServerState.Stopped)]));
+        Assert.NotEqual(digest, ServerMapping.Digest([Server("web-1", AgentServerState.Running)]));
+    }
+
     private static AgentMessage Read(string? line) => JsonSerializer.Deserialize(line!, AgentJsonContext.Default.AgentMessage)!;
 }

@@ -119,6 +119,13 @@ public sealed record AgentHeartbeat : AgentMessage
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<long>? Watching { get; init; }
+
+    /// <summary>
+    /// A digest of the listing of every server the agent has, as it would answer one now: a control plane whose last
+    /// listing has the same digest knows the host's servers already and need not ask. Null when it could not be taken.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ServersDigest { get; init; }
 }
 
 /// <summary>Source-generated JSON for the agent protocol: one compact object per line.</summary>

@@ -104,6 +104,13 @@ public sealed record AgentServerReply : AgentReply
 public sealed record AgentServersReply : AgentReply
 {
     public required IReadOnlyList<AgentServer> Servers { get; init; }
+
+    /// <summary>
+    /// A digest of the listing of every server the agent has (see <see cref="AgentHeartbeat.ServersDigest"/>); null for a
+    /// listing of one deployment's, or from an older agent.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Digest { get; init; }
 }
 
 public sealed record AgentImagesReply : AgentReply

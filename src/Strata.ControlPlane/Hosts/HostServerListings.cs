@@ -32,7 +32,7 @@ internal sealed class HostServerListings
     /// The listing of the host by <paramref name="agent"/> (its connection), asked for at <paramref name="asked"/>, with
     /// the changes made since; ignored when a listing asked for later stands already.
     /// </summary>
-    public void Apply(string host, object agent, IEnumerable<ServerInstance> listed, long asked)
+    public void Apply(string host, object agent, IEnumerable<ServerInstance> listed, long asked, string? digest = null)
     {
         lock (_gate)
         {
@@ -52,7 +52,7 @@ internal sealed class HostServerListings
                     : servers.SetItem(change.ServerId, launched);
             }
 
-            Hosts = Hosts.SetItem(host, new HostServers(agent, servers, asked));
+            Hosts = Hosts.SetItem(host, new HostServers(agent, servers, asked) { Digest = digest });
             _changes = _changes.RemoveAll(c => c.Host == host && c.Serial <= asked);
         }
     }
@@ -96,6 +96,9 @@ internal sealed class HostServerListings
 /// <summary>A host's servers as last listed (asked for at <paramref name="ListedAt"/>) or changed since, and the agent connection that listed them.</summary>
 internal sealed record HostServers(object Agent, ImmutableDictionary<string, ServerInstance> Servers, long ListedAt)
 {
+    /// <summary>The digest of the agent's listing these come from; null when it gave none.</summary>
+    public string? Digest { get; init; }
+
     public HostServers With(ServerInstance server) => this with { Servers = Servers.SetItem(server.Id, server) };
 
     public HostServers Without(string serverId) => this with { Servers = Servers.Remove(serverId) };

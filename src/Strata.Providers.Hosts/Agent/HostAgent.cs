@@ -90,6 +90,13 @@ public sealed class HostAgent
         return ServerMapping.FromWire(reply.Server);
     }
 
+    /// <summary>Every server on the host, with the listing's digest (null from an older agent), which heartbeats carry as the host's servers change.</summary>
+    public async Task<(IReadOnlyList<ServerInstance> Servers, string? Digest)> ListAllServersAsync(CancellationToken ct)
+    {
+        var reply = await _requests.AskAsync<AgentServersReply>(id => new AgentListServers { Id = id }, ct).ConfigureAwait(false);
+        return ([.. reply.Servers.Select(ServerMapping.FromWire)], reply.Digest);
+    }
+
     public async Task<IReadOnlyList<ServerInstance>> ListServersAsync(string? deployment, CancellationToken ct)
     {
         var reply = await _requests.AskAsync<AgentServersReply>(id => new AgentListServers { Id = id, Deployment = deployment }, ct).ConfigureAwait(false);

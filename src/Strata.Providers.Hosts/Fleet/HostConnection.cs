@@ -39,6 +39,9 @@ internal sealed partial class HostConnection : IAsyncDisposable
 
     public bool Connected => _channel is { Completion.IsCompleted: false };
 
+    /// <summary>The digest of the host's listing of its servers as the last heartbeat said; null before one did, or when it could not be taken.</summary>
+    public string? ServersDigest { get; private set; }
+
     /// <summary>Free disk where the agent keeps its servers, as its last heartbeat (or its hello) said.</summary>
     public long? DiskFreeBytes => Interlocked.Read(ref _diskFree) is var free and >= 0 ? free : Hello?.DiskFreeBytes;
 
@@ -241,6 +244,7 @@ internal sealed partial class HostConnection : IAsyncDisposable
                     Interlocked.Exchange(ref _diskFree, free);
                 }
 
+                ServersDigest = heartbeat.ServersDigest;
                 Agent?.OnHeartbeat(heartbeat);
                 break;
             case AgentRefused refused:

@@ -162,6 +162,9 @@ public sealed partial class HostFleet : IAsyncDisposable
     /// <summary>The agent of a connected host, to run servers there; null while the host is not connected.</summary>
     public HostAgent? AgentOf(string name) => _hosts.TryGetValue(name, out var connection) && connection.Connected ? connection.Agent : null;
 
+    /// <summary>The digest of the host's listing of its servers as its agent's last heartbeat said (see <see cref="HostAgent.ListAllServersAsync"/>); null when unknown.</summary>
+    public string? ServersDigestOf(string name) => _hosts.TryGetValue(name, out var connection) && connection.Connected ? connection.ServersDigest : null;
+
     public IReadOnlyList<HostStatus> List()
     {
         var now = _time.GetUtcNow();
