@@ -46,18 +46,20 @@ public static class AgentProgram
         var hello = HostMeasurements.Hello(arguments.Folder) with { EngineRoot = engine.EngineRoot, UploadFolder = engine.UploadFolder };
         await writer.SendAsync(hello, ct).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        engine.ServerStopped += stopped => _ = ReportExitAsync(writer, stopped, error, stop.Token);
         var stopping = stop.Token;
+        engine.ServerStopped += stopped => _ = ReportExitAsync(writer, stopped, error, stopping);
         using var health = new HealthWatches(report => SendReport(writer, report, error, stopping), time);
         var requests = new AgentRequests(engine, health, writer, error);
-        var heartbeats = SendHeartbeatsAsync(writer, engine, health, arguments.HeartbeatInterval, time, stop.Token);
+        var beats = new AgentHeartbeats(writer, engine, health, arguments.HeartbeatInterval, time);
+        var heartbeats = beats.StartBeating(stop.Token);
+        var digests = beats.KeepDigestAsync(stop.Token);
         var rotations = RotateLogsAsync(engine, time, error, stop.Token);
         var inputEnded = requests.ReadAsync(input, stop.Token);
         var first = await Task.WhenAny(heartbeats, inputEnded).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(heartbeats, inputEnded, rotations).ConfigureAwait(false);
+            await Task.WhenAll(heartbeats, inputEnded, rotations, digests).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -70,35 +72,6 @@ public static class AgentProgram
 
         await requests.WaitForInFlightAsync().ConfigureAwait(false);
         return 0;
-    }
-
-    /// <summary>
-    /// Heartbeats, each with the free disk measured then (placement must not choose a host by what it had at hello) and
-    /// the health checks run then.
-    /// </summary>
-    private static async Task SendHeartbeatsAsync(AgentWriter writer, AgentEngine engine, HealthWatches health, TimeSpan interval, TimeProvider time, CancellationToken ct)
-    {
-        using var timer = new PeriodicTimer(interval, time);
-        for (long sequence = 1; await timer.WaitForNextTickAsync(ct).ConfigureAwait(false); sequence++)
-        {
-            await writer.SendAsync(new AgentHeartbeat
-            {
-                Sequence = sequence, DiskFreeBytes = engine.DiskFreeBytes(), Watching = health.Ids(), ServersDigest = await DigestAsync(engine, ct).ConfigureAwait(false),
-            }, ct).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>The digest of the servers' listing, or null when it cannot be taken now (the control plane then lists them).</summary>
-    private static async Task<string?> DigestAsync(AgentEngine engine, CancellationToken ct)
-    {
-        try
-        {
-            return await engine.ServersDigestAsync(ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or Providers.ProviderException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 
     /// <summary>
@@ -132,7 +105,8 @@ public static class AgentProgram
     {
         try
         {
-            writer.SendAsync(report, ct).GetAwaiter().GetResult();
+            ct.ThrowIfCancellationRequested();
+            writer.Send(report);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException)
         {
@@ -155,25 +129,31 @@ public static class AgentProgram
     }
 }
 
-/// <summary>Writes one message per line; heartbeats and answers may come from different tasks, so writes are serialized.</summary>
+/// <summary>
+/// Writes one message per line, whole, from whichever thread: heartbeats, answers and health results come from
+/// different ones. Writes are synchronous: a stream's asynchronous write (stdout's among them) runs on the thread pool,
+/// and a heartbeat must go out while the pool is busy with the host's work.
+/// </summary>
 internal sealed class AgentWriter(Stream output)
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _gate = new();
 
-    public async Task SendAsync(AgentMessage message, CancellationToken ct)
+    public void Send(AgentMessage message)
     {
         var line = JsonSerializer.SerializeToUtf8Bytes(message, AgentJsonContext.Default.AgentMessage);
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
-        try
+        lock (_gate)
         {
-            await output.WriteAsync(line, ct).ConfigureAwait(false);
+            output.Write(line);
             output.WriteByte((byte)'\n');
-            await output.FlushAsync(ct).ConfigureAwait(false);
+            output.Flush();
         }
-        finally
-        {
-            _gate.Release();
-        }
+    }
+
+    public Task SendAsync(AgentMessage message, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        Send(message);
+        return Task.CompletedTask;
     }
 }
 
