@@ -24,9 +24,10 @@ public sealed partial class HealthMonitor(
 {
     /// <summary>
     /// How long a loop whose check runs on the server's host waits for a result before it looks again at the server
-    /// and its check (a result that stays alike is not sent); a booting server is looked at every interval, for its grace.
+    /// (a result that stays alike is not sent); a booting server is looked at every interval, for its grace, and a
+    /// check changed in place wakes the loop at the next pass (see <see cref="Ensure"/>).
     /// </summary>
-    internal static readonly TimeSpan HostedQuietWait = TimeSpan.FromSeconds(10);
+    internal static readonly TimeSpan HostedQuietWait = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<string, ProbeLoop> _probes = new(StringComparer.Ordinal);
 
@@ -37,8 +38,19 @@ public sealed partial class HealthMonitor(
     {
         loadBalancerChecks.Ensure(runtime, server, instance);
         var check = runtime.Desired.Spec.FindTier(server.Tier)?.Health;
-        if (check is null || _probes.ContainsKey(server.Name))
+        if (check is null)
         {
+            return;
+        }
+
+        if (_probes.TryGetValue(server.Name, out var running))
+        {
+            // A check changed in place reaches the host now, not at the end of a quiet wait.
+            if (running.Watched is { } watched && watched != check)
+            {
+                running.Wake();
+            }
+
             return;
         }
 
@@ -97,16 +109,19 @@ public sealed partial class HealthMonitor(
     {
         if (HostedWatch(check, target, loop) is { } watch)
         {
-            loop.WaitingOnHost = true;
-            ProbeResult? result;
+            using var wake = loop.WakeOn(ct);
+            ProbeResult? result = null;
             try
             {
-                result = await watch.NextAsync(loop.State == ServerStatus.Booting ? check.Interval : HostedQuietWait, ct).ConfigureAwait(false);
+                result = await watch.NextAsync(loop.State == ServerStatus.Booting ? check.Interval : HostedQuietWait, wake.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // Woken: the check changed in place.
             }
             finally
             {
-                loop.WaitingOnHost = false;
-                loop.LastBeat = time.GetUtcNow();
+                loop.Waited(time.GetUtcNow());
             }
 
             if (watch.Refused is null)
@@ -291,6 +306,7 @@ public sealed partial class HealthMonitor(
     {
         private long _lastBeatTicks = started.UtcTicks;
         private volatile bool _waitingOnHost;
+        private CancellationTokenSource? _wake;
 
         public DateTimeOffset Started { get; } = started;
 
@@ -303,10 +319,36 @@ public sealed partial class HealthMonitor(
         public IProbeWatch? Watch { get; set; }
 
         /// <summary>True while the loop waits for its host's next result: it is not stuck, the results it waits for are alike.</summary>
-        public bool WaitingOnHost
+        public bool WaitingOnHost => _waitingOnHost;
+
+        /// <summary>Starts a wait for the host's next result, which <see cref="Wake"/> or <paramref name="ct"/> ends.</summary>
+        public CancellationTokenSource WakeOn(CancellationToken ct)
         {
-            get => _waitingOnHost;
-            set => _waitingOnHost = value;
+            var wake = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            Volatile.Write(ref _wake, wake);
+            _waitingOnHost = true;
+            return wake;
+        }
+
+        /// <summary>The wait for the host ended at <paramref name="now"/>.</summary>
+        public void Waited(DateTimeOffset now)
+        {
+            _waitingOnHost = false;
+            Volatile.Write(ref _wake, null);
+            LastBeat = now;
+        }
+
+        /// <summary>Ends the loop's wait for its host, if it waits: the loop looks at its check again.</summary>
+        public void Wake()
+        {
+            try
+            {
+                Volatile.Read(ref _wake)?.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The wait ended meanwhile.
+            }
         }
 
         public CancellationTokenSource Stop { get; } = new();

@@ -110,6 +110,27 @@ public sealed class HealthMonitorHostedTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task InService_CheckChangedInPlace_TheHostIsAskedForTheNewCheckAtTheNextEnsure()
+    {
+        var (runtime, monitor) = await WatchAsync();
+        var first = await _hosted.WatchedAsync(Server(runtime).Name);
+        first.Send(ProbeResult.Pass);
+        await Eventually.WaitAsync(() => Server(runtime).State == ServerStatus.InService, "the server in service");
+        var tier = runtime.Desired.Spec.FindTier("web")!;
+        var changed = runtime.Desired.Spec with { Tiers = [tier with { Health = tier.Health! with { Path = "/ready" } }] };
+
+        await runtime.ApplyAsync(runtime.Desired with { Spec = changed }, s => s, CancellationToken.None);
+        monitor.Ensure(runtime, Server(runtime), AppliedDeployments.RunningInstance(Server(runtime), _clock.GetUtcNow(), _services.Paths.Root));
+
+        await Eventually.WaitAsync(() => _hosted.Asked == 2, "the host asked for the changed check");
+        var second = await _hosted.WatchedAsync(Server(runtime).Name);
+        Assert.Equal("/ready", second.Spec.Path);
+        Assert.True(first.Disposed);
+        Assert.Equal(ServerStatus.InService, Server(runtime).State);
+        monitor.Stop(Server(runtime).Name);
+    }
+
+    [Fact]
     public async Task Booting_HostRefusesTheWatch_TheControlPlaneProbesItself()
     {
         _probe.Next = ProbeResult.Pass;
