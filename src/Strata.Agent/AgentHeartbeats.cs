@@ -18,8 +18,12 @@ internal sealed class AgentHeartbeats(AgentWriter writer, AgentEngine engine, He
     private Digest? _digest;
 
     /// <summary>Sends a heartbeat every interval until cancelled; fails when the channel does.</summary>
-    public Task StartBeating(CancellationToken ct) =>
-        Task.Factory.StartNew(() => Beat(ct), ct, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+    public Task StartBeating(CancellationToken ct)
+    {
+        // Armed here, before the thread runs: the first beat is due one interval from now, whenever the thread starts.
+        var timer = new PeriodicTimer(interval, time);
+        return Task.Factory.StartNew(() => Beat(timer, ct), ct, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+    }
 
     /// <summary>Takes the digest of the servers' listing every interval until cancelled.</summary>
     public async Task KeepDigestAsync(CancellationToken ct)
@@ -31,9 +35,11 @@ internal sealed class AgentHeartbeats(AgentWriter writer, AgentEngine engine, He
             {
                 try
                 {
-                    Volatile.Write(ref _digest, new Digest(await engine.ServersDigestAsync(ct).ConfigureAwait(false), time.GetUtcNow()));
+                    // Stamped before the listing is read: a change made while it is read is newer than the digest.
+                    var takenAt = time.GetTimestamp();
+                    Volatile.Write(ref _digest, new Digest(await engine.ServersDigestAsync(ct).ConfigureAwait(false), takenAt));
                 }
-                catch (Exception ex) when (ex is IOException or Providers.ProviderException or UnauthorizedAccessException)
+                catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
                 {
                     // Not taken this time; the last one goes stale, and the control plane lists the servers meanwhile.
                 }
@@ -45,17 +51,18 @@ internal sealed class AgentHeartbeats(AgentWriter writer, AgentEngine engine, He
         }
     }
 
-    private void Beat(CancellationToken ct)
+    private void Beat(PeriodicTimer timer, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(interval, time);
+        using var held = timer;
         for (long sequence = 1; timer.WaitForNextTickAsync(ct).AsTask().GetAwaiter().GetResult(); sequence++)
         {
+            ct.ThrowIfCancellationRequested();
             writer.Send(new AgentHeartbeat { Sequence = sequence, DiskFreeBytes = engine.DiskFreeBytes(), Watching = health.Ids(), ServersDigest = FreshDigest() });
         }
     }
 
     private string? FreshDigest() =>
-        Volatile.Read(ref _digest) is { } digest && time.GetUtcNow() - digest.TakenAt <= interval * DigestFreshIntervals ? digest.Value : null;
+        Volatile.Read(ref _digest) is { } digest && time.GetElapsedTime(digest.TakenAt) <= interval * DigestFreshIntervals ? digest.Value : null;
 
-    private sealed record Digest(string Value, DateTimeOffset TakenAt);
+    private sealed record Digest(string Value, long TakenAt);
 }

@@ -55,7 +55,7 @@ public static class AgentProgram
         var digests = beats.KeepDigestAsync(stop.Token);
         var rotations = RotateLogsAsync(engine, time, error, stop.Token);
         var inputEnded = requests.ReadAsync(input, stop.Token);
-        var first = await Task.WhenAny(heartbeats, inputEnded).ConfigureAwait(false);
+        await Task.WhenAny(heartbeats, inputEnded).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -64,7 +64,7 @@ public static class AgentProgram
         catch (OperationCanceledException)
         {
         }
-        catch (IOException ex) when (first == heartbeats)
+        catch (IOException ex)
         {
             // Nobody reads any more: the channel is gone, so the agent's work is over.
             await error.WriteLineAsync($"strata agent: the channel closed: {ex.Message}").ConfigureAwait(false);

@@ -103,11 +103,12 @@ public sealed partial class HealthMonitor(
 
     /// <summary>
     /// The server's next result: from its host, when the host's agent runs its check (null when none came, as results
-    /// that stay alike are not sent), else from a probe of the control plane's.
+    /// that stay alike are not sent), else from a probe of the control plane's: also while the host is silent, so that
+    /// a host that lost power has its servers found failing as soon as it is unreachable, not only once it is lost.
     /// </summary>
     private async Task<ProbeResult?> NextResultAsync(HealthCheckSpec check, ProbeTarget target, TimeSpan delay, ProbeLoop loop, CancellationToken ct)
     {
-        if (HostedWatch(check, target, loop) is { } watch)
+        if (HostedWatch(check, target, loop) is { Silent: false } watch)
         {
             using var wake = loop.WakeOn(ct);
             ProbeResult? result = null;
@@ -124,7 +125,7 @@ public sealed partial class HealthMonitor(
                 loop.Waited(time.GetUtcNow());
             }
 
-            if (watch.Refused is null)
+            if (result is not null || (watch.Refused is null && !watch.Silent))
             {
                 return result;
             }
@@ -307,6 +308,7 @@ public sealed partial class HealthMonitor(
         private long _lastBeatTicks = started.UtcTicks;
         private volatile bool _waitingOnHost;
         private CancellationTokenSource? _wake;
+        private int _wakeAsked;
 
         public DateTimeOffset Started { get; } = started;
 
@@ -327,6 +329,12 @@ public sealed partial class HealthMonitor(
             var wake = CancellationTokenSource.CreateLinkedTokenSource(ct);
             Volatile.Write(ref _wake, wake);
             _waitingOnHost = true;
+            if (Interlocked.Exchange(ref _wakeAsked, 0) == 1)
+            {
+                // Asked while the loop was between two waits: this one ends at once.
+                wake.Cancel();
+            }
+
             return wake;
         }
 
@@ -341,9 +349,14 @@ public sealed partial class HealthMonitor(
         /// <summary>Ends the loop's wait for its host, if it waits: the loop looks at its check again.</summary>
         public void Wake()
         {
+            Volatile.Write(ref _wakeAsked, 1);
             try
             {
-                Volatile.Read(ref _wake)?.Cancel();
+                if (Volatile.Read(ref _wake) is { } wake)
+                {
+                    Volatile.Write(ref _wakeAsked, 0);
+                    wake.Cancel();
+                }
             }
             catch (ObjectDisposedException)
             {

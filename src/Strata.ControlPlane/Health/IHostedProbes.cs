@@ -22,6 +22,13 @@ public interface IProbeWatch : IDisposable
     /// </summary>
     string? Refused { get; }
 
+    /// <summary>
+    /// True while the server's host is silent (unreachable, lost, or not connected): its results cannot come, and the
+    /// control plane probes the server itself meanwhile, as it would one of its own machine. A wait for a result ends
+    /// (with none) when the host goes silent.
+    /// </summary>
+    bool Silent => false;
+
     /// <summary>The next result, or null when none came within <paramref name="wait"/>: a server whose results stay alike sends none.</summary>
     Task<ProbeResult?> NextAsync(TimeSpan wait, CancellationToken ct);
 }

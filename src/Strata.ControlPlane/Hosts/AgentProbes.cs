@@ -41,6 +41,7 @@ internal sealed partial class AgentProbes : IHostedProbes, IDisposable
         fleet.HealthReported += OnReported;
         fleet.AgentConnected += OnConnected;
         fleet.WatchesListed += OnListed;
+        fleet.Changed += OnChanged;
     }
 
     public IProbeWatch? Watch(string serverId, ProbeWatchSpec spec)
@@ -61,6 +62,7 @@ internal sealed partial class AgentProbes : IHostedProbes, IDisposable
         _fleet.HealthReported -= OnReported;
         _fleet.AgentConnected -= OnConnected;
         _fleet.WatchesListed -= OnListed;
+        _fleet.Changed -= OnChanged;
     }
 
     private void OnReported(string host, AgentHealth report)
@@ -86,6 +88,20 @@ internal sealed partial class AgentProbes : IHostedProbes, IDisposable
             watch.Listed(watching);
         }
     }
+
+    /// <summary>A host gone silent can send no results: the loops waiting for them are woken to probe their servers themselves.</summary>
+    private void OnChanged(HostStatus status)
+    {
+        if (!IsHeard(status))
+        {
+            foreach (var watch in OnHost(status.Name))
+            {
+                watch.Poke();
+            }
+        }
+    }
+
+    private static bool IsHeard(HostStatus? status) => status is { State: HostState.Ready or HostState.Draining, Connected: true };
 
     private IEnumerable<AgentProbeWatch> OnHost(string host) => _watches.Values.Where(w => w.Host == host && w.Refused is null);
 
@@ -119,7 +135,8 @@ internal sealed partial class AgentProbes : IHostedProbes, IDisposable
     /// </summary>
     private sealed class AgentProbeWatch(AgentProbes owner, string serverId, string host, ProbeWatchSpec spec) : IProbeWatch
     {
-        private readonly Channel<ProbeResult> _results = Channel.CreateUnbounded<ProbeResult>(new UnboundedChannelOptions { SingleReader = true });
+        // Results, and nulls that only wake the reader (its host went silent).
+        private readonly Channel<ProbeResult?> _results = Channel.CreateUnbounded<ProbeResult?>(new UnboundedChannelOptions { SingleReader = true });
         private long _request;
         private int _asking;
         private int _askAgain;
@@ -132,6 +149,11 @@ internal sealed partial class AgentProbes : IHostedProbes, IDisposable
         public string Host => host;
 
         public string? Refused => _refused;
+
+        public bool Silent => !IsHeard(owner._fleet.Find(host));
+
+        /// <summary>Wakes the reader waiting for a result, which then finds none.</summary>
+        public void Poke() => _results.Writer.TryWrite(null);
 
         /// <summary>Asks the host's agent to run the check (after the request in flight, if any); not connected, it is asked when it connects.</summary>
         public void Ask()
@@ -234,6 +256,7 @@ internal sealed partial class AgentProbes : IHostedProbes, IDisposable
             {
                 var refused = await agent.WatchHealthAsync(serverId, spec, id => Interlocked.Exchange(ref _request, id), CancellationToken.None)
                     .WaitAsync(AskTimeout, owner._time).ConfigureAwait(false);
+                Volatile.Write(ref _missed, 0);
                 if (refused is not null)
                 {
                     Refuse(refused);

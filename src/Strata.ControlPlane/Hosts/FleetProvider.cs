@@ -30,6 +30,7 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     private readonly SemaphoreSlim _placing = new(1, 1);
     private readonly LocalServerShell _localShell = new();
     private readonly HostServerListings _listings = new();
+    private int _exitsWatched;
 
     // Servers placed whose launch is still under way, by id: counted for placement before any listing shows them.
     private ImmutableDictionary<string, PlacedServer> _held = ImmutableDictionary<string, PlacedServer>.Empty;
@@ -65,6 +66,12 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     {
         add
         {
+            // Ahead of every other handler: the pass an exit sets off must list the host again, whatever its digest.
+            if (Interlocked.Exchange(ref _exitsWatched, 1) == 0)
+            {
+                fleet.ServerStopped += OnExited;
+            }
+
             embedded.ServerStopped += value;
             fleet.ServerStopped += value;
         }
@@ -414,6 +421,14 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     public Task RotateLogsAsync(CancellationToken ct) => embedded.RotateLogsAsync(ct);
 
     public void Dispose() => (embedded as IDisposable)?.Dispose();
+
+    private void OnExited(ServerStopped stopped)
+    {
+        if (HostOf(stopped.ServerId) is { } host)
+        {
+            _listings.Stale(host);
+        }
+    }
 
     /// <summary>
     /// Lists the servers of every connected host that is heard from (or only of those connected since they were last

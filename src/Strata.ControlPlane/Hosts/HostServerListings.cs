@@ -67,6 +67,21 @@ internal sealed class HostServerListings
     /// <summary>A server the host's agent has terminated, or that is forgotten.</summary>
     public void Removed(string host, string serverId) => Record(host, serverId, null);
 
+    /// <summary>
+    /// Marks the host's last listing as out of date whatever its digest says: one of its servers exited, and the
+    /// heartbeat that will say so may come after the pass the exit sets off.
+    /// </summary>
+    public void Stale(string host)
+    {
+        lock (_gate)
+        {
+            if (Hosts.TryGetValue(host, out var servers))
+            {
+                Hosts = Hosts.SetItem(host, servers with { Digest = null });
+            }
+        }
+    }
+
     /// <summary>Drops all that is known of the host's servers: it is registered anew.</summary>
     public void Forget(string host)
     {

@@ -88,6 +88,9 @@ public sealed partial class HostFleet : IAsyncDisposable
     /// </summary>
     public event Action<string>? AgentConnected;
 
+    /// <summary>Raised with a host's status when its state or connection changed; handlers must return at once.</summary>
+    public event Action<HostStatus>? Changed;
+
     /// <summary>The options the fleet decides states by.</summary>
     public HostsOptions Options => _options;
 
@@ -363,6 +366,7 @@ public sealed partial class HostFleet : IAsyncDisposable
     private void Evaluate()
     {
         var now = _time.GetUtcNow();
+        List<HostStatus> changed = [];
         lock (_gate)
         {
             foreach (var connection in _hosts.Values)
@@ -375,6 +379,7 @@ public sealed partial class HostFleet : IAsyncDisposable
                 }
 
                 _published = _published.SetItem(status.Name, status);
+                changed.Add(status);
                 LogChanged(_logger, status.Name, status.State, status.Connected);
                 foreach (var watcher in _watchers)
                 {
@@ -382,6 +387,8 @@ public sealed partial class HostFleet : IAsyncDisposable
                 }
             }
         }
+
+        changed.ForEach(status => Changed?.Invoke(status));
     }
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Information,
