@@ -79,12 +79,19 @@ internal sealed class SshConnector(KnownHosts knownHosts, TimeSpan connectTimeou
         }
 
         var target = login.Target;
-        return ex is SshAuthenticationException
-            ? new HostConnectException(HostConnectFailure.AuthenticationFailed,
+        return ex switch
+        {
+            SshAuthenticationException => new HostConnectException(HostConnectFailure.AuthenticationFailed,
                 $"{target} refused the identity {login.IdentityFile}: add its public key to ~{target.User}/.ssh/authorized_keys on the host, "
-                + "or give the right key with --identity FILE", ex)
-            : new HostConnectException(HostConnectFailure.Unreachable,
-                $"cannot reach sshd at {target.Address}:{target.Port}: {ex.Message}. Check the address and port, and that sshd runs there "
-                + "and lets this machine in", ex);
+                + "or give the right key with --identity FILE", ex),
+
+            // Logged in, but sshd runs no SFTP, over which the agent is installed and images and volumes are sent.
+            SshException when ex.Message.Contains("Subsystem 'sftp'", StringComparison.Ordinal) => new HostConnectException(HostConnectFailure.Unreachable,
+                $"sshd at {target.Address}:{target.Port} let {target.User} in but runs no SFTP ({ex.Message.TrimEnd('.')}), which installing the agent "
+                + "needs: add `Subsystem sftp internal-sftp` to its sshd_config and reload sshd", ex),
+            _ => new HostConnectException(HostConnectFailure.Unreachable,
+                $"cannot reach sshd at {target.Address}:{target.Port}: {ex.Message.TrimEnd('.')}. Check the address and port, and that sshd runs there "
+                + "and lets this machine in", ex),
+        };
     }
 }
