@@ -87,6 +87,22 @@ public sealed class HostsEndToEndTests
     }
 
     [Fact]
+    public async Task HostAdd_SshdWithoutSftp_RefusedSayingWhatToAddToSshdConfig()
+    {
+        using var block = LoopbackBlocks.Acquire();
+        using var host = await SshdHost.StartAsync(block, 1);
+        await host.WithoutSftpAsync();
+        await using var strata = await StartAsync();
+
+        var added = await strata.RunAsync(s_timeout, [.. AddArguments(strata, host, "web1", host.IdentityFile), "--accept-new-host-key"]);
+
+        Assert.True(added.ExitCode == 9, added.ToString());
+        Assert.Contains($"sshd at {host.Address}:{SshdHost.Port} let {SshdHost.User} in but runs no SFTP", added.Error);
+        Assert.Contains("add `Subsystem sftp internal-sftp` to its sshd_config and reload sshd", added.Error);
+        Assert.DoesNotContain("..", added.Error);
+    }
+
+    [Fact]
     public async Task HostAdd_BadInput_RefusedNamingTheFlag()
     {
         await using var strata = await StartAsync();

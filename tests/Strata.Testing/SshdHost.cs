@@ -24,6 +24,7 @@ public sealed class SshdHost : IDisposable
     private readonly StringBuilder _log = new();
     private readonly List<(int Pid, long? StartTime)> _survivors = [];
     private Process? _sshd;
+    private bool _sftp = true;
 
     private SshdHost(string address, TemporaryDirectory folder)
     {
@@ -177,6 +178,14 @@ public sealed class SshdHost : IDisposable
         }
     }
 
+    /// <summary>Stops sshd and starts it again without its SFTP subsystem, as some hardened hosts run it.</summary>
+    public async Task WithoutSftpAsync()
+    {
+        PowerOff();
+        _sftp = false;
+        await StartAsync().ConfigureAwait(false);
+    }
+
     private async Task StartAsync()
     {
         // sshd, run as root, insists on its privilege separation folder; a system that never started its own lacks it.
@@ -219,7 +228,7 @@ public sealed class SshdHost : IDisposable
             "UsePAM no",
             "StrictModes no",
             "PermitRootLogin prohibit-password",
-            "Subsystem sftp internal-sftp",
+            _sftp ? "Subsystem sftp internal-sftp" : "",
             "LogLevel VERBOSE",
             "");
     }
