@@ -49,7 +49,7 @@ public sealed class HostAgentTests
         var spec = new Probes.ProbeWatchSpec
         {
             Kind = Probes.SocketProbeKind.Http, Address = host.Address, Port = 8000, Path = "/hello.txt", Interval = TimeSpan.FromMilliseconds(200),
-            Timeout = TimeSpan.FromSeconds(1), HealthyAfter = 2, UnhealthyAfter = 2,
+            Timeout = TimeSpan.FromSeconds(5), HealthyAfter = 2, UnhealthyAfter = 2,
         };
 
         long watch = 0;
