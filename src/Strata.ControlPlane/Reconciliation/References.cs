@@ -21,7 +21,7 @@ public static class References
     /// <summary>The digest of the values <paramref name="tier"/> takes from other tiers in <paramref name="state"/>.</summary>
     public static string DigestOf(DesiredDeployment desired, DeploymentState state, TierSpec tier)
     {
-        var references = TierDependencies.ServerReferencesOf(tier, desired.Spec.FindImage(tier.Image)).ToList();
+        var references = desired.ServerReferencesOf(tier);
         if (references.Count == 0)
         {
             // Most tiers take nothing from others: a resolver over the whole state, built for each of a deployment's

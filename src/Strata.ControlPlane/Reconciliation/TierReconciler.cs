@@ -28,7 +28,7 @@ public sealed class TierReconciler(
 
     public async Task ReconcileAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
-        foreach (var tier in OrderedTiers(runtime.Desired.Spec))
+        foreach (var tier in runtime.Desired.OrderedTiers)
         {
             await ReconcileTierAsync(runtime, tier, ct).ConfigureAwait(false);
         }
@@ -56,13 +56,6 @@ public sealed class TierReconciler(
             lifecycle.StartTermination(runtime, server, "the deployment is being deleted");
         }
     }
-
-    /// <summary>Tiers in dependency order: a tier comes after the tiers whose servers it refers to.</summary>
-    private static IEnumerable<TierSpec> OrderedTiers(DeploymentSpec spec) =>
-        DependencyGraph.ResourceOrder(spec)
-            .Where(r => r.StartsWith("tiers.", StringComparison.Ordinal))
-            .Select(r => spec.FindTier(r["tiers.".Length..]))
-            .OfType<TierSpec>();
 
     private async Task ReconcileTierAsync(DeploymentRuntime runtime, TierSpec tier, CancellationToken ct)
     {
