@@ -45,9 +45,9 @@ internal static partial class AgentInstaller
         var (copied, bytes) = (0, 0L);
         foreach (var file in s_files.Value.Where(f => present.GetValueOrDefault(f.Name) != f.Sha256))
         {
-            using var content = new MemoryStream(file.Content);
+            using var content = new MemoryStream(await file.ReadAsync(ct).ConfigureAwait(false), writable: false);
             await UploadAsync(sftp, content, $"{bin}/{file.Name}", ct).ConfigureAwait(false);
-            (copied, bytes) = (copied + 1, bytes + file.Content.Length);
+            (copied, bytes) = (copied + 1, bytes + file.Length);
         }
 
         // An assembly of another version that this build does not ship would otherwise be counted in no build, yet
@@ -62,7 +62,7 @@ internal static partial class AgentInstaller
     }
 
     /// <summary>The bytes of the agent's files, all of which a first install writes.</summary>
-    public static long BundleBytes => s_files.Value.Sum(f => (long)f.Content.Length);
+    public static long BundleBytes => s_files.Value.Sum(f => f.Length);
 
     /// <summary>
     /// The bytes free for the login on the disk that holds <paramref name="folder"/> (<c>df -Pk</c> over SSH), or null
@@ -136,7 +136,7 @@ internal static partial class AgentInstaller
 
     private static List<BundleFile> BundleFiles()
     {
-        var files = AgentBundle.AssemblyFiles().Select(path => BundleFile.Of(Path.GetFileName(path), File.ReadAllBytes(path))).ToList();
+        var files = AgentBundle.AssemblyFiles().Select(BundleFile.OfFile).ToList();
         files.Add(BundleFile.Of(AgentBundle.RuntimeConfigName, Encoding.UTF8.GetBytes(AgentBundle.RuntimeConfig())));
         return files;
     }
@@ -176,9 +176,32 @@ internal static partial class AgentInstaller
     [GeneratedRegex(@"^(?<hash>[0-9a-f]{64})  \./(?<name>[^/\n]+)$", RegexOptions.Multiline)]
     private static partial Regex HashLine();
 
-    /// <summary>One file of the agent, held in memory (about 3 MB in all) with its hash.</summary>
-    private sealed record BundleFile(string Name, byte[] Content, string Sha256)
+    /// <summary>
+    /// One file of the agent with its hash. An assembly is read from the control plane's folder when a host needs it,
+    /// not held: the bundle is about 10 MB, which a control plane kept in its large-object heap for as long as it ran.
+    /// </summary>
+    private sealed record BundleFile(string Name, string? Path, byte[]? Generated, long Length, string Sha256)
     {
-        public static BundleFile Of(string name, byte[] content) => new(name, content, AgentBundle.Sha256(content));
+        public static BundleFile OfFile(string path)
+        {
+            var content = File.ReadAllBytes(path);
+            return new(System.IO.Path.GetFileName(path), path, null, content.Length, AgentBundle.Sha256(content));
+        }
+
+        public static BundleFile Of(string name, byte[] content) => new(name, null, content, content.Length, AgentBundle.Sha256(content));
+
+        /// <summary>The file's bytes, as hashed when this control plane started: a host must get the build it is told of.</summary>
+        public async Task<byte[]> ReadAsync(CancellationToken ct)
+        {
+            if (Generated is not null)
+            {
+                return Generated;
+            }
+
+            var content = await File.ReadAllBytesAsync(Path!, ct).ConfigureAwait(false);
+            return AgentBundle.Sha256(content) == Sha256
+                ? content
+                : throw new IOException($"{Path} changed since this control plane started (it was upgraded in place?): restart the control plane to install its agent on hosts");
+        }
     }
 }
