@@ -83,16 +83,9 @@ internal sealed partial class IdleVolumeMoves(
                     LogRoundFailed(logger, ex);
                 }
 
-                using var interval = new CancellationTokenSource(s_interval, time);
-                using var tick = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, interval.Token);
-                try
-                {
-                    await _wake.WaitAsync(tick.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // The interval passed.
-                }
+                // The interval wakes the loop as a drain does: a cancelled wait would throw, every 5 s, for ever.
+                using var interval = time.CreateTimer(static state => ((IdleVolumeMoves)state!).Wake(), this, s_interval, Timeout.InfiniteTimeSpan);
+                await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
