@@ -84,7 +84,11 @@ public sealed class ServerCommand(CliContext context)
         await using var app = ControlPlaneHost.Build(options);
         ListenRecord.Write(context.Paths, listen);
         await app.StartAsync(ct).ConfigureAwait(false);
+        using var stopTrimming = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var trimming = MemoryTrim.RunAsync(MemoryTrim.DefaultInterval, TimeProvider.System, stopTrimming.Token);
         await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+        await stopTrimming.CancelAsync().ConfigureAwait(false);
+        await trimming.ConfigureAwait(false);
         return ExitCodes.Success;
     }
 
