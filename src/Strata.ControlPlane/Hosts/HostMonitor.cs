@@ -9,10 +9,12 @@ namespace Strata.ControlPlane.Hosts;
 /// Has the fleet connect to every registered host when the control plane starts (trusting only recorded host keys,
 /// retrying while a host cannot be reached), and records each change of a host's state or agent in the inventory, so
 /// that <c>strata hosts</c> shows the last one known even while a host cannot be reached. A change of a host's state
-/// has every deployment reconciled at once: a host turned unreachable takes its servers out of the load balancers
-/// then, not at the next periodic pass, and one heard from again puts them back.
+/// or of its connection has every deployment reconciled at once: a host turned unreachable takes its servers out of
+/// the load balancers then, not at the next periodic pass, and one heard from again puts them back; a host connected
+/// again has the operations that failed while it was away tried again at once.
 /// </summary>
-internal sealed class HostMonitor(IHostInventory inventory, HostFleet fleet, DeploymentRegistry deployments, ReconcileTriggers triggers) : BackgroundService
+internal sealed class HostMonitor(
+    IHostInventory inventory, HostFleet fleet, DeploymentRegistry deployments, ServerOperations operations, ReconcileTriggers triggers) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -29,21 +31,29 @@ internal sealed class HostMonitor(IHostInventory inventory, HostFleet fleet, Dep
 
     private async Task RecordChangesAsync(CancellationToken ct)
     {
-        var states = new Dictionary<string, HostState>(StringComparer.Ordinal);
+        var states = new Dictionary<string, (HostState State, bool Connected)>(StringComparer.Ordinal);
         try
         {
             await foreach (var status in fleet.WatchAsync(ct).ConfigureAwait(false))
             {
                 await inventory.RecordAsync(status.Name, status.State, status.Agent, status.LastHeartbeat, ct).ConfigureAwait(false);
-                if (states.TryGetValue(status.Name, out var before) && before != status.State)
+                var now = (status.State, status.Connected);
+                if (states.TryGetValue(status.Name, out var before) && before != now)
                 {
+                    if (now.Connected && !before.Connected)
+                    {
+                        // Terminations of its replaced servers, launches placed on it: they failed while it was away
+                        // and waited out a backoff that grew with each failure, holding ports a replacement needs.
+                        operations.RetryNow();
+                    }
+
                     foreach (var runtime in deployments.All)
                     {
                         triggers.Now(runtime.Name);
                     }
                 }
 
-                states[status.Name] = status.State;
+                states[status.Name] = now;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -65,7 +65,17 @@ public sealed partial class ServerOperations(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogOperationFailed(logger, ex, server);
+            if (ex is Providers.ProviderException)
+            {
+                // The provider said what went wrong (a host not connected, a disk full): its message is the whole
+                // story, and a stack trace on every retry would bury it.
+                LogOperationRefused(logger, server, ex.Message);
+            }
+            else
+            {
+                LogOperationFailed(logger, ex, server);
+            }
+
             var retry = Failed(server);
             await events.PublishAsync(runtime.Name, EventKinds.ServerError, $"{ex.Message} (tried again in {SpecValues.FormatDuration(retry)})",
                 new EventSubject { Resource = server, Server = server }, EventSeverity.Error).ConfigureAwait(false);
@@ -81,6 +91,22 @@ public sealed partial class ServerOperations(
             }
 
             triggers.Now(runtime.Name);
+        }
+    }
+
+    /// <summary>
+    /// Ends the wait of every failed operation: what stood in their way may be gone (a host came back). A failure
+    /// after that is counted on from where its backoff was.
+    /// </summary>
+    public void RetryNow()
+    {
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            foreach (var (server, failed) in _failures.Where(f => f.Value.RetryAt > now).ToList())
+            {
+                _failures[server] = failed with { RetryAt = now };
+            }
         }
     }
 
@@ -106,6 +132,9 @@ public sealed partial class ServerOperations(
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "Operation on {Resource} failed")]
     private static partial void LogOperationFailed(ILogger logger, Exception exception, string resource);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Operation on {Resource} failed: {Reason}")]
+    private static partial void LogOperationRefused(ILogger logger, string resource, string reason);
 
     private sealed record Failures(int Count, DateTimeOffset RetryAt);
 

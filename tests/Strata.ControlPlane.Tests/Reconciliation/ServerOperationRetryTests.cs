@@ -39,6 +39,24 @@ public sealed class ServerOperationRetryTests : IAsyncDisposable
         Assert.Equal(["host h2 cannot be reached (tried again in 1s)", "host h2 cannot be reached (tried again in 2s)"], await ErrorsAsync());
     }
 
+    [Fact]
+    public async Task RetryNow_FailedTwice_FreeAtOnceAndTheNextFailureWaitsFourSeconds()
+    {
+        var runtime = await _services.RuntimeAsync(Yaml);
+        var operations = _services.Get<ServerOperations>();
+        Task Operation() => throw new Strata.Providers.ProviderException("server web-1 is on host h2, which is not connected; retried when it is back");
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+
+        operations.RetryNow();
+        var afterRetry = operations.IsBusy("web-1");
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+
+        Assert.False(afterRetry);
+        Assert.Equal((true, false), (Busy(operations, TimeSpan.FromMilliseconds(3999)), Busy(operations, TimeSpan.FromMilliseconds(1))));
+        Assert.Equal("server web-1 is on host h2, which is not connected; retried when it is back (tried again in 4s)", (await ErrorsAsync())[^1]);
+    }
+
     private bool Busy(ServerOperations operations, TimeSpan after)
     {
         _time.Advance(after);
