@@ -225,7 +225,8 @@ def wait_host_ready(st, host, deadline):
     while time.monotonic() < deadline:
         hosts = json.loads(st.run("hosts", "--json").stdout)
         hosts = hosts if isinstance(hosts, list) else hosts.get("hosts", [])
-        if any(h["name"] == host.name and h["state"] == "ready" for h in hosts):
+        # Ready alone is not back: a host whose connection dropped stays ready for its host timeout.
+        if any(h["name"] == host.name and h["state"] == "ready" and h.get("connected") for h in hosts):
             return
         time.sleep(0.2)
     raise RuntimeError(f"host {host.name} did not come back ready")
