@@ -113,16 +113,23 @@ public sealed class HostCommands(CliContext context)
             return ExitCodes.Success;
         }
 
-        await context.Out.WriteLineAsync($"{"NAME",-16} {"SSH",-32} {"ZONE",-10} {"REGION",-10} {"STATE",-12} {"SERVERS",-8} {"CPU",-12} {"MEMORY",-20} {"DISK FREE",-10} {"AGENT",-8} LAST HEARTBEAT").ConfigureAwait(false);
+        await context.Out.WriteLineAsync($"{"NAME",-16} {"SSH",-32} {"ZONE",-10} {"REGION",-10} {"STATE",-20} {"SERVERS",-8} {"CPU",-12} {"MEMORY",-20} {"DISK FREE",-10} {"AGENT",-8} LAST HEARTBEAT").ConfigureAwait(false);
         foreach (var host in hosts)
         {
             var heartbeat = host.LastHeartbeat is { } at ? at.ToString("u", CultureInfo.InvariantCulture) : "never";
             await context.Out.WriteLineAsync(
-                $"{host.Name,-16} {host.Ssh,-32} {host.Zone ?? "-",-10} {host.Region ?? "-",-10} {host.State,-12} {host.Servers,-8} {Cpu(host),-12} {Memory(host),-20} {DiskFree(host),-10} {host.AgentVersion ?? "-",-8} {heartbeat}").ConfigureAwait(false);
+                $"{host.Name,-16} {host.Ssh,-32} {host.Zone ?? "-",-10} {host.Region ?? "-",-10} {State(host),-20} {host.Servers,-8} {Cpu(host),-12} {Memory(host),-20} {DiskFree(host),-10} {host.AgentVersion ?? "-",-8} {heartbeat}").ConfigureAwait(false);
         }
 
         return ExitCodes.Success;
     }, ct);
+
+    /// <summary>
+    /// The state, and whether the host is connected when that is not what the state says: a host whose connection
+    /// dropped stays ready (or draining) until its host timeout passes, and is reconnected to meanwhile.
+    /// </summary>
+    internal static string State(HostDto host) =>
+        !host.Connected && host.State is "ready" or "draining" ? $"{host.State} (no channel)" : host.State;
 
     private static string Capacity(HostDto host) => host.Capacity is { } c
         ? $"{c.Cores} cores, {BackupCommands.Size(c.MemoryBytes)} memory, {BackupCommands.Size(c.DiskFreeBytes)} disk free"

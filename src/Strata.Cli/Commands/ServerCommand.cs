@@ -86,9 +86,16 @@ public sealed class ServerCommand(CliContext context)
         await app.StartAsync(ct).ConfigureAwait(false);
         using var stopTrimming = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var trimming = MemoryTrim.RunAsync(MemoryTrim.DefaultInterval, TimeProvider.System, stopTrimming.Token);
-        await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
-        await stopTrimming.CancelAsync().ConfigureAwait(false);
-        await trimming.ConfigureAwait(false);
+        try
+        {
+            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stopTrimming.CancelAsync().ConfigureAwait(false);
+            await trimming.ConfigureAwait(false);
+        }
+
         return ExitCodes.Success;
     }
 

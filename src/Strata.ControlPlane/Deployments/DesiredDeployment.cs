@@ -14,6 +14,25 @@ namespace Strata.ControlPlane.Deployments;
 /// </summary>
 public sealed record DesiredDeployment
 {
+    public DesiredDeployment()
+    {
+    }
+
+    /// <summary>
+    /// The copy <c>with</c> makes: the declared values only. What this one worked out from its spec (digests, order,
+    /// references) stays behind, as a copy may be given another spec or other parameters.
+    /// </summary>
+    private DesiredDeployment(DesiredDeployment original)
+    {
+        Spec = original.Spec;
+        SpecPath = original.SpecPath;
+        SpecText = original.SpecText;
+        Parameters = original.Parameters;
+        ImageDigests = original.ImageDigests;
+        _launchDigests = new(ReferenceEqualityComparer.Instance);
+        _serverReferences = new(ReferenceEqualityComparer.Instance);
+    }
+
     public required DeploymentSpec Spec { get; init; }
 
     public required string SpecPath { get; init; }

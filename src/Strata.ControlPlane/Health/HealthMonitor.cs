@@ -40,19 +40,20 @@ public sealed partial class HealthMonitor(
     {
         loadBalancerChecks.Ensure(runtime, server, instance);
         var check = runtime.Desired.Spec.FindTier(server.Tier)?.Health;
-        if (check is null)
-        {
-            return;
-        }
-
         if (_probes.TryGetValue(server.Name, out var running))
         {
-            // A check changed in place reaches the host now, not at the end of a quiet wait.
+            // A check changed or removed in place reaches the host now, not at the end of a quiet wait: the loop ends
+            // at its next turn when the tier has no check any more.
             if (running.Watched is { } watched && watched != check)
             {
                 running.Wake();
             }
 
+            return;
+        }
+
+        if (check is null)
+        {
             return;
         }
 

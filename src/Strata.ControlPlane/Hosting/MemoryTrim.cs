@@ -24,7 +24,13 @@ public static class MemoryTrim
     /// a long time), come to <see cref="MinimumBytes"/>. A full collection of the control plane's heap (about 20 MiB)
     /// takes a few milliseconds, and there is at most one per <see cref="DefaultInterval"/>.
     /// </summary>
-    public static bool IsWorthIt(long freeBytes, long grownSinceFullBytes) => freeBytes + Math.Max(0, grownSinceFullBytes) >= MinimumBytes;
+    /// <param name="freeBytes">Free in the large-object heap after the last collection.</param>
+    /// <param name="grownSinceFullBytes">What it grew by since the last full collection.</param>
+    /// <param name="leftFreeBytes">What the last trim left free (pinned buffers a compaction cannot move): not counted again.</param>
+    public static bool IsWorthIt(long freeBytes, long grownSinceFullBytes, long leftFreeBytes = 0) =>
+        freeBytes - leftFreeBytes + Math.Max(0, grownSinceFullBytes) >= MinimumBytes;
+
+    private static long s_leftFree;
 
     /// <summary>Looks every <paramref name="interval"/> until cancelled, and compacts when it is worth it; returns how many times it did.</summary>
     public static async Task<int> RunAsync(TimeSpan interval, TimeProvider time, CancellationToken ct)
@@ -54,7 +60,7 @@ public static class MemoryTrim
         var last = GC.GetGCMemoryInfo(GCKind.Any).GenerationInfo[LargeObjects];
         var full = new[] { GC.GetGCMemoryInfo(GCKind.FullBlocking), GC.GetGCMemoryInfo(GCKind.Background) }.MaxBy(i => i.Index)!;
         var grown = last.SizeAfterBytes - (full.Index == 0 ? 0 : full.GenerationInfo[LargeObjects].SizeAfterBytes);
-        if (!IsWorthIt(last.FragmentationAfterBytes, grown))
+        if (!IsWorthIt(last.FragmentationAfterBytes, grown, Interlocked.Read(ref s_leftFree)))
         {
             return false;
         }
@@ -62,6 +68,7 @@ public static class MemoryTrim
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         // Aggressive also gives the freed memory back to the system, which is the point.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        Interlocked.Exchange(ref s_leftFree, GC.GetGCMemoryInfo(GCKind.FullBlocking).GenerationInfo[LargeObjects].FragmentationAfterBytes);
         return true;
     }
 }

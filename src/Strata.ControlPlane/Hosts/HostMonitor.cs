@@ -18,6 +18,8 @@ internal sealed class HostMonitor(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        fleet.AgentConnected += RetryOperations;
+        using var unsubscribe = stoppingToken.Register(() => fleet.AgentConnected -= RetryOperations);
         var recording = RecordChangesAsync(stoppingToken);
         foreach (var host in await inventory.ListAsync(stoppingToken).ConfigureAwait(false))
         {
@@ -27,6 +29,20 @@ internal sealed class HostMonitor(
         }
 
         await recording.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A host's agent connected (first, or again): the operations that failed while it could not be reached
+    /// (terminations of its replaced servers, launches placed on it) waited out a backoff that grew with each failure,
+    /// holding ports a replacement needs; they are tried at once.
+    /// </summary>
+    private void RetryOperations(string host)
+    {
+        operations.RetryNow();
+        foreach (var runtime in deployments.All)
+        {
+            triggers.Now(runtime.Name);
+        }
     }
 
     private async Task RecordChangesAsync(CancellationToken ct)
@@ -40,13 +56,6 @@ internal sealed class HostMonitor(
                 var now = (status.State, status.Connected);
                 if (states.TryGetValue(status.Name, out var before) && before != now)
                 {
-                    if (now.Connected && !before.Connected)
-                    {
-                        // Terminations of its replaced servers, launches placed on it: they failed while it was away
-                        // and waited out a backoff that grew with each failure, holding ports a replacement needs.
-                        operations.RetryNow();
-                    }
-
                     foreach (var runtime in deployments.All)
                     {
                         triggers.Now(runtime.Name);

@@ -26,6 +26,9 @@ public sealed partial class ServerOperations(
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Failures> _failures = new(StringComparer.Ordinal);
 
+    // Counts the calls of RetryNow: an operation under way when one came, which then fails, is not left to wait.
+    private long _retries;
+
     /// <summary>
     /// True while an operation of <paramref name="server"/> runs or waits for its turn, or while its last one failed
     /// less than its retry delay ago: it has an owner, and no pass starts another.
@@ -58,6 +61,7 @@ public sealed partial class ServerOperations(
     {
         // Always yields first: the operation never runs inline under the lock, or before Start has recorded it.
         await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ForceYielding);
+        var retries = Interlocked.Read(ref _retries);
         try
         {
             await operation().ConfigureAwait(false);
@@ -76,8 +80,8 @@ public sealed partial class ServerOperations(
                 LogOperationFailed(logger, ex, server);
             }
 
-            var retry = Failed(server);
-            await events.PublishAsync(runtime.Name, EventKinds.ServerError, $"{ex.Message} (tried again in {SpecValues.FormatDuration(retry)})",
+            var retry = Failed(server, retryNow: Interlocked.Read(ref _retries) != retries);
+            await events.PublishAsync(runtime.Name, EventKinds.ServerError, $"{ex.Message} (tried again {(retry == TimeSpan.Zero ? "now" : "in " + SpecValues.FormatDuration(retry))})",
                 new EventSubject { Resource = server, Server = server }, EventSeverity.Error).ConfigureAwait(false);
         }
         finally
@@ -102,6 +106,7 @@ public sealed partial class ServerOperations(
     {
         lock (_lock)
         {
+            Interlocked.Increment(ref _retries);
             var now = time.GetUtcNow();
             foreach (var (server, failed) in _failures.Where(f => f.Value.RetryAt > now).ToList())
             {
@@ -118,13 +123,16 @@ public sealed partial class ServerOperations(
         }
     }
 
-    /// <summary>Records one more failure in a row and returns how long the server is left alone.</summary>
-    private TimeSpan Failed(string server)
+    /// <summary>
+    /// Records one more failure in a row and returns how long the server is left alone: not at all when
+    /// <paramref name="retryNow"/> (what stood in its way went while it ran).
+    /// </summary>
+    private TimeSpan Failed(string server, bool retryNow)
     {
         lock (_lock)
         {
             var count = (_failures.TryGetValue(server, out var before) ? before.Count : 0) + 1;
-            var delay = ExponentialBackoff.Delay(count, options.Value.OperationRetryDelay, options.Value.MaxOperationRetryDelay);
+            var delay = retryNow ? TimeSpan.Zero : ExponentialBackoff.Delay(count, options.Value.OperationRetryDelay, options.Value.MaxOperationRetryDelay);
             _failures[server] = new Failures(count, time.GetUtcNow() + delay);
             return delay;
         }

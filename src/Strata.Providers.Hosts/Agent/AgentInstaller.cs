@@ -198,10 +198,20 @@ internal static partial class AgentInstaller
                 return Generated;
             }
 
-            var content = await File.ReadAllBytesAsync(Path!, ct).ConfigureAwait(false);
-            return AgentBundle.Sha256(content) == Sha256
+            byte[]? content = null;
+            try
+            {
+                content = await File.ReadAllBytesAsync(Path!, ct).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // Gone (the control plane's folder upgraded in place): told below, as a changed file is.
+            }
+
+            return content is not null && AgentBundle.Sha256(content) == Sha256
                 ? content
-                : throw new IOException($"{Path} changed since this control plane started (it was upgraded in place?): restart the control plane to install its agent on hosts");
+                : throw new HostConnectException(HostConnectFailure.AgentFailed,
+                    $"{Path} changed since this control plane started (upgraded in place?): restart the control plane to install its agent on hosts");
         }
     }
 }

@@ -131,6 +131,24 @@ public sealed class HealthMonitorHostedTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task InService_CheckRemovedInPlace_TheLoopEndsAtTheNextEnsure()
+    {
+        var (runtime, monitor) = await WatchAsync();
+        var first = await _hosted.WatchedAsync(Server(runtime).Name);
+        first.Send(ProbeResult.Pass);
+        await Eventually.WaitAsync(() => Server(runtime).State == ServerStatus.InService, "the server in service");
+        var tier = runtime.Desired.Spec.FindTier("web")!;
+        var changed = runtime.Desired.Spec with { Tiers = [tier with { Health = null }] };
+
+        await runtime.ApplyAsync(runtime.Desired with { Spec = changed }, s => s, CancellationToken.None);
+        monitor.Ensure(runtime, Server(runtime), AppliedDeployments.RunningInstance(Server(runtime), _clock.GetUtcNow(), _services.Paths.Root));
+
+        // Not at the end of the quiet wait, minutes later: the host stops probing a check the tier no longer has.
+        await Eventually.WaitAsync(() => first.Disposed && monitor.LastProbe(Server(runtime).Name) is null, "the loop ended");
+        Assert.Equal(1, _hosted.Asked);
+    }
+
+    [Fact]
     public async Task Booting_HostRefusesTheWatch_TheControlPlaneProbesItself()
     {
         _probe.Next = ProbeResult.Pass;

@@ -16,6 +16,13 @@ public sealed class MemoryTrimTests
     public void IsWorthIt_LargeObjectHeap_WhenFreeAndGrownComeToFourMiB(long free, long grown, bool worthIt) =>
         Assert.Equal(worthIt, MemoryTrim.IsWorthIt(free, grown));
 
+    [Theory]
+    [InlineData(6L << 20, 0, 6L << 20, false)]
+    [InlineData(10L << 20, 0, 6L << 20, true)]
+    [InlineData(6L << 20, 4L << 20, 6L << 20, true)]
+    public void IsWorthIt_FreeSpaceTheLastTrimLeft_NotCountedAgain(long free, long grown, long left, bool worthIt) =>
+        Assert.Equal(worthIt, MemoryTrim.IsWorthIt(free, grown, left));
+
     [Fact]
     public async Task RunAsync_Cancelled_EndsWithoutAnException()
     {
