@@ -31,49 +31,62 @@ internal sealed class AgentRequests(AgentEngine engine, HealthWatches health, Ag
                 continue;
             }
 
-            switch (message)
+            if (message is AgentStop)
             {
-                case AgentStop:
-                    return;
-                case AgentFollowLog follow:
-                    // Registered before the next line is read, so that a stop that follows at once finds it.
-                    var following = Following(follow.Id, ct);
-                    Track(() => FollowAsync(follow, following, ct));
-                    break;
-                case AgentStopFollow stop:
-                    StopFollowing(stop.Follow);
-                    Track(() => AnswerAsync(new AgentDone { ReplyTo = stop.Id }, ct));
-                    break;
-                case AgentRunCommand run:
-                    // Registered as a follow is, so that a cancel that follows at once finds it.
-                    var running = Following(run.Id, ct);
-                    Track(() => RunAsync(run, running, ct));
-                    break;
-                case AgentCancelCommand cancel:
-                    StopFollowing(cancel.Command);
-                    Track(() => AnswerAsync(new AgentDone { ReplyTo = cancel.Id }, ct));
-                    break;
-                case AgentWatchHealth watch:
-                    health.Start(watch);
-                    Track(() => AnswerAsync(new AgentDone { ReplyTo = watch.Id }, ct));
-                    break;
-                case AgentUnwatchHealth unwatch:
-                    health.Stop(unwatch.ServerId);
-                    Track(() => AnswerAsync(new AgentDone { ReplyTo = unwatch.Id }, ct));
-                    break;
-                case AgentTerminate terminate:
-                    // A server being stopped fails its check: nobody is to hear of it.
-                    health.Stop(terminate.ServerId);
-                    Start(terminate, ct);
-                    break;
-                case AgentRequest request:
-                    Start(request, ct);
-                    break;
-                case not null:
-                    await error.WriteLineAsync($"strata agent: skipped a '{message.GetType().Name}', which is not a request").ConfigureAwait(false);
-                    break;
+                return;
+            }
+
+            if (message is not null && !Dispatch(message, ct))
+            {
+                await error.WriteLineAsync($"strata agent: skipped a '{message.GetType().Name}', which is not a request").ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Has the message carried out (its work and answer in a task of their own); false when it is no request this agent knows.</summary>
+    private bool Dispatch(AgentMessage message, CancellationToken ct)
+    {
+        switch (message)
+        {
+            case AgentFollowLog follow:
+                // Registered before the next line is read, so that a stop that follows at once finds it.
+                var following = Following(follow.Id, ct);
+                Track(() => FollowAsync(follow, following, ct));
+                break;
+            case AgentStopFollow stop:
+                StopFollowing(stop.Follow);
+                Track(() => AnswerAsync(new AgentDone { ReplyTo = stop.Id }, ct));
+                break;
+            case AgentRunCommand run:
+                // Registered as a follow is, so that a cancel that follows at once finds it.
+                var running = Following(run.Id, ct);
+                Track(() => RunAsync(run, running, ct));
+                break;
+            case AgentCancelCommand cancel:
+                StopFollowing(cancel.Command);
+                Track(() => AnswerAsync(new AgentDone { ReplyTo = cancel.Id }, ct));
+                break;
+            case AgentWatchHealth watch:
+                health.Start(watch);
+                Track(() => AnswerAsync(new AgentDone { ReplyTo = watch.Id }, ct));
+                break;
+            case AgentUnwatchHealth unwatch:
+                health.Stop(unwatch.ServerId);
+                Track(() => AnswerAsync(new AgentDone { ReplyTo = unwatch.Id }, ct));
+                break;
+            case AgentTerminate terminate:
+                // A server being stopped fails its check: nobody is to hear of it.
+                health.Stop(terminate.ServerId);
+                Start(terminate, ct);
+                break;
+            case AgentRequest request:
+                Start(request, ct);
+                break;
+            default:
+                return false;
+        }
+
+        return true;
     }
 
     /// <summary>Waits for the requests still being carried out (cancelled by then, when the agent is stopping).</summary>

@@ -53,6 +53,12 @@ public static class StrataCli
             return ExitCodes.Usage;
         }
 
+        return await InvokeAsync(result, context).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs the parsed command; a failure the user can act on is told on stderr and ends with its exit code.</summary>
+    private static async Task<int> InvokeAsync(ParseResult result, CliContext context)
+    {
         try
         {
             var exit = await result.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false }).ConfigureAwait(false);

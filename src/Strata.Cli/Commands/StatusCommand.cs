@@ -84,6 +84,20 @@ public static class Table
         lines.Add($"{"SERVER",-30} {"TIER",-10} {"ADDRESS",-15} {"STATE",-12} {"PID",-8} ZONE");
         lines.AddRange(status.Servers.Select(s => $"{s.Name,-30} {s.Tier,-10} {s.Address ?? "-",-15} {s.State,-12} {s.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",-8} {s.Zone}"
             + (s.Message is null ? "" : $"{Environment.NewLine}  └ {s.Message}")));
+        AddRecoveredVolumes(lines, status);
+        AddLoadBalancers(lines, status);
+
+        if (status.Outputs.Count > 0)
+        {
+            lines.Add("");
+            lines.AddRange(status.Outputs.Select(o => $"{o.Key} = {o.Value}"));
+        }
+
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    private static void AddRecoveredVolumes(List<string> lines, DeploymentStatusDto status)
+    {
         foreach (var volume in status.Volumes.Where(v => v.Recovered is not null))
         {
             var r = volume.Recovered!;
@@ -92,7 +106,10 @@ public static class Table
                 + $" in place of {r.LostVolume} on lost host {r.LostHost}:");
             lines.Add($"  recovery point {r.RecoveryPoint.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, {Ages.Of(TimeSpan.FromSeconds(r.RecoveryPointAgeSeconds))} before it was restored; what was written after it is on the lost host only");
         }
+    }
 
+    private static void AddLoadBalancers(List<string> lines, DeploymentStatusDto status)
+    {
         foreach (var lb in status.LoadBalancers)
         {
             lines.Add("");
@@ -115,13 +132,5 @@ public static class Table
                     $"    {m.Name,-30} {m.RequestsPerSecond,7:0.#} req/s  p50 {m.P50Milliseconds,6:0.#} ms  p99 {m.P99Milliseconds,6:0.#} ms  {m.ErrorPercent:0.##}% errors{(m.Ejected ? "  (ejected)" : "")}"));
             }
         }
-
-        if (status.Outputs.Count > 0)
-        {
-            lines.Add("");
-            lines.AddRange(status.Outputs.Select(o => $"{o.Key} = {o.Value}"));
-        }
-
-        return string.Join(Environment.NewLine, lines);
     }
 }

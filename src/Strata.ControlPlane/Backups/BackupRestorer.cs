@@ -128,6 +128,17 @@ public sealed partial class BackupRestorer(
             return id;
         }, ct).ConfigureAwait(false);
 
+        var server = await PutInPlaceAsync(runtime, tier, volume, host, staging, id, ct).ConfigureAwait(false);
+        return new RestoreOutcome(tier.Name, "snapshot", id, "", server, TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// Puts the snapshot restored in <paramref name="staging"/> in the volume's place (here, or on its
+    /// <paramref name="host"/>), replacing the server on the volume, and returns the server in service on it then.
+    /// </summary>
+    private async Task<string> PutInPlaceAsync(
+        DeploymentRuntime runtime, TierSpec tier, VolumeState volume, string? host, string staging, string id, CancellationToken ct)
+    {
         // Nothing has changed so far; from here the server on the volume goes, so the data it sees is the snapshot's.
         Func<CancellationToken, Task> putInPlace = host is null
             ? _ => { VolumeContent.ReplaceContents(volume.Path!, staging); return Task.CompletedTask; }
@@ -148,8 +159,7 @@ public sealed partial class BackupRestorer(
             await putInPlace(ct).ConfigureAwait(false);
         }
 
-        var server = await WaitForServerAsync(runtime, volume.Name, previous, ct).ConfigureAwait(false);
-        return new RestoreOutcome(tier.Name, "snapshot", id, "", server, TimeSpan.Zero);
+        return await WaitForServerAsync(runtime, volume.Name, previous, ct).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -9,9 +9,9 @@ namespace Strata.ControlPlane.Hosts;
 /// Has the fleet connect to every registered host when the control plane starts (trusting only recorded host keys,
 /// retrying while a host cannot be reached), and records each change of a host's state or agent in the inventory, so
 /// that <c>strata hosts</c> shows the last one known even while a host cannot be reached. A change of a host's state
-/// or of its connection has every deployment reconciled at once: a host turned unreachable takes its servers out of
-/// the load balancers then, not at the next periodic pass, and one heard from again puts them back; a host connected
-/// again has the operations that failed while it was away tried again at once.
+/// has every deployment reconciled at once: a host turned unreachable takes its servers out of the load balancers
+/// then, not at the next periodic pass, and one heard from again puts them back; a host whose agent connects (first or
+/// again) has the operations that failed while it was away tried again at once.
 /// </summary>
 internal sealed class HostMonitor(
     IHostInventory inventory, HostFleet fleet, DeploymentRegistry deployments, ServerOperations operations, ReconcileTriggers triggers) : BackgroundService
@@ -47,14 +47,13 @@ internal sealed class HostMonitor(
 
     private async Task RecordChangesAsync(CancellationToken ct)
     {
-        var states = new Dictionary<string, (HostState State, bool Connected)>(StringComparer.Ordinal);
+        var states = new Dictionary<string, HostState>(StringComparer.Ordinal);
         try
         {
             await foreach (var status in fleet.WatchAsync(ct).ConfigureAwait(false))
             {
                 await inventory.RecordAsync(status.Name, status.State, status.Agent, status.LastHeartbeat, ct).ConfigureAwait(false);
-                var now = (status.State, status.Connected);
-                if (states.TryGetValue(status.Name, out var before) && before != now)
+                if (states.TryGetValue(status.Name, out var before) && before != status.State)
                 {
                     foreach (var runtime in deployments.All)
                     {
@@ -62,7 +61,7 @@ internal sealed class HostMonitor(
                     }
                 }
 
-                states[status.Name] = now;
+                states[status.Name] = status.State;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

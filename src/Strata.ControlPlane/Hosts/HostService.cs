@@ -1,6 +1,8 @@
 using Strata.Api.Contracts;
 using Strata.Common.Text;
 using Strata.ControlPlane.Deployments;
+using Strata.Planning.State;
+using Strata.Providers;
 using Strata.Providers.Hosts.Fleet;
 using Strata.Providers.Hosts.Ssh;
 
@@ -83,53 +85,21 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
             var kept = (await inventory.ListVolumesAsync(ct).ConfigureAwait(false)).Where(v => v.Host == name).ToList();
             if (kept.Count > 0 && !force)
             {
-                // Volumes retained by a deployment since deleted are moved by no drain: only a forced removal lets them go.
-                var (listed, advice) = kept.All(drains.IsUnrecorded)
-                    ? (kept.Select(v => $"{v.VolumeId} (retained by deployment {v.Deployment}, which has no record of it any more)"),
-                        $"`strata host remove {name} --force` removes the host and forgets {(kept.Count == 1 ? "it" : "them")} (the data stays in the agent's folder there)")
-                    : (kept.Select(v => $"{v.VolumeId} (deployment {v.Deployment})"),
-                        $"`strata host drain {name}` moves them to other hosts (with the servers that hold them); "
-                        + $"`strata host remove {name} --force` removes it now, and their servers wait for a host named {name} to be added again with its data");
-                throw new ConflictException($"host {name} keeps {Counts.Of(kept.Count, "volume")}: {string.Join(", ", listed)}. {advice}");
+                throw KeepsVolumes(name, kept);
             }
 
             if (on.Count > 0 && !force)
             {
-                throw new ConflictException(
-                    $"host {name} still runs {Counts.Of(on.Count, "server")}: {string.Join(", ", on.Select(s => $"{s.Id} (deployment {s.Deployment}, tier {s.Tier})"))}. "
-                    + $"`strata host drain {name}` moves them to other hosts first; `strata host remove {name} --force` removes it now, "
-                    + "stopping them there and replacing them elsewhere as for a lost host");
+                throw RunsServers(name, on);
             }
 
             var balancers = drains.LoadBalancersOn(name).ToList();
             if (balancers.Count > 0 && !force)
             {
-                throw new ConflictException(
-                    $"host {name} runs {Counts.Of(balancers.Count, "load balancer")}: {string.Join(", ", balancers.Select(l => $"{l.State.LogicalName} (deployment {l.Deployment})"))}. "
-                    + $"`strata host drain {name}` moves them to other hosts first; `strata host remove {name} --force` removes it now, "
-                    + "and they move to another host as from a lost host");
+                throw RunsLoadBalancers(name, balancers);
             }
 
-            if (on.Count > 0 || balancers.Count > 0)
-            {
-                await drains.AbandonAsync(name, on, ct).ConfigureAwait(false);
-            }
-
-            await fleet.DisconnectAsync(name).ConfigureAwait(false);
-            await inventory.RemoveAsync(name, ct).ConfigureAwait(false);
-            if (on.Count == 0 && balancers.Count == 0)
-            {
-                // A forced removal's servers are forgotten one by one as they are terminated.
-                servers.Forget(name);
-            }
-
-            var endpoint = record.Registration.Login.Target.KnownHostsName;
-            var others = await inventory.ListAsync(ct).ConfigureAwait(false);
-            if (!others.Any(o => o.Registration.Login.Target.KnownHostsName == endpoint))
-            {
-                fleet.KnownHosts.Remove(endpoint);
-            }
-
+            await UnregisterAsync(record, on, abandoned: on.Count > 0 || balancers.Count > 0, ct).ConfigureAwait(false);
             drains.ReconcileAll();
         }
         finally
@@ -137,6 +107,56 @@ internal sealed class HostService(IHostInventory inventory, HostFleet fleet, Fle
             _changes.Release();
         }
     }
+
+    /// <summary>
+    /// Disconnects and forgets the host, and its key unless another host shares its address and port. The servers and
+    /// load balancers of a host removed with <c>--force</c> (<paramref name="abandoned"/>) are treated as on a lost host.
+    /// </summary>
+    private async Task UnregisterAsync(HostRecord record, IReadOnlyList<ServerInstance> on, bool abandoned, CancellationToken ct)
+    {
+        var name = record.Registration.Name;
+        if (abandoned)
+        {
+            await drains.AbandonAsync(name, on, ct).ConfigureAwait(false);
+        }
+
+        await fleet.DisconnectAsync(name).ConfigureAwait(false);
+        await inventory.RemoveAsync(name, ct).ConfigureAwait(false);
+        if (!abandoned)
+        {
+            // A forced removal's servers are forgotten one by one as they are terminated.
+            servers.Forget(name);
+        }
+
+        var endpoint = record.Registration.Login.Target.KnownHostsName;
+        var others = await inventory.ListAsync(ct).ConfigureAwait(false);
+        if (!others.Any(o => o.Registration.Login.Target.KnownHostsName == endpoint))
+        {
+            fleet.KnownHosts.Remove(endpoint);
+        }
+    }
+
+    private ConflictException KeepsVolumes(string name, List<HostVolume> kept)
+    {
+        // Volumes retained by a deployment since deleted are moved by no drain: only a forced removal lets them go.
+        var (listed, advice) = kept.All(drains.IsUnrecorded)
+            ? (kept.Select(v => $"{v.VolumeId} (retained by deployment {v.Deployment}, which has no record of it any more)"),
+                $"`strata host remove {name} --force` removes the host and forgets {(kept.Count == 1 ? "it" : "them")} (the data stays in the agent's folder there)")
+            : (kept.Select(v => $"{v.VolumeId} (deployment {v.Deployment})"),
+                $"`strata host drain {name}` moves them to other hosts (with the servers that hold them); "
+                + $"`strata host remove {name} --force` removes it now, and their servers wait for a host named {name} to be added again with its data");
+        return new ConflictException($"host {name} keeps {Counts.Of(kept.Count, "volume")}: {string.Join(", ", listed)}. {advice}");
+    }
+
+    private static ConflictException RunsServers(string name, IReadOnlyList<ServerInstance> on) => new(
+        $"host {name} still runs {Counts.Of(on.Count, "server")}: {string.Join(", ", on.Select(s => $"{s.Id} (deployment {s.Deployment}, tier {s.Tier})"))}. "
+        + $"`strata host drain {name}` moves them to other hosts first; `strata host remove {name} --force` removes it now, "
+        + "stopping them there and replacing them elsewhere as for a lost host");
+
+    private static ConflictException RunsLoadBalancers(string name, List<(string Deployment, LoadBalancerState State)> balancers) => new(
+        $"host {name} runs {Counts.Of(balancers.Count, "load balancer")}: {string.Join(", ", balancers.Select(l => $"{l.State.LogicalName} (deployment {l.Deployment})"))}. "
+        + $"`strata host drain {name}` moves them to other hosts first; `strata host remove {name} --force` removes it now, "
+        + "and they move to another host as from a lost host");
 
     /// <summary>The volumes recorded on hosts, read only when one of <paramref name="records"/> drains (its progress follows them).</summary>
     private async Task<IReadOnlyList<HostVolume>> VolumesForDrainsAsync(IReadOnlyList<HostRecord> records, CancellationToken ct) =>

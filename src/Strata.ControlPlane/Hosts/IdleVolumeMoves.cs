@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Strata.ControlPlane.Deployments;
 using Strata.Providers;
 using Strata.Providers.Hosts.Fleet;
+using Strata.Spec.Model;
 
 namespace Strata.ControlPlane.Hosts;
 
@@ -132,20 +133,25 @@ internal sealed partial class IdleVolumeMoves(
                 continue;
             }
 
-            var tier = runtime.Desired.Spec.FindTier(volume.Tier);
-            try
-            {
-                var (_, why) = await provider.MoveIdleVolumeAsync(volume, tier is null ? null : TierPlacement.RequestOf(volume.Deployment, tier), ct).ConfigureAwait(false);
-                Record(volume.VolumeId, why);
-                _retryAt.TryRemove(volume.VolumeId, out _);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                // Not every few seconds: a host whose disk is full would be sent the whole volume again and again.
-                LogMoveFailed(logger, ex, volume.VolumeId, volume.Host);
-                _retryAt[volume.VolumeId] = time.GetUtcNow() + s_retryAfterFailure;
-                Record(volume.VolumeId, $"its last move failed, tried again in {s_retryAfterFailure.TotalMinutes:0} minute: {ex.Message}");
-            }
+            await MoveAsync(volume, runtime.Desired.Spec.FindTier(volume.Tier), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Moves one idle volume to where a server of its tier would be placed now; a failed move is tried again later.</summary>
+    private async Task MoveAsync(HostVolume volume, TierSpec? tier, CancellationToken ct)
+    {
+        try
+        {
+            var (_, why) = await provider.MoveIdleVolumeAsync(volume, tier is null ? null : TierPlacement.RequestOf(volume.Deployment, tier), ct).ConfigureAwait(false);
+            Record(volume.VolumeId, why);
+            _retryAt.TryRemove(volume.VolumeId, out _);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Not every few seconds: a host whose disk is full would be sent the whole volume again and again.
+            LogMoveFailed(logger, ex, volume.VolumeId, volume.Host);
+            _retryAt[volume.VolumeId] = time.GetUtcNow() + s_retryAfterFailure;
+            Record(volume.VolumeId, $"its last move failed, tried again in {s_retryAfterFailure.TotalMinutes:0} minute: {ex.Message}");
         }
     }
 

@@ -6,7 +6,6 @@ using Strata.Planning.State;
 using Strata.Planning.Tiers;
 using Strata.Providers;
 using Strata.Spec.Model;
-using Strata.Spec.Validation;
 
 namespace Strata.ControlPlane.Reconciliation;
 

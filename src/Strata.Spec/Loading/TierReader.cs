@@ -11,8 +11,6 @@ internal static class TierReader
         ["image", "servers", "ports", "env", "volumes", "health", "scaling", "update", "recoveryDelay", "maxReplacing", "maxAge", "deletionPolicy", "volumeRecovery", "backups", "zones", "placement", "resources", "dependsOn", "protocol"];
 
     private static readonly string[] s_serverKeys = ["min", "max", "desired"];
-    private static readonly string[] s_volumeKeys = ["size", "mount", "restoreFrom", "deletionPolicy"];
-    private static readonly string[] s_updateKeys = ["maxSurge", "maxUnavailable", "bake", "rollback", "canary"];
 
     /// <summary>The most servers one tier may run.</summary>
     private const int MaxServers = 10_000;
@@ -59,7 +57,7 @@ internal static class TierReader
         var path = $"tiers.{name}";
         var image = ReadImage(map, path, context);
         var ports = ReadPorts(map["ports"], path + ".ports", key.Location, context);
-        var volumes = ReadVolumes(map["volumes"], path + ".volumes", key.Location, context);
+        var volumes = VolumeReader.Read(map["volumes"], path + ".volumes", key.Location, context);
         var tier = new TierSpec
         {
             Name = name,
@@ -70,7 +68,7 @@ internal static class TierReader
             Volumes = volumes,
             Health = map["health"] is { } health ? HealthReader.Read(health, path + ".health", map.KeyOf("health")!.Location, context, ports, name) : null,
             Scaling = ScalingReader.Read(map["scaling"], path + ".scaling", context, image),
-            Update = ReadUpdate(map["update"], path + ".update", key.Location, context),
+            Update = UpdateReader.Read(map["update"], path + ".update", key.Location, context),
             RecoveryDelay = context.Duration(map["recoveryDelay"], path + ".recoveryDelay") ?? TimeSpan.Zero,
             MaxReplacing = ReadMaxReplacing(map["maxReplacing"], path + ".maxReplacing", context),
             MaxAge = context.Duration(map["maxAge"], path + ".maxAge", positive: true),
@@ -236,54 +234,6 @@ internal static class TierReader
         return result;
     }
 
-    private static IReadOnlyList<VolumeSpec> ReadVolumes(SpecNode? node, string path, SourceLocation owner, ReadContext context)
-    {
-        var result = new List<VolumeSpec>();
-        if (MapReader.OpenNamed(node, path, owner, context) is not { } section)
-        {
-            return result;
-        }
-
-        var mounts = new Dictionary<string, SpecNode>(StringComparer.Ordinal);
-        foreach (var (key, body) in section.Entries)
-        {
-            var volumePath = $"{path}.{key.Value}";
-            var named = context.CheckName(key, path, "volume");
-            if (MapReader.Open(body, volumePath, key.Location, context, s_volumeKeys) is not { } map)
-            {
-                continue;
-            }
-
-            var size = context.Size(map.Required("size", "write size: 1GiB"), volumePath + ".size");
-            var mount = map["mount"] is { } m ? context.Text(m, volumePath + ".mount") : key.Value;
-            if (mount is not null && !IsRelativePath(mount))
-            {
-                context.Error(map["mount"]!.Location, DiagnosticCodes.InvalidValue, $"{volumePath}.mount: '{mount}' must be a relative path inside the server's folder", "write a folder name such as data, without a leading '/' or '..'");
-                mount = null;
-            }
-            else if (mount is not null && !mounts.TryAdd(mount, map["mount"] ?? key))
-            {
-                context.Error((map["mount"] ?? key).Location, DiagnosticCodes.Duplicate, $"{volumePath}.mount: '{mount}' is already the mount of another volume", null);
-            }
-
-            var volume = new VolumeSpec
-            {
-                Name = key.Value,
-                SizeBytes = size ?? 0,
-                Mount = mount ?? key.Value,
-                RestoreFrom = map["restoreFrom"] is { } r ? context.Text(r, volumePath + ".restoreFrom") : null,
-                DeletionPolicy = context.Choice(map["deletionPolicy"], volumePath + ".deletionPolicy", DeletionPolicies),
-                Location = key.Location,
-            };
-            if (named && size is not null && mount is not null)
-            {
-                result.Add(volume);
-            }
-        }
-
-        return result;
-    }
-
     private static CountOrPercent ReadMaxReplacing(SpecNode? node, string path, ReadContext context)
     {
         var value = context.CountOrPercent(node, path);
@@ -294,31 +244,6 @@ internal static class TierReader
         }
 
         return value ?? TierSpec.DefaultMaxReplacing;
-    }
-
-    private static UpdatePolicySpec ReadUpdate(SpecNode? node, string path, SourceLocation owner, ReadContext context)
-    {
-        var defaults = new UpdatePolicySpec();
-        if (MapReader.Open(node, path, owner, context, s_updateKeys, emptyAllowed: true) is not { } map)
-        {
-            return defaults;
-        }
-
-        var policy = new UpdatePolicySpec
-        {
-            MaxSurge = context.CountOrPercent(map["maxSurge"], path + ".maxSurge") ?? defaults.MaxSurge,
-            MaxUnavailable = context.CountOrPercent(map["maxUnavailable"], path + ".maxUnavailable") ?? defaults.MaxUnavailable,
-            Bake = context.Duration(map["bake"], path + ".bake") ?? defaults.Bake,
-            Rollback = context.Bool(map["rollback"], path + ".rollback") ?? defaults.Rollback,
-            Canary = context.Bool(map["canary"], path + ".canary") ?? defaults.Canary,
-            Location = map.Mapping.Location,
-        };
-        if (map.Has("maxSurge") && map.Has("maxUnavailable") && policy.MaxSurge.Value == 0 && policy.MaxUnavailable.Value == 0)
-        {
-            context.Error(map["maxUnavailable"]!.Location, DiagnosticCodes.Conflict, $"{path}: maxSurge and maxUnavailable cannot both be 0", "an update must either add a server or take one out of service");
-        }
-
-        return policy;
     }
 
     internal static IReadOnlyList<string> ReadNames(SpecNode? node, string path, string kind, ReadContext context)
@@ -377,7 +302,4 @@ internal static class TierReader
             }
         }
     }
-
-    private static bool IsRelativePath(string path) =>
-        path.Length > 0 && !path.StartsWith('/') && !path.Split('/', '\\').Contains("..");
 }
