@@ -167,15 +167,51 @@ def lo_bytes():
     raise RuntimeError("no lo interface in /proc/net/dev")
 
 
-def phase_up(st, work, n, runs, interval, results):
+def cpu_by_part(st, hosts):
+    """CPU ticks so far of each part of the benchmark's machine: the control plane, the agents, the hosts' sshd
+    processes (the SSH channel's end on each host) and the apps (every other process under an agent)."""
+    parts = {"controlPlane": 0, "agents": 0, "sshd": 0, "apps": 0}
+    cp = st.server_pid()
+    if cp:
+        parts["controlPlane"] = up.proc_cpu_ticks(cp)
+    for h in hosts:
+        agent = h.agent_pid()
+        apps = set(descendants(agent)) if agent is not None else set()
+        for pid in descendants(h.sshd.pid):
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    comm = f.read().strip()
+                ticks = up.proc_cpu_ticks(pid)
+            except OSError:
+                continue
+            if pid == agent:
+                parts["agents"] += ticks
+            elif comm.startswith("sshd"):
+                parts["sshd"] += ticks
+            elif pid in apps:
+                parts["apps"] += ticks
+    return parts
+
+
+def phase_up(st, work, hosts, n, runs, interval, results):
     # A booting server is probed every 100 ms whatever its interval (the control plane's BootProbeInterval), so the
     # interval of servers in service only sets the load that probing them puts on the apps and the control plane.
     d = write_spec(work, "hostsup", n // HOSTS, HOSTS, 8000, os.path.join(ROOT, "bench", "up", "app"), interval=interval, timeout="1s")
+    # One uncounted `up` of a server on each host first, as bench/up does: the control plane and the agents live long,
+    # and what a first request compiles is not what an `up` of N costs them.
+    warm = write_spec(work, "hostswarm", 1, HOSTS, 7999, os.path.join(ROOT, "bench", "up", "app"), interval=interval, timeout="1s")
+    st.run("up", warm, "--listen", st.listen, "--timeout", "5m")
+    st.run("down", "hostswarm", "--yes", "--timeout", "5m")
     results["up"] = []
     for r in range(runs):
+        before, cli_before = cpu_by_part(st, hosts), os.times()
         t0, t0_wall = time.monotonic(), time.time()
         st.run("up", d, "--listen", st.listen, "--timeout", "10m")
         elapsed = time.monotonic() - t0
+        cli_after, after = os.times(), cpu_by_part(st, hosts)
+        # Seconds of CPU each part spent on the `up` (the apps' whole lives so far: they started in it).
+        cpu = {k: (after[k] - before[k]) / up.CLK_TCK for k in after}
+        cpu["cli"] = (cli_after.children_user + cli_after.children_system) - (cli_before.children_user + cli_before.children_system)
         status = st.status("hostsup")
         per_host = {}
         for s in in_service(status):
@@ -189,9 +225,10 @@ def phase_up(st, work, n, runs, interval, results):
         t1 = time.monotonic()
         st.run("down", "hostsup", "--yes", "--timeout", "5m")
         results["up"].append({"up": elapsed, "down": time.monotonic() - t1, "perHost": per_host, "failed": replaced,
-                              "marks": marks, "loadavg1": os.getloadavg()[0]})
+                              "marks": marks, "cpu": cpu, "loadavg1": os.getloadavg()[0]})
         log(f"up N={n} run {r + 1}: {elapsed:.2f} s, per host {per_host}, failed {replaced}, down {time.monotonic() - t1:.2f} s; "
-            + ", ".join(f"{k} {v:.2f}" for k, v in marks.items() if v is not None))
+            + ", ".join(f"{k} {v:.2f}" for k, v in marks.items() if v is not None)
+            + "; CPU s: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
 
 
 def phase_transfer(st, work, results):
@@ -302,7 +339,7 @@ def main():
         results["hostAdd"].append(time.monotonic() - t0)
     log(f"hosts added in {[round(x, 2) for x in results['hostAdd']]} s")
     if "up" in phases:
-        phase_up(st, a.work, a.servers, a.runs, a.interval, results)
+        phase_up(st, a.work, hosts, a.servers, a.runs, a.interval, results)
     if "transfer" in phases:
         phase_transfer(st, a.work, results)
     if "loss" in phases and a.loss_rounds > 0:
@@ -350,6 +387,11 @@ def report_up(res, n, base):
           f"server (target < 10). Runs: {[round(x, 2) for x in ups]} s; servers failed per run: "
           f"{[r['failed'] for r in res['up']]}; per host: {res['up'][0]['perHost']}.")
     print("Milestones (medians, s from invoking `up`): " + ", ".join(f"{k} {v:.2f}" for k, v in marks.items()) + ".")
+    cpu = {k: statistics.median(r["cpu"][k] for r in res["up"]) for k in res["up"][0]["cpu"]}
+    strata = cpu["controlPlane"] + cpu["agents"] + cpu["sshd"] + cpu["cli"]
+    print("CPU of an `up` (medians, s): " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
+          + f"; Strata's own (control plane, agents, their sshd, CLI) {strata * 1000 / n:.1f} ms per server, "
+          f"the apps' {cpu['apps'] * 1000 / n:.1f} ms per server, on {os.cpu_count()} cores shared by all.")
 
 
 if __name__ == "__main__":

@@ -46,14 +46,18 @@ public static class AgentBundle
     /// <summary>
     /// The runtime configuration the control plane writes beside the agent: the runtime it runs on is the one the
     /// agent was built for, and a host must have its major version of ASP.NET Core's shared framework, which holds the
-    /// logging and options libraries the engine uses.
+    /// logging and options libraries the engine uses. It carries the settings the agent's build puts in its own
+    /// runtime configuration (the control plane's folder has none of the agent's to copy), among them that each method
+    /// is compiled once, without tiering, and that an idle thread-pool worker spins briefly (see Strata.Agent.csproj).
     /// </summary>
     public static string RuntimeConfig()
     {
         var major = Environment.Version.Major;
         return "{\"runtimeOptions\":{\"tfm\":\"net" + major + ".0\",\"frameworks\":["
             + "{\"name\":\"Microsoft.NETCore.App\",\"version\":\"" + major + ".0.0\"},"
-            + "{\"name\":\"Microsoft.AspNetCore.App\",\"version\":\"" + major + ".0.0\"}]}}";
+            + "{\"name\":\"Microsoft.AspNetCore.App\",\"version\":\"" + major + ".0.0\"}],"
+            + "\"configProperties\":{\"System.Runtime.Serialization.EnableUnsafeBinaryFormatterSerialization\":false,"
+            + "\"System.Runtime.TieredCompilation\":false,\"System.Threading.ThreadPool.UnfairSemaphoreSpinLimit\":10}}}";
     }
 
     /// <summary>Lowercase hexadecimal SHA-256 of the content, as <c>sha256sum</c> prints it.</summary>

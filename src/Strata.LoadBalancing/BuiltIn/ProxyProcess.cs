@@ -12,11 +12,16 @@ internal static class ProxyProcess
     private const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
     private const string EventThreadsVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
 
+    // The strata program turns profile-guided optimisation off for its short commands (Strata.Cli.csproj); a proxy
+    // forwards for as long as its deployment lives, the case it is made for.
+    private const string ProfileGuidedVariable = "DOTNET_TieredPGO";
+
     public static Process Start(BuiltInLoadBalancerOptions options, string id, ProxyFiles files)
     {
         // A fresh environment, so the options alone decide the runtime's socket settings, never the control plane's.
         var environment = ChildEnvironment.Basics();
         environment[ProxyFiles.MarkerVariable] = id;
+        environment[ProfileGuidedVariable] = "1";
         if (options.InlineSocketCompletions)
         {
             environment[InlineCompletionsVariable] = "1";
