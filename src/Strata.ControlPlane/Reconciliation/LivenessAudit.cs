@@ -28,7 +28,7 @@ public sealed record LivenessFinding(ServerState Server, LivenessRepair Repair, 
 public static class LivenessAudit
 {
     /// <param name="runtime">The deployment.</param>
-    /// <param name="hasOperation">Whether a launch or termination of the server is under way.</param>
+    /// <param name="hasOperation">Whether a launch or termination of the server is under way, or one that failed is about to be retried.</param>
     /// <param name="lastProbe">When the server's probe loop last finished a probe; null when no loop runs.</param>
     /// <param name="slack">How long past a deadline an owner is given before the audit steps in.</param>
     /// <param name="now">The time.</param>

@@ -24,7 +24,8 @@ public sealed class LivenessAuditor(
     /// <summary>Audits one deployment and repairs what it finds; true when the deployment needs a reconcile pass.</summary>
     public async Task<bool> AuditAsync(DeploymentRuntime runtime, CancellationToken ct)
     {
-        var findings = LivenessAudit.Find(runtime, lifecycle.IsBusy, health.LastProbe, options.Value.LivenessSlack, time.GetUtcNow(), runtime.ReconciledAt ?? default);
+        var slack = options.Value.LivenessSlack;
+        var findings = LivenessAudit.Find(runtime, server => lifecycle.IsOwned(server, slack), health.LastProbe, slack, time.GetUtcNow(), runtime.ReconciledAt ?? default);
         var reported = Volatile.Read(ref _reported);
         foreach (var finding in findings)
         {

@@ -17,6 +17,9 @@ public sealed class ServerLifecycle(
     /// <summary>True while a launch or termination of the server is under way: it has an owner.</summary>
     public bool IsBusy(string server) => operations.IsBusy(server);
 
+    /// <inheritdoc cref="ServerOperations.IsOwned"/>
+    public bool IsOwned(string server, TimeSpan slack) => operations.IsOwned(server, slack);
+
     public void StartLaunch(DeploymentRuntime runtime, ServerState server) =>
         _ = operations.Start(runtime, server.Name, async () =>
         {

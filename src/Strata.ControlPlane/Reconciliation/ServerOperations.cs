@@ -15,7 +15,8 @@ namespace Strata.ControlPlane.Reconciliation;
 /// decided while the launch was still recording its server used to run beside it, unseen, and once the launch ended
 /// the reconciler took the terminating server for abandoned and terminated it a second time. The slot is taken before
 /// the operation starts, so an operation that ends at once can never leave it taken. An operation that throws is
-/// logged and reported as a <c>server.error</c> event, and the server is then left alone for a while that doubles
+/// logged and reported as a <c>server.error</c> event (a provider's refusal as a warning, and once while it repeats
+/// itself), and the server is then left alone for a while that doubles
 /// with each failure in a row (<see cref="ControlPlaneOptions.OperationRetryDelay"/>); every operation that ends asks
 /// for another pass.
 /// </summary>
@@ -38,6 +39,19 @@ public sealed partial class ServerOperations(
         lock (_lock)
         {
             return _slots.ContainsKey(server) || (_failures.TryGetValue(server, out var failed) && time.GetUtcNow() < failed.RetryAt);
+        }
+    }
+
+    /// <summary>
+    /// True while an operation of <paramref name="server"/> runs or waits for its turn, or while its last one failed
+    /// and is not yet <paramref name="slack"/> past its retry time: a pass retries it then, so it has an owner. A
+    /// server that waits on a host away for minutes is owned all that while, not found abandoned between two retries.
+    /// </summary>
+    public bool IsOwned(string server, TimeSpan slack)
+    {
+        lock (_lock)
+        {
+            return _slots.ContainsKey(server) || (_failures.TryGetValue(server, out var failed) && time.GetUtcNow() < failed.RetryAt + slack);
         }
     }
 
@@ -80,9 +94,15 @@ public sealed partial class ServerOperations(
                 LogOperationFailed(logger, ex, server);
             }
 
-            var retry = Failed(server, retryNow: Interlocked.Read(ref _retries) != retries);
-            await events.PublishAsync(runtime.Name, EventKinds.ServerError, $"{ex.Message} (tried again {(retry == TimeSpan.Zero ? "now" : "in " + SpecValues.FormatDuration(retry))})",
-                new EventSubject { Resource = server, Server = server }, EventSeverity.Error).ConfigureAwait(false);
+            var (retry, repeated) = Failed(server, ex.Message, retryNow: Interlocked.Read(ref _retries) != retries);
+            if (!repeated || ex is not Providers.ProviderException)
+            {
+                // A provider's refusal repeated word for word (a host away for minutes) is told once, as a warning:
+                // it says itself when it will be tried again, and the server log keeps every retry.
+                await events.PublishAsync(runtime.Name, EventKinds.ServerError, $"{ex.Message} (tried again {(retry == TimeSpan.Zero ? "now" : "in " + SpecValues.FormatDuration(retry))})",
+                    new EventSubject { Resource = server, Server = server },
+                    ex is Providers.ProviderException ? EventSeverity.Warning : EventSeverity.Error).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -124,17 +144,19 @@ public sealed partial class ServerOperations(
     }
 
     /// <summary>
-    /// Records one more failure in a row and returns how long the server is left alone: not at all when
-    /// <paramref name="retryNow"/> (what stood in its way went while it ran).
+    /// Records one more failure in a row and returns how long the server is left alone (not at all when
+    /// <paramref name="retryNow"/>: what stood in its way went while it ran), and whether the failure before it in the
+    /// row said the same.
     /// </summary>
-    private TimeSpan Failed(string server, bool retryNow)
+    private (TimeSpan Delay, bool Repeated) Failed(string server, string reason, bool retryNow)
     {
         lock (_lock)
         {
-            var count = (_failures.TryGetValue(server, out var before) ? before.Count : 0) + 1;
+            var before = _failures.GetValueOrDefault(server);
+            var count = (before?.Count ?? 0) + 1;
             var delay = retryNow ? TimeSpan.Zero : ExponentialBackoff.Delay(count, options.Value.OperationRetryDelay, options.Value.MaxOperationRetryDelay);
-            _failures[server] = new Failures(count, time.GetUtcNow() + delay);
-            return delay;
+            _failures[server] = new Failures(count, time.GetUtcNow() + delay, reason);
+            return (delay, before?.Reason == reason);
         }
     }
 
@@ -144,7 +166,7 @@ public sealed partial class ServerOperations(
     [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Operation on {Resource} failed: {Reason}")]
     private static partial void LogOperationRefused(ILogger logger, string resource, string reason);
 
-    private sealed record Failures(int Count, DateTimeOffset RetryAt);
+    private sealed record Failures(int Count, DateTimeOffset RetryAt, string Reason);
 
     private sealed class Slot
     {

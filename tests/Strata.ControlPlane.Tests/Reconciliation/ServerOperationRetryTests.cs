@@ -1,3 +1,4 @@
+using Strata.Api.Contracts.Events;
 using Strata.ControlPlane.Events;
 using Strata.ControlPlane.Reconciliation;
 using Strata.Testing;
@@ -54,7 +55,49 @@ public sealed class ServerOperationRetryTests : IAsyncDisposable
 
         Assert.False(afterRetry);
         Assert.Equal((true, false), (Busy(operations, TimeSpan.FromMilliseconds(3999)), Busy(operations, TimeSpan.FromMilliseconds(1))));
-        Assert.Equal("server web-1 is on host h2, which is not connected; retried when it is back (tried again in 4s)", (await ErrorsAsync())[^1]);
+        // The same refusal three times in a row is told once.
+        Assert.Equal(["server web-1 is on host h2, which is not connected; retried when it is back (tried again in 1s)"], await ErrorsAsync());
+    }
+
+    [Fact]
+    public async Task IsOwned_FailedOperation_OwnedUntilSlackPastItsRetryTime()
+    {
+        var runtime = await _services.RuntimeAsync(Yaml);
+        var operations = _services.Get<ServerOperations>();
+        Task Operation() => throw new Strata.Providers.ProviderException("server web-1 is on host h2, which is not connected; retried when it is back");
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        var slack = TimeSpan.FromSeconds(5);
+
+        // Free for a pass to retry after 1 s, but owned by that retry for the slack after it.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var atRetry = (operations.IsBusy("web-1"), operations.IsOwned("web-1", slack));
+        _time.Advance(TimeSpan.FromMilliseconds(4999));
+        var justBefore = operations.IsOwned("web-1", slack);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal((false, true), atRetry);
+        Assert.True(justBefore);
+        Assert.False(operations.IsOwned("web-1", slack));
+    }
+
+    [Fact]
+    public async Task Start_ProviderRefusesAgainAndAgain_OneWarningForEachNewReason()
+    {
+        var runtime = await _services.RuntimeAsync(Yaml);
+        var operations = _services.Get<ServerOperations>();
+        var reason = "server web-1 is on host h2, which is not connected; retried when it is back";
+        Task Operation() => throw new Strata.Providers.ProviderException(reason);
+
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        reason = "host h2 has no room for image app";
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+
+        Assert.Equal(
+            ["server web-1 is on host h2, which is not connected; retried when it is back (tried again in 1s)", "host h2 has no room for image app (tried again in 4s)"],
+            await ErrorsAsync());
+        Assert.Equal([EventSeverity.Warning, EventSeverity.Warning], await SeveritiesAsync());
     }
 
     private bool Busy(ServerOperations operations, TimeSpan after)
@@ -63,14 +106,18 @@ public sealed class ServerOperationRetryTests : IAsyncDisposable
         return operations.IsBusy("web-1");
     }
 
-    private async Task<List<string>> ErrorsAsync()
+    private async Task<List<string>> ErrorsAsync() => [.. (await ServerErrorsAsync()).Select(e => e.Message)];
+
+    private async Task<List<EventSeverity>> SeveritiesAsync() => [.. (await ServerErrorsAsync()).Select(e => e.Severity)];
+
+    private async Task<List<DeploymentEvent>> ServerErrorsAsync()
     {
-        var errors = new List<string>();
+        var errors = new List<DeploymentEvent>();
         await foreach (var e in _services.Get<EventLog>().ReadAsync("shop", 0, follow: false))
         {
-            if (e.Kind == "server.error")
+            if (e.Kind == EventKinds.ServerError)
             {
-                errors.Add(e.Message);
+                errors.Add(e);
             }
         }
 
