@@ -220,7 +220,15 @@ def phase_up(st, work, hosts, n, runs, interval, results):
             raise RuntimeError(f"up returned with {sum(per_host.values())}/{n} servers in service")
         events = st.events("hostsup")
         fresh = [e for e in events if up.ts(e["time"]) >= time.time() - elapsed - 1]
+        failures = [e["message"] for e in fresh if e["kind"] in ("server.failed", "server.liveness", "server.orphan", "server.error")]
         replaced = len({e.get("resource") for e in fresh if e["kind"] == "server.failed"})
+        for message in failures:
+            log(f"up N={n} run {r + 1}: {message}")
+        for server in {e.get("resource") for e in fresh if e["kind"] == "server.failed"}:
+            # Its whole story, for a failure to be explained from the benchmark's log alone.
+            for e in fresh:
+                if server and server in (e.get("resource"), e.get("server")) or server in e["message"]:
+                    log(f"  {e['time']} {e['kind']} {e['message']}")
         marks = {k: v for k, v in up.analyse(events, t0_wall, n).items() if k not in ("replaced", "orphans", "lbFull")}
         t1 = time.monotonic()
         st.run("down", "hostsup", "--yes", "--timeout", "5m")

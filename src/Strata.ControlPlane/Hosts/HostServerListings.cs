@@ -45,10 +45,8 @@ internal sealed class HostServerListings
             var servers = listed.ToImmutableDictionary(s => s.Id, StringComparer.Ordinal);
             foreach (var change in _changes.Where(c => c.Host == host && c.Serial > asked))
             {
-                // A server the listing shows is as the agent saw it, newer than its launch, unless it is an earlier
-                // run of the server (one launched again under its id after it failed).
                 servers = change.Launched is not { } launched ? servers.Remove(change.ServerId)
-                    : servers.TryGetValue(change.ServerId, out var seen) && seen.LaunchedAt >= launched.LaunchedAt ? servers
+                    : servers.TryGetValue(change.ServerId, out var seen) && IsAfterLaunch(seen, launched) ? servers
                     : servers.SetItem(change.ServerId, launched);
             }
 
@@ -56,6 +54,16 @@ internal sealed class HostServerListings
             _changes = _changes.RemoveAll(c => c.Host == host && c.Serial <= asked);
         }
     }
+
+    /// <summary>
+    /// Whether the listing's <paramref name="seen"/> is newer than the launch's answer: a later run of the server, or
+    /// this run once its launch was over (it exited since, say). Not an earlier run (one launched again under its id
+    /// after it failed), and not this run caught while its launch was still going on: a listing answered then shows it
+    /// pending or configuring, and taken for the agent's last word it had a booting server look gone.
+    /// </summary>
+    private static bool IsAfterLaunch(ServerInstance seen, ServerInstance launched) =>
+        seen.LaunchedAt > launched.LaunchedAt
+        || (seen.LaunchedAt == launched.LaunchedAt && seen.State is not (ServerInstanceState.Pending or ServerInstanceState.Configuring));
 
     /// <summary>A server the host's agent has launched.</summary>
     public void Launched(string host, ServerInstance server)

@@ -99,6 +99,38 @@ public sealed class HostServerListingsTests
     }
 
     [Fact]
+    public void Apply_ListingAnsweredWhileTheLaunchWentOn_KeepsTheLaunchedServer()
+    {
+        var listings = new HostServerListings();
+        listings.Apply("h1", _agent, [], listings.Asking());
+
+        // Asked while the agent was starting the server: it lists it pending, with this run's launch time.
+        var asked = listings.Asking();
+        listings.Launched("h1", Server("web-1"));
+        listings.Apply("h1", _agent, [Server("web-1", ServerInstanceState.Pending)], asked);
+        var afterPending = listings.Hosts["h1"].Servers["web-1"].State;
+        asked = listings.Asking();
+        listings.Launched("h1", Server("web-2"));
+        listings.Apply("h1", _agent, [Server("web-1"), Server("web-2", ServerInstanceState.Configuring)], asked);
+
+        Assert.Equal(ServerInstanceState.Running, afterPending);
+        Assert.Equal(ServerInstanceState.Running, listings.Hosts["h1"].Servers["web-2"].State);
+    }
+
+    [Fact]
+    public void Apply_ListingAskedBeforeALaunchShowsThatRunExitedSince_TakesTheAgentsWord()
+    {
+        var listings = new HostServerListings();
+        listings.Apply("h1", _agent, [], listings.Asking());
+
+        var asked = listings.Asking();
+        listings.Launched("h1", Server("web-1"));
+        listings.Apply("h1", _agent, [Server("web-1", ServerInstanceState.Failed)], asked);
+
+        Assert.Equal(ServerInstanceState.Failed, listings.Hosts["h1"].Servers["web-1"].State);
+    }
+
+    [Fact]
     public void Launched_OnAHostNeverListed_IsAppliedToItsFirstListing()
     {
         var listings = new HostServerListings();
