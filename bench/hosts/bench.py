@@ -224,10 +224,10 @@ def phase_up(st, work, hosts, n, runs, interval, results):
         replaced = len({e.get("resource") for e in fresh if e["kind"] == "server.failed"})
         for message in failures:
             log(f"up N={n} run {r + 1}: {message}")
-        for server in {e.get("resource") for e in fresh if e["kind"] == "server.failed"}:
+        for server in {e.get("server") for e in fresh if e["kind"] == "server.failed"} - {None}:
             # Its whole story, for a failure to be explained from the benchmark's log alone.
             for e in fresh:
-                if server and server in (e.get("resource"), e.get("server")) or server in e["message"]:
+                if e.get("server") == server or server in e["message"]:
                     log(f"  {e['time']} {e['kind']} {e['message']}")
         marks = {k: v for k, v in up.analyse(events, t0_wall, n).items() if k not in ("replaced", "orphans", "lbFull")}
         t1 = time.monotonic()

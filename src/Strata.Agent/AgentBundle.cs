@@ -46,9 +46,9 @@ public static class AgentBundle
     /// <summary>
     /// The runtime configuration the control plane writes beside the agent: the runtime it runs on is the one the
     /// agent was built for, and a host must have its major version of ASP.NET Core's shared framework, which holds the
-    /// logging and options libraries the engine uses. It carries the settings the agent's build puts in its own
-    /// runtime configuration (the control plane's folder has none of the agent's to copy), among them that each method
-    /// is compiled once, without tiering, and that an idle thread-pool worker spins briefly (see Strata.Agent.csproj).
+    /// logging and options libraries the engine uses. It is written rather than copied from the build, so that what a
+    /// host runs does not depend on how the control plane was built, and it carries the settings of the agent's project
+    /// (each method compiled once, without tiering; an idle thread-pool worker spins briefly: Strata.Agent.csproj).
     /// </summary>
     public static string RuntimeConfig()
     {

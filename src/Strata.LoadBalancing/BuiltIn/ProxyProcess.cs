@@ -12,8 +12,10 @@ internal static class ProxyProcess
     private const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
     private const string EventThreadsVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
 
-    // The strata program turns profile-guided optimisation off for its short commands (Strata.Cli.csproj); a proxy
-    // forwards for as long as its deployment lives, the case it is made for.
+    // The program a proxy runs from compiles for short lives: the strata program without profile-guided optimisation
+    // (Strata.Cli.csproj), a host's agent without tiering at all (Strata.Agent.csproj). A proxy forwards for as long
+    // as its deployment lives, the case both are made for; the environment wins over the runtime configuration.
+    private const string TieredVariable = "DOTNET_TieredCompilation";
     private const string ProfileGuidedVariable = "DOTNET_TieredPGO";
 
     public static Process Start(BuiltInLoadBalancerOptions options, string id, ProxyFiles files)
@@ -21,6 +23,7 @@ internal static class ProxyProcess
         // A fresh environment, so the options alone decide the runtime's socket settings, never the control plane's.
         var environment = ChildEnvironment.Basics();
         environment[ProxyFiles.MarkerVariable] = id;
+        environment[TieredVariable] = "1";
         environment[ProfileGuidedVariable] = "1";
         if (options.InlineSocketCompletions)
         {
