@@ -229,6 +229,13 @@ def phase_up(st, work, hosts, n, runs, interval, results):
             for e in fresh:
                 if e.get("server") == server or server in e["message"]:
                     log(f"  {e['time']} {e['kind']} {e['message']}")
+            # And every other launch of its tier at its address: two servers of a tier on one host share its port.
+            launch = next((e["message"] for e in fresh if e.get("server") == server and " launched at " in e["message"]), "")
+            address = launch.split(" launched at ")[1].split(" ")[0] if launch else None
+            tier = server.rsplit("-", 1)[0] + "-"
+            for e in fresh:
+                if address and e.get("server", "").startswith(tier) and e.get("server") != server and f" at {address} " in e["message"]:
+                    log(f"  same tier and host: {e['time']} {e['kind']} {e['message']}")
         marks = {k: v for k, v in up.analyse(events, t0_wall, n).items() if k not in ("replaced", "orphans", "lbFull")}
         t1 = time.monotonic()
         st.run("down", "hostsup", "--yes", "--timeout", "5m")

@@ -59,11 +59,14 @@ internal sealed class HostServerListings
     /// Whether the listing's <paramref name="seen"/> is newer than the launch's answer: a later run of the server, or
     /// this run once its launch was over (it exited since, say). Not an earlier run (one launched again under its id
     /// after it failed), and not this run caught while its launch was still going on: a listing answered then shows it
-    /// pending or configuring, and taken for the agent's last word it had a booting server look gone.
+    /// pending or configuring, and taken for the agent's last word it had a booting server look gone. Nor this run
+    /// running when the launch's answer is its end (it exited at once): a process never comes back from that.
     /// </summary>
     private static bool IsAfterLaunch(ServerInstance seen, ServerInstance launched) =>
         seen.LaunchedAt > launched.LaunchedAt
-        || (seen.LaunchedAt == launched.LaunchedAt && seen.State is not (ServerInstanceState.Pending or ServerInstanceState.Configuring));
+        || (seen.LaunchedAt == launched.LaunchedAt
+            && seen.State is not (ServerInstanceState.Pending or ServerInstanceState.Configuring)
+            && launched.State is not (ServerInstanceState.Failed or ServerInstanceState.Terminated or ServerInstanceState.Stopped));
 
     /// <summary>A server the host's agent has launched.</summary>
     public void Launched(string host, ServerInstance server)

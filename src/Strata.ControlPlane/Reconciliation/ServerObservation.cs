@@ -73,7 +73,8 @@ public sealed class ServerObservation(
                 lifecycle.StartLaunch(runtime, server);
                 break;
             case ServerStatus.Terminating:
-                lifecycle.StartTermination(runtime, server, "resuming an interrupted termination");
+                // Resumed after a restart, or retried after a refusal (a host away): the reason stored with the state.
+                lifecycle.StartTermination(runtime, server, server.Message is { Length: > 0 } reason ? reason : "resuming an interrupted termination");
                 break;
             case ServerStatus.Booting or ServerStatus.InService or ServerStatus.Unhealthy when instance?.State != ServerInstanceState.Running:
                 await ConfirmDeathAsync(runtime, server, ct).ConfigureAwait(false);

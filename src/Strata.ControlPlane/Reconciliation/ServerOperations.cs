@@ -34,13 +34,7 @@ public sealed partial class ServerOperations(
     /// True while an operation of <paramref name="server"/> runs or waits for its turn, or while its last one failed
     /// less than its retry delay ago: it has an owner, and no pass starts another.
     /// </summary>
-    public bool IsBusy(string server)
-    {
-        lock (_lock)
-        {
-            return _slots.ContainsKey(server) || (_failures.TryGetValue(server, out var failed) && time.GetUtcNow() < failed.RetryAt);
-        }
-    }
+    public bool IsBusy(string server) => IsOwned(server, TimeSpan.Zero);
 
     /// <summary>
     /// True while an operation of <paramref name="server"/> runs or waits for its turn, or while its last one failed
@@ -94,12 +88,12 @@ public sealed partial class ServerOperations(
                 LogOperationFailed(logger, ex, server);
             }
 
-            var (retry, repeated) = Failed(server, ex.Message, retryNow: Interlocked.Read(ref _retries) != retries);
-            if (!repeated || ex is not Providers.ProviderException)
+            var failure = Failed(server, ex, retryNow: Interlocked.Read(ref _retries) != retries);
+            if (!failure.Repeated || ex is not Providers.ProviderException || failure.ReachedLongest)
             {
-                // A provider's refusal repeated word for word (a host away for minutes) is told once, as a warning:
-                // it says itself when it will be tried again, and the server log keeps every retry.
-                await events.PublishAsync(runtime.Name, EventKinds.ServerError, $"{ex.Message} (tried again {(retry == TimeSpan.Zero ? "now" : "in " + SpecValues.FormatDuration(retry))})",
+                // A provider's refusal repeated word for word (a host away for minutes) is told as a warning when it
+                // first comes and once more when its retries have slowed to the longest delay; the log keeps every retry.
+                await events.PublishAsync(runtime.Name, EventKinds.ServerError, $"{ex.Message} ({DescribeRetry(failure)})",
                     new EventSubject { Resource = server, Server = server },
                     ex is Providers.ProviderException ? EventSeverity.Warning : EventSeverity.Error).ConfigureAwait(false);
             }
@@ -145,20 +139,30 @@ public sealed partial class ServerOperations(
 
     /// <summary>
     /// Records one more failure in a row and returns how long the server is left alone (not at all when
-    /// <paramref name="retryNow"/>: what stood in its way went while it ran), and whether the failure before it in the
-    /// row said the same.
+    /// <paramref name="retryNow"/>: what stood in its way went while it ran), whether the failure before it in the row
+    /// was the same (same kind, same words), and whether this one is the first left alone for the longest delay.
     /// </summary>
-    private (TimeSpan Delay, bool Repeated) Failed(string server, string reason, bool retryNow)
+    private Failure Failed(string server, Exception error, bool retryNow)
     {
+        var longest = options.Value.MaxOperationRetryDelay;
         lock (_lock)
         {
             var before = _failures.GetValueOrDefault(server);
             var count = (before?.Count ?? 0) + 1;
-            var delay = retryNow ? TimeSpan.Zero : ExponentialBackoff.Delay(count, options.Value.OperationRetryDelay, options.Value.MaxOperationRetryDelay);
-            _failures[server] = new Failures(count, time.GetUtcNow() + delay, reason);
-            return (delay, before?.Reason == reason);
+            var delay = retryNow ? TimeSpan.Zero : ExponentialBackoff.Delay(count, options.Value.OperationRetryDelay, longest);
+            var reason = $"{error.GetType().FullName}: {error.Message}";
+            _failures[server] = new Failures(count, time.GetUtcNow() + delay, delay, reason);
+            var repeated = before?.Reason == reason;
+            return new Failure(delay, repeated, repeated && delay >= longest && before!.Delay < longest);
         }
     }
+
+    private static string DescribeRetry(Failure failure) => failure switch
+    {
+        { Delay.Ticks: 0 } => "tried again now",
+        { ReachedLongest: true } => $"still refused; tried again every {SpecValues.FormatDuration(failure.Delay)} from now on",
+        _ => $"tried again in {SpecValues.FormatDuration(failure.Delay)}",
+    };
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Error, Message = "Operation on {Resource} failed")]
     private static partial void LogOperationFailed(ILogger logger, Exception exception, string resource);
@@ -166,7 +170,9 @@ public sealed partial class ServerOperations(
     [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Operation on {Resource} failed: {Reason}")]
     private static partial void LogOperationRefused(ILogger logger, string resource, string reason);
 
-    private sealed record Failures(int Count, DateTimeOffset RetryAt, string Reason);
+    private sealed record Failures(int Count, DateTimeOffset RetryAt, TimeSpan Delay, string Reason);
+
+    private readonly record struct Failure(TimeSpan Delay, bool Repeated, bool ReachedLongest);
 
     private sealed class Slot
     {

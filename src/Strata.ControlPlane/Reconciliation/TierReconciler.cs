@@ -23,6 +23,8 @@ public sealed class TierReconciler(
 
     private const string CleanupReason = "cleaning up a failed server";
 
+    private const string DeletionReason = "the deployment is being deleted";
+
     private readonly Random _random = new();
 
     public async Task ReconcileAsync(DeploymentRuntime runtime, CancellationToken ct)
@@ -49,10 +51,10 @@ public sealed class TierReconciler(
         {
             if (server.State != ServerStatus.Terminating || server.Termination != TerminationCause.Removal)
             {
-                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Termination = TerminationCause.Removal }, ct).ConfigureAwait(false);
+                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Message = DeletionReason, Termination = TerminationCause.Removal }, ct).ConfigureAwait(false);
             }
 
-            lifecycle.StartTermination(runtime, server, "the deployment is being deleted");
+            lifecycle.StartTermination(runtime, server, DeletionReason);
         }
     }
 
@@ -230,7 +232,7 @@ public sealed class TierReconciler(
         {
             if (!lifecycle.IsBusy(server.Name))
             {
-                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Termination = TerminationCause.Replacement }, ct).ConfigureAwait(false);
+                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Message = CleanupReason, Termination = TerminationCause.Replacement }, ct).ConfigureAwait(false);
                 lifecycle.StartTermination(runtime, server, CleanupReason);
             }
         }
@@ -249,8 +251,9 @@ public sealed class TierReconciler(
 
             foreach (var server in tier.Servers.Where(s => s.State != ServerStatus.Terminating && !lifecycle.IsBusy(s.Name)))
             {
-                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Termination = TerminationCause.Removal }, ct).ConfigureAwait(false);
-                lifecycle.StartTermination(runtime, server, $"tier '{tier.LogicalName}' was removed from the spec");
+                var reason = $"tier '{tier.LogicalName}' was removed from the spec";
+                await SetServerAsync(runtime, server with { State = ServerStatus.Terminating, Message = reason, Termination = TerminationCause.Removal }, ct).ConfigureAwait(false);
+                lifecycle.StartTermination(runtime, server, reason);
             }
         }
     }

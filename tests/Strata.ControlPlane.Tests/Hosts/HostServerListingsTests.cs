@@ -131,6 +131,20 @@ public sealed class HostServerListingsTests
     }
 
     [Fact]
+    public void Apply_ListingShowsThisRunRunningWhileTheLaunchAnsweredItExited_KeepsTheLaunchsAnswer()
+    {
+        var listings = new HostServerListings();
+        listings.Apply("h1", _agent, [], listings.Asking());
+
+        // Listed in the moment it ran, before it exited at once (its port taken): the launch's answer is the later word.
+        var asked = listings.Asking();
+        listings.Launched("h1", Server("web-1", ServerInstanceState.Failed));
+        listings.Apply("h1", _agent, [Server("web-1")], asked);
+
+        Assert.Equal(ServerInstanceState.Failed, listings.Hosts["h1"].Servers["web-1"].State);
+    }
+
+    [Fact]
     public void Launched_OnAHostNeverListed_IsAppliedToItsFirstListing()
     {
         var listings = new HostServerListings();

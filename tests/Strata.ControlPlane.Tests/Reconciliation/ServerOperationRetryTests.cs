@@ -100,6 +100,40 @@ public sealed class ServerOperationRetryTests : IAsyncDisposable
         Assert.Equal([EventSeverity.Warning, EventSeverity.Warning], await SeveritiesAsync());
     }
 
+    [Fact]
+    public async Task Start_ProviderRefusesUntilRetriesSlowToTheLongestDelay_ToldAgainOnceThen()
+    {
+        var runtime = await _services.RuntimeAsync(Yaml);
+        var operations = _services.Get<ServerOperations>();
+        const string Reason = "server web-1 is on host h2, which is not connected; retried when it is back";
+        Task Operation() => throw new Strata.Providers.ProviderException(Reason);
+
+        // 1, 2, 4, 8, 16 and 32 seconds, then the longest delay (1 minute) from the seventh refusal on.
+        for (var i = 0; i < 9; i++)
+        {
+            await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        }
+
+        Assert.Equal([$"{Reason} (tried again in 1s)", $"{Reason} (still refused; tried again every 1m from now on)"], await ErrorsAsync());
+    }
+
+    [Fact]
+    public async Task Start_SameWordsFromAnotherKindOfError_ToldAgain()
+    {
+        var runtime = await _services.RuntimeAsync(Yaml);
+        var operations = _services.Get<ServerOperations>();
+        var provider = true;
+        Task Operation() => provider ? throw new Strata.Providers.ProviderException("disk full") : throw new IOException("disk full");
+
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        provider = false;
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        provider = true;
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+
+        Assert.Equal(["disk full (tried again in 1s)", "disk full (tried again in 2s)", "disk full (tried again in 4s)"], await ErrorsAsync());
+    }
+
     private bool Busy(ServerOperations operations, TimeSpan after)
     {
         _time.Advance(after);
