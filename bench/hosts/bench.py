@@ -343,7 +343,9 @@ def main():
         h.power_on()
     runs = [up.baseline(a.servers, os.path.join(ROOT, "bench", "up", "app")) for _ in range(a.runs)]
     results["baseline"] = [r[0] for r in runs]
-    log(f"baseline N={a.servers}: all answer after {[round(r[0] * 1000) for r in runs]} ms")
+    results["baselineCpu"] = [r[2] for r in runs]
+    log(f"baseline N={a.servers}: all answer after {[round(r[0] * 1000) for r in runs]} ms, "
+        f"the apps' CPU {[round(r[2], 2) for r in runs]} s")
     st.run("server", "start", "--listen", st.listen, "--host-timeout", a.host_timeout,
            "--host-lost-after", f"{a.host_lost_after}s")
     results["hostAdd"] = []
@@ -406,7 +408,8 @@ def report_up(res, n, base):
     strata = cpu["controlPlane"] + cpu["agents"] + cpu["sshd"] + cpu["cli"]
     print("CPU of an `up` (medians, s): " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
           + f"; Strata's own (control plane, agents, their sshd, CLI) {strata * 1000 / n:.1f} ms per server, "
-          f"the apps' {cpu['apps'] * 1000 / n:.1f} ms per server, on {os.cpu_count()} cores shared by all.")
+          f"the apps' {cpu['apps'] * 1000 / n:.1f} ms per server (alone: "
+          f"{statistics.median(res['baselineCpu']) * 1000 / n:.1f}), on {os.cpu_count()} cores shared by all.")
 
 
 if __name__ == "__main__":

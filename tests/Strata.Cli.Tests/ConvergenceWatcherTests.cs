@@ -1,3 +1,4 @@
+using Strata.Api.Contracts.Events;
 using Strata.Cli.Commands;
 
 namespace Strata.Cli.Tests;
@@ -15,5 +16,30 @@ public sealed class ConvergenceWatcherTests
     public void MinLook_GrowsWithTheServersALookLists_From40MsToASecond(int servers, int milliseconds)
     {
         Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), ConvergenceWatcher.MinLook(servers));
+    }
+
+    [Theory]
+    [InlineData(0, 200)]
+    [InlineData(10, 200)]
+    [InlineData(200, 1000)]
+    [InlineData(400, 2000)]
+    [InlineData(5000, 2000)]
+    public void RoutineLook_GrowsWithTheServersALookLists_From200MsToTwoSeconds(int servers, int milliseconds)
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), ConvergenceWatcher.RoutineLook(servers));
+    }
+
+    [Theory]
+    [InlineData(EventKinds.DeploymentPhase, true)]
+    [InlineData(EventKinds.DeploymentDeleted, true)]
+    [InlineData(EventKinds.DeploymentRollback, true)]
+    [InlineData(EventKinds.ServerFailed, true)]
+    [InlineData(EventKinds.ServerState, false)]
+    [InlineData(EventKinds.LoadBalancerMembers, false)]
+    public void CallsForLook_EventsThatCanEndTheWait(string kind, bool callsForLook)
+    {
+        var e = new DeploymentEvent { Deployment = "shop", Time = DateTimeOffset.UnixEpoch, Kind = kind, Message = "" };
+
+        Assert.Equal(callsForLook, ConvergenceWatcher.CallsForLook(e));
     }
 }

@@ -72,6 +72,12 @@ public static class EventKinds
     /// <summary>The deployment was deleted.</summary>
     public const string DeploymentDeleted = "deployment.deleted";
 
+    /// <summary>
+    /// The deployment's phase changed (converging, converged, degraded, awaiting promotion, deleting), as a pass found
+    /// it: what `strata status` says now, told once per change, so that a waiting `strata up` looks at the status then.
+    /// </summary>
+    public const string DeploymentPhase = "deployment.phase";
+
     /// <summary>A load balancer's members changed.</summary>
     public const string LoadBalancerMembers = "loadbalancer.members";
 

@@ -41,6 +41,7 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddOptions<Scaling.AutoscalingOptions>();
         services.TryAddSingleton<Scaling.TierMeasurements>();
         services.AddHostedService<Scaling.AutoscalingLoop>();
+        services.AddSingleton<DeploymentPhaseEvents>();
         services.AddSingleton<ReconcileLoop>();
         services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         services.TryAddSingleton<LivenessAuditor>();

@@ -23,13 +23,15 @@ public sealed partial class ReconcileLoop : BackgroundService
     private readonly DeploymentReconciler _reconciler;
     private readonly ICloudProvider _provider;
     private readonly EventLog _events;
+    private readonly DeploymentPhaseEvents _phases;
     private readonly ControlPlaneOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ReconcileLoop> _logger;
 
     public ReconcileLoop(DeploymentRegistry registry, DeploymentReconciler reconciler, HealthMonitor health, LoadBalancerChecks loadBalancerChecks,
-        ICloudProvider provider, EventLog events, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<ReconcileLoop> logger)
+        ICloudProvider provider, EventLog events, DeploymentPhaseEvents phases, IOptions<ControlPlaneOptions> options, TimeProvider time, ILogger<ReconcileLoop> logger)
     {
+        _phases = phases;
         _registry = registry;
         _reconciler = reconciler;
         _provider = provider;
@@ -105,6 +107,11 @@ public sealed partial class ReconcileLoop : BackgroundService
             if (runtime.IsDeleting && runtime.State.Tiers.All(t => t.Servers.Count == 0) && runtime.State.LoadBalancers.Count == 0)
             {
                 await _registry.RemoveAsync(runtime, ct).ConfigureAwait(false);
+                _phases.Forget(name);
+            }
+            else
+            {
+                await _phases.ObserveAsync(runtime, ct).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException && (ex is not OperationCanceledException || !ct.IsCancellationRequested))

@@ -254,12 +254,9 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
     /// <summary>Stops processes an interrupted launch may have left: a run command not yet recorded, a configure hook.</summary>
     private async Task StopLeftoversAsync(string serverId, TimeSpan grace, CancellationToken ct)
     {
-        foreach (var marker in new[] { serverId, ServerLauncher.ConfigureMarkerOf(serverId) })
+        foreach (var (marker, leftover) in _markers.FindGroupLeaders([serverId, ServerLauncher.ConfigureMarkerOf(serverId)]))
         {
-            if (_markers.FindGroupLeader(marker) is { } leftover)
-            {
-                await _processes.StopGroupAsync(leftover.Pid, marker, grace, ct).ConfigureAwait(false);
-            }
+            await _processes.StopGroupAsync(leftover.Pid, marker, grace, ct).ConfigureAwait(false);
         }
     }
 

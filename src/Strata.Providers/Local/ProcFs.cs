@@ -7,14 +7,19 @@ namespace Strata.Providers.Local;
 internal static class ProcFs
 {
     /// <summary>
-    /// True when the process's working directory, root or an open file lies inside one of <paramref name="folders"/>
-    /// (full paths with symbolic links resolved, as the kernel reports them).
+    /// True when the process's working directory, root or (with <paramref name="openFiles"/>) an open file lies inside
+    /// one of <paramref name="folders"/> (full paths with symbolic links resolved, as the kernel reports them).
     /// </summary>
-    public static bool Uses(int pid, IReadOnlyList<string> folders)
+    public static bool Uses(int pid, IReadOnlyList<string> folders, bool openFiles = true)
     {
         try
         {
-            var links = new[] { $"/proc/{pid}/cwd", $"/proc/{pid}/root" }.Concat(Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"));
+            IEnumerable<string> links = [$"/proc/{pid}/cwd", $"/proc/{pid}/root"];
+            if (openFiles)
+            {
+                links = links.Concat(Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"));
+            }
+
             return links.Select(ReadLink).OfType<string>().Any(target => folders.Any(f => IsInside(target, f)));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -21,7 +21,7 @@ internal sealed class ServerFence(ServerMarkers markers, TimeProvider time, Time
     {
         IReadOnlyList<string> folders = [Path.GetFullPath(server.RootPath), .. volumeFolders.Select(Path.GetFullPath)];
         var deadline = time.GetTimestamp() + (long)(s_killWait.TotalSeconds * time.TimestampFrequency);
-        while (Find(server, folders, markers) is { Count: > 0 } alive)
+        while (Find(server, folders, markers, hasVolumes: volumeFolders.Count > 0) is { Count: > 0 } alive)
         {
             if (time.GetTimestamp() >= deadline)
             {
@@ -38,8 +38,15 @@ internal sealed class ServerFence(ServerMarkers markers, TimeProvider time, Time
         }
     }
 
-    /// <summary>The live processes of a server, never this process.</summary>
-    public static List<int> Find(ServerInstance server, IReadOnlyList<string> folders, ServerMarkers markers)
+    /// <summary>
+    /// The live processes of a server, never this process. Each process's environment is read once, for both markers.
+    /// A process working in the server's folders is the server's too: for a server with volumes, any process whose
+    /// working folder, root or open file is in them (someone else's writing to the data would be a second writer once
+    /// the volume goes to another server); for one without, a process whose working folder or root is in its root
+    /// folder, where its processes start (reading every open file of every process on the machine made each
+    /// termination on a host of 40 servers cost 85 ms of processor, to find a leftover that only wastes it).
+    /// </summary>
+    public static List<int> Find(ServerInstance server, IReadOnlyList<string> folders, ServerMarkers markers, bool hasVolumes = true)
     {
         var self = Environment.ProcessId;
         var live = new Dictionary<int, ProcessStat>();
@@ -52,9 +59,16 @@ internal sealed class ServerFence(ServerMarkers markers, TimeProvider time, Time
         }
 
         var configureMarker = ServerLauncher.ConfigureMarkerOf(server.Id);
-        var found = live.Keys
-            .Where(pid => markers.IsCarriedBy(pid, server.Id) || markers.IsCarriedBy(pid, configureMarker) || ProcFs.Uses(pid, folders))
-            .ToHashSet();
+        var found = new HashSet<int>();
+        foreach (var pid in live.Keys)
+        {
+            if ((markers.MarkerOf(pid) is { } marker && (marker == server.Id || marker == configureMarker))
+                || ProcFs.Uses(pid, folders, openFiles: hasVolumes))
+            {
+                found.Add(pid);
+            }
+        }
+
         AddDescendants(found, live);
         return [.. found.Order()];
     }

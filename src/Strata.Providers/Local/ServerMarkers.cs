@@ -32,10 +32,16 @@ internal sealed class ServerMarkers(string engine)
     }
 
     /// <summary>True when the process carries <paramref name="marker"/> and was launched by this provider (or by one from before engines were tagged).</summary>
-    public bool IsCarriedBy(int pid, string marker) =>
-        ProcessEnvironment.Values(pid, MarkerVariable, EngineVariable) is [var found, var engine]
-        && found == marker
-        && (engine is null || engine == Engine);
+    public bool IsCarriedBy(int pid, string marker) => MarkerOf(pid) == marker;
+
+    /// <summary>
+    /// The marker the process carries when this provider (or one from before engines were tagged) launched it; null
+    /// otherwise. One read of its environment answers for every marker it may be asked about.
+    /// </summary>
+    public string? MarkerOf(int pid) =>
+        ProcessEnvironment.Values(pid, MarkerVariable, EngineVariable) is [{ } found, var engine] && (engine is null || engine == Engine)
+            ? found
+            : null;
 
     /// <summary>True when <paramref name="pid"/> is alive, started at <paramref name="startTime"/> and carries the marker.</summary>
     public bool IsSameProcess(int pid, long startTime, string marker)
@@ -71,16 +77,30 @@ internal sealed class ServerMarkers(string engine)
         [.. ProcFs.Pids().Where(pid => ProcessStat.Read(pid) is { IsAlive: true } stat && stat.ProcessGroup == processGroup && IsCarriedBy(pid, marker))];
 
     /// <summary>The live process that leads its own group and carries the marker, if any.</summary>
-    public (int Pid, long StartTime)? FindGroupLeader(string marker)
+    public (int Pid, long StartTime)? FindGroupLeader(string marker) =>
+        FindGroupLeaders([marker]).TryGetValue(marker, out var leader) ? leader : null;
+
+    /// <summary>
+    /// For each of <paramref name="markers"/> a live process that leads its own group and carries it, in one look at
+    /// the machine's processes: every server leads its group, and a termination asked this of each for two markers.
+    /// </summary>
+    public Dictionary<string, (int Pid, long StartTime)> FindGroupLeaders(IReadOnlyCollection<string> markers)
     {
+        var found = new Dictionary<string, (int Pid, long StartTime)>(StringComparer.Ordinal);
         foreach (var pid in ProcFs.Pids())
         {
-            if (ProcessStat.Read(pid) is { IsAlive: true } stat && stat.ProcessGroup == pid && IsCarriedBy(pid, marker))
+            if (ProcessStat.Read(pid) is not { IsAlive: true } stat || stat.ProcessGroup != pid || MarkerOf(pid) is not { } marker || !markers.Contains(marker))
             {
-                return (pid, stat.StartTime);
+                continue;
+            }
+
+            found.TryAdd(marker, (pid, stat.StartTime));
+            if (found.Count == markers.Count)
+            {
+                break;
             }
         }
 
-        return null;
+        return found;
     }
 }

@@ -30,6 +30,7 @@ public sealed class EventKindsTests
         [nameof(EventKinds.DeploymentRollback)] = "deployment.rollback",
         [nameof(EventKinds.DeploymentError)] = "deployment.error",
         [nameof(EventKinds.DeploymentDeleted)] = "deployment.deleted",
+        [nameof(EventKinds.DeploymentPhase)] = "deployment.phase",
         [nameof(EventKinds.LoadBalancerMembers)] = "loadbalancer.members",
         [nameof(EventKinds.LoadBalancerStopped)] = "loadbalancer.stopped",
         [nameof(EventKinds.LoadBalancerFailed)] = "loadbalancer.failed",

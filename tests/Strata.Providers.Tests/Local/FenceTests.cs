@@ -84,6 +84,22 @@ public sealed class FenceTests : IAsyncLifetime
         bystander.Kill();
     }
 
+    [Fact]
+    public async Task TerminateAsync_ServerWithoutVolumesWhoseEscapedWorkerWorksInItsRoot_WorkerGone()
+    {
+        // Without volumes only the working folder (and root) of other processes is read: the worker starts in the server's root.
+        const string Run = "env -u STRATA_MARKER setsid sh -c 'echo $$ > worker.pid; exec sleep 1000' & exec sleep 1000";
+        var server = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, Run));
+        var pidFile = Path.Combine(server.RootPath, "worker.pid");
+        await Eventually.WaitAsync(() => File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'), "the worker to start");
+        var worker = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Process.GetProcessById(server.ProcessId!.Value).Kill();
+
+        await _harness.Provider.TerminateAsync(server.Id, TimeSpan.FromSeconds(1), CancellationToken.None).WithTimeout();
+
+        Assert.False(Processes.IsAlive(worker), $"worker {worker} of the terminated server still runs in its root");
+    }
+
     /// <param name="volumes">The volume to launch with, taken over from an earlier server; a new one when null.</param>
     private async Task<(ServerInstance Server, int Child)> LaunchAndKillMainAsync(IReadOnlyList<VolumeAttachment>? volumes = null)
     {
