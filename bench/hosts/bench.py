@@ -234,7 +234,7 @@ def phase_up(st, work, hosts, n, runs, interval, results):
             address = launch.split(" launched at ")[1].split(" ")[0] if launch else None
             tier = server.rsplit("-", 1)[0] + "-"
             for e in fresh:
-                if address and e.get("server", "").startswith(tier) and e.get("server") != server and f" at {address} " in e["message"]:
+                if address and (e.get("server") or "").startswith(tier) and e.get("server") != server and f" at {address} " in e["message"]:
                     log(f"  same tier and host: {e['time']} {e['kind']} {e['message']}")
         marks = {k: v for k, v in up.analyse(events, t0_wall, n).items() if k not in ("replaced", "orphans", "lbFull")}
         t1 = time.monotonic()

@@ -30,10 +30,11 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     private static readonly TimeSpan s_routineLook = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
-    /// What each server of the deployment adds to the wait between two routine looks: a look lists every server, and
-    /// an `up` of 200 that looked whenever events came (every 100 ms) spent most of its processor time on the looks
-    /// and on compiling again, optimised, all the code they made hot. At 5 ms each, 200 servers are looked at every
-    /// second, 400 and more every 2 seconds; the wait still ends as soon as the deployment's phase changes.
+    /// What each server of the deployment adds to the wait between two routine looks while its events are followed: a
+    /// look lists every server, and an `up` of 200 that looked whenever events came (every 100 ms) spent much of its
+    /// processor time on them. At 5 ms each, 200 servers are looked at every second, 400 and more every 2 seconds; the
+    /// wait still ends as soon as the deployment's phase changes, which an event says. A wait that follows no events
+    /// (scale, promote, rollback, delete) looks every <see cref="s_routineLook"/>.
     /// </summary>
     private static readonly TimeSpan s_routinePerServer = TimeSpan.FromMilliseconds(5);
 
@@ -50,6 +51,9 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     // Events taken from the stream while waiting for one that calls for a look, told at the next look.
     private readonly List<DeploymentEvent> _arrived = [];
 
+    // Whether the deployment's events are followed, which is what lets routine looks grow apart.
+    private bool _following;
+
     /// <summary>The least time between two looks at a deployment of <paramref name="servers"/> servers (at most a second).</summary>
     internal static TimeSpan MinLook(int servers) =>
         TimeSpan.FromTicks(Math.Clamp(s_lookPerServer.Ticks * servers, s_minLook.Ticks, TimeSpan.TicksPerSecond));
@@ -63,14 +67,15 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     /// deployment's phase changed, it was deleted or rolled back) or that counts towards failing it.
     /// </summary>
     internal static bool CallsForLook(DeploymentEvent e) =>
-        e.Kind is EventKinds.DeploymentPhase or EventKinds.DeploymentDeleted or EventKinds.DeploymentRollback or EventKinds.ServerFailed;
+        e.Kind is EventKinds.DeploymentPhase or EventKinds.DeploymentDeleted or EventKinds.DeploymentRollback or EventKinds.ServerFailed or EventKinds.LoadBalancerFailed;
 
     /// <param name="sinceEvent">The last event that is not news; <see cref="long.MaxValue"/> follows no events.</param>
     public async Task<(DeploymentStatusDto? Status, int ExitCode)> WaitAsync(string deployment, long sinceEvent, TimeSpan timeout, CancellationToken ct)
     {
         var events = Channel.CreateUnbounded<DeploymentEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var following = sinceEvent == long.MaxValue ? Task.CompletedTask : FollowAsync(deployment, sinceEvent, events.Writer, stop.Token);
+        _following = sinceEvent != long.MaxValue;
+        var following = _following ? FollowAsync(deployment, sinceEvent, events.Writer, stop.Token) : Task.CompletedTask;
         try
         {
             return await WatchAsync(deployment, events.Reader, timeout, ct).ConfigureAwait(false);
@@ -110,7 +115,7 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
                 return (status, exit);
             }
 
-            await NextLookAsync(events, looked, status.Servers.Count, ct).ConfigureAwait(false);
+            await NextLookAsync(events, looked, status.Servers.Count, deadline, ct).ConfigureAwait(false);
         }
 
         // The deployment's message says what it waits for (a tier without capacity, a server failing its check).
@@ -158,10 +163,13 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     /// Waits until an event that calls for a look arrives or <see cref="RoutineLook"/> passes, and at least
     /// <see cref="MinLook"/> since the last look; the events taken meanwhile are told at the next look.
     /// </summary>
-    private async Task NextLookAsync(ChannelReader<DeploymentEvent> events, long lookedAt, int servers, CancellationToken ct)
+    private async Task NextLookAsync(ChannelReader<DeploymentEvent> events, long lookedAt, int servers, DateTime deadline, CancellationToken ct)
     {
-        // A look that took longer than the routine wait (a busy control plane) is followed by the next one at once.
-        if (RoutineLook(servers) - Stopwatch.GetElapsedTime(lookedAt) is { Ticks: > 0 } routineLeft)
+        // A look that took longer than the routine wait (a busy control plane) is followed by the next one at once; the
+        // last one comes at the deadline.
+        var every = _following ? RoutineLook(servers) : s_routineLook;
+        var left = TimeSpan.FromTicks(Math.Min((every - Stopwatch.GetElapsedTime(lookedAt)).Ticks, (deadline - DateTime.UtcNow).Ticks));
+        if (left is { Ticks: > 0 } routineLeft)
         {
             using var routine = CancellationTokenSource.CreateLinkedTokenSource(ct);
             routine.CancelAfter(routineLeft);

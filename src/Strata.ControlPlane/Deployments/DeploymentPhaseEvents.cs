@@ -27,9 +27,11 @@ public sealed class DeploymentPhaseEvents(EventLog events)
             return;
         }
 
-        _told[runtime.Name] = phase;
         await events.PublishAsync(runtime.Name, EventKinds.DeploymentPhase, Describe(runtime, phase),
             severity: phase == DeploymentPhase.Degraded ? EventSeverity.Warning : EventSeverity.Info, cancellationToken: ct).ConfigureAwait(false);
+
+        // Once told: a publish that failed is tried again after the next pass.
+        _told[runtime.Name] = phase;
     }
 
     /// <summary>Forgets a deployment that is gone, so that one created again under its name is told from the start.</summary>

@@ -151,16 +151,19 @@ public sealed partial class ServerOperations(
             var count = (before?.Count ?? 0) + 1;
             var delay = retryNow ? TimeSpan.Zero : ExponentialBackoff.Delay(count, options.Value.OperationRetryDelay, longest);
             var reason = $"{error.GetType().FullName}: {error.Message}";
-            _failures[server] = new Failures(count, time.GetUtcNow() + delay, delay, reason);
             var repeated = before?.Reason == reason;
-            return new Failure(delay, repeated, repeated && delay >= longest && before!.Delay < longest);
+
+            // Told at the longest delay once per row of the same failure, also when a retry now came between.
+            var reachedLongest = repeated && delay >= longest && !before!.LongestTold;
+            _failures[server] = new Failures(count, time.GetUtcNow() + delay, reason, LongestTold: repeated && (reachedLongest || before!.LongestTold));
+            return new Failure(delay, repeated, reachedLongest, error is Providers.ProviderException);
         }
     }
 
     private static string DescribeRetry(Failure failure) => failure switch
     {
         { Delay.Ticks: 0 } => "tried again now",
-        { ReachedLongest: true } => $"still refused; tried again every {SpecValues.FormatDuration(failure.Delay)} from now on",
+        { ReachedLongest: true } => $"still {(failure.Refused ? "refused" : "failing")}; tried again every {SpecValues.FormatDuration(failure.Delay)} from now on",
         _ => $"tried again in {SpecValues.FormatDuration(failure.Delay)}",
     };
 
@@ -170,9 +173,10 @@ public sealed partial class ServerOperations(
     [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Operation on {Resource} failed: {Reason}")]
     private static partial void LogOperationRefused(ILogger logger, string resource, string reason);
 
-    private sealed record Failures(int Count, DateTimeOffset RetryAt, TimeSpan Delay, string Reason);
+    private sealed record Failures(int Count, DateTimeOffset RetryAt, string Reason, bool LongestTold);
 
-    private readonly record struct Failure(TimeSpan Delay, bool Repeated, bool ReachedLongest);
+    /// <summary>One failure as told: how long until the retry, whether the one before said the same, whether the delay just reached the longest, and whether the provider refused.</summary>
+    private readonly record struct Failure(TimeSpan Delay, bool Repeated, bool ReachedLongest, bool Refused);
 
     private sealed class Slot
     {

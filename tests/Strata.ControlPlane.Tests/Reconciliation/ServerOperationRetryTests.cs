@@ -118,6 +118,37 @@ public sealed class ServerOperationRetryTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Start_RefusedAtTheLongestDelayWithARetryNowBetween_NotToldAgain()
+    {
+        var runtime = await _services.RuntimeAsync(Yaml);
+        var operations = _services.Get<ServerOperations>();
+        const string Reason = "server web-1 is on host h2, which is not connected; retried when it is back";
+        var hostBack = false;
+        Task Operation()
+        {
+            if (hostBack)
+            {
+                // The host came back while the operation ran, and went again: tried again at once.
+                operations.RetryNow();
+            }
+
+            throw new Strata.Providers.ProviderException(Reason);
+        }
+
+        for (var i = 0; i < 8; i++)
+        {
+            await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        }
+
+        hostBack = true;
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+        hostBack = false;
+        await operations.Start(runtime, "web-1", Operation).WithTimeout();
+
+        Assert.Equal([$"{Reason} (tried again in 1s)", $"{Reason} (still refused; tried again every 1m from now on)"], await ErrorsAsync());
+    }
+
+    [Fact]
     public async Task Start_SameWordsFromAnotherKindOfError_ToldAgain()
     {
         var runtime = await _services.RuntimeAsync(Yaml);
