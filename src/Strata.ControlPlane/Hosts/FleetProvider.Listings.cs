@@ -72,10 +72,11 @@ internal sealed partial class FleetProvider
     public IReadOnlyDictionary<string, HostUse> UsePerHost()
     {
         var placed = Placed();
-        return _listings.Hosts.Keys.Union(_held.Values.Select(h => h.Host)).ToDictionary(
+        var now = _listings.Now;
+        return now.Hosts.Keys.Union(now.Held.Values.Select(h => h.Host)).ToDictionary(
             host => host,
             host => new HostUse(
-                _listings.Hosts.TryGetValue(host, out var listed) ? listed.Servers.Values.Count(s => s.State is not (ServerInstanceState.Terminated or ServerInstanceState.Failed)) : 0,
+                now.Hosts.TryGetValue(host, out var listed) ? listed.Servers.Values.Count(s => s.State is not (ServerInstanceState.Terminated or ServerInstanceState.Failed)) : 0,
                 HostPlacement.ReservedOn(host, placed)),
             StringComparer.Ordinal);
     }

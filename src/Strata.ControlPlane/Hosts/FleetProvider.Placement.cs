@@ -56,7 +56,7 @@ internal sealed partial class FleetProvider
                 return (null, volumes, pinned is null ? shortage : $"{shortage} (its volume {pinned.VolumeId} is on host {pinned.Host}, and it runs only where its data is)");
             }
 
-            ImmutableInterlocked.TryAdd(ref _held, request.ServerId, new PlacedServer(request.ServerId, host, request.Deployment, request.Tier, request.Ports, request.Resources));
+            _listings.Hold(new PlacedServer(request.ServerId, host, request.Deployment, request.Tier, request.Ports, request.Resources));
             ImmutableInterlocked.TryAdd(ref _heldVolumes, request.ServerId, [.. request.Volumes.Select(v => v.VolumeId)]);
             return (host, volumes, null);
         }
@@ -184,8 +184,10 @@ internal sealed partial class FleetProvider
     {
         // Only a server whose process starts or runs holds its ports: one that exited (failed, awaiting clean-up until
         // its replacement serves) leaves them free, or its replacement could never be placed where it ran.
-        var listed = _listings.Hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
+        // The listings and the holds are read as one: a launch's answer replaces its hold in one change.
+        var now = _listings.Now;
+        var listed = now.Hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
             .Select(s => new PlacedServer(s.Id, h.Key, s.Deployment, s.Tier, s.Ports, s.Resources))).ToList();
-        return [.. listed, .. _held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId)), .. LoadBalancersPlaced()];
+        return [.. listed, .. now.Held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId)), .. LoadBalancersPlaced()];
     }
 }

@@ -30,9 +30,6 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
     private readonly HostServerListings _listings = new();
     private int _exitsWatched;
 
-    // Servers placed whose launch is still under way, by id: counted for placement before any listing shows them.
-    private ImmutableDictionary<string, PlacedServer> _held = ImmutableDictionary<string, PlacedServer>.Empty;
-
     // The volumes of the servers held, by server id: in use, wherever the inventory records them meanwhile.
     private ImmutableDictionary<string, ImmutableArray<string>> _heldVolumes = ImmutableDictionary<string, ImmutableArray<string>>.Empty;
 
@@ -106,9 +103,13 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             _listings.Launched(host, instance);
             return instance;
         }
+        catch
+        {
+            _listings.Release(request.ServerId);
+            throw;
+        }
         finally
         {
-            ImmutableInterlocked.TryRemove(ref _held, request.ServerId, out _);
             ImmutableInterlocked.TryRemove(ref _heldVolumes, request.ServerId, out _);
         }
     }
@@ -208,8 +209,9 @@ internal sealed partial class FleetProvider(ICloudProvider embedded, HostFleet f
             : _localShell.RunAsync(request, ct);
     }
 
-    public string? HostOf(string serverId) =>
-        _held.TryGetValue(serverId, out var held) ? held.Host : _listings.Hosts.FirstOrDefault(h => h.Value.Servers.ContainsKey(serverId)).Key;
+    public string? HostOf(string serverId) => _listings.Now is var now && now.Held.TryGetValue(serverId, out var held)
+        ? held.Host
+        : now.Hosts.FirstOrDefault(h => h.Value.Servers.ContainsKey(serverId)).Key;
 
     private HostAgent AgentOn(string host, string serverId) =>
         fleet.AgentOf(host) ?? throw new ProviderException($"server {serverId} is on host {host}, which is not connected; retried when it is back");

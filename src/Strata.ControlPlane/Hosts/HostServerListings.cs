@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Strata.Providers;
+using Strata.Providers.Hosts.Placement;
 
 namespace Strata.ControlPlane.Hosts;
 
@@ -9,6 +10,9 @@ namespace Strata.ControlPlane.Hosts;
 /// drop the new server, which then held no port for placement (a second server of its tier was placed on its host and
 /// could not bind the port) and looked gone. So every launch and termination is recorded with a serial, a listing
 /// applies the changes made since it was asked for, and a listing older than the one standing is not applied at all.
+/// A server placed whose launch is under way is held here too, and its launch's answer takes the place of its hold in
+/// one change: read apart, a placement could look between the two and see the server in neither (a second server of
+/// its tier was placed on its host, took its port for free, and could not bind it).
 /// </summary>
 internal sealed class HostServerListings
 {
@@ -16,8 +20,32 @@ internal sealed class HostServerListings
     private long _serial;
     private ImmutableList<ServerChange> _changes = [];
 
+    private Snapshot _now = new(ImmutableDictionary<string, HostServers>.Empty, ImmutableDictionary<string, PlacedServer>.Empty);
+
+    /// <summary>Each listed host's servers and the servers held for launches under way, as one snapshot, read without locking.</summary>
+    public Snapshot Now => Volatile.Read(ref _now);
+
     /// <summary>Each listed host's servers: a snapshot, read without locking.</summary>
-    public ImmutableDictionary<string, HostServers> Hosts { get; private set; } = ImmutableDictionary<string, HostServers>.Empty;
+    public ImmutableDictionary<string, HostServers> Hosts => Now.Hosts;
+
+    /// <summary>Holds the place of a server whose launch is under way: counted for placement before any listing shows it.</summary>
+    public void Hold(PlacedServer placed)
+    {
+        ArgumentNullException.ThrowIfNull(placed);
+        lock (_gate)
+        {
+            _now = _now with { Held = _now.Held.SetItem(placed.ServerId, placed) };
+        }
+    }
+
+    /// <summary>Lets go of a hold whose launch did not start a server (it threw).</summary>
+    public void Release(string serverId)
+    {
+        lock (_gate)
+        {
+            _now = _now with { Held = _now.Held.Remove(serverId) };
+        }
+    }
 
     /// <summary>The serial to pass to <see cref="Apply"/>: take it before the agent is asked.</summary>
     public long Asking()
@@ -37,7 +65,7 @@ internal sealed class HostServerListings
         lock (_gate)
         {
             // Whatever connection it came through: the changes it would need were dropped when the newer one applied.
-            if (Hosts.TryGetValue(host, out var current) && current.ListedAt > asked)
+            if (_now.Hosts.TryGetValue(host, out var current) && current.ListedAt > asked)
             {
                 return;
             }
@@ -50,7 +78,7 @@ internal sealed class HostServerListings
                     : servers.SetItem(change.ServerId, launched);
             }
 
-            Hosts = Hosts.SetItem(host, new HostServers(agent, servers, asked) { Digest = digest });
+            _now = _now with { Hosts = _now.Hosts.SetItem(host, new HostServers(agent, servers, asked) { Digest = digest }) };
             _changes = _changes.RemoveAll(c => c.Host == host && c.Serial <= asked);
         }
     }
@@ -68,7 +96,7 @@ internal sealed class HostServerListings
             && seen.State is not (ServerInstanceState.Pending or ServerInstanceState.Configuring)
             && launched.State is not (ServerInstanceState.Failed or ServerInstanceState.Terminated or ServerInstanceState.Stopped));
 
-    /// <summary>A server the host's agent has launched.</summary>
+    /// <summary>A server the host's agent has launched, in place of its hold.</summary>
     public void Launched(string host, ServerInstance server)
     {
         ArgumentNullException.ThrowIfNull(server);
@@ -86,9 +114,9 @@ internal sealed class HostServerListings
     {
         lock (_gate)
         {
-            if (Hosts.TryGetValue(host, out var servers))
+            if (_now.Hosts.TryGetValue(host, out var servers))
             {
-                Hosts = Hosts.SetItem(host, servers with { Digest = null });
+                _now = _now with { Hosts = _now.Hosts.SetItem(host, servers with { Digest = null }) };
             }
         }
     }
@@ -98,7 +126,7 @@ internal sealed class HostServerListings
     {
         lock (_gate)
         {
-            Hosts = Hosts.Remove(host);
+            _now = _now with { Hosts = _now.Hosts.Remove(host) };
             _changes = _changes.RemoveAll(c => c.Host == host);
         }
     }
@@ -108,12 +136,15 @@ internal sealed class HostServerListings
         lock (_gate)
         {
             _changes = _changes.Add(new ServerChange(++_serial, host, serverId, launched));
-            if (Hosts.TryGetValue(host, out var servers))
-            {
-                Hosts = Hosts.SetItem(host, launched is null ? servers.Without(serverId) : servers.With(launched));
-            }
+            var hosts = _now.Hosts.TryGetValue(host, out var servers)
+                ? _now.Hosts.SetItem(host, launched is null ? servers.Without(serverId) : servers.With(launched))
+                : _now.Hosts;
+            _now = new Snapshot(hosts, launched is null ? _now.Held : _now.Held.Remove(serverId));
         }
     }
+
+    /// <summary>Each listed host's servers, and the servers held by id for launches under way, at one moment.</summary>
+    public sealed record Snapshot(ImmutableDictionary<string, HostServers> Hosts, ImmutableDictionary<string, PlacedServer> Held);
 
     /// <summary>A launch (with the server as launched) or a termination (null) on a host, numbered in order.</summary>
     private sealed record ServerChange(long Serial, string Host, string ServerId, ServerInstance? Launched);

@@ -1,5 +1,6 @@
 using Strata.ControlPlane.Hosts;
 using Strata.Providers;
+using Strata.Providers.Hosts.Placement;
 
 namespace Strata.ControlPlane.Tests.Hosts;
 
@@ -168,6 +169,36 @@ public sealed class HostServerListingsTests
         Assert.False(listings.Hosts.ContainsKey("h1"));
         listings.Apply("h1", _agent, [], asked);
         Assert.Empty(Ids("h1", listings));
+    }
+
+    [Fact]
+    public void Launched_ReplacesTheServersHoldInOneSnapshot()
+    {
+        var listings = new HostServerListings();
+        listings.Apply("h1", _agent, [], listings.Asking());
+        listings.Hold(new PlacedServer("web-1", "h1", "d", "web", [8080]));
+        var before = listings.Now;
+
+        listings.Launched("h1", Server("web-1"));
+        var after = listings.Now;
+
+        // Each snapshot shows the server in one place: held while its launch goes on, listed once it answered.
+        Assert.True(before.Held.ContainsKey("web-1"));
+        Assert.False(before.Hosts["h1"].Servers.ContainsKey("web-1"));
+        Assert.False(after.Held.ContainsKey("web-1"));
+        Assert.True(after.Hosts["h1"].Servers.ContainsKey("web-1"));
+    }
+
+    [Fact]
+    public void Release_DropsTheHoldOfALaunchThatThrew()
+    {
+        var listings = new HostServerListings();
+        listings.Hold(new PlacedServer("web-1", "h1", "d", "web", [8080]));
+
+        listings.Release("web-1");
+
+        Assert.Empty(listings.Now.Held);
+        Assert.False(listings.Hosts.ContainsKey("h1"));
     }
 
     private static List<string> Ids(string host, HostServerListings listings) =>
