@@ -237,13 +237,17 @@ def phase_up(st, work, hosts, n, runs, interval, results):
                 if address and (e.get("server") or "").startswith(tier) and e.get("server") != server and f" at {address} " in e["message"]:
                     log(f"  same tier and host: {e['time']} {e['kind']} {e['message']}")
         marks = {k: v for k, v in up.analyse(events, t0_wall, n).items() if k not in ("replaced", "orphans", "lbFull")}
-        t1 = time.monotonic()
+        t1, before = time.monotonic(), cpu_by_part(st, hosts)
         st.run("down", "hostsup", "--yes", "--timeout", "5m")
-        results["up"].append({"up": elapsed, "down": time.monotonic() - t1, "perHost": per_host, "failed": replaced,
+        down = time.monotonic() - t1
+        after = cpu_by_part(st, hosts)
+        down_cpu = {k: (after[k] - before[k]) / up.CLK_TCK for k in ("controlPlane", "agents", "sshd")}
+        results["up"].append({"up": elapsed, "down": down, "downCpu": down_cpu, "perHost": per_host, "failed": replaced,
                               "marks": marks, "cpu": cpu, "loadavg1": os.getloadavg()[0]})
-        log(f"up N={n} run {r + 1}: {elapsed:.2f} s, per host {per_host}, failed {replaced}, down {time.monotonic() - t1:.2f} s; "
+        log(f"up N={n} run {r + 1}: {elapsed:.2f} s, per host {per_host}, failed {replaced}, down {down:.2f} s; "
             + ", ".join(f"{k} {v:.2f}" for k, v in marks.items() if v is not None)
-            + "; CPU s: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
+            + "; CPU s: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
+            + "; down CPU s: " + ", ".join(f"{k} {v:.2f}" for k, v in down_cpu.items()))
 
 
 def phase_transfer(st, work, results):
@@ -410,6 +414,10 @@ def report_up(res, n, base):
           + f"; Strata's own (control plane, agents, their sshd, CLI) {strata * 1000 / n:.1f} ms per server, "
           f"the apps' {cpu['apps'] * 1000 / n:.1f} ms per server (alone: "
           f"{statistics.median(res['baselineCpu']) * 1000 / n:.1f}), on {os.cpu_count()} cores shared by all.")
+    downs = [r["down"] for r in res["up"]]
+    down_cpu = {k: statistics.median(r["downCpu"][k] for r in res["up"]) for k in res["up"][0]["downCpu"]}
+    print(f"`down` of the {n} servers (medians): {statistics.median(downs):.2f} s; CPU s: "
+          + ", ".join(f"{k} {v:.2f}" for k, v in down_cpu.items()) + ".")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,18 @@ public static partial class ProcessSignals
         return SystemKill(-processGroup, signal) == 0;
     }
 
+    /// <summary>
+    /// True while any process is in the group (also one that has exited and is not yet reaped, or one of another user):
+    /// one system call, where a look at its members reads every process on the machine.
+    /// </summary>
+    public static bool GroupExists(int processGroup)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(processGroup, 1);
+        return SystemKill(-processGroup, 0) == 0 || Marshal.GetLastPInvokeError() == PermissionDenied;
+    }
+
+    private const int PermissionDenied = 1;
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SystemKill(int pid, int signal);
 }

@@ -45,7 +45,7 @@ public sealed class DeploymentPhaseEvents(EventLog events)
         return phase switch
         {
             DeploymentPhase.Converged => $"{runtime.Name} is converged: {inService} server{(inService == 1 ? "" : "s")} in service",
-            DeploymentPhase.Degraded => $"{runtime.Name} is degraded: {string.Join("; ", runtime.Failures.Select(f => $"tier {f.Key}: {f.Value.Message}"))}",
+            DeploymentPhase.Degraded => $"{runtime.Name} is degraded: {DeploymentStatusBuilder.FailureMessage(runtime)}",
             DeploymentPhase.AwaitingPromotion => $"{runtime.Name} awaits promotion: a canary is in service (`strata promote {runtime.Name}` or `strata rollback {runtime.Name}`)",
             DeploymentPhase.Deleting => $"{runtime.Name} is being deleted: {servers.Count} server{(servers.Count == 1 ? "" : "s")} left",
             _ => $"{runtime.Name} is converging: {inService} of {desired} server{(desired == 1 ? "" : "s")} in service",

@@ -56,6 +56,10 @@ public static class DeploymentStatusBuilder
     private static bool IsCurrent(DeploymentRuntime runtime, TierState tier, ServerState server) =>
         server.ImageDigest == tier.ImageDigest && server.LaunchDigest == tier.LaunchDigest;
 
+    /// <summary>What the deployment's tiers failed with, one tier after another; null when none has failed.</summary>
+    public static string? FailureMessage(DeploymentRuntime runtime) =>
+        runtime.Failures.Count == 0 ? null : string.Join("; ", runtime.Failures.Select(f => $"tier {f.Key}: {f.Value.Message}"));
+
     public static DeploymentStatusDto Build(DeploymentRuntime runtime, LoadBalancerCoordinator loadBalancers)
     {
         var state = runtime.State;
@@ -65,7 +69,7 @@ public static class DeploymentStatusBuilder
             Phase = Phase(runtime),
             Serial = state.Serial,
             RolledBack = runtime.RolledBack,
-            Message = runtime.Failures.Count == 0 ? null : string.Join("; ", runtime.Failures.Select(f => $"tier {f.Key}: {f.Value.Message}")),
+            Message = FailureMessage(runtime),
             Tiers = [.. state.Tiers.Select(t => TierOf(runtime, t))],
             Rollouts = [.. state.Tiers.Where(t => t.Rollout is not null).Select(t => new RolloutDto(
                 t.LogicalName, PlanBuilderText.Camel(t.Rollout!.Phase.ToString()), t.Rollout.StartedAt, t.Rollout.FromImageDigest, t.Rollout.ToImageDigest, t.Rollout.Reason))],

@@ -77,7 +77,8 @@ public sealed partial class ServerOperations(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            if (ex is Providers.ProviderException)
+            var failure = Failed(server, ex, retryNow: Interlocked.Read(ref _retries) != retries);
+            if (failure.Refused)
             {
                 // The provider said what went wrong (a host not connected, a disk full): its message is the whole
                 // story, and a stack trace on every retry would bury it.
@@ -88,14 +89,13 @@ public sealed partial class ServerOperations(
                 LogOperationFailed(logger, ex, server);
             }
 
-            var failure = Failed(server, ex, retryNow: Interlocked.Read(ref _retries) != retries);
-            if (!failure.Repeated || ex is not Providers.ProviderException || failure.ReachedLongest)
+            if (!failure.Repeated || !failure.Refused || failure.ReachedLongest)
             {
                 // A provider's refusal repeated word for word (a host away for minutes) is told as a warning when it
                 // first comes and once more when its retries have slowed to the longest delay; the log keeps every retry.
                 await events.PublishAsync(runtime.Name, EventKinds.ServerError, $"{ex.Message} ({DescribeRetry(failure)})",
                     new EventSubject { Resource = server, Server = server },
-                    ex is Providers.ProviderException ? EventSeverity.Warning : EventSeverity.Error).ConfigureAwait(false);
+                    failure.Refused ? EventSeverity.Warning : EventSeverity.Error).ConfigureAwait(false);
             }
         }
         finally

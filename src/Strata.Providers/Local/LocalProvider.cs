@@ -135,8 +135,15 @@ internal sealed class LocalProvider : ICloudProvider, IDisposable
             _processes.Forget(pid);
         }
 
-        await StopLeftoversAsync(serverId, wait, ct).ConfigureAwait(false);
-        await _fence.RaiseAsync(record, VolumeFolders(record), ct).ConfigureAwait(false);
+        // Nearly always nothing of the server is left once its group has stopped, and one look at the machine's
+        // processes says so: leftovers of an interrupted launch, and whatever escaped its group, are what the fence finds.
+        var volumes = VolumeFolders(record);
+        if (ServerFence.AnyLeft(record, volumes, _markers))
+        {
+            await StopLeftoversAsync(serverId, wait, ct).ConfigureAwait(false);
+            await _fence.RaiseAsync(record, volumes, ct).ConfigureAwait(false);
+        }
+
         _records.Delete(serverId);
         _addresses.Release(record.Address);
         Log.ServerTerminated(_logger, serverId);

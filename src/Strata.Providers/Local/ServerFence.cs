@@ -19,7 +19,7 @@ internal sealed class ServerFence(ServerMarkers markers, TimeProvider time, Time
     /// <exception cref="ProviderException">A process survived SIGKILL for 10 seconds; the volumes must stay with the server.</exception>
     public async Task RaiseAsync(ServerInstance server, IReadOnlyList<string> volumeFolders, CancellationToken ct)
     {
-        IReadOnlyList<string> folders = [Path.GetFullPath(server.RootPath), .. volumeFolders.Select(Path.GetFullPath)];
+        var folders = FoldersOf(server, volumeFolders);
         var deadline = time.GetTimestamp() + (long)(s_killWait.TotalSeconds * time.TimestampFrequency);
         while (Find(server, folders, markers, hasVolumes: volumeFolders.Count > 0) is { Count: > 0 } alive)
         {
@@ -37,6 +37,13 @@ internal sealed class ServerFence(ServerMarkers markers, TimeProvider time, Time
             await Task.Delay(poll, time, ct).ConfigureAwait(false);
         }
     }
+
+    /// <summary>True when any process of the server is alive (see <see cref="Find"/>).</summary>
+    public static bool AnyLeft(ServerInstance server, IReadOnlyList<string> volumeFolders, ServerMarkers markers) =>
+        Find(server, FoldersOf(server, volumeFolders), markers, hasVolumes: volumeFolders.Count > 0).Count > 0;
+
+    private static List<string> FoldersOf(ServerInstance server, IReadOnlyList<string> volumeFolders) =>
+        [Path.GetFullPath(server.RootPath), .. volumeFolders.Select(Path.GetFullPath)];
 
     /// <summary>
     /// The live processes of a server, never this process. Each process's environment is read once, for both markers.

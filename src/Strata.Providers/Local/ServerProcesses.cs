@@ -131,7 +131,7 @@ internal sealed class ServerProcesses : IDisposable
     /// </summary>
     public async Task StopGroupAsync(int processGroup, string marker, TimeSpan grace, CancellationToken ct)
     {
-        if (_markers.GroupMembers(processGroup, marker).Count == 0)
+        if (!_markers.HasGroupMembers(processGroup, marker))
         {
             return;
         }
@@ -171,7 +171,7 @@ internal sealed class ServerProcesses : IDisposable
     private async Task<bool> WaitForGroupExitAsync(int processGroup, string marker, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = _time.GetTimestamp() + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
-        while (_markers.GroupMembers(processGroup, marker).Count > 0)
+        while (_markers.HasGroupMembers(processGroup, marker))
         {
             if (_time.GetTimestamp() >= deadline)
             {

@@ -44,6 +44,20 @@ public sealed class TerminateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TerminateAsync_LeaderExitsOnSigtermWhileAMemberIgnoresIt_MemberKilledAfterGrace()
+    {
+        // The leader (the shell, exec'd into sleep) goes at once; the member it left in its group stays on SIGTERM.
+        var server = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, "(trap '' TERM; while :; do sleep 0.05; done) & exec sleep 1000"));
+        await Eventually.WaitAsync(() => Processes.WithMarker(server.Id).Count >= 2, "the leader and its stubborn member");
+        var clock = Stopwatch.StartNew();
+
+        await _harness.Provider.TerminateAsync(server.Id, TimeSpan.FromMilliseconds(400), CancellationToken.None).WithTimeout();
+
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(400), $"the wait took the leader's exit for the group's ({clock.Elapsed})");
+        Assert.Empty(Processes.WithMarker(server.Id));
+    }
+
+    [Fact]
     public async Task TerminateAsync_TwiceAndUnknown_DoesNothingMore()
     {
         var server = await _harness.LaunchAsync(LocalProviderHarness.Request(_image, "exec sleep 1000"));
