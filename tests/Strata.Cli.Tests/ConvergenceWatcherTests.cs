@@ -1,3 +1,4 @@
+using Strata.Api.Contracts;
 using Strata.Api.Contracts.Events;
 using Strata.Cli.Commands;
 
@@ -42,4 +43,20 @@ public sealed class ConvergenceWatcherTests
 
         Assert.Equal(callsForLook, ConvergenceWatcher.CallsForLook(e));
     }
+
+    [Fact]
+    public void Counts_TellsHowManyServersAreInEachStateInTheOrderTheyGoThroughThem()
+    {
+        ServerDto[] servers =
+        [
+            Server("inService"), Server("booting"), Server("inService"), Server("failed"), Server("pending"), Server("someNewState"),
+        ];
+
+        Assert.Equal("1 pending, 1 booting, 2 inService, 1 failed, 1 someNewState", ConvergenceWatcher.Counts(servers));
+    }
+
+    private static ServerDto Server(string state) => new()
+    {
+        Name = $"web-{Guid.NewGuid():N}", Tier = "web", Zone = "local-a", State = state, Image = "sha256:1", LaunchedAt = DateTimeOffset.UnixEpoch,
+    };
 }

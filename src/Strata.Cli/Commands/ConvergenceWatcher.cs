@@ -8,7 +8,8 @@ namespace Strata.Cli.Commands;
 
 /// <summary>
 /// Follows a deployment until it is converged, has failed or the timeout passes, printing each server's state
-/// changes as they happen (one line each, so the output reads well in a terminal and in a CI log).
+/// changes as they happen (one line each, so the output reads well in a terminal and in a CI log), or for a tier of
+/// many servers its counts by state.
 /// </summary>
 public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient client, bool expectRollout = true)
 {
@@ -21,6 +22,16 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     // was terminated or stopped, and is told once.
     private readonly Dictionary<string, Row> _servers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Row> _loadBalancers = new(StringComparer.Ordinal);
+
+    // The last line shown of each tier told by its counts rather than server by server.
+    private readonly Dictionary<string, Row> _tiers = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A tier of more servers than this is told as one line of counts (<c>web  200 servers  120 inService, 80 booting</c>)
+    /// whenever they change, not a line for each change of each server: an `up` of 200 printed over 800 lines.
+    /// Failures are still told one by one, from the events.
+    /// </summary>
+    public const int ServersToldOneByOne = 10;
     private readonly LaunchProgress _progress = new();
 
     /// <summary>
@@ -102,7 +113,7 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
             catch (ControlPlaneException ex) when (ex.Status == System.Net.HttpStatusCode.NotFound)
             {
                 // Deleted: whatever it ran is gone.
-                ReportGone(servers: [], loadBalancers: []);
+                ReportGone();
                 return (null, ExitCodes.Success);
             }
 
@@ -248,9 +259,24 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
 
     private void Report(DeploymentStatusDto status)
     {
-        foreach (var server in status.Servers)
+        var told = new HashSet<string>(StringComparer.Ordinal);
+        var summed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tier in status.Servers.GroupBy(s => s.Tier, StringComparer.Ordinal))
         {
-            Show(_servers, server.Name, new Row(server.Tier, server.Name, $"{server.State}{(server.Address is null ? "" : " at " + server.Address)}"));
+            // Once told by its counts, a tier stays so for the rest of the wait: shrinking, it would tell each server left.
+            if (tier.Count() > ServersToldOneByOne || _tiers.ContainsKey(tier.Key))
+            {
+                summed.Add(tier.Key);
+                var count = tier.Count();
+                Show(_tiers, tier.Key, new Row(tier.Key, $"{count} server{(count == 1 ? "" : "s")}", Counts(tier)));
+                continue;
+            }
+
+            foreach (var server in tier)
+            {
+                told.Add(server.Name);
+                Show(_servers, server.Name, new Row(server.Tier, server.Name, $"{server.State}{(server.Address is null ? "" : " at " + server.Address)}"));
+            }
         }
 
         foreach (var lb in status.LoadBalancers)
@@ -259,34 +285,52 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
             Show(_loadBalancers, lb.Name, new Row("lb " + lb.Name, lb.PhysicalName, line));
         }
 
-        ReportGone([.. status.Servers.Select(s => s.Name)], [.. status.LoadBalancers.Select(l => l.Name)]);
+        // A tier told by its counts now tells its servers no more, one by one or as terminated.
+        foreach (var name in _servers.Where(s => summed.Contains(s.Value.Kind)).Select(s => s.Key).ToList())
+        {
+            _servers.Remove(name);
+        }
+
+        ReportGone(told, summed, [.. status.LoadBalancers.Select(l => l.Name)]);
     }
+
+    /// <summary>Tells each server, tier and load balancer shown before that is not among those still there (none, by default).</summary>
+    private void ReportGone(HashSet<string>? servers = null, HashSet<string>? tiers = null, HashSet<string>? loadBalancers = null)
+    {
+        Gone(_servers, servers ?? [], "terminated");
+        Gone(_tiers, tiers ?? [], "all terminated", name: "0 servers");
+        Gone(_loadBalancers, loadBalancers ?? [], "stopped");
+    }
+
+    /// <summary>How many of the tier's servers are in each state, in the order a server goes through them.</summary>
+    internal static string Counts(IEnumerable<ServerDto> servers) =>
+        string.Join(", ", servers.GroupBy(s => s.State, StringComparer.Ordinal)
+            .OrderBy(g => Array.IndexOf(s_lifecycle, g.Key) is var at and >= 0 ? at : s_lifecycle.Length)
+            .ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => $"{g.Count()} {g.Key}"));
+
+    private static readonly string[] s_lifecycle = ["pending", "configuring", "booting", "inService", "unhealthy", "terminating", "terminated", "failed"];
 
     /// <summary>
-    /// Tells each server and load balancer shown before that is not among those still there: a server leaves the
-    /// status once its termination is done, and between two looks it may never have shown as terminating.
+    /// Shows the row when it says something new of <paramref name="name"/>. A server, load balancer or tier that leaves
+    /// the status is told by <see cref="Gone"/>: a server leaves it once its termination is done, and between two looks
+    /// it may never have shown as terminating.
     /// </summary>
-    private void ReportGone(HashSet<string> servers, HashSet<string> loadBalancers)
-    {
-        Gone(_servers, servers, "terminated");
-        Gone(_loadBalancers, loadBalancers, "stopped");
-    }
-
     private void Show(Dictionary<string, Row> shown, string name, Row row)
     {
-        if (shown.GetValueOrDefault(name).Line != row.Line)
+        if (shown.GetValueOrDefault(name) != row)
         {
             shown[name] = row;
             Write(row);
         }
     }
 
-    private void Gone(Dictionary<string, Row> shown, HashSet<string> present, string what)
+    private void Gone(Dictionary<string, Row> shown, HashSet<string> present, string what, string? name = null)
     {
-        foreach (var (name, row) in shown.Where(s => !present.Contains(s.Key)).ToList())
+        foreach (var (key, row) in shown.Where(s => !present.Contains(s.Key)).ToList())
         {
-            shown.Remove(name);
-            Write(row with { Line = what });
+            shown.Remove(key);
+            Write(row with { Name = name ?? row.Name, Line = what });
         }
     }
 
