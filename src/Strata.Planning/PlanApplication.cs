@@ -106,7 +106,10 @@ public static class PlanApplication
             {
                 Name = c.PhysicalName!,
                 Tier = tier.Name,
-                Zone = c.Attributes.FirstOrDefault(a => a.Name == "zone")?.After ?? tier.Zones.FirstOrDefault() ?? "local-a",
+                // A server the plan could place on no host gets its zone where it is placed.
+                Zone = c.Attributes.FirstOrDefault(a => a.Name == "zone")?.After is { } zone
+                    ? (zone == AttributeChange.KnownAfterApply ? "" : zone)
+                    : tier.Zones.FirstOrDefault() ?? "local-a",
                 State = ServerStatus.Pending,
                 ImageDigest = imageDigest,
                 LaunchDigest = SpecDigests.Launch(tier, spec.FindImage(tier.Image)!, spec.ResolvedParameters),

@@ -55,8 +55,40 @@ public sealed class ConvergenceWatcherTests
         Assert.Equal("1 pending, 1 booting, 2 inService, 1 failed, 1 someNewState", ConvergenceWatcher.Counts(servers));
     }
 
-    private static ServerDto Server(string state) => new()
+    [Fact]
+    public void Report_TierOfMoreThanTenServers_OneLineOfCountsPerChangeTheFailedByNameAndCountsToTheEnd()
     {
-        Name = $"web-{Guid.NewGuid():N}", Tier = "web", Zone = "local-a", State = state, Image = "sha256:1", LaunchedAt = DateTimeOffset.UnixEpoch,
+        var error = new StringWriter();
+        using var home = new Strata.Testing.TemporaryDirectory();
+        var watcher = new ConvergenceWatcher(new CliContext(new Strata.ControlPlane.Hosting.StrataPaths(home.Path), new StringWriter(), error), client: null!);
+        var servers = Enumerable.Range(1, 11).Select(i => Server("booting", $"web-{i}")).ToList();
+
+        watcher.Report(Status(servers));
+        watcher.Report(Status(servers));
+        servers[0] = servers[0] with { State = "failed" };
+        watcher.Report(Status(servers));
+        watcher.Report(Status(servers.Take(3).ToList()));
+        watcher.Report(Status([]));
+
+        Assert.Equal(
+        [
+            "  web          11 servers                       11 booting",
+            "  web          11 servers                       10 booting, 1 failed",
+            "  web          web-1                            failed",
+            "  web          3 servers                        2 booting, 1 failed",
+            "  web          web-1                            terminated",
+            "  web          0 servers                        all terminated",
+        ], error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private static DeploymentStatusDto Status(IReadOnlyList<ServerDto> servers) => new()
+    {
+        Name = "shop", Phase = DeploymentPhase.Converging, Serial = 1, Tiers = [], Servers = servers, LoadBalancers = [],
+        Outputs = new Dictionary<string, string>(),
+    };
+
+    private static ServerDto Server(string state, string? name = null) => new()
+    {
+        Name = name ?? $"web-{Guid.NewGuid():N}", Tier = "web", Zone = "local-a", State = state, Image = "sha256:1", LaunchedAt = DateTimeOffset.UnixEpoch,
     };
 }

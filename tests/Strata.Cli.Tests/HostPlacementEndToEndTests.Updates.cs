@@ -39,7 +39,7 @@ public sealed partial class HostPlacementEndToEndTests
         var inPlace = Assert.Single(events, e => Kind(e) == "tier.update-in-place");
         Assert.Equal(
             "tier web: the hosts it may use have room for its 2 servers but not for 1 more beside them "
-            + "(no capacity: every host tier 'web' may use (h1, h2) has a server on port 8000 already (2 of the 3 new servers would fit)); "
+            + "(no capacity: tier 'web' needs port 8000 on each of its 3 new servers, and servers on one host share its address: the hosts it may use (h1, h2) take 2 of them; add hosts, or run fewer servers); "
             + "its servers are replaced in place (an update, or a rotation past maxAge): each old server leaves the load balancer and stops before its replacement starts, so the tier runs one server short meanwhile",
             inPlace.GetProperty("message").GetString());
         Assert.DoesNotContain(events, e => Kind(e) == "tier.no-capacity");

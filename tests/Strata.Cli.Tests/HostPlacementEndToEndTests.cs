@@ -54,7 +54,7 @@ public sealed partial class HostPlacementEndToEndTests
         var status = await strata.StatusAsync("hello");
         var waited = await strata.RunAsync(s_timeout, "up", spec, "--listen", strata.Listen, "--timeout", "3s");
 
-        Assert.True(message == "no capacity: every host tier 'web' may use (h1, h2, h3) has a server on port 8000 already (3 of the 4 new servers would fit)",
+        Assert.True(message == "no capacity: tier 'web' needs port 8000 on each of its 4 new servers, and servers on one host share its address: the hosts it may use (h1, h2, h3) take 3 of them; add hosts, or run fewer servers",
             $"{message}\n{status}\n{events.Out}");
         Assert.Contains($"hello did not converge within 3s (tier web: {message}); `strata status hello` shows where it is", waited.Error, StringComparison.Ordinal);
         Assert.Single(events.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => JsonDocument.Parse(line).RootElement.GetProperty("kind").GetString() == "tier.no-capacity");

@@ -81,6 +81,17 @@ public sealed class HostPlacementTests
     }
 
     [Fact]
+    public void PlaceAll_MoreNewServersThanHostsForTheirPort_SaysTheyNeedAHostEach()
+    {
+        var hosts = HostPlacement.PlaceAll(s_sixHostsInThreeZones[..2], [], Web(), 3, out var shortage);
+
+        Assert.Null(hosts);
+        Assert.Equal(
+            "no capacity: tier 'web' needs port 8000 on each of its 3 new servers, and servers on one host share its address: the hosts it may use (h1, h2) take 2 of them; add hosts, or run fewer servers",
+            shortage);
+    }
+
+    [Fact]
     public void Choose_NoHostReady_SaysSo()
     {
         Assert.Null(HostPlacement.Choose([], [], Web(), out var shortage));

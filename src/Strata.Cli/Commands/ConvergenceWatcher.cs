@@ -29,7 +29,7 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
     /// <summary>
     /// A tier of more servers than this is told as one line of counts (<c>web  200 servers  120 inService, 80 booting</c>)
     /// whenever they change, not a line for each change of each server: an `up` of 200 printed over 800 lines.
-    /// Failures are still told one by one, from the events.
+    /// A failed server is still told by name.
     /// </summary>
     public const int ServersToldOneByOne = 10;
     private readonly LaunchProgress _progress = new();
@@ -257,26 +257,14 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
         }
     }
 
-    private void Report(DeploymentStatusDto status)
+    /// <summary>Shows what changed since the last look: servers (or a large tier's counts) and load balancers.</summary>
+    internal void Report(DeploymentStatusDto status)
     {
         var told = new HashSet<string>(StringComparer.Ordinal);
         var summed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var tier in status.Servers.GroupBy(s => s.Tier, StringComparer.Ordinal))
         {
-            // Once told by its counts, a tier stays so for the rest of the wait: shrinking, it would tell each server left.
-            if (tier.Count() > ServersToldOneByOne || _tiers.ContainsKey(tier.Key))
-            {
-                summed.Add(tier.Key);
-                var count = tier.Count();
-                Show(_tiers, tier.Key, new Row(tier.Key, $"{count} server{(count == 1 ? "" : "s")}", Counts(tier)));
-                continue;
-            }
-
-            foreach (var server in tier)
-            {
-                told.Add(server.Name);
-                Show(_servers, server.Name, new Row(server.Tier, server.Name, $"{server.State}{(server.Address is null ? "" : " at " + server.Address)}"));
-            }
+            ReportTier(tier.Key, [.. tier], told, summed);
         }
 
         foreach (var lb in status.LoadBalancers)
@@ -285,13 +273,31 @@ public sealed class ConvergenceWatcher(CliContext context, ControlPlaneClient cl
             Show(_loadBalancers, lb.Name, new Row("lb " + lb.Name, lb.PhysicalName, line));
         }
 
-        // A tier told by its counts now tells its servers no more, one by one or as terminated.
-        foreach (var name in _servers.Where(s => summed.Contains(s.Value.Kind)).Select(s => s.Key).ToList())
+        // A tier told by its counts tells its servers no more, one by one or as terminated, but for the failed ones.
+        foreach (var name in _servers.Where(s => summed.Contains(s.Value.Kind) && !told.Contains(s.Key)).Select(s => s.Key).ToList())
         {
             _servers.Remove(name);
         }
 
         ReportGone(told, summed, [.. status.LoadBalancers.Select(l => l.Name)]);
+    }
+
+    private void ReportTier(string tier, List<ServerDto> servers, HashSet<string> told, HashSet<string> summed)
+    {
+        // Once told by its counts, a tier stays so for the rest of the wait: shrinking, it would tell each server left.
+        var summing = servers.Count > ServersToldOneByOne || _tiers.ContainsKey(tier);
+        if (summing)
+        {
+            summed.Add(tier);
+            Show(_tiers, tier, new Row(tier, $"{servers.Count} server{(servers.Count == 1 ? "" : "s")}", Counts(servers)));
+        }
+
+        // A failed server is told by name in a tier of any size: a wait that follows no events would not name it.
+        foreach (var server in servers.Where(s => !summing || s.State == "failed"))
+        {
+            told.Add(server.Name);
+            Show(_servers, server.Name, new Row(server.Tier, server.Name, $"{server.State}{(server.Address is null ? "" : " at " + server.Address)}"));
+        }
     }
 
     /// <summary>Tells each server, tier and load balancer shown before that is not among those still there (none, by default).</summary>

@@ -82,7 +82,7 @@ public static class Table
             + (t.Message is null ? "" : $"{Environment.NewLine}  └ {t.Message}")));
         lines.Add("");
         lines.Add($"{"SERVER",-30} {"TIER",-10} {"ADDRESS",-15} {"STATE",-12} {"PID",-8} ZONE");
-        lines.AddRange(status.Servers.Select(s => $"{s.Name,-30} {s.Tier,-10} {s.Address ?? "-",-15} {s.State,-12} {s.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",-8} {s.Zone}"
+        lines.AddRange(status.Servers.Select(s => $"{s.Name,-30} {s.Tier,-10} {s.Address ?? "-",-15} {s.State,-12} {s.Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",-8} {(s.Zone.Length > 0 ? s.Zone : "-")}"
             + (s.Message is null ? "" : $"{Environment.NewLine}  └ {s.Message}")));
         AddRecoveredVolumes(lines, status);
         AddLoadBalancers(lines, status);

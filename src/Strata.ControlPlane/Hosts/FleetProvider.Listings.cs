@@ -71,8 +71,8 @@ internal sealed partial class FleetProvider
     /// </summary>
     public IReadOnlyDictionary<string, HostUse> UsePerHost()
     {
-        var placed = Placed();
         var now = _listings.Now;
+        var placed = Placed(now);
         return now.Hosts.Keys.Union(now.Held.Values.Select(h => h.Host)).ToDictionary(
             host => host,
             host => new HostUse(

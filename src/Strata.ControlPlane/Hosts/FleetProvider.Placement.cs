@@ -127,6 +127,9 @@ internal sealed partial class FleetProvider
         }, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Whether hosts were registered when the servers were last listed (every pass lists them).</summary>
+    public bool PlacesOnHosts => !_registered.IsEmpty;
+
     public Task<IReadOnlyList<PlannedHost>?> PreviewAsync(string deployment, TierSpec tier, int count, CancellationToken ct) =>
         DecideAsync<IReadOnlyList<PlannedHost>>((_, hosts, placed) =>
             [.. HostPlacement.PlaceUpTo(hosts, placed, TierPlacement.RequestOf(deployment, tier), count, out var _).Select(h => new PlannedHost(h.Name, h.Zone))], ct);
@@ -144,6 +147,8 @@ internal sealed partial class FleetProvider
             return null;
         }
 
+        // A plan asked for right after the control plane started would otherwise find no host connected yet.
+        await AwaitFirstListingsAsync(ct).ConfigureAwait(false);
         await _placing.WaitAsync(ct).ConfigureAwait(false);
         try
         {
@@ -180,12 +185,12 @@ internal sealed partial class FleetProvider
             .Select(h => new PlacementHost(h.Registration.Name, h.Registration.ZoneOrDefault, h.Registration.Region, h.Registration.Labels,
                 h.Status!.Agent!.Cores, h.Status.Agent.MemoryBytes))];
 
-    private List<PlacedServer> Placed()
+    private List<PlacedServer> Placed(HostServerListings.Snapshot? snapshot = null)
     {
         // Only a server whose process starts or runs holds its ports: one that exited (failed, awaiting clean-up until
         // its replacement serves) leaves them free, or its replacement could never be placed where it ran.
         // The listings and the holds are read as one: a launch's answer replaces its hold in one change.
-        var now = _listings.Now;
+        var now = snapshot ?? _listings.Now;
         var listed = now.Hosts.SelectMany(h => h.Value.Servers.Values.Where(s => s.State is ServerInstanceState.Pending or ServerInstanceState.Configuring or ServerInstanceState.Running)
             .Select(s => new PlacedServer(s.Id, h.Key, s.Deployment, s.Tier, s.Ports, s.Resources))).ToList();
         return [.. listed, .. now.Held.Values.Concat(_stopping.Values).Where(other => !listed.Any(s => s.ServerId == other.ServerId)), .. LoadBalancersPlaced()];

@@ -78,7 +78,9 @@ internal sealed class HostServerListings
                     : servers.SetItem(change.ServerId, launched);
             }
 
-            _now = _now with { Hosts = _now.Hosts.SetItem(host, new HostServers(agent, servers, asked) { Digest = digest }) };
+            // A hold kept for a launch answered before the host was first listed ends once a listing shows the server.
+            var held = _now.Held.RemoveRange(_now.Held.Values.Where(h => h.Host == host && servers.ContainsKey(h.ServerId)).Select(h => h.ServerId));
+            _now = new Snapshot(_now.Hosts.SetItem(host, new HostServers(agent, servers, asked) { Digest = digest }), held);
             _changes = _changes.RemoveAll(c => c.Host == host && c.Serial <= asked);
         }
     }
@@ -96,7 +98,10 @@ internal sealed class HostServerListings
             && seen.State is not (ServerInstanceState.Pending or ServerInstanceState.Configuring)
             && launched.State is not (ServerInstanceState.Failed or ServerInstanceState.Terminated or ServerInstanceState.Stopped));
 
-    /// <summary>A server the host's agent has launched, in place of its hold.</summary>
+    /// <summary>
+    /// A server the host's agent has launched, in place of its hold. On a host not listed yet (its listing timed out)
+    /// the hold stays, until a listing shows the server: in neither place, it would hold no port for placement.
+    /// </summary>
     public void Launched(string host, ServerInstance server)
     {
         ArgumentNullException.ThrowIfNull(server);
@@ -126,7 +131,7 @@ internal sealed class HostServerListings
     {
         lock (_gate)
         {
-            _now = _now with { Hosts = _now.Hosts.Remove(host) };
+            _now = new Snapshot(_now.Hosts.Remove(host), _now.Held.RemoveRange(_now.Held.Values.Where(h => h.Host == host).Select(h => h.ServerId)));
             _changes = _changes.RemoveAll(c => c.Host == host);
         }
     }
@@ -136,10 +141,17 @@ internal sealed class HostServerListings
         lock (_gate)
         {
             _changes = _changes.Add(new ServerChange(++_serial, host, serverId, launched));
-            var hosts = _now.Hosts.TryGetValue(host, out var servers)
-                ? _now.Hosts.SetItem(host, launched is null ? servers.Without(serverId) : servers.With(launched))
-                : _now.Hosts;
-            _now = new Snapshot(hosts, launched is null ? _now.Held : _now.Held.Remove(serverId));
+            if (_now.Hosts.TryGetValue(host, out var servers))
+            {
+                // The launch's answer takes its hold's place; a termination leaves the holds of launches under way.
+                var hosts = _now.Hosts.SetItem(host, launched is null ? servers.Without(serverId) : servers.With(launched));
+                _now = new Snapshot(hosts, launched is null ? _now.Held : _now.Held.Remove(serverId));
+            }
+            else if (launched is null)
+            {
+                // On a host not listed yet the hold stood for the server launched there (see Launched): it is gone.
+                _now = _now with { Held = _now.Held.Remove(serverId) };
+            }
         }
     }
 

@@ -39,6 +39,12 @@ public interface ITierCapacity
     /// this machine's (see <see cref="LaunchPacer"/>).
     /// </summary>
     int? BootCores => null;
+
+    /// <summary>
+    /// Whether new servers are placed on hosts, which decide their zone: a server not yet placed has none (an empty
+    /// zone), not one of this machine's.
+    /// </summary>
+    bool PlacesOnHosts => false;
 }
 
 /// <summary>The control plane's machine alone: servers are limited by the provider's own resources, not by placement.</summary>
@@ -73,6 +79,9 @@ public sealed class TierCapacityGate(ITierCapacity capacity, ICloudProvider prov
     /// <summary>A reconcile pass of the deployment starts: no tier has asked for capacity in it yet.</summary>
     public void BeginPass(string deployment) => _asked[deployment] = new(StringComparer.Ordinal);
 
+    /// <summary>Whether new servers are placed on hosts (see <see cref="ITierCapacity.PlacesOnHosts"/>).</summary>
+    public bool PlacesOnHosts => capacity.PlacesOnHosts;
+
     /// <summary>The tier's live servers that must move off where they run, with why (see <see cref="ITierCapacity.WhyMoving"/>).</summary>
     public IReadOnlyDictionary<string, string> MovingOf(TierState tier) =>
         tier.LiveServers.Select(s => (s.Name, Why: capacity.WhyMoving(s.Name))).Where(s => s.Why is not null).ToDictionary(s => s.Name, s => s.Why!, StringComparer.Ordinal);
@@ -96,7 +105,7 @@ public sealed class TierCapacityGate(ITierCapacity capacity, ICloudProvider prov
         var (asked, unrecoverable) = await AsPlacedAsync(runtime, tier, ct).ConfigureAwait(false);
         if (await capacity.ShortageAsync(runtime.Name, asked, count, s_none, ct).ConfigureAwait(false) is not { } shortage)
         {
-            await ResolveAsync(runtime, tier.Name, $"its {count} new servers fit now", ct).ConfigureAwait(false);
+            await ResolveAsync(runtime, tier.Name, count == 1 ? "its new server fits now" : $"its {count} new servers fit now", ct).ConfigureAwait(false);
             return true;
         }
 
@@ -158,7 +167,7 @@ public sealed class TierCapacityGate(ITierCapacity capacity, ICloudProvider prov
 
         _reported[(runtime.Name, tier)] = shortage;
         var (kind, message) = moving.Count == 0
-            ? (EventKinds.TierNoCapacity, $"tier {tier}: {shortage}; none of its {count} new servers starts until all fit")
+            ? (EventKinds.TierNoCapacity, $"tier {tier}: {shortage}; {(count == 1 ? "its new server starts once it fits" : $"none of its {count} new servers starts until all fit")}")
             : (EventKinds.HostDrain, $"tier {tier} cannot move {Describe(moving)} elsewhere: {shortage}; "
                 + $"{(moving.Count == 1 ? "it keeps" : "they keep")} running where {(moving.Count == 1 ? "it is" : "they are")} until a host can take {(moving.Count == 1 ? "it" : "them")}");
         await events.PublishAsync(runtime.Name, kind, message, EventSubject.OfTier(tier), EventSeverity.Warning, ct).ConfigureAwait(false);

@@ -45,7 +45,7 @@ public sealed class ServerLaunch(
             ServerId = server.Name,
             Deployment = runtime.Name,
             Tier = tier.Name,
-            Zone = server.Zone,
+            Zone = server.Zone.Length > 0 ? server.Zone : null,
             Image = await images.GetAsync(runtime, desired, tier.Image, ct).ConfigureAwait(false),
             Volumes = attached,
             Ports = [.. tier.Ports.Select(p => p.Port)],

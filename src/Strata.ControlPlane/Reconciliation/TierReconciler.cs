@@ -201,7 +201,7 @@ public sealed class TierReconciler(
                 {
                     Name = names.Next(runtime.Name, tier.Name),
                     Tier = tier.Name,
-                    Zone = LeastUsedZone(zones, servers),
+                    Zone = capacity.PlacesOnHosts ? "" : LeastUsedZone(zones, servers),
                     State = ServerStatus.Pending,
                     ImageDigest = target.ImageDigest,
                     LaunchDigest = target.LaunchDigest,

@@ -19,8 +19,9 @@ internal sealed record ServerFate(ChangeAction Action, ServerState? Old, string?
             return new ServerFate(ChangeAction.Create, null, name, zones.Next(), reason);
         }
 
+        // A server no host has room for has no zone until it is placed: the balancer's zones are this machine's.
         var host = context.NextHost(tier);
-        return new ServerFate(ChangeAction.Create, null, name, host?.Zone ?? zones.Next(), reason) { Host = host?.Name ?? NoCapacity };
+        return new ServerFate(ChangeAction.Create, null, name, host?.Zone ?? "", reason) { Host = host?.Name ?? NoCapacity };
     }
 
     /// <summary>The server that holds the slot after apply, or null when the slot goes away.</summary>
@@ -36,7 +37,7 @@ internal sealed record ServerFate(ChangeAction Action, ServerState? Old, string?
         var name = Old?.Name ?? NewName!;
         List<AttributeChange> attributes = Action switch
         {
-            ChangeAction.Create when Host is not null => [new("host", null, Host), new("zone", null, Zone), new("address", null, AttributeChange.KnownAfterApply)],
+            ChangeAction.Create when Host is not null => [new("host", null, Host), new("zone", null, Zone.Length > 0 ? Zone : AttributeChange.KnownAfterApply), new("address", null, AttributeChange.KnownAfterApply)],
             ChangeAction.Create => [new("zone", null, Zone), new("address", null, AttributeChange.KnownAfterApply)],
             ChangeAction.Replace =>
             [

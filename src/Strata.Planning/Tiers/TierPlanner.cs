@@ -74,8 +74,8 @@ internal static class TierPlanner
         }
 
         // With hosts the servers' zones are their hosts'; the tier's own zones only restrict which hosts qualify.
-        var zoneNames = context.Options.Hosts is null ? Zones(context, tier) : [.. fates.Select(f => f.Zone).Distinct().Order(StringComparer.Ordinal)];
-        attributes.Add(new("zones", null, string.Join(", ", zoneNames)));
+        var zoneNames = context.Options.Hosts is null ? Zones(context, tier) : [.. fates.Select(f => f.Zone).Where(z => z.Length > 0).Distinct().Order(StringComparer.Ordinal)];
+        attributes.Add(new("zones", null, zoneNames.Count > 0 ? string.Join(", ", zoneNames) : AttributeChange.KnownAfterApply));
         attributes.AddRange(Environment(context, tier, image).Select(e => new AttributeChange($"env.{e.Key}", null, e.Value)));
         var change = new ResourceChange
         {

@@ -46,8 +46,27 @@ public static class HostPlacement
             return chosen;
         }
 
-        shortage = count == 1 ? shortage : $"{shortage} ({chosen.Count} of the {count} new servers would fit)";
+        shortage = count == 1 ? shortage
+            : chosen.Count > 0 && TakenByNew(hosts, request, chosen) ? PortsShort(hosts, request, count, chosen.Count)
+            : $"{shortage} ({chosen.Count} of the {count} new servers would fit)";
         return null;
+    }
+
+    /// <summary>
+    /// Whether the next new server finds no host with its ports free only because the new servers placed before it
+    /// took them: every host it may use with the ports free has one of them now.
+    /// </summary>
+    private static bool TakenByNew(IReadOnlyList<PlacementHost> hosts, PlacementRequest request, IReadOnlyList<PlacementHost> chosen) =>
+        request.Ports.Count > 0 && hosts.Where(h => Matches(h, request.Rules)).All(h => chosen.Any(c => c.Name == h.Name));
+
+    /// <summary>The shortage of a tier whose new servers need more hosts than it may use: one per host, for its ports.</summary>
+    private static string PortsShort(IReadOnlyList<PlacementHost> hosts, PlacementRequest request, int count, int fit)
+    {
+        var usable = hosts.Where(h => Matches(h, request.Rules)).Select(h => h.Name).ToList();
+        var ports = request.Ports.Count == 1 ? $"port {request.Ports[0]}" : $"ports {string.Join(", ", request.Ports.SkipLast(1))} and {request.Ports[^1]}";
+        return $"no capacity: {request.Who} needs {ports} on each of its {count} new servers, and servers on one host share its address: "
+            + $"the host{(usable.Count == 1 ? "" : "s")} it may use ({string.Join(", ", usable)}) take{(usable.Count == 1 ? "s" : "")} {fit} of them; "
+            + "add hosts, or run fewer servers";
     }
 
     /// <summary>Places as many of <paramref name="count"/> new servers as fit, in order; <paramref name="shortage"/> says why the rest do not.</summary>

@@ -70,8 +70,8 @@ internal sealed class ServerLauncher
     /// <summary>
     /// Chooses zone and address and records the intent. The address pool never hands out an address twice by itself;
     /// only choosing the least used zone, which counts the records written so far, is serialised with writing the
-    /// record, so that parallel launches spread. A launch whose zone is given (the control plane always gives one)
-    /// takes no lock: serialising every placement, with the launch settings resolved inside, made 100 parallel
+    /// record, so that parallel launches spread. A launch whose zone is given (the control plane gives one, but for a
+    /// server that was to go on a host and has none yet) takes no lock: serialising every placement, with the launch settings resolved inside, made 100 parallel
     /// launches queue for it for up to a second each on a busy machine.
     /// </summary>
     private async Task<Placement> PlaceAsync(LaunchRequest request, ServerInstance? interrupted, CancellationToken ct)

@@ -172,7 +172,34 @@ public sealed class HostServerListingsTests
     }
 
     [Fact]
-    public void Launched_ReplacesTheServersHoldInOneSnapshot()
+    public void Launched_OnAHostNotListedYet_KeepsItsHoldUntilAListingShowsIt()
+    {
+        var listings = new HostServerListings();
+        listings.Hold(new PlacedServer("web-1", "h1", "d", "web", [8080]));
+
+        // The host's listing timed out before the launch: without its hold the server would be nowhere, its port free.
+        listings.Launched("h1", Server("web-1"));
+        Assert.Equal("h1", listings.Now.Held["web-1"].Host);
+
+        listings.Apply("h1", _agent, [Server("web-1")], listings.Asking());
+        Assert.Empty(listings.Now.Held);
+        Assert.Equal(["web-1"], Ids("h1", listings));
+    }
+
+    [Fact]
+    public void Removed_OnAHostNotListedYet_DropsTheHoldItsLaunchLeft()
+    {
+        var listings = new HostServerListings();
+        listings.Hold(new PlacedServer("web-1", "h1", "d", "web", [8080]));
+        listings.Launched("h1", Server("web-1"));
+
+        listings.Removed("h1", "web-1");
+
+        Assert.Empty(listings.Now.Held);
+    }
+
+    [Fact]
+    public void Launched_ListsTheServerAndDropsItsHold()
     {
         var listings = new HostServerListings();
         listings.Apply("h1", _agent, [], listings.Asking());
@@ -198,7 +225,6 @@ public sealed class HostServerListingsTests
         listings.Release("web-1");
 
         Assert.Empty(listings.Now.Held);
-        Assert.False(listings.Hosts.ContainsKey("h1"));
     }
 
     private static List<string> Ids(string host, HostServerListings listings) =>

@@ -39,8 +39,8 @@ public sealed class TierCapacityGateTests
         var reported = events.Where(e => e.Kind is EventKinds.TierNoCapacity or EventKinds.TierCapacityResolved).Select(e => (e.Kind, e.Message)).ToList();
         Assert.Equal(
         [
-            (EventKinds.TierNoCapacity, "tier web: no capacity: no host is ready; none of its 1 new servers starts until all fit"),
-            (EventKinds.TierNoCapacity, "tier web: no capacity: none of the 2 ready hosts matches the placement of tier 'web'; none of its 1 new servers starts until all fit"),
+            (EventKinds.TierNoCapacity, "tier web: no capacity: no host is ready; its new server starts once it fits"),
+            (EventKinds.TierNoCapacity, "tier web: no capacity: none of the 2 ready hosts matches the placement of tier 'web'; its new server starts once it fits"),
             (EventKinds.TierCapacityResolved, "tier web no longer waits for capacity: it is not starting new servers now"),
         ], reported);
     }
@@ -173,7 +173,7 @@ public sealed class TierCapacityGateTests
         var events = await services.Get<Strata.ControlPlane.State.IStateStore>().ReadEventsAsync("data", 0, 100, CancellationToken.None).WithTimeout();
         var reported = Assert.Single(events, e => e.Kind == EventKinds.TierNoCapacity);
         Assert.Equal($"tier db: {VolumeOnLostHost.Waits(free.Name)}; volumeRecovery restoreLatest finds no snapshot of volume pg to restore it from "
-            + "in the deployment's backup stores; none of its 1 new servers starts until all fit", reported.Message);
+            + "in the deployment's backup stores; its new server starts once it fits", reported.Message);
     }
 
     [Fact]
